@@ -1,0 +1,68 @@
+package dev.offkern.layout;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A C scalar type as the Windows headers spell it, with its size and alignment under each ABI.
+ * Pointers, {@code ULONG_PTR}, {@code SIZE_T}, {@code HANDLE} and {@code KSPIN_LOCK} follow the
+ * ABI's pointer size; everything else has the same size on both. Pointers are carried as integers
+ * ({@code JAVA_LONG} on x64, {@code JAVA_INT} on x86) so that runtime code reads addresses as
+ * {@code long} without allocating a {@code MemorySegment} per read.
+ */
+public record CType(String name, int x64Size, int x86Size) {
+
+    public static final CType UCHAR = new CType("UCHAR", 1, 1);
+    public static final CType CHAR = new CType("CHAR", 1, 1);
+    public static final CType CCHAR = new CType("CCHAR", 1, 1);
+    public static final CType BOOLEAN = new CType("BOOLEAN", 1, 1);
+    public static final CType KIRQL = new CType("KIRQL", 1, 1);
+    public static final CType KPROCESSOR_MODE = new CType("KPROCESSOR_MODE", 1, 1);
+    public static final CType USHORT = new CType("USHORT", 2, 2);
+    public static final CType SHORT = new CType("SHORT", 2, 2);
+    public static final CType CSHORT = new CType("CSHORT", 2, 2);
+    public static final CType WCHAR = new CType("WCHAR", 2, 2);
+    public static final CType ULONG = new CType("ULONG", 4, 4);
+    public static final CType LONG = new CType("LONG", 4, 4);
+    public static final CType NTSTATUS = new CType("NTSTATUS", 4, 4);
+    public static final CType ACCESS_MASK = new CType("ACCESS_MASK", 4, 4);
+    /** Any C enumeration ({@code POOL_TYPE}, {@code KBUGCHECK_CALLBACK_REASON}, ...): an int. */
+    public static final CType ENUM = new CType("enum", 4, 4);
+    public static final CType ULONGLONG = new CType("ULONGLONG", 8, 8);
+    public static final CType LONGLONG = new CType("LONGLONG", 8, 8);
+    public static final CType ULONG64 = new CType("ULONG64", 8, 8);
+    public static final CType PVOID = new CType("PVOID", 8, 4);
+    /** A routine pointer (PKDEFERRED_ROUTINE, PDRIVER_CANCEL, ...). */
+    public static final CType FNPTR = new CType("fnptr", 8, 4);
+    public static final CType ULONG_PTR = new CType("ULONG_PTR", 8, 4);
+    public static final CType LONG_PTR = new CType("LONG_PTR", 8, 4);
+    public static final CType SIZE_T = new CType("SIZE_T", 8, 4);
+    public static final CType HANDLE = new CType("HANDLE", 8, 4);
+    public static final CType KSPIN_LOCK = new CType("KSPIN_LOCK", 8, 4);
+
+    /** Size in bytes under {@code abi}. */
+    public int size(Abi abi) {
+        return abi == Abi.X64 ? x64Size : x86Size;
+    }
+
+    /** Alignment in bytes under {@code abi}: natural (the size) for every scalar. */
+    public int align(Abi abi) {
+        return size(abi);
+    }
+
+    /** A fresh value layout of this type under {@code abi} (little-endian, naturally aligned). */
+    public MemoryLayout layout(Abi abi) {
+        return switch (size(abi)) {
+            case 1 -> ValueLayout.JAVA_BYTE;
+            case 2 -> ValueLayout.JAVA_SHORT;
+            case 4 -> ValueLayout.JAVA_INT;
+            case 8 -> ValueLayout.JAVA_LONG;
+            default -> throw new IllegalStateException("no scalar of size " + size(abi));
+        };
+    }
+
+    /** A pointer-sized alias with another name ({@code PKTHREAD}, {@code PIRP}, ...). */
+    public static CType pointer(String name) {
+        return new CType(name, 8, 4);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.offkern.layout;
+
+import java.lang.foreign.StructLayout;
+
+/**
+ * A kernel timer (a dispatcher object). Windows 10 22H2 keeps a ULONG {@code Processor} at 0x38 on
+ * x64; Windows 11 splits it into USHORT {@code Processor} (0x38) + USHORT {@code TimerType} (0x3A)
+ * ({@link #windows11X64()}). x86 has no processor field.
+ * <pre>{@code
+ * typedef struct _KTIMER {
+ *   DISPATCHER_HEADER Header;
+ *   ULARGE_INTEGER DueTime;
+ *   LIST_ENTRY TimerListEntry;
+ *   struct _KDPC *Dpc;
+ * #if !defined(_X86_)
+ *   ULONG Processor;
+ * #endif
+ *   ULONG Period;
+ * } KTIMER;
+ * }</pre>
+ */
+public final class KTIMER {
+    public static final StructSpec X64 = build(Abi.X64);
+    public static final StructSpec X86 = build(Abi.X86);
+    public static final StructLayout LAYOUT = X64.layout();
+
+    /** DISPATCHER_HEADER: type TimerNotificationObject/TimerSynchronizationObject, signal state. */
+    public static final long HEADER_OFFSET = X64.offset("Header");
+    /** ULARGE_INTEGER, 100 ns: absolute interrupt time at which the timer expires. */
+    public static final long DUE_TIME_OFFSET = X64.offset("DueTime");
+    /** LIST_ENTRY: link in the timer table while inserted. */
+    public static final long TIMER_LIST_ENTRY_OFFSET = X64.offset("TimerListEntry");
+    /** PKDPC: the DPC queued at expiry, or NULL. */
+    public static final long DPC_OFFSET = X64.offset("Dpc");
+    /** ULONG: the processor whose timer table holds the timer. */
+    public static final long PROCESSOR_OFFSET = X64.offset("Processor");
+    /** ULONG, ms: the re-arm period, 0 for a one-shot timer. */
+    public static final long PERIOD_OFFSET = X64.offset("Period");
+
+    private KTIMER() {
+    }
+
+    public static StructSpec of(Abi abi) {
+        return abi == Abi.X64 ? X64 : X86;
+    }
+
+    /** Windows 11 (22000+) x64 variant: {@code Processor} split into USHORT Processor + USHORT TimerType. */
+    public static StructSpec windows11X64() {
+        return CStruct.struct("KTIMER", Abi.X64)
+                .field("Header", DISPATCHER_HEADER.X64)
+                .field("DueTime", CType.ULONGLONG)
+                .field("TimerListEntry", LIST_ENTRY.X64)
+                .field("Dpc", CType.pointer("PKDPC"))
+                .field("Processor", CType.USHORT)
+                .field("TimerType", CType.USHORT)
+                .field("Period", CType.ULONG)
+                .build();
+    }
+
+    private static StructSpec build(Abi abi) {
+        CStruct.Builder b = CStruct.struct("KTIMER", abi)
+                .field("Header", DISPATCHER_HEADER.of(abi))
+                .field("DueTime", CType.ULONGLONG)
+                .field("TimerListEntry", LIST_ENTRY.of(abi))
+                .field("Dpc", CType.pointer("PKDPC"));
+        if (abi == Abi.X64) {
+            b.field("Processor", CType.ULONG);
+        }
+        return b.field("Period", CType.ULONG).build();
+    }
+}

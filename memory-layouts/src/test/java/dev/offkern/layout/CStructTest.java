@@ -1,0 +1,70 @@
+package dev.offkern.layout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class CStructTest {
+
+    @Test
+    void shouldRunOnJdk25() {
+        assertEquals(25, Runtime.version().feature());
+    }
+
+    @Test
+    void shouldLayOutDispatcherHeaderAsWindows() {
+        assertEquals(0x18, DISPATCHER_HEADER.X64.size());
+        assertEquals(0x10, DISPATCHER_HEADER.X86.size());
+        assertEquals(4, DISPATCHER_HEADER.X64.offset("SignalState"));
+        assertEquals(8, DISPATCHER_HEADER.X64.offset("WaitListHead"));
+        Field expired = DISPATCHER_HEADER.X64.field("Expired");
+        assertEquals(3, expired.offset());
+        assertEquals(7, expired.bitOffset());
+        assertEquals(1, expired.bitWidth());
+        Field delay = DISPATCHER_HEADER.X86.field("EncodedTolerableDelay");
+        assertEquals(1, delay.offset());
+        assertEquals(2, delay.bitOffset());
+        assertEquals(6, delay.bitWidth());
+    }
+
+    @Test
+    void shouldLayOutKtimerForBothAbis() {
+        assertEquals(0x40, KTIMER.X64.size());
+        assertEquals(8, KTIMER.X64.align());
+        assertEquals(0x28, KTIMER.X86.size());
+        assertEquals(0x24, KTIMER.X86.offset("Period"));
+        assertEquals(0x3c, KTIMER.PERIOD_OFFSET);
+        assertEquals(0x3a, KTIMER.windows11X64().offset("TimerType"));
+    }
+
+    @Test
+    void shouldPadAndRoundUnionsAndNamedMembers() {
+        StructSpec s = CStruct.struct("T", Abi.X64)
+                .field("A", CType.UCHAR)
+                .union("U", u -> u.field("P", CType.PVOID).field("B", CType.UCHAR))
+                .bits(CType.USHORT, "X", 3, "Y", 13, "Z", 1)
+                .build();
+        assertEquals(8, s.offset("U"));
+        assertEquals(8, s.offset("U.B"));
+        assertEquals(16, s.offset("X"));
+        assertEquals(18, s.offset("Z"));
+        assertEquals(24, s.size());
+        assertTrue(s.hasField("U.P"));
+    }
+
+    @Test
+    void shouldPlaceOpaqueFieldsAtGivenOffsets() {
+        StructSpec s = CStruct.opaque("O", Abi.X64).at(0x40).field("F", CType.ULONG).sizeTo(0x80).build();
+        assertEquals(0x40, s.offset("F"));
+        assertEquals(0x80, s.size());
+        assertThrows(IllegalStateException.class, () -> CStruct.opaque("O", Abi.X64).at(8).field("F", CType.ULONG).at(4));
+    }
+
+    @Test
+    void shouldNameStructureAndMemberInErrors() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KTIMER.X86.field("Processor"));
+        assertTrue(e.getMessage().contains("KTIMER") && e.getMessage().contains("Processor"), e.getMessage());
+    }
+}

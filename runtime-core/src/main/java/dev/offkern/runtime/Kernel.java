@@ -1,0 +1,112 @@
+package dev.offkern.runtime;
+
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.verifier.BugCheck;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * One booted offkern kernel: its address space and pools (later: processors, threads, clock,
+ * worker threads, object manager). Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * close it when done; memory from its pools is unmapped at close.
+ *
+ * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
+ * attached to ({@link #attach()}), else the single booted kernel.
+ */
+public final class Kernel implements AutoCloseable {
+
+    private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
+    private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
+
+    private final KernelConfig config;
+    private final AddressSpace addressSpace = new AddressSpace();
+    private volatile boolean closed;
+
+    private Kernel(KernelConfig config) {
+        this.config = config;
+    }
+
+    /** Boots a kernel with {@link KernelConfig#defaults()}. */
+    public static Kernel boot() {
+        return boot(KernelConfig.defaults());
+    }
+
+    /** Boots a kernel with {@code config}. */
+    public static Kernel boot(KernelConfig config) {
+        Kernel k = new Kernel(config);
+        BOOTED.add(k);
+        return k;
+    }
+
+    /**
+     * The calling thread's kernel: the attached one, else the only booted one.
+     *
+     * @throws IllegalStateException if none is booted, or several are and the thread attached to none
+     */
+    public static Kernel current() {
+        Kernel k = ATTACHED.get();
+        if (k != null) {
+            return k;
+        }
+        Object[] all = BOOTED.toArray();
+        if (all.length == 1) {
+            return (Kernel) all[0];
+        }
+        if (all.length == 0) {
+            throw new IllegalStateException("no offkern kernel is booted: call Kernel.boot() first");
+        }
+        throw new IllegalStateException(all.length + " kernels are booted: attach the calling thread to one with kernel.attach()");
+    }
+
+    /** Makes this the calling thread's kernel until {@link #detach()}. */
+    public Kernel attach() {
+        ensureRunning();
+        ATTACHED.set(this);
+        return this;
+    }
+
+    /** Forgets the calling thread's attachment. */
+    public static void detach() {
+        ATTACHED.remove();
+    }
+
+    public KernelConfig config() {
+        return config;
+    }
+
+    /** The kernel's address space: every region its routines may dereference. */
+    public AddressSpace addressSpace() {
+        return addressSpace;
+    }
+
+    /**
+     * Raises bug check {@code code} with its four parameters: returns the exception for the caller
+     * to throw ({@code throw kernel.bugCheck(...)}), so that control flow stays visible.
+     */
+    public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
+        return new BugCheck(code, p1, p2, p3, p4, detail);
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** @throws IllegalStateException if the kernel is closed */
+    public void ensureRunning() {
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        BOOTED.remove(this);
+        if (ATTACHED.get() == this) {
+            ATTACHED.remove();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.offkern.runtime.mm;
+
+import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * The kernel's address space: the set of {@link Region}s the runtime may dereference, and the map
+ * from an address back to a bounds-checked segment. Every pointer the runtime follows (SLIST links,
+ * RTL_BITMAP.Buffer, list entries, ...) is resolved here first; an address outside every region is
+ * the bug check PAGE_FAULT_IN_NONPAGED_AREA (0x50) with the address as its first parameter, never
+ * a JVM crash. Nothing here turns an arbitrary address into an unbounded segment.
+ *
+ * <p><b>Implementation overview.</b> Addresses are split into 64 KiB granules ({@link #GRANULE_SHIFT}).
+ * The table maps a granule number to the regions that touch it (almost always one), so a lookup is
+ * one hash probe plus one or two range compares: O(1) whatever the number of regions. The table is
+ * copy-on-write: registration (rare: a pool growing a chunk, an embedder registering memory) builds
+ * a new table under a lock and publishes it with a volatile write; lookups read the volatile
+ * reference once and never lock.
+ *
+ * <p>Progress: {@link #regionOf} is wait-free; register/unregister are blocking (a monitor).
+ */
+public final class AddressSpace {
+    /** Granule size: 64 KiB. */
+    public static final int GRANULE_SHIFT = 16;
+
+    /** Granule number to the regions touching it; replaced whole on every change (copy-on-write). */
+    private volatile Long2ObjectHashMap<Region[]> table = new Long2ObjectHashMap<>();
+    private final List<Region> regions = new ArrayList<>();
+
+    /**
+     * Registers {@code segment} (native memory that stays mapped until unregistered) as a region.
+     *
+     * @throws IllegalArgumentException if the segment is on-heap, empty, or overlaps a region
+     */
+    public synchronized Region register(MemorySegment segment, String name) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("only native segments can be registered, not " + segment);
+        }
+        if (segment.byteSize() == 0) {
+            throw new IllegalArgumentException("cannot register an empty segment (" + name + ")");
+        }
+        long base = segment.address();
+        long length = segment.byteSize();
+        for (Region r : regions) {
+            if (base < r.base() + r.length() && r.base() < base + length) {
+                throw new IllegalArgumentException("region '" + name + "' [0x" + Long.toHexString(base) + ", +0x"
+                        + Long.toHexString(length) + ") overlaps '" + r.name() + "'");
+            }
+        }
+        Region region = new Region(base, length, segment, name);
+        regions.add(region);
+        rebuild();
+        return region;
+    }
+
+    /** Removes {@code region}; later lookups of its addresses fault. */
+    public synchronized void unregister(Region region) {
+        if (!regions.remove(region)) {
+            throw new IllegalArgumentException("region '" + region.name() + "' is not registered");
+        }
+        rebuild();
+    }
+
+    /** The regions registered now, in registration order. */
+    public synchronized List<Region> regions() {
+        return List.copyOf(regions);
+    }
+
+    /**
+     * The region holding all of {@code [address, address + size)}.
+     *
+     * @throws BugCheck PAGE_FAULT_IN_NONPAGED_AREA (address, 0 = read, 0, 0) if no region holds it
+     */
+    public Region regionOf(long address, long size) {
+        Region r = find(address, size);
+        if (r == null) {
+            throw fault(address, size);
+        }
+        return r;
+    }
+
+    /** The region holding {@code [address, address + size)}, or null. Wait-free. */
+    public Region find(long address, long size) {
+        Region[] candidates = table.get(address >>> GRANULE_SHIFT); // volatile read of the table: pairs with rebuild()
+        if (candidates == null) {
+            return null;
+        }
+        for (Region r : candidates) {
+            if (r.contains(address, size)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code [address, address + size)} lies inside one region. */
+    public boolean isValid(long address, long size) {
+        return find(address, size) != null;
+    }
+
+    /**
+     * A bounded segment of exactly {@code [address, address + size)} (allocates a slice: use
+     * {@link #regionOf} on hot paths).
+     */
+    public MemorySegment resolve(long address, long size) {
+        Region r = regionOf(address, size);
+        return r.segment().asSlice(r.offsetOf(address), size);
+    }
+
+    private static BugCheck fault(long address, long size) {
+        return new BugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
+                "no region holds [0x" + Long.toHexString(address) + ", +" + size + ")");
+    }
+
+    private void rebuild() {
+        Long2ObjectHashMap<Region[]> next = new Long2ObjectHashMap<>();
+        for (Region r : regions) {
+            long first = r.base() >>> GRANULE_SHIFT;
+            long last = (r.base() + r.length() - 1) >>> GRANULE_SHIFT;
+            for (long g = first; g <= last; g++) {
+                Region[] old = next.get(g);
+                Region[] grown = old == null ? new Region[] {r} : append(old, r);
+                next.put(g, grown);
+            }
+        }
+        table = next; // volatile write: publishes the fully built table to lock-free readers
+    }
+
+    private static Region[] append(Region[] old, Region r) {
+        Region[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = r;
+        return grown;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.offkern.runtime.mm;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A range of memory the runtime may dereference: a pool chunk or a segment an embedder registered.
+ * {@code segment} is bounded to exactly {@code [base, base + length)}, so an access through it can
+ * never leave the region even if a caller's arithmetic is wrong.
+ *
+ * @param base    first address
+ * @param length  length in bytes
+ * @param segment the region's memory, bounded
+ * @param name    what the region is ("NonPagedPool chunk 3", "embedder: ring buffer")
+ */
+public record Region(long base, long length, MemorySegment segment, String name) {
+
+    /** Whether {@code [address, address + size)} lies inside this region. */
+    public boolean contains(long address, long size) {
+        return address >= base && size >= 0 && address - base <= length - size;
+    }
+
+    /** Offset of {@code address} in {@link #segment()}. */
+    public long offsetOf(long address) {
+        return address - base;
+    }
+}

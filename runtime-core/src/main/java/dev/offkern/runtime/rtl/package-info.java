@@ -1,0 +1,2 @@
+/** Run-time library: RTL_BITMAP, RTL_RUN_ONCE (later: security helpers). */
+package dev.offkern.runtime.rtl;

@@ -1,0 +1,16 @@
+package dev.offkern.runtime.verifier;
+
+/**
+ * The verifier's master switch. {@link #ENABLED} is a {@code static final} read once from the
+ * system property {@code offkern.verifier} (default {@code true}): when it is false the JIT folds
+ * every {@code if (Verifier.ENABLED)} check away, so the fast paths carry no checks.
+ * Routines put their verifier checks first, under that flag, and raise the documented bug check
+ * through {@link dev.offkern.runtime.Kernel#bugCheck}.
+ */
+public final class Verifier {
+    /** Whether verifier checks are compiled in for this JVM. */
+    public static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("offkern.verifier", "true"));
+
+    private Verifier() {
+    }
+}
