@@ -17,11 +17,16 @@ public final class Structures {
     private static final Map<String, Function<Abi, StructSpec>> ALL = new LinkedHashMap<>();
 
     static {
-        // Basic building blocks.
+        // ===== Public structures (WDK headers; checked by the oracle) =====
         register("LIST_ENTRY", LIST_ENTRY::of);
         register("DISPATCHER_HEADER", DISPATCHER_HEADER::of);
-        // Ke
         register("KTIMER", KTIMER::of);
+
+        // ===== end Public structures =====
+
+        // ===== Opaque objects (offkern's layouts at Windows 10 22H2 offsets) =====
+
+        // ===== end Opaque objects =====
     }
 
     private Structures() {
