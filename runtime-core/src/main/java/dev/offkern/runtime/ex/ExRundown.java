@@ -1,0 +1,350 @@
+package dev.offkern.runtime.ex;
+
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.ThreadWaitBlock;
+import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.Verifier;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Run-down protection on an {@code EX_RUNDOWN_REF}: the one pointer-sized word that lets accessors
+ * of a shared object take cheap references while the owner can "run the object down" (refuse new
+ * references, then wait until the granted ones are released) before deleting it.
+ *
+ * <pre>{@code
+ * typedef struct _EX_RUNDOWN_REF {
+ *   union { volatile ULONG_PTR Count; volatile PVOID Ptr; };
+ * } EX_RUNDOWN_REF, *PEX_RUNDOWN_REF;      // x64: 8 bytes, 8-byte aligned
+ * }</pre>
+ *
+ * The word, as Windows encodes it (x64):
+ * <pre>
+ *   63                                                          1   0
+ *  +-------------------------------------------------------------+---+
+ *  | holders (Count >> EX_RUNDOWN_COUNT_SHIFT)                   | 0 |  not running down
+ *  +-------------------------------------------------------------+---+
+ *  | address of the waiter's wait block (64-byte aligned)        | 1 |  run-down in progress
+ *  +-------------------------------------------------------------+---+
+ *  | 0                                                           | 1 |  run down (EX_RUNDOWN_ACTIVE)
+ *  +-------------------------------------------------------------+---+
+ * </pre>
+ *
+ * <p>Which calls may run concurrently on one word:
+ * <pre>
+ *                 Acquire  Release  Wait   Completed  ReInitialize/Initialize
+ *  Acquire          yes      yes    yes       no          no
+ *  Release          yes      yes    yes       no          no
+ *  Wait             yes      yes    no(1)     no          no
+ * </pre>
+ * (1) one waiter per run-down; a second concurrent waiter is refused with an exception.
+ *
+ * <p>IRQL: acquire/release &le; DISPATCH_LEVEL (the word in non-paged memory); initialize, wait,
+ * completed, re-initialize &le; APC_LEVEL. Progress: acquire and release are lock-free (one CAS
+ * when uncontended); wait is blocking. Memory consistency: every operation on the word is a
+ * volatile-mode (sequentially consistent) access, as the Interlocked operations are full barriers;
+ * so writes a thread makes before initializing or releasing happen-before whatever a thread does
+ * after a later successful acquire or after the wait returns.
+ */
+public final class ExRundown {
+
+    /* Implementation overview
+     *
+     * Fast paths (acquire, release): read the word, one compareAndSet; a failed CAS or a word with
+     * EX_RUNDOWN_ACTIVE set goes to a private slow method. Acquire's linearization point is its
+     * successful CAS; a failed acquire linearizes at the read that saw bit 0.
+     *
+     * Wait: CAS 0 -> EX_RUNDOWN_ACTIVE finishes at once when nobody holds protection. Otherwise the
+     * waiter arms its wait block (ke.ThreadWaitBlock: a per-thread native block registered in the
+     * kernel's address space, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder
+     * count, and CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
+     * run-down has begun": every acquire after it sees bit 0 and fails. Releases that find bit 0 set
+     * resolve the block through the address space and decrement its count; the one that reaches
+     * zero signals the block. The waiter spins briefly, then parks (later: a KEVENT).
+     *
+     * Difference from Windows: when the wait returns, offkern stores EX_RUNDOWN_ACTIVE in the word
+     * (what ExRundownCompleted stores) instead of leaving the stale wait-block pointer. No holder
+     * remains, so nobody else writes the word then; the effect is that a stray extra release or a
+     * second wait meets a clean "run down" word instead of a pointer to a block its owner reuses.
+     *
+     * Bad input: the word must be 8-byte aligned (checked at initialization, always; VarHandle
+     * accesses on a misaligned word fail with the JDK's misalignment exception). Releasing more than
+     * was acquired has no documented bug check: offkern throws IllegalStateException (always when a
+     * run-down is in progress or done; under the verifier also before, where it costs one compare).
+     *
+     * The word's offset and size are private constants until the EX_RUNDOWN_REF layout class lands
+     * in memory-layouts (offset 0, 8 bytes, x64 only for now).
+     */
+
+    /** {@code EX_RUNDOWN_ACTIVE}: bit 0, set while running down and once run down. */
+    public static final long EX_RUNDOWN_ACTIVE = 0x1;
+    /** {@code EX_RUNDOWN_COUNT_SHIFT}: the holder count sits above bit 0. */
+    public static final int EX_RUNDOWN_COUNT_SHIFT = 0x1;
+    /** {@code EX_RUNDOWN_COUNT_INC}: one holder in the word's units. */
+    public static final long EX_RUNDOWN_COUNT_INC = 0x2;
+
+    /** sizeof(EX_RUNDOWN_REF) on x64. (Private until the layout class exists.) */
+    static final long SIZE = 8;
+    /** Offset of Count/Ptr. */
+    private static final long COUNT_OFFSET = 0;
+
+    private ExRundown() {
+    }
+
+    // ===== EX_RUNDOWN_REF =====
+
+    /** {@code ExInitializeRundownProtection}: Count := 0, not run down. */
+    public static void initialize(MemorySegment runRef) {
+        checkWord(runRef, COUNT_OFFSET, "ExInitializeRundownProtection");
+        init(runRef, COUNT_OFFSET);
+    }
+
+    /**
+     * {@code ExReInitializeRundownProtection}: makes a run-down reference usable again. The word must
+     * show "run down" (the wait returned; ExRundownCompleted optional); under the verifier anything
+     * else throws.
+     */
+    public static void reInitialize(MemorySegment runRef) {
+        reInit(runRef, COUNT_OFFSET, "ExReInitializeRundownProtection");
+    }
+
+    /** {@code ExAcquireRundownProtection}: TRUE when granted, FALSE once a run-down has begun. */
+    public static boolean acquire(MemorySegment runRef) {
+        return acquire(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC);
+    }
+
+    /**
+     * {@code ExAcquireRundownProtectionEx}: {@code count} (a ULONG) references at once, all or none.
+     * Count 0 succeeds without a change while not running down.
+     */
+    public static boolean acquireEx(MemorySegment runRef, int count) {
+        return acquire(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT);
+    }
+
+    /** {@code ExReleaseRundownProtection}. */
+    public static void release(MemorySegment runRef) {
+        release(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC, true);
+    }
+
+    /** {@code ExReleaseRundownProtectionEx}: releases {@code count} (a ULONG) references. */
+    public static void releaseEx(MemorySegment runRef, int count) {
+        if (count != 0) {
+            release(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT, true);
+        }
+    }
+
+    /**
+     * {@code ExWaitForRundownProtectionRelease}: from now on every acquire fails; returns once every
+     * granted protection has been released. Returns at once if nothing is held or the reference is
+     * already run down. Non-alertable: an interrupt does not end the wait.
+     *
+     * @throws IllegalStateException if another thread's run-down of this reference is in progress
+     */
+    public static void waitForRelease(MemorySegment runRef) {
+        long v = (long) COUNT.compareAndExchange(runRef, COUNT_OFFSET, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when 0
+        if (v != 0 && v != EX_RUNDOWN_ACTIVE) {
+            waitSlow(runRef, COUNT_OFFSET, v);
+        }
+    }
+
+    /**
+     * {@code ExRundownCompleted}: word := EX_RUNDOWN_ACTIVE, so that the reference stays run down
+     * (acquires fail, waits return at once). Pre: a completed wait; under the verifier a word without
+     * bit 0 throws.
+     */
+    public static void completed(MemorySegment runRef) {
+        complete(runRef, COUNT_OFFSET, "ExRundownCompleted");
+    }
+
+    /** Reads the word (diagnostics, tests): the raw Count/Ptr value. */
+    public static long word(MemorySegment runRef) {
+        return (long) COUNT.getVolatile(runRef, COUNT_OFFSET); // volatile: a consistent snapshot
+    }
+
+    // ===== the word at an offset: shared with the cache-aware stripes =====
+
+    static void init(MemorySegment seg, long off) {
+        COUNT.setVolatile(seg, off, 0L); // release: publishes the caller's prior writes to later acquirers
+    }
+
+    static void reInit(MemorySegment seg, long off, String routine) {
+        if (Verifier.ENABLED) {
+            long v = (long) COUNT.getVolatile(seg, off); // volatile: check against the latest state
+            if (v != EX_RUNDOWN_ACTIVE) {
+                throw notRunDown(routine, seg, off, v);
+            }
+        }
+        COUNT.setVolatile(seg, off, 0L); // release: the reference protects a new object from here on
+    }
+
+    static void complete(MemorySegment seg, long off, String routine) {
+        if (Verifier.ENABLED) {
+            long v = (long) COUNT.getVolatile(seg, off); // volatile: check against the latest state
+            if ((v & EX_RUNDOWN_ACTIVE) == 0 || (v != EX_RUNDOWN_ACTIVE && !waitDone(v))) {
+                throw notRunDown(routine, seg, off, v);
+            }
+        }
+        COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // volatile store: nobody else writes a run-down word
+    }
+
+    /** Acquire fast path: one CAS. {@code inc} is in word units (holders * 2). */
+    static boolean acquire(MemorySegment seg, long off, long inc) {
+        long v = (long) COUNT.getVolatile(seg, off); // volatile read: the CAS below re-validates it anyway
+        if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+            return false; // LP of a failed acquire: the run-down has begun
+        }
+        if (COUNT.compareAndSet(seg, off, v, v + inc)) { // full barrier; LP of a granted acquire
+            return true;
+        }
+        return acquireSlow(seg, off, inc);
+    }
+
+    private static boolean acquireSlow(MemorySegment seg, long off, long inc) {
+        long v = (long) COUNT.getVolatile(seg, off); // volatile read before retrying
+        for (;;) {
+            if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+                return false;
+            }
+            long w = (long) COUNT.compareAndExchange(seg, off, v, v + inc); // full barrier; LP on success
+            if (w == v) {
+                return true;
+            }
+            v = w;
+        }
+    }
+
+    /**
+     * Release fast path: one CAS. {@code dec} is in word units. {@code checked}: a plain reference
+     * (its count never legitimately drops below zero); false for cache-aware stripes, whose counts may.
+     */
+    static void release(MemorySegment seg, long off, long dec, boolean checked) {
+        long v = (long) COUNT.getVolatile(seg, off); // volatile read: re-validated by the CAS
+        if ((v & EX_RUNDOWN_ACTIVE) == 0
+                && !(checked && Verifier.ENABLED && Long.compareUnsigned(v, dec) < 0)
+                && COUNT.compareAndSet(seg, off, v, v - dec)) { // full barrier: publishes the holder's writes to the waiter
+            return;
+        }
+        releaseSlow(seg, off, dec, checked);
+    }
+
+    private static void releaseSlow(MemorySegment seg, long off, long dec, boolean checked) {
+        long v = (long) COUNT.getVolatile(seg, off); // volatile read before retrying
+        for (;;) {
+            if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+                releaseToWaiter(seg, off, v, dec >>> EX_RUNDOWN_COUNT_SHIFT, checked);
+                return;
+            }
+            if (checked && Verifier.ENABLED && Long.compareUnsigned(v, dec) < 0) {
+                throw overRelease("ExReleaseRundownProtection", seg, off, v, dec >>> EX_RUNDOWN_COUNT_SHIFT);
+            }
+            long w = (long) COUNT.compareAndExchange(seg, off, v, v - dec); // full barrier
+            if (w == v) {
+                return;
+            }
+            v = w;
+        }
+    }
+
+    /**
+     * A release that met a run-down in progress: take {@code holders} off the waiter's block; the
+     * release that brings it to zero signals the waiter. The block is valid here: its owner cannot
+     * return before this release (one of the holders it waits for) has signalled.
+     */
+    private static void releaseToWaiter(MemorySegment seg, long off, long word, long holders, boolean checked) {
+        if (word == EX_RUNDOWN_ACTIVE) {
+            throw overRelease("ExReleaseRundownProtection", seg, off, word, holders);
+        }
+        long blockAddress = word & ~EX_RUNDOWN_ACTIVE;
+        Kernel kernel = Kernel.current();
+        Region r = kernel.addressSpace().regionOf(blockAddress, ThreadWaitBlock.SIZE); // bug check 0x50 if the pointer is bad
+        MemorySegment block = r.segment();
+        long countOff = r.offsetOf(blockAddress) + ThreadWaitBlock.WORD_OFFSET;
+        long c = (long) COUNT.getVolatile(block, countOff); // volatile read of the waiter's count
+        for (;;) {
+            if (checked && c < holders) {
+                throw overRelease("ExReleaseRundownProtection", seg, off, word, holders);
+            }
+            long w = (long) COUNT.compareAndExchange(block, countOff, c, c - holders); // full barrier: publishes to the waiter
+            if (w == c) {
+                break;
+            }
+            c = w;
+        }
+        if (c - holders == 0) {
+            ThreadWaitBlock.signal(kernel, blockAddress); // the last holder wakes the waiter
+        }
+    }
+
+    private static void waitSlow(MemorySegment seg, long off, long v) {
+        ThreadWaitBlock wb = null;
+        for (;;) {
+            if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+                if (v == EX_RUNDOWN_ACTIVE) {
+                    return; // already run down (a racing waiter found it idle): nothing to wait for
+                }
+                throw new IllegalStateException("ExWaitForRundownProtectionRelease: EX_RUNDOWN_REF at 0x"
+                        + Long.toHexString(seg.address() + off) + " is already being run down by another thread (word 0x"
+                        + Long.toHexString(v) + "): only one thread may wait");
+            }
+            if (v == 0) {
+                long w = (long) COUNT.compareAndExchange(seg, off, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when it succeeds
+                if (w == 0) {
+                    return;
+                }
+                v = w;
+                continue;
+            }
+            if (wb == null) {
+                wb = ThreadWaitBlock.of(Kernel.current());
+            }
+            wb.arm(v >>> EX_RUNDOWN_COUNT_SHIFT);
+            long w = (long) COUNT.compareAndExchange(seg, off, v, wb.address() | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
+            if (w == v) {
+                break;
+            }
+            v = w;
+        }
+        wb.await();
+        COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // no holder remains: drop the block pointer (see overview)
+    }
+
+    /** Whether {@code word} points at a wait block whose count has reached zero (its wait is over). */
+    private static boolean waitDone(long word) {
+        Region r = Kernel.current().addressSpace().find(word & ~EX_RUNDOWN_ACTIVE, ThreadWaitBlock.SIZE);
+        return r != null && (long) COUNT.getVolatile(r.segment(), r.offsetOf(word & ~EX_RUNDOWN_ACTIVE)) == 0; // volatile: latest count
+    }
+
+    static void checkWord(MemorySegment seg, long off, String routine) {
+        long address = seg.address() + off;
+        if ((address & (SIZE - 1)) != 0) {
+            throw new IllegalArgumentException(routine + ": EX_RUNDOWN_REF at 0x" + Long.toHexString(address)
+                    + " is not 8-byte aligned");
+        }
+        if (off < 0 || seg.byteSize() - off < SIZE) {
+            throw new IllegalArgumentException(routine + ": the segment (" + seg.byteSize()
+                    + " bytes) does not hold an EX_RUNDOWN_REF at offset " + off);
+        }
+    }
+
+    static IllegalStateException overRelease(String routine, MemorySegment seg, long off, long word, long holders) {
+        return new IllegalStateException(routine + ": releasing " + holders + " protection(s) of the EX_RUNDOWN_REF at 0x"
+                + Long.toHexString(seg.address() + off) + " (word 0x" + Long.toHexString(word)
+                + ") releases more than was acquired");
+    }
+
+    private static IllegalStateException notRunDown(String routine, MemorySegment seg, long off, long word) {
+        return new IllegalStateException(routine + ": the EX_RUNDOWN_REF at 0x" + Long.toHexString(seg.address() + off)
+                + " is not run down (word 0x" + Long.toHexString(word)
+                + "); call ExWaitForRundownProtectionRelease first");
+    }
+
+    // ===== VarHandle mechanics =====
+
+    /**
+     * EX_RUNDOWN_REF.Count as a 64-bit word, (MemorySegment, long offset) coordinates; also used on
+     * the waiter's wait-block count, which this class's protocol owns while the block is published.
+     * Volatile mode throughout: Interlocked operations are full barriers.
+     */
+    private static final VarHandle COUNT = ValueLayout.JAVA_LONG.varHandle();
+}

@@ -1,0 +1,331 @@
+package dev.offkern.runtime.ex;
+
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.Processors;
+import dev.offkern.runtime.ke.ThreadWaitBlock;
+import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.Verifier;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Cache-aware run-down protection ({@code EX_RUNDOWN_REF_CACHE_AWARE}): the holder count of one
+ * run-down reference spread over per-processor {@code EX_RUNDOWN_REF} stripes, each on its own cache
+ * line(s), so that accessors on different processors do not fight over one line. Costs memory; the
+ * run-down itself (the wait) visits every stripe.
+ *
+ * <p>The type is opaque in the WDK (only {@code PEX_RUNDOWN_REF_CACHE_AWARE} is declared). offkern's
+ * layout follows the one ReactOS/the NDK give (x64):
+ * <pre>
+ *  0x00  PEX_RUNDOWN_REF RunRefs      address of stripe 0
+ *  0x08  PVOID           PoolToFree   the pool block to free (ExAllocate...), NULL when caller-owned
+ *  0x10  ULONG           RunRefSize   stride between stripes: 8 on one processor, else 128
+ *  0x14  ULONG           Number       number of stripes
+ *  0x18  ...             padding up to the next 128-byte boundary, then Number stripes:
+ *        EX_RUNDOWN_REF  stripe[i] at RunRefs + i * RunRefSize (each alone on its 128 bytes)
+ * </pre>
+ * Caller-owned buffers ({@link #initialize}) and pool-allocated ones ({@link #allocate}) hold header
+ * and stripes in one block; {@link #sizeOf()} includes one stride of slack to align stripe 0.
+ *
+ * <p>A thread touches stripe {@code Processors.currentIndex() % Number}. A release may land on a
+ * different stripe than its acquire (Windows allows it: the processor may have changed), so a
+ * stripe's count may wrap below zero; only the sum over the stripes means anything.
+ *
+ * <p>IRQL: acquire/release &le; DISPATCH_LEVEL (non-paged); the rest &le; APC_LEVEL. Progress:
+ * acquire/release lock-free (one CAS on the caller's stripe when uncontended); wait blocking.
+ * Memory consistency: as {@link ExRundown}.
+ */
+public final class ExRundownCacheAware {
+
+    /* Implementation overview
+     *
+     * Each stripe is an EX_RUNDOWN_REF driven by ExRundown's word routines (acquire/release with the
+     * underflow check off: stripes legitimately go negative).
+     *
+     * Wait: the waiter arms its wait block with count 0 and sweeps the stripes, CASing
+     * (block | EX_RUNDOWN_ACTIVE) into each and adding up the values it replaced (mod 2^64 the sum is
+     * 2 * outstanding holders). A release that finds a swept stripe decrements the shared block
+     * count, which therefore runs negative during the sweep; it signals only when its decrement
+     * reaches exactly zero, which cannot happen before the waiter adds the sum (the count is <= 0
+     * until then). The waiter then adds the sum: reaching zero means every holder already released;
+     * otherwise it blocks until the last release signals. Finally every stripe gets
+     * EX_RUNDOWN_ACTIVE (no holder remains; see ExRundown's overview).
+     *
+     * Linearization: a stripe refuses acquires from the moment the sweep passes it; an acquire on a
+     * stripe the sweep has not reached yet still succeeds and is counted by the sweep (Windows
+     * behaves the same). So "no acquire succeeds once the wait has begun" holds per stripe, and for
+     * the whole reference once the sweep is done; the wait never returns while a protection is held.
+     *
+     * Release on a swept stripe cannot check for over-release (the shared count is legitimately
+     * negative during the sweep); the waiter detects a sum that comes out negative and throws.
+     */
+
+    /** Offset of PEX_RUNDOWN_REF RunRefs. */
+    static final long RUN_REFS_OFFSET = 0x00;
+    /** Offset of PVOID PoolToFree. */
+    static final long POOL_TO_FREE_OFFSET = 0x08;
+    /** Offset of ULONG RunRefSize. */
+    static final long RUN_REF_SIZE_OFFSET = 0x10;
+    /** Offset of ULONG Number. */
+    static final long NUMBER_OFFSET = 0x14;
+    /** sizeof(EX_RUNDOWN_REF_CACHE_AWARE) header on x64. */
+    public static final long HEADER_SIZE = 0x18;
+
+    private ExRundownCacheAware() {
+    }
+
+    /**
+     * {@code ExSizeOfRundownProtectionCacheAware}: bytes a caller-owned buffer needs. One processor:
+     * header + one EX_RUNDOWN_REF; else header + (processors + 1) strides (one for alignment).
+     */
+    public static long sizeOf() {
+        int n = Processors.count();
+        return HEADER_SIZE + (n <= 1 ? ExRundown.SIZE : (long) (n + 1) * Processors.RECOMMENDED_SHARED_DATA_ALIGNMENT);
+    }
+
+    /**
+     * {@code ExInitializeRundownProtectionCacheAware}: lays the structure out in the caller's buffer of
+     * {@code runRefSize} bytes (normally {@link #sizeOf()}). A buffer of exactly header + 8 bytes gets
+     * one unpadded stripe; a larger one as many 128-byte stripes as fit after aligning stripe 0.
+     *
+     * @throws IllegalArgumentException if the buffer is misaligned, smaller than {@code runRefSize}, or
+     *     too small for one stripe
+     */
+    public static void initialize(MemorySegment runRefCacheAware, long runRefSize) {
+        long base = runRefCacheAware.address();
+        if ((base & 7) != 0) {
+            throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: buffer at 0x"
+                    + Long.toHexString(base) + " is not 8-byte aligned");
+        }
+        if (runRefSize < 0 || runRefCacheAware.byteSize() < runRefSize) {
+            throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: RunRefSize " + runRefSize
+                    + " does not fit in the " + runRefCacheAware.byteSize() + "-byte buffer passed");
+        }
+        long stride;
+        long number;
+        long runRefs;
+        if (runRefSize == HEADER_SIZE + ExRundown.SIZE) {
+            stride = ExRundown.SIZE;
+            number = 1;
+            runRefs = base + HEADER_SIZE;
+        } else {
+            stride = Processors.RECOMMENDED_SHARED_DATA_ALIGNMENT;
+            number = runRefSize < HEADER_SIZE ? 0 : (runRefSize - HEADER_SIZE) / stride - 1;
+            runRefs = (base + HEADER_SIZE + stride - 1) & -stride;
+        }
+        if (number < 1) {
+            throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: RunRefSize " + runRefSize
+                    + " is too small for one stripe (use ExSizeOfRundownProtectionCacheAware(), "
+                    + sizeOf() + " here, or exactly " + (HEADER_SIZE + ExRundown.SIZE) + ")");
+        }
+        layOut(runRefCacheAware, runRefs, 0, stride, (int) Math.min(number, Integer.MAX_VALUE));
+    }
+
+    /** Writes the header and initializes every stripe. */
+    static void layOut(MemorySegment rr, long runRefs, long poolToFree, long stride, int number) {
+        rr.set(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET, runRefs);
+        rr.set(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET, poolToFree);
+        rr.set(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET, (int) stride);
+        rr.set(ValueLayout.JAVA_INT, NUMBER_OFFSET, number);
+        for (int i = 0; i < number; i++) {
+            long a = runRefs + i * stride;
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.init(seg, stripeOffset(rr, seg, a)); // volatile store: publishes the header writes too
+        }
+    }
+
+    /** {@code ExAcquireRundownProtectionCacheAware}: on the caller's stripe. */
+    public static boolean acquire(MemorySegment rr) {
+        return acquireEx(rr, 1);
+    }
+
+    /** {@code ExAcquireRundownProtectionCacheAwareEx}: {@code count} references on the caller's stripe. */
+    public static boolean acquireEx(MemorySegment rr, int count) {
+        long a = stripeAddress(rr, Processors.currentIndex());
+        MemorySegment seg = stripeSegment(rr, a);
+        return ExRundown.acquire(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT);
+    }
+
+    /** {@code ExReleaseRundownProtectionCacheAware}: on the caller's (current) stripe. */
+    public static void release(MemorySegment rr) {
+        releaseEx(rr, 1);
+    }
+
+    /** {@code ExReleaseRundownProtectionCacheAwareEx}. */
+    public static void releaseEx(MemorySegment rr, int count) {
+        if (count == 0) {
+            return;
+        }
+        long a = stripeAddress(rr, Processors.currentIndex());
+        MemorySegment seg = stripeSegment(rr, a);
+        ExRundown.release(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT, false);
+    }
+
+    /**
+     * {@code ExAcquireRundownProtectionCacheAwareEx} on a given stripe: for tests and tools that model
+     * a thread moving between processors (the release then lands elsewhere).
+     */
+    public static boolean acquireOnStripe(MemorySegment rr, int stripe, int count) {
+        long a = stripeAddress(rr, stripe);
+        MemorySegment seg = stripeSegment(rr, a);
+        return ExRundown.acquire(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT);
+    }
+
+    /** Release on a given stripe (see {@link #acquireOnStripe}). */
+    public static void releaseOnStripe(MemorySegment rr, int stripe, int count) {
+        if (count == 0) {
+            return;
+        }
+        long a = stripeAddress(rr, stripe);
+        MemorySegment seg = stripeSegment(rr, a);
+        ExRundown.release(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT, false);
+    }
+
+    /**
+     * {@code ExWaitForRundownProtectionReleaseCacheAware}: refuses new acquires on every stripe and
+     * returns once all granted protections are released; at once if already run down.
+     *
+     * @throws IllegalStateException if another run-down is in progress, or the stripes sum to a
+     *     negative count (more releases than acquires)
+     */
+    public static void waitForRelease(MemorySegment rr) {
+        int number = number(rr);
+        long a0 = stripeAddress(rr, 0);
+        MemorySegment seg0 = stripeSegment(rr, a0);
+        if ((long) WORD.getVolatile(seg0, stripeOffset(rr, seg0, a0)) == ExRundown.EX_RUNDOWN_ACTIVE) { // volatile: latest
+            return; // already run down: every stripe shows EX_RUNDOWN_ACTIVE
+        }
+        Kernel kernel = Kernel.current();
+        ThreadWaitBlock wb = ThreadWaitBlock.of(kernel);
+        wb.arm(0);
+        long pointer = wb.address() | ExRundown.EX_RUNDOWN_ACTIVE;
+        long sum = 0;
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            long off = stripeOffset(rr, seg, a);
+            long v = (long) WORD.getVolatile(seg, off); // volatile read; re-validated by the CAS
+            for (;;) {
+                if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
+                    throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
+                            + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
+                            + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
+                }
+                long w = (long) WORD.compareAndExchange(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
+                if (w == v) {
+                    break;
+                }
+                v = w;
+            }
+            sum += v; // mod 2^64: stripes may be "negative"
+        }
+        long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
+        long countOff = ThreadWaitBlock.WORD_OFFSET;
+        long now = (long) WORD.getAndAdd(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
+        if (now < 0) {
+            throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
+                    + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
+        }
+        if (now != 0) {
+            wb.await();
+        }
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            WORD.setVolatile(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
+        }
+    }
+
+    /** {@code ExRundownCompletedCacheAware}: every stripe := EX_RUNDOWN_ACTIVE. */
+    public static void completed(MemorySegment rr) {
+        int number = number(rr);
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.complete(seg, stripeOffset(rr, seg, a), "ExRundownCompletedCacheAware");
+        }
+    }
+
+    /** {@code ExReInitializeRundownProtectionCacheAware}: every stripe := 0. Pre: run down. */
+    public static void reInitialize(MemorySegment rr) {
+        int number = number(rr);
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.reInit(seg, stripeOffset(rr, seg, a), "ExReInitializeRundownProtectionCacheAware");
+        }
+    }
+
+    /** The holder count summed over the stripes while not running down (diagnostics, tests). */
+    public static long holders(MemorySegment rr) {
+        int number = number(rr);
+        long sum = 0;
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            sum += (long) WORD.getVolatile(seg, stripeOffset(rr, seg, a)); // volatile: latest per stripe
+        }
+        return sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
+    }
+
+    /** The raw word of stripe {@code i} (diagnostics, tests). */
+    public static long stripeWord(MemorySegment rr, int i) {
+        long a = stripeAddress(rr, i);
+        MemorySegment seg = stripeSegment(rr, a);
+        return (long) WORD.getVolatile(seg, stripeOffset(rr, seg, a)); // volatile: latest
+    }
+
+    /** ULONG Number. */
+    public static int number(MemorySegment rr) {
+        return rr.get(ValueLayout.JAVA_INT, NUMBER_OFFSET);
+    }
+
+    /** ULONG RunRefSize. */
+    public static int runRefSize(MemorySegment rr) {
+        return rr.get(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET);
+    }
+
+    /** PEX_RUNDOWN_REF RunRefs. */
+    public static long runRefs(MemorySegment rr) {
+        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET);
+    }
+
+    /** PVOID PoolToFree. */
+    public static long poolToFree(MemorySegment rr) {
+        return rr.get(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET);
+    }
+
+    // ===== stripe addressing (header fields are written once at initialization: plain reads) =====
+
+    private static long stripeAddress(MemorySegment rr, int index) {
+        int number = rr.get(ValueLayout.JAVA_INT, NUMBER_OFFSET);
+        if (number <= 0) {
+            throw new IllegalStateException("EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
+                    + " is not initialized (Number = " + number + ")");
+        }
+        long stride = Integer.toUnsignedLong(rr.get(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET));
+        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET) + Integer.remainderUnsigned(index, number) * stride;
+    }
+
+    /** The segment holding the stripe at {@code a}: the caller's segment when it covers it, else the kernel's region. */
+    private static MemorySegment stripeSegment(MemorySegment rr, long a) {
+        long off = a - rr.address();
+        if (off >= 0 && off <= rr.byteSize() - ExRundown.SIZE) {
+            return rr;
+        }
+        return Kernel.current().addressSpace().regionOf(a, ExRundown.SIZE).segment(); // bug check 0x50 if RunRefs is bad
+    }
+
+    private static long stripeOffset(MemorySegment rr, MemorySegment seg, long a) {
+        return a - seg.address();
+    }
+
+    // ===== VarHandle mechanics =====
+
+    /**
+     * A stripe word, and the waiter's wait-block count while this class's wait sweeps; (MemorySegment,
+     * long offset) coordinates, volatile mode (the stripe protocol itself belongs to ExRundown).
+     */
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
+}

@@ -1,0 +1,278 @@
+package dev.offkern.runtime.rtl;
+
+import static dev.offkern.ddi.NtStatus.STATUS_INVALID_PARAMETER;
+import static dev.offkern.ddi.NtStatus.STATUS_PENDING;
+import static dev.offkern.ddi.NtStatus.STATUS_SUCCESS;
+import static dev.offkern.ddi.NtStatus.STATUS_UNSUCCESSFUL;
+import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
+import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
+import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
+
+import dev.offkern.ddi.RunOnceInitFunction;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.ThreadWaitBlock;
+import dev.offkern.runtime.mm.Region;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One-time initialization on an {@code RTL_RUN_ONCE}: the first caller runs the initialization,
+ * concurrent callers block until it completes (or, in asynchronous mode, run their own and the first
+ * to complete wins); afterwards every caller gets the stored context at the cost of one read.
+ *
+ * <pre>{@code
+ * typedef union _RTL_RUN_ONCE { PVOID Ptr; ULONG_PTR Value; ULONG_PTR State : 2; } RTL_RUN_ONCE;
+ * }</pre>
+ *
+ * The word, as Windows encodes it (x64):
+ * <pre>
+ *   63                                                      2  1  0
+ *  +-------------------------------------------------------+-----+
+ *  | 0                                                     | 0 0 |  uninitialized (RTL_RUN_ONCE_INIT)
+ *  | address of the newest waiter's node, or 0             | 0 1 |  synchronous initialization in progress
+ *  | context value (its 2 low bits are the state)          | 1 0 |  done
+ *  | 0                                                     | 1 1 |  asynchronous initialization in progress
+ *  +-------------------------------------------------------+-----+
+ * </pre>
+ *
+ * <p>IRQL: &le; APC_LEVEL. Progress: the completed fast path of BeginInitialize/ExecuteOnce is
+ * wait-free (one volatile read, no allocation); a synchronous BeginInitialize that meets an
+ * initialization in progress blocks; Complete is lock-free. Memory consistency: everything the
+ * initializing thread did before {@code RtlRunOnceComplete} happens-before everything a thread does
+ * after a BeginInitialize/ExecuteOnce that returns STATUS_SUCCESS.
+ */
+public final class RtlRunOnce {
+
+    /* Implementation overview
+     *
+     * State changes are volatile CASes on the word (Interlocked in Windows). A synchronous waiter
+     * links its node in front of the list whose head is the word's upper bits: the node is the
+     * thread's ke.ThreadWaitBlock (per-thread native block registered in the kernel's address space,
+     * standing in for Windows' stack node + keyed event), its first word holding the previous head.
+     * It CASes (node | 1) into the word and blocks. Complete CASes the final value in (context | 2,
+     * or 0 after a failure), which detaches the whole list at once, then walks it: for each node it
+     * reads the next link BEFORE signalling (a signalled waiter may reuse its node at once). Woken
+     * waiters re-read the word: done -> STATUS_SUCCESS, 0 (failed) -> one of them starts over.
+     *
+     * Linearization: BeginInitialize -> PENDING at its CAS out of state 0; SUCCESS at the read that
+     * saw state 2; Complete at its CAS out of state 1 or 3.
+     *
+     * Beyond Wine/ReactOS (documented derivations): unknown flag bits are STATUS_INVALID_PARAMETER;
+     * ExecuteOnce turns a failed completion (context with reserved bits set) or an exception thrown by
+     * the init routine into an INIT_FAILED completion before reporting it, so waiters are released
+     * to retry instead of blocking forever.
+     *
+     * The word's offset and size are private constants until the RTL_RUN_ONCE layout class lands in
+     * memory-layouts (offset 0, 8 bytes, x64).
+     */
+
+    /** sizeof(RTL_RUN_ONCE) on x64. */
+    static final long SIZE = 8;
+    /** Offset of Ptr. */
+    private static final long PTR_OFFSET = 0;
+
+    private static final long STATE_MASK = 3;
+    private static final long STATE_SYNC = 1;
+    private static final long STATE_DONE = 2;
+    private static final long STATE_ASYNC = 3;
+
+    private RtlRunOnce() {
+    }
+
+    /** {@code RtlRunOnceInitialize}: Ptr := NULL. */
+    public static void initialize(MemorySegment runOnce) {
+        long address = runOnce.address();
+        if ((address & (SIZE - 1)) != 0 || runOnce.byteSize() < SIZE) {
+            throw new IllegalArgumentException("RtlRunOnceInitialize: RTL_RUN_ONCE at 0x" + Long.toHexString(address)
+                    + " must be 8-byte aligned and 8 bytes long (segment of " + runOnce.byteSize() + " bytes)");
+        }
+        PTR.setVolatile(runOnce, PTR_OFFSET, 0L); // release: publishes the caller's prior writes
+    }
+
+    /**
+     * {@code RtlRunOnceBeginInitialize}.
+     *
+     * @return STATUS_SUCCESS (done; {@code *Context} = the stored context), STATUS_PENDING (the caller
+     *     now initializes and must call Complete), STATUS_UNSUCCESSFUL (CHECK_ONLY and not done), or
+     *     STATUS_INVALID_PARAMETER (CHECK_ONLY|ASYNC, unknown flags, ASYNC against a synchronous
+     *     initialization in progress or the reverse)
+     */
+    public static int beginInitialize(MemorySegment runOnce, int flags, MemorySegment context) {
+        long v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: pairs with Complete's CAS
+        if ((v & STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
+            storeContext(context, v & ~STATE_MASK);
+            return STATUS_SUCCESS; // LP: the read that saw "done"
+        }
+        return beginSlow(runOnce, flags, context, v);
+    }
+
+    private static int beginSlow(MemorySegment runOnce, int flags, MemorySegment context, long v) {
+        if ((flags & ~(RTL_RUN_ONCE_CHECK_ONLY | RTL_RUN_ONCE_ASYNC)) != 0) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        if ((flags & RTL_RUN_ONCE_CHECK_ONLY) != 0) {
+            if ((flags & RTL_RUN_ONCE_ASYNC) != 0) {
+                return STATUS_INVALID_PARAMETER;
+            }
+            if ((v & STATE_MASK) != STATE_DONE) {
+                return STATUS_UNSUCCESSFUL;
+            }
+            storeContext(context, v & ~STATE_MASK);
+            return STATUS_SUCCESS;
+        }
+        boolean async = (flags & RTL_RUN_ONCE_ASYNC) != 0;
+        ThreadWaitBlock node = null;
+        Kernel kernel = null;
+        for (;;) {
+            switch ((int) (v & STATE_MASK)) {
+                case 0 -> {
+                    long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
+                    if (w == 0) {
+                        return STATUS_PENDING;
+                    }
+                    v = w;
+                }
+                case (int) STATE_SYNC -> {
+                    if (async) {
+                        return STATUS_INVALID_PARAMETER;
+                    }
+                    if (node == null) {
+                        kernel = Kernel.current();
+                        node = ThreadWaitBlock.of(kernel);
+                    }
+                    node.arm(v & ~STATE_MASK); // Next := current head
+                    long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, node.address() | STATE_SYNC); // full barrier: publishes the node
+                    if (w == v) {
+                        node.await(); // until Complete detaches the list and signals us
+                        v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: re-evaluate after the wake
+                    } else {
+                        v = w;
+                    }
+                }
+                case (int) STATE_DONE -> {
+                    storeContext(context, v & ~STATE_MASK);
+                    return STATUS_SUCCESS;
+                }
+                default -> { // STATE_ASYNC
+                    return async ? STATUS_PENDING : STATUS_INVALID_PARAMETER;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code RtlRunOnceComplete}: ends the initialization the caller began.
+     *
+     * @param context the context to store (PVOID; its 2 low bits must be clear), or NULL
+     * @return STATUS_SUCCESS; STATUS_UNSUCCESSFUL if no initialization is in progress (with ASYNC:
+     *     another initializer completed first; discard your work); STATUS_INVALID_PARAMETER for a
+     *     context with reserved bits set, INIT_FAILED with a context or with ASYNC, unknown flags, or
+     *     a synchronous completion of an asynchronous initialization
+     */
+    public static int complete(MemorySegment runOnce, int flags, MemorySegment context) {
+        return complete(runOnce, flags, context.address());
+    }
+
+    private static int complete(MemorySegment runOnce, int flags, long ctx) {
+        if ((flags & ~(RTL_RUN_ONCE_ASYNC | RTL_RUN_ONCE_INIT_FAILED)) != 0 || (ctx & STATE_MASK) != 0) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        long finalValue;
+        if ((flags & RTL_RUN_ONCE_INIT_FAILED) != 0) {
+            if (ctx != 0 || (flags & RTL_RUN_ONCE_ASYNC) != 0) {
+                return STATUS_INVALID_PARAMETER;
+            }
+            finalValue = 0; // back to uninitialized: the next caller retries
+        } else {
+            finalValue = ctx | STATE_DONE;
+        }
+        long v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // volatile read; re-validated by the CAS
+        for (;;) {
+            long state = v & STATE_MASK;
+            if (state == STATE_SYNC) {
+                long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, finalValue); // full barrier (release of the init's writes); LP
+                if (w == v) {
+                    wakeAll(v & ~STATE_MASK);
+                    return STATUS_SUCCESS;
+                }
+                v = w;
+            } else if (state == STATE_ASYNC) {
+                if ((flags & RTL_RUN_ONCE_ASYNC) == 0) {
+                    return STATUS_INVALID_PARAMETER;
+                }
+                long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, finalValue); // full barrier; LP: first completer wins
+                if (w == v) {
+                    return STATUS_SUCCESS;
+                }
+                v = w;
+            } else {
+                return STATUS_UNSUCCESSFUL;
+            }
+        }
+    }
+
+    /** Signals every node of a detached waiter list, reading each link before signalling its node. */
+    private static void wakeAll(long head) {
+        if (head == 0) {
+            return;
+        }
+        Kernel kernel = Kernel.current();
+        long node = head;
+        while (node != 0) {
+            Region r = kernel.addressSpace().regionOf(node, ThreadWaitBlock.SIZE); // bug check 0x50 on a bad link
+            long next = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(node) + ThreadWaitBlock.WORD_OFFSET); // plain: written before the node was published by the waiter's CAS, which our CAS read
+            ThreadWaitBlock.signal(kernel, node);
+            node = next;
+        }
+    }
+
+    /**
+     * {@code RtlRunOnceExecuteOnce}: runs {@code initFn} once. Returns STATUS_SUCCESS with
+     * {@code *Context} filled once the initialization is done (by this call or an earlier one);
+     * STATUS_UNSUCCESSFUL if {@code initFn} reported failure (a later call retries);
+     * STATUS_INVALID_PARAMETER if {@code initFn} stored a context with reserved bits set (the
+     * initialization is then marked failed, so waiters retry). An exception thrown by {@code initFn}
+     * marks the initialization failed and propagates.
+     */
+    public static int executeOnce(MemorySegment runOnce, RunOnceInitFunction initFn, MemorySegment parameter,
+            MemorySegment context) {
+        int status = beginInitialize(runOnce, 0, context);
+        if (status != STATUS_PENDING) {
+            return status;
+        }
+        boolean ok;
+        try {
+            ok = initFn.init(runOnce, parameter, context);
+        } catch (Throwable t) {
+            complete(runOnce, RTL_RUN_ONCE_INIT_FAILED, 0L);
+            throw t;
+        }
+        if (!ok) {
+            complete(runOnce, RTL_RUN_ONCE_INIT_FAILED, 0L);
+            return STATUS_UNSUCCESSFUL;
+        }
+        long ctx = context.address() == 0 ? 0 : context.get(ValueLayout.JAVA_LONG, 0);
+        status = complete(runOnce, 0, ctx);
+        if (status != STATUS_SUCCESS) {
+            complete(runOnce, RTL_RUN_ONCE_INIT_FAILED, 0L); // e.g. reserved bits set: release the waiters
+        }
+        return status;
+    }
+
+    /** The raw word (diagnostics, tests). */
+    public static long word(MemorySegment runOnce) {
+        return (long) PTR.getVolatile(runOnce, PTR_OFFSET); // volatile: a consistent snapshot
+    }
+
+    private static void storeContext(MemorySegment context, long value) {
+        if (context.address() != 0) {
+            context.set(ValueLayout.JAVA_LONG, 0, value);
+        }
+    }
+
+    // ===== VarHandle mechanics =====
+
+    /** RTL_RUN_ONCE.Ptr as a 64-bit word, (MemorySegment, long offset) coordinates; volatile mode. */
+    private static final VarHandle PTR = ValueLayout.JAVA_LONG.varHandle();
+}
