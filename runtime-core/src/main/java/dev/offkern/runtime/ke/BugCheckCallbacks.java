@@ -602,6 +602,22 @@ public final class BugCheckCallbacks {
         return state(r);
     }
 
+    /**
+     * Re-arms every record a bug check left in BufferStarted/Finished/Incomplete as BufferInserted:
+     * under THROW the kernel survives the bug check, so its callbacks must run again on the next
+     * one (and stay deregistrable). Under HALT the states are left for inspection.
+     */
+    synchronized void rearm() {
+        for (RecordList list : new RecordList[] {simple, reasons}) {
+            for (Registration r : list.linked.values()) {
+                int st = state(r);
+                if (st == BufferStarted || st == BufferFinished || st == BufferIncomplete) {
+                    setState(r, BufferInserted);
+                }
+            }
+        }
+    }
+
     // ===== helpers =====
 
     private static String describe(Throwable t) {

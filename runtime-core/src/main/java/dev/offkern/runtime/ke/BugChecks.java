@@ -27,7 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       throw, under HALT a {@link dev.offkern.runtime.KernelHaltedException} is thrown.</li>
  * </ol>
  * A callback that throws (a Java exception or a nested bug check) is marked BufferIncomplete and
- * the others still run.
+ * the others still run. Under THROW the kernel survives, so afterwards every record is re-armed
+ * (State back to BufferInserted) for the next bug check; under HALT the states stay as the
+ * dispatcher left them (BufferFinished/BufferIncomplete), for inspection.
  *
  * <h2>Nested and concurrent bug checks</h2>
  * A bug check raised on the thread that is already running one (from a callback, or from a
@@ -140,6 +142,9 @@ public final class BugChecks {
                 callbacks.collectReasonData(report);
                 callbacks.runSimpleCallbacks(report);
                 CrashDump.write(kernel, report, callbacks, java.util.List.copyOf(contributors));
+                if (!halt) {
+                    callbacks.rearm(); // before the lock is released: the next bug check finds them armed
+                }
             } finally {
                 if (ts != null) {
                     ts.setIrql(savedIrql);
