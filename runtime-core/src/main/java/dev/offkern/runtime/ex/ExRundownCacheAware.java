@@ -1,7 +1,7 @@
 package dev.offkern.runtime.ex;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.ke.Processors;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
@@ -28,7 +28,8 @@ import java.lang.invoke.VarHandle;
  * Caller-owned buffers ({@link #initialize}) and pool-allocated ones ({@link #allocate}) hold header
  * and stripes in one block; {@link #sizeOf()} includes one stride of slack to align stripe 0.
  *
- * <p>A thread touches stripe {@code Processors.currentIndex() % Number}. A release may land on a
+ * <p>A thread touches stripe {@code KeGetCurrentProcessorNumber() % Number} (the calling thread's
+ * processor in the kernel's processor model). A release may land on a
  * different stripe than its acquire (Windows allows it: the processor may have changed), so a
  * stripe's count may wrap below zero; only the sum over the stripes means anything.
  *
@@ -71,6 +72,11 @@ public final class ExRundownCacheAware {
     static final long NUMBER_OFFSET = 0x14;
     /** sizeof(EX_RUNDOWN_REF_CACHE_AWARE) header on x64. */
     public static final long HEADER_SIZE = 0x18;
+    /**
+     * {@code KeGetRecommendedSharedDataAlignment()}: the stride between stripes on a multiprocessor,
+     * 128 bytes as Windows reports on current x64 parts (the adjacent-line prefetcher pairs 64-byte lines).
+     */
+    public static final int RECOMMENDED_SHARED_DATA_ALIGNMENT = 128;
 
     private ExRundownCacheAware() {
     }
@@ -80,8 +86,43 @@ public final class ExRundownCacheAware {
      * header + one EX_RUNDOWN_REF; else header + (processors + 1) strides (one for alignment).
      */
     public static long sizeOf() {
-        int n = Processors.count();
-        return HEADER_SIZE + (n <= 1 ? ExRundown.SIZE : (long) (n + 1) * Processors.RECOMMENDED_SHARED_DATA_ALIGNMENT);
+        return sizeOf(Kernel.current().processors().count());
+    }
+
+    /** The size for {@code processors} processors. */
+    static long sizeOf(int processors) {
+        return HEADER_SIZE + (processors <= 1 ? ExRundown.SIZE : (long) (processors + 1) * RECOMMENDED_SHARED_DATA_ALIGNMENT);
+    }
+
+    /**
+     * {@code ExAllocateCacheAwareRundownProtection}: allocates one block of {@link #sizeOf()} bytes
+     * from the pool {@code poolType} selects, tagged {@code poolTag}, and initializes it; its
+     * PoolToFree is the block itself. Returns {@code MemorySegment.NULL} when the pool is exhausted
+     * (unless POOL_RAISE_IF_ALLOCATION_FAILURE asks for an exception).
+     */
+    public static MemorySegment allocate(int poolType, int poolTag) {
+        long size = sizeOf();
+        MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePoolWithTag(poolType, size, poolTag);
+        if (block.address() == 0) {
+            return MemorySegment.NULL;
+        }
+        initialize(block, size);
+        block.set(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET, block.address());
+        return block;
+    }
+
+    /**
+     * {@code ExFreeCacheAwareRundownProtection}: frees a structure from {@link #allocate}.
+     *
+     * @throws IllegalArgumentException for a caller-owned structure (PoolToFree NULL)
+     */
+    public static void free(MemorySegment rr) {
+        long poolToFree = rr.get(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET);
+        if (poolToFree == 0) {
+            throw new IllegalArgumentException("ExFreeCacheAwareRundownProtection: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
+                    + Long.toHexString(rr.address()) + " was not allocated by ExAllocateCacheAwareRundownProtection");
+        }
+        dev.offkern.ddi.Ex.ExFreePool(MemorySegment.ofAddress(poolToFree)); // the tag is not known here (as in Windows)
     }
 
     /**
@@ -110,7 +151,7 @@ public final class ExRundownCacheAware {
             number = 1;
             runRefs = base + HEADER_SIZE;
         } else {
-            stride = Processors.RECOMMENDED_SHARED_DATA_ALIGNMENT;
+            stride = RECOMMENDED_SHARED_DATA_ALIGNMENT;
             number = runRefSize < HEADER_SIZE ? 0 : (runRefSize - HEADER_SIZE) / stride - 1;
             runRefs = (base + HEADER_SIZE + stride - 1) & -stride;
         }
@@ -142,7 +183,7 @@ public final class ExRundownCacheAware {
 
     /** {@code ExAcquireRundownProtectionCacheAwareEx}: {@code count} references on the caller's stripe. */
     public static boolean acquireEx(MemorySegment rr, int count) {
-        long a = stripeAddress(rr, Processors.currentIndex());
+        long a = stripeAddress(rr, ThreadState.current().processorNumber());
         MemorySegment seg = stripeSegment(rr, a);
         return ExRundown.acquire(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT);
     }
@@ -157,7 +198,7 @@ public final class ExRundownCacheAware {
         if (count == 0) {
             return;
         }
-        long a = stripeAddress(rr, Processors.currentIndex());
+        long a = stripeAddress(rr, ThreadState.current().processorNumber());
         MemorySegment seg = stripeSegment(rr, a);
         ExRundown.release(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT, false);
     }

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.ke.Processors;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -51,7 +51,7 @@ class ExRundownCacheAwareTest {
 
     @Test
     void shouldSizeTheBufferForOneStripePerProcessorPlusAlignmentSlack() {
-        int n = Processors.count();
+        int n = Kernel.current().processors().count();
         long expected = n <= 1 ? 0x18 + 8 : 0x18 + (n + 1) * 128L;
         assertEquals(expected, ExSizeOfRundownProtectionCacheAware());
     }
@@ -62,10 +62,10 @@ class ExRundownCacheAwareTest {
         long runRefs = ExRundownCacheAware.runRefs(rr);
         assertEquals(rr.get(ValueLayout.JAVA_LONG, 0), runRefs);
         assertEquals(0, ExRundownCacheAware.poolToFree(rr), "caller-owned: no pool block to free");
-        if (Processors.count() > 1) {
+        if (Kernel.current().processors().count() > 1) {
             assertEquals(128, ExRundownCacheAware.runRefSize(rr));
             assertEquals(0, runRefs % 128, "stripe 0 is 128-byte aligned");
-            assertTrue(number >= Processors.count());
+            assertTrue(number >= Kernel.current().processors().count());
         } else {
             assertEquals(8, ExRundownCacheAware.runRefSize(rr));
         }
@@ -94,7 +94,7 @@ class ExRundownCacheAwareTest {
     void shouldCountOnTheCallersStripe() {
         assertTrue(ExAcquireRundownProtectionCacheAware(rr));
         assertTrue(ExAcquireRundownProtectionCacheAwareEx(rr, 4));
-        int mine = Processors.currentIndex() % ExRundownCacheAware.number(rr);
+        int mine = ThreadState.current().processorNumber() % ExRundownCacheAware.number(rr);
         assertEquals(10, ExRundownCacheAware.stripeWord(rr, mine));
         assertEquals(5, ExRundownCacheAware.holders(rr));
         ExReleaseRundownProtectionCacheAwareEx(rr, 4);

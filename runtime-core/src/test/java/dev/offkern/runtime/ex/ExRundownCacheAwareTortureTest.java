@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.ke.Processors;
+import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ class ExRundownCacheAwareTortureTest {
                             boolean returnedBefore = waitReturned.get();
                             int n = rnd.nextInt(1, 3);
                             boolean onCurrent = n == 1 && rnd.nextInt(4) == 0;
-                            int s = onCurrent ? Processors.currentIndex() % number : rnd.nextInt(number);
+                            int s = onCurrent ? ThreadState.current().processorNumber() % number : rnd.nextInt(number);
                             boolean failedBefore = stripeFailed.get(s) != 0;
                             boolean ok = onCurrent
                                     ? ExAcquireRundownProtectionCacheAware(rr)
