@@ -1,8 +1,10 @@
 package dev.offkern.runtime.ex;
 
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,7 +43,8 @@ import java.lang.invoke.VarHandle;
  * (1) one waiter per run-down; a second concurrent waiter is refused with an exception.
  *
  * <p>IRQL: acquire/release &le; DISPATCH_LEVEL (the word in non-paged memory); initialize, wait,
- * completed, re-initialize &le; APC_LEVEL. Progress: acquire and release are lock-free (one CAS
+ * completed, re-initialize &le; APC_LEVEL. The verifier (IRQL family) raises
+ * DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the word's address, the IRQL, 1 = write, 0) above those. Progress: acquire and release are lock-free (one CAS
  * when uncontended); wait is blocking. Memory consistency: every operation on the word is a
  * volatile-mode (sequentially consistent) access, as the Interlocked operations are full barriers;
  * so writes a thread makes before initializing or releasing happen-before whatever a thread does
@@ -56,8 +59,8 @@ public final class ExRundown {
      * successful CAS; a failed acquire linearizes at the read that saw bit 0.
      *
      * Wait: CAS 0 -> EX_RUNDOWN_ACTIVE finishes at once when nobody holds protection. Otherwise the
-     * waiter arms its wait block (ke.ThreadWaitBlock: a per-thread native block registered in the
-     * kernel's address space, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder
+     * waiter arms a wait block (ke.ThreadWaitBlock: 64 bytes from the non-paged pool for the duration
+     * of the wait, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder
      * count, and CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
      * run-down has begun": every acquire after it sees bit 0 and fails. Releases that find bit 0 set
      * resolve the block through the address space and decrement its count; the one that reaches
@@ -96,6 +99,9 @@ public final class ExRundown {
 
     /** {@code ExInitializeRundownProtection}: Count := 0, not run down. */
     public static void initialize(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExInitializeRundownProtection");
+        }
         checkWord(runRef, COUNT_OFFSET, "ExInitializeRundownProtection");
         init(runRef, COUNT_OFFSET);
     }
@@ -106,11 +112,17 @@ public final class ExRundown {
      * else throws.
      */
     public static void reInitialize(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReInitializeRundownProtection");
+        }
         reInit(runRef, COUNT_OFFSET, "ExReInitializeRundownProtection");
     }
 
     /** {@code ExAcquireRundownProtection}: TRUE when granted, FALSE once a run-down has begun. */
     public static boolean acquire(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtection");
+        }
         return acquire(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC);
     }
 
@@ -119,16 +131,25 @@ public final class ExRundown {
      * Count 0 succeeds without a change while not running down.
      */
     public static boolean acquireEx(MemorySegment runRef, int count) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtectionEx");
+        }
         return acquire(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT);
     }
 
     /** {@code ExReleaseRundownProtection}. */
     public static void release(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtection");
+        }
         release(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC, true);
     }
 
     /** {@code ExReleaseRundownProtectionEx}: releases {@code count} (a ULONG) references. */
     public static void releaseEx(MemorySegment runRef, int count) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtectionEx");
+        }
         if (count != 0) {
             release(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT, true);
         }
@@ -142,6 +163,9 @@ public final class ExRundown {
      * @throws IllegalStateException if another thread's run-down of this reference is in progress
      */
     public static void waitForRelease(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExWaitForRundownProtectionRelease");
+        }
         long v = (long) COUNT.compareAndExchange(runRef, COUNT_OFFSET, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when 0
         if (v != 0 && v != EX_RUNDOWN_ACTIVE) {
             waitSlow(runRef, COUNT_OFFSET, v);
@@ -154,6 +178,9 @@ public final class ExRundown {
      * bit 0 throws.
      */
     public static void completed(MemorySegment runRef) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExRundownCompleted");
+        }
         complete(runRef, COUNT_OFFSET, "ExRundownCompleted");
     }
 
@@ -278,35 +305,41 @@ public final class ExRundown {
 
     private static void waitSlow(MemorySegment seg, long off, long v) {
         ThreadWaitBlock wb = null;
-        for (;;) {
-            if ((v & EX_RUNDOWN_ACTIVE) != 0) {
-                if (v == EX_RUNDOWN_ACTIVE) {
-                    return; // already run down (a racing waiter found it idle): nothing to wait for
+        try {
+            for (;;) {
+                if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+                    if (v == EX_RUNDOWN_ACTIVE) {
+                        return; // already run down (a racing waiter found it idle): nothing to wait for
+                    }
+                    throw new IllegalStateException("ExWaitForRundownProtectionRelease: EX_RUNDOWN_REF at 0x"
+                            + Long.toHexString(seg.address() + off) + " is already being run down by another thread (word 0x"
+                            + Long.toHexString(v) + "): only one thread may wait");
                 }
-                throw new IllegalStateException("ExWaitForRundownProtectionRelease: EX_RUNDOWN_REF at 0x"
-                        + Long.toHexString(seg.address() + off) + " is already being run down by another thread (word 0x"
-                        + Long.toHexString(v) + "): only one thread may wait");
-            }
-            if (v == 0) {
-                long w = (long) COUNT.compareAndExchange(seg, off, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when it succeeds
-                if (w == 0) {
-                    return;
+                if (v == 0) {
+                    long w = (long) COUNT.compareAndExchange(seg, off, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when it succeeds
+                    if (w == 0) {
+                        return;
+                    }
+                    v = w;
+                    continue;
+                }
+                if (wb == null) {
+                    wb = ThreadWaitBlock.allocate(Kernel.current());
+                }
+                wb.arm(v >>> EX_RUNDOWN_COUNT_SHIFT);
+                long w = (long) COUNT.compareAndExchange(seg, off, v, wb.address() | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
+                if (w == v) {
+                    break;
                 }
                 v = w;
-                continue;
             }
-            if (wb == null) {
-                wb = ThreadWaitBlock.of(Kernel.current());
+            wb.await();
+            COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // no holder remains: drop the block pointer (see overview)
+        } finally {
+            if (wb != null) {
+                wb.close(); // nobody refers to the block any more: the word no longer holds it
             }
-            wb.arm(v >>> EX_RUNDOWN_COUNT_SHIFT);
-            long w = (long) COUNT.compareAndExchange(seg, off, v, wb.address() | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
-            if (w == v) {
-                break;
-            }
-            v = w;
         }
-        wb.await();
-        COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // no holder remains: drop the block pointer (see overview)
     }
 
     /** Whether {@code word} points at a wait block whose count has reached zero (its wait is over). */

@@ -1,9 +1,11 @@
 package dev.offkern.runtime.ex;
 
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -101,6 +103,9 @@ public final class ExRundownCacheAware {
      * (unless POOL_RAISE_IF_ALLOCATION_FAILURE asks for an exception).
      */
     public static MemorySegment allocate(int poolType, int poolTag) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, "ExAllocateCacheAwareRundownProtection");
+        }
         long size = sizeOf();
         MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePoolWithTag(poolType, size, poolTag);
         if (block.address() == 0) {
@@ -117,6 +122,9 @@ public final class ExRundownCacheAware {
      * @throws IllegalArgumentException for a caller-owned structure (PoolToFree NULL)
      */
     public static void free(MemorySegment rr) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExFreeCacheAwareRundownProtection");
+        }
         long poolToFree = rr.get(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET);
         if (poolToFree == 0) {
             throw new IllegalArgumentException("ExFreeCacheAwareRundownProtection: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
@@ -134,6 +142,9 @@ public final class ExRundownCacheAware {
      *     too small for one stripe
      */
     public static void initialize(MemorySegment runRefCacheAware, long runRefSize) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRefCacheAware.address(), IrqlChecks.WRITE, "ExInitializeRundownProtectionCacheAware");
+        }
         long base = runRefCacheAware.address();
         if ((base & 7) != 0) {
             throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: buffer at 0x"
@@ -183,6 +194,9 @@ public final class ExRundownCacheAware {
 
     /** {@code ExAcquireRundownProtectionCacheAwareEx}: {@code count} references on the caller's stripe. */
     public static boolean acquireEx(MemorySegment rr, int count) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, rr.address(), IrqlChecks.WRITE, "ExAcquireRundownProtectionCacheAware");
+        }
         long a = stripeAddress(rr, ThreadState.current().processorNumber());
         MemorySegment seg = stripeSegment(rr, a);
         return ExRundown.acquire(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT);
@@ -195,6 +209,9 @@ public final class ExRundownCacheAware {
 
     /** {@code ExReleaseRundownProtectionCacheAwareEx}. */
     public static void releaseEx(MemorySegment rr, int count) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, rr.address(), IrqlChecks.WRITE, "ExReleaseRundownProtectionCacheAware");
+        }
         if (count == 0) {
             return;
         }
@@ -231,55 +248,70 @@ public final class ExRundownCacheAware {
      *     negative count (more releases than acquires)
      */
     public static void waitForRelease(MemorySegment rr) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExWaitForRundownProtectionReleaseCacheAware");
+        }
         int number = number(rr);
         long a0 = stripeAddress(rr, 0);
         MemorySegment seg0 = stripeSegment(rr, a0);
         if ((long) WORD.getVolatile(seg0, stripeOffset(rr, seg0, a0)) == ExRundown.EX_RUNDOWN_ACTIVE) { // volatile: latest
             return; // already run down: every stripe shows EX_RUNDOWN_ACTIVE
         }
-        Kernel kernel = Kernel.current();
-        ThreadWaitBlock wb = ThreadWaitBlock.of(kernel);
-        wb.arm(0);
-        long pointer = wb.address() | ExRundown.EX_RUNDOWN_ACTIVE;
-        long sum = 0;
-        for (int i = 0; i < number; i++) {
-            long a = stripeAddress(rr, i);
-            MemorySegment seg = stripeSegment(rr, a);
-            long off = stripeOffset(rr, seg, a);
-            long v = (long) WORD.getVolatile(seg, off); // volatile read; re-validated by the CAS
-            for (;;) {
-                if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
-                    throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
-                            + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
-                            + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
+        ThreadWaitBlock wb = ThreadWaitBlock.allocate(Kernel.current());
+        boolean referenced = false; // whether a stripe may still point at the block
+        try {
+            wb.arm(0);
+            long pointer = wb.address() | ExRundown.EX_RUNDOWN_ACTIVE;
+            long sum = 0;
+            for (int i = 0; i < number; i++) {
+                long a = stripeAddress(rr, i);
+                MemorySegment seg = stripeSegment(rr, a);
+                long off = stripeOffset(rr, seg, a);
+                long v = (long) WORD.getVolatile(seg, off); // volatile read; re-validated by the CAS
+                for (;;) {
+                    if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
+                        throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
+                                + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
+                                + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
+                    }
+                    long w = (long) WORD.compareAndExchange(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
+                    if (w == v) {
+                        referenced = true;
+                        break;
+                    }
+                    v = w;
                 }
-                long w = (long) WORD.compareAndExchange(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
-                if (w == v) {
-                    break;
-                }
-                v = w;
+                sum += v; // mod 2^64: stripes may be "negative"
             }
-            sum += v; // mod 2^64: stripes may be "negative"
-        }
-        long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
-        long countOff = ThreadWaitBlock.WORD_OFFSET;
-        long now = (long) WORD.getAndAdd(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
-        if (now < 0) {
-            throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
-                    + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
-        }
-        if (now != 0) {
-            wb.await();
-        }
-        for (int i = 0; i < number; i++) {
-            long a = stripeAddress(rr, i);
-            MemorySegment seg = stripeSegment(rr, a);
-            WORD.setVolatile(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
+            long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
+            long countOff = ThreadWaitBlock.WORD_OFFSET;
+            long now = (long) WORD.getAndAdd(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
+            if (now < 0) {
+                throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
+                        + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
+            }
+            if (now != 0) {
+                wb.await();
+            }
+            for (int i = 0; i < number; i++) {
+                long a = stripeAddress(rr, i);
+                MemorySegment seg = stripeSegment(rr, a);
+                WORD.setVolatile(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
+            }
+            referenced = false;
+        } finally {
+            if (!referenced) {
+                wb.close();
+            } // else a misuse was detected mid-run-down: leave the block allocated rather than let a late
+              // release write into freed pool memory (it shows in the pool's leak report under 'OkWb')
         }
     }
 
     /** {@code ExRundownCompletedCacheAware}: every stripe := EX_RUNDOWN_ACTIVE. */
     public static void completed(MemorySegment rr) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExRundownCompletedCacheAware");
+        }
         int number = number(rr);
         for (int i = 0; i < number; i++) {
             long a = stripeAddress(rr, i);
@@ -290,6 +322,9 @@ public final class ExRundownCacheAware {
 
     /** {@code ExReInitializeRundownProtectionCacheAware}: every stripe := 0. Pre: run down. */
     public static void reInitialize(MemorySegment rr) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExReInitializeRundownProtectionCacheAware");
+        }
         int number = number(rr);
         for (int i = 0; i < number; i++) {
             long a = stripeAddress(rr, i);

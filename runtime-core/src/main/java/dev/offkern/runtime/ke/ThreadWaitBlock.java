@@ -1,8 +1,10 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.ddi.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
-import java.lang.foreign.Arena;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolTags;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -10,23 +12,24 @@ import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A thread's wait block: a small native block through which one thread blocks until another
- * signals it, and whose address can be stored in a kernel structure (the active EX_RUNDOWN_REF word,
- * the RTL_RUN_ONCE waiter list).
+ * A wait block: a small native block through which one thread blocks until another signals it, and
+ * whose address can be stored in a kernel structure (the active EX_RUNDOWN_REF word, the
+ * RTL_RUN_ONCE waiter list).
  *
  * <p>Windows builds such blocks on the waiter's stack ({@code EX_RUNDOWN_WAIT_BLOCK} = a count and
  * a KEVENT; RTL_RUN_ONCE's waiter nodes woken by keyed events). A Java stack has no address, so
- * offkern gives every thread that ever waits one block of its own, allocated once and registered in
- * the kernel's address space: the pointer stored in a structure is a real address that other threads
- * resolve through {@link dev.offkern.runtime.mm.AddressSpace#regionOf} (an address outside every
- * region is bug check 0x50, never a crash). A thread waits on at most one thing at a time, so one
- * block per thread suffices.
+ * offkern takes the block from the kernel's non-paged pool for the duration of one wait (tag
+ * {@code OkWb}, 64 bytes, cache aligned) and frees it when the wait is over: the pointer stored in a
+ * structure is a real pool address that other threads resolve through
+ * {@link dev.offkern.runtime.mm.AddressSpace#regionOf} (an address outside every region is bug check
+ * 0x50, never a crash).
  *
- * <p>Layout (offkern-private, 64 bytes, 64-byte aligned):
+ * <p>Layout (offkern-private, 64 bytes, 64-byte aligned so the low bits of its address are free for
+ * the structures' state bits):
  * <pre>
  *  0x00  ULONG_PTR Word        use-defined: the rundown wait block's Count, a run-once node's Next
  *  0x08  LONG      Signaled    the "event": 0 not signaled, 1 signaled (later: a KEVENT)
- *  0x0C  ULONG     WaiterSlot  index of the owning thread in the waiter table
+ *  0x0C  ULONG     WaiterSlot  index of the waiting thread in the waiter table
  *  0x10  ...       reserved, zero
  * </pre>
  *
@@ -35,29 +38,26 @@ import java.util.concurrent.locks.LockSupport;
  * waiter spins briefly, then parks with {@link LockSupport}; the signaller sets {@code Signaled} and
  * unparks the owner, found through the waiter table.
  *
- * <p>Progress: {@link #await()} is blocking; {@link #signal(long)} is wait-free (one volatile store
- * and an unpark). Neither allocates once a thread's block exists.
+ * <p>Progress: {@link #await()} is blocking; {@link #signal} is wait-free (one volatile store and an
+ * unpark). Allocation (one pool block and this small object per wait) happens only on the blocking
+ * slow paths.
  */
-public final class ThreadWaitBlock {
+public final class ThreadWaitBlock implements AutoCloseable {
 
     /* Implementation overview
      *
-     * Ownership: a block belongs to one thread for the thread's life; only the owner calls arm() and
-     * await(). Any thread may call signal(address) on a block whose address it read from a structure,
-     * and it must do so while the owner is still waiting (the protocols above guarantee it: the
-     * rundown waiter cannot return before the last release signals it; the run-once waker unlinks a
-     * node before signalling it). After the Signaled store the block may be re-armed by its owner at
-     * any moment, so signal() reads the owner thread BEFORE that store and never touches the block
-     * after it.
+     * Ownership: a block belongs to the thread that allocated it, for one wait; only the owner calls
+     * arm(), await() and close(). Any thread may call signal(address) on a block whose address it read
+     * from a structure, and it must do so while the owner is still waiting (the protocols guarantee
+     * it: the rundown waiter cannot return before the last release signals it; the run-once waker
+     * detaches the list before signalling). After the Signaled store the owner may return and free
+     * the block at any moment, so signal() reads the owner thread BEFORE that store and never touches
+     * the block after it.
      *
-     * Waiter table: slot -> Thread, a copy-on-write array grown under the class lock (rare: once per
-     * new waiting thread). A slot whose thread has terminated is reused. The owner writes its slot
-     * before publishing the block's address with a volatile CAS on the structure; the signaller
-     * reads the structure (volatile) before reading the slot, so it sees the slot's thread.
-     *
-     * Kernels: a block is registered in the address space of the kernel the thread used when it first
-     * waited; a thread that later waits under another kernel gets a new block registered there. A
-     * block stays registered until its kernel is gone (64 bytes per waiting thread per kernel).
+     * Waiter table: slot -> Thread, a copy-on-write array grown under the class lock; each thread
+     * claims a slot once (cached in a ThreadLocal) and a slot whose thread has terminated is reused.
+     * The owner writes its slot into the block before publishing the block's address with a volatile
+     * CAS on the structure; the signaller reads the structure (volatile) before reading the slot.
      */
 
     /** Bytes per block. */
@@ -68,36 +68,38 @@ public final class ThreadWaitBlock {
     public static final long SIGNALED_OFFSET = 8;
     /** ULONG: index of the owner in the waiter table. */
     public static final long WAITER_SLOT_OFFSET = 12;
+    /** Pool tag of wait blocks: 'OkWb'. */
+    public static final int TAG = PoolTags.tag("OkWb");
 
     /** Polls of {@code Signaled} before parking: long enough for a release already on its way. */
     private static final int SPIN_LIMIT = 256;
 
-    private static final ThreadLocal<ThreadWaitBlock> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<int[]> SLOT = ThreadLocal.withInitial(() -> new int[] {claimSlot(Thread.currentThread())});
     /** Slot -> owner thread; replaced whole on growth (copy-on-write), read without locking. */
     private static volatile Thread[] waiters = new Thread[16];
 
-    private final Kernel kernel;
-    private final MemorySegment block;
+    private final Pool pool;
     private final long address;
-    private final int slot;
+    private final MemorySegment block;
 
-    private ThreadWaitBlock(Kernel kernel) {
-        this.kernel = kernel;
-        this.block = Arena.ofAuto().allocate(SIZE, SIZE); // zeroed; lives while the region refers to it
-        this.address = block.address();
-        this.slot = claimSlot(Thread.currentThread());
-        block.set(ValueLayout.JAVA_INT, WAITER_SLOT_OFFSET, slot);
-        kernel.addressSpace().register(block, "wait block of thread " + Thread.currentThread().threadId());
+    private ThreadWaitBlock(Pool pool, long address, MemorySegment block) {
+        this.pool = pool;
+        this.address = address;
+        this.block = block;
     }
 
-    /** The calling thread's wait block in {@code kernel}'s address space (created on first use). */
-    public static ThreadWaitBlock of(Kernel kernel) {
-        ThreadWaitBlock b = CURRENT.get();
-        if (b == null || b.kernel != kernel) {
-            b = new ThreadWaitBlock(kernel);
-            CURRENT.set(b);
-        }
-        return b;
+    /**
+     * A wait block for the calling thread, from {@code kernel}'s non-paged pool. Close it when the
+     * wait is over.
+     *
+     * @throws dev.offkern.runtime.NtStatusException STATUS_INSUFFICIENT_RESOURCES if the pool is exhausted
+     */
+    public static ThreadWaitBlock allocate(Kernel kernel) {
+        Pool pool = kernel.nonPagedPool();
+        long a = pool.allocate(SIZE, TAG, PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE);
+        MemorySegment seg = pool.segmentOf(a); // zeroed by the pool
+        seg.set(ValueLayout.JAVA_INT, WAITER_SLOT_OFFSET, SLOT.get()[0]);
+        return new ThreadWaitBlock(pool, a, seg);
     }
 
     /** The block's address: what a structure stores. 64-byte aligned, so its low 6 bits are clear. */
@@ -105,7 +107,7 @@ public final class ThreadWaitBlock {
         return address;
     }
 
-    /** The block's memory (owner only: for setting {@link #WORD_OFFSET} before publishing). */
+    /** The block's memory (owner only). */
     public MemorySegment segment() {
         return block;
     }
@@ -113,12 +115,12 @@ public final class ThreadWaitBlock {
     /** Owner: clears {@code Signaled} and sets the word, before the address is published. */
     public void arm(long word) {
         block.set(ValueLayout.JAVA_LONG, WORD_OFFSET, word);
-        // Plain-enough: both stores are published by the volatile CAS that stores the block's address.
+        // Both stores are published by the volatile CAS that stores the block's address.
         SIGNALED.setVolatile(block, SIGNALED_OFFSET, 0);
     }
 
     /**
-     * Owner: blocks until {@link #signal(long)} sets {@code Signaled}; spins briefly first.
+     * Owner: blocks until {@link #signal} sets {@code Signaled}; spins briefly first.
      * Non-alertable, as {@code KeWaitForSingleObject(..., KernelMode, FALSE, NULL)}: an interrupt does
      * not end the wait; the thread's interrupt status is restored on return.
      */
@@ -141,6 +143,12 @@ public final class ThreadWaitBlock {
         }
     }
 
+    /** Owner: returns the block to the pool (the wait is over; nobody refers to it any more). */
+    @Override
+    public void close() {
+        pool.free(address, TAG);
+    }
+
     /**
      * Signals the wait block at {@code address} (resolved in {@code kernel}'s address space) and wakes
      * its owner. The caller must know that the owner is still waiting on it.
@@ -154,7 +162,7 @@ public final class ThreadWaitBlock {
         int slot = seg.get(ValueLayout.JAVA_INT, off + WAITER_SLOT_OFFSET);
         Thread[] table = waiters; // volatile read; the slot was written before the address was published
         Thread owner = slot >= 0 && slot < table.length ? table[slot] : null;
-        SIGNALED.setVolatile(seg, off + SIGNALED_OFFSET, 1); // release: the owner may return and reuse the block now
+        SIGNALED.setVolatile(seg, off + SIGNALED_OFFSET, 1); // release: the owner may return and free the block now
         if (owner != null) {
             LockSupport.unpark(owner); // a stale unpark after the owner returned is harmless (park loops)
         }

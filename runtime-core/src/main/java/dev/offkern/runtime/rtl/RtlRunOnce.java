@@ -10,8 +10,11 @@ import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 
 import dev.offkern.ddi.RunOnceInitFunction;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -36,7 +39,7 @@ import java.lang.invoke.VarHandle;
  *  +-------------------------------------------------------+-----+
  * </pre>
  *
- * <p>IRQL: &le; APC_LEVEL. Progress: the completed fast path of BeginInitialize/ExecuteOnce is
+ * <p>IRQL: &le; APC_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL, 0xD1, above it). Progress: the completed fast path of BeginInitialize/ExecuteOnce is
  * wait-free (one volatile read, no allocation); a synchronous BeginInitialize that meets an
  * initialization in progress blocks; Complete is lock-free. Memory consistency: everything the
  * initializing thread did before {@code RtlRunOnceComplete} happens-before everything a thread does
@@ -47,12 +50,12 @@ public final class RtlRunOnce {
     /* Implementation overview
      *
      * State changes are volatile CASes on the word (Interlocked in Windows). A synchronous waiter
-     * links its node in front of the list whose head is the word's upper bits: the node is the
-     * thread's ke.ThreadWaitBlock (per-thread native block registered in the kernel's address space,
-     * standing in for Windows' stack node + keyed event), its first word holding the previous head.
+     * links its node in front of the list whose head is the word's upper bits: the node is a
+     * ke.ThreadWaitBlock (64 bytes from the non-paged pool for the duration of the call, standing in
+     * for Windows' stack node + keyed event), its first word holding the previous head.
      * It CASes (node | 1) into the word and blocks. Complete CASes the final value in (context | 2,
      * or 0 after a failure), which detaches the whole list at once, then walks it: for each node it
-     * reads the next link BEFORE signalling (a signalled waiter may reuse its node at once). Woken
+     * reads the next link BEFORE signalling (a signalled waiter may free its node at once). Woken
      * waiters re-read the word: done -> STATUS_SUCCESS, 0 (failed) -> one of them starts over.
      *
      * Linearization: BeginInitialize -> PENDING at its CAS out of state 0; SUCCESS at the read that
@@ -82,6 +85,9 @@ public final class RtlRunOnce {
 
     /** {@code RtlRunOnceInitialize}: Ptr := NULL. */
     public static void initialize(MemorySegment runOnce) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceInitialize");
+        }
         long address = runOnce.address();
         if ((address & (SIZE - 1)) != 0 || runOnce.byteSize() < SIZE) {
             throw new IllegalArgumentException("RtlRunOnceInitialize: RTL_RUN_ONCE at 0x" + Long.toHexString(address)
@@ -99,6 +105,9 @@ public final class RtlRunOnce {
      *     initialization in progress or the reverse)
      */
     public static int beginInitialize(MemorySegment runOnce, int flags, MemorySegment context) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceBeginInitialize");
+        }
         long v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: pairs with Complete's CAS
         if ((v & STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
             storeContext(context, v & ~STATE_MASK);
@@ -123,40 +132,44 @@ public final class RtlRunOnce {
         }
         boolean async = (flags & RTL_RUN_ONCE_ASYNC) != 0;
         ThreadWaitBlock node = null;
-        Kernel kernel = null;
-        for (;;) {
-            switch ((int) (v & STATE_MASK)) {
-                case 0 -> {
-                    long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
-                    if (w == 0) {
-                        return STATUS_PENDING;
-                    }
-                    v = w;
-                }
-                case (int) STATE_SYNC -> {
-                    if (async) {
-                        return STATUS_INVALID_PARAMETER;
-                    }
-                    if (node == null) {
-                        kernel = Kernel.current();
-                        node = ThreadWaitBlock.of(kernel);
-                    }
-                    node.arm(v & ~STATE_MASK); // Next := current head
-                    long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, node.address() | STATE_SYNC); // full barrier: publishes the node
-                    if (w == v) {
-                        node.await(); // until Complete detaches the list and signals us
-                        v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: re-evaluate after the wake
-                    } else {
+        try {
+            for (;;) {
+                switch ((int) (v & STATE_MASK)) {
+                    case 0 -> {
+                        long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
+                        if (w == 0) {
+                            return STATUS_PENDING;
+                        }
                         v = w;
                     }
+                    case (int) STATE_SYNC -> {
+                        if (async) {
+                            return STATUS_INVALID_PARAMETER;
+                        }
+                        if (node == null) {
+                            node = ThreadWaitBlock.allocate(Kernel.current());
+                        }
+                        node.arm(v & ~STATE_MASK); // Next := current head
+                        long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, node.address() | STATE_SYNC); // full barrier: publishes the node
+                        if (w == v) {
+                            node.await(); // until Complete detaches the list and signals us
+                            v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: re-evaluate after the wake
+                        } else {
+                            v = w;
+                        }
+                    }
+                    case (int) STATE_DONE -> {
+                        storeContext(context, v & ~STATE_MASK);
+                        return STATUS_SUCCESS;
+                    }
+                    default -> { // STATE_ASYNC
+                        return async ? STATUS_PENDING : STATUS_INVALID_PARAMETER;
+                    }
                 }
-                case (int) STATE_DONE -> {
-                    storeContext(context, v & ~STATE_MASK);
-                    return STATUS_SUCCESS;
-                }
-                default -> { // STATE_ASYNC
-                    return async ? STATUS_PENDING : STATUS_INVALID_PARAMETER;
-                }
+            }
+        } finally {
+            if (node != null) {
+                node.close(); // Complete detached our node before signalling it: nobody refers to it any more
             }
         }
     }
@@ -171,6 +184,9 @@ public final class RtlRunOnce {
      *     a synchronous completion of an asynchronous initialization
      */
     public static int complete(MemorySegment runOnce, int flags, MemorySegment context) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceComplete");
+        }
         return complete(runOnce, flags, context.address());
     }
 
@@ -237,6 +253,9 @@ public final class RtlRunOnce {
      */
     public static int executeOnce(MemorySegment runOnce, RunOnceInitFunction initFn, MemorySegment parameter,
             MemorySegment context) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceExecuteOnce");
+        }
         int status = beginInitialize(runOnce, 0, context);
         if (status != STATUS_PENDING) {
             return status;

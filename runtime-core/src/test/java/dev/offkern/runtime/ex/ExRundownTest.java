@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.BugCheck;
@@ -280,6 +281,53 @@ class ExRundownTest {
         BugCheck b = assertThrows(BugCheck.class, () -> ExReleaseRundownProtection(runRef));
         assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, b.code());
         assertEquals(0x1000L, b.parameter1());
+    }
+
+    @Test
+    void shouldBugCheckAWaitAboveApcLevelButAllowAcquireAtDispatchLevel() {
+        assumeTrue(Verifier.ENABLED);
+        int old = Irql.raise(Irql.DISPATCH_LEVEL);
+        try {
+            assertTrue(ExAcquireRundownProtection(runRef), "acquire is allowed at DISPATCH_LEVEL");
+            ExReleaseRundownProtection(runRef);
+            BugCheck b = assertThrows(BugCheck.class, () -> ExWaitForRundownProtectionRelease(runRef));
+            assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
+            assertEquals(runRef.address(), b.parameter1());
+            assertEquals(Irql.DISPATCH_LEVEL, b.parameter2());
+        } finally {
+            Irql.lower(old);
+        }
+        assertEquals(0, word(), "the refused wait changed nothing");
+    }
+
+    @Test
+    void shouldBugCheckAnAcquireAboveDispatchLevel() {
+        assumeTrue(Verifier.ENABLED);
+        int old = Irql.raise(Irql.HIGH_LEVEL);
+        try {
+            BugCheck b = assertThrows(BugCheck.class, () -> ExAcquireRundownProtection(runRef));
+            assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
+        } finally {
+            Irql.lower(old);
+        }
+    }
+
+    @Test
+    void shouldTakeTheWaitBlockFromTheNonPagedPoolAndReturnIt() throws Exception {
+        assertTrue(ExAcquireRundownProtection(runRef));
+        Thread waiter = Thread.ofPlatform().start(() -> ExWaitForRundownProtectionRelease(runRef));
+        long block = awaitActive() & ~ExRundown.EX_RUNDOWN_ACTIVE;
+        assertTrue(kernel.nonPagedPool().owns(block), "the wait block is non-paged pool memory");
+        assertEquals(1, waitBlocksInUse());
+        ExReleaseRundownProtection(runRef);
+        waiter.join(10_000);
+        assertFalse(waiter.isAlive());
+        assertEquals(0, waitBlocksInUse(), "the wait block went back to the pool");
+    }
+
+    private long waitBlocksInUse() {
+        return kernel.nonPagedPool().usage().stream().filter(u -> u.tag() == ThreadWaitBlock.TAG)
+                .mapToLong(u -> u.diff()).sum();
     }
 
     /** Spins until the waiter has published its wait block; returns the word. */

@@ -264,6 +264,21 @@ class RtlRunOnceTest {
         assertEquals(payload.address(), ctx.get(ValueLayout.JAVA_LONG, 0));
     }
 
+    @Test
+    void shouldBugCheckACallAboveApcLevel() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.offkern.runtime.verifier.Verifier.ENABLED);
+        int old = dev.offkern.runtime.ke.Irql.raise(dev.offkern.runtime.ke.Irql.DISPATCH_LEVEL);
+        try {
+            dev.offkern.runtime.verifier.BugCheck b = assertThrows(dev.offkern.runtime.verifier.BugCheck.class,
+                    () -> RtlRunOnceExecuteOnce(runOnce, (ro, p, c) -> true, MemorySegment.NULL, ctx));
+            assertEquals(dev.offkern.runtime.verifier.BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
+            assertEquals(runOnce.address(), b.parameter1());
+        } finally {
+            dev.offkern.runtime.ke.Irql.lower(old);
+        }
+        assertEquals(0, word());
+    }
+
     private long awaitWaiterLinked() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
