@@ -1,5 +1,6 @@
 package dev.offkern.bench.ex;
 
+import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ex.ExRundown;
 import dev.offkern.runtime.ex.ExRundownCacheAware;
 import java.lang.foreign.Arena;
@@ -30,6 +31,7 @@ import org.openjdk.jmh.annotations.Threads;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RundownAcquireReleaseBenchmark {
+    private Kernel kernel;
     private Arena arena;
     private MemorySegment runRef;
     private MemorySegment cacheAware;
@@ -39,6 +41,7 @@ public class RundownAcquireReleaseBenchmark {
 
     @Setup
     public void setUp() {
+        kernel = Kernel.boot();
         arena = Arena.ofShared();
         runRef = arena.allocate(128, 128);
         ExRundown.initialize(runRef);
@@ -53,6 +56,7 @@ public class RundownAcquireReleaseBenchmark {
             throw new IllegalStateException("unbalanced acquire/release");
         }
         arena.close();
+        kernel.close();
     }
 
     // ----- 1 thread -----

@@ -1,6 +1,7 @@
 package dev.offkern.bench.rtl;
 
 import dev.offkern.ddi.RunOnceInitFunction;
+import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,6 +31,7 @@ public class RunOnceBenchmark {
         return true;
     };
 
+    private Kernel kernel;
     private Arena arena;
     private MemorySegment runOnce;
     private MemorySegment context;
@@ -42,6 +44,7 @@ public class RunOnceBenchmark {
 
     @Setup
     public void setUp() {
+        kernel = Kernel.boot();
         arena = Arena.ofConfined();
         runOnce = arena.allocate(8, 8);
         context = arena.allocate(8, 8);
@@ -55,6 +58,7 @@ public class RunOnceBenchmark {
     @TearDown
     public void tearDown() {
         arena.close();
+        kernel.close();
     }
 
     @Benchmark

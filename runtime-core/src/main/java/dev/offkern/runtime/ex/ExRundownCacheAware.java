@@ -381,7 +381,8 @@ public final class ExRundownCacheAware {
                     + " is not initialized (Number = " + number + ")");
         }
         long stride = Integer.toUnsignedLong(rr.get(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET));
-        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET) + Integer.remainderUnsigned(index, number) * stride;
+        int stripe = Integer.compareUnsigned(index, number) < 0 ? index : Integer.remainderUnsigned(index, number); // no division in the usual case
+        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET) + stripe * stride;
     }
 
     /** The segment holding the stripe at {@code a}: the caller's segment when it covers it, else the kernel's region. */
