@@ -360,6 +360,28 @@ public final class ExRundown {
         }
     }
 
+    // ===== word primitives for ExRundownCacheAware's sweep (this class owns the word's VarHandle) =====
+
+    /** Volatile read of a word (a stripe, or a wait block's count). */
+    static long getWord(MemorySegment seg, long off) {
+        return (long) COUNT.getVolatile(seg, off); // volatile: pairs with every CAS on the word
+    }
+
+    /** Volatile CAS of a word; returns the witness value. */
+    static long exchangeWord(MemorySegment seg, long off, long expected, long value) {
+        return (long) COUNT.compareAndExchange(seg, off, expected, value); // full barrier (Interlocked)
+    }
+
+    /** Volatile store of a word. */
+    static void setWord(MemorySegment seg, long off, long value) {
+        COUNT.setVolatile(seg, off, value); // volatile store: no other writer at the call sites
+    }
+
+    /** Atomic add on a word; returns the value before. */
+    static long addWord(MemorySegment seg, long off, long delta) {
+        return (long) COUNT.getAndAdd(seg, off, delta); // full barrier (InterlockedExchangeAdd)
+    }
+
     static IllegalStateException overRelease(String routine, MemorySegment seg, long off, long word, long holders) {
         return new IllegalStateException(routine + ": releasing " + holders + " protection(s) of the EX_RUNDOWN_REF at 0x"
                 + Long.toHexString(seg.address() + off) + " (word 0x" + Long.toHexString(word)

@@ -9,7 +9,6 @@ import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * Cache-aware run-down protection ({@code EX_RUNDOWN_REF_CACHE_AWARE}): the holder count of one
@@ -59,6 +58,9 @@ public final class ExRundownCacheAware {
      * stripe the sweep has not reached yet still succeeds and is counted by the sweep (Windows
      * behaves the same). So "no acquire succeeds once the wait has begun" holds per stripe, and for
      * the whole reference once the sweep is done; the wait never returns while a protection is held.
+     *
+     * Every access to a stripe word or to the wait block's count goes through ExRundown, which owns
+     * the word's VarHandle (volatile mode throughout).
      *
      * Release on a swept stripe cannot check for over-release (the shared count is legitimately
      * negative during the sweep); the waiter detects a sum that comes out negative and throws.
@@ -254,7 +256,7 @@ public final class ExRundownCacheAware {
         int number = number(rr);
         long a0 = stripeAddress(rr, 0);
         MemorySegment seg0 = stripeSegment(rr, a0);
-        if ((long) WORD.getVolatile(seg0, stripeOffset(rr, seg0, a0)) == ExRundown.EX_RUNDOWN_ACTIVE) { // volatile: latest
+        if (ExRundown.getWord(seg0, stripeOffset(rr, seg0, a0)) == ExRundown.EX_RUNDOWN_ACTIVE) { // volatile: latest
             return; // already run down: every stripe shows EX_RUNDOWN_ACTIVE
         }
         ThreadWaitBlock wb = ThreadWaitBlock.allocate(Kernel.current());
@@ -267,14 +269,14 @@ public final class ExRundownCacheAware {
                 long a = stripeAddress(rr, i);
                 MemorySegment seg = stripeSegment(rr, a);
                 long off = stripeOffset(rr, seg, a);
-                long v = (long) WORD.getVolatile(seg, off); // volatile read; re-validated by the CAS
+                long v = ExRundown.getWord(seg, off); // volatile read; re-validated by the CAS
                 for (;;) {
                     if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
                         throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
                                 + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
                                 + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
                     }
-                    long w = (long) WORD.compareAndExchange(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
+                    long w = ExRundown.exchangeWord(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
                     if (w == v) {
                         referenced = true;
                         break;
@@ -285,7 +287,7 @@ public final class ExRundownCacheAware {
             }
             long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
             long countOff = ThreadWaitBlock.WORD_OFFSET;
-            long now = (long) WORD.getAndAdd(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
+            long now = ExRundown.addWord(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
             if (now < 0) {
                 throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
                         + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
@@ -296,7 +298,7 @@ public final class ExRundownCacheAware {
             for (int i = 0; i < number; i++) {
                 long a = stripeAddress(rr, i);
                 MemorySegment seg = stripeSegment(rr, a);
-                WORD.setVolatile(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
+                ExRundown.setWord(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
             }
             referenced = false;
         } finally {
@@ -340,7 +342,7 @@ public final class ExRundownCacheAware {
         for (int i = 0; i < number; i++) {
             long a = stripeAddress(rr, i);
             MemorySegment seg = stripeSegment(rr, a);
-            sum += (long) WORD.getVolatile(seg, stripeOffset(rr, seg, a)); // volatile: latest per stripe
+            sum += ExRundown.getWord(seg, stripeOffset(rr, seg, a)); // volatile: latest per stripe
         }
         return sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
     }
@@ -349,7 +351,7 @@ public final class ExRundownCacheAware {
     public static long stripeWord(MemorySegment rr, int i) {
         long a = stripeAddress(rr, i);
         MemorySegment seg = stripeSegment(rr, a);
-        return (long) WORD.getVolatile(seg, stripeOffset(rr, seg, a)); // volatile: latest
+        return ExRundown.getWord(seg, stripeOffset(rr, seg, a)); // volatile: latest
     }
 
     /** ULONG Number. */
@@ -397,12 +399,4 @@ public final class ExRundownCacheAware {
     private static long stripeOffset(MemorySegment rr, MemorySegment seg, long a) {
         return a - seg.address();
     }
-
-    // ===== VarHandle mechanics =====
-
-    /**
-     * A stripe word, and the waiter's wait-block count while this class's wait sweeps; (MemorySegment,
-     * long offset) coordinates, volatile mode (the stripe protocol itself belongs to ExRundown).
-     */
-    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
 }

@@ -39,6 +39,15 @@ import java.lang.invoke.VarHandle;
  *  +-------------------------------------------------------+-----+
  * </pre>
  *
+ * <p>Which calls may run concurrently on one RTL_RUN_ONCE:
+ * <pre>
+ *                    BeginInitialize  Complete  ExecuteOnce  Initialize
+ *  BeginInitialize        yes           yes         yes          no
+ *  Complete               yes           yes(1)      yes          no
+ *  ExecuteOnce            yes           yes         yes          no
+ * </pre>
+ * (1) in ASYNC mode, where the first completer wins and the others get STATUS_UNSUCCESSFUL.
+ *
  * <p>IRQL: &le; APC_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL, 0xD1, above it). Progress: the completed fast path of BeginInitialize/ExecuteOnce is
  * wait-free (one volatile read, no allocation); a synchronous BeginInitialize that meets an
  * initialization in progress blocks; Complete is lock-free. Memory consistency: everything the
