@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 
 /** The {@code offkern} command: dispatches to its subcommands. */
 @Command(name = "offkern", mixinStandardHelpOptions = true, version = "offkern 0.1.0",
+        subcommands = {DumpCommand.class},
         description = "Windows kernel structures, byte-exact and off-heap, on Java 25.")
 public final class Main implements Runnable {
 
