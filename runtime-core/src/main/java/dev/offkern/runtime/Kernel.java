@@ -1,11 +1,18 @@
 package dev.offkern.runtime;
 
 import dev.offkern.runtime.ke.BugChecks;
+import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.pool.LeakReport;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolMonitor;
+import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheck;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * One booted offkern kernel: its address space and pools (later: processors, threads, clock,
@@ -30,6 +37,10 @@ public final class Kernel implements AutoCloseable {
 
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
+    private final Pool nonPagedPool;
+    private final Pool pagedPool;
+    private volatile Consumer<String> leakReportSink = System.err::print;
+    private volatile LeakReport leakReport;
     private final Processors processors;
     private final BugChecks bugChecks;
     /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
@@ -41,8 +52,13 @@ public final class Kernel implements AutoCloseable {
 
     private Kernel(KernelConfig config) {
         this.config = config;
+        this.nonPagedPool = new Pool(this, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
+        this.pagedPool = new Pool(this, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
         this.processors = new Processors(this);
         this.bugChecks = new BugChecks(this);
+        // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
+        bugChecks.addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
+                () -> PoolMonitor.snapshot(this).format()));
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -94,6 +110,44 @@ public final class Kernel implements AutoCloseable {
 
     public KernelConfig config() {
         return config;
+    }
+
+    /** The non-paged pool. */
+    public Pool nonPagedPool() {
+        return nonPagedPool;
+    }
+
+    /** The paged pool. */
+    public Pool pagedPool() {
+        return pagedPool;
+    }
+
+    /**
+     * The pool a {@code POOL_TYPE} selects: the paged pool for every paged type (PagedPool,
+     * PagedPoolCacheAligned, PagedPoolSession, ...: the odd base values), else the non-paged pool.
+     * Modifier bits (POOL_RAISE_IF_ALLOCATION_FAILURE, ...) are ignored here.
+     */
+    public Pool pool(int poolType) {
+        return (poolType & 1) == 1 ? pagedPool : nonPagedPool;
+    }
+
+    /** The pool holding {@code address}, or null if it is in neither pool. */
+    public Pool poolOf(long address) {
+        if (nonPagedPool.owns(address)) {
+            return nonPagedPool;
+        }
+        return pagedPool.owns(address) ? pagedPool : null;
+    }
+
+    /** Where {@link #close()} writes the leak report if anything leaked (default: System.err). */
+    public Kernel leakReportSink(Consumer<String> sink) {
+        this.leakReportSink = Objects.requireNonNull(sink, "sink");
+        return this;
+    }
+
+    /** The leak report {@link #close()} made (null before close; empty if nothing leaked). */
+    public LeakReport leakReport() {
+        return leakReport;
     }
 
     /** The kernel's address space: every region its routines may dereference. */
@@ -200,5 +254,10 @@ public final class Kernel implements AutoCloseable {
         ThreadState.forget();
         bugChecks.close();
         processors.close();
+        LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
+        leakReport = report;
+        if (!report.isEmpty()) {
+            leakReportSink.accept(report.toString());
+        }
     }
 }

@@ -47,6 +47,11 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         verifierChecks = Collections.unmodifiableSet(copy);
     }
 
+    /** The limit of the pool of base type {@code poolType} (0 non-paged, 1 paged). */
+    public long poolLimit(int poolType) {
+        return (poolType & 1) == 1 ? pagedPoolLimit : nonPagedPoolLimit;
+    }
+
     /** The pool settings with the kernel-core defaults for everything else. */
     public KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize) {
         this(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, defaultProcessorCount(),
