@@ -172,7 +172,7 @@ public final class CrashDumpFile {
                 case CrashDump.SECTION_REMOVED_PAGES -> sb.append(String.format(Locale.ROOT,
                         "Removed pages '%s' %016X x %d (flags %X)%n", in.str(), in.u64(), in.u64(), in.u32()));
                 case CrashDump.SECTION_CONTRIBUTION -> sb.append("Section '").append(in.str()).append("':\n  ")
-                        .append(in.str().strip().replace("\n", "\n  ")).append('\n');
+                        .append(in.str().stripTrailing().replace("\n", "\n  ")).append('\n');
                 case CrashDump.SECTION_NOTE -> sb.append("Note: ").append(in.str()).append('\n');
                 case CrashDump.SECTION_NESTED -> nested(sb, in, "Nested bug checks");
                 case CrashDump.SECTION_SECONDARY -> {
