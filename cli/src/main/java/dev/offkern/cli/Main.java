@@ -1,19 +1,60 @@
 package dev.offkern.cli;
 
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** The {@code offkern} command: dispatches to its subcommands. */
 @Command(name = "offkern", mixinStandardHelpOptions = true, version = "offkern 0.1.0",
-        description = "Windows kernel structures, byte-exact and off-heap, on Java 25.")
+        description = "Windows kernel structures, byte-exact and off-heap, on Java 25.",
+        subcommands = {LayoutsCommand.class})
 public final class Main implements Runnable {
+
+    /** Exit status of a usage error (unknown option, command, ABI, format or structure). */
+    public static final int USAGE_ERROR = 2;
 
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
     }
 
+    /**
+     * The configured command line: a usage error prints ONE line to the error stream, naming the
+     * command, what was wrong and the valid choices, and the exit status is {@link #USAGE_ERROR}.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setParameterExceptionHandler(Main::usageError);
+        return cmd;
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    private static int usageError(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        String message = ex.getMessage();
+        if (ex instanceof UnmatchedArgumentException u) {
+            List<String> names = new ArrayList<>();
+            if (u.isUnknownOption()) {
+                for (OptionSpec o : cmd.getCommandSpec().options()) {
+                    names.add(o.longestName());
+                }
+                message += " (valid options: " + String.join(", ", names) + ")";
+            } else if (!cmd.getSubcommands().isEmpty()) {
+                names.addAll(cmd.getSubcommands().keySet());
+                message += " (valid commands: " + String.join(", ", names) + ")";
+            }
+        }
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + message.replaceAll("\\s*\\R\\s*", " ").strip());
+        err.flush();
+        return USAGE_ERROR;
     }
 }
