@@ -19,7 +19,10 @@ public final class Variants {
     /** The documented variants of structure {@code name} under {@code abi} (often none). */
     public static List<Variant> of(String name, Abi abi) {
         if (name.equals("KTIMER") && abi == Abi.X64) {
-            return List.of(new Variant("Windows 11 (build 22000 and later)", KTIMER.windows11X64()));
+            // Microsoft's symbols show the split in Windows 10 21H2/22H2 as well as Windows 11
+            // (spec/windows-layouts.md's _KTIMER table; Windows 10 1507 still has the ULONG).
+            return List.of(new Variant("Windows 11, and Windows 10 21H2/22H2 per Microsoft's symbols "
+                    + "(same bytes, Processor split)", KTIMER.windows11X64()));
         }
         return List.of();
     }

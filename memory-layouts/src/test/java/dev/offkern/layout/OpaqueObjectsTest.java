@@ -295,16 +295,15 @@ class OpaqueObjectsTest {
         }
     }
 
+    /** Size of the padding element that ends exactly at {@code offset}, or 0 if a member ends there. */
     private static long paddingBefore(StructLayout layout, long offset) {
         long position = 0;
-        long lastPadding = 0;
         for (MemoryLayout m : layout.memberLayouts()) {
-            if (position + m.byteSize() == offset) {
+            position += m.byteSize();
+            if (position == offset) {
                 return m instanceof PaddingLayout ? m.byteSize() : 0;
             }
-            position += m.byteSize();
-            lastPadding = 0;
         }
-        return lastPadding;
+        throw new AssertionError("no member ends at 0x" + Long.toHexString(offset));
     }
 }

@@ -103,7 +103,7 @@ final class CHeaderRenderer {
 
     private static void opaque(StringBuilder out, StructSpec s) {
         String n = s.name();
-        out.append("/* ").append(n).append(" (opaque: offkern's layout, modelled members at Windows' offsets) */\n");
+        out.append("/* ").append(n).append(" (opaque: offkern's layout, no public definition) */\n");
         out.append("#define OFFKERN_").append(n).append("_SIZE ").append(hex(s.size())).append('\n');
         out.append("#define OFFKERN_").append(n).append("_ALIGN ").append(s.align()).append('\n');
         for (Field f : s.fields()) {

@@ -29,7 +29,7 @@ final class TableRenderer {
             out.append(s.name()).append(" (").append(abi.id()).append(") size ").append(hex(s.size()))
                     .append(" align ").append(s.align());
             if (opaque) {
-                out.append("  opaque: offkern's layout, modelled fields at Windows 10 22H2 offsets");
+                out.append("  opaque: offkern's layout, unmodelled bytes reserved");
             }
             out.append('\n');
             out.append(String.format("  %-8s %-6s %-7s %-40s %s%n", "offset", "size", "bits", "name", "type"));
