@@ -12,20 +12,25 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /** The {@code offkern} command: dispatches to its subcommands. */
 @Command(name = "offkern", mixinStandardHelpOptions = true, version = "offkern 0.1.0",
         description = "Windows kernel structures, byte-exact and off-heap, on Java 25.",
-        subcommands = {LayoutsCommand.class})
+        subcommands = {LayoutsCommand.class, ProbeCommand.class})
 public final class Main implements Runnable {
 
-    /** Exit status of a usage error (unknown option, command, ABI, format or structure). */
-    public static final int USAGE_ERROR = 2;
+    /** Exit status of a usage error (unknown option, command, ABI, format, structure, bad value). */
+    public static final int USAGE_ERROR = CommandLine.ExitCode.USAGE;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     /**
-     * The configured command line: a usage error prints ONE line to the error stream, naming the
-     * command, what was wrong and the valid choices, and the exit status is {@link #USAGE_ERROR}.
+     * The configured command line. A bad option or argument prints ONE line to the error stream,
+     * {@code offkern <command>: <what was wrong> (valid ...: <the choices>)} — or
+     * {@code (see --help)} when the message names no choices — and the exit status is
+     * {@link #USAGE_ERROR} (2).
      */
     public static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
@@ -39,7 +44,7 @@ public final class Main implements Runnable {
 
     private static int usageError(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
-        String message = ex.getMessage();
+        String message = ex.getMessage().replaceAll("\\s*\\R\\s*", " ").strip();
         if (ex instanceof UnmatchedArgumentException u) {
             List<String> names = new ArrayList<>();
             if (u.isUnknownOption()) {
@@ -52,8 +57,11 @@ public final class Main implements Runnable {
                 message += " (valid commands: " + String.join(", ", names) + ")";
             }
         }
+        if (!message.contains("(valid")) {
+            message += " (see --help)";
+        }
         PrintWriter err = cmd.getErr();
-        err.println(cmd.getCommandSpec().qualifiedName() + ": " + message.replaceAll("\\s*\\R\\s*", " ").strip());
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + message);
         err.flush();
         return USAGE_ERROR;
     }
