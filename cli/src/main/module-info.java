@@ -1,9 +1,0 @@
-/** The offkern command line. */
-module dev.offkern.cli {
-    requires dev.offkern.layout;
-    requires dev.offkern.runtime;
-    requires info.picocli;
-
-    opens dev.offkern.cli to info.picocli;
-    exports dev.offkern.cli;
-}
