@@ -33,6 +33,7 @@ public final class Structures {
         register("EX_TIMER", EX_TIMER::of);
         register("IO_WORKITEM", IO_WORKITEM::of);
         register("KINTERRUPT", KINTERRUPT::of);
+        register("POOL_HEADER", POOL_HEADER::of);
 
         // ===== end Opaque objects =====
     }
