@@ -62,6 +62,7 @@ public final class CStruct {
         private long alignment = 1;
         private long forcedAlignment = 1;
         private long forcedSize = -1;
+        private long nextMemberAlignment = 1;
         // Open bit-field run: its unit layout index, unit size and bits used.
         private int bitUnitIndex = -1;
         private int bitUnitSize;
@@ -152,6 +153,24 @@ public final class CStruct {
             return this;
         }
 
+        /**
+         * Raises the alignment of the next member only ({@code DECLSPEC_ALIGN(n)} on a member, the
+         * WDK's {@code POINTER_ALIGNMENT}); the enclosing group's alignment rises with it, as in C.
+         */
+        public Builder alignNext(long bytes) {
+            if (Long.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException(name + ": alignment " + bytes + " is not a power of two");
+            }
+            closeBits();
+            nextMemberAlignment = Math.max(nextMemberAlignment, bytes);
+            return this;
+        }
+
+        /** The WDK's {@code POINTER_ALIGNMENT} on the next member: 8-byte aligned on x64, nothing on x86. */
+        public Builder pointerAligned() {
+            return abi == Abi.X64 ? alignNext(8) : this;
+        }
+
         /** Raises the alignment (DECLSPEC_ALIGN / DECLSPEC_CACHEALIGN). */
         public Builder alignAs(long bytes) {
             forcedAlignment = Math.max(forcedAlignment, bytes);
@@ -209,6 +228,10 @@ public final class CStruct {
 
         /** Appends {@code layout} at its aligned position and returns its index in the group. */
         private int placeMember(MemoryLayout layout) {
+            if (nextMemberAlignment > layout.byteAlignment()) {
+                layout = layout.withByteAlignment(nextMemberAlignment);
+            }
+            nextMemberAlignment = 1;
             long align = layout.byteAlignment();
             alignment = Math.max(alignment, align);
             if (isUnion) {
