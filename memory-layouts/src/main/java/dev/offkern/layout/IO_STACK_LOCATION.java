@@ -5,7 +5,13 @@ import java.lang.foreign.StructLayout;
 /**
  * One driver's view of an IRP: the major/minor function, the function's parameters (a union of
  * one struct per request kind; the commonly used arms are laid out here as {@code Parameters.<Arm>.<Member>}),
- * and the device, file and completion routine. {@code POINTER_ALIGNMENT} members are 8-aligned on x64.
+ * and the device, file and completion routine. {@code POINTER_ALIGNMENT} members are 8-aligned on x64;
+ * on x86 the WDK declares the structure under {@code pshpack4.h} (0x24 bytes, 4-aligned).
+ * <pre>{@code
+ * #if !defined(_AMD64_) && !defined(_ARM64_)
+ * #include "pshpack4.h"
+ * #endif
+ * }</pre>
  * <pre>{@code
  * typedef struct _IO_STACK_LOCATION {
  *   UCHAR MajorFunction;
@@ -20,8 +26,12 @@ import java.lang.foreign.StructLayout;
  *       USHORT ShareAccess;
  *       ULONG POINTER_ALIGNMENT EaLength;
  *     } Create;
- *     struct { ULONG Length; ULONG POINTER_ALIGNMENT Key; ULONG Flags; LARGE_INTEGER ByteOffset; } Read;
- *     struct { ULONG Length; ULONG POINTER_ALIGNMENT Key; ULONG Flags; LARGE_INTEGER ByteOffset; } Write;
+ *     struct { ULONG Length; ULONG POINTER_ALIGNMENT Key;
+ * #if defined(_WIN64)
+ *              ULONG Flags;
+ * #endif
+ *              LARGE_INTEGER ByteOffset; } Read;
+ *     struct { ... the same ... } Write;
  *     struct { ULONG Length; PUNICODE_STRING FileName;
  *              FILE_INFORMATION_CLASS FileInformationClass; ULONG POINTER_ALIGNMENT FileIndex; } QueryDirectory;
  *     struct { ULONG Length; FILE_INFORMATION_CLASS POINTER_ALIGNMENT FileInformationClass; } QueryFile;
@@ -171,9 +181,11 @@ public final class IO_STACK_LOCATION {
 
     private static void readWrite(CStruct.Builder s) {
         s.field("Length", CType.ULONG)
-                .pointerAligned().field("Key", CType.ULONG)
-                .field("Flags", CType.ULONG)
-                .field("ByteOffset", LARGE_INTEGER.of(s.abi()));
+                .pointerAligned().field("Key", CType.ULONG);
+        if (s.abi() == Abi.X64) {
+            s.field("Flags", CType.ULONG);
+        }
+        s.field("ByteOffset", LARGE_INTEGER.of(s.abi()));
     }
 
     private IO_STACK_LOCATION() {
@@ -184,8 +196,11 @@ public final class IO_STACK_LOCATION {
     }
 
     private static StructSpec build(Abi abi) {
-        return CStruct.struct("IO_STACK_LOCATION", abi)
-                .field("MajorFunction", CType.UCHAR)
+        CStruct.Builder b = CStruct.struct("IO_STACK_LOCATION", abi);
+        if (abi == Abi.X86) {
+            b.pack(4);
+        }
+        return b.field("MajorFunction", CType.UCHAR)
                 .field("MinorFunction", CType.UCHAR)
                 .field("Flags", CType.UCHAR)
                 .field("Control", CType.UCHAR)
