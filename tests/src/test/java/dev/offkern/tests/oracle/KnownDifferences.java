@@ -34,7 +34,7 @@ final class KnownDifferences {
     private static List<KnownDifference> build() {
         List<KnownDifference> all = new ArrayList<>();
         all.add(undeclared("POOL_HEADER", BOTH, "the pool header is kernel-private; no public header declares it."
-                + " Checked against windows-layouts.md (Windows 10 22H2 symbols) by WindowsOnlyLayoutsTest"));
+                + " Checked against windows-layouts.md (Windows 10 22H2 symbols) by memory-layouts WindowsLayoutsTest"));
 
         // DISPATCHER_HEADER: Windows 10 22H2 vs mingw-w64's Windows 7 declaration.
         for (String f : List.of("LockNV", "Reserved1", "TimerType", "Wake", "Timer2Type", "Timer2Flags", "Timer2Inserted",
