@@ -28,8 +28,13 @@ final class MingwToolchain {
     private final String triplet;
 
     MingwToolchain(Abi abi) {
+        this(abi, abi == Abi.X64 ? "x86_64-w64-mingw32" : "i686-w64-mingw32");
+    }
+
+    /** A toolchain with another target triplet (tests of the missing-compiler path). */
+    MingwToolchain(Abi abi, String triplet) {
         this.abi = abi;
-        this.triplet = abi == Abi.X64 ? "x86_64-w64-mingw32" : "i686-w64-mingw32";
+        this.triplet = triplet;
     }
 
     Abi abi() {
