@@ -17,8 +17,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class MingwToolchain {
 
-    /** What every generated translation unit includes (ntifs.h pulls in ntddk.h and wdm.h). */
+    /**
+     * What every generated translation unit starts with: the target pinned to Windows 10 2004..22H2
+     * ({@code NTDDI_WIN10_VB}, the NTDDI of 19041..19045), then the ddk headers (ntifs.h pulls in ntddk.h
+     * and wdm.h) and csq.h.
+     */
     static final String PRELUDE = """
+            #define _WIN32_WINNT 0x0A00
+            #define NTDDI_VERSION 0x0A000008
             #include <ntifs.h>
             #include <csq.h>
             #include <stddef.h>
