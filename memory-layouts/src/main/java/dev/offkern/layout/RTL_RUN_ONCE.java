@@ -29,6 +29,9 @@ public final class RTL_RUN_ONCE {
     /** Number of low bits of the word that hold the state (RTL_RUN_ONCE_CTX_RESERVED_BITS). */
     public static final int RTL_RUN_ONCE_CTX_RESERVED_BITS = 2;
 
+    /** Mask of State within the word. */
+    public static final long STATE_MASK = X64.field("State").mask();
+
     private RTL_RUN_ONCE() {
     }
 

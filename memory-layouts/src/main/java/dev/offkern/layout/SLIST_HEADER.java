@@ -52,6 +52,15 @@ public final class SLIST_HEADER {
     /** ULONGLONG:60, address bits 4..63: the first entry (bits 4..63 of Region). */
     public static final long HEADER_X64_NEXT_ENTRY_OFFSET = X64.offset("HeaderX64.NextEntry");
 
+    /** Mask of HeaderX64.Depth within the quadword at ALIGNMENT_OFFSET. */
+    public static final long HEADER_X64_DEPTH_MASK = X64.field("HeaderX64.Depth").mask();
+    /** Mask of HeaderX64.Sequence within the quadword at ALIGNMENT_OFFSET. */
+    public static final long HEADER_X64_SEQUENCE_MASK = X64.field("HeaderX64.Sequence").mask();
+    /** Shift of HeaderX64.Sequence within the quadword at ALIGNMENT_OFFSET. */
+    public static final int HEADER_X64_SEQUENCE_SHIFT = X64.field("HeaderX64.Sequence").bitOffset();
+    /** Mask of HeaderX64.NextEntry within the quadword at REGION_OFFSET: the entry address itself (16-aligned). */
+    public static final long HEADER_X64_NEXT_ENTRY_MASK = X64.field("HeaderX64.NextEntry").mask();
+
     private SLIST_HEADER() {
     }
 

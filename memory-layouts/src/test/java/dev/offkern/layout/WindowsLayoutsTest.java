@@ -184,6 +184,11 @@ class WindowsLayoutsTest {
         assertEquals(48, seq.bitWidth());
         assertEquals(6, SLIST_HEADER.X86.offset("CpuId"));
         assertEquals(0xFFFF_FFFF_FFFF_FFF0L, next.mask());
+        assertEquals(0xFFFF_FFFF_FFFF_FFF0L, SLIST_HEADER.HEADER_X64_NEXT_ENTRY_MASK);
+        assertEquals(0xFFFFL, SLIST_HEADER.HEADER_X64_DEPTH_MASK);
+        assertEquals(0xFFFF_FFFF_FFFF_0000L, SLIST_HEADER.HEADER_X64_SEQUENCE_MASK);
+        assertEquals(16, SLIST_HEADER.HEADER_X64_SEQUENCE_SHIFT);
+        assertEquals(3, RTL_RUN_ONCE.STATE_MASK);
     }
 
     @Test
