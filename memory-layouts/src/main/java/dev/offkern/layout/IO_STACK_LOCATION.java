@@ -4,7 +4,7 @@ import java.lang.foreign.StructLayout;
 
 /**
  * One driver's view of an IRP: the major/minor function, the function's parameters (a union of
- * one struct per request kind; the commonly used arms are laid out here as {@code Parameters.<Arm>.<Member>}),
+ * one struct per request kind; every arm the WDK declares is laid out here as {@code Parameters.<Arm>.<Member>}),
  * and the device, file and completion routine. {@code POINTER_ALIGNMENT} members are 8-aligned on x64;
  * on x86 the WDK declares the structure under {@code pshpack4.h} (0x24 bytes, 4-aligned).
  * <pre>{@code
@@ -62,7 +62,8 @@ import java.lang.foreign.StructLayout;
  *     struct { PCM_RESOURCE_LIST AllocatedResources; PCM_RESOURCE_LIST AllocatedResourcesTranslated; } StartDevice;
  *     struct { ULONG_PTR ProviderId; PVOID DataPath; ULONG BufferSize; PVOID Buffer; } WMI;
  *     struct { PVOID Argument1; PVOID Argument2; PVOID Argument3; PVOID Argument4; } Others;
- *     ... (CreatePipe, CreateMailslot, NotifyDirectory, QueryEa, Power, ... not laid out)
+ *     struct { ... } CreatePipe, CreateMailslot, NotifyDirectory, NotifyDirectoryEx, QueryEa, SetEa, SetVolume,
+ *                    QueryQuota, SetQuota, FilterResourceRequirements, ReadWriteConfig, SetLock, PowerSequence, Power;
  *   } Parameters;
  *   PDEVICE_OBJECT DeviceObject;
  *   PFILE_OBJECT FileObject;
@@ -72,6 +73,12 @@ import java.lang.foreign.StructLayout;
  * }</pre>
  */
 public final class IO_STACK_LOCATION {
+    // Declared before X64/X86: the layouts are built during static initialisation.
+    /** SYSTEM_POWER_STATE_CONTEXT: a ULONG-sized bit-field struct, carried here as one 4-byte member. */
+    private static final CType SYSTEM_POWER_STATE_CONTEXT = new CType("SYSTEM_POWER_STATE_CONTEXT", 4, 4);
+    /** POWER_STATE: a union of two enumerations (SystemState, DeviceState), 4 bytes. */
+    private static final CType POWER_STATE = new CType("POWER_STATE", 4, 4);
+
     public static final StructSpec X64 = build(Abi.X64);
     public static final StructSpec X86 = build(Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
@@ -118,12 +125,19 @@ public final class IO_STACK_LOCATION {
                         .pointerAligned().field("FileAttributes", CType.USHORT)
                         .field("ShareAccess", CType.USHORT)
                         .pointerAligned().field("EaLength", CType.ULONG))
+                .struct("CreatePipe", s -> createNamed(s, "PNAMED_PIPE_CREATE_PARAMETERS"))
+                .struct("CreateMailslot", s -> createNamed(s, "PMAILSLOT_CREATE_PARAMETERS"))
                 .struct("Read", s -> readWrite(s))
                 .struct("Write", s -> readWrite(s))
                 .struct("QueryDirectory", s -> s.field("Length", CType.ULONG)
                         .field("FileName", CType.pointer("PUNICODE_STRING"))
                         .field("FileInformationClass", CType.ENUM)
                         .pointerAligned().field("FileIndex", CType.ULONG))
+                .struct("NotifyDirectory", s -> s.field("Length", CType.ULONG)
+                        .pointerAligned().field("CompletionFilter", CType.ULONG))
+                .struct("NotifyDirectoryEx", s -> s.field("Length", CType.ULONG)
+                        .pointerAligned().field("CompletionFilter", CType.ULONG)
+                        .pointerAligned().field("DirectoryNotifyInformationClass", CType.ENUM))
                 .struct("QueryFile", s -> s.field("Length", CType.ULONG)
                         .pointerAligned().field("FileInformationClass", CType.ENUM))
                 .struct("SetFile", s -> s.field("Length", CType.ULONG)
@@ -133,7 +147,14 @@ public final class IO_STACK_LOCATION {
                                         .field("AdvanceOnly", CType.BOOLEAN))
                                 .field("ClusterCount", CType.ULONG)
                                 .field("DeleteHandle", CType.HANDLE)))
+                .struct("QueryEa", s -> s.field("Length", CType.ULONG)
+                        .field("EaList", ptr)
+                        .field("EaListLength", CType.ULONG)
+                        .pointerAligned().field("EaIndex", CType.ULONG))
+                .struct("SetEa", s -> s.field("Length", CType.ULONG))
                 .struct("QueryVolume", s -> s.field("Length", CType.ULONG)
+                        .pointerAligned().field("FsInformationClass", CType.ENUM))
+                .struct("SetVolume", s -> s.field("Length", CType.ULONG)
                         .pointerAligned().field("FsInformationClass", CType.ENUM))
                 .struct("FileSystemControl", s -> s.field("OutputBufferLength", CType.ULONG)
                         .pointerAligned().field("InputBufferLength", CType.ULONG)
@@ -155,6 +176,11 @@ public final class IO_STACK_LOCATION {
                 .struct("VerifyVolume", s -> s.field("Vpb", CType.pointer("PVPB"))
                         .field("DeviceObject", CType.pointer("PDEVICE_OBJECT")))
                 .struct("Scsi", s -> s.field("Srb", CType.pointer("PSCSI_REQUEST_BLOCK")))
+                .struct("QueryQuota", s -> s.field("Length", CType.ULONG)
+                        .field("StartSid", CType.pointer("PSID"))
+                        .field("SidList", CType.pointer("PFILE_GET_QUOTA_INFORMATION"))
+                        .field("SidListLength", CType.ULONG))
+                .struct("SetQuota", s -> s.field("Length", CType.ULONG))
                 .struct("QueryDeviceRelations", s -> s.field("Type", CType.ENUM))
                 .struct("QueryInterface", s -> s.field("InterfaceType", CType.pointer("PGUID"))
                         .field("Size", CType.USHORT)
@@ -162,6 +188,13 @@ public final class IO_STACK_LOCATION {
                         .field("Interface", CType.pointer("PINTERFACE"))
                         .field("InterfaceSpecificData", ptr))
                 .struct("DeviceCapabilities", s -> s.field("Capabilities", CType.pointer("PDEVICE_CAPABILITIES")))
+                .struct("FilterResourceRequirements", s -> s.field("IoResourceRequirementList",
+                        CType.pointer("PIO_RESOURCE_REQUIREMENTS_LIST")))
+                .struct("ReadWriteConfig", s -> s.field("WhichSpace", CType.ULONG)
+                        .field("Buffer", ptr)
+                        .field("Offset", CType.ULONG)
+                        .pointerAligned().field("Length", CType.ULONG))
+                .struct("SetLock", s -> s.field("Lock", CType.BOOLEAN))
                 .struct("QueryId", s -> s.field("IdType", CType.ENUM))
                 .struct("QueryDeviceText", s -> s.field("DeviceTextType", CType.ENUM)
                         .pointerAligned().field("LocaleId", CType.ULONG))
@@ -169,6 +202,13 @@ public final class IO_STACK_LOCATION {
                         .array("Reserved", CType.BOOLEAN, 3)
                         .pointerAligned().field("Type", CType.ENUM))
                 .struct("WaitWake", s -> s.field("PowerState", CType.ENUM))
+                .struct("PowerSequence", s -> s.field("PowerSequence", CType.pointer("PPOWER_SEQUENCE")))
+                .struct("Power", s -> s
+                        .union(null, v -> v.field("SystemContext", CType.ULONG)
+                                .field("SystemPowerStateContext", SYSTEM_POWER_STATE_CONTEXT))
+                        .pointerAligned().field("Type", CType.ENUM)
+                        .pointerAligned().field("State", POWER_STATE)
+                        .pointerAligned().field("ShutdownType", CType.ENUM))
                 .struct("StartDevice", s -> s.field("AllocatedResources", CType.pointer("PCM_RESOURCE_LIST"))
                         .field("AllocatedResourcesTranslated", CType.pointer("PCM_RESOURCE_LIST")))
                 .struct("WMI", s -> s.field("ProviderId", CType.ULONG_PTR)
@@ -177,6 +217,14 @@ public final class IO_STACK_LOCATION {
                         .field("Buffer", ptr))
                 .struct("Others", s -> s.field("Argument1", ptr).field("Argument2", ptr)
                         .field("Argument3", ptr).field("Argument4", ptr));
+    }
+
+    private static void createNamed(CStruct.Builder s, String parametersType) {
+        s.field("SecurityContext", CType.pointer("PIO_SECURITY_CONTEXT"))
+                .field("Options", CType.ULONG)
+                .pointerAligned().field("Reserved", CType.USHORT)
+                .field("ShareAccess", CType.USHORT)
+                .field("Parameters", CType.pointer(parametersType));
     }
 
     private static void readWrite(CStruct.Builder s) {

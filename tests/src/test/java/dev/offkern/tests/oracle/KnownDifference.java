@@ -32,6 +32,8 @@ record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, St
         ABSENT,
         /** mingw-w64 calls the member {@code mingwName}; offset and size (or bits) agree. */
         RENAMED,
+        /** mingw-w64 declares a member (field = mingw-w64's path) that Windows 10 22H2 no longer has. */
+        MINGW_ONLY,
         SIZE, ALIGN, OFFSET, FIELD_SIZE, BITS
     }
 
@@ -49,6 +51,10 @@ record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, St
 
     static KnownDifference renamed(String struct, Set<Abi> abis, String field, String mingwName, String reason) {
         return new KnownDifference(struct, abis, field, Kind.RENAMED, mingwName, 0, 0, reason);
+    }
+
+    static KnownDifference mingwOnly(String struct, Set<Abi> abis, String mingwMember, String reason) {
+        return new KnownDifference(struct, abis, mingwMember, Kind.MINGW_ONLY, null, 0, 0, reason);
     }
 
     /** A structure-level (field null: SIZE, ALIGN) or member-level (OFFSET, FIELD_SIZE) value difference. */
@@ -71,6 +77,7 @@ record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, St
             case UNDECLARED -> "not declared by mingw-w64";
             case ABSENT -> "member absent from mingw-w64";
             case RENAMED -> "mingw-w64 names it " + mingwName;
+            case MINGW_ONLY -> "declared by mingw-w64 only";
             case BITS -> kind + " (mingw-w64: bit " + mingwValue + ", width " + mingwWidth + ")";
             default -> kind + " (mingw-w64: 0x" + Long.toHexString(mingwValue) + ")";
         };

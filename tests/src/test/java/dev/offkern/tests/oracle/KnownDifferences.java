@@ -5,6 +5,7 @@ import static dev.offkern.tests.oracle.KnownDifference.X64;
 import static dev.offkern.tests.oracle.KnownDifference.X86;
 import static dev.offkern.tests.oracle.KnownDifference.absent;
 import static dev.offkern.tests.oracle.KnownDifference.bits;
+import static dev.offkern.tests.oracle.KnownDifference.mingwOnly;
 import static dev.offkern.tests.oracle.KnownDifference.renamed;
 import static dev.offkern.tests.oracle.KnownDifference.undeclared;
 import static dev.offkern.tests.oracle.KnownDifference.value;
@@ -48,6 +49,13 @@ final class KnownDifferences {
         for (String f : List.of("ThreadReservedControlFlags", "Minimal", "Reserved4", "AltSyscall")) {
             all.add(absent("DISPATCHER_HEADER", X64, f, DH));
         }
+        String dh7 = "Windows 7 flags (in mingw-w64's declaration) that Windows 10 22H2's symbols no longer have";
+        for (String f : List.of("Coalescable", "KeepShifting", "CpuThrottled", "Reserved", "Reserved2")) {
+            all.add(mingwOnly("DISPATCHER_HEADER", BOTH, f, dh7));
+        }
+        for (String f : List.of("ActiveDR7", "UmsScheduled", "UmsPrimary")) {
+            all.add(mingwOnly("DISPATCHER_HEADER", X86, f, dh7 + " on x86 (its DebugActive byte has no bit fields)"));
+        }
         all.add(bits("DISPATCHER_HEADER", BOTH, "EncodedTolerableDelay", 11, 5,
                 "Windows 8+ dropped Coalescable/KeepShifting: EncodedTolerableDelay is bits 2..7 of byte 1, not 3..7"));
         all.add(bits("DISPATCHER_HEADER", BOTH, "Abandoned", 8, 8,
@@ -74,6 +82,8 @@ final class KnownDifferences {
                 + " type); mingw-w64 keeps Windows 7's KGATE Gate + ApcDisable union at the same offsets";
         all.add(renamed("KGUARDED_MUTEX", BOTH, "Event", "Gate", gm));
         all.add(renamed("KGUARDED_MUTEX", BOTH, "OldIrql", "CombinedApcDisable", gm));
+        all.add(mingwOnly("KGUARDED_MUTEX", BOTH, "KernelApcDisable", gm));
+        all.add(mingwOnly("KGUARDED_MUTEX", BOTH, "SpecialApcDisable", gm));
 
         // RTL_RUN_ONCE: the WDK's union has Value and State:2; mingw-w64 only Ptr.
         String ro = "the WDK (and Windows 10's symbols) declare RTL_RUN_ONCE as union { PVOID Ptr; ULONG_PTR Value;"
@@ -87,6 +97,14 @@ final class KnownDifferences {
         all.add(bits("SLIST_HEADER", X64, "HeaderX64.Reserved", 65, 3,
                 "Windows 10's HeaderX64 is Depth:16 Sequence:48 | Reserved:4 NextEntry:60; mingw-w64 carves HeaderType:1"
                         + " out of Reserved"));
+        all.add(mingwOnly("SLIST_HEADER", X64, "HeaderX64.HeaderType", "Windows 10's HeaderX64 has no HeaderType bit"
+                + " (Reserved:4 covers bits 0..3 of Region)"));
+        String slist7 = "Windows 7's 8-byte/16-byte header forms; Windows 8+ x64 has only HeaderX64 (windows-layouts.md 2.2)";
+        for (String f : List.of("Header8", "Header8.Depth", "Header8.Sequence", "Header8.NextEntry", "Header8.HeaderType",
+                "Header8.Init", "Header8.Reserved", "Header8.Region", "Header16", "Header16.Depth", "Header16.Sequence",
+                "Header16.HeaderType", "Header16.Init", "Header16.Reserved", "Header16.NextEntry")) {
+            all.add(mingwOnly("SLIST_HEADER", X64, f, slist7));
+        }
 
         // Lookaside lists on x86.
         all.add(value("GENERAL_LOOKASIDE", X86, null, Kind.SIZE, 0x48, LOOKASIDE_X86));

@@ -49,7 +49,7 @@ final class MingwToolchain {
 
     /** Empty when the compiler and objcopy run; otherwise what is missing. */
     Optional<String> missing() {
-        for (String tool : List.of(triplet + "-gcc", triplet + "-objcopy")) {
+        for (String tool : List.of(triplet + "-gcc", triplet + "-objcopy", triplet + "-objdump")) {
             try {
                 Result r = run(List.of(tool, "--version"));
                 if (r.exit() != 0) {
@@ -89,6 +89,20 @@ final class MingwToolchain {
             throw new IllegalStateException(triplet + "-objcopy failed on " + object + ":\n" + oc.output());
         }
         return Files.readAllBytes(data);
+    }
+
+    /** Compiles {@code source} with debug information and returns {@code objdump --dwarf=info} of the object. */
+    String dwarfInfo(Path source) throws IOException {
+        Path object = source.resolveSibling(source.getFileName() + ".o");
+        Result cc = run(List.of(triplet + "-gcc", "-c", "-g", "-w", "-I" + ddkDir(), source.toString(), "-o", object.toString()));
+        if (cc.exit() != 0) {
+            throw new IllegalStateException(triplet + "-gcc failed on " + source + ":\n" + cc.output());
+        }
+        Result od = run(List.of(triplet + "-objdump", "--dwarf=info", object.toString()));
+        if (od.exit() != 0) {
+            throw new IllegalStateException(triplet + "-objdump failed on " + object + ":\n" + od.output());
+        }
+        return od.output();
     }
 
     private record Result(int exit, String output) {

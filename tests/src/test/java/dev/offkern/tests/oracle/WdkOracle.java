@@ -43,7 +43,7 @@ final class WdkOracle {
     private static final Pattern ERROR_LINE = Pattern.compile("^[^:\\n]*\\.c:(\\d+):\\d+: error:", Pattern.MULTILINE);
 
     /** The outcome for one ABI. */
-    record Report(Abi abi, int structures, int members, int bitFields, int values, List<String> failures,
+    record Report(Abi abi, int structures, int members, int bitFields, int values, int mingwMembers, List<String> failures,
                   List<KnownDifference> confirmed, Set<String> undeclared) {
     }
 
@@ -162,7 +162,58 @@ final class WdkOracle {
             }
         }
 
-        // ---- 2. values -----------------------------------------------------------------------
+        // ---- 2. the other direction: every member mingw-w64 declares is modelled ----------------
+        StringBuilder dwarfSource = new StringBuilder(MingwToolchain.PRELUDE);
+        int t = 0;
+        for (StructSpec spec : specs) {
+            if (!undeclared.contains(spec.name())) {
+                // Through a typedef of our own, so that macro spellings (x86 SLIST_ENTRY) resolve too.
+                dwarfSource.append("typedef ").append(spec.name()).append(" offkern_ty").append(t).append("; offkern_ty")
+                        .append(t).append(" *offkern_t").append(t).append(";\n");
+                t++;
+            }
+        }
+        Path dwarfFile = workDir.resolve("members.c");
+        Files.writeString(dwarfFile, dwarfSource);
+        MingwDwarf dwarf = new MingwDwarf(toolchain.dwarfInfo(dwarfFile));
+        int mingwMembers = 0;
+        t = 0;
+        for (StructSpec spec : specs) {
+            String s = spec.name();
+            if (undeclared.contains(s)) {
+                continue;
+            }
+            java.util.Map<String, Long> declared = dwarf.members("offkern_ty" + (t++));
+            if (declared.isEmpty() && !spec.fields().isEmpty()) {
+                failures.add(s + " (" + abi.id() + "): no members found in mingw-w64's debug information");
+            }
+            for (String member : declared.keySet()) {
+                mingwMembers++;
+                KnownDifference only = find(s, abi, member, Kind.MINGW_ONLY);
+                boolean renamedTarget = known.stream().anyMatch(d -> d.kind() == Kind.RENAMED && d.struct().equals(s)
+                        && d.abis().contains(abi) && member.equals(d.mingwName()));
+                if (spec.hasField(member) || renamedTarget) {
+                    if (only != null) {
+                        failures.add(s + "." + member + " (" + abi.id() + "): stale exception, offkern models the member: " + only);
+                    }
+                } else if (only == null) {
+                    failures.add(s + "." + member + " (" + abi.id() + "): mingw-w64 declares it (at 0x"
+                            + Long.toHexString(declared.get(member)) + "), offkern does not model it; add it, or a reasoned"
+                            + " KnownDifference.mingwOnly");
+                } else {
+                    confirmed.add(only);
+                }
+            }
+            for (KnownDifference d : known) {
+                if (d.kind() == Kind.MINGW_ONLY && d.struct().equals(s) && d.abis().contains(abi)
+                        && !declared.containsKey(d.field())) {
+                    failures.add(s + "." + d.field() + " (" + abi.id() + "): stale exception, mingw-w64 no longer declares"
+                            + " the member: " + d);
+                }
+            }
+        }
+
+        // ---- 3. values -----------------------------------------------------------------------
         record Value(String struct, String member, Kind kind, long expected, int expectedWidth) {
         }
         List<Value> values = new ArrayList<>();
@@ -267,7 +318,8 @@ final class WdkOracle {
             }
         }
         for (KnownDifference d : known) {
-            if (!d.abis().contains(abi) || d.kind() == Kind.UNDECLARED || d.kind() == Kind.ABSENT || d.kind() == Kind.RENAMED) {
+            if (!d.abis().contains(abi) || d.kind() == Kind.UNDECLARED || d.kind() == Kind.ABSENT || d.kind() == Kind.RENAMED
+                    || d.kind() == Kind.MINGW_ONLY) {
                 continue;
             }
             if (!seenValueDiffs.contains(d)) {
@@ -281,7 +333,8 @@ final class WdkOracle {
                 failures.add(d.struct() + " (" + abi.id() + "): exception names a member offkern does not have: " + d);
             }
         }
-        return new Report(abi, structures, members, bitFields, values.size(), failures, List.copyOf(confirmed), undeclared);
+        return new Report(abi, structures, members, bitFields, values.size(), mingwMembers, failures, List.copyOf(confirmed),
+                undeclared);
     }
 
     private KnownDifference find(String struct, Abi abi, String field, Kind kind) {

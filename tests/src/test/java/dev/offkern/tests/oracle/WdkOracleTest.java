@@ -45,9 +45,9 @@ class WdkOracleTest {
                 .toList();
         WdkOracle oracle = new WdkOracle(toolchain, KnownDifferences.ALL, Path.of("target", "wdk-oracle", abi.id()));
         WdkOracle.Report report = oracle.check(specs);
-        System.out.printf("WDK oracle %s: %d structures, %d members (%d bit fields), %d values compared; "
-                        + "%d known differences confirmed; not declared by mingw-w64: %s%n",
-                abi.id(), report.structures(), report.members(), report.bitFields(), report.values(),
+        System.out.printf("WDK oracle %s: %d structures, %d members (%d bit fields), %d values compared, %d mingw-w64"
+                        + " members seen; %d known differences confirmed; not declared by mingw-w64: %s%n",
+                abi.id(), report.structures(), report.members(), report.bitFields(), report.values(), report.mingwMembers(),
                 report.confirmed().size(), report.undeclared());
         report.confirmed().forEach(d -> System.out.println("  known: " + d));
         assertTrue(report.failures().isEmpty(), () -> report.failures().size() + " layout disagreement(s) with mingw-w64 ("
