@@ -3,9 +3,9 @@ package dev.offkern.layout;
 import java.lang.foreign.StructLayout;
 
 /**
- * An asynchronous procedure call object (embedded in IRP.Tail). Field names as the mingw-w64
- * header declares them (Windows 10's symbols call {@code SpareByte0} {@code AllocationFlags}; the
- * offsets are the same).
+ * An asynchronous procedure call object (embedded in IRP.Tail). Windows 10 2004+'s symbols have
+ * these names and offsets, and overlay the three routine pointers with {@code PVOID Reserved[3]}
+ * (mingw-w64 does not declare that overlay).
  * <pre>{@code
  * typedef struct _KAPC {
  *   UCHAR Type;
@@ -15,9 +15,14 @@ import java.lang.foreign.StructLayout;
  *   ULONG SpareLong0;
  *   struct _KTHREAD *Thread;
  *   LIST_ENTRY ApcListEntry;
- *   PKKERNEL_ROUTINE KernelRoutine;
- *   PKRUNDOWN_ROUTINE RundownRoutine;
- *   PKNORMAL_ROUTINE NormalRoutine;
+ *   union {
+ *     struct {
+ *       PKKERNEL_ROUTINE KernelRoutine;
+ *       PKRUNDOWN_ROUTINE RundownRoutine;
+ *       PKNORMAL_ROUTINE NormalRoutine;
+ *     };
+ *     PVOID Reserved[3];
+ *   };
  *   PVOID NormalContext;
  *   PVOID SystemArgument1;
  *   PVOID SystemArgument2;
@@ -75,9 +80,11 @@ public final class KAPC {
                 .field("SpareLong0", CType.ULONG)
                 .field("Thread", CType.pointer("PKTHREAD"))
                 .field("ApcListEntry", LIST_ENTRY.of(abi))
-                .field("KernelRoutine", CType.pointer("PKKERNEL_ROUTINE"))
-                .field("RundownRoutine", CType.pointer("PKRUNDOWN_ROUTINE"))
-                .field("NormalRoutine", CType.pointer("PKNORMAL_ROUTINE"))
+                .union(null, u -> u
+                        .struct(null, r -> r.field("KernelRoutine", CType.pointer("PKKERNEL_ROUTINE"))
+                                .field("RundownRoutine", CType.pointer("PKRUNDOWN_ROUTINE"))
+                                .field("NormalRoutine", CType.pointer("PKNORMAL_ROUTINE")))
+                        .array("Reserved", CType.PVOID, 3))
                 .field("NormalContext", CType.PVOID)
                 .field("SystemArgument1", CType.PVOID)
                 .field("SystemArgument2", CType.PVOID)

@@ -25,12 +25,11 @@ class WindowsLayoutsTest {
 
     /**
      * Rows of the table offkern deliberately does not follow, each with its reason (struct.field@abi).
+     * None today: windows-layouts.md's 2.2 note that Windows 10 22H2 keeps KTIMER's ULONG Processor
+     * contradicts its own table and the 19041 symbols (USHORT Processor + USHORT TimerType); offkern
+     * follows the symbols.
      */
-    private static final Map<String, String> EXCEPTIONS = Map.of(
-            "KTIMER.TimerType@x64",
-            "windows-layouts.md's 19045 column shows USHORT Processor + USHORT TimerType, while its own 2.2 notes and"
-                    + " issue 2 say Windows 10 22H2 keeps ULONG Processor (TimerType from Windows 11); offkern keeps the"
-                    + " ULONG (KTIMER.windows11X64() is the split variant). Processor/Period offsets agree either way.");
+    private static final Map<String, String> EXCEPTIONS = Map.of();
 
     private record Row(String struct, String field, String x64, String x86) {
         String value(Abi abi) {
@@ -123,6 +122,17 @@ class WindowsLayoutsTest {
         assertTrue(checked > 300, "too few rows checked: " + checked);
         assertTrue(failures.isEmpty(), () -> failures.size() + " disagreement(s) with Windows 10 22H2's symbols:\n  "
                 + String.join("\n  ", failures));
+    }
+
+    @Test
+    void shouldSplitKtimerProcessorAsWindows10Version2004() {
+        assertEquals(2, KTIMER.X64.field("Processor").size());
+        assertEquals(0x3A, KTIMER.TIMER_TYPE_OFFSET);
+        assertEquals(0x3C, KTIMER.PERIOD_OFFSET);
+        assertEquals(4, KTIMER.legacyX64().field("Processor").size());
+        assertFalse(KTIMER.legacyX64().hasField("TimerType"));
+        assertEquals(0x40, KTIMER.legacyX64().size());
+        assertFalse(KTIMER.X86.hasField("Processor"));
     }
 
     @Test

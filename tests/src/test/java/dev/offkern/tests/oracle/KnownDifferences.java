@@ -116,6 +116,16 @@ final class KnownDifferences {
             all.add(value(s, X86, "Lock__ObsoleteButDoNotDelete", Kind.OFFSET, 0x48, LOOKASIDE_X86));
         }
 
+        // KTIMER on x64: Windows 10 2004+ (19041..19045) and Windows 11.
+        String kt = "since Windows 10 2004 the x64 KTIMER has USHORT Processor + USHORT TimerType where the older"
+                + " kernels (and mingw-w64) have ULONG Processor (Windows 10 19041 symbols; windows-layouts.md table)";
+        all.add(absent("KTIMER", X64, "TimerType", kt));
+        all.add(value("KTIMER", X64, "Processor", Kind.FIELD_SIZE, 4, kt));
+
+        // KAPC: Windows 10's symbols overlay the routine pointers with Reserved[3].
+        all.add(absent("KAPC", BOTH, "Reserved", "Windows 10's KAPC overlays KernelRoutine/RundownRoutine/NormalRoutine"
+                + " with PVOID Reserved[3] (its symbols); mingw-w64 declares only the routine pointers"));
+
         // IRP on x86.
         String irp = "Windows 10 x86's IRP keeps PVOID IrpExtension after OriginalFileObject (0x68; its symbols)";
         all.add(absent("IRP", X86, "Tail.Overlay.IrpExtension", irp));
