@@ -246,13 +246,14 @@ public final class CStruct {
 
         /** Appends {@code layout} at its aligned position and returns its index in the group. */
         private int placeMember(MemoryLayout layout) {
+            // #pragma pack caps the natural alignment; an explicit DECLSPEC_ALIGN on the member still wins (MSVC).
+            if (layout.byteAlignment() > packLimit) {
+                layout = packed(layout, packLimit);
+            }
             if (nextMemberAlignment > layout.byteAlignment()) {
                 layout = layout.withByteAlignment(nextMemberAlignment);
             }
             nextMemberAlignment = 1;
-            if (layout.byteAlignment() > packLimit) {
-                layout = packed(layout, packLimit);
-            }
             long align = layout.byteAlignment();
             alignment = Math.max(alignment, align);
             if (isUnion) {

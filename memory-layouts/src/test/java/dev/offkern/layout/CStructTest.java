@@ -96,6 +96,9 @@ class CStructTest {
         assertEquals(4, packed.align());
         assertEquals(20, packed.size());
         assertThrows(IllegalStateException.class, () -> CStruct.struct("P", Abi.X86).field("A", CType.ULONG).pack(4));
+        StructSpec explicit = CStruct.struct("P", Abi.X64).pack(4).field("A", CType.ULONG).alignNext(8)
+                .field("B", CType.ULONG).build();
+        assertEquals(8, explicit.offset("B"), "DECLSPEC_ALIGN on a member wins over #pragma pack");
     }
 
     @Test
