@@ -3,79 +3,59 @@ package dev.offkern.layout;
 import java.lang.foreign.StructLayout;
 
 /**
- * The header Windows puts before every small pool block (x64: 16 bytes; x86: 8). Not in any public
- * header: Windows 10 22H2's layout from its symbols. Sizes are in pool units (16 bytes on x64, 8
- * on x86).
- * <pre>
- * x64:  0        8         16        24        32                    64
- *      +--------+---------+---------+---------+---------------------+
- *      |PrevSize|PoolIndex|BlockSize|PoolType | PoolTag             |
- *      +--------+---------+---------+---------+---------------------+
- *      | ProcessBilled, or AllocatorBackTraceIndex + PoolTagHash    |
- *      +------------------------------------------------------------+
- * </pre>
+ * The header in front of every small pool block (opaque: not in the public headers; Windows 10
+ * 22H2 layout from the kernel's symbols).
+ *
  * <pre>{@code
- * #if defined(_AMD64_)
- * typedef struct _POOL_HEADER {
+ * typedef struct _POOL_HEADER {            // x64: 0x10 bytes          x86: 0x8 bytes
  *   union {
  *     struct {
- *       USHORT PreviousSize : 8;
- *       USHORT PoolIndex : 8;
- *       USHORT BlockSize : 8;
- *       USHORT PoolType : 8;
+ *       USHORT PreviousSize : 8;           // x86: 9   units of 16 bytes (x86: 8)
+ *       USHORT PoolIndex    : 8;           // x86: 7
+ *       USHORT BlockSize    : 8;           // x86: 9   header included, in units
+ *       USHORT PoolType     : 8;           // x86: 7   0 = free, else (POOL_TYPE + 1)
  *     };
  *     ULONG Ulong1;
  *   };
- *   ULONG PoolTag;
- *   union {
+ *   ULONG PoolTag;                         // x86: in a union with the struct below
+ *   union {                                // x86: no ProcessBilled
  *     struct _EPROCESS *ProcessBilled;
- *     struct {
- *       USHORT AllocatorBackTraceIndex;
- *       USHORT PoolTagHash;
- *     };
+ *     struct { USHORT AllocatorBackTraceIndex; USHORT PoolTagHash; };
  *   };
  * } POOL_HEADER;
- * #else
- * typedef struct _POOL_HEADER {
- *   union {
- *     struct {
- *       USHORT PreviousSize : 9;
- *       USHORT PoolIndex : 7;
- *       USHORT BlockSize : 9;
- *       USHORT PoolType : 7;
- *     };
- *     ULONG Ulong1;
- *   };
- *   union {
- *     ULONG PoolTag;
- *     struct {
- *       USHORT AllocatorBackTraceIndex;
- *       USHORT PoolTagHash;
- *     };
- *   };
- * } POOL_HEADER;
- * #endif
  * }</pre>
+ *
+ * <p>x64 word at offset 0, as drawn from bit 0:
+ * <pre>
+ *  0        8        16       24       32
+ *  +--------+--------+--------+--------+
+ *  |PrevSize|PoolIdx |BlockSz |PoolType|   Ulong1
+ *  +--------+--------+--------+--------+
+ * </pre>
  */
 public final class POOL_HEADER {
     public static final StructSpec X64 = build(Abi.X64);
     public static final StructSpec X86 = build(Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
 
-    /** USHORT:8 (x86 :9), pool units: the size of the previous block in the page. */
-    public static final long PREVIOUS_SIZE_OFFSET = X64.offset("PreviousSize");
-    /** USHORT:8 (x86 :7): the pool descriptor index. */
-    public static final long POOL_INDEX_OFFSET = X64.offset("PoolIndex");
-    /** USHORT:8 (x86 :9), pool units: this block's size including the header. */
-    public static final long BLOCK_SIZE_OFFSET = X64.offset("BlockSize");
-    /** USHORT:8 (x86 :7): the pool type + 1, 0 for a free block. */
-    public static final long POOL_TYPE_OFFSET = X64.offset("PoolType");
-    /** ULONG: the four fields above as one word. */
+    /** ULONG: the four bit fields as one word. */
     public static final long ULONG1_OFFSET = X64.offset("Ulong1");
-    /** ULONG: the allocation's tag. */
+    /** ULONG: the allocation's tag (four characters, little-endian). */
     public static final long POOL_TAG_OFFSET = X64.offset("PoolTag");
-    /** PEPROCESS: the process charged (quota allocations, x64). */
+    /** PEPROCESS: the process charged for quota (0 when no quota was charged). */
     public static final long PROCESS_BILLED_OFFSET = X64.offset("ProcessBilled");
+    /** Bit offset of PreviousSize in Ulong1 (x64; width {@link #POOL_HEADER_FIELD_BITS}). */
+    public static final int PREVIOUS_SIZE_SHIFT = X64.field("PreviousSize").bitOffset();
+    /** Bit offset of PoolIndex in Ulong1 (x64). */
+    public static final int POOL_INDEX_SHIFT = X64.field("PoolIndex").bitOffset();
+    /** Bit offset of BlockSize in Ulong1 (x64: the second USHORT's bit 0 is Ulong1's bit 16). */
+    public static final int BLOCK_SIZE_SHIFT = 8 * (int) X64.offset("BlockSize") + X64.field("BlockSize").bitOffset();
+    /** Bit offset of PoolType in Ulong1 (x64). */
+    public static final int POOL_TYPE_SHIFT = 8 * (int) X64.offset("PoolType") + X64.field("PoolType").bitOffset();
+    /** Width of each of the four x64 bit fields. */
+    public static final int POOL_HEADER_FIELD_BITS = 8;
+    /** x64 block granularity: sizes in the header count 16-byte units. */
+    public static final int POOL_BLOCK_SHIFT = 4;
 
     private POOL_HEADER() {
     }
@@ -85,23 +65,25 @@ public final class POOL_HEADER {
     }
 
     private static StructSpec build(Abi abi) {
-        int sizeBits = abi == Abi.X64 ? 8 : 9;
-        CStruct.Builder b = CStruct.struct("POOL_HEADER", abi)
+        int small = abi == Abi.X64 ? 8 : 9;
+        int big = abi == Abi.X64 ? 8 : 7;
+        CStruct.Builder b = CStruct.opaque("POOL_HEADER", abi)
                 .union(null, u -> u
                         .struct(null, s -> s
-                                .bits(CType.USHORT, "PreviousSize", sizeBits, "PoolIndex", 16 - sizeBits)
-                                .bits(CType.USHORT, "BlockSize", sizeBits, "PoolType", 16 - sizeBits))
+                                .bits(CType.USHORT, "PreviousSize", small, "PoolIndex", big)
+                                .bits(CType.USHORT, "BlockSize", small, "PoolType", big))
                         .field("Ulong1", CType.ULONG));
         if (abi == Abi.X64) {
-            return b.field("PoolTag", CType.ULONG)
-                    .union(null, u -> u.field("ProcessBilled", CType.pointer("PEPROCESS"))
-                            .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
-                                    .field("PoolTagHash", CType.USHORT)))
-                    .build();
+            b.field("PoolTag", CType.ULONG).union(null, u -> u
+                    .field("ProcessBilled", CType.pointer("PEPROCESS"))
+                    .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
+                            .field("PoolTagHash", CType.USHORT)));
+        } else {
+            b.union(null, u -> u
+                    .field("PoolTag", CType.ULONG)
+                    .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
+                            .field("PoolTagHash", CType.USHORT)));
         }
-        return b.union(null, u -> u.field("PoolTag", CType.ULONG)
-                        .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
-                                .field("PoolTagHash", CType.USHORT)))
-                .build();
+        return b.build();
     }
 }

@@ -44,7 +44,6 @@ public final class Structures {
         register("LOOKASIDE_LIST_EX", LOOKASIDE_LIST_EX::of);
         register("NPAGED_LOOKASIDE_LIST", NPAGED_LOOKASIDE_LIST::of);
         register("PAGED_LOOKASIDE_LIST", PAGED_LOOKASIDE_LIST::of);
-        register("POOL_HEADER", POOL_HEADER::of);
         register("XSTATE_CONTEXT", XSTATE_CONTEXT::of);
         register("XSTATE_SAVE", XSTATE_SAVE::of);
         register("KFLOATING_SAVE", KFLOATING_SAVE::of);
@@ -84,6 +83,7 @@ public final class Structures {
         // ===== end Public structures =====
 
         // ===== Opaque objects (offkern's layouts at Windows 10 22H2 offsets) =====
+        register("POOL_HEADER", POOL_HEADER::of);
 
         // ===== end Opaque objects =====
     }
