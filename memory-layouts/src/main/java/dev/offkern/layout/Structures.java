@@ -51,6 +51,7 @@ public final class Structures {
         register("KBUGCHECK_REASON_CALLBACK_RECORD", KBUGCHECK_REASON_CALLBACK_RECORD::of);
         register("KBUGCHECK_SECONDARY_DUMP_DATA", KBUGCHECK_SECONDARY_DUMP_DATA::of);
         register("KBUGCHECK_DUMP_IO", KBUGCHECK_DUMP_IO::of);
+        register("KBUGCHECK_ADD_PAGES", KBUGCHECK_ADD_PAGES::of);
         register("WORK_QUEUE_ITEM", WORK_QUEUE_ITEM::of);
         register("KDEVICE_QUEUE_ENTRY", KDEVICE_QUEUE_ENTRY::of);
         register("KAPC", KAPC::of);
