@@ -9,7 +9,7 @@ public final class RunOnceFlags {
     /** {@code RtlRunOnceComplete}: the initialization failed; the next caller retries it. */
     public static final int RTL_RUN_ONCE_INIT_FAILED = 0x00000004;
     /** Low bits of the context value the system keeps for itself (they must be zero). */
-    public static final int RTL_RUN_ONCE_CTX_RESERVED_BITS = 2;
+    public static final int RTL_RUN_ONCE_CTX_RESERVED_BITS = dev.offkern.layout.RTL_RUN_ONCE.RTL_RUN_ONCE_CTX_RESERVED_BITS;
 
     private RunOnceFlags() {
     }

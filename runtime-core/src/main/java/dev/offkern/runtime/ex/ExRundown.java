@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.layout.EX_RUNDOWN_REF;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
@@ -76,21 +77,21 @@ public final class ExRundown {
      * was acquired has no documented bug check: offkern throws IllegalStateException (always when a
      * run-down is in progress or done; under the verifier also before, where it costs one compare).
      *
-     * The word's offset and size are private constants until the EX_RUNDOWN_REF layout class lands
-     * in memory-layouts (offset 0, 8 bytes, x64 only for now).
+     * The word's offset, size and constants come from memory-layouts' EX_RUNDOWN_REF (x64 layout:
+     * the runtime runs on x64 hosts; the x86 layout is there for layout tools).
      */
 
     /** {@code EX_RUNDOWN_ACTIVE}: bit 0, set while running down and once run down. */
-    public static final long EX_RUNDOWN_ACTIVE = 0x1;
+    public static final long EX_RUNDOWN_ACTIVE = EX_RUNDOWN_REF.EX_RUNDOWN_ACTIVE;
     /** {@code EX_RUNDOWN_COUNT_SHIFT}: the holder count sits above bit 0. */
-    public static final int EX_RUNDOWN_COUNT_SHIFT = 0x1;
+    public static final int EX_RUNDOWN_COUNT_SHIFT = EX_RUNDOWN_REF.EX_RUNDOWN_COUNT_SHIFT;
     /** {@code EX_RUNDOWN_COUNT_INC}: one holder in the word's units. */
-    public static final long EX_RUNDOWN_COUNT_INC = 0x2;
+    public static final long EX_RUNDOWN_COUNT_INC = EX_RUNDOWN_REF.EX_RUNDOWN_COUNT_INC;
 
-    /** sizeof(EX_RUNDOWN_REF) on x64. (Private until the layout class exists.) */
-    static final long SIZE = 8;
-    /** Offset of Count/Ptr. */
-    private static final long COUNT_OFFSET = 0;
+    /** sizeof(EX_RUNDOWN_REF) on x64 (8). */
+    static final long SIZE = EX_RUNDOWN_REF.LAYOUT.byteSize();
+    /** Offset of Count/Ptr (0). */
+    private static final long COUNT_OFFSET = EX_RUNDOWN_REF.COUNT_OFFSET;
 
     private ExRundown() {
     }

@@ -9,6 +9,7 @@ import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
 import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 
 import dev.offkern.ddi.RunOnceInitFunction;
+import dev.offkern.layout.RTL_RUN_ONCE;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;
@@ -75,16 +76,16 @@ public final class RtlRunOnce {
      * the init routine into an INIT_FAILED completion before reporting it, so waiters are released
      * to retry instead of blocking forever.
      *
-     * The word's offset and size are private constants until the RTL_RUN_ONCE layout class lands in
-     * memory-layouts (offset 0, 8 bytes, x64).
+     * The word's offset, size and the State mask come from memory-layouts' RTL_RUN_ONCE (x64).
      */
 
-    /** sizeof(RTL_RUN_ONCE) on x64. */
-    static final long SIZE = 8;
-    /** Offset of Ptr. */
-    private static final long PTR_OFFSET = 0;
+    /** sizeof(RTL_RUN_ONCE) on x64 (8). */
+    static final long SIZE = RTL_RUN_ONCE.LAYOUT.byteSize();
+    /** Offset of Ptr (0). */
+    private static final long PTR_OFFSET = RTL_RUN_ONCE.PTR_OFFSET;
 
-    private static final long STATE_MASK = 3;
+    /** The State bit field (RTL_RUN_ONCE_CTX_RESERVED_BITS low bits). */
+    private static final long STATE_MASK = RTL_RUN_ONCE.STATE_MASK;
     private static final long STATE_SYNC = 1;
     private static final long STATE_DONE = 2;
     private static final long STATE_ASYNC = 3;
