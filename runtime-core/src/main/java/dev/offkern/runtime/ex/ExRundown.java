@@ -45,8 +45,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>IRQL: acquire/release &le; DISPATCH_LEVEL (the word in non-paged memory); initialize, wait,
  * completed, re-initialize &le; APC_LEVEL. The verifier (IRQL family) raises
- * DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the word's address, the IRQL, 1 = write, 0) above those. Progress: acquire and release are lock-free (one CAS
- * when uncontended); wait is blocking. Memory consistency: every operation on the word is a
+ * DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the word's address, the IRQL, 1 = write, 0) above those.
+ * Progress: acquire and release are lock-free (one CAS when uncontended); wait is blocking. Memory consistency: every operation on the word is a
  * volatile-mode (sequentially consistent) access, as the Interlocked operations are full barriers;
  * so writes a thread makes before initializing or releasing happen-before whatever a thread does
  * after a later successful acquire or after the wait returns.
@@ -61,8 +61,8 @@ public final class ExRundown {
      *
      * Wait: CAS 0 -> EX_RUNDOWN_ACTIVE finishes at once when nobody holds protection. Otherwise the
      * waiter arms a wait block (ke.ThreadWaitBlock: 64 bytes from the non-paged pool for the duration
-     * of the wait, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder
-     * count, and CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
+     * of the wait, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder count, and
+     * CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
      * run-down has begun": every acquire after it sees bit 0 and fails. Releases that find bit 0 set
      * resolve the block through the address space and decrement its count; the one that reaches
      * zero signals the block. The waiter spins briefly, then parks (later: a KEVENT).
@@ -70,7 +70,7 @@ public final class ExRundown {
      * Difference from Windows: when the wait returns, offkern stores EX_RUNDOWN_ACTIVE in the word
      * (what ExRundownCompleted stores) instead of leaving the stale wait-block pointer. No holder
      * remains, so nobody else writes the word then; the effect is that a stray extra release or a
-     * second wait meets a clean "run down" word instead of a pointer to a block its owner reuses.
+     * second wait meets a clean "run down" word instead of a pointer to a freed pool block.
      *
      * Bad input: the word must be 8-byte aligned (checked at initialization, always; VarHandle
      * accesses on a misaligned word fail with the JDK's misalignment exception). Releasing more than
