@@ -363,7 +363,7 @@ public final class RtlBitmap {
         if (capacity == 0 || size == 0) {
             return 0;
         }
-        MemorySegment runs = out(runArray, 8 * capacity);
+        MemorySegment runs = out(runArray, 8 * capacity, "RunArray (RTL_BITMAP_RUN[SizeOfRunArray])");
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
         Region r = region(buffer, ulongs * ULONG_SIZE);
@@ -376,7 +376,7 @@ public final class RtlBitmap {
      */
     public static int findLongestRunClear(MemorySegment header, MemorySegment startingIndex) {
         MemorySegment h = header(header);
-        MemorySegment out = out(startingIndex, ULONG_SIZE);
+        MemorySegment out = out(startingIndex, ULONG_SIZE, "StartingIndex (PULONG)");
         long size = sizeOf(h);
         long packed = 0;
         if (size != 0) {
@@ -401,7 +401,7 @@ public final class RtlBitmap {
      */
     public static int findNextForwardRunClear(MemorySegment header, int fromIndex, MemorySegment startingRunIndex) {
         MemorySegment h = header(header);
-        MemorySegment out = out(startingRunIndex, ULONG_SIZE);
+        MemorySegment out = out(startingRunIndex, ULONG_SIZE, "StartingRunIndex (PULONG)");
         long from = Integer.toUnsignedLong(fromIndex);
         long size = sizeOf(h);
         if (from >= size) {
@@ -431,7 +431,7 @@ public final class RtlBitmap {
      */
     public static int findLastBackwardRunClear(MemorySegment header, int fromIndex, MemorySegment startingRunIndex) {
         MemorySegment h = header(header);
-        MemorySegment out = out(startingRunIndex, ULONG_SIZE);
+        MemorySegment out = out(startingRunIndex, ULONG_SIZE, "StartingRunIndex (PULONG)");
         long from = Integer.toUnsignedLong(fromIndex);
         long size = sizeOf(h);
         if (from >= size) {
@@ -476,7 +476,7 @@ public final class RtlBitmap {
         if (header.byteSize() >= HEADER_SIZE) {
             return header;
         }
-        return out(header, HEADER_SIZE);
+        return out(header, HEADER_SIZE, "BitMapHeader (RTL_BITMAP)");
     }
 
     /**
@@ -484,14 +484,15 @@ public final class RtlBitmap {
      * large enough; a zero-length segment (a raw pointer, NULL included) resolved through the address
      * space (bug check 0x50 if unmapped).
      */
-    private static MemorySegment out(MemorySegment pointer, long bytes) {
+    private static MemorySegment out(MemorySegment pointer, long bytes, String what) {
         if (pointer.byteSize() >= bytes) {
             return pointer;
         }
         if (pointer.byteSize() == 0) {
             return Kernel.current().addressSpace().resolve(pointer.address(), bytes);
         }
-        throw new IllegalArgumentException("segment of " + pointer.byteSize() + " bytes where " + bytes + " are needed: " + pointer);
+        throw new IllegalArgumentException(what + " is a segment of " + pointer.byteSize() + " bytes where " + bytes
+                + " are needed: " + pointer);
     }
 
     private static long sizeOf(MemorySegment h) {
