@@ -113,6 +113,12 @@ final class BitmapWords {
      * there is none. {@code count} must be at least 1.
      */
     static long findRun(MemorySegment seg, long base, long ulongs, long count, long from, long limit, long flip) {
+        if (limit - from < count) {
+            return -1;
+        }
+        if (count <= 64) {
+            return findShortRun(seg, base, ulongs, (int) count, from, limit, flip);
+        }
         long position = from;
         while (limit - position >= count) {
             long start = nextZero(seg, base, ulongs, position, limit - count + 1, flip);
@@ -127,6 +133,54 @@ final class BitmapWords {
             position = breaker + 1;
         }
         return -1;
+    }
+
+    /**
+     * {@link #findRun} for {@code 1 <= count <= 64}, a chunk at a time without visiting runs one by
+     * one: {@link #runStarts} finds the windows inside a chunk, and the matching bits at the top of
+     * the previous chunk ({@code carry}) catch the window that straddles two chunks. Candidates come
+     * out in ascending order, so the first one decides: if it does not fit before {@code limit},
+     * nothing does (bits at or past {@code limit} may be garbage; they can only produce candidates
+     * that do not fit).
+     */
+    private static long findShortRun(MemorySegment seg, long base, long ulongs, int count, long from, long limit, long flip) {
+        long k = from >>> 6;
+        long lastChunk = (limit - 1) >>> 6;
+        long carry = 0;
+        long match = ~(chunk(seg, base, ulongs, k) ^ flip) & (-1L << from); // 1 = a bit of the wanted value
+        while (true) {
+            if (carry != 0) {
+                // 1 <= count - carry <= 63: the straddling window needs that many low bits here.
+                long needed = (1L << (count - carry)) - 1;
+                if ((match & needed) == needed) {
+                    long start = (k << 6) - carry;
+                    return start + count <= limit ? start : -1;
+                }
+            }
+            long starts = runStarts(match, count);
+            if (starts != 0) {
+                long start = (k << 6) + Long.numberOfTrailingZeros(starts);
+                return start + count <= limit ? start : -1;
+            }
+            // No window here, so the chunk is not all ones: its top run is shorter than count.
+            carry = Long.numberOfLeadingZeros(~match);
+            if (++k > lastChunk) {
+                return -1;
+            }
+            match = ~(chunk(seg, base, ulongs, k) ^ flip);
+        }
+    }
+
+    /** Bit {@code p} is set iff bits {@code p .. p + count - 1} of {@code bits} are all set (bits past 63 count as 0). */
+    static long runStarts(long bits, int count) {
+        long starts = bits;
+        int covered = 1;
+        while (covered < count) {
+            int shift = Math.min(covered, count - covered);
+            starts &= starts >>> shift;
+            covered += shift;
+        }
+        return starts;
     }
 
     /** Number of set bits in {@code [from, to)}. */
