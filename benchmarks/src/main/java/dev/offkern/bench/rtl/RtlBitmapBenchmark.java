@@ -119,21 +119,6 @@ public class RtlBitmapBenchmark {
     }
 
     @Benchmark
-    public Object probeKernelCurrent() {
-        return Kernel.current();
-    }
-
-    @Benchmark
-    public Object probeRegionOf() {
-        return Kernel.current().addressSpace().regionOf(header.get(ValueLayout.JAVA_LONG, 8), BITS / 8);
-    }
-
-    @Benchmark
-    public int probeTestBit() {
-        return dev.offkern.ddi.Rtl.RtlTestBit(header, nextHint()) ? 1 : 0;
-    }
-
-    @Benchmark
     public int numberOfSetBitsRtl() {
         return RtlNumberOfSetBits(header);
     }
