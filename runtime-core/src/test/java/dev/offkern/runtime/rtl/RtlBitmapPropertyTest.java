@@ -26,7 +26,7 @@ class RtlBitmapPropertyTest {
 
     private static final int OPERATIONS = 40;
 
-    @Property(tries = 400)
+    @Property(tries = 250)
     void everyRoutineShouldMatchTheReferenceModel(@ForAll @IntRange(min = 0, max = 300) int size,
                                                   @ForAll @IntRange(min = 0, max = 2) int extraUlongs,
                                                   @ForAll boolean atFourModEight,
@@ -82,7 +82,7 @@ class RtlBitmapPropertyTest {
         }
     }
 
-    @Property(tries = 200)
+    @Property(tries = 150)
     void trustedRangesShouldFaultExactlyWhenTheyLeaveRegisteredMemory(@ForAll @IntRange(min = 1, max = 6) int ulongs,
                                                                       @ForAll @IntRange(min = 0, max = 260) int start,
                                                                       @ForAll @IntRange(min = 0, max = 100) int count,

@@ -884,6 +884,23 @@ class RtlBitmapTest {
         }
     }
 
+    @Test
+    void shouldWorkOnHeaderAndBufferFromTheNonPagedPool() {
+        try (dev.offkern.runtime.Kernel kernel = dev.offkern.runtime.Kernel.boot()) {
+            int tag = 0x6D746942; // 'Bitm'
+            MemorySegment header = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.runtime.pool.PoolType.NonPagedPoolNx, 16, tag);
+            MemorySegment buffer = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.runtime.pool.PoolType.NonPagedPoolNx, 128, tag);
+            RtlInitializeBitMap(header, buffer, 1000);
+            assertEquals(1000, RtlNumberOfClearBits(header));
+            assertEquals(0, RtlFindClearBitsAndSet(header, 100, 0));
+            assertEquals(100, RtlFindClearBitsAndSet(header, 900, 0));
+            assertEquals(-1, RtlFindClearBits(header, 1, 0));
+            assertEquals(1000, RtlNumberOfSetBits(header));
+            dev.offkern.ddi.Ex.ExFreePoolWithTag(buffer, tag);
+            dev.offkern.ddi.Ex.ExFreePoolWithTag(header, tag);
+        }
+    }
+
     private static void assertRun(MemorySegment runs, int i, int start, int length) {
         assertEquals(start, runs.get(ValueLayout.JAVA_INT, i * 8L), "run " + i + " StartingIndex");
         assertEquals(length, runs.get(ValueLayout.JAVA_INT, i * 8L + 4), "run " + i + " NumberOfBits");
