@@ -65,6 +65,37 @@ class RtlBitmapPropertyTest {
         }
     }
 
+    @Property(tries = 60)
+    void largeBitmapsShouldMatchTheReferenceModel(@ForAll @IntRange(min = 1000, max = 5000) int size,
+                                                  @ForAll @IntRange(min = 0, max = 300) int count,
+                                                  @ForAll long seed) {
+        Random random = new Random(seed);
+        int ulongs = (size + 31) / 32;
+        try (BitmapFixture f = new BitmapFixture(ulongs, random.nextBoolean() ? 4 : 0);
+             Arena arena = Arena.ofConfined()) {
+            f.init(size);
+            BitmapModel model = new BitmapModel(randomBits(random, ulongs * 32), size);
+            store(f, model);
+            for (int i = 0; i < 5; i++) {
+                long hint = index(random, size);
+                assertEquals(model.find(count, hint, false), Integer.toUnsignedLong(RtlFindClearBits(f.header, count, (int) hint)),
+                        "RtlFindClearBits(" + count + ", " + hint + ")");
+                assertEquals(model.find(count, hint, true), Integer.toUnsignedLong(RtlFindSetBits(f.header, count, (int) hint)),
+                        "RtlFindSetBits(" + count + ", " + hint + ")");
+                long start = index(random, size);
+                long length = count(random, size);
+                assertEquals((int) model.countSetInRange(start, length), RtlNumberOfSetBitsInRange(f.header, (int) start, (int) length),
+                        "RtlNumberOfSetBitsInRange(" + start + ", " + length + ")");
+            }
+            assertEquals(model.countSet(0, size), RtlNumberOfSetBits(f.header), "RtlNumberOfSetBits");
+            long[] longest = model.longestRunClear();
+            assertEquals(longest[0], Integer.toUnsignedLong(RtlFindLongestRunClear(f.header, f.index)), "RtlFindLongestRunClear");
+            assertEquals(longest[1], Integer.toUnsignedLong(f.index()), "RtlFindLongestRunClear index");
+            checkRuns(f, model, arena.allocate(8 * 8, 4), 8, random.nextBoolean());
+            f.assertGuardsIntact();
+        }
+    }
+
     @Property(tries = 300)
     void findClearRunsShouldReportWhatWindowsReports(@ForAll @IntRange(min = 0, max = 200) int size,
                                                      @ForAll @IntRange(min = 0, max = 12) int capacity,
