@@ -1,5 +1,6 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.layout.RTL_BITMAP_RUN;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -34,9 +35,9 @@ final class BitmapRuns {
      * RTL_BITMAP_RUN is { ULONG StartingIndex; ULONG NumberOfBits; } (8 bytes on every ABI).
      */
 
-    private static final long RUN_SIZE = 8;
-    private static final long STARTING_INDEX_OFFSET = 0;
-    private static final long NUMBER_OF_BITS_OFFSET = 4;
+    private static final long RUN_SIZE = RTL_BITMAP_RUN.LAYOUT.byteSize();
+    private static final long STARTING_INDEX_OFFSET = RTL_BITMAP_RUN.STARTING_INDEX_OFFSET;
+    private static final long NUMBER_OF_BITS_OFFSET = RTL_BITMAP_RUN.NUMBER_OF_BITS_OFFSET;
 
     private BitmapRuns() {
     }

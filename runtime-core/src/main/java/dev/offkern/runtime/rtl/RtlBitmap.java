@@ -1,5 +1,7 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.layout.RTL_BITMAP;
+import dev.offkern.layout.RTL_BITMAP_RUN;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
@@ -64,14 +66,16 @@ public final class RtlBitmap {
      *   SizeOfBitMap in the last one.
      */
 
-    /** Offset of {@code SizeOfBitMap} (ULONG) in the x64 RTL_BITMAP layout. */
-    private static final long SIZE_OF_BIT_MAP_OFFSET = 0;
-    /** Offset of {@code Buffer} (PULONG) in the x64 RTL_BITMAP layout (after 4 bytes of padding). */
-    private static final long BUFFER_OFFSET = 8;
+    /** Offset of {@code SizeOfBitMap} (ULONG) in the x64 RTL_BITMAP. */
+    private static final long SIZE_OF_BIT_MAP_OFFSET = RTL_BITMAP.SIZE_OF_BIT_MAP_OFFSET;
+    /** Offset of {@code Buffer} (PULONG) in the x64 RTL_BITMAP. */
+    private static final long BUFFER_OFFSET = RTL_BITMAP.BUFFER_OFFSET;
     /** Size of the x64 RTL_BITMAP header. */
-    private static final long HEADER_SIZE = 16;
+    private static final long HEADER_SIZE = RTL_BITMAP.LAYOUT.byteSize();
     /** Alignment of the x64 RTL_BITMAP header (that of its pointer). */
-    private static final long HEADER_ALIGNMENT = 8;
+    private static final long HEADER_ALIGNMENT = RTL_BITMAP.LAYOUT.byteAlignment();
+    /** Size of one RTL_BITMAP_RUN. */
+    private static final long RUN_SIZE = RTL_BITMAP_RUN.LAYOUT.byteSize();
 
     private static final ValueLayout.OfInt ULONG = BitmapWords.ULONG;
     private static final ValueLayout.OfLong POINTER = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -363,7 +367,7 @@ public final class RtlBitmap {
         if (capacity == 0 || size == 0) {
             return 0;
         }
-        MemorySegment runs = out(runArray, 8 * capacity, "RunArray (RTL_BITMAP_RUN[SizeOfRunArray])");
+        MemorySegment runs = out(runArray, RUN_SIZE * capacity, "RunArray (RTL_BITMAP_RUN[SizeOfRunArray])");
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
         Region r = region(buffer, ulongs * ULONG_SIZE);
