@@ -178,8 +178,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 | (stride >>> SizeClasses.UNIT_SHIFT) << 16
                 | typeCode(cacheAligned) << 24;
         MemorySegment s = c.segment;
-        s.set(ValueLayout.JAVA_LONG, off - 16, (ulong1 & 0xFFFFFFFFL) | (long) tag << 32); // Ulong1, PoolTag (little-endian)
-        s.set(ValueLayout.JAVA_LONG, off - 8, 0L); // ProcessBilled
+        // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
+        s.set(ValueLayout.JAVA_LONG, off - 16, (ulong1 & 0xFFFFFFFFL) | (long) tag << 32);
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
@@ -222,9 +222,14 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (Verifier.ENABLED) {
             verifyFree(address);
         }
-        Chunk c = pages.chunkOf(address);
-        if (c == null) {
-            throw notInPool(address);
+        ThreadCache tc = cache();
+        Chunk c = tc.lastChunk;
+        if (c == null || address - c.base >= c.size || address < c.base) {
+            c = pages.chunkOf(address);
+            if (c == null) {
+                throw notInPool(address);
+            }
+            tc.lastChunk = c;
         }
         long off = address - c.base;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
@@ -253,7 +258,6 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
         s.set(ValueLayout.JAVA_INT, off - 16, expected); // PoolType = 0: free
-        ThreadCache tc = cache();
         tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
         if (tc.full(cls)) {
             spill(tc, cls);
@@ -432,7 +436,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         int first = SizeClasses.firstHeader(cls);
         if (first != 0) {
             // The fragment before the first cache-aligned header: a free block of 3 units.
-            s.set(ValueLayout.JAVA_INT, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
+            s.set(ValueLayout.JAVA_LONG, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
+            s.set(ValueLayout.JAVA_LONG, pageOff + 8, 0L);
         }
         int n = SizeClasses.blocksPerPage(cls);
         long kept = 0;
@@ -442,8 +447,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         for (int i = 0; i < n; i++) {
             int h = first + i * stride;
             long off = pageOff + h + SizeClasses.HEADER;
-            s.set(ValueLayout.JAVA_INT, off - 16,
-                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0
+            s.set(ValueLayout.JAVA_LONG, off - 16,
+                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0, tag 0
+            s.set(ValueLayout.JAVA_LONG, off - 8, 0L); // ProcessBilled: no quota is ever charged
             FreeLists.linkInBatch(s, off, 0);
             if (inBatch == 0) {
                 batchHead = c.base + off;
