@@ -70,6 +70,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * bytes and segmentOf can bound the segment exactly. The tag accounting is per thread
      * (ThreadCache counters) and summed by the reports: no shared counter on the fast path.
      *
+     * The calling thread's cache is found through a table indexed by thread id (mod 1024) whose
+     * entries are checked against their final owner field: a ThreadLocal lookup cost more than the
+     * rest of an allocation. Entries of ended threads stay in the table (and keep their Thread
+     * reachable) until another thread with the same index replaces them.
+     *
      * Freeing validates the address against the chunk's page table before reading anything, so a
      * bad pointer is a bug check and never a read or write outside pool memory. Double-free and
      * header checks read and write the header with plain accesses: two threads freeing the same
