@@ -210,7 +210,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      *       for a large block (no header) P3 is 0;</li>
      *   <li>header's BlockSize not the page's size class: {@code BAD_POOL_HEADER} (0x07, 0, header's
      *       first 8 bytes, header address); PreviousSize inconsistent: {@code BAD_POOL_HEADER}
-     *       (0x05, header address, 0, previous header address);</li>
+     *       (0x05, header address, 0, previous header address); PoolIndex not 0:
+     *       {@code BAD_POOL_CALLER} (0x01, header address, header's first 8 bytes, 0);</li>
      *   <li>{@code tag} not 0 and not the block's tag, or the block's tag has
      *       {@link PoolTags#PROTECTED_POOL} and {@code tag} differs: {@code BAD_POOL_CALLER}
      *       (0x0A, address, block's tag, tag);</li>
