@@ -239,6 +239,11 @@ public final class Kernel implements AutoCloseable {
         return new KernelHaltedException(haltedBy, haltDump);
     }
 
+    /**
+     * Shuts the kernel down: later calls fail fast, the pools report the blocks still allocated
+     * ({@link #leakReport()}, and written to the {@link #leakReportSink} when not empty), then every
+     * pool chunk is unregistered from the address space and unmapped. Idempotent.
+     */
     @Override
     public void close() {
         synchronized (this) {
