@@ -9,5 +9,6 @@ module dev.offkern.runtime {
     exports dev.offkern.runtime.mm;
     exports dev.offkern.runtime.pool;
     exports dev.offkern.runtime.ke;
+    exports dev.offkern.runtime.ex;
     exports dev.offkern.runtime.verifier;
 }
