@@ -2,7 +2,12 @@ package dev.offkern.ddi;
 
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ex.ALLOCATE_FUNCTION;
+import dev.offkern.runtime.ex.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
+import dev.offkern.runtime.ex.ExLookaside;
+import dev.offkern.runtime.ex.FREE_FUNCTION;
+import dev.offkern.runtime.ex.FREE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ExSList;
 import dev.offkern.runtime.mm.AddressSpace;
 import java.lang.foreign.MemorySegment;
@@ -137,6 +142,106 @@ public final class Ex {
     // ===== end SLIST =====
 
     // ===== Lookaside lists: LOOKASIDE_LIST_EX, NPAGED_LOOKASIDE_LIST, PAGED_LOOKASIDE_LIST =====
+    // One implementation (dev.offkern.runtime.ex.ExLookaside) behind all three families. The list
+    // structure must be 16-byte aligned inside the kernel's address space (nonpaged memory, even for
+    // paged lists). Returned blocks are segments of the list's Size bytes (MemorySegment.NULL for
+    // NULL); ExLookaside's long-address forms allocate nothing.
+
+    /**
+     * {@code NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUNCTION_EX
+     * Allocate, PFREE_FUNCTION_EX Free, POOL_TYPE PoolType, ULONG Flags, SIZE_T Size, ULONG Tag, USHORT
+     * Depth)}: Allocate/Free may be null (the pool). Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER_4
+     * (bad PoolType) or STATUS_INVALID_PARAMETER_5 (bad Flags). Depth is reserved and ignored.
+     * IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static int ExInitializeLookasideListEx(MemorySegment Lookaside, ALLOCATE_FUNCTION_EX Allocate, FREE_FUNCTION_EX Free,
+            int PoolType, int Flags, long Size, int Tag, int Depth) {
+        return ExLookaside.initializeEx(Kernel.current(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+    }
+
+    /** {@code PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: a cached or new block, or NULL. */
+    public static MemorySegment ExAllocateFromLookasideListEx(MemorySegment Lookaside) {
+        return lookasideAllocate(Lookaside);
+    }
+
+    /** {@code VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)}. */
+    public static void ExFreeToLookasideListEx(MemorySegment Lookaside, MemorySegment Entry) {
+        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+    }
+
+    /** {@code VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block. */
+    public static void ExFlushLookasideListEx(MemorySegment Lookaside) {
+        ExLookaside.flush(Kernel.current(), lookasideAddress(Lookaside));
+    }
+
+    /** {@code VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block and forgets the list. */
+    public static void ExDeleteLookasideListEx(MemorySegment Lookaside) {
+        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+    }
+
+    /**
+     * {@code VOID ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION
+     * Allocate, PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth)}: Flags 0,
+     * POOL_RAISE_IF_ALLOCATION_FAILURE or POOL_NX_ALLOCATION. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void ExInitializeNPagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
+            int Flags, long Size, int Tag, int Depth) {
+        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+    }
+
+    /** {@code PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
+    public static MemorySegment ExAllocateFromNPagedLookasideList(MemorySegment Lookaside) {
+        return lookasideAllocate(Lookaside);
+    }
+
+    /** {@code VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
+    public static void ExFreeToNPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
+        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+    }
+
+    /** {@code VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
+    public static void ExDeleteNPagedLookasideList(MemorySegment Lookaside) {
+        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+    }
+
+    /**
+     * {@code VOID ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION
+     * Allocate, PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth)}: entries from
+     * paged pool; the structure itself must still be nonpaged. IRQL: ≤ APC_LEVEL.
+     */
+    public static void ExInitializePagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
+            int Flags, long Size, int Tag, int Depth) {
+        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+    }
+
+    /** {@code PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
+    public static MemorySegment ExAllocateFromPagedLookasideList(MemorySegment Lookaside) {
+        return lookasideAllocate(Lookaside);
+    }
+
+    /** {@code VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
+    public static void ExFreeToPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
+        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+    }
+
+    /** {@code VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
+    public static void ExDeletePagedLookasideList(MemorySegment Lookaside) {
+        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+    }
+
+    private static MemorySegment lookasideAllocate(MemorySegment Lookaside) {
+        Kernel k = Kernel.current();
+        long list = lookasideAddress(Lookaside);
+        long block = ExLookaside.allocate(k, list);
+        return block == 0 ? MemorySegment.NULL : k.addressSpace().resolve(block, Math.max(ExLookaside.blockSize(k, list), 1));
+    }
+
+    private static long lookasideAddress(MemorySegment s) {
+        if (s == null) {
+            throw new NullPointerException("lookaside argument is null (use MemorySegment.NULL for NULL)");
+        }
+        return s.address();
+    }
 
     // ===== end Lookaside lists =====
 

@@ -444,6 +444,11 @@ public final class ExLookaside {
         }
     }
 
+    /** The list's block Size (ULONG at 0x2C). */
+    public static long blockSize(Kernel kernel, long lookaside) {
+        return readInt(kernel, lookaside, SIZE_OFFSET) & 0xFFFF_FFFFL;
+    }
+
     /** A field as a bounded segment read: for tests and tools that inspect a list. */
     static int readInt(Kernel kernel, long lookaside, long offset) {
         Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
