@@ -1,6 +1,383 @@
-/* offkern native shim: what Java cannot do. See the module's package-info for the contract. */
+/*
+ * offkern native shim: only what Java cannot do.
+ *
+ *   - a true 128-bit compare-and-swap (lock cmpxchg16b);
+ *   - whole SLIST operations on a byte-exact Windows x64 SLIST_HEADER, one call each;
+ *   - CPUID / XGETBV, XSAVE / XSAVEOPT / XSAVEC / XRSTOR, MXCSR and the x87 control word.
+ *
+ * Built by the native-shims module's pom with the host gcc (-O2 -mcx16 -Werror) into
+ * liboffkern_shim.so, packaged in the jar and bound through FFM by dev.offkern.shim.
+ *
+ * Conventions
+ *   - Addresses cross the boundary as uint64_t/void* and come back as uint64_t (the Java side
+ *     binds them as JAVA_LONG so that no MemorySegment is allocated per call).
+ *   - Nothing here allocates, blocks or calls back into the JVM, so the hot entry points can be
+ *     bound with Linker.Option.critical(false).
+ *   - No function here may fault on input the Java side lets through: alignment and CPU support
+ *     are checked again here and reported as negative return codes (OFFKERN_E*), and XRSTOR
+ *     refuses an area whose header would make the instruction raise #GP.
+ *
+ * SLIST_HEADER (Windows x64, 16 bytes, 16-byte aligned; Windows 8 and later, the only form
+ * Windows 10 22H2 uses):
+ *
+ *     qword 0 (Alignment)                         qword 1 (Region)
+ *     63                    16 15       0         63                      4 3    0
+ *    +------------------------+----------+       +-------------------------+------+
+ *    |  Sequence (48 bits)    | Depth(16)|       | NextEntry (first >> 4)  | Rsvd |
+ *    +------------------------+----------+       +-------------------------+------+
+ *
+ *   Because entries are 16-byte aligned, qword 1 *is* the address of the first entry (its low 4
+ *   bits are zero), and an SLIST_ENTRY's first 8 bytes are its Next pointer.
+ *
+ * Sequence rule (what Windows 10 x64's RtlpInterlockedPushEntrySList/PopEntrySList/FlushSList
+ * do, as their public disassembly shows; ddi-reference.md section 19 says pop also increments
+ * Sequence, which Windows does not):
+ *   push       Depth+1, Sequence+1, NextEntry := entry, entry->Next := old first
+ *   push list  Depth+count, Sequence+1, NextEntry := first, last->Next := old first
+ *   pop        Depth-1, Sequence unchanged, NextEntry := first->Next
+ *   flush      Depth := 0, Sequence unchanged, NextEntry := 0
+ *   Depth arithmetic stays inside its 16 bits (it never carries into or borrows from Sequence);
+ *   Sequence wraps modulo 2^48.
+ *
+ * The ABA story. Pop reads first = NextEntry, then next = first->Next, then CASes the whole
+ * 16 bytes from (seq, depth, first) to (seq, depth-1, next). Between the read and the CAS another
+ * thread may pop `first`, pop more, and push `first` back: the first-entry field is equal again but
+ * `next` is stale. Every push increments Sequence, and re-pushing `first` is a push, so the
+ * 16-byte comparison fails and the pop retries. Pops need not change Sequence: a pop alone never
+ * makes an old (first, Sequence) pair reappear, because to make `first` first again somebody must
+ * push it. Sequence is 48 bits wide: wrapping it around between a pop's read and its CAS takes
+ * 2^48 pushes, which is not a practical concern.
+ *   Reading first->Next of an entry that another thread has already popped (and may be reusing)
+ * is safe in offkern because entries live in pool memory that stays mapped for the pool's
+ * lifetime, as in Windows; the value read may be garbage, and then the CAS fails.
+ */
 #include <stdint.h>
+#include <stddef.h>
+#include <cpuid.h>
 
 #define OFFKERN_EXPORT __attribute__((visibility("default")))
 
-OFFKERN_EXPORT uint32_t offkern_shim_abi_version(void) { return 1; }
+#define OFFKERN_ABI_VERSION 2u
+
+/* Error codes (negative), shared with dev.offkern.shim.ShimError. */
+#define OFFKERN_OK             0
+#define OFFKERN_EALIGN        (-1) /* misaligned destination or save area */
+#define OFFKERN_EUNSUPPORTED  (-2) /* the CPU (or the OS, for XSAVE) lacks the instruction */
+#define OFFKERN_EMASK         (-3) /* the mask names a state component that is not usable here */
+#define OFFKERN_EHEADER       (-4) /* the XSAVE header / MXCSR in the area would make XRSTOR fault */
+
+/* ------------------------------------------------------------------------------------------ */
+/* 128-bit compare-and-swap                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * One lock cmpxchg16b. *lo and *hi hold the expected value on entry and the value the instruction
+ * witnessed on exit (unchanged on success). lock cmpxchg16b is a full barrier (locked
+ * instruction): sequentially consistent, like every Interlocked routine.
+ */
+static inline __attribute__((always_inline)) int cas16(volatile void *dst, uint64_t *lo, uint64_t *hi,
+                                                      uint64_t new_lo, uint64_t new_hi) {
+    int ok;
+    __asm__ __volatile__("lock cmpxchg16b %[m]"
+                         : [m] "+m"(*(volatile unsigned __int128 *)dst), "=@ccz"(ok), "+a"(*lo), "+d"(*hi)
+                         : "b"(new_lo), "c"(new_hi)
+                         : "memory");
+    return ok;
+}
+
+/* Plain snapshot reads of the two halves. They may tear against a concurrent CAS; a torn snapshot
+ * only makes the following cmpxchg16b fail, and the failure hands back the true 16 bytes. */
+static inline uint64_t load64(const volatile void *p) {
+    return __atomic_load_n((const volatile uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, uint64_t new_lo, uint64_t new_hi,
+                                  uint64_t *witness) {
+    if (((uintptr_t)dst & 15u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    uint64_t lo = cmp_lo, hi = cmp_hi;
+    int ok = cas16(dst, &lo, &hi, new_lo, new_hi);
+    witness[0] = lo;
+    witness[1] = hi;
+    return ok ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* SLIST on a Windows x64 SLIST_HEADER                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+#define SLIST_DEPTH_MASK     0xFFFFull
+#define SLIST_SEQUENCE_ONE   0x10000ull
+#define SLIST_ENTRY_MASK     (~0xFull)
+
+/* New Alignment qword: Depth changed by delta within its 16 bits, Sequence advanced by seq_inc. */
+static inline uint64_t slist_alignment(uint64_t old, uint64_t depth_delta, uint64_t seq_inc) {
+    uint64_t depth = (old + depth_delta) & SLIST_DEPTH_MASK;
+    uint64_t seq = (old & ~SLIST_DEPTH_MASK) + seq_inc * SLIST_SEQUENCE_ONE; /* wraps mod 2^48 */
+    return seq | depth;
+}
+
+static inline void store_next(void *entry, uint64_t next) {
+    /* Relaxed store: the entry is private to the pusher until the cmpxchg16b (a full barrier)
+     * publishes it, so a pop that sees the entry also sees this link. */
+    __atomic_store_n((volatile uint64_t *)entry, next, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t slist_push_range(void *header, void *first, void *last, uint64_t count) {
+    uint64_t lo = load64(header);
+    uint64_t hi = load64((char *)header + 8);
+    for (;;) {
+        uint64_t old_first = hi & SLIST_ENTRY_MASK;
+        store_next(last, old_first);
+        if (cas16(header, &lo, &hi, slist_alignment(lo, count, 1), (uint64_t)(uintptr_t)first)) {
+            return old_first; /* linearization point: the successful cmpxchg16b */
+        }
+    }
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_push(void *header, void *entry) {
+    return slist_push_range(header, entry, entry, 1);
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_push_list(void *header, void *first, void *last, uint32_t count) {
+    return slist_push_range(header, first, last, count);
+}
+
+static inline uint64_t slist_pop(void *header) {
+    uint64_t lo = load64(header);
+    uint64_t hi = load64((char *)header + 8);
+    for (;;) {
+        uint64_t first = hi & SLIST_ENTRY_MASK;
+        if (first == 0) {
+            /* Empty when `hi` was read (linearization point of an empty pop; a torn `lo` does not
+             * matter). Full fence so that the call is still a full barrier, as Windows' pop is. */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            return 0;
+        }
+        /* May read a stale or recycled entry: pool memory stays mapped, and the CAS below then fails
+         * (see the ABA story at the top of this file). */
+        uint64_t next = load64((void *)(uintptr_t)first);
+        if (cas16(header, &lo, &hi, slist_alignment(lo, (uint64_t)-1, 0), next & SLIST_ENTRY_MASK)) {
+            return first; /* linearization point */
+        }
+    }
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_pop(void *header) {
+    return slist_pop(header);
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_flush(void *header) {
+    uint64_t lo = load64(header);
+    uint64_t hi = load64((char *)header + 8);
+    for (;;) {
+        /* Depth 0, Sequence kept, NextEntry 0 (as RtlpInterlockedFlushSList). Also runs when the
+         * list looks empty, so that the return value is linearizable. */
+        if (cas16(header, &lo, &hi, lo & ~SLIST_DEPTH_MASK, 0)) {
+            return hi & SLIST_ENTRY_MASK;
+        }
+    }
+}
+
+/* The floor for the JMH comparison: push+pop of one entry, `iterations` times, all in C. */
+OFFKERN_EXPORT uint64_t offkern_slist_bench_push_pop(void *header, void *entry, uint64_t iterations) {
+    uint64_t checksum = 0;
+    for (uint64_t i = 0; i < iterations; i++) {
+        checksum += slist_push_range(header, entry, entry, 1);
+        checksum ^= slist_pop(header);
+    }
+    return checksum;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* CPUID, XGETBV, XSAVE family                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+OFFKERN_EXPORT void offkern_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *out4) {
+    uint32_t a, b, c, d;
+    __cpuid_count(leaf, subleaf, a, b, c, d);
+    out4[0] = a;
+    out4[1] = b;
+    out4[2] = c;
+    out4[3] = d;
+}
+
+static inline uint64_t xgetbv_raw(uint32_t xcr) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Feature bits this file needs, read once. Racy lazy initialisation is benign: every thread
+ * computes the same values, and `ready` is published with release/acquire. */
+static struct {
+    int ready;
+    int osxsave, xsaveopt, xsavec;
+    uint64_t xcr0;
+    uint32_t mxcsr_mask;
+} features;
+
+static uint32_t compute_mxcsr_mask(void) {
+    /* FXSAVE's MXCSR_MASK (bytes 28..31); 0 means the architectural default 0xFFBF. */
+    unsigned char area[512] __attribute__((aligned(16))) = {0};
+    __asm__ __volatile__("fxsave64 %0" : "=m"(area));
+    uint32_t mask = (uint32_t)area[28] | (uint32_t)area[29] << 8 | (uint32_t)area[30] << 16 | (uint32_t)area[31] << 24;
+    return mask != 0 ? mask : 0xFFBFu;
+}
+
+static void init_features(void) {
+    if (__atomic_load_n(&features.ready, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    uint32_t a, b, c, d;
+    __cpuid_count(1, 0, a, b, c, d);
+    int osxsave = (c >> 27) & 1;
+    int xsave = (c >> 26) & 1;
+    features.osxsave = osxsave && xsave;
+    features.xcr0 = features.osxsave ? xgetbv_raw(0) : 0;
+    uint32_t max_leaf = __get_cpuid_max(0, NULL);
+    if (features.osxsave && max_leaf >= 0xD) {
+        __cpuid_count(0xD, 1, a, b, c, d);
+        features.xsaveopt = a & 1;
+        features.xsavec = (a >> 1) & 1;
+    }
+    features.mxcsr_mask = compute_mxcsr_mask();
+    __atomic_store_n(&features.ready, 1, __ATOMIC_RELEASE);
+}
+
+OFFKERN_EXPORT uint64_t offkern_xgetbv(uint32_t xcr) {
+    init_features();
+    if (!features.osxsave) {
+        return 0; /* XGETBV would raise #UD; the Java side never calls it in that case */
+    }
+    return xgetbv_raw(xcr);
+}
+
+/*
+ * State components XSAVE/XRSTOR may touch from here: those enabled in XCR0, minus
+ *   PKRU (bit 9): restoring it would change the thread's memory protection keys under the JVM;
+ *   AMX TILECFG/TILEDATA (bits 17, 18): Linux arms XFD for them until the process asks for
+ *   permission, and then touching them raises #NM.
+ * The supervisor components (IA32_XSS: CET, PT, ...) are reachable only through XSAVES/XRSTORS,
+ * which are privileged (CPL0) and therefore not exposed at all.
+ */
+#define XSTATE_FORBIDDEN ((1ull << 9) | (1ull << 17) | (1ull << 18))
+
+OFFKERN_EXPORT uint64_t offkern_xsave_allowed_mask(void) {
+    init_features();
+    return features.xcr0 & ~XSTATE_FORBIDDEN;
+}
+
+enum xsave_kind { KIND_XSAVE, KIND_XSAVEOPT, KIND_XSAVEC };
+
+static int xstate_check(const void *area, uint64_t mask, enum xsave_kind kind) {
+    init_features();
+    if (((uintptr_t)area & 63u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    int present = kind == KIND_XSAVE ? 1 : kind == KIND_XSAVEOPT ? features.xsaveopt : features.xsavec;
+    if (!features.osxsave || !present) {
+        return OFFKERN_EUNSUPPORTED;
+    }
+    if ((mask & ~(features.xcr0 & ~XSTATE_FORBIDDEN)) != 0) {
+        return OFFKERN_EMASK;
+    }
+    return OFFKERN_OK;
+}
+
+#define XSAVE_OP(name, insn, kind)                                                                   \
+    OFFKERN_EXPORT int name(void *area, uint64_t mask) {                                             \
+        int rc = xstate_check(area, mask, kind);                                                     \
+        if (rc != OFFKERN_OK) {                                                                      \
+            return rc;                                                                               \
+        }                                                                                            \
+        __asm__ __volatile__(insn " (%0)" : : "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) \
+                             : "memory");                                                            \
+        return OFFKERN_OK;                                                                           \
+    }
+
+XSAVE_OP(offkern_xsave, "xsave64", KIND_XSAVE)
+XSAVE_OP(offkern_xsaveopt, "xsaveopt64", KIND_XSAVEOPT)
+XSAVE_OP(offkern_xsavec, "xsavec64", KIND_XSAVEC)
+
+/*
+ * XRSTOR raises #GP (a crash here) on a malformed area; refuse those instead:
+ *   - MXCSR (bytes 24..27) with a bit outside MXCSR_MASK, when SSE or AVX state is requested;
+ *   - standard form (XCOMP_BV bit 63 clear): XSTATE_BV naming a component not in XCR0, or
+ *     header bytes 8..63 not zero;
+ *   - compacted form: no XSAVEC support, XCOMP_BV naming a component not in XCR0, XSTATE_BV not
+ *     a subset of XCOMP_BV, or header bytes 16..63 not zero.
+ * The header is the 64 bytes at offset 512.
+ */
+static int xrstor_header_ok(const unsigned char *area, uint64_t mask) {
+    const uint64_t *hdr = (const uint64_t *)(area + 512);
+    uint64_t xstate_bv = hdr[0], xcomp_bv = hdr[1];
+    if ((mask & 0x6) != 0) {
+        uint32_t mxcsr = *(const uint32_t *)(area + 24);
+        if ((mxcsr & ~features.mxcsr_mask) != 0) {
+            return 0;
+        }
+    }
+    for (int i = 2; i < 8; i++) {
+        if (hdr[i] != 0) {
+            return 0;
+        }
+    }
+    if ((xcomp_bv >> 63) == 0) {
+        return xcomp_bv == 0 && (xstate_bv & ~features.xcr0) == 0;
+    }
+    uint64_t comp = xcomp_bv & ~(1ull << 63);
+    return features.xsavec && (comp & ~features.xcr0) == 0 && (xstate_bv & ~comp) == 0;
+}
+
+OFFKERN_EXPORT int offkern_xrstor(void *area, uint64_t mask) {
+    int rc = xstate_check(area, mask, KIND_XSAVE);
+    if (rc != OFFKERN_OK) {
+        return rc;
+    }
+    if (!xrstor_header_ok(area, mask)) {
+        return OFFKERN_EHEADER;
+    }
+    __asm__ __volatile__("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+    return OFFKERN_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* MXCSR and the x87 control word                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+OFFKERN_EXPORT uint32_t offkern_stmxcsr(void) {
+    uint32_t v;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+OFFKERN_EXPORT uint32_t offkern_mxcsr_mask(void) {
+    init_features();
+    return features.mxcsr_mask;
+}
+
+/* LDMXCSR raises #GP for a bit outside MXCSR_MASK: such a value is ignored (the Java side rejects
+ * it before calling, with a message). */
+OFFKERN_EXPORT void offkern_ldmxcsr(uint32_t v) {
+    init_features();
+    if ((v & ~features.mxcsr_mask) != 0) {
+        return;
+    }
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(v));
+}
+
+OFFKERN_EXPORT uint16_t offkern_fnstcw(void) {
+    uint16_t v;
+    __asm__ __volatile__("fnstcw %0" : "=m"(v));
+    return v;
+}
+
+OFFKERN_EXPORT void offkern_fldcw(uint16_t v) {
+    __asm__ __volatile__("fldcw %0" : : "m"(v));
+}
+
+OFFKERN_EXPORT uint32_t offkern_shim_abi_version(void) {
+    return OFFKERN_ABI_VERSION;
+}

@@ -3,7 +3,10 @@ package dev.offkern.shim;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -41,6 +44,26 @@ public final class NativeShim {
                     LOADED.failure());
         }
         return LOADED.lookup();
+    }
+
+    /**
+     * A downcall handle for one of the shim's exports, or {@code null} when the library did not load
+     * (callers keep it in a {@code static final} field, test it, and report {@link #location()}).
+     * A library that loaded but lacks the symbol is a packaging error and fails loudly.
+     */
+    static MethodHandle downcallOrNull(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        if (LOADED.lookup() == null) {
+            return null;
+        }
+        var symbol = LOADED.lookup().find(name).orElseThrow(() -> new IllegalStateException(
+                "liboffkern_shim.so at " + LOADED.location() + " has no symbol " + name + " (stale build?)"));
+        return Linker.nativeLinker().downcallHandle(symbol, descriptor, options);
+    }
+
+    /** The exception every binding throws when the library is unavailable. */
+    static UnsupportedOperationException unavailable() {
+        return new UnsupportedOperationException("offkern native shim unavailable: " + LOADED.failure().getMessage(),
+                LOADED.failure());
     }
 
     private static Loaded load() {
