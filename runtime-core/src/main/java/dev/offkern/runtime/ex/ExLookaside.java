@@ -2,7 +2,6 @@ package dev.offkern.runtime.ex;
 
 import dev.offkern.ddi.NtStatus;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.PoolType;
@@ -193,7 +192,7 @@ public final class ExLookaside {
     }
 
     private static void initialize(LookasideRegistry reg, long lookaside, long structSize, int type, long size, int tag,
-            StubMaker allocateStub, StubMaker freeStub) {
+            StubMaker allocateStubMaker, StubMaker freeStubMaker) {
         Kernel kernel = reg.kernel();
         checkAligned(lookaside);
         Region r = kernel.addressSpace().regionOf(lookaside, structSize);
@@ -214,8 +213,8 @@ public final class ExLookaside {
                         + " is already initialized: delete it first");
             }
             Arena arena = Arena.ofAuto();
-            long allocStub = allocateStub.make(arena);
-            long freeStub = freeStub.make(arena);
+            long allocStub = allocateStubMaker.make(arena);
+            long freeStub = freeStubMaker.make(arena);
             if (allocStub == 0) {
                 allocStub = reg.defaultAllocateStub(LookasideDefaults.ALLOCATE, LookasideDefaults.allocator(kernel));
             }
@@ -271,7 +270,7 @@ public final class ExLookaside {
         long block = registry(kernel, lookaside).allocator(stub, lookaside).allocate(type, size, tag, lookaside);
         if (block == 0) {
             if ((type & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0) {
-                throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "lookaside list at 0x"
+                throw new IllegalStateException(/*TEMPORARY until pool's NtStatusException*/ "lookaside list at 0x"
                         + Long.toHexString(lookaside) + " (RAISE_ON_FAIL): the allocate routine returned NULL");
             }
             return 0;
