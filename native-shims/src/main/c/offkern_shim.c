@@ -209,8 +209,8 @@ static inline uint64_t xgetbv_raw(uint32_t xcr) {
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* Feature bits this file needs, read once. Racy lazy initialisation is benign: every thread
- * computes the same values, and `ready` is published with release/acquire. */
+/* Feature bits this file needs, read once when the library is loaded (a constructor, so before
+ * any other thread can call in; the later init_features() calls only see `ready`). */
 static struct {
     int ready;
     int osxsave, xsaveopt, xsavec;
@@ -226,7 +226,7 @@ static uint32_t compute_mxcsr_mask(void) {
     return mask != 0 ? mask : 0xFFBFu;
 }
 
-static void init_features(void) {
+__attribute__((constructor)) static void init_features(void) {
     if (__atomic_load_n(&features.ready, __ATOMIC_ACQUIRE)) {
         return;
     }

@@ -37,6 +37,32 @@ public final class NativeShim {
         return LOADED.lookup() != null ? LOADED.location() : "not loaded: " + LOADED.failure().getMessage();
     }
 
+    /** The ABI version the Java bindings expect from {@code offkern_shim_abi_version()}. */
+    public static final int EXPECTED_ABI_VERSION = 2;
+
+    /**
+     * The library's {@code offkern_shim_abi_version()}; equal to {@link #EXPECTED_ABI_VERSION} unless a
+     * stale library was packaged.
+     */
+    public static int abiVersion() {
+        try {
+            return (int) downcall("offkern_shim_abi_version",
+                    FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT)).invokeExact();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
+        MethodHandle h = downcallOrNull(name, descriptor);
+        if (h == null) {
+            throw unavailable();
+        }
+        return h;
+    }
+
     /** The library's symbols; throws with the reason if it did not load. */
     public static SymbolLookup lookup() {
         if (LOADED.lookup() == null) {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs offkern's JMH benchmarks (each against its peers, in one run) and turns the result into
+# bench-results/<stamp>/{jmh.json,results.md,results.json,*.png}.
+#   benchmarks/run.sh [JMH include regex] [extra JMH options...]
+# Defaults: every benchmark, -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+JDK=/usr/lib/jvm/temurin-25-jdk-amd64
+[[ -x "$JDK/bin/java" ]] || JDK="${JAVA_HOME:?set JAVA_HOME to a JDK 25}"
+REGEX="${1:-.*}"; shift || true
+mvn -q -B -DskipTests -pl benchmarks -am package
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$ROOT/bench-results/$STAMP"
+mkdir -p "$OUT"
+JAVA_OPTS=(--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false)
+"$JDK/bin/java" "${JAVA_OPTS[@]}" -jar benchmarks/target/benchmarks.jar "$REGEX" \
+  -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false" \
+  -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
+MACHINE="$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $("$JDK/bin/java" -version 2>&1 | head -1)"
+"$JDK/bin/java" -cp benchmarks/target/benchmarks.jar dev.offkern.bench.report.BenchReport "$OUT/jmh.json" "$OUT" "$MACHINE"
+echo "results: $OUT/results.md"

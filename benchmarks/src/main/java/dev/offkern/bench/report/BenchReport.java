@@ -1,0 +1,204 @@
+package dev.offkern.bench.report;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * Turns a JMH result file ({@code -rf json}, ideally with {@code -prof gc}) into a summary JSON, a
+ * markdown table and one PNG bar chart per benchmark class.
+ *
+ * <p>Rows are grouped by class, parameters and thread count; within a group every row gets a
+ * <em>ratio</em>: its time per operation divided by the offkern row's (the first method whose
+ * name starts with {@code offkern}; else the group's first row). So 1.00 is offkern, 2.00 means
+ * the peer needs twice offkern's time, 0.50 half. Throughput scores are inverted first so the
+ * ratio always reads the same way. The allocation column is JMH's {@code gc.alloc.rate.norm}.
+ *
+ * <p>Usage: {@code BenchReport <jmh-result.json> <out-dir> [machine description]}.
+ */
+public final class BenchReport {
+
+    /** One benchmark result row. */
+    record Row(String clazz, String method, String params, int threads, String mode, double score,
+               double error, String unit, double allocBytesPerOp) {
+
+        String group() {
+            return clazz + " " + params + " t=" + threads;
+        }
+
+        /** Seconds-like cost per op: lower is better whatever the mode. */
+        double cost() {
+            return mode.equals("thrpt") ? 1.0 / score : score;
+        }
+
+        boolean isOffkern() {
+            return method.toLowerCase(Locale.ROOT).startsWith("offkern");
+        }
+    }
+
+    private BenchReport() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 2) {
+            System.err.println("usage: BenchReport <jmh-result.json> <out-dir> [machine description]");
+            System.exit(2);
+        }
+        System.setProperty("java.awt.headless", "true");
+        Path in = Path.of(args[0]);
+        Path out = Path.of(args[1]);
+        String machine = args.length > 2 ? args[2] : "";
+        Files.createDirectories(out);
+        List<Row> rows = read(in);
+        Map<String, List<Row>> groups = group(rows);
+        Files.writeString(out.resolve("results.md"), markdown(groups, machine));
+        Files.writeString(out.resolve("results.json"), summaryJson(groups, machine));
+        charts(groups, out);
+        System.out.println("wrote " + out.resolve("results.md") + ", results.json and charts for " + rows.size() + " rows");
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Row> read(Path file) throws IOException {
+        List<Object> list = (List<Object>) Json.parse(Files.readString(file));
+        List<Row> rows = new ArrayList<>();
+        for (Object o : list) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            String bench = (String) m.get("benchmark");
+            int lastDot = bench.lastIndexOf('.');
+            String clazz = bench.substring(bench.lastIndexOf('.', lastDot - 1) + 1, lastDot);
+            String method = bench.substring(lastDot + 1);
+            Map<String, Object> params = (Map<String, Object>) m.getOrDefault("params", Map.of());
+            StringBuilder p = new StringBuilder();
+            new TreeMap<>(params).forEach((k, v) -> p.append(p.isEmpty() ? "" : ",").append(k).append('=').append(v));
+            Map<String, Object> primary = (Map<String, Object>) m.get("primaryMetric");
+            double alloc = Double.NaN;
+            Map<String, Object> secondary = (Map<String, Object>) m.getOrDefault("secondaryMetrics", Map.of());
+            for (Map.Entry<String, Object> e : secondary.entrySet()) {
+                if (e.getKey().endsWith("gc.alloc.rate.norm")) {
+                    alloc = ((Number) ((Map<String, Object>) e.getValue()).get("score")).doubleValue();
+                }
+            }
+            rows.add(new Row(clazz, method, p.toString(), ((Number) m.get("threads")).intValue(), (String) m.get("mode"),
+                    ((Number) primary.get("score")).doubleValue(), toDouble(primary.get("scoreError")),
+                    (String) primary.get("scoreUnit"), alloc));
+        }
+        return rows;
+    }
+
+    private static double toDouble(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    static Map<String, List<Row>> group(List<Row> rows) {
+        Map<String, List<Row>> groups = new LinkedHashMap<>();
+        for (Row r : rows) {
+            groups.computeIfAbsent(r.group(), k -> new ArrayList<>()).add(r);
+        }
+        return groups;
+    }
+
+    static Row baseline(List<Row> group) {
+        for (Row r : group) {
+            if (r.isOffkern()) {
+                return r;
+            }
+        }
+        return group.get(0);
+    }
+
+    static String markdown(Map<String, List<Row>> groups, String machine) {
+        StringBuilder sb = new StringBuilder();
+        if (!machine.isEmpty()) {
+            sb.append("Machine: ").append(machine).append("\n\n");
+        }
+        sb.append("| benchmark | params | threads | score | ± | unit | vs offkern (time) | alloc B/op |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
+        for (List<Row> group : groups.values()) {
+            Row base = baseline(group);
+            for (Row r : group) {
+                sb.append(String.format(Locale.ROOT, "| %s.%s | %s | %d | %.3f | %.3f | %s | %.2fx | %s |\n",
+                        r.clazz(), r.method(), r.params().isEmpty() ? "-" : r.params(), r.threads(), r.score(),
+                        r.error(), r.unit(), r.cost() / base.cost(),
+                        Double.isNaN(r.allocBytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.1f", r.allocBytesPerOp())));
+            }
+        }
+        return sb.toString();
+    }
+
+    static String summaryJson(Map<String, List<Row>> groups, String machine) {
+        StringBuilder sb = new StringBuilder("{\"machine\": ").append(quote(machine)).append(", \"rows\": [");
+        boolean first = true;
+        for (List<Row> group : groups.values()) {
+            Row base = baseline(group);
+            for (Row r : group) {
+                sb.append(first ? "\n" : ",\n");
+                first = false;
+                sb.append(String.format(Locale.ROOT,
+                        "  {\"class\": %s, \"method\": %s, \"params\": %s, \"threads\": %d, \"mode\": %s, \"score\": %s,"
+                                + " \"error\": %s, \"unit\": %s, \"ratioVsOffkern\": %s, \"baseline\": %s, \"allocBytesPerOp\": %s}",
+                        quote(r.clazz()), quote(r.method()), quote(r.params()), r.threads(), quote(r.mode()), num(r.score()),
+                        num(r.error()), quote(r.unit()), num(r.cost() / base.cost()), quote(base.method()),
+                        num(r.allocBytesPerOp())));
+            }
+        }
+        return sb.append("\n]}\n").toString();
+    }
+
+    private static String num(double d) {
+        return Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null";
+    }
+
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    static void charts(Map<String, List<Row>> groups, Path out) throws IOException {
+        Map<String, List<List<Row>>> byClass = new LinkedHashMap<>();
+        for (List<Row> g : groups.values()) {
+            byClass.computeIfAbsent(g.get(0).clazz(), k -> new ArrayList<>()).add(g);
+        }
+        for (Map.Entry<String, List<List<Row>>> e : byClass.entrySet()) {
+            CategoryChart chart = new CategoryChartBuilder().width(1100).height(560).title(e.getKey())
+                    .xAxisTitle("benchmark").yAxisTitle("time per op relative to offkern (lower is better)").build();
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            chart.getStyler().setXAxisLabelRotation(30);
+            for (List<Row> g : e.getValue()) {
+                Row base = baseline(g);
+                List<String> names = new ArrayList<>();
+                List<Double> ratios = new ArrayList<>();
+                for (Row r : g) {
+                    names.add(r.method());
+                    ratios.add(r.cost() / base.cost());
+                }
+                String series = (g.get(0).params().isEmpty() ? "" : g.get(0).params() + " ") + "t=" + g.get(0).threads();
+                chart.addSeries(series, names, ratios);
+            }
+            BitmapEncoder.saveBitmap(chart, out.resolve(e.getKey()).toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
+}
