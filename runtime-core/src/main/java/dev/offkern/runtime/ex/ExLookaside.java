@@ -367,6 +367,15 @@ public final class ExLookaside {
         return reg != null && reg.isLive(lookaside);
     }
 
+    /**
+     * The first live lookaside list whose structure overlaps {@code [start, start + length)}, or 0:
+     * for the pool's verifier check "freed pool contains a live lookaside list" (DV 0xC4/0xCC).
+     */
+    public static long liveListIn(Kernel kernel, long start, long length) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        return reg == null ? 0 : reg.liveIn(start, length);
+    }
+
     /** The addresses of the live lists of {@code kernel}, in the order of its system-wide lists (nonpaged, then paged). */
     public static long[] liveLists(Kernel kernel) {
         LookasideRegistry reg = LookasideRegistry.find(kernel);

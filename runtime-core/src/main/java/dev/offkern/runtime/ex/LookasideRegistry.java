@@ -206,6 +206,16 @@ final class LookasideRegistry {
         return out;
     }
 
+    /** The first live list whose structure overlaps {@code [start, start + length)}, or 0. */
+    synchronized long liveIn(long start, long length) {
+        for (Live l : live.values()) {
+            if (l.address() < start + length && start < l.address() + l.structSize()) {
+                return l.address();
+            }
+        }
+        return 0;
+    }
+
     /** Records {@code l} and links it at the tail of its system-wide list. Caller holds the monitor. */
     void link(Live l) {
         live.put(l.address(), l);

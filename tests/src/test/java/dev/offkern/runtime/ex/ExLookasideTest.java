@@ -95,6 +95,15 @@ class ExLookasideTest {
     }
 
     @Test
+    void shouldReportWhichMemoryHoldsALiveList() {
+        initEx();
+        assertEquals(list.address(), ExLookaside.liveListIn(kernel, list.address() - 64, 128));
+        assertEquals(0, ExLookaside.liveListIn(kernel, list.address() + 0x80, 4096));
+        ExDeleteLookasideListEx(list);
+        assertEquals(0, ExLookaside.liveListIn(kernel, list.address(), 128));
+    }
+
+    @Test
     void shouldCountAllocatesFreesAndMissesExactlyAsWindows() {
         initEx();
         List<MemorySegment> out = new ArrayList<>();
