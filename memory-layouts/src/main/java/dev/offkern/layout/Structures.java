@@ -25,6 +25,7 @@ public final class Structures {
         // ===== end Public structures =====
 
         // ===== Opaque objects (offkern's layouts at Windows 10 22H2 offsets) =====
+        register("POOL_HEADER", POOL_HEADER::of);
 
         // ===== end Opaque objects =====
     }

@@ -2,15 +2,22 @@ package dev.offkern.ddi;
 
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION;
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
 import dev.offkern.runtime.ex.ExLookaside;
+import dev.offkern.runtime.ex.ExSList;
 import dev.offkern.runtime.ex.FREE_FUNCTION;
 import dev.offkern.runtime.ex.FREE_FUNCTION_EX;
-import dev.offkern.runtime.ex.ExSList;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolTags;
+import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Executive routines ({@code Ex*}) and their prefix-less families ({@code InitializeSListHead},
@@ -23,6 +30,193 @@ public final class Ex {
     }
 
     // ===== Pool: ExAllocatePool2, ExAllocatePoolWithTag, ExFreePoolWithTag, ... =====
+
+    /**
+     * {@code PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)}: a block from
+     * the paged ({@link PoolFlags#POOL_FLAG_PAGED}) or non-paged ({@link PoolFlags#POOL_FLAG_NON_PAGED},
+     * {@link PoolFlags#POOL_FLAG_NON_PAGED_EXECUTE}) pool, zeroed unless
+     * {@link PoolFlags#POOL_FLAG_UNINITIALIZED}, 16-byte aligned (64 with
+     * {@link PoolFlags#POOL_FLAG_CACHE_ALIGNED}, a page from 4 KiB on).
+     *
+     * <p>Returns NULL, as Windows does, for: Tag 0; no pool flag, or both paged and non-paged; a
+     * required flag that is unknown, reserved ({@code RESERVED1..3}) or unsatisfiable
+     * ({@code POOL_FLAG_SESSION}); an exhausted pool. With {@link PoolFlags#POOL_FLAG_RAISE_ON_FAILURE}
+     * each of these raises instead: {@code STATUS_INVALID_PARAMETER} for the parameter errors,
+     * {@code STATUS_INSUFFICIENT_RESOURCES} for exhaustion. Unknown optional flags (high 32 bits) and
+     * {@code POOL_FLAG_SPECIAL_POOL} are ignored; {@code POOL_FLAG_USE_QUOTA} is accepted but charges
+     * nothing (no process model yet).
+     *
+     * <p>IRQL: ≤ DISPATCH_LEVEL, paged pool ≤ APC_LEVEL (verifier: BAD_POOL_CALLER 0x08).
+     * NumberOfBytes 0: verifier BAD_POOL_CALLER (0x00, 0, pool type, tag).
+     *
+     * @return a segment of exactly NumberOfBytes, or {@code MemorySegment.NULL}
+     */
+    public static MemorySegment ExAllocatePool2(long Flags, long NumberOfBytes, int Tag) {
+        return allocatePool2(Flags, NumberOfBytes, Tag);
+    }
+
+    /**
+     * {@code PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+     * PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount)}: as
+     * {@link #ExAllocatePool2} with an array of 16-byte POOL_EXTENDED_PARAMETERs
+     * ({@code ULONG64 Type:8, Optional:1, Reserved:55} then a 64-bit value). Supported:
+     * an empty list (NULL or count 0); {@code PoolExtendedParameterPriority} (accepted: offkern's
+     * pools have no low-resource tiers, every priority behaves as NormalPoolPriority);
+     * {@code PoolExtendedParameterNumaNode} with node 0 or MM_ANY_NODE_OK (one node). Any other type,
+     * secure pool included, fails the allocation (NULL or raise) unless its Optional bit is set,
+     * in which case it is ignored, as Windows ignores unsatisfiable optional parameters.
+     */
+    public static MemorySegment ExAllocatePool3(long Flags, long NumberOfBytes, int Tag,
+                                                MemorySegment ExtendedParameters, int ExtendedParametersCount) {
+        if (ExtendedParametersCount != 0) {
+            if (ExtendedParameters == null || ExtendedParameters.equals(MemorySegment.NULL)
+                    || ExtendedParameters.byteSize() < 16L * Integer.toUnsignedLong(ExtendedParametersCount)) {
+                return rejected(Flags, "ExAllocatePool3: ExtendedParameters does not hold "
+                        + Integer.toUnsignedString(ExtendedParametersCount) + " POOL_EXTENDED_PARAMETERs");
+            }
+            for (int i = 0; i < ExtendedParametersCount; i++) {
+                long head = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i);
+                long value = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i + 8);
+                int type = (int) (head & 0xFF);
+                boolean optional = (head & 0x100) != 0;
+                boolean ok = switch (type) {
+                    case PoolFlags.PoolExtendedParameterPriority -> true;
+                    case PoolFlags.PoolExtendedParameterNumaNode -> (int) value == 0 || (int) value == MM_ANY_NODE_OK;
+                    default -> false;
+                };
+                if (!ok && !optional) {
+                    return rejected(Flags, "ExAllocatePool3: extended parameter " + i + " (type " + type + ") is not supported");
+                }
+            }
+        }
+        return allocatePool2(Flags, NumberOfBytes, Tag);
+    }
+
+    /** MM_ANY_NODE_OK: any NUMA node will do. */
+    public static final int MM_ANY_NODE_OK = 0x80000000;
+
+    /**
+     * {@code PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)}: as
+     * {@link #ExAllocatePoolWithTag} but the memory is zeroed.
+     */
+    public static MemorySegment ExAllocatePoolZero(int PoolType, long NumberOfBytes, int Tag) {
+        return allocateByType(PoolType, NumberOfBytes, Tag, true);
+    }
+
+    /**
+     * {@code PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)}
+     * (deprecated on Windows in favour of ExAllocatePool2). PoolType is a
+     * {@link dev.offkern.runtime.pool.PoolType} value (paged types select the paged pool; Nx and
+     * session variants behave as their base type; CacheAligned types give a 64-byte aligned block),
+     * optionally OR'ed with POOL_RAISE_IF_ALLOCATION_FAILURE (raise STATUS_INSUFFICIENT_RESOURCES
+     * instead of returning NULL), POOL_QUOTA_FAIL_INSTEAD_OF_RAISE or POOL_COLD_ALLOCATION (hints).
+     *
+     * <p><b>Not zeroed</b>, as on Windows: a recycled block holds what its last owner left (fresh pool
+     * memory happens to be zero). offkern keeps Windows' behaviour because ported code must not come
+     * to rely on zeroing it will not get on Windows; use ExAllocatePoolZero or ExAllocatePool2.
+     *
+     * <p>Verifier checks: MustSucceed types (2, 6): BAD_POOL_CALLER (0x9A, pool type, bytes, tag);
+     * Tag 0: (0x9B, pool type, bytes, 0); tag "BIG ": (0x9C, pool type, bytes, 0); a tag with no
+     * letter or digit: (0x9D, tag, pool type, 0) (offkern has no caller address: 0); bad IRQL: 0x08;
+     * zero bytes: 0x00. DontUseThisType (3), MaxPoolType (7) and other non-POOL_TYPE values:
+     * IllegalArgumentException.
+     */
+    public static MemorySegment ExAllocatePoolWithTag(int PoolType, long NumberOfBytes, int Tag) {
+        return allocateByType(PoolType, NumberOfBytes, Tag, false);
+    }
+
+    /** {@code PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)}: tag 'None', as Windows. */
+    public static MemorySegment ExAllocatePool(int PoolType, long NumberOfBytes) {
+        return allocateByType(PoolType, NumberOfBytes, PoolTags.NONE, false);
+    }
+
+    /**
+     * {@code VOID ExFreePoolWithTag(PVOID P, ULONG Tag)}: frees a block of either pool; Tag must be
+     * the allocation's tag (0 skips the check, except for a PROTECTED_POOL tag). The bug checks are
+     * listed at {@link Pool#free}; an address in neither pool is BAD_POOL_CALLER (0x42, address, 0, 0).
+     *
+     * <p>IRQL: ≤ DISPATCH_LEVEL for non-paged, ≤ APC_LEVEL for paged blocks.
+     */
+    public static void ExFreePoolWithTag(MemorySegment P, int Tag) {
+        Kernel k = Kernel.current();
+        long address = P.address();
+        Pool pool = k.poolOf(address);
+        if (pool == null) {
+            throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+                    "0x" + Long.toHexString(address) + " was never in any pool");
+        }
+        pool.free(address, Tag);
+    }
+
+    /** {@code VOID ExFreePool(PVOID P)}: {@link #ExFreePoolWithTag} without the tag check. */
+    public static void ExFreePool(MemorySegment P) {
+        ExFreePoolWithTag(P, 0);
+    }
+
+    private static MemorySegment allocatePool2(long flags, long bytes, int tag) {
+        long required = flags & PoolFlags.POOL_FLAG_REQUIRED_MASK;
+        boolean paged = (required & PoolFlags.POOL_FLAG_PAGED) != 0;
+        boolean nonPaged = (required & (PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_NON_PAGED_EXECUTE)) != 0;
+        if (tag == 0) {
+            return rejected(flags, "ExAllocatePool2: Tag is 0");
+        }
+        if (paged == nonPaged) {
+            return rejected(flags, paged ? "ExAllocatePool2: both POOL_FLAG_PAGED and POOL_FLAG_NON_PAGED"
+                    : "ExAllocatePool2: neither POOL_FLAG_PAGED nor POOL_FLAG_NON_PAGED");
+        }
+        long unsupported = required & (~PoolFlags.POOL_FLAG_KNOWN_REQUIRED | PoolFlags.POOL_FLAG_SESSION
+                | PoolFlags.POOL_FLAG_RESERVED1 | PoolFlags.POOL_FLAG_RESERVED2 | PoolFlags.POOL_FLAG_RESERVED3);
+        if (unsupported != 0) {
+            return rejected(flags, "ExAllocatePool2: required flag(s) 0x" + Long.toHexString(unsupported)
+                    + " unknown or unsatisfiable");
+        }
+        Pool pool = paged ? Kernel.current().pagedPool() : Kernel.current().nonPagedPool();
+        long p = pool.allocate(bytes, tag, flags & (PoolFlags.POOL_FLAG_UNINITIALIZED
+                | PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE));
+        return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
+    }
+
+    private static MemorySegment rejected(long flags, String why) {
+        if ((flags & PoolFlags.POOL_FLAG_RAISE_ON_FAILURE) != 0) {
+            throw new NtStatusException(NtStatus.STATUS_INVALID_PARAMETER, why);
+        }
+        return MemorySegment.NULL;
+    }
+
+    private static MemorySegment allocateByType(int poolType, long bytes, int tag, boolean zero) {
+        int modifiers = PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE | PoolType.POOL_QUOTA_FAIL_INSTEAD_OF_RAISE
+                | PoolType.POOL_COLD_ALLOCATION | PoolType.NonPagedPoolNx | PoolType.NonPagedPoolSession;
+        int base = poolType & ~modifiers;
+        if (base < 0 || base > PoolType.NonPagedPoolCacheAlignedMustS || base == PoolType.DontUseThisType) {
+            throw new IllegalArgumentException("not a POOL_TYPE: " + poolType);
+        }
+        Kernel k = Kernel.current();
+        if (Verifier.ENABLED) {
+            if (base == PoolType.NonPagedPoolMustSucceed || base == PoolType.NonPagedPoolCacheAlignedMustS) {
+                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9A, poolType, bytes, tag & 0xFFFFFFFFL,
+                        "MUST_SUCCEED pool types are no longer supported");
+            }
+            if (tag == 0) {
+                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9B, poolType, bytes, 0, "pool tag 0");
+            }
+            if ((tag & ~PoolTags.PROTECTED_POOL) == BIG_TAG) {
+                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9C, poolType, bytes, 0, "pool tag 'BIG '");
+            }
+            if (!PoolTags.hasLetterOrDigit(tag)) {
+                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9D, tag & 0xFFFFFFFFL, poolType, 0,
+                        "pool tag '" + PoolTags.toString(tag) + "' has no letter or digit");
+            }
+        }
+        long flags = (zero ? 0 : PoolFlags.POOL_FLAG_UNINITIALIZED)
+                | ((base & PoolType.NonPagedPoolCacheAligned) != 0 ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0)
+                | ((poolType & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0 ? PoolFlags.POOL_FLAG_RAISE_ON_FAILURE : 0);
+        Pool pool = k.pool(base);
+        long p = pool.allocate(bytes, tag, flags);
+        return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
+    }
+
+    /** The tag Windows reserves for its big-page table: "BIG ". */
+    private static final int BIG_TAG = PoolTags.tag("BIG ");
 
     // ===== end Pool =====
 

@@ -1,8 +1,13 @@
 package dev.offkern.runtime;
 
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.pool.LeakReport;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheck;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * One booted offkern kernel: its address space and pools (later: processors, threads, clock,
@@ -19,10 +24,16 @@ public final class Kernel implements AutoCloseable {
 
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
+    private final Pool nonPagedPool;
+    private final Pool pagedPool;
+    private volatile Consumer<String> leakReportSink = System.err::print;
+    private volatile LeakReport leakReport;
     private volatile boolean closed;
 
     private Kernel(KernelConfig config) {
         this.config = config;
+        this.nonPagedPool = new Pool(this, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
+        this.pagedPool = new Pool(this, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -83,6 +94,44 @@ public final class Kernel implements AutoCloseable {
         return config;
     }
 
+    /** The non-paged pool. */
+    public Pool nonPagedPool() {
+        return nonPagedPool;
+    }
+
+    /** The paged pool. */
+    public Pool pagedPool() {
+        return pagedPool;
+    }
+
+    /**
+     * The pool a {@code POOL_TYPE} selects: the paged pool for every paged type (PagedPool,
+     * PagedPoolCacheAligned, PagedPoolSession, ...: the odd base values), else the non-paged pool.
+     * Modifier bits (POOL_RAISE_IF_ALLOCATION_FAILURE, ...) are ignored here.
+     */
+    public Pool pool(int poolType) {
+        return (poolType & 1) == 1 ? pagedPool : nonPagedPool;
+    }
+
+    /** The pool holding {@code address}, or null if it is in neither pool. */
+    public Pool poolOf(long address) {
+        if (nonPagedPool.owns(address)) {
+            return nonPagedPool;
+        }
+        return pagedPool.owns(address) ? pagedPool : null;
+    }
+
+    /** Where {@link #close()} writes the leak report if anything leaked (default: System.err). */
+    public Kernel leakReportSink(Consumer<String> sink) {
+        this.leakReportSink = Objects.requireNonNull(sink, "sink");
+        return this;
+    }
+
+    /** The leak report {@link #close()} made (null before close; empty if nothing leaked). */
+    public LeakReport leakReport() {
+        return leakReport;
+    }
+
     /** The kernel's address space: every region its routines may dereference. */
     public AddressSpace addressSpace() {
         return addressSpace;
@@ -117,6 +166,11 @@ public final class Kernel implements AutoCloseable {
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
+        }
+        LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
+        leakReport = report;
+        if (!report.isEmpty()) {
+            leakReportSink.accept(report.toString());
         }
     }
 }

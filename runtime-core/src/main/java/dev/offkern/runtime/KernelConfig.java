@@ -19,6 +19,11 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         }
     }
 
+    /** The limit of the pool of base type {@code poolType} (0 non-paged, 1 paged). */
+    public long poolLimit(int poolType) {
+        return (poolType & 1) == 1 ? pagedPoolLimit : nonPagedPoolLimit;
+    }
+
     /** 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks. */
     public static KernelConfig defaults() {
         return new KernelConfig(512L << 20, 512L << 20, 4L << 20);

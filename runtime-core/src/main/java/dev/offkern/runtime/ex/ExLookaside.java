@@ -2,6 +2,7 @@ package dev.offkern.runtime.ex;
 
 import dev.offkern.ddi.NtStatus;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.PoolType;
@@ -270,7 +271,7 @@ public final class ExLookaside {
         long block = registry(kernel, lookaside).allocator(stub, lookaside).allocate(type, size, tag, lookaside);
         if (block == 0) {
             if ((type & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0) {
-                throw new IllegalStateException(/*TEMPORARY until pool's NtStatusException*/ "lookaside list at 0x"
+                throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "lookaside list at 0x"
                         + Long.toHexString(lookaside) + " (RAISE_ON_FAIL): the allocate routine returned NULL");
             }
             return 0;

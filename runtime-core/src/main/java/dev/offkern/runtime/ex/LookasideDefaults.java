@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.ddi.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.PoolType;
@@ -34,7 +35,10 @@ final class LookasideDefaults {
     static LookasideRegistry.Allocator allocator(Kernel kernel) {
         // RAISE_ON_FAIL is applied by ExLookaside for every allocate routine, so the pool is asked
         // to return NULL here.
-        return (type, bytes, tag, lookaside) -> /*POOL*/ { throw new IllegalStateException("TEMPORARY: default lookaside routines need the pool (not merged yet)"); };
+        // Uninitialized, as ExAllocatePoolWithTag returns it; the cache-aligned types (bit 2) get
+        // cache-aligned blocks.
+        return (type, bytes, tag, lookaside) -> kernel.pool(type & ~MODIFIERS).allocate(bytes, tag,
+                PoolFlags.POOL_FLAG_UNINITIALIZED | ((type & 4) != 0 ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0));
     }
 
     /** Frees {@code block} to {@code kernel}'s pool of the list's type, with the list's tag. */
@@ -44,7 +48,7 @@ final class LookasideDefaults {
             long o = r.offsetOf(lookaside);
             int type = r.segment().get(ValueLayout.JAVA_INT, o + ExLookaside.TYPE_OFFSET);
             int tag = r.segment().get(ValueLayout.JAVA_INT, o + ExLookaside.TAG_OFFSET);
-            /*POOL*/ throw new IllegalStateException("TEMPORARY: default lookaside routines need the pool (not merged yet)");
+            kernel.pool(type & ~MODIFIERS).free(block, tag);
         };
     }
 }

@@ -1,0 +1,48 @@
+package dev.offkern.runtime.pool;
+
+import dev.offkern.runtime.mm.Region;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One mapped piece of a pool: page-aligned native memory registered in the kernel's address space,
+ * mapped until the pool closes. Besides the memory it keeps the pool's out-of-line bookkeeping for
+ * its pages: what each page holds ({@link #pageKind}) and the size each small block's caller
+ * asked for ({@link #requested}, one entry per 16-byte granule, indexed by payload offset / 16).
+ *
+ * <p>{@code pageKind} is written under the page allocator's lock before any block of the page is
+ * published (through a free-list CAS), so lock-free readers that reached a block see it.
+ */
+final class Chunk {
+    /** The page is not handed out. */
+    static final short PAGE_FREE = 0;
+    /** First page of a large block. */
+    static final short PAGE_LARGE = -1;
+    /** Later page of a large block. */
+    static final short PAGE_LARGE_TAIL = -2;
+    /** First page of a large block that was freed (detects a second free until reused). */
+    static final short PAGE_LARGE_FREED = -3;
+
+    final long base;
+    final long size;
+    final MemorySegment segment;
+    final Region region;
+    final int index;
+    /** Per page: {@link #PAGE_FREE}, a small size class (&gt; 0), or a large-block marker. */
+    final short[] pageKind;
+    /** Per 16-byte granule: the byte count requested for the small block whose payload starts there. */
+    final char[] requested;
+
+    Chunk(MemorySegment segment, Region region, int index) {
+        this.base = segment.address();
+        this.size = segment.byteSize();
+        this.segment = segment;
+        this.region = region;
+        this.index = index;
+        this.pageKind = new short[(int) (size >>> SizeClasses.PAGE_SHIFT)];
+        this.requested = new char[(int) (size >>> SizeClasses.UNIT_SHIFT)];
+    }
+
+    boolean contains(long address) {
+        return address - base >= 0 && address - base < size;
+    }
+}

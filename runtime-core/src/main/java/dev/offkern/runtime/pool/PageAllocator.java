@@ -1,0 +1,179 @@
+package dev.offkern.runtime.pool;
+
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.Region;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A pool's pages: maps chunks (from one long-lived {@link Arena#ofShared()} that the pool closes at
+ * its end) up to the pool's limit, registers each in the address space, and hands out runs of 4 KiB
+ * pages: single pages to the size classes, longer runs to large blocks. Freed runs coalesce with
+ * free neighbours of the same chunk (never across chunks, whose memory need not be contiguous).
+ *
+ * <p><b>Implementation overview.</b> Free runs live in an address-ordered map (first fit). All
+ * mutation is under the allocator's monitor: pages are taken only when a size class runs dry or a
+ * large block is made, both already slow paths. {@link #chunkOf} is the hot lookup: a binary
+ * search over a copy-on-write array of chunks sorted by base, published by a volatile write after
+ * the chunk is fully set up.
+ *
+ * <p>Progress: {@link #chunkOf} wait-free; everything else blocking (monitor).
+ */
+final class PageAllocator {
+    private final String poolName;
+    private final AddressSpace addressSpace;
+    private final long limit;
+    private final long chunkSize;
+    private final Arena arena = Arena.ofShared();
+    private final TreeMap<Long, Long> freeRuns = new TreeMap<>(); // page address -> page count
+    private final List<Chunk> chunkList = new ArrayList<>();
+    /** Chunks sorted by base; replaced whole (copy-on-write). */
+    private volatile Chunk[] sorted = new Chunk[0];
+    private long mapped;
+    private boolean closed;
+
+    PageAllocator(String poolName, AddressSpace addressSpace, long limit, long chunkSize) {
+        this.poolName = poolName;
+        this.addressSpace = addressSpace;
+        this.limit = limit;
+        this.chunkSize = chunkSize;
+    }
+
+    /** The chunk holding {@code address}, or null. Wait-free, allocation-free. */
+    Chunk chunkOf(long address) {
+        Chunk[] cs = sorted; // volatile read: pairs with the publishing write in mapChunk()
+        int lo = 0;
+        int hi = cs.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            Chunk c = cs[mid];
+            if (address < c.base) {
+                hi = mid - 1;
+            } else if (address - c.base >= c.size) {
+                lo = mid + 1;
+            } else {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Takes {@code pages} contiguous pages and marks them {@code kind} (tail pages of a large run
+     * {@link Chunk#PAGE_LARGE_TAIL}); maps a new chunk if no free run fits and the limit allows.
+     *
+     * @return the first page's address, or 0 if the limit is reached
+     */
+    synchronized long allocatePages(long pages, short kind) {
+        if (closed) {
+            return 0;
+        }
+        long bytes = pages << SizeClasses.PAGE_SHIFT;
+        long address = takeRun(pages);
+        if (address == 0) {
+            long want = Math.max(chunkSize, (bytes + 0xFFFF) & ~0xFFFFL);
+            if (mapped + want > limit || !mapChunk(want)) {
+                return 0;
+            }
+            address = takeRun(pages);
+        }
+        Chunk c = chunkOf(address);
+        int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
+        c.pageKind[first] = kind;
+        for (int i = 1; i < pages; i++) {
+            c.pageKind[first + i] = Chunk.PAGE_LARGE_TAIL;
+        }
+        return address;
+    }
+
+    /** Returns {@code pages} pages at {@code address}; the first page is marked {@code headKind}. */
+    synchronized void freePages(long address, long pages, short headKind) {
+        Chunk c = chunkOf(address);
+        int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
+        for (int i = 0; i < pages; i++) {
+            c.pageKind[first + i] = Chunk.PAGE_FREE;
+        }
+        c.pageKind[first] = headKind;
+        long start = address;
+        long count = pages;
+        Map.Entry<Long, Long> before = freeRuns.floorEntry(address);
+        if (before != null && before.getKey() + (before.getValue() << SizeClasses.PAGE_SHIFT) == address
+                && c.contains(before.getKey())) {
+            start = before.getKey();
+            count += before.getValue();
+            freeRuns.remove(before.getKey());
+        }
+        long end = address + (pages << SizeClasses.PAGE_SHIFT);
+        Long after = freeRuns.get(end);
+        if (after != null && c.contains(end)) {
+            count += after;
+            freeRuns.remove(end);
+        }
+        freeRuns.put(start, count);
+    }
+
+    private long takeRun(long pages) {
+        for (Map.Entry<Long, Long> e : freeRuns.entrySet()) {
+            long runPages = e.getValue();
+            if (runPages >= pages) {
+                long address = e.getKey(); // read both before remove(): TreeMap may recycle the entry object
+                freeRuns.remove(address);
+                if (runPages > pages) {
+                    freeRuns.put(address + (pages << SizeClasses.PAGE_SHIFT), runPages - pages);
+                }
+                return address;
+            }
+        }
+        return 0;
+    }
+
+    private boolean mapChunk(long bytes) {
+        MemorySegment segment;
+        try {
+            segment = arena.allocate(bytes, SizeClasses.PAGE_SIZE);
+        } catch (OutOfMemoryError e) {
+            return false; // the host is out of native memory: the pool is exhausted, not broken
+        }
+        Region region = addressSpace.register(segment, poolName + " chunk " + chunkList.size());
+        Chunk chunk = new Chunk(segment, region, chunkList.size());
+        chunkList.add(chunk);
+        Chunk[] next = chunkList.toArray(Chunk[]::new);
+        java.util.Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.base, b.base));
+        sorted = next; // volatile write: publishes the fully built chunk to chunkOf()
+        mapped += bytes;
+        freeRuns.put(segment.address(), bytes >>> SizeClasses.PAGE_SHIFT);
+        return true;
+    }
+
+    /** Chunks mapped so far. */
+    synchronized int chunkCount() {
+        return chunkList.size();
+    }
+
+    /** Bytes mapped so far. */
+    synchronized long mappedBytes() {
+        return mapped;
+    }
+
+    /** The chunks, in mapping order (a snapshot). */
+    synchronized List<Chunk> chunks() {
+        return List.copyOf(chunkList);
+    }
+
+    /** Unregisters every chunk and unmaps the memory (one arena close). */
+    synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Chunk c : chunkList) {
+            addressSpace.unregister(c.region);
+        }
+        sorted = new Chunk[0]; // volatile write: later lookups find nothing
+        arena.close();
+    }
+}

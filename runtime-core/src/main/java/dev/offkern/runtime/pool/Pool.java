@@ -1,0 +1,685 @@
+package dev.offkern.runtime.pool;
+
+import static dev.offkern.ddi.PoolFlags.POOL_FLAG_CACHE_ALIGNED;
+import static dev.offkern.ddi.PoolFlags.POOL_FLAG_RAISE_ON_FAILURE;
+import static dev.offkern.ddi.PoolFlags.POOL_FLAG_UNINITIALIZED;
+
+import dev.offkern.ddi.NtStatus;
+import dev.offkern.layout.StructSpec;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.NtStatusException;
+import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.Verifier;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntSupplier;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * One of a kernel's two pools (non-paged or paged): an arena allocator over large off-heap chunks
+ * that stay mapped for the pool's lifetime, with Windows' block format, per-tag accounting, a size
+ * limit and the verifier's checks. Reached through {@link Kernel#nonPagedPool()},
+ * {@link Kernel#pagedPool()} and {@link Kernel#pool(int)}; the DDI routines ({@code ExAllocatePool2},
+ * {@code ExFreePoolWithTag}, ...) in {@code dev.offkern.ddi.Ex} delegate here. Usable as a
+ * {@link SegmentAllocator} (tag {@link #SEGMENT_ALLOCATOR_TAG}, zeroed memory).
+ *
+ * <p>Blocks: a request of up to 4064 bytes (4016 cache-aligned) is a <em>small block</em>: a
+ * byte-exact x64 {@code POOL_HEADER} (PreviousSize, PoolIndex 0, BlockSize in 16-byte units,
+ * PoolType = base POOL_TYPE + 1 (| 4 when cache-aligned, as NonPagedPoolCacheAligned is 4) while
+ * allocated and 0 once freed, PoolTag, ProcessBilled 0) sits 16 bytes before the payload, which is
+ * 16-byte aligned (64 with POOL_FLAG_CACHE_ALIGNED) and never crosses a page. A larger request is a
+ * <em>large block</em>: whole pages, page aligned, no header, its bookkeeping out of line (as
+ * Windows' big-page table). Memory is zeroed unless POOL_FLAG_UNINITIALIZED.
+ *
+ * <p>Always-on checks (cheap, and they keep the pool's own lists intact): freeing an address that
+ * is no block start ({@code BAD_POOL_CALLER} 0x42/0x46), a block already free (0x07), a wrong tag
+ * (0x0A), a corrupted header ({@code BAD_POOL_HEADER} 0x05/0x07). Verifier checks (under
+ * {@link Verifier#ENABLED}): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
+ * an overrun past the requested size into the block's slack, found at free by a guard pattern
+ * ({@code BAD_POOL_HEADER} 0x21). See each method for the parameters.
+ *
+ * <p>Progress: small-block allocate and free are lock-free (wait-free while the thread's cache
+ * serves them); refilling from a new page and large blocks take the page allocator's monitor.
+ * IRQL: see {@link #allocate}.
+ */
+public final class Pool implements SegmentAllocator, AutoCloseable {
+
+    /* Implementation overview
+     *
+     * Three tiers, as in tcache/magazine allocators: each thread has a ThreadCache (a stack of up to
+     * 32 free blocks per size class); when it is empty the thread pops a batch of 16 from the pool's
+     * lock-free FreeLists; when those are empty it carves a fresh 4 KiB page (PageAllocator, under a
+     * monitor) into blocks of the class, headers written. A thread whose stack is full spills 16
+     * blocks as one batch. So the fast path touches no shared word at all, and the shared word is
+     * touched once per 16 blocks: why the free lists are lock-free batch stacks rather than
+     * per-class locks (a lock would cost as much as the CAS and could convoy).
+     *
+     * Pages never go back from a size class to the page allocator: the footprint is bounded by the
+     * peak of each class, and a loop of alloc/free of one size reuses the same blocks forever. Blocks
+     * parked in a dead thread's cache are drained back to the free lists before a new chunk is
+     * mapped (reclaimDeadCaches).
+     *
+     * The block's requested size lives out of line (Chunk.requested), so the header keeps Windows'
+     * bytes and segmentOf can bound the segment exactly. The tag accounting is per thread
+     * (ThreadCache counters) and summed by the reports: no shared counter on the fast path.
+     *
+     * Freeing validates the address against the chunk's page table before reading anything, so a
+     * bad pointer is a bug check and never a read or write outside pool memory. Double-free and
+     * header checks read and write the header with plain accesses: two threads freeing the same
+     * block at the same instant is a caller bug Windows does not catch atomically either.
+     */
+
+    /** The tag {@link SegmentAllocator#allocate(long, long)} uses: "OkSa". */
+    public static final int SEGMENT_ALLOCATOR_TAG = PoolTags.tag("OkSa");
+    /** Byte written into a block's slack under the verifier and checked at free. */
+    static final byte GUARD = (byte) 0xFD;
+
+    private final Kernel kernel;
+    private final int poolType;
+    private final String name;
+    private final PageAllocator pages;
+    private final FreeLists freeLists;
+    private final TagTable tags = new TagTable();
+    private final ThreadLocal<ThreadCache> caches = ThreadLocal.withInitial(this::newCache);
+    private final CopyOnWriteArrayList<ThreadCache> allCaches = new CopyOnWriteArrayList<>();
+    private final Long2ObjectHashMap<LargeBlock> large = new Long2ObjectHashMap<>();
+    private final Object reclaimLock = new Object();
+    /** Where the verifier reads the caller's IRQL ({@link Irql#current()}; tests inject their own). */
+    private volatile IntSupplier irqlSource = Irql::current;
+    private volatile boolean closed;
+
+    /** A large block's out-of-line bookkeeping. */
+    private record LargeBlock(long address, long pages, long requested, int tag) {
+    }
+
+    /**
+     * Creates a pool (the kernel does this at boot).
+     *
+     * @param poolType  {@link PoolType#NonPagedPool} or {@link PoolType#PagedPool}
+     * @param limit     bytes of chunks the pool may map in all
+     * @param chunkSize bytes per chunk
+     */
+    public Pool(Kernel kernel, int poolType, long limit, long chunkSize) {
+        if (poolType != PoolType.NonPagedPool && poolType != PoolType.PagedPool) {
+            throw new IllegalArgumentException("a pool is NonPagedPool (0) or PagedPool (1), not " + poolType);
+        }
+        this.kernel = kernel;
+        this.poolType = poolType;
+        this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
+        this.pages = new PageAllocator(name, kernel.addressSpace(), limit, chunkSize);
+        this.freeLists = new FreeLists(pages);
+    }
+
+    /** {@link PoolType#NonPagedPool} or {@link PoolType#PagedPool}. */
+    public int poolType() {
+        return poolType;
+    }
+
+    /** "NonPagedPool" or "PagedPool". */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Allocates a block of {@code bytes} tagged {@code tag}.
+     *
+     * <p>IRQL: ≤ APC_LEVEL for the paged pool, ≤ DISPATCH_LEVEL for the non-paged pool (verifier:
+     * {@code BAD_POOL_CALLER} (0x08, IRQL, pool type, bytes)). Zero bytes (verifier:
+     * {@code BAD_POOL_CALLER} (0x00, 0, pool type, tag); without the verifier a minimal block).
+     *
+     * @param flags POOL_FLAG_UNINITIALIZED, POOL_FLAG_CACHE_ALIGNED, POOL_FLAG_RAISE_ON_FAILURE
+     *              (others ignored here: the DDI layer validates them)
+     * @return the payload's address, or 0 when the pool's limit is reached or {@code bytes} is negative
+     * @throws NtStatusException STATUS_INSUFFICIENT_RESOURCES instead of returning 0, with
+     *                           POOL_FLAG_RAISE_ON_FAILURE
+     */
+    public long allocate(long bytes, int tag, long flags) {
+        ensureOpen();
+        if (Verifier.ENABLED) {
+            verifyAllocate(bytes, tag);
+        }
+        if (bytes <= 0) {
+            if (bytes < 0) {
+                return failed(bytes, flags);
+            }
+            bytes = 1;
+        }
+        boolean cacheAligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
+        int cls = SizeClasses.classFor(bytes, cacheAligned);
+        if (cls < 0) {
+            return allocateLarge(bytes, tag, flags);
+        }
+        ThreadCache tc = caches.get();
+        long p = tc.pop(cls);
+        if (p == 0) {
+            p = refill(tc, cls);
+            if (p == 0) {
+                return failed(bytes, flags);
+            }
+        }
+        Chunk c = pages.chunkOf(p);
+        long off = p - c.base;
+        int stride = SizeClasses.stride(cls);
+        int headerInPage = (int) ((off - SizeClasses.HEADER) & (SizeClasses.PAGE_SIZE - 1));
+        int ulong1 = SizeClasses.previousSize(cls, headerInPage)
+                | (stride >>> SizeClasses.UNIT_SHIFT) << 16
+                | typeCode(cacheAligned) << 24;
+        MemorySegment s = c.segment;
+        s.set(ValueLayout.JAVA_INT, off - 16, ulong1);
+        s.set(ValueLayout.JAVA_INT, off - 12, tag);
+        s.set(ValueLayout.JAVA_LONG, off - 8, 0L);
+        c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
+        if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
+            s.asSlice(off, bytes).fill((byte) 0);
+        }
+        if (Verifier.ENABLED) {
+            long slack = stride - SizeClasses.HEADER - bytes;
+            if (slack > 0) {
+                s.asSlice(off + bytes, slack).fill(GUARD);
+            }
+        }
+        tc.countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), stride);
+        return p;
+    }
+
+    /**
+     * Frees the block at {@code address}.
+     *
+     * <p>Checks, in order, each a bug check thrown to the caller:
+     * <ul>
+     *   <li>IRQL above APC_LEVEL (paged) / DISPATCH_LEVEL (non-paged), verifier:
+     *       {@code BAD_POOL_CALLER} (0x09, IRQL, pool type, address);</li>
+     *   <li>address in no chunk of this pool: {@code BAD_POOL_CALLER} (0x42, address, 0, 0);</li>
+     *   <li>address in the pool but not the start of a block (inside one, or in a page no block is
+     *       carved from): {@code BAD_POOL_CALLER} (0x46, address, 0, 0);</li>
+     *   <li>block already free: {@code BAD_POOL_CALLER} (0x07, 0, header's first 8 bytes, address);
+     *       for a large block (no header) P3 is 0;</li>
+     *   <li>header's BlockSize not the page's size class: {@code BAD_POOL_HEADER} (0x07, 0, header's
+     *       first 8 bytes, header address); PreviousSize inconsistent: {@code BAD_POOL_HEADER}
+     *       (0x05, header address, 0, previous header address);</li>
+     *   <li>{@code tag} not 0 and not the block's tag, or the block's tag has
+     *       {@link PoolTags#PROTECTED_POOL} and {@code tag} differs: {@code BAD_POOL_CALLER}
+     *       (0x0A, address, block's tag, tag);</li>
+     *   <li>verifier: a byte between the requested size and the block's end changed (an overrun):
+     *       {@code BAD_POOL_HEADER} (0x21, address, bytes requested, the first changed 8-byte word
+     *       found after the block's end as little-endian bytes read from that position).</li>
+     * </ul>
+     * Nothing is changed when a check fails.
+     *
+     * @param tag the tag the block was allocated with, or 0 not to check it (ExFreePool)
+     */
+    public void free(long address, int tag) {
+        ensureOpen();
+        if (Verifier.ENABLED) {
+            int irql = irqlSource.getAsInt();
+            if (irql > maxIrql()) {
+                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
+                        name + " freed at IRQL " + irql);
+            }
+        }
+        Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+                    "0x" + Long.toHexString(address) + " was never in " + name);
+        }
+        long off = address - c.base;
+        if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
+            freeLarge(c, address, tag);
+            return;
+        }
+        int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
+        if (cls <= 0 || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
+                    "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
+        }
+        MemorySegment s = c.segment;
+        int ulong1 = s.get(ValueLayout.JAVA_INT, off - 16);
+        int stride = SizeClasses.stride(cls);
+        checkHeader(c, off, cls, ulong1, address);
+        int blockTag = s.get(ValueLayout.JAVA_INT, off - 12);
+        checkTag(address, blockTag, tag);
+        char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+        if (Verifier.ENABLED) {
+            checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
+        }
+        s.set(ValueLayout.JAVA_INT, off - 16, ulong1 & 0x00FFFFFF); // PoolType = 0: free
+        ThreadCache tc = caches.get();
+        tc.countFree(tags.slotOf(blockTag & ~PoolTags.PROTECTED_POOL), stride);
+        if (tc.full(cls)) {
+            spill(tc, cls);
+        }
+        tc.push(cls, address);
+    }
+
+    /**
+     * A segment over exactly the block's requested bytes.
+     *
+     * @throws IllegalArgumentException if {@code address} is not an allocated block of this pool
+     */
+    public MemorySegment segmentOf(long address) {
+        Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in " + name);
+        }
+        long off = address - c.base;
+        if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
+            LargeBlock b;
+            synchronized (large) {
+                b = large.get(address);
+            }
+            if (b == null) {
+                throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
+            }
+            return c.segment.asSlice(off, b.requested());
+        }
+        int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
+        if (cls <= 0 || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))
+                || (c.segment.get(ValueLayout.JAVA_INT, off - 16) >>> 24) == 0) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
+        }
+        return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)]);
+    }
+
+    /** Whether {@code address} lies in one of this pool's chunks. */
+    public boolean owns(long address) {
+        return pages.chunkOf(address) != null;
+    }
+
+    /**
+     * A zeroed block for one {@code spec} structure, aligned to {@code spec.align()} (16 covers every
+     * pool block; 64 comes from a cache-aligned class; up to 4096 from a page-aligned large block).
+     *
+     * @throws NtStatusException STATUS_INSUFFICIENT_RESOURCES when the pool is exhausted
+     * @throws IllegalArgumentException for an alignment above a page
+     */
+    public MemorySegment allocateStruct(StructSpec spec, int tag) {
+        return allocateSegment(spec.size(), spec.align(), tag);
+    }
+
+    /** {@link SegmentAllocator}: a zeroed block tagged {@link #SEGMENT_ALLOCATOR_TAG}. */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        return allocateSegment(byteSize, byteAlignment, SEGMENT_ALLOCATOR_TAG);
+    }
+
+    /** A {@link SegmentAllocator} over this pool that tags its blocks {@code tag}. */
+    public SegmentAllocator allocator(int tag) {
+        return (size, align) -> allocateSegment(size, align, tag);
+    }
+
+    private MemorySegment allocateSegment(long size, long align, int tag) {
+        if (align <= 0 || (align & (align - 1)) != 0 || align > SizeClasses.PAGE_SIZE) {
+            throw new IllegalArgumentException("pool blocks align to 16, 64 or 4096 bytes, not " + align);
+        }
+        long bytes = Math.max(size, 1);
+        long p;
+        if (align > 64) {
+            p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE);
+        } else {
+            p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > 16 ? POOL_FLAG_CACHE_ALIGNED : 0));
+        }
+        Chunk c = pages.chunkOf(p);
+        return c.segment.asSlice(p - c.base, size);
+    }
+
+    // ----- large blocks -----
+
+    private long allocateLarge(long bytes, int tag, long flags) {
+        long count = (bytes + SizeClasses.PAGE_SIZE - 1) >>> SizeClasses.PAGE_SHIFT;
+        long p = pages.allocatePages(count, Chunk.PAGE_LARGE);
+        if (p == 0) {
+            reclaimDeadCaches();
+            p = pages.allocatePages(count, Chunk.PAGE_LARGE);
+            if (p == 0) {
+                return failed(bytes, flags);
+            }
+        }
+        Chunk c = pages.chunkOf(p);
+        long off = p - c.base;
+        if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
+            c.segment.asSlice(off, bytes).fill((byte) 0);
+        }
+        long slack = (count << SizeClasses.PAGE_SHIFT) - bytes;
+        if (Verifier.ENABLED && slack > 0) {
+            c.segment.asSlice(off + bytes, slack).fill(GUARD);
+        }
+        synchronized (large) {
+            large.put(p, new LargeBlock(p, count, bytes, tag));
+        }
+        caches.get().countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), count << SizeClasses.PAGE_SHIFT);
+        return p;
+    }
+
+    private void freeLarge(Chunk c, long address, int tag) {
+        LargeBlock b;
+        synchronized (large) {
+            b = large.get(address);
+        }
+        if (b == null) {
+            short kind = c.pageKind[(int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT)];
+            if (kind == Chunk.PAGE_LARGE_FREED) {
+                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                        name + " large block 0x" + Long.toHexString(address) + " was already freed");
+            }
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
+                    "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
+        }
+        checkTag(address, b.tag(), tag);
+        long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
+        if (Verifier.ENABLED) {
+            checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
+        }
+        synchronized (large) {
+            if (large.remove(address) == null) { // a concurrent free of the same block won the race
+                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                        name + " large block 0x" + Long.toHexString(address) + " was already freed");
+            }
+        }
+        pages.freePages(address, b.pages(), Chunk.PAGE_LARGE_FREED);
+        caches.get().countFree(tags.slotOf(b.tag() & ~PoolTags.PROTECTED_POOL), bytes);
+    }
+
+    // ----- small-block slow paths -----
+
+    /** Refills the thread's stack for {@code cls} and returns one block, or 0 when exhausted. */
+    private long refill(ThreadCache tc, int cls) {
+        long batch = freeLists.popBatch(cls);
+        if (batch == 0) {
+            batch = carvePage(cls);
+            if (batch == 0) {
+                reclaimDeadCaches();
+                batch = freeLists.popBatch(cls);
+                if (batch == 0) {
+                    batch = carvePage(cls);
+                    if (batch == 0) {
+                        return 0;
+                    }
+                }
+            }
+        }
+        // Keep the first block for the caller, the rest of the batch goes to the thread's stack.
+        long block = batch;
+        Chunk c = pages.chunkOf(block);
+        long next = FreeLists.nextInBatch(c, block);
+        int bottom = tc.depth[cls];
+        while (next != 0) {
+            tc.push(cls, next);
+            next = FreeLists.nextInBatch(pages.chunkOf(next), next);
+        }
+        tc.reverse(cls, bottom); // hand the batch out in chain order (ascending addresses when carved)
+        return block;
+    }
+
+    /** Carves a new page into free blocks of {@code cls}; pushes all but one batch; returns that batch. */
+    private long carvePage(int cls) {
+        long page = pages.allocatePages(1, (short) cls);
+        if (page == 0) {
+            return 0;
+        }
+        Chunk c = pages.chunkOf(page);
+        MemorySegment s = c.segment;
+        long pageOff = page - c.base;
+        int stride = SizeClasses.stride(cls);
+        int first = SizeClasses.firstHeader(cls);
+        if (first != 0) {
+            // The fragment before the first cache-aligned header: a free block of 3 units.
+            s.set(ValueLayout.JAVA_INT, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
+        }
+        int n = SizeClasses.blocksPerPage(cls);
+        long kept = 0;
+        long batchHead = 0;
+        long prev = 0;
+        int inBatch = 0;
+        for (int i = 0; i < n; i++) {
+            int h = first + i * stride;
+            long off = pageOff + h + SizeClasses.HEADER;
+            s.set(ValueLayout.JAVA_INT, off - 16,
+                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0
+            FreeLists.linkInBatch(s, off, 0);
+            if (inBatch == 0) {
+                batchHead = c.base + off;
+            } else {
+                FreeLists.linkInBatch(s, prev - c.base, c.base + off);
+            }
+            prev = c.base + off;
+            if (++inBatch == FreeLists.BATCH || i == n - 1) {
+                if (kept == 0) {
+                    kept = batchHead;
+                } else {
+                    freeLists.pushBatch(cls, batchHead);
+                }
+                inBatch = 0;
+            }
+        }
+        return kept;
+    }
+
+    /** Moves one batch from the thread's full stack to the pool's free list. */
+    private void spill(ThreadCache tc, int cls) {
+        long head = 0;
+        for (int i = 0; i < FreeLists.BATCH; i++) {
+            long b = tc.pop(cls);
+            Chunk c = pages.chunkOf(b);
+            FreeLists.linkInBatch(c.segment, b - c.base, head);
+            head = b;
+        }
+        freeLists.pushBatch(cls, head);
+    }
+
+    /** Gives the blocks cached by threads that have ended back to the pool's free lists. */
+    private void reclaimDeadCaches() {
+        synchronized (reclaimLock) {
+            for (ThreadCache tc : allCaches) {
+                if (tc.drained || tc.owner.isAlive()) {
+                    continue; // !isAlive() makes the dead thread's writes to its stacks visible here
+                }
+                for (int cls = 0; cls < SizeClasses.NUM_CLASSES; cls++) {
+                    while (tc.depth[cls] > 0) {
+                        long head = 0;
+                        int n = Math.min(FreeLists.BATCH, tc.depth[cls]);
+                        for (int i = 0; i < n; i++) {
+                            long b = tc.pop(cls);
+                            Chunk c = pages.chunkOf(b);
+                            FreeLists.linkInBatch(c.segment, b - c.base, head);
+                            head = b;
+                        }
+                        freeLists.pushBatch(cls, head);
+                    }
+                }
+                tc.drained = true;
+            }
+        }
+    }
+
+    private ThreadCache newCache() {
+        ThreadCache tc = new ThreadCache(Thread.currentThread());
+        allCaches.add(tc);
+        return tc;
+    }
+
+    // ----- checks -----
+
+    private void verifyAllocate(long bytes, int tag) {
+        int irql = irqlSource.getAsInt();
+        if (irql > maxIrql()) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
+                    name + " allocation at IRQL " + irql);
+        }
+        if (bytes == 0) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, poolType, tag & 0xFFFFFFFFL,
+                    "zero-byte " + name + " allocation, tag '" + PoolTags.toString(tag) + "'");
+        }
+    }
+
+    private int maxIrql() {
+        return poolType == PoolType.PagedPool ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;
+    }
+
+    private void checkHeader(Chunk c, long off, int cls, int ulong1, long address) {
+        long headerAddress = address - 16;
+        if ((ulong1 >>> 24) == 0) {
+            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
+                    name + " block 0x" + Long.toHexString(address) + " was already freed");
+        }
+        int stride = SizeClasses.stride(cls);
+        if (((ulong1 >>> 16) & 0xFF) != stride >>> SizeClasses.UNIT_SHIFT) {
+            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
+                    "BlockSize of the header at 0x" + Long.toHexString(headerAddress) + " is "
+                            + ((ulong1 >>> 16) & 0xFF) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
+        }
+        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
+        int prev = SizeClasses.previousSize(cls, headerInPage);
+        if ((ulong1 & 0xFF) != prev) {
+            long previousHeader = headerAddress - ((long) prev << SizeClasses.UNIT_SHIFT);
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
+                    "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + (ulong1 & 0xFF)
+                            + ", the previous block has " + prev + " units");
+        }
+    }
+
+    private void checkTag(long address, int blockTag, int tag) {
+        boolean protectedBlock = (blockTag & PoolTags.PROTECTED_POOL) != 0;
+        if ((tag != 0 || protectedBlock) && tag != blockTag) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
+                    name + " block 0x" + Long.toHexString(address) + " has tag '" + PoolTags.toString(blockTag)
+                            + "'" + (protectedBlock ? " (protected)" : "") + ", freed with '" + PoolTags.toString(tag) + "'");
+        }
+    }
+
+    private void checkGuard(MemorySegment s, long off, long requested, long slack, long address) {
+        long start = off + requested;
+        for (long i = 0; i < slack; i++) {
+            if (s.get(ValueLayout.JAVA_BYTE, start + i) != GUARD) {
+                long value = 0;
+                long n = Math.min(8, slack - i);
+                for (long k = n - 1; k >= 0; k--) {
+                    value = value << 8 | (s.get(ValueLayout.JAVA_BYTE, start + i + k) & 0xFF);
+                }
+                throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x21, address, requested, value,
+                        name + " block 0x" + Long.toHexString(address) + " of " + requested + " bytes was overrun at +"
+                                + (requested + i));
+            }
+        }
+    }
+
+    private long failed(long bytes, long flags) {
+        if ((flags & POOL_FLAG_RAISE_ON_FAILURE) != 0) {
+            throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES,
+                    name + " cannot allocate " + bytes + " bytes (limit " + kernel.config().poolLimit(poolType) + " bytes)");
+        }
+        return 0;
+    }
+
+    private int typeCode(boolean cacheAligned) {
+        return (poolType | (cacheAligned ? PoolType.NonPagedPoolCacheAligned : 0)) + 1;
+    }
+
+    private void ensureOpen() {
+        if (closed) { // volatile read: pairs with close()
+            throw new IllegalStateException(name + " is closed (its kernel was closed)");
+        }
+    }
+
+    // ----- reports -----
+
+    /** Per-tag accounting, one entry per tag ever used in this pool (a snapshot). */
+    public List<PoolUsage> usage() {
+        List<PoolUsage> out = new ArrayList<>();
+        for (int slot = 0; slot <= TagTable.CAPACITY; slot++) {
+            if (slot < TagTable.CAPACITY && !tags.used(slot)) {
+                continue;
+            }
+            long allocs = 0;
+            long frees = 0;
+            long bytes = 0;
+            for (ThreadCache tc : allCaches) {
+                allocs += tc.read(slot, ThreadCache.ALLOCS);
+                frees += tc.read(slot, ThreadCache.FREES);
+                bytes += tc.read(slot, ThreadCache.BYTES);
+            }
+            if (slot == TagTable.OVERFLOW && allocs == 0) {
+                continue;
+            }
+            int tag = slot == TagTable.OVERFLOW ? PoolTags.tag("?ovf") : tags.tagAt(slot);
+            out.add(new PoolUsage(tag, poolType, allocs, frees, bytes));
+        }
+        return out;
+    }
+
+    /** Chunks mapped (the pool's footprint in chunks). */
+    public int chunkCount() {
+        return pages.chunkCount();
+    }
+
+    /** Bytes mapped. */
+    public long mappedBytes() {
+        return pages.mappedBytes();
+    }
+
+    /**
+     * The blocks allocated now, grouped by tag and requested size: walks every carved page's headers
+     * and the large-block table. Exact when no other thread allocates or frees meanwhile.
+     */
+    public LeakReport outstanding() {
+        Map<List<Long>, long[]> groups = new HashMap<>();
+        for (Chunk c : pages.chunks()) {
+            for (int page = 0; page < c.pageKind.length; page++) {
+                int cls = c.pageKind[page];
+                if (cls <= 0) {
+                    continue;
+                }
+                long pageOff = (long) page << SizeClasses.PAGE_SHIFT;
+                for (int i = 0; i < SizeClasses.blocksPerPage(cls); i++) {
+                    long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + 16;
+                    int ulong1 = c.segment.get(ValueLayout.JAVA_INT, off - 16);
+                    if ((ulong1 >>> 24) != 0) {
+                        int tag = c.segment.get(ValueLayout.JAVA_INT, off - 12);
+                        long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+                        groups.computeIfAbsent(List.of((long) tag, size), k -> new long[1])[0]++;
+                    }
+                }
+            }
+        }
+        synchronized (large) {
+            for (LargeBlock b : large.values()) {
+                groups.computeIfAbsent(List.of((long) b.tag(), b.requested()), k -> new long[1])[0]++;
+            }
+        }
+        List<LeakReport.Leak> leaks = new ArrayList<>();
+        groups.forEach((k, v) -> leaks.add(new LeakReport.Leak((int) (long) k.get(0), poolType, k.get(1), v[0])));
+        return new LeakReport(List.of()).plus(new LeakReport(leaks));
+    }
+
+    /** Closes the pool: reports what is still allocated, then unmaps every chunk. Idempotent. */
+    @Override
+    public void close() {
+        closeAndReport();
+    }
+
+    /** Closes the pool and returns the blocks still allocated (empty if already closed). */
+    public LeakReport closeAndReport() {
+        synchronized (reclaimLock) {
+            if (closed) {
+                return new LeakReport(List.of());
+            }
+            LeakReport report = outstanding();
+            closed = true; // volatile write: later calls fail fast in ensureOpen()
+            pages.close();
+            return report;
+        }
+    }
+
+    /** Test hook: where the verifier reads the IRQL (the IRQL model replaces {@link Irql#current()}). */
+    void irqlSourceForTest(IntSupplier source) {
+        this.irqlSource = source;
+    }
+}
