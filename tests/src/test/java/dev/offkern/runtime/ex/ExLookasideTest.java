@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.ddi.NtStatus;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheck;
 import dev.offkern.runtime.verifier.BugCheckCode;
@@ -164,7 +165,8 @@ class ExLookasideTest {
         ExInitializeLookasideListEx(list, blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool,
                 EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL, 64, TAG, 0);
         blocks.fail = true;
-        RuntimeException e = assertThrows(RuntimeException.class, () -> ExAllocateFromLookasideListEx(list));
+        NtStatusException e = assertThrows(NtStatusException.class, () -> ExAllocateFromLookasideListEx(list));
+        assertEquals(NtStatus.STATUS_INSUFFICIENT_RESOURCES, e.status());
         assertTrue(e.getMessage().contains("RAISE_ON_FAIL"), e.getMessage());
     }
 
