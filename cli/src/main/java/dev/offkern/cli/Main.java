@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code offkern} command: dispatches to its subcommands. */
 @Command(name = "offkern", mixinStandardHelpOptions = true, version = "offkern 0.1.0",
         description = "Windows kernel structures, byte-exact and off-heap, on Java 25.",
-        subcommands = {ProbeCommand.class})
+        subcommands = {ProbeCommand.class, PoolmonCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -24,6 +24,7 @@ public final class Main implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine bad = ex.getCommandLine();
             PrintWriter err = bad.getErr();

@@ -17,8 +17,8 @@ import java.lang.foreign.StructLayout;
  *     };
  *     ULONG Ulong1;
  *   };
- *   ULONG PoolTag;
- *   union {                                // x64 only
+ *   ULONG PoolTag;                         // x86: in a union with the struct below
+ *   union {                                // x86: no ProcessBilled
  *     struct _EPROCESS *ProcessBilled;
  *     struct { USHORT AllocatorBackTraceIndex; USHORT PoolTagHash; };
  *   };
@@ -72,15 +72,17 @@ public final class POOL_HEADER {
                         .struct(null, s -> s
                                 .bits(CType.USHORT, "PreviousSize", small, "PoolIndex", big)
                                 .bits(CType.USHORT, "BlockSize", small, "PoolType", big))
-                        .field("Ulong1", CType.ULONG))
-                .field("PoolTag", CType.ULONG);
+                        .field("Ulong1", CType.ULONG));
         if (abi == Abi.X64) {
-            b.union(null, u -> u
+            b.field("PoolTag", CType.ULONG).union(null, u -> u
                     .field("ProcessBilled", CType.pointer("PEPROCESS"))
                     .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
                             .field("PoolTagHash", CType.USHORT)));
         } else {
-            b.field("AllocatorBackTraceIndex", CType.USHORT).field("PoolTagHash", CType.USHORT);
+            b.union(null, u -> u
+                    .field("PoolTag", CType.ULONG)
+                    .struct(null, s -> s.field("AllocatorBackTraceIndex", CType.USHORT)
+                            .field("PoolTagHash", CType.USHORT)));
         }
         return b.build();
     }

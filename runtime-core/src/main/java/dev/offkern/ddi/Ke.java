@@ -1,6 +1,16 @@
 package dev.offkern.ddi;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_ROUTINE;
+import dev.offkern.runtime.ke.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.ke.ThreadState;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Kernel-core routines ({@code Ke*}) under their verbatim names with C parameters in C order.
@@ -13,10 +23,172 @@ public final class Ke {
 
     // ===== IRQL and processors =====
 
+    /** ALL_PROCESSOR_GROUPS for KeQueryActiveProcessorCountEx / KeQueryMaximumProcessorCountEx. */
+    public static final int ALL_PROCESSOR_GROUPS = 0xFFFF;
+
     /** {@code KIRQL KeGetCurrentIrql(void)}. IRQL: any. */
     public static int KeGetCurrentIrql() {
         return Irql.current();
     }
 
+    /**
+     * {@code VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)}: the OldIrql is returned. IRQL: any,
+     * NewIrql ≥ current (verifier: 0x09 / 0xC4-0x30, see {@link Irql}).
+     */
+    public static int KeRaiseIrql(int NewIrql) {
+        return Irql.raise(NewIrql);
+    }
+
+    /** {@code VOID KeLowerIrql(KIRQL NewIrql)}. IRQL: any, NewIrql ≤ current (verifier: 0x0A / 0xC4-0x31). */
+    public static void KeLowerIrql(int NewIrql) {
+        Irql.lower(NewIrql);
+    }
+
+    /** {@code KIRQL KeRaiseIrqlToDpcLevel(void)}: raises to DISPATCH_LEVEL, returns the old IRQL. IRQL: ≤ DISPATCH_LEVEL. */
+    public static int KeRaiseIrqlToDpcLevel() {
+        return Irql.raise(Irql.DISPATCH_LEVEL);
+    }
+
+    /** {@code KIRQL KeRaiseIrqlToSynchLevel(void)}: raises to SYNCH_LEVEL (12 on x64), returns the old IRQL. */
+    public static int KeRaiseIrqlToSynchLevel() {
+        return Irql.raise(Irql.SYNCH_LEVEL);
+    }
+
+    /** {@code ULONG KeGetCurrentProcessorNumber(void)}. IRQL: any. */
+    public static int KeGetCurrentProcessorNumber() {
+        return ThreadState.current().processorNumber();
+    }
+
+    /**
+     * {@code ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)}: writes Group
+     * (USHORT @0, always 0), Number (UCHAR @2) and Reserved (UCHAR @3, 0) when ProcNumber is not
+     * NULL, and returns the system-wide processor index. IRQL: any.
+     *
+     * @throws IllegalArgumentException if ProcNumber is non-NULL and smaller than PROCESSOR_NUMBER (4 bytes)
+     */
+    public static int KeGetCurrentProcessorNumberEx(MemorySegment ProcNumber) {
+        int n = ThreadState.current().processorNumber();
+        if (ProcNumber != null && ProcNumber.address() != 0) {
+            if (ProcNumber.byteSize() < 4) {
+                throw new IllegalArgumentException("KeGetCurrentProcessorNumberEx: ProcNumber segment is "
+                        + ProcNumber.byteSize() + " bytes; PROCESSOR_NUMBER needs 4");
+            }
+            ProcNumber.set(JAVA_SHORT.withByteAlignment(1), 0, (short) 0);
+            ProcNumber.set(JAVA_BYTE, 2, (byte) n);
+            ProcNumber.set(JAVA_BYTE, 3, (byte) 0);
+        }
+        return n;
+    }
+
+    /**
+     * {@code ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)}: the number of
+     * processors; writes the affinity mask (bit n = processor n) when ActiveProcessors is not NULL.
+     * IRQL: any.
+     */
+    public static int KeQueryActiveProcessorCount(MemorySegment ActiveProcessors) {
+        int n = kernel().processors().count();
+        if (ActiveProcessors != null && ActiveProcessors.address() != 0) {
+            if (ActiveProcessors.byteSize() < 8) {
+                throw new IllegalArgumentException("KeQueryActiveProcessorCount: ActiveProcessors segment is "
+                        + ActiveProcessors.byteSize() + " bytes; KAFFINITY needs 8");
+            }
+            ActiveProcessors.set(JAVA_LONG.withByteAlignment(1), 0, n == 64 ? -1L : (1L << n) - 1);
+        }
+        return n;
+    }
+
+    /**
+     * {@code ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber)}: processors in group
+     * GroupNumber (offkern has one group, 0), or in all groups for ALL_PROCESSOR_GROUPS; 0 for a
+     * group that does not exist. IRQL: any.
+     */
+    public static int KeQueryActiveProcessorCountEx(int GroupNumber) {
+        int n = kernel().processors().count();
+        int g = GroupNumber & 0xFFFF;
+        return g == 0 || g == ALL_PROCESSOR_GROUPS ? n : 0;
+    }
+
+    /** {@code ULONG KeQueryMaximumProcessorCount(void)}: the configured processor count (no hot-add). IRQL: any. */
+    public static int KeQueryMaximumProcessorCount() {
+        return kernel().processors().count();
+    }
+
+    /** {@code ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber)}: as KeQueryActiveProcessorCountEx. */
+    public static int KeQueryMaximumProcessorCountEx(int GroupNumber) {
+        return KeQueryActiveProcessorCountEx(GroupNumber);
+    }
+
+    private static Kernel kernel() {
+        return ThreadState.current().kernel();
+    }
+
     // ===== end IRQL and processors =====
+
+    // ===== Bug checks =====
+
+    /**
+     * {@code DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1..P4)}: runs the
+     * callbacks, writes the dump, then halts (throws KernelHaltedException) or throws the
+     * {@link dev.offkern.runtime.verifier.BugCheck}, by the kernel's policy. Never returns. IRQL: any.
+     */
+    public static void KeBugCheckEx(int BugCheckCode, long BugCheckParameter1, long BugCheckParameter2,
+                                    long BugCheckParameter3, long BugCheckParameter4) {
+        Kernel k = kernel();
+        throw k.bugCheck(BugCheckCode, BugCheckParameter1, BugCheckParameter2, BugCheckParameter3, BugCheckParameter4,
+                "KeBugCheckEx");
+    }
+
+    /** {@code VOID KeBugCheck(ULONG BugCheckCode)} ≡ KeBugCheckEx(code, 0, 0, 0, 0). Never returns. */
+    public static void KeBugCheck(int BugCheckCode) {
+        Kernel k = kernel();
+        throw k.bugCheck(BugCheckCode, 0, 0, 0, 0, "KeBugCheck");
+    }
+
+    /**
+     * {@code KeInitializeCallbackRecord(CallbackRecord)} (a macro: State := BufferEmpty). A
+     * segment of at least 0x40 bytes is taken as a KBUGCHECK_CALLBACK_RECORD (State @0x38), a
+     * 0x30-byte one as a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C); use
+     * {@link #KeInitializeReasonCallbackRecord} to be explicit. IRQL: any.
+     */
+    public static void KeInitializeCallbackRecord(MemorySegment CallbackRecord) {
+        BugCheckCallbacks.initializeCallbackRecord(CallbackRecord);
+    }
+
+    /** {@code KeInitializeCallbackRecord} on a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C). */
+    public static void KeInitializeReasonCallbackRecord(MemorySegment CallbackRecord) {
+        BugCheckCallbacks.initializeReasonCallbackRecord(CallbackRecord);
+    }
+
+    /**
+     * {@code BOOLEAN KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord,
+     * PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine, PVOID Buffer, ULONG Length, PUCHAR Component)}:
+     * FALSE if the record is not in BufferEmpty state. IRQL: any.
+     */
+    public static boolean KeRegisterBugCheckCallback(MemorySegment CallbackRecord, KBUGCHECK_CALLBACK_ROUTINE CallbackRoutine,
+                                                     MemorySegment Buffer, int Length, MemorySegment Component) {
+        return kernel().bugChecks().callbacks().register(CallbackRecord, CallbackRoutine, Buffer, Length, Component);
+    }
+
+    /** {@code BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord)}: FALSE if not registered. IRQL: any. */
+    public static boolean KeDeregisterBugCheckCallback(MemorySegment CallbackRecord) {
+        return kernel().bugChecks().callbacks().deregister(CallbackRecord);
+    }
+
+    /**
+     * {@code BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord,
+     * PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine, KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component)}.
+     * IRQL: any.
+     */
+    public static boolean KeRegisterBugCheckReasonCallback(MemorySegment CallbackRecord,
+                                                           KBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
+                                                           int Reason, MemorySegment Component) {
+        return kernel().bugChecks().callbacks().registerReason(CallbackRecord, CallbackRoutine, Reason, Component);
+    }
+
+    /** {@code BOOLEAN KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord)}. IRQL: any. */
+    public static boolean KeDeregisterBugCheckReasonCallback(MemorySegment CallbackRecord) {
+        return kernel().bugChecks().callbacks().deregisterReason(CallbackRecord);
+    }
+
+    // ===== end Bug checks =====
 }

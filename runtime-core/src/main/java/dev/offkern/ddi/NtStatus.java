@@ -40,4 +40,7 @@ public final class NtStatus {
     public static boolean NT_SUCCESS(int status) {
         return status >= 0;
     }
+
+    /** An exception was not handled (the P1 of KMODE_EXCEPTION_NOT_HANDLED for a Java exception). */
+    public static final int STATUS_UNHANDLED_EXCEPTION = 0xC0000144;
 }

@@ -1,5 +1,8 @@
 package dev.offkern.runtime;
 
+import dev.offkern.runtime.ke.BugChecks;
+import dev.offkern.runtime.ke.Processors;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
@@ -16,11 +19,19 @@ import java.util.function.Consumer;
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
  * attached to ({@link #attach()}), else the single booted kernel.
+ *
+ * <p>Run states: RUNNING → (bug check under HALT) HALTED → CLOSED, or RUNNING → CLOSED. A halted
+ * kernel refuses every call ({@link #ensureRunning()} throws {@link KernelHaltedException}) except
+ * from the thread running the bug check, whose callbacks may still call in.
  */
 public final class Kernel implements AutoCloseable {
 
     private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
+
+    private static final int RUNNING = 0;
+    private static final int HALTED = 1;
+    private static final int CLOSED = 2;
 
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
@@ -28,12 +39,21 @@ public final class Kernel implements AutoCloseable {
     private final Pool pagedPool;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
-    private volatile boolean closed;
+    private final Processors processors;
+    private final BugChecks bugChecks;
+    /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
+    private volatile int runState = RUNNING;
+    /** The thread running the halting bug check (may still call in), set before runState := HALTED. */
+    private volatile Thread haltOwner;
+    private volatile BugCheck haltedBy;
+    private volatile String haltDump;
 
     private Kernel(KernelConfig config) {
         this.config = config;
         this.nonPagedPool = new Pool(this, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
         this.pagedPool = new Pool(this, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
+        this.processors = new Processors(this);
+        this.bugChecks = new BugChecks(this);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -45,6 +65,7 @@ public final class Kernel implements AutoCloseable {
     public static Kernel boot(KernelConfig config) {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
+        k.processors.start();
         return k;
     }
 
@@ -82,12 +103,14 @@ public final class Kernel implements AutoCloseable {
     public Kernel attach() {
         ensureRunning();
         ATTACHED.set(this);
+        ThreadState.forget();
         return this;
     }
 
     /** Forgets the calling thread's attachment. */
     public static void detach() {
         ATTACHED.remove();
+        ThreadState.forget();
     }
 
     public KernelConfig config() {
@@ -137,36 +160,105 @@ public final class Kernel implements AutoCloseable {
         return addressSpace;
     }
 
+    /** The kernel's logical processors and per-thread states. */
+    public Processors processors() {
+        return processors;
+    }
+
+    /** The kernel's bug-check machinery: callback lists, KeBugCheckEx, dumps. */
+    public BugChecks bugChecks() {
+        return bugChecks;
+    }
+
     /**
-     * Raises bug check {@code code} with its four parameters: returns the exception for the caller
-     * to throw ({@code throw kernel.bugCheck(...)}), so that control flow stays visible.
+     * Raises bug check {@code code} with its four parameters ({@code KeBugCheckEx}): runs the
+     * registered callbacks, writes the dump, then applies the policy. Under THROW it returns the
+     * exception for the caller to throw ({@code throw kernel.bugCheck(...)}), so that control flow
+     * stays visible; under HALT it halts the kernel and throws {@link KernelHaltedException} itself.
      */
     public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
-        return new BugCheck(code, p1, p2, p3, p4, detail);
+        return bugChecks.bugCheck(code, p1, p2, p3, p4, detail);
     }
 
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
-        return closed;
+        return runState == CLOSED;
     }
 
-    /** @throws IllegalStateException if the kernel is closed */
+    /** Whether a bug check halted this kernel. */
+    public boolean isHalted() {
+        return runState == HALTED;
+    }
+
+    /** The bug check that halted this kernel, or null. */
+    public BugCheck haltedBy() {
+        return haltedBy;
+    }
+
+    /** Fast path of the run-state check: true iff RUNNING (one volatile int load). */
+    public boolean isRunningFast() {
+        return runState == RUNNING;
+    }
+
+    /**
+     * Fails fast unless the kernel accepts calls from this thread.
+     *
+     * @throws KernelHaltedException if a bug check halted the kernel (except on the thread running it)
+     * @throws IllegalStateException if the kernel is closed
+     */
     public void ensureRunning() {
-        if (closed) {
+        if (runState != RUNNING) {
+            ensureRunningSlow();
+        }
+    }
+
+    private void ensureRunningSlow() {
+        int s = runState;
+        if (s == CLOSED) {
             throw new IllegalStateException("this offkern kernel is closed");
         }
+        if (s == HALTED && haltOwner != Thread.currentThread()) {
+            throw new KernelHaltedException(haltedBy, haltDump);
+        }
+    }
+
+    /**
+     * Halts the kernel on behalf of the calling thread's bug check (HALT policy): from now on
+     * every other thread's call fails fast. Runtime-internal (BugChecks).
+     */
+    public void halt(BugCheck cause) {
+        haltedBy = cause;
+        haltOwner = Thread.currentThread();
+        runState = HALTED; // volatile write after haltedBy/haltOwner: readers that see HALTED see them
+    }
+
+    /** Records the halting bug check's dump file and releases the halt owner. Runtime-internal. */
+    public void haltComplete(String dumpFile) {
+        haltDump = dumpFile;
+        haltOwner = null;
+        processors.stopServiceThreads();
+    }
+
+    /** The exception every call gets once halted. */
+    public KernelHaltedException haltedException() {
+        return new KernelHaltedException(haltedBy, haltDump);
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (runState == CLOSED) {
+                return;
+            }
+            runState = CLOSED;
         }
-        closed = true;
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
         }
+        ThreadState.forget();
+        bugChecks.close();
+        processors.close();
         LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
         leakReport = report;
         if (!report.isEmpty()) {

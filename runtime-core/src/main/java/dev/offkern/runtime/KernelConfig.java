@@ -1,5 +1,11 @@
 package dev.offkern.runtime;
 
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
  * How a {@link Kernel} is booted. Immutable; start from {@link #defaults()} and change with the
  * {@code with...} methods.
@@ -7,8 +13,20 @@ package dev.offkern.runtime;
  * @param nonPagedPoolLimit bytes the non-paged pool may map in all (its chunks included)
  * @param pagedPoolLimit    bytes the paged pool may map in all
  * @param poolChunkSize     bytes each pool chunk maps at once (a multiple of 64 KiB)
+ * @param processorCount    logical processors (1..64, one processor group); default: the host's
+ *                          {@code Runtime.availableProcessors()} (capped at 64)
+ * @param verifierChecks    the verifier's check families that run (all by default); the JVM-wide
+ *                          master switch {@code Verifier.ENABLED} still gates them all
+ * @param bugCheckPolicy    what a bug check does after callbacks and dump: HALT or THROW (default)
+ * @param dumpDirectory     where bug-check dumps are written (default: {@code offkern.dump.dir}
+ *                          if set, else {@code <java.io.tmpdir>/offkern-dumps})
  */
-public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize) {
+public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize,
+                           int processorCount, Set<VerifierCheck> verifierChecks,
+                           BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
+
+    /** Processors in one processor group: the most a KAFFINITY mask can name. */
+    public static final int MAXIMUM_PROCESSORS = 64;
 
     public KernelConfig {
         if (poolChunkSize <= 0 || poolChunkSize % (64 * 1024) != 0) {
@@ -17,6 +35,16 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         if (nonPagedPoolLimit < poolChunkSize || pagedPoolLimit < poolChunkSize) {
             throw new IllegalArgumentException("pool limits must be at least one chunk (" + poolChunkSize + " bytes)");
         }
+        if (processorCount < 1 || processorCount > MAXIMUM_PROCESSORS) {
+            throw new IllegalArgumentException("processorCount must be 1.." + MAXIMUM_PROCESSORS
+                    + " (one processor group), not " + processorCount);
+        }
+        if (verifierChecks == null || bugCheckPolicy == null || dumpDirectory == null) {
+            throw new IllegalArgumentException("verifierChecks, bugCheckPolicy and dumpDirectory must not be null");
+        }
+        EnumSet<VerifierCheck> copy = EnumSet.noneOf(VerifierCheck.class);
+        copy.addAll(verifierChecks);
+        verifierChecks = Collections.unmodifiableSet(copy);
     }
 
     /** The limit of the pool of base type {@code poolType} (0 non-paged, 1 paged). */
@@ -24,20 +52,67 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         return (poolType & 1) == 1 ? pagedPoolLimit : nonPagedPoolLimit;
     }
 
-    /** 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks. */
+    /** The pool settings with the kernel-core defaults for everything else. */
+    public KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize) {
+        this(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, defaultProcessorCount(),
+                EnumSet.allOf(VerifierCheck.class), BugCheckPolicy.THROW, defaultDumpDirectory());
+    }
+
+    /**
+     * 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks; the host's processors; every
+     * verifier check; THROW; dumps under the temp directory.
+     */
     public static KernelConfig defaults() {
         return new KernelConfig(512L << 20, 512L << 20, 4L << 20);
     }
 
+    /** The host's processor count, capped at {@link #MAXIMUM_PROCESSORS}. */
+    public static int defaultProcessorCount() {
+        return Math.min(MAXIMUM_PROCESSORS, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** {@code offkern.dump.dir} if set, else {@code <java.io.tmpdir>/offkern-dumps}. */
+    public static Path defaultDumpDirectory() {
+        String dir = System.getProperty("offkern.dump.dir");
+        return dir != null ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "offkern-dumps");
+    }
+
+    /** Whether verifier check family {@code check} is configured on (the master switch aside). */
+    public boolean verifies(VerifierCheck check) {
+        return verifierChecks.contains(check);
+    }
+
     public KernelConfig withNonPagedPoolLimit(long bytes) {
-        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize);
+        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
     }
 
     public KernelConfig withPagedPoolLimit(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize);
+        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
     }
 
     public KernelConfig withPoolChunkSize(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
+    }
+
+    public KernelConfig withProcessorCount(int count) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, count, verifierChecks, bugCheckPolicy, dumpDirectory);
+    }
+
+    /** Runs exactly {@code checks} (an empty set turns the kernel's verifier off). */
+    public KernelConfig withVerifierChecks(Set<VerifierCheck> checks) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, checks, bugCheckPolicy, dumpDirectory);
+    }
+
+    /** Verifier on (every check) or off (none). */
+    public KernelConfig withVerifier(boolean on) {
+        return withVerifierChecks(on ? EnumSet.allOf(VerifierCheck.class) : EnumSet.noneOf(VerifierCheck.class));
+    }
+
+    public KernelConfig withBugCheckPolicy(BugCheckPolicy policy) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, policy, dumpDirectory);
+    }
+
+    public KernelConfig withDumpDirectory(Path directory) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, directory);
     }
 }

@@ -31,6 +31,12 @@ public final class BugCheckCode {
     public static final int KMODE_EXCEPTION_NOT_HANDLED = 0x1E;
     public static final int SYSTEM_SERVICE_EXCEPTION = 0x3B;
     public static final int ATTEMPTED_SWITCH_FROM_DPC = 0xB8;
+    public static final int IRQL_UNEXPECTED_VALUE = 0xC8;
+    public static final int IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
+    public static final int TIMER_OR_DPC_INVALID = 0xC7;
+    public static final int DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
+    public static final int DPC_WATCHDOG_VIOLATION = 0x133;
+    public static final int KERNEL_SECURITY_CHECK_FAILURE = 0x139;
 
     private static final Map<Integer, String> NAMES = new HashMap<>();
 

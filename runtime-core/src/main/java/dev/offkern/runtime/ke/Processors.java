@@ -1,0 +1,164 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A kernel's logical processors and the per-thread states of the threads that call into it.
+ *
+ * <p>Owns one long-lived shared arena holding the PRCB array ({@link Prcb}: processor count ×
+ * {@link Prcb#STRIDE} bytes, 128-byte aligned) and the slabs of thread identity blocks
+ * ({@link ThreadState#BLOCK_SIZE} bytes each); both are registered in the kernel's address space
+ * so that pointers into them (DPC list heads, wait blocks) resolve like any kernel memory.
+ * The arena is closed when the kernel closes.
+ *
+ * <p>Processor assignment of caller threads: {@code Thread.threadId() mod processorCount}.
+ */
+public final class Processors {
+    /*
+     * Implementation overview.
+     * Thread blocks: slabs of SLAB_BLOCKS blocks; a free list (ArrayDeque of addresses' segments)
+     * under this object's monitor. A state's block returns to the free list through a Cleaner when
+     * the state becomes unreachable (its thread died, or forgot the kernel); the cleaning action
+     * holds only the block segment and this object, never the state. Allocation is on the slow
+     * path of ThreadState.current() (first call of a thread), never on a hot path.
+     */
+    private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true).name("offkern-thread-cleaner").factory());
+    private static final int SLAB_BLOCKS = 64;
+
+    private final Kernel kernel;
+    private final Arena arena = Arena.ofShared();
+    private final Processor[] processors;
+    private final MemorySegment prcbArray;
+    private final int verifierMask;
+    private final AtomicLong nextThreadId = new AtomicLong(1);
+    private final ArrayDeque<MemorySegment> freeBlocks = new ArrayDeque<>();
+    private final List<Region> regions = new ArrayList<>();
+    private boolean closed;
+
+    public Processors(Kernel kernel) {
+        this.kernel = kernel;
+        int n = kernel.config().processorCount();
+        int mask = 0;
+        for (VerifierCheck c : kernel.config().verifierChecks()) {
+            mask |= c.bit();
+        }
+        this.verifierMask = mask;
+        this.prcbArray = arena.allocate((long) n * Prcb.STRIDE, Prcb.STRIDE);
+        regions.add(kernel.addressSpace().register(prcbArray, "PRCB array"));
+        this.processors = new Processor[n];
+        for (int i = 0; i < n; i++) {
+            MemorySegment prcb = prcbArray.asSlice((long) i * Prcb.STRIDE, Prcb.STRIDE);
+            Prcb.initialize(prcb, i);
+            Processor[] holder = new Processor[1];
+            Thread t = ServiceThread.newThread(() -> holder[0].serviceLoop(), i);
+            ThreadState st = newState(t, i, true);
+            processors[i] = new Processor(kernel, i, prcb, st);
+            holder[0] = processors[i];
+        }
+    }
+
+    /** Starts every service thread (after the kernel is fully built). */
+    public void start() {
+        for (Processor p : processors) {
+            p.start();
+        }
+    }
+
+    /** Stops the service threads and unmaps the PRCBs and thread blocks. */
+    public void close() {
+        for (Processor p : processors) {
+            p.shutdown();
+        }
+        synchronized (this) {
+            closed = true;
+            for (Region r : regions) {
+                try {
+                    kernel.addressSpace().unregister(r);
+                } catch (IllegalArgumentException alreadyGone) {
+                    // the address space may have been cleared first
+                }
+            }
+            regions.clear();
+            freeBlocks.clear();
+        }
+        arena.close();
+    }
+
+    /** Stops the service threads without unmapping anything (HALT: memory stays for inspection). */
+    public void stopServiceThreads() {
+        for (Processor p : processors) {
+            if (Thread.currentThread() != p.serviceThread()) {
+                p.shutdown();
+            }
+        }
+    }
+
+    /** Number of logical processors. */
+    public int count() {
+        return processors.length;
+    }
+
+    /** Processor {@code number}. */
+    public Processor get(int number) {
+        return processors[number];
+    }
+
+    /** The PRCB array (count × {@link Prcb#STRIDE} bytes). */
+    public MemorySegment prcbArray() {
+        return prcbArray;
+    }
+
+    /** The processor a caller thread is assigned to: {@code threadId mod count}. */
+    public int processorFor(Thread thread) {
+        return (int) Long.remainderUnsigned(thread.threadId(), processors.length);
+    }
+
+    /** A new state for a caller thread (slow path of {@link ThreadState#current()}). */
+    ThreadState newCallerState(Thread thread) {
+        return newState(thread, processorFor(thread), false);
+    }
+
+    private ThreadState newState(Thread thread, int processor, boolean service) {
+        MemorySegment block = allocateBlock();
+        ThreadState s = new ThreadState(kernel, thread, nextThreadId.getAndIncrement(), processor, service, verifierMask, block);
+        CLEANER.register(s, () -> freeBlock(block));
+        return s;
+    }
+
+    private synchronized MemorySegment allocateBlock() {
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed");
+        }
+        MemorySegment b = freeBlocks.poll();
+        if (b == null) {
+            MemorySegment slab = arena.allocate((long) SLAB_BLOCKS * ThreadState.BLOCK_SIZE, 64);
+            regions.add(kernel.addressSpace().register(slab, "thread blocks"));
+            for (int i = 1; i < SLAB_BLOCKS; i++) {
+                freeBlocks.add(slab.asSlice((long) i * ThreadState.BLOCK_SIZE, ThreadState.BLOCK_SIZE));
+            }
+            b = slab.asSlice(0, ThreadState.BLOCK_SIZE);
+        }
+        b.fill((byte) 0);
+        return b;
+    }
+
+    private synchronized void freeBlock(MemorySegment block) {
+        if (!closed) {
+            freeBlocks.add(block);
+        }
+    }
+
+    /** Thread blocks currently free (for tests of the recycling). */
+    public synchronized int freeBlockCount() {
+        return freeBlocks.size();
+    }
+}

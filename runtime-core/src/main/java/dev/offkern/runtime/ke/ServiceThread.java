@@ -1,0 +1,158 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.ddi.NtStatus;
+import dev.offkern.runtime.KernelHaltedException;
+import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A processor's service thread: a daemon that parks while idle and runs, at DISPATCH_LEVEL on its
+ * processor, the requests submitted to it and (once the DPC issue sets it) the DPC drain routine.
+ *
+ * <p>Per request: IRQL := DISPATCH_LEVEL, DpcRoutineActive := 1, run, DpcRoutineActive := 0. A
+ * request that returns at another IRQL is a bug check under the IRQL verifier
+ * (IRQL_UNEXPECTED_VALUE 0xC8, P1 = current &lt;&lt; 16 | expected &lt;&lt; 8); a request that
+ * throws a non-bug-check exception is KMODE_EXCEPTION_NOT_HANDLED (0x1E, P1 =
+ * STATUS_UNHANDLED_EXCEPTION) as an exception escaping a DPC is in NT. Bug checks are processed by
+ * the kernel (callbacks, dump) where they are raised; the loop then continues (THROW) or ends
+ * (HALT).
+ *
+ * <p>Progress: submit is lock-free; the loop blocks (parks) only while there is no work.
+ */
+final class ServiceThread implements Runnable {
+    /*
+     * Implementation overview.
+     * Wake-up protocol: producers offer to the queue (or set dpcRequested) and then unpark the
+     * thread. The loop re-checks both sources after every park() return, so a wake-up between the
+     * check and the park is not lost (unpark before park makes park return at once).
+     */
+    private final Processor processor;
+    private final ThreadState state;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
+    private volatile boolean stopping;
+    private volatile boolean dpcRequested;
+    private volatile Runnable dpcDrain;
+
+    ServiceThread(Processor processor, ThreadState state) {
+        this.processor = processor;
+        this.state = state;
+        this.thread = state.thread();
+    }
+
+    static Thread newThread(Runnable body, int number) {
+        Thread t = Thread.ofPlatform().daemon(true).name("offkern-cpu-" + number).unstarted(body);
+        return t;
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    ThreadState state() {
+        return state;
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    boolean submit(Runnable request) {
+        if (stopping) {
+            return false;
+        }
+        requests.offer(request);
+        LockSupport.unpark(thread);
+        return true;
+    }
+
+    void setDpcDrain(Runnable drain) {
+        dpcDrain = drain;
+    }
+
+    void requestDpcDrain() {
+        dpcRequested = true; // volatile write before unpark: the loop's volatile read sees it
+        LockSupport.unpark(thread);
+    }
+
+    void shutdown() {
+        stopping = true;
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        ThreadState.install(state);
+        try {
+            while (!stopping) {
+                boolean worked = false;
+                if (dpcRequested) {
+                    dpcRequested = false;
+                    Runnable drain = dpcDrain;
+                    if (drain != null) {
+                        runAtDispatch(drain, false);
+                        worked = true;
+                    }
+                }
+                Runnable r = requests.poll();
+                if (r != null) {
+                    runAtDispatch(r, true);
+                    worked = true;
+                }
+                if (!worked && !stopping) {
+                    LockSupport.park(this);
+                }
+            }
+        } catch (KernelHaltedException halted) {
+            // HALT policy: the kernel stopped; this processor stops with it.
+        } finally {
+            stopping = true;
+            requests.clear();
+            ThreadState.forget();
+        }
+    }
+
+    private void runAtDispatch(Runnable work, boolean countAsService) {
+        state.irql = Irql.DISPATCH_LEVEL;
+        Prcb.setDpcRoutineActive(processor.prcb(), 1);
+        try {
+            work.run();
+            if (state.verifies(VerifierCheck.IRQL) && state.irql != Irql.DISPATCH_LEVEL) {
+                int found = state.irql;
+                state.irql = Irql.DISPATCH_LEVEL;
+                throw processor.kernel().bugCheck(BugCheckCode.IRQL_UNEXPECTED_VALUE,
+                        ((long) found << 16) | ((long) Irql.DISPATCH_LEVEL << 8), 0, 0, 0,
+                        "a request on processor " + processor.number() + " returned at IRQL " + found);
+            }
+        } catch (KernelHaltedException halted) {
+            throw halted;
+        } catch (BugCheck alreadyProcessed) {
+            // THROW policy: callbacks ran and the dump was written where it was raised; keep serving.
+        } catch (Throwable t) {
+            state.irql = Irql.DISPATCH_LEVEL;
+            try {
+                throw processor.kernel().bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                        NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, 0, 0, 0,
+                        "exception escaped a request on processor " + processor.number() + ": " + t);
+            } catch (BugCheck processed) {
+                // THROW policy: processed; keep serving.
+            }
+        } finally {
+            Prcb.setDpcRoutineActive(processor.prcb(), 0);
+            if (countAsService) {
+                Prcb.incrementServiceCount(processor.prcb());
+            }
+            state.irql = Irql.PASSIVE_LEVEL; // idle between requests
+        }
+    }
+}

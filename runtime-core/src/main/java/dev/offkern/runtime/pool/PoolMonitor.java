@@ -1,0 +1,97 @@
+package dev.offkern.runtime.pool;
+
+import dev.offkern.runtime.Kernel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A poolmon-style snapshot of a kernel's pool accounting: one row per tag and pool type with
+ * allocations, frees, their difference (blocks in use) and bytes in use (block sizes with headers;
+ * whole pages for large blocks), sorted as poolmon sorts. Take it with {@link #snapshot(Kernel)};
+ * {@link #format()} renders the table.
+ */
+public final class PoolMonitor {
+
+    /** Sort orders (poolmon's keys: t, a, f, d, b). */
+    public enum Sort {
+        TAG(Comparator.comparing((PoolUsage u) -> PoolTags.toString(u.tag()))),
+        ALLOCS(Comparator.comparingLong(PoolUsage::allocs).reversed()),
+        FREES(Comparator.comparingLong(PoolUsage::frees).reversed()),
+        DIFF(Comparator.comparingLong(PoolUsage::diff).reversed()),
+        BYTES(Comparator.comparingLong(PoolUsage::bytes).reversed());
+
+        private final Comparator<PoolUsage> order;
+
+        Sort(Comparator<PoolUsage> order) {
+            this.order = order;
+        }
+    }
+
+    private final List<PoolUsage> rows;
+
+    private PoolMonitor(List<PoolUsage> rows) {
+        this.rows = List.copyOf(rows);
+    }
+
+    /** Both pools' accounting now, sorted by bytes in use (largest first), then tag, then type. */
+    public static PoolMonitor snapshot(Kernel kernel) {
+        return snapshot(kernel, Sort.BYTES);
+    }
+
+    /** Both pools' accounting now, sorted by {@code sort}, ties by tag then pool type. */
+    public static PoolMonitor snapshot(Kernel kernel, Sort sort) {
+        List<PoolUsage> all = new ArrayList<>(kernel.nonPagedPool().usage());
+        all.addAll(kernel.pagedPool().usage());
+        all.sort(sort.order.thenComparing((PoolUsage u) -> PoolTags.toString(u.tag()))
+                .thenComparingInt(PoolUsage::poolType));
+        return new PoolMonitor(all);
+    }
+
+    /** The rows in order. */
+    public List<PoolUsage> rows() {
+        return rows;
+    }
+
+    /** The row of {@code tag} in pool {@code poolType}, or null. */
+    public PoolUsage row(int tag, int poolType) {
+        for (PoolUsage u : rows) {
+            if (u.tag() == (tag & ~PoolTags.PROTECTED_POOL) && u.poolType() == poolType) {
+                return u;
+            }
+        }
+        return null;
+    }
+
+    /** The table: a header line then one line per row, and a totals line per pool type. */
+    public String format() {
+        StringBuilder sb = new StringBuilder();
+        String fmt = " %-4s  %-5s  %10s  %10s  %10s  %12s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "Tag", "Type", "Allocs", "Frees", "Diff", "Bytes"));
+        long[][] totals = new long[2][4];
+        for (PoolUsage u : rows) {
+            sb.append(String.format(Locale.ROOT, fmt, PoolTags.toString(u.tag()), typeName(u.poolType()),
+                    u.allocs(), u.frees(), u.diff(), u.bytes()));
+            long[] t = totals[u.poolType() & 1];
+            t[0] += u.allocs();
+            t[1] += u.frees();
+            t[2] += u.diff();
+            t[3] += u.bytes();
+        }
+        for (int type = 0; type < 2; type++) {
+            long[] t = totals[type];
+            sb.append(String.format(Locale.ROOT, fmt, "*", typeName(type), t[0], t[1], t[2], t[3]));
+        }
+        return sb.toString();
+    }
+
+    private static String typeName(int poolType) {
+        return (poolType & 1) == PoolType.PagedPool ? "Paged" : "Nonp";
+    }
+
+    @Override
+    public String toString() {
+        return format();
+    }
+}
