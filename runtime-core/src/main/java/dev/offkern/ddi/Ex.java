@@ -10,11 +10,13 @@ import dev.offkern.runtime.ex.ExLookaside;
 import dev.offkern.runtime.ex.ExSList;
 import dev.offkern.runtime.ex.FREE_FUNCTION;
 import dev.offkern.runtime.ex.FREE_FUNCTION_EX;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolTags;
 import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -268,6 +270,9 @@ public final class Ex {
 
     /** {@code USHORT ExQueryDepthSList(PSLIST_HEADER SListHead)}: the entry count (stale at once). IRQL: ≤ DISPATCH_LEVEL. */
     public static int ExQueryDepthSList(MemorySegment SListHead) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, SListHead.address(), IrqlChecks.READ, "ExQueryDepthSList");
+        }
         return ExSList.depth(Kernel.current().addressSpace(), sListAddress(SListHead));
     }
 

@@ -3,10 +3,12 @@ package dev.offkern.runtime.ex;
 import dev.offkern.ddi.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.NtStatusException;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -195,6 +197,10 @@ public final class ExLookaside {
     private static void initialize(LookasideRegistry reg, long lookaside, long structSize, int type, long size, int tag,
             StubMaker allocateStubMaker, StubMaker freeStubMaker) {
         Kernel kernel = reg.kernel();
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost((type & 1) == PoolType.PagedPool && structSize == GENERAL_LOOKASIDE_SIZE
+                    ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, "ExInitialize*LookasideList*");
+        }
         checkAligned(lookaside);
         Region r = kernel.addressSpace().regionOf(lookaside, structSize);
         if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE || size > 0xFFFF_FFFFL) {
@@ -254,6 +260,9 @@ public final class ExLookaside {
         Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
+        }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         long block = ExSList.pop(lookaside); // ListHead is at offset 0, inside the region just resolved
         if (block != 0) {
@@ -293,6 +302,9 @@ public final class ExLookaside {
         space.regionOf(block, ExSList.ENTRY_SIZE);
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
+        }
         increment(s, o + TOTAL_FREES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
@@ -314,6 +326,9 @@ public final class ExLookaside {
         Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExFlushLookasideListEx");
+        }
         for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
             freeToRoutine(kernel, s, o, lookaside, block);
         }
@@ -339,6 +354,9 @@ public final class ExLookaside {
             }
             MemorySegment s = r.segment();
             long o = r.offsetOf(lookaside);
+            if (Verifier.ENABLED) {
+                checkIrql(s, o, lookaside, "ExDelete*LookasideList*");
+            }
             // Free the cached blocks while the routines are still registered, then unlink.
             for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
                 freeToRoutine(kernel, s, o, lookaside, block);
@@ -430,6 +448,15 @@ public final class ExLookaside {
     }
 
     // ===== helpers =====
+
+    /**
+     * IRQL ≤ DISPATCH_LEVEL, or ≤ APC_LEVEL when the list's entries are paged (the documented rule
+     * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
+     */
+    private static void checkIrql(MemorySegment s, long o, long lookaside, String routine) {
+        boolean paged = (s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET) & 1) == PoolType.PagedPool;
+        IrqlChecks.requireAtMost(paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, routine);
+    }
 
     private static LookasideRegistry registry(Kernel kernel, long lookaside) {
         LookasideRegistry reg = LookasideRegistry.find(kernel);

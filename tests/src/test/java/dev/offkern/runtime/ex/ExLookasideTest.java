@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offkern.ddi.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.NtStatusException;
+import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheck;
 import dev.offkern.runtime.verifier.BugCheckCode;
@@ -295,6 +296,25 @@ class ExLookasideTest {
         assertEquals(1, blocks.frees.get(), "the paged list's cached block was freed at delete");
         assertThrows(IllegalArgumentException.class,
                 () -> ExInitializePagedLookasideList(paged, null, null, 0x4, 32, TAG, 0));
+    }
+
+    @Test
+    void shouldAllowNonPagedListsAtDispatchLevelButBugCheckPagedOnes() {
+        MemorySegment paged = mem.at(4096, GENERAL_LOOKASIDE_SIZE);
+        ExInitializeNPagedLookasideList(list, blocks.allocateLegacy(), blocks.freeLegacy(), 0, 32, TAG, 0);
+        ExInitializePagedLookasideList(paged, blocks.allocateLegacy(), blocks.freeLegacy(), 0, 32, TAG, 0);
+        int old = Irql.raise(Irql.DISPATCH_LEVEL);
+        try {
+            MemorySegment a = ExAllocateFromNPagedLookasideList(list);
+            ExFreeToNPagedLookasideList(list, a);
+            BugCheck b = assertThrows(BugCheck.class, () -> ExAllocateFromPagedLookasideList(paged));
+            assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
+            assertEquals(paged.address(), b.parameter1());
+            assertEquals(Irql.DISPATCH_LEVEL, b.parameter2());
+        } finally {
+            Irql.lower(old);
+        }
+        assertEquals(0, paged.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET), "the refused call changed nothing");
     }
 
     // ----- depth adaptation -----
