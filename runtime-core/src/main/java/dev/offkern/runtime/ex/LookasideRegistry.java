@@ -100,6 +100,10 @@ final class LookasideRegistry {
             return r;
         }
         kernel.ensureRunning();
+        // Kernel has no close hook: registries of closed kernels are dropped here (and by their
+        // scan thread), so the map never holds more than the live kernels plus those closed since
+        // the last registry was created.
+        REGISTRIES.keySet().removeIf(Kernel::isClosed);
         return REGISTRIES.computeIfAbsent(kernel, LookasideRegistry::new);
     }
 
