@@ -25,6 +25,14 @@ public final class Structures {
         // ===== end Public structures =====
 
         // ===== Opaque objects (offkern's layouts at Windows 10 22H2 offsets) =====
+        register("EPROCESS", EPROCESS::of);
+        register("ETHREAD", ETHREAD::of);
+        register("OBJECT_HEADER", OBJECT_HEADER::of);
+        register("OBJECT_TYPE", OBJECT_TYPE::of);
+        register("OBJECT_TYPE_INITIALIZER", OBJECT_TYPE_INITIALIZER::of);
+        register("EX_TIMER", EX_TIMER::of);
+        register("IO_WORKITEM", IO_WORKITEM::of);
+        register("KINTERRUPT", KINTERRUPT::of);
         register("POOL_HEADER", POOL_HEADER::of);
 
         // ===== end Opaque objects =====
