@@ -377,4 +377,25 @@ class ExLookasideTest {
         ExLookaside.setPeriodicScan(kernel, false);
         assertEquals(34, ushort(DEPTH_OFFSET), "the daemon scanned the list");
     }
+
+    @Test
+    void shouldStopTheScanThreadWhenTheKernelCloses() throws InterruptedException {
+        try (Kernel other = Kernel.boot()) {
+            TestMemory m = new TestMemory(other, 4096);
+            ExLookaside.setPeriodicScan(other, true);
+            ExLookaside.initializeEx(other, m.base(), blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0, 32, TAG, 0);
+            assertTrue(scanThreads() >= 1);
+            ExLookaside.delete(other, m.base());
+            m.close();
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (scanThreads() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, scanThreads(), "the scan thread exits once its kernel is closed");
+    }
+
+    private static long scanThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("offkern-lookaside-scan")).count();
+    }
 }
