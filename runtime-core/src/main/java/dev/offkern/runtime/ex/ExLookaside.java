@@ -1,6 +1,9 @@
 package dev.offkern.runtime.ex;
 
 import dev.offkern.ddi.NtStatus;
+import dev.offkern.layout.GENERAL_LOOKASIDE;
+import dev.offkern.layout.LOOKASIDE_LIST_EX;
+import dev.offkern.layout.NPAGED_LOOKASIDE_LIST;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
@@ -78,29 +81,28 @@ public final class ExLookaside {
      * bad routine fails at its source and never corrupts the list.
      */
 
-    // GENERAL_LOOKASIDE / GENERAL_LOOKASIDE_POOL, x64 offsets (windows-layouts.md, _GENERAL_LOOKASIDE;
-    // identical from Windows 7 to 11 23H2). Private constants until the layout classes land.
-    static final long LIST_HEAD_OFFSET = 0x00; // SLIST_HEADER ListHead
-    static final long DEPTH_OFFSET = 0x10; // USHORT Depth
-    static final long MAXIMUM_DEPTH_OFFSET = 0x12; // USHORT MaximumDepth
-    static final long TOTAL_ALLOCATES_OFFSET = 0x14; // ULONG TotalAllocates
-    static final long ALLOCATE_MISSES_OFFSET = 0x18; // ULONG AllocateMisses
-    static final long TOTAL_FREES_OFFSET = 0x1C; // ULONG TotalFrees
-    static final long FREE_MISSES_OFFSET = 0x20; // ULONG FreeMisses
-    static final long TYPE_OFFSET = 0x24; // POOL_TYPE Type
-    static final long TAG_OFFSET = 0x28; // ULONG Tag
-    static final long SIZE_OFFSET = 0x2C; // ULONG Size
-    static final long ALLOCATE_EX_OFFSET = 0x30; // PALLOCATE_FUNCTION_EX AllocateEx (union Allocate)
-    static final long FREE_EX_OFFSET = 0x38; // PFREE_FUNCTION_EX FreeEx (union Free)
-    static final long LIST_ENTRY_OFFSET = 0x40; // LIST_ENTRY ListEntry
-    static final long LAST_TOTAL_ALLOCATES_OFFSET = 0x50; // ULONG LastTotalAllocates
-    static final long LAST_ALLOCATE_MISSES_OFFSET = 0x54; // ULONG LastAllocateMisses
-    static final long FUTURE_OFFSET = 0x58; // ULONG Future[2]
+    // GENERAL_LOOKASIDE / GENERAL_LOOKASIDE_POOL field offsets on x64, from the layout class
+    // (identical from Windows 7 to 11 23H2; GENERAL_LOOKASIDE_POOL shares them up to Future).
+    static final long LIST_HEAD_OFFSET = GENERAL_LOOKASIDE.LIST_HEAD_OFFSET; // SLIST_HEADER ListHead
+    static final long DEPTH_OFFSET = GENERAL_LOOKASIDE.DEPTH_OFFSET; // USHORT Depth
+    static final long MAXIMUM_DEPTH_OFFSET = GENERAL_LOOKASIDE.MAXIMUM_DEPTH_OFFSET; // USHORT MaximumDepth
+    static final long TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.TOTAL_ALLOCATES_OFFSET; // ULONG TotalAllocates
+    static final long ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_MISSES_OFFSET; // ULONG AllocateMisses
+    static final long TOTAL_FREES_OFFSET = GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET; // ULONG TotalFrees
+    static final long FREE_MISSES_OFFSET = GENERAL_LOOKASIDE.FREE_MISSES_OFFSET; // ULONG FreeMisses
+    static final long TYPE_OFFSET = GENERAL_LOOKASIDE.TYPE_OFFSET; // POOL_TYPE Type
+    static final long TAG_OFFSET = GENERAL_LOOKASIDE.TAG_OFFSET; // ULONG Tag
+    static final long SIZE_OFFSET = GENERAL_LOOKASIDE.SIZE_OFFSET; // ULONG Size
+    static final long ALLOCATE_EX_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_EX_OFFSET; // PALLOCATE_FUNCTION_EX AllocateEx
+    static final long FREE_EX_OFFSET = GENERAL_LOOKASIDE.FREE_EX_OFFSET; // PFREE_FUNCTION_EX FreeEx
+    static final long LIST_ENTRY_OFFSET = GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET; // LIST_ENTRY ListEntry
+    static final long LAST_TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.LAST_TOTAL_ALLOCATES_OFFSET; // ULONG LastTotalAllocates
+    static final long LAST_ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.LAST_ALLOCATE_MISSES_OFFSET; // ULONG LastAllocateMisses
 
     /** sizeof(LOOKASIDE_LIST_EX) = sizeof(GENERAL_LOOKASIDE_POOL) on x64. */
-    public static final long LOOKASIDE_LIST_EX_SIZE = 0x60;
+    public static final long LOOKASIDE_LIST_EX_SIZE = LOOKASIDE_LIST_EX.X64.size();
     /** sizeof(NPAGED_LOOKASIDE_LIST) = sizeof(PAGED_LOOKASIDE_LIST) = sizeof(GENERAL_LOOKASIDE) on x64. */
-    public static final long GENERAL_LOOKASIDE_SIZE = 0x80;
+    public static final long GENERAL_LOOKASIDE_SIZE = NPAGED_LOOKASIDE_LIST.X64.size();
     /** Required alignment of every lookaside structure (16 on 64-bit, as Microsoft documents). */
     public static final long ALIGNMENT = 16;
 

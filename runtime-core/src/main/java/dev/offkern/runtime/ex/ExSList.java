@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.layout.SLIST_ENTRY;
+import dev.offkern.layout.SLIST_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.shim.SListShim;
@@ -69,14 +71,15 @@ public final class ExSList {
      */
 
     /** {@code sizeof(SLIST_HEADER)} and {@code sizeof(SLIST_ENTRY)} on x64, and their alignment. */
-    public static final long HEADER_SIZE = 16;
+    public static final long HEADER_SIZE = SLIST_HEADER.X64.size();
     /** {@code sizeof(SLIST_ENTRY)} on x64 (declared 16-byte aligned; only Next, the first 8 bytes, is used). */
-    public static final long ENTRY_SIZE = 16;
+    public static final long ENTRY_SIZE = SLIST_ENTRY.X64.size();
     /** Required alignment of headers and entries on x64 (MEMORY_ALLOCATION_ALIGNMENT). */
-    public static final long ALIGNMENT = 16;
+    public static final long ALIGNMENT = SLIST_HEADER.X64.align();
 
-    private static final long DEPTH_MASK = 0xFFFFL;
-    private static final long ENTRY_MASK = ~0xFL;
+    private static final long DEPTH_MASK = SLIST_HEADER.HEADER_X64_DEPTH_MASK;
+    private static final long ENTRY_MASK = SLIST_HEADER.HEADER_X64_NEXT_ENTRY_MASK;
+    private static final long REGION_OFFSET = SLIST_HEADER.REGION_OFFSET;
 
     private ExSList() {
     }
@@ -89,8 +92,8 @@ public final class ExSList {
         if (header.byteSize() < HEADER_SIZE) {
             throw new IllegalArgumentException("SLIST_HEADER segment is " + header.byteSize() + " bytes, needs 16");
         }
-        ALIGNMENT_WORD.setVolatile(header, 0L, 0L); // volatile: publishes the empty header (with the next store)
-        REGION_WORD.setVolatile(header, 8L, 0L); // volatile: as above
+        ALIGNMENT_WORD.setVolatile(header, SLIST_HEADER.ALIGNMENT_OFFSET, 0L); // volatile: publishes the empty header (with the next store)
+        REGION_WORD.setVolatile(header, REGION_OFFSET, 0L); // volatile: as above
     }
 
     /** Pushes {@code entry}; returns the previous first entry, 0 if the list was empty. */
@@ -182,19 +185,19 @@ public final class ExSList {
 
     /** {@code ExQueryDepthSList}: the low 16 bits of the header's first qword (stale at once). */
     public static int depth(MemorySegment segment, long offset) {
-        long word = (long) ALIGNMENT_WORD.getVolatile(segment, offset); // volatile: a fresh snapshot of Depth
+        long word = (long) ALIGNMENT_WORD.getVolatile(segment, offset + SLIST_HEADER.ALIGNMENT_OFFSET); // volatile: a fresh snapshot of Depth
         return (int) (word & DEPTH_MASK);
     }
 
     /** The header's Sequence (48 bits; stale at once). */
     public static long sequence(MemorySegment segment, long offset) {
-        long word = (long) ALIGNMENT_WORD.getVolatile(segment, offset); // volatile: a fresh snapshot
-        return word >>> 16;
+        long word = (long) ALIGNMENT_WORD.getVolatile(segment, offset + SLIST_HEADER.ALIGNMENT_OFFSET); // volatile: a fresh snapshot
+        return word >>> SLIST_HEADER.HEADER_X64_SEQUENCE_SHIFT;
     }
 
     /** {@code RtlFirstEntrySList}: the first entry, 0 if empty; not atomic with respect to push/pop. */
     public static long firstEntry(MemorySegment segment, long offset) {
-        long word = (long) REGION_WORD.getVolatile(segment, offset + 8); // volatile: a fresh snapshot of NextEntry
+        long word = (long) REGION_WORD.getVolatile(segment, offset + REGION_OFFSET); // volatile: a fresh snapshot of NextEntry
         return word & ENTRY_MASK;
     }
 

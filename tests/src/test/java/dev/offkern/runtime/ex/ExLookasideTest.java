@@ -73,6 +73,20 @@ class ExLookasideTest {
     }
 
     @Test
+    void shouldUseWindowsX64OffsetsForEveryField() {
+        // _GENERAL_LOOKASIDE, Windows 7 to 11 23H2 x64 (PDB data in windows-layouts.md).
+        assertArrayEquals(new long[] {0x10, 0x12, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x30, 0x38, 0x40, 0x50, 0x54},
+                new long[] {DEPTH_OFFSET, MAXIMUM_DEPTH_OFFSET, TOTAL_ALLOCATES_OFFSET, ALLOCATE_MISSES_OFFSET, TOTAL_FREES_OFFSET,
+                        FREE_MISSES_OFFSET, TYPE_OFFSET, TAG_OFFSET, SIZE_OFFSET, ALLOCATE_EX_OFFSET, FREE_EX_OFFSET,
+                        LIST_ENTRY_OFFSET, LAST_TOTAL_ALLOCATES_OFFSET, LAST_ALLOCATE_MISSES_OFFSET});
+        assertEquals(0x60, LOOKASIDE_LIST_EX_SIZE);
+        assertEquals(0x80, GENERAL_LOOKASIDE_SIZE);
+        assertEquals(16, ExSList.HEADER_SIZE);
+        assertEquals(16, ExSList.ENTRY_SIZE);
+        assertEquals(16, ExSList.ALIGNMENT);
+    }
+
+    @Test
     void shouldInitializeEveryFieldAsWindowsDoes() {
         list.fill((byte) 0x77);
         initEx();
