@@ -22,8 +22,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One allocate+free pair of a {@code size}-byte block, single thread: a LOOKASIDE_LIST_EX (raw long
- * tier and DDI tier; in steady state every allocation hits the list, so this is one atomic add and
+ * One allocate+free pair of a {@code size}-byte block, single thread: a LOOKASIDE_LIST_EX (trusted
+ * segment tier, checked long tier and DDI tier; in steady state every allocation hits the list, so this is one atomic add and
  * one cmpxchg16b downcall each way), glibc malloc/free through critical downcalls, and
  * {@code Arena.ofConfined()} allocate+close.
  *
@@ -70,6 +70,15 @@ public class LookasideAllocFreeBenchmark {
         arena.close();
     }
 
+    /** Trusted segment tier: no address-space lookups. */
+    @Benchmark
+    public long lookasideSegment() {
+        long b = ExLookaside.allocate(listSegment);
+        ExLookaside.free(listSegment, b);
+        return b;
+    }
+
+    /** Checked long tier: list and block resolved in the address space (three O(1) lookups). */
     @Benchmark
     public long lookasideRaw() {
         long b = ExLookaside.allocate(kernel, list);

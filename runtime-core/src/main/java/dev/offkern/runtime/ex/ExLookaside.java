@@ -17,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * Lookaside lists: the one implementation behind LOOKASIDE_LIST_EX, NPAGED_LOOKASIDE_LIST and
@@ -35,6 +36,13 @@ import java.lang.invoke.VarHandle;
  *   <li>scan (every {@value LookasideRegistry#SCAN_PERIOD_SECONDS} s per kernel, or
  *       {@link #scanAll} on demand): Depth := {@link #computeDepth}.</li>
  * </ul>
+ *
+ * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
+ * returned block); the checked long tier {@code allocate(Kernel, long)}/{@code free(Kernel, long,
+ * long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
+ * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
+ * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
+ * allocation-free; the fastest).
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -260,17 +268,32 @@ public final class ExLookaside {
     public static long allocate(Kernel kernel, long lookaside) {
         checkAligned(lookaside);
         Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
-        MemorySegment s = r.segment();
-        long o = r.offsetOf(lookaside);
+        return allocate0(kernel, r.segment(), r.offsetOf(lookaside), lookaside);
+    }
+
+    /**
+     * The trusted tier of {@link #allocate(Kernel, long)}: {@code lookaside} is a segment of the
+     * initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
+     * holds, so no address-space lookup is made; the kernel is looked up only on a miss. Allocates
+     * nothing.
+     */
+    public static long allocate(MemorySegment lookaside) {
+        long address = lookaside.address();
+        checkAligned(address);
+        Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
+        return allocate0(null, lookaside, 0, address);
+    }
+
+    private static long allocate0(Kernel kernel, MemorySegment s, long o, long lookaside) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(lookaside); // ListHead is at offset 0, inside the region just resolved
+        long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
         if (block != 0) {
             return block;
         }
-        return allocateMiss(kernel, s, o, lookaside);
+        return allocateMiss(kernel != null ? kernel : Kernel.current(), s, o, lookaside);
     }
 
     private static long allocateMiss(Kernel kernel, MemorySegment s, long o, long lookaside) {
@@ -302,8 +325,24 @@ public final class ExLookaside {
         Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         ExSList.checkAligned("lookaside block", block);
         space.regionOf(block, ExSList.ENTRY_SIZE);
-        MemorySegment s = r.segment();
-        long o = r.offsetOf(lookaside);
+        free0(kernel, r.segment(), r.offsetOf(lookaside), lookaside, block);
+    }
+
+    /**
+     * The trusted tier of {@link #free(Kernel, long, long)}: {@code lookaside} is a segment of the
+     * initialized list that the caller holds, and {@code block} one this list handed out (its
+     * alignment is checked, its address-space membership is not: it was checked when the allocate
+     * routine returned it). Allocates nothing.
+     */
+    public static void free(MemorySegment lookaside, long block) {
+        long address = lookaside.address();
+        checkAligned(address);
+        Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
+        ExSList.checkAligned("lookaside block", block);
+        free0(null, lookaside, 0, address, block);
+    }
+
+    private static void free0(Kernel kernel, MemorySegment s, long o, long lookaside, long block) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
         }
@@ -311,9 +350,9 @@ public final class ExLookaside {
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
-            freeToRoutine(kernel, s, o, lookaside, block);
+            freeToRoutine(kernel != null ? kernel : Kernel.current(), s, o, lookaside, block);
         } else {
-            ExSList.push(lookaside, block); // both addresses checked above
+            ExSList.push(lookaside, block); // both addresses checked by the caller
         }
     }
 

@@ -144,6 +144,24 @@ class ExLookasideTest {
     }
 
     @Test
+    void shouldKeepTheSameCountersOnTheTrustedSegmentTier() {
+        initEx();
+        long a = ExLookaside.allocate(list);
+        long b = ExLookaside.allocate(list);
+        ExLookaside.free(list, a);
+        assertEquals(a, ExLookaside.allocate(list), "LIFO through the same SLIST");
+        ExLookaside.free(list, a);
+        ExLookaside.free(list, b);
+        assertEquals(3, field(TOTAL_ALLOCATES_OFFSET));
+        assertEquals(2, field(ALLOCATE_MISSES_OFFSET));
+        assertEquals(3, field(TOTAL_FREES_OFFSET));
+        assertEquals(2, ExSList.depth(list, 0));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExLookaside.free(list, a + 8));
+        assertThrows(IndexOutOfBoundsException.class, () -> ExLookaside.allocate(list.asSlice(0, 0x40)));
+        assertEquals(3, field(TOTAL_FREES_OFFSET), "refused calls changed nothing");
+    }
+
+    @Test
     void shouldPassTypeSizeTagAndTheListToTheAllocateRoutine() {
         long[] seen = new long[4];
         ExInitializeLookasideListEx(list, (type, bytes, tag, l) -> {
