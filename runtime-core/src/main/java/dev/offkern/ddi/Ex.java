@@ -3,20 +3,17 @@ package dev.offkern.ddi;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.NtStatusException;
-<<<<<<< HEAD
-import dev.offkern.runtime.ex.ExRundown;
-import dev.offkern.runtime.ex.ExRundownCacheAware;
-=======
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION;
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
 import dev.offkern.runtime.ex.ExLookaside;
+import dev.offkern.runtime.ex.ExRundown;
+import dev.offkern.runtime.ex.ExRundownCacheAware;
 import dev.offkern.runtime.ex.ExSList;
 import dev.offkern.runtime.ex.FREE_FUNCTION;
 import dev.offkern.runtime.ex.FREE_FUNCTION_EX;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
->>>>>>> main
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolTags;
 import dev.offkern.runtime.pool.PoolType;

@@ -1,10 +1,7 @@
 package dev.offkern.ddi;
 
-<<<<<<< HEAD
-import dev.offkern.runtime.rtl.RtlRunOnce;
-=======
 import dev.offkern.runtime.rtl.RtlBitmap;
->>>>>>> main
+import dev.offkern.runtime.rtl.RtlRunOnce;
 import java.lang.foreign.MemorySegment;
 
 /**
