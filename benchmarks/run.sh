@@ -2,7 +2,7 @@
 # Runs offkern's JMH benchmarks (each against its peers, in one run) and turns the result into
 # bench-results/<stamp>/{jmh.json,results.md,results.json,*.png}.
 #   benchmarks/run.sh [JMH include regex] [extra JMH options...]
-# Defaults: every benchmark, -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc.
+# Defaults: every benchmark, -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc (FORKS, WI, ITERS override).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 JAVA_OPTS=(--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false)
 "$JDK/bin/java" "${JAVA_OPTS[@]}" -jar benchmarks/target/benchmarks.jar "$REGEX" \
   -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false" \
-  -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
+  -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-5}" -w 1s -r 1s -prof gc -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
 MACHINE="$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $("$JDK/bin/java" -version 2>&1 | head -1)"
 "$JDK/bin/java" -cp benchmarks/target/benchmarks.jar dev.offkern.bench.report.BenchReport "$OUT/jmh.json" "$OUT" "$MACHINE"
 echo "results: $OUT/results.md"
