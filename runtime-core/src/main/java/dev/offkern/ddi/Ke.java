@@ -9,6 +9,8 @@ import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.runtime.ke.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.ke.KeQueuedSpinLock;
+import dev.offkern.runtime.ke.KeSpinLock;
 import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
 
@@ -191,4 +193,74 @@ public final class Ke {
     }
 
     // ===== end Bug checks =====
+
+    // ===== Spin locks and in-stack queued spin locks =====
+
+    /** {@code VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)}: the word := 0. IRQL: any. */
+    public static void KeInitializeSpinLock(MemorySegment SpinLock) {
+        KeSpinLock.initialize(SpinLock);
+    }
+
+    /**
+     * {@code VOID KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql)}: raises to
+     * DISPATCH_LEVEL, acquires, and returns OldIrql. IRQL: ≤ DISPATCH_LEVEL. See {@link KeSpinLock}.
+     */
+    public static int KeAcquireSpinLock(MemorySegment SpinLock) {
+        return KeSpinLock.acquire(SpinLock);
+    }
+
+    /** {@code KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)}: as KeAcquireSpinLock. */
+    public static int KeAcquireSpinLockRaiseToDpc(MemorySegment SpinLock) {
+        return KeSpinLock.acquire(SpinLock);
+    }
+
+    /** {@code VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)}. IRQL: DISPATCH_LEVEL. */
+    public static void KeReleaseSpinLock(MemorySegment SpinLock, int NewIrql) {
+        KeSpinLock.release(SpinLock, NewIrql);
+    }
+
+    /** {@code VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
+        KeSpinLock.acquireAtDpcLevel(SpinLock);
+    }
+
+    /** {@code VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeReleaseSpinLockFromDpcLevel(MemorySegment SpinLock) {
+        KeSpinLock.releaseFromDpcLevel(SpinLock);
+    }
+
+    /** {@code BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static boolean KeTryToAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
+        return KeSpinLock.tryAcquireAtDpcLevel(SpinLock);
+    }
+
+    /** {@code BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock)}: TRUE if the lock is free now. IRQL: any. */
+    public static boolean KeTestSpinLock(MemorySegment SpinLock) {
+        return KeSpinLock.test(SpinLock);
+    }
+
+    /**
+     * {@code VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)}.
+     * IRQL: ≤ DISPATCH_LEVEL. Both must be in registered memory; see {@link KeQueuedSpinLock}.
+     */
+    public static void KeAcquireInStackQueuedSpinLock(MemorySegment SpinLock, MemorySegment LockHandle) {
+        KeQueuedSpinLock.acquire(SpinLock, LockHandle);
+    }
+
+    /** {@code VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeAcquireInStackQueuedSpinLockAtDpcLevel(MemorySegment SpinLock, MemorySegment LockHandle) {
+        KeQueuedSpinLock.acquireAtDpcLevel(SpinLock, LockHandle);
+    }
+
+    /** {@code VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: DISPATCH_LEVEL. */
+    public static void KeReleaseInStackQueuedSpinLock(MemorySegment LockHandle) {
+        KeQueuedSpinLock.release(LockHandle);
+    }
+
+    /** {@code VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeReleaseInStackQueuedSpinLockFromDpcLevel(MemorySegment LockHandle) {
+        KeQueuedSpinLock.releaseFromDpcLevel(LockHandle);
+    }
+
+    // ===== end Spin locks and in-stack queued spin locks =====
 }
