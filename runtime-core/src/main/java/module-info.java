@@ -8,6 +8,7 @@ module dev.offkern.runtime {
     exports dev.offkern.runtime;
     exports dev.offkern.runtime.mm;
     exports dev.offkern.runtime.pool;
+    exports dev.offkern.runtime.ex;
     exports dev.offkern.runtime.ke;
     exports dev.offkern.runtime.verifier;
 }

@@ -2,6 +2,7 @@ package dev.offkern.ddi;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.NtStatusException;
+import dev.offkern.runtime.ex.ExFastMutex;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolTags;
 import dev.offkern.runtime.pool.PoolType;
@@ -222,4 +223,38 @@ public final class Ex {
     // ===== Rundown protection: EX_RUNDOWN_REF and the cache-aware family =====
 
     // ===== end Rundown protection =====
+
+    // ===== Fast mutexes: ExInitializeFastMutex, ExAcquireFastMutex, ... =====
+
+    /** {@code VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ DISPATCH_LEVEL. See {@link ExFastMutex}. */
+    public static void ExInitializeFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.initialize(FastMutex);
+    }
+
+    /** {@code VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex)}: raises to APC_LEVEL, saves OldIrql. IRQL: ≤ APC_LEVEL. */
+    public static void ExAcquireFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.acquire(FastMutex);
+    }
+
+    /** {@code BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ APC_LEVEL. */
+    public static boolean ExTryToAcquireFastMutex(MemorySegment FastMutex) {
+        return ExFastMutex.tryAcquire(FastMutex);
+    }
+
+    /** {@code VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex)}: lowers to OldIrql. IRQL: APC_LEVEL. */
+    public static void ExReleaseFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.release(FastMutex);
+    }
+
+    /** {@code VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)}: APC_LEVEL or a critical region; no IRQL change. */
+    public static void ExAcquireFastMutexUnsafe(MemorySegment FastMutex) {
+        ExFastMutex.acquireUnsafe(FastMutex);
+    }
+
+    /** {@code VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex)}. */
+    public static void ExReleaseFastMutexUnsafe(MemorySegment FastMutex) {
+        ExFastMutex.releaseUnsafe(FastMutex);
+    }
+
+    // ===== end Fast mutexes =====
 }

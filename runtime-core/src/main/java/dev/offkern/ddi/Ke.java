@@ -10,6 +10,8 @@ import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.runtime.ke.KBUGCHECK_REASON_CALLBACK_ROUTINE;
 import dev.offkern.runtime.ke.KeEvent;
+import dev.offkern.runtime.ke.KeGuardedMutex;
+import dev.offkern.runtime.ke.KeRegion;
 import dev.offkern.runtime.ke.KeQueuedSpinLock;
 import dev.offkern.runtime.ke.KeSemaphore;
 import dev.offkern.runtime.ke.KeWait;
@@ -369,4 +371,58 @@ public final class Ke {
     }
 
     // ===== end Events, semaphores and waits =====
+
+    // ===== Guarded mutexes, critical and guarded regions =====
+
+    /** {@code VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. See {@link KeGuardedMutex}. */
+    public static void KeInitializeGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.initialize(Mutex);
+    }
+
+    /** {@code VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}: enters a guarded region, then acquires. IRQL: ≤ APC_LEVEL. */
+    public static void KeAcquireGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.acquire(Mutex);
+    }
+
+    /** {@code BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. */
+    public static boolean KeTryToAcquireGuardedMutex(MemorySegment Mutex) {
+        return KeGuardedMutex.tryAcquire(Mutex);
+    }
+
+    /** {@code VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex)}: releases, then leaves the guarded region. IRQL: ≤ APC_LEVEL. */
+    public static void KeReleaseGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.release(Mutex);
+    }
+
+    /** {@code VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}: caller at APC_LEVEL or with APCs disabled. */
+    public static void KeAcquireGuardedMutexUnsafe(MemorySegment FastMutex) {
+        KeGuardedMutex.acquireUnsafe(FastMutex);
+    }
+
+    /** {@code VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}. */
+    public static void KeReleaseGuardedMutexUnsafe(MemorySegment FastMutex) {
+        KeGuardedMutex.releaseUnsafe(FastMutex);
+    }
+
+    /** {@code VOID KeEnterGuardedRegion(VOID)}: SpecialApcDisable − 1. IRQL: ≤ APC_LEVEL. See {@link KeRegion}. */
+    public static void KeEnterGuardedRegion() {
+        KeRegion.enterGuardedRegion();
+    }
+
+    /** {@code VOID KeLeaveGuardedRegion(VOID)}: SpecialApcDisable + 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeLeaveGuardedRegion() {
+        KeRegion.leaveGuardedRegion();
+    }
+
+    /** {@code VOID KeEnterCriticalRegion(VOID)}: KernelApcDisable − 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeEnterCriticalRegion() {
+        KeRegion.enterCriticalRegion();
+    }
+
+    /** {@code VOID KeLeaveCriticalRegion(VOID)}: KernelApcDisable + 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeLeaveCriticalRegion() {
+        KeRegion.leaveCriticalRegion();
+    }
+
+    // ===== end Guarded mutexes, critical and guarded regions =====
 }

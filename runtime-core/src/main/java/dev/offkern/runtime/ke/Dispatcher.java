@@ -167,7 +167,12 @@ public final class Dispatcher {
 
     /** Whether the object's wait list is empty (a consistent read needs the lock). */
     public static boolean waitListEmpty(MemorySegment seg) {
-        return seg.get(ValueLayout.JAVA_LONG, WAIT_LIST_HEAD) == seg.address() + WAIT_LIST_HEAD;
+        return waitListEmpty(seg, 0);
+    }
+
+    /** Whether the wait list of the object at offset {@code off} of {@code seg} is empty. */
+    static boolean waitListEmpty(MemorySegment seg, long off) {
+        return seg.get(ValueLayout.JAVA_LONG, off + WAIT_LIST_HEAD) == seg.address() + off + WAIT_LIST_HEAD;
     }
 
     // ----- satisfaction -----

@@ -101,6 +101,24 @@ public final class KeEvent {
         }
     }
 
+    /**
+     * Signals the synchronization event at offset {@code off} of {@code seg} (an event embedded in
+     * a FAST_MUTEX), with no checks and no slice allocation. Runtime-internal.
+     */
+    static void setEmbedded(ThreadState t, MemorySegment seg, long off) {
+        Dispatcher.lock();
+        try {
+            if (Dispatcher.signalState(seg, off) == 0) {
+                Dispatcher.setSignalState(seg, off, 1);
+                if (!Dispatcher.waitListEmpty(seg, off)) {
+                    Dispatcher.wakeWaiters(t.kernel().addressSpace(), seg.address() + off);
+                }
+            }
+        } finally {
+            Dispatcher.unlock();
+        }
+    }
+
     /** {@code KePulseEvent(Event, Increment, Wait)}: returns the previous state. */
     public static int pulse(MemorySegment event, int increment, boolean waitNext) {
         if (Verifier.ENABLED) {

@@ -193,9 +193,9 @@ public final class KeWait {
      * Waits forever, non-alertably, on one object with no IRQL check (runtime-internal: the fast
      * and guarded mutexes' slow path waits on their embedded event at APC_LEVEL).
      */
-    static void waitInternal(ThreadState t, MemorySegment object) {
+    static void waitInternal(ThreadState t, long object) {
         MemorySegment blocks = t.block();
-        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object.address(), WaitAny, t.address());
+        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object, WaitAny, t.address());
         waitPrepared(t, waiter(t), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 1, false, false, 0, false);
     }
 
