@@ -1,5 +1,6 @@
 /** The offkern command line. */
 module dev.offkern.cli {
+    requires dev.offkern.layout;
     requires dev.offkern.runtime;
     requires info.picocli;
 

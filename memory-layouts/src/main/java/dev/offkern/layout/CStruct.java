@@ -62,6 +62,8 @@ public final class CStruct {
         private long alignment = 1;
         private long forcedAlignment = 1;
         private long forcedSize = -1;
+        private long nextMemberAlignment = 1;
+        private long packLimit = Long.MAX_VALUE;
         // Open bit-field run: its unit layout index, unit size and bits used.
         private int bitUnitIndex = -1;
         private int bitUnitSize;
@@ -152,6 +154,40 @@ public final class CStruct {
             return this;
         }
 
+        /**
+         * Raises the alignment of the next member only ({@code DECLSPEC_ALIGN(n)} on a member, the
+         * WDK's {@code POINTER_ALIGNMENT}); the enclosing group's alignment rises with it, as in C.
+         */
+        public Builder alignNext(long bytes) {
+            if (Long.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException(name + ": alignment " + bytes + " is not a power of two");
+            }
+            closeBits();
+            nextMemberAlignment = Math.max(nextMemberAlignment, bytes);
+            return this;
+        }
+
+        /** The WDK's {@code POINTER_ALIGNMENT} on the next member: 8-byte aligned on x64, nothing on x86. */
+        public Builder pointerAligned() {
+            return abi == Abi.X64 ? alignNext(8) : this;
+        }
+
+        /**
+         * {@code #pragma pack(bytes)} ({@code pshpack4.h}) around this structure's definition: every
+         * member, including members of inline structs and unions defined inside it, is aligned to at most
+         * {@code bytes}. Call it before adding members.
+         */
+        public Builder pack(long bytes) {
+            if (Long.bitCount(bytes) != 1) {
+                throw new IllegalArgumentException(name + ": pack " + bytes + " is not a power of two");
+            }
+            if (!members.isEmpty()) {
+                throw new IllegalStateException(name + ": pack must come before the first member");
+            }
+            packLimit = bytes;
+            return this;
+        }
+
         /** Raises the alignment (DECLSPEC_ALIGN / DECLSPEC_CACHEALIGN). */
         public Builder alignAs(long bytes) {
             forcedAlignment = Math.max(forcedAlignment, bytes);
@@ -190,6 +226,7 @@ public final class CStruct {
         private Builder nested(String member, boolean union, Consumer<Builder> body) {
             closeBits();
             Builder inner = new Builder(member == null ? "<anonymous>" : member, abi, union, origin);
+            inner.packLimit = packLimit;
             body.accept(inner);
             MemoryLayout group = inner.finishGroup();
             int index = placeMember(group);
@@ -209,6 +246,14 @@ public final class CStruct {
 
         /** Appends {@code layout} at its aligned position and returns its index in the group. */
         private int placeMember(MemoryLayout layout) {
+            // #pragma pack caps the natural alignment; an explicit DECLSPEC_ALIGN on the member still wins (MSVC).
+            if (layout.byteAlignment() > packLimit) {
+                layout = packed(layout, packLimit);
+            }
+            if (nextMemberAlignment > layout.byteAlignment()) {
+                layout = layout.withByteAlignment(nextMemberAlignment);
+            }
+            nextMemberAlignment = 1;
             long align = layout.byteAlignment();
             alignment = Math.max(alignment, align);
             if (isUnion) {
@@ -223,6 +268,24 @@ public final class CStruct {
             members.add(layout);
             position = aligned + layout.byteSize();
             return members.size() - 1;
+        }
+
+        /** {@code layout} with every alignment inside it capped at {@code max} (names and offsets kept). */
+        private static MemoryLayout packed(MemoryLayout layout, long max) {
+            MemoryLayout result;
+            if (layout instanceof java.lang.foreign.StructLayout s) {
+                result = MemoryLayout.structLayout(s.memberLayouts().stream().map(m -> packed(m, max))
+                        .toArray(MemoryLayout[]::new));
+            } else if (layout instanceof java.lang.foreign.UnionLayout u) {
+                result = MemoryLayout.unionLayout(u.memberLayouts().stream().map(m -> packed(m, max))
+                        .toArray(MemoryLayout[]::new));
+            } else if (layout instanceof java.lang.foreign.SequenceLayout q) {
+                result = MemoryLayout.sequenceLayout(q.elementCount(), packed(q.elementLayout(), max));
+            } else {
+                result = layout;
+            }
+            result = result.withByteAlignment(Math.min(layout.byteAlignment(), max));
+            return layout.name().map(result::withName).orElse(result);
         }
 
         private void closeBits() {

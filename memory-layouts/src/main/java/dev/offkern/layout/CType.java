@@ -39,6 +39,9 @@ public record CType(String name, int x64Size, int x86Size) {
     public static final CType SIZE_T = new CType("SIZE_T", 8, 4);
     public static final CType HANDLE = new CType("HANDLE", 8, 4);
     public static final CType KSPIN_LOCK = new CType("KSPIN_LOCK", 8, 4);
+    /** A processor bit mask: ULONG_PTR. */
+    public static final CType KAFFINITY = new CType("KAFFINITY", 8, 4);
+    public static final CType LONG64 = new CType("LONG64", 8, 8);
 
     /** Size in bytes under {@code abi}. */
     public int size(Abi abi) {

@@ -3,9 +3,11 @@ package dev.offkern.layout;
 import java.lang.foreign.StructLayout;
 
 /**
- * A kernel timer (a dispatcher object). Windows 10 22H2 keeps a ULONG {@code Processor} at 0x38 on
- * x64; Windows 11 splits it into USHORT {@code Processor} (0x38) + USHORT {@code TimerType} (0x3A)
- * ({@link #windows11X64()}). x86 has no processor field.
+ * A kernel timer (a dispatcher object), Windows 10 22H2's layout. Since Windows 10 2004 (19041; 22H2
+ * is 19045) the x64 kernel splits the old {@code ULONG Processor} at 0x38 into {@code USHORT Processor}
+ * (0x38) + {@code USHORT TimerType} (0x3A), as its symbols show and as Windows 11 keeps it; Windows 8.1
+ * to 10 1909, and mingw-w64's header, have the ULONG ({@link #legacyX64()}). x86 has no processor
+ * field (0x28 bytes; Period at 0x24).
  * <pre>{@code
  * typedef struct _KTIMER {
  *   DISPATCHER_HEADER Header;
@@ -13,10 +15,11 @@ import java.lang.foreign.StructLayout;
  *   LIST_ENTRY TimerListEntry;
  *   struct _KDPC *Dpc;
  * #if !defined(_X86_)
- *   ULONG Processor;
+ *   USHORT Processor;
+ *   USHORT TimerType;
  * #endif
  *   ULONG Period;
- * } KTIMER;
+ * } KTIMER, *PKTIMER, *PRKTIMER;
  * }</pre>
  */
 public final class KTIMER {
@@ -32,8 +35,10 @@ public final class KTIMER {
     public static final long TIMER_LIST_ENTRY_OFFSET = X64.offset("TimerListEntry");
     /** PKDPC: the DPC queued at expiry, or NULL. */
     public static final long DPC_OFFSET = X64.offset("Dpc");
-    /** ULONG: the processor whose timer table holds the timer. */
+    /** USHORT (x64 only): the processor whose timer table holds the timer. */
     public static final long PROCESSOR_OFFSET = X64.offset("Processor");
+    /** USHORT (x64 only): the timer's type (notification/synchronization), kept beside Processor. */
+    public static final long TIMER_TYPE_OFFSET = X64.offset("TimerType");
     /** ULONG, ms: the re-arm period, 0 for a one-shot timer. */
     public static final long PERIOD_OFFSET = X64.offset("Period");
 
@@ -44,15 +49,22 @@ public final class KTIMER {
         return abi == Abi.X64 ? X64 : X86;
     }
 
-    /** Windows 11 (22000+) x64 variant: {@code Processor} split into USHORT Processor + USHORT TimerType. */
+    /**
+     * The x64 layout of Windows 10 2004+ and Windows 11 (22000+): USHORT Processor + USHORT TimerType.
+     * The same as {@link #X64}; kept for callers that name the variant.
+     */
     public static StructSpec windows11X64() {
+        return X64;
+    }
+
+    /** The x64 layout of Windows 8.1 to 10 1909 (and mingw-w64's declaration): one ULONG Processor at 0x38. */
+    public static StructSpec legacyX64() {
         return CStruct.struct("KTIMER", Abi.X64)
                 .field("Header", DISPATCHER_HEADER.X64)
                 .field("DueTime", CType.ULONGLONG)
                 .field("TimerListEntry", LIST_ENTRY.X64)
                 .field("Dpc", CType.pointer("PKDPC"))
-                .field("Processor", CType.USHORT)
-                .field("TimerType", CType.USHORT)
+                .field("Processor", CType.ULONG)
                 .field("Period", CType.ULONG)
                 .build();
     }
@@ -64,7 +76,7 @@ public final class KTIMER {
                 .field("TimerListEntry", LIST_ENTRY.of(abi))
                 .field("Dpc", CType.pointer("PKDPC"));
         if (abi == Abi.X64) {
-            b.field("Processor", CType.ULONG);
+            b.field("Processor", CType.USHORT).field("TimerType", CType.USHORT);
         }
         return b.field("Period", CType.ULONG).build();
     }

@@ -63,6 +63,26 @@ public final class StructSpec {
         return layout.byteAlignment();
     }
 
+    /** Whether {@code address} satisfies this structure's alignment ({@link #align()}). */
+    public boolean isAligned(long address) {
+        return (address & (align() - 1)) == 0;
+    }
+
+    /**
+     * Checks that memory at {@code address} may hold this structure: what allocators and initialisation
+     * routines call (16 bytes for SLIST_HEADER/SLIST_ENTRY/LOOKASIDE_LIST_EX on x64, 64 for the
+     * cache-aligned lookaside lists). The error names the structure, the ABI, the alignment and the address.
+     *
+     * @return {@code address}
+     */
+    public long requireAligned(long address) {
+        if (!isAligned(address)) {
+            throw new IllegalArgumentException(name + " (" + abi.id() + ") must be " + align()
+                    + "-byte aligned, address 0x" + Long.toHexString(address) + " is not");
+        }
+        return address;
+    }
+
     public Origin origin() {
         return origin;
     }

@@ -67,4 +67,61 @@ class CStructTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KTIMER.X86.field("Processor"));
         assertTrue(e.getMessage().contains("KTIMER") && e.getMessage().contains("Processor"), e.getMessage());
     }
+
+    @Test
+    void shouldAlignNextMemberOnlyWhenAskedForPointerAlignment() {
+        StructSpec x64 = CStruct.struct("T", Abi.X64).field("A", CType.ULONG).pointerAligned().field("B", CType.USHORT)
+                .field("C", CType.USHORT).build();
+        assertEquals(8, x64.offset("B"));
+        assertEquals(10, x64.offset("C"));
+        assertEquals(8, x64.align());
+        assertEquals(16, x64.size());
+        StructSpec x86 = CStruct.struct("T", Abi.X86).field("A", CType.ULONG).pointerAligned().field("B", CType.USHORT)
+                .build();
+        assertEquals(4, x86.offset("B"));
+        assertThrows(IllegalArgumentException.class, () -> CStruct.struct("T", Abi.X64).alignNext(3));
+    }
+
+    @Test
+    void shouldCapMemberAlignmentUnderPack() {
+        StructSpec packed = CStruct.struct("P", Abi.X86).pack(4)
+                .field("A", CType.ULONG)
+                .struct("S", s -> s.field("Q", CType.ULONGLONG))
+                .field("L", LARGE_INTEGER.X86)
+                .build();
+        assertEquals(4, packed.offset("S"));
+        assertEquals(4, packed.offset("S.Q"));
+        assertEquals(12, packed.offset("L"));
+        assertEquals(12, packed.offset("L") + LARGE_INTEGER.X86.offset("QuadPart"));
+        assertEquals(4, packed.align());
+        assertEquals(20, packed.size());
+        assertThrows(IllegalStateException.class, () -> CStruct.struct("P", Abi.X86).field("A", CType.ULONG).pack(4));
+        StructSpec explicit = CStruct.struct("P", Abi.X64).pack(4).field("A", CType.ULONG).alignNext(8)
+                .field("B", CType.ULONG).build();
+        assertEquals(8, explicit.offset("B"), "DECLSPEC_ALIGN on a member wins over #pragma pack");
+    }
+
+    @Test
+    void shouldLayOutBitFieldsInsideUnionsFromBitZero() {
+        StructSpec once = RTL_RUN_ONCE.X64;
+        assertEquals(0, once.field("State").offset());
+        assertEquals(0, once.field("State").bitOffset());
+        assertEquals(2, once.field("State").bitWidth());
+        assertEquals(8, once.size());
+    }
+
+    @Test
+    void shouldRejectMisalignedAddressesNamingTheStructure() {
+        assertEquals(0x1000, SLIST_HEADER.X64.requireAligned(0x1000));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SLIST_HEADER.X64.requireAligned(0x1008));
+        assertTrue(e.getMessage().contains("SLIST_HEADER") && e.getMessage().contains("16") && e.getMessage().contains("0x1008"),
+                e.getMessage());
+        assertTrue(SLIST_HEADER.X86.isAligned(0x1008));
+        assertTrue(!GENERAL_LOOKASIDE.X86.isAligned(0x1020));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            long address = arena.allocate(NPAGED_LOOKASIDE_LIST.X64.layout()).address();
+            assertTrue(NPAGED_LOOKASIDE_LIST.X64.isAligned(address), "arena allocation honours the layout's alignment");
+        }
+    }
 }

@@ -1,11 +1,13 @@
 package dev.offkern.runtime;
 
 import dev.offkern.runtime.ke.BugChecks;
+import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolMonitor;
 import dev.offkern.runtime.pool.PoolType;
 import dev.offkern.runtime.verifier.BugCheck;
 import java.util.Objects;
@@ -54,6 +56,9 @@ public final class Kernel implements AutoCloseable {
         this.pagedPool = new Pool(this, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
         this.processors = new Processors(this);
         this.bugChecks = new BugChecks(this);
+        // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
+        bugChecks.addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
+                () -> PoolMonitor.snapshot(this).format()));
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */

@@ -10,6 +10,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.offkern.layout.KBUGCHECK_ADD_PAGES;
+import dev.offkern.layout.KBUGCHECK_CALLBACK_RECORD;
+import dev.offkern.layout.KBUGCHECK_DUMP_IO;
+import dev.offkern.layout.KBUGCHECK_REASON_CALLBACK_RECORD;
+import dev.offkern.layout.KBUGCHECK_SECONDARY_DUMP_DATA;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.BugCheck;
@@ -55,45 +60,45 @@ import java.util.Map;
  * offkern code holding this monitor waits for another thread.
  */
 public final class BugCheckCallbacks {
-    // x64 KBUGCHECK_CALLBACK_RECORD (0x40). Private until helper `layouts` lands the layout classes.
-    static final long CB_ENTRY = 0x00;
-    static final long CB_ROUTINE = 0x10;
-    static final long CB_BUFFER = 0x18;
-    static final long CB_LENGTH = 0x20;
-    static final long CB_COMPONENT = 0x28;
-    static final long CB_CHECKSUM = 0x30;
-    static final long CB_STATE = 0x38;
+    // x64 KBUGCHECK_CALLBACK_RECORD (0x40), from the layout classes of dev.offkern.layout.
+    static final long CB_ENTRY = KBUGCHECK_CALLBACK_RECORD.ENTRY_OFFSET;
+    static final long CB_ROUTINE = KBUGCHECK_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET;
+    static final long CB_BUFFER = KBUGCHECK_CALLBACK_RECORD.BUFFER_OFFSET;
+    static final long CB_LENGTH = KBUGCHECK_CALLBACK_RECORD.LENGTH_OFFSET;
+    static final long CB_COMPONENT = KBUGCHECK_CALLBACK_RECORD.COMPONENT_OFFSET;
+    static final long CB_CHECKSUM = KBUGCHECK_CALLBACK_RECORD.CHECKSUM_OFFSET;
+    static final long CB_STATE = KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET;
     /** sizeof(KBUGCHECK_CALLBACK_RECORD) on x64. */
-    public static final long CALLBACK_RECORD_SIZE = 0x40;
+    public static final long CALLBACK_RECORD_SIZE = KBUGCHECK_CALLBACK_RECORD.X64.size();
     // x64 KBUGCHECK_REASON_CALLBACK_RECORD (0x30).
-    static final long RCB_ROUTINE = 0x10;
-    static final long RCB_COMPONENT = 0x18;
-    static final long RCB_CHECKSUM = 0x20;
-    static final long RCB_REASON = 0x28;
-    static final long RCB_STATE = 0x2C;
+    static final long RCB_ROUTINE = KBUGCHECK_REASON_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET;
+    static final long RCB_COMPONENT = KBUGCHECK_REASON_CALLBACK_RECORD.COMPONENT_OFFSET;
+    static final long RCB_CHECKSUM = KBUGCHECK_REASON_CALLBACK_RECORD.CHECKSUM_OFFSET;
+    static final long RCB_REASON = KBUGCHECK_REASON_CALLBACK_RECORD.REASON_OFFSET;
+    static final long RCB_STATE = KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET;
     /** sizeof(KBUGCHECK_REASON_CALLBACK_RECORD) on x64. */
-    public static final long REASON_CALLBACK_RECORD_SIZE = 0x30;
+    public static final long REASON_CALLBACK_RECORD_SIZE = KBUGCHECK_REASON_CALLBACK_RECORD.X64.size();
     // x64 KBUGCHECK_SECONDARY_DUMP_DATA (0x30).
-    static final long SD_IN_BUFFER = 0x00;
-    static final long SD_IN_BUFFER_LENGTH = 0x08;
-    static final long SD_MAXIMUM_ALLOWED = 0x0C;
-    static final long SD_GUID = 0x10;
-    static final long SD_OUT_BUFFER = 0x20;
-    static final long SD_OUT_BUFFER_LENGTH = 0x28;
-    public static final int SECONDARY_DUMP_DATA_SIZE = 0x30;
+    static final long SD_IN_BUFFER = KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_OFFSET;
+    static final long SD_IN_BUFFER_LENGTH = KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_LENGTH_OFFSET;
+    static final long SD_MAXIMUM_ALLOWED = KBUGCHECK_SECONDARY_DUMP_DATA.MAXIMUM_ALLOWED_OFFSET;
+    static final long SD_GUID = KBUGCHECK_SECONDARY_DUMP_DATA.GUID_OFFSET;
+    static final long SD_OUT_BUFFER = KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_OFFSET;
+    static final long SD_OUT_BUFFER_LENGTH = KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_LENGTH_OFFSET;
+    public static final int SECONDARY_DUMP_DATA_SIZE = (int) KBUGCHECK_SECONDARY_DUMP_DATA.X64.size();
     // x64 KBUGCHECK_DUMP_IO (0x18).
-    static final long DIO_OFFSET = 0x00;
-    static final long DIO_BUFFER = 0x08;
-    static final long DIO_BUFFER_LENGTH = 0x10;
-    static final long DIO_TYPE = 0x14;
-    public static final int DUMP_IO_SIZE = 0x18;
+    static final long DIO_OFFSET = KBUGCHECK_DUMP_IO.OFFSET_OFFSET;
+    static final long DIO_BUFFER = KBUGCHECK_DUMP_IO.BUFFER_OFFSET;
+    static final long DIO_BUFFER_LENGTH = KBUGCHECK_DUMP_IO.BUFFER_LENGTH_OFFSET;
+    static final long DIO_TYPE = KBUGCHECK_DUMP_IO.TYPE_OFFSET;
+    public static final int DUMP_IO_SIZE = (int) KBUGCHECK_DUMP_IO.X64.size();
     // x64 KBUGCHECK_ADD_PAGES / KBUGCHECK_REMOVE_PAGES (0x20).
-    static final long AP_CONTEXT = 0x00;
-    static final long AP_FLAGS = 0x08;
-    static final long AP_BUGCHECK_CODE = 0x0C;
-    static final long AP_ADDRESS = 0x10;
-    static final long AP_COUNT = 0x18;
-    public static final int ADD_PAGES_SIZE = 0x20;
+    static final long AP_CONTEXT = KBUGCHECK_ADD_PAGES.CONTEXT_OFFSET;
+    static final long AP_FLAGS = KBUGCHECK_ADD_PAGES.FLAGS_OFFSET;
+    static final long AP_BUGCHECK_CODE = KBUGCHECK_ADD_PAGES.BUG_CHECK_CODE_OFFSET;
+    static final long AP_ADDRESS = KBUGCHECK_ADD_PAGES.ADDRESS_OFFSET;
+    static final long AP_COUNT = KBUGCHECK_ADD_PAGES.COUNT_OFFSET;
+    public static final int ADD_PAGES_SIZE = (int) KBUGCHECK_ADD_PAGES.X64.size();
 
     /** KBUGCHECK_ADD_PAGES.Flags: Address is a virtual address. */
     public static final int KB_ADD_PAGES_FLAG_VIRTUAL_ADDRESS = 0x1;

@@ -172,7 +172,7 @@ public final class CrashDumpFile {
                 case CrashDump.SECTION_REMOVED_PAGES -> sb.append(String.format(Locale.ROOT,
                         "Removed pages '%s' %016X x %d (flags %X)%n", in.str(), in.u64(), in.u64(), in.u32()));
                 case CrashDump.SECTION_CONTRIBUTION -> sb.append("Section '").append(in.str()).append("':\n  ")
-                        .append(in.str().replace("\n", "\n  ")).append('\n');
+                        .append(in.str().stripTrailing().replace("\n", "\n  ")).append('\n');
                 case CrashDump.SECTION_NOTE -> sb.append("Note: ").append(in.str()).append('\n');
                 case CrashDump.SECTION_NESTED -> nested(sb, in, "Nested bug checks");
                 case CrashDump.SECTION_SECONDARY -> {
@@ -187,7 +187,7 @@ public final class CrashDumpFile {
                 case CrashDump.SECTION_END -> {
                     int count = in.u32();
                     long offset = in.u64();
-                    sb.append(String.format(Locale.ROOT, "End: %d sections before the trailer, trailer at offset %d%n", count, offset));
+                    sb.append(String.format(Locale.ROOT, "End: %d writes before the trailer (header included), trailer at offset %d%n", count, offset));
                     nested(sb, in, "Nested bug checks during dump I/O");
                 }
                 default -> sb.append(String.format(Locale.ROOT, "Unknown section type %d, %d bytes%n", s.type(), s.payload().length));

@@ -221,4 +221,23 @@ class BugCheckCallbackTest {
         assertTrue(kernel.bugChecks().last().notes().stream().anyMatch(n -> n.contains("corrupt")),
                 kernel.bugChecks().last().notes().toString());
     }
+
+    @Test
+    void shouldStoreARealFunctionPointerThatNativeCodeCanCall() throws Throwable {
+        MemorySegment r = record();
+        MemorySegment buf = arena.allocate(16);
+        var region = kernel.addressSpace().register(buf, "callback buffer");
+        int[] seen = new int[1];
+        KeRegisterBugCheckCallback(r, (b, l) -> {
+            seen[0] = l;
+            b.set(JAVA_INT, 0, 0x600D);
+        }, buf, 16, MemorySegment.NULL);
+        long stub = r.get(JAVA_LONG, 0x10);
+        var downcall = java.lang.foreign.Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(stub),
+                java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS, JAVA_INT));
+        downcall.invokeExact(MemorySegment.ofAddress(buf.address()), 16); // as native code would call the routine
+        assertEquals(16, seen[0]);
+        assertEquals(0x600D, buf.get(JAVA_INT, 0), "the stub resolved Buffer through the address space");
+        kernel.addressSpace().unregister(region);
+    }
 }

@@ -433,4 +433,14 @@ class BugCheckTest {
         BugCheckReport.ReasonOutcome o = kernel.bugChecks().last().reasonCallbacks().get(0);
         assertTrue(o.failure().contains("not run"), o.failure());
     }
+
+    @Test
+    void shouldWriteThePoolTagSummaryIntoEveryDump() throws Exception {
+        kernel = KernelFixture.boot(dumps);
+        MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePool2(dev.offkern.ddi.PoolFlags.POOL_FLAG_NON_PAGED, 100, 0x74736554);
+        assertThrows(BugCheck.class, () -> KeBugCheck(0xE2));
+        String text = CrashDumpFile.read(kernel.bugChecks().last().dumpFile()).toText();
+        assertTrue(text.contains("Section 'pool tag summary'") && text.contains("Test"), text);
+        dev.offkern.ddi.Ex.ExFreePoolWithTag(block, 0x74736554);
+    }
 }

@@ -208,4 +208,16 @@ class IrqlTest {
     void shouldReportTheMasterSwitch() {
         assertTrue(Verifier.ENABLED, "tests run with the verifier compiled in (offkern.verifier unset)");
     }
+
+    @Test
+    void shouldFeedTheRealIrqlToThePoolsVerifier() {
+        kernel = KernelFixture.boot(dumps);
+        KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        BugCheck bc = assertThrows(BugCheck.class, () -> dev.offkern.ddi.Ex.ExAllocatePool2(
+                dev.offkern.ddi.PoolFlags.POOL_FLAG_PAGED, 64, 0x74736554));
+        assertEquals(BugCheckCode.BAD_POOL_CALLER, bc.code());
+        assertEquals(0x08, bc.parameter1());
+        assertEquals(Irql.DISPATCH_LEVEL, bc.parameter2(), "the pool read this thread's real IRQL");
+        KeLowerIrql(Irql.PASSIVE_LEVEL);
+    }
 }

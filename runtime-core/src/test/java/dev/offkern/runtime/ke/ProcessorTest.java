@@ -290,4 +290,19 @@ class ProcessorTest {
         t1.join(5000);
         assertFalse(t1.isAlive());
     }
+
+    @Test
+    void shouldRunTheDpcDrainHookAtDispatchLevelWhenRequested() throws Exception {
+        kernel = KernelFixture.boot(dumps);
+        Processor p = kernel.processors().get(1);
+        java.util.concurrent.LinkedBlockingQueue<int[]> runs = new java.util.concurrent.LinkedBlockingQueue<>();
+        p.setDpcDrain(() -> runs.add(new int[] {KeGetCurrentIrql(), KeGetCurrentProcessorNumber(), p.dpcRoutineActive() ? 1 : 0}));
+        KeRaiseIrql(Irql.HIGH_LEVEL);
+        p.requestDpcDrain(); // IRQL: any
+        KeLowerIrql(Irql.PASSIVE_LEVEL);
+        assertArrayEquals(new int[] {Irql.DISPATCH_LEVEL, 1, 1}, runs.poll(5, TimeUnit.SECONDS));
+        p.requestDpcDrain();
+        assertArrayEquals(new int[] {Irql.DISPATCH_LEVEL, 1, 1}, runs.poll(5, TimeUnit.SECONDS));
+        assertEquals(0, p.serviceCount(), "drains are not counted as service requests");
+    }
 }

@@ -123,6 +123,13 @@ class IrqlChecksTest {
     }
 
     @Test
+    void shouldAnswerWhetherAFamilyIsEnabledForTheCallingThread() {
+        boot(EnumSet.of(VerifierCheck.LOCKS));
+        assertTrue(Verifier.enabled(VerifierCheck.LOCKS));
+        assertTrue(!Verifier.enabled(VerifierCheck.IRQL));
+    }
+
+    @Test
     void shouldNameEveryCheckFamilyWithADistinctBit() {
         int all = VerifierCheck.mask(EnumSet.allOf(VerifierCheck.class));
         assertEquals(VerifierCheck.values().length, Integer.bitCount(all));

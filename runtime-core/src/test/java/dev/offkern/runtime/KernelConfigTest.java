@@ -1,0 +1,132 @@
+package dev.offkern.runtime;
+
+import static dev.offkern.ddi.Ke.KeGetCurrentIrql;
+import static dev.offkern.ddi.Ke.KeRaiseIrql;
+import static dev.offkern.ddi.Ke.KeLowerIrql;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Kernel configuration, run states and per-kernel thread states. */
+class KernelConfigTest {
+    @TempDir
+    Path dumps;
+
+    @Test
+    void shouldDefaultToEveryVerifierCheckThrowPolicyAndATempDumpDirectory() {
+        KernelConfig c = KernelConfig.defaults();
+        assertEquals(EnumSet.allOf(VerifierCheck.class), c.verifierChecks());
+        assertEquals(BugCheckPolicy.THROW, c.bugCheckPolicy());
+        assertTrue(c.dumpDirectory().endsWith("offkern-dumps"));
+        assertEquals(512L << 20, c.nonPagedPoolLimit(), "pool settings untouched");
+    }
+
+    @Test
+    void shouldChangeOneSettingPerWithMethod() {
+        KernelConfig c = KernelConfig.defaults().withProcessorCount(5).withBugCheckPolicy(BugCheckPolicy.HALT)
+                .withDumpDirectory(dumps).withVerifierChecks(Set.of(VerifierCheck.IRQL, VerifierCheck.LOCKS));
+        assertEquals(5, c.processorCount());
+        assertEquals(BugCheckPolicy.HALT, c.bugCheckPolicy());
+        assertEquals(dumps, c.dumpDirectory());
+        assertTrue(c.verifies(VerifierCheck.IRQL) && c.verifies(VerifierCheck.LOCKS) && !c.verifies(VerifierCheck.POOL));
+        assertTrue(c.withVerifier(false).verifierChecks().isEmpty());
+        assertEquals(5, c.withPoolChunkSize(8L << 20).processorCount(), "pool withers keep the core settings");
+    }
+
+    @Test
+    void shouldCopyTheCheckSetSoLaterChangesDoNotLeakIn() {
+        EnumSet<VerifierCheck> mine = EnumSet.of(VerifierCheck.IRQL);
+        KernelConfig c = KernelConfig.defaults().withVerifierChecks(mine);
+        mine.add(VerifierCheck.POOL);
+        assertFalse(c.verifies(VerifierCheck.POOL));
+        assertThrows(UnsupportedOperationException.class, () -> c.verifierChecks().add(VerifierCheck.POOL));
+    }
+
+    @Test
+    void shouldRejectNullSettingsAndBadProcessorCounts() {
+        KernelConfig d = KernelConfig.defaults();
+        assertThrows(IllegalArgumentException.class, () -> d.withBugCheckPolicy(null));
+        assertThrows(IllegalArgumentException.class, () -> d.withDumpDirectory(null));
+        assertThrows(IllegalArgumentException.class, () -> d.withVerifierChecks(null));
+        assertThrows(IllegalArgumentException.class, () -> d.withProcessorCount(-1));
+    }
+
+    @Test
+    void shouldFailFastAfterCloseWithAClearMessage() {
+        Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(dumps));
+        KeGetCurrentIrql();
+        k.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, k::ensureRunning);
+        assertTrue(e.getMessage().contains("closed"));
+        assertTrue(k.isClosed());
+        k.close(); // idempotent
+    }
+
+    @Test
+    void shouldGiveAThreadOneStatePerAttachedKernel() throws Exception {
+        try (Kernel a = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(dumps));
+             Kernel b = Kernel.boot(KernelConfig.defaults().withProcessorCount(2).withDumpDirectory(dumps))) {
+            assertThrows(IllegalStateException.class, KernelConfigTest::irql, "two kernels: attach first");
+            a.attach();
+            KeRaiseIrql(Irql.APC_LEVEL);
+            ThreadState sa = ThreadState.current();
+            assertSame(a, sa.kernel());
+            b.attach();
+            assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "b knows nothing of a's IRQL");
+            assertSame(b, ThreadState.current().kernel());
+            assertNotSame(sa, ThreadState.current());
+            CompletableFuture<Integer> other = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                a.attach();
+                other.complete(KeGetCurrentIrql());
+                Kernel.detach();
+            });
+            t.start();
+            assertEquals(Irql.PASSIVE_LEVEL, other.get(5, TimeUnit.SECONDS));
+            a.attach();
+            KeLowerIrql(Irql.PASSIVE_LEVEL);
+            Kernel.detach();
+        }
+    }
+
+    private static void irql() {
+        KeGetCurrentIrql();
+    }
+
+    @Test
+    void shouldRecycleTheIdentityBlocksOfDeadThreads() throws Exception {
+        try (Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(dumps))) {
+            KeGetCurrentIrql();
+            int before = k.processors().freeBlockCount();
+            java.util.List<ThreadState> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                Thread t = new Thread(() -> held.add(ThreadState.current()));
+                t.start();
+                t.join();
+            }
+            assertEquals(before - 8, k.processors().freeBlockCount(), "eight threads took eight blocks");
+            assertEquals(8, held.stream().mapToLong(ThreadState::address).distinct().count());
+            held.clear();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (k.processors().freeBlockCount() < before && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertEquals(before, k.processors().freeBlockCount(), "blocks return when their threads die");
+        }
+    }
+}
