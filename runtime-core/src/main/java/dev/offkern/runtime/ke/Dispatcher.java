@@ -59,6 +59,7 @@ public final class Dispatcher {
      * either satisfied or cancelled: no lost or doubled wake-ups.
      */
 
+    // KWAIT_BLOCK (x64, Windows 10/11) has no layout class yet: its offsets are kept here.
     /** KWAIT_BLOCK size on x64. */
     public static final int KWAIT_BLOCK_SIZE = 0x30;
     /** KWAIT_BLOCK.WaitListEntry (LIST_ENTRY) offset. */
@@ -89,7 +90,7 @@ public final class Dispatcher {
     static final long SIGNAL_STATE = DISPATCHER_HEADER.SIGNAL_STATE_OFFSET;
     static final long WAIT_LIST_HEAD = DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET;
     /** sizeof(DISPATCHER_HEADER) on x64. */
-    public static final long HEADER_SIZE = 0x18;
+    public static final long HEADER_SIZE = DISPATCHER_HEADER.X64.size();
 
     private static final Dispatcher LOCK = new Dispatcher();
     /** Waiting threads by KTHREAD address; guarded by the dispatcher lock. */
@@ -143,12 +144,13 @@ public final class Dispatcher {
         return seg.get(ValueLayout.JAVA_BYTE, off + TYPE) & 0xFF;
     }
 
-    static int signalState(MemorySegment seg, long off) {
+    /** SignalState of the object at offset {@code off} of {@code seg} (volatile read; for timers and DPCs too). */
+    public static int signalState(MemorySegment seg, long off) {
         return (int) STATE.getVolatile(seg, off + SIGNAL_STATE);
     }
 
     /** Writes SignalState (volatile: lock-free readers such as KeReadStateEvent see it at once). */
-    static void setSignalState(MemorySegment seg, long off, int value) {
+    public static void setSignalState(MemorySegment seg, long off, int value) {
         STATE.setVolatile(seg, off + SIGNAL_STATE, value);
     }
 

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.FAST_MUTEX;
 import dev.offkern.runtime.verifier.BugCheck;
 import dev.offkern.runtime.verifier.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
@@ -82,17 +83,17 @@ public final class KeGuardedMutex {
     public static final int FM_LOCK_WAITER_INC = 0x4;
 
     /** sizeof(FAST_MUTEX) = sizeof(KGUARDED_MUTEX) on x64. */
-    public static final long SIZE = 0x38;
+    public static final long SIZE = FAST_MUTEX.X64.size();
     /** Count (LONG). */
-    public static final long COUNT_OFFSET = 0x00;
+    public static final long COUNT_OFFSET = FAST_MUTEX.COUNT_OFFSET;
     /** Owner (PKTHREAD). */
-    public static final long OWNER_OFFSET = 0x08;
+    public static final long OWNER_OFFSET = FAST_MUTEX.OWNER_OFFSET;
     /** Contention (ULONG). */
-    public static final long CONTENTION_OFFSET = 0x10;
+    public static final long CONTENTION_OFFSET = FAST_MUTEX.CONTENTION_OFFSET;
     /** Event (KEVENT) / Gate (KGATE). */
-    public static final long EVENT_OFFSET = 0x18;
+    public static final long EVENT_OFFSET = FAST_MUTEX.EVENT_OFFSET;
     /** OldIrql (ULONG), FAST_MUTEX only. */
-    public static final long OLD_IRQL_OFFSET = 0x30;
+    public static final long OLD_IRQL_OFFSET = FAST_MUTEX.OLD_IRQL_OFFSET;
 
     /** 0xC4 subcodes (Driver Verifier deadlock detection): self-deadlock. */
     public static final int DV_SELF_DEADLOCK = 0x1000;

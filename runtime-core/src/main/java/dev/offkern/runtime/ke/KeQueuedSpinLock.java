@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.KLOCK_QUEUE_HANDLE;
+import dev.offkern.layout.KSPIN_LOCK_QUEUE;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.BugCheckCode;
@@ -73,17 +75,17 @@ public final class KeQueuedSpinLock {
      */
 
     /** Bit 0 of KSPIN_LOCK_QUEUE.Lock: the entry waits for its predecessor. */
-    public static final long LOCK_QUEUE_WAIT = 1;
+    public static final long LOCK_QUEUE_WAIT = KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT;
     /** Bit 1 of KSPIN_LOCK_QUEUE.Lock: the entry owns the lock. */
-    public static final long LOCK_QUEUE_OWNER = 2;
+    public static final long LOCK_QUEUE_OWNER = KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER;
     /** sizeof(KLOCK_QUEUE_HANDLE) on x64. */
-    public static final long KLOCK_QUEUE_HANDLE_SIZE = 0x18;
+    public static final long KLOCK_QUEUE_HANDLE_SIZE = KLOCK_QUEUE_HANDLE.X64.size();
     /** KSPIN_LOCK_QUEUE.Next offset (x64). */
-    public static final long NEXT_OFFSET = 0x00;
+    public static final long NEXT_OFFSET = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
     /** KSPIN_LOCK_QUEUE.Lock offset (x64). */
-    public static final long LOCK_OFFSET = 0x08;
+    public static final long LOCK_OFFSET = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.LOCK_OFFSET;
     /** KLOCK_QUEUE_HANDLE.OldIrql offset (x64, KIRQL). */
-    public static final long OLD_IRQL_OFFSET = 0x10;
+    public static final long OLD_IRQL_OFFSET = KLOCK_QUEUE_HANDLE.OLD_IRQL_OFFSET;
     /** 0xC4 subcode: queued spin lock release at IRQL ≠ DISPATCH_LEVEL. */
     public static final int DV_RELEASE_QUEUED_SPIN_LOCK_IRQL = 0x36;
 
@@ -110,7 +112,7 @@ public final class KeQueuedSpinLock {
     public static void acquireAtDpcLevel(MemorySegment spinLock, MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            check(spinLock, lockHandle, 0x10);
+            check(spinLock, lockHandle, KSPIN_LOCK_QUEUE.X64.size());
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLockAtDpcLevel");
         }
@@ -134,7 +136,7 @@ public final class KeQueuedSpinLock {
     public static void releaseFromDpcLevel(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            checkHandle(lockHandle, 0x10);
+            checkHandle(lockHandle, KSPIN_LOCK_QUEUE.X64.size());
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_RELEASE_FROM_DPC_LEVEL_IRQL,
                     (long) FIELD.getOpaque(lockHandle, LOCK_OFFSET) & ~3L, 0, "KeReleaseInStackQueuedSpinLockFromDpcLevel");
         }

@@ -32,9 +32,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class KeSemaphore {
     /** sizeof(KSEMAPHORE) on x64. */
-    public static final long KSEMAPHORE_SIZE = 0x20;
-    /** KSEMAPHORE.Limit (LONG) offset; private until the layout class lands on main. */
-    public static final long LIMIT_OFFSET = 0x18;
+    public static final long KSEMAPHORE_SIZE = dev.offkern.layout.KSEMAPHORE.X64.size();
+    /** KSEMAPHORE.Limit (LONG) offset. */
+    public static final long LIMIT_OFFSET = dev.offkern.layout.KSEMAPHORE.LIMIT_OFFSET;
 
     private KeSemaphore() {
     }
@@ -47,7 +47,7 @@ public final class KeSemaphore {
                     + count + ", Limit " + limit);
         }
         semaphore.set(ValueLayout.JAVA_INT, LIMIT_OFFSET, limit);
-        semaphore.set(ValueLayout.JAVA_INT, 0x1C, 0); // x64 tail padding of KSEMAPHORE
+        semaphore.set(ValueLayout.JAVA_INT, LIMIT_OFFSET + 4, 0); // x64 tail padding of KSEMAPHORE
         KeEvent.initializeHeader(semaphore, Dispatcher.SEMAPHORE_OBJECT, (int) (KSEMAPHORE_SIZE / 4), count);
     }
 
