@@ -5,7 +5,13 @@ import static dev.offkern.ddi.Ke.KeAcquireSpinLock;
 import static dev.offkern.ddi.Ke.KeReleaseInStackQueuedSpinLock;
 import static dev.offkern.ddi.Ke.KeReleaseSpinLock;
 
+import static dev.offkern.ddi.Ke.KeLowerIrql;
+import static dev.offkern.ddi.Ke.KeRaiseIrql;
+
+import dev.offkern.runtime.ke.Irql;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,6 +33,7 @@ import org.openjdk.jmh.annotations.Threads;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class SpinLockAcquireReleaseBenchmark {
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private final ReentrantLock reentrantLock = new ReentrantLock();
     private final Object monitor = new Object();
     private long counter;
@@ -93,6 +100,27 @@ public class SpinLockAcquireReleaseBenchmark {
     @Threads(2)
     public long queuedSpinLock2(SharedKernel k, Handle h) {
         return queued(k, h);
+    }
+
+    /** Breakdown: the IRQL raise to DISPATCH_LEVEL and lower back that KeAcquire/ReleaseSpinLock add. */
+    @Benchmark
+    @Threads(1)
+    public int irqlRaiseLower1(SharedKernel k) {
+        int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        KeLowerIrql(old);
+        return old;
+    }
+
+    /** Floor: the lock word's CAS and release store alone (no thread state, no IRQL). */
+    @Benchmark
+    @Threads(1)
+    public long rawCas1(SharedKernel k) {
+        while (!WORD.compareAndSet(k.spinLock, 0L, 0L, 1L)) {
+            Thread.onSpinWait();
+        }
+        long c = ++counter;
+        WORD.setRelease(k.spinLock, 0L, 0L);
+        return c;
     }
 
     @Benchmark

@@ -117,7 +117,11 @@ public final class KeSpinLock {
                     "KeReleaseSpinLock");
         }
         releaseAtDpc(t, spinLock);
-        Irql.lower(newIrql);
+        if (Verifier.ENABLED) {
+            Irql.lower(newIrql); // with its verifier checks
+        } else {
+            t.irql = newIrql; // what Irql.lower does without checks, minus a second thread-state lookup
+        }
     }
 
     /** {@code KeAcquireSpinLockAtDpcLevel}: acquires without changing the IRQL (caller at ≥ DISPATCH_LEVEL). */

@@ -221,4 +221,21 @@ class KeSpinLockTest {
         assertEquals((long) threads * rounds, data.get(ValueLayout.JAVA_LONG, 8));
         assertTrue(KeTestSpinLock(lock));
     }
+
+    @Test
+    void shouldSkipEveryCheckWhenTheKernelRunsWithoutTheVerifier() {
+        kernel.close();
+        kernel = KernelFixture.boot(dumps, dev.offkern.runtime.BugCheckPolicy.THROW, false).leakReportSink(s -> { });
+        lock = block(kernel, 8);
+        KeRaiseIrql(Irql.CLOCK_LEVEL);
+        int old = KeAcquireSpinLock(lock); // above DISPATCH: not checked, IRQL not lowered
+        assertEquals(Irql.CLOCK_LEVEL, old);
+        assertEquals(Irql.CLOCK_LEVEL, KeGetCurrentIrql());
+        KeLowerIrql(Irql.PASSIVE_LEVEL);
+        KeReleaseSpinLock(lock, Irql.PASSIVE_LEVEL); // at PASSIVE: not checked, the word is freed
+        assertEquals(0L, KeSpinLock.word(lock));
+        KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        KeReleaseSpinLockFromDpcLevel(lock); // release of a free lock: no SPIN_LOCK_NOT_OWNED on a free build
+        assertTrue(KeTestSpinLock(lock));
+    }
 }
