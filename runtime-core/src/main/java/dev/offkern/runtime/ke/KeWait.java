@@ -131,6 +131,11 @@ public final class KeWait {
                     "KeWaitForMultipleObjects");
         }
         AddressSpace as = t.kernel().addressSpace();
+        if (hasArray) {
+            // other threads reach these blocks through the objects' wait lists: they must resolve (0x50 otherwise),
+            // checked before anything is linked
+            as.regionOf(waitBlockArray.address(), (long) Dispatcher.KWAIT_BLOCK_SIZE * count);
+        }
         MemorySegment blocks = hasArray ? waitBlockArray : t.block();
         long base = hasArray ? 0 : ThreadState.WAIT_BLOCK_AREA_OFFSET;
         for (int i = 0; i < count; i++) {

@@ -195,6 +195,19 @@ class KeWaitTest {
     }
 
     @Test
+    void shouldFaultOnAnUnregisteredWaitBlockArrayBeforeLinkingAnything() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment blocks = arena.allocate(4 * 0x30, 8);
+            MemorySegment d = block(kernel, 0x18);
+            KeInitializeEvent(d, SynchronizationEvent, false);
+            MemorySegment arr = objects(a, b, c, d);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {blocks.address(), 0, 0, 0},
+                    () -> KeWaitForMultipleObjects(4, arr, WaitAny, Executive, KernelMode, false, time(-10_000), blocks));
+            assertEquals(0, countWaiters(a) + countWaiters(b) + countWaiters(c) + countWaiters(d), "nothing linked");
+        }
+    }
+
+    @Test
     void shouldBugCheckWaitsAtOrAboveDispatchLevel() {
         KeRaiseIrql(Irql.DISPATCH_LEVEL);
         assertBugCheck(0xC4, new long[] {0x121, 2, a.address(), 0},
