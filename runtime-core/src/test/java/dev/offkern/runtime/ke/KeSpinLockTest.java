@@ -238,4 +238,17 @@ class KeSpinLockTest {
         KeReleaseSpinLockFromDpcLevel(lock); // release of a free lock: no SPIN_LOCK_NOT_OWNED on a free build
         assertTrue(KeTestSpinLock(lock));
     }
+
+    @Test
+    void shouldBugCheckLoweringBelowDispatchWhileHoldingASpinLock() {
+        MemorySegment other = block(kernel, 8);
+        int old = KeAcquireSpinLock(lock);
+        KeAcquireSpinLockAtDpcLevel(other);
+        assertBugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, new long[] {other.address(), 0, 0, 0},
+                () -> KeReleaseSpinLock(lock, old)); // releases lock, then lowers while other is held
+        assertEquals(0L, KeSpinLock.word(lock));
+        assertEquals(Irql.DISPATCH_LEVEL, KeGetCurrentIrql(), "the IRQL stays raised");
+        KeReleaseSpinLock(other, old);
+        assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql());
+    }
 }
