@@ -93,6 +93,9 @@ public final class Dispatcher {
     public static final long HEADER_SIZE = DISPATCHER_HEADER.X64.size();
 
     private static final Dispatcher LOCK = new Dispatcher();
+    /** Threads whose waits the lock holder satisfied, to unpark at unlock; guarded by the lock. */
+    private static final Thread[] deferred = new Thread[8];
+    private static int deferredCount;
     /** Waiting threads by KTHREAD address; guarded by the dispatcher lock. */
     private static final Long2ObjectHashMap<Waiter> WAITERS = new Long2ObjectHashMap<>();
 
@@ -132,9 +135,38 @@ public final class Dispatcher {
         }
     }
 
-    /** Releases the dispatcher lock. */
+    /**
+     * Releases the dispatcher lock, then unparks the thread whose wait the holder satisfied, if
+     * exactly one (the common case: a synchronization event, a mutex hand-off) — outside the
+     * lock, so the woken thread does not find the lock still held by its waker's unpark system
+     * call. Several wake-ups are unparked under the lock (no allocation either way).
+     */
     public static void unlock() {
+        Thread wake = null;
+        int n = deferredCount;
+        if (n == 1) {
+            wake = deferred[0];
+            deferred[0] = null;
+        } else if (n > 1) {
+            for (int i = 0; i < n; i++) {
+                LockSupport.unpark(deferred[i]);
+                deferred[i] = null;
+            }
+        }
+        deferredCount = 0;
         HELD.setRelease(LOCK, 0); // release: pairs with the next lock()'s CAS
+        if (wake != null) {
+            LockSupport.unpark(wake); // a late unpark is harmless: every park here re-checks its condition
+        }
+    }
+
+    /** Queues {@code thread} to be unparked by {@link #unlock()} (under the lock). */
+    private static void deferUnpark(Thread thread) {
+        if (deferredCount == deferred.length) {
+            LockSupport.unpark(thread); // buffer full: unpark now, still under the lock
+            return;
+        }
+        deferred[deferredCount++] = thread;
     }
 
     // ----- header access (under the lock unless stated) -----
@@ -285,11 +317,11 @@ public final class Dispatcher {
         return woken;
     }
 
-    /** Ends {@code w}'s wait with {@code status}: unlink, publish, unpark. Under the lock. */
+    /** Ends {@code w}'s wait with {@code status}: unlink, publish, unpark (at unlock). Under the lock. */
     static void complete(AddressSpace as, Waiter w, int status) {
         dequeue(as, w);
         w.status = status; // volatile write: the waiter's exit condition (linearization point of the wake)
-        LockSupport.unpark(w.thread);
+        deferUnpark(w.thread);
     }
 
     // ----- native LIST_ENTRY operations (addresses resolved through the address space) -----
