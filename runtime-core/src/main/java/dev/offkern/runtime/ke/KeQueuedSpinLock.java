@@ -69,6 +69,12 @@ public final class KeQueuedSpinLock {
      *   successor's acquire reads pair with it. Nothing touches my handle after the hand-off.
      * FIFO: the exchange totally orders arrivals; each entry is handed the lock only by its
      *   predecessor, so acquisition order = exchange order.
+     * Preemption: on Windows a waiter spins at DISPATCH_LEVEL and cannot be descheduled. Here it
+     *   can (an over-committed host): the FIFO hand-off then goes to a thread that is not running
+     *   and everyone behind it waits — a convoy a barging test-and-set lock does not suffer. A
+     *   waiter yields after KeSpinLock.SPIN_LIMIT spins, which keeps the convoy short (measured on a
+     *   2-vCPU guest at load 8: ~23 us per contended acquire with yielding after 128 spins, ~1.3 ms
+     *   with 16384 spins before yielding).
      * ABA: the word holds addresses of handles; a handle reused for a later acquisition is a new
      *   queue entry and the CAS(word, me, 0) can succeed only if I am still the tail, which is the
      *   MCS invariant — no sequence number is needed.
