@@ -10,5 +10,6 @@ module dev.offkern.runtime {
     exports dev.offkern.runtime.pool;
     exports dev.offkern.runtime.ex;
     exports dev.offkern.runtime.ke;
+    exports dev.offkern.runtime.rtl;
     exports dev.offkern.runtime.verifier;
 }

@@ -127,7 +127,7 @@ public final class EX_TIMER {
     private static StructSpec build(Abi abi) {
         return CStruct.opaque("EX_TIMER", abi)
                 .field("KeTimer", KTIMER.of(abi))
-                .field("TimerDpc", OpaqueParts.kdpc(abi))
+                .field("TimerDpc", KDPC.of(abi))
                 .field("Callback", CType.pointer("PEXT_CALLBACK"))
                 .field("CallbackContext", CType.PVOID)
                 .field("DeleteCallback", CType.pointer("PEXT_DELETE_CALLBACK"))
@@ -139,7 +139,7 @@ public final class EX_TIMER {
                 .union(null, u -> u.field("State", CType.LONG)
                         .struct(null, s -> s.bits(CType.ULONG, "Pending", 1, "Disabled", 1, "DeleteOnExpiry", 1,
                                 "Expiring", 1, "StateReserved", 12, "Generation", 16)))
-                .field("CallbackRundown", OpaqueParts.exRundownRef(abi))
+                .field("CallbackRundown", EX_RUNDOWN_REF.of(abi))
                 .field("Lock", CType.KSPIN_LOCK)
                 .field("ActiveTimerListEntry", LIST_ENTRY.of(abi))
                 .field("ExpirationCount", CType.ULONG)

@@ -59,13 +59,13 @@ public final class IO_WORKITEM {
 
     private static StructSpec build(Abi abi) {
         return CStruct.opaque("IO_WORKITEM", abi)
-                .field("WorkItem", OpaqueParts.workQueueItem(abi))
+                .field("WorkItem", WORK_QUEUE_ITEM.of(abi))
                 .field("Routine", CType.pointer("PVOID"))
                 .field("IoObject", CType.PVOID)
                 .field("Context", CType.PVOID)
                 .field("WorkOnBehalfThread", CType.pointer("PETHREAD"))
                 .field("Type", CType.ULONG)
-                .field("ActivityId", OpaqueParts.guid(abi))
+                .field("ActivityId", GUID.of(abi))
                 .build();
     }
 }

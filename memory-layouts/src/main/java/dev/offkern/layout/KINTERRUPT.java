@@ -5,7 +5,8 @@ import java.lang.foreign.StructLayout;
 /**
  * An interrupt object (opaque; {@code IoConnectInterruptEx} returns one): Windows 10 22H2's
  * layout, 0x120 bytes on x64 and 0xd0 on x86, every modelled field at Windows' offset. The
- * 0x60-byte {@code IsrDpcStats} block (0xb0 / 0x68) is reserved.
+ * 0x60-byte {@code IsrDpcStats} block (0xb0 / 0x68) is a member of Windows' size and alignment whose
+ * contents offkern does not model (reserved, zero).
  *
  * <pre>{@code
  * typedef struct _KINTERRUPT {                       // x64   x86
@@ -40,7 +41,7 @@ import java.lang.foreign.StructLayout;
  *   PKTHREAD ServiceThread;                          // 0x98  0x5c  (thread running a passive ISR)
  *   PINTERRUPT_CONNECTION_DATA ConnectionData;       // 0xa0  0x60
  *   PVOID IntTrackEntry;                             // 0xa8  0x64
- *   ISRDPCSTATS IsrDpcStats;                         // 0xb0  0x68  (reserved in offkern)
+ *   ISRDPCSTATS IsrDpcStats;                         // 0xb0  0x68  (contents reserved in offkern)
  *   PVOID RedirectObject;                            // 0x110 0xc8
  *   PVOID PhysicalDeviceObject;                      // 0x118 0xcc  (Windows 11 22H2+: UCHAR Padding[8])
  * } KINTERRUPT;                                      // 0x120 0xd0, 8-aligned
@@ -96,10 +97,12 @@ public final class KINTERRUPT {
     public static final long PASSIVE_EVENT_OFFSET = X64.offset("PassiveEvent");
     /** PKTHREAD: the thread running a passive-level ISR. */
     public static final long SERVICE_THREAD_OFFSET = X64.offset("ServiceThread");
+    /** ISRDPCSTATS (0x60 bytes, contents reserved): Windows' ISR/DPC timing statistics. */
+    public static final long ISR_DPC_STATS_OFFSET = X64.offset("IsrDpcStats");
     /** PVOID: the PDO the interrupt was connected for. */
     public static final long PHYSICAL_DEVICE_OBJECT_OFFSET = X64.offset("PhysicalDeviceObject");
 
-    /** Size of the reserved {@code IsrDpcStats} block. */
+    /** Size of the {@code IsrDpcStats} block. */
     public static final int ISR_DPC_STATS_SIZE = 0x60;
 
     private KINTERRUPT() {
@@ -107,6 +110,11 @@ public final class KINTERRUPT {
 
     public static StructSpec of(Abi abi) {
         return abi == Abi.X64 ? X64 : X86;
+    }
+
+    /** ISRDPCSTATS: Windows' size (0x60) and alignment (8: it holds 64-bit counters); contents reserved. */
+    private static StructSpec isrDpcStats(Abi abi) {
+        return CStruct.opaque("ISRDPCSTATS", abi).alignAs(8).sizeTo(ISR_DPC_STATS_SIZE).build();
     }
 
     private static StructSpec build(Abi abi) {
@@ -143,7 +151,8 @@ public final class KINTERRUPT {
                 .field("ServiceThread", CType.pointer("PKTHREAD"))
                 .field("ConnectionData", CType.pointer("PINTERRUPT_CONNECTION_DATA"))
                 .field("IntTrackEntry", CType.PVOID)
-                .at(x64 ? 0x110 : 0xc8).field("RedirectObject", CType.PVOID)
+                .field("IsrDpcStats", isrDpcStats(abi))
+                .field("RedirectObject", CType.PVOID)
                 .field("PhysicalDeviceObject", CType.PVOID)
                 .alignAs(8)
                 .sizeTo(x64 ? 0x120 : 0xd0)

@@ -66,7 +66,7 @@ public final class OBJECT_TYPE {
     private static StructSpec build(Abi abi) {
         return CStruct.opaque("OBJECT_TYPE", abi)
                 .field("TypeList", LIST_ENTRY.of(abi))
-                .field("Name", OpaqueParts.unicodeString(abi))
+                .field("Name", UNICODE_STRING.of(abi))
                 .field("DefaultObject", CType.PVOID)
                 .field("Index", CType.UCHAR)
                 .field("TotalNumberOfObjects", CType.ULONG)

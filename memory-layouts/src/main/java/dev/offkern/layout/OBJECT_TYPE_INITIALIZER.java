@@ -79,7 +79,7 @@ public final class OBJECT_TYPE_INITIALIZER {
                                 "UseExtendedParameters", 1, "Reserved", 7)))
                 .field("ObjectTypeCode", CType.ULONG)
                 .field("InvalidAttributes", CType.ULONG)
-                .field("GenericMapping", OpaqueParts.genericMapping(abi))
+                .field("GenericMapping", GENERIC_MAPPING.of(abi))
                 .field("ValidAccessMask", CType.ULONG)
                 .field("RetainAccess", CType.ULONG)
                 .field("PoolType", new CType("POOL_TYPE", 4, 4))

@@ -19,10 +19,10 @@ public final class Variants {
     /** The documented variants of structure {@code name} under {@code abi} (often none). */
     public static List<Variant> of(String name, Abi abi) {
         if (name.equals("KTIMER") && abi == Abi.X64) {
-            // Microsoft's symbols show the split in Windows 10 21H2/22H2 as well as Windows 11
-            // (spec/windows-layouts.md's _KTIMER table; Windows 10 1507 still has the ULONG).
-            return List.of(new Variant("Windows 11, and Windows 10 21H2/22H2 per Microsoft's symbols "
-                    + "(same bytes, Processor split)", KTIMER.windows11X64()));
+            // offkern's KTIMER is the split form of Windows 10 2004+ and Windows 11 (Microsoft's
+            // symbols); the older single ULONG is what mingw-w64 and earlier builds declare.
+            return List.of(new Variant("Windows 8.1 to 10 1909 and mingw-w64's header "
+                    + "(same bytes, one ULONG Processor)", KTIMER.legacyX64()));
         }
         return List.of();
     }

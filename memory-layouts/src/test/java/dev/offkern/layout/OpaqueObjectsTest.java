@@ -140,6 +140,7 @@ class OpaqueObjectsTest {
             {"KINTERRUPT", "ServiceThread", 0x98, 0x5c},
             {"KINTERRUPT", "ConnectionData", 0xa0, 0x60},
             {"KINTERRUPT", "IntTrackEntry", 0xa8, 0x64},
+            {"KINTERRUPT", "IsrDpcStats", 0xb0, 0x68},
             {"KINTERRUPT", "RedirectObject", 0x110, 0xc8},
             {"KINTERRUPT", "PhysicalDeviceObject", 0x118, 0xcc},
     };
@@ -257,10 +258,18 @@ class OpaqueObjectsTest {
         MemoryLayout last = layout.memberLayouts().getLast();
         assertTrue(last instanceof PaddingLayout, "tail is reserved");
         assertEquals(0xa40 - (0x5e0 + 0x10), last.byteSize());
-        // KINTERRUPT's IsrDpcStats (0xb0..0x110 / 0x68..0xc8) is reserved padding, not a field.
-        assertTrue(!KINTERRUPT.X64.hasField("IsrDpcStats"));
-        assertEquals(0x60, paddingBefore(KINTERRUPT.X64.layout(), 0x110));
-        assertEquals(0x60, paddingBefore(KINTERRUPT.X86.layout(), 0xc8));
+        // Between Body's end and the next modelled member of ETHREAD: one padding element.
+        assertEquals(0x4d0 - (0x478 + 0x10), paddingBefore(ETHREAD.X64.layout(), 0x4d0));
+        assertEquals(0x2dc - (0x2ac + 0x8), paddingBefore(ETHREAD.X86.layout(), 0x2dc));
+        // KINTERRUPT's IsrDpcStats is a member of Windows' size whose contents are all padding.
+        for (Abi abi : Abi.values()) {
+            StructLayout stats = (StructLayout) KINTERRUPT.of(abi).layout().select(
+                    MemoryLayout.PathElement.groupElement(memberIndex(KINTERRUPT.of(abi).layout(),
+                            KINTERRUPT.of(abi).offset("IsrDpcStats"))));
+            assertEquals(KINTERRUPT.ISR_DPC_STATS_SIZE, stats.byteSize());
+            assertEquals(8, stats.byteAlignment());
+            assertTrue(stats.memberLayouts().stream().allMatch(m -> m instanceof PaddingLayout), "contents reserved");
+        }
     }
 
     @Test
@@ -293,6 +302,19 @@ class OpaqueObjectsTest {
                 }
             }
         }
+    }
+
+    /** Index of the member layout that starts at {@code offset}. */
+    private static long memberIndex(StructLayout layout, long offset) {
+        long position = 0;
+        List<MemoryLayout> members = layout.memberLayouts();
+        for (int i = 0; i < members.size(); i++) {
+            if (position == offset && !(members.get(i) instanceof PaddingLayout)) {
+                return i;
+            }
+            position += members.get(i).byteSize();
+        }
+        throw new AssertionError("no member starts at 0x" + Long.toHexString(offset));
     }
 
     /** Size of the padding element that ends exactly at {@code offset}, or 0 if a member ends there. */

@@ -23,6 +23,7 @@ public final class NtStatus {
     public static final int STATUS_INVALID_PARAMETER_2 = 0xC00000F0;
     public static final int STATUS_INVALID_PARAMETER_3 = 0xC00000F1;
     public static final int STATUS_INVALID_PARAMETER_4 = 0xC00000F2;
+    public static final int STATUS_INVALID_PARAMETER_5 = 0xC00000F3;
     public static final int STATUS_SEMAPHORE_LIMIT_EXCEEDED = 0xC0000047;
     public static final int STATUS_MUTANT_NOT_OWNED = 0xC0000046;
     public static final int STATUS_DATATYPE_MISALIGNMENT = 0x80000002;

@@ -35,9 +35,9 @@ public final class PoolFlags {
     public static final long POOL_FLAG_LAST_OPTIONAL = POOL_FLAG_SPECIAL_POOL;
     public static final long POOL_FLAG_OPTIONAL_END = 0x8000000000000000L;
 
-    /** The required flags Windows defines (bits 0..10). */
+    /** The required half of POOL_FLAGS (bits 0..31). */
     public static final long POOL_FLAG_REQUIRED_MASK = 0x00000000FFFFFFFFL;
-    /** Every required flag this version knows. */
+    /** Every required flag Windows defines today (bits 0..10); any other required bit fails the allocation. */
     public static final long POOL_FLAG_KNOWN_REQUIRED = (POOL_FLAG_LAST_REQUIRED << 1) - 1;
 
     /** {@code ExAllocatePool3} extended parameter types (POOL_EXTENDED_PARAMETER_TYPE). */

@@ -1,5 +1,8 @@
 package dev.offkern.ddi;
 
+import dev.offkern.runtime.rtl.RtlBitmap;
+import java.lang.foreign.MemorySegment;
+
 /**
  * Run-time library routines ({@code Rtl*}) under their verbatim names with C parameters in C order.
  * Each is a thin delegation into {@code dev.offkern.runtime.rtl}.
@@ -10,6 +13,148 @@ public final class Rtl {
     }
 
     // ===== RTL_BITMAP =====
+    // RTL_BITMAP { ULONG SizeOfBitMap; PULONG Buffer; }, RTL_BITMAP_RUN { ULONG StartingIndex; ULONG NumberOfBits; }.
+    // ULONG indices and counts are ints read as unsigned; 0xFFFFFFFF (-1) is the "not found" index.
+    // Semantics, including Windows' surprising edges: dev.offkern.runtime.rtl.RtlBitmap.
+
+    /** {@code VOID RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG SizeOfBitMap)}. */
+    public static void RtlInitializeBitMap(MemorySegment BitMapHeader, MemorySegment BitMapBuffer, int SizeOfBitMap) {
+        RtlBitmap.initialize(BitMapHeader, BitMapBuffer, SizeOfBitMap);
+    }
+
+    /** {@code VOID RtlClearAllBits(PRTL_BITMAP BitMapHeader)}. */
+    public static void RtlClearAllBits(MemorySegment BitMapHeader) {
+        RtlBitmap.clearAllBits(BitMapHeader);
+    }
+
+    /** {@code VOID RtlSetAllBits(PRTL_BITMAP BitMapHeader)}. */
+    public static void RtlSetAllBits(MemorySegment BitMapHeader) {
+        RtlBitmap.setAllBits(BitMapHeader);
+    }
+
+    /** {@code VOID RtlClearBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
+    public static void RtlClearBit(MemorySegment BitMapHeader, int BitNumber) {
+        RtlBitmap.clearBit(BitMapHeader, BitNumber);
+    }
+
+    /** {@code VOID RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear)}. */
+    public static void RtlClearBits(MemorySegment BitMapHeader, int StartingIndex, int NumberToClear) {
+        RtlBitmap.clearBits(BitMapHeader, StartingIndex, NumberToClear);
+    }
+
+    /** {@code VOID RtlSetBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
+    public static void RtlSetBit(MemorySegment BitMapHeader, int BitNumber) {
+        RtlBitmap.setBit(BitMapHeader, BitNumber);
+    }
+
+    /** {@code VOID RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToSet)}. */
+    public static void RtlSetBits(MemorySegment BitMapHeader, int StartingIndex, int NumberToSet) {
+        RtlBitmap.setBits(BitMapHeader, StartingIndex, NumberToSet);
+    }
+
+    /** {@code BOOLEAN RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
+    public static boolean RtlTestBit(MemorySegment BitMapHeader, int BitNumber) {
+        return RtlBitmap.testBit(BitMapHeader, BitNumber);
+    }
+
+    /** {@code RtlCheckBit(BMH, BP)} (a wdm.h macro): the bit's value, no bounds check. */
+    public static boolean RtlCheckBit(MemorySegment BitMapHeader, int BitPosition) {
+        return RtlBitmap.checkBit(BitMapHeader, BitPosition);
+    }
+
+    /** {@code BOOLEAN RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
+    public static boolean RtlAreBitsClear(MemorySegment BitMapHeader, int StartingIndex, int Length) {
+        return RtlBitmap.areBitsClear(BitMapHeader, StartingIndex, Length);
+    }
+
+    /** {@code BOOLEAN RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
+    public static boolean RtlAreBitsSet(MemorySegment BitMapHeader, int StartingIndex, int Length) {
+        return RtlBitmap.areBitsSet(BitMapHeader, StartingIndex, Length);
+    }
+
+    /** {@code ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
+    public static int RtlFindClearBits(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
+        return RtlBitmap.findClearBits(BitMapHeader, NumberToFind, HintIndex);
+    }
+
+    /** {@code ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
+    public static int RtlFindSetBits(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
+        return RtlBitmap.findSetBits(BitMapHeader, NumberToFind, HintIndex);
+    }
+
+    /** {@code ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
+    public static int RtlFindClearBitsAndSet(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
+        return RtlBitmap.findClearBitsAndSet(BitMapHeader, NumberToFind, HintIndex);
+    }
+
+    /** {@code ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
+    public static int RtlFindSetBitsAndClear(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
+        return RtlBitmap.findSetBitsAndClear(BitMapHeader, NumberToFind, HintIndex);
+    }
+
+    /**
+     * {@code ULONG RtlFindClearRuns(PRTL_BITMAP BitMapHeader, PRTL_BITMAP_RUN RunArray, ULONG SizeOfRunArray,
+     * BOOLEAN LocateLongestRuns)}.
+     */
+    public static int RtlFindClearRuns(MemorySegment BitMapHeader, MemorySegment RunArray, int SizeOfRunArray,
+                                       boolean LocateLongestRuns) {
+        return RtlBitmap.findClearRuns(BitMapHeader, RunArray, SizeOfRunArray, LocateLongestRuns);
+    }
+
+    /** {@code ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)}. */
+    public static int RtlFindLongestRunClear(MemorySegment BitMapHeader, MemorySegment StartingIndex) {
+        return RtlBitmap.findLongestRunClear(BitMapHeader, StartingIndex);
+    }
+
+    /** {@code ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)}. */
+    public static int RtlFindFirstRunClear(MemorySegment BitMapHeader, MemorySegment StartingIndex) {
+        return RtlBitmap.findFirstRunClear(BitMapHeader, StartingIndex);
+    }
+
+    /** {@code ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)}. */
+    public static int RtlFindNextForwardRunClear(MemorySegment BitMapHeader, int FromIndex, MemorySegment StartingRunIndex) {
+        return RtlBitmap.findNextForwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+    }
+
+    /** {@code ULONG RtlFindLastBackwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)}. */
+    public static int RtlFindLastBackwardRunClear(MemorySegment BitMapHeader, int FromIndex, MemorySegment StartingRunIndex) {
+        return RtlBitmap.findLastBackwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+    }
+
+    /** {@code ULONG RtlNumberOfClearBits(PRTL_BITMAP BitMapHeader)}. */
+    public static int RtlNumberOfClearBits(MemorySegment BitMapHeader) {
+        return RtlBitmap.numberOfClearBits(BitMapHeader);
+    }
+
+    /** {@code ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)}. */
+    public static int RtlNumberOfSetBits(MemorySegment BitMapHeader) {
+        return RtlBitmap.numberOfSetBits(BitMapHeader);
+    }
+
+    /** {@code ULONG RtlNumberOfSetBitsUlongPtr(ULONG_PTR Target)}. */
+    public static int RtlNumberOfSetBitsUlongPtr(long Target) {
+        return RtlBitmap.numberOfSetBitsUlongPtr(Target);
+    }
+
+    /** {@code ULONG RtlNumberOfClearBitsInRange(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
+    public static int RtlNumberOfClearBitsInRange(MemorySegment BitMapHeader, int StartingIndex, int Length) {
+        return RtlBitmap.numberOfClearBitsInRange(BitMapHeader, StartingIndex, Length);
+    }
+
+    /** {@code ULONG RtlNumberOfSetBitsInRange(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
+    public static int RtlNumberOfSetBitsInRange(MemorySegment BitMapHeader, int StartingIndex, int Length) {
+        return RtlBitmap.numberOfSetBitsInRange(BitMapHeader, StartingIndex, Length);
+    }
+
+    /** {@code CCHAR RtlFindMostSignificantBit(ULONGLONG Set)}: 0..63, or -1 for 0. */
+    public static int RtlFindMostSignificantBit(long Set) {
+        return RtlBitmap.findMostSignificantBit(Set);
+    }
+
+    /** {@code CCHAR RtlFindLeastSignificantBit(ULONGLONG Set)}: 0..63, or -1 for 0. */
+    public static int RtlFindLeastSignificantBit(long Set) {
+        return RtlBitmap.findLeastSignificantBit(Set);
+    }
 
     // ===== end RTL_BITMAP =====
 

@@ -84,6 +84,16 @@ public final class Kernel implements AutoCloseable {
         if (k != null) {
             return k;
         }
+        // size()/get() read the list's array without copying it: the DDI hot paths call current()
+        // on every routine, and toArray() allocated an array per call.
+        int booted = BOOTED.size();
+        if (booted == 1) {
+            try {
+                return BOOTED.get(0);
+            } catch (IndexOutOfBoundsException closedMeanwhile) {
+                booted = 0;
+            }
+        }
         Object[] all = BOOTED.toArray();
         if (all.length == 1) {
             return (Kernel) all[0];
@@ -239,6 +249,11 @@ public final class Kernel implements AutoCloseable {
         return new KernelHaltedException(haltedBy, haltDump);
     }
 
+    /**
+     * Shuts the kernel down: later calls fail fast, the pools report the blocks still allocated
+     * ({@link #leakReport()}, and written to the {@link #leakReportSink} when not empty), then every
+     * pool chunk is unregistered from the address space and unmapped. Idempotent.
+     */
     @Override
     public void close() {
         synchronized (this) {

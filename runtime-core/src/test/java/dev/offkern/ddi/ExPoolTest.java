@@ -71,6 +71,21 @@ class ExPoolTest {
     }
 
     @Test
+    void shouldAcceptUseQuotaWithoutChargingAnything() {
+        MemorySegment p = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_USE_QUOTA, 40, TAG);
+        assertNotEquals(MemorySegment.NULL, p);
+        assertEquals(0L, kernel.addressSpace().resolve(p.address() - 8, 8).get(ValueLayout.JAVA_LONG, 0), "ProcessBilled");
+        ExFreePoolWithTag(p, TAG);
+    }
+
+    @Test
+    void shouldBugCheckFreeingNull() {
+        BugCheck b = assertThrows(BugCheck.class, () -> ExFreePool(MemorySegment.NULL));
+        assertEquals(BugCheckCode.BAD_POOL_CALLER, b.code());
+        assertArrayEquals(new long[] {0x42, 0, 0, 0}, b.parameters());
+    }
+
+    @Test
     void shouldIgnoreUnknownOptionalFlags() {
         MemorySegment p = ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_SPECIAL_POOL | 0x40_0000_0000L, 8, TAG);
         assertNotEquals(MemorySegment.NULL, p);

@@ -19,8 +19,10 @@ import org.knowm.xchart.style.Styler;
  * markdown table and one PNG bar chart per benchmark class.
  *
  * <p>Rows are grouped by class, parameters and thread count; within a group every row gets a
- * <em>ratio</em>: its time per operation divided by the offkern row's (the first method whose
- * name starts with {@code offkern}; else the group's first row). So 1.00 is offkern, 2.00 means
+ * <em>ratio</em>: its time per operation divided by its offkern row's. Which row that is comes from
+ * {@code bench-baselines.properties} ({@code Class.method=offkernMethod} for one peer,
+ * {@code Class=offkernMethod} for the whole class); unlisted classes use the first method whose
+ * name starts with {@code offkern}, else the group's first row. So 1.00 is offkern, 2.00 means
  * the peer needs twice offkern's time, 0.50 half. Throughput scores are inverted first so the
  * ratio always reads the same way. The allocation column is JMH's {@code gc.alloc.rate.norm}.
  *
@@ -107,7 +109,30 @@ public final class BenchReport {
         return groups;
     }
 
-    static Row baseline(List<Row> group) {
+    private static final java.util.Properties BASELINES = loadBaselines();
+
+    private static java.util.Properties loadBaselines() {
+        java.util.Properties p = new java.util.Properties();
+        try (var in = BenchReport.class.getResourceAsStream("/bench-baselines.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return p;
+    }
+
+    /** The offkern row {@code row} is compared with, inside its group. */
+    static Row baseline(List<Row> group, Row row) {
+        String named = BASELINES.getProperty(row.clazz() + "." + row.method(), BASELINES.getProperty(row.clazz()));
+        if (named != null) {
+            for (Row r : group) {
+                if (r.method().equals(named)) {
+                    return r;
+                }
+            }
+        }
         for (Row r : group) {
             if (r.isOffkern()) {
                 return r;
@@ -121,14 +146,15 @@ public final class BenchReport {
         if (!machine.isEmpty()) {
             sb.append("Machine: ").append(machine).append("\n\n");
         }
-        sb.append("| benchmark | params | threads | score | ± | unit | vs offkern (time) | alloc B/op |\n");
-        sb.append("|---|---|---|---|---|---|---|---|\n");
+        sb.append("| benchmark | params | threads | score | ± | unit | compared with | time ratio | alloc B/op |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|\n");
         for (List<Row> group : groups.values()) {
-            Row base = baseline(group);
             for (Row r : group) {
-                sb.append(String.format(Locale.ROOT, "| %s.%s | %s | %d | %.3f | %.3f | %s | %.2fx | %s |\n",
+                Row base = baseline(group, r);
+                sb.append(String.format(Locale.ROOT, "| %s.%s | %s | %d | %.3f | %s | %s | %s | %.2fx | %s |\n",
                         r.clazz(), r.method(), r.params().isEmpty() ? "-" : r.params(), r.threads(), r.score(),
-                        r.error(), r.unit(), r.cost() / base.cost(),
+                        Double.isNaN(r.error()) ? "-" : String.format(Locale.ROOT, "%.3f", r.error()), r.unit(),
+                        base == r ? "(offkern)" : base.method(), r.cost() / base.cost(),
                         Double.isNaN(r.allocBytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.1f", r.allocBytesPerOp())));
             }
         }
@@ -139,8 +165,8 @@ public final class BenchReport {
         StringBuilder sb = new StringBuilder("{\"machine\": ").append(quote(machine)).append(", \"rows\": [");
         boolean first = true;
         for (List<Row> group : groups.values()) {
-            Row base = baseline(group);
             for (Row r : group) {
+                Row base = baseline(group, r);
                 sb.append(first ? "\n" : ",\n");
                 first = false;
                 sb.append(String.format(Locale.ROOT,
@@ -188,12 +214,11 @@ public final class BenchReport {
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
             chart.getStyler().setXAxisLabelRotation(30);
             for (List<Row> g : e.getValue()) {
-                Row base = baseline(g);
                 List<String> names = new ArrayList<>();
                 List<Double> ratios = new ArrayList<>();
                 for (Row r : g) {
                     names.add(r.method());
-                    ratios.add(r.cost() / base.cost());
+                    ratios.add(r.cost() / baseline(g, r).cost());
                 }
                 String series = (g.get(0).params().isEmpty() ? "" : g.get(0).params() + " ") + "t=" + g.get(0).threads();
                 chart.addSeries(series, names, ratios);

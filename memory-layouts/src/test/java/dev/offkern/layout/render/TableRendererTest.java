@@ -29,15 +29,22 @@ class TableRendererTest {
 
     @Test
     void shouldShowReservedBytesOfOpaqueObjects() {
-        String t = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X64, List.of(Structures.get("KINTERRUPT", Abi.X64)));
-        assertTrue(t.lines().anyMatch(l -> l.matches("\\s+0x00b0\\s+0x60\\s+\\(reserved\\)")), t);
+        String t = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X64, List.of(Structures.get("EPROCESS", Abi.X64)));
+        assertTrue(t.lines().anyMatch(l -> l.matches("\\s+0x0470\\s+0x48\\s+\\(reserved\\)")), t);
+        assertTrue(t.lines().anyMatch(l -> l.matches("\\s+0x05f0\\s+0x450\\s+\\(reserved\\)")), t);
+        String k = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X64, List.of(Structures.get("KINTERRUPT", Abi.X64)));
+        assertTrue(k.lines().anyMatch(l -> l.matches("\\s+0x00b0\\s+0x60\\s+IsrDpcStats\\s+ISRDPCSTATS")), k);
+        String dh = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X64, List.of(Structures.get("KDPC", Abi.X64)));
+        assertTrue(dh.lines().noneMatch(l -> l.contains("(reserved)")), "public structures show padding, not reserved");
     }
 
     @Test
-    void shouldDocumentTheWindows11KtimerVariant() {
+    void shouldDocumentTheLegacyKtimerVariant() {
         String t = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X64, List.of(Structures.get("KTIMER", Abi.X64)));
-        assertTrue(t.contains("variant Windows 11"), t);
         assertTrue(t.lines().anyMatch(l -> l.matches("\\s+0x003a\\s+0x2\\s+TimerType\\s+USHORT")), t);
+        String variant = t.substring(t.indexOf("variant Windows 8.1 to 10 1909"));
+        assertTrue(variant.lines().anyMatch(l -> l.matches("\\s+0x0038\\s+0x4\\s+Processor\\s+ULONG")), t);
+        assertTrue(variant.lines().noneMatch(l -> l.contains("Period")), "unchanged members are not repeated");
         String x86 = LayoutRenderer.render(LayoutFormat.TABLE, Abi.X86, List.of(Structures.get("KTIMER", Abi.X86)));
         assertTrue(!x86.contains("variant"), "x86 has no Processor field to split");
     }

@@ -70,6 +70,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * bytes and segmentOf can bound the segment exactly. The tag accounting is per thread
      * (ThreadCache counters) and summed by the reports: no shared counter on the fast path.
      *
+     * The calling thread's cache is found through a table indexed by thread id (mod 1024) whose
+     * entries are checked against their final owner field: a ThreadLocal lookup cost more than the
+     * rest of an allocation. Entries of ended threads stay in the table (and keep their Thread
+     * reachable) until another thread with the same index replaces them.
+     *
      * Freeing validates the address against the chunk's page table before reading anything, so a
      * bad pointer is a bug check and never a read or write outside pool memory. Double-free and
      * header checks read and write the header with plain accesses: two threads freeing the same
@@ -89,6 +94,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private final TagTable tags = new TagTable();
     private final ThreadLocal<ThreadCache> caches = ThreadLocal.withInitial(this::newCache);
     private final CopyOnWriteArrayList<ThreadCache> allCaches = new CopyOnWriteArrayList<>();
+    /** Thread id (mod 1024) to that thread's cache: a racy hint in front of {@link #caches}. */
+    private final ThreadCache[] cacheByThreadId = new ThreadCache[1024];
     private final Long2ObjectHashMap<LargeBlock> large = new Long2ObjectHashMap<>();
     private final Object reclaimLock = new Object();
     /** Where the verifier reads the caller's IRQL ({@link Irql#current()}; tests inject their own). */
@@ -156,7 +163,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (cls < 0) {
             return allocateLarge(bytes, tag, flags);
         }
-        ThreadCache tc = caches.get();
+        ThreadCache tc = cache();
         long p = tc.pop(cls);
         if (p == 0) {
             p = refill(tc, cls);
@@ -164,7 +171,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 return failed(bytes, flags);
             }
         }
-        Chunk c = pages.chunkOf(p);
+        Chunk c = tc.lastChunk;
+        if (c == null || p - c.base >= c.size || p < c.base) {
+            c = pages.chunkOf(p);
+            tc.lastChunk = c;
+        }
         long off = p - c.base;
         int stride = SizeClasses.stride(cls);
         int headerInPage = (int) ((off - SizeClasses.HEADER) & (SizeClasses.PAGE_SIZE - 1));
@@ -172,20 +183,16 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 | (stride >>> SizeClasses.UNIT_SHIFT) << 16
                 | typeCode(cacheAligned) << 24;
         MemorySegment s = c.segment;
-        s.set(ValueLayout.JAVA_INT, off - 16, ulong1);
-        s.set(ValueLayout.JAVA_INT, off - 12, tag);
-        s.set(ValueLayout.JAVA_LONG, off - 8, 0L);
+        // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
+        s.set(ValueLayout.JAVA_LONG, off - 16, (ulong1 & 0xFFFFFFFFL) | (long) tag << 32);
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
         if (Verifier.ENABLED) {
-            long slack = stride - SizeClasses.HEADER - bytes;
-            if (slack > 0) {
-                s.asSlice(off + bytes, slack).fill(GUARD);
-            }
+            fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
         }
-        tc.countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), stride);
+        tc.countAlloc(tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL), stride);
         return p;
     }
 
@@ -203,7 +210,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      *       for a large block (no header) P3 is 0;</li>
      *   <li>header's BlockSize not the page's size class: {@code BAD_POOL_HEADER} (0x07, 0, header's
      *       first 8 bytes, header address); PreviousSize inconsistent: {@code BAD_POOL_HEADER}
-     *       (0x05, header address, 0, previous header address);</li>
+     *       (0x05, header address, 0, previous header address); PoolIndex not 0:
+     *       {@code BAD_POOL_CALLER} (0x01, header address, header's first 8 bytes, 0);</li>
      *   <li>{@code tag} not 0 and not the block's tag, or the block's tag has
      *       {@link PoolTags#PROTECTED_POOL} and {@code tag} differs: {@code BAD_POOL_CALLER}
      *       (0x0A, address, block's tag, tag);</li>
@@ -218,16 +226,16 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     public void free(long address, int tag) {
         ensureOpen();
         if (Verifier.ENABLED) {
-            int irql = irqlSource.getAsInt();
-            if (irql > maxIrql()) {
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
-                        name + " freed at IRQL " + irql);
-            }
+            verifyFree(address);
         }
-        Chunk c = pages.chunkOf(address);
-        if (c == null) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
-                    "0x" + Long.toHexString(address) + " was never in " + name);
+        ThreadCache tc = cache();
+        Chunk c = tc.lastChunk;
+        if (c == null || address - c.base >= c.size || address < c.base) {
+            c = pages.chunkOf(address);
+            if (c == null) {
+                throw notInPool(address);
+            }
+            tc.lastChunk = c;
         }
         long off = address - c.base;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
@@ -235,23 +243,28 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             return;
         }
         int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
-        if (cls <= 0 || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
-                    "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
+        if (!SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))) {
+            throw notABlock(address);
         }
         MemorySegment s = c.segment;
-        int ulong1 = s.get(ValueLayout.JAVA_INT, off - 16);
+        long head = s.get(ValueLayout.JAVA_LONG, off - 16); // Ulong1 and PoolTag in one read
+        int ulong1 = (int) head;
         int stride = SizeClasses.stride(cls);
-        checkHeader(c, off, cls, ulong1, address);
-        int blockTag = s.get(ValueLayout.JAVA_INT, off - 12);
-        checkTag(address, blockTag, tag);
-        char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
+        int expected = SizeClasses.previousSize(cls, headerInPage) | (stride >>> SizeClasses.UNIT_SHIFT) << 16;
+        if ((ulong1 & 0x00FFFFFF) != expected || (ulong1 >>> 24) == 0) {
+            checkHeader(c, off, cls, ulong1, address); // throws the precise bug check
+        }
+        int blockTag = (int) (head >>> 32);
+        if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
+            checkTag(address, blockTag, tag); // throws
+        }
         if (Verifier.ENABLED) {
+            char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
-        s.set(ValueLayout.JAVA_INT, off - 16, ulong1 & 0x00FFFFFF); // PoolType = 0: free
-        ThreadCache tc = caches.get();
-        tc.countFree(tags.slotOf(blockTag & ~PoolTags.PROTECTED_POOL), stride);
+        s.set(ValueLayout.JAVA_INT, off - 16, expected); // PoolType = 0: free
+        tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
         if (tc.full(cls)) {
             spill(tc, cls);
         }
@@ -353,7 +366,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         synchronized (large) {
             large.put(p, new LargeBlock(p, count, bytes, tag));
         }
-        caches.get().countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), count << SizeClasses.PAGE_SHIFT);
+        cache().countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), count << SizeClasses.PAGE_SHIFT);
         return p;
     }
 
@@ -368,8 +381,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
                         name + " large block 0x" + Long.toHexString(address) + " was already freed");
             }
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
-                    "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
+            throw notABlock(address);
         }
         checkTag(address, b.tag(), tag);
         long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
@@ -383,7 +395,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             }
         }
         pages.freePages(address, b.pages(), Chunk.PAGE_LARGE_FREED);
-        caches.get().countFree(tags.slotOf(b.tag() & ~PoolTags.PROTECTED_POOL), bytes);
+        cache().countFree(tags.slotOf(b.tag() & ~PoolTags.PROTECTED_POOL), bytes);
     }
 
     // ----- small-block slow paths -----
@@ -430,7 +442,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         int first = SizeClasses.firstHeader(cls);
         if (first != 0) {
             // The fragment before the first cache-aligned header: a free block of 3 units.
-            s.set(ValueLayout.JAVA_INT, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
+            s.set(ValueLayout.JAVA_LONG, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
+            s.set(ValueLayout.JAVA_LONG, pageOff + 8, 0L);
         }
         int n = SizeClasses.blocksPerPage(cls);
         long kept = 0;
@@ -440,8 +453,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         for (int i = 0; i < n; i++) {
             int h = first + i * stride;
             long off = pageOff + h + SizeClasses.HEADER;
-            s.set(ValueLayout.JAVA_INT, off - 16,
-                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0
+            s.set(ValueLayout.JAVA_LONG, off - 16,
+                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0, tag 0
+            s.set(ValueLayout.JAVA_LONG, off - 8, 0L); // ProcessBilled: no quota is ever charged
             FreeLists.linkInBatch(s, off, 0);
             if (inBatch == 0) {
                 batchHead = c.base + off;
@@ -498,6 +512,25 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
     }
 
+    /**
+     * The calling thread's cache. A ThreadLocal lookup costs more than the rest of an allocation
+     * here, so it sits behind a table indexed by thread id. The table is read and written with
+     * plain accesses: an entry is used only if its (final) owner is the calling thread, in which
+     * case every write to it was made by this very thread; a stale or colliding entry just sends
+     * the thread to the ThreadLocal.
+     */
+    private ThreadCache cache() {
+        Thread t = Thread.currentThread();
+        int i = (int) t.threadId() & (cacheByThreadId.length - 1);
+        ThreadCache tc = cacheByThreadId[i];
+        if (tc != null && tc.owner == t) {
+            return tc;
+        }
+        tc = caches.get();
+        cacheByThreadId[i] = tc;
+        return tc;
+    }
+
     private ThreadCache newCache() {
         ThreadCache tc = new ThreadCache(Thread.currentThread());
         allCaches.add(tc);
@@ -505,6 +538,24 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     }
 
     // ----- checks -----
+
+    private void verifyFree(long address) {
+        int irql = irqlSource.getAsInt();
+        if (irql > maxIrql()) {
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
+                    name + " freed at IRQL " + irql);
+        }
+    }
+
+    private RuntimeException notInPool(long address) {
+        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+                "0x" + Long.toHexString(address) + " was never in " + name);
+    }
+
+    private RuntimeException notABlock(long address) {
+        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
+                "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
+    }
 
     private void verifyAllocate(long bytes, int tag) {
         int irql = irqlSource.getAsInt();
@@ -544,6 +595,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                     "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + (ulong1 & 0xFF)
                             + ", the previous block has " + prev + " units");
         }
+        if (((ulong1 >>> 8) & 0xFF) != 0) {
+            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
+                    "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + ((ulong1 >>> 8) & 0xFF));
+        }
     }
 
     private void checkTag(long address, int blockTag, int tag) {
@@ -552,6 +608,12 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
                     name + " block 0x" + Long.toHexString(address) + " has tag '" + PoolTags.toString(blockTag)
                             + "'" + (protectedBlock ? " (protected)" : "") + ", freed with '" + PoolTags.toString(tag) + "'");
+        }
+    }
+
+    private static void fillGuard(MemorySegment s, long from, long slack) {
+        if (slack > 0) {
+            s.asSlice(from, slack).fill(GUARD);
         }
     }
 

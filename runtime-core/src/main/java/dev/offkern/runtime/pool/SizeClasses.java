@@ -51,32 +51,59 @@ final class SizeClasses {
         return CACHE_BASE + (int) ((bytes + HEADER + 63) >>> 6);
     }
 
+    // Per-class tables, so that the fast paths divide nothing.
+    private static final int[] STRIDE = new int[NUM_CLASSES];
+    private static final int[] FIRST = new int[NUM_CLASSES];
+    private static final int[] BLOCKS = new int[NUM_CLASSES];
+    /** Per class, 4 longs: bit g set when page granule g (16 bytes) is the payload start of a block. */
+    private static final long[] STARTS = new long[NUM_CLASSES * 4];
+
+    static {
+        for (int cls = 2; cls < NUM_CLASSES; cls++) {
+            if (cls > MAX_UNITS && cls <= CACHE_BASE) {
+                continue;
+            }
+            int stride = cls < CACHE_BASE ? cls << UNIT_SHIFT : (cls - CACHE_BASE) << 6;
+            int first = cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER;
+            STRIDE[cls] = stride;
+            FIRST[cls] = first;
+            BLOCKS[cls] = (PAGE_SIZE - first) / stride;
+            for (int i = 0; i < BLOCKS[cls]; i++) {
+                int granule = (first + i * stride + HEADER) >>> UNIT_SHIFT;
+                STARTS[cls * 4 + (granule >>> 6)] |= 1L << (granule & 63);
+            }
+        }
+    }
+
     /** Bytes from one header to the next, header included. */
     static int stride(int cls) {
-        return cls < CACHE_BASE ? cls << UNIT_SHIFT : (cls - CACHE_BASE) << 6;
+        return STRIDE[cls];
     }
 
     /** Page offset of the first block's header. */
     static int firstHeader(int cls) {
-        return cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER;
+        return FIRST[cls];
     }
 
     /** Blocks in one page of the class. */
     static int blocksPerPage(int cls) {
-        return (PAGE_SIZE - firstHeader(cls)) / stride(cls);
+        return BLOCKS[cls];
     }
 
     /** PreviousSize (units) of the block whose header is at page offset {@code headerOffset}. */
     static int previousSize(int cls, int headerOffset) {
-        if (headerOffset == firstHeader(cls)) {
+        if (headerOffset == FIRST[cls]) {
             return cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER >>> UNIT_SHIFT;
         }
-        return stride(cls) >>> UNIT_SHIFT;
+        return STRIDE[cls] >>> UNIT_SHIFT;
     }
 
     /** Whether the payload at page offset {@code payloadOffset} starts a block of the class. */
     static boolean isBlockStart(int cls, int payloadOffset) {
-        int rel = payloadOffset - HEADER - firstHeader(cls);
-        return rel >= 0 && rel % stride(cls) == 0 && rel / stride(cls) < blocksPerPage(cls);
+        if (cls <= 0 || cls >= NUM_CLASSES || (payloadOffset & 15) != 0) {
+            return false;
+        }
+        int granule = payloadOffset >>> UNIT_SHIFT;
+        return (STARTS[cls * 4 + (granule >>> 6)] >>> (granule & 63) & 1) != 0;
     }
 }

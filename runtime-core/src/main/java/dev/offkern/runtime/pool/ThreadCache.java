@@ -31,6 +31,11 @@ final class ThreadCache {
     final long[] counters = new long[(TagTable.CAPACITY + 1) * 3];
     /** Set once the pool has drained this dead thread's stacks. */
     boolean drained;
+    /** The chunk of the last block this thread allocated (chunks are immutable and never unmapped while open). */
+    Chunk lastChunk;
+    /** The last tag looked up and its slot: most threads use one tag at a time. */
+    int lastTag;
+    int lastSlot = -1;
 
     ThreadCache(Thread owner) {
         this.owner = owner;
@@ -69,6 +74,17 @@ final class ThreadCache {
             s[i] = s[j];
             s[j] = t;
         }
+    }
+
+    /** The counter slot of {@code tag} (protected bit stripped), through a one-entry memo. */
+    int slot(TagTable tags, int tag) {
+        if (tag == lastTag && lastSlot >= 0) {
+            return lastSlot;
+        }
+        int slot = tags.slotOf(tag);
+        lastTag = tag;
+        lastSlot = slot;
+        return slot;
     }
 
     void countAlloc(int slot, long bytes) {

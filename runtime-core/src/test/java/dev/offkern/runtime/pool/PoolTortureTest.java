@@ -101,6 +101,56 @@ class PoolTortureTest {
         }
     }
 
+    @Test
+    void shouldKeepTheSharedFreeListsConsistentUnderBurstsOfOneSizeClass() throws Exception {
+        int threads = 2;
+        int rounds = 300 * Integer.getInteger("offkern.stress.scale", 1);
+        int tag = PoolTags.tag("Brst");
+        try (Kernel kernel = Kernel.boot().leakReportSink(s -> { })) {
+            Pool pool = kernel.pagedPool();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CyclicBarrier start = new CyclicBarrier(threads);
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread w = new Thread(() -> {
+                    try {
+                        start.await();
+                        long[][] held = new long[200][];
+                        for (int r = 0; r < rounds; r++) {
+                            // Bursts larger than a thread cache: every round spills and refills batches.
+                            for (int i = 0; i < held.length; i++) {
+                                long p = pool.allocate(48, tag, dev.offkern.ddi.PoolFlags.POOL_FLAG_UNINITIALIZED);
+                                long pattern = ((long) id << 56) | ((long) r << 16) | i;
+                                fill(pool.segmentOf(p), pattern);
+                                held[i] = new long[] {p, tag, pattern};
+                            }
+                            for (long[] b : held) {
+                                release(pool, b);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+                workers.add(w);
+                w.start();
+            }
+            for (Thread w : workers) {
+                w.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            PoolUsage u = PoolTest.usage(pool, tag);
+            assertEquals((long) threads * rounds * 200, u.allocs());
+            assertEquals(u.allocs(), u.frees());
+            assertEquals(0, u.bytes());
+            int chunks = pool.chunkCount();
+            assertEquals(1, chunks, "400 live blocks of 64 bytes fit one chunk, reused every round");
+        }
+    }
+
     private static void fill(MemorySegment s, long pattern) {
         long n = s.byteSize() / 8;
         for (long i = 0; i < n; i++) {

@@ -137,6 +137,18 @@ class PoolVerifierTest {
     }
 
     @Test
+    void shouldBugCheckCorruptedPoolIndex() {
+        long p = paged.allocate(40, TAG, 0);
+        MemorySegment h = kernel.addressSpace().resolve(p - 16, 16);
+        h.set(ValueLayout.JAVA_BYTE, 1, (byte) 7);
+        long contents = h.get(ValueLayout.JAVA_LONG, 0);
+        BugCheck b = assertThrows(BugCheck.class, () -> paged.free(p, TAG));
+        assertBugCheck(BugCheckCode.BAD_POOL_CALLER, new long[] {0x01, p - 16, contents, 0}, b);
+        h.set(ValueLayout.JAVA_BYTE, 1, (byte) 0);
+        paged.free(p, TAG);
+    }
+
+    @Test
     void shouldBugCheckOverrunIntoTheSlackAtFree() {
         long p = nonPaged.allocate(100, TAG, 0); // a 128-byte block: 12 bytes of slack
         MemorySegment whole = kernel.addressSpace().resolve(p, 112);

@@ -1,0 +1,97 @@
+package dev.offkern.bench;
+
+import dev.offkern.ddi.PoolFlags;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.PoolTags;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One allocation and its free, 64 B and 1 KiB, single thread: the offkern pool (zeroed, as
+ * ExAllocatePool2 gives it, and uninitialized, as malloc gives it) against glibc malloc/free through
+ * critical downcalls (addresses as {@code long}, so no MemorySegment per call) and against a
+ * confined arena's allocate+close. Verifier off, as DESIGN.md reports benchmarks.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Doffkern.verifier=false"})
+@State(Scope.Thread)
+public class PoolAllocFreeBenchmark {
+    private static final int TAG = PoolTags.tag("Bnch");
+    private static final MethodHandle MALLOC;
+    private static final MethodHandle FREE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+        FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+    }
+
+    @Param({"64", "1024"})
+    public int size;
+
+    private Kernel kernel;
+    private Pool pool;
+
+    @Setup(Level.Trial)
+    public void boot() {
+        kernel = Kernel.boot();
+        pool = kernel.nonPagedPool();
+    }
+
+    @TearDown(Level.Trial)
+    public void shutdown() {
+        kernel.close();
+    }
+
+    @Benchmark
+    public long poolAllocFree() {
+        long p = pool.allocate(size, TAG, 0);
+        pool.free(p, TAG);
+        return p;
+    }
+
+    @Benchmark
+    public long poolAllocFreeUninitialized() {
+        long p = pool.allocate(size, TAG, PoolFlags.POOL_FLAG_UNINITIALIZED);
+        pool.free(p, TAG);
+        return p;
+    }
+
+    @Benchmark
+    public long mallocFree() throws Throwable {
+        long p = (long) MALLOC.invokeExact((long) size);
+        FREE.invokeExact(p);
+        return p;
+    }
+
+    @Benchmark
+    public long arenaAllocateClose() {
+        try (Arena arena = Arena.ofConfined()) {
+            return arena.allocate(size, 16).address();
+        }
+    }
+}

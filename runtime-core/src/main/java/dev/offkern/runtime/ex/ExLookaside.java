@@ -1,0 +1,544 @@
+package dev.offkern.runtime.ex;
+
+import dev.offkern.ddi.NtStatus;
+import dev.offkern.layout.GENERAL_LOOKASIDE;
+import dev.offkern.layout.LOOKASIDE_LIST_EX;
+import dev.offkern.layout.NPAGED_LOOKASIDE_LIST;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.NtStatusException;
+import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.verifier.Verifier;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+/**
+ * Lookaside lists: the one implementation behind LOOKASIDE_LIST_EX, NPAGED_LOOKASIDE_LIST and
+ * PAGED_LOOKASIDE_LIST (x64 layouts), over the byte-exact {@code GENERAL_LOOKASIDE} fields.
+ * A lookaside list caches fixed-size blocks of one pool type and tag on an SLIST ({@link ExSList},
+ * the shim's cmpxchg16b) whose header is the structure's first 16 bytes.
+ *
+ * <p>Operations, as Windows' inline routines do them:
+ * <ul>
+ *   <li>allocate: TotalAllocates+1; pop; if the list was empty, AllocateMisses+1 and call the
+ *       allocate routine (AllocateEx) with (Type, Size, Tag[, Lookaside]).</li>
+ *   <li>free: TotalFrees+1; if the SLIST's depth &gt;= Depth, FreeMisses+1 and call the free
+ *       routine (FreeEx), else push.</li>
+ *   <li>flush: pop every cached block and give it to the free routine (counters unchanged).</li>
+ *   <li>delete: unlink the list from the kernel's system-wide list, then flush.</li>
+ *   <li>scan (every {@value LookasideRegistry#SCAN_PERIOD_SECONDS} s per kernel, or
+ *       {@link #scanAll} on demand): Depth := {@link #computeDepth}.</li>
+ * </ul>
+ *
+ * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
+ * returned block); the checked long tier {@code allocate(Kernel, long)}/{@code free(Kernel, long,
+ * long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
+ * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
+ * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
+ * allocation-free; the fastest).
+ *
+ * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
+ * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
+ * the kernel's lookaside registry lock. IRQL: ≤ DISPATCH_LEVEL (paged: ≤ APC_LEVEL).
+ *
+ * <p>Which calls may run concurrently on one list: allocate, free and flush with each other and
+ * with the scan; initialize and delete with nothing on that list (the caller serializes them, as
+ * Windows requires).
+ */
+public final class ExLookaside {
+
+    /*
+     * Implementation overview.
+     *
+     * State: only the structure's memory (GENERAL_LOOKASIDE x64 offsets below) and the kernel's
+     * LookasideRegistry (live set, routine table, system-wide LIST_ENTRY lists). Nothing about a list
+     * is cached on the Java heap, so native code reading the structure sees the real state.
+     *
+     * Counters. Windows increments TotalAllocates & co. with plain (racy) adds and accepts lost
+     * updates in a statistic. offkern uses atomic adds (VarHandle getAndAdd, volatile mode: an
+     * Interlocked increment) so that the counters are exact under contention and the invariant
+     * TotalAllocates - TotalFrees == blocks handed out and not yet freed holds at quiescence. Cost:
+     * one lock xadd on a line the SLIST CAS owns anyway.
+     *
+     * Depth (the list's target size) is written only by the scan (under the registry lock) and by
+     * initialize; free reads it plainly: a stale value only lets the list run one scan late, as in
+     * Windows. The depth check and the push are not atomic together: under contention the list may
+     * briefly exceed Depth by the number of concurrent freers (Windows has the same race).
+     *
+     * Depth rule (computeDepth), Windows' ExpComputeLookasideDepth as public sources describe it:
+     * allocations A and misses M since the previous scan, Depth D, MaximumDepth X, minimum 4:
+     *   A < 25 * ScanPeriod         -> D := max(D - 10, 4)
+     *   else ratio R = 1000 * M / A:
+     *     R < 5 (miss rate < 0.5%)  -> D := max(D - 1, 4)
+     *     else                      -> D := min(D + min(R * (X - D) / 2000 + 5, 30), X)
+     * ScanPeriod is 3 (each list is scanned every 3 s). Initial D is 4, X is 256
+     * (EX_MAXIMUM_LOOKASIDE_DEPTH_BASE); the Depth argument of the initialize routines is ignored,
+     * as Windows ignores it. Windows' verifier sets the minimum depth to 0 (disabling lookasides);
+     * offkern's verifier does not.
+     *
+     * Size is stored as given (Windows does not round it); every pool block is 16-byte aligned and
+     * at least 16 bytes long, which is what the SLIST link needs. Blocks from a custom allocate
+     * routine are checked (16-byte aligned, inside the address space) when they are returned, so a
+     * bad routine fails at its source and never corrupts the list.
+     */
+
+    // GENERAL_LOOKASIDE / GENERAL_LOOKASIDE_POOL field offsets on x64, from the layout class
+    // (identical from Windows 7 to 11 23H2; GENERAL_LOOKASIDE_POOL shares them up to Future).
+    static final long LIST_HEAD_OFFSET = GENERAL_LOOKASIDE.LIST_HEAD_OFFSET; // SLIST_HEADER ListHead
+    static final long DEPTH_OFFSET = GENERAL_LOOKASIDE.DEPTH_OFFSET; // USHORT Depth
+    static final long MAXIMUM_DEPTH_OFFSET = GENERAL_LOOKASIDE.MAXIMUM_DEPTH_OFFSET; // USHORT MaximumDepth
+    static final long TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.TOTAL_ALLOCATES_OFFSET; // ULONG TotalAllocates
+    static final long ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_MISSES_OFFSET; // ULONG AllocateMisses
+    static final long TOTAL_FREES_OFFSET = GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET; // ULONG TotalFrees
+    static final long FREE_MISSES_OFFSET = GENERAL_LOOKASIDE.FREE_MISSES_OFFSET; // ULONG FreeMisses
+    static final long TYPE_OFFSET = GENERAL_LOOKASIDE.TYPE_OFFSET; // POOL_TYPE Type
+    static final long TAG_OFFSET = GENERAL_LOOKASIDE.TAG_OFFSET; // ULONG Tag
+    static final long SIZE_OFFSET = GENERAL_LOOKASIDE.SIZE_OFFSET; // ULONG Size
+    static final long ALLOCATE_EX_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_EX_OFFSET; // PALLOCATE_FUNCTION_EX AllocateEx
+    static final long FREE_EX_OFFSET = GENERAL_LOOKASIDE.FREE_EX_OFFSET; // PFREE_FUNCTION_EX FreeEx
+    static final long LIST_ENTRY_OFFSET = GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET; // LIST_ENTRY ListEntry
+    static final long LAST_TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.LAST_TOTAL_ALLOCATES_OFFSET; // ULONG LastTotalAllocates
+    static final long LAST_ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.LAST_ALLOCATE_MISSES_OFFSET; // ULONG LastAllocateMisses
+
+    /** sizeof(LOOKASIDE_LIST_EX) = sizeof(GENERAL_LOOKASIDE_POOL) on x64. */
+    public static final long LOOKASIDE_LIST_EX_SIZE = LOOKASIDE_LIST_EX.X64.size();
+    /** sizeof(NPAGED_LOOKASIDE_LIST) = sizeof(PAGED_LOOKASIDE_LIST) = sizeof(GENERAL_LOOKASIDE) on x64. */
+    public static final long GENERAL_LOOKASIDE_SIZE = NPAGED_LOOKASIDE_LIST.X64.size();
+    /** Required alignment of every lookaside structure (16 on 64-bit, as Microsoft documents). */
+    public static final long ALIGNMENT = 16;
+
+    /** {@code LOOKASIDE_MINIMUM_BLOCK_SIZE} = RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next) on x64. */
+    public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = 8;
+    /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_BASE}: the MaximumDepth every list gets. */
+    public static final int EX_MAXIMUM_LOOKASIDE_DEPTH_BASE = 256;
+    /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT}. */
+    public static final int EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT = 1024;
+    /** Windows' MINIMUM_LOOKASIDE_DEPTH: the initial Depth and the floor of the scan. */
+    public static final int MINIMUM_LOOKASIDE_DEPTH = 4;
+    /** Windows' MINIMUM_ALLOCATION_THRESHOLD: allocations per second below which Depth shrinks by 10. */
+    public static final int MINIMUM_ALLOCATION_THRESHOLD = 25;
+    /** {@code EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL}. */
+    public static final int EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL = 0x1;
+    /** {@code EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE}. */
+    public static final int EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE = 0x2;
+    /** POOL_NX_ALLOCATION, accepted in the Flags of ExInitializeNPagedLookasideList (Windows 8+). */
+    public static final int POOL_NX_ALLOCATION = 512;
+
+    /** Verifier subcodes of DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) for lookaside lists. */
+    public static final int DV_LOOKASIDE_REINITIALIZED = 0xCA;
+    public static final int DV_LOOKASIDE_DELETE_UNINITIALIZED = 0xCB;
+    public static final int DV_LOOKASIDE_BLOCK_TOO_SMALL = 0xCD;
+
+    private ExLookaside() {
+    }
+
+    // ===== initialization =====
+
+    /**
+     * {@code ExInitializeLookasideListEx}: returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER_4 (a
+     * PoolType other than the nonpaged/paged base types, their NX and cache-aligned forms),
+     * STATUS_INVALID_PARAMETER_5 (Flags other than 0, RAISE_ON_FAIL, FAIL_NO_RAISE, or FAIL_NO_RAISE
+     * with the default allocate routine, which Microsoft leaves undefined).
+     */
+    public static int initializeEx(Kernel kernel, long lookaside, ALLOCATE_FUNCTION_EX allocate, FREE_FUNCTION_EX free,
+            int poolType, int flags, long size, int tag, int depth) {
+        if (!isValidPoolType(poolType)) {
+            return NtStatus.STATUS_INVALID_PARAMETER_4;
+        }
+        if ((flags & ~0x3) != 0 || flags == 0x3
+                || (flags == EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE && allocate == null)) {
+            return NtStatus.STATUS_INVALID_PARAMETER_5;
+        }
+        int type = poolType;
+        if (flags == EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL) {
+            type |= PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE;
+        } else if (flags == EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) {
+            type |= PoolType.POOL_QUOTA_FAIL_INSTEAD_OF_RAISE;
+        }
+        LookasideRegistry reg = LookasideRegistry.of(kernel);
+        AddressSpace space = kernel.addressSpace();
+        LookasideRegistry.Allocator a = allocate == null ? null
+                : (t, n, g, l) -> addressOf(allocate.allocate(t, n, g, space.resolve(l, LOOKASIDE_LIST_EX_SIZE)));
+        LookasideRegistry.Freer f = free == null ? null
+                : (b, l) -> free.free(space.resolve(b, ExSList.ENTRY_SIZE), space.resolve(l, LOOKASIDE_LIST_EX_SIZE));
+        initialize(reg, lookaside, LOOKASIDE_LIST_EX_SIZE, type, size, tag,
+                arena -> allocate == null ? 0 : reg.stubAllocateEx(allocate, a, arena),
+                arena -> free == null ? 0 : reg.stubFreeEx(free, f, arena));
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    /**
+     * {@code ExInitializeNPagedLookasideList} ({@code paged == false}) and
+     * {@code ExInitializePagedLookasideList} ({@code paged == true}): Flags may be 0,
+     * POOL_RAISE_IF_ALLOCATION_FAILURE, and for nonpaged lists POOL_NX_ALLOCATION (Windows 8+);
+     * anything else is an IllegalArgumentException (the routines return VOID).
+     */
+    public static void initializeLegacy(Kernel kernel, long lookaside, boolean paged, ALLOCATE_FUNCTION allocate,
+            FREE_FUNCTION free, int flags, long size, int tag, int depth) {
+        int allowed = PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_NX_ALLOCATION;
+        if ((flags & ~allowed) != 0) {
+            throw new IllegalArgumentException((paged ? "ExInitializePagedLookasideList" : "ExInitializeNPagedLookasideList")
+                    + ": Flags 0x" + Integer.toHexString(flags)
+                    + " is not 0, POOL_RAISE_IF_ALLOCATION_FAILURE or POOL_NX_ALLOCATION");
+        }
+        // Paged pool is always NX: POOL_NX_ALLOCATION has no effect there (Microsoft's documentation).
+        int type = paged ? PoolType.PagedPool | (flags & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE)
+                : PoolType.NonPagedPool | flags;
+        LookasideRegistry reg = LookasideRegistry.of(kernel);
+        AddressSpace space = kernel.addressSpace();
+        LookasideRegistry.Allocator a = allocate == null ? null : (t, n, g, l) -> addressOf(allocate.allocate(t, n, g));
+        LookasideRegistry.Freer f = free == null ? null : (b, l) -> free.free(space.resolve(b, ExSList.ENTRY_SIZE));
+        initialize(reg, lookaside, GENERAL_LOOKASIDE_SIZE, type, size, tag,
+                arena -> allocate == null ? 0 : reg.stubAllocate(allocate, a, arena),
+                arena -> free == null ? 0 : reg.stubFree(free, f, arena));
+    }
+
+    private interface StubMaker {
+        long make(Arena arena);
+    }
+
+    private static void initialize(LookasideRegistry reg, long lookaside, long structSize, int type, long size, int tag,
+            StubMaker allocateStubMaker, StubMaker freeStubMaker) {
+        Kernel kernel = reg.kernel();
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost((type & 1) == PoolType.PagedPool && structSize == GENERAL_LOOKASIDE_SIZE
+                    ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, "ExInitialize*LookasideList*");
+        }
+        checkAligned(lookaside);
+        Region r = kernel.addressSpace().regionOf(lookaside, structSize);
+        if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE || size > 0xFFFF_FFFFL) {
+            if (Verifier.ENABLED) {
+                throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_BLOCK_TOO_SMALL,
+                        lookaside, size, 0, "lookaside block size " + size + " is below LOOKASIDE_MINIMUM_BLOCK_SIZE (8) or above 4 GiB");
+            }
+            throw new IllegalArgumentException("lookaside block size " + size + " must be in [8, 0xFFFFFFFF]");
+        }
+        synchronized (reg) {
+            if (reg.isLive(lookaside)) {
+                if (Verifier.ENABLED) {
+                    throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_REINITIALIZED,
+                            lookaside, 0, 0, "lookaside list at 0x" + Long.toHexString(lookaside) + " is initialized twice");
+                }
+                throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
+                        + " is already initialized: delete it first");
+            }
+            Arena arena = Arena.ofAuto();
+            long allocStub = allocateStubMaker.make(arena);
+            long freeStub = freeStubMaker.make(arena);
+            if (allocStub == 0) {
+                allocStub = reg.defaultAllocateStub(LookasideDefaults.ALLOCATE, LookasideDefaults.allocator(kernel));
+            }
+            if (freeStub == 0) {
+                freeStub = reg.defaultFreeStub(LookasideDefaults.FREE, LookasideDefaults.freer(kernel));
+            }
+            MemorySegment s = r.segment();
+            long o = r.offsetOf(lookaside);
+            s.asSlice(o, structSize).fill((byte) 0);
+            s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) MINIMUM_LOOKASIDE_DEPTH);
+            s.set(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET, (short) EX_MAXIMUM_LOOKASIDE_DEPTH_BASE);
+            s.set(ValueLayout.JAVA_INT, o + TYPE_OFFSET, type);
+            s.set(ValueLayout.JAVA_INT, o + TAG_OFFSET, tag);
+            s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
+            s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
+            s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
+            reg.link(new LookasideRegistry.Live(lookaside, structSize, (type & 1) == PoolType.PagedPool, arena, allocStub, freeStub));
+            // The monitor exit publishes the initialized fields to threads that later take the
+            // registry lock; other threads get the list's address through their own synchronization.
+        }
+    }
+
+    private static boolean isValidPoolType(int poolType) {
+        return switch (poolType) {
+            case PoolType.NonPagedPool, PoolType.PagedPool, PoolType.NonPagedPoolCacheAligned, PoolType.PagedPoolCacheAligned,
+                    PoolType.NonPagedPoolNx, PoolType.NonPagedPoolNxCacheAligned -> true;
+            default -> false;
+        };
+    }
+
+    // ===== allocate / free: the hot paths =====
+
+    /** Allocates a block: the most recently freed cached block, else a new one from the allocate routine; 0 if that fails. */
+    public static long allocate(Kernel kernel, long lookaside) {
+        checkAligned(lookaside);
+        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        return allocate0(kernel, r.segment(), r.offsetOf(lookaside), lookaside);
+    }
+
+    /**
+     * The trusted tier of {@link #allocate(Kernel, long)}: {@code lookaside} is a segment of the
+     * initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
+     * holds, so no address-space lookup is made; the kernel is looked up only on a miss. Allocates
+     * nothing.
+     */
+    public static long allocate(MemorySegment lookaside) {
+        long address = lookaside.address();
+        checkAligned(address);
+        Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
+        return allocate0(null, lookaside, 0, address);
+    }
+
+    private static long allocate0(Kernel kernel, MemorySegment s, long o, long lookaside) {
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
+        }
+        increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
+        long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
+        if (block != 0) {
+            return block;
+        }
+        return allocateMiss(kernel != null ? kernel : Kernel.current(), s, o, lookaside);
+    }
+
+    private static long allocateMiss(Kernel kernel, MemorySegment s, long o, long lookaside) {
+        increment(s, o + ALLOCATE_MISSES_OFFSET); // volatile add: as TotalAllocates
+        int type = s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET);
+        long size = s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL;
+        int tag = s.get(ValueLayout.JAVA_INT, o + TAG_OFFSET);
+        long stub = s.get(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET);
+        long block = registry(kernel, lookaside).allocator(stub, lookaside).allocate(type, size, tag, lookaside);
+        if (block == 0) {
+            if ((type & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0) {
+                throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "lookaside list at 0x"
+                        + Long.toHexString(lookaside) + " (RAISE_ON_FAIL): the allocate routine returned NULL");
+            }
+            return 0;
+        }
+        if ((block & (ExSList.ALIGNMENT - 1)) != 0) {
+            throw new DatatypeMisalignmentException("block returned by the allocate routine of lookaside list 0x"
+                    + Long.toHexString(lookaside), block, ExSList.ALIGNMENT);
+        }
+        kernel.addressSpace().regionOf(block, Math.max(size, ExSList.ENTRY_SIZE));
+        return block;
+    }
+
+    /** Frees {@code block} to the list: cached if the list holds fewer than Depth blocks, else given to the free routine. */
+    public static void free(Kernel kernel, long lookaside, long block) {
+        checkAligned(lookaside);
+        AddressSpace space = kernel.addressSpace();
+        Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        ExSList.checkAligned("lookaside block", block);
+        space.regionOf(block, ExSList.ENTRY_SIZE);
+        free0(kernel, r.segment(), r.offsetOf(lookaside), lookaside, block);
+    }
+
+    /**
+     * The trusted tier of {@link #free(Kernel, long, long)}: {@code lookaside} is a segment of the
+     * initialized list that the caller holds, and {@code block} one this list handed out (its
+     * alignment is checked, its address-space membership is not: it was checked when the allocate
+     * routine returned it). Allocates nothing.
+     */
+    public static void free(MemorySegment lookaside, long block) {
+        long address = lookaside.address();
+        checkAligned(address);
+        Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
+        ExSList.checkAligned("lookaside block", block);
+        free0(null, lookaside, 0, address, block);
+    }
+
+    private static void free0(Kernel kernel, MemorySegment s, long o, long lookaside, long block) {
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
+        }
+        increment(s, o + TOTAL_FREES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
+        int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
+        if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
+            increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
+            freeToRoutine(kernel != null ? kernel : Kernel.current(), s, o, lookaside, block);
+        } else {
+            ExSList.push(lookaside, block); // both addresses checked by the caller
+        }
+    }
+
+    private static void freeToRoutine(Kernel kernel, MemorySegment s, long o, long lookaside, long block) {
+        long stub = s.get(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET);
+        registry(kernel, lookaside).freer(stub, lookaside).free(block, lookaside);
+    }
+
+    /** {@code ExFlushLookasideListEx}: every cached block goes to the free routine; counters unchanged. */
+    public static void flush(Kernel kernel, long lookaside) {
+        checkAligned(lookaside);
+        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        MemorySegment s = r.segment();
+        long o = r.offsetOf(lookaside);
+        if (Verifier.ENABLED) {
+            checkIrql(s, o, lookaside, "ExFlushLookasideListEx");
+        }
+        for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+            freeToRoutine(kernel, s, o, lookaside, block);
+        }
+    }
+
+    /**
+     * {@code ExDelete*LookasideList*}: removes the list from the kernel's system-wide list, then
+     * frees every cached block through the free routine. Deleting a list that is not initialized is
+     * DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4, 0xCB, list) under the verifier, an
+     * IllegalStateException otherwise. Afterwards the caller owns (and may free) the structure.
+     */
+    public static void delete(Kernel kernel, long lookaside) {
+        checkAligned(lookaside);
+        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        LookasideRegistry reg = LookasideRegistry.of(kernel);
+        synchronized (reg) {
+            if (!reg.isLive(lookaside)) {
+                if (Verifier.ENABLED) {
+                    throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_DELETE_UNINITIALIZED,
+                            lookaside, 0, 0, "deleting lookaside list 0x" + Long.toHexString(lookaside) + ", which is not initialized");
+                }
+                throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " is not initialized");
+            }
+            MemorySegment s = r.segment();
+            long o = r.offsetOf(lookaside);
+            if (Verifier.ENABLED) {
+                checkIrql(s, o, lookaside, "ExDelete*LookasideList*");
+            }
+            // Free the cached blocks while the routines are still registered, then unlink.
+            for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+                freeToRoutine(kernel, s, o, lookaside, block);
+            }
+            reg.unlink(lookaside);
+        }
+    }
+
+    // ===== the depth scan =====
+
+    /** Adjusts Depth of every live list of {@code kernel} (what the periodic scan does). */
+    public static void scanAll(Kernel kernel) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        if (reg != null) {
+            reg.scanAll();
+        }
+    }
+
+    /** Turns {@code kernel}'s periodic scan thread on or off (tests that check counters turn it off). */
+    public static void setPeriodicScan(Kernel kernel, boolean on) {
+        LookasideRegistry.of(kernel).setAutoScan(on);
+    }
+
+    /** Whether a lookaside list is initialized (and not deleted) at {@code lookaside}. */
+    public static boolean isLive(Kernel kernel, long lookaside) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        return reg != null && reg.isLive(lookaside);
+    }
+
+    /**
+     * The first live lookaside list whose structure overlaps {@code [start, start + length)}, or 0:
+     * for the pool's verifier check "freed pool contains a live lookaside list" (DV 0xC4/0xCC).
+     */
+    public static long liveListIn(Kernel kernel, long start, long length) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        return reg == null ? 0 : reg.liveIn(start, length);
+    }
+
+    /** The addresses of the live lists of {@code kernel}, in the order of its system-wide lists (nonpaged, then paged). */
+    public static long[] liveLists(Kernel kernel) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        if (reg == null) {
+            return new long[0];
+        }
+        synchronized (reg) {
+            long[] np = reg.walk(false);
+            long[] p = reg.walk(true);
+            long[] all = java.util.Arrays.copyOf(np, np.length + p.length);
+            System.arraycopy(p, 0, all, np.length, p.length);
+            return all;
+        }
+    }
+
+    /** One list's scan step (caller holds the registry lock). */
+    static void scanOne(Kernel kernel, long lookaside, int scanPeriod) {
+        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        MemorySegment s = r.segment();
+        long o = r.offsetOf(lookaside);
+        int total = (int) COUNTER.getVolatile(s, o + TOTAL_ALLOCATES_OFFSET); // volatile: pairs with the atomic adds
+        int misses = (int) COUNTER.getVolatile(s, o + ALLOCATE_MISSES_OFFSET); // volatile: as above
+        long allocates = (total - s.get(ValueLayout.JAVA_INT, o + LAST_TOTAL_ALLOCATES_OFFSET)) & 0xFFFF_FFFFL;
+        long missed = (misses - s.get(ValueLayout.JAVA_INT, o + LAST_ALLOCATE_MISSES_OFFSET)) & 0xFFFF_FFFFL;
+        s.set(ValueLayout.JAVA_INT, o + LAST_TOTAL_ALLOCATES_OFFSET, total);
+        s.set(ValueLayout.JAVA_INT, o + LAST_ALLOCATE_MISSES_OFFSET, misses);
+        int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF;
+        int maximum = s.get(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET) & 0xFFFF;
+        s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) computeDepth(depth, maximum, allocates, missed, scanPeriod));
+    }
+
+    /**
+     * The new Depth of a list after a scan period (see the implementation overview for the rule):
+     * {@code allocates} and {@code misses} are counted since the previous scan, {@code scanPeriod}
+     * in seconds.
+     */
+    public static int computeDepth(int depth, int maximumDepth, long allocates, long misses, int scanPeriod) {
+        long target = depth;
+        if (allocates < (long) scanPeriod * MINIMUM_ALLOCATION_THRESHOLD) {
+            target = Math.max(target - 10, MINIMUM_LOOKASIDE_DEPTH);
+        } else {
+            long ratio = misses * 1000 / allocates;
+            if (ratio < 5) {
+                target = Math.max(target - 1, MINIMUM_LOOKASIDE_DEPTH);
+            } else {
+                long delta = Math.min(ratio * Math.max(maximumDepth - target, 0) / 2000 + 5, 30);
+                target = Math.min(target + delta, maximumDepth);
+            }
+        }
+        return (int) target;
+    }
+
+    // ===== helpers =====
+
+    /**
+     * IRQL ≤ DISPATCH_LEVEL, or ≤ APC_LEVEL when the list's entries are paged (the documented rule
+     * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
+     */
+    private static void checkIrql(MemorySegment s, long o, long lookaside, String routine) {
+        boolean paged = (s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET) & 1) == PoolType.PagedPool;
+        IrqlChecks.requireAtMost(paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, routine);
+    }
+
+    private static LookasideRegistry registry(Kernel kernel, long lookaside) {
+        LookasideRegistry reg = LookasideRegistry.find(kernel);
+        if (reg == null) {
+            throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
+                    + " is not initialized (no lookaside list exists in this kernel)");
+        }
+        return reg;
+    }
+
+    private static long addressOf(MemorySegment block) {
+        return block == null ? 0 : block.address();
+    }
+
+    private static void checkAligned(long lookaside) {
+        if (lookaside == 0) {
+            throw new IllegalArgumentException("lookaside list is NULL");
+        }
+        if ((lookaside & (ALIGNMENT - 1)) != 0) {
+            throw new DatatypeMisalignmentException("lookaside list", lookaside, ALIGNMENT);
+        }
+    }
+
+    /** The list's block Size (ULONG at 0x2C). */
+    public static long blockSize(Kernel kernel, long lookaside) {
+        return readInt(kernel, lookaside, SIZE_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    /** A field as a bounded segment read: for tests and tools that inspect a list. */
+    static int readInt(Kernel kernel, long lookaside, long offset) {
+        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        return r.segment().get(ValueLayout.JAVA_INT, r.offsetOf(lookaside) + offset);
+    }
+
+    // ===== VarHandle mechanics =====
+
+    /** Interlocked increment of a ULONG counter (volatile-mode getAndAdd: a full barrier, as InterlockedIncrement). */
+    private static void increment(MemorySegment s, long offset) {
+        int unused = (int) COUNTER.getAndAdd(s, offset, 1);
+    }
+
+    /** The ULONG counters TotalAllocates, AllocateMisses, TotalFrees, FreeMisses: coordinates (MemorySegment, long offset). */
+    private static final VarHandle COUNTER = ValueLayout.JAVA_INT.varHandle().withInvokeExactBehavior();
+}

@@ -1,0 +1,121 @@
+package dev.offkern.runtime.ex;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The x64 header through the shim, on the raw long-address tier (and the address-space-checked tier). */
+class ExSListRawTest extends SListSpec {
+    private final Kernel kernel = Kernel.boot().attach();
+    private final TestMemory mem = new TestMemory(kernel, 64 * 1024);
+    private final long header = mem.base();
+
+    @AfterEach
+    void close() {
+        mem.close();
+        kernel.close();
+    }
+
+    @Override
+    void init() {
+        mem.segment.fill((byte) 0x5A);
+        ExSList.initialize(mem.at(0, 16));
+    }
+
+    @Override
+    long entry(int i) {
+        return mem.base() + 64 + 32L * i;
+    }
+
+    @Override
+    int indexOf(long entry) {
+        return (int) ((entry - mem.base() - 64) / 32);
+    }
+
+    @Override
+    long push(long entry) {
+        return ExSList.push(header, entry);
+    }
+
+    @Override
+    long pop() {
+        return ExSList.pop(header);
+    }
+
+    @Override
+    long flush() {
+        return ExSList.flush(header);
+    }
+
+    @Override
+    long pushList(long first, long last, int count) {
+        return ExSList.pushList(header, first, last, count);
+    }
+
+    @Override
+    int depth() {
+        return ExSList.depth(mem.segment, 0);
+    }
+
+    @Override
+    long sequence() {
+        return ExSList.sequence(mem.segment, 0);
+    }
+
+    @Override
+    long next(long entry) {
+        return ExSList.next(mem.segment, entry - mem.base());
+    }
+
+    @Override
+    void link(long entry, long next) {
+        ExSList.setNext(mem.segment, entry - mem.base(), next);
+    }
+
+    @Test
+    void shouldLayTheHeaderOutAsWindowsX64() {
+        init();
+        push(entry(1));
+        push(entry(2));
+        long lo = mem.segment.get(ValueLayout.JAVA_LONG, 0);
+        long hi = mem.segment.get(ValueLayout.JAVA_LONG, 8);
+        assertEquals(2, lo & 0xFFFF, "Depth in bits 0-15 of the first qword");
+        assertEquals(2, lo >>> 16, "Sequence in bits 16-63");
+        assertEquals(entry(2), hi, "NextEntry (first >> 4) in bits 4-63 of the second qword: the address itself");
+        assertEquals(entry(1), mem.segment.get(ValueLayout.JAVA_LONG, entry(2) - mem.base()), "SLIST_ENTRY.Next");
+    }
+
+    @Test
+    void shouldRefuseAMisalignedEntryNamingItsAddress() {
+        init();
+        long bad = entry(1) + 8;
+        DatatypeMisalignmentException e = assertThrows(DatatypeMisalignmentException.class, () -> push(bad));
+        assertTrue(e.getMessage().contains(Long.toHexString(bad)), e.getMessage());
+        assertEquals(bad, e.address());
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pop(header + 4));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pushList(header, entry(1), bad, 2));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pop(0));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pushList(header, entry(1), entry(1), 0));
+        assertEquals(0, depth(), "nothing was pushed");
+    }
+
+    @Test
+    void shouldBugCheckOnAnUnmappedAddressOnTheCheckedTier() {
+        init();
+        long unmapped = mem.base() + mem.segment.byteSize() + (1 << 20);
+        BugCheck b = assertThrows(BugCheck.class, () -> ExSList.push(kernel.addressSpace(), header, unmapped));
+        assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, b.code());
+        assertEquals(unmapped, b.parameter1());
+        b = assertThrows(BugCheck.class, () -> ExSList.pop(kernel.addressSpace(), unmapped));
+        assertEquals(unmapped, b.parameter1());
+        assertEquals(0, ExSList.push(kernel.addressSpace(), header, entry(3)));
+        assertEquals(entry(3), ExSList.pop(kernel.addressSpace(), header));
+    }
+}
