@@ -263,4 +263,32 @@ class KeEventTest {
         assertEquals(0, KeReadStateEvent(pong));
         assertEquals(0, countWaiters(ping));
     }
+
+    @Test
+    void shouldReleaseSynchronizationEventWaitersInArrivalOrder() throws Exception {
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        List<Integer> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> ths = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int id = i;
+            Thread th = new Thread(() -> {
+                KeWaitForSingleObject(event, Executive, KernelMode, false, MemorySegment.NULL);
+                order.add(id);
+            });
+            th.start();
+            awaitWaiters(event, i + 1); // waiter i is linked before waiter i+1 starts
+            ths.add(th);
+        }
+        for (int i = 0; i < 3; i++) {
+            KeSetEvent(event, 0, false);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (order.size() < i + 1 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        }
+        for (Thread th : ths) {
+            th.join(10_000);
+        }
+        assertEquals(List.of(0, 1, 2), order);
+    }
 }
