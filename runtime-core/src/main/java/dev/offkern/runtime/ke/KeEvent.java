@@ -14,6 +14,11 @@ import java.lang.foreign.ValueLayout;
  * value (NotificationEvent 0, SynchronizationEvent 1); Size = 6 (0x18 / 4); SignalState 0 or 1;
  * WaitListHead the waiting threads' KWAIT_BLOCKs (empty: pointing at itself).
  *
+ * <h2>Which calls may run concurrently</h2>
+ * Every routine on one event may run concurrently with every other on it, from any threads,
+ * except KeInitializeEvent, which must complete before any other call and must not run while the
+ * structure is in use (as on Windows).
+ *
  * <h2>Contract</h2>
  * <ul>
  *   <li>KeSetEvent: signals; a notification event satisfies every waiter and stays signalled, a

@@ -31,6 +31,11 @@ import java.lang.invoke.VarHandle;
  *        +----------------------------------+---+---+   W = FM_LOCK_WAITER_WOKEN
  * </pre>
  *
+ * <h2>Which calls may run concurrently</h2>
+ * Every routine on one mutex may run concurrently with every other on it, from any threads,
+ * except KeInitializeGuardedMutex / ExInitializeFastMutex, which must complete before any other call and must not run while the
+ * structure is in use (as on Windows).
+ *
  * <h2>Contract</h2>
  * KeInitializeGuardedMutex: IRQL ≤ APC_LEVEL; free, no owner, Contention 0, event not signalled.
  * KeAcquireGuardedMutex / KeTryToAcquireGuardedMutex / KeReleaseGuardedMutex: IRQL ≤ APC_LEVEL;

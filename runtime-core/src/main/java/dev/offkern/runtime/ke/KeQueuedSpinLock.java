@@ -38,6 +38,11 @@ import java.lang.invoke.VarHandle;
  * {@link AddressSpace#regionOf}; an unregistered address is PAGE_FAULT_IN_NONPAGED_AREA (0x50).
  * A handle belongs to one acquisition at a time, as on Windows; never share one between threads.
  *
+ * <h2>Which calls may run concurrently</h2>
+ * Every routine on one KSPIN_LOCK (and its handles, each owned by one acquisition) may run concurrently with every other on it, from any threads,
+ * except KeInitializeSpinLock, which must complete before any other call and must not run while the
+ * structure is in use (as on Windows).
+ *
  * <h2>Contract</h2>
  * IRQL: KeAcquireInStackQueuedSpinLock ≤ DISPATCH_LEVEL (saves the IRQL in OldIrql, leaves the
  * caller at DISPATCH_LEVEL); KeReleaseInStackQueuedSpinLock at DISPATCH_LEVEL (lowers to

@@ -16,6 +16,11 @@ import java.lang.foreign.ValueLayout;
  * while &gt; 0), Limit = the maximum count. Each satisfied wait decrements the count by one; a
  * release of N satisfies up to N waiters, in wait-list order.
  *
+ * <h2>Which calls may run concurrently</h2>
+ * Every routine on one semaphore may run concurrently with every other on it, from any threads,
+ * except KeInitializeSemaphore, which must complete before any other call and must not run while the
+ * structure is in use (as on Windows).
+ *
  * <h2>Contract</h2>
  * <ul>
  *   <li>KeInitializeSemaphore: Limit &gt; 0 and 0 ≤ Count ≤ Limit (IllegalArgumentException

@@ -27,6 +27,11 @@ import java.lang.invoke.VarHandle;
  * which is how it detects SPIN_LOCK_ALREADY_OWNED (0x0F) on a recursive acquire and
  * SPIN_LOCK_NOT_OWNED (0x10) on a release by another thread or of a free lock.
  *
+ * <h2>Which calls may run concurrently</h2>
+ * Every routine on one KSPIN_LOCK may run concurrently with every other on it, from any threads,
+ * except KeInitializeSpinLock, which must complete before any other call and must not run while the
+ * structure is in use (as on Windows).
+ *
  * <h2>Contract</h2>
  * IRQL: KeAcquireSpinLock/KeAcquireSpinLockRaiseToDpc ≤ DISPATCH_LEVEL (leave the caller at
  * DISPATCH_LEVEL); KeReleaseSpinLock at DISPATCH_LEVEL; the AtDpcLevel/FromDpcLevel/TryTo
