@@ -6,6 +6,7 @@ import dev.offkern.runtime.NtStatusException;
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION;
 import dev.offkern.runtime.ex.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
+import dev.offkern.runtime.ex.ExFastMutex;
 import dev.offkern.runtime.ex.ExLookaside;
 import dev.offkern.runtime.ex.ExRundown;
 import dev.offkern.runtime.ex.ExRundownCacheAware;
@@ -547,4 +548,38 @@ public final class Ex {
     }
 
     // ===== end Rundown protection =====
+
+    // ===== Fast mutexes: ExInitializeFastMutex, ExAcquireFastMutex, ... =====
+
+    /** {@code VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ DISPATCH_LEVEL. See {@link ExFastMutex}. */
+    public static void ExInitializeFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.initialize(FastMutex);
+    }
+
+    /** {@code VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex)}: raises to APC_LEVEL, saves OldIrql. IRQL: ≤ APC_LEVEL. */
+    public static void ExAcquireFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.acquire(FastMutex);
+    }
+
+    /** {@code BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ APC_LEVEL. */
+    public static boolean ExTryToAcquireFastMutex(MemorySegment FastMutex) {
+        return ExFastMutex.tryAcquire(FastMutex);
+    }
+
+    /** {@code VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex)}: lowers to OldIrql. IRQL: APC_LEVEL. */
+    public static void ExReleaseFastMutex(MemorySegment FastMutex) {
+        ExFastMutex.release(FastMutex);
+    }
+
+    /** {@code VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)}: APC_LEVEL or a critical region; no IRQL change. */
+    public static void ExAcquireFastMutexUnsafe(MemorySegment FastMutex) {
+        ExFastMutex.acquireUnsafe(FastMutex);
+    }
+
+    /** {@code VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex)}. */
+    public static void ExReleaseFastMutexUnsafe(MemorySegment FastMutex) {
+        ExFastMutex.releaseUnsafe(FastMutex);
+    }
+
+    // ===== end Fast mutexes =====
 }

@@ -9,6 +9,13 @@ import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.runtime.ke.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.ke.KeEvent;
+import dev.offkern.runtime.ke.KeGuardedMutex;
+import dev.offkern.runtime.ke.KeRegion;
+import dev.offkern.runtime.ke.KeQueuedSpinLock;
+import dev.offkern.runtime.ke.KeSemaphore;
+import dev.offkern.runtime.ke.KeWait;
+import dev.offkern.runtime.ke.KeSpinLock;
 import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
 
@@ -191,4 +198,231 @@ public final class Ke {
     }
 
     // ===== end Bug checks =====
+
+    // ===== Spin locks and in-stack queued spin locks =====
+
+    /** {@code VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)}: the word := 0. IRQL: any. */
+    public static void KeInitializeSpinLock(MemorySegment SpinLock) {
+        KeSpinLock.initialize(SpinLock);
+    }
+
+    /**
+     * {@code VOID KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql)}: raises to
+     * DISPATCH_LEVEL, acquires, and returns OldIrql. IRQL: ≤ DISPATCH_LEVEL. See {@link KeSpinLock}.
+     */
+    public static int KeAcquireSpinLock(MemorySegment SpinLock) {
+        return KeSpinLock.acquire(SpinLock);
+    }
+
+    /** {@code KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)}: as KeAcquireSpinLock. */
+    public static int KeAcquireSpinLockRaiseToDpc(MemorySegment SpinLock) {
+        return KeSpinLock.acquire(SpinLock);
+    }
+
+    /** {@code VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)}. IRQL: DISPATCH_LEVEL. */
+    public static void KeReleaseSpinLock(MemorySegment SpinLock, int NewIrql) {
+        KeSpinLock.release(SpinLock, NewIrql);
+    }
+
+    /** {@code VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
+        KeSpinLock.acquireAtDpcLevel(SpinLock);
+    }
+
+    /** {@code VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeReleaseSpinLockFromDpcLevel(MemorySegment SpinLock) {
+        KeSpinLock.releaseFromDpcLevel(SpinLock);
+    }
+
+    /** {@code BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static boolean KeTryToAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
+        return KeSpinLock.tryAcquireAtDpcLevel(SpinLock);
+    }
+
+    /** {@code BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock)}: TRUE if the lock is free now. IRQL: any. */
+    public static boolean KeTestSpinLock(MemorySegment SpinLock) {
+        return KeSpinLock.test(SpinLock);
+    }
+
+    /**
+     * {@code VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)}.
+     * IRQL: ≤ DISPATCH_LEVEL. Both must be in registered memory; see {@link KeQueuedSpinLock}.
+     */
+    public static void KeAcquireInStackQueuedSpinLock(MemorySegment SpinLock, MemorySegment LockHandle) {
+        KeQueuedSpinLock.acquire(SpinLock, LockHandle);
+    }
+
+    /** {@code VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeAcquireInStackQueuedSpinLockAtDpcLevel(MemorySegment SpinLock, MemorySegment LockHandle) {
+        KeQueuedSpinLock.acquireAtDpcLevel(SpinLock, LockHandle);
+    }
+
+    /** {@code VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: DISPATCH_LEVEL. */
+    public static void KeReleaseInStackQueuedSpinLock(MemorySegment LockHandle) {
+        KeQueuedSpinLock.release(LockHandle);
+    }
+
+    /** {@code VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
+    public static void KeReleaseInStackQueuedSpinLockFromDpcLevel(MemorySegment LockHandle) {
+        KeQueuedSpinLock.releaseFromDpcLevel(LockHandle);
+    }
+
+    // ===== end Spin locks and in-stack queued spin locks =====
+
+    // ===== Events, semaphores and waits =====
+
+    /** EVENT_TYPE NotificationEvent. */
+    public static final int NotificationEvent = KeEvent.NotificationEvent;
+    /** EVENT_TYPE SynchronizationEvent. */
+    public static final int SynchronizationEvent = KeEvent.SynchronizationEvent;
+    /** WAIT_TYPE WaitAll. */
+    public static final int WaitAll = KeWait.WaitAll;
+    /** WAIT_TYPE WaitAny. */
+    public static final int WaitAny = KeWait.WaitAny;
+    /** KWAIT_REASON Executive. */
+    public static final int Executive = 0;
+    /** KWAIT_REASON UserRequest. */
+    public static final int UserRequest = 6;
+    /** KPROCESSOR_MODE KernelMode. */
+    public static final int KernelMode = 0;
+    /** KPROCESSOR_MODE UserMode. */
+    public static final int UserMode = 1;
+    /** THREAD_WAIT_OBJECTS (3). */
+    public static final int THREAD_WAIT_OBJECTS = KeWait.THREAD_WAIT_OBJECTS;
+    /** MAXIMUM_WAIT_OBJECTS (64). */
+    public static final int MAXIMUM_WAIT_OBJECTS = KeWait.MAXIMUM_WAIT_OBJECTS;
+    /** Priority increments (accepted, no effect: offkern has no scheduler priorities). */
+    public static final int IO_NO_INCREMENT = 0;
+    public static final int EVENT_INCREMENT = 1;
+    public static final int SEMAPHORE_INCREMENT = 1;
+
+    /** {@code VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)}. IRQL: any. See {@link KeEvent}. */
+    public static void KeInitializeEvent(MemorySegment Event, int Type, boolean State) {
+        KeEvent.initialize(Event, Type, State);
+    }
+
+    /** {@code LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
+    public static int KeSetEvent(MemorySegment Event, int Increment, boolean Wait) {
+        return KeEvent.set(Event, Increment, Wait);
+    }
+
+    /** {@code LONG KeResetEvent(PRKEVENT Event)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
+    public static int KeResetEvent(MemorySegment Event) {
+        return KeEvent.reset(Event);
+    }
+
+    /** {@code VOID KeClearEvent(PRKEVENT Event)}. IRQL: any. */
+    public static void KeClearEvent(MemorySegment Event) {
+        KeEvent.clear(Event);
+    }
+
+    /** {@code LONG KeReadStateEvent(PRKEVENT Event)}. IRQL: any. */
+    public static int KeReadStateEvent(MemorySegment Event) {
+        return KeEvent.readState(Event);
+    }
+
+    /** {@code LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
+    public static int KePulseEvent(MemorySegment Event, int Increment, boolean Wait) {
+        return KeEvent.pulse(Event, Increment, Wait);
+    }
+
+    /** {@code VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit)}. IRQL: any. See {@link KeSemaphore}. */
+    public static void KeInitializeSemaphore(MemorySegment Semaphore, int Count, int Limit) {
+        KeSemaphore.initialize(Semaphore, Count, Limit);
+    }
+
+    /**
+     * {@code LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait)}:
+     * the previous count; raises STATUS_SEMAPHORE_LIMIT_EXCEEDED. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static int KeReleaseSemaphore(MemorySegment Semaphore, int Increment, int Adjustment, boolean Wait) {
+        return KeSemaphore.release(Semaphore, Increment, Adjustment, Wait);
+    }
+
+    /** {@code LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)}. IRQL: any. */
+    public static int KeReadStateSemaphore(MemorySegment Semaphore) {
+        return KeSemaphore.readState(Semaphore);
+    }
+
+    /**
+     * {@code NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+     * BOOLEAN Alertable, PLARGE_INTEGER Timeout)}: STATUS_SUCCESS, STATUS_TIMEOUT or STATUS_ALERTED.
+     * Timeout {@code MemorySegment.NULL} waits forever. See {@link KeWait}.
+     */
+    public static int KeWaitForSingleObject(MemorySegment Object, int WaitReason, int WaitMode, boolean Alertable,
+                                            MemorySegment Timeout) {
+        return KeWait.waitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout);
+    }
+
+    /**
+     * {@code NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+     * KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+     * PKWAIT_BLOCK WaitBlockArray)}: Object is a native array of Count pointers; WaitBlockArray
+     * {@code MemorySegment.NULL} uses the thread's built-in blocks (Count ≤ 3).
+     */
+    public static int KeWaitForMultipleObjects(int Count, MemorySegment Object, int WaitType, int WaitReason, int WaitMode,
+                                               boolean Alertable, MemorySegment Timeout, MemorySegment WaitBlockArray) {
+        return KeWait.waitForMultipleObjects(Count, Object, WaitType, WaitReason, WaitMode, Alertable, Timeout, WaitBlockArray);
+    }
+
+    /** {@code NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval)}. */
+    public static int KeDelayExecutionThread(int WaitMode, boolean Alertable, MemorySegment Interval) {
+        return KeWait.delayExecutionThread(WaitMode, Alertable, Interval);
+    }
+
+    // ===== end Events, semaphores and waits =====
+
+    // ===== Guarded mutexes, critical and guarded regions =====
+
+    /** {@code VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. See {@link KeGuardedMutex}. */
+    public static void KeInitializeGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.initialize(Mutex);
+    }
+
+    /** {@code VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}: enters a guarded region, then acquires. IRQL: ≤ APC_LEVEL. */
+    public static void KeAcquireGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.acquire(Mutex);
+    }
+
+    /** {@code BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. */
+    public static boolean KeTryToAcquireGuardedMutex(MemorySegment Mutex) {
+        return KeGuardedMutex.tryAcquire(Mutex);
+    }
+
+    /** {@code VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex)}: releases, then leaves the guarded region. IRQL: ≤ APC_LEVEL. */
+    public static void KeReleaseGuardedMutex(MemorySegment Mutex) {
+        KeGuardedMutex.release(Mutex);
+    }
+
+    /** {@code VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}: caller at APC_LEVEL or with APCs disabled. */
+    public static void KeAcquireGuardedMutexUnsafe(MemorySegment FastMutex) {
+        KeGuardedMutex.acquireUnsafe(FastMutex);
+    }
+
+    /** {@code VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}. */
+    public static void KeReleaseGuardedMutexUnsafe(MemorySegment FastMutex) {
+        KeGuardedMutex.releaseUnsafe(FastMutex);
+    }
+
+    /** {@code VOID KeEnterGuardedRegion(VOID)}: SpecialApcDisable − 1. IRQL: ≤ APC_LEVEL. See {@link KeRegion}. */
+    public static void KeEnterGuardedRegion() {
+        KeRegion.enterGuardedRegion();
+    }
+
+    /** {@code VOID KeLeaveGuardedRegion(VOID)}: SpecialApcDisable + 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeLeaveGuardedRegion() {
+        KeRegion.leaveGuardedRegion();
+    }
+
+    /** {@code VOID KeEnterCriticalRegion(VOID)}: KernelApcDisable − 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeEnterCriticalRegion() {
+        KeRegion.enterCriticalRegion();
+    }
+
+    /** {@code VOID KeLeaveCriticalRegion(VOID)}: KernelApcDisable + 1. IRQL: ≤ APC_LEVEL. */
+    public static void KeLeaveCriticalRegion() {
+        KeRegion.leaveCriticalRegion();
+    }
+
+    // ===== end Guarded mutexes, critical and guarded regions =====
 }

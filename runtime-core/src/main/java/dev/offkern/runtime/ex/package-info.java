@@ -1,2 +1,2 @@
-/** The executive: SLIST, lookaside lists, rundown protection (later: fast mutex, EX_TIMER, work queues). */
+/** The executive: SLIST, lookaside lists, rundown protection, fast mutexes (later: EX_TIMER, work queues). */
 package dev.offkern.runtime.ex;

@@ -1,6 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 
 /**
@@ -26,6 +27,11 @@ import dev.offkern.runtime.verifier.VerifierCheck;
  *       current IRQL, P2 requested IRQL, P3 0, P4 9 (HAL checked build; ReactOS raises 0x0A here);
  *       lowering below DISPATCH_LEVEL inside a DPC routine (a processor's service thread while it
  *       runs a request) → 0xC4 subcode 0x31 with P4 1.</li>
+ * </ul>
+ * <ul>
+ *   <li>{@link #lower} below DISPATCH_LEVEL while the thread holds a spin lock (family
+ *       {@link VerifierCheck#LOCKS}): SPIN_LOCK_ALREADY_OWNED (0x0F) with P1 the first lock held —
+ *       the lock could be taken again "on the same processor".</li>
  * </ul>
  * Raising to the current level and lowering to the current level are legal no-ops. With the
  * verifier off nothing is checked, as on a free build: the value is stored as given.
@@ -79,6 +85,10 @@ public final class Irql {
         ThreadState t = ThreadState.current();
         if (t.verifies(VerifierCheck.IRQL)) {
             checkLower(t, newIrql);
+        }
+        if (Verifier.ENABLED && newIrql < DISPATCH_LEVEL && t.ownedLockCount() > 0 && t.verifies(VerifierCheck.LOCKS)) {
+            throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, t.ownedLock(0), 0, 0, 0,
+                    "IRQL lowered to " + name(newIrql) + " while holding " + t.ownedLockCount() + " spin lock(s)");
         }
         t.irql = newIrql;
     }

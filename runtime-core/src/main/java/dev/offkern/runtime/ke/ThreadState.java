@@ -263,6 +263,14 @@ public final class ThreadState {
         return false;
     }
 
+    /** The {@code index}-th spin lock held (in acquisition order), 0 ≤ index < {@link #ownedLockCount()}. */
+    public long ownedLock(int index) {
+        if (index < 0 || index >= ownedLockCount) {
+            throw new IndexOutOfBoundsException(index);
+        }
+        return ownedLocks[index];
+    }
+
     /** Spin locks held now. */
     public int ownedLockCount() {
         return ownedLockCount;

@@ -24,6 +24,7 @@ public final class BugCheckCode {
     public static final int DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xD6;
     public static final int POOL_CORRUPTION_IN_FILE_AREA = 0xDE;
     public static final int MUTEX_LEVEL_NUMBER_VIOLATION = 0x0D;
+    public static final int MAXIMUM_WAIT_OBJECTS_EXCEEDED = 0x0C;
     public static final int INVALID_DATA_ACCESS_TRAP = 0x04;
     public static final int KERNEL_APC_PENDING_DURING_EXIT = 0x20;
     public static final int THREAD_NOT_MUTEX_OWNER = 0x11;

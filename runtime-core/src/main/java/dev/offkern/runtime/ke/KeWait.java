@@ -1,0 +1,329 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.ddi.NtStatus;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.verifier.Verifier;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Instant;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Waits on dispatcher objects: {@code KeWaitForSingleObject}, {@code KeWaitForMultipleObjects}
+ * and {@code KeDelayExecutionThread}, over the {@link Dispatcher}.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Objects: events (notification, synchronization), semaphores, and (for later issues)
+ *       timers — any other DISPATCHER_HEADER.Type is IllegalArgumentException. Objects and wait
+ *       blocks must be in registered (pool) memory.</li>
+ *   <li>Satisfying a wait on a synchronization event resets it; on a semaphore decrements it;
+ *       a notification event stays signalled. WaitAll satisfies all objects atomically (under
+ *       the dispatcher lock) and only when all are signalled at once.</li>
+ *   <li>Timeout: a PLARGE_INTEGER segment in 100 ns units, {@code MemorySegment.NULL} for none
+ *       (infinite). Negative: relative (monotonic clock); zero: poll; positive: absolute system
+ *       time (100 ns since 1601-01-01 UTC), converted to a relative wait when the wait starts (a
+ *       wall-clock change during the wait is not followed — offkern's simplification); an
+ *       absolute time already past polls.</li>
+ *   <li>Returns STATUS_WAIT_0 + index (WaitAny: the lowest index of a signalled object, as
+ *       Windows scans), STATUS_WAIT_0 (WaitAll), STATUS_TIMEOUT, or STATUS_ALERTED (Alertable
+ *       waits only: a Java {@link Thread#interrupt()} plays the role of KeAlertThread; the
+ *       interrupt flag is consumed). A non-alertable wait ignores interrupts and re-asserts the
+ *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
+ *   <li>WaitReason and WaitMode are recorded nowhere (no scheduler statistics yet).</li>
+ *   <li>IRQL: ≤ APC_LEVEL, or DISPATCH_LEVEL with a zero timeout (verifier: 0xC4/0x120, 0x121,
+ *       0x122 with P3 the first object, P4 the timeout).</li>
+ *   <li>Count &gt; MAXIMUM_WAIT_OBJECTS (64), or &gt; THREAD_WAIT_OBJECTS (3) without a
+ *       WaitBlockArray: MAXIMUM_WAIT_OBJECTS_EXCEEDED (0x0C), always (as Windows checks it on every
+ *       build). Count 0 or a too-small Object/WaitBlockArray segment: IllegalArgumentException.</li>
+ * </ul>
+ * Progress: blocking. A waiter spins briefly ({@link #SPIN_BEFORE_PARK} rounds) then parks;
+ * it allocates nothing per wait.
+ */
+public final class KeWait {
+    /*
+     * Implementation overview.
+     *
+     * 1. Prepare the wait blocks (Object, WaitKey, WaitType, Thread; BlockState inactive) — outside
+     *    the lock: they belong to the waiting thread.
+     * 2. Lock; try to satisfy at once (Dispatcher.trySatisfy); if not and the timeout is zero,
+     *    unlock and return STATUS_TIMEOUT; else link the blocks (Dispatcher.enqueue), unlock.
+     * 3. Spin/park until Waiter.status != PENDING. On timeout or alert: lock, and if still PENDING
+     *    dequeue and set the status ourselves; otherwise the signaller won the race and its status
+     *    stands. Either way exactly one party ends the wait.
+     */
+
+    /** THREAD_WAIT_OBJECTS: waits the thread's built-in wait blocks can hold. */
+    public static final int THREAD_WAIT_OBJECTS = 3;
+    /** MAXIMUM_WAIT_OBJECTS. */
+    public static final int MAXIMUM_WAIT_OBJECTS = 64;
+    /** WAIT_TYPE WaitAll. */
+    public static final int WaitAll = 0;
+    /** WAIT_TYPE WaitAny. */
+    public static final int WaitAny = 1;
+    /** Bug check MAXIMUM_WAIT_OBJECTS_EXCEEDED. */
+    public static final int MAXIMUM_WAIT_OBJECTS_EXCEEDED = BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED;
+    /** Spin rounds before a waiter parks. */
+    static final int SPIN_BEFORE_PARK = 64;
+    /** 100 ns intervals between 1601-01-01 and 1970-01-01. */
+    static final long EPOCH_1601_TO_1970_100NS = 116_444_736_000_000_000L;
+
+    private static final ThreadLocal<Waiter> WAITER = new ThreadLocal<>();
+    private static final long INFINITE = Long.MAX_VALUE;
+
+    private KeWait() {
+    }
+
+    /** The current system time ({@code KeQuerySystemTime}): 100 ns units since 1601-01-01 UTC. */
+    public static long systemTime() {
+        Instant now = Instant.now();
+        return EPOCH_1601_TO_1970_100NS + now.getEpochSecond() * 10_000_000L + now.getNano() / 100;
+    }
+
+    /** {@code KeWaitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout)}. */
+    public static int waitForSingleObject(MemorySegment object, int waitReason, int waitMode, boolean alertable,
+                                          MemorySegment timeout) {
+        ThreadState t = ThreadState.current();
+        boolean hasTimeout = hasTimeout(timeout);
+        long raw = hasTimeout ? timeout.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : 0;
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireWaitAllowed(object.address(), hasTimeout, raw, "KeWaitForSingleObject");
+        }
+        Waiter w = waiter(t);
+        MemorySegment blocks = t.block();
+        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object.address(), WaitAny, t.address());
+        return waitPrepared(t, w, blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 1, false, hasTimeout, raw, alertable);
+    }
+
+    /**
+     * {@code KeWaitForMultipleObjects(Count, Object[], WaitType, WaitReason, WaitMode, Alertable,
+     * Timeout, WaitBlockArray)}; {@code objects} holds Count pointers.
+     */
+    public static int waitForMultipleObjects(int count, MemorySegment objects, int waitType, int waitReason, int waitMode,
+                                             boolean alertable, MemorySegment timeout, MemorySegment waitBlockArray) {
+        ThreadState t = ThreadState.current();
+        boolean hasArray = waitBlockArray != null && waitBlockArray.address() != 0;
+        if (count < 0 || count > MAXIMUM_WAIT_OBJECTS || (!hasArray && count > THREAD_WAIT_OBJECTS)) {
+            throw t.kernel().bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
+                    "KeWaitForMultipleObjects: Count " + Integer.toUnsignedString(count) + " exceeds "
+                            + (hasArray ? "MAXIMUM_WAIT_OBJECTS (64)" : "THREAD_WAIT_OBJECTS (3) without a WaitBlockArray"));
+        }
+        if (count == 0) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: Count is 0");
+        }
+        if (waitType != WaitAll && waitType != WaitAny) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: WaitType " + waitType + " is neither WaitAll (0) nor WaitAny (1)");
+        }
+        if (objects == null || objects.byteSize() < 8L * count) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: Object[] must hold " + count + " pointers");
+        }
+        if (hasArray && (waitBlockArray.byteSize() < (long) Dispatcher.KWAIT_BLOCK_SIZE * count
+                || (waitBlockArray.address() & 7) != 0 || !waitBlockArray.isNative())) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: WaitBlockArray must be an 8-byte aligned native array of "
+                    + count + " KWAIT_BLOCKs (0x30 bytes each)");
+        }
+        boolean hasTimeout = hasTimeout(timeout);
+        long raw = hasTimeout ? timeout.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : 0;
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireWaitAllowed(objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), hasTimeout, raw,
+                    "KeWaitForMultipleObjects");
+        }
+        AddressSpace as = t.kernel().addressSpace();
+        if (hasArray) {
+            // other threads reach these blocks through the objects' wait lists: they must resolve (0x50 otherwise),
+            // checked before anything is linked
+            as.regionOf(waitBlockArray.address(), (long) Dispatcher.KWAIT_BLOCK_SIZE * count);
+        }
+        MemorySegment blocks = hasArray ? waitBlockArray : t.block();
+        long base = hasArray ? 0 : ThreadState.WAIT_BLOCK_AREA_OFFSET;
+        for (int i = 0; i < count; i++) {
+            long obj = objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 8L * i);
+            if (waitType == WaitAll) {
+                for (int j = 0; j < i; j++) {
+                    if (objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 8L * j) == obj) {
+                        throw new IllegalArgumentException("KeWaitForMultipleObjects: object 0x" + Long.toHexString(obj)
+                                + " appears twice in a WaitAll wait (entries " + j + " and " + i + ")");
+                    }
+                }
+            }
+            prepare(as, blocks, base, i, obj, waitType, t.address());
+        }
+        return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable);
+    }
+
+    /**
+     * {@code KeDelayExecutionThread(WaitMode, Alertable, Interval)}: sleeps for the interval
+     * (same units and signs as a wait timeout). Returns STATUS_SUCCESS, or STATUS_ALERTED for an
+     * interrupted alertable delay. IRQL: ≤ APC_LEVEL (DISPATCH_LEVEL only with a zero interval).
+     */
+    public static int delayExecutionThread(int waitMode, boolean alertable, MemorySegment interval) {
+        ThreadState t = ThreadState.current();
+        if (!hasTimeout(interval)) {
+            throw new IllegalArgumentException("KeDelayExecutionThread: Interval must not be NULL");
+        }
+        long raw = interval.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireWaitAllowed(0, true, raw, "KeDelayExecutionThread");
+        }
+        long deadline = deadline(raw);
+        if (deadline == 0) {
+            Thread.yield();
+            return NtStatus.STATUS_SUCCESS;
+        }
+        boolean interrupted = false;
+        for (;;) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+                if (alertable) {
+                    return NtStatus.STATUS_ALERTED;
+                }
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    // ----- internals shared with the mutexes -----
+
+    /**
+     * Waits forever, non-alertably, on one object with no IRQL check (runtime-internal: the fast
+     * and guarded mutexes' slow path waits on their embedded event at APC_LEVEL).
+     */
+    static void waitInternal(ThreadState t, long object) {
+        MemorySegment blocks = t.block();
+        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object, WaitAny, t.address());
+        waitPrepared(t, waiter(t), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 1, false, false, 0, false);
+    }
+
+    private static boolean hasTimeout(MemorySegment timeout) {
+        return timeout != null && !(timeout.isNative() && timeout.address() == 0); // NULL is the native address 0
+    }
+
+    /** The System.nanoTime() deadline for a timeout value: 0 = poll, INFINITE never (not used here). */
+    private static long deadline(long raw) {
+        if (raw == 0) {
+            return 0;
+        }
+        long relative100ns;
+        if (raw < 0) {
+            relative100ns = raw == Long.MIN_VALUE ? Long.MAX_VALUE : -raw;
+        } else {
+            relative100ns = raw - systemTime();
+            if (relative100ns <= 0) {
+                return 0;
+            }
+        }
+        long nanos = relative100ns > Long.MAX_VALUE / 100 ? Long.MAX_VALUE / 2 : relative100ns * 100;
+        long d = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 2);
+        return d == 0 ? 1 : d;
+    }
+
+    private static Waiter waiter(ThreadState t) {
+        Waiter w = WAITER.get();
+        if (w == null || w.kthread != t.address()) {
+            w = new Waiter(Thread.currentThread(), t.address());
+            WAITER.set(w);
+        }
+        return w;
+    }
+
+    private static void prepare(AddressSpace as, MemorySegment blocks, long base, int index, long object, int waitType,
+                                long kthread) {
+        dev.offkern.runtime.mm.Region r = as.regionOf(object, Dispatcher.HEADER_SIZE);
+        int type = Dispatcher.type(r.segment(), r.offsetOf(object));
+        if (!Dispatcher.waitable(type)) {
+            throw new IllegalArgumentException("object 0x" + Long.toHexString(object) + " has DISPATCHER_HEADER.Type " + type
+                    + ": offkern waits on events (0, 1), semaphores (5) and timers (8, 9)");
+        }
+        long b = base + (long) index * Dispatcher.KWAIT_BLOCK_SIZE;
+        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_WAIT_LIST_ENTRY, blocks.address() + b);
+        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_WAIT_LIST_ENTRY + 8, blocks.address() + b);
+        blocks.set(ValueLayout.JAVA_BYTE, b + Dispatcher.WB_WAIT_TYPE, (byte) waitType);
+        blocks.set(ValueLayout.JAVA_BYTE, b + Dispatcher.WB_BLOCK_STATE, Dispatcher.WAIT_BLOCK_INACTIVE);
+        blocks.set(ValueLayout.JAVA_SHORT, b + Dispatcher.WB_WAIT_KEY, (short) index);
+        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_THREAD, kthread);
+        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_OBJECT, object);
+    }
+
+    private static int waitPrepared(ThreadState t, Waiter w, MemorySegment blocks, long base, int count, boolean waitAll,
+                                    boolean hasTimeout, long raw, boolean alertable) {
+        AddressSpace as = t.kernel().addressSpace();
+        long deadline = hasTimeout ? deadline(raw) : INFINITE;
+        Dispatcher.lock();
+        try {
+            int key = Dispatcher.trySatisfy(as, blocks, base, count, waitAll);
+            if (key >= 0) {
+                return NtStatus.STATUS_WAIT_0 + key;
+            }
+            if (deadline == 0) {
+                return NtStatus.STATUS_TIMEOUT;
+            }
+            w.blocks = blocks;
+            w.blocksOffset = base;
+            w.blocksAddress = blocks.address() + base;
+            w.count = count;
+            w.status = Waiter.PENDING; // plain enough: published by the unlock below, read under the lock by signallers
+            Dispatcher.enqueue(as, w);
+        } finally {
+            Dispatcher.unlock();
+        }
+        return park(as, w, deadline, alertable);
+    }
+
+    private static int park(AddressSpace as, Waiter w, long deadline, boolean alertable) {
+        boolean interrupted = false;
+        int spins = 0;
+        int s;
+        while ((s = w.status) == Waiter.PENDING) { // volatile read: pairs with Dispatcher.complete
+            if (spins < SPIN_BEFORE_PARK) {
+                spins++;
+                Thread.onSpinWait();
+                continue;
+            }
+            if (deadline == INFINITE) {
+                LockSupport.park(w);
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    s = cancel(as, w, NtStatus.STATUS_TIMEOUT);
+                    break;
+                }
+                LockSupport.parkNanos(w, left);
+            }
+            if (Thread.interrupted()) {
+                if (alertable) {
+                    s = cancel(as, w, NtStatus.STATUS_ALERTED);
+                    break;
+                }
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return s;
+    }
+
+    /** Ends the wait with {@code status} unless a signaller already ended it; returns the final status. */
+    private static int cancel(AddressSpace as, Waiter w, int status) {
+        Dispatcher.lock();
+        try {
+            if (w.status == Waiter.PENDING) {
+                Dispatcher.dequeue(as, w);
+                w.status = status;
+            }
+            return w.status;
+        } finally {
+            Dispatcher.unlock();
+        }
+    }
+}

@@ -1,0 +1,294 @@
+package dev.offkern.runtime.ke;
+
+import static dev.offkern.ddi.Ke.*;
+import static dev.offkern.runtime.ke.LockTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offkern.ddi.NtStatus;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.verifier.BugCheckCode;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KeEventTest {
+    @TempDir
+    Path dumps;
+    Kernel kernel;
+    MemorySegment event;
+
+    @BeforeEach
+    void boot() {
+        kernel = KernelFixture.boot(dumps).leakReportSink(s -> { });
+        event = block(kernel, 0x18);
+    }
+
+    @AfterEach
+    void close() {
+        resetThread();
+        kernel.close();
+    }
+
+    static void awaitWaiters(MemorySegment object, int n) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (countWaiters(object) != n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + n + " waiters, have " + countWaiters(object));
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Walks the object's native WaitListHead under the dispatcher lock. */
+    static int countWaiters(MemorySegment object) {
+        Dispatcher.lock();
+        try {
+            long head = object.address() + 8;
+            long e = object.get(ValueLayout.JAVA_LONG, 8);
+            int n = 0;
+            while (e != head) {
+                n++;
+                MemorySegment wb = ThreadState.current().kernel().addressSpace().resolve(e, 0x30);
+                e = wb.get(ValueLayout.JAVA_LONG, 0);
+            }
+            return n;
+        } finally {
+            Dispatcher.unlock();
+        }
+    }
+
+    private Thread waiter(MemorySegment object, AtomicInteger woken) {
+        Thread th = new Thread(() -> {
+            int st = KeWaitForSingleObject(object, Executive, KernelMode, false, MemorySegment.NULL);
+            assertEquals(NtStatus.STATUS_SUCCESS, st);
+            woken.incrementAndGet();
+        });
+        th.start();
+        return th;
+    }
+
+    @Test
+    void shouldInitializeTheDispatcherHeaderByteExact() {
+        event.fill((byte) 0x77);
+        KeInitializeEvent(event, SynchronizationEvent, true);
+        assertEquals(1, event.get(ValueLayout.JAVA_BYTE, 0), "Type = EventSynchronizationObject");
+        assertEquals(0, event.get(ValueLayout.JAVA_BYTE, 1), "Signalling");
+        assertEquals(6, event.get(ValueLayout.JAVA_BYTE, 2), "Size = sizeof(KEVENT)/4");
+        assertEquals(0, event.get(ValueLayout.JAVA_BYTE, 3));
+        assertEquals(1, event.get(ValueLayout.JAVA_INT, 4), "SignalState");
+        assertEquals(event.address() + 8, event.get(ValueLayout.JAVA_LONG, 8), "WaitListHead.Flink = itself");
+        assertEquals(event.address() + 8, event.get(ValueLayout.JAVA_LONG, 16), "WaitListHead.Blink = itself");
+        KeInitializeEvent(event, NotificationEvent, false);
+        assertEquals(0, event.get(ValueLayout.JAVA_BYTE, 0));
+        assertEquals(0, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldRejectAnUnknownEventTypeOrASmallSegment() {
+        assertThrows(IllegalArgumentException.class, () -> KeInitializeEvent(event, 2, false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KeInitializeEvent(block(kernel, 0x10), NotificationEvent, false));
+        assertTrue(e.getMessage().contains("KEVENT"), e.getMessage());
+    }
+
+    @Test
+    void shouldReturnThePreviousStateFromSetResetAndPulse() {
+        KeInitializeEvent(event, NotificationEvent, false);
+        assertEquals(0, KeSetEvent(event, IO_NO_INCREMENT, false));
+        assertEquals(1, KeSetEvent(event, IO_NO_INCREMENT, false));
+        assertEquals(1, KeReadStateEvent(event));
+        assertEquals(1, KeResetEvent(event));
+        assertEquals(0, KeResetEvent(event));
+        KeSetEvent(event, 0, false);
+        KeClearEvent(event);
+        assertEquals(0, KeReadStateEvent(event));
+        assertEquals(0, KePulseEvent(event, 0, false));
+        assertEquals(0, KeReadStateEvent(event), "a pulse leaves the event not signalled");
+        KeSetEvent(event, 0, false);
+        assertEquals(1, KePulseEvent(event, 0, false));
+        assertEquals(0, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldAutoResetASynchronizationEventWhenAWaitIsSatisfied() {
+        KeInitializeEvent(event, SynchronizationEvent, true);
+        assertEquals(NtStatus.STATUS_SUCCESS, KeWaitForSingleObject(event, Executive, KernelMode, false, MemorySegment.NULL));
+        assertEquals(0, KeReadStateEvent(event));
+        KeInitializeEvent(event, NotificationEvent, true);
+        assertEquals(NtStatus.STATUS_SUCCESS, KeWaitForSingleObject(event, Executive, KernelMode, false, MemorySegment.NULL));
+        assertEquals(1, KeReadStateEvent(event), "a notification event stays signalled");
+    }
+
+    @Test
+    void shouldLinkANativeWaitBlockIntoTheWaitListWhileAThreadWaits() throws Exception {
+        KeInitializeEvent(event, NotificationEvent, false);
+        AtomicInteger woken = new AtomicInteger();
+        long[] kthread = new long[1];
+        Thread th = new Thread(() -> {
+            kthread[0] = ThreadState.current().address();
+            KeWaitForSingleObject(event, Executive, KernelMode, false, MemorySegment.NULL);
+            woken.incrementAndGet();
+        });
+        th.start();
+        awaitWaiters(event, 1);
+        long wbAddress = event.get(ValueLayout.JAVA_LONG, 8);
+        MemorySegment wb = kernel.addressSpace().resolve(wbAddress, 0x30);
+        assertEquals(event.address() + 8, wb.get(ValueLayout.JAVA_LONG, 0), "Flink back to the head");
+        assertEquals(event.address() + 8, wb.get(ValueLayout.JAVA_LONG, 8), "Blink back to the head");
+        assertEquals(1, wb.get(ValueLayout.JAVA_BYTE, 0x10), "WaitType = WaitAny");
+        assertEquals(4, wb.get(ValueLayout.JAVA_BYTE, 0x11), "BlockState = WaitBlockActive");
+        assertEquals(0, wb.get(ValueLayout.JAVA_SHORT, 0x12), "WaitKey");
+        assertEquals(kthread[0], wb.get(ValueLayout.JAVA_LONG, 0x18), "Thread");
+        assertEquals(event.address(), wb.get(ValueLayout.JAVA_LONG, 0x20), "Object");
+        assertEquals(kthread[0] + ThreadState.WAIT_BLOCK_AREA_OFFSET, wbAddress, "the thread's built-in wait block");
+        KeSetEvent(event, 0, false);
+        th.join(10_000);
+        assertEquals(1, woken.get());
+        assertEquals(event.address() + 8, event.get(ValueLayout.JAVA_LONG, 8), "list empty again");
+        assertEquals(5, wb.get(ValueLayout.JAVA_BYTE, 0x11), "BlockState = WaitBlockInactive");
+    }
+
+    @Test
+    void shouldReleaseEveryWaiterOfANotificationEvent() throws Exception {
+        KeInitializeEvent(event, NotificationEvent, false);
+        AtomicInteger woken = new AtomicInteger();
+        List<Thread> ths = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ths.add(waiter(event, woken));
+        }
+        awaitWaiters(event, 3);
+        assertEquals(0, KeSetEvent(event, EVENT_INCREMENT, false));
+        for (Thread th : ths) {
+            th.join(10_000);
+        }
+        assertEquals(3, woken.get());
+        assertEquals(1, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldReleaseExactlyOneWaiterPerSetOfASynchronizationEvent() throws Exception {
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        AtomicInteger woken = new AtomicInteger();
+        Thread a = waiter(event, woken);
+        Thread b = waiter(event, woken);
+        awaitWaiters(event, 2);
+        KeSetEvent(event, 0, false);
+        awaitWaiters(event, 1);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (woken.get() < 1 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        Thread.sleep(30);
+        assertEquals(1, woken.get(), "one set, one waiter");
+        assertEquals(0, KeReadStateEvent(event), "consumed by the waiter it released");
+        KeSetEvent(event, 0, false);
+        a.join(10_000);
+        b.join(10_000);
+        assertEquals(2, woken.get());
+        assertEquals(0, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldReleaseWaitersWithAPulseAndLeaveTheEventReset() throws Exception {
+        KeInitializeEvent(event, NotificationEvent, false);
+        AtomicInteger woken = new AtomicInteger();
+        Thread a = waiter(event, woken);
+        Thread b = waiter(event, woken);
+        awaitWaiters(event, 2);
+        assertEquals(0, KePulseEvent(event, 0, false));
+        a.join(10_000);
+        b.join(10_000);
+        assertEquals(2, woken.get());
+        assertEquals(0, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldBugCheckSetResetAndPulseAboveDispatch() {
+        KeInitializeEvent(event, NotificationEvent, false);
+        KeRaiseIrql(Irql.CLOCK_LEVEL);
+        long[] p = {event.address(), Irql.CLOCK_LEVEL, 1, 0};
+        assertBugCheck(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, p, () -> KeSetEvent(event, 0, false));
+        assertBugCheck(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, p, () -> KeResetEvent(event));
+        assertBugCheck(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, p, () -> KePulseEvent(event, 0, false));
+        KeClearEvent(event); // any IRQL
+        assertEquals(0, KeReadStateEvent(event));
+    }
+
+    @Test
+    void shouldSetAtDispatchLevel() {
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        assertEquals(0, KeSetEvent(event, 0, false));
+        assertEquals(NtStatus.STATUS_SUCCESS, KeWaitForSingleObject(event, Executive, KernelMode, false,
+                MemorySegment.ofArray(new long[] {0})), "a zero-timeout poll is legal at DISPATCH_LEVEL");
+    }
+
+    @Test
+    void shouldNeitherLoseNorDoubleWakeUpsInAPingPong() throws Exception {
+        MemorySegment ping = block(kernel, 0x18);
+        MemorySegment pong = block(kernel, 0x18);
+        KeInitializeEvent(ping, SynchronizationEvent, false);
+        KeInitializeEvent(pong, SynchronizationEvent, false);
+        // 1M rounds at -Doffkern.stress.scale=10; 100k by default (each round is two hand-offs)
+        int rounds = 100_000 * SCALE;
+        AtomicInteger turn = new AtomicInteger();
+        runThreads(List.of(() -> {
+            for (int i = 0; i < rounds; i++) {
+                if (turn.getAndIncrement() != 2 * i) {
+                    throw new AssertionError("ping ran out of turn at round " + i);
+                }
+                KeSetEvent(ping, 0, false);
+                KeWaitForSingleObject(pong, Executive, KernelMode, false, MemorySegment.NULL);
+            }
+        }, () -> {
+            for (int i = 0; i < rounds; i++) {
+                KeWaitForSingleObject(ping, Executive, KernelMode, false, MemorySegment.NULL);
+                if (turn.getAndIncrement() != 2 * i + 1) {
+                    throw new AssertionError("pong ran out of turn at round " + i);
+                }
+                KeSetEvent(pong, 0, false);
+            }
+        }));
+        assertEquals(2 * rounds, turn.get());
+        assertEquals(0, KeReadStateEvent(ping));
+        assertEquals(0, KeReadStateEvent(pong));
+        assertEquals(0, countWaiters(ping));
+    }
+
+    @Test
+    void shouldReleaseSynchronizationEventWaitersInArrivalOrder() throws Exception {
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        List<Integer> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> ths = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int id = i;
+            Thread th = new Thread(() -> {
+                KeWaitForSingleObject(event, Executive, KernelMode, false, MemorySegment.NULL);
+                order.add(id);
+            });
+            th.start();
+            awaitWaiters(event, i + 1); // waiter i is linked before waiter i+1 starts
+            ths.add(th);
+        }
+        for (int i = 0; i < 3; i++) {
+            KeSetEvent(event, 0, false);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (order.size() < i + 1 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        }
+        for (Thread th : ths) {
+            th.join(10_000);
+        }
+        assertEquals(List.of(0, 1, 2), order);
+    }
+}
