@@ -13,8 +13,8 @@ import java.lang.foreign.StructLayout;
  * }</pre>
  */
 public final class ACCESS_ALLOWED_ACE {
-    public static final StructSpec X64 = build(Abi.X64);
-    public static final StructSpec X86 = build(Abi.X86);
+    public static final StructSpec X64 = build("ACCESS_ALLOWED_ACE", Abi.X64);
+    public static final StructSpec X86 = build("ACCESS_ALLOWED_ACE", Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
 
     /** ACE_HEADER: type, flags, size. */
@@ -31,8 +31,12 @@ public final class ACCESS_ALLOWED_ACE {
         return abi == Abi.X64 ? X64 : X86;
     }
 
-    private static StructSpec build(Abi abi) {
-        return CStruct.struct("ACCESS_ALLOWED_ACE", abi)
+    /**
+     * The ACE body (Header, Mask, SidStart) under typedef {@code name}: the WDK declares
+     * ACCESS_DENIED_ACE (and the other mask ACEs) with exactly these members.
+     */
+    static StructSpec build(String name, Abi abi) {
+        return CStruct.struct(name, abi)
                 .field("Header", ACE_HEADER.of(abi))
                 .field("Mask", CType.ACCESS_MASK)
                 .field("SidStart", CType.ULONG)

@@ -4,6 +4,7 @@ import java.lang.foreign.StructLayout;
 
 /**
  * An ACE that denies Mask to the SID starting at SidStart (the SID is inline, variable length).
+ * Its body is ACCESS_ALLOWED_ACE's member for member, so that class builds both.
  * <pre>{@code
  * typedef struct _ACCESS_DENIED_ACE {
  *   ACE_HEADER Header;
@@ -13,8 +14,8 @@ import java.lang.foreign.StructLayout;
  * }</pre>
  */
 public final class ACCESS_DENIED_ACE {
-    public static final StructSpec X64 = build(Abi.X64);
-    public static final StructSpec X86 = build(Abi.X86);
+    public static final StructSpec X64 = ACCESS_ALLOWED_ACE.build("ACCESS_DENIED_ACE", Abi.X64);
+    public static final StructSpec X86 = ACCESS_ALLOWED_ACE.build("ACCESS_DENIED_ACE", Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
 
     /** ACE_HEADER: type, flags, size. */
@@ -29,13 +30,5 @@ public final class ACCESS_DENIED_ACE {
 
     public static StructSpec of(Abi abi) {
         return abi == Abi.X64 ? X64 : X86;
-    }
-
-    private static StructSpec build(Abi abi) {
-        return CStruct.struct("ACCESS_DENIED_ACE", abi)
-                .field("Header", ACE_HEADER.of(abi))
-                .field("Mask", CType.ACCESS_MASK)
-                .field("SidStart", CType.ULONG)
-                .build();
     }
 }

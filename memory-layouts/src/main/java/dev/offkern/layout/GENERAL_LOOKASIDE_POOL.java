@@ -66,7 +66,10 @@ public final class GENERAL_LOOKASIDE_POOL {
     public static final long LAST_ALLOCATE_MISSES_OFFSET = X64.offset("LastAllocateMisses");
     /** ULONG[2]: reserved. */
     public static final long FUTURE_OFFSET = X64.offset("Future");
-    /** Adds the members shared by GENERAL_LOOKASIDE and GENERAL_LOOKASIDE_POOL to {@code b}. */
+    /**
+     * Adds the members shared by GENERAL_LOOKASIDE and GENERAL_LOOKASIDE_POOL to {@code b}: the WDK
+     * declares both as the expansion of one macro, {@code GENERAL_LOOKASIDE_LAYOUT}.
+     */
     static CStruct.Builder members(CStruct.Builder b) {
         Abi abi = b.abi();
         return b.union(null, u -> u.field("ListHead", SLIST_HEADER.of(abi))

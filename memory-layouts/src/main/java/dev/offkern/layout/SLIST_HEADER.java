@@ -47,7 +47,10 @@ public final class SLIST_HEADER {
     public static final long REGION_OFFSET = X64.offset("Region");
     /** ULONGLONG:16, entries: the number of entries on the list (bits 0..15 of Alignment). */
     public static final long HEADER_X64_DEPTH_OFFSET = X64.offset("HeaderX64.Depth");
-    /** ULONGLONG:48, count: the ABA sequence, bumped by every push and pop (bits 16..63 of Alignment). */
+    /**
+     * ULONGLONG:48, count: the ABA sequence (bits 16..63 of Alignment). Windows 10 x64 increments it
+     * on every push (single entry or list) only: a pop leaves it unchanged, and a flush keeps it.
+     */
     public static final long HEADER_X64_SEQUENCE_OFFSET = X64.offset("HeaderX64.Sequence");
     /** ULONGLONG:60, address bits 4..63: the first entry (bits 4..63 of Region). */
     public static final long HEADER_X64_NEXT_ENTRY_OFFSET = X64.offset("HeaderX64.NextEntry");

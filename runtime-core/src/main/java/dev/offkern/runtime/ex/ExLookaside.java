@@ -364,11 +364,20 @@ public final class ExLookaside {
     /** {@code ExFlushLookasideListEx}: every cached block goes to the free routine; counters unchanged. */
     public static void flush(Kernel kernel, long lookaside) {
         checkAligned(lookaside);
-        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        freeAllCached(kernel, kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE), lookaside,
+                "ExFlushLookasideListEx");
+    }
+
+    /**
+     * Pops every cached block of the list at {@code lookaside} (mapped by {@code r}) and hands it to
+     * the list's free routine, after the verifier's IRQL check for {@code routine}: the flush, and
+     * the first half of a delete.
+     */
+    private static void freeAllCached(Kernel kernel, Region r, long lookaside, String routine) {
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
         if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, "ExFlushLookasideListEx");
+            checkIrql(s, o, lookaside, routine);
         }
         for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
             freeToRoutine(kernel, s, o, lookaside, block);
@@ -393,15 +402,8 @@ public final class ExLookaside {
                 }
                 throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " is not initialized");
             }
-            MemorySegment s = r.segment();
-            long o = r.offsetOf(lookaside);
-            if (Verifier.ENABLED) {
-                checkIrql(s, o, lookaside, "ExDelete*LookasideList*");
-            }
             // Free the cached blocks while the routines are still registered, then unlink.
-            for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
-                freeToRoutine(kernel, s, o, lookaside, block);
-            }
+            freeAllCached(kernel, r, lookaside, "ExDelete*LookasideList*");
             reg.unlink(lookaside);
         }
     }

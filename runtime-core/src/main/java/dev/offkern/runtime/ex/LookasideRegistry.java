@@ -120,22 +120,25 @@ final class LookasideRegistry {
 
     /** The Java allocate routine behind function pointer {@code stub}. */
     Allocator allocator(long stub, long lookaside) {
-        Object o = routines.get(stub); // volatile read of the table: pairs with publish()
-        if (o instanceof Allocator a) {
-            return a;
-        }
-        throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " has AllocateEx 0x"
-                + Long.toHexString(stub) + ", which is no routine of this kernel: the list is not initialized "
-                + "(or was deleted, or its memory overwritten)");
+        return routine(stub, lookaside, Allocator.class, "AllocateEx");
     }
 
     /** The Java free routine behind function pointer {@code stub}. */
     Freer freer(long stub, long lookaside) {
+        return routine(stub, lookaside, Freer.class, "FreeEx");
+    }
+
+    /**
+     * The routine of {@code kind} registered for function pointer {@code stub}, which the list at
+     * {@code lookaside} holds in its member {@code member}; an IllegalStateException naming both if
+     * the pointer is no such routine of this kernel.
+     */
+    private <T> T routine(long stub, long lookaside, Class<T> kind, String member) {
         Object o = routines.get(stub); // volatile read of the table: pairs with publish()
-        if (o instanceof Freer f) {
-            return f;
+        if (kind.isInstance(o)) {
+            return kind.cast(o);
         }
-        throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " has FreeEx 0x"
+        throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " has " + member + " 0x"
                 + Long.toHexString(stub) + ", which is no routine of this kernel: the list is not initialized "
                 + "(or was deleted, or its memory overwritten)");
     }

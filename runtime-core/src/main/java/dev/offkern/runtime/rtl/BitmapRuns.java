@@ -55,10 +55,7 @@ final class BitmapRuns {
             if (start < 0) {
                 break;
             }
-            long end = BitmapWords.nextZero(seg, base, ulongs, start + 1, size, -1);
-            if (end < 0) {
-                end = size;
-            }
+            long end = BitmapWords.clearRunEnd(seg, base, ulongs, start, size);
             if (longest) {
                 count = insertLongest(runs, count, capacity, start, end - start);
                 position = end;
@@ -95,10 +92,7 @@ final class BitmapRuns {
             if (start < 0) {
                 break;
             }
-            long end = BitmapWords.nextZero(seg, base, ulongs, start + 1, size, -1);
-            if (end < 0) {
-                end = size;
-            }
+            long end = BitmapWords.clearRunEnd(seg, base, ulongs, start, size);
             if (end - start > bestLength) {
                 bestStart = start;
                 bestLength = end - start;

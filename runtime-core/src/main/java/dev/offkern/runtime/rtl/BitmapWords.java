@@ -86,6 +86,15 @@ final class BitmapWords {
     }
 
     /**
+     * The end (exclusive) of the clear run that starts at the clear bit {@code start}: the next set
+     * bit below {@code size}, or {@code size} if the run reaches the end of the bitmap.
+     */
+    static long clearRunEnd(MemorySegment seg, long base, long ulongs, long start, long size) {
+        long end = nextZero(seg, base, ulongs, start + 1, size, -1);
+        return end < 0 ? size : end;
+    }
+
+    /**
      * The highest index in {@code [0, from]} whose bit, XORed with {@code flip}'s bit, is 0; -1 if
      * there is none. {@code from} must be a bit inside the buffer.
      */

@@ -422,9 +422,9 @@ public final class RtlBitmap {
             out.set(ULONG, 0, (int) size);
             return 0;
         }
-        long end = BitmapWords.nextZero(seg, base, ulongs, start + 1, size, -1);
+        long end = BitmapWords.clearRunEnd(seg, base, ulongs, start, size);
         out.set(ULONG, 0, (int) start);
-        return (int) ((end < 0 ? size : end) - start);
+        return (int) (end - start);
     }
 
     /**

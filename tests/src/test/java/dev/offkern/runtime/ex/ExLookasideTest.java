@@ -256,6 +256,23 @@ class ExLookasideTest {
     }
 
     @Test
+    void shouldNameTheOverwrittenRoutinePointerWhenItIsNoRoutineOfTheKernel() {
+        initEx();
+        long allocateEx = list.get(ValueLayout.JAVA_LONG, ALLOCATE_EX_OFFSET);
+        list.set(ValueLayout.JAVA_LONG, ALLOCATE_EX_OFFSET, 0xDEAD0L);
+        IllegalStateException miss = assertThrows(IllegalStateException.class, () -> ExAllocateFromLookasideListEx(list));
+        assertTrue(miss.getMessage().contains("has AllocateEx 0xdead0, which is no routine"), miss.getMessage());
+        list.set(ValueLayout.JAVA_LONG, ALLOCATE_EX_OFFSET, allocateEx);
+        ExFreeToLookasideListEx(list, ExAllocateFromLookasideListEx(list)); // cached on the list
+        long freeEx = list.get(ValueLayout.JAVA_LONG, FREE_EX_OFFSET);
+        list.set(ValueLayout.JAVA_LONG, FREE_EX_OFFSET, allocateEx); // a routine of the kernel, but no free routine
+        IllegalStateException flush = assertThrows(IllegalStateException.class, () -> ExFlushLookasideListEx(list));
+        assertTrue(flush.getMessage().contains("has FreeEx 0x" + Long.toHexString(allocateEx) + ", which is no routine"),
+                flush.getMessage());
+        list.set(ValueLayout.JAVA_LONG, FREE_EX_OFFSET, freeEx);
+    }
+
+    @Test
     void shouldBugCheckOnDoubleInitializeDeleteOfUninitializedAndTooSmallBlocks() {
         initEx();
         BugCheck b = assertThrows(BugCheck.class, this::initEx);
