@@ -206,27 +206,30 @@ public final class BenchReport {
         return sb.append('"').toString();
     }
 
+    /**
+     * One PNG per group (class, parameters, threads): a bar per method, its time relative to its
+     * offkern row. Groups are charted separately because their methods differ (1-thread and
+     * 2-thread variants are distinct JMH methods), and a category chart must not mix them.
+     */
     static void charts(Map<String, List<Row>> groups, Path out) throws IOException {
-        Map<String, List<List<Row>>> byClass = new LinkedHashMap<>();
         for (List<Row> g : groups.values()) {
-            byClass.computeIfAbsent(g.get(0).clazz(), k -> new ArrayList<>()).add(g);
-        }
-        for (Map.Entry<String, List<List<Row>>> e : byClass.entrySet()) {
-            CategoryChart chart = new CategoryChartBuilder().width(1100).height(560).title(e.getKey())
+            Row first = g.get(0);
+            String suffix = (first.params().isEmpty() ? "" : "_" + first.params().replaceAll("[^A-Za-z0-9=]+", "_"))
+                    + "_t" + first.threads();
+            CategoryChart chart = new CategoryChartBuilder().width(1000).height(520)
+                    .title(first.clazz() + (first.params().isEmpty() ? "" : " " + first.params()) + ", " + first.threads()
+                            + (first.threads() == 1 ? " thread" : " threads"))
                     .xAxisTitle("benchmark").yAxisTitle("time per op relative to offkern (lower is better)").build();
-            chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            chart.getStyler().setLegendVisible(false);
             chart.getStyler().setXAxisLabelRotation(30);
-            for (List<Row> g : e.getValue()) {
-                List<String> names = new ArrayList<>();
-                List<Double> ratios = new ArrayList<>();
-                for (Row r : g) {
-                    names.add(r.method());
-                    ratios.add(r.cost() / baseline(g, r).cost());
-                }
-                String series = (g.get(0).params().isEmpty() ? "" : g.get(0).params() + " ") + "t=" + g.get(0).threads();
-                chart.addSeries(series, names, ratios);
+            List<String> names = new ArrayList<>();
+            List<Double> ratios = new ArrayList<>();
+            for (Row r : g) {
+                names.add(r.method());
+                ratios.add(r.cost() / baseline(g, r).cost());
             }
-            BitmapEncoder.saveBitmap(chart, out.resolve(e.getKey()).toString(), BitmapEncoder.BitmapFormat.PNG);
+            chart.addSeries("ratio", names, ratios);
+            BitmapEncoder.saveBitmap(chart, out.resolve(first.clazz() + suffix).toString(), BitmapEncoder.BitmapFormat.PNG);
         }
     }
 }
