@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.runtime.ke.BugChecks;
+import dev.offkern.runtime.ke.Dispatcher;
 import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
@@ -240,7 +241,8 @@ public final class Kernel implements AutoCloseable {
     /** Records the halting bug check's dump file and releases the halt owner. Runtime-internal. */
     public void haltComplete(String dumpFile) {
         haltDump = dumpFile;
-        haltOwner = null;
+        haltOwner = null; // before the abort: the former owner's own later waits fail too
+        Dispatcher.abortWaits(this, true); // waiters throw KernelHaltedException (with the dump file)
         processors.stopServiceThreads();
     }
 
@@ -253,6 +255,12 @@ public final class Kernel implements AutoCloseable {
      * Shuts the kernel down: later calls fail fast, the pools report the blocks still allocated
      * ({@link #leakReport()}, and written to the {@link #leakReportSink} when not empty), then every
      * pool chunk is unregistered from the address space and unmapped. Idempotent.
+     *
+     * <p>Threads still blocked in a wait on this kernel ({@code KeWaitForSingleObject},
+     * {@code KeWaitForMultipleObjects}, a mutex's slow path) are woken first — their wait blocks are
+     * unlinked before any memory is unmapped — and their wait throws {@link IllegalStateException}
+     * ("this offkern kernel is closed ..."). A bug check under the HALT policy does the same when
+     * it completes, with {@link KernelHaltedException}.
      */
     @Override
     public void close() {
@@ -267,6 +275,10 @@ public final class Kernel implements AutoCloseable {
             ATTACHED.remove();
         }
         ThreadState.forget();
+        // Before anything is unmapped: unlink every pending wait of this kernel's threads from the
+        // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
+        // haltComplete() has already ended them; this catches any left (e.g. close() during the bug check).
+        Dispatcher.abortWaits(this, false);
         bugChecks.close();
         processors.close();
         LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());

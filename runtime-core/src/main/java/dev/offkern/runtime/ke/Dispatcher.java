@@ -324,6 +324,51 @@ public final class Dispatcher {
         deferUnpark(w.thread);
     }
 
+    // ----- kernel shutdown -----
+
+    /**
+     * Ends every wait still pending on {@code kernel}'s threads because the kernel closes
+     * ({@code halted} false) or a bug check halted it ({@code halted} true): under the lock, each
+     * such waiter's wait blocks are unlinked from their objects' wait lists (so nothing points into
+     * memory about to be unmapped), its status becomes an internal "kernel gone" value and it is
+     * unparked; its {@link KeWait} call then throws instead of returning a status. Waiters of other
+     * kernels are untouched. The caller must have set the kernel's run state first: a wait checks
+     * it under this lock before enqueueing, so no wait of the kernel can be enqueued afterwards.
+     * Runtime-internal ({@code Kernel.close()}, {@code Kernel.haltComplete(...)}).
+     *
+     * <p>The registry is the waiter map every wait already joins under the lock (each
+     * {@link Waiter} knows its kernel): the wait path does no extra work. This scan is O(waiting
+     * threads of the process) per aborted wait, restarting after each removal — acceptable at
+     * shutdown, where the number of waiting threads is small.
+     *
+     * @return the number of waits ended
+     */
+    public static int abortWaits(dev.offkern.runtime.Kernel kernel, boolean halted) {
+        int status = halted ? Waiter.KERNEL_HALTED : Waiter.KERNEL_CLOSED;
+        AddressSpace as = kernel.addressSpace();
+        int ended = 0;
+        lock();
+        try {
+            Waiter found;
+            do {
+                found = null;
+                for (Waiter w : WAITERS.values()) { // Agrona reuses its iterator: no allocation
+                    if (w.kernel == kernel) {
+                        found = w;
+                        break;
+                    }
+                }
+                if (found != null) {
+                    complete(as, found, status); // removes it from WAITERS: the scan restarts
+                    ended++;
+                }
+            } while (found != null);
+        } finally {
+            unlock();
+        }
+        return ended;
+    }
+
     // ----- native LIST_ENTRY operations (addresses resolved through the address space) -----
 
     private static long getLong(AddressSpace as, long address) {

@@ -1,6 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.ddi.NtStatus;
+import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.verifier.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
@@ -229,8 +230,8 @@ public final class KeWait {
 
     private static Waiter waiter(ThreadState t) {
         Waiter w = WAITER.get();
-        if (w == null || w.kthread != t.address()) {
-            w = new Waiter(Thread.currentThread(), t.address());
+        if (w == null || w.kthread != t.address() || w.kernel != t.kernel()) {
+            w = new Waiter(Thread.currentThread(), t.address(), t.kernel());
             WAITER.set(w);
         }
         return w;
@@ -256,10 +257,16 @@ public final class KeWait {
 
     private static int waitPrepared(ThreadState t, Waiter w, MemorySegment blocks, long base, int count, boolean waitAll,
                                     boolean hasTimeout, long raw, boolean alertable) {
-        AddressSpace as = t.kernel().addressSpace();
+        Kernel kernel = t.kernel();
+        AddressSpace as = kernel.addressSpace();
         long deadline = hasTimeout ? deadline(raw) : INFINITE;
         Dispatcher.lock();
         try {
+            if (!kernel.isRunningFast()) {
+                // Checked under the lock: close()/haltComplete() set the run state before they take the lock
+                // to abort the waits, so a wait either sees the new state here or is enqueued before the abort.
+                kernel.ensureRunning(); // throws unless this thread is running the halting bug check
+            }
             int key = Dispatcher.trySatisfy(as, blocks, base, count, waitAll);
             if (key >= 0) {
                 return NtStatus.STATUS_WAIT_0 + key;
@@ -276,7 +283,19 @@ public final class KeWait {
         } finally {
             Dispatcher.unlock();
         }
-        return park(as, w, deadline, alertable);
+        int s = park(as, w, deadline, alertable);
+        if (s < Waiter.PENDING) {
+            throw kernelGone(kernel, s);
+        }
+        return s;
+    }
+
+    /** The exception a wait ended by {@link Dispatcher#abortWaits} throws. */
+    private static RuntimeException kernelGone(Kernel kernel, int status) {
+        if (status == Waiter.KERNEL_HALTED) {
+            return kernel.haltedException();
+        }
+        return new IllegalStateException("this offkern kernel is closed: the wait was abandoned when Kernel.close() ran");
     }
 
     private static int park(AddressSpace as, Waiter w, long deadline, boolean alertable) {
