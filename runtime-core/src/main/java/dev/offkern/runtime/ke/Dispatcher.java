@@ -56,7 +56,9 @@ public final class Dispatcher {
      * unlinks all of the waiter's blocks, removes it from the map, writes Waiter.status (volatile)
      * and unparks the thread. The waiter re-reads status after every park; a timeout or alert
      * takes the lock and cancels only if status is still PENDING. So every wait ends exactly once,
-     * either satisfied or cancelled: no lost or doubled wake-ups.
+     * either satisfied or cancelled: no lost or doubled wake-ups. Kernel close/halt
+     * (abortWaits) is one more such party: it ends the pending waits of that kernel the same way,
+     * with a status below PENDING that KeWait turns into an exception.
      */
 
     // KWAIT_BLOCK (x64, Windows 10/11) has no layout class yet: its offsets are kept here.

@@ -33,6 +33,14 @@ import java.util.concurrent.locks.LockSupport;
  *       waits only: a Java {@link Thread#interrupt()} plays the role of KeAlertThread; the
  *       interrupt flag is consumed). A non-alertable wait ignores interrupts and re-asserts the
  *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
+ *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
+ *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
+ *       kernel is closed ...") when {@link Kernel#close()} ran, the kernel's
+ *       {@link dev.offkern.runtime.KernelHaltedException} when a bug check halted it (HALT
+ *       policy) — instead of returning a status; its wait blocks have been unlinked from the
+ *       objects' wait lists before any memory was unmapped. A new wait on a closed or halted
+ *       kernel throws the same way at once (except on the thread running the halting bug
+ *       check). Waits of other kernels' threads are unaffected.</li>
  *   <li>WaitReason and WaitMode are recorded nowhere (no scheduler statistics yet).</li>
  *   <li>IRQL: ≤ APC_LEVEL, or DISPATCH_LEVEL with a zero timeout (verifier: 0xC4/0x120, 0x121,
  *       0x122 with P3 the first object, P4 the timeout).</li>
