@@ -1,15 +1,11 @@
 package dev.offkern.bench;
 
+import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.ddi.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolTags;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,17 +35,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class PoolAllocFreeBenchmark {
     private static final int TAG = PoolTags.tag("Bnch");
-    private static final MethodHandle MALLOC;
-    private static final MethodHandle FREE;
-
-    static {
-        Linker linker = Linker.nativeLinker();
-        MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-        FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
-    }
-
     @Param({"64", "1024"})
     public int size;
 
@@ -82,9 +67,9 @@ public class PoolAllocFreeBenchmark {
     }
 
     @Benchmark
-    public long mallocFree() throws Throwable {
-        long p = (long) MALLOC.invokeExact((long) size);
-        FREE.invokeExact(p);
+    public long mallocFree() {
+        long p = NativeMalloc.malloc(size);
+        NativeMalloc.free(p);
         return p;
     }
 
