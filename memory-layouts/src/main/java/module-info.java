@@ -4,5 +4,13 @@
  */
 module dev.offkern.layout {
     exports dev.offkern.layout;
+    exports dev.offkern.layout.ex;
+    exports dev.offkern.layout.io;
+    exports dev.offkern.layout.ke;
+    exports dev.offkern.layout.mm;
+    exports dev.offkern.layout.ob;
+    exports dev.offkern.layout.ps;
+    exports dev.offkern.layout.rtl;
+    exports dev.offkern.layout.se;
     exports dev.offkern.layout.render;
 }

@@ -1,10 +1,10 @@
 package dev.offkern.bench;
 
 import dev.offkern.bench.peers.NativeMalloc;
-import dev.offkern.ddi.PoolFlags;
+import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.Pool;
-import dev.offkern.runtime.pool.PoolTags;
+import dev.offkern.nt.PoolTags;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

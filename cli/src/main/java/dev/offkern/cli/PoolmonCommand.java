@@ -4,11 +4,11 @@ import static dev.offkern.ddi.Ex.ExAllocatePool2;
 import static dev.offkern.ddi.Ex.ExAllocatePoolWithTag;
 import static dev.offkern.ddi.Ex.ExFreePoolWithTag;
 
-import dev.offkern.ddi.PoolFlags;
+import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.PoolMonitor;
-import dev.offkern.runtime.pool.PoolTags;
-import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.Arena;

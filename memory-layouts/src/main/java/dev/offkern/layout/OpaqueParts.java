@@ -7,13 +7,13 @@ package dev.offkern.layout;
  * registered in {@link Structures}; every other embedded structure is its public class
  * ({@link KDPC}, {@link WORK_QUEUE_ITEM}, {@link GUID}, ...).
  */
-final class OpaqueParts {
+public final class OpaqueParts {
 
     private OpaqueParts() {
     }
 
     /** {@code CLIENT_ID { HANDLE UniqueProcess; HANDLE UniqueThread; }}: 0x10 / 8 bytes. */
-    static StructSpec clientId(Abi abi) {
+    public static StructSpec clientId(Abi abi) {
         return CStruct.struct("CLIENT_ID", abi)
                 .field("UniqueProcess", CType.HANDLE)
                 .field("UniqueThread", CType.HANDLE)
@@ -29,7 +29,7 @@ final class OpaqueParts {
      * +--------------------------------+---+---+---+---+
      * </pre>
      */
-    static StructSpec exPushLock(Abi abi) {
+    public static StructSpec exPushLock(Abi abi) {
         CType unit = abi == Abi.X64 ? CType.ULONGLONG : CType.ULONG;
         int shared = abi == Abi.X64 ? 60 : 28;
         return CStruct.struct("EX_PUSH_LOCK", abi)
@@ -45,7 +45,7 @@ final class OpaqueParts {
      * A fast reference (Microsoft's symbols): an object pointer whose low bits (4 on x64, 3 on x86,
      * free because objects are 16/8-aligned) count cached references.
      */
-    static StructSpec exFastRef(Abi abi) {
+    public static StructSpec exFastRef(Abi abi) {
         CType unit = abi == Abi.X64 ? CType.ULONGLONG : CType.ULONG;
         int refCnt = abi == Abi.X64 ? 4 : 3;
         return CStruct.struct("EX_FAST_REF", abi)

@@ -1,5 +1,7 @@
 package dev.offkern.layout;
 
+import dev.offkern.layout.ke.KTIMER;
+
 import java.util.List;
 
 /**

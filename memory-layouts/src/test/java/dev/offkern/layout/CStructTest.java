@@ -1,5 +1,13 @@
 package dev.offkern.layout;
 
+import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
+import dev.offkern.layout.ex.NPAGED_LOOKASIDE_LIST;
+import dev.offkern.layout.ex.SLIST_HEADER;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.rtl.LARGE_INTEGER;
+import dev.offkern.layout.rtl.RTL_RUN_ONCE;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,14 @@
 package dev.offkern.layout;
 
+import dev.offkern.layout.ex.EX_TIMER;
+import dev.offkern.layout.io.IO_WORKITEM;
+import dev.offkern.layout.ke.KINTERRUPT;
+import dev.offkern.layout.ob.OBJECT_HEADER;
+import dev.offkern.layout.ob.OBJECT_TYPE;
+import dev.offkern.layout.ob.OBJECT_TYPE_INITIALIZER;
+import dev.offkern.layout.ps.EPROCESS;
+import dev.offkern.layout.ps.ETHREAD;
+
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

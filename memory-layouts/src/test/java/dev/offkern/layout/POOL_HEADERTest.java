@@ -1,5 +1,7 @@
 package dev.offkern.layout;
 
+import dev.offkern.layout.mm.POOL_HEADER;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,21 @@
 package dev.offkern.layout;
 
+import dev.offkern.layout.ex.FAST_MUTEX;
+import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
+import dev.offkern.layout.ex.GENERAL_LOOKASIDE_POOL;
+import dev.offkern.layout.ex.LOOKASIDE_LIST_EX;
+import dev.offkern.layout.ex.NPAGED_LOOKASIDE_LIST;
+import dev.offkern.layout.ex.PAGED_LOOKASIDE_LIST;
+import dev.offkern.layout.ex.SLIST_ENTRY;
+import dev.offkern.layout.ex.SLIST_HEADER;
+import dev.offkern.layout.io.IO_STACK_LOCATION;
+import dev.offkern.layout.ke.KDPC;
+import dev.offkern.layout.ke.KFLOATING_SAVE;
+import dev.offkern.layout.ke.KGUARDED_MUTEX;
+import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ps.EPROCESS;
+import dev.offkern.layout.rtl.RTL_RUN_ONCE;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

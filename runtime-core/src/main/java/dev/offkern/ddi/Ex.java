@@ -1,24 +1,26 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.PoolFlags;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.NtStatusException;
-import dev.offkern.runtime.ex.ALLOCATE_FUNCTION;
-import dev.offkern.runtime.ex.ALLOCATE_FUNCTION_EX;
+import dev.offkern.nt.NtStatusException;
+import dev.offkern.nt.ALLOCATE_FUNCTION;
+import dev.offkern.nt.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
 import dev.offkern.runtime.ex.ExFastMutex;
 import dev.offkern.runtime.ex.ExLookaside;
 import dev.offkern.runtime.ex.ExRundown;
 import dev.offkern.runtime.ex.ExRundownCacheAware;
 import dev.offkern.runtime.ex.ExSList;
-import dev.offkern.runtime.ex.FREE_FUNCTION;
-import dev.offkern.runtime.ex.FREE_FUNCTION_EX;
+import dev.offkern.nt.FREE_FUNCTION;
+import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.Pool;
-import dev.offkern.runtime.pool.PoolTags;
-import dev.offkern.runtime.pool.PoolType;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -111,7 +113,7 @@ public final class Ex {
     /**
      * {@code PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)}
      * (deprecated on Windows in favour of ExAllocatePool2). PoolType is a
-     * {@link dev.offkern.runtime.pool.PoolType} value (paged types select the paged pool; Nx and
+     * {@link dev.offkern.nt.PoolType} value (paged types select the paged pool; Nx and
      * session variants behave as their base type; CacheAligned types give a 64-byte aligned block),
      * optionally OR'ed with POOL_RAISE_IF_ALLOCATION_FAILURE (raise STATUS_INSUFFICIENT_RESOURCES
      * instead of returning NULL), POOL_QUOTA_FAIL_INSTEAD_OF_RAISE or POOL_COLD_ALLOCATION (hints).

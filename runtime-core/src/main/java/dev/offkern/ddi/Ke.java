@@ -7,8 +7,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_ROUTINE;
-import dev.offkern.runtime.ke.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
+import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
 import dev.offkern.runtime.ke.KeEvent;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.KeRegion;
@@ -136,7 +136,7 @@ public final class Ke {
     /**
      * {@code DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1..P4)}: runs the
      * callbacks, writes the dump, then halts (throws KernelHaltedException) or throws the
-     * {@link dev.offkern.runtime.verifier.BugCheck}, by the kernel's policy. Never returns. IRQL: any.
+     * {@link dev.offkern.nt.BugCheck}, by the kernel's policy. Never returns. IRQL: any.
      */
     public static void KeBugCheckEx(int BugCheckCode, long BugCheckParameter1, long BugCheckParameter2,
                                     long BugCheckParameter3, long BugCheckParameter4) {

@@ -1,5 +1,6 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import java.lang.foreign.MemorySegment;

@@ -13,7 +13,7 @@ public enum BugCheckPolicy {
     HALT,
     /**
      * The bug check is thrown to the caller as the unchecked
-     * {@link dev.offkern.runtime.verifier.BugCheck} carrying code and parameters; the kernel keeps
+     * {@link dev.offkern.nt.BugCheck} carrying code and parameters; the kernel keeps
      * running, so a test can assert on the failure and continue.
      */
     THROW

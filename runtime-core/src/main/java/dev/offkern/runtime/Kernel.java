@@ -1,5 +1,6 @@
 package dev.offkern.runtime;
 
+import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.Dispatcher;
 import dev.offkern.runtime.ke.DumpContributor;
@@ -9,8 +10,8 @@ import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
-import dev.offkern.runtime.pool.PoolType;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.PoolType;
+import dev.offkern.nt.BugCheck;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;

@@ -1,5 +1,6 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.NtStatus;
 import static dev.offkern.ddi.Ex.ExAllocatePool;
 import static dev.offkern.ddi.Ex.ExAllocatePool2;
 import static dev.offkern.ddi.Ex.ExAllocatePool3;
@@ -7,7 +8,7 @@ import static dev.offkern.ddi.Ex.ExAllocatePoolWithTag;
 import static dev.offkern.ddi.Ex.ExAllocatePoolZero;
 import static dev.offkern.ddi.Ex.ExFreePool;
 import static dev.offkern.ddi.Ex.ExFreePoolWithTag;
-import static dev.offkern.ddi.PoolFlags.*;
+import static dev.offkern.nt.PoolFlags.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -16,11 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.NtStatusException;
-import dev.offkern.runtime.pool.PoolTags;
-import dev.offkern.runtime.pool.PoolType;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.NtStatusException;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -4,7 +4,7 @@ import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.ddi.Ex;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ex.ExLookaside;
-import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.nt.PoolType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;

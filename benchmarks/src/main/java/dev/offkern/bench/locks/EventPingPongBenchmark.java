@@ -7,7 +7,7 @@ import static dev.offkern.ddi.Ke.KeWaitForSingleObject;
 import static dev.offkern.ddi.Ke.KernelMode;
 import static dev.offkern.ddi.Ke.SynchronizationEvent;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

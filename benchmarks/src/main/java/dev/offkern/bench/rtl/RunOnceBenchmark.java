@@ -1,6 +1,6 @@
 package dev.offkern.bench.rtl;
 
-import dev.offkern.ddi.RunOnceInitFunction;
+import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import java.lang.foreign.Arena;

@@ -20,7 +20,7 @@ public final class ContainingRecord {
      * The structure of type {@code type} whose member {@code field} lies at {@code fieldAddress}.
      *
      * @throws IllegalArgumentException if {@code type} has no member {@code field}
-     * @throws dev.offkern.runtime.verifier.BugCheck 0x50 if the structure is not inside one region
+     * @throws dev.offkern.nt.BugCheck 0x50 if the structure is not inside one region
      */
     public static MemorySegment of(AddressSpace space, long fieldAddress, StructSpec type, String field) {
         long base = address(fieldAddress, type, field);

@@ -1,6 +1,6 @@
 package dev.offkern.runtime.ex;
 
-import dev.offkern.layout.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;

@@ -1,7 +1,8 @@
 package dev.offkern.runtime.ex;
 
-import dev.offkern.layout.SLIST_ENTRY;
-import dev.offkern.layout.SLIST_HEADER;
+import dev.offkern.nt.DatatypeMisalignmentException;
+import dev.offkern.layout.ex.SLIST_ENTRY;
+import dev.offkern.layout.ex.SLIST_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.shim.SListShim;

@@ -1,9 +1,11 @@
 package dev.offkern.runtime.ex;
 
-import dev.offkern.ddi.PoolFlags;
+import dev.offkern.nt.ALLOCATE_FUNCTION_EX;
+import dev.offkern.nt.FREE_FUNCTION_EX;
+import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.nt.PoolType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 

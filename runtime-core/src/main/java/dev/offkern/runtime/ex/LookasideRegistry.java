@@ -1,5 +1,9 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.nt.ALLOCATE_FUNCTION;
+import dev.offkern.nt.ALLOCATE_FUNCTION_EX;
+import dev.offkern.nt.FREE_FUNCTION;
+import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.Arena;

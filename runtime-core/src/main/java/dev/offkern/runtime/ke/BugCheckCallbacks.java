@@ -1,23 +1,26 @@
 package dev.offkern.runtime.ke;
 
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.BufferEmpty;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.BufferFinished;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.BufferIncomplete;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.BufferInserted;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.BufferStarted;
+import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
+import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
+import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.BufferEmpty;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.BufferFinished;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.BufferIncomplete;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.BufferInserted;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.BufferStarted;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import dev.offkern.layout.KBUGCHECK_ADD_PAGES;
-import dev.offkern.layout.KBUGCHECK_CALLBACK_RECORD;
-import dev.offkern.layout.KBUGCHECK_DUMP_IO;
-import dev.offkern.layout.KBUGCHECK_REASON_CALLBACK_RECORD;
-import dev.offkern.layout.KBUGCHECK_SECONDARY_DUMP_DATA;
+import dev.offkern.layout.ke.KBUGCHECK_ADD_PAGES;
+import dev.offkern.layout.ke.KBUGCHECK_CALLBACK_RECORD;
+import dev.offkern.layout.ke.KBUGCHECK_DUMP_IO;
+import dev.offkern.layout.ke.KBUGCHECK_REASON_CALLBACK_RECORD;
+import dev.offkern.layout.ke.KBUGCHECK_SECONDARY_DUMP_DATA;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.runtime.BugCheckPolicy;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -2,7 +2,7 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.runtime.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>The dump is written ({@link CrashDump}); KbCallbackDumpIo callbacks see every write
  *       (header, body, secondary data, then one Complete call).</li>
  *   <li>The IRQL is restored; under THROW the {@link BugCheck} is returned for the caller to
- *       throw, under HALT a {@link dev.offkern.runtime.KernelHaltedException} is thrown.</li>
+ *       throw, under HALT a {@link dev.offkern.nt.KernelHaltedException} is thrown.</li>
  * </ol>
  * A callback that throws (a Java exception or a nested bug check) is marked BufferIncomplete and
  * the others still run. Under THROW the kernel survives, so afterwards every record is re-armed

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE;
+import dev.offkern.nt.KBUGCHECK_DUMP_IO_TYPE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;

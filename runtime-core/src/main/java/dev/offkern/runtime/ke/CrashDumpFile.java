@@ -1,6 +1,8 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE;
+import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
+import dev.offkern.nt.BugCheckCode;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

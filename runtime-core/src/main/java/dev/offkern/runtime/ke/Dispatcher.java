@@ -1,6 +1,6 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.layout.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;

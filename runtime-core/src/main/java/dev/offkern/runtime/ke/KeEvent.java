@@ -45,11 +45,11 @@ public final class KeEvent {
     /** EVENT_TYPE SynchronizationEvent. */
     public static final int SynchronizationEvent = 1;
     /** sizeof(KEVENT) on x64. */
-    public static final long KEVENT_SIZE = dev.offkern.layout.KEVENT.X64.size();
+    public static final long KEVENT_SIZE = dev.offkern.layout.ke.KEVENT.X64.size();
     /** DISPATCHER_HEADER.Signalling (UCHAR) offset. */
-    private static final long SIGNALLING_OFFSET = dev.offkern.layout.DISPATCHER_HEADER.X64.offset("Signalling");
+    private static final long SIGNALLING_OFFSET = dev.offkern.layout.ke.DISPATCHER_HEADER.X64.offset("Signalling");
     /** DISPATCHER_HEADER.Reserved1 (UCHAR) offset. */
-    private static final long RESERVED1_OFFSET = dev.offkern.layout.DISPATCHER_HEADER.X64.offset("Reserved1");
+    private static final long RESERVED1_OFFSET = dev.offkern.layout.ke.DISPATCHER_HEADER.X64.offset("Reserved1");
 
     private KeEvent() {
     }
@@ -68,7 +68,7 @@ public final class KeEvent {
     static void initializeHeader(MemorySegment object, int type, int sizeInLongs, int signalState) {
         object.set(ValueLayout.JAVA_BYTE, Dispatcher.TYPE, (byte) type);
         object.set(ValueLayout.JAVA_BYTE, SIGNALLING_OFFSET, (byte) 0);
-        object.set(ValueLayout.JAVA_BYTE, dev.offkern.layout.DISPATCHER_HEADER.SIZE_OFFSET, (byte) sizeInLongs);
+        object.set(ValueLayout.JAVA_BYTE, dev.offkern.layout.ke.DISPATCHER_HEADER.SIZE_OFFSET, (byte) sizeInLongs);
         object.set(ValueLayout.JAVA_BYTE, RESERVED1_OFFSET, (byte) 0);
         Dispatcher.initializeWaitList(object);
         Dispatcher.setSignalState(object, 0, signalState); // volatile: publishes the initialized header

@@ -1,8 +1,8 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.layout.FAST_MUTEX;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.layout.ex.FAST_MUTEX;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;

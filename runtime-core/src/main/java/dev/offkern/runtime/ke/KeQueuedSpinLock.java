@@ -1,10 +1,10 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.layout.KLOCK_QUEUE_HANDLE;
-import dev.offkern.layout.KSPIN_LOCK_QUEUE;
+import dev.offkern.layout.ke.KLOCK_QUEUE_HANDLE;
+import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;

@@ -1,7 +1,7 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.ddi.NtStatus;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -37,9 +37,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class KeSemaphore {
     /** sizeof(KSEMAPHORE) on x64. */
-    public static final long KSEMAPHORE_SIZE = dev.offkern.layout.KSEMAPHORE.X64.size();
+    public static final long KSEMAPHORE_SIZE = dev.offkern.layout.ke.KSEMAPHORE.X64.size();
     /** KSEMAPHORE.Limit (LONG) offset. */
-    public static final long LIMIT_OFFSET = dev.offkern.layout.KSEMAPHORE.LIMIT_OFFSET;
+    public static final long LIMIT_OFFSET = dev.offkern.layout.ke.KSEMAPHORE.LIMIT_OFFSET;
 
     private KeSemaphore() {
     }

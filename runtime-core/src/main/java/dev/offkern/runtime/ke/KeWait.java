@@ -1,9 +1,9 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.AddressSpace;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -36,7 +36,7 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
  *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
  *       kernel is closed ...") when {@link Kernel#close()} ran, the kernel's
- *       {@link dev.offkern.runtime.KernelHaltedException} when a bug check halted it (HALT
+ *       {@link dev.offkern.nt.KernelHaltedException} when a bug check halted it (HALT
  *       policy) — instead of returning a status; its wait blocks have been unlinked from the
  *       objects' wait lists before any memory was unmapped. A new wait on a closed or halted
  *       kernel throws the same way at once (except on the thread running the halting bug

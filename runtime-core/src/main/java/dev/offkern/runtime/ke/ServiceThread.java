@@ -1,9 +1,9 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.ddi.NtStatus;
-import dev.offkern.runtime.KernelHaltedException;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;

@@ -99,7 +99,7 @@ public final class ThreadState {
      * The calling thread's state in its kernel (the attached one, else the only booted one),
      * created on first use.
      *
-     * @throws dev.offkern.runtime.KernelHaltedException if that kernel was halted by a bug check
+     * @throws dev.offkern.nt.KernelHaltedException if that kernel was halted by a bug check
      * @throws IllegalStateException if no kernel is available or it is closed
      */
     public static ThreadState current() {

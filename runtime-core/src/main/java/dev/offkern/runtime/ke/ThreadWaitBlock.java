@@ -1,10 +1,10 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.ddi.PoolFlags;
+import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.Pool;
-import dev.offkern.runtime.pool.PoolTags;
+import dev.offkern.nt.PoolTags;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -92,7 +92,7 @@ public final class ThreadWaitBlock implements AutoCloseable {
      * A wait block for the calling thread, from {@code kernel}'s non-paged pool. Close it when the
      * wait is over.
      *
-     * @throws dev.offkern.runtime.NtStatusException STATUS_INSUFFICIENT_RESOURCES if the pool is exhausted
+     * @throws dev.offkern.nt.NtStatusException STATUS_INSUFFICIENT_RESOURCES if the pool is exhausted
      */
     public static ThreadWaitBlock allocate(Kernel kernel) {
         Pool pool = kernel.nonPagedPool();
@@ -153,7 +153,7 @@ public final class ThreadWaitBlock implements AutoCloseable {
      * Signals the wait block at {@code address} (resolved in {@code kernel}'s address space) and wakes
      * its owner. The caller must know that the owner is still waiting on it.
      *
-     * @throws dev.offkern.runtime.verifier.BugCheck PAGE_FAULT_IN_NONPAGED_AREA if no region holds the block
+     * @throws dev.offkern.nt.BugCheck PAGE_FAULT_IN_NONPAGED_AREA if no region holds the block
      */
     public static void signal(Kernel kernel, long address) {
         Region r = kernel.addressSpace().regionOf(address, SIZE);

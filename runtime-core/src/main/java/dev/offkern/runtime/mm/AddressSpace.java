@@ -1,7 +1,7 @@
 package dev.offkern.runtime.mm;
 
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import java.util.List;
 import java.util.Locale;
 

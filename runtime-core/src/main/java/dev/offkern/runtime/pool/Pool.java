@@ -1,15 +1,17 @@
 package dev.offkern.runtime.pool;
 
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_CACHE_ALIGNED;
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_RAISE_ON_FAILURE;
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_UNINITIALIZED;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_CACHE_ALIGNED;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_RAISE_ON_FAILURE;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.Kernel;
 import java.util.ArrayList;
 import java.util.Comparator;

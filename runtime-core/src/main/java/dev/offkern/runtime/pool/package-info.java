@@ -7,7 +7,7 @@
  *   (the allocation-free fast path), {@code segmentOf}, {@code allocateStruct}, and
  *   {@link java.lang.foreign.SegmentAllocator}. Reached through
  *   {@code Kernel.nonPagedPool()/pagedPool()/pool(poolType)}.</li>
- *   <li>{@link dev.offkern.runtime.pool.PoolTags}: tags from and to their four characters.</li>
+ *   <li>{@link dev.offkern.nt.PoolTags}: tags from and to their four characters.</li>
  *   <li>{@link dev.offkern.runtime.pool.PoolMonitor}, {@link dev.offkern.runtime.pool.PoolUsage}:
  *   the poolmon view; {@link dev.offkern.runtime.pool.LeakReport}: what was still allocated at
  *   shutdown.</li>

@@ -1,6 +1,6 @@
 package dev.offkern.runtime.rtl;
 
-import dev.offkern.layout.RTL_BITMAP_RUN;
+import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
 import java.lang.foreign.MemorySegment;
 
 /**

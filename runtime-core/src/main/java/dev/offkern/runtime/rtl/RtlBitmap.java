@@ -1,7 +1,7 @@
 package dev.offkern.runtime.rtl;
 
-import dev.offkern.layout.RTL_BITMAP;
-import dev.offkern.layout.RTL_BITMAP_RUN;
+import dev.offkern.layout.rtl.RTL_BITMAP;
+import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;

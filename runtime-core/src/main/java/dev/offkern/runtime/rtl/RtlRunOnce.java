@@ -1,15 +1,15 @@
 package dev.offkern.runtime.rtl;
 
-import static dev.offkern.ddi.NtStatus.STATUS_INVALID_PARAMETER;
-import static dev.offkern.ddi.NtStatus.STATUS_PENDING;
-import static dev.offkern.ddi.NtStatus.STATUS_SUCCESS;
-import static dev.offkern.ddi.NtStatus.STATUS_UNSUCCESSFUL;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
+import static dev.offkern.nt.NtStatus.STATUS_INVALID_PARAMETER;
+import static dev.offkern.nt.NtStatus.STATUS_PENDING;
+import static dev.offkern.nt.NtStatus.STATUS_SUCCESS;
+import static dev.offkern.nt.NtStatus.STATUS_UNSUCCESSFUL;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 
-import dev.offkern.ddi.RunOnceInitFunction;
-import dev.offkern.layout.RTL_RUN_ONCE;
+import dev.offkern.nt.RunOnceInitFunction;
+import dev.offkern.layout.rtl.RTL_RUN_ONCE;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadWaitBlock;

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.verifier;
 
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.ThreadState;
 

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.pool.PoolTags;
-import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.pool.PoolUsage;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

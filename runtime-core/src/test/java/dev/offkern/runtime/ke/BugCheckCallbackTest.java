@@ -1,7 +1,9 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
+import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
 import static dev.offkern.ddi.Ke.*;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.*;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -13,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

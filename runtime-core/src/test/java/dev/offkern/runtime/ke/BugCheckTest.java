@@ -1,8 +1,11 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
+import dev.offkern.nt.KBUGCHECK_DUMP_IO_TYPE;
+import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
 import static dev.offkern.ddi.Ke.*;
-import static dev.offkern.runtime.ke.KBUGCHECK_BUFFER_DUMP_STATE.*;
-import static dev.offkern.runtime.ke.KBUGCHECK_CALLBACK_REASON.*;
+import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.*;
+import static dev.offkern.nt.KBUGCHECK_CALLBACK_REASON.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -15,9 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.KernelHaltedException;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -437,7 +440,7 @@ class BugCheckTest {
     @Test
     void shouldWriteThePoolTagSummaryIntoEveryDump() throws Exception {
         kernel = KernelFixture.boot(dumps);
-        MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePool2(dev.offkern.ddi.PoolFlags.POOL_FLAG_NON_PAGED, 100, 0x74736554);
+        MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePool2(dev.offkern.nt.PoolFlags.POOL_FLAG_NON_PAGED, 100, 0x74736554);
         assertThrows(BugCheck.class, () -> KeBugCheck(0xE2));
         String text = CrashDumpFile.read(kernel.bugChecks().last().dumpFile()).toText();
         assertTrue(text.contains("Section 'pool tag summary'") && text.contains("Test"), text);

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.KernelHaltedException;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import java.nio.file.Path;
 import java.util.concurrent.CyclicBarrier;
@@ -214,7 +214,7 @@ class IrqlTest {
         kernel = KernelFixture.boot(dumps);
         KeRaiseIrql(Irql.DISPATCH_LEVEL);
         BugCheck bc = assertThrows(BugCheck.class, () -> dev.offkern.ddi.Ex.ExAllocatePool2(
-                dev.offkern.ddi.PoolFlags.POOL_FLAG_PAGED, 64, 0x74736554));
+                dev.offkern.nt.PoolFlags.POOL_FLAG_PAGED, 64, 0x74736554));
         assertEquals(BugCheckCode.BAD_POOL_CALLER, bc.code());
         assertEquals(0x08, bc.parameter1());
         assertEquals(Irql.DISPATCH_LEVEL, bc.parameter2(), "the pool read this thread's real IRQL");

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;

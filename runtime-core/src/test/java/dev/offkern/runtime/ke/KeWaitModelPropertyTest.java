@@ -4,10 +4,10 @@ import static dev.offkern.ddi.Ke.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatusException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;

@@ -12,10 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.KernelHaltedException;
+import dev.offkern.nt.KernelHaltedException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.verifier.BugCheck;
+import dev.offkern.nt.BugCheck;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;

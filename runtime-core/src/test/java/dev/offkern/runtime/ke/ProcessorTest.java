@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offkern.runtime.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -195,7 +195,7 @@ class ProcessorTest {
         });
         Throwable t = thrown.get(5, TimeUnit.SECONDS);
         assertNotNull(t);
-        dev.offkern.runtime.verifier.BugCheck bc = (dev.offkern.runtime.verifier.BugCheck) t;
+        dev.offkern.nt.BugCheck bc = (dev.offkern.nt.BugCheck) t;
         assertEquals(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, bc.code());
         assertArrayEquals(new long[] {0x31, 2, 0, 1}, bc.parameters());
         assertServiceStillRuns(p);
@@ -286,7 +286,7 @@ class ProcessorTest {
     void shouldStopServiceThreadsWhenTheKernelHalts() throws Exception {
         kernel = KernelFixture.boot(dumps, BugCheckPolicy.HALT, true);
         Thread t1 = kernel.processors().get(1).serviceThread();
-        assertThrows(dev.offkern.runtime.KernelHaltedException.class, () -> KeBugCheck(0xE2));
+        assertThrows(dev.offkern.nt.KernelHaltedException.class, () -> KeBugCheck(0xE2));
         t1.join(5000);
         assertFalse(t1.isAlive());
     }

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,20 +1,22 @@
 package dev.offkern.runtime.pool;
 
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_CACHE_ALIGNED;
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_RAISE_ON_FAILURE;
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_UNINITIALIZED;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_CACHE_ALIGNED;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_RAISE_ON_FAILURE;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.ddi.NtStatus;
-import dev.offkern.layout.LIST_ENTRY;
-import dev.offkern.layout.POOL_HEADER;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.layout.rtl.LIST_ENTRY;
+import dev.offkern.layout.mm.POOL_HEADER;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatusException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,7 @@ class PoolTortureTest {
                             int size = rnd.nextInt(10) == 0 ? 4097 + rnd.nextInt(6000) : 1 + rnd.nextInt(600);
                             boolean aligned = rnd.nextInt(8) == 0;
                             int tag = tags[rnd.nextInt(tags.length)];
-                            long p = pool.allocate(size, tag, aligned ? dev.offkern.ddi.PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0);
+                            long p = pool.allocate(size, tag, aligned ? dev.offkern.nt.PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0);
                             assertTrue(p != 0);
                             allocs[id]++;
                             long pattern = ((long) id << 48) | i;
@@ -120,7 +121,7 @@ class PoolTortureTest {
                         for (int r = 0; r < rounds; r++) {
                             // Bursts larger than a thread cache: every round spills and refills batches.
                             for (int i = 0; i < held.length; i++) {
-                                long p = pool.allocate(48, tag, dev.offkern.ddi.PoolFlags.POOL_FLAG_UNINITIALIZED);
+                                long p = pool.allocate(48, tag, dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED);
                                 long pattern = ((long) id << 56) | ((long) r << 16) | i;
                                 fill(pool.segmentOf(p), pattern);
                                 held[i] = new long[] {p, tag, pattern};

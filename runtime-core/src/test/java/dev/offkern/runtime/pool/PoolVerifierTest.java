@@ -1,5 +1,7 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

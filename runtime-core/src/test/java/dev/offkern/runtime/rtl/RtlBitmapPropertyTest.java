@@ -4,8 +4,8 @@ import static dev.offkern.ddi.Rtl.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

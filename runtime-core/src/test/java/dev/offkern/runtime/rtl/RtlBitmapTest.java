@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -888,8 +888,8 @@ class RtlBitmapTest {
     void shouldWorkOnHeaderAndBufferFromTheNonPagedPool() {
         try (dev.offkern.runtime.Kernel kernel = dev.offkern.runtime.Kernel.boot()) {
             int tag = 0x6D746942; // 'Bitm'
-            MemorySegment header = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.runtime.pool.PoolType.NonPagedPoolNx, 16, tag);
-            MemorySegment buffer = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.runtime.pool.PoolType.NonPagedPoolNx, 128, tag);
+            MemorySegment header = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.nt.PoolType.NonPagedPoolNx, 16, tag);
+            MemorySegment buffer = dev.offkern.ddi.Ex.ExAllocatePoolZero(dev.offkern.nt.PoolType.NonPagedPoolNx, 128, tag);
             RtlInitializeBitMap(header, buffer, 1000);
             assertEquals(1000, RtlNumberOfClearBits(header));
             assertEquals(0, RtlFindClearBitsAndSet(header, 100, 0));

@@ -1,16 +1,16 @@
 package dev.offkern.runtime.rtl;
 
-import static dev.offkern.ddi.NtStatus.STATUS_INVALID_PARAMETER;
-import static dev.offkern.ddi.NtStatus.STATUS_PENDING;
-import static dev.offkern.ddi.NtStatus.STATUS_SUCCESS;
-import static dev.offkern.ddi.NtStatus.STATUS_UNSUCCESSFUL;
+import static dev.offkern.nt.NtStatus.STATUS_INVALID_PARAMETER;
+import static dev.offkern.nt.NtStatus.STATUS_PENDING;
+import static dev.offkern.nt.NtStatus.STATUS_SUCCESS;
+import static dev.offkern.nt.NtStatus.STATUS_UNSUCCESSFUL;
 import static dev.offkern.ddi.Rtl.RtlRunOnceBeginInitialize;
 import static dev.offkern.ddi.Rtl.RtlRunOnceComplete;
 import static dev.offkern.ddi.Rtl.RtlRunOnceExecuteOnce;
 import static dev.offkern.ddi.Rtl.RtlRunOnceInitialize;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -269,9 +269,9 @@ class RtlRunOnceTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.offkern.runtime.verifier.Verifier.ENABLED);
         int old = dev.offkern.runtime.ke.Irql.raise(dev.offkern.runtime.ke.Irql.DISPATCH_LEVEL);
         try {
-            dev.offkern.runtime.verifier.BugCheck b = assertThrows(dev.offkern.runtime.verifier.BugCheck.class,
+            dev.offkern.nt.BugCheck b = assertThrows(dev.offkern.nt.BugCheck.class,
                     () -> RtlRunOnceExecuteOnce(runOnce, (ro, p, c) -> true, MemorySegment.NULL, ctx));
-            assertEquals(dev.offkern.runtime.verifier.BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
+            assertEquals(dev.offkern.nt.BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, b.code());
             assertEquals(runOnce.address(), b.parameter1());
         } finally {
             dev.offkern.runtime.ke.Irql.lower(old);

@@ -1,13 +1,13 @@
 package dev.offkern.runtime.rtl;
 
-import static dev.offkern.ddi.NtStatus.STATUS_PENDING;
-import static dev.offkern.ddi.NtStatus.STATUS_SUCCESS;
-import static dev.offkern.ddi.NtStatus.STATUS_UNSUCCESSFUL;
+import static dev.offkern.nt.NtStatus.STATUS_PENDING;
+import static dev.offkern.nt.NtStatus.STATUS_SUCCESS;
+import static dev.offkern.nt.NtStatus.STATUS_UNSUCCESSFUL;
 import static dev.offkern.ddi.Rtl.RtlRunOnceBeginInitialize;
 import static dev.offkern.ddi.Rtl.RtlRunOnceComplete;
 import static dev.offkern.ddi.Rtl.RtlRunOnceExecuteOnce;
 import static dev.offkern.ddi.Rtl.RtlRunOnceInitialize;
-import static dev.offkern.ddi.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
+import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

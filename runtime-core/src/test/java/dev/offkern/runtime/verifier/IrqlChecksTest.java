@@ -1,5 +1,7 @@
 package dev.offkern.runtime.verifier;
 
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import static dev.offkern.ddi.Ke.KeLowerIrql;
 import static dev.offkern.ddi.Ke.KeRaiseIrql;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

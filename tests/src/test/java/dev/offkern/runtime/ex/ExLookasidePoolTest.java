@@ -15,13 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.pool.Pool;
-import dev.offkern.runtime.pool.PoolTags;
-import dev.offkern.runtime.pool.PoolType;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.pool.PoolUsage;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

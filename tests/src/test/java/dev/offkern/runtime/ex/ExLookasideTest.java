@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.nt.DatatypeMisalignmentException;
 import static dev.offkern.ddi.Ex.ExAllocateFromLookasideListEx;
 import static dev.offkern.ddi.Ex.ExAllocateFromNPagedLookasideList;
 import static dev.offkern.ddi.Ex.ExAllocateFromPagedLookasideList;
@@ -20,13 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.NtStatusException;
+import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.pool.PoolType;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.PoolType;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.nt.DatatypeMisalignmentException;
 import static dev.offkern.ddi.Ex.CONTAINING_RECORD;
 import static dev.offkern.ddi.Ex.ExInitializeSListHead;
 import static dev.offkern.ddi.Ex.ExInterlockedFlushSList;
@@ -16,14 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.ddi.NtStatus;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.layout.Abi;
 import dev.offkern.layout.CStruct;
 import dev.offkern.layout.CType;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.verifier.BugCheck;
-import dev.offkern.runtime.verifier.BugCheckCode;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterEach;

@@ -85,7 +85,7 @@ class WdkOracleSelfTest {
 
     @Test
     void shouldReportStaleAndMisrecordedExceptions() throws Exception {
-        StructSpec kdpc = dev.offkern.layout.KDPC.X64;
+        StructSpec kdpc = dev.offkern.layout.ke.KDPC.X64;
         List<KnownDifference> known = List.of(
                 KnownDifference.absent("KDPC", KnownDifference.X64, "Type", "not really absent"),
                 KnownDifference.value("KDPC", KnownDifference.X64, "DeferredRoutine", Kind.OFFSET, 0x20, "not really different"),

@@ -6,16 +6,16 @@ import static dev.offkern.ddi.Ex.InitializeSListHead;
 import static dev.offkern.ddi.Ex.InterlockedPopEntrySList;
 import static dev.offkern.ddi.Ex.InterlockedPushEntrySList;
 import static dev.offkern.ddi.Ex.ExQueryDepthSList;
-import static dev.offkern.ddi.PoolFlags.POOL_FLAG_NON_PAGED;
+import static dev.offkern.nt.PoolFlags.POOL_FLAG_NON_PAGED;
 import static dev.offkern.ddi.Rtl.RtlFindClearBitsAndSet;
 import static dev.offkern.ddi.Rtl.RtlInitializeBitMap;
 import static dev.offkern.ddi.Rtl.RtlNumberOfSetBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.offkern.layout.RTL_BITMAP;
-import dev.offkern.layout.SLIST_HEADER;
+import dev.offkern.layout.rtl.RTL_BITMAP;
+import dev.offkern.layout.ex.SLIST_HEADER;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.pool.PoolTags;
+import dev.offkern.nt.PoolTags;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,83 @@
+package dev.offkern.layout.ps;
+
+import dev.offkern.layout.Abi;
+import dev.offkern.layout.CStruct;
+import dev.offkern.layout.CType;
+import dev.offkern.layout.OpaqueParts;
+import dev.offkern.layout.StructSpec;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.rtl.LARGE_INTEGER;
+import dev.offkern.layout.rtl.LIST_ENTRY;
+
+import java.lang.foreign.StructLayout;
+
+/**
+ * The executive thread object (opaque): offkern's layout with Windows 10 22H2's size (0x898 on
+ * x64, 0x4e0 on x86) and every modelled field at the offset Microsoft's symbols give for that
+ * build. Bytes offkern does not model are reserved padding and stay zero.
+ *
+ * <pre>{@code
+ * typedef struct _ETHREAD {                          // x64     x86
+ *   KTHREAD             Tcb;                         // 0x000   0x000  (0x430 / 0x280 bytes; only Header modelled)
+ *   LARGE_INTEGER       CreateTime;                  // 0x430   0x280
+ *   PVOID               StartAddress;                // 0x450   0x298
+ *   CLIENT_ID           Cid;                         // 0x478   0x2ac
+ *   PVOID               Win32StartAddress;           // 0x4d0   0x2dc
+ *   LIST_ENTRY          ThreadListEntry;             // 0x4e8   0x2e4
+ *   EX_RUNDOWN_REF      RundownProtect;              // 0x4f8   0x2ec
+ * } ETHREAD;                                         // 0x898   0x4e0, 8-aligned
+ * }</pre>
+ *
+ * <p>{@code Tcb} is the kernel part ({@code KTHREAD}); only its {@code DISPATCHER_HEADER} is
+ * modelled, so a thread is a dispatcher object (signalled when it terminates). Windows 11 moved
+ * every field after {@code Tcb} by 0x50 (KTHREAD grew to 0x480). The {@code *_OFFSET} constants
+ * are the x64 offsets; use {@link #of(Abi)} for x86.
+ */
+public final class ETHREAD {
+    public static final StructSpec X64 = build(Abi.X64);
+    public static final StructSpec X86 = build(Abi.X86);
+    public static final StructLayout LAYOUT = X64.layout();
+
+    /** KTHREAD (0x430 bytes): the kernel thread; its dispatcher header is at 0. */
+    public static final long TCB_OFFSET = X64.offset("Tcb");
+    /** DISPATCHER_HEADER: Type = ThreadObject (6); signalled when the thread has terminated. */
+    public static final long TCB_HEADER_OFFSET = X64.offset("Tcb.Header");
+    /** LARGE_INTEGER, 100 ns since 1601: KeQuerySystemTime at creation. */
+    public static final long CREATE_TIME_OFFSET = X64.offset("CreateTime");
+    /** PVOID: the routine the thread started in (PsCreateSystemThread's StartRoutine). */
+    public static final long START_ADDRESS_OFFSET = X64.offset("StartAddress");
+    /** CLIENT_ID: {UniqueProcess, UniqueThread}, the owning process id and this thread's id. */
+    public static final long CID_OFFSET = X64.offset("Cid");
+    /** HANDLE: the thread id ({@code Cid.UniqueThread}). */
+    public static final long CID_UNIQUE_THREAD_OFFSET = CID_OFFSET + OpaqueParts.clientId(Abi.X64).offset("UniqueThread");
+    /** PVOID: the Win32 start address (for system threads the start routine too). */
+    public static final long WIN32_START_ADDRESS_OFFSET = X64.offset("Win32StartAddress");
+    /** LIST_ENTRY: link in the owning process's EPROCESS.ThreadListHead. */
+    public static final long THREAD_LIST_ENTRY_OFFSET = X64.offset("ThreadListEntry");
+    /** EX_RUNDOWN_REF: run-down protection taken while the thread is used across calls. */
+    public static final long RUNDOWN_PROTECT_OFFSET = X64.offset("RundownProtect");
+
+    private ETHREAD() {
+    }
+
+    public static StructSpec of(Abi abi) {
+        return abi == Abi.X64 ? X64 : X86;
+    }
+
+    private static StructSpec build(Abi abi) {
+        boolean x64 = abi == Abi.X64;
+        return CStruct.opaque("ETHREAD", abi)
+                .struct("Tcb", tcb -> tcb.field("Header", DISPATCHER_HEADER.of(abi)).alignAs(8)
+                        .sizeTo(x64 ? 0x430 : 0x280))
+                .at(x64 ? 0x430 : 0x280).field("CreateTime", LARGE_INTEGER.of(abi))
+                .at(x64 ? 0x450 : 0x298).field("StartAddress", CType.PVOID)
+                .at(x64 ? 0x478 : 0x2ac).field("Cid", OpaqueParts.clientId(abi))
+                .at(x64 ? 0x4d0 : 0x2dc).field("Win32StartAddress", CType.PVOID)
+                .at(x64 ? 0x4e8 : 0x2e4).field("ThreadListEntry", LIST_ENTRY.of(abi))
+                .at(x64 ? 0x4f8 : 0x2ec).field("RundownProtect", EX_RUNDOWN_REF.of(abi))
+                .alignAs(8)
+                .sizeTo(x64 ? 0x898 : 0x4e0)
+                .build();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.offkern.layout.se;
+
+import dev.offkern.layout.Abi;
+import dev.offkern.layout.StructSpec;
+
+import java.lang.foreign.StructLayout;
+
+/**
+ * An ACE that denies Mask to the SID starting at SidStart (the SID is inline, variable length).
+ * Its body is ACCESS_ALLOWED_ACE's member for member, so that class builds both.
+ * <pre>{@code
+ * typedef struct _ACCESS_DENIED_ACE {
+ *   ACE_HEADER Header;
+ *   ACCESS_MASK Mask;
+ *   ULONG SidStart;
+ * } ACCESS_DENIED_ACE, *PACCESS_DENIED_ACE;
+ * }</pre>
+ */
+public final class ACCESS_DENIED_ACE {
+    public static final StructSpec X64 = ACCESS_ALLOWED_ACE.build("ACCESS_DENIED_ACE", Abi.X64);
+    public static final StructSpec X86 = ACCESS_ALLOWED_ACE.build("ACCESS_DENIED_ACE", Abi.X86);
+    public static final StructLayout LAYOUT = X64.layout();
+
+    /** ACE_HEADER: type, flags, size. */
+    public static final long HEADER_OFFSET = X64.offset("Header");
+    /** ACCESS_MASK: the rights this ACE denies. */
+    public static final long MASK_OFFSET = X64.offset("Mask");
+    /** ULONG: the first bytes of the inline SID. */
+    public static final long SID_START_OFFSET = X64.offset("SidStart");
+
+    private ACCESS_DENIED_ACE() {
+    }
+
+    public static StructSpec of(Abi abi) {
+        return abi == Abi.X64 ? X64 : X86;
+    }
+}

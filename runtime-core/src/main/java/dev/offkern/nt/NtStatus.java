@@ -1,0 +1,46 @@
+package dev.offkern.nt;
+
+/**
+ * NTSTATUS values used by offkern's routines, with the Windows names (ntstatus.h). An NTSTATUS is
+ * an {@code int}; {@link #NT_SUCCESS} tests it as the macro does.
+ */
+public final class NtStatus {
+    public static final int STATUS_SUCCESS = 0x00000000;
+    public static final int STATUS_WAIT_0 = 0x00000000;
+    public static final int STATUS_ABANDONED_WAIT_0 = 0x00000080;
+    public static final int STATUS_USER_APC = 0x000000C0;
+    public static final int STATUS_ALERTED = 0x00000101;
+    public static final int STATUS_TIMEOUT = 0x00000102;
+    public static final int STATUS_PENDING = 0x00000103;
+    public static final int STATUS_NOT_FOUND = 0xC0000225;
+    public static final int STATUS_UNSUCCESSFUL = 0xC0000001;
+    public static final int STATUS_NOT_IMPLEMENTED = 0xC0000002;
+    public static final int STATUS_INVALID_PARAMETER = 0xC000000D;
+    public static final int STATUS_ACCESS_VIOLATION = 0xC0000005;
+    public static final int STATUS_NO_MEMORY = 0xC0000017;
+    public static final int STATUS_INSUFFICIENT_RESOURCES = 0xC000009A;
+    public static final int STATUS_INVALID_PARAMETER_1 = 0xC00000EF;
+    public static final int STATUS_INVALID_PARAMETER_2 = 0xC00000F0;
+    public static final int STATUS_INVALID_PARAMETER_3 = 0xC00000F1;
+    public static final int STATUS_INVALID_PARAMETER_4 = 0xC00000F2;
+    public static final int STATUS_INVALID_PARAMETER_5 = 0xC00000F3;
+    public static final int STATUS_SEMAPHORE_LIMIT_EXCEEDED = 0xC0000047;
+    public static final int STATUS_MUTANT_NOT_OWNED = 0xC0000046;
+    public static final int STATUS_DATATYPE_MISALIGNMENT = 0x80000002;
+    public static final int STATUS_BUFFER_TOO_SMALL = 0xC0000023;
+    public static final int STATUS_DELETE_PENDING = 0xC0000056;
+    public static final int STATUS_CANCELLED = 0xC0000120;
+    public static final int STATUS_INVALID_DEVICE_REQUEST = 0xC0000010;
+    public static final int STATUS_NOT_SUPPORTED = 0xC00000BB;
+
+    private NtStatus() {
+    }
+
+    /** {@code NT_SUCCESS(Status)}: success and informational values (the sign bit clear). */
+    public static boolean NT_SUCCESS(int status) {
+        return status >= 0;
+    }
+
+    /** An exception was not handled (the P1 of KMODE_EXCEPTION_NOT_HANDLED for a Java exception). */
+    public static final int STATUS_UNHANDLED_EXCEPTION = 0xC0000144;
+}
