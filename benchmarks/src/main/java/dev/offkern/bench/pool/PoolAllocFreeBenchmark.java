@@ -1,4 +1,4 @@
-package dev.offkern.bench;
+package dev.offkern.bench.pool;
 
 import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.nt.PoolFlags;
