@@ -30,6 +30,8 @@ import dev.offkern.layout.ke.KBUGCHECK_REASON_CALLBACK_RECORD;
 import dev.offkern.layout.ke.KBUGCHECK_SECONDARY_DUMP_DATA;
 import dev.offkern.layout.ke.KDEVICE_QUEUE_ENTRY;
 import dev.offkern.layout.ke.KDPC;
+import dev.offkern.layout.ke.KDPC_DATA;
+import dev.offkern.layout.ke.KDPC_LIST;
 import dev.offkern.layout.ke.KEVENT;
 import dev.offkern.layout.ke.KFLOATING_SAVE;
 import dev.offkern.layout.ke.KGATE;
@@ -167,6 +169,8 @@ public final class Structures {
         register("IO_WORKITEM", IO_WORKITEM::of);
         register("KINTERRUPT", KINTERRUPT::of);
         register("POOL_HEADER", POOL_HEADER::of);
+        register("KDPC_LIST", KDPC_LIST::of);
+        register("KDPC_DATA", KDPC_DATA::of);
 
         // ===== end Opaque objects =====
     }

@@ -8,7 +8,11 @@ import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.ke.KeClock;
+import dev.offkern.runtime.ke.KeDpc;
 import dev.offkern.runtime.ke.KeEvent;
+import dev.offkern.runtime.ke.KeTimer;
+import dev.offkern.nt.KDEFERRED_ROUTINE;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.KeRegion;
 import dev.offkern.runtime.ke.KeQueuedSpinLock;
@@ -427,4 +431,168 @@ public final class Ke {
     }
 
     // ===== end Guarded mutexes, critical and guarded regions =====
+
+    // ===== DPCs =====
+
+    /** KDPC_IMPORTANCE LowImportance. */
+    public static final int LowImportance = KeDpc.LowImportance;
+    /** KDPC_IMPORTANCE MediumImportance (the default). */
+    public static final int MediumImportance = KeDpc.MediumImportance;
+    /** KDPC_IMPORTANCE HighImportance. */
+    public static final int HighImportance = KeDpc.HighImportance;
+    /** KDPC_IMPORTANCE MediumHighImportance. */
+    public static final int MediumHighImportance = KeDpc.MediumHighImportance;
+
+    /**
+     * {@code VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)}
+     * with a Java routine (DeferredRoutine holds its upcall stub). IRQL: any. See {@link KeDpc}.
+     */
+    public static void KeInitializeDpc(MemorySegment Dpc, KDEFERRED_ROUTINE DeferredRoutine, MemorySegment DeferredContext) {
+        KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+    }
+
+    /** {@code KeInitializeDpc} with a native function pointer (of a library registered with the kernel). */
+    public static void KeInitializeDpc(MemorySegment Dpc, MemorySegment DeferredRoutine, MemorySegment DeferredContext) {
+        KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+    }
+
+    /** {@code VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)}. IRQL: any. */
+    public static void KeInitializeThreadedDpc(MemorySegment Dpc, KDEFERRED_ROUTINE DeferredRoutine, MemorySegment DeferredContext) {
+        KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+    }
+
+    /** {@code KeInitializeThreadedDpc} with a native function pointer. */
+    public static void KeInitializeThreadedDpc(MemorySegment Dpc, MemorySegment DeferredRoutine, MemorySegment DeferredContext) {
+        KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+    }
+
+    /**
+     * {@code BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)}: FALSE if
+     * already queued (the first call's arguments stay). IRQL: any.
+     */
+    public static boolean KeInsertQueueDpc(MemorySegment Dpc, MemorySegment SystemArgument1, MemorySegment SystemArgument2) {
+        return KeDpc.insertQueueDpc(Dpc, SystemArgument1 == null ? 0 : SystemArgument1.address(),
+                SystemArgument2 == null ? 0 : SystemArgument2.address());
+    }
+
+    /** {@code BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)}: TRUE if it was queued. IRQL: any. */
+    public static boolean KeRemoveQueueDpc(MemorySegment Dpc) {
+        return KeDpc.removeQueueDpc(Dpc);
+    }
+
+    /** {@code VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance)}. IRQL: any. */
+    public static void KeSetImportanceDpc(MemorySegment Dpc, int Importance) {
+        KeDpc.setImportance(Dpc, Importance);
+    }
+
+    /** {@code VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number)}. IRQL: any. */
+    public static void KeSetTargetProcessorDpc(MemorySegment Dpc, int Number) {
+        KeDpc.setTargetProcessor(Dpc, Number);
+    }
+
+    /** {@code NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)}. IRQL: any. */
+    public static int KeSetTargetProcessorDpcEx(MemorySegment Dpc, MemorySegment ProcNumber) {
+        return KeDpc.setTargetProcessorEx(Dpc, ProcNumber);
+    }
+
+    /** {@code VOID KeFlushQueuedDpcs(VOID)}: returns once every queued DPC has run. IRQL: PASSIVE_LEVEL. */
+    public static void KeFlushQueuedDpcs() {
+        KeDpc.flushQueuedDpcs();
+    }
+
+    // ===== end DPCs =====
+
+    // ===== Clock =====
+
+    /** {@code VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime)}: the value is returned (100 ns since 1601, UTC). IRQL: any. */
+    public static long KeQuerySystemTime() {
+        return clock().systemTime();
+    }
+
+    /** {@code VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime)}: the value is returned. IRQL: any. */
+    public static long KeQuerySystemTimePrecise() {
+        return clock().systemTimePrecise();
+    }
+
+    /** {@code ULONGLONG KeQueryInterruptTime(VOID)}: 100 ns since boot, at the last tick. IRQL: any. */
+    public static long KeQueryInterruptTime() {
+        return clock().interruptTime();
+    }
+
+    /** {@code ULONG64 KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp)}: the precise interrupt time is returned. IRQL: any. */
+    public static long KeQueryInterruptTimePrecise() {
+        return clock().interruptTimePrecise();
+    }
+
+    /** {@code VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount)}: the tick count is returned. IRQL: any. */
+    public static long KeQueryTickCount() {
+        return clock().tickCount();
+    }
+
+    /** {@code ULONG KeQueryTimeIncrement(VOID)}: the clock tick in 100 ns units. IRQL: any. */
+    public static int KeQueryTimeIncrement() {
+        return (int) clock().timeIncrement();
+    }
+
+    /** {@code VOID KeStallExecutionProcessor(ULONG MicroSeconds)}: busy-waits. IRQL: any. */
+    public static void KeStallExecutionProcessor(int MicroSeconds) {
+        clock().stall(MicroSeconds);
+    }
+
+    private static KeClock clock() {
+        return kernel().clock();
+    }
+
+    // ===== end Clock =====
+
+    // ===== Timers =====
+
+    /** TIMER_TYPE NotificationTimer. */
+    public static final int NotificationTimer = KeTimer.NotificationTimer;
+    /** TIMER_TYPE SynchronizationTimer. */
+    public static final int SynchronizationTimer = KeTimer.SynchronizationTimer;
+
+    /** {@code VOID KeInitializeTimer(PKTIMER Timer)}: a notification timer. IRQL: ≤ DISPATCH_LEVEL. See {@link KeTimer}. */
+    public static void KeInitializeTimer(MemorySegment Timer) {
+        KeTimer.initialize(Timer);
+    }
+
+    /** {@code VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)}. IRQL: ≤ DISPATCH_LEVEL. */
+    public static void KeInitializeTimerEx(MemorySegment Timer, int Type) {
+        KeTimer.initializeEx(Timer, Type);
+    }
+
+    /**
+     * {@code BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)}: TRUE if the timer was
+     * already set. DueTime &lt; 0 relative (100 ns), &gt; 0 absolute system time. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static boolean KeSetTimer(MemorySegment Timer, long DueTime, MemorySegment Dpc) {
+        return KeTimer.set(Timer, DueTime, Dpc);
+    }
+
+    /** {@code BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc)}: Period in ms. */
+    public static boolean KeSetTimerEx(MemorySegment Timer, long DueTime, int Period, MemorySegment Dpc) {
+        return KeTimer.setEx(Timer, DueTime, Period, Dpc);
+    }
+
+    /**
+     * {@code BOOLEAN KeSetCoalescableTimer(PKTIMER Timer, LARGE_INTEGER DueTime, ULONG Period,
+     * ULONG TolerableDelay, PKDPC Dpc)}. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static boolean KeSetCoalescableTimer(MemorySegment Timer, long DueTime, int Period, int TolerableDelay,
+                                                MemorySegment Dpc) {
+        return KeTimer.setCoalescable(Timer, DueTime, Period, TolerableDelay, Dpc);
+    }
+
+    /** {@code BOOLEAN KeCancelTimer(PKTIMER Timer)}: TRUE if it was set. IRQL: ≤ DISPATCH_LEVEL. */
+    public static boolean KeCancelTimer(MemorySegment Timer) {
+        return KeTimer.cancel(Timer);
+    }
+
+    /** {@code BOOLEAN KeReadStateTimer(PKTIMER Timer)}: TRUE if signalled. IRQL: any. */
+    public static boolean KeReadStateTimer(MemorySegment Timer) {
+        return KeTimer.readState(Timer);
+    }
+
+    // ===== end Timers =====
 }

@@ -35,6 +35,7 @@ public final class BugCheckCode {
     public static final int IRQL_UNEXPECTED_VALUE = 0xC8;
     public static final int IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
     public static final int TIMER_OR_DPC_INVALID = 0xC7;
+    public static final int ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY = 0xFC;
     public static final int DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
     public static final int DPC_WATCHDOG_VIOLATION = 0x133;
     public static final int KERNEL_SECURITY_CHECK_FAILURE = 0x139;

@@ -18,9 +18,9 @@ import java.util.function.Consumer;
 
 /**
  * One booted offkern kernel: its address space, its non-paged and paged pools, and its
- * {@link KernelCore} (run state, logical processors with their PRCBs and the per-thread states of
- * the threads that call in, bug checks); it has no clock, timers, system worker threads or object
- * manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * {@link KernelCore} (run state, logical processors with their PRCBs, DPC queues and the per-thread
+ * states of the threads that call in, bug checks, the clock and timer table, the routine table);
+ * it has no system worker threads or object manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
@@ -51,7 +51,7 @@ public final class Kernel implements AutoCloseable {
     private Kernel(KernelConfig config) {
         this.config = config;
         this.core = new KernelCore(addressSpace, config.processorCount(), config.verifierChecks(),
-                config.bugCheckPolicy(), config.dumpDirectory());
+                config.bugCheckPolicy(), config.dumpDirectory(), config.threadedDpcs(), config.timeIncrement());
         this.nonPagedPool = new Pool(addressSpace, core, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
         this.pagedPool = new Pool(addressSpace, core, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
@@ -68,7 +68,7 @@ public final class Kernel implements AutoCloseable {
     public static Kernel boot(KernelConfig config) {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
-        k.core.processors().start();
+        k.core.start();
         return k;
     }
 
@@ -171,6 +171,23 @@ public final class Kernel implements AutoCloseable {
     /** The kernel proper: run state, processors, thread states and bug checks (what {@code ke} shares). */
     public KernelCore core() {
         return core;
+    }
+
+    /**
+     * Loads the native library at {@code library} and registers its executable mappings: pointers to
+     * its functions may then be stored in routine fields (KDPC.DeferredRoutine, ...) and the kernel
+     * calls them through a downcall. A routine pointer that is neither a registered Java routine nor
+     * in a registered library is a bug check, never a jump. Returns the library's symbols.
+     */
+    public java.lang.foreign.SymbolLookup registerNativeLibrary(java.nio.file.Path library) {
+        ensureRunning();
+        return core.routines().registerNativeLibrary(library);
+    }
+
+    /** Registers the executable mappings of the loaded library that defines {@code symbol} in {@code lookup}. */
+    public void registerNativeLibrary(java.lang.foreign.SymbolLookup lookup, String symbol) {
+        ensureRunning();
+        core.routines().registerNativeLibrary(lookup, symbol);
     }
 
     /** The kernel's bug-check machinery: callback lists, KeBugCheckEx, dumps. */

@@ -21,10 +21,24 @@ import java.util.Set;
  * @param bugCheckPolicy    what a bug check does after callbacks and dump: HALT or THROW (default)
  * @param dumpDirectory     where bug-check dumps are written (default: {@code offkern.dump.dir}
  *                          if set, else {@code <java.io.tmpdir>/offkern-dumps})
+ * @param threadedDpcs      whether threaded DPCs run at PASSIVE_LEVEL on each processor's DPC thread
+ *                          (default) or, as on Windows with threaded DPCs disabled, as normal DPCs
+ * @param timeIncrement     the clock tick in 100 ns units ({@code KeQueryTimeIncrement}): the
+ *                          granularity of KeQueryInterruptTime/KeQuerySystemTime/KeQueryTickCount and
+ *                          of timer expiry; 1 ms by default (Windows' clock under a 1 ms timer
+ *                          resolution), 1000..156250 (0.1 ms .. 15.625 ms)
  */
 public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize,
                            int processorCount, Set<VerifierCheck> verifierChecks,
-                           BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
+                           BugCheckPolicy bugCheckPolicy, Path dumpDirectory,
+                           boolean threadedDpcs, long timeIncrement) {
+
+    /** The default clock tick: 1 ms in 100 ns units. */
+    public static final long DEFAULT_TIME_INCREMENT = 10_000;
+    /** The shortest clock tick accepted: 0.1 ms. */
+    public static final long MINIMUM_TIME_INCREMENT = 1_000;
+    /** The longest clock tick accepted: Windows' default 15.625 ms. */
+    public static final long MAXIMUM_TIME_INCREMENT = 156_250;
 
     /** Processors in one processor group: the most a KAFFINITY mask can name. */
     public static final int MAXIMUM_PROCESSORS = 64;
@@ -43,9 +57,20 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         if (verifierChecks == null || bugCheckPolicy == null || dumpDirectory == null) {
             throw new IllegalArgumentException("verifierChecks, bugCheckPolicy and dumpDirectory must not be null");
         }
+        if (timeIncrement < MINIMUM_TIME_INCREMENT || timeIncrement > MAXIMUM_TIME_INCREMENT) {
+            throw new IllegalArgumentException("timeIncrement must be " + MINIMUM_TIME_INCREMENT + ".." + MAXIMUM_TIME_INCREMENT
+                    + " (100 ns units), not " + timeIncrement);
+        }
         EnumSet<VerifierCheck> copy = EnumSet.noneOf(VerifierCheck.class);
         copy.addAll(verifierChecks);
         verifierChecks = Collections.unmodifiableSet(copy);
+    }
+
+    /** The settings before threaded DPCs and the clock tick were configurable (those at their defaults). */
+    public KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize, int processorCount,
+                        Set<VerifierCheck> verifierChecks, BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
+        this(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory,
+                true, DEFAULT_TIME_INCREMENT);
     }
 
     /** The limit of the pool of base type {@code poolType} (0 non-paged, 1 paged). */
@@ -84,24 +109,24 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     }
 
     public KernelConfig withNonPagedPoolLimit(long bytes) {
-        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
+        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     public KernelConfig withPagedPoolLimit(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
+        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     public KernelConfig withPoolChunkSize(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     public KernelConfig withProcessorCount(int count) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, count, verifierChecks, bugCheckPolicy, dumpDirectory);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, count, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     /** Runs exactly {@code checks} (an empty set turns the kernel's verifier off). */
     public KernelConfig withVerifierChecks(Set<VerifierCheck> checks) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, checks, bugCheckPolicy, dumpDirectory);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, checks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     /** Verifier on (every check) or off (none). */
@@ -110,10 +135,22 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     }
 
     public KernelConfig withBugCheckPolicy(BugCheckPolicy policy) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, policy, dumpDirectory);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, policy, dumpDirectory, threadedDpcs, timeIncrement);
     }
 
     public KernelConfig withDumpDirectory(Path directory) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, directory);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, directory, threadedDpcs, timeIncrement);
+    }
+
+    /** Threaded DPCs on each processor's DPC thread (true) or run as normal DPCs (false). */
+    public KernelConfig withThreadedDpcs(boolean on) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy,
+                dumpDirectory, on, timeIncrement);
+    }
+
+    /** The clock tick in 100 ns units (see {@link #timeIncrement()}). */
+    public KernelConfig withTimeIncrement(long increment) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy,
+                dumpDirectory, threadedDpcs, increment);
     }
 }

@@ -50,7 +50,7 @@ import java.util.Map;
  * dispatcher calls a record only if State == BufferInserted and the checksum matches, sets
  * BufferStarted before and BufferFinished after the call (BufferIncomplete if it threw).
  *
- * <p>CallbackRoutine holds the address of an upcall stub of the Java routine ({@link RoutineStubs}).
+ * <p>CallbackRoutine holds the address of an upcall stub of the Java routine, from the kernel's one {@link RoutineTable}.
  *
  * <p>Reasons run by offkern: KbCallbackSecondaryDumpData, KbCallbackDumpIo, KbCallbackAddPages
  * (virtual addresses only: a user-mode runtime has no physical pages; a physical range is noted
@@ -238,7 +238,6 @@ public final class BugCheckCallbacks {
     private final Region headsRegion;
     private final RecordList simple;
     private final RecordList reasons;
-    private final RoutineStubs stubs = new RoutineStubs();
 
     BugCheckCallbacks(KernelCore kernel) {
         this.kernel = kernel;
@@ -254,7 +253,6 @@ public final class BugCheckCallbacks {
         } catch (IllegalArgumentException ignored) {
             // already gone
         }
-        stubs.close();
         arena.close();
     }
 
@@ -296,7 +294,7 @@ public final class BugCheckCallbacks {
         if ((record.get(JAVA_BYTE, CB_STATE) & 0xFF) != BufferEmpty) {
             return false;
         }
-        long stub = stubs.stubFor(routine, SIMPLE_UPCALL.bindTo(routine).bindTo(kernel), SIMPLE_DESCRIPTOR);
+        long stub = kernel.routines().stubFor(routine, SIMPLE_UPCALL.bindTo(routine).bindTo(kernel), SIMPLE_DESCRIPTOR);
         record.set(JAVA_LONG, CB_ROUTINE, stub);
         record.set(JAVA_LONG, CB_BUFFER, buffer.address());
         record.set(JAVA_INT, CB_LENGTH, length);
@@ -337,7 +335,7 @@ public final class BugCheckCallbacks {
         if ((record.get(JAVA_BYTE, RCB_STATE) & 0xFF) != BufferEmpty) {
             return false;
         }
-        long stub = stubs.stubFor(routine, REASON_UPCALL.bindTo(routine).bindTo(kernel), REASON_DESCRIPTOR);
+        long stub = kernel.routines().stubFor(routine, REASON_UPCALL.bindTo(routine).bindTo(kernel), REASON_DESCRIPTOR);
         record.set(JAVA_LONG, RCB_ROUTINE, stub);
         record.set(JAVA_LONG, RCB_COMPONENT, component.address());
         record.set(JAVA_INT, RCB_REASON, reason);
@@ -361,7 +359,7 @@ public final class BugCheckCallbacks {
 
     /** The Java routine behind a CallbackRoutine field value, or null. */
     public Object routineAt(long stubAddress) {
-        return stubs.routineAt(stubAddress);
+        return kernel.routines().routineAt(stubAddress);
     }
 
     /** Number of records registered now (simple, reason). */

@@ -326,6 +326,18 @@ public final class Dispatcher {
         deferUnpark(w.thread);
     }
 
+    /**
+     * Signals the timer at offset {@code off} of {@code seg} (SignalState := 1) and satisfies the
+     * waits it can: every waiter of a notification timer, one of a synchronization timer (which
+     * that wait resets). Under the lock. The one entry point of timer expiry into the dispatcher.
+     */
+    public static void signalTimer(AddressSpace as, MemorySegment seg, long off) {
+        setSignalState(seg, off, 1);
+        if (!waitListEmpty(seg, off)) {
+            wakeWaiters(as, seg.address() + off);
+        }
+    }
+
     // ----- kernel shutdown -----
 
     /**

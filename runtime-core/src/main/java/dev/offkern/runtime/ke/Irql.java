@@ -25,8 +25,8 @@ import dev.offkern.runtime.verifier.VerifierCheck;
  *   <li>{@link #lower}: NewIrql above HIGH_LEVEL (or negative) → 0xC4 subcode 0x31 (P2 current,
  *       P3 requested, P4 0); NewIrql above the current IRQL → IRQL_NOT_LESS_OR_EQUAL (0x0A) with P1
  *       current IRQL, P2 requested IRQL, P3 0, P4 9 (HAL checked build; ReactOS raises 0x0A here);
- *       lowering below DISPATCH_LEVEL inside a DPC routine (a processor's service thread while it
- *       runs a request) → 0xC4 subcode 0x31 with P4 1.</li>
+ *       lowering below DISPATCH_LEVEL inside a DPC routine (any thread running a DPC routine, or a
+ *       processor's service thread while it runs a request) → 0xC4 subcode 0x31 with P4 1.</li>
  * </ul>
  * <ul>
  *   <li>{@link #lower} below DISPATCH_LEVEL while the thread holds a spin lock (family
@@ -90,6 +90,19 @@ public final class Irql {
             throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, t.ownedLock(0), 0, 0, 0,
                     "IRQL lowered to " + name(newIrql) + " while holding " + t.ownedLockCount() + " spin lock(s)");
         }
+        lowerUnchecked(t, newIrql);
+    }
+
+    /**
+     * Lowers {@code t}'s IRQL to {@code newIrql} without the verifier's checks (the spin-lock release
+     * paths with the verifier off). Crossing below DISPATCH_LEVEL first runs the DPCs this thread
+     * queued for its processor while at DISPATCH_LEVEL or above ({@link KeDpc}), as the DISPATCH_LEVEL
+     * software interrupt does on Windows; the cost when none is pending is one field read.
+     */
+    public static void lowerUnchecked(ThreadState t, int newIrql) {
+        if (newIrql < DISPATCH_LEVEL && t.dpcPending) {
+            KeDpc.deliverPending(t);
+        }
         t.irql = newIrql;
     }
 
@@ -112,8 +125,8 @@ public final class Irql {
             throw t.kernel().bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, old, newIrql, 0, 9,
                     "KeLowerIrql(" + newIrql + ") above the current IRQL " + old);
         }
-        if (newIrql < DISPATCH_LEVEL && t.isServiceThread()
-                && t.kernel().processors().get(t.processorNumber()).dpcRoutineActive()) {
+        if (newIrql < DISPATCH_LEVEL && (t.inDpcRoutine() || (t.isServiceThread()
+                && t.kernel().processors().get(t.processorNumber()).dpcRoutineActive()))) {
             throw t.kernel().bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOWER_IRQL_INVALID,
                     old, newIrql, 1, "KeLowerIrql(" + newIrql + ") below DISPATCH_LEVEL inside a DPC routine");
         }

@@ -142,7 +142,7 @@ public final class KeQueuedSpinLock {
         if (Verifier.ENABLED) {
             Irql.lower(oldIrql); // with its verifier checks
         } else {
-            t.irql = oldIrql; // what Irql.lower does without checks, minus a second thread-state lookup
+            Irql.lowerUnchecked(t, oldIrql); // what Irql.lower does without checks, minus a second thread-state lookup
         }
     }
 

@@ -124,7 +124,7 @@ public final class KeSpinLock {
         if (Verifier.ENABLED) {
             Irql.lower(newIrql); // with its verifier checks
         } else {
-            t.irql = newIrql; // what Irql.lower does without checks, minus a second thread-state lookup
+            Irql.lowerUnchecked(t, newIrql); // what Irql.lower does without checks, minus a second thread-state lookup
         }
     }
 

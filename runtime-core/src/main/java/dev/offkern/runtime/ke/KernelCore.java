@@ -41,8 +41,12 @@ public final class KernelCore implements BugCheckSink {
     private final BugCheckPolicy bugCheckPolicy;
     private final Path dumpDirectory;
     private final AddressSpace addressSpace;
+    private final boolean threadedDpcs;
+    private final long timeIncrement;
+    private final RoutineTable routines = new RoutineTable();
     private final Processors processors;
     private final BugChecks bugChecks;
+    private final KeClock clock;
     /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
     private volatile int runState = RUNNING;
     /** The thread running the halting bug check (may still call in), set before runState := HALTED. */
@@ -56,6 +60,17 @@ public final class KernelCore implements BugCheckSink {
      */
     public KernelCore(AddressSpace addressSpace, int processorCount, Set<VerifierCheck> verifierChecks,
                       BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
+        this(addressSpace, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, true, 10_000);
+    }
+
+    /**
+     * As above, with threaded DPCs on their own threads ({@code threadedDpcs}) or run as normal DPCs,
+     * and the clock tick {@code timeIncrement} (100 ns units).
+     */
+    public KernelCore(AddressSpace addressSpace, int processorCount, Set<VerifierCheck> verifierChecks,
+                      BugCheckPolicy bugCheckPolicy, Path dumpDirectory, boolean threadedDpcs, long timeIncrement) {
+        this.threadedDpcs = threadedDpcs;
+        this.timeIncrement = timeIncrement;
         this.addressSpace = addressSpace;
         this.processorCount = processorCount;
         this.verifierChecks = Set.copyOf(verifierChecks);
@@ -63,7 +78,14 @@ public final class KernelCore implements BugCheckSink {
         this.dumpDirectory = dumpDirectory;
         this.processors = new Processors(this);
         this.bugChecks = new BugChecks(this);
+        this.clock = new KeClock(this, timeIncrement);
         addressSpace.bugCheckSink(this);
+    }
+
+    /** Starts the processors' service threads and the clock (once the kernel is fully built). */
+    public void start() {
+        processors.start();
+        clock.start();
     }
 
     /** Installs the resolver {@link ThreadState#current()} falls back to (once, by {@code Kernel}). */
@@ -101,6 +123,26 @@ public final class KernelCore implements BugCheckSink {
     /** The logical processors and per-thread states. */
     public Processors processors() {
         return processors;
+    }
+
+    /** Whether threaded DPCs run on each processor's DPC thread (else as normal DPCs). */
+    public boolean threadedDpcs() {
+        return threadedDpcs;
+    }
+
+    /** The clock tick in 100 ns units (KeQueryTimeIncrement). */
+    public long timeIncrement() {
+        return timeIncrement;
+    }
+
+    /** The one routine table: Java routines' stubs and registered native libraries. */
+    public RoutineTable routines() {
+        return routines;
+    }
+
+    /** The kernel clock: time queries and the timer wheel's expiry thread. */
+    public KeClock clock() {
+        return clock;
     }
 
     /** The bug-check machinery: callback lists, KeBugCheckEx, dumps. */
@@ -172,6 +214,7 @@ public final class KernelCore implements BugCheckSink {
         haltDump = dumpFile;
         haltOwner = null; // before the abort: the former owner's own later waits fail too
         Dispatcher.abortWaits(this, true); // waiters throw KernelHaltedException (with the dump file)
+        clock.stop();
         processors.stopServiceThreads();
     }
 
@@ -198,7 +241,10 @@ public final class KernelCore implements BugCheckSink {
     public void shutdown() {
         ThreadState.forget();
         Dispatcher.abortWaits(this, false);
+        clock.stop();
         bugChecks.close();
         processors.close();
+        clock.close();
+        routines.close();
     }
 }

@@ -1,16 +1,15 @@
 package dev.offkern.runtime.ke;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * One logical processor of a kernel: its {@link Prcb} block (off-heap) and its service thread.
  *
  * <p>The service thread is a daemon that parks while idle. Work handed to it with
  * {@link #submit(Runnable)} runs on that thread at DISPATCH_LEVEL, on this processor, with
- * {@code DpcRoutineActive} set — the context in which NT runs DPCs. The DPC issue drains the
- * processor's DPC queue ({@link Prcb#DPC_LIST_HEAD_OFFSET}) from the same loop through
- * {@link #setDpcDrain(Runnable)} and {@link #requestDpcDrain()}.
+ * {@code DpcRoutineActive} set — the context in which NT runs DPCs. The same loop drains the
+ * processor's normal DPC queue ({@link KeDpc}) when {@link #requestDpcDrain()} asks it to; threaded
+ * DPCs run on a second thread, started on first use ({@link ThreadedDpcThread}).
  */
 public final class Processor {
     private final KernelCore kernel;
@@ -18,11 +17,16 @@ public final class Processor {
     private final MemorySegment prcb;
     private final ServiceThread service;
 
+    /** The threaded-DPC thread, created on the first threaded DPC; guarded by this object. */
+    private ThreadedDpcThread threadedDpcs;
+    private boolean stopped;
+
     Processor(KernelCore kernel, int number, MemorySegment prcb, ThreadState serviceState) {
         this.kernel = kernel;
         this.number = number;
         this.prcb = prcb;
         this.service = new ServiceThread(this, serviceState);
+        this.service.setDpcDrain(() -> KeDpc.drainOnServiceThread(this));
     }
 
     void start() {
@@ -35,7 +39,35 @@ public final class Processor {
     }
 
     void shutdown() {
+        ThreadedDpcThread td;
+        synchronized (this) {
+            stopped = true;
+            td = threadedDpcs;
+        }
+        if (td != null && Thread.currentThread() != td.thread()) {
+            td.shutdown();
+        }
         service.shutdown();
+    }
+
+    /** Wakes the threaded-DPC thread (starting it on first use) to run the threaded DPC queue. */
+    void signalThreadedDpcs() {
+        ThreadedDpcThread td;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            td = threadedDpcs;
+            if (td == null) {
+                ThreadedDpcThread[] holder = new ThreadedDpcThread[1];
+                Thread t = ThreadedDpcThread.newThread(() -> holder[0].run(), number);
+                td = new ThreadedDpcThread(this, t, kernel.processors().newProcessorThreadState(t, number));
+                holder[0] = td;
+                threadedDpcs = td;
+                td.start();
+            }
+        }
+        td.signal();
     }
 
     public KernelCore kernel() {
@@ -93,9 +125,24 @@ public final class Processor {
         return Prcb.serviceCount(prcb);
     }
 
-    /** DPCs queued (from the PRCB). */
+    /** Normal DPCs queued now (DpcData[DPC_NORMAL].DpcQueueDepth). */
     public int dpcQueueDepth() {
-        return prcb.get(ValueLayout.JAVA_INT, Prcb.DPC_QUEUE_DEPTH_OFFSET);
+        return DpcQueue.depth(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_NORMAL);
+    }
+
+    /** Threaded DPCs queued now (DpcData[DPC_THREADED].DpcQueueDepth). */
+    public int threadedDpcQueueDepth() {
+        return DpcQueue.depth(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_THREADED);
+    }
+
+    /** DPCs run from the normal queue (DpcData[DPC_NORMAL].DpcCount). */
+    public int dpcCount() {
+        return DpcQueue.dpcCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_NORMAL);
+    }
+
+    /** DPCs run from the threaded queue (DpcData[DPC_THREADED].DpcCount). */
+    public int threadedDpcCount() {
+        return DpcQueue.dpcCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_THREADED);
     }
 
     @Override

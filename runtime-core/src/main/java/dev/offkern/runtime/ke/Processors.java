@@ -56,7 +56,7 @@ public final class Processors {
         this.processors = new Processor[n];
         for (int i = 0; i < n; i++) {
             MemorySegment prcb = prcbArray.asSlice((long) i * Prcb.STRIDE, Prcb.STRIDE);
-            Prcb.initialize(prcb, i);
+            Prcb.initialize(prcb, i, kernel.threadedDpcs());
             Processor[] holder = new Processor[1];
             Thread t = ServiceThread.newThread(() -> holder[0].serviceLoop(), i);
             ThreadState st = newState(t, i, true);
@@ -119,6 +119,11 @@ public final class Processors {
     /** The processor a caller thread is assigned to: {@code threadId mod count}. */
     public int processorFor(Thread thread) {
         return (int) Long.remainderUnsigned(thread.threadId(), processors.length);
+    }
+
+    /** A new state for a runtime thread bound to processor {@code processor} (a threaded-DPC thread). */
+    ThreadState newProcessorThreadState(Thread thread, int processor) {
+        return newState(thread, processor, false);
     }
 
     /** A new state for a caller thread (slow path of {@link ThreadState#current()}). */

@@ -76,6 +76,13 @@ public final class ThreadState {
     private int kernelApcDisable;
     /** SpecialApcDisable: negative while inside guarded regions. Thread-confined. */
     private int specialApcDisable;
+    /**
+     * A DPC was queued for this thread's processor while the thread ran at DISPATCH_LEVEL or above:
+     * it runs when the thread lowers its IRQL below DISPATCH_LEVEL ({@link Irql#lower}). Thread-confined.
+     */
+    boolean dpcPending;
+    /** DPC routines this thread is running now (nesting depth; 0 = none). Thread-confined. */
+    int dpcRoutineDepth;
     /** Bug checks this thread is inside (0 = none): detects nested bug checks. Thread-confined. */
     private int bugCheckDepth;
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
@@ -173,6 +180,11 @@ public final class ThreadState {
     /** Whether this is a processor's service thread. */
     public boolean isServiceThread() {
         return serviceThread;
+    }
+
+    /** Whether this thread is running a DPC routine now (normal or threaded). */
+    public boolean inDpcRoutine() {
+        return dpcRoutineDepth > 0;
     }
 
     /** The current IRQL. */

@@ -99,21 +99,25 @@ class ProcessorTest {
     }
 
     @Test
-    void shouldLayOutPrcbBlocksTwoCacheLinesApartWithAnEmptyDpcList() {
+    void shouldLayOutPrcbBlocksFourCacheLinesApartWithEmptyDpcQueues() {
         kernel = KernelFixture.boot(dumps);
         Processors ps = kernel.processors();
-        assertEquals(128, Prcb.LAYOUT.byteSize());
+        assertEquals(0x100, Prcb.STRIDE);
         for (int i = 0; i < ps.count(); i++) {
             MemorySegment prcb = ps.get(i).prcb();
-            assertEquals(0, prcb.address() % 128, "aligned to two cache lines");
-            assertEquals(ps.prcbArray().address() + 128L * i, prcb.address());
+            assertEquals(0, prcb.address() % Prcb.STRIDE, "aligned to its stride");
+            assertEquals(ps.prcbArray().address() + (long) Prcb.STRIDE * i, prcb.address());
             assertEquals(i, prcb.get(JAVA_INT, Prcb.NUMBER_OFFSET));
-            long head = prcb.address() + Prcb.DPC_LIST_HEAD_OFFSET;
-            assertEquals(head, prcb.get(JAVA_LONG, Prcb.DPC_LIST_HEAD_OFFSET), "Flink -> itself");
-            assertEquals(head, prcb.get(JAVA_LONG, Prcb.DPC_LIST_HEAD_OFFSET + 8), "Blink -> itself");
-            assertTrue(kernel.addressSpace().isValid(head, 16), "PRCBs are registered kernel memory");
+            for (int q = 0; q < 2; q++) {
+                long data = prcb.address() + dev.offkern.layout.ke.OFFKERN_PRCB.dpcDataOffset(q);
+                long head = data + dev.offkern.layout.ke.KDPC_DATA.LIST_HEAD_OFFSET;
+                assertEquals(0, prcb.get(JAVA_LONG, head - prcb.address()), "ListHead.Next NULL");
+                assertEquals(head, prcb.get(JAVA_LONG, data - prcb.address() + dev.offkern.layout.ke.KDPC_DATA.LAST_ENTRY_OFFSET),
+                        "LastEntry -> &ListHead");
+                assertTrue(kernel.addressSpace().isValid(data, dev.offkern.layout.ke.KDPC_DATA.X64.size()),
+                        "PRCBs are registered kernel memory");
+            }
         }
-        assertEquals(0x40, Prcb.DPC_COUNT_OFFSET + 0x18, "used fields fit in the first line");
     }
 
     @Test

@@ -1,0 +1,318 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.layout.Field;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.KDPC;
+import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.Region;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A kernel's timer table: a hashed timer wheel of {@link #BUCKETS} native LIST_ENTRY heads through
+ * which every set KTIMER is linked by its own {@code TimerListEntry}, as Windows' timer table
+ * (KiTimerTableListHead) links them — a dump tool walking a bucket sees the real timers. A timer due
+ * at interrupt time {@code DueTime} sits in bucket {@code ceil(DueTime / increment) mod BUCKETS};
+ * a bucket holds timers of every wheel revolution, so expiry compares each DueTime with the time.
+ *
+ * <h2>Costs</h2>
+ * Set and cancel are O(1): one list insertion or removal (the links resolved through the address
+ * space). Expiry of one tick walks one bucket: O(timers in the bucket), about
+ * {@code pending / BUCKETS} for timers spread over more than one revolution
+ * ({@value #BUCKETS} ticks = 16.4 s at 1 ms). Memory: 16 bytes per bucket (256 KiB), nothing per
+ * timer beyond the KTIMER itself, so a million pending timers cost nothing here.
+ *
+ * <h2>Locking and state</h2>
+ * Everything here runs under the {@link Dispatcher} lock, which also guards the timers' signal
+ * states: set, cancel and expiry are each one atomic step with respect to waits. {@code Inserted}
+ * (DISPATCHER_HEADER.TimerMiscFlags bit 6) is 1 exactly while the timer is linked. The clock thread
+ * ({@code offkern-clock}) processes the ticks up to now, then plans its next wake-up: the first
+ * tick within {@link #LOOKAHEAD_TICKS} whose bucket is not empty (or LOOKAHEAD_TICKS ahead if
+ * timers are pending further out, or no deadline if none is); a set earlier than the plan unparks it.
+ * Progress: blocking (the dispatcher lock).
+ */
+public final class TimerTable {
+    /** Buckets of the wheel (a power of two). */
+    public static final int BUCKETS = 1 << 14;
+    /** How many ticks ahead the clock thread looks for a non-empty bucket before it sleeps. */
+    public static final int LOOKAHEAD_TICKS = 64;
+
+    private static final long ENTRY = KTIMER.TIMER_LIST_ENTRY_OFFSET;
+    private static final Field INSERTED = DISPATCHER_HEADER.X64.field("Inserted");
+    private static final long FLAGS_BYTE = INSERTED.offset();
+    private static final int INSERTED_BIT = 1 << INSERTED.bitOffset();
+    private static final long NO_WAKE = Long.MAX_VALUE;
+
+    private final KernelCore kernel;
+    private final KeClock clock;
+    private final long increment;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment heads;
+    private final Region headsRegion;
+    /** Timers linked now; under the dispatcher lock. */
+    private long pending;
+    /** The last tick whose bucket was processed; under the dispatcher lock. */
+    private long processedTick;
+    /** The tick the clock thread plans to wake at (NO_WAKE: none); written and read under the dispatcher lock. */
+    private long plannedTick = NO_WAKE;
+    /** Expiries delivered (a statistic; under the dispatcher lock). */
+    private long expiries;
+    private volatile Thread thread;
+    private volatile boolean stopping;
+
+    TimerTable(KernelCore kernel, KeClock clock) {
+        this.kernel = kernel;
+        this.clock = clock;
+        this.increment = clock.timeIncrement();
+        this.heads = arena.allocate((long) BUCKETS * 16, 16);
+        for (int i = 0; i < BUCKETS; i++) {
+            long h = heads.address() + (long) i * 16;
+            heads.set(ValueLayout.JAVA_LONG, (long) i * 16, h);      // Flink = itself
+            heads.set(ValueLayout.JAVA_LONG, (long) i * 16 + 8, h);  // Blink = itself
+        }
+        this.headsRegion = kernel.addressSpace().register(heads, "timer table (" + BUCKETS + " LIST_ENTRY buckets)");
+        this.processedTick = clock.interruptTimePrecise() / increment;
+    }
+
+    void start() {
+        Thread t = Thread.ofPlatform().daemon(true).name("offkern-clock").unstarted(this::run);
+        thread = t;
+        t.start();
+    }
+
+    /** Stops the clock thread (kernel close or halt); the table's memory stays until {@link #close}. */
+    void stop() {
+        stopping = true;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+            if (Thread.currentThread() != t) {
+                try {
+                    t.join(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** Timers pending now (a consistent value needs the dispatcher lock). */
+    public long pending() {
+        return pending;
+    }
+
+    /** Expiries delivered so far. */
+    public long expiries() {
+        return expiries;
+    }
+
+    /** The bucket a timer due at interrupt time {@code dueTime} goes to. */
+    long bucketOf(long dueTime) {
+        return Math.ceilDiv(dueTime, increment) & (BUCKETS - 1);
+    }
+
+    /** Whether the timer at {@code off} of {@code seg} is linked (Inserted; under the lock for a consistent answer). */
+    static boolean inserted(MemorySegment seg, long off) {
+        return (seg.get(ValueLayout.JAVA_BYTE, off + FLAGS_BYTE) & INSERTED_BIT) != 0;
+    }
+
+    private static void setInserted(MemorySegment seg, long off, boolean on) {
+        byte b = seg.get(ValueLayout.JAVA_BYTE, off + FLAGS_BYTE);
+        seg.set(ValueLayout.JAVA_BYTE, off + FLAGS_BYTE, (byte) (on ? b | INSERTED_BIT : b & ~INSERTED_BIT));
+    }
+
+    /**
+     * Links the timer at {@code off} of {@code seg} (not linked) into the bucket of its DueTime.
+     * Under the dispatcher lock. Returns whether the clock thread must be woken (the timer is due
+     * before its planned wake-up); the caller unparks it after unlocking ({@link #wakeClock}).
+     */
+    boolean link(AddressSpace as, MemorySegment seg, long off, long dueTime) {
+        long head = heads.address() + bucketOf(dueTime) * 16;
+        long entry = seg.address() + off + ENTRY;
+        long blink = heads.get(ValueLayout.JAVA_LONG, head - heads.address() + 8);
+        seg.set(ValueLayout.JAVA_LONG, off + ENTRY, head);
+        seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, blink);
+        writeLong(as, blink, entry);
+        heads.set(ValueLayout.JAVA_LONG, head - heads.address() + 8, entry);
+        setInserted(seg, off, true);
+        pending++;
+        long tick = Math.ceilDiv(dueTime, increment);
+        if (tick < plannedTick) {
+            plannedTick = tick;
+            return true;
+        }
+        return false;
+    }
+
+    /** Unlinks the timer if it is linked; returns whether it was. Under the dispatcher lock. */
+    boolean unlink(AddressSpace as, MemorySegment seg, long off) {
+        if (!inserted(seg, off)) {
+            return false;
+        }
+        long entry = seg.address() + off + ENTRY;
+        long flink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY);
+        long blink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY + 8);
+        writeLong(as, blink, flink);      // Blink.Flink = Flink
+        writeLong(as, flink + 8, blink);  // Flink.Blink = Blink
+        seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
+        seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, entry);
+        setInserted(seg, off, false);
+        pending--;
+        return true;
+    }
+
+    /** Unparks the clock thread (after a {@link #link} that returned true, outside the lock). */
+    void wakeClock() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    // ----- the clock thread -----
+
+    private void run() {
+        ThreadState state = kernel.processors().newProcessorThreadState(Thread.currentThread(), 0);
+        ThreadState.install(state);
+        try {
+            while (!stopping) {
+                long wakeTick;
+                try {
+                    wakeTick = tick(state);
+                } catch (KernelHaltedException halted) {
+                    return;
+                } catch (BugCheck processed) {
+                    continue; // THROW policy: processed where raised (a timer's bad DPC); keep the clock going
+                }
+                if (stopping) {
+                    return;
+                }
+                if (wakeTick == NO_WAKE) {
+                    LockSupport.park(this);
+                } else {
+                    long delay = wakeTick * increment - clock.interruptTimePrecise();
+                    if (delay > 0) {
+                        LockSupport.parkNanos(this, delay * 100);
+                    }
+                }
+            }
+        } finally {
+            ThreadState.forget();
+        }
+    }
+
+    /**
+     * Expires every timer due by now, then plans the next wake-up; returns its tick or NO_WAKE.
+     * Runs at DISPATCH_LEVEL, under the dispatcher lock.
+     */
+    private long tick(ThreadState state) {
+        AddressSpace as = kernel.addressSpace();
+        state.irql = Irql.DISPATCH_LEVEL;
+        Dispatcher.lock();
+        try {
+            long now = clock.interruptTimePrecise();
+            long nowTick = now / increment;
+            long from = Math.max(processedTick + 1, nowTick - BUCKETS + 1);
+            long systemNow = clock.systemTimePrecise();
+            for (long tick = from; tick <= nowTick; tick++) {
+                processedTick = tick; // before expiring: a bug check below must not make the clock repeat this tick forever
+                expireBucket(state, as, tick & (BUCKETS - 1), now, systemNow);
+            }
+            plannedTick = pending == 0 ? NO_WAKE : nextTick(nowTick);
+            return plannedTick;
+        } finally {
+            Dispatcher.unlock();
+            state.irql = Irql.PASSIVE_LEVEL;
+        }
+    }
+
+    private long nextTick(long nowTick) {
+        for (long t = nowTick + 1; t <= nowTick + LOOKAHEAD_TICKS; t++) {
+            long off = (t & (BUCKETS - 1)) * 16;
+            if (heads.get(ValueLayout.JAVA_LONG, off) != heads.address() + off) {
+                return t;
+            }
+        }
+        return nowTick + LOOKAHEAD_TICKS;
+    }
+
+    private void expireBucket(ThreadState state, AddressSpace as, long bucket, long now, long systemNow) {
+        long head = heads.address() + bucket * 16;
+        long entry = heads.get(ValueLayout.JAVA_LONG, bucket * 16);
+        long seen = 0;
+        long limit = pending + 1;
+        while (entry != head) {
+            if (++seen > limit) {
+                throw new IllegalStateException("timer table bucket " + bucket + " is corrupt: more links than pending timers");
+            }
+            long timer = entry - ENTRY;
+            Region r = as.regionOf(timer, KTIMER.X64.size());
+            MemorySegment seg = r.segment();
+            long off = r.offsetOf(timer);
+            long next = seg.get(ValueLayout.JAVA_LONG, off + ENTRY);
+            long due = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET);
+            if (due <= now) {
+                unlink(as, seg, off);
+                try {
+                    expire(state, as, seg, off, now, systemNow);
+                } catch (KernelHaltedException halted) {
+                    throw halted;
+                } catch (BugCheck processed) {
+                    // THROW policy: processed where raised (e.g. the timer's DPC pointer faulted); the
+                    // timer has expired, the other timers of the bucket still do
+                }
+            }
+            entry = next;
+        }
+    }
+
+    /**
+     * Expires the (unlinked) timer at {@code off} of {@code seg}: signals it (waking its waiters),
+     * re-links a periodic timer one period after its due time (or one period from now if that has
+     * passed), and queues its DPC with the system time in SystemArgument1 (low 32 bits) and 2 (high).
+     * Under the dispatcher lock. Runtime-internal (also a set whose due time has passed).
+     */
+    void expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
+        expiries++;
+        Dispatcher.signalTimer(as, seg, off);
+        int period = seg.get(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET);
+        if (period > 0) {
+            long step = period * 10_000L;
+            long due = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET) + step;
+            if (due <= now) {
+                due = now + step;
+            }
+            seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
+            link(as, seg, off, due);
+        }
+        long dpc = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET);
+        if (dpc != 0) {
+            Region dr = as.regionOf(dpc, KDPC.X64.size());
+            int processor = seg.get(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET) & 0xFFFF;
+            KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
+                    Math.min(processor, kernel.processorCount() - 1), false);
+        }
+    }
+
+    private static void writeLong(AddressSpace as, long address, long value) {
+        Region r = as.regionOf(address, 8);
+        r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
+    }
+
+    /** Unregisters and frees the bucket heads (kernel close, after the clock thread stopped). */
+    synchronized void close() {
+        if (arena.scope().isAlive()) {
+            try {
+                kernel.addressSpace().unregister(headsRegion);
+            } catch (IllegalArgumentException alreadyGone) {
+                // the address space may have been cleared first
+            }
+            arena.close();
+        }
+    }
+}
