@@ -35,8 +35,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p><b>Routine pointers.</b> {@code AllocateEx}/{@code FreeEx} hold real function pointers: for a
  * Java routine, an upcall stub (so native code reading the structure can call it); for the
  * default routines (NULL at initialisation), one pair of stubs per kernel that call the pool. Java
- * dispatch never calls through the stub: it looks the pointer up in a table (a copy-on-write
- * {@code Long2ObjectHashMap}, read lock-free) and calls the Java routine directly. A pointer not in
+ * dispatch never calls through the stub: it looks the pointer up in the kernel's one routine table
+ * ({@code ke.RoutineTable}, read wait-free; it also serves DPCs, timers and bug-check callbacks)
+ * and calls the Java routine directly. A pointer not in
  * the table (the structure was never initialized, or was overwritten) is refused with a clear error.
  * A Java routine's stub lives until its list is deleted (its arena is then dropped; the GC frees it).
  * An exception thrown by a Java routine called natively through its stub would end the JVM (FFM's
@@ -78,8 +79,6 @@ final class LookasideRegistry {
     private final long nonPagedHead;
     private final long pagedHead;
     private final Long2ObjectHashMap<Live> live = new Long2ObjectHashMap<>();
-    /** Stub address to Allocator or Freer; replaced whole on change (copy-on-write). */
-    private volatile Long2ObjectHashMap<Object> routines = new Long2ObjectHashMap<>();
     private long defaultAllocateStub;
     private long defaultFreeStub;
     private Thread scanner;
@@ -138,7 +137,7 @@ final class LookasideRegistry {
      * the pointer is no such routine of this kernel.
      */
     private <T> T routine(long stub, long lookaside, Class<T> kind, String member) {
-        Object o = routines.get(stub); // volatile read of the table: pairs with publish()
+        Object o = kernel.core().routines().routineAt(stub); // the kernel's one routine table (wait-free read)
         if (kind.isInstance(o)) {
             return kind.cast(o);
         }
@@ -180,20 +179,16 @@ final class LookasideRegistry {
         return defaultFreeStub;
     }
 
+    /** Enters the stub in the kernel's one routine table (which serves DPCs, timers and bug checks too). */
     private long publish(long stub, Object dispatch) {
-        Long2ObjectHashMap<Object> next = new Long2ObjectHashMap<>(routines);
-        next.put(stub, dispatch);
-        routines = next; // volatile write: publishes the fully built table to lock-free readers
-        return stub;
+        return kernel.core().routines().publish(stub, dispatch);
     }
 
     private void unpublish(long stub) {
         if (stub == defaultAllocateStub || stub == defaultFreeStub) {
             return;
         }
-        Long2ObjectHashMap<Object> next = new Long2ObjectHashMap<>(routines);
-        next.remove(stub);
-        routines = next; // volatile write: as publish()
+        kernel.core().routines().unpublish(stub);
     }
 
     private static long upcall(MethodHandle target, FunctionDescriptor desc, Arena arena) {
