@@ -30,7 +30,7 @@
  *   bits are zero), and an SLIST_ENTRY's first 8 bytes are its Next pointer.
  *
  * Sequence rule (what Windows 10 x64's RtlpInterlockedPushEntrySList/PopEntrySList/FlushSList
- * do, as their public disassembly shows; ddi-reference.md section 19 says pop also increments
+ * do, as their public disassembly shows; some descriptions of the SLIST say pop also increments
  * Sequence, which Windows does not):
  *   push       Depth+1, Sequence+1, NextEntry := entry, entry->Next := old first
  *   push list  Depth+count, Sequence+1, NextEntry := first, last->Next := old first

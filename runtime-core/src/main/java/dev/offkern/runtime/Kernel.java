@@ -17,8 +17,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * One booted offkern kernel: its address space and pools (later: processors, threads, clock,
- * worker threads, object manager). Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * One booted offkern kernel: its address space, its non-paged and paged pools, and its
+ * {@link KernelCore} (run state, logical processors with their PRCBs and the per-thread states of
+ * the threads that call in, bug checks); it has no clock, timers, system worker threads or object
+ * manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is

@@ -43,9 +43,10 @@ public final class ThreadState {
      * where offkern differs from Windows: raising to DISPATCH_LEVEL excludes nothing by itself;
      * spin locks (not the IRQL) give mutual exclusion, which is also what correct NT code relies on.
      *
-     * Identity block: 256 bytes off-heap from the kernel's ThreadBlocks slabs (registered in the
-     * address space so wait blocks resolve like any kernel memory); returned to the slab free list
-     * by a Cleaner when the state becomes unreachable (its thread died or left the kernel).
+     * Identity block: 256 bytes off-heap from the thread-block slabs of the kernel's Processors
+     * (registered in the address space so wait blocks resolve like any kernel memory); returned to
+     * the slab free list by a Cleaner when the state becomes unreachable (its thread died or left
+     * the kernel).
      */
 
     /** Bytes of the identity block. */
