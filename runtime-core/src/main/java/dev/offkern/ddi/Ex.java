@@ -264,7 +264,7 @@ public final class Ex {
      */
     public static int ExInitializeLookasideListEx(MemorySegment Lookaside, ALLOCATE_FUNCTION_EX Allocate, FREE_FUNCTION_EX Free,
             int PoolType, int Flags, long Size, int Tag, int Depth) {
-        return ExLookaside.initializeEx(Kernel.current(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+        return ExLookaside.initializeEx(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: a cached or new block, or NULL. */
@@ -274,17 +274,17 @@ public final class Ex {
 
     /** {@code VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)}. */
     public static void ExFreeToLookasideListEx(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block. */
     public static void ExFlushLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.flush(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.flush(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /** {@code VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block and forgets the list. */
     public static void ExDeleteLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /**
@@ -294,7 +294,7 @@ public final class Ex {
      */
     public static void ExInitializeNPagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
@@ -304,12 +304,12 @@ public final class Ex {
 
     /** {@code VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToNPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeleteNPagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /**
@@ -319,7 +319,7 @@ public final class Ex {
      */
     public static void ExInitializePagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
@@ -329,19 +329,16 @@ public final class Ex {
 
     /** {@code VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeletePagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     private static MemorySegment lookasideAllocate(MemorySegment Lookaside) {
-        Kernel k = Kernel.current();
-        long list = lookasideAddress(Lookaside);
-        long block = ExLookaside.allocate(k, list);
-        return block == 0 ? MemorySegment.NULL : k.addressSpace().resolve(block, Math.max(ExLookaside.blockSize(k, list), 1));
+        return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     private static long lookasideAddress(MemorySegment s) {

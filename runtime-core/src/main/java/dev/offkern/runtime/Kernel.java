@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.DumpContributor;
@@ -44,6 +45,7 @@ public final class Kernel implements AutoCloseable {
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
     private final Pools pools;
+    private final LookasideRegistry lookasideLists;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -57,6 +59,7 @@ public final class Kernel implements AutoCloseable {
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
                 () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
+        this.lookasideLists = new LookasideRegistry(core, pools);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -123,6 +126,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's pools and their DDI policy (what {@code ExAllocatePool2} and family delegate to). */
     public Pools pools() {
         return pools;
+    }
+
+    /** The kernel's lookaside lists (what the lookaside routines of {@code Ex} delegate to). */
+    public LookasideRegistry lookasideLists() {
+        return lookasideLists;
     }
 
     /** The non-paged pool. */
@@ -246,6 +254,7 @@ public final class Kernel implements AutoCloseable {
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
         core.shutdown();
+        lookasideLists.close();
         LeakReport report = pools.closeAndReport();
         leakReport = report;
         if (!report.isEmpty()) {
