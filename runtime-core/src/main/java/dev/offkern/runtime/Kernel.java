@@ -36,6 +36,8 @@ public final class Kernel implements AutoCloseable {
 
     private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
+    /** Whether any kernel was closed in this JVM, for the message of a call when none is booted; volatile: read by any thread. */
+    private static volatile boolean anyClosed;
 
     static {
         // The one resolver: ThreadState's slow path (ke) finds the calling thread's kernel here.
@@ -78,11 +80,16 @@ public final class Kernel implements AutoCloseable {
     /**
      * The calling thread's kernel: the attached one, else the only booted one.
      *
-     * @throws IllegalStateException if none is booted, or several are and the thread attached to none
+     * @throws IllegalStateException if the thread is attached to a closed kernel, or none is booted
+     *         (the message says so when kernels were booted and all are closed), or several are and
+     *         the thread attached to none
      */
     public static Kernel current() {
         Kernel k = ATTACHED.get();
         if (k != null) {
+            if (k.core.isClosed()) { // volatile read of the run state; another thread closed it
+                throw KernelCore.closedException();
+            }
             return k;
         }
         // size()/get() read the list's array without copying it: the DDI hot paths call current()
@@ -100,7 +107,9 @@ public final class Kernel implements AutoCloseable {
             return (Kernel) all[0];
         }
         if (all.length == 0) {
-            throw new IllegalStateException("no offkern kernel is booted: call Kernel.boot() first");
+            throw new IllegalStateException(anyClosed
+                    ? "no offkern kernel is running: the kernel is closed (Kernel.close() has run) and no other is booted; call Kernel.boot() first"
+                    : "no offkern kernel is booted: call Kernel.boot() first");
         }
         throw new IllegalStateException(all.length + " kernels are booted: attach the calling thread to one with kernel.attach()");
     }
@@ -246,6 +255,7 @@ public final class Kernel implements AutoCloseable {
         if (!core.markClosed()) {
             return;
         }
+        anyClosed = true;
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();

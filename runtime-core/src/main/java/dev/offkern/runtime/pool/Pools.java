@@ -8,6 +8,7 @@ import dev.offkern.nt.PoolFlags;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -134,6 +135,7 @@ public final class Pools {
                 return rejected(flags, "ExAllocatePool3: ExtendedParameters does not hold "
                         + Integer.toUnsignedString(count) + " POOL_EXTENDED_PARAMETERs");
             }
+            LiveMemory.require(parameters, "ExAllocatePool3", "ExtendedParameters");
             for (long i = 0; i < n; i++) {
                 long p = i * PARAMETER_SIZE;
                 long bits = parameters.get(ULONG64, p + POOL_EXTENDED_PARAMETER.BITS_OFFSET);
