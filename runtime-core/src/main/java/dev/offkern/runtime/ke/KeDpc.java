@@ -154,6 +154,7 @@ public final class KeDpc {
 
     private static void initialize(MemorySegment dpc, long routine, MemorySegment context, int type, String name) {
         check(dpc, name);
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         dpc.set(ValueLayout.JAVA_BYTE, KDPC.TYPE_OFFSET, (byte) type);
         dpc.set(ValueLayout.JAVA_BYTE, KDPC.IMPORTANCE_OFFSET, (byte) MediumImportance);
         dpc.set(ValueLayout.JAVA_SHORT, KDPC.NUMBER_OFFSET, (short) 0);
@@ -185,6 +186,7 @@ public final class KeDpc {
     /** {@code KeSetImportanceDpc(Dpc, Importance)}: takes effect at the next insertion. IRQL: any. */
     public static void setImportance(MemorySegment dpc, int importance) {
         check(dpc, "KeSetImportanceDpc");
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         if (importance < LowImportance || importance > MediumHighImportance) {
             throw new IllegalArgumentException("KeSetImportanceDpc: Importance " + importance
                     + " is not a KDPC_IMPORTANCE (LowImportance 0 .. MediumHighImportance 3)");
@@ -211,13 +213,14 @@ public final class KeDpc {
      */
     public static int setTargetProcessorEx(MemorySegment dpc, MemorySegment procNumber) {
         check(dpc, "KeSetTargetProcessorDpcEx");
+        KernelCore k = ThreadState.current().kernel(); // a closed or halted kernel says so before its memory is touched
         if (procNumber == null || procNumber.address() == 0 || procNumber.byteSize() < PROCESSOR_NUMBER.LAYOUT.byteSize()) {
             throw new IllegalArgumentException("KeSetTargetProcessorDpcEx: ProcNumber must be a PROCESSOR_NUMBER (4 bytes), not "
                     + procNumber);
         }
         int group = procNumber.get(ValueLayout.JAVA_SHORT_UNALIGNED, PROCESSOR_NUMBER.GROUP_OFFSET) & 0xFFFF;
         int number = procNumber.get(ValueLayout.JAVA_BYTE, PROCESSOR_NUMBER.NUMBER_OFFSET) & 0xFF;
-        if (group != 0 || number >= ThreadState.current().kernel().processorCount()) {
+        if (group != 0 || number >= k.processorCount()) {
             return NtStatus.STATUS_INVALID_PARAMETER;
         }
         NUMBER.setVolatile(dpc, KDPC.NUMBER_OFFSET, (short) (number + MAXIMUM_PROCESSORS));
@@ -288,6 +291,7 @@ public final class KeDpc {
     /** Whether the DPC is queued now (DpcData non-NULL; a volatile read). IRQL: any. */
     public static boolean isQueued(MemorySegment dpc) {
         check(dpc, "KeIsQueuedDpc");
+        ThreadState.current();
         return DpcQueue.dpcData(dpc, 0) != 0;
     }
 

@@ -66,6 +66,7 @@ public final class KeTimer {
     /** {@code KeInitializeTimerEx(Timer, Type)}. IRQL: ≤ DISPATCH_LEVEL. */
     public static void initializeEx(MemorySegment timer, int type) {
         check(timer, "KeInitializeTimerEx");
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         if (type != NotificationTimer && type != SynchronizationTimer) {
             throw new IllegalArgumentException("KeInitializeTimerEx: Type " + type
                     + " is neither NotificationTimer (0) nor SynchronizationTimer (1)");
@@ -189,12 +190,14 @@ public final class KeTimer {
     /** {@code KeReadStateTimer(Timer)}: TRUE if signalled. IRQL: any. Wait-free. */
     public static boolean readState(MemorySegment timer) {
         check(timer, "KeReadStateTimer");
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         return Dispatcher.signalState(timer, 0) != 0;
     }
 
     /** Whether the timer is in the timer table now (TimerMiscFlags.Inserted; a racy read). */
     public static boolean isSet(MemorySegment timer) {
         check(timer, "KeIsSetTimer");
+        ThreadState.current();
         return TimerTable.inserted(timer, 0);
     }
 

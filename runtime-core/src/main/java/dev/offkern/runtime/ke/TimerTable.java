@@ -63,6 +63,8 @@ public final class TimerTable {
     /** Expiries delivered (a statistic; under the dispatcher lock). */
     private long expiries;
     private volatile Thread thread;
+    /** The clock thread's kernel state (its IRQL while it expires timers); set before the thread starts. */
+    private ThreadState clockState;
     private volatile boolean stopping;
 
     TimerTable(KernelCore kernel, KeClock clock) {
@@ -81,6 +83,7 @@ public final class TimerTable {
 
     void start() {
         Thread t = Thread.ofPlatform().daemon(true).name("offkern-clock").unstarted(this::run);
+        clockState = kernel.processors().newProcessorThreadState(t, 0); // before start(): boot has taken its block
         thread = t;
         t.start();
     }
@@ -177,7 +180,7 @@ public final class TimerTable {
     // ----- the clock thread -----
 
     private void run() {
-        ThreadState state = kernel.processors().newProcessorThreadState(Thread.currentThread(), 0);
+        ThreadState state = clockState; // Thread.start() orders the write before this read
         ThreadState.install(state);
         try {
             while (!stopping) {
