@@ -140,9 +140,9 @@ final class DpcQueue {
             long prev = dataAddress + KDPC_DATA.LIST_HEAD_OFFSET;
             long cur = prcbSeg.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
             while (cur != entry) {
-                if (cur == 0) {
-                    throw new IllegalStateException("KDPC 0x" + Long.toHexString(entry - LIST_ENTRY) + " claims queue 0x"
-                            + Long.toHexString(dataAddress) + " but is not linked in it: the DPC queue is corrupt");
+                if (cur == 0 || as.find(cur, 8) == null) {
+                    throw corrupt(dataAddress, cur, "KDPC 0x" + Long.toHexString(entry - LIST_ENTRY)
+                            + " claims this queue but is not linked in it");
                 }
                 prev = cur;
                 cur = readLong(as, cur);
@@ -189,10 +189,17 @@ final class DpcQueue {
                 return false;
             }
             long dpc = entry - LIST_ENTRY;
-            Region r = as.regionOf(dpc, KDPC_SIZE);
+            Region r = as.find(dpc, KDPC_SIZE);
+            long next = r == null ? 0 : r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(dpc) + LIST_ENTRY);
+            if (r == null || (next != 0 && as.find(next - LIST_ENTRY, KDPC_SIZE) == null)
+                    || dpcData(r.segment(), r.offsetOf(dpc)) != prcb.address() + data) {
+                truncate(prcb, data);
+                throw corrupt(prcb.address() + data, entry, "queued KDPC link 0x" + Long.toHexString(entry)
+                        + (r == null ? " points outside kernel memory" : " (next 0x" + Long.toHexString(next)
+                        + ") is not a KDPC queued here: the queue was overwritten"));
+            }
             MemorySegment s = r.segment();
             long off = r.offsetOf(dpc);
-            long next = s.get(ValueLayout.JAVA_LONG, off + LIST_ENTRY);
             prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET, next);
             if (next == 0) {
                 prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LAST_ENTRY_OFFSET,
@@ -213,6 +220,37 @@ final class DpcQueue {
         } finally {
             unlock(prcb, data);
         }
+    }
+
+    /** Empties a corrupt queue (under its lock): the DPCs still linked are dropped, their DpcData left as found. */
+    private static void truncate(MemorySegment prcb, long data) {
+        prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET, 0L);
+        prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LAST_ENTRY_OFFSET, prcb.address() + data + KDPC_DATA.LIST_HEAD_OFFSET);
+        INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, 0);
+    }
+
+    /**
+     * The bug check for a corrupt DPC queue: KERNEL_SECURITY_CHECK_FAILURE (0x139) with P1 3
+     * (FAST_FAIL_CORRUPT_LIST_ENTRY, what Windows' list macros raise), P2 the KDPC_DATA, P3 the bad
+     * link. Raised through the kernel of the calling thread.
+     */
+    private static RuntimeException corrupt(long dataAddress, long link, String detail) {
+        return ThreadState.current().kernel().bugCheck(dev.offkern.nt.BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE,
+                FAST_FAIL_CORRUPT_LIST_ENTRY, dataAddress, link, 0, "DPC queue 0x" + Long.toHexString(dataAddress) + ": " + detail);
+    }
+
+    /** KERNEL_SECURITY_CHECK_FAILURE P1: a corrupted LIST_ENTRY (FAST_FAIL_CORRUPT_LIST_ENTRY). */
+    static final int FAST_FAIL_CORRUPT_LIST_ENTRY = 3;
+
+    /** Whether {@code dataAddress} is one of {@code k}'s KDPC_DATA queues (a DpcData value that can be real). */
+    static boolean isQueueOf(KernelCore k, long dataAddress) {
+        long base = k.processors().prcbArray().address();
+        long rel = dataAddress - base;
+        if (rel < 0 || rel >= (long) k.processorCount() * OFFKERN_PRCB.STRIDE) {
+            return false;
+        }
+        long in = rel % OFFKERN_PRCB.STRIDE;
+        return in == dataOffset(KDPC_DATA.DPC_NORMAL) || in == dataOffset(KDPC_DATA.DPC_THREADED);
     }
 
     /** After the routine of the ActiveDpc returned: ActiveDpc NULL, DpcCount + 1 (the drainer only). */

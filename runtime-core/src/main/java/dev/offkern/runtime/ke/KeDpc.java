@@ -70,7 +70,9 @@ import java.util.concurrent.locks.LockSupport;
  *       (0xFC: the pointer, 0, 0, 0) when it points into the kernel's (data) address space, else
  *       PAGE_FAULT_IN_NONPAGED_AREA (0x50: the pointer, 0x10 execute, the KDPC, 0).</li>
  *   <li>A target processor outside the kernel's (a corrupted Number): TIMER_OR_DPC_INVALID (0xC7:
- *       3, the KDPC, the processor, the processor count).</li>
+ *       3, the KDPC, the processor, the processor count). Initializing a DPC that is queued: 0xC7 (1,
+ *       the KDPC, the KDPC, its end). A queue whose links were overwritten: KERNEL_SECURITY_CHECK_FAILURE
+ *       (0x139: 3, the KDPC_DATA, the bad link), and the queue is emptied.</li>
  *   <li>Verifier, family IRQL: a routine returning at an IRQL other than the one it was called at is
  *       IRQL_UNEXPECTED_VALUE (0xC8: current &lt;&lt; 16 | expected &lt;&lt; 8, the routine, the KDPC,
  *       0); KeFlushQueuedDpcs above PASSIVE_LEVEL is DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
@@ -119,6 +121,8 @@ public final class KeDpc {
     public static final long KDPC_SIZE = KDPC.X64.size();
     /** PAGE_FAULT_IN_NONPAGED_AREA P2 for an execute access (x64, Windows 10). */
     public static final int FAULT_EXECUTE = 0x10;
+    /** TIMER_OR_DPC_INVALID P1: a DPC object found where it is not permitted (re-initialized while queued). */
+    public static final int DPC_INVALID_MEMORY = 1;
     /** TIMER_OR_DPC_INVALID P1: a DPC's processor number is not a processor of the kernel. */
     public static final int DPC_INVALID_PROCESSOR = 3;
     /** TIMER_OR_DPC_INVALID P1: a DPC routine changed the APC-disable count. */
@@ -154,7 +158,13 @@ public final class KeDpc {
 
     private static void initialize(MemorySegment dpc, long routine, MemorySegment context, int type, String name) {
         check(dpc, name);
-        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
+        KernelCore k = ThreadState.current().kernel(); // a closed or halted kernel says so before its memory is touched
+        long queuedOn = DpcQueue.dpcData(dpc, 0);
+        if (queuedOn != 0 && DpcQueue.isQueueOf(k, queuedOn)) {
+            // re-initializing a queued DPC would unlink nothing and corrupt the queue
+            throw k.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, DPC_INVALID_MEMORY, dpc.address(), dpc.address(),
+                    dpc.address() + KDPC_SIZE, name + " of KDPC 0x" + Long.toHexString(dpc.address()) + " while it is queued");
+        }
         dpc.set(ValueLayout.JAVA_BYTE, KDPC.TYPE_OFFSET, (byte) type);
         dpc.set(ValueLayout.JAVA_BYTE, KDPC.IMPORTANCE_OFFSET, (byte) MediumImportance);
         dpc.set(ValueLayout.JAVA_SHORT, KDPC.NUMBER_OFFSET, (short) 0);

@@ -39,7 +39,9 @@ import java.lang.foreign.ValueLayout;
  *       much, to the next multiple of the largest power-of-two number of ticks within it, so timers
  *       with similar deadlines share a tick.</li>
  * </ul>
- * Checks: a timer must be an 8-byte aligned native segment of 0x40 bytes or more in registered
+ * Initializing a timer that is set is TIMER_OR_DPC_INVALID (0xC7: 0, the timer, the timer, its end);
+ * a timer whose links were overwritten is KERNEL_SECURITY_CHECK_FAILURE (0x139: 3, the link) when
+ * the table next touches it. Checks: a timer must be an 8-byte aligned native segment of 0x40 bytes or more in registered
  * memory (else IllegalArgumentException / PAGE_FAULT_IN_NONPAGED_AREA), of a timer type once
  * initialized; a negative Period is IllegalArgumentException. Verifier (IRQL): set and cancel above
  * DISPATCH_LEVEL are DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the timer, IRQL, 1 write, 0).
@@ -66,10 +68,16 @@ public final class KeTimer {
     /** {@code KeInitializeTimerEx(Timer, Type)}. IRQL: ≤ DISPATCH_LEVEL. */
     public static void initializeEx(MemorySegment timer, int type) {
         check(timer, "KeInitializeTimerEx");
-        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
+        KernelCore k = ThreadState.current().kernel(); // a closed or halted kernel says so before its memory is touched
         if (type != NotificationTimer && type != SynchronizationTimer) {
             throw new IllegalArgumentException("KeInitializeTimerEx: Type " + type
                     + " is neither NotificationTimer (0) nor SynchronizationTimer (1)");
+        }
+        if (armed(k, timer)) {
+            // re-initializing a timer in the timer table would leave the table linking through it
+            throw k.bugCheck(dev.offkern.nt.BugCheckCode.TIMER_OR_DPC_INVALID, 0, timer.address(), timer.address(),
+                    timer.address() + KTIMER_SIZE, "KeInitializeTimerEx of KTIMER 0x" + Long.toHexString(timer.address())
+                            + " while it is set");
         }
         timer.asSlice(0, KTIMER_SIZE).fill((byte) 0);
         long entry = timer.address() + KTIMER.TIMER_LIST_ENTRY_OFFSET;
@@ -199,6 +207,24 @@ public final class KeTimer {
         check(timer, "KeIsSetTimer");
         ThreadState.current();
         return TimerTable.inserted(timer, 0);
+    }
+
+    /** Whether the memory holds a timer that is linked in the timer table now (under the dispatcher lock). */
+    private static boolean armed(KernelCore k, MemorySegment timer) {
+        int type = timer.get(ValueLayout.JAVA_BYTE, 0) & 0xFF;
+        if ((type != Dispatcher.TIMER_NOTIFICATION_OBJECT && type != Dispatcher.TIMER_SYNCHRONIZATION_OBJECT)
+                || !TimerTable.inserted(timer, 0)) {
+            return false;
+        }
+        long entry = timer.address() + KTIMER.TIMER_LIST_ENTRY_OFFSET;
+        Dispatcher.lock();
+        try {
+            return TimerTable.inserted(timer, 0) && TimerTable.linkedBetween(k.addressSpace(), entry,
+                    timer.get(ValueLayout.JAVA_LONG, KTIMER.TIMER_LIST_ENTRY_OFFSET),
+                    timer.get(ValueLayout.JAVA_LONG, KTIMER.TIMER_LIST_ENTRY_OFFSET + 8));
+        } finally {
+            Dispatcher.unlock();
+        }
     }
 
     private static void setAbsolute(MemorySegment seg, long off, boolean on) {

@@ -62,6 +62,8 @@ public final class TimerTable {
     private long plannedTick = NO_WAKE;
     /** Expiries delivered (a statistic; under the dispatcher lock). */
     private long expiries;
+    /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the dispatcher lock. */
+    private long dpcsCoalesced;
     private volatile Thread thread;
     /** The clock thread's kernel state (its IRQL while it expires timers); set before the thread starts. */
     private ThreadState clockState;
@@ -109,9 +111,14 @@ public final class TimerTable {
         return pending;
     }
 
-    /** Expiries delivered so far. */
+    /** Expiries delivered so far (a consistent value needs the dispatcher lock). */
     public long expiries() {
         return expiries;
+    }
+
+    /** Expiries whose DPC was already queued, so that one DPC run serves both (as on Windows). */
+    public long dpcsCoalesced() {
+        return dpcsCoalesced;
     }
 
     /** The bucket a timer due at interrupt time {@code dueTime} goes to. */
@@ -160,6 +167,11 @@ public final class TimerTable {
         long entry = seg.address() + off + ENTRY;
         long flink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY);
         long blink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY + 8);
+        if (!linkedBetween(as, entry, flink, blink)) { // safe unlinking, as Windows' RemoveEntryList checks
+            setInserted(seg, off, false);
+            throw corrupt(entry, "KTIMER 0x" + Long.toHexString(entry - ENTRY) + " is marked inserted but its links (0x"
+                    + Long.toHexString(flink) + ", 0x" + Long.toHexString(blink) + ") do not point back at it");
+        }
         writeLong(as, blink, flink);      // Blink.Flink = Flink
         writeLong(as, flink + 8, blink);  // Flink.Blink = Blink
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
@@ -250,11 +262,14 @@ public final class TimerTable {
         long seen = 0;
         long limit = pending + 1;
         while (entry != head) {
-            if (++seen > limit) {
-                throw new IllegalStateException("timer table bucket " + bucket + " is corrupt: more links than pending timers");
-            }
             long timer = entry - ENTRY;
-            Region r = as.regionOf(timer, KTIMER.X64.size());
+            Region r = as.find(timer, KTIMER.X64.size());
+            if (++seen > limit || r == null) {
+                heads.set(ValueLayout.JAVA_LONG, bucket * 16, head); // empty the corrupt bucket: its timers are lost
+                heads.set(ValueLayout.JAVA_LONG, bucket * 16 + 8, head);
+                throw corrupt(entry, "bucket " + bucket + (r == null ? " links to 0x" + Long.toHexString(entry)
+                        + ", outside kernel memory" : " has more links than pending timers (a cycle)"));
+            }
             MemorySegment seg = r.segment();
             long off = r.offsetOf(timer);
             long next = seg.get(ValueLayout.JAVA_LONG, off + ENTRY);
@@ -297,9 +312,25 @@ public final class TimerTable {
         if (dpc != 0) {
             Region dr = as.regionOf(dpc, KDPC.X64.size());
             int processor = seg.get(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET) & 0xFFFF;
-            KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
-                    Math.min(processor, kernel.processorCount() - 1), false);
+            if (!KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
+                    Math.min(processor, kernel.processorCount() - 1), false)) {
+                dpcsCoalesced++;
+            }
         }
+    }
+
+    /** Whether Flink.Blink and Blink.Flink both point at {@code entry} (all in kernel memory). */
+    static boolean linkedBetween(AddressSpace as, long entry, long flink, long blink) {
+        Region f = as.find(flink, 16);
+        Region b = as.find(blink, 16);
+        return f != null && b != null && f.segment().get(ValueLayout.JAVA_LONG, f.offsetOf(flink) + 8) == entry
+                && b.segment().get(ValueLayout.JAVA_LONG, b.offsetOf(blink)) == entry;
+    }
+
+    /** KERNEL_SECURITY_CHECK_FAILURE (0x139: 3 FAST_FAIL_CORRUPT_LIST_ENTRY, the link, 0, 0) for a corrupt timer list. */
+    private RuntimeException corrupt(long link, String detail) {
+        return kernel.bugCheck(dev.offkern.nt.BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, DpcQueue.FAST_FAIL_CORRUPT_LIST_ENTRY,
+                link, 0, 0, "timer table: " + detail);
     }
 
     private static void writeLong(AddressSpace as, long address, long value) {

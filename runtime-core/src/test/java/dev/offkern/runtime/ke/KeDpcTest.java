@@ -402,4 +402,36 @@ class KeDpcTest {
         assertBugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, new long[] {3, d.address(), 5, 2},
                 () -> KeInsertQueueDpc(d, MemorySegment.NULL, MemorySegment.NULL));
     }
+
+    @Test
+    void shouldBugCheckReinitializingAQueuedDpc() {
+        MemorySegment d = dpc();
+        AtomicInteger runs = new AtomicInteger();
+        KeInitializeDpc(d, (dpc, ctx, a1, a2) -> runs.incrementAndGet(), MemorySegment.NULL);
+        int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        KeInsertQueueDpc(d, MemorySegment.NULL, MemorySegment.NULL);
+        assertBugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, new long[] {1, d.address(), d.address(), d.address() + 0x40},
+                () -> KeInitializeDpc(d, (dpc, ctx, a1, a2) -> { }, MemorySegment.NULL));
+        KeLowerIrql(old);
+        assertEquals(1, runs.get(), "the queued DPC is intact and ran");
+    }
+
+    @Test
+    void shouldBugCheckAndEmptyADpcQueueWhoseLinksWereOverwritten() {
+        MemorySegment a = dpc();
+        MemorySegment b = dpc();
+        MemorySegment junk = block(kernel, 0x80);
+        AtomicInteger runs = new AtomicInteger();
+        KeInitializeDpc(a, (dpc, ctx, x, y) -> runs.incrementAndGet(), MemorySegment.NULL);
+        KeInitializeDpc(b, (dpc, ctx, x, y) -> runs.addAndGet(100), MemorySegment.NULL);
+        int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        KeInsertQueueDpc(a, MemorySegment.NULL, MemorySegment.NULL);
+        KeInsertQueueDpc(b, MemorySegment.NULL, MemorySegment.NULL);
+        long bogus = junk.address() + KDPC.DPC_LIST_ENTRY_OFFSET;
+        a.set(ValueLayout.JAVA_LONG, KDPC.DPC_LIST_ENTRY_OFFSET, bogus); // a driver scribbles over a queued DPC
+        long data = kernel.processors().get(myProcessor()).prcb().address() + OFFKERN_PRCB.dpcDataOffset(KDPC_DATA.DPC_NORMAL);
+        assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, new long[] {3, data, bogus, 0}, () -> KeLowerIrql(old));
+        assertEquals(1, runs.get(), "the DPC before the bad link ran");
+        assertEquals(0, kernel.processors().get(myProcessor()).dpcQueueDepth(), "the corrupt queue was emptied");
+    }
 }

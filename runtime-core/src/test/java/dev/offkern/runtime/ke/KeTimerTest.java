@@ -286,4 +286,24 @@ class KeTimerTest {
         }
         assertEquals(0, kernel.core().clock().timers().pending());
     }
+
+    @Test
+    void shouldBugCheckReinitializingASetTimer() {
+        MemorySegment t = timer(NotificationTimer);
+        KeSetTimer(t, HOUR, MemorySegment.NULL);
+        assertBugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, new long[] {0, t.address(), t.address(), t.address() + 0x40},
+                () -> KeInitializeTimer(t));
+        assertTrue(KeCancelTimer(t), "still set and intact");
+    }
+
+    @Test
+    void shouldBugCheckCancellingATimerWhoseLinksWereOverwritten() {
+        MemorySegment t = timer(NotificationTimer);
+        KeSetTimer(t, HOUR, MemorySegment.NULL);
+        MemorySegment junk = block(kernel, 0x40);
+        t.set(ValueLayout.JAVA_LONG, KTIMER.TIMER_LIST_ENTRY_OFFSET, junk.address());
+        long entry = t.address() + KTIMER.TIMER_LIST_ENTRY_OFFSET;
+        assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, new long[] {3, entry, 0, 0}, () -> KeCancelTimer(t));
+        assertFalse(KeTimer.isSet(t));
+    }
 }
