@@ -17,11 +17,12 @@ import dev.offkern.nt.FREE_FUNCTION;
 import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -81,6 +82,7 @@ public final class Ex {
                 return rejected(Flags, "ExAllocatePool3: ExtendedParameters does not hold "
                         + Integer.toUnsignedString(ExtendedParametersCount) + " POOL_EXTENDED_PARAMETERs");
             }
+            LiveMemory.require(ExtendedParameters, "ExAllocatePool3", "ExtendedParameters");
             for (int i = 0; i < ExtendedParametersCount; i++) {
                 long head = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i);
                 long value = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i + 8);

@@ -3,9 +3,8 @@ package dev.offkern.runtime.ex;
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,12 +59,12 @@ public final class ExRundown {
      * successful CAS; a failed acquire linearizes at the read that saw bit 0.
      *
      * Wait: CAS 0 -> EX_RUNDOWN_ACTIVE finishes at once when nobody holds protection. Otherwise the
-     * waiter arms a wait block (ke.ThreadWaitBlock: 64 bytes from the non-paged pool for the duration
+     * waiter arms a wait block (ThreadWaitBlock: 64 bytes from the non-paged pool for the duration
      * of the wait, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder count, and
      * CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
      * run-down has begun": every acquire after it sees bit 0 and fails. Releases that find bit 0 set
      * resolve the block through the address space and decrement its count; the one that reaches
-     * zero signals the block. The waiter spins briefly, then parks (later: a KEVENT).
+     * zero signals the block. The waiter spins briefly, then parks (ThreadWaitBlock, not a KEVENT).
      *
      * Difference from Windows: when the wait returns, offkern stores EX_RUNDOWN_ACTIVE in the word
      * (what ExRundownCompleted stores) instead of leaving the stale wait-block pointer. No holder

@@ -81,7 +81,7 @@ public final class Dispatcher {
     /** KWAIT_BLOCK_STATE WaitBlockInactive. */
     static final byte WAIT_BLOCK_INACTIVE = 5;
 
-    /** DISPATCHER_HEADER.Type values (ddi-reference §1.3). */
+    /** DISPATCHER_HEADER.Type values: the kernel's KOBJECTS enumeration (docs/layout-sources.md). */
     public static final int EVENT_NOTIFICATION_OBJECT = 0;
     public static final int EVENT_SYNCHRONIZATION_OBJECT = 1;
     public static final int SEMAPHORE_OBJECT = 5;
@@ -345,7 +345,7 @@ public final class Dispatcher {
      *
      * @return the number of waits ended
      */
-    public static int abortWaits(dev.offkern.runtime.Kernel kernel, boolean halted) {
+    public static int abortWaits(KernelCore kernel, boolean halted) {
         int status = halted ? Waiter.KERNEL_HALTED : Waiter.KERNEL_CLOSED;
         AddressSpace as = kernel.addressSpace();
         int ended = 0;

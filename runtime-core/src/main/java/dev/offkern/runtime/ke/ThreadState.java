@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;
@@ -44,9 +43,10 @@ public final class ThreadState {
      * where offkern differs from Windows: raising to DISPATCH_LEVEL excludes nothing by itself;
      * spin locks (not the IRQL) give mutual exclusion, which is also what correct NT code relies on.
      *
-     * Identity block: 256 bytes off-heap from the kernel's ThreadBlocks slabs (registered in the
-     * address space so wait blocks resolve like any kernel memory); returned to the slab free list
-     * by a Cleaner when the state becomes unreachable (its thread died or left the kernel).
+     * Identity block: 256 bytes off-heap from the thread-block slabs of the kernel's Processors
+     * (registered in the address space so wait blocks resolve like any kernel memory); returned to
+     * the slab free list by a Cleaner when the state becomes unreachable (its thread died or left
+     * the kernel).
      */
 
     /** Bytes of the identity block. */
@@ -62,7 +62,7 @@ public final class ThreadState {
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
 
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final Thread thread;
     private final long id;
     private final int processorNumber;
@@ -81,8 +81,10 @@ public final class ThreadState {
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
+    /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
+    private ProcessorStateSaves stateSaves;
 
-    ThreadState(Kernel kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
+    ThreadState(KernelCore kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
                 int verifierMask, MemorySegment block) {
         this.kernel = kernel;
         this.thread = thread;
@@ -115,7 +117,7 @@ public final class ThreadState {
             s.kernel.ensureRunning(); // throws KernelHaltedException unless this thread owns the bug check
             return s;
         }
-        Kernel k = Kernel.current();
+        KernelCore k = KernelCore.resolve();
         k.ensureRunning();
         ThreadState fresh = k.processors().newCallerState(Thread.currentThread());
         CURRENT.set(fresh);
@@ -138,7 +140,7 @@ public final class ThreadState {
         return s != null && !s.kernel.isClosed() ? s : null;
     }
 
-    public Kernel kernel() {
+    public KernelCore kernel() {
         return kernel;
     }
 
@@ -274,6 +276,14 @@ public final class ThreadState {
     /** Spin locks held now. */
     public int ownedLockCount() {
         return ownedLockCount;
+    }
+
+    // ----- processor state saves -----
+
+    /** The thread's XSTATE_SAVE chain head and live KFLOATING_SAVE blocks, created on first use. */
+    ProcessorStateSaves stateSaves() {
+        ProcessorStateSaves s = stateSaves;
+        return s != null ? s : (stateSaves = new ProcessorStateSaves());
     }
 
     // ----- bug checks -----

@@ -8,7 +8,8 @@ import static dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED;
 
 import dev.offkern.nt.NtStatus;
 import dev.offkern.layout.StructSpec;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.BugCheckCode;
@@ -88,7 +89,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     /** Byte written into a block's slack under the verifier and checked at free. */
     static final byte GUARD = (byte) 0xFD;
 
-    private final Kernel kernel;
+    /** The owning kernel's bug-check path. */
+    private final BugCheckSink bugChecks;
+    private final long limit;
     private final int poolType;
     private final String name;
     private final PageAllocator pages;
@@ -115,14 +118,15 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * @param limit     bytes of chunks the pool may map in all
      * @param chunkSize bytes per chunk
      */
-    public Pool(Kernel kernel, int poolType, long limit, long chunkSize) {
+    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize) {
         if (poolType != PoolType.NonPagedPool && poolType != PoolType.PagedPool) {
             throw new IllegalArgumentException("a pool is NonPagedPool (0) or PagedPool (1), not " + poolType);
         }
-        this.kernel = kernel;
+        this.bugChecks = bugChecks;
+        this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
-        this.pages = new PageAllocator(name, kernel.addressSpace(), limit, chunkSize);
+        this.pages = new PageAllocator(name, addressSpace, limit, chunkSize);
         this.freeLists = new FreeLists(pages);
     }
 
@@ -180,13 +184,12 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         long off = p - c.base;
         int stride = SizeClasses.stride(cls);
-        int headerInPage = (int) ((off - SizeClasses.HEADER) & (SizeClasses.PAGE_SIZE - 1));
-        int ulong1 = SizeClasses.previousSize(cls, headerInPage)
-                | (stride >>> SizeClasses.UNIT_SHIFT) << 16
-                | typeCode(cacheAligned) << 24;
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
+        int ulong1 = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0,
+                stride >>> SizeClasses.UNIT_SHIFT, typeCode(cacheAligned));
         MemorySegment s = c.segment;
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
-        s.set(ValueLayout.JAVA_LONG, off - 16, (ulong1 & 0xFFFFFFFFL) | (long) tag << 32);
+        PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
@@ -249,15 +252,15 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             throw notABlock(address);
         }
         MemorySegment s = c.segment;
-        long head = s.get(ValueLayout.JAVA_LONG, off - 16); // Ulong1 and PoolTag in one read
-        int ulong1 = (int) head;
+        long head = PoolHeader.readWord(s, off); // Ulong1 and PoolTag in one read
+        int ulong1 = PoolHeader.ulong1Of(head);
         int stride = SizeClasses.stride(cls);
-        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
-        int expected = SizeClasses.previousSize(cls, headerInPage) | (stride >>> SizeClasses.UNIT_SHIFT) << 16;
-        if ((ulong1 & 0x00FFFFFF) != expected || (ulong1 >>> 24) == 0) {
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
+        int expected = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0, stride >>> SizeClasses.UNIT_SHIFT, 0);
+        if (PoolHeader.withPoolType(ulong1, 0) != expected || PoolHeader.poolType(ulong1) == 0) {
             checkHeader(c, off, cls, ulong1, address); // throws the precise bug check
         }
-        int blockTag = (int) (head >>> 32);
+        int blockTag = PoolHeader.tagOf(head);
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
@@ -265,7 +268,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
-        s.set(ValueLayout.JAVA_INT, off - 16, expected); // PoolType = 0: free
+        PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
         tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
         if (tc.full(cls)) {
             spill(tc, cls);
@@ -296,7 +299,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
         if (cls <= 0 || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))
-                || (c.segment.get(ValueLayout.JAVA_INT, off - 16) >>> 24) == 0) {
+                || PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) == 0) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
         }
         return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)]);
@@ -335,10 +338,10 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         long bytes = Math.max(size, 1);
         long p;
-        if (align > 64) {
+        if (align > SizeClasses.CACHE_LINE) {
             p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE);
         } else {
-            p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > 16 ? POOL_FLAG_CACHE_ALIGNED : 0));
+            p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > SizeClasses.UNIT ? POOL_FLAG_CACHE_ALIGNED : 0));
         }
         Chunk c = pages.chunkOf(p);
         return c.segment.asSlice(p - c.base, size);
@@ -347,7 +350,12 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     // ----- large blocks -----
 
     private long allocateLarge(long bytes, int tag, long flags) {
-        long count = (bytes + SizeClasses.PAGE_SIZE - 1) >>> SizeClasses.PAGE_SHIFT;
+        if (bytes > pages.maxRunBytes()) {
+            // More than the pool could ever hold in one run: fail before any page or chunk is touched
+            // (and before the page count below could overflow).
+            return failed(bytes, flags);
+        }
+        long count = (bytes >>> SizeClasses.PAGE_SHIFT) + ((bytes & (SizeClasses.PAGE_SIZE - 1)) != 0 ? 1 : 0);
         long p = pages.allocatePages(count, Chunk.PAGE_LARGE);
         if (p == 0) {
             reclaimDeadCaches();
@@ -380,7 +388,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (b == null) {
             short kind = c.pageKind[(int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT)];
             if (kind == Chunk.PAGE_LARGE_FREED) {
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
                         name + " large block 0x" + Long.toHexString(address) + " was already freed");
             }
             throw notABlock(address);
@@ -392,7 +400,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         synchronized (large) {
             if (large.remove(address) == null) { // a concurrent free of the same block won the race
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
                         name + " large block 0x" + Long.toHexString(address) + " was already freed");
             }
         }
@@ -443,9 +451,10 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         int stride = SizeClasses.stride(cls);
         int first = SizeClasses.firstHeader(cls);
         if (first != 0) {
-            // The fragment before the first cache-aligned header: a free block of 3 units.
-            s.set(ValueLayout.JAVA_LONG, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
-            s.set(ValueLayout.JAVA_LONG, pageOff + 8, 0L);
+            // The fragment before the first cache-aligned header: a free block of its units, tag 0.
+            long fragment = pageOff + PoolHeader.SIZE;
+            PoolHeader.writeWord(s, fragment, PoolHeader.word(PoolHeader.ulong1(0, 0, first >>> SizeClasses.UNIT_SHIFT, 0), 0));
+            PoolHeader.writeProcessBilled(s, fragment, 0L);
         }
         int n = SizeClasses.blocksPerPage(cls);
         long kept = 0;
@@ -455,9 +464,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         for (int i = 0; i < n; i++) {
             int h = first + i * stride;
             long off = pageOff + h + SizeClasses.HEADER;
-            s.set(ValueLayout.JAVA_LONG, off - 16,
-                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0, tag 0
-            s.set(ValueLayout.JAVA_LONG, off - 8, 0L); // ProcessBilled: no quota is ever charged
+            int free = PoolHeader.ulong1(SizeClasses.previousSize(cls, h), 0, stride >>> SizeClasses.UNIT_SHIFT, 0);
+            PoolHeader.writeWord(s, off, PoolHeader.word(free, 0)); // PoolType 0 (free), tag 0
+            PoolHeader.writeProcessBilled(s, off, 0L); // no quota is ever charged
             FreeLists.linkInBatch(s, off, 0);
             if (inBatch == 0) {
                 batchHead = c.base + off;
@@ -544,29 +553,29 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private void verifyFree(long address) {
         int irql = irqlSource.getAsInt();
         if (irql > maxIrql()) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
                     name + " freed at IRQL " + irql);
         }
     }
 
     private RuntimeException notInPool(long address) {
-        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
                 "0x" + Long.toHexString(address) + " was never in " + name);
     }
 
     private RuntimeException notABlock(long address) {
-        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
                 "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
     }
 
     private void verifyAllocate(long bytes, int tag) {
         int irql = irqlSource.getAsInt();
         if (irql > maxIrql()) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
                     name + " allocation at IRQL " + irql);
         }
         if (bytes == 0) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, poolType, tag & 0xFFFFFFFFL,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, poolType, tag & 0xFFFFFFFFL,
                     "zero-byte " + name + " allocation, tag '" + PoolTags.toString(tag) + "'");
         }
     }
@@ -576,38 +585,36 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     }
 
     private void checkHeader(Chunk c, long off, int cls, int ulong1, long address) {
-        long headerAddress = address - 16;
-        if ((ulong1 >>> 24) == 0) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
+        long headerAddress = PoolHeader.headerAddress(address);
+        long contents = PoolHeader.readWord(c.segment, off);
+        if (PoolHeader.poolType(ulong1) == 0) {
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
                     name + " block 0x" + Long.toHexString(address) + " was already freed");
         }
         int stride = SizeClasses.stride(cls);
-        if (((ulong1 >>> 16) & 0xFF) != stride >>> SizeClasses.UNIT_SHIFT) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
+        if (PoolHeader.blockSize(ulong1) != stride >>> SizeClasses.UNIT_SHIFT) {
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
                     "BlockSize of the header at 0x" + Long.toHexString(headerAddress) + " is "
-                            + ((ulong1 >>> 16) & 0xFF) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
+                            + PoolHeader.blockSize(ulong1) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
         }
-        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
         int prev = SizeClasses.previousSize(cls, headerInPage);
-        if ((ulong1 & 0xFF) != prev) {
+        if (PoolHeader.previousSize(ulong1) != prev) {
             long previousHeader = headerAddress - ((long) prev << SizeClasses.UNIT_SHIFT);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
-                    "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + (ulong1 & 0xFF)
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
+                    "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + PoolHeader.previousSize(ulong1)
                             + ", the previous block has " + prev + " units");
         }
-        if (((ulong1 >>> 8) & 0xFF) != 0) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
-                    "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + ((ulong1 >>> 8) & 0xFF));
+        if (PoolHeader.poolIndex(ulong1) != 0) {
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
+                    "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + PoolHeader.poolIndex(ulong1));
         }
     }
 
     private void checkTag(long address, int blockTag, int tag) {
         boolean protectedBlock = (blockTag & PoolTags.PROTECTED_POOL) != 0;
         if ((tag != 0 || protectedBlock) && tag != blockTag) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
                     name + " block 0x" + Long.toHexString(address) + " has tag '" + PoolTags.toString(blockTag)
                             + "'" + (protectedBlock ? " (protected)" : "") + ", freed with '" + PoolTags.toString(tag) + "'");
         }
@@ -628,7 +635,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 for (long k = n - 1; k >= 0; k--) {
                     value = value << 8 | (s.get(ValueLayout.JAVA_BYTE, start + i + k) & 0xFF);
                 }
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x21, address, requested, value,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x21, address, requested, value,
                         name + " block 0x" + Long.toHexString(address) + " of " + requested + " bytes was overrun at +"
                                 + (requested + i));
             }
@@ -638,7 +645,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private long failed(long bytes, long flags) {
         if ((flags & POOL_FLAG_RAISE_ON_FAILURE) != 0) {
             throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES,
-                    name + " cannot allocate " + bytes + " bytes (limit " + kernel.config().poolLimit(poolType) + " bytes)");
+                    name + " cannot allocate " + bytes + " bytes (limit " + limit + " bytes)");
         }
         return 0;
     }
@@ -703,10 +710,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 }
                 long pageOff = (long) page << SizeClasses.PAGE_SHIFT;
                 for (int i = 0; i < SizeClasses.blocksPerPage(cls); i++) {
-                    long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + 16;
-                    int ulong1 = c.segment.get(ValueLayout.JAVA_INT, off - 16);
-                    if ((ulong1 >>> 24) != 0) {
-                        int tag = c.segment.get(ValueLayout.JAVA_INT, off - 12);
+                    long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + PoolHeader.SIZE;
+                    if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
+                        int tag = PoolHeader.readTag(c.segment, off);
                         long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
                         groups.computeIfAbsent(List.of((long) tag, size), k -> new long[1])[0]++;
                     }

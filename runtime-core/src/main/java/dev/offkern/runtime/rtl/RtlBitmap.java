@@ -1,8 +1,9 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.runtime.mm.LiveMemory;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.layout.rtl.RTL_BITMAP;
 import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -478,7 +479,7 @@ public final class RtlBitmap {
     /** The header as a bounded segment: the caller's own, or a raw pointer resolved through the address space. */
     private static MemorySegment header(MemorySegment header) {
         if (header.byteSize() >= HEADER_SIZE) {
-            return header;
+            return LiveMemory.require(header, "RtlBitmap", "BitMapHeader (RTL_BITMAP)");
         }
         return out(header, HEADER_SIZE, "BitMapHeader (RTL_BITMAP)");
     }
@@ -490,10 +491,10 @@ public final class RtlBitmap {
      */
     private static MemorySegment out(MemorySegment pointer, long bytes, String what) {
         if (pointer.byteSize() >= bytes) {
-            return pointer;
+            return LiveMemory.require(pointer, "RtlBitmap", what);
         }
         if (pointer.byteSize() == 0) {
-            return Kernel.current().addressSpace().resolve(pointer.address(), bytes);
+            return ThreadState.current().kernel().addressSpace().resolve(pointer.address(), bytes);
         }
         throw new IllegalArgumentException(what + " is a segment of " + pointer.byteSize() + " bytes where " + bytes
                 + " are needed: " + pointer);
@@ -509,6 +510,6 @@ public final class RtlBitmap {
 
     /** The region holding {@code [address, address + bytes)}; bug check 0x50 if none does. */
     private static Region region(long address, long bytes) {
-        return Kernel.current().addressSpace().regionOf(address, bytes);
+        return ThreadState.current().kernel().addressSpace().regionOf(address, bytes);
     }
 }

@@ -75,7 +75,7 @@ class ExLookasideTest {
 
     @Test
     void shouldUseWindowsX64OffsetsForEveryField() {
-        // _GENERAL_LOOKASIDE, Windows 7 to 11 23H2 x64 (PDB data in windows-layouts.md).
+        // _GENERAL_LOOKASIDE, Windows 7 to 11 23H2 x64 (public PDB data; docs/layout-sources.md).
         assertArrayEquals(new long[] {0x10, 0x12, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x30, 0x38, 0x40, 0x50, 0x54},
                 new long[] {DEPTH_OFFSET, MAXIMUM_DEPTH_OFFSET, TOTAL_ALLOCATES_OFFSET, ALLOCATE_MISSES_OFFSET, TOTAL_FREES_OFFSET,
                         FREE_MISSES_OFFSET, TYPE_OFFSET, TAG_OFFSET, SIZE_OFFSET, ALLOCATE_EX_OFFSET, FREE_EX_OFFSET,

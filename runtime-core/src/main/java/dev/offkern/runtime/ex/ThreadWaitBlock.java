@@ -1,4 +1,4 @@
-package dev.offkern.runtime.ke;
+package dev.offkern.runtime.ex;
 
 import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
@@ -28,15 +28,16 @@ import java.util.concurrent.locks.LockSupport;
  * the structures' state bits):
  * <pre>
  *  0x00  ULONG_PTR Word        use-defined: the rundown wait block's Count, a run-once node's Next
- *  0x08  LONG      Signaled    the "event": 0 not signaled, 1 signaled (later: a KEVENT)
+ *  0x08  LONG      Signaled    the "event": 0 not signaled, 1 signaled (not a KEVENT)
  *  0x0C  ULONG     WaiterSlot  index of the waiting thread in the waiter table
  *  0x10  ...       reserved, zero
  * </pre>
  *
- * <p><b>Later: KEVENT.</b> When dispatcher objects exist, {@code Signaled} becomes a real
- * synchronization KEVENT and {@link #await()} becomes {@code KeWaitForSingleObject}. Until then the
- * waiter spins briefly, then parks with {@link LockSupport}; the signaller sets {@code Signaled} and
- * unparks the owner, found through the waiter table.
+ * <p><b>Not a dispatcher wait.</b> {@code Signaled} is a plain word, not a KEVENT, and
+ * {@link #await()} does not go through {@code KeWaitForSingleObject}: the waiter spins briefly,
+ * then parks with {@link LockSupport}; the signaller sets {@code Signaled} and unparks the owner,
+ * found through the waiter table. Unlike dispatcher waits, a wait here is not ended by
+ * {@code Kernel.close()} or a HALT.
  *
  * <p>Progress: {@link #await()} is blocking; {@link #signal} is wait-free (one volatile store and an
  * unpark). Allocation (one pool block and this small object per wait) happens only on the blocking
