@@ -29,6 +29,7 @@ final class Catalogue {
         all.addAll(DispatcherOps.ops());
         all.addAll(BitmapOps.ops());
         all.addAll(RunOnceOps.ops());
+        all.addAll(ProcessorStateOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

@@ -2,7 +2,7 @@ package dev.offkern.tests.fuzz;
 
 import dev.offkern.ddi.Ke;
 import dev.offkern.nt.BugCheck;
-import dev.offkern.runtime.BugCheckPolicy;
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
 import java.io.IOException;

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -71,6 +71,10 @@ enum Family {
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
             case BITMAP -> Set.of();
             case RUN_ONCE -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
+            // The XSAVE area is a pool block the restore frees: a corrupted XSTATE_SAVE can make that free fail.
+            case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
+                    BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                    BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
         };
     }
 
@@ -109,7 +113,8 @@ enum Family {
             "RtlFirstEntrySList", SLIST,
             "CONTAINING_RECORD", SLIST,
             "ExAllocateCacheAwareRundownProtection", RUNDOWN,
-            "ExFreeCacheAwareRundownProtection", RUNDOWN);
+            "ExFreeCacheAwareRundownProtection", RUNDOWN,
+            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE);
 
     /**
      * The family of a DDI routine, by its name; {@code null} for a name no rule covers (the surface
@@ -149,6 +154,9 @@ enum Family {
         }
         if (routine.contains("SpinLock")) {
             return SPIN_LOCK;
+        }
+        if (routine.contains("ProcessorState") || routine.contains("FloatingPointState")) {
+            return PROCESSOR_STATE;
         }
         if (routine.contains("Irql") || routine.contains("Processor")) {
             return IRQL;

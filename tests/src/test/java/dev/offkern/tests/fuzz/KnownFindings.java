@@ -72,6 +72,10 @@ final class KnownFindings {
             Known.of("issue8-validate-before-mutate-runonce", "^INVARIANT runOnce\\.privateExecute: .*left the RTL_RUN_ONCE in progress",
                     "RtlRunOnceExecuteOnce marks the object in progress before it checks Context; failing on it then"
                             + " leaves every later synchronous caller waiting for ever"),
+            Known.of("float-restore-loads-scribbled-mxcsr", "^INVARIANT float\\.saveRestore: Java arithmetic on the thread changed",
+                    "KeRestoreFloatingPointState loads whatever valid MXCSR the KFLOATING_SAVE holds: a block overwritten"
+                            + " between save and restore (FTZ, DAZ, another rounding mode) silently changes Java arithmetic on"
+                            + " the thread; the save's own record of the MXCSR could be restored, or a mismatch refused (0xE7)"),
             Known.of("issue8-case2-close-hang", "^HANG close\\.",
                     "a thread blocked in a routine stays blocked after Kernel.close()")
     );

@@ -99,6 +99,10 @@ final class WorldSetup {
                 BugCheckOps.WRITABLE.add(scratch.address());
                 w.add(Kind.BLOCK, t, scratch);
                 w.add(Kind.WAIT_BLOCKS, t, w.allocate(0x30L * 64));
+                for (int i = 0; i < 2; i++) {
+                    w.add(Kind.XSTATE_SAVE, t, w.allocate(ProcessorStateOps.XSTATE_SAVE_SIZE));
+                    w.add(Kind.FLOATING_SAVE, t, w.allocate(ProcessorStateOps.KFLOATING_SAVE_SIZE));
+                }
                 for (int i = 0; i < 12; i++) {
                     MemorySegment e = w.allocate(SListOps.ENTRY_BLOCK);
                     w.entries.put(e.address(), e);
