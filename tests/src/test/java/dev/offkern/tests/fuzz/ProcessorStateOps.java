@@ -24,6 +24,8 @@ final class ProcessorStateOps {
         return List.of(
                 Op.of("xstate.saveRestore", 3, ProcessorStateOps::xstate, "KeSaveExtendedProcessorState",
                         "KeRestoreExtendedProcessorState", "RtlGetEnabledExtendedFeatures"),
+                Op.of("xstate.hostile", 1, ProcessorStateOps::xstateHostile, "KeSaveExtendedProcessorState",
+                        "KeRestoreExtendedProcessorState"),
                 Op.of("float.saveRestore", 3, ProcessorStateOps::floating, "KeSaveFloatingPointState",
                         "KeRestoreFloatingPointState"));
     }
@@ -50,7 +52,7 @@ final class ProcessorStateOps {
         if ((features & ~Rtl.RtlGetEnabledExtendedFeatures(-1L)) != 0) {
             throw new FuzzInvariantException("RtlGetEnabledExtendedFeatures returned features the system does not enable");
         }
-        int which = c.n(7);
+        int which = c.n(5);
         c.note("xstate #" + which);
         try {
             switch (which) {
@@ -69,13 +71,25 @@ final class ProcessorStateOps {
                     Ke.KeRaiseIrqlToDpcLevel();
                     Ke.KeRestoreExtendedProcessorState(a);
                 }
-                case 4 -> { // the block scribbled between save and restore
+                default -> { // the block scribbled between save and restore
                     Ke.KeSaveExtendedProcessorState(mask(c), a);
                     c.scribble(a);
                     Ke.KeRestoreExtendedProcessorState(a);
                 }
-                case 5 -> Ke.KeSaveExtendedProcessorState(mask(c), c.hostile(Kind.XSTATE_SAVE, XSTATE_SAVE_SIZE, false));
-                default -> Ke.KeRestoreExtendedProcessorState(c.hostile(Kind.XSTATE_SAVE, XSTATE_SAVE_SIZE, false));
+            }
+        } finally {
+            checkArithmetic(c);
+        }
+    }
+
+    /** Hostile XSTATE_SAVE pointers (misaligned, short, unmapped, ...). */
+    static void xstateHostile(Ctx c) {
+        c.dirty = true;
+        try {
+            if (c.p(0.5)) {
+                Ke.KeSaveExtendedProcessorState(mask(c), c.hostile(Kind.XSTATE_SAVE, XSTATE_SAVE_SIZE, false));
+            } else {
+                Ke.KeRestoreExtendedProcessorState(c.hostile(Kind.XSTATE_SAVE, XSTATE_SAVE_SIZE, false));
             }
         } finally {
             checkArithmetic(c);
