@@ -1,6 +1,8 @@
 package dev.offkern.layout;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ex.EX_TIMER;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
@@ -39,6 +41,7 @@ import dev.offkern.layout.ke.KLOCK_QUEUE_HANDLE;
 import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
 import dev.offkern.layout.mm.POOL_HEADER;
@@ -101,6 +104,7 @@ public final class Structures {
         register("KEVENT", KEVENT::of);
         register("KGATE", KGATE::of);
         register("KSEMAPHORE", KSEMAPHORE::of);
+        register("KWAIT_BLOCK", KWAIT_BLOCK::of);
         register("KTIMER", KTIMER::of);
         register("KDPC", KDPC::of);
         register("KSPIN_LOCK_QUEUE", KSPIN_LOCK_QUEUE::of);
@@ -165,6 +169,8 @@ public final class Structures {
         register("IO_WORKITEM", IO_WORKITEM::of);
         register("KINTERRUPT", KINTERRUPT::of);
         register("POOL_HEADER", POOL_HEADER::of);
+        register("EX_RUNDOWN_WAIT_BLOCK", EX_RUNDOWN_WAIT_BLOCK::of);
+        register("EX_RUNDOWN_REF_CACHE_AWARE", EX_RUNDOWN_REF_CACHE_AWARE::of);
 
         // ===== end Opaque objects =====
     }
