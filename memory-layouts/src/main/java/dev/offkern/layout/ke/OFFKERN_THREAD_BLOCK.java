@@ -43,6 +43,8 @@ public final class OFFKERN_THREAD_BLOCK {
     public static final long PROCESSOR_OFFSET = X64.offset("Processor");
     /** union: the run-down / run-once wait block (16-byte aligned inside a 64-byte aligned block). */
     public static final long WAKE_BLOCK_OFFSET = X64.offset("WakeBlock");
+    /** Bytes of WakeBlock (both views). */
+    public static final long WAKE_BLOCK_SIZE = X64.field("WakeBlock").size();
     /** EX_RUNDOWN_WAIT_BLOCK: the run-down view of WakeBlock. */
     public static final long RUNDOWN_WAIT_BLOCK_OFFSET = X64.offset("WakeBlock.RundownWaitBlock");
     /** PVOID: the run-once view's link to the next waiter's node (0 = last). */
