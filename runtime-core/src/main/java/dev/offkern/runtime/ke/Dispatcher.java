@@ -67,7 +67,7 @@ public final class Dispatcher {
      * with a status below PENDING that KeWait turns into an exception.
      */
 
-    /** DISPATCHER_HEADER.Type values (ddi-reference §1.3). */
+    /** DISPATCHER_HEADER.Type values: the kernel's KOBJECTS enumeration (docs/layout-sources.md). */
     public static final int EVENT_NOTIFICATION_OBJECT = 0;
     public static final int EVENT_SYNCHRONIZATION_OBJECT = 1;
     public static final int SEMAPHORE_OBJECT = 5;

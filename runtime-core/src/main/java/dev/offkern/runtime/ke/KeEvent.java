@@ -2,6 +2,7 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.layout.ke.KEVENT;
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -184,6 +185,7 @@ public final class KeEvent {
     }
 
     static void check(MemorySegment object, String routine) {
+        LiveMemory.require(object, routine, "Event");
         if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KEVENT.LAYOUT.byteSize()
                 || !KEVENT.X64.isAligned(object.address())) {
             throw new IllegalArgumentException(routine + ": a KEVENT must be an 8-byte aligned native segment of 0x18 bytes or more, not "

@@ -1,6 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.KSEMAPHORE;
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.verifier.Verifier;
@@ -99,6 +100,7 @@ public final class KeSemaphore {
     }
 
     private static void check(MemorySegment object, String routine) {
+        LiveMemory.require(object, routine, "Semaphore");
         if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KSEMAPHORE.LAYOUT.byteSize()
                 || !KSEMAPHORE.X64.isAligned(object.address())) {
             throw new IllegalArgumentException(routine + ": a KSEMAPHORE must be an 8-byte aligned native segment of 0x20 bytes or more, not "

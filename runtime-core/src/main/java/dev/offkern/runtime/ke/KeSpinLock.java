@@ -2,6 +2,7 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.Abi;
 import dev.offkern.layout.CType;
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
@@ -244,6 +245,7 @@ public final class KeSpinLock {
     }
 
     static void checkWord(MemorySegment spinLock) {
+        LiveMemory.require(spinLock, "KSPIN_LOCK", "SpinLock");
         if (spinLock == null || !spinLock.isNative() || spinLock.address() == 0 || spinLock.byteSize() < KSPIN_LOCK_BYTES
                 || (spinLock.address() & (KSPIN_LOCK_BYTES - 1)) != 0) {
             throw new IllegalArgumentException("a KSPIN_LOCK must be an 8-byte aligned native ULONG_PTR, not " + spinLock);
