@@ -454,7 +454,8 @@ public final class BugCheckCallbacks {
         List<Registration> all = walkReasons(report);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment inBuffer = scratch.allocate(SECONDARY_IN_BUFFER_LENGTH, 16);
-            MemorySegment data = scratch.allocate(64, 16);
+            long dataBytes = Math.max(KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize(), KBUGCHECK_ADD_PAGES.LAYOUT.byteSize());
+            MemorySegment data = scratch.allocate(dataBytes, 16);
             Region inRegion = kernel.addressSpace().register(inBuffer, "secondary dump InBuffer");
             Region dataRegion = kernel.addressSpace().register(data, "bug-check reason data");
             try {
@@ -511,7 +512,7 @@ public final class BugCheckCallbacks {
             out = sd.get(JAVA_LONG, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_OFFSET);
             outLen = Integer.toUnsignedLong(sd.get(JAVA_INT, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_LENGTH_OFFSET));
         }
-        byte[] guid = sd.asSlice(KBUGCHECK_SECONDARY_DUMP_DATA.GUID_OFFSET, 16).toArray(JAVA_BYTE);
+        byte[] guid = sd.asSlice(KBUGCHECK_SECONDARY_DUMP_DATA.GUID_OFFSET, KBUGCHECK_SECONDARY_DUMP_DATA.X64.field("Guid").size()).toArray(JAVA_BYTE);
         String note = null;
         byte[] bytes = new byte[0];
         if (ok && out != 0 && outLen != 0) {
