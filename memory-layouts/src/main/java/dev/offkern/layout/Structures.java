@@ -1,6 +1,8 @@
 package dev.offkern.layout;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ex.EX_TIMER;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
@@ -42,6 +44,7 @@ import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
 import dev.offkern.layout.ke.M128A;
@@ -108,6 +111,7 @@ public final class Structures {
         register("KEVENT", KEVENT::of);
         register("KGATE", KGATE::of);
         register("KSEMAPHORE", KSEMAPHORE::of);
+        register("KWAIT_BLOCK", KWAIT_BLOCK::of);
         register("KTIMER", KTIMER::of);
         register("KDPC", KDPC::of);
         register("KSPIN_LOCK_QUEUE", KSPIN_LOCK_QUEUE::of);
@@ -179,6 +183,8 @@ public final class Structures {
         register("POOL_HEADER", POOL_HEADER::of);
         register("KDPC_LIST", KDPC_LIST::of);
         register("KDPC_DATA", KDPC_DATA::of);
+        register("EX_RUNDOWN_WAIT_BLOCK", EX_RUNDOWN_WAIT_BLOCK::of);
+        register("EX_RUNDOWN_REF_CACHE_AWARE", EX_RUNDOWN_REF_CACHE_AWARE::of);
 
         // ===== end Opaque objects =====
     }

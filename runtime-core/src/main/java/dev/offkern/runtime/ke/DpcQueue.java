@@ -284,11 +284,7 @@ final class DpcQueue {
         int spins = 0;
         for (;;) {
             while ((long) LONG.getVolatile(seg, lock) != 0) { // test before test-and-set
-                if (++spins < KeSpinLock.SPIN_LIMIT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                spins = Backoff.spinOrYield(spins);
             }
             if (LONG.compareAndSet(seg, lock, 0L, 1L)) {
                 return;

@@ -378,11 +378,7 @@ public final class KeDpc {
                 if (!mustRun) {
                     return; // the owner re-reads the depth after releasing (Dekker, see the overview)
                 }
-                if (++spins < KeSpinLock.SPIN_LIMIT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                spins = Backoff.spinOrYield(spins);
                 continue;
             }
             boolean completed = false;

@@ -297,7 +297,7 @@ public final class TimerTable {
      */
     void expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
         expiries++;
-        Dispatcher.signalTimer(as, seg, off);
+        Dispatcher.signalTimer(kernel, seg, off);
         int period = seg.get(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET);
         if (period > 0) {
             long step = period * 10_000L;

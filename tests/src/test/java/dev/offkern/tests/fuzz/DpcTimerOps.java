@@ -1,0 +1,170 @@
+package dev.offkern.tests.fuzz;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.offkern.ddi.Ke;
+import dev.offkern.layout.ke.KDPC;
+import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.nt.KDEFERRED_ROUTINE;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.tests.fuzz.World.Kind;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * DPCs, timers and the clock. Both threads queue, remove, retarget and re-prioritise the shared
+ * DPCs at every IRQL, set (one-shot and periodic, relative and absolute, coalescable), cancel and
+ * read the shared timers, whose expiries run the DPCs on the processors' threads; flushes; the
+ * time routines' monotonicity; hostile DPC and timer pointers, processor numbers and importances.
+ */
+final class DpcTimerOps {
+    private DpcTimerOps() {
+    }
+
+    static final long DPC = KDPC.X64.size();
+    static final long TIMER = KTIMER.X64.size();
+
+    /** DPC routine runs, all threads (a sanity figure for the report). */
+    static final AtomicLong RUNS = new AtomicLong();
+    /** The DPC routine of every fuzzer DPC: counts, and reads its KDPC (a bounded segment). */
+    static final KDEFERRED_ROUTINE ROUTINE = (dpc, ctx, a1, a2) -> {
+        RUNS.incrementAndGet();
+        if (dpc.byteSize() < DPC || (dpc.get(JAVA_BYTE, KDPC.TYPE_OFFSET) & 0xFF) == 0) {
+            throw new FuzzInvariantException("a DPC routine got KDPC " + dpc + " without its Type");
+        }
+    };
+
+    static List<Op> ops() {
+        return List.of(
+                Op.of("dpc.queue", 6, DpcTimerOps::queue, "KeInsertQueueDpc", "KeRemoveQueueDpc", "KeSetImportanceDpc",
+                        "KeSetTargetProcessorDpc", "KeSetTargetProcessorDpcEx"),
+                Op.of("dpc.initialize", 1, DpcTimerOps::initializeDpc, "KeInitializeDpc", "KeInitializeThreadedDpc"),
+                Op.of("dpc.flush", 1, DpcTimerOps::flush, "KeFlushQueuedDpcs"),
+                Op.of("timer.setCancel", 6, DpcTimerOps::setCancel, "KeSetTimer", "KeSetTimerEx", "KeSetCoalescableTimer",
+                        "KeCancelTimer", "KeReadStateTimer"),
+                Op.of("timer.initialize", 1, DpcTimerOps::initializeTimer, "KeInitializeTimer", "KeInitializeTimerEx"),
+                Op.of("clock.query", 2, DpcTimerOps::clock, "KeQuerySystemTime", "KeQuerySystemTimePrecise",
+                        "KeQueryInterruptTime", "KeQueryInterruptTimePrecise", "KeQueryTickCount", "KeQueryTimeIncrement",
+                        "KeStallExecutionProcessor"));
+    }
+
+    static MemorySegment dpc(Ctx c, double hostile) {
+        return c.arg(Kind.DPC, DPC, hostile);
+    }
+
+    static MemorySegment timer(Ctx c, double hostile) {
+        return c.arg(Kind.TIMER, TIMER, hostile);
+    }
+
+    static MemorySegment ptr(Ctx c) {
+        return MemorySegment.ofAddress(c.p(0.5) ? 0 : c.pointerValue());
+    }
+
+    static void queue(Ctx c) {
+        MemorySegment d = dpc(c, 0.05);
+        boolean raise = c.p(0.3);
+        int old = raise ? Ke.KeRaiseIrql(c.p(0.8) ? 2 : c.anyIrql()) : 0;
+        if (raise) {
+            c.dirty = true;
+        }
+        try {
+            switch (c.n(6)) {
+                case 0, 1 -> Ke.KeInsertQueueDpc(d, ptr(c), ptr(c));
+                case 2 -> Ke.KeRemoveQueueDpc(d);
+                case 3 -> Ke.KeSetImportanceDpc(d, c.p(0.9) ? c.n(4) : c.anyInt());
+                case 4 -> Ke.KeSetTargetProcessorDpc(d, c.p(0.8) ? c.n(Ke.KeQueryMaximumProcessorCount()) : c.anyInt());
+                default -> {
+                    MemorySegment pn = c.own(Kind.BLOCK).asSlice(64, 4);
+                    pn.set(JAVA_SHORT, 0, (short) (c.p(0.8) ? 0 : c.anyInt()));
+                    pn.set(JAVA_BYTE, 2, (byte) (c.p(0.8) ? c.n(Ke.KeQueryMaximumProcessorCount()) : c.anyInt()));
+                    pn.set(JAVA_BYTE, 3, (byte) 0);
+                    int st = Ke.KeSetTargetProcessorDpcEx(d, c.p(0.9) ? pn : c.hostile(null, 4, false));
+                    if (st != NtStatus.STATUS_SUCCESS && st != NtStatus.STATUS_INVALID_PARAMETER) {
+                        throw new FuzzInvariantException("KeSetTargetProcessorDpcEx returned 0x" + Integer.toHexString(st));
+                    }
+                }
+            }
+        } finally {
+            if (raise && Ke.KeGetCurrentIrql() >= 2) {
+                Ke.KeLowerIrql(old); // queued DPCs run here
+            }
+        }
+    }
+
+    static void initializeDpc(Ctx c) {
+        // Only this thread's own DPCs: re-initializing one that is queued is a bug check (0xC7), not corruption.
+        MemorySegment d = c.p(0.9) ? c.own(Kind.DPC) : c.hostile(Kind.DPC, DPC, false);
+        if (c.p(0.5)) {
+            Ke.KeInitializeDpc(d, ROUTINE, MemorySegment.ofAddress(c.thread));
+        } else {
+            Ke.KeInitializeThreadedDpc(d, ROUTINE, MemorySegment.ofAddress(c.thread));
+        }
+    }
+
+    static void flush(Ctx c) {
+        if (c.p(0.2)) {
+            c.dirty = true;
+            Ke.KeRaiseIrql(2);
+        }
+        Ke.KeFlushQueuedDpcs();
+    }
+
+    static long dueTime(Ctx c) {
+        return switch (c.n(6)) {
+            case 0 -> 0;
+            case 1 -> Ke.KeQuerySystemTimePrecise() + 10_000L * c.n(5); // absolute
+            case 2 -> 1; // absolute, long past
+            case 3 -> -10_000_000_000L; // far
+            default -> -10_000L * c.n(5); // a few ms
+        };
+    }
+
+    static void setCancel(Ctx c) {
+        MemorySegment t = timer(c, 0.05);
+        boolean raise = c.p(0.2);
+        int old = raise ? Ke.KeRaiseIrql(c.p(0.8) ? 2 : c.anyIrql()) : 0;
+        if (raise) {
+            c.dirty = true;
+        }
+        try {
+            MemorySegment d = c.p(0.7) ? dpc(c, 0.02) : MemorySegment.NULL;
+            switch (c.n(6)) {
+                case 0 -> Ke.KeSetTimer(t, dueTime(c), d);
+                case 1 -> Ke.KeSetTimerEx(t, dueTime(c), c.p(0.9) ? c.n(4) : c.anyInt(), d);
+                case 2 -> Ke.KeSetCoalescableTimer(t, dueTime(c), c.n(3), c.p(0.9) ? c.n(50) : c.anyInt(), d);
+                case 3, 4 -> Ke.KeCancelTimer(t);
+                default -> Ke.KeReadStateTimer(t);
+            }
+        } finally {
+            if (raise && Ke.KeGetCurrentIrql() >= 2) {
+                Ke.KeLowerIrql(old);
+            }
+        }
+    }
+
+    static void initializeTimer(Ctx c) {
+        // Only this thread's own timers: re-initializing one that is set is a bug check (0xC7), not corruption.
+        MemorySegment t = c.p(0.9) ? c.own(Kind.TIMER) : c.hostile(Kind.TIMER, TIMER, false);
+        if (c.p(0.5)) {
+            Ke.KeInitializeTimer(t);
+        } else {
+            Ke.KeInitializeTimerEx(t, c.p(0.9) ? c.n(2) : c.anyInt());
+        }
+    }
+
+    static void clock(Ctx c) {
+        long it = Ke.KeQueryInterruptTime();
+        long precise = Ke.KeQueryInterruptTimePrecise();
+        long ticks = Ke.KeQueryTickCount();
+        int inc = Ke.KeQueryTimeIncrement();
+        long st = Ke.KeQuerySystemTime();
+        long stp = Ke.KeQuerySystemTimePrecise();
+        if (precise < it || it % inc != 0 || ticks < it / inc || st > stp || inc <= 0) {
+            throw new FuzzInvariantException("clock: interrupt " + it + " precise " + precise + " ticks " + ticks
+                    + " increment " + inc + " system " + st + " precise " + stp);
+        }
+        Ke.KeStallExecutionProcessor(c.n(20));
+    }
+}
