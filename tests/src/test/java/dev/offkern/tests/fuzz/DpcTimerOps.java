@@ -50,6 +50,17 @@ final class DpcTimerOps {
                         "KeStallExecutionProcessor"));
     }
 
+    /** Raises to {@code to} if that is not below the current IRQL (lowering is IrqlOps' business); returns whether it did. */
+    static boolean raise(Ctx c, int to) {
+        if (to < Ke.KeGetCurrentIrql()) {
+            return false;
+        }
+        c.dirty = true;
+        c.note("raise to " + to);
+        Ke.KeRaiseIrql(to);
+        return true;
+    }
+
     static MemorySegment dpc(Ctx c, double hostile) {
         return c.arg(Kind.DPC, DPC, hostile);
     }
@@ -64,11 +75,8 @@ final class DpcTimerOps {
 
     static void queue(Ctx c) {
         MemorySegment d = dpc(c, 0.05);
-        boolean raise = c.p(0.3);
-        int old = raise ? Ke.KeRaiseIrql(c.p(0.8) ? 2 : c.anyIrql()) : 0;
-        if (raise) {
-            c.dirty = true;
-        }
+        int old = Ke.KeGetCurrentIrql();
+        boolean raise = c.p(0.3) && raise(c, c.p(0.8) ? 2 : c.anyIrql());
         try {
             switch (c.n(6)) {
                 case 0, 1 -> Ke.KeInsertQueueDpc(d, ptr(c), ptr(c));
@@ -87,7 +95,7 @@ final class DpcTimerOps {
                 }
             }
         } finally {
-            if (raise && Ke.KeGetCurrentIrql() >= 2) {
+            if (raise && Ke.KeGetCurrentIrql() >= old) {
                 Ke.KeLowerIrql(old); // queued DPCs run here
             }
         }
@@ -105,8 +113,7 @@ final class DpcTimerOps {
 
     static void flush(Ctx c) {
         if (c.p(0.2)) {
-            c.dirty = true;
-            Ke.KeRaiseIrql(2);
+            raise(c, 2); // KeFlushQueuedDpcs above PASSIVE_LEVEL: 0xD1
         }
         Ke.KeFlushQueuedDpcs();
     }
@@ -123,11 +130,8 @@ final class DpcTimerOps {
 
     static void setCancel(Ctx c) {
         MemorySegment t = timer(c, 0.05);
-        boolean raise = c.p(0.2);
-        int old = raise ? Ke.KeRaiseIrql(c.p(0.8) ? 2 : c.anyIrql()) : 0;
-        if (raise) {
-            c.dirty = true;
-        }
+        int old = Ke.KeGetCurrentIrql();
+        boolean raise = c.p(0.2) && raise(c, c.p(0.8) ? 2 : c.anyIrql());
         try {
             MemorySegment d = c.p(0.7) ? dpc(c, 0.02) : MemorySegment.NULL;
             switch (c.n(6)) {
@@ -138,7 +142,7 @@ final class DpcTimerOps {
                 default -> Ke.KeReadStateTimer(t);
             }
         } finally {
-            if (raise && Ke.KeGetCurrentIrql() >= 2) {
+            if (raise && Ke.KeGetCurrentIrql() >= old) {
                 Ke.KeLowerIrql(old);
             }
         }

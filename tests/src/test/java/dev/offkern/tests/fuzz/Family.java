@@ -161,7 +161,8 @@ enum Family {
         if (routine.contains("SpinLock")) {
             return SPIN_LOCK;
         }
-        if (routine.contains("Dpc") || routine.contains("Timer") || routine.equals("KeStallExecutionProcessor")
+        if ((routine.contains("Dpc") && !routine.contains("Irql")) || routine.contains("Timer")
+                || routine.equals("KeStallExecutionProcessor")
                 || (routine.startsWith("KeQuery") && (routine.contains("Time") || routine.contains("Tick")))) {
             return DPC_TIMER;
         }
