@@ -68,4 +68,29 @@ public record CType(String name, int x64Size, int x86Size) {
     public static CType pointer(String name) {
         return new CType(name, 8, 4);
     }
+
+    /** The integer types, by name: every other type is a pointer ({@code PVOID}, {@code HANDLE}, aliases). */
+    private static final java.util.Set<String> INTEGERS = java.util.Set.of("UCHAR", "CHAR", "CCHAR", "BOOLEAN",
+            "KIRQL", "KPROCESSOR_MODE", "USHORT", "SHORT", "CSHORT", "WCHAR", "ULONG", "LONG", "NTSTATUS",
+            "ACCESS_MASK", "enum", "ULONGLONG", "LONGLONG", "ULONG64", "LONG64", "ULONG_PTR", "LONG_PTR", "SIZE_T",
+            "KSPIN_LOCK", "KAFFINITY");
+
+    /** The signed integer types, by name (as the WDK typedefs them: {@code CCHAR} is {@code char}, ...). */
+    private static final java.util.Set<String> SIGNED = java.util.Set.of("CHAR", "CCHAR", "KPROCESSOR_MODE", "SHORT",
+            "CSHORT", "LONG", "NTSTATUS", "enum", "LONGLONG", "LONG64", "LONG_PTR");
+
+    /** Whether this type holds an address ({@code PVOID}, {@code HANDLE}, a routine pointer, a {@code P...} alias). */
+    public boolean isPointer() {
+        return !INTEGERS.contains(name);
+    }
+
+    /** Whether this is an enumeration ({@link #ENUM}): an {@code int} under MSVC. */
+    public boolean isEnum() {
+        return this.name.equals(ENUM.name);
+    }
+
+    /** Whether this integer type is signed (false for every pointer). */
+    public boolean isSigned() {
+        return SIGNED.contains(name);
+    }
 }
