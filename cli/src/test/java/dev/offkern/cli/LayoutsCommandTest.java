@@ -71,7 +71,7 @@ class LayoutsCommandTest {
     void shouldRejectAnUnknownFormatInOneLineNamingTheChoices() {
         Run r = run("layouts", "--format", "xml");
         assertEquals(2, r.status());
-        assertEquals(List.of("offkern layouts: Invalid value for option '--format': unknown format 'xml' (valid: table, json, c)"),
+        assertEquals(List.of("offkern layouts: Invalid value for option '--format': unknown format 'xml' (valid: table, json, isf, c)"),
                 r.errLines());
     }
 

@@ -16,8 +16,9 @@ import java.util.Map;
  *
  * @param kind   what kind of thing is pointed to
  * @param name   for {@link Kind#STRUCT}: the typedef name ({@code KDPC}, which may or may not be one of
- *               offkern's layouts); for {@link Kind#SCALAR}: the scalar type's name; otherwise the
- *               pointer's own name ({@code UNKNOWN}) or null
+ *               offkern's layouts); for {@link Kind#SCALAR}: the scalar type's name; for
+ *               {@link Kind#POINTER}: the pointed-to pointer type's name; for {@link Kind#UNKNOWN}: the
+ *               pointer's own name; otherwise null
  * @param scalar for {@link Kind#SCALAR}: the scalar type; otherwise null
  */
 public record Pointee(Kind kind, String name, CType scalar) {
@@ -32,6 +33,8 @@ public record Pointee(Kind kind, String name, CType scalar) {
         SCALAR,
         /** A structure or union called {@link #name()}. */
         STRUCT,
+        /** Another pointer, of type {@link #name()} ({@code PKINTERRUPT *}): see {@link #next()}. */
+        POINTER,
         /** A pointer type missing from the catalogue. */
         UNKNOWN
     }
@@ -42,8 +45,24 @@ public record Pointee(Kind kind, String name, CType scalar) {
 
     /** What {@code pointer} points to. */
     public static Pointee of(CType pointer) {
-        Pointee p = CATALOGUE.get(pointer.name());
-        return p != null ? p : new Pointee(Kind.UNKNOWN, pointer.name(), null);
+        return of(pointer.name());
+    }
+
+    /** What the pointer type called {@code pointerName} points to ({@code X*} points to a pointer of type X). */
+    public static Pointee of(String pointerName) {
+        if (pointerName.endsWith("*")) {
+            return new Pointee(Kind.POINTER, pointerName.substring(0, pointerName.length() - 1), null);
+        }
+        Pointee p = CATALOGUE.get(pointerName);
+        return p != null ? p : new Pointee(Kind.UNKNOWN, pointerName, null);
+    }
+
+    /** For {@link Kind#POINTER}: what the pointed-to pointer points to. */
+    public Pointee next() {
+        if (kind != Kind.POINTER) {
+            throw new IllegalStateException(kind + " is not a pointer to a pointer");
+        }
+        return of(name);
     }
 
     private static Map<String, Pointee> catalogue() {
@@ -69,7 +88,8 @@ public record Pointee(Kind kind, String name, CType scalar) {
         // struct _X * typedef'd as PX: offkern's own layouts and kernel types it does not lay out.
         for (String t : List.of("ACL", "CM_RESOURCE_LIST", "DEVICE_CAPABILITIES", "DEVICE_OBJECT", "EPROCESS",
                 "ETHREAD", "FILE_GET_QUOTA_INFORMATION", "FILE_OBJECT", "GUID", "HANDLE_TABLE", "INTERFACE",
-                "INTERRUPT_CONNECTION_DATA", "IO_CSQ", "IO_RESOURCE_REQUIREMENTS_LIST", "IO_SECURITY_CONTEXT",
+                "INTERRUPT_CONNECTION_DATA", "IO_CSQ", "IO_INTERRUPT_MESSAGE_INFO", "KINTERRUPT",
+                "MAILSLOT_CREATE_PARAMETERS", "NAMED_PIPE_CREATE_PARAMETERS", "IO_RESOURCE_REQUIREMENTS_LIST", "IO_SECURITY_CONTEXT",
                 "IO_STACK_LOCATION", "IO_STATUS_BLOCK", "IRP", "KDPC", "KEVENT", "KSPIN_LOCK_QUEUE", "KTHREAD",
                 "KTRAP_FRAME", "LARGE_INTEGER", "LIST_ENTRY", "MDL", "OBJECT_CREATE_INFORMATION", "PEB",
                 "POWER_SEQUENCE", "SCSI_REQUEST_BLOCK", "SINGLE_LIST_ENTRY", "SLIST_ENTRY", "UNICODE_STRING",

@@ -124,6 +124,7 @@ final class IsfRenderer {
                 work.add(target);
                 yield ordered("kind", target.isUnion() ? "union" : "struct", "name", typeName(target));
             }
+            case POINTER -> ordered("kind", "pointer", "subtype", pointee(p.next()));
             case VOID, UNKNOWN -> ordered("kind", "base", "name", "void");
         };
     }

@@ -179,6 +179,12 @@ final class JsonRenderer {
             }
             case STRUCT -> out.append("{\"kind\": \"struct\", \"name\": ").append(quote(p.name()))
                     .append(", \"laidOut\": ").append(Structures.names().contains(p.name())).append('}');
+            case POINTER -> {
+                out.append("{\"c\": ").append(quote(p.name())).append(", \"kind\": \"pointer\", \"bits\": ")
+                        .append(abi.pointerSize() * 8).append(", \"to\": ");
+                pointee(out, p.next(), abi);
+                out.append('}');
+            }
         }
     }
 
