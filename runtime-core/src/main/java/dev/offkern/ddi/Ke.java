@@ -8,7 +8,10 @@ import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.KeEvent;
+import dev.offkern.runtime.ke.KeExtendedState;
+import dev.offkern.runtime.ke.KeFloatingState;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.KeRegion;
 import dev.offkern.runtime.ke.KeQueuedSpinLock;
@@ -18,6 +21,7 @@ import dev.offkern.runtime.ke.KeSpinLock;
 import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.pool.Pool;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -427,4 +431,44 @@ public final class Ke {
     }
 
     // ===== end Guarded mutexes, critical and guarded regions =====
+
+    // ===== Extended and floating-point processor state =====
+
+    /**
+     * {@code NTSTATUS KeSaveExtendedProcessorState(ULONG64 Mask, PXSTATE_SAVE XStateSave)}: XSAVE of
+     * the components in Mask into a cache-aligned non-paged pool area recorded in XStateSave, linked
+     * into the thread's chain. STATUS_SUCCESS or STATUS_INSUFFICIENT_RESOURCES. IRQL: ≤ DISPATCH_LEVEL.
+     * Mask bits from {@link dev.offkern.nt.XStateMask}; see {@link KeExtendedState} for the 0x131 checks.
+     */
+    public static int KeSaveExtendedProcessorState(long Mask, MemorySegment XStateSave) {
+        Pool pool = Kernel.current().nonPagedPool();
+        return KeExtendedState.save(Mask, XStateSave, pool::allocate, pool::free);
+    }
+
+    /**
+     * {@code VOID KeRestoreExtendedProcessorState(PXSTATE_SAVE XStateSave)}: XRSTOR of the thread's
+     * innermost save, on its thread and at its level; frees the area. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void KeRestoreExtendedProcessorState(MemorySegment XStateSave) {
+        KeExtendedState.restore(XStateSave, Kernel.current().nonPagedPool()::free);
+    }
+
+    /**
+     * {@code NTSTATUS KeSaveFloatingPointState(PKFLOATING_SAVE FloatSave)}: MXCSR into the x64
+     * block's Dummy, then a fresh context (MXCSR 0x1F80). STATUS_SUCCESS. IRQL: ≤ DISPATCH_LEVEL.
+     * See {@link KeFloatingState}.
+     */
+    public static int KeSaveFloatingPointState(MemorySegment FloatSave) {
+        return KeFloatingState.save(FloatSave);
+    }
+
+    /**
+     * {@code NTSTATUS KeRestoreFloatingPointState(PKFLOATING_SAVE FloatSave)}: MXCSR from the
+     * thread's innermost save, at its IRQL. STATUS_SUCCESS. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static int KeRestoreFloatingPointState(MemorySegment FloatSave) {
+        return KeFloatingState.restore(FloatSave);
+    }
+
+    // ===== end Extended and floating-point processor state =====
 }

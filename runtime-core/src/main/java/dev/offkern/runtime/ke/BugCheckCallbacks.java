@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
@@ -649,6 +650,7 @@ public final class BugCheckCallbacks {
     }
 
     private static void requireRecord(MemorySegment record, long size, String routine) {
+        LiveMemory.require(record, routine, "CallbackRecord");
         if (record == null || record.address() == 0) {
             throw new IllegalArgumentException(routine + ": CallbackRecord is NULL");
         }

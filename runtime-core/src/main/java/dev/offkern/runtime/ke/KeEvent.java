@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -172,6 +173,7 @@ public final class KeEvent {
     }
 
     static void check(MemorySegment object, String routine) {
+        LiveMemory.require(object, routine, "Event");
         if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KEVENT_SIZE
                 || (object.address() & 7) != 0) {
             throw new IllegalArgumentException(routine + ": a KEVENT must be an 8-byte aligned native segment of 0x18 bytes or more, not "

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.verifier.Verifier;
@@ -96,6 +97,7 @@ public final class KeSemaphore {
     }
 
     private static void check(MemorySegment object, String routine) {
+        LiveMemory.require(object, routine, "Semaphore");
         if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KSEMAPHORE_SIZE
                 || (object.address() & 7) != 0) {
             throw new IllegalArgumentException(routine + ": a KSEMAPHORE must be an 8-byte aligned native segment of 0x20 bytes or more, not "

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
@@ -245,6 +246,7 @@ public final class KeSpinLock {
     }
 
     static void checkWord(MemorySegment spinLock) {
+        LiveMemory.require(spinLock, "KSPIN_LOCK", "SpinLock");
         if (spinLock == null || !spinLock.isNative() || spinLock.address() == 0 || spinLock.byteSize() < 8
                 || (spinLock.address() & 7) != 0) {
             throw new IllegalArgumentException("a KSPIN_LOCK must be an 8-byte aligned native ULONG_PTR, not " + spinLock);

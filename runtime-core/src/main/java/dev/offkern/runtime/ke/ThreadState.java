@@ -81,6 +81,8 @@ public final class ThreadState {
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
+    /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
+    private ProcessorStateSaves stateSaves;
 
     ThreadState(KernelCore kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
                 int verifierMask, MemorySegment block) {
@@ -274,6 +276,14 @@ public final class ThreadState {
     /** Spin locks held now. */
     public int ownedLockCount() {
         return ownedLockCount;
+    }
+
+    // ----- processor state saves -----
+
+    /** The thread's XSTATE_SAVE chain head and live KFLOATING_SAVE blocks, created on first use. */
+    ProcessorStateSaves stateSaves() {
+        ProcessorStateSaves s = stateSaves;
+        return s != null ? s : (stateSaves = new ProcessorStateSaves());
     }
 
     // ----- bug checks -----

@@ -28,9 +28,9 @@ import org.agrona.collections.Long2ObjectHashMap;
 /**
  * One of a kernel's two pools (non-paged or paged): an arena allocator over large off-heap chunks
  * that stay mapped for the pool's lifetime, with Windows' block format, per-tag accounting, a size
- * limit and the verifier's checks. Reached through {@link Kernel#nonPagedPool()},
- * {@link Kernel#pagedPool()} and {@link Kernel#pool(int)}; the DDI routines ({@code ExAllocatePool2},
- * {@code ExFreePoolWithTag}, ...) in {@code dev.offkern.ddi.Ex} delegate here. Usable as a
+ * limit and the verifier's checks. A kernel's two pools live in its {@link Pools}, which holds the
+ * DDI's pool policy (flag validation, POOL_TYPE decoding, the legacy routines' verifier checks) and
+ * calls here; {@code dev.offkern.ddi.Ex} delegates to it. Usable as a
  * {@link SegmentAllocator} (tag {@link #SEGMENT_ALLOCATOR_TAG}, zeroed memory).
  *
  * <p>Blocks: a request of up to 4064 bytes (4016 cache-aligned) is a <em>small block</em>: a
@@ -44,7 +44,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p>Always-on checks (cheap, and they keep the pool's own lists intact): freeing an address that
  * is no block start ({@code BAD_POOL_CALLER} 0x42/0x46), a block already free (0x07), a wrong tag
  * (0x0A), a corrupted header ({@code BAD_POOL_HEADER} 0x05/0x07). Verifier checks (under
- * {@link Verifier#ENABLED}): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
+ * {@link Verifier#ENABLED} and the kernel's POOL family): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
  * an overrun past the requested size into the block's slack, found at free by a guard pattern
  * ({@code BAD_POOL_HEADER} 0x21). See each method for the parameters.
  *
@@ -91,6 +91,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
 
     /** The owning kernel's bug-check path. */
     private final BugCheckSink bugChecks;
+    /** The kernel runs the verifier's POOL family (gated by {@link Verifier#ENABLED} as well). */
+    private final boolean verify;
     private final long limit;
     private final int poolType;
     private final String name;
@@ -117,12 +119,14 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * @param poolType  {@link PoolType#NonPagedPool} or {@link PoolType#PagedPool}
      * @param limit     bytes of chunks the pool may map in all
      * @param chunkSize bytes per chunk
+     * @param verify    run the verifier's POOL checks (when {@link Verifier#ENABLED})
      */
-    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize) {
+    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize, boolean verify) {
         if (poolType != PoolType.NonPagedPool && poolType != PoolType.PagedPool) {
             throw new IllegalArgumentException("a pool is NonPagedPool (0) or PagedPool (1), not " + poolType);
         }
         this.bugChecks = bugChecks;
+        this.verify = verify;
         this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
@@ -155,7 +159,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      */
     public long allocate(long bytes, int tag, long flags) {
         ensureOpen();
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             verifyAllocate(bytes, tag);
         }
         if (bytes <= 0) {
@@ -194,7 +198,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
         }
         tc.countAlloc(tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL), stride);
@@ -230,7 +234,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      */
     public void free(long address, int tag) {
         ensureOpen();
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             verifyFree(address);
         }
         ThreadCache tc = cache();
@@ -264,7 +268,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
@@ -370,7 +374,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             c.segment.asSlice(off, bytes).fill((byte) 0);
         }
         long slack = (count << SizeClasses.PAGE_SHIFT) - bytes;
-        if (Verifier.ENABLED && slack > 0) {
+        if (Verifier.ENABLED && verify && slack > 0) {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
         synchronized (large) {
@@ -395,7 +399,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         checkTag(address, b.tag(), tag);
         long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
         }
         synchronized (large) {
