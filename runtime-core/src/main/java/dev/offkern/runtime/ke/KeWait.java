@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
  *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
  *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
- *       kernel is closed ...") when {@link Kernel#close()} ran, the kernel's
+ *       kernel is closed ...") when {@code Kernel.close()} ran, the kernel's
  *       {@link dev.offkern.nt.KernelHaltedException} when a bug check halted it (HALT
  *       policy) — instead of returning a status; its wait blocks have been unlinked from the
  *       objects' wait lists before any memory was unmapped. A new wait on a closed or halted
