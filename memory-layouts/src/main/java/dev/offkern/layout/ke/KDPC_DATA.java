@@ -36,7 +36,7 @@ public final class KDPC_DATA {
     public static final long DPC_LIST_OFFSET = X64.offset("DpcList");
     /** PSINGLE_LIST_ENTRY: {@code DpcList.ListHead.Next}, the first queued entry. */
     public static final long LIST_HEAD_OFFSET = DPC_LIST_OFFSET + KDPC_LIST.LIST_HEAD_OFFSET;
-    /** PSINGLE_LIST_ENTRY: {@code DpcList.LastEntry}, the last queued entry (&ListHead when empty). */
+    /** PSINGLE_LIST_ENTRY: {@code DpcList.LastEntry}, the last queued entry ({@code &ListHead} when empty). */
     public static final long LAST_ENTRY_OFFSET = DPC_LIST_OFFSET + KDPC_LIST.LAST_ENTRY_OFFSET;
     /** KSPIN_LOCK: guards the list and the depth. */
     public static final long DPC_LOCK_OFFSET = X64.offset("DpcLock");

@@ -33,7 +33,7 @@ public final class Prcb {
 
     /**
      * Initializes {@code prcb} (one STRIDE-byte block) for processor {@code number}: zeroes, ids,
-     * ThreadDpcEnable, two empty DPC queues (ListHead NULL, LastEntry = &ListHead).
+     * ThreadDpcEnable, two empty DPC queues (ListHead NULL, LastEntry = {@code &ListHead}).
      */
     static void initialize(MemorySegment prcb, int number, boolean threadedDpcs) {
         prcb.fill((byte) 0);
