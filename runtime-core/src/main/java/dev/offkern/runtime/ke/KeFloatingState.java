@@ -24,9 +24,10 @@ import java.lang.foreign.MemorySegment;
  * current IRQL) for a restore at another IRQL; (0, the block's Dummy, 0, 0) for a block that is not
  * a valid save — not the thread's innermost live save (never saved, restored twice, out of order, or
  * saved by another thread; the x86 block's "flags field" has no x64 counterpart, and Dummy is what
- * the x64 block holds) or holding an MXCSR with bits outside MXCSR_MASK (loading it would raise #GP)
- * or with an exception unmasked (the JVM's compiled code would die of SIGFPE at the next inexact
- * result; a save never produces one, as JVM threads run with every exception masked).
+ * the x64 block holds) or whose Dummy changed since the save (the DDI page calls the saved data
+ * opaque to the caller; offkern remembers what it stored, so an overwritten block never loads a
+ * rounding mode, flush-to-zero or unmasked exception the thread did not have — the last would make
+ * the JVM's next inexact result a fatal SIGFPE — nor reserved bits, which would raise #GP).
  * Parameter 2 (another thread's save) is reported as 0 because an x64 block does not say whose it
  * is. The block is resolved in the kernel's address space first (0x50 if unmapped, NULL included).
  *
@@ -80,7 +81,7 @@ public final class KeFloatingState {
         Region r = t.kernel().addressSpace().regionOf(block, KFLOATING_SAVE_SIZE);
         int mxcsr = FloatingPointControl.mxcsr();
         r.segment().set(JAVA_INT_UNALIGNED, r.offsetOf(block) + DUMMY, mxcsr);
-        t.stateSaves().pushFloat(block, t.irql());
+        t.stateSaves().pushFloat(block, t.irql(), mxcsr);
         FloatingPointControl.setMxcsr(FloatingPointControl.MXCSR_DEFAULT);
         return NtStatus.STATUS_SUCCESS;
     }
@@ -117,14 +118,11 @@ public final class KeFloatingState {
                     "KeRestoreFloatingPointState at " + Irql.name(t.irql()) + " of a state saved at "
                             + Irql.name(savedIrql));
         }
-        if ((dummy & ~FloatingPointControl.mxcsrMask()) != 0
-                || (dummy & KeExtendedState.MXCSR_EXCEPTION_MASKS) != KeExtendedState.MXCSR_EXCEPTION_MASKS) {
+        if (dummy != saves.innermostFloatMxcsr()) {
             throw k.bugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, SAVED_CONTEXT_INVALID,
-                    Integer.toUnsignedLong(dummy), 0, 0, String.format(
-                            "KeRestoreFloatingPointState: Dummy 0x%x is no MXCSR offkern loads: bits outside "
-                                    + "MXCSR_MASK 0x%x, or an exception unmasked (bits 7..12 must be set: the JVM "
-                                    + "would die of SIGFPE at the next inexact result)",
-                            dummy, FloatingPointControl.mxcsrMask()));
+                    Integer.toUnsignedLong(dummy), 0, 0, String.format("KeRestoreFloatingPointState: Dummy 0x%x was "
+                            + "changed since the save stored 0x%x (the block is opaque to the caller)", dummy,
+                            saves.innermostFloatMxcsr()));
         }
         FloatingPointControl.setMxcsr(dummy);
         saves.popFloat();

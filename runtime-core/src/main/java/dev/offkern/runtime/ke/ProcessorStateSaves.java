@@ -6,7 +6,8 @@ import java.util.Arrays;
  * One thread's live processor-state saves: the head of its {@code XSTATE_SAVE} chain (what NT keeps
  * in {@code KTHREAD.XStateSave}; the chain itself is linked through the callers' blocks by their
  * {@code Prev} fields) and the stack of its live x64 {@code KFLOATING_SAVE} blocks with the IRQL each
- * was saved at (the 4-byte x64 block has no room for them, so they are kept here).
+ * was saved at and the MXCSR it stored (the 4-byte x64 block has no room for the first, and the
+ * second tells a block the caller overwrote).
  *
  * <p>Threading: confined to its thread (reached through {@link ThreadState#stateSaves()}); plain
  * fields, no fences.
@@ -17,16 +18,19 @@ final class ProcessorStateSaves {
 
     private long[] floatBlocks = new long[4];
     private int[] floatIrqls = new int[4];
+    private int[] floatMxcsrs = new int[4];
     private int floatDepth;
 
-    /** Records a live KFLOATING_SAVE at {@code block}, saved at {@code irql}, as the innermost one. */
-    void pushFloat(long block, int irql) {
+    /** Records a live KFLOATING_SAVE at {@code block}, saved at {@code irql} with {@code mxcsr}, as the innermost one. */
+    void pushFloat(long block, int irql, int mxcsr) {
         if (floatDepth == floatBlocks.length) {
             floatBlocks = Arrays.copyOf(floatBlocks, floatDepth * 2);
             floatIrqls = Arrays.copyOf(floatIrqls, floatDepth * 2);
+            floatMxcsrs = Arrays.copyOf(floatMxcsrs, floatDepth * 2);
         }
         floatBlocks[floatDepth] = block;
         floatIrqls[floatDepth] = irql;
+        floatMxcsrs[floatDepth] = mxcsr;
         floatDepth++;
     }
 
@@ -43,6 +47,11 @@ final class ProcessorStateSaves {
     /** The IRQL the innermost live KFLOATING_SAVE was saved at; only when {@link #floatDepth()} &gt; 0. */
     int innermostFloatIrql() {
         return floatIrqls[floatDepth - 1];
+    }
+
+    /** The MXCSR the innermost live KFLOATING_SAVE stored in its Dummy; only when {@link #floatDepth()} &gt; 0. */
+    int innermostFloatMxcsr() {
+        return floatMxcsrs[floatDepth - 1];
     }
 
     /** Forgets the innermost live KFLOATING_SAVE. */

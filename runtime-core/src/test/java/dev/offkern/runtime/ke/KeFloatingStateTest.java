@@ -171,22 +171,25 @@ class KeFloatingStateTest {
     }
 
     @Test
-    void shouldBugCheckADummyWithReservedOrUnmaskingMxcsrBitsInsteadOfFaulting() {
-        int mask = FloatingPointControl.mxcsrMask();
+    void shouldBugCheckADummyChangedSinceTheSaveWithoutLoadingIt() {
         MemorySegment a = newSave();
         FloatingPointControl.setMxcsr(ROUND_UP);
         KeSaveFloatingPointState(a);
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, 0x8000_1F80);
-        assertTrue((0x8000_1F80 & ~mask) != 0, "bit 31 is reserved");
-        assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, new long[] {0, 0x8000_1F80L, 0, 0},
-                () -> KeRestoreFloatingPointState(a));
-        assertEquals(FloatingPointControl.MXCSR_DEFAULT, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
-        int unmasked = ROUND_UP & ~0x1000; // PM (precision mask) cleared: a valid MXCSR, fatal for the JVM
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, unmasked);
-        BugCheck bc = assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE,
-                new long[] {0, Integer.toUnsignedLong(unmasked), 0, 0}, () -> KeRestoreFloatingPointState(a));
-        assertTrue(bc.getMessage().contains("SIGFPE"), bc.getMessage());
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, ROUND_UP);
+        int saved = dummy(a);
+        int[] scribbles = {
+            0x8000_1F80, // a reserved bit: LDMXCSR would raise #GP
+            ROUND_UP & ~0x1000, // precision exception unmasked: the JVM's next inexact result would be SIGFPE
+            FLUSH_TO_ZERO, // valid, but not what the thread had: Java arithmetic would change silently
+            saved ^ 0x1, // a sticky flag
+        };
+        for (int v : scribbles) {
+            a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, v);
+            BugCheck bc = assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE,
+                    new long[] {0, Integer.toUnsignedLong(v), 0, 0}, () -> KeRestoreFloatingPointState(a));
+            assertTrue(bc.getMessage().contains("changed since the save"), bc.getMessage());
+            assertEquals(FloatingPointControl.MXCSR_DEFAULT, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
+        }
+        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, saved);
         KeRestoreFloatingPointState(a);
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL);
     }
