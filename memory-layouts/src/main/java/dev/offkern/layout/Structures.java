@@ -1,6 +1,8 @@
 package dev.offkern.layout;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ex.EX_TIMER;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
@@ -40,6 +42,7 @@ import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
 import dev.offkern.layout.ke.M128A;
@@ -106,6 +109,7 @@ public final class Structures {
         register("KEVENT", KEVENT::of);
         register("KGATE", KGATE::of);
         register("KSEMAPHORE", KSEMAPHORE::of);
+        register("KWAIT_BLOCK", KWAIT_BLOCK::of);
         register("KTIMER", KTIMER::of);
         register("KDPC", KDPC::of);
         register("KSPIN_LOCK_QUEUE", KSPIN_LOCK_QUEUE::of);
@@ -175,6 +179,8 @@ public final class Structures {
         register("IO_WORKITEM", IO_WORKITEM::of);
         register("KINTERRUPT", KINTERRUPT::of);
         register("POOL_HEADER", POOL_HEADER::of);
+        register("EX_RUNDOWN_WAIT_BLOCK", EX_RUNDOWN_WAIT_BLOCK::of);
+        register("EX_RUNDOWN_REF_CACHE_AWARE", EX_RUNDOWN_REF_CACHE_AWARE::of);
 
         // ===== end Opaque objects =====
     }
