@@ -29,7 +29,9 @@ import java.lang.foreign.MemorySegment;
  * rounding mode, flush-to-zero or unmasked exception the thread did not have — the last would make
  * the JVM's next inexact result a fatal SIGFPE — nor reserved bits, which would raise #GP).
  * Parameter 2 (another thread's save) is reported as 0 because an x64 block does not say whose it
- * is. The block is resolved in the kernel's address space first (0x50 if unmapped, NULL included).
+ * is. The block is a 4-byte aligned native segment of 4 bytes or more, or a raw (zero-length)
+ * pointer (IllegalArgumentException otherwise), resolved in the kernel's address space first (0x50
+ * if unmapped, NULL included).
  *
  * <p>IRQL: ≤ DISPATCH_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL 0xD1, P1 the block). Returns:
  * STATUS_SUCCESS (documented also STATUS_INSUFFICIENT_RESOURCES and, for FP emulation,
@@ -54,6 +56,8 @@ public final class KeFloatingState {
 
     /** sizeof(KFLOATING_SAVE) on x64 (4). */
     public static final long KFLOATING_SAVE_SIZE = KFLOATING_SAVE.LAYOUT.byteSize();
+    /** The alignment of an x64 KFLOATING_SAVE (4). */
+    public static final long KFLOATING_SAVE_ALIGNMENT = KFLOATING_SAVE.LAYOUT.byteAlignment();
     /** 0xE7 parameter 1: the saved context is invalid. */
     public static final int SAVED_CONTEXT_INVALID = 0;
     /** 0xE7 parameter 1: the IRQL differs from the IRQL at the save. */
@@ -70,11 +74,12 @@ public final class KeFloatingState {
      *
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0x50 for an unmapped block, 0xD1 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment, not 4-byte aligned, or a
+     *                                  segment shorter than 4 bytes
      */
     public static int save(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave");
+        long block = KeExtendedState.addressOf(floatSave, "FloatSave", KFLOATING_SAVE_SIZE, KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.WRITE, "KeSaveFloatingPointState");
         }
@@ -93,12 +98,13 @@ public final class KeFloatingState {
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0xE7 (see the class comment), 0x50 for an unmapped block, 0xD1
      *                                 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment, not 4-byte aligned, or a
+     *                                  segment shorter than 4 bytes
      */
     public static int restore(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave");
+        long block = KeExtendedState.addressOf(floatSave, "FloatSave", KFLOATING_SAVE_SIZE, KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.READ, "KeRestoreFloatingPointState");
         }

@@ -426,8 +426,9 @@ class KeExtendedStateTest {
             MemorySegment tooShort = arena.allocate(0x20, 64); // registered, but shorter than an XSTATE_SAVE
             var region = kernel.addressSpace().register(tooShort, "too short for XSTATE_SAVE");
             try {
+                MemorySegment raw = MemorySegment.ofAddress(tooShort.address()); // a pointer: the region decides
                 assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {tooShort.address(), 0, 0, 0},
-                        () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, tooShort));
+                        () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, raw));
             } finally {
                 kernel.addressSpace().unregister(region);
             }
@@ -444,18 +445,36 @@ class KeExtendedStateTest {
     }
 
     @Test
-    void shouldWorkOnAMisalignedXStateSaveAsX64LoadsDo() {
+    void shouldRefuseAMisalignedOrShortXStateSaveBeforeWritingAnything() {
         MemorySegment wider = pool.segmentOf(pool.allocate(0x40, TAG, 0));
         blocks.add(wider.address());
         MemorySegment odd = wider.asSlice(3, XSTATE_SAVE.LAYOUT.byteSize());
+        var misaligned = assertThrows(IllegalArgumentException.class,
+                () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, odd));
+        assertTrue(misaligned.getMessage().contains("8-byte aligned"), misaligned.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KeRestoreExtendedProcessorState(odd));
+        MemorySegment rawOdd = MemorySegment.ofAddress(wider.address() + 4);
+        assertThrows(IllegalArgumentException.class, () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, rawOdd));
+        var shortSegment = assertThrows(IllegalArgumentException.class,
+                () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, wider.asSlice(8, 0x20)));
+        assertTrue(shortSegment.getMessage().contains("needs 56"), shortSegment.getMessage());
+        for (long i = 0; i < wider.byteSize(); i++) {
+            assertEquals(0, wider.get(JAVA_BYTE, i), "nothing written");
+        }
+        assertEquals(0, outstandingAreas(), "nothing allocated");
+        assertEquals(0, ThreadState.current().stateSaves().xstateDepth(), "nothing linked");
+    }
+
+    @Test
+    void shouldAcceptARawPointerToAMappedBlock() {
+        MemorySegment block = newSave();
+        MemorySegment raw = MemorySegment.ofAddress(block.address()); // zero-length: a C pointer
         FloatingPointControl.setMxcsr(ROUND_DOWN);
-        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, odd));
-        assertEquals(ThreadState.current().address(), odd.get(JAVA_LONG_UNALIGNED, XSTATE_SAVE.THREAD_OFFSET));
+        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, raw));
+        assertEquals(ThreadState.current().address(), thread(block));
         FloatingPointControl.setMxcsr(ROUND_UP);
-        KeRestoreExtendedProcessorState(odd);
+        KeRestoreExtendedProcessorState(raw);
         assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
-        assertEquals(0, wider.get(JAVA_BYTE, 0), "nothing written before the block");
-        assertEquals(0, odd.get(JAVA_LONG_UNALIGNED, CONTEXT + XSTATE_CONTEXT.BUFFER_OFFSET), "Buffer cleared");
     }
 
     @Test

@@ -6,7 +6,6 @@ import static dev.offkern.ddi.Ke.KeRestoreFloatingPointState;
 import static dev.offkern.ddi.Ke.KeSaveFloatingPointState;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -238,16 +237,20 @@ class KeFloatingStateTest {
     }
 
     @Test
-    void shouldWorkOnAMisalignedBlock() {
+    void shouldRefuseAMisalignedOrShortBlockBeforeWritingAnything() {
         long wide = pool.allocate(16, TAG, 0);
         blocks.add(wide);
-        MemorySegment odd = pool.segmentOf(wide).asSlice(1, 4);
-        FloatingPointControl.setMxcsr(ROUND_DOWN);
-        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveFloatingPointState(odd));
-        assertEquals(ROUND_DOWN, odd.get(JAVA_INT_UNALIGNED, 0) & CONTROL);
-        assertEquals(0, pool.segmentOf(wide).get(JAVA_BYTE, 0), "nothing written before the block");
-        KeRestoreFloatingPointState(odd);
-        assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
+        MemorySegment block = pool.segmentOf(wide);
+        int before = FloatingPointControl.mxcsr();
+        var misaligned = assertThrows(IllegalArgumentException.class, () -> KeSaveFloatingPointState(block.asSlice(1, 4)));
+        assertTrue(misaligned.getMessage().contains("4-byte aligned"), misaligned.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KeSaveFloatingPointState(block.asSlice(4, 2)));
+        assertThrows(IllegalArgumentException.class, () -> KeRestoreFloatingPointState(block.asSlice(2, 4)));
+        for (long i = 0; i < block.byteSize(); i++) {
+            assertEquals(0, block.get(JAVA_BYTE, i), "nothing written");
+        }
+        assertEquals(before, FloatingPointControl.mxcsr(), "no fresh context was set up");
+        assertEquals(0, ThreadState.current().stateSaves().floatDepth());
     }
 
     @Test
