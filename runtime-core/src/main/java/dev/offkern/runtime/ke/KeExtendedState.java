@@ -54,9 +54,10 @@ import java.lang.foreign.MemorySegment;
  * for one that is not the innermost save (out of order or restored twice): Microsoft's page lists
  * parameters 0-4; current Windows x64 kernels raise 7 for this case, and so does offkern. These
  * checks are always on, as in Windows (they are the kernel's own, not the verifier's). XStateSave is
- * an 8-byte aligned native segment of 0x38 bytes or more, or a raw (zero-length) pointer
- * (IllegalArgumentException otherwise: a misaligned or short block would spill the save's writes
- * into a neighbour, where Windows would silently write). Pointers
+ * checked as every structure pointer is ({@link CallerMemory}): a segment of 0x38 bytes or more, or
+ * a raw (zero-length) pointer, 8-byte aligned (IllegalArgumentException, DatatypeMisalignmentException
+ * otherwise: a misaligned or short block would spill the save's writes into a neighbour, where
+ * Windows would silently write), and in the kernel's address space (the chain follows it later). Pointers
  * (XStateSave, the chain head, Area) are resolved in the kernel's address space first: an unmapped
  * one is PAGE_FAULT_IN_NONPAGED_AREA (0x50). A block whose Prev, Mask, Length, Area or Buffer
  * changed between its save and its restore is KERNEL_SECURITY_CHECK_FAILURE (0x139:
@@ -203,8 +204,9 @@ public final class KeExtendedState {
      * @return STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES when no save area could be allocated
      *         (nothing is linked then)
      * @throws dev.offkern.nt.BugCheck 0x131 (see the class comment), 0x50 for an unmapped XStateSave
-     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment, not 8-byte aligned, or
-     *                                  a segment shorter than 0x38 bytes
+     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment or a segment shorter than
+     *                                  0x38 bytes ({@link dev.offkern.nt.DatatypeMisalignmentException}
+     *                                  if it is not 8-byte aligned)
      */
     public static int save(long mask, MemorySegment xstateSave, AreaAllocator allocator, AreaFreer freer) {
         ThreadState t = ThreadState.current();
@@ -216,8 +218,9 @@ public final class KeExtendedState {
         Support s = support;
         checkMask(k, s, mask, "KeSaveExtendedProcessorState");
         AddressSpace space = k.addressSpace();
-        long block = addressOf(xstateSave, "XStateSave", XSTATE_SAVE_SIZE, XSTATE_SAVE_ALIGNMENT);
-        Region r = space.regionOf(block, XSTATE_SAVE_SIZE);
+        long block = addressOf(xstateSave, "KeSaveExtendedProcessorState", "XStateSave", XSTATE_SAVE_SIZE,
+                XSTATE_SAVE_ALIGNMENT);
+        Region r = space.regionOf(block, XSTATE_SAVE_SIZE); // the chain follows it later: it must be kernel memory
         MemorySegment seg = r.segment();
         long off = r.offsetOf(block);
         int level = level(irql);
@@ -266,8 +269,9 @@ public final class KeExtendedState {
      * @throws dev.offkern.nt.BugCheck 0x131 (see the class comment), 0x50 for an unmapped XStateSave,
      *                                 0x139 for a block changed since its save, 0x1E for an area
      *                                 XRSTOR would fault on or that would unmask FP exceptions
-     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment, not 8-byte aligned, or
-     *                                  a segment shorter than 0x38 bytes
+     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment or a segment shorter than
+     *                                  0x38 bytes ({@link dev.offkern.nt.DatatypeMisalignmentException}
+     *                                  if it is not 8-byte aligned)
      */
     public static void restore(MemorySegment xstateSave, AreaFreer freer) {
         ThreadState t = ThreadState.current();
@@ -277,7 +281,8 @@ public final class KeExtendedState {
             throw irqlTooHigh(k, irql, "KeRestoreExtendedProcessorState");
         }
         AddressSpace space = k.addressSpace();
-        long block = addressOf(xstateSave, "XStateSave", XSTATE_SAVE_SIZE, XSTATE_SAVE_ALIGNMENT);
+        long block = addressOf(xstateSave, "KeRestoreExtendedProcessorState", "XStateSave", XSTATE_SAVE_SIZE,
+                XSTATE_SAVE_ALIGNMENT);
         Region r = space.regionOf(block, XSTATE_SAVE_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(block);
@@ -440,30 +445,16 @@ public final class KeExtendedState {
     }
 
     /**
-     * The address of a caller's {@code size}-byte, {@code alignment}-aligned block. NULL (a Java null
-     * too) is 0, which the address space refuses (0x50), as is any other pointer no region holds; a
-     * zero-length segment is a raw pointer (resolved like one); a segment with bytes must hold the
-     * whole structure.
-     *
-     * @throws IllegalArgumentException for a heap segment, a misaligned block, or a segment shorter
-     *                                  than the structure (the routine would write past what the
-     *                                  caller handed over, into a neighbour's memory)
+     * The address of a caller's {@code size}-byte, {@code alignment}-aligned block, checked as
+     * {@link CallerMemory#structure} checks structure pointers: NULL (a Java null too) or a raw
+     * (zero-length) pointer outside every region is 0x50; a segment shorter than the structure is
+     * IllegalArgumentException, a misaligned one DatatypeMisalignmentException, an unmapped one
+     * IllegalStateException. A heap segment is IllegalArgumentException (it has no address).
      */
-    static long addressOf(MemorySegment block, String parameter, long size, long alignment) {
-        if (block == null) {
-            return 0;
+    static long addressOf(MemorySegment block, String routine, String parameter, long size, long alignment) {
+        if (block != null && !block.isNative()) {
+            throw new IllegalArgumentException(routine + ": " + parameter + " must be native memory, not a heap segment");
         }
-        if (!block.isNative()) {
-            throw new IllegalArgumentException(parameter + " must be native memory, not a heap segment");
-        }
-        long a = block.address();
-        if ((a & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException(String.format("%s 0x%x is not %d-byte aligned", parameter, a, alignment));
-        }
-        if (block.byteSize() != 0 && block.byteSize() < size) {
-            throw new IllegalArgumentException(String.format("%s is a segment of %d bytes; the structure needs %d",
-                    parameter, block.byteSize(), size));
-        }
-        return a;
+        return CallerMemory.structure(block, size, alignment, routine, parameter).address();
     }
 }

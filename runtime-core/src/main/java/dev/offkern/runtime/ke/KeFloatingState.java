@@ -29,8 +29,8 @@ import java.lang.foreign.MemorySegment;
  * rounding mode, flush-to-zero or unmasked exception the thread did not have — the last would make
  * the JVM's next inexact result a fatal SIGFPE — nor reserved bits, which would raise #GP).
  * Parameter 2 (another thread's save) is reported as 0 because an x64 block does not say whose it
- * is. The block is a 4-byte aligned native segment of 4 bytes or more, or a raw (zero-length)
- * pointer (IllegalArgumentException otherwise), resolved in the kernel's address space first (0x50
+ * is. The block is checked as every structure pointer is ({@link CallerMemory}: a segment of 4
+ * bytes or more or a raw pointer, 4-byte aligned) and resolved in the kernel's address space (0x50
  * if unmapped, NULL included).
  *
  * <p>IRQL: ≤ DISPATCH_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL 0xD1, P1 the block). Returns:
@@ -74,12 +74,14 @@ public final class KeFloatingState {
      *
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0x50 for an unmapped block, 0xD1 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment, not 4-byte aligned, or a
-     *                                  segment shorter than 4 bytes
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment or shorter than 4 bytes
+     *                                  ({@link dev.offkern.nt.DatatypeMisalignmentException} if not
+     *                                  4-byte aligned)
      */
     public static int save(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave", KFLOATING_SAVE_SIZE, KFLOATING_SAVE_ALIGNMENT);
+        long block = KeExtendedState.addressOf(floatSave, "KeSaveFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
+                KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.WRITE, "KeSaveFloatingPointState");
         }
@@ -98,13 +100,15 @@ public final class KeFloatingState {
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0xE7 (see the class comment), 0x50 for an unmapped block, 0xD1
      *                                 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment, not 4-byte aligned, or a
-     *                                  segment shorter than 4 bytes
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment or shorter than 4 bytes
+     *                                  ({@link dev.offkern.nt.DatatypeMisalignmentException} if not
+     *                                  4-byte aligned)
      */
     public static int restore(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave", KFLOATING_SAVE_SIZE, KFLOATING_SAVE_ALIGNMENT);
+        long block = KeExtendedState.addressOf(floatSave, "KeRestoreFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
+                KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.READ, "KeRestoreFloatingPointState");
         }
