@@ -55,7 +55,7 @@ public final class PoolmonCommand implements Callable<Integer> {
         List<String> leakReport = new ArrayList<>();
         try (Kernel kernel = Kernel.boot().attach().leakReportSink(leakReport::add)) {
             List<MemorySegment> outstanding = runDemo(rounds);
-            out.print(PoolMonitor.snapshot(kernel, sort).format());
+            out.print(PoolMonitor.snapshot(kernel.nonPagedPool(), kernel.pagedPool(), sort).format());
             if (!leaks) {
                 for (MemorySegment p : outstanding) {
                     ExFreePoolWithTag(p, PoolTags.tag("DmPg"));

@@ -4,6 +4,7 @@ import static dev.offkern.ddi.Ke.KeBugCheckEx;
 import static dev.offkern.ddi.Ke.KeInitializeCallbackRecord;
 import static dev.offkern.ddi.Ke.KeRegisterBugCheckCallback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,9 +12,12 @@ import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
 import dev.offkern.nt.BugCheck;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -25,7 +29,7 @@ class DumpCommandTest {
     Path dir;
 
     private int run(StringWriter out, StringWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         return cl.execute(args);
@@ -62,7 +66,86 @@ class DumpCommandTest {
         Path junk = dir.resolve("junk.dmp");
         Files.write(junk, new byte[100]);
         StringWriter err2 = new StringWriter();
-        assertEquals(1, run(new StringWriter(), err2, "dump", junk.toString()));
+        assertEquals(3, run(new StringWriter(), err2, "dump", junk.toString()));
         assertTrue(err2.toString().contains("not a valid offkern dump") && err2.toString().contains("magic"), err2.toString());
+    }
+
+    /** Asserts {@code err} is exactly one line, without a stack trace, and returns it. */
+    private static String oneLine(StringWriter err) {
+        String text = err.toString();
+        assertEquals(1, text.lines().count(), text);
+        assertFalse(text.contains("Exception") || text.contains("Error") || text.contains("\tat "), text);
+        return text.strip();
+    }
+
+    private Path realDump() throws Exception {
+        try (Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(dir))) {
+            assertThrows(BugCheck.class, () -> KeBugCheckEx(0xC4, 0x30, 2, 1, 0));
+            return k.bugChecks().last().dumpFile();
+        }
+    }
+
+    @Test
+    void shouldRefuseAFileOfTwoGibibytesInOneLineWithoutReadingIt() throws Exception {
+        Path big = dir.resolve("big.dmp");
+        try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+            f.write(Files.readAllBytes(realDump()));
+            f.setLength(1L << 31);
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(3, run(new StringWriter(), err, "dump", big.toString()));
+        assertEquals("offkern dump: " + big + " is too large (--max-size): the limit is "
+                + "268435456 bytes (256 MiB), the file is 2147483648 bytes", oneLine(err));
+    }
+
+    @Test
+    void shouldRefuseDevZeroInOneLine() {
+        StringWriter err = new StringWriter();
+        assertEquals(3, run(new StringWriter(), err, "dump", "/dev/zero"));
+        assertTrue(oneLine(err).contains("magic"), err.toString());
+    }
+
+    @Test
+    void shouldNameTheSectionFieldAndOffsetOfAFieldCutShortInOneLine() throws Exception {
+        byte[] bytes = Files.readAllBytes(realDump());
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int length = (int) b.getLong(72);
+        int keep = 4 + b.getInt(80) + 3;                  // the thread name, then 3 of the thread id's 8 bytes
+        byte[] cut = new byte[bytes.length - (length - keep)];
+        System.arraycopy(bytes, 0, cut, 0, 80 + keep);
+        System.arraycopy(bytes, 80 + length, cut, 80 + keep, bytes.length - 80 - length);
+        ByteBuffer.wrap(cut).order(ByteOrder.LITTLE_ENDIAN).putLong(72, keep);
+        Path damaged = dir.resolve("cut.dmp");
+        Files.write(damaged, cut);
+        StringWriter err = new StringWriter();
+        assertEquals(3, run(new StringWriter(), err, "dump", damaged.toString()));
+        String line = oneLine(err);
+        assertTrue(line.contains("SYSTEM section at offset 64: field 'thread id' at offset " + (80 + keep - 3) + " cut short"), line);
+        assertFalse(line.contains("null"), line);
+    }
+
+    @Test
+    void shouldRefuseAFileOverAGivenMaxSize() throws Exception {
+        Path file = realDump();
+        StringWriter err = new StringWriter();
+        long size = Files.size(file);
+        assertEquals(3, run(new StringWriter(), err, "dump", "--max-size=" + (size - 1), file.toString()));
+        assertTrue(oneLine(err).endsWith("the limit is " + (size - 1) + " bytes, the file is " + size + " bytes"), err.toString());
+        assertEquals(0, run(new StringWriter(), new StringWriter(), "dump", "--max-size=" + size, file.toString()));
+        assertEquals(0, run(new StringWriter(), new StringWriter(), "dump", "--max-size=1M", file.toString()));
+    }
+
+    @Test
+    void shouldRejectABadMaxSizeAsAUsageError() {
+        StringWriter err = new StringWriter();
+        assertEquals(Main.USAGE_ERROR, run(new StringWriter(), err, "dump", "--max-size=lots", "x.dmp"));
+        assertTrue(oneLine(err).contains("--max-size"), err.toString());
+    }
+
+    @Test
+    void shouldSayADirectoryCannotBeRead() {
+        StringWriter err = new StringWriter();
+        assertEquals(1, run(new StringWriter(), err, "dump", dir.toString()));
+        assertEquals("offkern dump: cannot read " + dir + ": is a directory", oneLine(err));
     }
 }

@@ -21,7 +21,7 @@ import dev.offkern.runtime.pool.Pool;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
@@ -16,6 +15,7 @@ import dev.offkern.runtime.ke.KeQueuedSpinLock;
 import dev.offkern.runtime.ke.KeSemaphore;
 import dev.offkern.runtime.ke.KeWait;
 import dev.offkern.runtime.ke.KeSpinLock;
+import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
 
@@ -125,7 +125,8 @@ public final class Ke {
         return KeQueryActiveProcessorCountEx(GroupNumber);
     }
 
-    private static Kernel kernel() {
+    /** The calling thread's kernel core (creating the thread's state, as every Ke routine needs it). */
+    private static KernelCore kernel() {
         return ThreadState.current().kernel();
     }
 
@@ -140,14 +141,14 @@ public final class Ke {
      */
     public static void KeBugCheckEx(int BugCheckCode, long BugCheckParameter1, long BugCheckParameter2,
                                     long BugCheckParameter3, long BugCheckParameter4) {
-        Kernel k = kernel();
+        KernelCore k = kernel();
         throw k.bugCheck(BugCheckCode, BugCheckParameter1, BugCheckParameter2, BugCheckParameter3, BugCheckParameter4,
                 "KeBugCheckEx");
     }
 
     /** {@code VOID KeBugCheck(ULONG BugCheckCode)} ≡ KeBugCheckEx(code, 0, 0, 0, 0). Never returns. */
     public static void KeBugCheck(int BugCheckCode) {
-        Kernel k = kernel();
+        KernelCore k = kernel();
         throw k.bugCheck(BugCheckCode, 0, 0, 0, 0, "KeBugCheck");
     }
 

@@ -1,6 +1,5 @@
 package dev.offkern.nt;
 
-import dev.offkern.nt.BugCheckCode;
 import java.util.Locale;
 
 /**

@@ -2,7 +2,7 @@ package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.ke.BugChecks;
-import dev.offkern.runtime.ke.Dispatcher;
+import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
@@ -33,9 +33,10 @@ public final class Kernel implements AutoCloseable {
     private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
 
-    private static final int RUNNING = 0;
-    private static final int HALTED = 1;
-    private static final int CLOSED = 2;
+    static {
+        // The one resolver: ThreadState's slow path (ke) finds the calling thread's kernel here.
+        KernelCore.installResolver(() -> current().core);
+    }
 
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
@@ -43,24 +44,17 @@ public final class Kernel implements AutoCloseable {
     private final Pool pagedPool;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
-    private final Processors processors;
-    private final BugChecks bugChecks;
-    /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
-    private volatile int runState = RUNNING;
-    /** The thread running the halting bug check (may still call in), set before runState := HALTED. */
-    private volatile Thread haltOwner;
-    private volatile BugCheck haltedBy;
-    private volatile String haltDump;
+    private final KernelCore core;
 
     private Kernel(KernelConfig config) {
         this.config = config;
-        this.nonPagedPool = new Pool(this, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
-        this.pagedPool = new Pool(this, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
-        this.processors = new Processors(this);
-        this.bugChecks = new BugChecks(this);
+        this.core = new KernelCore(addressSpace, config.processorCount(), config.verifierChecks(),
+                config.bugCheckPolicy(), config.dumpDirectory());
+        this.nonPagedPool = new Pool(addressSpace, core, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
+        this.pagedPool = new Pool(addressSpace, core, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
-        bugChecks.addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
-                () -> PoolMonitor.snapshot(this).format()));
+        core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
+                () -> PoolMonitor.snapshot(nonPagedPool, pagedPool).format()));
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -72,7 +66,7 @@ public final class Kernel implements AutoCloseable {
     public static Kernel boot(KernelConfig config) {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
-        k.processors.start();
+        k.core.processors().start();
         return k;
     }
 
@@ -169,12 +163,17 @@ public final class Kernel implements AutoCloseable {
 
     /** The kernel's logical processors and per-thread states. */
     public Processors processors() {
-        return processors;
+        return core.processors();
+    }
+
+    /** The kernel proper: run state, processors, thread states and bug checks (what {@code ke} shares). */
+    public KernelCore core() {
+        return core;
     }
 
     /** The kernel's bug-check machinery: callback lists, KeBugCheckEx, dumps. */
     public BugChecks bugChecks() {
-        return bugChecks;
+        return core.bugChecks();
     }
 
     /**
@@ -184,27 +183,27 @@ public final class Kernel implements AutoCloseable {
      * stays visible; under HALT it halts the kernel and throws {@link KernelHaltedException} itself.
      */
     public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
-        return bugChecks.bugCheck(code, p1, p2, p3, p4, detail);
+        return core.bugCheck(code, p1, p2, p3, p4, detail);
     }
 
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
-        return runState == CLOSED;
+        return core.isClosed();
     }
 
     /** Whether a bug check halted this kernel. */
     public boolean isHalted() {
-        return runState == HALTED;
+        return core.isHalted();
     }
 
     /** The bug check that halted this kernel, or null. */
     public BugCheck haltedBy() {
-        return haltedBy;
+        return core.haltedBy();
     }
 
     /** Fast path of the run-state check: true iff RUNNING (one volatile int load). */
     public boolean isRunningFast() {
-        return runState == RUNNING;
+        return core.isRunningFast();
     }
 
     /**
@@ -214,42 +213,7 @@ public final class Kernel implements AutoCloseable {
      * @throws IllegalStateException if the kernel is closed
      */
     public void ensureRunning() {
-        if (runState != RUNNING) {
-            ensureRunningSlow();
-        }
-    }
-
-    private void ensureRunningSlow() {
-        int s = runState;
-        if (s == CLOSED) {
-            throw new IllegalStateException("this offkern kernel is closed");
-        }
-        if (s == HALTED && haltOwner != Thread.currentThread()) {
-            throw new KernelHaltedException(haltedBy, haltDump);
-        }
-    }
-
-    /**
-     * Halts the kernel on behalf of the calling thread's bug check (HALT policy): from now on
-     * every other thread's call fails fast. Runtime-internal (BugChecks).
-     */
-    public void halt(BugCheck cause) {
-        haltedBy = cause;
-        haltOwner = Thread.currentThread();
-        runState = HALTED; // volatile write after haltedBy/haltOwner: readers that see HALTED see them
-    }
-
-    /** Records the halting bug check's dump file and releases the halt owner. Runtime-internal. */
-    public void haltComplete(String dumpFile) {
-        haltDump = dumpFile;
-        haltOwner = null; // before the abort: the former owner's own later waits fail too
-        Dispatcher.abortWaits(this, true); // waiters throw KernelHaltedException (with the dump file)
-        processors.stopServiceThreads();
-    }
-
-    /** The exception every call gets once halted. */
-    public KernelHaltedException haltedException() {
-        return new KernelHaltedException(haltedBy, haltDump);
+        core.ensureRunning();
     }
 
     /**
@@ -265,23 +229,17 @@ public final class Kernel implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (this) {
-            if (runState == CLOSED) {
-                return;
-            }
-            runState = CLOSED;
+        if (!core.markClosed()) {
+            return;
         }
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
         }
-        ThreadState.forget();
         // Before anything is unmapped: unlink every pending wait of this kernel's threads from the
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
-        // haltComplete() has already ended them; this catches any left (e.g. close() during the bug check).
-        Dispatcher.abortWaits(this, false);
-        bugChecks.close();
-        processors.close();
+        // the halt has already ended them; this catches any left (e.g. close() during the bug check).
+        core.shutdown();
         LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
         leakReport = report;
         if (!report.isEmpty()) {

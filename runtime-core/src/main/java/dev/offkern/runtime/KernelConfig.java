@@ -1,5 +1,6 @@
 package dev.offkern.runtime;
 
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.nio.file.Path;
 import java.util.Collections;

@@ -1,5 +1,6 @@
 package dev.offkern.runtime;
 
+import dev.offkern.nt.BugCheckPolicy;
 import static dev.offkern.ddi.Ke.KeGetCurrentIrql;
 import static dev.offkern.ddi.Ke.KeRaiseIrql;
 import static dev.offkern.ddi.Ke.KeLowerIrql;
@@ -84,10 +85,10 @@ class KernelConfigTest {
             a.attach();
             KeRaiseIrql(Irql.APC_LEVEL);
             ThreadState sa = ThreadState.current();
-            assertSame(a, sa.kernel());
+            assertSame(a.core(), sa.kernel());
             b.attach();
             assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "b knows nothing of a's IRQL");
-            assertSame(b, ThreadState.current().kernel());
+            assertSame(b.core(), ThreadState.current().kernel());
             assertNotSame(sa, ThreadState.current());
             CompletableFuture<Integer> other = new CompletableFuture<>();
             Thread t = new Thread(() -> {

@@ -3,7 +3,7 @@ package dev.offkern.runtime.ex;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.ThreadState;
-import dev.offkern.runtime.verifier.IrqlChecks;
+import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

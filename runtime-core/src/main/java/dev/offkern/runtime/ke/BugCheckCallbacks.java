@@ -18,7 +18,6 @@ import dev.offkern.layout.ke.KBUGCHECK_CALLBACK_RECORD;
 import dev.offkern.layout.ke.KBUGCHECK_DUMP_IO;
 import dev.offkern.layout.ke.KBUGCHECK_REASON_CALLBACK_RECORD;
 import dev.offkern.layout.ke.KBUGCHECK_SECONDARY_DUMP_DATA;
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
@@ -134,9 +133,9 @@ public final class BugCheckCallbacks {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             SIMPLE_UPCALL = l.findStatic(BugCheckCallbacks.class, "simpleUpcall", MethodType.methodType(void.class,
-                    KBUGCHECK_CALLBACK_ROUTINE.class, Kernel.class, MemorySegment.class, int.class));
+                    KBUGCHECK_CALLBACK_ROUTINE.class, KernelCore.class, MemorySegment.class, int.class));
             REASON_UPCALL = l.findStatic(BugCheckCallbacks.class, "reasonUpcall", MethodType.methodType(void.class,
-                    KBUGCHECK_REASON_CALLBACK_ROUTINE.class, Kernel.class, int.class, MemorySegment.class,
+                    KBUGCHECK_REASON_CALLBACK_ROUTINE.class, KernelCore.class, int.class, MemorySegment.class,
                     MemorySegment.class, int.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -234,14 +233,14 @@ public final class BugCheckCallbacks {
         }
     }
 
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final Arena arena = Arena.ofShared();
     private final Region headsRegion;
     private final RecordList simple;
     private final RecordList reasons;
     private final RoutineStubs stubs = new RoutineStubs();
 
-    BugCheckCallbacks(Kernel kernel) {
+    BugCheckCallbacks(KernelCore kernel) {
         this.kernel = kernel;
         MemorySegment heads = arena.allocate(32, 16);
         this.headsRegion = kernel.addressSpace().register(heads, "bug-check callback list heads");
@@ -669,7 +668,7 @@ public final class BugCheckCallbacks {
     // ===== upcall adapters (native callers of a stub) =====
 
     @SuppressWarnings("unused")
-    private static void simpleUpcall(KBUGCHECK_CALLBACK_ROUTINE routine, Kernel kernel, MemorySegment buffer, int length) {
+    private static void simpleUpcall(KBUGCHECK_CALLBACK_ROUTINE routine, KernelCore kernel, MemorySegment buffer, int length) {
         try {
             routine.invoke(resolve(kernel, buffer.address(), Integer.toUnsignedLong(length)), length);
         } catch (Throwable t) {
@@ -678,7 +677,7 @@ public final class BugCheckCallbacks {
     }
 
     @SuppressWarnings("unused")
-    private static void reasonUpcall(KBUGCHECK_REASON_CALLBACK_ROUTINE routine, Kernel kernel, int reason,
+    private static void reasonUpcall(KBUGCHECK_REASON_CALLBACK_ROUTINE routine, KernelCore kernel, int reason,
                                      MemorySegment record, MemorySegment data, int length) {
         try {
             routine.invoke(reason, resolve(kernel, record.address(), REASON_CALLBACK_RECORD_SIZE),
@@ -688,7 +687,7 @@ public final class BugCheckCallbacks {
         }
     }
 
-    private static MemorySegment resolve(Kernel kernel, long address, long length) {
+    private static MemorySegment resolve(KernelCore kernel, long address, long length) {
         if (address == 0) {
             return MemorySegment.NULL;
         }

@@ -1,6 +1,6 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.BugCheckPolicy;
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.nt.BugCheck;
 import java.nio.file.Path;
 import java.util.ArrayList;

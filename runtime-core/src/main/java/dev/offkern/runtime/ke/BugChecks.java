@@ -1,7 +1,6 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.BugCheckPolicy;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.nt.BugCheck;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,7 +52,7 @@ public final class BugChecks {
      */
     public static final String POOL_TAG_SUMMARY = "pool tag summary";
 
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final BugCheckCallbacks callbacks;
     private final java.util.concurrent.CopyOnWriteArrayList<DumpContributor> contributors = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -62,7 +61,7 @@ public final class BugChecks {
     private BugCheckReport active;
     private volatile BugCheckReport last;
 
-    public BugChecks(Kernel kernel) {
+    public BugChecks(KernelCore kernel) {
         this.kernel = kernel;
         this.callbacks = new BugCheckCallbacks(kernel);
     }
@@ -126,9 +125,9 @@ public final class BugChecks {
             if (kernel.isHalted()) {
                 throw kernel.haltedException();
             }
-            boolean halt = kernel.config().bugCheckPolicy() == BugCheckPolicy.HALT;
+            boolean halt = kernel.bugCheckPolicy() == BugCheckPolicy.HALT;
             report = new BugCheckReport(bc, System.currentTimeMillis(), Thread.currentThread(),
-                    ts != null ? ts.processorNumber() : -1, savedIrql, kernel.config().bugCheckPolicy());
+                    ts != null ? ts.processorNumber() : -1, savedIrql, kernel.bugCheckPolicy());
             active = report;
             activeOwner = Thread.currentThread();
             if (halt) {

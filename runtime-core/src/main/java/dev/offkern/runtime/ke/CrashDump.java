@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -66,7 +65,7 @@ public final class CrashDump {
     }
 
     /** Builds and writes the dump of {@code report}; records the file (or the failure) in the report. */
-    static void write(Kernel kernel, BugCheckReport report, BugCheckCallbacks callbacks, List<DumpContributor> contributors) {
+    static void write(KernelCore kernel, BugCheckReport report, BugCheckCallbacks callbacks, List<DumpContributor> contributors) {
         report.setPhase("dump");
         List<Write> writes = new ArrayList<>();
         writes.add(new Write(KBUGCHECK_DUMP_IO_TYPE.KbDumpIoHeader, header(report)));
@@ -114,7 +113,7 @@ public final class CrashDump {
         }
         int nestedBefore = report.nested().size();
 
-        Path dir = kernel.config().dumpDirectory();
+        Path dir = kernel.dumpDirectory();
         Path file = dir.resolve("offkern-" + NAME_TIME.format(Instant.ofEpochMilli(report.timeMillis()))
                 + String.format("-%08X-%d.dmp", report.bugCheck().code(), SEQUENCE.incrementAndGet()));
         List<BugCheckCallbacks.Registration> dumpIo = callbacks.dumpIoCallbacks(report);
@@ -227,17 +226,17 @@ public final class CrashDump {
         b.putShort((short) VERSION_MAJOR).putShort((short) VERSION_MINOR);
         b.putInt(HEADER_SIZE);
         b.putInt(report.bugCheck().code());
-        b.putInt(report.policy() == dev.offkern.runtime.BugCheckPolicy.HALT ? FLAG_HALTED : 0);
+        b.putInt(report.policy() == dev.offkern.nt.BugCheckPolicy.HALT ? FLAG_HALTED : 0);
         b.putLong(report.bugCheck().parameter1()).putLong(report.bugCheck().parameter2())
                 .putLong(report.bugCheck().parameter3()).putLong(report.bugCheck().parameter4());
         b.putLong(report.timeMillis());
         return b.array();
     }
 
-    private static Out system(Kernel kernel, BugCheckReport report) {
+    private static Out system(KernelCore kernel, BugCheckReport report) {
         Out o = new Out();
         o.str(report.threadName()).u64(report.threadId()).u32(report.processor()).u32(report.irql())
-                .str(report.policy().name()).u32(kernel.config().processorCount()).str(report.bugCheck().getMessage());
+                .str(report.policy().name()).u32(kernel.processorCount()).str(report.bugCheck().getMessage());
         return o;
     }
 

@@ -4,12 +4,13 @@ import dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
 import dev.offkern.nt.BugCheckCode;
 import java.io.IOException;
-import java.nio.BufferUnderflowException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,13 +19,23 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * An offkern dump file, read back ({@link #read}) and printed ({@link #toText}). The reader checks
- * the magic, the major version and every length against the file; a damaged file raises
- * {@link IllegalArgumentException} saying where.
+ * An offkern dump file, read back ({@link #read}) and printed ({@link #toText}).
+ *
+ * <p>The reader never trusts the file: it refuses a file larger than a cap ({@link #MAX_FILE_BYTES}
+ * by default) before reading it — from its size when it is a regular file, or after reading at most
+ * cap + 1 bytes when it is not (a pipe, {@code /dev/zero}) — and checks the magic as soon as the
+ * header's first bytes arrive. {@link #parse} then checks the magic, the major version and every
+ * length against the file, and decodes every section of a known type, so that a damaged file fails
+ * there, not later while printing. Every damage raises {@link IllegalArgumentException} with a
+ * one-line message saying what was wrong and where: for a field cut short, the section, its file
+ * offset, the field's name and the field's file offset.
  */
 public final class CrashDumpFile {
-    /** One section: its type and payload. */
-    public record Section(int type, byte[] payload) {
+    /** The default size cap of {@link #read(Path)}: 256 MiB. */
+    public static final long MAX_FILE_BYTES = 256L << 20;
+
+    /** One section: its file offset (of the section header), type and payload. */
+    public record Section(long offset, int type, byte[] payload) {
     }
 
     private final int versionMajor;
@@ -34,6 +45,7 @@ public final class CrashDumpFile {
     private final long[] parameters;
     private final long timeMillis;
     private final List<Section> sections;
+    private final String text;
 
     private CrashDumpFile(int versionMajor, int versionMinor, int code, int flags, long[] parameters, long timeMillis,
                           List<Section> sections) {
@@ -44,32 +56,102 @@ public final class CrashDumpFile {
         this.parameters = parameters;
         this.timeMillis = timeMillis;
         this.sections = sections;
+        this.text = render();
     }
 
-    /** Reads and validates {@code file}. */
+    /** Reads and validates {@code file}, refusing files over {@link #MAX_FILE_BYTES}. */
     public static CrashDumpFile read(Path file) throws IOException {
-        return parse(Files.readAllBytes(file));
+        return read(file, MAX_FILE_BYTES);
     }
 
-    /** Parses dump bytes. */
+    /**
+     * Reads and validates {@code file}, refusing it when it is larger than {@code maxBytes}: a
+     * regular file by its size before anything is read, anything else (a pipe, a device) after at
+     * most {@code maxBytes + 1} bytes.
+     *
+     * @throws IOException the file cannot be opened or read (missing, a directory, no permission)
+     * @throws TooLargeException the file is larger than {@code maxBytes}
+     * @throws IllegalArgumentException the file is not a valid dump
+     */
+    public static CrashDumpFile read(Path file, long maxBytes) throws IOException {
+        if (maxBytes < CrashDump.HEADER_SIZE || maxBytes > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("the size cap must be between " + CrashDump.HEADER_SIZE + " and "
+                    + (Integer.MAX_VALUE - 16) + " bytes, not " + maxBytes);
+        }
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (attributes.isDirectory()) {
+            throw new IOException("is a directory");
+        }
+        if (attributes.isRegularFile() && attributes.size() > maxBytes) {
+            throw new TooLargeException(attributes.size() + " bytes", maxBytes);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(readAtMost(in, maxBytes));
+        }
+    }
+
+    /**
+     * Reads {@code in} to its end, or fails once more than {@code maxBytes} have arrived; the magic
+     * is checked as soon as the header's first 8 bytes are in, so an endless stream of anything
+     * else is refused at once.
+     */
+    static byte[] readAtMost(InputStream in, long maxBytes) throws IOException {
+        byte[] head = in.readNBytes(CrashDump.HEADER_SIZE);
+        if (head.length >= CrashDump.MAGIC.length) {
+            checkMagic(head);
+        }
+        if (head.length < CrashDump.HEADER_SIZE) {
+            return head;
+        }
+        byte[] rest = in.readNBytes((int) (maxBytes - head.length + 1));
+        if (head.length + (long) rest.length > maxBytes) {
+            throw new TooLargeException("more than that (stopped reading after " + (maxBytes + 1) + " bytes)", maxBytes);
+        }
+        byte[] all = Arrays.copyOf(head, head.length + rest.length);
+        System.arraycopy(rest, 0, all, head.length, rest.length);
+        return all;
+    }
+
+    /** The file is larger than the reader's size cap (it may be a valid dump). */
+    public static final class TooLargeException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        TooLargeException(String size, long maxBytes) {
+            super("the limit is " + maxBytes + " bytes" + (maxBytes % (1 << 20) == 0 ? " (" + (maxBytes >> 20) + " MiB)" : "")
+                    + ", the file is " + size);
+        }
+    }
+
+    private static void checkMagic(byte[] bytes) {
+        if (!Arrays.equals(bytes, 0, CrashDump.MAGIC.length, CrashDump.MAGIC, 0, CrashDump.MAGIC.length)) {
+            throw new IllegalArgumentException("the first 8 bytes are not the magic OFFKDUMP");
+        }
+    }
+
+    /**
+     * Parses dump bytes: the header, every section's bounds, and the fields of every section of a
+     * known type.
+     */
     public static CrashDumpFile parse(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < CrashDump.HEADER_SIZE) {
-            throw new IllegalArgumentException("not an offkern dump: " + bytes.length + " bytes, the header alone is " + CrashDump.HEADER_SIZE);
+            if (bytes.length >= CrashDump.MAGIC.length) {
+                checkMagic(bytes);
+            }
+            throw new IllegalArgumentException("only " + bytes.length + " bytes; the header alone is " + CrashDump.HEADER_SIZE);
         }
-        byte[] magic = new byte[8];
-        b.get(magic);
-        if (!Arrays.equals(magic, CrashDump.MAGIC)) {
-            throw new IllegalArgumentException("not an offkern dump: magic is not OFFKDUMP");
-        }
+        checkMagic(bytes);
+        b.position(CrashDump.MAGIC.length);
         int major = b.getShort() & 0xFFFF;
         int minor = b.getShort() & 0xFFFF;
         if (major != CrashDump.VERSION_MAJOR) {
-            throw new IllegalArgumentException("unsupported offkern dump version " + major + "." + minor);
+            throw new IllegalArgumentException("unsupported offkern dump version " + major + "." + minor
+                    + " (this reader reads version " + CrashDump.VERSION_MAJOR + ".x)");
         }
         int headerSize = b.getInt();
         if (headerSize < CrashDump.HEADER_SIZE || headerSize > bytes.length) {
-            throw new IllegalArgumentException("bad header size " + headerSize);
+            throw new IllegalArgumentException("bad header size " + Integer.toUnsignedString(headerSize) + " at offset 12: at least "
+                    + CrashDump.HEADER_SIZE + " and at most the file's " + bytes.length + " bytes");
         }
         int code = b.getInt();
         int flags = b.getInt();
@@ -81,26 +163,44 @@ public final class CrashDumpFile {
         while (b.hasRemaining()) {
             int at = b.position();
             if (b.remaining() < 16) {
-                throw new IllegalArgumentException("truncated section header at offset " + at);
+                throw new IllegalArgumentException("truncated section header at offset " + at + ": 16 bytes needed, " + b.remaining() + " remain");
             }
             int type = b.getInt();
             b.getInt();
             long len = b.getLong();
             if (len < 0 || len > b.remaining()) {
-                throw new IllegalArgumentException("section at offset " + at + " claims " + len + " bytes; " + b.remaining() + " remain");
+                throw new IllegalArgumentException(sectionName(type) + " section at offset " + at + " claims "
+                        + Long.toUnsignedString(len) + " bytes; " + b.remaining() + " remain");
             }
             byte[] payload = new byte[(int) len];
             b.get(payload);
-            sections.add(new Section(type, payload));
+            sections.add(new Section(at, type, payload));
             if (type == CrashDump.SECTION_END) {
                 ended = true;
                 break;
             }
         }
         if (!ended) {
-            throw new IllegalArgumentException("dump has no END section (truncated?)");
+            throw new IllegalArgumentException("no END section: the file stops after " + sections.size() + " sections at offset " + b.position() + " (truncated?)");
         }
         return new CrashDumpFile(major, minor, code, flags, p, time, List.copyOf(sections));
+    }
+
+    /** The name of section type {@code type} as docs/dump-format.md names it ({@code type 9} if unknown). */
+    static String sectionName(int type) {
+        return switch (type) {
+            case CrashDump.SECTION_SYSTEM -> "SYSTEM";
+            case CrashDump.SECTION_NESTED -> "NESTED";
+            case CrashDump.SECTION_CALLBACK -> "CALLBACK";
+            case CrashDump.SECTION_REASON_CALLBACK -> "REASON_CALLBACK";
+            case CrashDump.SECTION_ADDED_PAGES -> "ADDED_PAGES";
+            case CrashDump.SECTION_REMOVED_PAGES -> "REMOVED_PAGES";
+            case CrashDump.SECTION_CONTRIBUTION -> "CONTRIBUTION";
+            case CrashDump.SECTION_NOTE -> "NOTE";
+            case CrashDump.SECTION_SECONDARY -> "SECONDARY";
+            case CrashDump.SECTION_END -> "END";
+            default -> "type " + Integer.toUnsignedString(type);
+        };
     }
 
     public int code() {
@@ -130,65 +230,87 @@ public final class CrashDumpFile {
 
     /** A human-readable rendering of the whole dump. */
     public String toText() {
+        return text;
+    }
+
+    /** Renders the dump; decoding each known section here is what validates its fields. */
+    private String render() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "offkern dump v%d.%d%n", versionMajor, versionMinor));
         sb.append(String.format(Locale.ROOT, "BugCheck %08X (%016X, %016X, %016X, %016X) %s%n", code,
                 parameters[0], parameters[1], parameters[2], parameters[3], BugCheckCode.name(code)));
         sb.append("Time: ").append(Instant.ofEpochMilli(timeMillis)).append(halted() ? "  (kernel halted)" : "  (thrown to caller)").append('\n');
         for (Section s : sections) {
-            In in = new In(s.payload());
+            In in = new In(s);
             switch (s.type()) {
-                case CrashDump.SECTION_SYSTEM -> sb.append(String.format(Locale.ROOT,
-                        "System: thread '%s' (id %d) on processor %d at IRQL %d, policy %s, %d processors%n  %s%n",
-                        in.str(), in.u64(), in.u32(), in.u32(), in.str(), in.u32(), in.str()));
+                case CrashDump.SECTION_SYSTEM -> {
+                    String thread = in.str("thread name");
+                    long threadId = in.u64("thread id");
+                    int processor = in.u32("processor");
+                    int irql = in.u32("IRQL");
+                    String policy = in.str("policy");
+                    int processors = in.u32("processor count");
+                    String message = in.str("message");
+                    sb.append(String.format(Locale.ROOT,
+                            "System: thread '%s' (id %d) on processor %d at IRQL %d, policy %s, %d processors%n  %s%n",
+                            thread, threadId, processor, irql, policy, processors, message));
+                }
                 case CrashDump.SECTION_CALLBACK -> {
-                    long rec = in.u64();
-                    String comp = in.str();
-                    int state = in.u32();
-                    String failure = in.str();
-                    byte[] buf = in.bytes();
+                    long rec = in.u64("record");
+                    String comp = in.str("Component");
+                    int state = in.u32("State");
+                    String failure = in.str("failure");
+                    byte[] buf = in.bytes("Buffer");
                     sb.append(String.format(Locale.ROOT, "Callback '%s' record %016X state %s%s, buffer %d bytes%n",
                             comp, rec, KBUGCHECK_BUFFER_DUMP_STATE.name(state), failure.isEmpty() ? "" : " (" + failure + ")", buf.length));
                     hex(sb, buf);
                 }
                 case CrashDump.SECTION_REASON_CALLBACK -> {
-                    long rec = in.u64();
-                    String comp = in.str();
-                    int reason = in.u32();
-                    int state = in.u32();
-                    String failure = in.str();
+                    long rec = in.u64("record");
+                    String comp = in.str("Component");
+                    int reason = in.u32("Reason");
+                    int state = in.u32("State");
+                    String failure = in.str("failure");
                     sb.append(String.format(Locale.ROOT, "Reason callback '%s' record %016X %s state %s%s%n", comp, rec,
                             KBUGCHECK_CALLBACK_REASON.name(reason), KBUGCHECK_BUFFER_DUMP_STATE.name(state),
                             failure.isEmpty() ? "" : " (" + failure + ")"));
                 }
                 case CrashDump.SECTION_ADDED_PAGES -> {
-                    String comp = in.str();
-                    long addr = in.u64();
-                    long count = in.u64();
-                    int fl = in.u32();
-                    String note = in.str();
-                    byte[] data = in.bytes();
+                    String comp = in.str("Component");
+                    long addr = in.u64("Address");
+                    long count = in.u64("page count");
+                    int fl = in.u32("Flags");
+                    String note = in.str("note");
+                    byte[] data = in.bytes("pages");
                     sb.append(String.format(Locale.ROOT, "Added pages '%s' %016X x %d (flags %X) %d bytes%s%n", comp, addr, count, fl,
                             data.length, note.isEmpty() ? "" : " (" + note + ")"));
                 }
-                case CrashDump.SECTION_REMOVED_PAGES -> sb.append(String.format(Locale.ROOT,
-                        "Removed pages '%s' %016X x %d (flags %X)%n", in.str(), in.u64(), in.u64(), in.u32()));
-                case CrashDump.SECTION_CONTRIBUTION -> sb.append("Section '").append(in.str()).append("':\n  ")
-                        .append(in.str().stripTrailing().replace("\n", "\n  ")).append('\n');
-                case CrashDump.SECTION_NOTE -> sb.append("Note: ").append(in.str()).append('\n');
+                case CrashDump.SECTION_REMOVED_PAGES -> {
+                    String comp = in.str("Component");
+                    long addr = in.u64("Address");
+                    long count = in.u64("page count");
+                    int fl = in.u32("Flags");
+                    sb.append(String.format(Locale.ROOT, "Removed pages '%s' %016X x %d (flags %X)%n", comp, addr, count, fl));
+                }
+                case CrashDump.SECTION_CONTRIBUTION -> {
+                    String name = in.str("name");
+                    String body = in.str("text");
+                    sb.append("Section '").append(name).append("':\n  ").append(body.stripTrailing().replace("\n", "\n  ")).append('\n');
+                }
+                case CrashDump.SECTION_NOTE -> sb.append("Note: ").append(in.str("remark")).append('\n');
                 case CrashDump.SECTION_NESTED -> nested(sb, in, "Nested bug checks");
                 case CrashDump.SECTION_SECONDARY -> {
-                    String comp = in.str();
-                    byte[] guid = in.raw(16);
-                    String note = in.str();
-                    byte[] data = in.bytes();
+                    String comp = in.str("Component");
+                    byte[] guid = in.raw("GUID", 16);
+                    String note = in.str("note");
+                    byte[] data = in.bytes("data");
                     sb.append(String.format(Locale.ROOT, "Secondary data '%s' GUID %s, %d bytes%s%n", comp, guid(guid), data.length,
                             note.isEmpty() ? "" : " (" + note + ")"));
                     hex(sb, data);
                 }
                 case CrashDump.SECTION_END -> {
-                    int count = in.u32();
-                    long offset = in.u64();
+                    int count = in.u32("number of writes");
+                    long offset = in.u64("trailer offset");
                     sb.append(String.format(Locale.ROOT, "End: %d writes before the trailer (header included), trailer at offset %d%n", count, offset));
                     nested(sb, in, "Nested bug checks during dump I/O");
                 }
@@ -198,22 +320,27 @@ public final class CrashDumpFile {
         return sb.toString();
     }
 
+    /** Smallest encoded nested bug check: code, 4 parameters, two empty strings. */
+    private static final int MIN_NESTED_ENTRY = 4 + 4 * 8 + 4 + 4;
+
     private static void nested(StringBuilder sb, In in, String title) {
-        int n = in.u32();
+        int n = in.u32("nested count");
+        in.checkCount("nested count", n, MIN_NESTED_ENTRY);
         sb.append(title).append(": ").append(n).append('\n');
         for (int i = 0; i < n; i++) {
-            int c = in.u32();
-            long p1 = in.u64();
-            long p2 = in.u64();
-            long p3 = in.u64();
-            long p4 = in.u64();
-            String phase = in.str();
-            in.str();
+            String entry = "nested[" + i + "] ";
+            int c = in.u32(entry + "code");
+            long p1 = in.u64(entry + "parameter 1");
+            long p2 = in.u64(entry + "parameter 2");
+            long p3 = in.u64(entry + "parameter 3");
+            long p4 = in.u64(entry + "parameter 4");
+            String phase = in.str(entry + "phase");
+            in.str(entry + "message");
             sb.append(String.format(Locale.ROOT, "  %08X (%X, %X, %X, %X) %s during %s%n", c, p1, p2, p3, p4, BugCheckCode.name(c), phase));
         }
-        int dropped = in.u32();
-        if (dropped > 0) {
-            sb.append("  (+").append(dropped).append(" more not recorded)\n");
+        int dropped = in.u32("dropped count");
+        if (dropped != 0) {
+            sb.append("  (+").append(Integer.toUnsignedString(dropped)).append(" more not recorded)\n");
         }
     }
 
@@ -244,42 +371,73 @@ public final class CrashDumpFile {
         }
     }
 
-    /** Little-endian payload reader with bounds checks. */
+    /**
+     * Little-endian reader of one section's payload. Every read names its field; a field that runs
+     * past the payload's end raises {@link IllegalArgumentException} naming the section, its file
+     * offset, the field and the field's file offset.
+     */
     static final class In {
         private final ByteBuffer b;
+        private final String section;
+        private final long sectionOffset;
+        /** File offset of the payload's first byte (the section header is 16 bytes). */
+        private final long payloadOffset;
 
-        In(byte[] payload) {
-            b = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
+        In(Section s) {
+            b = ByteBuffer.wrap(s.payload()).order(ByteOrder.LITTLE_ENDIAN);
+            section = sectionName(s.type());
+            sectionOffset = s.offset();
+            payloadOffset = s.offset() + 16;
         }
 
-        int u32() {
+        int u32(String field) {
+            need(field, 4);
             return b.getInt();
         }
 
-        long u64() {
+        long u64(String field) {
+            need(field, 8);
             return b.getLong();
         }
 
-        String str() {
-            return new String(bytes(), StandardCharsets.UTF_8);
+        String str(String field) {
+            return new String(bytes(field), StandardCharsets.UTF_8);
         }
 
-        byte[] bytes() {
-            int n = b.getInt();
+        /** A {@code u32 length} + bytes field. */
+        byte[] bytes(String field) {
+            long at = payloadOffset + b.position();
+            int n = u32(field + " length");
             if (n < 0 || n > b.remaining()) {
-                throw new IllegalArgumentException("damaged section: a field claims " + n + " bytes; " + b.remaining() + " remain");
+                throw damaged(field, at, "its length says " + Integer.toUnsignedString(n) + " bytes, " + b.remaining() + " remain in the section");
             }
-            return raw(n);
+            return raw(field, n);
         }
 
-        byte[] raw(int n) {
+        byte[] raw(String field, int n) {
+            need(field, n);
             byte[] r = new byte[n];
-            try {
-                b.get(r);
-            } catch (BufferUnderflowException e) {
-                throw new IllegalArgumentException("damaged section: truncated field");
-            }
+            b.get(r);
             return r;
+        }
+
+        /** Refuses a count of entries that cannot fit in what remains, at {@code minEntry} bytes each. */
+        void checkCount(String field, int n, int minEntry) {
+            if (n < 0 || (long) n * minEntry > b.remaining()) {
+                throw damaged(field, payloadOffset + b.position() - 4, "it says " + Integer.toUnsignedString(n) + " entries of at least "
+                        + minEntry + " bytes, " + b.remaining() + " bytes remain in the section");
+            }
+        }
+
+        private void need(String field, int n) {
+            if (b.remaining() < n) {
+                throw damaged(field, payloadOffset + b.position(), "cut short: " + n + " bytes needed, " + b.remaining() + " remain in the section");
+            }
+        }
+
+        private IllegalArgumentException damaged(String field, long at, String what) {
+            return new IllegalArgumentException(section + " section at offset " + sectionOffset + ": field '" + field
+                    + "' at offset " + at + " " + what);
         }
     }
 }

@@ -345,7 +345,7 @@ public final class Dispatcher {
      *
      * @return the number of waits ended
      */
-    public static int abortWaits(dev.offkern.runtime.Kernel kernel, boolean halted) {
+    public static int abortWaits(KernelCore kernel, boolean halted) {
         int status = halted ? Waiter.KERNEL_HALTED : Waiter.KERNEL_CLOSED;
         AddressSpace as = kernel.addressSpace();
         int ended = 0;

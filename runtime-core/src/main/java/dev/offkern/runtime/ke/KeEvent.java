@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

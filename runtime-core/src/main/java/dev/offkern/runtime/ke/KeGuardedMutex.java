@@ -3,7 +3,6 @@ package dev.offkern.runtime.ke;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;

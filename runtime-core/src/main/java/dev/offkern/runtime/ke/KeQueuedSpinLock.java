@@ -5,7 +5,6 @@ import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;

@@ -2,7 +2,6 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.NtStatusException;
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,7 +1,6 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;

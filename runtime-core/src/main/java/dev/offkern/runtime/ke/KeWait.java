@@ -1,10 +1,8 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.NtStatus;
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.verifier.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -265,7 +263,7 @@ public final class KeWait {
 
     private static int waitPrepared(ThreadState t, Waiter w, MemorySegment blocks, long base, int count, boolean waitAll,
                                     boolean hasTimeout, long raw, boolean alertable) {
-        Kernel kernel = t.kernel();
+        KernelCore kernel = t.kernel();
         AddressSpace as = kernel.addressSpace();
         long deadline = hasTimeout ? deadline(raw) : INFINITE;
         Dispatcher.lock();
@@ -299,7 +297,7 @@ public final class KeWait {
     }
 
     /** The exception a wait ended by {@link Dispatcher#abortWaits} throws. */
-    private static RuntimeException kernelGone(Kernel kernel, int status) {
+    private static RuntimeException kernelGone(KernelCore kernel, int status) {
         if (status == Waiter.KERNEL_HALTED) {
             return kernel.haltedException();
         }

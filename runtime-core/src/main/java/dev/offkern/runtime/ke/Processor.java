@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.Kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -14,12 +13,12 @@ import java.lang.foreign.ValueLayout;
  * {@link #setDpcDrain(Runnable)} and {@link #requestDpcDrain()}.
  */
 public final class Processor {
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final int number;
     private final MemorySegment prcb;
     private final ServiceThread service;
 
-    Processor(Kernel kernel, int number, MemorySegment prcb, ThreadState serviceState) {
+    Processor(KernelCore kernel, int number, MemorySegment prcb, ThreadState serviceState) {
         this.kernel = kernel;
         this.number = number;
         this.prcb = prcb;
@@ -39,7 +38,7 @@ public final class Processor {
         service.shutdown();
     }
 
-    public Kernel kernel() {
+    public KernelCore kernel() {
         return kernel;
     }
 

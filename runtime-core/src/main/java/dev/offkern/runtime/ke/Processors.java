@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.Arena;
@@ -34,7 +33,7 @@ public final class Processors {
     private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true).name("offkern-thread-cleaner").factory());
     private static final int SLAB_BLOCKS = 64;
 
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final Arena arena = Arena.ofShared();
     private final Processor[] processors;
     private final MemorySegment prcbArray;
@@ -44,11 +43,11 @@ public final class Processors {
     private final List<Region> regions = new ArrayList<>();
     private boolean closed;
 
-    public Processors(Kernel kernel) {
+    public Processors(KernelCore kernel) {
         this.kernel = kernel;
-        int n = kernel.config().processorCount();
+        int n = kernel.processorCount();
         int mask = 0;
-        for (VerifierCheck c : kernel.config().verifierChecks()) {
+        for (VerifierCheck c : kernel.verifierChecks()) {
             mask |= c.bit();
         }
         this.verifierMask = mask;

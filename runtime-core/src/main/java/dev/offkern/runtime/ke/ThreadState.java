@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;
@@ -62,7 +61,7 @@ public final class ThreadState {
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
 
-    private final Kernel kernel;
+    private final KernelCore kernel;
     private final Thread thread;
     private final long id;
     private final int processorNumber;
@@ -82,7 +81,7 @@ public final class ThreadState {
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
 
-    ThreadState(Kernel kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
+    ThreadState(KernelCore kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
                 int verifierMask, MemorySegment block) {
         this.kernel = kernel;
         this.thread = thread;
@@ -115,7 +114,7 @@ public final class ThreadState {
             s.kernel.ensureRunning(); // throws KernelHaltedException unless this thread owns the bug check
             return s;
         }
-        Kernel k = Kernel.current();
+        KernelCore k = KernelCore.resolve();
         k.ensureRunning();
         ThreadState fresh = k.processors().newCallerState(Thread.currentThread());
         CURRENT.set(fresh);
@@ -138,7 +137,7 @@ public final class ThreadState {
         return s != null && !s.kernel.isClosed() ? s : null;
     }
 
-    public Kernel kernel() {
+    public KernelCore kernel() {
         return kernel;
     }
 

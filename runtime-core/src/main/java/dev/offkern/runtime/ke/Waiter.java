@@ -1,6 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.runtime.Kernel;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -22,7 +21,7 @@ final class Waiter {
     final Thread thread;
     final long kthread;
     /** The kernel of the thread state this waiter belongs to. */
-    final Kernel kernel;
+    final KernelCore kernel;
     /** Segment holding the wait blocks, the blocks' offset in it, and their address. */
     MemorySegment blocks;
     long blocksOffset;
@@ -31,7 +30,7 @@ final class Waiter {
     /** PENDING, or the NTSTATUS the wait ended with (written under the dispatcher lock). */
     volatile int status = PENDING;
 
-    Waiter(Thread thread, long kthread, Kernel kernel) {
+    Waiter(Thread thread, long kthread, KernelCore kernel) {
         this.thread = thread;
         this.kthread = kthread;
         this.kernel = kernel;

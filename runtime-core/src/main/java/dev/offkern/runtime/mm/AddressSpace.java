@@ -2,6 +2,7 @@ package dev.offkern.runtime.mm;
 
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
+import dev.offkern.runtime.verifier.BugCheckSink;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,16 @@ public final class AddressSpace {
     /** Granule number to the regions touching it; replaced whole on every change (copy-on-write). */
     private volatile Long2ObjectHashMap<Region[]> table = new Long2ObjectHashMap<>();
     private final List<Region> regions = new ArrayList<>();
+    /** Where faults go: the owning kernel's bug-check path once it is set; volatile: set once at boot. */
+    private volatile BugCheckSink bugCheckSink = BugCheckSink.DETACHED;
+
+    /**
+     * Routes this address space's faults through {@code sink} (the kernel's one bug-check path:
+     * callbacks, dump, THROW/HALT policy). Set once, by the kernel that owns the address space.
+     */
+    public void bugCheckSink(BugCheckSink sink) {
+        this.bugCheckSink = java.util.Objects.requireNonNull(sink, "sink");
+    }
 
     /**
      * Registers {@code segment} (native memory that stays mapped until unregistered) as a region.
@@ -111,8 +122,8 @@ public final class AddressSpace {
         return r.segment().asSlice(r.offsetOf(address), size);
     }
 
-    private static BugCheck fault(long address, long size) {
-        return new BugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
+    private BugCheck fault(long address, long size) {
+        return bugCheckSink.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
                 "no region holds [0x" + Long.toHexString(address) + ", +" + size + ")");
     }
 

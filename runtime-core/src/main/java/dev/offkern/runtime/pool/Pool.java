@@ -8,7 +8,8 @@ import static dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED;
 
 import dev.offkern.nt.NtStatus;
 import dev.offkern.layout.StructSpec;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.BugCheckCode;
@@ -88,7 +89,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     /** Byte written into a block's slack under the verifier and checked at free. */
     static final byte GUARD = (byte) 0xFD;
 
-    private final Kernel kernel;
+    /** The owning kernel's bug-check path. */
+    private final BugCheckSink bugChecks;
+    private final long limit;
     private final int poolType;
     private final String name;
     private final PageAllocator pages;
@@ -115,14 +118,15 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * @param limit     bytes of chunks the pool may map in all
      * @param chunkSize bytes per chunk
      */
-    public Pool(Kernel kernel, int poolType, long limit, long chunkSize) {
+    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize) {
         if (poolType != PoolType.NonPagedPool && poolType != PoolType.PagedPool) {
             throw new IllegalArgumentException("a pool is NonPagedPool (0) or PagedPool (1), not " + poolType);
         }
-        this.kernel = kernel;
+        this.bugChecks = bugChecks;
+        this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
-        this.pages = new PageAllocator(name, kernel.addressSpace(), limit, chunkSize);
+        this.pages = new PageAllocator(name, addressSpace, limit, chunkSize);
         this.freeLists = new FreeLists(pages);
     }
 
@@ -380,7 +384,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (b == null) {
             short kind = c.pageKind[(int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT)];
             if (kind == Chunk.PAGE_LARGE_FREED) {
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
                         name + " large block 0x" + Long.toHexString(address) + " was already freed");
             }
             throw notABlock(address);
@@ -392,7 +396,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         synchronized (large) {
             if (large.remove(address) == null) { // a concurrent free of the same block won the race
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, address,
                         name + " large block 0x" + Long.toHexString(address) + " was already freed");
             }
         }
@@ -544,29 +548,29 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private void verifyFree(long address) {
         int irql = irqlSource.getAsInt();
         if (irql > maxIrql()) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
                     name + " freed at IRQL " + irql);
         }
     }
 
     private RuntimeException notInPool(long address) {
-        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
                 "0x" + Long.toHexString(address) + " was never in " + name);
     }
 
     private RuntimeException notABlock(long address) {
-        return kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x46, address, 0, 0,
                 "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
     }
 
     private void verifyAllocate(long bytes, int tag) {
         int irql = irqlSource.getAsInt();
         if (irql > maxIrql()) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
                     name + " allocation at IRQL " + irql);
         }
         if (bytes == 0) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, poolType, tag & 0xFFFFFFFFL,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, poolType, tag & 0xFFFFFFFFL,
                     "zero-byte " + name + " allocation, tag '" + PoolTags.toString(tag) + "'");
         }
     }
@@ -579,13 +583,13 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         long headerAddress = address - 16;
         if ((ulong1 >>> 24) == 0) {
             long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
                     name + " block 0x" + Long.toHexString(address) + " was already freed");
         }
         int stride = SizeClasses.stride(cls);
         if (((ulong1 >>> 16) & 0xFF) != stride >>> SizeClasses.UNIT_SHIFT) {
             long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
                     "BlockSize of the header at 0x" + Long.toHexString(headerAddress) + " is "
                             + ((ulong1 >>> 16) & 0xFF) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
         }
@@ -593,13 +597,13 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         int prev = SizeClasses.previousSize(cls, headerInPage);
         if ((ulong1 & 0xFF) != prev) {
             long previousHeader = headerAddress - ((long) prev << SizeClasses.UNIT_SHIFT);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
                     "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + (ulong1 & 0xFF)
                             + ", the previous block has " + prev + " units");
         }
         if (((ulong1 >>> 8) & 0xFF) != 0) {
             long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
                     "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + ((ulong1 >>> 8) & 0xFF));
         }
     }
@@ -607,7 +611,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private void checkTag(long address, int blockTag, int tag) {
         boolean protectedBlock = (blockTag & PoolTags.PROTECTED_POOL) != 0;
         if ((tag != 0 || protectedBlock) && tag != blockTag) {
-            throw kernel.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
+            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0A, address, blockTag & 0xFFFFFFFFL, tag & 0xFFFFFFFFL,
                     name + " block 0x" + Long.toHexString(address) + " has tag '" + PoolTags.toString(blockTag)
                             + "'" + (protectedBlock ? " (protected)" : "") + ", freed with '" + PoolTags.toString(tag) + "'");
         }
@@ -628,7 +632,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 for (long k = n - 1; k >= 0; k--) {
                     value = value << 8 | (s.get(ValueLayout.JAVA_BYTE, start + i + k) & 0xFF);
                 }
-                throw kernel.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x21, address, requested, value,
+                throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x21, address, requested, value,
                         name + " block 0x" + Long.toHexString(address) + " of " + requested + " bytes was overrun at +"
                                 + (requested + i));
             }
@@ -638,7 +642,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     private long failed(long bytes, long flags) {
         if ((flags & POOL_FLAG_RAISE_ON_FAILURE) != 0) {
             throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES,
-                    name + " cannot allocate " + bytes + " bytes (limit " + kernel.config().poolLimit(poolType) + " bytes)");
+                    name + " cannot allocate " + bytes + " bytes (limit " + limit + " bytes)");
         }
         return 0;
     }

@@ -2,7 +2,6 @@ package dev.offkern.runtime.pool;
 
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
-import dev.offkern.runtime.Kernel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,14 +37,14 @@ public final class PoolMonitor {
     }
 
     /** Both pools' accounting now, sorted by bytes in use (largest first), then tag, then type. */
-    public static PoolMonitor snapshot(Kernel kernel) {
-        return snapshot(kernel, Sort.BYTES);
+    public static PoolMonitor snapshot(Pool nonPagedPool, Pool pagedPool) {
+        return snapshot(nonPagedPool, pagedPool, Sort.BYTES);
     }
 
     /** Both pools' accounting now, sorted by {@code sort}, ties by tag then pool type. */
-    public static PoolMonitor snapshot(Kernel kernel, Sort sort) {
-        List<PoolUsage> all = new ArrayList<>(kernel.nonPagedPool().usage());
-        all.addAll(kernel.pagedPool().usage());
+    public static PoolMonitor snapshot(Pool nonPagedPool, Pool pagedPool, Sort sort) {
+        List<PoolUsage> all = new ArrayList<>(nonPagedPool.usage());
+        all.addAll(pagedPool.usage());
         all.sort(sort.order.thenComparing((PoolUsage u) -> PoolTags.toString(u.tag()))
                 .thenComparingInt(PoolUsage::poolType));
         return new PoolMonitor(all);

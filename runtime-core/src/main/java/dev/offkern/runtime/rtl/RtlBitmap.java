@@ -1,8 +1,8 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.layout.rtl.RTL_BITMAP;
 import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
-import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -493,7 +493,7 @@ public final class RtlBitmap {
             return pointer;
         }
         if (pointer.byteSize() == 0) {
-            return Kernel.current().addressSpace().resolve(pointer.address(), bytes);
+            return ThreadState.current().kernel().addressSpace().resolve(pointer.address(), bytes);
         }
         throw new IllegalArgumentException(what + " is a segment of " + pointer.byteSize() + " bytes where " + bytes
                 + " are needed: " + pointer);
@@ -509,6 +509,6 @@ public final class RtlBitmap {
 
     /** The region holding {@code [address, address + bytes)}; bug check 0x50 if none does. */
     private static Region region(long address, long bytes) {
-        return Kernel.current().addressSpace().regionOf(address, bytes);
+        return ThreadState.current().kernel().addressSpace().regionOf(address, bytes);
     }
 }

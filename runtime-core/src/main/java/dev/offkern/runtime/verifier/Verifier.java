@@ -1,6 +1,5 @@
 package dev.offkern.runtime.verifier;
 
-import dev.offkern.runtime.ke.ThreadState;
 
 /**
  * The verifier's master switch. {@link #ENABLED} is a {@code static final} read once from the
@@ -19,14 +18,5 @@ public final class Verifier {
     public static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("offkern.verifier", "true"));
 
     private Verifier() {
-    }
-
-    /**
-     * Whether check family {@code check} runs for the calling thread: the master switch, then the
-     * configuration of the thread's kernel. Write {@code if (Verifier.ENABLED && Verifier.enabled(c))}
-     * on hot paths so that nothing is evaluated with the switch off.
-     */
-    public static boolean enabled(VerifierCheck check) {
-        return ENABLED && ThreadState.current().verifies(check);
     }
 }

@@ -16,7 +16,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.ThreadWaitBlock;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;

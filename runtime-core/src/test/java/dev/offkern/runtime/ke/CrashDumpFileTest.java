@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheck;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +97,85 @@ class CrashDumpFileTest {
         int endLength = 16 + f.sections().get(f.sections().size() - 1).payload().length;
         byte[] b = Arrays.copyOf(bytes, bytes.length - endLength);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.parse(b)).getMessage().contains("END"));
+    }
+
+    /** The dump with the SYSTEM section's payload cut to {@code keep} bytes (the length field says so too). */
+    private byte[] withSystemPayloadCutTo(int keep) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(CrashDump.SECTION_SYSTEM, b.getInt(64));
+        int length = (int) b.getLong(72);
+        byte[] cut = new byte[bytes.length - (length - keep)];
+        System.arraycopy(bytes, 0, cut, 0, 80 + keep);
+        System.arraycopy(bytes, 80 + length, cut, 80 + keep, bytes.length - 80 - length);
+        ByteBuffer.wrap(cut).order(ByteOrder.LITTLE_ENDIAN).putLong(72, keep);
+        return cut;
+    }
+
+    @Test
+    void shouldNameTheSectionFieldAndOffsetOfAFieldCutShort() {
+        int nameLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(80);
+        byte[] b = withSystemPayloadCutTo(4 + nameLength + 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.parse(b));
+        assertEquals("SYSTEM section at offset 64: field 'thread id' at offset " + (80 + 4 + nameLength)
+                + " cut short: 8 bytes needed, 3 remain in the section", e.getMessage());
+    }
+
+    @Test
+    void shouldNameAStringWhoseLengthRunsPastItsSection() {
+        byte[] b = withSystemPayloadCutTo(6);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.parse(b));
+        assertTrue(e.getMessage().startsWith("SYSTEM section at offset 64: field 'thread name' at offset 80 its length says"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseANestedCountThatCannotFit() {
+        CrashDumpFile f = CrashDumpFile.parse(bytes);
+        CrashDumpFile.Section nested = f.sections(CrashDump.SECTION_NESTED).getFirst();
+        byte[] b = bytes.clone();
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt((int) nested.offset() + 16, 0x7FFF_FFFF);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.parse(b));
+        assertTrue(e.getMessage().startsWith("NESTED section at offset " + nested.offset() + ": field 'nested count'"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseARegularFileOverTheCapBeforeReadingIt() throws Exception {
+        Path big = dumps.resolve("big.dmp");
+        try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+            f.write(bytes);
+            f.setLength(1L << 31);   // sparse: 2 GiB, as in the issue
+        }
+        IllegalArgumentException e = assertThrows(CrashDumpFile.TooLargeException.class, () -> CrashDumpFile.read(big));
+        assertEquals("the limit is 268435456 bytes (256 MiB), the file is 2147483648 bytes", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseDevZeroAfterItsFirstBytes() {
+        Path zero = Path.of("/dev/zero");
+        assertTrue(Files.exists(zero), "this test runs on Linux");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.read(zero));
+        assertTrue(e.getMessage().contains("magic"), e.getMessage());
+    }
+
+    @Test
+    void shouldStopReadingAnEndlessStreamWithAValidHeaderAfterTheCapPlusOneByte() {
+        long[] served = {0};
+        InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                int value = served[0] < bytes.length ? bytes[(int) served[0]] & 0xFF : 0;
+                served[0]++;
+                return value;
+            }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrashDumpFile.readAtMost(endless, 4096));
+        assertTrue(e.getMessage().contains("the limit is 4096 bytes"), e.getMessage());
+        assertEquals(4097, served[0], "read exactly cap + 1 bytes");
+    }
+
+    @Test
+    void shouldReadADumpFromAStreamWithinTheCap() throws Exception {
+        byte[] read = CrashDumpFile.readAtMost(new java.io.ByteArrayInputStream(bytes), bytes.length);
+        assertArrayEquals(bytes, read);
     }
 
     @Test

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.runtime.BugCheckPolicy;
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.nt.BugCheck;

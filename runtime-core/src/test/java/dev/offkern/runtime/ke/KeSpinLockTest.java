@@ -225,7 +225,7 @@ class KeSpinLockTest {
     @Test
     void shouldSkipEveryCheckWhenTheKernelRunsWithoutTheVerifier() {
         kernel.close();
-        kernel = KernelFixture.boot(dumps, dev.offkern.runtime.BugCheckPolicy.THROW, false).leakReportSink(s -> { });
+        kernel = KernelFixture.boot(dumps, dev.offkern.nt.BugCheckPolicy.THROW, false).leakReportSink(s -> { });
         lock = block(kernel, 8);
         KeRaiseIrql(Irql.CLOCK_LEVEL);
         int old = KeAcquireSpinLock(lock); // above DISPATCH: not checked, IRQL not lowered

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.offkern.runtime.BugCheckPolicy;
+import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
 import dev.offkern.nt.BugCheckCode;
@@ -263,7 +263,7 @@ class ProcessorTest {
         kernel = KernelFixture.boot(dumps);
         ThreadState s2 = ThreadState.current();
         assertNotEquals(s1, s2);
-        assertEquals(kernel, s2.kernel());
+        assertEquals(kernel.core(), s2.kernel());
         assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "a new kernel starts the thread at PASSIVE_LEVEL");
     }
 

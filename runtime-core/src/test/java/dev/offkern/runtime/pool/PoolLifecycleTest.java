@@ -127,14 +127,14 @@ class PoolLifecycleTest {
             long p = kernel.nonPagedPool().allocate(100, a, 0);
             kernel.pagedPool().free(kernel.pagedPool().allocate(100, b, 0), b);
             long q = kernel.pagedPool().allocate(5000, b, 0);
-            PoolMonitor byBytes = PoolMonitor.snapshot(kernel);
+            PoolMonitor byBytes = PoolMonitor.snapshot(kernel.nonPagedPool(), kernel.pagedPool());
             assertEquals(List.of(b, a), byBytes.rows().stream().map(PoolUsage::tag).toList());
             assertEquals(new PoolUsage(b, PoolType.PagedPool, 2, 1, 8192), byBytes.row(b, PoolType.PagedPool));
             String table = byBytes.format();
             assertTrue(table.contains(" BbBb  Paged           2           1           1          8192"), table);
             assertTrue(table.contains(" AaAa  Nonp            1           0           1           128"), table);
             assertTrue(table.contains(" *     Paged           2           1           1          8192"), table);
-            assertEquals(List.of(a, b), PoolMonitor.snapshot(kernel, PoolMonitor.Sort.TAG).rows().stream().map(PoolUsage::tag).toList());
+            assertEquals(List.of(a, b), PoolMonitor.snapshot(kernel.nonPagedPool(), kernel.pagedPool(), PoolMonitor.Sort.TAG).rows().stream().map(PoolUsage::tag).toList());
             kernel.nonPagedPool().free(p, a);
             kernel.pagedPool().free(q, b);
         }

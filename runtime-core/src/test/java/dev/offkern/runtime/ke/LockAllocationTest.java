@@ -1,4 +1,4 @@
-package dev.offkern.tests.locks;
+package dev.offkern.runtime.ke;
 
 import static dev.offkern.ddi.Ex.*;
 import static dev.offkern.ddi.Ke.*;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;

@@ -1,9 +1,8 @@
-package dev.offkern.runtime.verifier;
+package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
-import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.ThreadState;
 
 /**
  * The verifier's reusable IRQL and usage checks for routines. Each check reads the calling

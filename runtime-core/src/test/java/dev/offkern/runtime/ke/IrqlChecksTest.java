@@ -1,5 +1,6 @@
-package dev.offkern.runtime.verifier;
+package dev.offkern.runtime.ke;
 
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import static dev.offkern.ddi.Ke.KeLowerIrql;
@@ -11,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
-import dev.offkern.runtime.ke.Irql;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import org.junit.jupiter.api.AfterEach;
@@ -127,8 +127,8 @@ class IrqlChecksTest {
     @Test
     void shouldAnswerWhetherAFamilyIsEnabledForTheCallingThread() {
         boot(EnumSet.of(VerifierCheck.LOCKS));
-        assertTrue(Verifier.enabled(VerifierCheck.LOCKS));
-        assertTrue(!Verifier.enabled(VerifierCheck.IRQL));
+        assertTrue(ThreadState.current().verifies(VerifierCheck.LOCKS));
+        assertTrue(!ThreadState.current().verifies(VerifierCheck.IRQL));
     }
 
     @Test

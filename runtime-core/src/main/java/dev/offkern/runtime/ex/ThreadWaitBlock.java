@@ -1,4 +1,4 @@
-package dev.offkern.runtime.ke;
+package dev.offkern.runtime.ex;
 
 import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;

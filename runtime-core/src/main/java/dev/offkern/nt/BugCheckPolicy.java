@@ -1,4 +1,4 @@
-package dev.offkern.runtime;
+package dev.offkern.nt;
 
 /**
  * What a kernel does after a bug check has run its callbacks and written its dump.

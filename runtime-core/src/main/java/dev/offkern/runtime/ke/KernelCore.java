@@ -1,0 +1,204 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckPolicy;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.verifier.BugCheckSink;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The kernel proper ({@code ke}): what every thread-level routine of one booted kernel shares —
+ * its run state, address space, logical processors (with the per-thread states) and bug-check
+ * machinery. {@code dev.offkern.runtime.Kernel} composes one core with the pools and the executive
+ * managers; the managers below {@code Kernel} see only this core (or narrower parts of it), so no
+ * manager depends on the composition root.
+ *
+ * <p>Run states: RUNNING → (bug check under HALT) HALTED → CLOSED, or RUNNING → CLOSED. A halted
+ * core refuses every call ({@link #ensureRunning()} throws {@link KernelHaltedException}) except
+ * from the thread running the bug check, whose callbacks may still call in.
+ *
+ * <p>Finding the core of the calling thread: {@link ThreadState#current()} caches it per thread;
+ * its slow path asks the one resolver {@code Kernel} installs ({@link #installResolver}), which is
+ * {@code Kernel.current()}: the kernel is resolved in exactly one place.
+ */
+public final class KernelCore implements BugCheckSink {
+
+    private static final int RUNNING = 0;
+    private static final int HALTED = 1;
+    private static final int CLOSED = 2;
+
+    /** The one kernel resolver (installed by {@code dev.offkern.runtime.Kernel}'s class initialiser). */
+    private static volatile Supplier<KernelCore> resolver = () -> {
+        throw new IllegalStateException("no offkern kernel is booted: call Kernel.boot() first");
+    };
+
+    private final int processorCount;
+    private final Set<VerifierCheck> verifierChecks;
+    private final BugCheckPolicy bugCheckPolicy;
+    private final Path dumpDirectory;
+    private final AddressSpace addressSpace;
+    private final Processors processors;
+    private final BugChecks bugChecks;
+    /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
+    private volatile int runState = RUNNING;
+    /** The thread running the halting bug check (may still call in), set before runState := HALTED. */
+    private volatile Thread haltOwner;
+    private volatile BugCheck haltedBy;
+    private volatile String haltDump;
+
+    /**
+     * A core over {@code addressSpace} with {@code processorCount} processors, the verifier families
+     * {@code verifierChecks}, the policy applied after a bug check and the dump directory.
+     */
+    public KernelCore(AddressSpace addressSpace, int processorCount, Set<VerifierCheck> verifierChecks,
+                      BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
+        this.addressSpace = addressSpace;
+        this.processorCount = processorCount;
+        this.verifierChecks = Set.copyOf(verifierChecks);
+        this.bugCheckPolicy = bugCheckPolicy;
+        this.dumpDirectory = dumpDirectory;
+        this.processors = new Processors(this);
+        this.bugChecks = new BugChecks(this);
+        addressSpace.bugCheckSink(this);
+    }
+
+    /** Installs the resolver {@link ThreadState#current()} falls back to (once, by {@code Kernel}). */
+    public static void installResolver(Supplier<KernelCore> kernelOfCallingThread) {
+        resolver = kernelOfCallingThread;
+    }
+
+    /** The calling thread's kernel core, through the installed resolver. */
+    static KernelCore resolve() {
+        return resolver.get();
+    }
+
+    public int processorCount() {
+        return processorCount;
+    }
+
+    public Set<VerifierCheck> verifierChecks() {
+        return verifierChecks;
+    }
+
+    public BugCheckPolicy bugCheckPolicy() {
+        return bugCheckPolicy;
+    }
+
+    /** Where dumps are written, or null for none. */
+    public Path dumpDirectory() {
+        return dumpDirectory;
+    }
+
+    /** Every region this kernel's routines may dereference. */
+    public AddressSpace addressSpace() {
+        return addressSpace;
+    }
+
+    /** The logical processors and per-thread states. */
+    public Processors processors() {
+        return processors;
+    }
+
+    /** The bug-check machinery: callback lists, KeBugCheckEx, dumps. */
+    public BugChecks bugChecks() {
+        return bugChecks;
+    }
+
+    @Override
+    public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
+        return bugChecks.bugCheck(code, p1, p2, p3, p4, detail);
+    }
+
+    /** Whether the kernel is closed. */
+    public boolean isClosed() {
+        return runState == CLOSED;
+    }
+
+    /** Whether a bug check halted the kernel. */
+    public boolean isHalted() {
+        return runState == HALTED;
+    }
+
+    /** The bug check that halted the kernel, or null. */
+    public BugCheck haltedBy() {
+        return haltedBy;
+    }
+
+    /** Fast path of the run-state check: true iff RUNNING (one volatile int load). */
+    public boolean isRunningFast() {
+        return runState == RUNNING;
+    }
+
+    /**
+     * Fails fast unless the kernel accepts calls from this thread.
+     *
+     * @throws KernelHaltedException if a bug check halted the kernel (except on the thread running it)
+     * @throws IllegalStateException if the kernel is closed
+     */
+    public void ensureRunning() {
+        if (runState != RUNNING) {
+            ensureRunningSlow();
+        }
+    }
+
+    private void ensureRunningSlow() {
+        int s = runState;
+        if (s == CLOSED) {
+            throw closedException();
+        }
+        if (s == HALTED && haltOwner != Thread.currentThread()) {
+            throw new KernelHaltedException(haltedBy, haltDump);
+        }
+    }
+
+    /** The exception a call into a closed kernel gets. */
+    public static IllegalStateException closedException() {
+        return new IllegalStateException("this offkern kernel is closed: Kernel.close() has run");
+    }
+
+    /** Halts the kernel on behalf of the calling thread's bug check (HALT policy). */
+    void halt(BugCheck cause) {
+        haltedBy = cause;
+        haltOwner = Thread.currentThread();
+        runState = HALTED; // volatile write after haltedBy/haltOwner: readers that see HALTED see them
+    }
+
+    /** Records the halting bug check's dump file, releases the halt owner and ends every wait. */
+    void haltComplete(String dumpFile) {
+        haltDump = dumpFile;
+        haltOwner = null; // before the abort: the former owner's own later waits fail too
+        Dispatcher.abortWaits(this, true); // waiters throw KernelHaltedException (with the dump file)
+        processors.stopServiceThreads();
+    }
+
+    /** The exception every call gets once halted. */
+    public KernelHaltedException haltedException() {
+        return new KernelHaltedException(haltedBy, haltDump);
+    }
+
+    /**
+     * Marks the core closed; returns false if it already was. Later calls fail fast.
+     */
+    public synchronized boolean markClosed() {
+        if (runState == CLOSED) {
+            return false;
+        }
+        runState = CLOSED;
+        return true;
+    }
+
+    /**
+     * Ends every pending wait (they throw {@link IllegalStateException}), then closes the bug-check
+     * machinery and the processors. Call after {@link #markClosed()}, before any memory is unmapped.
+     */
+    public void shutdown() {
+        ThreadState.forget();
+        Dispatcher.abortWaits(this, false);
+        bugChecks.close();
+        processors.close();
+    }
+}
