@@ -219,7 +219,8 @@ public final class Kernel implements AutoCloseable {
     /**
      * Shuts the kernel down: later calls fail fast, the pools report the blocks still allocated
      * ({@link #leakReport()}, and written to the {@link #leakReportSink} when not empty), then every
-     * pool chunk is unregistered from the address space and unmapped. Idempotent.
+     * pool chunk is unregistered from the address space and unmapped, and the address space is closed
+     * (from then on no native routine dereferences memory registered in it). Idempotent.
      *
      * <p>Threads still blocked in a wait on this kernel ({@code KeWaitForSingleObject},
      * {@code KeWaitForMultipleObjects}, a mutex's slow path) are woken first — their wait blocks are
@@ -241,6 +242,9 @@ public final class Kernel implements AutoCloseable {
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
         core.shutdown();
         LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
+        // Last: the shim stops dereferencing anything of this kernel, embedder regions included (their
+        // owners may free them as soon as close() returns); waits for shim calls in flight.
+        addressSpace.close();
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

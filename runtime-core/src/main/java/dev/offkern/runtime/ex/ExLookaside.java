@@ -45,9 +45,9 @@ import java.util.Objects;
  * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
  * returned block); the checked long tier {@code allocate(Kernel, long)}/{@code free(Kernel, long,
  * long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
- * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
- * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
- * allocation-free; the fastest).
+ * allocation-free); the trusted segment tier {@code allocate(AddressSpace, MemorySegment)}/{@code
+ * free(AddressSpace, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
+ * address-space lookups, only the shim's own checks of the SLIST; allocation-free; the fastest).
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -273,28 +273,28 @@ public final class ExLookaside {
     public static long allocate(Kernel kernel, long lookaside) {
         checkAligned(lookaside);
         Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
-        return allocate0(kernel, r.segment(), r.offsetOf(lookaside), lookaside);
+        return allocate0(kernel, kernel.addressSpace(), r.segment(), r.offsetOf(lookaside), lookaside);
     }
 
     /**
      * The trusted tier of {@link #allocate(Kernel, long)}: {@code lookaside} is a segment of the
      * initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
-     * holds, so no address-space lookup is made; the kernel is looked up only on a miss. Allocates
-     * nothing.
+     * holds, so no Java address-space lookup is made (the shim still checks the SLIST it pops against
+     * {@code space}'s granule table); the kernel is looked up only on a miss. Allocates nothing.
      */
-    public static long allocate(MemorySegment lookaside) {
+    public static long allocate(AddressSpace space, MemorySegment lookaside) {
         long address = lookaside.address();
         checkAligned(address);
         Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
-        return allocate0(null, lookaside, 0, address);
+        return allocate0(null, space, lookaside, 0, address);
     }
 
-    private static long allocate0(Kernel kernel, MemorySegment s, long o, long lookaside) {
+    private static long allocate0(Kernel kernel, AddressSpace space, MemorySegment s, long o, long lookaside) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
+        long block = ExSList.pop(space, lookaside); // ListHead is at offset 0; a corrupted cached link is 0x50
         if (block != 0) {
             return block;
         }
@@ -330,24 +330,24 @@ public final class ExLookaside {
         Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         ExSList.checkAligned("lookaside block", block);
         space.regionOf(block, ExSList.ENTRY_SIZE);
-        free0(kernel, r.segment(), r.offsetOf(lookaside), lookaside, block);
+        free0(kernel, space, r.segment(), r.offsetOf(lookaside), lookaside, block);
     }
 
     /**
      * The trusted tier of {@link #free(Kernel, long, long)}: {@code lookaside} is a segment of the
      * initialized list that the caller holds, and {@code block} one this list handed out (its
-     * alignment is checked, its address-space membership is not: it was checked when the allocate
-     * routine returned it). Allocates nothing.
+     * alignment is checked in Java, its address-space membership by the shim when it is pushed).
+     * Allocates nothing.
      */
-    public static void free(MemorySegment lookaside, long block) {
+    public static void free(AddressSpace space, MemorySegment lookaside, long block) {
         long address = lookaside.address();
         checkAligned(address);
         Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
         ExSList.checkAligned("lookaside block", block);
-        free0(null, lookaside, 0, address, block);
+        free0(null, space, lookaside, 0, address, block);
     }
 
-    private static void free0(Kernel kernel, MemorySegment s, long o, long lookaside, long block) {
+    private static void free0(Kernel kernel, AddressSpace space, MemorySegment s, long o, long lookaside, long block) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
         }
@@ -357,7 +357,7 @@ public final class ExLookaside {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
             freeToRoutine(kernel != null ? kernel : Kernel.current(), s, o, lookaside, block);
         } else {
-            ExSList.push(lookaside, block); // both addresses checked by the caller
+            ExSList.push(space, lookaside, block); // the shim checks both addresses
         }
     }
 
@@ -384,7 +384,8 @@ public final class ExLookaside {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, routine);
         }
-        for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+        AddressSpace space = kernel.addressSpace();
+        for (long block = ExSList.pop(space, lookaside); block != 0; block = ExSList.pop(space, lookaside)) {
             freeToRoutine(kernel, s, o, lookaside, block);
         }
     }

@@ -147,18 +147,18 @@ class ExLookasideTest {
     @Test
     void shouldKeepTheSameCountersOnTheTrustedSegmentTier() {
         initEx();
-        long a = ExLookaside.allocate(list);
-        long b = ExLookaside.allocate(list);
-        ExLookaside.free(list, a);
-        assertEquals(a, ExLookaside.allocate(list), "LIFO through the same SLIST");
-        ExLookaside.free(list, a);
-        ExLookaside.free(list, b);
+        long a = ExLookaside.allocate(kernel.addressSpace(), list);
+        long b = ExLookaside.allocate(kernel.addressSpace(), list);
+        ExLookaside.free(kernel.addressSpace(), list, a);
+        assertEquals(a, ExLookaside.allocate(kernel.addressSpace(), list), "LIFO through the same SLIST");
+        ExLookaside.free(kernel.addressSpace(), list, a);
+        ExLookaside.free(kernel.addressSpace(), list, b);
         assertEquals(3, field(TOTAL_ALLOCATES_OFFSET));
         assertEquals(2, field(ALLOCATE_MISSES_OFFSET));
         assertEquals(3, field(TOTAL_FREES_OFFSET));
         assertEquals(2, ExSList.depth(list, 0));
-        assertThrows(DatatypeMisalignmentException.class, () -> ExLookaside.free(list, a + 8));
-        assertThrows(IndexOutOfBoundsException.class, () -> ExLookaside.allocate(list.asSlice(0, 0x40)));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExLookaside.free(kernel.addressSpace(), list, a + 8));
+        assertThrows(IndexOutOfBoundsException.class, () -> ExLookaside.allocate(kernel.addressSpace(), list.asSlice(0, 0x40)));
         assertEquals(3, field(TOTAL_FREES_OFFSET), "refused calls changed nothing");
     }
 

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The x64 header through the shim, on the raw long-address tier (and the address-space-checked tier). */
+/** The x64 header through the shim, on the long-address tier. */
 class ExSListRawTest extends SListSpec {
     private final Kernel kernel = Kernel.boot().attach();
     private final TestMemory mem = new TestMemory(kernel, 64 * 1024);
@@ -22,6 +22,10 @@ class ExSListRawTest extends SListSpec {
     void close() {
         mem.close();
         kernel.close();
+    }
+
+    private dev.offkern.runtime.mm.AddressSpace space() {
+        return kernel.addressSpace();
     }
 
     @Override
@@ -42,22 +46,22 @@ class ExSListRawTest extends SListSpec {
 
     @Override
     long push(long entry) {
-        return ExSList.push(header, entry);
+        return ExSList.push(space(), header, entry);
     }
 
     @Override
     long pop() {
-        return ExSList.pop(header);
+        return ExSList.pop(space(), header);
     }
 
     @Override
     long flush() {
-        return ExSList.flush(header);
+        return ExSList.flush(space(), header);
     }
 
     @Override
     long pushList(long first, long last, int count) {
-        return ExSList.pushList(header, first, last, count);
+        return ExSList.pushList(space(), header, first, last, count);
     }
 
     @Override
@@ -100,15 +104,15 @@ class ExSListRawTest extends SListSpec {
         DatatypeMisalignmentException e = assertThrows(DatatypeMisalignmentException.class, () -> push(bad));
         assertTrue(e.getMessage().contains(Long.toHexString(bad)), e.getMessage());
         assertEquals(bad, e.address());
-        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pop(header + 4));
-        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pushList(header, entry(1), bad, 2));
-        assertThrows(IllegalArgumentException.class, () -> ExSList.pop(0));
-        assertThrows(IllegalArgumentException.class, () -> ExSList.pushList(header, entry(1), entry(1), 0));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pop(space(), header + 4));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pushList(space(), header, entry(1), bad, 2));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pop(space(), 0));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pushList(space(), header, entry(1), entry(1), 0));
         assertEquals(0, depth(), "nothing was pushed");
     }
 
     @Test
-    void shouldBugCheckOnAnUnmappedAddressOnTheCheckedTier() {
+    void shouldBugCheckOnAnUnmappedAddressNamingIt() {
         init();
         long unmapped = mem.base() + mem.segment.byteSize() + (1 << 20);
         BugCheck b = assertThrows(BugCheck.class, () -> ExSList.push(kernel.addressSpace(), header, unmapped));
