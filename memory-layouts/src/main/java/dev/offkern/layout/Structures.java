@@ -38,6 +38,7 @@ import dev.offkern.layout.ke.KINTERRUPT;
 import dev.offkern.layout.ke.KLOCK_QUEUE_HANDLE;
 import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
+import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.layout.ke.KTIMER;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
@@ -104,6 +105,7 @@ public final class Structures {
         register("KTIMER", KTIMER::of);
         register("KDPC", KDPC::of);
         register("KSPIN_LOCK_QUEUE", KSPIN_LOCK_QUEUE::of);
+        register("PROCESSOR_NUMBER", PROCESSOR_NUMBER::of);
         register("KLOCK_QUEUE_HANDLE", KLOCK_QUEUE_HANDLE::of);
         register("FAST_MUTEX", FAST_MUTEX::of);
         register("KGUARDED_MUTEX", KGUARDED_MUTEX::of);

@@ -15,6 +15,7 @@ import dev.offkern.runtime.ke.KeQueuedSpinLock;
 import dev.offkern.runtime.ke.KeSemaphore;
 import dev.offkern.runtime.ke.KeWait;
 import dev.offkern.runtime.ke.KeSpinLock;
+import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
@@ -76,13 +77,13 @@ public final class Ke {
     public static int KeGetCurrentProcessorNumberEx(MemorySegment ProcNumber) {
         int n = ThreadState.current().processorNumber();
         if (ProcNumber != null && ProcNumber.address() != 0) {
-            if (ProcNumber.byteSize() < 4) {
+            if (ProcNumber.byteSize() < PROCESSOR_NUMBER.LAYOUT.byteSize()) {
                 throw new IllegalArgumentException("KeGetCurrentProcessorNumberEx: ProcNumber segment is "
-                        + ProcNumber.byteSize() + " bytes; PROCESSOR_NUMBER needs 4");
+                        + ProcNumber.byteSize() + " bytes; PROCESSOR_NUMBER needs " + PROCESSOR_NUMBER.LAYOUT.byteSize());
             }
-            ProcNumber.set(JAVA_SHORT.withByteAlignment(1), 0, (short) 0);
-            ProcNumber.set(JAVA_BYTE, 2, (byte) n);
-            ProcNumber.set(JAVA_BYTE, 3, (byte) 0);
+            ProcNumber.set(JAVA_SHORT.withByteAlignment(1), PROCESSOR_NUMBER.GROUP_OFFSET, (short) 0);
+            ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.NUMBER_OFFSET, (byte) n);
+            ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.RESERVED_OFFSET, (byte) 0);
         }
         return n;
     }
