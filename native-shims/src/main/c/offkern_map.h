@@ -106,6 +106,23 @@ static inline void offkern_leave(struct offkern_reader *r) {
     __atomic_store_n(&r->state, __atomic_load_n(&r->state, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Safepoint polls. HotSpot's C2 treats a critical downcall as a call that polls for safepoints on
+ * return, and removes the poll of a loop whose every iteration makes one; the critical stub does not
+ * poll. A Java loop that does nothing but call these routines (a spin on an empty SLIST) would then
+ * hold off every safepoint and handshake (GC, closing a shared arena: Kernel.close()) for as long as
+ * it spins. So every OFFKERN_POLL_PERIOD-th section of a thread returns a poll request to the Java
+ * binding, which answers it with an ordinary (transitioning, hence polling) downcall.
+ */
+#define OFFKERN_POLL_PERIOD 64u
+
+/* offkern_leave, returning whether this section should ask Java for a safepoint poll. */
+static inline int offkern_leave_poll(struct offkern_reader *r) {
+    uint64_t s = __atomic_load_n(&r->state, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(&r->state, s, __ATOMIC_RELEASE); /* as offkern_leave */
+    return (s & (2 * OFFKERN_POLL_PERIOD - 1)) == 0;  /* two state steps per section */
+}
+
 static inline uint64_t offkern_slot_index(const struct offkern_table *t, uint64_t key) {
     return (key * 0x9E3779B97F4A7C15ull) >> t->shift;
 }

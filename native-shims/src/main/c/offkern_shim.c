@@ -123,7 +123,8 @@ OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, u
     return ok ? 1 : 0;
 }
 
-/* The raw-address form: dst and the 16-byte witness must lie in the map (checked in a section). */
+/* The raw-address form: dst and the 16-byte witness must lie in the map (checked in a section).
+ * Returns 1 (swapped), 0 (not), OFFKERN_E*, or 2 / 3 for 0 / 1 with a safepoint poll request. */
 OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi,
                                          uint64_t new_lo, uint64_t new_hi, uint64_t witness) {
     if ((dst & 15u) != 0) {
@@ -142,8 +143,11 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
         w[1] = hi;
         rc = ok ? 1 : 0;
     }
-    offkern_leave(r);
-    return rc;
+    return offkern_leave_poll(r) && rc >= 0 ? rc + 2 : rc; /* 2, 3: as 0, 1, and poll first */
+}
+
+/* Does nothing: bound as an ordinary (not critical) downcall, its return to Java polls for a safepoint. */
+OFFKERN_EXPORT void offkern_safepoint_poll(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -156,15 +160,22 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
 
 /*
  * Results of the SLIST routines. Every address they return on success (an entry, or 0) is 16-byte
- * aligned, so a result with any of its low four bits set is a fault: bits 0..3 are one of the
- * SLIST_F* codes below, bits 4..63 the (16-byte aligned) address it concerns. Shared with
- * dev.offkern.shim.SListShim.
+ * aligned, so the low four bits are free: 0 is a plain result, 15 (SLIST_POLL) a result the Java
+ * side must answer with a safepoint poll first, and 1..5 a fault: one of the SLIST_F* codes below,
+ * bits 4..63 being the (16-byte aligned) address it concerns. Shared with dev.offkern.shim.SListShim.
  */
 #define SLIST_FHEADER   1u /* the header's 16 bytes are not mapped (or not 16-byte aligned): address = header */
 #define SLIST_FENTRY    2u /* an entry to dereference is not mapped: address = the entry (pop: the list's first) */
 #define SLIST_FLINK     3u /* push list: the Next of the entry at `address` is not a mapped, aligned entry */
 #define SLIST_FSHORT    4u /* push list: the Next of the entry at `address` is NULL before ListEnd */
 #define SLIST_FMISMATCH 5u /* push list: after Count - 1 links the chain is at `address`, not ListEnd */
+#define SLIST_POLL     15u /* not a fault: bits 4..63 are the result; Java should poll for a safepoint
+                              first (offkern_map.h, "Safepoint polls") */
+
+/* Leaves the section; a successful result may carry the poll request. */
+static inline uint64_t slist_leave(struct offkern_reader *r, uint64_t rc) {
+    return offkern_leave_poll(r) && (rc & 15u) == 0 ? rc | SLIST_POLL : rc;
+}
 
 static inline uint64_t slist_fault(uint64_t address, unsigned code) {
     return (address & SLIST_ENTRY_MASK) | code;
@@ -268,8 +279,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *
     const struct offkern_table *t = offkern_map_table(map);
     uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_push_range(t, header, entry, entry, 1)
                                                         : slist_fault((uintptr_t)header, SLIST_FHEADER);
-    offkern_leave(r);
-    return rc;
+    return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, void *header, uint64_t first,
@@ -287,8 +297,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, v
             rc = slist_push_range(t, header, first, last, count);
         }
     }
-    offkern_leave(r);
-    return rc;
+    return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
@@ -296,8 +305,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *h
     const struct offkern_table *t = offkern_map_table(map);
     uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_pop(t, header)
                                                         : slist_fault((uintptr_t)header, SLIST_FHEADER);
-    offkern_leave(r);
-    return rc;
+    return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {
@@ -315,8 +323,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void 
         }
         rc = hi & SLIST_ENTRY_MASK;
     }
-    offkern_leave(r);
-    return rc;
+    return slist_leave(r, rc);
 }
 
 /* ------------------------------------------------------------------------------------------ */

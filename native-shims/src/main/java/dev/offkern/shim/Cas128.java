@@ -142,6 +142,10 @@ public final class Cas128 {
         } finally {
             java.lang.ref.Reference.reachabilityFence(map);
         }
+        if (rc >= 2) {
+            SListShim.safepointPoll(); // the shim's periodic poll request (see SListShim)
+            rc -= 2;
+        }
         if (rc == E_FAULT) {
             throw new IllegalArgumentException(String.format(
                     "dst 0x%x (16 bytes) or witness 0x%x (16 bytes) is not in the granule table", dstAddress,

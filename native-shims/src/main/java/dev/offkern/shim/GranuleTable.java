@@ -1,7 +1,6 @@
 package dev.offkern.shim;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
@@ -67,8 +66,7 @@ public final class GranuleTable implements AutoCloseable {
     private static final MethodHandle DESTROY = NativeShim.downcallOrNull("offkern_map_destroy",
             FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
     private static final MethodHandle COVERS = NativeShim.downcallOrNull("offkern_map_covers",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
-            Linker.Option.critical(false));
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle SLOTS = NativeShim.downcallOrNull("offkern_map_slots",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle USES_MEMBARRIER = NativeShim.downcallOrNull("offkern_map_uses_membarrier",

@@ -63,6 +63,13 @@ public final class SListShim {
      * Concurrency matrix: push, pushList, pop and flush may all run concurrently on one header from any
      * number of threads, and with GranuleTable.insert/remove/close; a read of the header's fields
      * (depth/first) is a racy snapshot unless no operation is in flight.
+     *
+     * Safepoints. A critical downcall does not poll for safepoints, yet C2 compiles it as a call that
+     * does, and drops the poll of a loop whose every iteration makes one: a loop spinning on pop()
+     * would hold off GC and every handshake (closing a shared arena) indefinitely. So the shim marks
+     * every 64th result of a thread with POLL_REQUEST (low bits 0xF, the result in the others), and
+     * pollThen answers it with an ordinary downcall, whose return to Java polls. Cost: one predictable
+     * branch per call, one ~8 ns downcall per 64 calls.
      */
 
     private static final Linker.Option CRITICAL = Linker.Option.critical(false);
@@ -73,6 +80,8 @@ public final class SListShim {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), CRITICAL);
     private static final MethodHandle FLUSH = NativeShim.downcallOrNull("offkern_slist_flush",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), CRITICAL);
+    private static final MethodHandle SAFEPOINT_POLL = NativeShim.downcallOrNull("offkern_safepoint_poll",
+            FunctionDescriptor.ofVoid());
     private static final MethodHandle PUSH_LIST = NativeShim.downcallOrNull("offkern_slist_push_list",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), CRITICAL);
@@ -109,6 +118,8 @@ public final class SListShim {
     public static final int FAULT_CHAIN_MISMATCH = 5;
 
     private static final long FAULT_MASK = 0xF;
+    /** The shim's "poll for a safepoint first" marker (not a fault; see {@link #pollThen}). */
+    private static final long POLL_REQUEST = 0xF;
 
     private SListShim() {
     }
@@ -143,7 +154,8 @@ public final class SListShim {
             throw bad(header, entry, entry);
         }
         try {
-            return (long) PUSH.invokeExact(map.handle(), header, entry);
+            long r = (long) PUSH.invokeExact(map.handle(), header, entry);
+            return (r & FAULT_MASK) == POLL_REQUEST ? pollThen(r) : r;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -163,7 +175,8 @@ public final class SListShim {
             throw bad(header, 16, 16);
         }
         try {
-            return (long) POP.invokeExact(map.handle(), header);
+            long r = (long) POP.invokeExact(map.handle(), header);
+            return (r & FAULT_MASK) == POLL_REQUEST ? pollThen(r) : r;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -183,7 +196,8 @@ public final class SListShim {
             throw bad(header, 16, 16);
         }
         try {
-            return (long) FLUSH.invokeExact(map.handle(), header);
+            long r = (long) FLUSH.invokeExact(map.handle(), header);
+            return (r & FAULT_MASK) == POLL_REQUEST ? pollThen(r) : r;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -209,13 +223,31 @@ public final class SListShim {
             throw new IllegalArgumentException("pushList count must be positive, was " + count);
         }
         try {
-            return (long) PUSH_LIST.invokeExact(map.handle(), header, first, last, count);
+            long r = (long) PUSH_LIST.invokeExact(map.handle(), header, first, last, count);
+            return (r & FAULT_MASK) == POLL_REQUEST ? pollThen(r) : r;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
         } finally {
             Reference.reachabilityFence(map);
+        }
+    }
+
+    /** Answers the shim's poll request (see the implementation overview) and returns the real result. */
+    static long pollThen(long result) {
+        safepointPoll();
+        return result & ~POLL_REQUEST;
+    }
+
+    /** An ordinary downcall to an empty function: the return from native code polls for a safepoint. */
+    static void safepointPoll() {
+        try {
+            SAFEPOINT_POLL.invokeExact();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
         }
     }
 

@@ -241,10 +241,11 @@ public final class Kernel implements AutoCloseable {
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
         core.shutdown();
-        LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
-        // Last: the shim stops dereferencing anything of this kernel, embedder regions included (their
-        // owners may free them as soon as close() returns); waits for shim calls in flight.
+        // Before the pools unmap: the shim stops dereferencing anything of this kernel, embedder regions
+        // included (their owners may free them as soon as close() returns). Waits for shim calls in
+        // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         addressSpace.close();
+        LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

@@ -32,10 +32,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  * returns, no shim call is still dereferencing the region and none will, so the caller may unmap the
  * memory (the pools do, at {@code Kernel.close()}). Java code reaches region memory only through the
  * regions' segments, which FFM checks (bounds, and liveness of their arenas), so it needs no grace
- * period. {@link #close} (the last step of {@code Kernel.close()}) removes every remaining region
- * from the native view the same way; afterwards every shim call through this address space reports
- * the address space closed ({@link #ensureOpen}) instead of touching embedder memory that may be
- * freed next.
+ * period. {@link #close} (run by {@code Kernel.close()} before the pools unmap) removes every region from
+ * the native view the same way; afterwards every shim call through this address space reports the
+ * kernel closed ({@link #ensureOpen}) instead of touching memory that is about to be freed.
  *
  * <p>Checks that are always on, whatever the verifier says, and what they cost: the shim's lookup of
  * every address it dereferences (a hash and usually one 32-byte slot, about 1 ns each; an SLIST push
@@ -120,10 +119,11 @@ public final class AddressSpace {
     }
 
     /**
-     * Closes the address space (the last step of {@code Kernel.close()}): every region still
-     * registered is removed from the shim's view, waiting for shim calls in flight, and later calls
-     * that need the address space report it closed. Java lookups of the regions still registered keep
-     * working until they are unregistered (their memory is the registrants'). Idempotent.
+     * Closes the address space ({@code Kernel.close()} does, before the pools unmap their chunks):
+     * every region is removed from the shim's view, waiting for shim calls in flight, and later shim
+     * calls through this address space report it closed. Java lookups of the regions keep working
+     * until they are unregistered (the pools and other owners unregister them as they free them);
+     * new registrations are refused. Idempotent.
      */
     public synchronized void close() {
         if (closed) {

@@ -88,6 +88,12 @@ class ExSListDdiTest extends SListSpec {
     }
 
     @Override
+    void setDepth(int depth) {
+        long word = head.get(ValueLayout.JAVA_LONG, 0);
+        head.set(ValueLayout.JAVA_LONG, 0, (word & ~0xFFFFL) | depth);
+    }
+
+    @Override
     long sequence() {
         return ExSList.sequence(head, 0);
     }

@@ -70,6 +70,12 @@ class ExSListRawTest extends SListSpec {
     }
 
     @Override
+    void setDepth(int depth) {
+        long word = mem.segment.get(ValueLayout.JAVA_LONG, 0);
+        mem.segment.set(ValueLayout.JAVA_LONG, 0, (word & ~0xFFFFL) | depth);
+    }
+
+    @Override
     long sequence() {
         return ExSList.sequence(mem.segment, 0);
     }

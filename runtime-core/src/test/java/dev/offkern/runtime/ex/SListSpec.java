@@ -37,6 +37,9 @@ abstract class SListSpec {
 
     abstract int depth();
 
+    /** Writes the header's Depth field directly (as if after that many pushes), for the wrap-around test. */
+    abstract void setDepth(int depth);
+
     abstract long sequence();
 
     abstract long next(long entry);
@@ -122,11 +125,17 @@ abstract class SListSpec {
     @Test
     void shouldKeepDepthInsideSixteenBits() {
         init();
-        // 65535 + 1 wraps Depth to 0 without touching Sequence (Windows' USHORT Depth).
+        // Depth 65534, as after that many pushes: a push list of two wraps it to 0 without touching
+        // Sequence (Windows' USHORT Depth), and a pop from Depth 0 borrows within the 16 bits too.
+        setDepth(0xFFFE);
         link(entry(1), entry(2));
         long s0 = sequence();
-        pushList(entry(1), entry(2), 0xFFFF);
+        pushList(entry(1), entry(2), 2);
+        assertEquals(0, depth());
+        assertEquals(s0 + 1, sequence());
+        assertEquals(entry(1), pop());
         assertEquals(0xFFFF, depth());
+        assertEquals(s0 + 1, sequence());
         push(entry(3));
         assertEquals(0, depth());
         assertEquals(s0 + 2, sequence());

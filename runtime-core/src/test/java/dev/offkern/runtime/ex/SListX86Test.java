@@ -63,6 +63,12 @@ class SListX86Test extends SListSpec {
     }
 
     @Override
+    void setDepth(int depth) {
+        long word = region.get(ValueLayout.JAVA_LONG, HEADER);
+        region.set(ValueLayout.JAVA_LONG, HEADER, (word & ~(0xFFFFL << 32)) | (long) depth << 32);
+    }
+
+    @Override
     long sequence() {
         return SListX86.sequence(region, HEADER);
     }
