@@ -29,64 +29,64 @@ class ExSListRawTest extends SListSpec {
     }
 
     @Override
-    void init() {
+    protected void init() {
         mem.segment.fill((byte) 0x5A);
         ExSList.initialize(mem.at(0, 16));
     }
 
     @Override
-    long entry(int i) {
+    protected long entry(int i) {
         return mem.base() + 64 + 32L * i;
     }
 
     @Override
-    int indexOf(long entry) {
+    protected int indexOf(long entry) {
         return (int) ((entry - mem.base() - 64) / 32);
     }
 
     @Override
-    long push(long entry) {
+    protected long push(long entry) {
         return ExSList.push(space(), header, entry);
     }
 
     @Override
-    long pop() {
+    protected long pop() {
         return ExSList.pop(space(), header);
     }
 
     @Override
-    long flush() {
+    protected long flush() {
         return ExSList.flush(space(), header);
     }
 
     @Override
-    long pushList(long first, long last, int count) {
+    protected long pushList(long first, long last, int count) {
         return ExSList.pushList(space(), header, first, last, count);
     }
 
     @Override
-    int depth() {
+    protected int depth() {
         return ExSList.depth(mem.segment, 0);
     }
 
     @Override
-    void setDepth(int depth) {
+    protected void setDepth(int depth) {
         long word = mem.segment.get(ValueLayout.JAVA_LONG, 0);
         mem.segment.set(ValueLayout.JAVA_LONG, 0, (word & ~0xFFFFL) | depth);
     }
 
     @Override
-    long sequence() {
+    protected long sequence() {
         return ExSList.sequence(mem.segment, 0);
     }
 
     @Override
-    long next(long entry) {
+    protected long next(long entry) {
         return ExSList.next(mem.segment, entry - mem.base());
     }
 
     @Override
-    void link(long entry, long next) {
+    protected void link(long entry, long next) {
         ExSList.setNext(mem.segment, entry - mem.base(), next);
     }
 

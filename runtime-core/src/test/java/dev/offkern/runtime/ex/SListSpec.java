@@ -17,34 +17,34 @@ import org.junit.jupiter.api.Test;
  * abstract spec reused across variants. Entries are numbered 0..ENTRIES-1; {@link #entry(int)}
  * names them in the variant's address space (an address or an offset); 0 is NULL.
  */
-abstract class SListSpec {
-    static final int ENTRIES = 64;
+public abstract class SListSpec {
+    protected static final int ENTRIES = 64;
 
     /** Makes an empty list. */
-    abstract void init();
+    protected abstract void init();
 
-    abstract long entry(int i);
+    protected abstract long entry(int i);
 
-    abstract int indexOf(long entry);
+    protected abstract int indexOf(long entry);
 
-    abstract long push(long entry);
+    protected abstract long push(long entry);
 
-    abstract long pop();
+    protected abstract long pop();
 
-    abstract long flush();
+    protected abstract long flush();
 
-    abstract long pushList(long first, long last, int count);
+    protected abstract long pushList(long first, long last, int count);
 
-    abstract int depth();
+    protected abstract int depth();
 
     /** Writes the header's Depth field directly (as if after that many pushes), for the wrap-around test. */
-    abstract void setDepth(int depth);
+    protected abstract void setDepth(int depth);
 
-    abstract long sequence();
+    protected abstract long sequence();
 
-    abstract long next(long entry);
+    protected abstract long next(long entry);
 
-    abstract void link(long entry, long next);
+    protected abstract void link(long entry, long next);
 
     @Test
     void shouldReturnNullWhenPoppingAnEmptyList() {
