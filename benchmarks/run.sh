@@ -2,6 +2,9 @@
 # Runs offkern's JMH benchmarks (each against its peers, in one run) and turns the result into
 # bench-results/<stamp>/{jmh.json,results.md,results.json,*.png}.
 #   benchmarks/run.sh [JMH include regex] [extra JMH options...]
+# The benchmark packages are named by manager, as runtime-core's are (dev.offkern.bench.{ex,ke,pool,
+# rtl,shim}; peers and the report beside them), so 'ke\.' runs the IRQL, lock and event benchmarks,
+# 'pool\.' the pool's, 'ex\.SList' the SLIST's.
 # Defaults: every benchmark, -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc (FORKS, WI, ITERS override).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

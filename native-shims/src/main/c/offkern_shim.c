@@ -38,7 +38,7 @@
  *   bits are zero), and an SLIST_ENTRY's first 8 bytes are its Next pointer.
  *
  * Sequence rule (what Windows 10 x64's RtlpInterlockedPushEntrySList/PopEntrySList/FlushSList
- * do, as their public disassembly shows; ddi-reference.md section 19 says pop also increments
+ * do, as their public disassembly shows; some descriptions of the SLIST say pop also increments
  * Sequence, which Windows does not):
  *   push       Depth+1, Sequence+1, NextEntry := entry, entry->Next := old first
  *   push list  Depth+count, Sequence+1, NextEntry := first, last->Next := old first
@@ -476,6 +476,38 @@ OFFKERN_EXPORT int offkern_xrstor(void *area, uint64_t mask) {
         return OFFKERN_EHEADER;
     }
     __asm__ __volatile__("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+    return OFFKERN_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* FXSAVE / FXRSTOR: the legacy (x87 + SSE) state where XSAVE is unavailable                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * FXSAVE/FXRSTOR are part of every x86-64 CPU (CPUID.01H:EDX.FXSR is architectural there), so
+ * only the area is checked: 16-byte aligned (else #GP), and for FXRSTOR an MXCSR (bytes 24..27)
+ * inside MXCSR_MASK (else #GP). The area is 512 bytes; the Java side checks its size and
+ * writability before calling.
+ */
+OFFKERN_EXPORT int offkern_fxsave(void *area) {
+    init_features();
+    if (((uintptr_t)area & 15u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    __asm__ __volatile__("fxsave64 (%0)" : : "r"(area) : "memory");
+    return OFFKERN_OK;
+}
+
+OFFKERN_EXPORT int offkern_fxrstor(void *area) {
+    init_features();
+    if (((uintptr_t)area & 15u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    uint32_t mxcsr = *(const uint32_t *)((const unsigned char *)area + 24);
+    if ((mxcsr & ~features.mxcsr_mask) != 0) {
+        return OFFKERN_EHEADER;
+    }
+    __asm__ __volatile__("fxrstor64 (%0)" : : "r"(area) : "memory");
     return OFFKERN_OK;
 }
 

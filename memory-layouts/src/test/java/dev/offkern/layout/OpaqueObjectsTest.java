@@ -25,8 +25,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every modelled field of the opaque objects against the numbers of
- * {@code spec/windows-layouts.md} (Windows 10 22H2, x64 and x86), transcribed here by hand.
+ * Every modelled field of the opaque objects against Windows 10 22H2's public symbols (x64 and
+ * x86, as the Vergilius Project publishes them; see docs/layout-sources.md), transcribed here by hand.
  */
 class OpaqueObjectsTest {
 
@@ -154,7 +154,7 @@ class OpaqueObjectsTest {
             {"KINTERRUPT", "PhysicalDeviceObject", 0x118, 0xcc},
     };
 
-    /** {structure, bit field, x64 byte, x86 byte, bit offset, width} from the spec's "0x1b b4" notation. */
+    /** {structure, bit field, x64 byte, x86 byte, bit offset, width} ("byte 0x1b, bit 4" is written 0x1b, 4). */
     private static final Object[][] SPEC_BITS = {
             {"OBJECT_HEADER", "DbgRefTrace", 0x19, 0xd, 0, 1},
             {"OBJECT_HEADER", "DbgTracePermanent", 0x19, 0xd, 1, 1},

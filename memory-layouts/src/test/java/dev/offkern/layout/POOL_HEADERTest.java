@@ -21,6 +21,11 @@ class POOL_HEADERTest {
         assertEquals(24, POOL_HEADER.POOL_TYPE_SHIFT);
         assertEquals(8, POOL_HEADER.X64.field("BlockSize").bitWidth());
         assertEquals(2, POOL_HEADER.X64.offset("BlockSize"));
+        assertEquals(8, POOL_HEADER.PREVIOUS_SIZE_BITS);
+        assertEquals(8, POOL_HEADER.POOL_INDEX_BITS);
+        assertEquals(8, POOL_HEADER.BLOCK_SIZE_BITS);
+        assertEquals(8, POOL_HEADER.POOL_TYPE_BITS);
+        assertEquals(4, POOL_HEADER.POOL_BLOCK_SHIFT, "POOL_BLOCK_SHIFT on x64");
     }
 
     @Test

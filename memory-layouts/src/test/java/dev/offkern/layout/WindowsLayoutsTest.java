@@ -31,8 +31,8 @@ import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks offkern's layouts against Windows 10 22H2's own (Microsoft's symbols, as windows-layouts.md
- * tabulates them; extracted into {@code windows-10-22h2-layouts.tsv}), independently of the mingw-w64
+ * Checks offkern's layouts against Windows 10 22H2's own (Microsoft's public symbols, as the Vergilius
+ * Project publishes them, tabulated in {@code windows-10-22h2-layouts.tsv}; see docs/layout-sources.md), independently of the mingw-w64
  * oracle: every tabulated size, member offset and bit range of every registered structure, and that
  * members Windows 10 22H2 does not have are absent. Also pins the Windows-only facts where offkern
  * follows Windows rather than mingw-w64.
@@ -41,9 +41,9 @@ class WindowsLayoutsTest {
 
     /**
      * Rows of the table offkern deliberately does not follow, each with its reason (struct.field@abi).
-     * None today: windows-layouts.md's 2.2 note that Windows 10 22H2 keeps KTIMER's ULONG Processor
-     * contradicts its own table and the 19041 symbols (USHORT Processor + USHORT TimerType); offkern
-     * follows the symbols.
+     * None today. (KTIMER on x64: some descriptions give Windows 10 22H2 one ULONG Processor; the
+     * 19041+ symbols, and so the table, have USHORT Processor + USHORT TimerType, which offkern
+     * follows.)
      */
     private static final Map<String, String> EXCEPTIONS = Map.of();
 
@@ -134,7 +134,7 @@ class WindowsLayoutsTest {
                 }
             }
         }
-        System.out.println("windows-layouts.md: " + checked + " values checked, " + excepted + " named exceptions");
+        System.out.println("windows-10-22h2-layouts.tsv: " + checked + " values checked, " + excepted + " named exceptions");
         assertTrue(checked > 300, "too few rows checked: " + checked);
         assertTrue(failures.isEmpty(), () -> failures.size() + " disagreement(s) with Windows 10 22H2's symbols:\n  "
                 + String.join("\n  ", failures));

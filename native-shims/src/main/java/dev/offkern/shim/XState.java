@@ -7,7 +7,8 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * The XSAVE family on the calling thread's extended processor state: XSAVE, XSAVEOPT, XSAVEC and
- * XRSTOR into and out of a caller-supplied, 64-byte aligned save area. The engine behind
+ * XRSTOR into and out of a caller-supplied, 64-byte aligned save area (and FXSAVE/FXRSTOR for the
+ * legacy state where XSAVE is unavailable). The engine behind
  * {@code KeSaveExtendedProcessorState}/{@code KeRestoreExtendedProcessorState}.
  *
  * <p>A {@code mask} selects state components by their XCR0 bit ({@link #LEGACY_FLOATING_POINT},
@@ -56,6 +57,10 @@ public final class XState {
     public static final long MINIMUM_AREA_SIZE = 512 + 64;
     /** Required alignment of a save area. */
     public static final long AREA_ALIGNMENT = 64;
+    /** Size of an FXSAVE area (the legacy region of an XSAVE area: x87, MXCSR, XMM registers). */
+    public static final long FXSAVE_AREA_SIZE = 512;
+    /** Required alignment of an FXSAVE area. */
+    public static final long FXSAVE_AREA_ALIGNMENT = 16;
 
     private static final int OK = 0;
     private static final int E_ALIGN = -1;
@@ -71,6 +76,9 @@ public final class XState {
     private static final MethodHandle XRSTOR = NativeShim.downcallOrNull("offkern_xrstor", OP);
     private static final MethodHandle ALLOWED = NativeShim.downcallOrNull("offkern_xsave_allowed_mask",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+    private static final FunctionDescriptor FX_OP = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+    private static final MethodHandle FXSAVE = NativeShim.downcallOrNull("offkern_fxsave", FX_OP);
+    private static final MethodHandle FXRSTOR = NativeShim.downcallOrNull("offkern_fxrstor", FX_OP);
 
     /** Per-component CPUID.(0DH, i) data, read once. */
     private static final class Components {
@@ -186,6 +194,68 @@ public final class XState {
                 : requiredAreaSize(mask);
         checkArea(area, needed, "XRSTOR");
         run(XRSTOR, area, mask, "XRSTOR");
+    }
+
+    /**
+     * FXSAVE: saves the legacy state (x87 registers and control/status words, MXCSR, XMM0-15) into
+     * the first {@link #FXSAVE_AREA_SIZE} bytes of {@code area}, which must be 16-byte aligned. Every
+     * x86-64 CPU has the instruction; this is how the legacy components are saved where XSAVE is
+     * unavailable (the layout is the legacy region of an XSAVE area).
+     *
+     * @throws IllegalArgumentException for a heap, read-only, misaligned or short area
+     */
+    public static void fxsave(MemorySegment area) {
+        checkFxArea(area, "FXSAVE");
+        runFx(FXSAVE, area, "FXSAVE");
+    }
+
+    /**
+     * FXRSTOR: restores the legacy state from an FXSAVE image in {@code area}.
+     *
+     * @throws IllegalArgumentException also when the image's MXCSR sets a bit outside MXCSR_MASK
+     *                                  (FXRSTOR would raise #GP); nothing is restored then
+     */
+    public static void fxrstor(MemorySegment area) {
+        checkFxArea(area, "FXRSTOR");
+        runFx(FXRSTOR, area, "FXRSTOR");
+    }
+
+    private static void checkFxArea(MemorySegment area, String insn) {
+        if (FXSAVE == null) {
+            throw NativeShim.unavailable();
+        }
+        if (area == null || !area.isNative()) {
+            throw new IllegalArgumentException(insn + " area must be a native segment");
+        }
+        if (area.isReadOnly()) {
+            throw new IllegalArgumentException(insn + " area is read-only");
+        }
+        if ((area.address() & (FXSAVE_AREA_ALIGNMENT - 1)) != 0) {
+            throw new IllegalArgumentException(String.format("%s area 0x%x is not 16-byte aligned", insn,
+                    area.address()));
+        }
+        if (area.byteSize() < FXSAVE_AREA_SIZE) {
+            throw new IllegalArgumentException(insn + " area has " + area.byteSize() + " bytes; "
+                    + FXSAVE_AREA_SIZE + " are needed");
+        }
+    }
+
+    private static void runFx(MethodHandle h, MemorySegment area, String insn) {
+        int rc;
+        try {
+            rc = (int) h.invokeExact(area);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        switch (rc) {
+            case OK -> { }
+            case E_ALIGN -> throw new IllegalArgumentException(insn + " area is not 16-byte aligned");
+            case E_HEADER -> throw new IllegalArgumentException(insn
+                    + " area holds an MXCSR with reserved bits set (FXRSTOR would fault); nothing restored");
+            default -> throw new IllegalStateException(insn + " returned unknown code " + rc);
+        }
     }
 
     private static void checkMask(long mask) {

@@ -116,4 +116,51 @@ class XStateTest {
         area.set(ValueLayout.JAVA_INT, 24, 0x8000_1F80); // reserved MXCSR bit
         assertThrows(IllegalArgumentException.class, () -> XState.xrstor(area, XState.LEGACY));
     }
+
+    @Test
+    void shouldRestoreMxcsrAndX87ControlWordSavedByFxsave() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fx = a.allocate(XState.FXSAVE_AREA_SIZE, XState.FXSAVE_AREA_ALIGNMENT);
+            int savedMxcsr = FloatingPointControl.mxcsr();
+            int savedCw = FloatingPointControl.x87ControlWord();
+            int changedCw = savedCw ^ 0x0C00; // rounding control toward zero
+            try {
+                FloatingPointControl.setMxcsr(CHANGED_MXCSR);
+                FloatingPointControl.setX87ControlWord(changedCw);
+                XState.fxsave(fx);
+                assertEquals(changedCw, Short.toUnsignedInt(fx.get(ValueLayout.JAVA_SHORT, 0)), "FCW lives at byte 0");
+                assertEquals(CHANGED_MXCSR, fx.get(ValueLayout.JAVA_INT, 24) & ~FLAGS, "MXCSR lives at byte 24");
+                FloatingPointControl.setMxcsr(FloatingPointControl.MXCSR_DEFAULT);
+                FloatingPointControl.setX87ControlWord(savedCw);
+                XState.fxrstor(fx);
+                assertEquals(CHANGED_MXCSR, FloatingPointControl.mxcsr() & ~FLAGS, "FXRSTOR brought MXCSR back");
+                assertEquals(changedCw, FloatingPointControl.x87ControlWord(), "FXRSTOR brought FCW back");
+            } finally {
+                FloatingPointControl.setMxcsr(savedMxcsr);
+                FloatingPointControl.setX87ControlWord(savedCw);
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectBadFxsaveAreasAndCorruptMxcsrWithoutFaulting() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fx = a.allocate(XState.FXSAVE_AREA_SIZE + 64, 64);
+            var misaligned = assertThrows(IllegalArgumentException.class, () -> XState.fxsave(fx.asSlice(8, 512)));
+            assertTrue(misaligned.getMessage().contains("16-byte aligned"), misaligned.getMessage());
+            var small = assertThrows(IllegalArgumentException.class, () -> XState.fxsave(fx.asSlice(0, 256)));
+            assertTrue(small.getMessage().contains("512"), small.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> XState.fxsave(MemorySegment.ofArray(new byte[512])));
+            assertThrows(IllegalArgumentException.class, () -> XState.fxsave(fx.asReadOnly()));
+            for (long i = 0; i < fx.byteSize(); i++) {
+                assertEquals(0, fx.get(ValueLayout.JAVA_BYTE, i), "nothing written by a refused call");
+            }
+            int before = FloatingPointControl.mxcsr();
+            XState.fxsave(fx);
+            fx.set(ValueLayout.JAVA_INT, 24, 0x8000_1F80); // reserved MXCSR bit: FXRSTOR would raise #GP
+            var e = assertThrows(IllegalArgumentException.class, () -> XState.fxrstor(fx));
+            assertTrue(e.getMessage().contains("MXCSR"), e.getMessage());
+            assertEquals(before, FloatingPointControl.mxcsr(), "nothing restored");
+        }
+    }
 }

@@ -1,10 +1,8 @@
 package dev.offkern.ddi;
 
-import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.PoolFlags;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
-import dev.offkern.nt.NtStatusException;
 import dev.offkern.nt.ALLOCATE_FUNCTION;
 import dev.offkern.nt.ALLOCATE_FUNCTION_EX;
 import dev.offkern.runtime.ex.ContainingRecord;
@@ -18,13 +16,12 @@ import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.Pools;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
-import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Executive routines ({@code Ex*}) and their prefix-less families ({@code InitializeSListHead},
@@ -59,7 +56,7 @@ public final class Ex {
      * @return a segment of exactly NumberOfBytes, or {@code MemorySegment.NULL}
      */
     public static MemorySegment ExAllocatePool2(long Flags, long NumberOfBytes, int Tag) {
-        return allocatePool2(Flags, NumberOfBytes, Tag);
+        return Kernel.current().pools().allocatePool2(Flags, NumberOfBytes, Tag);
     }
 
     /**
@@ -75,39 +72,18 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePool3(long Flags, long NumberOfBytes, int Tag,
                                                 MemorySegment ExtendedParameters, int ExtendedParametersCount) {
-        if (ExtendedParametersCount != 0) {
-            if (ExtendedParameters == null || ExtendedParameters.equals(MemorySegment.NULL)
-                    || ExtendedParameters.byteSize() < 16L * Integer.toUnsignedLong(ExtendedParametersCount)) {
-                return rejected(Flags, "ExAllocatePool3: ExtendedParameters does not hold "
-                        + Integer.toUnsignedString(ExtendedParametersCount) + " POOL_EXTENDED_PARAMETERs");
-            }
-            for (int i = 0; i < ExtendedParametersCount; i++) {
-                long head = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i);
-                long value = ExtendedParameters.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i + 8);
-                int type = (int) (head & 0xFF);
-                boolean optional = (head & 0x100) != 0;
-                boolean ok = switch (type) {
-                    case PoolFlags.PoolExtendedParameterPriority -> true;
-                    case PoolFlags.PoolExtendedParameterNumaNode -> (int) value == 0 || (int) value == MM_ANY_NODE_OK;
-                    default -> false;
-                };
-                if (!ok && !optional) {
-                    return rejected(Flags, "ExAllocatePool3: extended parameter " + i + " (type " + type + ") is not supported");
-                }
-            }
-        }
-        return allocatePool2(Flags, NumberOfBytes, Tag);
+        return Kernel.current().pools().allocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters, ExtendedParametersCount);
     }
 
     /** MM_ANY_NODE_OK: any NUMA node will do. */
-    public static final int MM_ANY_NODE_OK = 0x80000000;
+    public static final int MM_ANY_NODE_OK = Pools.MM_ANY_NODE_OK;
 
     /**
      * {@code PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)}: as
      * {@link #ExAllocatePoolWithTag} but the memory is zeroed.
      */
     public static MemorySegment ExAllocatePoolZero(int PoolType, long NumberOfBytes, int Tag) {
-        return allocateByType(PoolType, NumberOfBytes, Tag, true);
+        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true);
     }
 
     /**
@@ -129,12 +105,12 @@ public final class Ex {
      * IllegalArgumentException.
      */
     public static MemorySegment ExAllocatePoolWithTag(int PoolType, long NumberOfBytes, int Tag) {
-        return allocateByType(PoolType, NumberOfBytes, Tag, false);
+        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false);
     }
 
     /** {@code PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)}: tag 'None', as Windows. */
     public static MemorySegment ExAllocatePool(int PoolType, long NumberOfBytes) {
-        return allocateByType(PoolType, NumberOfBytes, PoolTags.NONE, false);
+        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false);
     }
 
     /**
@@ -145,85 +121,13 @@ public final class Ex {
      * <p>IRQL: ≤ DISPATCH_LEVEL for non-paged, ≤ APC_LEVEL for paged blocks.
      */
     public static void ExFreePoolWithTag(MemorySegment P, int Tag) {
-        Kernel k = Kernel.current();
-        long address = P.address();
-        Pool pool = k.poolOf(address);
-        if (pool == null) {
-            throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
-                    "0x" + Long.toHexString(address) + " was never in any pool");
-        }
-        pool.free(address, Tag);
+        Kernel.current().pools().free(P.address(), Tag);
     }
 
     /** {@code VOID ExFreePool(PVOID P)}: {@link #ExFreePoolWithTag} without the tag check. */
     public static void ExFreePool(MemorySegment P) {
-        ExFreePoolWithTag(P, 0);
+        Kernel.current().pools().free(P.address(), 0);
     }
-
-    private static MemorySegment allocatePool2(long flags, long bytes, int tag) {
-        long required = flags & PoolFlags.POOL_FLAG_REQUIRED_MASK;
-        boolean paged = (required & PoolFlags.POOL_FLAG_PAGED) != 0;
-        boolean nonPaged = (required & (PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_NON_PAGED_EXECUTE)) != 0;
-        if (tag == 0) {
-            return rejected(flags, "ExAllocatePool2: Tag is 0");
-        }
-        if (paged == nonPaged) {
-            return rejected(flags, paged ? "ExAllocatePool2: both POOL_FLAG_PAGED and POOL_FLAG_NON_PAGED"
-                    : "ExAllocatePool2: neither POOL_FLAG_PAGED nor POOL_FLAG_NON_PAGED");
-        }
-        long unsupported = required & (~PoolFlags.POOL_FLAG_KNOWN_REQUIRED | PoolFlags.POOL_FLAG_SESSION
-                | PoolFlags.POOL_FLAG_RESERVED1 | PoolFlags.POOL_FLAG_RESERVED2 | PoolFlags.POOL_FLAG_RESERVED3);
-        if (unsupported != 0) {
-            return rejected(flags, "ExAllocatePool2: required flag(s) 0x" + Long.toHexString(unsupported)
-                    + " unknown or unsatisfiable");
-        }
-        Pool pool = paged ? Kernel.current().pagedPool() : Kernel.current().nonPagedPool();
-        long p = pool.allocate(bytes, tag, flags & (PoolFlags.POOL_FLAG_UNINITIALIZED
-                | PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE));
-        return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
-    }
-
-    private static MemorySegment rejected(long flags, String why) {
-        if ((flags & PoolFlags.POOL_FLAG_RAISE_ON_FAILURE) != 0) {
-            throw new NtStatusException(NtStatus.STATUS_INVALID_PARAMETER, why);
-        }
-        return MemorySegment.NULL;
-    }
-
-    private static MemorySegment allocateByType(int poolType, long bytes, int tag, boolean zero) {
-        int modifiers = PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE | PoolType.POOL_QUOTA_FAIL_INSTEAD_OF_RAISE
-                | PoolType.POOL_COLD_ALLOCATION | PoolType.NonPagedPoolNx | PoolType.NonPagedPoolSession;
-        int base = poolType & ~modifiers;
-        if (base < 0 || base > PoolType.NonPagedPoolCacheAlignedMustS || base == PoolType.DontUseThisType) {
-            throw new IllegalArgumentException("not a POOL_TYPE: " + poolType);
-        }
-        Kernel k = Kernel.current();
-        if (Verifier.ENABLED) {
-            if (base == PoolType.NonPagedPoolMustSucceed || base == PoolType.NonPagedPoolCacheAlignedMustS) {
-                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9A, poolType, bytes, tag & 0xFFFFFFFFL,
-                        "MUST_SUCCEED pool types are no longer supported");
-            }
-            if (tag == 0) {
-                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9B, poolType, bytes, 0, "pool tag 0");
-            }
-            if ((tag & ~PoolTags.PROTECTED_POOL) == BIG_TAG) {
-                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9C, poolType, bytes, 0, "pool tag 'BIG '");
-            }
-            if (!PoolTags.hasLetterOrDigit(tag)) {
-                throw k.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x9D, tag & 0xFFFFFFFFL, poolType, 0,
-                        "pool tag '" + PoolTags.toString(tag) + "' has no letter or digit");
-            }
-        }
-        long flags = (zero ? 0 : PoolFlags.POOL_FLAG_UNINITIALIZED)
-                | ((base & PoolType.NonPagedPoolCacheAligned) != 0 ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0)
-                | ((poolType & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0 ? PoolFlags.POOL_FLAG_RAISE_ON_FAILURE : 0);
-        Pool pool = k.pool(base);
-        long p = pool.allocate(bytes, tag, flags);
-        return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
-    }
-
-    /** The tag Windows reserves for its big-page table: "BIG ". */
-    private static final int BIG_TAG = PoolTags.tag("BIG ");
 
     // ===== end Pool =====
 
@@ -362,7 +266,7 @@ public final class Ex {
      */
     public static int ExInitializeLookasideListEx(MemorySegment Lookaside, ALLOCATE_FUNCTION_EX Allocate, FREE_FUNCTION_EX Free,
             int PoolType, int Flags, long Size, int Tag, int Depth) {
-        return ExLookaside.initializeEx(Kernel.current(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+        return ExLookaside.initializeEx(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: a cached or new block, or NULL. */
@@ -372,17 +276,17 @@ public final class Ex {
 
     /** {@code VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)}. */
     public static void ExFreeToLookasideListEx(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block. */
     public static void ExFlushLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.flush(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.flush(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /** {@code VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block and forgets the list. */
     public static void ExDeleteLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /**
@@ -392,7 +296,7 @@ public final class Ex {
      */
     public static void ExInitializeNPagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
@@ -402,12 +306,12 @@ public final class Ex {
 
     /** {@code VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToNPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeleteNPagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     /**
@@ -417,7 +321,7 @@ public final class Ex {
      */
     public static void ExInitializePagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
     }
 
     /** {@code PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
@@ -427,19 +331,16 @@ public final class Ex {
 
     /** {@code VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
     }
 
     /** {@code VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeletePagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current(), lookasideAddress(Lookaside));
+        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     private static MemorySegment lookasideAllocate(MemorySegment Lookaside) {
-        Kernel k = Kernel.current();
-        long list = lookasideAddress(Lookaside);
-        long block = ExLookaside.allocate(k, list);
-        return block == 0 ? MemorySegment.NULL : k.addressSpace().resolve(block, Math.max(ExLookaside.blockSize(k, list), 1));
+        return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
     }
 
     private static long lookasideAddress(MemorySegment s) {
@@ -498,12 +399,12 @@ public final class Ex {
      * allocated from the pool and initialized; NULL when the pool is exhausted. IRQL &le; APC_LEVEL.
      */
     public static MemorySegment ExAllocateCacheAwareRundownProtection(int PoolType, int PoolTag) {
-        return ExRundownCacheAware.allocate(PoolType, PoolTag);
+        return ExRundownCacheAware.allocate(PoolType, PoolTag, Ex::ExAllocatePoolWithTag);
     }
 
     /** {@code VOID ExFreeCacheAwareRundownProtection(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}: only for allocated ones. */
     public static void ExFreeCacheAwareRundownProtection(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.free(RunRefCacheAware);
+        ExRundownCacheAware.free(RunRefCacheAware, Ex::ExFreePool);
     }
 
     /** {@code SIZE_T ExSizeOfRundownProtectionCacheAware(VOID)}: bytes for a caller-owned EX_RUNDOWN_REF_CACHE_AWARE. */

@@ -4,11 +4,15 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
 import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
+import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.KeEvent;
+import dev.offkern.runtime.ke.KeExtendedState;
+import dev.offkern.runtime.ke.KeFloatingState;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.KeRegion;
 import dev.offkern.runtime.ke.KeQueuedSpinLock;
@@ -18,6 +22,7 @@ import dev.offkern.runtime.ke.KeSpinLock;
 import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.pool.Pool;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -154,18 +159,13 @@ public final class Ke {
     }
 
     /**
-     * {@code KeInitializeCallbackRecord(CallbackRecord)} (a macro: State := BufferEmpty). A
-     * segment of at least 0x40 bytes is taken as a KBUGCHECK_CALLBACK_RECORD (State @0x38), a
-     * 0x30-byte one as a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C); use
-     * {@link #KeInitializeReasonCallbackRecord} to be explicit. IRQL: any.
+     * {@code KeInitializeCallbackRecord(CallbackRecord)} (a macro: State := BufferEmpty) on a
+     * KBUGCHECK_CALLBACK_RECORD (a segment of at least its size; smaller is IllegalArgumentException).
+     * A KBUGCHECK_REASON_CALLBACK_RECORD needs no call: {@link #KeRegisterBugCheckReasonCallback}
+     * initialises it. IRQL: any.
      */
     public static void KeInitializeCallbackRecord(MemorySegment CallbackRecord) {
         BugCheckCallbacks.initializeCallbackRecord(CallbackRecord);
-    }
-
-    /** {@code KeInitializeCallbackRecord} on a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C). */
-    public static void KeInitializeReasonCallbackRecord(MemorySegment CallbackRecord) {
-        BugCheckCallbacks.initializeReasonCallbackRecord(CallbackRecord);
     }
 
     /**
@@ -185,8 +185,8 @@ public final class Ke {
 
     /**
      * {@code BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord,
-     * PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine, KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component)}.
-     * IRQL: any.
+     * PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine, KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component)}:
+     * initialises the record and links it; FALSE if it is already registered. IRQL: any.
      */
     public static boolean KeRegisterBugCheckReasonCallback(MemorySegment CallbackRecord,
                                                            KBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
@@ -290,9 +290,9 @@ public final class Ke {
     /** KPROCESSOR_MODE UserMode. */
     public static final int UserMode = 1;
     /** THREAD_WAIT_OBJECTS (3). */
-    public static final int THREAD_WAIT_OBJECTS = KeWait.THREAD_WAIT_OBJECTS;
+    public static final int THREAD_WAIT_OBJECTS = KWAIT_BLOCK.THREAD_WAIT_OBJECTS;
     /** MAXIMUM_WAIT_OBJECTS (64). */
-    public static final int MAXIMUM_WAIT_OBJECTS = KeWait.MAXIMUM_WAIT_OBJECTS;
+    public static final int MAXIMUM_WAIT_OBJECTS = KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS;
     /** Priority increments (accepted, no effect: offkern has no scheduler priorities). */
     public static final int IO_NO_INCREMENT = 0;
     public static final int EVENT_INCREMENT = 1;
@@ -427,4 +427,44 @@ public final class Ke {
     }
 
     // ===== end Guarded mutexes, critical and guarded regions =====
+
+    // ===== Extended and floating-point processor state =====
+
+    /**
+     * {@code NTSTATUS KeSaveExtendedProcessorState(ULONG64 Mask, PXSTATE_SAVE XStateSave)}: XSAVE of
+     * the components in Mask into a cache-aligned non-paged pool area recorded in XStateSave, linked
+     * into the thread's chain. STATUS_SUCCESS or STATUS_INSUFFICIENT_RESOURCES. IRQL: ≤ DISPATCH_LEVEL.
+     * Mask bits from {@link dev.offkern.nt.XStateMask}; see {@link KeExtendedState} for the 0x131 checks.
+     */
+    public static int KeSaveExtendedProcessorState(long Mask, MemorySegment XStateSave) {
+        Pool pool = Kernel.current().nonPagedPool();
+        return KeExtendedState.save(Mask, XStateSave, pool::allocate, pool::free);
+    }
+
+    /**
+     * {@code VOID KeRestoreExtendedProcessorState(PXSTATE_SAVE XStateSave)}: XRSTOR of the thread's
+     * innermost save, on its thread and at its level; frees the area. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void KeRestoreExtendedProcessorState(MemorySegment XStateSave) {
+        KeExtendedState.restore(XStateSave, Kernel.current().nonPagedPool()::free);
+    }
+
+    /**
+     * {@code NTSTATUS KeSaveFloatingPointState(PKFLOATING_SAVE FloatSave)}: MXCSR into the x64
+     * block's Dummy, then a fresh context (MXCSR 0x1F80). STATUS_SUCCESS. IRQL: ≤ DISPATCH_LEVEL.
+     * See {@link KeFloatingState}.
+     */
+    public static int KeSaveFloatingPointState(MemorySegment FloatSave) {
+        return KeFloatingState.save(FloatSave);
+    }
+
+    /**
+     * {@code NTSTATUS KeRestoreFloatingPointState(PKFLOATING_SAVE FloatSave)}: MXCSR from the
+     * thread's innermost save, at its IRQL. STATUS_SUCCESS. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static int KeRestoreFloatingPointState(MemorySegment FloatSave) {
+        return KeFloatingState.restore(FloatSave);
+    }
+
+    // ===== end Extended and floating-point processor state =====
 }

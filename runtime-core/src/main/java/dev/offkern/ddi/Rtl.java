@@ -1,6 +1,7 @@
 package dev.offkern.ddi;
 
 import dev.offkern.nt.RunOnceInitFunction;
+import dev.offkern.runtime.ke.KeExtendedState;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import java.lang.foreign.MemorySegment;
@@ -191,4 +192,16 @@ public final class Rtl {
     }
 
     // ===== end RTL_RUN_ONCE =====
+
+    // ===== Extended processor features =====
+
+    /**
+     * {@code ULONG64 RtlGetEnabledExtendedFeatures(ULONG64 FeatureMask)}: FeatureMask ∩ the XSAVE
+     * components the system enabled; 0 without XSAVE. IRQL: PASSIVE_LEVEL. See {@link KeExtendedState}.
+     */
+    public static long RtlGetEnabledExtendedFeatures(long FeatureMask) {
+        return KeExtendedState.enabledFeatures(FeatureMask);
+    }
+
+    // ===== end Extended processor features =====
 }

@@ -38,6 +38,10 @@ public final class BugCheckCode {
     public static final int DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
     public static final int DPC_WATCHDOG_VIOLATION = 0x133;
     public static final int KERNEL_SECURITY_CHECK_FAILURE = 0x139;
+    /** A thread's saved floating-point state is invalid (KeRestoreFloatingPointState). */
+    public static final int INVALID_FLOATING_POINT_STATE = 0xE7;
+    /** Bad parameters saving or restoring extended processor state (Ke*ExtendedProcessorState). */
+    public static final int INVALID_EXTENDED_PROCESSOR_STATE = 0x131;
 
     private static final Map<Integer, String> NAMES = new HashMap<>();
 

@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.DumpContributor;
@@ -10,15 +11,18 @@ import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
-import dev.offkern.nt.PoolType;
+import dev.offkern.runtime.pool.Pools;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * One booted offkern kernel: its address space and pools (later: processors, threads, clock,
- * worker threads, object manager). Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * One booted offkern kernel: its address space, its non-paged and paged pools, and its
+ * {@link KernelCore} (run state, logical processors with their PRCBs and the per-thread states of
+ * the threads that call in, bug checks); it has no clock, timers, system worker threads or object
+ * manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
@@ -32,6 +36,8 @@ public final class Kernel implements AutoCloseable {
 
     private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
+    /** Whether any kernel was closed in this JVM, for the message of a call when none is booted; volatile: read by any thread. */
+    private static volatile boolean anyClosed;
 
     static {
         // The one resolver: ThreadState's slow path (ke) finds the calling thread's kernel here.
@@ -40,8 +46,8 @@ public final class Kernel implements AutoCloseable {
 
     private final KernelConfig config;
     private final AddressSpace addressSpace = new AddressSpace();
-    private final Pool nonPagedPool;
-    private final Pool pagedPool;
+    private final Pools pools;
+    private final LookasideRegistry lookasideLists;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -50,11 +56,12 @@ public final class Kernel implements AutoCloseable {
         this.config = config;
         this.core = new KernelCore(addressSpace, config.processorCount(), config.verifierChecks(),
                 config.bugCheckPolicy(), config.dumpDirectory());
-        this.nonPagedPool = new Pool(addressSpace, core, PoolType.NonPagedPool, config.nonPagedPoolLimit(), config.poolChunkSize());
-        this.pagedPool = new Pool(addressSpace, core, PoolType.PagedPool, config.pagedPoolLimit(), config.poolChunkSize());
+        this.pools = new Pools(addressSpace, core, config.nonPagedPoolLimit(), config.pagedPoolLimit(), config.poolChunkSize(),
+                config.verifies(VerifierCheck.POOL));
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
-                () -> PoolMonitor.snapshot(nonPagedPool, pagedPool).format()));
+                () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
+        this.lookasideLists = new LookasideRegistry(core, pools);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -73,11 +80,16 @@ public final class Kernel implements AutoCloseable {
     /**
      * The calling thread's kernel: the attached one, else the only booted one.
      *
-     * @throws IllegalStateException if none is booted, or several are and the thread attached to none
+     * @throws IllegalStateException if the thread is attached to a closed kernel, or none is booted
+     *         (the message says so when kernels were booted and all are closed), or several are and
+     *         the thread attached to none
      */
     public static Kernel current() {
         Kernel k = ATTACHED.get();
         if (k != null) {
+            if (k.core.isClosed()) { // volatile read of the run state; another thread closed it
+                throw KernelCore.closedException();
+            }
             return k;
         }
         // size()/get() read the list's array without copying it: the DDI hot paths call current()
@@ -95,7 +107,9 @@ public final class Kernel implements AutoCloseable {
             return (Kernel) all[0];
         }
         if (all.length == 0) {
-            throw new IllegalStateException("no offkern kernel is booted: call Kernel.boot() first");
+            throw new IllegalStateException(anyClosed
+                    ? "no offkern kernel is running: the kernel is closed (Kernel.close() has run) and no other is booted; call Kernel.boot() first"
+                    : "no offkern kernel is booted: call Kernel.boot() first");
         }
         throw new IllegalStateException(all.length + " kernels are booted: attach the calling thread to one with kernel.attach()");
     }
@@ -118,31 +132,40 @@ public final class Kernel implements AutoCloseable {
         return config;
     }
 
+    /** The kernel's pools and their DDI policy (what {@code ExAllocatePool2} and family delegate to). */
+    public Pools pools() {
+        return pools;
+    }
+
+    /** The kernel's lookaside lists (what the lookaside routines of {@code Ex} delegate to). */
+    public LookasideRegistry lookasideLists() {
+        return lookasideLists;
+    }
+
     /** The non-paged pool. */
     public Pool nonPagedPool() {
-        return nonPagedPool;
+        return pools.nonPaged();
     }
 
     /** The paged pool. */
     public Pool pagedPool() {
-        return pagedPool;
+        return pools.paged();
     }
 
     /**
-     * The pool a {@code POOL_TYPE} selects: the paged pool for every paged type (PagedPool,
-     * PagedPoolCacheAligned, PagedPoolSession, ...: the odd base values), else the non-paged pool.
-     * Modifier bits (POOL_RAISE_IF_ALLOCATION_FAILURE, ...) are ignored here.
+     * The pool a {@code POOL_TYPE} selects (decoded by {@link dev.offkern.runtime.pool.DecodedPoolType}):
+     * the paged pool for every paged type (PagedPool, PagedPoolCacheAligned, PagedPoolSession, ...),
+     * else the non-paged pool. Modifier bits (POOL_RAISE_IF_ALLOCATION_FAILURE, ...) are ignored here.
+     *
+     * @throws IllegalArgumentException if {@code poolType} is no POOL_TYPE
      */
     public Pool pool(int poolType) {
-        return (poolType & 1) == 1 ? pagedPool : nonPagedPool;
+        return pools.of(poolType);
     }
 
     /** The pool holding {@code address}, or null if it is in neither pool. */
     public Pool poolOf(long address) {
-        if (nonPagedPool.owns(address)) {
-            return nonPagedPool;
-        }
-        return pagedPool.owns(address) ? pagedPool : null;
+        return pools.owning(address);
     }
 
     /** Where {@link #close()} writes the leak report if anything leaked (default: System.err). */
@@ -233,6 +256,7 @@ public final class Kernel implements AutoCloseable {
         if (!core.markClosed()) {
             return;
         }
+        anyClosed = true;
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
@@ -241,11 +265,12 @@ public final class Kernel implements AutoCloseable {
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
         core.shutdown();
+        lookasideLists.close();
         // Before the pools unmap: the shim stops dereferencing anything of this kernel, embedder regions
         // included (their owners may free them as soon as close() returns). Waits for shim calls in
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         addressSpace.close();
-        LeakReport report = nonPagedPool.closeAndReport().plus(pagedPool.closeAndReport());
+        LeakReport report = pools.closeAndReport();
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

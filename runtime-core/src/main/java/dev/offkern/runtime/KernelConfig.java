@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.BugCheckPolicy;
+import dev.offkern.runtime.pool.DecodedPoolType;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -48,9 +49,17 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
         verifierChecks = Collections.unmodifiableSet(copy);
     }
 
-    /** The limit of the pool of base type {@code poolType} (0 non-paged, 1 paged). */
+    /**
+     * The limit of the pool that serves {@code poolType} (a POOL_TYPE, decoded by {@link DecodedPoolType}).
+     *
+     * @throws IllegalArgumentException if {@code poolType} is no POOL_TYPE
+     */
     public long poolLimit(int poolType) {
-        return (poolType & 1) == 1 ? pagedPoolLimit : nonPagedPoolLimit;
+        DecodedPoolType type = DecodedPoolType.decode(poolType);
+        if (type == null) {
+            throw new IllegalArgumentException("not a POOL_TYPE: " + poolType);
+        }
+        return type.paged() ? pagedPoolLimit : nonPagedPoolLimit;
     }
 
     /** The pool settings with the kernel-core defaults for everything else. */

@@ -4,6 +4,7 @@ import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.ddi.Ex;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ex.ExLookaside;
+import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.nt.PoolType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,6 +42,7 @@ public class LookasideAllocFreeBenchmark {
     public int size;
 
     private Kernel kernel;
+    private LookasideRegistry lists;
     private Arena arena;
     private MemorySegment listSegment;
     private long list;
@@ -48,6 +50,7 @@ public class LookasideAllocFreeBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         kernel = Kernel.boot().attach();
+        lists = kernel.lookasideLists();
         arena = Arena.ofShared();
         MemorySegment memory = arena.allocate(4 << 20, 4096);
         kernel.addressSpace().register(memory, "LookasideAllocFreeBenchmark");
@@ -70,19 +73,19 @@ public class LookasideAllocFreeBenchmark {
         arena.close();
     }
 
-    /** Trusted segment tier: no Java address-space lookups (the shim still checks the SLIST it follows). */
+    /** Trusted segment tier: no address-space lookups. */
     @Benchmark
     public long lookasideSegment() {
-        long b = ExLookaside.allocate(kernel.addressSpace(), listSegment);
-        ExLookaside.free(kernel.addressSpace(), listSegment, b);
+        long b = ExLookaside.allocate(lists, listSegment);
+        ExLookaside.free(lists, listSegment, b);
         return b;
     }
 
     /** Checked long tier: list and block resolved in the address space (three O(1) lookups). */
     @Benchmark
     public long lookasideRaw() {
-        long b = ExLookaside.allocate(kernel, list);
-        ExLookaside.free(kernel, list, b);
+        long b = ExLookaside.allocate(lists, list);
+        ExLookaside.free(lists, list, b);
         return b;
     }
 

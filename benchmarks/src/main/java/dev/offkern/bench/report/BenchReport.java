@@ -1,5 +1,10 @@
 package dev.offkern.bench.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,36 +74,46 @@ public final class BenchReport {
         System.out.println("wrote " + out.resolve("results.md") + ", results.json and charts for " + rows.size() + " rows");
     }
 
-    @SuppressWarnings("unchecked")
+    /**
+     * JMH's {@code -rf json} output: an array of results. JMH writes {@code NaN} unquoted where a
+     * value is undefined (the score error of a single iteration), so the reader accepts it.
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+
     static List<Row> read(Path file) throws IOException {
-        List<Object> list = (List<Object>) Json.parse(Files.readString(file));
+        return read(JSON.readTree(file.toFile()));
+    }
+
+    static List<Row> read(JsonNode results) {
+        if (!results.isArray()) {
+            throw new IllegalArgumentException("not a JMH result file: the top level is not an array");
+        }
         List<Row> rows = new ArrayList<>();
-        for (Object o : list) {
-            Map<String, Object> m = (Map<String, Object>) o;
-            String bench = (String) m.get("benchmark");
+        for (JsonNode m : results) {
+            String bench = m.required("benchmark").asText();
             int lastDot = bench.lastIndexOf('.');
             String clazz = bench.substring(bench.lastIndexOf('.', lastDot - 1) + 1, lastDot);
             String method = bench.substring(lastDot + 1);
-            Map<String, Object> params = (Map<String, Object>) m.getOrDefault("params", Map.of());
+            Map<String, String> params = new TreeMap<>();
+            m.path("params").properties().forEach(e -> params.put(e.getKey(), e.getValue().asText()));
             StringBuilder p = new StringBuilder();
-            new TreeMap<>(params).forEach((k, v) -> p.append(p.isEmpty() ? "" : ",").append(k).append('=').append(v));
-            Map<String, Object> primary = (Map<String, Object>) m.get("primaryMetric");
+            params.forEach((k, v) -> p.append(p.isEmpty() ? "" : ",").append(k).append('=').append(v));
+            JsonNode primary = m.required("primaryMetric");
             double alloc = Double.NaN;
-            Map<String, Object> secondary = (Map<String, Object>) m.getOrDefault("secondaryMetrics", Map.of());
-            for (Map.Entry<String, Object> e : secondary.entrySet()) {
+            for (Map.Entry<String, JsonNode> e : m.path("secondaryMetrics").properties()) {
                 if (e.getKey().endsWith("gc.alloc.rate.norm")) {
-                    alloc = ((Number) ((Map<String, Object>) e.getValue()).get("score")).doubleValue();
+                    alloc = e.getValue().required("score").asDouble();
                 }
             }
-            rows.add(new Row(clazz, method, p.toString(), ((Number) m.get("threads")).intValue(), (String) m.get("mode"),
-                    ((Number) primary.get("score")).doubleValue(), toDouble(primary.get("scoreError")),
-                    (String) primary.get("scoreUnit"), alloc));
+            rows.add(new Row(clazz, method, p.toString(), m.required("threads").asInt(), m.required("mode").asText(),
+                    primary.required("score").asDouble(), toDouble(primary.path("scoreError")),
+                    primary.required("scoreUnit").asText(), alloc));
         }
         return rows;
     }
 
-    private static double toDouble(Object o) {
-        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    private static double toDouble(JsonNode n) {
+        return n.isNumber() ? n.asDouble() : Double.NaN;
     }
 
     static Map<String, List<Row>> group(List<Row> rows) {
@@ -188,22 +203,11 @@ public final class BenchReport {
     }
 
     private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a string as JSON", e);
         }
-        return sb.append('"').toString();
     }
 
     /**

@@ -49,20 +49,34 @@ public final class POOL_HEADER {
     public static final long POOL_TAG_OFFSET = X64.offset("PoolTag");
     /** PEPROCESS: the process charged for quota (0 when no quota was charged). */
     public static final long PROCESS_BILLED_OFFSET = X64.offset("ProcessBilled");
-    /** Bit offset of PreviousSize in Ulong1 (x64; width {@link #POOL_HEADER_FIELD_BITS}). */
-    public static final int PREVIOUS_SIZE_SHIFT = X64.field("PreviousSize").bitOffset();
+    /** Bit offset of PreviousSize in Ulong1 (x64; width {@link #PREVIOUS_SIZE_BITS}). */
+    public static final int PREVIOUS_SIZE_SHIFT = ulong1Shift("PreviousSize");
     /** Bit offset of PoolIndex in Ulong1 (x64). */
-    public static final int POOL_INDEX_SHIFT = X64.field("PoolIndex").bitOffset();
+    public static final int POOL_INDEX_SHIFT = ulong1Shift("PoolIndex");
     /** Bit offset of BlockSize in Ulong1 (x64: the second USHORT's bit 0 is Ulong1's bit 16). */
-    public static final int BLOCK_SIZE_SHIFT = 8 * (int) X64.offset("BlockSize") + X64.field("BlockSize").bitOffset();
+    public static final int BLOCK_SIZE_SHIFT = ulong1Shift("BlockSize");
     /** Bit offset of PoolType in Ulong1 (x64). */
-    public static final int POOL_TYPE_SHIFT = 8 * (int) X64.offset("PoolType") + X64.field("PoolType").bitOffset();
-    /** Width of each of the four x64 bit fields. */
-    public static final int POOL_HEADER_FIELD_BITS = 8;
-    /** x64 block granularity: sizes in the header count 16-byte units. */
-    public static final int POOL_BLOCK_SHIFT = 4;
+    public static final int POOL_TYPE_SHIFT = ulong1Shift("PoolType");
+    /** Width in bits of PreviousSize (x64). */
+    public static final int PREVIOUS_SIZE_BITS = X64.field("PreviousSize").bitWidth();
+    /** Width in bits of PoolIndex (x64). */
+    public static final int POOL_INDEX_BITS = X64.field("PoolIndex").bitWidth();
+    /** Width in bits of BlockSize (x64). */
+    public static final int BLOCK_SIZE_BITS = X64.field("BlockSize").bitWidth();
+    /** Width in bits of PoolType (x64). */
+    public static final int POOL_TYPE_BITS = X64.field("PoolType").bitWidth();
+    /**
+     * {@code POOL_BLOCK_SHIFT} (x64): block granularity, the header's sizes count units of
+     * {@code 1 << POOL_BLOCK_SHIFT} = sizeof(POOL_HEADER) bytes.
+     */
+    public static final int POOL_BLOCK_SHIFT = Long.numberOfTrailingZeros(X64.size());
 
     private POOL_HEADER() {
+    }
+
+    /** Bit offset in Ulong1 of the x64 bit field {@code name}: its unit's bit position plus its bit offset in the unit. */
+    private static int ulong1Shift(String name) {
+        return Byte.SIZE * (int) (X64.offset(name) - X64.offset("Ulong1")) + X64.field(name).bitOffset();
     }
 
     public static StructSpec of(Abi abi) {

@@ -6,15 +6,29 @@ import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.nt.FREE_FUNCTION;
 import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.nt.NtStatus;
-import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.ALLOCATE_EX_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.ALLOCATE_MISSES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.DEPTH_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.FREE_EX_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.FREE_MISSES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.LAST_ALLOCATE_MISSES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.LAST_TOTAL_ALLOCATES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.LIST_HEAD_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.MAXIMUM_DEPTH_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.SIZE_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TAG_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TOTAL_ALLOCATES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TYPE_OFFSET;
+
 import dev.offkern.layout.ex.LOOKASIDE_LIST_EX;
 import dev.offkern.layout.ex.NPAGED_LOOKASIDE_LIST;
-import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.PoolType;
+import dev.offkern.runtime.pool.DecodedPoolType;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
@@ -43,11 +57,12 @@ import java.util.Objects;
  * </ul>
  *
  * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
- * returned block); the checked long tier {@code allocate(Kernel, long)}/{@code free(Kernel, long,
- * long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
- * allocation-free); the trusted segment tier {@code allocate(AddressSpace, MemorySegment)}/{@code
- * free(AddressSpace, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
- * address-space lookups, only the shim's own checks of the SLIST; allocation-free; the fastest).
+ * returned block); the checked long tier {@code allocate(LookasideRegistry, long)}/{@code free(LookasideRegistry,
+ * long, long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
+ * allocation-free); the trusted segment tier {@code allocate(LookasideRegistry, MemorySegment)}/{@code
+ * free(LookasideRegistry, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
+ * address-space lookups, only the shim's own checks of the SLIST it follows; allocation-free; the
+ * fastest).
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -94,23 +109,8 @@ public final class ExLookaside {
      * bad routine fails at its source and never corrupts the list.
      */
 
-    // GENERAL_LOOKASIDE / GENERAL_LOOKASIDE_POOL field offsets on x64, from the layout class
-    // (identical from Windows 7 to 11 23H2; GENERAL_LOOKASIDE_POOL shares them up to Future).
-    static final long LIST_HEAD_OFFSET = GENERAL_LOOKASIDE.LIST_HEAD_OFFSET; // SLIST_HEADER ListHead
-    static final long DEPTH_OFFSET = GENERAL_LOOKASIDE.DEPTH_OFFSET; // USHORT Depth
-    static final long MAXIMUM_DEPTH_OFFSET = GENERAL_LOOKASIDE.MAXIMUM_DEPTH_OFFSET; // USHORT MaximumDepth
-    static final long TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.TOTAL_ALLOCATES_OFFSET; // ULONG TotalAllocates
-    static final long ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_MISSES_OFFSET; // ULONG AllocateMisses
-    static final long TOTAL_FREES_OFFSET = GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET; // ULONG TotalFrees
-    static final long FREE_MISSES_OFFSET = GENERAL_LOOKASIDE.FREE_MISSES_OFFSET; // ULONG FreeMisses
-    static final long TYPE_OFFSET = GENERAL_LOOKASIDE.TYPE_OFFSET; // POOL_TYPE Type
-    static final long TAG_OFFSET = GENERAL_LOOKASIDE.TAG_OFFSET; // ULONG Tag
-    static final long SIZE_OFFSET = GENERAL_LOOKASIDE.SIZE_OFFSET; // ULONG Size
-    static final long ALLOCATE_EX_OFFSET = GENERAL_LOOKASIDE.ALLOCATE_EX_OFFSET; // PALLOCATE_FUNCTION_EX AllocateEx
-    static final long FREE_EX_OFFSET = GENERAL_LOOKASIDE.FREE_EX_OFFSET; // PFREE_FUNCTION_EX FreeEx
-    static final long LIST_ENTRY_OFFSET = GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET; // LIST_ENTRY ListEntry
-    static final long LAST_TOTAL_ALLOCATES_OFFSET = GENERAL_LOOKASIDE.LAST_TOTAL_ALLOCATES_OFFSET; // ULONG LastTotalAllocates
-    static final long LAST_ALLOCATE_MISSES_OFFSET = GENERAL_LOOKASIDE.LAST_ALLOCATE_MISSES_OFFSET; // ULONG LastAllocateMisses
+    // Field offsets: GENERAL_LOOKASIDE's x64 constants, used directly (static import below); they are
+    // identical from Windows 7 to 11 23H2 and GENERAL_LOOKASIDE_POOL shares them up to Future.
 
     /** sizeof(LOOKASIDE_LIST_EX) = sizeof(GENERAL_LOOKASIDE_POOL) on x64. */
     public static final long LOOKASIDE_LIST_EX_SIZE = LOOKASIDE_LIST_EX.X64.size();
@@ -152,12 +152,13 @@ public final class ExLookaside {
      * STATUS_INVALID_PARAMETER_5 (Flags other than 0, RAISE_ON_FAIL, FAIL_NO_RAISE, or FAIL_NO_RAISE
      * with the default allocate routine, which Microsoft leaves undefined).
      */
-    public static int initializeEx(Kernel kernel, long lookaside, ALLOCATE_FUNCTION_EX allocate, FREE_FUNCTION_EX free,
+    public static int initializeEx(LookasideRegistry reg, long lookaside, ALLOCATE_FUNCTION_EX allocate, FREE_FUNCTION_EX free,
             int poolType, int flags, long size, int tag, int depth) {
         if (!isValidPoolType(poolType)) {
             return NtStatus.STATUS_INVALID_PARAMETER_4;
         }
-        if ((flags & ~0x3) != 0 || flags == 0x3
+        int known = EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL | EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE;
+        if ((flags & ~known) != 0 || flags == known
                 || (flags == EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE && allocate == null)) {
             return NtStatus.STATUS_INVALID_PARAMETER_5;
         }
@@ -167,8 +168,8 @@ public final class ExLookaside {
         } else if (flags == EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE) {
             type |= PoolType.POOL_QUOTA_FAIL_INSTEAD_OF_RAISE;
         }
-        LookasideRegistry reg = LookasideRegistry.of(kernel);
-        AddressSpace space = kernel.addressSpace();
+        reg.ensureOpen();
+        AddressSpace space = reg.addressSpace();
         LookasideRegistry.Allocator a = allocate == null ? null
                 : (t, n, g, l) -> addressOf(allocate.allocate(t, n, g, space.resolve(l, LOOKASIDE_LIST_EX_SIZE)));
         LookasideRegistry.Freer f = free == null ? null
@@ -185,7 +186,7 @@ public final class ExLookaside {
      * POOL_RAISE_IF_ALLOCATION_FAILURE, and for nonpaged lists POOL_NX_ALLOCATION (Windows 8+);
      * anything else is an IllegalArgumentException (the routines return VOID).
      */
-    public static void initializeLegacy(Kernel kernel, long lookaside, boolean paged, ALLOCATE_FUNCTION allocate,
+    public static void initializeLegacy(LookasideRegistry reg, long lookaside, boolean paged, ALLOCATE_FUNCTION allocate,
             FREE_FUNCTION free, int flags, long size, int tag, int depth) {
         int allowed = PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE | POOL_NX_ALLOCATION;
         if ((flags & ~allowed) != 0) {
@@ -196,8 +197,8 @@ public final class ExLookaside {
         // Paged pool is always NX: POOL_NX_ALLOCATION has no effect there (Microsoft's documentation).
         int type = paged ? PoolType.PagedPool | (flags & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE)
                 : PoolType.NonPagedPool | flags;
-        LookasideRegistry reg = LookasideRegistry.of(kernel);
-        AddressSpace space = kernel.addressSpace();
+        reg.ensureOpen();
+        AddressSpace space = reg.addressSpace();
         LookasideRegistry.Allocator a = allocate == null ? null : (t, n, g, l) -> addressOf(allocate.allocate(t, n, g));
         LookasideRegistry.Freer f = free == null ? null : (b, l) -> free.free(space.resolve(b, ExSList.ENTRY_SIZE));
         initialize(reg, lookaside, GENERAL_LOOKASIDE_SIZE, type, size, tag,
@@ -211,16 +212,15 @@ public final class ExLookaside {
 
     private static void initialize(LookasideRegistry reg, long lookaside, long structSize, int type, long size, int tag,
             StubMaker allocateStubMaker, StubMaker freeStubMaker) {
-        Kernel kernel = reg.kernel();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost((type & 1) == PoolType.PagedPool && structSize == GENERAL_LOOKASIDE_SIZE
+            IrqlChecks.requireAtMost(pagedEntries(type) && structSize == GENERAL_LOOKASIDE_SIZE
                     ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, "ExInitialize*LookasideList*");
         }
         checkAligned(lookaside);
-        Region r = kernel.addressSpace().regionOf(lookaside, structSize);
+        Region r = reg.addressSpace().regionOf(lookaside, structSize);
         if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE || size > 0xFFFF_FFFFL) {
             if (Verifier.ENABLED) {
-                throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_BLOCK_TOO_SMALL,
+                throw reg.bugChecks().bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_BLOCK_TOO_SMALL,
                         lookaside, size, 0, "lookaside block size " + size + " is below LOOKASIDE_MINIMUM_BLOCK_SIZE (8) or above 4 GiB");
             }
             throw new IllegalArgumentException("lookaside block size " + size + " must be in [8, 0xFFFFFFFF]");
@@ -228,7 +228,7 @@ public final class ExLookaside {
         synchronized (reg) {
             if (reg.isLive(lookaside)) {
                 if (Verifier.ENABLED) {
-                    throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_REINITIALIZED,
+                    throw reg.bugChecks().bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_REINITIALIZED,
                             lookaside, 0, 0, "lookaside list at 0x" + Long.toHexString(lookaside) + " is initialized twice");
                 }
                 throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
@@ -238,10 +238,10 @@ public final class ExLookaside {
             long allocStub = allocateStubMaker.make(arena);
             long freeStub = freeStubMaker.make(arena);
             if (allocStub == 0) {
-                allocStub = reg.defaultAllocateStub(LookasideDefaults.ALLOCATE, LookasideDefaults.allocator(kernel));
+                allocStub = reg.defaultAllocateStub();
             }
             if (freeStub == 0) {
-                freeStub = reg.defaultFreeStub(LookasideDefaults.FREE, LookasideDefaults.freer(kernel));
+                freeStub = reg.defaultFreeStub();
             }
             MemorySegment s = r.segment();
             long o = r.offsetOf(lookaside);
@@ -253,61 +253,78 @@ public final class ExLookaside {
             s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
             s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
             s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
-            reg.link(new LookasideRegistry.Live(lookaside, structSize, (type & 1) == PoolType.PagedPool, arena, allocStub, freeStub));
+            reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
             // The monitor exit publishes the initialized fields to threads that later take the
             // registry lock; other threads get the list's address through their own synchronization.
         }
     }
 
+    /**
+     * The PoolTypes ExInitializeLookasideListEx accepts: NonPagedPool, PagedPool, their cache-aligned
+     * forms, NonPagedPoolNx and NonPagedPoolNxCacheAligned (no modifier, session or MustSucceed type).
+     */
     private static boolean isValidPoolType(int poolType) {
-        return switch (poolType) {
-            case PoolType.NonPagedPool, PoolType.PagedPool, PoolType.NonPagedPoolCacheAligned, PoolType.PagedPoolCacheAligned,
-                    PoolType.NonPagedPoolNx, PoolType.NonPagedPoolNxCacheAligned -> true;
-            default -> false;
-        };
+        DecodedPoolType t = DecodedPoolType.decode(poolType);
+        return t != null && !t.mustSucceed() && !t.session() && !(t.nx() && t.paged())
+                && (poolType & ~(t.base() | PoolType.NonPagedPoolNx)) == 0;
+    }
+
+    /** Whether a list whose Type field holds {@code type} hands out paged blocks (an undecodable Type: not paged). */
+    private static boolean pagedEntries(int type) {
+        DecodedPoolType t = DecodedPoolType.decode(type);
+        return t != null && t.paged();
     }
 
     // ===== allocate / free: the hot paths =====
 
     /** Allocates a block: the most recently freed cached block, else a new one from the allocate routine; 0 if that fails. */
-    public static long allocate(Kernel kernel, long lookaside) {
+    public static long allocate(LookasideRegistry reg, long lookaside) {
         checkAligned(lookaside);
-        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
-        return allocate0(kernel, kernel.addressSpace(), r.segment(), r.offsetOf(lookaside), lookaside);
+        Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        return allocate0(reg, r.segment(), r.offsetOf(lookaside), lookaside);
     }
 
     /**
-     * The trusted tier of {@link #allocate(Kernel, long)}: {@code lookaside} is a segment of the
-     * initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
-     * holds, so no Java address-space lookup is made (the shim still checks the SLIST it pops against
-     * {@code space}'s granule table); the kernel is looked up only on a miss. Allocates nothing.
+     * The DDI form of {@link #allocate(LookasideRegistry, long)}: the block as a segment of the
+     * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}.
      */
-    public static long allocate(AddressSpace space, MemorySegment lookaside) {
+    public static MemorySegment allocateSegment(LookasideRegistry reg, long lookaside) {
+        long block = allocate(reg, lookaside);
+        return block == 0 ? MemorySegment.NULL : reg.addressSpace().resolve(block, Math.max(blockSize(reg, lookaside), 1));
+    }
+
+    /**
+     * The trusted tier of {@link #allocate(LookasideRegistry, long)}: {@code lookaside} is a segment
+     * of the initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
+     * holds, so no Java address-space lookup is made (the shim still checks the SLIST it pops).
+     * Allocates nothing.
+     */
+    public static long allocate(LookasideRegistry reg, MemorySegment lookaside) {
         long address = lookaside.address();
         checkAligned(address);
         Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
-        return allocate0(null, space, lookaside, 0, address);
+        return allocate0(reg, lookaside, 0, address);
     }
 
-    private static long allocate0(Kernel kernel, AddressSpace space, MemorySegment s, long o, long lookaside) {
+    private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(space, lookaside); // ListHead is at offset 0; a corrupted cached link is 0x50
+        long block = ExSList.pop(reg.addressSpace(), lookaside); // ListHead at offset 0; a corrupted cached link is 0x50
         if (block != 0) {
             return block;
         }
-        return allocateMiss(kernel != null ? kernel : Kernel.current(), s, o, lookaside);
+        return allocateMiss(reg, s, o, lookaside);
     }
 
-    private static long allocateMiss(Kernel kernel, MemorySegment s, long o, long lookaside) {
+    private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
         increment(s, o + ALLOCATE_MISSES_OFFSET); // volatile add: as TotalAllocates
         int type = s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET);
         long size = s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL;
         int tag = s.get(ValueLayout.JAVA_INT, o + TAG_OFFSET);
         long stub = s.get(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET);
-        long block = registry(kernel, lookaside).allocator(stub, lookaside).allocate(type, size, tag, lookaside);
+        long block = reg.allocator(stub, lookaside).allocate(type, size, tag, lookaside);
         if (block == 0) {
             if ((type & PoolType.POOL_RAISE_IF_ALLOCATION_FAILURE) != 0) {
                 throw new NtStatusException(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "lookaside list at 0x"
@@ -319,35 +336,35 @@ public final class ExLookaside {
             throw new DatatypeMisalignmentException("block returned by the allocate routine of lookaside list 0x"
                     + Long.toHexString(lookaside), block, ExSList.ALIGNMENT);
         }
-        kernel.addressSpace().regionOf(block, Math.max(size, ExSList.ENTRY_SIZE));
+        reg.addressSpace().regionOf(block, Math.max(size, ExSList.ENTRY_SIZE));
         return block;
     }
 
     /** Frees {@code block} to the list: cached if the list holds fewer than Depth blocks, else given to the free routine. */
-    public static void free(Kernel kernel, long lookaside, long block) {
+    public static void free(LookasideRegistry reg, long lookaside, long block) {
         checkAligned(lookaside);
-        AddressSpace space = kernel.addressSpace();
+        AddressSpace space = reg.addressSpace();
         Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         ExSList.checkAligned("lookaside block", block);
         space.regionOf(block, ExSList.ENTRY_SIZE);
-        free0(kernel, space, r.segment(), r.offsetOf(lookaside), lookaside, block);
+        free0(reg, r.segment(), r.offsetOf(lookaside), lookaside, block);
     }
 
     /**
-     * The trusted tier of {@link #free(Kernel, long, long)}: {@code lookaside} is a segment of the
-     * initialized list that the caller holds, and {@code block} one this list handed out (its
+     * The trusted tier of {@link #free(LookasideRegistry, long, long)}: {@code lookaside} is a segment
+     * of the initialized list that the caller holds, and {@code block} one this list handed out (its
      * alignment is checked in Java, its address-space membership by the shim when it is pushed).
      * Allocates nothing.
      */
-    public static void free(AddressSpace space, MemorySegment lookaside, long block) {
+    public static void free(LookasideRegistry reg, MemorySegment lookaside, long block) {
         long address = lookaside.address();
         checkAligned(address);
         Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
         ExSList.checkAligned("lookaside block", block);
-        free0(null, space, lookaside, 0, address, block);
+        free0(reg, lookaside, 0, address, block);
     }
 
-    private static void free0(Kernel kernel, AddressSpace space, MemorySegment s, long o, long lookaside, long block) {
+    private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
         }
@@ -355,21 +372,21 @@ public final class ExLookaside {
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
-            freeToRoutine(kernel != null ? kernel : Kernel.current(), s, o, lookaside, block);
+            freeToRoutine(reg, s, o, lookaside, block);
         } else {
-            ExSList.push(space, lookaside, block); // the shim checks both addresses
+            ExSList.push(reg.addressSpace(), lookaside, block); // the shim checks both addresses
         }
     }
 
-    private static void freeToRoutine(Kernel kernel, MemorySegment s, long o, long lookaside, long block) {
+    private static void freeToRoutine(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
         long stub = s.get(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET);
-        registry(kernel, lookaside).freer(stub, lookaside).free(block, lookaside);
+        reg.freer(stub, lookaside).free(block, lookaside);
     }
 
     /** {@code ExFlushLookasideListEx}: every cached block goes to the free routine; counters unchanged. */
-    public static void flush(Kernel kernel, long lookaside) {
+    public static void flush(LookasideRegistry reg, long lookaside) {
         checkAligned(lookaside);
-        freeAllCached(kernel, kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE), lookaside,
+        freeAllCached(reg, reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE), lookaside,
                 "ExFlushLookasideListEx");
     }
 
@@ -378,15 +395,15 @@ public final class ExLookaside {
      * the list's free routine, after the verifier's IRQL check for {@code routine}: the flush, and
      * the first half of a delete.
      */
-    private static void freeAllCached(Kernel kernel, Region r, long lookaside, String routine) {
+    private static void freeAllCached(LookasideRegistry reg, Region r, long lookaside, String routine) {
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, routine);
         }
-        AddressSpace space = kernel.addressSpace();
+        AddressSpace space = reg.addressSpace();
         for (long block = ExSList.pop(space, lookaside); block != 0; block = ExSList.pop(space, lookaside)) {
-            freeToRoutine(kernel, s, o, lookaside, block);
+            freeToRoutine(reg, s, o, lookaside, block);
         }
     }
 
@@ -396,60 +413,50 @@ public final class ExLookaside {
      * DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4, 0xCB, list) under the verifier, an
      * IllegalStateException otherwise. Afterwards the caller owns (and may free) the structure.
      */
-    public static void delete(Kernel kernel, long lookaside) {
+    public static void delete(LookasideRegistry reg, long lookaside) {
         checkAligned(lookaside);
-        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
-        LookasideRegistry reg = LookasideRegistry.of(kernel);
+        Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         synchronized (reg) {
             if (!reg.isLive(lookaside)) {
                 if (Verifier.ENABLED) {
-                    throw kernel.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_DELETE_UNINITIALIZED,
+                    throw reg.bugChecks().bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_DELETE_UNINITIALIZED,
                             lookaside, 0, 0, "deleting lookaside list 0x" + Long.toHexString(lookaside) + ", which is not initialized");
                 }
                 throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside) + " is not initialized");
             }
             // Free the cached blocks while the routines are still registered, then unlink.
-            freeAllCached(kernel, r, lookaside, "ExDelete*LookasideList*");
+            freeAllCached(reg, r, lookaside, "ExDelete*LookasideList*");
             reg.unlink(lookaside);
         }
     }
 
     // ===== the depth scan =====
 
-    /** Adjusts Depth of every live list of {@code kernel} (what the periodic scan does). */
-    public static void scanAll(Kernel kernel) {
-        LookasideRegistry reg = LookasideRegistry.find(kernel);
-        if (reg != null) {
-            reg.scanAll();
-        }
+    /** Adjusts Depth of every live list of the registry's kernel (what the periodic scan does). */
+    public static void scanAll(LookasideRegistry reg) {
+        reg.scanAll();
     }
 
-    /** Turns {@code kernel}'s periodic scan thread on or off (tests that check counters turn it off). */
-    public static void setPeriodicScan(Kernel kernel, boolean on) {
-        LookasideRegistry.of(kernel).setAutoScan(on);
+    /** Turns the kernel's periodic scan thread on or off (tests that check counters turn it off). */
+    public static void setPeriodicScan(LookasideRegistry reg, boolean on) {
+        reg.setAutoScan(on);
     }
 
     /** Whether a lookaside list is initialized (and not deleted) at {@code lookaside}. */
-    public static boolean isLive(Kernel kernel, long lookaside) {
-        LookasideRegistry reg = LookasideRegistry.find(kernel);
-        return reg != null && reg.isLive(lookaside);
+    public static boolean isLive(LookasideRegistry reg, long lookaside) {
+        return reg.isLive(lookaside);
     }
 
     /**
      * The first live lookaside list whose structure overlaps {@code [start, start + length)}, or 0:
      * for the pool's verifier check "freed pool contains a live lookaside list" (DV 0xC4/0xCC).
      */
-    public static long liveListIn(Kernel kernel, long start, long length) {
-        LookasideRegistry reg = LookasideRegistry.find(kernel);
-        return reg == null ? 0 : reg.liveIn(start, length);
+    public static long liveListIn(LookasideRegistry reg, long start, long length) {
+        return reg.liveIn(start, length);
     }
 
-    /** The addresses of the live lists of {@code kernel}, in the order of its system-wide lists (nonpaged, then paged). */
-    public static long[] liveLists(Kernel kernel) {
-        LookasideRegistry reg = LookasideRegistry.find(kernel);
-        if (reg == null) {
-            return new long[0];
-        }
+    /** The addresses of the live lists of the registry's kernel, in the order of its system-wide lists (nonpaged, then paged). */
+    public static long[] liveLists(LookasideRegistry reg) {
         synchronized (reg) {
             long[] np = reg.walk(false);
             long[] p = reg.walk(true);
@@ -460,8 +467,8 @@ public final class ExLookaside {
     }
 
     /** One list's scan step (caller holds the registry lock). */
-    static void scanOne(Kernel kernel, long lookaside, int scanPeriod) {
-        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+    static void scanOne(LookasideRegistry reg, long lookaside, int scanPeriod) {
+        Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
         int total = (int) COUNTER.getVolatile(s, o + TOTAL_ALLOCATES_OFFSET); // volatile: pairs with the atomic adds
@@ -503,17 +510,8 @@ public final class ExLookaside {
      * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
      */
     private static void checkIrql(MemorySegment s, long o, long lookaside, String routine) {
-        boolean paged = (s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET) & 1) == PoolType.PagedPool;
+        boolean paged = pagedEntries(s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET));
         IrqlChecks.requireAtMost(paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, routine);
-    }
-
-    private static LookasideRegistry registry(Kernel kernel, long lookaside) {
-        LookasideRegistry reg = LookasideRegistry.find(kernel);
-        if (reg == null) {
-            throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
-                    + " is not initialized (no lookaside list exists in this kernel)");
-        }
-        return reg;
     }
 
     private static long addressOf(MemorySegment block) {
@@ -529,14 +527,14 @@ public final class ExLookaside {
         }
     }
 
-    /** The list's block Size (ULONG at 0x2C). */
-    public static long blockSize(Kernel kernel, long lookaside) {
-        return readInt(kernel, lookaside, SIZE_OFFSET) & 0xFFFF_FFFFL;
+    /** The list's block Size (GENERAL_LOOKASIDE's ULONG Size). */
+    public static long blockSize(LookasideRegistry reg, long lookaside) {
+        return readInt(reg, lookaside, SIZE_OFFSET) & 0xFFFF_FFFFL;
     }
 
     /** A field as a bounded segment read: for tests and tools that inspect a list. */
-    static int readInt(Kernel kernel, long lookaside, long offset) {
-        Region r = kernel.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+    static int readInt(LookasideRegistry reg, long lookaside, long offset) {
+        Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         return r.segment().get(ValueLayout.JAVA_INT, r.offsetOf(lookaside) + offset);
     }
 

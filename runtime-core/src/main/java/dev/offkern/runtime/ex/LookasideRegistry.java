@@ -4,8 +4,13 @@ import dev.offkern.nt.ALLOCATE_FUNCTION;
 import dev.offkern.nt.ALLOCATE_FUNCTION_EX;
 import dev.offkern.nt.FREE_FUNCTION;
 import dev.offkern.nt.FREE_FUNCTION_EX;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
+import dev.offkern.layout.rtl.LIST_ENTRY;
+import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.pool.Pools;
+import dev.offkern.runtime.verifier.BugCheckSink;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -14,7 +19,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -32,9 +36,14 @@ import org.agrona.collections.Long2ObjectHashMap;
  * each {@code ListEntry} back into its lookaside with CONTAINING_RECORD. Guarded by this object's
  * monitor (the {@code ExNPagedLookasideLock} of this kernel).
  *
+ * <p><b>Ownership.</b> One registry per kernel, created at boot and closed by {@code Kernel.close()}
+ * before the pools unmap. It holds what the lookaside routines need from their kernel: the address
+ * space, the pools (the default routines), the bug-check path and the run state; the DDI passes it
+ * to {@link ExLookaside}, so no lookaside code looks the kernel up.
+ *
  * <p><b>Routine pointers.</b> {@code AllocateEx}/{@code FreeEx} hold real function pointers: for a
  * Java routine, an upcall stub (so native code reading the structure can call it); for the
- * default routines (NULL at initialisation), one pair of stubs per kernel that call the pool. Java
+ * default routines (NULL at initialisation), one pair of stubs per kernel that call its pools. Java
  * dispatch never calls through the stub: it looks the pointer up in a table (a copy-on-write
  * {@code Long2ObjectHashMap}, read lock-free) and calls the Java routine directly. A pointer not in
  * the table (the structure was never initialized, or was overwritten) is refused with a clear error.
@@ -47,17 +56,18 @@ import org.agrona.collections.Long2ObjectHashMap;
  * {@link #SCAN_PERIOD_SECONDS} seconds, which is Windows' cadence for general lookaside lists (its
  * balance-set manager runs ExAdjustLookasideDepth once a second, rotating over the nonpaged, paged
  * and system lists, so each general list is scanned every third second with ScanPeriod 3). The
- * thread polls {@link Kernel#isClosed()} four times a second and exits (dropping this registry) once
- * the kernel is closed. The property {@code offkern.lookaside.autoScan=false} turns the thread off
+ * thread polls the run state four times a second and exits once the registry or its kernel is
+ * closed. The property {@code offkern.lookaside.autoScan=false} turns the thread off
  * (tests call {@link #scanAll} themselves).
  */
-final class LookasideRegistry {
+public final class LookasideRegistry implements AutoCloseable {
 
     /** Seconds between two scans of a list, and the ScanPeriod passed to the depth rule. */
     static final int SCAN_PERIOD_SECONDS = 3;
 
     private static final boolean AUTO_SCAN = !"false".equalsIgnoreCase(System.getProperty("offkern.lookaside.autoScan", "true"));
-    private static final ConcurrentHashMap<Kernel, LookasideRegistry> REGISTRIES = new ConcurrentHashMap<>();
+    /** Bytes of one system-wide list head (a LIST_ENTRY). */
+    private static final long HEAD_SIZE = LIST_ENTRY.X64.size();
 
     /** A routine as Java dispatch calls it: addresses as longs. */
     interface Allocator {
@@ -73,7 +83,9 @@ final class LookasideRegistry {
     record Live(long address, long structSize, boolean paged, Arena arena, long allocateStub, long freeStub) {
     }
 
-    private final Kernel kernel;
+    private final KernelCore core;
+    private final AddressSpace addressSpace;
+    private final Pools pools;
     private final Arena heads = Arena.ofAuto();
     private final long nonPagedHead;
     private final long pagedHead;
@@ -82,42 +94,68 @@ final class LookasideRegistry {
     private volatile Long2ObjectHashMap<Object> routines = new Long2ObjectHashMap<>();
     private long defaultAllocateStub;
     private long defaultFreeStub;
+    /** The default routines as Java dispatch calls them (and as the default stubs call them for native callers). */
+    private final Allocator defaultAllocate;
+    private final Freer defaultFree;
     private Thread scanner;
     private volatile boolean autoScan = AUTO_SCAN;
+    /** Set by {@link #close()}; volatile: the scan thread polls it. */
+    private volatile boolean closed;
 
-    private LookasideRegistry(Kernel kernel) {
-        this.kernel = kernel;
-        MemorySegment both = heads.allocate(32, 16);
-        kernel.addressSpace().register(both, "lookaside list heads (ExNPagedLookasideListHead, ExPagedLookasideListHead)");
+    /**
+     * The registry of the kernel whose core is {@code core} and whose pools are {@code pools} (the
+     * kernel creates it at boot): registers the two system-wide list heads in the address space.
+     */
+    public LookasideRegistry(KernelCore core, Pools pools) {
+        this.core = core;
+        this.addressSpace = core.addressSpace();
+        this.pools = pools;
+        MemorySegment both = heads.allocate(2 * HEAD_SIZE, LIST_ENTRY.X64.align());
+        addressSpace.register(both, "lookaside list heads (ExNPagedLookasideListHead, ExPagedLookasideListHead)");
         nonPagedHead = both.address();
-        pagedHead = both.address() + 16;
+        pagedHead = both.address() + HEAD_SIZE;
         for (long h : new long[] {nonPagedHead, pagedHead}) {
-            both.set(ValueLayout.JAVA_LONG, h - both.address(), h); // Flink = self
-            both.set(ValueLayout.JAVA_LONG, h - both.address() + 8, h); // Blink = self
+            both.set(ValueLayout.JAVA_LONG, h - both.address() + LIST_ENTRY.FLINK_OFFSET, h); // Flink = self
+            both.set(ValueLayout.JAVA_LONG, h - both.address() + LIST_ENTRY.BLINK_OFFSET, h); // Blink = self
+        }
+        this.defaultAllocate = LookasideDefaults.allocator(pools);
+        this.defaultFree = LookasideDefaults.freer(pools, addressSpace);
+    }
+
+    /** The kernel's address space (every list, block and routine result is resolved there). */
+    public AddressSpace addressSpace() {
+        return addressSpace;
+    }
+
+    /** The kernel's pools: what the default allocate and free routines use. */
+    public Pools pools() {
+        return pools;
+    }
+
+    /** The kernel's one bug-check path. */
+    public BugCheckSink bugChecks() {
+        return core;
+    }
+
+    /** Fails fast if the kernel (or this registry) is closed or halted. */
+    void ensureOpen() {
+        core.ensureRunning();
+        if (closed) { // volatile read: pairs with close()
+            throw KernelCore.closedException();
         }
     }
 
-    /** The registry of {@code kernel}, created on first use. */
-    static LookasideRegistry of(Kernel kernel) {
-        LookasideRegistry r = REGISTRIES.get(kernel);
-        if (r != null) {
-            return r;
+    /** Stops the scan thread; later initialisations fail. The kernel calls it at close, before the pools unmap. Idempotent. */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            closed = true; // volatile write: the scan thread exits at its next poll
+            t = scanner;
         }
-        kernel.ensureRunning();
-        // Kernel has no close hook: registries of closed kernels are dropped here (and by their
-        // scan thread), so the map never holds more than the live kernels plus those closed since
-        // the last registry was created.
-        REGISTRIES.keySet().removeIf(Kernel::isClosed);
-        return REGISTRIES.computeIfAbsent(kernel, LookasideRegistry::new);
-    }
-
-    /** The registry of {@code kernel} if it has one (no allocation). */
-    static LookasideRegistry find(Kernel kernel) {
-        return REGISTRIES.get(kernel);
-    }
-
-    Kernel kernel() {
-        return kernel;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     // ----- routines -----
@@ -164,18 +202,24 @@ final class LookasideRegistry {
         return publish(upcall(FREE_TARGET.bindTo(fn), FREE_DESC, arena), dispatch);
     }
 
-    /** The kernel's default allocate routine (pool), created once. */
-    synchronized long defaultAllocateStub(ALLOCATE_FUNCTION_EX fn, Allocator dispatch) {
+    /** The kernel's default allocate routine (its pools), created once. */
+    synchronized long defaultAllocateStub() {
         if (defaultAllocateStub == 0) {
-            defaultAllocateStub = stubAllocateEx(fn, dispatch, heads);
+            // What native code calling the stub gets; Java dispatch calls defaultAllocate directly.
+            ALLOCATE_FUNCTION_EX fn = (type, bytes, tag, lookaside) -> {
+                long a = defaultAllocate.allocate(type, bytes, tag, lookaside.address());
+                return a == 0 ? MemorySegment.NULL : addressSpace.resolve(a, bytes);
+            };
+            defaultAllocateStub = stubAllocateEx(fn, defaultAllocate, heads);
         }
         return defaultAllocateStub;
     }
 
-    /** The kernel's default free routine (pool), created once. */
-    synchronized long defaultFreeStub(FREE_FUNCTION_EX fn, Freer dispatch) {
+    /** The kernel's default free routine (its pools), created once. */
+    synchronized long defaultFreeStub() {
         if (defaultFreeStub == 0) {
-            defaultFreeStub = stubFreeEx(fn, dispatch, heads);
+            FREE_FUNCTION_EX fn = (buffer, lookaside) -> defaultFree.free(buffer.address(), lookaside.address());
+            defaultFreeStub = stubFreeEx(fn, defaultFree, heads);
         }
         return defaultFreeStub;
     }
@@ -231,12 +275,12 @@ final class LookasideRegistry {
     void link(Live l) {
         live.put(l.address(), l);
         long head = l.paged() ? pagedHead : nonPagedHead;
-        long entry = l.address() + ExLookaside.LIST_ENTRY_OFFSET;
-        long blink = readLink(head + 8);
-        writeLink(entry, head); // entry.Flink = head
-        writeLink(entry + 8, blink); // entry.Blink = old tail
-        writeLink(blink, entry); // old tail.Flink = entry
-        writeLink(head + 8, entry); // head.Blink = entry
+        long entry = l.address() + GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET;
+        long blink = readLink(head + LIST_ENTRY.BLINK_OFFSET);
+        writeLink(entry + LIST_ENTRY.FLINK_OFFSET, head); // entry.Flink = head
+        writeLink(entry + LIST_ENTRY.BLINK_OFFSET, blink); // entry.Blink = old tail
+        writeLink(blink + LIST_ENTRY.FLINK_OFFSET, entry); // old tail.Flink = entry
+        writeLink(head + LIST_ENTRY.BLINK_OFFSET, entry); // head.Blink = entry
         ensureScanner();
     }
 
@@ -246,13 +290,13 @@ final class LookasideRegistry {
         if (l == null) {
             return null;
         }
-        long entry = lookaside + ExLookaside.LIST_ENTRY_OFFSET;
-        long flink = readLink(entry);
-        long blink = readLink(entry + 8);
-        writeLink(blink, flink); // Blink.Flink = Flink
-        writeLink(flink + 8, blink); // Flink.Blink = Blink
-        writeLink(entry, 0);
-        writeLink(entry + 8, 0);
+        long entry = lookaside + GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET;
+        long flink = readLink(entry + LIST_ENTRY.FLINK_OFFSET);
+        long blink = readLink(entry + LIST_ENTRY.BLINK_OFFSET);
+        writeLink(blink + LIST_ENTRY.FLINK_OFFSET, flink); // Blink.Flink = Flink
+        writeLink(flink + LIST_ENTRY.BLINK_OFFSET, blink); // Flink.Blink = Blink
+        writeLink(entry + LIST_ENTRY.FLINK_OFFSET, 0);
+        writeLink(entry + LIST_ENTRY.BLINK_OFFSET, 0);
         unpublish(l.allocateStub());
         unpublish(l.freeStub());
         return l;
@@ -263,22 +307,22 @@ final class LookasideRegistry {
         long head = paged ? pagedHead : nonPagedHead;
         long[] out = new long[live.size()];
         int n = 0;
-        for (long e = readLink(head); e != head; e = readLink(e)) {
+        for (long e = readLink(head + LIST_ENTRY.FLINK_OFFSET); e != head; e = readLink(e + LIST_ENTRY.FLINK_OFFSET)) {
             if (n == out.length) {
                 throw new IllegalStateException("system lookaside list is corrupt: more links than live lists");
             }
-            out[n++] = e - ExLookaside.LIST_ENTRY_OFFSET; // CONTAINING_RECORD(e, GENERAL_LOOKASIDE, ListEntry)
+            out[n++] = e - GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET; // CONTAINING_RECORD(e, GENERAL_LOOKASIDE, ListEntry)
         }
         return java.util.Arrays.copyOf(out, n);
     }
 
     private long readLink(long address) {
-        Region r = kernel.addressSpace().regionOf(address, 8);
+        Region r = addressSpace.regionOf(address, ValueLayout.ADDRESS.byteSize());
         return r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(address));
     }
 
     private void writeLink(long address, long value) {
-        Region r = kernel.addressSpace().regionOf(address, 8);
+        Region r = addressSpace.regionOf(address, ValueLayout.ADDRESS.byteSize());
         r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
     }
 
@@ -288,7 +332,7 @@ final class LookasideRegistry {
     synchronized void scanAll() {
         for (boolean paged : new boolean[] {false, true}) {
             for (long l : walk(paged)) {
-                ExLookaside.scanOne(kernel, l, SCAN_PERIOD_SECONDS);
+                ExLookaside.scanOne(this, l, SCAN_PERIOD_SECONDS);
             }
         }
     }
@@ -302,7 +346,7 @@ final class LookasideRegistry {
     }
 
     private void ensureScanner() {
-        if (!autoScan || scanner != null) {
+        if (!autoScan || scanner != null || closed) {
             return;
         }
         Thread t = Thread.ofPlatform().daemon().name("offkern-lookaside-scan").unstarted(this::scanLoop);
@@ -312,30 +356,24 @@ final class LookasideRegistry {
 
     private void scanLoop() {
         long next = System.nanoTime() + TimeUnit.SECONDS.toNanos(SCAN_PERIOD_SECONDS);
-        try {
-            while (!kernel.isClosed()) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
-                if (!autoScan) {
-                    synchronized (this) {
-                        if (!autoScan) {
-                            scanner = null;
-                            return;
-                        }
-                    }
-                }
-                if (System.nanoTime() - next >= 0) {
-                    next += TimeUnit.SECONDS.toNanos(SCAN_PERIOD_SECONDS);
-                    try {
-                        scanAll();
-                    } catch (RuntimeException e) {
-                        // A corrupt list must not kill the scanner silently: report and go on.
-                        System.err.println("offkern: lookaside scan failed: " + e);
+        while (!closed && !core.isClosed()) { // volatile reads: pair with close() / the kernel's close
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+            if (!autoScan) {
+                synchronized (this) {
+                    if (!autoScan) {
+                        scanner = null;
+                        return;
                     }
                 }
             }
-        } finally {
-            if (kernel.isClosed()) {
-                REGISTRIES.remove(kernel, this);
+            if (System.nanoTime() - next >= 0 && !closed && !core.isClosed()) {
+                next += TimeUnit.SECONDS.toNanos(SCAN_PERIOD_SECONDS);
+                try {
+                    scanAll();
+                } catch (RuntimeException e) {
+                    // A corrupt list must not kill the scanner silently: report and go on.
+                    System.err.println("offkern: lookaside scan failed: " + e);
+                }
             }
         }
     }

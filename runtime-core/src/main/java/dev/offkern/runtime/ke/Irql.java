@@ -8,8 +8,8 @@ import dev.offkern.runtime.verifier.VerifierCheck;
  * IRQL levels (x64 values) and the calling thread's IRQL: read, raise, lower.
  *
  * <p>x64 has 16 levels (CR8 holds 4 bits): PASSIVE 0, APC 1, DISPATCH 2, CMCI 5, device levels
- * 3..11, SYNCH 12, CLOCK 13, IPI/DRS/POWER 14, PROFILE/HIGH 15. (DESIGN.md's "HIGH 31" is the x86
- * value; offkern models x64.)
+ * 3..11, SYNCH 12, CLOCK 13, IPI/DRS/POWER 14, PROFILE/HIGH 15. (HIGH_LEVEL is 31 on x86;
+ * offkern models x64. Values: wdm.h, and docs/layout-sources.md.)
  *
  * <p>The IRQL belongs to the calling thread's {@link ThreadState}; see there for why it is per
  * thread. Raising and lowering are plain field writes on the thread's own state: wait-free, no

@@ -29,7 +29,7 @@ import java.lang.invoke.VarHandle;
  *  0x40  (padding to 0x80)              second cache line: spacing
  * </pre>
  *
- * <p>DESIGN: NT structures are never padded, runtime-private hot blocks are spaced by two cache
+ * <p>Spacing rule: NT structures are never padded, runtime-private hot blocks are spaced by two cache
  * lines: the used fields sit in the first line and the second line is explicit padding, so two
  * processors' blocks never share a line nor an adjacent-line prefetch pair.
  */

@@ -22,6 +22,9 @@ final class Chunk {
     /** First page of a large block that was freed (detects a second free until reused). */
     static final short PAGE_LARGE_FREED = -3;
 
+    /** The largest chunk: its per-granule bookkeeping ({@link #requested}) must be indexable by an int. */
+    static final long MAX_BYTES = (long) Integer.MAX_VALUE << SizeClasses.UNIT_SHIFT;
+
     final long base;
     final long size;
     final MemorySegment segment;

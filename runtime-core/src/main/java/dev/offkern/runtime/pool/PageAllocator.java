@@ -24,6 +24,9 @@ import java.util.TreeMap;
  * <p>Progress: {@link #chunkOf} wait-free; everything else blocking (monitor).
  */
 final class PageAllocator {
+    /** Chunks are mapped in multiples of 64 KiB (the address space's granule, KernelConfig's chunk unit). */
+    static final long CHUNK_GRANULARITY = 1L << AddressSpace.GRANULE_SHIFT;
+
     private final String poolName;
     private final AddressSpace addressSpace;
     private final long limit;
@@ -35,6 +38,18 @@ final class PageAllocator {
     private volatile Chunk[] sorted = new Chunk[0];
     private long mapped;
     private boolean closed;
+
+    /**
+     * The bytes of the largest run one chunk may hold: the pool's limit rounded down to whole chunk
+     * granules, and at most what a chunk's per-granule bookkeeping can index ({@link Chunk}).
+     */
+    long maxRunBytes() {
+        return Math.min(limit, Chunk.MAX_BYTES) & -CHUNK_GRANULARITY;
+    }
+
+    private static long roundUp(long bytes, long granularity) {
+        return (bytes + granularity - 1) & -granularity; // callers pass bytes <= maxRunBytes(): no overflow
+    }
 
     PageAllocator(String poolName, AddressSpace addressSpace, long limit, long chunkSize) {
         this.poolName = poolName;
@@ -69,17 +84,20 @@ final class PageAllocator {
      * @return the first page's address, or 0 if the limit is reached
      */
     synchronized long allocatePages(long pages, short kind) {
-        if (closed) {
-            return 0;
+        if (closed || pages <= 0 || pages > maxRunBytes() >>> SizeClasses.PAGE_SHIFT) {
+            return 0; // a run no chunk could ever hold: fail before the byte count below could overflow
         }
-        long bytes = pages << SizeClasses.PAGE_SHIFT;
+        long bytes = pages << SizeClasses.PAGE_SHIFT; // <= maxRunBytes(): no overflow
         long address = takeRun(pages);
         if (address == 0) {
-            long want = Math.max(chunkSize, (bytes + 0xFFFF) & ~0xFFFFL);
-            if (mapped + want > limit || !mapChunk(want)) {
-                return 0;
+            long want = Math.max(chunkSize, roundUp(bytes, CHUNK_GRANULARITY));
+            if (want > limit - mapped || !mapChunk(want)) {
+                return 0; // nothing was mapped: the limit (or the host) cannot give a chunk that fits
             }
             address = takeRun(pages);
+            if (address == 0) {
+                throw new IllegalStateException(poolName + ": a fresh chunk of " + want + " bytes has no run of " + pages + " pages");
+            }
         }
         Chunk c = chunkOf(address);
         int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);

@@ -28,9 +28,9 @@ import org.agrona.collections.Long2ObjectHashMap;
 /**
  * One of a kernel's two pools (non-paged or paged): an arena allocator over large off-heap chunks
  * that stay mapped for the pool's lifetime, with Windows' block format, per-tag accounting, a size
- * limit and the verifier's checks. Reached through {@link Kernel#nonPagedPool()},
- * {@link Kernel#pagedPool()} and {@link Kernel#pool(int)}; the DDI routines ({@code ExAllocatePool2},
- * {@code ExFreePoolWithTag}, ...) in {@code dev.offkern.ddi.Ex} delegate here. Usable as a
+ * limit and the verifier's checks. A kernel's two pools live in its {@link Pools}, which holds the
+ * DDI's pool policy (flag validation, POOL_TYPE decoding, the legacy routines' verifier checks) and
+ * calls here; {@code dev.offkern.ddi.Ex} delegates to it. Usable as a
  * {@link SegmentAllocator} (tag {@link #SEGMENT_ALLOCATOR_TAG}, zeroed memory).
  *
  * <p>Blocks: a request of up to 4064 bytes (4016 cache-aligned) is a <em>small block</em>: a
@@ -44,7 +44,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p>Always-on checks (cheap, and they keep the pool's own lists intact): freeing an address that
  * is no block start ({@code BAD_POOL_CALLER} 0x42/0x46), a block already free (0x07), a wrong tag
  * (0x0A), a corrupted header ({@code BAD_POOL_HEADER} 0x05/0x07). Verifier checks (under
- * {@link Verifier#ENABLED}): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
+ * {@link Verifier#ENABLED} and the kernel's POOL family): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
  * an overrun past the requested size into the block's slack, found at free by a guard pattern
  * ({@code BAD_POOL_HEADER} 0x21). See each method for the parameters.
  *
@@ -91,6 +91,8 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
 
     /** The owning kernel's bug-check path. */
     private final BugCheckSink bugChecks;
+    /** The kernel runs the verifier's POOL family (gated by {@link Verifier#ENABLED} as well). */
+    private final boolean verify;
     private final long limit;
     private final int poolType;
     private final String name;
@@ -117,12 +119,14 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      * @param poolType  {@link PoolType#NonPagedPool} or {@link PoolType#PagedPool}
      * @param limit     bytes of chunks the pool may map in all
      * @param chunkSize bytes per chunk
+     * @param verify    run the verifier's POOL checks (when {@link Verifier#ENABLED})
      */
-    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize) {
+    public Pool(AddressSpace addressSpace, BugCheckSink bugChecks, int poolType, long limit, long chunkSize, boolean verify) {
         if (poolType != PoolType.NonPagedPool && poolType != PoolType.PagedPool) {
             throw new IllegalArgumentException("a pool is NonPagedPool (0) or PagedPool (1), not " + poolType);
         }
         this.bugChecks = bugChecks;
+        this.verify = verify;
         this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
@@ -155,7 +159,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      */
     public long allocate(long bytes, int tag, long flags) {
         ensureOpen();
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             verifyAllocate(bytes, tag);
         }
         if (bytes <= 0) {
@@ -184,18 +188,17 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         long off = p - c.base;
         int stride = SizeClasses.stride(cls);
-        int headerInPage = (int) ((off - SizeClasses.HEADER) & (SizeClasses.PAGE_SIZE - 1));
-        int ulong1 = SizeClasses.previousSize(cls, headerInPage)
-                | (stride >>> SizeClasses.UNIT_SHIFT) << 16
-                | typeCode(cacheAligned) << 24;
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
+        int ulong1 = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0,
+                stride >>> SizeClasses.UNIT_SHIFT, typeCode(cacheAligned));
         MemorySegment s = c.segment;
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
-        s.set(ValueLayout.JAVA_LONG, off - 16, (ulong1 & 0xFFFFFFFFL) | (long) tag << 32);
+        PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
         }
         tc.countAlloc(tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL), stride);
@@ -231,7 +234,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
      */
     public void free(long address, int tag) {
         ensureOpen();
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             verifyFree(address);
         }
         ThreadCache tc = cache();
@@ -253,23 +256,23 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             throw notABlock(address);
         }
         MemorySegment s = c.segment;
-        long head = s.get(ValueLayout.JAVA_LONG, off - 16); // Ulong1 and PoolTag in one read
-        int ulong1 = (int) head;
+        long head = PoolHeader.readWord(s, off); // Ulong1 and PoolTag in one read
+        int ulong1 = PoolHeader.ulong1Of(head);
         int stride = SizeClasses.stride(cls);
-        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
-        int expected = SizeClasses.previousSize(cls, headerInPage) | (stride >>> SizeClasses.UNIT_SHIFT) << 16;
-        if ((ulong1 & 0x00FFFFFF) != expected || (ulong1 >>> 24) == 0) {
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
+        int expected = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0, stride >>> SizeClasses.UNIT_SHIFT, 0);
+        if (PoolHeader.withPoolType(ulong1, 0) != expected || PoolHeader.poolType(ulong1) == 0) {
             checkHeader(c, off, cls, ulong1, address); // throws the precise bug check
         }
-        int blockTag = (int) (head >>> 32);
+        int blockTag = PoolHeader.tagOf(head);
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
-        s.set(ValueLayout.JAVA_INT, off - 16, expected); // PoolType = 0: free
+        PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
         tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
         if (tc.full(cls)) {
             spill(tc, cls);
@@ -300,7 +303,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
         if (cls <= 0 || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))
-                || (c.segment.get(ValueLayout.JAVA_INT, off - 16) >>> 24) == 0) {
+                || PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) == 0) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
         }
         return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)]);
@@ -339,10 +342,10 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         long bytes = Math.max(size, 1);
         long p;
-        if (align > 64) {
+        if (align > SizeClasses.CACHE_LINE) {
             p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE);
         } else {
-            p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > 16 ? POOL_FLAG_CACHE_ALIGNED : 0));
+            p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > SizeClasses.UNIT ? POOL_FLAG_CACHE_ALIGNED : 0));
         }
         Chunk c = pages.chunkOf(p);
         return c.segment.asSlice(p - c.base, size);
@@ -351,7 +354,12 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     // ----- large blocks -----
 
     private long allocateLarge(long bytes, int tag, long flags) {
-        long count = (bytes + SizeClasses.PAGE_SIZE - 1) >>> SizeClasses.PAGE_SHIFT;
+        if (bytes > pages.maxRunBytes()) {
+            // More than the pool could ever hold in one run: fail before any page or chunk is touched
+            // (and before the page count below could overflow).
+            return failed(bytes, flags);
+        }
+        long count = (bytes >>> SizeClasses.PAGE_SHIFT) + ((bytes & (SizeClasses.PAGE_SIZE - 1)) != 0 ? 1 : 0);
         long p = pages.allocatePages(count, Chunk.PAGE_LARGE);
         if (p == 0) {
             reclaimDeadCaches();
@@ -366,7 +374,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             c.segment.asSlice(off, bytes).fill((byte) 0);
         }
         long slack = (count << SizeClasses.PAGE_SHIFT) - bytes;
-        if (Verifier.ENABLED && slack > 0) {
+        if (Verifier.ENABLED && verify && slack > 0) {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
         synchronized (large) {
@@ -391,7 +399,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         }
         checkTag(address, b.tag(), tag);
         long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && verify) {
             checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
         }
         synchronized (large) {
@@ -447,9 +455,10 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         int stride = SizeClasses.stride(cls);
         int first = SizeClasses.firstHeader(cls);
         if (first != 0) {
-            // The fragment before the first cache-aligned header: a free block of 3 units.
-            s.set(ValueLayout.JAVA_LONG, pageOff, (first >>> SizeClasses.UNIT_SHIFT) << 16);
-            s.set(ValueLayout.JAVA_LONG, pageOff + 8, 0L);
+            // The fragment before the first cache-aligned header: a free block of its units, tag 0.
+            long fragment = pageOff + PoolHeader.SIZE;
+            PoolHeader.writeWord(s, fragment, PoolHeader.word(PoolHeader.ulong1(0, 0, first >>> SizeClasses.UNIT_SHIFT, 0), 0));
+            PoolHeader.writeProcessBilled(s, fragment, 0L);
         }
         int n = SizeClasses.blocksPerPage(cls);
         long kept = 0;
@@ -459,9 +468,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         for (int i = 0; i < n; i++) {
             int h = first + i * stride;
             long off = pageOff + h + SizeClasses.HEADER;
-            s.set(ValueLayout.JAVA_LONG, off - 16,
-                    SizeClasses.previousSize(cls, h) | (stride >>> SizeClasses.UNIT_SHIFT) << 16); // PoolType 0, tag 0
-            s.set(ValueLayout.JAVA_LONG, off - 8, 0L); // ProcessBilled: no quota is ever charged
+            int free = PoolHeader.ulong1(SizeClasses.previousSize(cls, h), 0, stride >>> SizeClasses.UNIT_SHIFT, 0);
+            PoolHeader.writeWord(s, off, PoolHeader.word(free, 0)); // PoolType 0 (free), tag 0
+            PoolHeader.writeProcessBilled(s, off, 0L); // no quota is ever charged
             FreeLists.linkInBatch(s, off, 0);
             if (inBatch == 0) {
                 batchHead = c.base + off;
@@ -580,31 +589,29 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
     }
 
     private void checkHeader(Chunk c, long off, int cls, int ulong1, long address) {
-        long headerAddress = address - 16;
-        if ((ulong1 >>> 24) == 0) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+        long headerAddress = PoolHeader.headerAddress(address);
+        long contents = PoolHeader.readWord(c.segment, off);
+        if (PoolHeader.poolType(ulong1) == 0) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
                     name + " block 0x" + Long.toHexString(address) + " was already freed");
         }
         int stride = SizeClasses.stride(cls);
-        if (((ulong1 >>> 16) & 0xFF) != stride >>> SizeClasses.UNIT_SHIFT) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+        if (PoolHeader.blockSize(ulong1) != stride >>> SizeClasses.UNIT_SHIFT) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, contents, headerAddress,
                     "BlockSize of the header at 0x" + Long.toHexString(headerAddress) + " is "
-                            + ((ulong1 >>> 16) & 0xFF) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
+                            + PoolHeader.blockSize(ulong1) + ", not " + (stride >>> SizeClasses.UNIT_SHIFT));
         }
-        int headerInPage = (int) ((off - 16) & (SizeClasses.PAGE_SIZE - 1));
+        int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
         int prev = SizeClasses.previousSize(cls, headerInPage);
-        if ((ulong1 & 0xFF) != prev) {
+        if (PoolHeader.previousSize(ulong1) != prev) {
             long previousHeader = headerAddress - ((long) prev << SizeClasses.UNIT_SHIFT);
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x05, headerAddress, 0, previousHeader,
-                    "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + (ulong1 & 0xFF)
+                    "PreviousSize of the header at 0x" + Long.toHexString(headerAddress) + " is " + PoolHeader.previousSize(ulong1)
                             + ", the previous block has " + prev + " units");
         }
-        if (((ulong1 >>> 8) & 0xFF) != 0) {
-            long contents = c.segment.get(ValueLayout.JAVA_LONG, off - 16);
+        if (PoolHeader.poolIndex(ulong1) != 0) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x01, headerAddress, contents, 0,
-                    "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + ((ulong1 >>> 8) & 0xFF));
+                    "PoolIndex of the header at 0x" + Long.toHexString(headerAddress) + " is " + PoolHeader.poolIndex(ulong1));
         }
     }
 
@@ -707,10 +714,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 }
                 long pageOff = (long) page << SizeClasses.PAGE_SHIFT;
                 for (int i = 0; i < SizeClasses.blocksPerPage(cls); i++) {
-                    long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + 16;
-                    int ulong1 = c.segment.get(ValueLayout.JAVA_INT, off - 16);
-                    if ((ulong1 >>> 24) != 0) {
-                        int tag = c.segment.get(ValueLayout.JAVA_INT, off - 12);
+                    long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + PoolHeader.SIZE;
+                    if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
+                        int tag = PoolHeader.readTag(c.segment, off);
                         long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
                         groups.computeIfAbsent(List.of((long) tag, size), k -> new long[1])[0]++;
                     }

@@ -18,20 +18,36 @@ package dev.offkern.runtime.pool;
  * pages, page aligned, no header.
  */
 final class SizeClasses {
+    /** x64 PAGE_SIZE: blocks never cross a page. */
     static final int PAGE_SIZE = 4096;
-    static final int PAGE_SHIFT = 12;
-    static final int HEADER = 16;
-    static final int UNIT_SHIFT = 4;
-    static final int MAX_UNITS = 255;
-    static final int CACHE_BASE = 256;
-    static final int MAX_CACHE_LINES = 63;
+    static final int PAGE_SHIFT = Integer.numberOfTrailingZeros(PAGE_SIZE);
+    /** sizeof(POOL_HEADER) (from the layout): every small block starts with one. */
+    static final int HEADER = PoolHeader.SIZE;
+    /** log2 of the header's size unit (POOL_BLOCK_SHIFT, from the layout): blocks are multiples of it. */
+    static final int UNIT_SHIFT = PoolHeader.UNIT_SHIFT;
+    /** Bytes of one unit. */
+    static final int UNIT = 1 << UNIT_SHIFT;
+    /** The largest class of 16-byte aligned blocks: what BlockSize holds. */
+    static final int MAX_UNITS = PoolHeader.MAX_BLOCK_UNITS;
+    /** The smallest class: a free block's payload must hold the free-list links ({@link FreeLists#LINK_BYTES}). */
+    static final int MIN_UNITS = (HEADER + FreeLists.LINK_BYTES + UNIT - 1) >>> UNIT_SHIFT;
+    /** Cache line, the alignment of POOL_FLAG_CACHE_ALIGNED blocks. */
+    static final int CACHE_LINE = 64;
+    static final int CACHE_LINE_SHIFT = Integer.numberOfTrailingZeros(CACHE_LINE);
+    /** First cache-aligned class number (classes below it count units). */
+    static final int CACHE_BASE = MAX_UNITS + 1;
+    /** The most cache lines a cache-aligned block (header included) may span: it must fit a page after the first header. */
+    static final int MAX_CACHE_LINES = (PAGE_SIZE - CACHE_LINE) / CACHE_LINE;
     static final int NUM_CLASSES = CACHE_BASE + MAX_CACHE_LINES + 1;
     /** Largest request served by a 16-byte aligned class. */
-    static final long MAX_SMALL = MAX_UNITS * 16 - HEADER;
+    static final long MAX_SMALL = ((long) MAX_UNITS << UNIT_SHIFT) - HEADER;
     /** Largest request served by a cache-aligned class. */
-    static final long MAX_SMALL_CACHE_ALIGNED = MAX_CACHE_LINES * 64 - HEADER;
-    /** Page offset of the first header of a cache-aligned class (payload at 64). */
-    static final int CACHE_FIRST_HEADER = 48;
+    static final long MAX_SMALL_CACHE_ALIGNED = (long) MAX_CACHE_LINES * CACHE_LINE - HEADER;
+    /** Page offset of the first header of a cache-aligned class (so that its payload starts on the first line after). */
+    static final int CACHE_FIRST_HEADER = CACHE_LINE - HEADER;
+    /** Granules (units) per page, and the longs of one class's block-start bitmap. */
+    private static final int GRANULES = PAGE_SIZE >>> UNIT_SHIFT;
+    private static final int STARTS_LONGS = GRANULES / Long.SIZE;
 
     private SizeClasses() {
     }
@@ -42,35 +58,35 @@ final class SizeClasses {
             if (bytes > MAX_SMALL) {
                 return -1;
             }
-            int units = (int) ((bytes + HEADER + 15) >>> UNIT_SHIFT);
-            return Math.max(units, 2);
+            int units = (int) ((bytes + HEADER + UNIT - 1) >>> UNIT_SHIFT);
+            return Math.max(units, MIN_UNITS);
         }
         if (bytes > MAX_SMALL_CACHE_ALIGNED) {
             return -1;
         }
-        return CACHE_BASE + (int) ((bytes + HEADER + 63) >>> 6);
+        return CACHE_BASE + (int) ((bytes + HEADER + CACHE_LINE - 1) >>> CACHE_LINE_SHIFT);
     }
 
     // Per-class tables, so that the fast paths divide nothing.
     private static final int[] STRIDE = new int[NUM_CLASSES];
     private static final int[] FIRST = new int[NUM_CLASSES];
     private static final int[] BLOCKS = new int[NUM_CLASSES];
-    /** Per class, 4 longs: bit g set when page granule g (16 bytes) is the payload start of a block. */
-    private static final long[] STARTS = new long[NUM_CLASSES * 4];
+    /** Per class, STARTS_LONGS longs: bit g set when page granule g (one unit) is the payload start of a block. */
+    private static final long[] STARTS = new long[NUM_CLASSES * STARTS_LONGS];
 
     static {
-        for (int cls = 2; cls < NUM_CLASSES; cls++) {
+        for (int cls = MIN_UNITS; cls < NUM_CLASSES; cls++) {
             if (cls > MAX_UNITS && cls <= CACHE_BASE) {
                 continue;
             }
-            int stride = cls < CACHE_BASE ? cls << UNIT_SHIFT : (cls - CACHE_BASE) << 6;
+            int stride = cls < CACHE_BASE ? cls << UNIT_SHIFT : (cls - CACHE_BASE) << CACHE_LINE_SHIFT;
             int first = cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER;
             STRIDE[cls] = stride;
             FIRST[cls] = first;
             BLOCKS[cls] = (PAGE_SIZE - first) / stride;
             for (int i = 0; i < BLOCKS[cls]; i++) {
                 int granule = (first + i * stride + HEADER) >>> UNIT_SHIFT;
-                STARTS[cls * 4 + (granule >>> 6)] |= 1L << (granule & 63);
+                STARTS[cls * STARTS_LONGS + granule / Long.SIZE] |= 1L << (granule % Long.SIZE);
             }
         }
     }
@@ -100,10 +116,10 @@ final class SizeClasses {
 
     /** Whether the payload at page offset {@code payloadOffset} starts a block of the class. */
     static boolean isBlockStart(int cls, int payloadOffset) {
-        if (cls <= 0 || cls >= NUM_CLASSES || (payloadOffset & 15) != 0) {
+        if (cls <= 0 || cls >= NUM_CLASSES || (payloadOffset & (UNIT - 1)) != 0) {
             return false;
         }
         int granule = payloadOffset >>> UNIT_SHIFT;
-        return (STARTS[cls * 4 + (granule >>> 6)] >>> (granule & 63) & 1) != 0;
+        return (STARTS[cls * STARTS_LONGS + granule / Long.SIZE] >>> (granule % Long.SIZE) & 1) != 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.layout.rtl.RTL_BITMAP;
 import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
@@ -478,7 +479,7 @@ public final class RtlBitmap {
     /** The header as a bounded segment: the caller's own, or a raw pointer resolved through the address space. */
     private static MemorySegment header(MemorySegment header) {
         if (header.byteSize() >= HEADER_SIZE) {
-            return header;
+            return LiveMemory.require(header, "RtlBitmap", "BitMapHeader (RTL_BITMAP)");
         }
         return out(header, HEADER_SIZE, "BitMapHeader (RTL_BITMAP)");
     }
@@ -490,7 +491,7 @@ public final class RtlBitmap {
      */
     private static MemorySegment out(MemorySegment pointer, long bytes, String what) {
         if (pointer.byteSize() >= bytes) {
-            return pointer;
+            return LiveMemory.require(pointer, "RtlBitmap", what);
         }
         if (pointer.byteSize() == 0) {
             return ThreadState.current().kernel().addressSpace().resolve(pointer.address(), bytes);

@@ -9,6 +9,7 @@ import static dev.offkern.ddi.Ex.ExFreeToLookasideListEx;
 import static dev.offkern.ddi.Ex.ExFreeToPagedLookasideList;
 import static dev.offkern.ddi.Ex.ExInitializeLookasideListEx;
 import static dev.offkern.ddi.Ex.ExInitializePagedLookasideList;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.*;
 import static dev.offkern.runtime.ex.ExLookaside.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -54,7 +55,7 @@ class ExLookasidePoolTest {
     @Test
     void shouldTakeBlocksFromThePoolAndReturnThemAtFlushAndDelete() {
         try (Kernel kernel = Kernel.boot().attach()) {
-            ExLookaside.setPeriodicScan(kernel, false);
+            ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
             MemorySegment list = newList(kernel);
             assertEquals(NtStatus.STATUS_SUCCESS, ExInitializeLookasideListEx(list, null, null, PoolType.NonPagedPool, 0, 200, TAG, 0));
             List<MemorySegment> blocks = new ArrayList<>();
@@ -86,7 +87,7 @@ class ExLookasidePoolTest {
     @Test
     void shouldServePagedListsFromThePagedPool() {
         try (Kernel kernel = Kernel.boot().attach()) {
-            ExLookaside.setPeriodicScan(kernel, false);
+            ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
             MemorySegment list = newList(kernel);
             ExInitializePagedLookasideList(list, null, null, 0, 64, TAG, 0);
             MemorySegment b = ExAllocateFromPagedLookasideList(list);
@@ -103,7 +104,7 @@ class ExLookasidePoolTest {
     void shouldRaiseOrReturnNullWhenThePoolIsExhausted() {
         KernelConfig small = KernelConfig.defaults().withNonPagedPoolLimit(4 << 20);
         try (Kernel kernel = Kernel.boot(small).attach()) {
-            ExLookaside.setPeriodicScan(kernel, false);
+            ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
             MemorySegment raising = newList(kernel);
             MemorySegment quiet = newList(kernel);
             ExInitializeLookasideListEx(raising, null, null, PoolType.NonPagedPool, EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL,
@@ -133,10 +134,10 @@ class ExLookasidePoolTest {
         int threads = 3;
         int rounds = 20_000 * Integer.getInteger("offkern.stress.scale", 1);
         try (Kernel kernel = Kernel.boot()) {
-            ExLookaside.setPeriodicScan(kernel, false);
+            ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
             MemorySegment list = newList(kernel);
             long l = list.address();
-            ExLookaside.initializeEx(kernel, l, null, null, PoolType.NonPagedPool, 0, 96, TAG, 0);
+            ExLookaside.initializeEx(kernel.lookasideLists(), l, null, null, PoolType.NonPagedPool, 0, 96, TAG, 0);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             CyclicBarrier start = new CyclicBarrier(threads + 1);
             List<Thread> workers = new ArrayList<>();
@@ -149,7 +150,7 @@ class ExLookasidePoolTest {
                         for (int r = 0; r < rounds && failure.get() == null; r++) {
                             int n = 1 + (r % held.length);
                             for (int k = 0; k < n; k++) {
-                                held[k] = ExLookaside.allocate(kernel, l);
+                                held[k] = ExLookaside.allocate(kernel.lookasideLists(), l);
                                 MemorySegment s = kernel.addressSpace().resolve(held[k], 96);
                                 for (long o = 0; o < 96; o += 8) {
                                     s.set(ValueLayout.JAVA_LONG, o, pattern + o);
@@ -162,7 +163,7 @@ class ExLookasidePoolTest {
                                         throw new AssertionError("block shared between threads");
                                     }
                                 }
-                                ExLookaside.free(kernel, l, held[k]);
+                                ExLookaside.free(kernel.lookasideLists(), l, held[k]);
                             }
                         }
                     } catch (Throwable e) {
@@ -172,7 +173,7 @@ class ExLookasidePoolTest {
             }
             start.await();
             while (workers.stream().anyMatch(Thread::isAlive)) {
-                ExLookaside.scanAll(kernel);
+                ExLookaside.scanAll(kernel.lookasideLists());
                 Thread.sleep(1);
             }
             for (Thread w : workers) {
@@ -190,7 +191,7 @@ class ExLookasidePoolTest {
             assertEquals(misses, u.allocs(), "every allocate miss is one pool allocation");
             assertEquals(freeMisses, u.frees(), "every free miss is one pool free");
             assertEquals(ExSList.depth(list, 0), u.diff(), "what the pool still counts is what the list caches");
-            ExLookaside.delete(kernel, l);
+            ExLookaside.delete(kernel.lookasideLists(), l);
             assertEquals(0, usage(kernel.nonPagedPool(), TAG).diff());
             kernel.nonPagedPool().free(l, LIST_TAG);
         }

@@ -14,6 +14,7 @@ import static dev.offkern.ddi.Ex.ExFreeToPagedLookasideList;
 import static dev.offkern.ddi.Ex.ExInitializeLookasideListEx;
 import static dev.offkern.ddi.Ex.ExInitializeNPagedLookasideList;
 import static dev.offkern.ddi.Ex.ExInitializePagedLookasideList;
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.*;
 import static dev.offkern.runtime.ex.ExLookaside.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,13 +49,13 @@ class ExLookasideTest {
     private final TestBlocks blocks = new TestBlocks(mem, 64 * 1024, 64);
 
     {
-        ExLookaside.setPeriodicScan(kernel, false);
+        ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
     }
 
     @AfterEach
     void close() {
-        for (long l : ExLookaside.liveLists(kernel)) {
-            ExLookaside.delete(kernel, l);
+        for (long l : ExLookaside.liveLists(kernel.lookasideLists())) {
+            ExLookaside.delete(kernel.lookasideLists(), l);
         }
         mem.close();
         kernel.close();
@@ -75,7 +76,7 @@ class ExLookasideTest {
 
     @Test
     void shouldUseWindowsX64OffsetsForEveryField() {
-        // _GENERAL_LOOKASIDE, Windows 7 to 11 23H2 x64 (PDB data in windows-layouts.md).
+        // _GENERAL_LOOKASIDE, Windows 7 to 11 23H2 x64 (public PDB data; docs/layout-sources.md).
         assertArrayEquals(new long[] {0x10, 0x12, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x30, 0x38, 0x40, 0x50, 0x54},
                 new long[] {DEPTH_OFFSET, MAXIMUM_DEPTH_OFFSET, TOTAL_ALLOCATES_OFFSET, ALLOCATE_MISSES_OFFSET, TOTAL_FREES_OFFSET,
                         FREE_MISSES_OFFSET, TYPE_OFFSET, TAG_OFFSET, SIZE_OFFSET, ALLOCATE_EX_OFFSET, FREE_EX_OFFSET,
@@ -108,16 +109,16 @@ class ExLookasideTest {
         long blink = list.get(ValueLayout.JAVA_LONG, LIST_ENTRY_OFFSET + 8);
         assertEquals(flink, blink, "the only list: both links point at the system-wide head");
         assertTrue(kernel.addressSpace().isValid(flink, 16), "the head is in the kernel's address space");
-        assertArrayEquals(new long[] {list.address()}, ExLookaside.liveLists(kernel));
+        assertArrayEquals(new long[] {list.address()}, ExLookaside.liveLists(kernel.lookasideLists()));
     }
 
     @Test
     void shouldReportWhichMemoryHoldsALiveList() {
         initEx();
-        assertEquals(list.address(), ExLookaside.liveListIn(kernel, list.address() - 64, 128));
-        assertEquals(0, ExLookaside.liveListIn(kernel, list.address() + 0x80, 4096));
+        assertEquals(list.address(), ExLookaside.liveListIn(kernel.lookasideLists(), list.address() - 64, 128));
+        assertEquals(0, ExLookaside.liveListIn(kernel.lookasideLists(), list.address() + 0x80, 4096));
         ExDeleteLookasideListEx(list);
-        assertEquals(0, ExLookaside.liveListIn(kernel, list.address(), 128));
+        assertEquals(0, ExLookaside.liveListIn(kernel.lookasideLists(), list.address(), 128));
     }
 
     @Test
@@ -147,18 +148,18 @@ class ExLookasideTest {
     @Test
     void shouldKeepTheSameCountersOnTheTrustedSegmentTier() {
         initEx();
-        long a = ExLookaside.allocate(kernel.addressSpace(), list);
-        long b = ExLookaside.allocate(kernel.addressSpace(), list);
-        ExLookaside.free(kernel.addressSpace(), list, a);
-        assertEquals(a, ExLookaside.allocate(kernel.addressSpace(), list), "LIFO through the same SLIST");
-        ExLookaside.free(kernel.addressSpace(), list, a);
-        ExLookaside.free(kernel.addressSpace(), list, b);
+        long a = ExLookaside.allocate(kernel.lookasideLists(), list);
+        long b = ExLookaside.allocate(kernel.lookasideLists(), list);
+        ExLookaside.free(kernel.lookasideLists(), list, a);
+        assertEquals(a, ExLookaside.allocate(kernel.lookasideLists(), list), "LIFO through the same SLIST");
+        ExLookaside.free(kernel.lookasideLists(), list, a);
+        ExLookaside.free(kernel.lookasideLists(), list, b);
         assertEquals(3, field(TOTAL_ALLOCATES_OFFSET));
         assertEquals(2, field(ALLOCATE_MISSES_OFFSET));
         assertEquals(3, field(TOTAL_FREES_OFFSET));
         assertEquals(2, ExSList.depth(list, 0));
-        assertThrows(DatatypeMisalignmentException.class, () -> ExLookaside.free(kernel.addressSpace(), list, a + 8));
-        assertThrows(IndexOutOfBoundsException.class, () -> ExLookaside.allocate(kernel.addressSpace(), list.asSlice(0, 0x40)));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExLookaside.free(kernel.lookasideLists(), list, a + 8));
+        assertThrows(IndexOutOfBoundsException.class, () -> ExLookaside.allocate(kernel.lookasideLists(), list.asSlice(0, 0x40)));
         assertEquals(3, field(TOTAL_FREES_OFFSET), "refused calls changed nothing");
     }
 
@@ -211,7 +212,7 @@ class ExLookasideTest {
             assertEquals(NtStatus.STATUS_INVALID_PARAMETER_4,
                     ExInitializeLookasideListEx(list, null, null, bad, 0, 64, TAG, 0), "PoolType " + bad);
         }
-        assertEquals(0, ExLookaside.liveLists(kernel).length, "nothing was initialized");
+        assertEquals(0, ExLookaside.liveLists(kernel.lookasideLists()).length, "nothing was initialized");
     }
 
     @Test
@@ -237,7 +238,7 @@ class ExLookasideTest {
         assertEquals(2, blocks.frees.get());
         assertEquals(2, field(TOTAL_FREES_OFFSET));
         assertEquals(0, field(FREE_MISSES_OFFSET));
-        assertTrue(ExLookaside.isLive(kernel, list.address()), "flush does not delete");
+        assertTrue(ExLookaside.isLive(kernel.lookasideLists(), list.address()), "flush does not delete");
     }
 
     @Test
@@ -245,11 +246,11 @@ class ExLookasideTest {
         initEx();
         MemorySegment second = mem.at(4096, LOOKASIDE_LIST_EX_SIZE);
         ExInitializeLookasideListEx(second, blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0, 32, TAG, 0);
-        assertArrayEquals(new long[] {list.address(), second.address()}, ExLookaside.liveLists(kernel));
+        assertArrayEquals(new long[] {list.address(), second.address()}, ExLookaside.liveLists(kernel.lookasideLists()));
         ExFreeToLookasideListEx(list, ExAllocateFromLookasideListEx(list));
         ExDeleteLookasideListEx(list);
         assertEquals(1, blocks.frees.get(), "the cached block went to the free routine");
-        assertArrayEquals(new long[] {second.address()}, ExLookaside.liveLists(kernel));
+        assertArrayEquals(new long[] {second.address()}, ExLookaside.liveLists(kernel.lookasideLists()));
         long head = second.get(ValueLayout.JAVA_LONG, LIST_ENTRY_OFFSET);
         assertEquals(head, second.get(ValueLayout.JAVA_LONG, LIST_ENTRY_OFFSET + 8), "relinked around the deleted list");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExAllocateFromLookasideListEx(list));
@@ -338,11 +339,11 @@ class ExLookasideTest {
         ExFreeToNPagedLookasideList(list, a);
         ExFreeToPagedLookasideList(paged, b);
         assertEquals(a.address(), ExAllocateFromNPagedLookasideList(list).address());
-        assertArrayEquals(new long[] {list.address(), paged.address()}, ExLookaside.liveLists(kernel),
+        assertArrayEquals(new long[] {list.address(), paged.address()}, ExLookaside.liveLists(kernel.lookasideLists()),
                 "nonpaged list first, then the paged one");
         ExDeleteNPagedLookasideList(list);
         ExDeletePagedLookasideList(paged);
-        assertEquals(0, ExLookaside.liveLists(kernel).length);
+        assertEquals(0, ExLookaside.liveLists(kernel.lookasideLists()).length);
         assertEquals(1, blocks.frees.get(), "the paged list's cached block was freed at delete");
         assertThrows(IllegalArgumentException.class,
                 () -> ExInitializePagedLookasideList(paged, null, null, 0x4, 32, TAG, 0));
@@ -392,7 +393,7 @@ class ExLookasideTest {
         for (int i = 0; i < 100; i++) {
             held.add(ExAllocateFromLookasideListEx(list));
         }
-        ExLookaside.scanAll(kernel);
+        ExLookaside.scanAll(kernel.lookasideLists());
         assertEquals(34, ushort(DEPTH_OFFSET), "100 allocations, all misses: +30");
         assertEquals(100, field(LAST_TOTAL_ALLOCATES_OFFSET));
         assertEquals(100, field(LAST_ALLOCATE_MISSES_OFFSET));
@@ -401,14 +402,14 @@ class ExLookasideTest {
         }
         assertEquals(34, ExSList.depth(list, 0), "the list now caches up to 34 blocks");
         assertEquals(66, field(FREE_MISSES_OFFSET));
-        ExLookaside.scanAll(kernel);
+        ExLookaside.scanAll(kernel.lookasideLists());
         assertEquals(24, ushort(DEPTH_OFFSET), "no allocations since the last scan: -10");
         for (int round = 0; round < 5; round++) {
             for (int i = 0; i < 20; i++) {
                 ExFreeToLookasideListEx(list, ExAllocateFromLookasideListEx(list));
             }
         }
-        ExLookaside.scanAll(kernel);
+        ExLookaside.scanAll(kernel.lookasideLists());
         assertEquals(23, ushort(DEPTH_OFFSET), "100 hits, 0 misses: -1");
     }
 
@@ -418,13 +419,13 @@ class ExLookasideTest {
         for (int i = 0; i < 100; i++) {
             ExAllocateFromLookasideListEx(list);
         }
-        ExLookaside.setPeriodicScan(kernel, true);
+        ExLookaside.setPeriodicScan(kernel.lookasideLists(), true);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (ushort(DEPTH_OFFSET) == MINIMUM_LOOKASIDE_DEPTH && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
         assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("offkern-lookaside-scan")));
-        ExLookaside.setPeriodicScan(kernel, false);
+        ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
         assertEquals(34, ushort(DEPTH_OFFSET), "the daemon scanned the list");
     }
 
@@ -432,10 +433,10 @@ class ExLookasideTest {
     void shouldStopTheScanThreadWhenTheKernelCloses() throws InterruptedException {
         try (Kernel other = Kernel.boot()) {
             TestMemory m = new TestMemory(other, 4096);
-            ExLookaside.setPeriodicScan(other, true);
-            ExLookaside.initializeEx(other, m.base(), blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0, 32, TAG, 0);
+            ExLookaside.setPeriodicScan(other.lookasideLists(), true);
+            ExLookaside.initializeEx(other.lookasideLists(), m.base(), blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0, 32, TAG, 0);
             assertTrue(scanThreads() >= 1);
-            ExLookaside.delete(other, m.base());
+            ExLookaside.delete(other.lookasideLists(), m.base());
             m.close();
         }
         long deadline = System.nanoTime() + 5_000_000_000L;
@@ -443,6 +444,19 @@ class ExLookasideTest {
             Thread.sleep(50);
         }
         assertEquals(0, scanThreads(), "the scan thread exits once its kernel is closed");
+    }
+
+    @Test
+    void shouldRefuseToInitializeAListOnceItsKernelIsClosed() {
+        Kernel other = Kernel.boot();
+        LookasideRegistry lists = other.lookasideLists();
+        TestMemory m = new TestMemory(other, 4096);
+        long base = m.base();
+        other.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExLookaside.initializeEx(lists, base,
+                blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0, 32, TAG, 0));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        m.close();
     }
 
     private static long scanThreads() {

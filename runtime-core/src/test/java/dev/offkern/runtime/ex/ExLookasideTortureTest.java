@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.*;
 import static dev.offkern.runtime.ex.ExLookaside.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -29,10 +30,10 @@ class ExLookasideTortureTest {
         int rounds = 30_000 * Integer.getInteger("offkern.stress.scale", 1);
         int size = 64;
         try (Kernel kernel = Kernel.boot().attach(); TestMemory mem = new TestMemory(kernel, 4 << 20)) {
-            ExLookaside.setPeriodicScan(kernel, false);
+            ExLookaside.setPeriodicScan(kernel.lookasideLists(), false);
             TestBlocks blocks = new TestBlocks(mem, 64 * 1024, size);
             long list = mem.base();
-            assertEquals(0, ExLookaside.initializeEx(kernel, list, blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0,
+            assertEquals(0, ExLookaside.initializeEx(kernel.lookasideLists(), list, blocks.allocateEx(), blocks.freeEx(), PoolType.NonPagedPool, 0,
                     size, 0x6B6F6F4C, 0));
             AtomicReference<Throwable> failure = new AtomicReference<>();
             CyclicBarrier start = new CyclicBarrier(threads + 1);
@@ -47,7 +48,7 @@ class ExLookasideTortureTest {
                         for (int r = 0; r < rounds && failure.get() == null; r++) {
                             int n = 1 + rnd.nextInt(held.length);
                             for (int k = 0; k < n; k++) {
-                                long b = ExLookaside.allocate(kernel, list);
+                                long b = ExLookaside.allocate(kernel.lookasideLists(), list);
                                 if (b == 0) {
                                     throw new AssertionError("allocation failed");
                                 }
@@ -66,7 +67,7 @@ class ExLookasideTortureTest {
                                                 + " was written by another thread while held");
                                     }
                                 }
-                                ExLookaside.free(kernel, list, held[k]);
+                                ExLookaside.free(kernel.lookasideLists(), list, held[k]);
                             }
                         }
                     } catch (Throwable e) {
@@ -76,7 +77,7 @@ class ExLookasideTortureTest {
             }
             start.await();
             while (workers.stream().anyMatch(Thread::isAlive)) {
-                ExLookaside.scanAll(kernel); // the depth moves under the workers' feet
+                ExLookaside.scanAll(kernel.lookasideLists()); // the depth moves under the workers' feet
                 Thread.sleep(2);
             }
             for (Thread w : workers) {
@@ -95,7 +96,7 @@ class ExLookasideTortureTest {
             assertEquals(blocks.allocations.get(), misses, "every miss called the allocate routine once");
             assertEquals(blocks.frees.get(), freeMisses, "every free miss called the free routine once");
             assertEquals(misses - freeMisses, cached, "blocks allocated by the routine and not freed by it are cached");
-            ExLookaside.delete(kernel, list);
+            ExLookaside.delete(kernel.lookasideLists(), list);
             assertEquals(blocks.allocations.get(), blocks.frees.get(), "delete returned every cached block");
         }
     }

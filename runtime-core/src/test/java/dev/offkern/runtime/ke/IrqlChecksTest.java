@@ -6,7 +6,9 @@ import dev.offkern.nt.BugCheckCode;
 import static dev.offkern.ddi.Ke.KeLowerIrql;
 import static dev.offkern.ddi.Ke.KeRaiseIrql;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,11 +46,18 @@ class IrqlChecksTest {
     }
 
     @Test
-    void shouldPassRequireAtMostAtOrBelowTheLimit() {
+    void shouldPassRequireAtMostBelowAndAtTheLimitAndBugCheckOneLevelAbove() {
         boot(EnumSet.allOf(VerifierCheck.class));
-        IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x1000, IrqlChecks.WRITE, "KeSomething");
+        assertDoesNotThrow(() -> IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x1000, IrqlChecks.WRITE, "KeSomething"));
         KeRaiseIrql(Irql.DISPATCH_LEVEL);
-        IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x1000, IrqlChecks.WRITE, "KeSomething");
+        assertDoesNotThrow(() -> IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x1000, IrqlChecks.WRITE, "KeSomething"));
+        assertNull(kernel.bugChecks().last(), "no bug check at or below the limit");
+        KeRaiseIrql(Irql.DISPATCH_LEVEL + 1);
+        BugCheck above = assertThrows(BugCheck.class,
+                () -> IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x1000, IrqlChecks.WRITE, "KeSomething"));
+        assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, above.code());
+        assertArrayEquals(new long[] {0x1000, Irql.DISPATCH_LEVEL + 1, 1, 0}, above.parameters());
+        assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, kernel.bugChecks().last().bugCheck().code());
     }
 
     @Test
@@ -111,8 +120,9 @@ class IrqlChecksTest {
     void shouldRunOnlyTheConfiguredCheckFamilies() {
         boot(EnumSet.of(VerifierCheck.POOL));
         KeRaiseIrql(Irql.HIGH_LEVEL);
-        IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "no IRQL family: no check");
-        IrqlChecks.requireWaitAllowed(0, false, 0, "no WAITS family: no check");
+        assertDoesNotThrow(() -> IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "no IRQL family: no check"));
+        assertDoesNotThrow(() -> IrqlChecks.requireWaitAllowed(0, false, 0, "no WAITS family: no check"));
+        assertNull(kernel.bugChecks().last(), "no family that is off raised a bug check");
         assertEquals(Irql.HIGH_LEVEL, KeRaiseIrql(Irql.PASSIVE_LEVEL), "KeRaiseIrql's own check is off too");
     }
 

@@ -93,7 +93,7 @@ final class ExistenceCheck {
                     undeclared.add(s);
                     if (d == null) {
                         findings.fail(s + " (" + abi.id() + "): mingw-w64's headers do not declare it; fix the name, or add a"
-                                + " reasoned KnownDifference.undeclared and check it against windows-layouts.md");
+                                + " reasoned KnownDifference.undeclared and check it against Windows' symbols (docs/layout-sources.md)");
                     } else {
                         findings.confirm(d);
                     }

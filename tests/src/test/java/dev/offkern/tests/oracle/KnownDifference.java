@@ -26,7 +26,7 @@ record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, St
 
     /** What differs. */
     enum Kind {
-        /** mingw-w64 does not declare the structure at all (checked against windows-layouts.md instead). */
+        /** mingw-w64 does not declare the structure at all (checked against Windows' symbols instead: docs/layout-sources.md). */
         UNDECLARED,
         /** mingw-w64 has no member of that name. */
         ABSENT,

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every place where offkern follows Windows 10 22H2 (its symbols, windows-layouts.md) rather than
+ * Every place where offkern follows Windows 10 22H2 (its symbols: docs/layout-sources.md) rather than
  * mingw-w64's headers, each with its reason. The oracle fails if one of them stops being true.
  */
 final class KnownDifferences {
@@ -23,7 +23,7 @@ final class KnownDifferences {
     }
 
     private static final String DH = "mingw-w64 declares Windows 7's DISPATCHER_HEADER; Windows 10 22H2's symbols"
-            + " (windows-layouts.md 2.3) give the per-object-type views Lock/LockNV, Type/Signalling/Size/Reserved1,"
+            + " give the per-object-type views Lock/LockNV, Type/Signalling/Size/Reserved1,"
             + " Timer, Timer2, Queue, Thread and Mutant";
     private static final String LOOKASIDE_X86 = "Windows declares GENERAL_LOOKASIDE DECLSPEC_CACHEALIGN (64) on x86 too:"
             + " its x86 PDBs give GENERAL_LOOKASIDE 0x80 and NPAGED/PAGED_LOOKASIDE_LIST 0xC0 with the obsolete lock at"
@@ -34,7 +34,7 @@ final class KnownDifferences {
     private static List<KnownDifference> build() {
         List<KnownDifference> all = new ArrayList<>();
         // POOL_HEADER is kernel-private (no public header declares it): it is an opaque layout, checked against
-        // windows-layouts.md's Windows 10 22H2 symbols by memory-layouts' WindowsLayoutsTest, not here.
+        // Windows 10 22H2's symbols (windows-10-22h2-layouts.tsv) by memory-layouts' WindowsLayoutsTest, not here.
 
         // DISPATCHER_HEADER: Windows 10 22H2 vs mingw-w64's Windows 7 declaration.
         for (String f : List.of("LockNV", "Reserved1", "TimerType", "Wake", "Timer2Type", "Timer2Flags", "Timer2Inserted",
@@ -98,7 +98,7 @@ final class KnownDifferences {
                         + " out of Reserved"));
         all.add(mingwOnly("SLIST_HEADER", X64, "HeaderX64.HeaderType", "Windows 10's HeaderX64 has no HeaderType bit"
                 + " (Reserved:4 covers bits 0..3 of Region)"));
-        String slist7 = "Windows 7's 8-byte/16-byte header forms; Windows 8+ x64 has only HeaderX64 (windows-layouts.md 2.2)";
+        String slist7 = "Windows 7's 8-byte/16-byte header forms; Windows 8+ x64 has only HeaderX64";
         for (String f : List.of("Header8", "Header8.Depth", "Header8.Sequence", "Header8.NextEntry", "Header8.HeaderType",
                 "Header8.Init", "Header8.Reserved", "Header8.Region", "Header16", "Header16.Depth", "Header16.Sequence",
                 "Header16.HeaderType", "Header16.Init", "Header16.Reserved", "Header16.NextEntry")) {
@@ -117,9 +117,28 @@ final class KnownDifferences {
 
         // KTIMER on x64: Windows 10 2004+ (19041..19045) and Windows 11.
         String kt = "since Windows 10 2004 the x64 KTIMER has USHORT Processor + USHORT TimerType where the older"
-                + " kernels (and mingw-w64) have ULONG Processor (Windows 10 19041 symbols; windows-layouts.md table)";
+                + " kernels (and mingw-w64) have ULONG Processor (Windows 10 19041 symbols)";
         all.add(absent("KTIMER", X64, "TimerType", kt));
         all.add(value("KTIMER", X64, "Processor", Kind.FIELD_SIZE, 4, kt));
+
+        // KWAIT_BLOCK: Windows 8 reordered it (the WDK's NTDDI_WIN8 branch; Windows 10's symbols).
+        String wb = "since Windows 8 KWAIT_BLOCK is WaitListEntry, WaitType, BlockState, WaitKey, (x64) SpareLong,"
+                + " union { Thread; NotificationQueue; }, Object, SparePtr (the WDK's NTDDI_WIN8 branch, Windows 10's"
+                + " symbols); mingw-w64 declares Windows 7's Thread, Object, NextWaitBlock, WaitKey, WaitType, BlockState";
+        all.add(absent("KWAIT_BLOCK", BOTH, "NotificationQueue", wb));
+        all.add(absent("KWAIT_BLOCK", BOTH, "SparePtr", wb));
+        all.add(mingwOnly("KWAIT_BLOCK", BOTH, "NextWaitBlock", wb));
+        all.add(value("KWAIT_BLOCK", X64, "WaitType", Kind.OFFSET, 0x2A, wb));
+        all.add(value("KWAIT_BLOCK", X64, "BlockState", Kind.OFFSET, 0x2B, wb));
+        all.add(value("KWAIT_BLOCK", X64, "WaitKey", Kind.OFFSET, 0x28, wb));
+        all.add(value("KWAIT_BLOCK", X64, "SpareLong", Kind.OFFSET, 0x2C, wb));
+        all.add(value("KWAIT_BLOCK", X64, "Thread", Kind.OFFSET, 0x10, wb));
+        all.add(value("KWAIT_BLOCK", X64, "Object", Kind.OFFSET, 0x18, wb));
+        all.add(value("KWAIT_BLOCK", X86, "WaitType", Kind.OFFSET, 0x16, wb));
+        all.add(value("KWAIT_BLOCK", X86, "BlockState", Kind.OFFSET, 0x17, wb));
+        all.add(value("KWAIT_BLOCK", X86, "WaitKey", Kind.OFFSET, 0x14, wb));
+        all.add(value("KWAIT_BLOCK", X86, "Thread", Kind.OFFSET, 0x8, wb));
+        all.add(value("KWAIT_BLOCK", X86, "Object", Kind.OFFSET, 0xC, wb));
 
         // KAPC: Windows 10's symbols overlay the routine pointers with Reserved[3].
         all.add(absent("KAPC", BOTH, "Reserved", "Windows 10's KAPC overlays KernelRoutine/RundownRoutine/NormalRoutine"

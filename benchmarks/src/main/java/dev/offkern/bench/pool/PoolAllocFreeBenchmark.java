@@ -1,4 +1,4 @@
-package dev.offkern.bench;
+package dev.offkern.bench.pool;
 
 import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.nt.PoolFlags;
@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * One allocation and its free, 64 B and 1 KiB, single thread: the offkern pool (zeroed, as
  * ExAllocatePool2 gives it, and uninitialized, as malloc gives it) against glibc malloc/free through
  * critical downcalls (addresses as {@code long}, so no MemorySegment per call) and against a
- * confined arena's allocate+close. Verifier off, as DESIGN.md reports benchmarks.
+ * confined arena's allocate+close. Verifier off, as the README's benchmark table is measured.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -1,4 +1,4 @@
-package dev.offkern.bench;
+package dev.offkern.bench.ke;
 
 import dev.offkern.ddi.Ke;
 import dev.offkern.runtime.Kernel;

@@ -1,4 +1,4 @@
-package dev.offkern.bench.locks;
+package dev.offkern.bench.ke;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;

@@ -1,4 +1,4 @@
-package dev.offkern.bench.locks;
+package dev.offkern.bench.ke;
 
 import static dev.offkern.ddi.Ke.KeAcquireInStackQueuedSpinLock;
 import static dev.offkern.ddi.Ke.KeAcquireSpinLock;

@@ -1,4 +1,4 @@
-package dev.offkern.bench.locks;
+package dev.offkern.bench.ke;
 
 import static dev.offkern.ddi.Ex.ExAcquireFastMutex;
 import static dev.offkern.ddi.Ex.ExReleaseFastMutex;
@@ -18,7 +18,9 @@ import org.openjdk.jmh.annotations.Threads;
 /**
  * One acquire+release of a FAST_MUTEX (ExAcquireFastMutex: raise to APC_LEVEL, lock word, OldIrql)
  * and of a KGUARDED_MUTEX (guarded region + lock word) against {@link ReentrantLock}; 1 thread and
- * 2 threads (contended: waiters block on the embedded event, ReentrantLock's park in AQS).
+ * 2 threads (contended: waiters block on the embedded event, ReentrantLock's park in AQS). It
+ * sits in {@code ke} with the other lock benchmarks: both mutexes block through the ke dispatcher
+ * (the fast mutex's DDI names are Ex's).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

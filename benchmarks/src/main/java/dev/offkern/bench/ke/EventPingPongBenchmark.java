@@ -1,4 +1,4 @@
-package dev.offkern.bench.locks;
+package dev.offkern.bench.ke;
 
 import static dev.offkern.ddi.Ke.Executive;
 import static dev.offkern.ddi.Ke.KeInitializeEvent;

@@ -1,0 +1,67 @@
+package dev.offkern.bench.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** BenchReport reads JMH's JSON (NaN included) and compares each row with its offkern row. */
+class BenchReportTest {
+    @TempDir
+    Path dir;
+
+    /** Two rows of one group as JMH writes them: an offkern method and a peer, one with NaN error. */
+    private static final String JMH = """
+            [
+              {
+                "benchmark" : "dev.offkern.bench.pool.PoolAllocFreeBenchmark.poolAllocFree",
+                "mode" : "avgt", "threads" : 1, "forks" : 1,
+                "params" : { "size" : "64" },
+                "primaryMetric" : { "score" : 15.0, "scoreError" : NaN, "scoreConfidence" : [ NaN, NaN ],
+                                    "scoreUnit" : "ns/op" },
+                "secondaryMetrics" : { "\\u00b7gc.alloc.rate.norm" : { "score" : 0.001, "scoreUnit" : "B/op" } }
+              },
+              {
+                "benchmark" : "dev.offkern.bench.pool.PoolAllocFreeBenchmark.mallocFree",
+                "mode" : "avgt", "threads" : 1, "forks" : 1,
+                "params" : { "size" : "64" },
+                "primaryMetric" : { "score" : 30.0, "scoreError" : 1.5, "scoreUnit" : "ns/op" },
+                "secondaryMetrics" : { }
+              }
+            ]
+            """;
+
+    @Test
+    void shouldReadJmhRowsIncludingNaNAndCompareThemWithTheOffkernRow() throws Exception {
+        Path file = dir.resolve("jmh.json");
+        Files.writeString(file, JMH);
+        List<BenchReport.Row> rows = BenchReport.read(file);
+        assertEquals(2, rows.size());
+        BenchReport.Row offkern = rows.get(0);
+        assertEquals("PoolAllocFreeBenchmark", offkern.clazz());
+        assertEquals("size=64", offkern.params());
+        assertTrue(Double.isNaN(offkern.error()));
+        assertEquals(0.001, offkern.allocBytesPerOp());
+        assertTrue(Double.isNaN(rows.get(1).allocBytesPerOp()));
+        Map<String, List<BenchReport.Row>> groups = BenchReport.group(rows);
+        String md = BenchReport.markdown(groups, "test machine");
+        assertTrue(md.contains("| PoolAllocFreeBenchmark.poolAllocFree | size=64 | 1 | 15.000 | - | ns/op | (offkern) | 1.00x | 0.0 |"), md);
+        assertTrue(md.contains("| PoolAllocFreeBenchmark.mallocFree | size=64 | 1 | 30.000 | 1.500 | ns/op | poolAllocFree | 2.00x | - |"), md);
+        String json = BenchReport.summaryJson(groups, "a \"quoted\" machine");
+        assertTrue(json.startsWith("{\"machine\": \"a \\\"quoted\\\" machine\", \"rows\": ["), json);
+        assertTrue(json.contains("\"ratioVsOffkern\": 2.00000"), json);
+    }
+
+    @Test
+    void shouldRefuseAFileThatIsNotAJmhResultArray() throws Exception {
+        Path file = dir.resolve("other.json");
+        Files.writeString(file, "{\"benchmark\": 1}");
+        assertThrows(IllegalArgumentException.class, () -> BenchReport.read(file));
+    }
+}
