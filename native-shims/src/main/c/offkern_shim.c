@@ -111,16 +111,20 @@ static inline uint64_t load64(const volatile void *p) {
     return __atomic_load_n((const volatile uint64_t *)p, __ATOMIC_RELAXED);
 }
 
+/* The segment form: dst and witness come from live JVM segments that the Java side has bounds-checked
+ * (and whose arenas the linker keeps alive during the call). Returns 1, 0, OFFKERN_EALIGN, or 2 / 3 for
+ * 0 / 1 with a safepoint poll request (offkern_map.h; the section is used only for its counter). */
 OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, uint64_t new_lo, uint64_t new_hi,
                                   uint64_t *witness) {
     if (((uintptr_t)dst & 15u) != 0) {
         return OFFKERN_EALIGN;
     }
+    struct offkern_reader *r = offkern_enter();
     uint64_t lo = cmp_lo, hi = cmp_hi;
     int ok = cas16(dst, &lo, &hi, new_lo, new_hi);
     witness[0] = lo;
     witness[1] = hi;
-    return ok ? 1 : 0;
+    return (ok ? 1 : 0) + (offkern_leave_poll(r) ? 2 : 0);
 }
 
 /* The raw-address form: dst and the 16-byte witness must lie in the map (checked in a section).

@@ -36,7 +36,8 @@ public final class Cas128 {
      * arguments, so the linker keeps the segments' arenas alive for the duration of the call (closing
      * a shared arena cannot free the memory under the instruction) and FFM has bounds-checked them
      * (at least 16 bytes, checked here). Both are static finals so that the JIT can inline through
-     * invokeExact.
+     * invokeExact. Both answer the shim's periodic safepoint poll request (see SListShim: a loop of
+     * critical downcalls has no safepoint poll of its own).
      */
 
     private static final FunctionDescriptor RAW_DESCRIPTOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -107,7 +108,12 @@ public final class Cas128 {
         }
         try {
             // Full barrier (lock cmpxchg16b).
-            return (int) CAS_SEGMENT.invokeExact(dst, cmpLo, cmpHi, newLo, newHi, witness) == 1;
+            int rc = (int) CAS_SEGMENT.invokeExact(dst, cmpLo, cmpHi, newLo, newHi, witness);
+            if (rc >= 2) {
+                SListShim.safepointPoll(); // the shim's periodic poll request (see SListShim)
+                rc -= 2;
+            }
+            return rc == 1;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
