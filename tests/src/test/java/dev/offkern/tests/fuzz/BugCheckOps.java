@@ -29,12 +29,11 @@ final class BugCheckOps {
                 Op.of("bugcheck.raise", 1, BugCheckOps::raise, "KeBugCheckEx", "KeBugCheck"),
                 Op.of("bugcheck.callback", 3, BugCheckOps::callback, "KeInitializeCallbackRecord",
                         "KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback"),
-                Op.of("bugcheck.reasonCallback", 3, BugCheckOps::reasonCallback, "KeInitializeReasonCallbackRecord",
-                        "KeRegisterBugCheckReasonCallback", "KeDeregisterBugCheckReasonCallback"),
+                Op.of("bugcheck.reasonCallback", 3, BugCheckOps::reasonCallback, "KeRegisterBugCheckReasonCallback", "KeDeregisterBugCheckReasonCallback"),
                 Op.of("bugcheck.corruptRegistered", 1, BugCheckOps::corruptRegistered, "KeInitializeCallbackRecord",
                         "KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback", "KeBugCheckEx"),
                 Op.of("bugcheck.hostileRecords", 2, BugCheckOps::hostileRecords, "KeInitializeCallbackRecord",
-                        "KeInitializeReasonCallbackRecord", "KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback",
+                        "KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback",
                         "KeRegisterBugCheckReasonCallback", "KeDeregisterBugCheckReasonCallback"));
     }
 
@@ -138,8 +137,7 @@ final class BugCheckOps {
     static void reasonCallback(Ctx c) {
         MemorySegment rec = c.own(Kind.REASON_CALLBACK_RECORD);
         if (c.p(0.8)) {
-            Ke.KeDeregisterBugCheckReasonCallback(rec);
-            Ke.KeInitializeReasonCallbackRecord(rec);
+            Ke.KeDeregisterBugCheckReasonCallback(rec); // (a reason record needs no initialization call)
         }
         int reason = c.p(0.8) ? c.n(9) : c.anyInt();
         c.note("register reason " + reason + " " + Ctx.describe(rec));
@@ -153,8 +151,7 @@ final class BugCheckOps {
         boolean reason = c.p(0.5);
         MemorySegment rec = c.own(reason ? Kind.REASON_CALLBACK_RECORD : Kind.CALLBACK_RECORD);
         if (reason) {
-            Ke.KeDeregisterBugCheckReasonCallback(rec);
-            Ke.KeInitializeReasonCallbackRecord(rec);
+            Ke.KeDeregisterBugCheckReasonCallback(rec); // (a reason record needs no initialization call)
             Ke.KeRegisterBugCheckReasonCallback(rec, REASON_ROUTINES[0], c.n(9), component(c));
         } else {
             Ke.KeDeregisterBugCheckCallback(rec);
@@ -179,7 +176,6 @@ final class BugCheckOps {
                     Ke.KeRegisterBugCheckCallback(other, ROUTINES[0], MemorySegment.NULL, 0, component(c));
                 } else {
                     Ke.KeDeregisterBugCheckReasonCallback(other);
-                    Ke.KeInitializeReasonCallbackRecord(other);
                     Ke.KeRegisterBugCheckReasonCallback(other, REASON_ROUTINES[0], 2, component(c));
                 }
             }
@@ -190,7 +186,7 @@ final class BugCheckOps {
         MemorySegment rec = c.hostile(Kind.CALLBACK_RECORD, 0x40, false);
         switch (c.n(6)) {
             case 0 -> Ke.KeInitializeCallbackRecord(rec);
-            case 1 -> Ke.KeInitializeReasonCallbackRecord(rec);
+            case 1 -> Ke.KeInitializeCallbackRecord(c.hostile(Kind.REASON_CALLBACK_RECORD, 0x30, false));
             case 2 -> Ke.KeRegisterBugCheckCallback(rec, ROUTINES[0], buffer(c), 16, component(c));
             case 3 -> Ke.KeDeregisterBugCheckCallback(rec);
             case 4 -> Ke.KeRegisterBugCheckReasonCallback(rec, REASON_ROUTINES[0], 2, component(c));

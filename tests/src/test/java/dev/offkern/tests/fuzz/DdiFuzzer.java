@@ -132,6 +132,9 @@ final class DdiFuzzer {
             for (String op : k.disabledOps()) {
                 out.println("FUZZ-DISABLED op=" + op + " known=" + k.id() + " (" + k.why() + ")");
             }
+            for (String input : k.disabledInputs()) {
+                out.println("FUZZ-DISABLED input=" + input + " known=" + k.id() + " (" + k.why() + ")");
+            }
         }
         Thread watchdog = Thread.ofPlatform().daemon().name("fuzz-watchdog").start(this::watch);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.millis());
@@ -158,7 +161,7 @@ final class DdiFuzzer {
         if (KnownFindings.disabling(scenario.name()) != null) {
             closeMode = 2;
         }
-        Path dumps = Files.createTempDirectory(config.workDir(), "dumps-");
+        Path dumps = Files.createTempDirectory(dumpRoot(), "dumps-");
         KernelConfig kc = KernelConfig.defaults().withNonPagedPoolLimit(96L << 20).withPagedPoolLimit(96L << 20)
                 .withPoolChunkSize(chunk).withProcessorCount(2).withBugCheckPolicy(policy).withDumpDirectory(dumps);
         epochNote = String.format(Locale.ROOT, "epoch=%d policy=%s chunk=%d steps=%d close=%s", epoch, policy, chunk,
@@ -198,6 +201,21 @@ final class DdiFuzzer {
         }
         close(world);
         deleteTree(dumps);
+    }
+
+    /**
+     * Where the epochs' bug-check dumps go (deleted with the epoch): a RAM file system when there
+     * is one, since every bug check writes and syncs a dump and the fuzzer raises thousands.
+     */
+    private Path dumpRoot() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            Path p = shm.resolve("offkern-fuzz-" + ProcessHandle.current().pid());
+            Files.createDirectories(p);
+            p.toFile().deleteOnExit();
+            return p;
+        }
+        return config.workDir();
     }
 
     private static boolean anyAlive(Thread[] ts) {

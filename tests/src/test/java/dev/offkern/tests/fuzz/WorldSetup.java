@@ -93,7 +93,6 @@ final class WorldSetup {
                 Ke.KeInitializeCallbackRecord(rec);
                 w.add(Kind.CALLBACK_RECORD, t, rec);
                 MemorySegment rrec = w.allocate(KBUGCHECK_REASON_CALLBACK_RECORD.X64.size());
-                Ke.KeInitializeReasonCallbackRecord(rrec);
                 w.add(Kind.REASON_CALLBACK_RECORD, t, rrec);
                 MemorySegment scratch = w.allocate(256);
                 BugCheckOps.WRITABLE.add(scratch.address());
