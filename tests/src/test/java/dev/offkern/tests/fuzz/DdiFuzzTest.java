@@ -50,6 +50,7 @@ class DdiFuzzTest {
         cmd.add("--add-opens");
         cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
         cmd.add("-Xss4m");
+        cmd.add("-XX:-OmitStackTraceInFastThrow"); // every exception keeps its stack: the classifier reads it
         cmd.add("-Xmx768m");
         cmd.add("-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"));
         cmd.add("-cp");

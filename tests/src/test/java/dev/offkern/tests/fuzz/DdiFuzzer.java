@@ -84,6 +84,8 @@ final class DdiFuzzer {
     private final Thread[] runningThread = new Thread[64];
     private final Ctx[] runningCtx = new Ctx[64];
     private volatile String epochNote = "";
+    /** The epoch's world, for the watchdog (which closes its kernel to end a hung wait). */
+    private volatile World currentWorld;
     /** -Doffkern.fuzz.trace=DIR: every step of thread t appended (unbuffered) to DIR/trace-t.log, to find what a crash followed. */
     private final java.nio.channels.FileChannel[] trace = new java.nio.channels.FileChannel[64];
     private int epochsRun;
@@ -175,6 +177,7 @@ final class DdiFuzzer {
         } finally {
             Kernel.detach();
         }
+        currentWorld = world;
         AtomicLong progress = new AtomicLong();
         Thread[] workers = new Thread[config.threads()];
         for (int t = 0; t < workers.length; t++) {
@@ -482,7 +485,13 @@ final class DdiFuzzer {
         return sb.toString();
     }
 
+    /**
+     * Every second: a step running longer than {@link #HANG_SECONDS} is reported as a hang; the
+     * watchdog then closes the epoch's kernel (which ends every wait) and lets the run go on if the
+     * thread comes back within 15 s, else ends the JVM with exit code 3.
+     */
     private void watch() {
+        java.util.Set<Long> reported = new java.util.HashSet<>();
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(1000);
@@ -492,20 +501,37 @@ final class DdiFuzzer {
             long now = System.nanoTime();
             for (int t = 0; t < config.threads(); t++) {
                 long since = runningSince[t];
-                if (since != 0 && now - since > TimeUnit.SECONDS.toNanos(HANG_SECONDS)) {
+                if (since != 0 && now - since > TimeUnit.SECONDS.toNanos(HANG_SECONDS) && reported.add(since)) {
                     Thread th = runningThread[t];
                     String sig = "HANG " + runningOp[t];
-                    KnownFindings.Known known = KnownFindings.match(sig);
-                    synchronized (out) {
-                        out.println((known == null ? "FUZZ-FINDING " : "FUZZ-KNOWN ") + sig);
-                        out.println("  thread " + t + " has run " + runningOp[t] + " for more than " + HANG_SECONDS
-                                + " s (" + epochNote + ")\n  step: " + logOf(t) + "\n  replay: " + replay(Integer.parseInt(epochNote.replaceAll("epoch=(\\d+).*", "$1")))
-                                + (th == null ? "" : Partner.stack(th).replace("\n", "\n  ")));
-                        findings.computeIfAbsent(sig, s -> new Finding(sig, "", known)).count.increment();
-                        summarize(-1);
+                    int epoch = Integer.parseInt(epochNote.replaceAll("epoch=(\\d+).*", "$1"));
+                    record(new Finding(sig, "thread " + t + " has run " + runningOp[t] + " for more than " + HANG_SECONDS
+                            + " s (" + epochNote + ")\n  step: " + logOf(t) + "\n  replay: " + replay(epoch)
+                            + (th == null ? "" : Partner.stack(th)), null), null);
+                    World w = currentWorld;
+                    if (w != null) {
+                        try {
+                            close(w);
+                        } catch (Throwable closeFailed) {
+                            out.println("FUZZ-WATCHDOG close() after a hang threw " + closeFailed);
+                        }
                     }
-                    out.flush();
-                    Runtime.getRuntime().halt(3);
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                    while (runningSince[t] == since && System.nanoTime() < deadline) {
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    if (runningSince[t] == since) {
+                        synchronized (out) {
+                            out.println("FUZZ-WATCHDOG thread " + t + " is still stuck 15 s after the kernel was closed: ending the JVM");
+                            summarize(-1);
+                        }
+                        out.flush();
+                        Runtime.getRuntime().halt(3);
+                    }
                 }
             }
         }

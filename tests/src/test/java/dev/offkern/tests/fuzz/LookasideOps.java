@@ -264,7 +264,13 @@ final class LookasideOps {
         c.tolerate(x -> delete(kind, list)); // the step may have left it deleted already
         long size = 16 + 8L * c.n(40);
         switch (kind) {
-            case LOOKASIDE_EX -> Ex.ExInitializeLookasideListEx(list, null, null, PoolType.NonPagedPool, 0, size, World.TAG, 0);
+            case LOOKASIDE_EX -> {
+                int st = Ex.ExInitializeLookasideListEx(list, null, null, PoolType.NonPagedPool, 0, size, World.TAG, 0);
+                if (st != 0) {
+                    throw new FuzzInvariantException("ExInitializeLookasideListEx of a deleted list with good parameters returned 0x"
+                            + Integer.toHexString(st));
+                }
+            }
             case NPAGED_LOOKASIDE -> Ex.ExInitializeNPagedLookasideList(list, null, null, 0, size, World.TAG, 0);
             default -> Ex.ExInitializePagedLookasideList(list, null, null, 0, size, World.TAG, 0);
         }
@@ -281,7 +287,10 @@ final class LookasideOps {
             case 3 -> Ex.ExDeleteLookasideListEx(list);
             case 4 -> Ex.ExDeleteNPagedLookasideList(list);
             case 5 -> Ex.ExDeletePagedLookasideList(list);
-            case 6 -> Ex.ExInitializeNPagedLookasideList(list, null, null, 0, 64, World.TAG, 0);
+            // An NPAGED_LOOKASIDE_LIST is 0x80 bytes, a LOOKASIDE_LIST_EX 0x60: initializing the
+            // one in the other's block writes past it (block-exact checks; withheld while known).
+            case 6 -> Ex.ExInitializeNPagedLookasideList(Ctx.NO_BLOCK_OVERFLOW ? c.hostile(Kind.NPAGED_LOOKASIDE, 0x80, true) : list,
+                    null, null, 0, 64, World.TAG, 0);
             default -> Ex.ExInitializeLookasideListEx(list, null, null, 0, 0, 64, World.TAG, 0);
         }
     }
