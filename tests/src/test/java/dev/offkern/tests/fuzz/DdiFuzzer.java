@@ -533,11 +533,14 @@ final class DdiFuzzer {
                             + (th == null ? "" : Partner.stack(th)), null), null);
                     World w = currentWorld;
                     if (w != null) {
-                        try {
-                            close(w);
-                        } catch (Throwable closeFailed) {
-                            out.println("FUZZ-WATCHDOG close() after a hang threw " + closeFailed);
-                        }
+                        // On its own thread: close() may block on whatever the stuck thread holds.
+                        Thread.ofPlatform().daemon().name("fuzz-watchdog-close").start(() -> {
+                            try {
+                                close(w);
+                            } catch (Throwable closeFailed) {
+                                out.println("FUZZ-WATCHDOG close() after a hang threw " + closeFailed);
+                            }
+                        });
                     }
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
                     while (runningSince[t] == since && System.nanoTime() < deadline) {

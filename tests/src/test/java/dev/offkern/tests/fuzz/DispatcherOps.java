@@ -224,8 +224,12 @@ final class DispatcherOps {
         t.set(JAVA_LONG, 0, -10_000L * (1 + c.n(5)));
         Partner waiter = Partner.start(c, 0, () -> Ke.KeWaitForSingleObject(e, Ke.Executive, Ke.KernelMode, false, t));
         Thread.sleep(c.n(2));
+        boolean withheld = KnownFindings.withholding(KnownFindings.WAIT_LIST_CORRUPTION_UNDER_HALT) != null
+                && c.w.kernel.config().bugCheckPolicy() == dev.offkern.nt.BugCheckPolicy.HALT;
         try {
-            c.scribble(e);
+            if (!withheld) {
+                c.scribble(e);
+            }
             Ke.KeSetEvent(e, 1, false);
         } finally {
             waiter.join();

@@ -46,6 +46,9 @@ final class KnownFindings {
      */
     static final String BLOCK_OVERFLOW = "block-overflow";
 
+    /** Hostile input class: an event's wait list scribbled while a thread waits on it, in an epoch whose policy is HALT. */
+    static final String WAIT_LIST_CORRUPTION_UNDER_HALT = "wait-list-corruption-under-halt";
+
     static final List<Known> ALL = List.of(
             Known.of("issue8-case1-slist-crash", "^CRASH offkern_slist_pop",
                     "the shim's SLIST pop follows a corrupted Next link unchecked: SIGSEGV in offkern_slist_pop",
@@ -81,6 +84,12 @@ final class KnownFindings {
                             + " action captures the Processors, which references the service threads' ThreadStates, so"
                             + " the states never become phantom reachable and the whole kernel (pool chunk tables: 512 KiB"
                             + " of heap per 4 MiB chunk) stays on the heap; Kernel.boot/close in a loop runs out of heap"),
+            Known.of("bugcheck-under-dispatcher-lock", "^HANG wait\\.scribbledWhileWaited",
+                    "KeSetEvent finds a corrupted wait list while it holds the dispatcher lock and raises the bug check"
+                            + " there; under HALT, haltComplete -> Dispatcher.abortWaits takes the dispatcher lock again and"
+                            + " the thread spins on its own lock for ever (Kernel.close() then blocks too)"
+                            + " (seed 0xff5eed32, epoch 76)")
+                    .withholding(WAIT_LIST_CORRUPTION_UNDER_HALT),
             Known.of("issue8-case2-close-hang", "^HANG close\\.",
                     "a thread blocked in a routine stays blocked after Kernel.close()")
     );
