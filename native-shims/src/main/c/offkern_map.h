@@ -127,8 +127,18 @@ static inline uint64_t offkern_slot_index(const struct offkern_table *t, uint64_
     return (key * 0x9E3779B97F4A7C15ull) >> t->shift;
 }
 
-/* Whether [a, a + n) lies inside one granule's covered ranges (n >= 1, the access in one granule). */
-static inline int offkern_table_covers_in_granule(const struct offkern_table *t, uint64_t a, uint64_t n) {
+/*
+ * The range of the slot a section's last successful lookup found. It stays mapped until the section
+ * ends (a removal waits for the section), so later checks in the same section that fall inside it
+ * (an entry in the header's granule, the next entry of a chain) need no lookup. Start at {0, 0}.
+ */
+struct offkern_hit {
+    uint64_t lo, hi;
+};
+
+/* Whether [a, a + n) lies inside one slot of a's granule (n >= 1, the access in one granule). */
+static inline int offkern_table_covers_in_granule(const struct offkern_table *t, uint64_t a, uint64_t n,
+                                                  struct offkern_hit *hit) {
     uint64_t key = (a >> OFFKERN_GRANULE_SHIFT) + 1;
     uint64_t i = offkern_slot_index(t, key);
     for (;;) {
@@ -141,6 +151,8 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
             uint64_t lo = __atomic_load_n(&s->lo, __ATOMIC_RELAXED);
             uint64_t hi = __atomic_load_n(&s->hi, __ATOMIC_RELAXED);
             if (a >= lo && a < hi && hi - a >= n) {
+                hit->lo = lo;
+                hit->hi = hi;
                 return 1;
             }
         }
@@ -149,8 +161,14 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
 }
 
 /* Whether the 16 bytes at a are 16-byte aligned and mapped (an SLIST header or entry, a CAS target). */
-static inline int offkern_covers16(const struct offkern_table *t, uint64_t a) {
-    return (a & 15u) == 0 && a != 0 && offkern_table_covers_in_granule(t, a, 16);
+static inline int offkern_covers16(const struct offkern_table *t, uint64_t a, struct offkern_hit *hit) {
+    if ((a & 15u) != 0 || a == 0) {
+        return 0;
+    }
+    if (a >= hit->lo && a < hit->hi && hit->hi - a >= 16) {
+        return 1; /* inside the range this section already found */
+    }
+    return offkern_table_covers_in_granule(t, a, 16, hit);
 }
 
 /* Whether [a, a + n) is mapped, piecewise per granule (n >= 1). */
@@ -161,7 +179,8 @@ static inline int offkern_covers(const struct offkern_table *t, uint64_t a, uint
     for (;;) {
         uint64_t granule_end = ((a >> OFFKERN_GRANULE_SHIFT) + 1) << OFFKERN_GRANULE_SHIFT; /* 0 at the top */
         uint64_t piece = granule_end == 0 || granule_end - a >= n ? n : granule_end - a;
-        if (!offkern_table_covers_in_granule(t, a, piece)) {
+        struct offkern_hit hit = {0, 0};
+        if (!offkern_table_covers_in_granule(t, a, piece, &hit)) {
             return 0;
         }
         if (piece == n) {
