@@ -71,6 +71,12 @@ struct offkern_reader *offkern_reader_attach(void) {
 }
 
 static int membarrier_expedited;
+static uint64_t epoch_source; /* atomic: every epoch any map ever had comes from here, once */
+
+/* Gives m an epoch no map has had (release: after the slots it follows were cleared). */
+static void new_epoch(struct offkern_map *m) {
+    __atomic_store_n(&m->epoch, __atomic_add_fetch(&epoch_source, 1, __ATOMIC_RELAXED), __ATOMIC_RELEASE);
+}
 static struct offkern_table *table_new(uint64_t capacity);
 /* The table of a new or cleared map, shared by all maps and never written: every lookup misses. */
 static struct offkern_table *empty;
@@ -203,6 +209,7 @@ OFFKERN_EXPORT struct offkern_map *offkern_map_create(void) {
     }
     pthread_mutex_init(&m->lock, NULL);
     m->table = empty_table();
+    new_epoch(m);
     return m;
 }
 
@@ -260,6 +267,7 @@ OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint
             rc = MAP_ENOENT;
         }
     }
+    new_epoch(m); /* after the tombstones: threads' cached ranges stop being reused */
     synchronize();
     pthread_mutex_unlock(&m->lock);
     return rc;
@@ -270,6 +278,7 @@ OFFKERN_EXPORT void offkern_map_clear(struct offkern_map *m) {
     pthread_mutex_lock(&m->lock);
     struct offkern_table *t = m->table;
     __atomic_store_n(&m->table, empty_table(), __ATOMIC_RELEASE);
+    new_epoch(m);
     synchronize();
     table_free(t);
     pthread_mutex_unlock(&m->lock);

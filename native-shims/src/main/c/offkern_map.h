@@ -66,12 +66,15 @@ struct offkern_reader {
     uint64_t state; /* atomic */
     int owned;      /* atomic: 1 while a live thread owns the slot */
     struct offkern_reader *next;
-    char pad[64 - 8 - sizeof(int) - sizeof(void *) - 4];
+    /* The range the thread's last call found and the map epoch it was found under (owner only):
+     * reusable by a later call that reads the same epoch (see offkern_seed / offkern_keep). */
+    uint64_t cache_epoch, cache_lo, cache_hi;
 } __attribute__((aligned(64)));
 
 /* The map a Java GranuleTable owns; `table` is replaced when the table grows or is cleared. */
 struct offkern_map {
     struct offkern_table *table; /* atomic: release store by writers, acquire load by readers */
+    uint64_t epoch;              /* atomic: a process-unique value, replaced after every removal */
     pthread_mutex_t lock;        /* serializes writers */
 };
 
@@ -127,8 +130,45 @@ static inline uint64_t offkern_slot_index(const struct offkern_table *t, uint64_
     return (key * 0x9E3779B97F4A7C15ull) >> t->shift;
 }
 
-/* Whether [a, a + n) lies inside one granule's covered ranges (n >= 1, the access in one granule). */
-static inline int offkern_table_covers_in_granule(const struct offkern_table *t, uint64_t a, uint64_t n) {
+/*
+ * The range of the slot a section's last successful lookup found. It stays mapped until the section
+ * ends (a removal waits for the section), so later checks in the same section that fall inside it
+ * (an entry in the header's granule, the next entry of a chain) need no lookup. Start at {0, 0}.
+ */
+struct offkern_hit {
+    uint64_t lo, hi;
+};
+
+/*
+ * Reuse across calls. A range a call found stays valid for later calls of the same thread as long as
+ * nothing was removed from the map since. Writers replace the map's epoch (with a value no map ever
+ * had) after clearing slots and before the grace period; a call loads the epoch inside its section
+ * and starts from the thread's cached range only if it was found under that same epoch. Either the
+ * call sees the new epoch (and so, by acquire/release, the cleared slots), or its section began
+ * before the grace period's barrier and the writer waits for it to end before anything is unmapped.
+ */
+static inline uint64_t offkern_map_epoch(const struct offkern_map *map) {
+    return __atomic_load_n(&map->epoch, __ATOMIC_ACQUIRE); /* pairs with the writers' release store */
+}
+
+static inline void offkern_seed(const struct offkern_reader *r, uint64_t epoch, struct offkern_hit *hit) {
+    if (r->cache_epoch == epoch) {
+        hit->lo = r->cache_lo;
+        hit->hi = r->cache_hi;
+    }
+}
+
+static inline void offkern_keep(struct offkern_reader *r, uint64_t epoch, const struct offkern_hit *hit) {
+    if (hit->hi != 0) {
+        r->cache_epoch = epoch;
+        r->cache_lo = hit->lo;
+        r->cache_hi = hit->hi;
+    }
+}
+
+/* Whether [a, a + n) lies inside one slot of a's granule (n >= 1, the access in one granule). */
+static inline int offkern_table_covers_in_granule(const struct offkern_table *t, uint64_t a, uint64_t n,
+                                                  struct offkern_hit *hit) {
     uint64_t key = (a >> OFFKERN_GRANULE_SHIFT) + 1;
     uint64_t i = offkern_slot_index(t, key);
     for (;;) {
@@ -141,6 +181,8 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
             uint64_t lo = __atomic_load_n(&s->lo, __ATOMIC_RELAXED);
             uint64_t hi = __atomic_load_n(&s->hi, __ATOMIC_RELAXED);
             if (a >= lo && a < hi && hi - a >= n) {
+                hit->lo = lo;
+                hit->hi = hi;
                 return 1;
             }
         }
@@ -149,8 +191,14 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
 }
 
 /* Whether the 16 bytes at a are 16-byte aligned and mapped (an SLIST header or entry, a CAS target). */
-static inline int offkern_covers16(const struct offkern_table *t, uint64_t a) {
-    return (a & 15u) == 0 && a != 0 && offkern_table_covers_in_granule(t, a, 16);
+static inline int offkern_covers16(const struct offkern_table *t, uint64_t a, struct offkern_hit *hit) {
+    if ((a & 15u) != 0 || a == 0) {
+        return 0;
+    }
+    if (a >= hit->lo && a < hit->hi && hit->hi - a >= 16) {
+        return 1; /* inside the range this section already found */
+    }
+    return offkern_table_covers_in_granule(t, a, 16, hit);
 }
 
 /* Whether [a, a + n) is mapped, piecewise per granule (n >= 1). */
@@ -161,7 +209,8 @@ static inline int offkern_covers(const struct offkern_table *t, uint64_t a, uint
     for (;;) {
         uint64_t granule_end = ((a >> OFFKERN_GRANULE_SHIFT) + 1) << OFFKERN_GRANULE_SHIFT; /* 0 at the top */
         uint64_t piece = granule_end == 0 || granule_end - a >= n ? n : granule_end - a;
-        if (!offkern_table_covers_in_granule(t, a, piece)) {
+        struct offkern_hit hit = {0, 0};
+        if (!offkern_table_covers_in_granule(t, a, piece, &hit)) {
             return 0;
         }
         if (piece == n) {

@@ -137,7 +137,8 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
     struct offkern_reader *r = offkern_enter();
     const struct offkern_table *t = offkern_map_table(map);
     int rc;
-    if (!offkern_covers16(t, dst) || !offkern_covers(t, witness, 16)) {
+    struct offkern_hit hit = {0, 0};
+    if (!offkern_covers16(t, dst, &hit) || !offkern_covers(t, witness, 16)) {
         rc = OFFKERN_EFAULT;
     } else {
         uint64_t lo = cmp_lo, hi = cmp_hi;
@@ -203,13 +204,13 @@ static inline void store_next(uint64_t entry, uint64_t next) {
  * checked immediately before its Next is written, in every iteration (it cannot change inside the
  * section, but the check is what makes the store safe, so it sits next to it).
  */
-static inline uint64_t slist_push_range(const struct offkern_table *t, void *header, uint64_t first, uint64_t last,
-                                        uint64_t count) {
+static inline uint64_t slist_push_range(const struct offkern_table *t, struct offkern_hit *hit, void *header,
+                                        uint64_t first, uint64_t last, uint64_t count) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
         uint64_t old_first = hi & SLIST_ENTRY_MASK;
-        if (!offkern_covers16(t, last)) {
+        if (!offkern_covers16(t, last, hit)) {
             return slist_fault(last, SLIST_FENTRY);
         }
         store_next(last, old_first);
@@ -219,7 +220,7 @@ static inline uint64_t slist_push_range(const struct offkern_table *t, void *hea
     }
 }
 
-static inline uint64_t slist_pop(const struct offkern_table *t, void *header) {
+static inline uint64_t slist_pop(const struct offkern_table *t, struct offkern_hit *hit, void *header) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
@@ -230,7 +231,7 @@ static inline uint64_t slist_pop(const struct offkern_table *t, void *header) {
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             return 0;
         }
-        if (!offkern_covers16(t, first)) {
+        if (!offkern_covers16(t, first, hit)) {
             /* Either the list really links to unmapped memory, or the snapshot is stale (another
              * thread popped `first` and its region was removed since). An atomic 16-byte read (a
              * cmpxchg16b that writes back what it finds) tells them apart: only a header that still
@@ -257,7 +258,8 @@ static inline uint64_t slist_pop(const struct offkern_table *t, void *header) {
  * Push list: walks the caller's chain (which no other thread may use) from `first`, checking each
  * link before following it, and requires it to reach `last` after exactly count - 1 links.
  */
-static inline uint64_t slist_check_chain(const struct offkern_table *t, uint64_t first, uint64_t last, uint32_t count) {
+static inline uint64_t slist_check_chain(const struct offkern_table *t, struct offkern_hit *hit, uint64_t first,
+                                         uint64_t last, uint32_t count) {
     if (count == 0) {
         return slist_fault(first, SLIST_FMISMATCH);
     }
@@ -270,7 +272,7 @@ static inline uint64_t slist_check_chain(const struct offkern_table *t, uint64_t
         if (link == 0) {
             return slist_fault(cur, SLIST_FSHORT);
         }
-        if (!offkern_covers16(t, link)) {
+        if (!offkern_covers16(t, link, hit)) {
             return slist_fault(cur, SLIST_FLINK);
         }
         cur = link;
@@ -281,8 +283,12 @@ static inline uint64_t slist_check_chain(const struct offkern_table *t, uint64_t
 OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *header, uint64_t entry) {
     struct offkern_reader *r = offkern_enter();
     const struct offkern_table *t = offkern_map_table(map);
-    uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_push_range(t, header, entry, entry, 1)
-                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    uint64_t epoch = offkern_map_epoch(map);
+    struct offkern_hit hit = {0, 0};
+    offkern_seed(r, epoch, &hit);
+    uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_push_range(t, &hit, header, entry, entry, 1)
+                                                              : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    offkern_keep(r, epoch, &hit);
     return slist_leave(r, rc);
 }
 
@@ -290,33 +296,44 @@ OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, v
                                                 uint64_t last, uint32_t count) {
     struct offkern_reader *r = offkern_enter();
     const struct offkern_table *t = offkern_map_table(map);
+    uint64_t epoch = offkern_map_epoch(map);
+    struct offkern_hit hit = {0, 0};
+    offkern_seed(r, epoch, &hit);
     uint64_t rc;
-    if (!offkern_covers16(t, (uintptr_t)header)) {
+    if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
-    } else if (!offkern_covers16(t, first)) {
+    } else if (!offkern_covers16(t, first, &hit)) {
         rc = slist_fault(first, SLIST_FENTRY);
     } else {
-        rc = slist_check_chain(t, first, last, count);
+        rc = slist_check_chain(t, &hit, first, last, count);
         if (rc == 0) {
-            rc = slist_push_range(t, header, first, last, count);
+            rc = slist_push_range(t, &hit, header, first, last, count);
         }
     }
+    offkern_keep(r, epoch, &hit);
     return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
     struct offkern_reader *r = offkern_enter();
     const struct offkern_table *t = offkern_map_table(map);
-    uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_pop(t, header)
-                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    uint64_t epoch = offkern_map_epoch(map);
+    struct offkern_hit hit = {0, 0};
+    offkern_seed(r, epoch, &hit);
+    uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_pop(t, &hit, header)
+                                                              : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    offkern_keep(r, epoch, &hit);
     return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {
     struct offkern_reader *r = offkern_enter();
     const struct offkern_table *t = offkern_map_table(map);
+    uint64_t epoch = offkern_map_epoch(map);
+    struct offkern_hit hit = {0, 0};
+    offkern_seed(r, epoch, &hit);
     uint64_t rc;
-    if (!offkern_covers16(t, (uintptr_t)header)) {
+    if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
     } else {
         uint64_t lo = load64(header);
@@ -327,6 +344,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void 
         }
         rc = hi & SLIST_ENTRY_MASK;
     }
+    offkern_keep(r, epoch, &hit);
     return slist_leave(r, rc);
 }
 

@@ -23,7 +23,8 @@ static uint64_t now_ns(void) {
 OFFKERN_EXPORT int offkern_test_hold_section(const struct offkern_map *map, uint64_t address, uint64_t hold_ns,
                                              uint64_t *entered, uint64_t *done) {
     struct offkern_reader *r = offkern_enter();
-    int ok = offkern_covers16(offkern_map_table(map), address);
+    struct offkern_hit hit = {0, 0};
+    int ok = offkern_covers16(offkern_map_table(map), address, &hit);
     __atomic_store_n(entered, 1, __ATOMIC_SEQ_CST);
     uint64_t until = now_ns() + hold_ns;
     while (now_ns() < until) {

@@ -216,6 +216,22 @@ class SListShimTest {
         assertEquals(entry(0), pop());
     }
 
+    /** A thread reuses the range its last call found, but never across a removal from the table. */
+    @Test
+    void shouldNotReuseARememberedRangeAfterItWasRemoved() {
+        MemorySegment one = arena.allocate(256, 16); // header and entries in one range
+        long h1 = one.address();
+        long e1 = one.address() + 64;
+        map.insert(one.address(), one.byteSize());
+        assertEquals(0, SListShim.push(map, h1, e1));
+        assertEquals(e1, SListShim.pop(map, h1)); // this thread now remembers the range
+        assertEquals(0, SListShim.push(map, h1, e1));
+        map.remove(one.address(), one.byteSize());
+        long r = SListShim.pop(map, h1);
+        assertEquals(SListShim.FAULT_HEADER, SListShim.faultCode(r), "the removed range must be looked up again");
+        assertEquals(e1, one.get(Q, 8), "nothing was popped");
+    }
+
     @Test
     void shouldCheckThePushListChainBeforeChangingAnything() {
         push(entry(0));
