@@ -59,9 +59,10 @@ import java.util.Objects;
  * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
  * returned block); the checked long tier {@code allocate(LookasideRegistry, long)}/{@code free(LookasideRegistry,
  * long, long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
- * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
- * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
- * allocation-free; the fastest).
+ * allocation-free); the trusted segment tier {@code allocate(LookasideRegistry, MemorySegment)}/{@code
+ * free(LookasideRegistry, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
+ * address-space lookups, only the shim's own checks of the SLIST it follows; allocation-free; the
+ * fastest).
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -295,7 +296,8 @@ public final class ExLookaside {
     /**
      * The trusted tier of {@link #allocate(LookasideRegistry, long)}: {@code lookaside} is a segment
      * of the initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
-     * holds, so no address-space lookup is made. Allocates nothing.
+     * holds, so no Java address-space lookup is made (the shim still checks the SLIST it pops).
+     * Allocates nothing.
      */
     public static long allocate(LookasideRegistry reg, MemorySegment lookaside) {
         long address = lookaside.address();
@@ -309,7 +311,7 @@ public final class ExLookaside {
             checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
+        long block = ExSList.pop(reg.addressSpace(), lookaside); // ListHead at offset 0; a corrupted cached link is 0x50
         if (block != 0) {
             return block;
         }
@@ -351,8 +353,8 @@ public final class ExLookaside {
     /**
      * The trusted tier of {@link #free(LookasideRegistry, long, long)}: {@code lookaside} is a segment
      * of the initialized list that the caller holds, and {@code block} one this list handed out (its
-     * alignment is checked, its address-space membership is not: it was checked when the allocate
-     * routine returned it). Allocates nothing.
+     * alignment is checked in Java, its address-space membership by the shim when it is pushed).
+     * Allocates nothing.
      */
     public static void free(LookasideRegistry reg, MemorySegment lookaside, long block) {
         long address = lookaside.address();
@@ -372,7 +374,7 @@ public final class ExLookaside {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
             freeToRoutine(reg, s, o, lookaside, block);
         } else {
-            ExSList.push(lookaside, block); // both addresses checked by the caller
+            ExSList.push(reg.addressSpace(), lookaside, block); // the shim checks both addresses
         }
     }
 
@@ -399,7 +401,8 @@ public final class ExLookaside {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, routine);
         }
-        for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+        AddressSpace space = reg.addressSpace();
+        for (long block = ExSList.pop(space, lookaside); block != 0; block = ExSList.pop(space, lookaside)) {
             freeToRoutine(reg, s, o, lookaside, block);
         }
     }
