@@ -394,7 +394,13 @@ public final class Dispatcher {
     static int abortWaits(KernelCore kernel, boolean halted) {
         int status = halted ? Waiter.KERNEL_HALTED : Waiter.KERNEL_CLOSED;
         int ended = 0;
-        lock();
+        // A bug check raised under the lock (a bad pointer met while signalling or waiting) that halts
+        // the kernel ends the waits from inside it: the state is as it was before that routine started
+        // (validate before mutate), and the routine's own unlock unparks the waiters as it unwinds.
+        boolean reentered = DispatcherLock.LOCK.isHeldByCurrentThread();
+        if (!reentered) {
+            lock();
+        }
         try {
             Waiter found;
             do {
@@ -406,23 +412,48 @@ public final class Dispatcher {
                     }
                 }
                 if (found != null) {
-                    for (int i = 0; i < found.count; i++) {
-                        long wb = waitBlock(found.blocksAddress, i);
-                        if (ListEntries.isLinked(kernel, wb)) { // never raises: the kernel is going away
-                            ListEntries.remove(kernel, wb);
-                            setBlockState(found.blocks, found.blocksOffset, i, KWAIT_BLOCK.WaitBlockInactive);
-                        }
-                    }
-                    WAITERS.remove(found.kthread);
-                    found.status = status; // volatile write: the waiter throws (see KeWait)
+                    abandon(kernel, found, status);
                     deferUnpark(found.thread);
                     ended++;
                 }
             } while (found != null);
         } finally {
-            unlock();
+            if (!reentered) {
+                unlock();
+            }
         }
         return ended;
+    }
+
+    /**
+     * Ends {@code w}'s wait with {@code status} whatever state its wait lists are in (under the
+     * lock): every block whose links still agree is unlinked, a block on a list a caller corrupted
+     * is left where it is rather than followed, and the waiter is forgotten, so that no stale entry
+     * for its KTHREAD stays registered. Never raises. For shutdown and for a wait whose own
+     * cancellation met a corrupt list.
+     */
+    static void abandon(KernelCore k, Waiter w, int status) {
+        for (int i = 0; i < w.count; i++) {
+            long wb = waitBlock(w.blocksAddress, i);
+            if (ListEntries.isLinked(k, wb)) {
+                ListEntries.remove(k, wb);
+                setBlockState(w.blocks, w.blocksOffset, i, KWAIT_BLOCK.WaitBlockInactive);
+            }
+        }
+        if (WAITERS.get(w.kthread) == w) {
+            WAITERS.remove(w.kthread);
+        }
+        w.status = status; // volatile write: the waiter's exit condition
+    }
+
+    /** Threads registered as waiting now (diagnostics, tests). */
+    static int waitingThreads() {
+        lock();
+        try {
+            return WAITERS.size();
+        } finally {
+            unlock();
+        }
     }
 
     // ----- VarHandle mechanics -----

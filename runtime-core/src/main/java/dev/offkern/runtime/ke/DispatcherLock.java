@@ -29,14 +29,25 @@ final class DispatcherLock extends DispatcherLockPad1 {
     private DispatcherLock() {
     }
 
-    /** Acquires the lock: one CAS when free, else spin on reads, then CAS again. */
+    /**
+     * Acquires the lock: one CAS when free, else spin on reads, then CAS again.
+     *
+     * @throws IllegalStateException if the calling thread holds the lock already (not re-entrant:
+     *     only a bug-check callback run by a bug check raised under the lock can get here, and it
+     *     gets this error instead of spinning for ever)
+     */
     void acquire() {
         if (!HELD.compareAndSet(this, 0, 1)) { // volatile CAS: the acquire edge for everything under the lock
             acquireSlow();
         }
+        owner = Thread.currentThread(); // plain: read only by this thread (re-entrance checks)
     }
 
     private void acquireSlow() {
+        if (owner == Thread.currentThread()) { // plain read: only this thread ever writes its own Thread here
+            throw new IllegalStateException("the dispatcher lock is already held by this thread: a routine that needs it"
+                    + " was called from a bug-check callback raised under it");
+        }
         int round = 0;
         for (;;) {
             while (held != 0) { // volatile read (a plain load on x64): test before test-and-set
@@ -50,7 +61,13 @@ final class DispatcherLock extends DispatcherLockPad1 {
 
     /** Releases the lock. */
     void release() {
+        owner = null; // plain: ordered before the release store below
         HELD.setRelease(this, 0); // release: pairs with the next acquire's CAS
+    }
+
+    /** Whether the calling thread holds the lock (a bug check raised under it that halts the kernel). */
+    boolean isHeldByCurrentThread() {
+        return owner == Thread.currentThread() && held != 0;
     }
 
     /** Whether the lock is held now (diagnostics, tests). */
@@ -87,6 +104,8 @@ abstract class DispatcherLockPad0 {
 abstract class DispatcherLockField extends DispatcherLockPad0 {
     /** 0 free, 1 held. */
     volatile int held;
+    /** The holder (set after acquiring, cleared before releasing); written and compared by the holder only. */
+    Thread owner;
 }
 
 /** 128 bytes of padding after {@code held}. */

@@ -32,14 +32,18 @@ import java.lang.invoke.VarHandle;
  * {@link KSPIN_LOCK_QUEUE#LOCK_QUEUE_OWNER} set while it owns the lock — Windows' encoding.
  *
  * <h2>Memory</h2>
- * Both the KSPIN_LOCK word and every KLOCK_QUEUE_HANDLE must lie in memory registered in the
- * kernel's address space (pool memory, or an embedder-registered "stack" area): the release path
- * follows {@code Lock} and {@code Next} as real addresses, resolved through
+ * Every KLOCK_QUEUE_HANDLE must lie in memory registered in the kernel's address space (pool
+ * memory, or an embedder-registered "stack" area): a successor follows its predecessor's handle
+ * and the hand-off follows {@code Next} as real addresses, resolved through
  * {@link AddressSpace#regionOf}; an unregistered address is PAGE_FAULT_IN_NONPAGED_AREA (0x50).
+ * The KSPIN_LOCK word must be registered too if a handle may be released by a thread other than
+ * the one that acquired it (the release then follows {@code Lock}).
  * A handle belongs to one acquisition at a time, as on Windows; never share one between threads.
- * Both are resolved when the lock is acquired, before the handle is queued: an unregistered
- * handle or lock word fails the acquire with the lock untouched (otherwise a successor or the
- * release would fault half-way through a hand-off).
+ * The handle is resolved when the lock is acquired, before it is queued: an unregistered handle
+ * fails the acquire with the lock untouched (otherwise a successor would fault half-way through
+ * linking itself). The release finds the lock word through the thread's record of the locks it
+ * holds (the segment passed to the acquire); a handle released by another thread falls back to
+ * resolving the word's address, before the handle changes.
  *
  * <h2>Which calls may run concurrently</h2>
  * Every routine on one KSPIN_LOCK (and its handles, each owned by one acquisition) may run concurrently with every other on it, from any threads,
@@ -167,12 +171,9 @@ public final class KeQueuedSpinLock {
         }
         long me = handle.address();
         AddressSpace as = t.kernel().addressSpace();
-        // Validate before mutate: a successor follows our handle's address, our release the lock's;
-        // both must resolve (0x50 otherwise) before the handle is queued.
-        Region hr = as.regionOf(me, ENTRY_BYTES);
-        if (!hr.contains(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES)) {
-            as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES);
-        }
+        // Validate before mutate: a successor follows our handle's address; it must resolve (0x50
+        // otherwise) before the handle is queued.
+        as.regionOf(me, ENTRY_BYTES);
         FIELD.set(handle, NEXT, 0L);        // plain: published by the exchange below
         FIELD.set(handle, LOCK, lockAddress);
         long pred = (long) FIELD.getAndSet(spinLock, 0L, me); // volatile XCHG: enqueue, linearization point
@@ -188,6 +189,7 @@ public final class KeQueuedSpinLock {
                 round = Backoff.spinOrYield(round);
             }
         }
+        t.pushQueuedLock(me, spinLock); // our release finds the word here, without a lookup
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS)) {
             t.addOwnedLock(lockAddress);
         }
@@ -205,12 +207,19 @@ public final class KeQueuedSpinLock {
         }
         AddressSpace as = t.kernel().addressSpace();
         long me = handle.address();
+        // The lock word: the segment this thread acquired it with, else (a handle released by
+        // another thread) resolved from its address — either way before the handle changes.
+        MemorySegment word = t.popQueuedLock(me);
+        long wordOffset = 0;
+        if (word == null || word.address() != lockAddress) {
+            Region lr = as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES);
+            word = lr.segment();
+            wordOffset = lr.offsetOf(lockAddress);
+        }
         long next = (long) FIELD.getAcquire(handle, NEXT); // acquire: pairs with the successor's setRelease
-        // the address the hand-off follows is resolved before the handle changes
-        Region lr = next == 0L ? as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES) : null;
         FIELD.set(handle, LOCK, lockAddress); // plain: clear OWNER on the own entry
         if (next == 0L) {
-            if (FIELD.compareAndSet(lr.segment(), lr.offsetOf(lockAddress), me, 0L)) { // volatile CAS: frees the lock
+            if (FIELD.compareAndSet(word, wordOffset, me, 0L)) { // volatile CAS: frees the lock
                 return;
             }
             int round = 0;

@@ -350,12 +350,22 @@ public final class KeWait {
         return s;
     }
 
-    /** Ends the wait with {@code status} unless a signaller already ended it; returns the final status. */
+    /**
+     * Ends the wait with {@code status} unless a signaller already ended it; returns the final
+     * status. If the waiter's blocks cannot be unlinked (a caller corrupted a wait list: 0x139 or
+     * 0x50 under THROW), the wait still ends — the waiter is forgotten and its blocks left where they
+     * are — and the bug check propagates: no stale waiter stays registered.
+     */
     private static int cancel(KernelCore k, Waiter w, int status) {
         Dispatcher.lock();
         try {
             if (w.status == Waiter.PENDING) {
-                Dispatcher.dequeue(k, w);
+                try {
+                    Dispatcher.dequeue(k, w);
+                } catch (RuntimeException corrupt) {
+                    Dispatcher.abandon(k, w, status);
+                    throw corrupt;
+                }
                 w.status = status;
             }
             return w.status;

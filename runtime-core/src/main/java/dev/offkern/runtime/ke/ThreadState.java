@@ -80,6 +80,10 @@ public final class ThreadState {
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
+    /** In-stack queued spin locks held: the handles' addresses and the KSPIN_LOCK segments acquired. Thread-confined. */
+    private long[] queuedHandles = new long[4];
+    private MemorySegment[] queuedLocks = new MemorySegment[4];
+    private int queuedCount;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
     private ProcessorStateSaves stateSaves;
 
@@ -236,6 +240,44 @@ public final class ThreadState {
     /** Whether normal kernel APCs are disabled: inside a critical or guarded region, or at APC_LEVEL or above. */
     public boolean apcsDisabled() {
         return kernelApcDisable != 0 || specialApcDisable != 0 || irql >= Irql.APC_LEVEL;
+    }
+
+    // ----- in-stack queued spin locks held (KeQueuedSpinLock's release finds its lock word here) -----
+
+    /** Records that the queued lock {@code lock} is held through the handle at {@code handle}. */
+    void pushQueuedLock(long handle, MemorySegment lock) {
+        if (queuedCount == queuedHandles.length) {
+            queuedHandles = java.util.Arrays.copyOf(queuedHandles, queuedCount * 2);
+            queuedLocks = java.util.Arrays.copyOf(queuedLocks, queuedCount * 2);
+        }
+        queuedHandles[queuedCount] = handle;
+        queuedLocks[queuedCount++] = lock;
+    }
+
+    /**
+     * Forgets the queued lock held through {@code handle} and returns the KSPIN_LOCK segment it was
+     * acquired with, or null if this thread acquired nothing through that handle. Searches from the
+     * newest (locks are usually released in reverse order).
+     */
+    MemorySegment popQueuedLock(long handle) {
+        int last = queuedCount - 1;
+        if (last >= 0 && queuedHandles[last] == handle) { // the usual, last-in first-out release
+            MemorySegment lock = queuedLocks[last];
+            queuedLocks[last] = null;
+            queuedCount = last;
+            return lock;
+        }
+        for (int i = last - 1; i >= 0; i--) {
+            if (queuedHandles[i] == handle) {
+                MemorySegment lock = queuedLocks[i];
+                int tail = queuedCount - i - 1;
+                System.arraycopy(queuedHandles, i + 1, queuedHandles, i, tail);
+                System.arraycopy(queuedLocks, i + 1, queuedLocks, i, tail);
+                queuedLocks[--queuedCount] = null;
+                return lock;
+            }
+        }
+        return null;
     }
 
     // ----- owned spin locks (verifier) -----

@@ -88,8 +88,6 @@ public final class RtlRunOnce {
     /** Offset of RunOnceWaitBlock.Next from the start of a waiter's node (its wake block). */
     private static final long NEXT_IN_NODE = OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET - OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
 
-    /** The State bit field (RTL_RUN_ONCE_CTX_RESERVED_BITS low bits). */
-    private static final long STATE_MASK = RTL_RUN_ONCE.STATE_MASK;
     private static final long STATE_SYNC = 1;
     private static final long STATE_DONE = 2;
     private static final long STATE_ASYNC = 3;
@@ -126,8 +124,8 @@ public final class RtlRunOnce {
         runOnce = CallerMemory.structure(runOnce, RTL_RUN_ONCE.LAYOUT.byteSize(), RTL_RUN_ONCE.LAYOUT.byteAlignment(), "RtlRunOnceBeginInitialize", "RunOnce");
         context = optionalContext(context, "RtlRunOnceBeginInitialize");
         long v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // acquire: pairs with Complete's CAS
-        if ((v & STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
-            storeContext(context, v & ~STATE_MASK);
+        if ((v & RTL_RUN_ONCE.STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
+            storeContext(context, v & ~RTL_RUN_ONCE.STATE_MASK);
             return STATUS_SUCCESS; // LP: the read that saw "done"
         }
         return beginSlow(runOnce, flags, context, v);
@@ -141,16 +139,16 @@ public final class RtlRunOnce {
             if ((flags & RTL_RUN_ONCE_ASYNC) != 0) {
                 return STATUS_INVALID_PARAMETER;
             }
-            if ((v & STATE_MASK) != STATE_DONE) {
+            if ((v & RTL_RUN_ONCE.STATE_MASK) != STATE_DONE) {
                 return STATUS_UNSUCCESSFUL;
             }
-            storeContext(context, v & ~STATE_MASK);
+            storeContext(context, v & ~RTL_RUN_ONCE.STATE_MASK);
             return STATUS_SUCCESS;
         }
         boolean async = (flags & RTL_RUN_ONCE_ASYNC) != 0;
         ThreadState t = null;
         for (;;) {
-            switch ((int) (v & STATE_MASK)) {
+            switch ((int) (v & RTL_RUN_ONCE.STATE_MASK)) {
                 case 0 -> {
                     long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
                     if (w == 0) {
@@ -166,7 +164,7 @@ public final class RtlRunOnce {
                         t = ThreadState.current();
                     }
                     // Next := current head, in the thread's own node; published by the CAS below
-                    t.block().set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET, v & ~STATE_MASK);
+                    t.block().set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET, v & ~RTL_RUN_ONCE.STATE_MASK);
                     long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, WakeBlock.address(t) | STATE_SYNC); // full barrier: publishes the node
                     if (w == v) {
                         WakeBlock.await(t); // until Complete detaches the list and signals us; throws if the kernel closes or halts
@@ -176,7 +174,7 @@ public final class RtlRunOnce {
                     }
                 }
                 case (int) STATE_DONE -> {
-                    storeContext(context, v & ~STATE_MASK);
+                    storeContext(context, v & ~RTL_RUN_ONCE.STATE_MASK);
                     return STATUS_SUCCESS;
                 }
                 default -> { // STATE_ASYNC
@@ -204,7 +202,7 @@ public final class RtlRunOnce {
     }
 
     private static int complete(MemorySegment runOnce, int flags, long ctx) {
-        if ((flags & ~(RTL_RUN_ONCE_ASYNC | RTL_RUN_ONCE_INIT_FAILED)) != 0 || (ctx & STATE_MASK) != 0) {
+        if ((flags & ~(RTL_RUN_ONCE_ASYNC | RTL_RUN_ONCE_INIT_FAILED)) != 0 || (ctx & RTL_RUN_ONCE.STATE_MASK) != 0) {
             return STATUS_INVALID_PARAMETER;
         }
         long finalValue;
@@ -218,11 +216,11 @@ public final class RtlRunOnce {
         }
         long v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // volatile read; re-validated by the CAS
         for (;;) {
-            long state = v & STATE_MASK;
+            long state = v & RTL_RUN_ONCE.STATE_MASK;
             if (state == STATE_SYNC) {
                 long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, finalValue); // full barrier (release of the init's writes); LP
                 if (w == v) {
-                    wakeAll(v & ~STATE_MASK);
+                    wakeAll(v & ~RTL_RUN_ONCE.STATE_MASK);
                     return STATUS_SUCCESS;
                 }
                 v = w;

@@ -5,6 +5,7 @@ import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.LockTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -346,6 +347,30 @@ class KeEventTest {
         BugCheck bc = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, null, () -> KeSetEvent(event, 0, false));
         assertEquals(KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY, bc.parameters()[0]);
         assertEquals(0, KeReadStateEvent(event), "not signalled");
+        KeInitializeEvent(event, NotificationEvent, false);
+    }
+
+    @Test
+    void shouldEndAndForgetATimedWaitWhoseCancellationMeetsACorruptedWaitList() throws Exception {
+        KeInitializeEvent(event, NotificationEvent, false);
+        MemorySegment timeout = block(kernel, 8);
+        timeout.set(ValueLayout.JAVA_LONG, 0, -2_000_000L); // 200 ms
+        Object[] outcome = new Object[1];
+        Thread th = new Thread(() -> {
+            try {
+                outcome[0] = KeWaitForSingleObject(event, Executive, KernelMode, false, timeout);
+            } catch (Throwable t) {
+                outcome[0] = t;
+            }
+        });
+        th.start();
+        awaitWaiters(event, 1);
+        MemorySegment stray = block(kernel, 0x10); // the head now names an entry that does not link back
+        event.set(ValueLayout.JAVA_LONG, 16, stray.address());
+        th.join(10_000);
+        BugCheck bc = assertInstanceOf(BugCheck.class, outcome[0], String.valueOf(outcome[0]));
+        assertEquals(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, bc.code());
+        assertEquals(0, Dispatcher.waitingThreads(), "the ended wait is not left registered");
         KeInitializeEvent(event, NotificationEvent, false);
     }
 }

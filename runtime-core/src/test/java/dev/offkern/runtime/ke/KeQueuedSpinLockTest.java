@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.BugCheckPolicy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -224,14 +225,44 @@ class KeQueuedSpinLockTest {
     }
 
     @Test
-    void shouldLeaveTheLockUntouchedWhenTheLockWordIsNotInRegisteredMemory() {
+    void shouldFindTheLockWordOfTheReleasingThreadWithoutResolvingItsAddress() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stackLock = arena.allocate(8, 8); // the release would have to follow its address
+            MemorySegment stackLock = arena.allocate(8, 8); // outside every region: only the handle must resolve
             KeInitializeSpinLock(stackLock);
-            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackLock.address(), 0, 0, 0},
-                    () -> KeAcquireInStackQueuedSpinLock(stackLock, handle));
-            assertEquals(0L, KeSpinLock.word(stackLock));
+            KeAcquireInStackQueuedSpinLock(stackLock, handle);
+            assertEquals(handle.address(), KeSpinLock.word(stackLock));
+            KeReleaseInStackQueuedSpinLock(handle);
+            assertEquals(0L, KeSpinLock.word(stackLock), "released through the segment the acquire was given");
             assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql());
         }
+    }
+
+    @Test
+    void shouldResolveTheLockWordBeforeTouchingTheHandleWhenAnotherThreadReleases() throws Exception {
+        kernel.close(); // the verifier (LOCKS) would stop a foreign release first: run this one without it
+        kernel = KernelFixture.boot(dumps, BugCheckPolicy.THROW, false).leakReportSink(s -> { });
+        handle = block(kernel, 0x18);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment stackLock = arena.allocate(8, 8);
+            KeInitializeSpinLock(stackLock);
+            KeAcquireInStackQueuedSpinLockAtDpcLevelOnNewThread(stackLock);
+            long before = handle.get(ValueLayout.JAVA_LONG, 8);
+            KeRaiseIrql(Irql.DISPATCH_LEVEL);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackLock.address(), 0, 0, 0},
+                    () -> KeReleaseInStackQueuedSpinLockFromDpcLevel(handle));
+            assertEquals(before, handle.get(ValueLayout.JAVA_LONG, 8), "the handle still names the lock as its owner");
+            assertEquals(handle.address(), KeSpinLock.word(stackLock), "the lock is still held");
+        }
+    }
+
+    /** Acquires {@code lock} through this test's handle on another thread (which then leaves it held). */
+    private void KeAcquireInStackQueuedSpinLockAtDpcLevelOnNewThread(MemorySegment lock) throws InterruptedException {
+        Thread t = new Thread(() -> {
+            KeRaiseIrql(Irql.DISPATCH_LEVEL);
+            KeAcquireInStackQueuedSpinLockAtDpcLevel(lock, handle);
+            resetThread();
+        });
+        t.start();
+        t.join(10_000);
     }
 }

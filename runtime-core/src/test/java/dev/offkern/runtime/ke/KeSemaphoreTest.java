@@ -161,4 +161,29 @@ class KeSemaphoreTest {
         assertEquals(0, KeReadStateSemaphore(sem), "no unit lost or handed out twice");
         assertEquals(NtStatus.STATUS_TIMEOUT, KeWaitForSingleObject(sem, Executive, KernelMode, false, POLL));
     }
+
+    @Test
+    void shouldLeaveTheCountAndItsWaiterAsTheyWereWhenAReleaseCannotResolveTheSemaphore() throws Exception {
+        KeInitializeSemaphore(sem, 0, 5);
+        AtomicInteger woken = new AtomicInteger();
+        Thread th = new Thread(() -> {
+            KeWaitForSingleObject(sem, Executive, KernelMode, false, MemorySegment.NULL);
+            woken.incrementAndGet();
+        });
+        th.start();
+        awaitWaiters(sem, 1);
+        Kernel other = KernelFixture.boot(dumps).leakReportSink(s -> { });
+        try {
+            other.attach();
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KeReleaseSemaphore(sem, 0, 1, false));
+        } finally {
+            Kernel.detach();
+            other.close();
+        }
+        assertEquals(0, KeReadStateSemaphore(sem), "the count did not change");
+        assertEquals(0, KeReleaseSemaphore(sem, 0, 1, false));
+        th.join(10_000);
+        assertEquals(1, woken.get(), "the waiter was still linked, and the correct release woke it");
+        assertEquals(0, KeReadStateSemaphore(sem), "the satisfied wait took the unit");
+    }
 }

@@ -272,6 +272,44 @@ class KeWaitShutdownTest {
         }
     }
 
+    /**
+     * A bad pointer met under the dispatcher lock (here: a KeSetEvent whose wait list links out of
+     * the address space) raises its bug check there; under HALT the bug check ends every wait from
+     * inside the lock instead of waiting for the lock its own thread holds, and a bug-check callback
+     * that calls a dispatcher routine gets an exception rather than spinning for ever.
+     */
+    @Test
+    void shouldHaltWithoutHangingWhenTheBugCheckIsRaisedUnderTheDispatcherLock() throws Exception {
+        Kernel k = boot(BugCheckPolicy.HALT);
+        k.attach();
+        MemorySegment waited = event(k);
+        CompletableFuture<Object> waiter = waiter(k, () -> KeWaitForSingleObject(waited, Executive, KernelMode, false, MemorySegment.NULL));
+        awaitWaiters(waited, 1);
+        MemorySegment broken = event(k);
+        broken.set(ValueLayout.JAVA_LONG, 8, 0x10L); // WaitListHead.Flink outside every region
+        broken.set(ValueLayout.JAVA_LONG, 16, 0x10L);
+        MemorySegment other = event(k);
+        MemorySegment record = block(k, 0x40);
+        KeInitializeCallbackRecord(record);
+        Object[] fromCallback = new Object[1];
+        assertTrue(KeRegisterBugCheckCallback(record, (buffer, length) -> {
+            try {
+                KeClearEvent(other); // IRQL any, but needs the dispatcher lock this thread holds
+                fromCallback[0] = "returned";
+            } catch (Throwable t) {
+                fromCallback[0] = t;
+            }
+        }, MemorySegment.NULL, 0, MemorySegment.NULL));
+        CompletableFuture<Object> setter = waiter(k, () -> KeSetEvent(broken, 0, false));
+        KernelHaltedException halted = assertInstanceOf(KernelHaltedException.class, outcome(setter));
+        assertEquals(0x50, halted.code());
+        assertInstanceOf(KernelHaltedException.class, outcome(waiter), "the other thread's wait ended with the halt");
+        IllegalStateException reentry = assertInstanceOf(IllegalStateException.class, fromCallback[0]);
+        assertTrue(reentry.getMessage().contains("already held by this thread"), reentry.getMessage());
+        broken.set(ValueLayout.JAVA_LONG, 8, broken.address() + 8);
+        broken.set(ValueLayout.JAVA_LONG, 16, broken.address() + 8);
+    }
+
     /** The wait list length read straight from the header (no thread state needed: the kernel is halted). */
     private static int waitListLength(MemorySegment object) {
         Dispatcher.lock();
