@@ -28,7 +28,10 @@ import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.PoolType;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.pool.DecodedPoolType;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
@@ -305,18 +308,23 @@ public final class ExLookaside {
     }
 
     private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
+        boolean blockChecks = false;
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
+            blockChecks = ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
         if (block != 0) {
+            if (blockChecks) {
+                unpark(reg, block); // the block leaves the list
+            }
             return block;
         }
-        return allocateMiss(reg, s, o, lookaside);
+        return allocateMiss(reg, s, o, lookaside, blockChecks);
     }
 
-    private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
+    private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside, boolean blockChecks) {
         increment(s, o + ALLOCATE_MISSES_OFFSET); // volatile add: as TotalAllocates
         int type = s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET);
         long size = s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL;
@@ -334,7 +342,12 @@ public final class ExLookaside {
             throw new DatatypeMisalignmentException("block returned by the allocate routine of lookaside list 0x"
                     + Long.toHexString(lookaside), block, ExSList.ALIGNMENT);
         }
-        reg.addressSpace().regionOf(block, Math.max(size, ExSList.ENTRY_SIZE));
+        long bytes = Math.max(size, ExSList.ENTRY_SIZE);
+        if (blockChecks) {
+            reg.addressSpace().checkLive(block, block, bytes, true); // the routine's block must hold Size bytes: 0xD5/0xD6
+        } else {
+            reg.addressSpace().regionOf(block, bytes);
+        }
         return block;
     }
 
@@ -363,16 +376,56 @@ public final class ExLookaside {
     }
 
     private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        boolean parked = false;
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
+            if (ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+                parked = checkFreedBlock(reg, s, o, lookaside, block);
+            }
         }
         increment(s, o + TOTAL_FREES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
+            if (parked) {
+                unpark(reg, block); // not kept: the routine gets it
+            }
             freeToRoutine(reg, s, o, lookaside, block);
         } else {
             ExSList.push(lookaside, block); // both addresses checked by the caller
+        }
+    }
+
+    /**
+     * The verifier's SPECIAL_POOL checks of a block freed to a list, before the list changes: the
+     * block must hold the list's Size bytes inside one live block (a smaller block would later be
+     * handed out as a Size-byte one: DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION 0xD6 with the first
+     * byte past it; freed pool: 0xD5), and must not be in the list already (a double free would hand
+     * the same block to two callers: BAD_POOL_CALLER (0x07, 0, 0, block)). A pool block is marked parked while the list holds it ({@code Pool.park}: exact, any
+     * depth); a block of caller-registered memory is compared with the list's first entry (the
+     * immediate double free, which would link the block to itself).
+     *
+     * @return whether the block was marked parked (a pool block)
+     */
+    private static boolean checkFreedBlock(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        long size = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+        AddressSpace space = reg.addressSpace();
+        space.checkLive(block, block, size, true);
+        Pool pool = reg.pools().owning(block);
+        boolean parked = pool != null && pool.park(block);
+        if (pool != null ? !parked : ExSList.firstEntry(s, o + LIST_HEAD_OFFSET) == block) {
+            throw reg.bugChecks().bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, block,
+                    "block 0x" + Long.toHexString(block) + " is freed to lookaside list 0x" + Long.toHexString(lookaside)
+                            + ", which already holds it (a double free)");
+        }
+        return parked;
+    }
+
+    /** Clears the parked mark of a pool block leaving a list (no-op for other memory). */
+    private static void unpark(LookasideRegistry reg, long block) {
+        Pool pool = reg.pools().owning(block);
+        if (pool != null) {
+            pool.unpark(block);
         }
     }
 
@@ -399,7 +452,11 @@ public final class ExLookaside {
         if (Verifier.ENABLED) {
             checkIrql(s, o, lookaside, routine);
         }
+        boolean blockChecks = Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
         for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+            if (blockChecks) {
+                unpark(reg, block);
+            }
             freeToRoutine(reg, s, o, lookaside, block);
         }
     }

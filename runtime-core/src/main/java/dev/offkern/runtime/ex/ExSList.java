@@ -5,6 +5,9 @@ import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.SLIST_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.shim.SListShim;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -135,7 +138,7 @@ public final class ExSList {
         checkAligned("SLIST_HEADER", header);
         checkAligned("SLIST_ENTRY", entry);
         space.regionOf(header, HEADER_SIZE);
-        space.regionOf(entry, ENTRY_SIZE);
+        checkEntry(space, entry);
         return SListShim.push(header, entry);
     }
 
@@ -163,9 +166,22 @@ public final class ExSList {
         checkAligned("SLIST_ENTRY", last);
         checkCount(count);
         space.regionOf(header, HEADER_SIZE);
-        space.regionOf(first, ENTRY_SIZE);
-        space.regionOf(last, ENTRY_SIZE);
+        checkEntry(space, first);
+        checkEntry(space, last);
         return SListShim.pushList(header, first, last, count);
+    }
+
+    /**
+     * An entry about to be linked in (its Next written): in registered memory (0x50 otherwise); under
+     * the verifier's SPECIAL_POOL family, inside one live block (an entry one past a block's end would
+     * rewrite the next block's POOL_HEADER: 0xD6; one in a freed block: 0xD5).
+     */
+    private static void checkEntry(AddressSpace space, long entry) {
+        if (Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+            space.checkLive(entry, entry, ENTRY_SIZE, true);
+        } else {
+            space.regionOf(entry, ENTRY_SIZE);
+        }
     }
 
     /** The depth of the header at {@code header}, resolved in {@code space} (stale at once). */
