@@ -22,6 +22,7 @@ import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET;
 import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TYPE_OFFSET;
 
 import dev.offkern.layout.ex.LOOKASIDE_LIST_EX;
+import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.NPAGED_LOOKASIDE_LIST;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
@@ -65,6 +66,12 @@ import java.util.Objects;
  * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
  * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
  * allocation-free; the fastest).
+ *
+ * <p>Checks: the list and every block are resolved in registered memory (always; 0x50). Under the
+ * verifier's SPECIAL_POOL family a freed block must hold the list's Size bytes inside one live block
+ * (0xD6, 0xD5) and must not be in the list already (BAD_POOL_CALLER 0x07: pool blocks carry a parked
+ * mark while the list holds them, exact at any depth; caller-registered blocks are compared with
+ * the list's first entry), and a custom allocate routine's block must hold Size bytes.
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -119,10 +126,10 @@ public final class ExLookaside {
     /** sizeof(NPAGED_LOOKASIDE_LIST) = sizeof(PAGED_LOOKASIDE_LIST) = sizeof(GENERAL_LOOKASIDE) on x64. */
     public static final long GENERAL_LOOKASIDE_SIZE = NPAGED_LOOKASIDE_LIST.X64.size();
     /** Required alignment of every lookaside structure (16 on 64-bit, as Microsoft documents). */
-    public static final long ALIGNMENT = 16;
+    public static final long ALIGNMENT = LOOKASIDE_LIST_EX.X64.align();
 
     /** {@code LOOKASIDE_MINIMUM_BLOCK_SIZE} = RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next) on x64. */
-    public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = 8;
+    public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = SLIST_ENTRY.NEXT_OFFSET + SLIST_ENTRY.X64.field("Next").size();
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_BASE}: the MaximumDepth every list gets. */
     public static final int EX_MAXIMUM_LOOKASIDE_DEPTH_BASE = 256;
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT}. */
@@ -314,7 +321,7 @@ public final class ExLookaside {
             blockChecks = ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(lookaside); // ListHead is at offset 0 of the list's (checked) memory
+        long block = ExSList.pop(lookaside + LIST_HEAD_OFFSET); // the list's memory was checked by the caller
         if (block != 0) {
             if (blockChecks) {
                 unpark(reg, block); // the block leaves the list
@@ -392,7 +399,7 @@ public final class ExLookaside {
             }
             freeToRoutine(reg, s, o, lookaside, block);
         } else {
-            ExSList.push(lookaside, block); // both addresses checked by the caller
+            ExSList.push(lookaside + LIST_HEAD_OFFSET, block); // both addresses checked by the caller
         }
     }
 
@@ -453,7 +460,7 @@ public final class ExLookaside {
             checkIrql(s, o, lookaside, routine);
         }
         boolean blockChecks = Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
-        for (long block = ExSList.pop(lookaside); block != 0; block = ExSList.pop(lookaside)) {
+        for (long block = ExSList.pop(lookaside + LIST_HEAD_OFFSET); block != 0; block = ExSList.pop(lookaside + LIST_HEAD_OFFSET)) {
             if (blockChecks) {
                 unpark(reg, block);
             }

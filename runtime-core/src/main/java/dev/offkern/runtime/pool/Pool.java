@@ -49,7 +49,10 @@ import org.agrona.collections.Long2ObjectHashMap;
  * (0x0A), a corrupted header ({@code BAD_POOL_HEADER} 0x05/0x07). Verifier checks (under
  * {@link Verifier#ENABLED} and the kernel's POOL family): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
  * an overrun past the requested size into the block's slack, found at free by a guard pattern
- * ({@code BAD_POOL_HEADER} 0x21). See each method for the parameters.
+ * ({@code BAD_POOL_HEADER} 0x21), and freeing a block a lookaside list still holds
+ * ({@code BAD_POOL_CALLER} 0x07; see {@link #park}). See each method for the parameters. For the
+ * verifier's SPECIAL_POOL family the pool answers, as a {@link BlockMap}, where the live block
+ * holding an address ends ({@link #liveBytesAt}); docs/memory-checks.md lists every check.
  *
  * <p>Progress: small-block allocate and free are lock-free (wait-free while the thread's cache
  * serves them); refilling from a new page and large blocks take the page allocator's monitor.
