@@ -15,6 +15,11 @@ import java.util.function.Consumer;
  * an explicit {@code paddingLayout}, and each member's offset is then read back from the finished
  * {@link StructLayout} through its path ({@code layout.byteOffset(path)}), never typed in.
  *
+ * <p>Every named member's layout carries its C name ({@code withName}), as jextract's output does, so
+ * that {@code LAYOUT.varHandle(PathElement.groupElement("Period"))} works for a top-level member and
+ * a path of names reaches a member of a named nested struct; anonymous structs and unions stay
+ * unnamed (reach their members by index, or through the {@code *_OFFSET} constants).
+ *
  * <p>Opaque structures use {@link Builder#at(long)} to place a field at Windows' offset (the bytes
  * before it become reserved padding) and {@link Builder#sizeTo(long)} to give Windows' size.
  *
@@ -218,7 +223,7 @@ public final class CStruct {
 
         private Builder add(String member, MemoryLayout layout, String type) {
             closeBits();
-            int index = placeMember(layout);
+            int index = placeMember(layout.withName(member)); // named as in C: LAYOUT.varHandle(groupElement(member)) works
             pending.add(new Pending(member, List.of(PathElement.groupElement(index)), layout.byteSize(), -1, 0, type));
             return this;
         }
@@ -229,7 +234,7 @@ public final class CStruct {
             inner.packLimit = packLimit;
             body.accept(inner);
             MemoryLayout group = inner.finishGroup();
-            int index = placeMember(group);
+            int index = placeMember(member == null ? group : group.withName(member));
             if (member != null) {
                 pending.add(new Pending(member, List.of(PathElement.groupElement(index)), group.byteSize(), -1, 0,
                         union ? "union" : "struct"));

@@ -1,6 +1,8 @@
 package dev.offkern.layout;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ex.EX_TIMER;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
@@ -40,8 +42,13 @@ import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
+import dev.offkern.layout.ke.M128A;
+import dev.offkern.layout.ke.XSAVE_AREA;
+import dev.offkern.layout.ke.XSAVE_AREA_HEADER;
+import dev.offkern.layout.ke.XSAVE_FORMAT;
 import dev.offkern.layout.mm.POOL_HEADER;
 import dev.offkern.layout.ob.OBJECT_HEADER;
 import dev.offkern.layout.ob.OBJECT_TYPE;
@@ -102,6 +109,7 @@ public final class Structures {
         register("KEVENT", KEVENT::of);
         register("KGATE", KGATE::of);
         register("KSEMAPHORE", KSEMAPHORE::of);
+        register("KWAIT_BLOCK", KWAIT_BLOCK::of);
         register("KTIMER", KTIMER::of);
         register("KDPC", KDPC::of);
         register("KSPIN_LOCK_QUEUE", KSPIN_LOCK_QUEUE::of);
@@ -118,6 +126,10 @@ public final class Structures {
         register("LOOKASIDE_LIST_EX", LOOKASIDE_LIST_EX::of);
         register("NPAGED_LOOKASIDE_LIST", NPAGED_LOOKASIDE_LIST::of);
         register("PAGED_LOOKASIDE_LIST", PAGED_LOOKASIDE_LIST::of);
+        register("M128A", M128A::of);
+        register("XSAVE_FORMAT", XSAVE_FORMAT::of);
+        register("XSAVE_AREA_HEADER", XSAVE_AREA_HEADER::of);
+        register("XSAVE_AREA", XSAVE_AREA::of);
         register("XSTATE_CONTEXT", XSTATE_CONTEXT::of);
         register("XSTATE_SAVE", XSTATE_SAVE::of);
         register("KFLOATING_SAVE", KFLOATING_SAVE::of);
@@ -167,6 +179,8 @@ public final class Structures {
         register("IO_WORKITEM", IO_WORKITEM::of);
         register("KINTERRUPT", KINTERRUPT::of);
         register("POOL_HEADER", POOL_HEADER::of);
+        register("EX_RUNDOWN_WAIT_BLOCK", EX_RUNDOWN_WAIT_BLOCK::of);
+        register("EX_RUNDOWN_REF_CACHE_AWARE", EX_RUNDOWN_REF_CACHE_AWARE::of);
 
         // ===== end Opaque objects =====
     }

@@ -397,12 +397,12 @@ public final class Ex {
      * allocated from the pool and initialized; NULL when the pool is exhausted. IRQL &le; APC_LEVEL.
      */
     public static MemorySegment ExAllocateCacheAwareRundownProtection(int PoolType, int PoolTag) {
-        return ExRundownCacheAware.allocate(PoolType, PoolTag);
+        return ExRundownCacheAware.allocate(PoolType, PoolTag, Ex::ExAllocatePoolWithTag);
     }
 
     /** {@code VOID ExFreeCacheAwareRundownProtection(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}: only for allocated ones. */
     public static void ExFreeCacheAwareRundownProtection(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.free(RunRefCacheAware);
+        ExRundownCacheAware.free(RunRefCacheAware, Ex::ExFreePool);
     }
 
     /** {@code SIZE_T ExSizeOfRundownProtectionCacheAware(VOID)}: bytes for a caller-owned EX_RUNDOWN_REF_CACHE_AWARE. */

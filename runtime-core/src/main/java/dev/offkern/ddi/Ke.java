@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.runtime.ke.BugCheckCallbacks;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
@@ -158,18 +159,13 @@ public final class Ke {
     }
 
     /**
-     * {@code KeInitializeCallbackRecord(CallbackRecord)} (a macro: State := BufferEmpty). A
-     * segment of at least 0x40 bytes is taken as a KBUGCHECK_CALLBACK_RECORD (State @0x38), a
-     * 0x30-byte one as a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C); use
-     * {@link #KeInitializeReasonCallbackRecord} to be explicit. IRQL: any.
+     * {@code KeInitializeCallbackRecord(CallbackRecord)} (a macro: State := BufferEmpty) on a
+     * KBUGCHECK_CALLBACK_RECORD (a segment of at least its size; smaller is IllegalArgumentException).
+     * A KBUGCHECK_REASON_CALLBACK_RECORD needs no call: {@link #KeRegisterBugCheckReasonCallback}
+     * initialises it. IRQL: any.
      */
     public static void KeInitializeCallbackRecord(MemorySegment CallbackRecord) {
         BugCheckCallbacks.initializeCallbackRecord(CallbackRecord);
-    }
-
-    /** {@code KeInitializeCallbackRecord} on a KBUGCHECK_REASON_CALLBACK_RECORD (State @0x2C). */
-    public static void KeInitializeReasonCallbackRecord(MemorySegment CallbackRecord) {
-        BugCheckCallbacks.initializeReasonCallbackRecord(CallbackRecord);
     }
 
     /**
@@ -189,8 +185,8 @@ public final class Ke {
 
     /**
      * {@code BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord,
-     * PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine, KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component)}.
-     * IRQL: any.
+     * PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine, KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component)}:
+     * initialises the record and links it; FALSE if it is already registered. IRQL: any.
      */
     public static boolean KeRegisterBugCheckReasonCallback(MemorySegment CallbackRecord,
                                                            KBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
@@ -294,9 +290,9 @@ public final class Ke {
     /** KPROCESSOR_MODE UserMode. */
     public static final int UserMode = 1;
     /** THREAD_WAIT_OBJECTS (3). */
-    public static final int THREAD_WAIT_OBJECTS = KeWait.THREAD_WAIT_OBJECTS;
+    public static final int THREAD_WAIT_OBJECTS = KWAIT_BLOCK.THREAD_WAIT_OBJECTS;
     /** MAXIMUM_WAIT_OBJECTS (64). */
-    public static final int MAXIMUM_WAIT_OBJECTS = KeWait.MAXIMUM_WAIT_OBJECTS;
+    public static final int MAXIMUM_WAIT_OBJECTS = KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS;
     /** Priority increments (accepted, no effect: offkern has no scheduler priorities). */
     public static final int IO_NO_INCREMENT = 0;
     public static final int EVENT_INCREMENT = 1;

@@ -17,6 +17,8 @@ public final class NtStatus {
     public static final int STATUS_NOT_IMPLEMENTED = 0xC0000002;
     public static final int STATUS_INVALID_PARAMETER = 0xC000000D;
     public static final int STATUS_ACCESS_VIOLATION = 0xC0000005;
+    /** An unmasked SIMD floating-point exception (#XM) with trap semantics. */
+    public static final int STATUS_FLOAT_MULTIPLE_TRAPS = 0xC00002B5;
     public static final int STATUS_NO_MEMORY = 0xC0000017;
     public static final int STATUS_INSUFFICIENT_RESOURCES = 0xC000009A;
     public static final int STATUS_INVALID_PARAMETER_1 = 0xC00000EF;

@@ -36,8 +36,12 @@ public final class DISPATCHER_HEADER {
 
     /** UCHAR: the object type code (EventNotificationObject = 0, ...). */
     public static final long TYPE_OFFSET = X64.offset("Type");
+    /** UCHAR: Signalling (0 for events and semaphores). */
+    public static final long SIGNALLING_OFFSET = X64.offset("Signalling");
     /** UCHAR: the object size in 32-bit units. */
     public static final long SIZE_OFFSET = X64.offset("Size");
+    /** UCHAR: Reserved1 (0). */
+    public static final long RESERVED1_OFFSET = X64.offset("Reserved1");
     /** LONG: the signal state (events: 0/1; semaphores: the count). */
     public static final long SIGNAL_STATE_OFFSET = X64.offset("SignalState");
     /** LIST_ENTRY: head of the wait blocks of threads waiting on this object. */

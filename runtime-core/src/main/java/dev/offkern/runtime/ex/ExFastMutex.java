@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.ThreadState;
@@ -28,6 +29,9 @@ import java.lang.foreign.ValueLayout;
  * Verifier: acquire/try above APC_LEVEL 0xC4/0x33, release at IRQL ≠ APC_LEVEL 0xC4/0x34 (P2
  * IRQL, P3 the mutex); Unsafe with APCs enabled 0xC4/0x39 / 0x3A; recursion and foreign
  * releases as {@link KeGuardedMutex} documents (0xC4/0x1000, 0x1004, 0x1007).
+ * Validate before mutate: the IRQL is raised only once the lock is taken (and lowered after the
+ * release), so an acquire that fails — a misaligned or unregistered mutex — leaves the thread's
+ * IRQL as it was.
  * Progress: blocking. Memory consistency: a release happens-before the next acquire.
  */
 public final class ExFastMutex {
@@ -57,11 +61,11 @@ public final class ExFastMutex {
             KeGuardedMutex.checkRecursion(t, fastMutex);
         }
         int old = t.irql();
-        if (old < Irql.APC_LEVEL) {
-            t.setIrql(Irql.APC_LEVEL);
-        }
         KeGuardedMutex.acquireCore(t, fastMutex);
-        fastMutex.set(ValueLayout.JAVA_INT, KeGuardedMutex.OLD_IRQL_OFFSET, old); // owner-only field
+        if (old < Irql.APC_LEVEL) {
+            t.setIrql(Irql.APC_LEVEL); // after the lock is ours (offkern delivers no APCs while it waits)
+        }
+        fastMutex.set(ValueLayout.JAVA_INT, FAST_MUTEX.OLD_IRQL_OFFSET, old); // owner-only field
     }
 
     /** {@code ExTryToAcquireFastMutex(FastMutex)}. */
@@ -73,14 +77,13 @@ public final class ExFastMutex {
                     "ExTryToAcquireFastMutex");
         }
         int old = t.irql();
-        if (old < Irql.APC_LEVEL) {
-            t.setIrql(Irql.APC_LEVEL);
-        }
         if (KeGuardedMutex.tryAcquireCore(t, fastMutex)) {
-            fastMutex.set(ValueLayout.JAVA_INT, KeGuardedMutex.OLD_IRQL_OFFSET, old);
+            if (old < Irql.APC_LEVEL) {
+                t.setIrql(Irql.APC_LEVEL);
+            }
+            fastMutex.set(ValueLayout.JAVA_INT, FAST_MUTEX.OLD_IRQL_OFFSET, old);
             return true;
         }
-        t.setIrql(old);
         return false;
     }
 
@@ -92,7 +95,7 @@ public final class ExFastMutex {
             IrqlChecks.requireExactly(Irql.APC_LEVEL, DV_RELEASE_FAST_MUTEX_IRQL, fastMutex.address(), 0, "ExReleaseFastMutex");
             KeGuardedMutex.checkOwner(t, fastMutex);
         }
-        int old = fastMutex.get(ValueLayout.JAVA_INT, KeGuardedMutex.OLD_IRQL_OFFSET); // read before the lock is free
+        int old = fastMutex.get(ValueLayout.JAVA_INT, FAST_MUTEX.OLD_IRQL_OFFSET); // read before the lock is free
         KeGuardedMutex.releaseCore(t, fastMutex);
         if (Verifier.ENABLED) {
             Irql.lower(old); // with its verifier checks

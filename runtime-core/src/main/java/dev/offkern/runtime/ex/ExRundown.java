@@ -1,10 +1,13 @@
 package dev.offkern.runtime.ex;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.ke.IrqlChecks;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.ke.WakeBlock;
+import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,7 +30,7 @@ import java.lang.invoke.VarHandle;
  *  +-------------------------------------------------------------+---+
  *  | holders (Count >> EX_RUNDOWN_COUNT_SHIFT)                   | 0 |  not running down
  *  +-------------------------------------------------------------+---+
- *  | address of the waiter's wait block (64-byte aligned)        | 1 |  run-down in progress
+ *  | address of the waiter's EX_RUNDOWN_WAIT_BLOCK (16-aligned)  | 1 |  run-down in progress
  *  +-------------------------------------------------------------+---+
  *  | 0                                                           | 1 |  run down (EX_RUNDOWN_ACTIVE)
  *  +-------------------------------------------------------------+---+
@@ -59,17 +62,22 @@ public final class ExRundown {
      * successful CAS; a failed acquire linearizes at the read that saw bit 0.
      *
      * Wait: CAS 0 -> EX_RUNDOWN_ACTIVE finishes at once when nobody holds protection. Otherwise the
-     * waiter arms a wait block (ThreadWaitBlock: 64 bytes from the non-paged pool for the duration
-     * of the wait, standing in for Windows' stack EX_RUNDOWN_WAIT_BLOCK) with the holder count, and
-     * CASes (blockAddress | 1) into the word. That CAS is the linearization point of "the
-     * run-down has begun": every acquire after it sees bit 0 and fails. Releases that find bit 0 set
-     * resolve the block through the address space and decrement its count; the one that reaches
-     * zero signals the block. The waiter spins briefly, then parks (ThreadWaitBlock, not a KEVENT).
+     * waiter sets the Count of its EX_RUNDOWN_WAIT_BLOCK — the RundownWaitBlock view of its
+     * thread block's wake block (ke.WakeBlock: Count + a SynchronizationEvent, where Windows uses
+     * its stack) — to the holder count and CASes (blockAddress | 1) into the word. That CAS is the
+     * linearization point of "the run-down has begun": every acquire after it sees bit 0 and
+     * fails. Releases that find bit 0 set resolve the block through the address space (checked to
+     * be a thread's wake block before anything is written) and decrement its Count; the one that
+     * reaches zero sets WakeEvent (KeSetEvent). The waiter waits on WakeEvent through the
+     * dispatcher (KeWaitForSingleObject: one wait mechanism), so Kernel.close() and a HALT bug
+     * check end the wait with IllegalStateException / KernelHaltedException as they end any wait.
+     * Exactly one release signals per run-down, and the waiter waits exactly once: the event is
+     * left not signalled for the thread's next wait.
      *
      * Difference from Windows: when the wait returns, offkern stores EX_RUNDOWN_ACTIVE in the word
      * (what ExRundownCompleted stores) instead of leaving the stale wait-block pointer. No holder
      * remains, so nobody else writes the word then; the effect is that a stray extra release or a
-     * second wait meets a clean "run down" word instead of a pointer to a freed pool block.
+     * second wait meets a clean "run down" word instead of a pointer to a block the waiter reuses.
      *
      * Bad input: the word must be 8-byte aligned (checked at initialization, always; VarHandle
      * accesses on a misaligned word fail with the JDK's misalignment exception). Releasing more than
@@ -87,10 +95,6 @@ public final class ExRundown {
     /** {@code EX_RUNDOWN_COUNT_INC}: one holder in the word's units. */
     public static final long EX_RUNDOWN_COUNT_INC = EX_RUNDOWN_REF.EX_RUNDOWN_COUNT_INC;
 
-    /** sizeof(EX_RUNDOWN_REF) on x64 (8). */
-    static final long SIZE = EX_RUNDOWN_REF.LAYOUT.byteSize();
-    /** Offset of Count/Ptr (0). */
-    private static final long COUNT_OFFSET = EX_RUNDOWN_REF.COUNT_OFFSET;
 
     private ExRundown() {
     }
@@ -102,8 +106,8 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExInitializeRundownProtection");
         }
-        checkWord(runRef, COUNT_OFFSET, "ExInitializeRundownProtection");
-        init(runRef, COUNT_OFFSET);
+        checkWord(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExInitializeRundownProtection");
+        init(runRef, EX_RUNDOWN_REF.COUNT_OFFSET);
     }
 
     /**
@@ -115,7 +119,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReInitializeRundownProtection");
         }
-        reInit(runRef, COUNT_OFFSET, "ExReInitializeRundownProtection");
+        reInit(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExReInitializeRundownProtection");
     }
 
     /** {@code ExAcquireRundownProtection}: TRUE when granted, FALSE once a run-down has begun. */
@@ -123,7 +127,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtection");
         }
-        return acquire(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC);
+        return acquire(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, EX_RUNDOWN_COUNT_INC);
     }
 
     /**
@@ -134,7 +138,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtectionEx");
         }
-        return acquire(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT);
+        return acquire(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT);
     }
 
     /** {@code ExReleaseRundownProtection}. */
@@ -142,7 +146,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtection");
         }
-        release(runRef, COUNT_OFFSET, EX_RUNDOWN_COUNT_INC, true);
+        release(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, EX_RUNDOWN_COUNT_INC, true);
     }
 
     /** {@code ExReleaseRundownProtectionEx}: releases {@code count} (a ULONG) references. */
@@ -151,7 +155,7 @@ public final class ExRundown {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtectionEx");
         }
         if (count != 0) {
-            release(runRef, COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT, true);
+            release(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT, true);
         }
     }
 
@@ -160,15 +164,17 @@ public final class ExRundown {
      * granted protection has been released. Returns at once if nothing is held or the reference is
      * already run down. Non-alertable: an interrupt does not end the wait.
      *
-     * @throws IllegalStateException if another thread's run-down of this reference is in progress
+     * @throws IllegalStateException if another thread's run-down of this reference is in progress,
+     *     or if the kernel closes while the thread waits ("this offkern kernel is closed ...")
+     * @throws dev.offkern.nt.KernelHaltedException if a bug check halts the kernel while the thread waits
      */
     public static void waitForRelease(MemorySegment runRef) {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExWaitForRundownProtectionRelease");
         }
-        long v = (long) COUNT.compareAndExchange(runRef, COUNT_OFFSET, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when 0
+        long v = (long) COUNT.compareAndExchange(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when 0
         if (v != 0 && v != EX_RUNDOWN_ACTIVE) {
-            waitSlow(runRef, COUNT_OFFSET, v);
+            waitSlow(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, v);
         }
     }
 
@@ -181,12 +187,12 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExRundownCompleted");
         }
-        complete(runRef, COUNT_OFFSET, "ExRundownCompleted");
+        complete(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExRundownCompleted");
     }
 
     /** Reads the word (diagnostics, tests): the raw Count/Ptr value. */
     public static long word(MemorySegment runRef) {
-        return (long) COUNT.getVolatile(runRef, COUNT_OFFSET); // volatile: a consistent snapshot
+        return (long) COUNT.getVolatile(runRef, EX_RUNDOWN_REF.COUNT_OFFSET); // volatile: a consistent snapshot
     }
 
     // ===== the word at an offset: shared with the cache-aware stripes =====
@@ -283,10 +289,11 @@ public final class ExRundown {
             throw overRelease("ExReleaseRundownProtection", seg, off, word, holders);
         }
         long blockAddress = word & ~EX_RUNDOWN_ACTIVE;
-        Kernel kernel = Kernel.current();
-        Region r = kernel.addressSpace().regionOf(blockAddress, ThreadWaitBlock.SIZE); // bug check 0x50 if the pointer is bad
+        ThreadState t = ThreadState.current();
+        // 0x50 if unmapped, IllegalStateException if not a wake block: checked before the Count changes
+        Region r = WakeBlock.resolve(t, blockAddress, "the EX_RUNDOWN_REF being run down");
         MemorySegment block = r.segment();
-        long countOff = r.offsetOf(blockAddress) + ThreadWaitBlock.WORD_OFFSET;
+        long countOff = r.offsetOf(blockAddress) + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET;
         long c = (long) COUNT.getVolatile(block, countOff); // volatile read of the waiter's count
         for (;;) {
             if (checked && c < holders) {
@@ -299,62 +306,59 @@ public final class ExRundown {
             c = w;
         }
         if (c - holders == 0) {
-            ThreadWaitBlock.signal(kernel, blockAddress); // the last holder wakes the waiter
+            WakeBlock.signal(t, r, blockAddress); // the last holder wakes the waiter (KeSetEvent on its WakeEvent)
         }
     }
 
     private static void waitSlow(MemorySegment seg, long off, long v) {
-        ThreadWaitBlock wb = null;
-        try {
-            for (;;) {
-                if ((v & EX_RUNDOWN_ACTIVE) != 0) {
-                    if (v == EX_RUNDOWN_ACTIVE) {
-                        return; // already run down (a racing waiter found it idle): nothing to wait for
-                    }
-                    throw new IllegalStateException("ExWaitForRundownProtectionRelease: EX_RUNDOWN_REF at 0x"
-                            + Long.toHexString(seg.address() + off) + " is already being run down by another thread (word 0x"
-                            + Long.toHexString(v) + "): only one thread may wait");
+        ThreadState t = null;
+        for (;;) {
+            if ((v & EX_RUNDOWN_ACTIVE) != 0) {
+                if (v == EX_RUNDOWN_ACTIVE) {
+                    return; // already run down (a racing waiter found it idle): nothing to wait for
                 }
-                if (v == 0) {
-                    long w = (long) COUNT.compareAndExchange(seg, off, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when it succeeds
-                    if (w == 0) {
-                        return;
-                    }
-                    v = w;
-                    continue;
-                }
-                if (wb == null) {
-                    wb = ThreadWaitBlock.allocate(Kernel.current());
-                }
-                wb.arm(v >>> EX_RUNDOWN_COUNT_SHIFT);
-                long w = (long) COUNT.compareAndExchange(seg, off, v, wb.address() | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
-                if (w == v) {
-                    break;
+                throw new IllegalStateException("ExWaitForRundownProtectionRelease: EX_RUNDOWN_REF at 0x"
+                        + Long.toHexString(seg.address() + off) + " is already being run down by another thread (word 0x"
+                        + Long.toHexString(v) + "): only one thread may wait");
+            }
+            if (v == 0) {
+                long w = (long) COUNT.compareAndExchange(seg, off, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when it succeeds
+                if (w == 0) {
+                    return;
                 }
                 v = w;
+                continue;
             }
-            wb.await();
-            COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // no holder remains: drop the block pointer (see overview)
-        } finally {
-            if (wb != null) {
-                wb.close(); // nobody refers to the block any more: the word no longer holds it
+            if (t == null) {
+                t = ThreadState.current();
             }
+            // Count := holders, in the thread's own block; published by the CAS that stores the block's address
+            COUNT.set(t.block(), OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET,
+                    v >>> EX_RUNDOWN_COUNT_SHIFT);
+            long w = (long) COUNT.compareAndExchange(seg, off, v, WakeBlock.address(t) | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
+            if (w == v) {
+                break;
+            }
+            v = w;
         }
+        WakeBlock.await(t); // a dispatcher wait: ends by throwing if the kernel closes or halts
+        COUNT.setVolatile(seg, off, EX_RUNDOWN_ACTIVE); // no holder remains: drop the block pointer (see overview)
     }
 
     /** Whether {@code word} points at a wait block whose count has reached zero (its wait is over). */
     private static boolean waitDone(long word) {
-        Region r = Kernel.current().addressSpace().find(word & ~EX_RUNDOWN_ACTIVE, ThreadWaitBlock.SIZE);
-        return r != null && (long) COUNT.getVolatile(r.segment(), r.offsetOf(word & ~EX_RUNDOWN_ACTIVE)) == 0; // volatile: latest count
+        long blockAddress = word & ~EX_RUNDOWN_ACTIVE;
+        Region r = ThreadState.current().kernel().addressSpace().find(blockAddress, EX_RUNDOWN_WAIT_BLOCK.LAYOUT.byteSize());
+        return r != null && (long) COUNT.getVolatile(r.segment(), r.offsetOf(blockAddress) + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET) == 0; // volatile: latest count
     }
 
     static void checkWord(MemorySegment seg, long off, String routine) {
         long address = seg.address() + off;
-        if ((address & (SIZE - 1)) != 0) {
+        if ((address & (EX_RUNDOWN_REF.LAYOUT.byteSize() - 1)) != 0) {
             throw new IllegalArgumentException(routine + ": EX_RUNDOWN_REF at 0x" + Long.toHexString(address)
                     + " is not 8-byte aligned");
         }
-        if (off < 0 || seg.byteSize() - off < SIZE) {
+        if (off < 0 || seg.byteSize() - off < EX_RUNDOWN_REF.LAYOUT.byteSize()) {
             throw new IllegalArgumentException(routine + ": the segment (" + seg.byteSize()
                     + " bytes) does not hold an EX_RUNDOWN_REF at offset " + off);
         }
@@ -398,7 +402,8 @@ public final class ExRundown {
 
     /**
      * EX_RUNDOWN_REF.Count as a 64-bit word, (MemorySegment, long offset) coordinates; also used on
-     * the waiter's wait-block count, which this class's protocol owns while the block is published.
+     * the waiter's EX_RUNDOWN_WAIT_BLOCK.Count, which this class's protocol owns while the block is
+     * published in a word.
      * Volatile mode throughout: Interlocked operations are full barriers.
      */
     private static final VarHandle COUNT = ValueLayout.JAVA_LONG.varHandle();

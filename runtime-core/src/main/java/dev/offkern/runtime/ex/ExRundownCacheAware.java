@@ -1,10 +1,15 @@
 package dev.offkern.runtime.ex;
 
-import dev.offkern.runtime.Kernel;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF;
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+import dev.offkern.nt.ALLOCATE_FUNCTION;
+import dev.offkern.nt.FREE_FUNCTION;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ke.ThreadState;
-import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.ke.IrqlChecks;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.ke.WakeBlock;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,7 +21,7 @@ import java.lang.foreign.ValueLayout;
  * run-down itself (the wait) visits every stripe.
  *
  * <p>The type is opaque in the WDK (only {@code PEX_RUNDOWN_REF_CACHE_AWARE} is declared). offkern's
- * layout follows the one ReactOS/the NDK give (x64):
+ * layout ({@link EX_RUNDOWN_REF_CACHE_AWARE}) follows the one ReactOS/the NDK give (x64):
  * <pre>
  *  0x00  PEX_RUNDOWN_REF RunRefs      address of stripe 0
  *  0x08  PVOID           PoolToFree   the pool block to free (ExAllocate...), NULL when caller-owned
@@ -44,13 +49,16 @@ public final class ExRundownCacheAware {
      * Each stripe is an EX_RUNDOWN_REF driven by ExRundown's word routines (acquire/release with the
      * underflow check off: stripes legitimately go negative).
      *
-     * Wait: the waiter arms its wait block with count 0 and sweeps the stripes, CASing
-     * (block | EX_RUNDOWN_ACTIVE) into each and adding up the values it replaced (mod 2^64 the sum is
-     * 2 * outstanding holders). A release that finds a swept stripe decrements the shared block
-     * count, which therefore runs negative during the sweep; it signals only when its decrement
-     * reaches exactly zero, which cannot happen before the waiter adds the sum (the count is <= 0
-     * until then). The waiter then adds the sum: reaching zero means every holder already released;
-     * otherwise it blocks until the last release signals. Finally every stripe gets
+     * Wait: the waiter sets the Count of its EX_RUNDOWN_WAIT_BLOCK (its thread's wake block,
+     * ke.WakeBlock) to 0 and sweeps the stripes, CASing (block | EX_RUNDOWN_ACTIVE) into each and
+     * adding up the values it replaced (mod 2^64 the sum is 2 * outstanding holders). Stripe 0 is
+     * swept first and is the claim: a second waiter meets bit 0 there and fails before it touches
+     * anything. A release that finds a swept stripe decrements the shared block count, which
+     * therefore runs negative during the sweep; it signals only when its decrement reaches exactly
+     * zero, which cannot happen before the waiter adds the sum (the count is <= 0 until then). The
+     * waiter then adds the sum: reaching zero means every holder already released; otherwise it
+     * waits on the block's event through the dispatcher (so Kernel.close() and a HALT bug check end
+     * the wait by throwing) until the last release sets it. Finally every stripe gets
      * EX_RUNDOWN_ACTIVE (no holder remains; see ExRundown's overview).
      *
      * Linearization: a stripe refuses acquires from the moment the sweep passes it; an acquire on a
@@ -62,19 +70,16 @@ public final class ExRundownCacheAware {
      * the word's VarHandle (volatile mode throughout).
      *
      * Release on a swept stripe cannot check for over-release (the shared count is legitimately
-     * negative during the sweep); the waiter detects a sum that comes out negative and throws.
+     * negative during the sweep); the waiter detects a sum that comes out negative, marks every
+     * stripe run down (so no stripe refers to its block any more) and throws.
+     *
+     * A stripe other than 0 found already running down (the structure was changed under the wait:
+     * a concurrent ExRundownCompletedCacheAware or ReInitialize) aborts the sweep: the swept
+     * stripes get back the values they had, the holders released through the block meanwhile are
+     * released on stripe 0, and the wait throws. A release that read a swept stripe just before the
+     * roll-back and decrements the block just after it is not counted (the misuse's only residue).
      */
 
-    /** Offset of PEX_RUNDOWN_REF RunRefs. */
-    static final long RUN_REFS_OFFSET = 0x00;
-    /** Offset of PVOID PoolToFree. */
-    static final long POOL_TO_FREE_OFFSET = 0x08;
-    /** Offset of ULONG RunRefSize. */
-    static final long RUN_REF_SIZE_OFFSET = 0x10;
-    /** Offset of ULONG Number. */
-    static final long NUMBER_OFFSET = 0x14;
-    /** sizeof(EX_RUNDOWN_REF_CACHE_AWARE) header on x64. */
-    public static final long HEADER_SIZE = 0x18;
     /**
      * {@code KeGetRecommendedSharedDataAlignment()}: the stride between stripes on a multiprocessor,
      * 128 bytes as Windows reports on current x64 parts (the adjacent-line prefetcher pairs 64-byte lines).
@@ -89,12 +94,12 @@ public final class ExRundownCacheAware {
      * header + one EX_RUNDOWN_REF; else header + (processors + 1) strides (one for alignment).
      */
     public static long sizeOf() {
-        return sizeOf(Kernel.current().processors().count());
+        return sizeOf(ThreadState.current().kernel().processorCount());
     }
 
     /** The size for {@code processors} processors. */
     static long sizeOf(int processors) {
-        return HEADER_SIZE + (processors <= 1 ? ExRundown.SIZE : (long) (processors + 1) * RECOMMENDED_SHARED_DATA_ALIGNMENT);
+        return EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize() + (processors <= 1 ? EX_RUNDOWN_REF.LAYOUT.byteSize() : (long) (processors + 1) * RECOMMENDED_SHARED_DATA_ALIGNMENT);
     }
 
     /**
@@ -102,36 +107,40 @@ public final class ExRundownCacheAware {
      * from the pool {@code poolType} selects, tagged {@code poolTag}, and initializes it; its
      * PoolToFree is the block itself. Returns {@code MemorySegment.NULL} when the pool is exhausted
      * (unless POOL_RAISE_IF_ALLOCATION_FAILURE asks for an exception).
+     *
+     * @param allocatePool the kernel's {@code ExAllocatePoolWithTag} (the facade passes it: the pool
+     *     policy lives with the pool, not here)
      */
-    public static MemorySegment allocate(int poolType, int poolTag) {
+    public static MemorySegment allocate(int poolType, int poolTag, ALLOCATE_FUNCTION allocatePool) {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, "ExAllocateCacheAwareRundownProtection");
         }
         long size = sizeOf();
-        MemorySegment block = dev.offkern.ddi.Ex.ExAllocatePoolWithTag(poolType, size, poolTag);
+        MemorySegment block = allocatePool.allocate(poolType, size, poolTag);
         if (block.address() == 0) {
             return MemorySegment.NULL;
         }
         initialize(block, size);
-        block.set(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET, block.address());
+        block.set(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.POOL_TO_FREE_OFFSET, block.address());
         return block;
     }
 
     /**
      * {@code ExFreeCacheAwareRundownProtection}: frees a structure from {@link #allocate}.
      *
+     * @param freePool the kernel's {@code ExFreePool} (passed by the facade)
      * @throws IllegalArgumentException for a caller-owned structure (PoolToFree NULL)
      */
-    public static void free(MemorySegment rr) {
+    public static void free(MemorySegment rr, FREE_FUNCTION freePool) {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExFreeCacheAwareRundownProtection");
         }
-        long poolToFree = rr.get(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET);
+        long poolToFree = rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.POOL_TO_FREE_OFFSET);
         if (poolToFree == 0) {
             throw new IllegalArgumentException("ExFreeCacheAwareRundownProtection: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
                     + Long.toHexString(rr.address()) + " was not allocated by ExAllocateCacheAwareRundownProtection");
         }
-        dev.offkern.ddi.Ex.ExFreePool(MemorySegment.ofAddress(poolToFree)); // the tag is not known here (as in Windows)
+        freePool.free(MemorySegment.ofAddress(poolToFree)); // the tag is not known here (as in Windows)
     }
 
     /**
@@ -147,9 +156,9 @@ public final class ExRundownCacheAware {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRefCacheAware.address(), IrqlChecks.WRITE, "ExInitializeRundownProtectionCacheAware");
         }
         long base = runRefCacheAware.address();
-        if ((base & 7) != 0) {
+        if (!EX_RUNDOWN_REF_CACHE_AWARE.X64.isAligned(base)) {
             throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: buffer at 0x"
-                    + Long.toHexString(base) + " is not 8-byte aligned");
+                    + Long.toHexString(base) + " is not " + EX_RUNDOWN_REF_CACHE_AWARE.X64.align() + "-byte aligned");
         }
         if (runRefSize < 0 || runRefCacheAware.byteSize() < runRefSize) {
             throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: RunRefSize " + runRefSize
@@ -158,29 +167,29 @@ public final class ExRundownCacheAware {
         long stride;
         long number;
         long runRefs;
-        if (runRefSize == HEADER_SIZE + ExRundown.SIZE) {
-            stride = ExRundown.SIZE;
+        if (runRefSize == EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize() + EX_RUNDOWN_REF.LAYOUT.byteSize()) {
+            stride = EX_RUNDOWN_REF.LAYOUT.byteSize();
             number = 1;
-            runRefs = base + HEADER_SIZE;
+            runRefs = base + EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize();
         } else {
             stride = RECOMMENDED_SHARED_DATA_ALIGNMENT;
-            number = runRefSize < HEADER_SIZE ? 0 : (runRefSize - HEADER_SIZE) / stride - 1;
-            runRefs = (base + HEADER_SIZE + stride - 1) & -stride;
+            number = runRefSize < EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize() ? 0 : (runRefSize - EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize()) / stride - 1;
+            runRefs = (base + EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize() + stride - 1) & -stride;
         }
         if (number < 1) {
             throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: RunRefSize " + runRefSize
                     + " is too small for one stripe (use ExSizeOfRundownProtectionCacheAware(), "
-                    + sizeOf() + " here, or exactly " + (HEADER_SIZE + ExRundown.SIZE) + ")");
+                    + sizeOf() + " here, or exactly " + (EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize() + EX_RUNDOWN_REF.LAYOUT.byteSize()) + ")");
         }
         layOut(runRefCacheAware, runRefs, 0, stride, (int) Math.min(number, Integer.MAX_VALUE));
     }
 
     /** Writes the header and initializes every stripe. */
     static void layOut(MemorySegment rr, long runRefs, long poolToFree, long stride, int number) {
-        rr.set(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET, runRefs);
-        rr.set(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET, poolToFree);
-        rr.set(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET, (int) stride);
-        rr.set(ValueLayout.JAVA_INT, NUMBER_OFFSET, number);
+        rr.set(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET, runRefs);
+        rr.set(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.POOL_TO_FREE_OFFSET, poolToFree);
+        rr.set(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET, (int) stride);
+        rr.set(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.NUMBER_OFFSET, number);
         for (int i = 0; i < number; i++) {
             long a = runRefs + i * stride;
             MemorySegment seg = stripeSegment(rr, a);
@@ -244,9 +253,12 @@ public final class ExRundownCacheAware {
     /**
      * {@code ExWaitForRundownProtectionReleaseCacheAware}: refuses new acquires on every stripe and
      * returns once all granted protections are released; at once if already run down.
+     * Non-alertable: an interrupt does not end the wait.
      *
-     * @throws IllegalStateException if another run-down is in progress, or the stripes sum to a
-     *     negative count (more releases than acquires)
+     * @throws IllegalStateException if another run-down is in progress, if the stripes sum to a
+     *     negative count (more releases than acquires: every stripe is then left run down), or if the
+     *     kernel closes while the thread waits ("this offkern kernel is closed ...")
+     * @throws dev.offkern.nt.KernelHaltedException if a bug check halts the kernel while the thread waits
      */
     public static void waitForRelease(MemorySegment rr) {
         if (Verifier.ENABLED) {
@@ -258,53 +270,75 @@ public final class ExRundownCacheAware {
         if (ExRundown.getWord(seg0, stripeOffset(rr, seg0, a0)) == ExRundown.EX_RUNDOWN_ACTIVE) { // volatile: latest
             return; // already run down: every stripe shows EX_RUNDOWN_ACTIVE
         }
-        ThreadWaitBlock wb = ThreadWaitBlock.allocate(Kernel.current());
-        boolean referenced = false; // whether a stripe may still point at the block
-        try {
-            wb.arm(0);
-            long pointer = wb.address() | ExRundown.EX_RUNDOWN_ACTIVE;
-            long sum = 0;
-            for (int i = 0; i < number; i++) {
-                long a = stripeAddress(rr, i);
-                MemorySegment seg = stripeSegment(rr, a);
-                long off = stripeOffset(rr, seg, a);
-                long v = ExRundown.getWord(seg, off); // volatile read; re-validated by the CAS
-                for (;;) {
-                    if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
-                        throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
-                                + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
-                                + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
+        ThreadState t = ThreadState.current();
+        MemorySegment block = t.block();
+        long countOff = OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET;
+        ExRundown.setWord(block, countOff, 0L); // own block; published by the first sweeping CAS
+        long pointer = WakeBlock.address(t) | ExRundown.EX_RUNDOWN_ACTIVE;
+        long[] replaced = new long[number]; // what each swept stripe held (for a roll-back)
+        long sum = 0;
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            long off = stripeOffset(rr, seg, a);
+            long v = ExRundown.getWord(seg, off); // volatile read; re-validated by the CAS
+            for (;;) {
+                if ((v & ExRundown.EX_RUNDOWN_ACTIVE) != 0) {
+                    if (i > 0) {
+                        rollBack(rr, i, replaced, pointer, block, countOff);
                     }
-                    long w = ExRundown.exchangeWord(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
-                    if (w == v) {
-                        referenced = true;
-                        break;
-                    }
-                    v = w;
+                    throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: stripe " + i
+                            + " of the EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
+                            + " is already being run down (word 0x" + Long.toHexString(v) + "): only one thread may wait");
                 }
-                sum += v; // mod 2^64: stripes may be "negative"
+                long w = ExRundown.exchangeWord(seg, off, v, pointer); // full barrier; LP: this stripe refuses acquires
+                if (w == v) {
+                    break;
+                }
+                v = w;
             }
-            long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
-            long countOff = ThreadWaitBlock.WORD_OFFSET;
-            long now = ExRundown.addWord(wb.segment(), countOff, holders) + holders; // full barrier: pairs with the releases' CAS
-            if (now < 0) {
-                throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
-                        + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
-            }
-            if (now != 0) {
-                wb.await();
-            }
-            for (int i = 0; i < number; i++) {
-                long a = stripeAddress(rr, i);
-                MemorySegment seg = stripeSegment(rr, a);
-                ExRundown.setWord(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // no holder remains
-            }
-            referenced = false;
-        } finally {
-            if (!referenced) {
-                wb.close();
-            } // else a misuse was detected mid-run-down: leave the block allocated rather than let a late
-              // release write into freed pool memory (it shows in the pool's leak report under 'OkWb')
+            replaced[i] = v;
+            sum += v; // mod 2^64: stripes may be "negative"
+        }
+        long holders = sum >> ExRundown.EX_RUNDOWN_COUNT_SHIFT;
+        long now = ExRundown.addWord(block, countOff, holders) + holders; // full barrier: pairs with the releases' CAS
+        if (now < 0) {
+            markRunDown(rr, number); // no stripe refers to the block any more; later releases meet a run-down word
+            throw new IllegalStateException("ExWaitForRundownProtectionReleaseCacheAware: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
+                    + Long.toHexString(rr.address()) + " had " + (-now) + " more release(s) than acquires");
+        }
+        if (now != 0) {
+            WakeBlock.await(t); // a dispatcher wait: ends by throwing if the kernel closes or halts
+        }
+        markRunDown(rr, number); // no holder remains
+    }
+
+    /** Every stripe := EX_RUNDOWN_ACTIVE. */
+    private static void markRunDown(MemorySegment rr, int number) {
+        for (int i = 0; i < number; i++) {
+            long a = stripeAddress(rr, i);
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.setWord(seg, stripeOffset(rr, seg, a), ExRundown.EX_RUNDOWN_ACTIVE); // volatile store
+        }
+    }
+
+    /**
+     * Undoes a sweep that met a stripe already running down: stripes {@code 0 .. swept-1} get back
+     * the values they had, and the holders released through the wait block meanwhile (minus its
+     * Count) are released on stripe 0, so the sum over the stripes is right again.
+     */
+    private static void rollBack(MemorySegment rr, int swept, long[] replaced, long pointer, MemorySegment block, long countOff) {
+        for (int j = 0; j < swept; j++) {
+            long a = stripeAddress(rr, j);
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.exchangeWord(seg, stripeOffset(rr, seg, a), pointer, replaced[j]); // full barrier; fails only if changed by misuse
+        }
+        long released = -ExRundown.getWord(block, countOff); // volatile: the count is <= 0 during a sweep
+        ExRundown.setWord(block, countOff, 0L);
+        if (released > 0) {
+            long a = stripeAddress(rr, 0);
+            MemorySegment seg = stripeSegment(rr, a);
+            ExRundown.release(seg, stripeOffset(rr, seg, a), released << ExRundown.EX_RUNDOWN_COUNT_SHIFT, false);
         }
     }
 
@@ -355,44 +389,44 @@ public final class ExRundownCacheAware {
 
     /** ULONG Number. */
     public static int number(MemorySegment rr) {
-        return rr.get(ValueLayout.JAVA_INT, NUMBER_OFFSET);
+        return rr.get(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.NUMBER_OFFSET);
     }
 
     /** ULONG RunRefSize. */
     public static int runRefSize(MemorySegment rr) {
-        return rr.get(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET);
+        return rr.get(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET);
     }
 
     /** PEX_RUNDOWN_REF RunRefs. */
     public static long runRefs(MemorySegment rr) {
-        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET);
+        return rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET);
     }
 
     /** PVOID PoolToFree. */
     public static long poolToFree(MemorySegment rr) {
-        return rr.get(ValueLayout.JAVA_LONG, POOL_TO_FREE_OFFSET);
+        return rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.POOL_TO_FREE_OFFSET);
     }
 
     // ===== stripe addressing (header fields are written once at initialization: plain reads) =====
 
     private static long stripeAddress(MemorySegment rr, int index) {
-        int number = rr.get(ValueLayout.JAVA_INT, NUMBER_OFFSET);
+        int number = rr.get(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.NUMBER_OFFSET);
         if (number <= 0) {
             throw new IllegalStateException("EX_RUNDOWN_REF_CACHE_AWARE at 0x" + Long.toHexString(rr.address())
                     + " is not initialized (Number = " + number + ")");
         }
-        long stride = Integer.toUnsignedLong(rr.get(ValueLayout.JAVA_INT, RUN_REF_SIZE_OFFSET));
+        long stride = Integer.toUnsignedLong(rr.get(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET));
         int stripe = Integer.compareUnsigned(index, number) < 0 ? index : Integer.remainderUnsigned(index, number); // no division in the usual case
-        return rr.get(ValueLayout.JAVA_LONG, RUN_REFS_OFFSET) + stripe * stride;
+        return rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET) + stripe * stride;
     }
 
     /** The segment holding the stripe at {@code a}: the caller's segment when it covers it, else the kernel's region. */
     private static MemorySegment stripeSegment(MemorySegment rr, long a) {
         long off = a - rr.address();
-        if (off >= 0 && off <= rr.byteSize() - ExRundown.SIZE) {
+        if (off >= 0 && off <= rr.byteSize() - EX_RUNDOWN_REF.LAYOUT.byteSize()) {
             return rr;
         }
-        return Kernel.current().addressSpace().regionOf(a, ExRundown.SIZE).segment(); // bug check 0x50 if RunRefs is bad
+        return ThreadState.current().kernel().addressSpace().regionOf(a, EX_RUNDOWN_REF.LAYOUT.byteSize()).segment(); // bug check 0x50 if RunRefs is bad
     }
 
     private static long stripeOffset(MemorySegment rr, MemorySegment seg, long a) {

@@ -19,6 +19,7 @@ import dev.offkern.layout.ke.KBUGCHECK_CALLBACK_RECORD;
 import dev.offkern.layout.ke.KBUGCHECK_DUMP_IO;
 import dev.offkern.layout.ke.KBUGCHECK_REASON_CALLBACK_RECORD;
 import dev.offkern.layout.ke.KBUGCHECK_SECONDARY_DUMP_DATA;
+import dev.offkern.layout.rtl.LIST_ENTRY;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
@@ -40,14 +41,20 @@ import java.util.Map;
  *
  * <p>Records are the caller's memory; the list heads are kernel memory (registered in the
  * address space). Each list is a real circular doubly linked LIST_ENTRY list through the records'
- * {@code Entry} fields, walked from the head during a bug check with every back link validated
- * (a corrupt list stops the walk and is noted in the dump, never followed blindly).
+ * {@code Entry} fields ({@link ListEntries}, the dispatcher's list code), walked from the head during
+ * a bug check with every back link validated (a corrupt list stops the walk and is noted in the
+ * dump, never followed blindly); registration and deregistration check the links they change
+ * first and fail with IllegalStateException, the list unchanged, if a caller scribbled on them.
  *
  * <p>State and Checksum are maintained as Windows does (ReactOS for the undocumented parts):
- * registration requires State == BufferEmpty, stores the fields, sets
- * {@code Checksum = CallbackRoutine + Buffer + Length + Component} (simple) or
- * {@code CallbackRoutine + Reason + Component} (reason), State := BufferInserted, and links the
- * record at the tail; deregistration requires BufferInserted, unlinks and sets BufferEmpty. The
+ * KeRegisterBugCheckCallback requires State == BufferEmpty (KeInitializeCallbackRecord), stores
+ * the fields, sets {@code Checksum = CallbackRoutine + Buffer + Length + Component}, State :=
+ * BufferInserted, and links the record at the tail. KeRegisterBugCheckReasonCallback initialises
+ * the whole reason record itself (fields, {@code Checksum = CallbackRoutine + Reason + Component},
+ * State := BufferInserted) and refuses only a record already registered; Java's
+ * KeInitializeCallbackRecord takes the simple record only (the C macro writes whichever State its
+ * argument's type has, which Java cannot see). Deregistration requires BufferInserted, unlinks and
+ * sets BufferEmpty. The
  * dispatcher calls a record only if State == BufferInserted and the checksum matches, sets
  * BufferStarted before and BufferFinished after the call (BufferIncomplete if it threw).
  *
@@ -63,46 +70,6 @@ import java.util.Map;
  * offkern code holding this monitor waits for another thread.
  */
 public final class BugCheckCallbacks {
-    // x64 KBUGCHECK_CALLBACK_RECORD (0x40), from the layout classes of dev.offkern.layout.
-    static final long CB_ENTRY = KBUGCHECK_CALLBACK_RECORD.ENTRY_OFFSET;
-    static final long CB_ROUTINE = KBUGCHECK_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET;
-    static final long CB_BUFFER = KBUGCHECK_CALLBACK_RECORD.BUFFER_OFFSET;
-    static final long CB_LENGTH = KBUGCHECK_CALLBACK_RECORD.LENGTH_OFFSET;
-    static final long CB_COMPONENT = KBUGCHECK_CALLBACK_RECORD.COMPONENT_OFFSET;
-    static final long CB_CHECKSUM = KBUGCHECK_CALLBACK_RECORD.CHECKSUM_OFFSET;
-    static final long CB_STATE = KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET;
-    /** sizeof(KBUGCHECK_CALLBACK_RECORD) on x64. */
-    public static final long CALLBACK_RECORD_SIZE = KBUGCHECK_CALLBACK_RECORD.X64.size();
-    // x64 KBUGCHECK_REASON_CALLBACK_RECORD (0x30).
-    static final long RCB_ROUTINE = KBUGCHECK_REASON_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET;
-    static final long RCB_COMPONENT = KBUGCHECK_REASON_CALLBACK_RECORD.COMPONENT_OFFSET;
-    static final long RCB_CHECKSUM = KBUGCHECK_REASON_CALLBACK_RECORD.CHECKSUM_OFFSET;
-    static final long RCB_REASON = KBUGCHECK_REASON_CALLBACK_RECORD.REASON_OFFSET;
-    static final long RCB_STATE = KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET;
-    /** sizeof(KBUGCHECK_REASON_CALLBACK_RECORD) on x64. */
-    public static final long REASON_CALLBACK_RECORD_SIZE = KBUGCHECK_REASON_CALLBACK_RECORD.X64.size();
-    // x64 KBUGCHECK_SECONDARY_DUMP_DATA (0x30).
-    static final long SD_IN_BUFFER = KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_OFFSET;
-    static final long SD_IN_BUFFER_LENGTH = KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_LENGTH_OFFSET;
-    static final long SD_MAXIMUM_ALLOWED = KBUGCHECK_SECONDARY_DUMP_DATA.MAXIMUM_ALLOWED_OFFSET;
-    static final long SD_GUID = KBUGCHECK_SECONDARY_DUMP_DATA.GUID_OFFSET;
-    static final long SD_OUT_BUFFER = KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_OFFSET;
-    static final long SD_OUT_BUFFER_LENGTH = KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_LENGTH_OFFSET;
-    public static final int SECONDARY_DUMP_DATA_SIZE = (int) KBUGCHECK_SECONDARY_DUMP_DATA.X64.size();
-    // x64 KBUGCHECK_DUMP_IO (0x18).
-    static final long DIO_OFFSET = KBUGCHECK_DUMP_IO.OFFSET_OFFSET;
-    static final long DIO_BUFFER = KBUGCHECK_DUMP_IO.BUFFER_OFFSET;
-    static final long DIO_BUFFER_LENGTH = KBUGCHECK_DUMP_IO.BUFFER_LENGTH_OFFSET;
-    static final long DIO_TYPE = KBUGCHECK_DUMP_IO.TYPE_OFFSET;
-    public static final int DUMP_IO_SIZE = (int) KBUGCHECK_DUMP_IO.X64.size();
-    // x64 KBUGCHECK_ADD_PAGES / KBUGCHECK_REMOVE_PAGES (0x20).
-    static final long AP_CONTEXT = KBUGCHECK_ADD_PAGES.CONTEXT_OFFSET;
-    static final long AP_FLAGS = KBUGCHECK_ADD_PAGES.FLAGS_OFFSET;
-    static final long AP_BUGCHECK_CODE = KBUGCHECK_ADD_PAGES.BUG_CHECK_CODE_OFFSET;
-    static final long AP_ADDRESS = KBUGCHECK_ADD_PAGES.ADDRESS_OFFSET;
-    static final long AP_COUNT = KBUGCHECK_ADD_PAGES.COUNT_OFFSET;
-    public static final int ADD_PAGES_SIZE = (int) KBUGCHECK_ADD_PAGES.X64.size();
-
     /** KBUGCHECK_ADD_PAGES.Flags: Address is a virtual address. */
     public static final int KB_ADD_PAGES_FLAG_VIRTUAL_ADDRESS = 0x1;
     /** KBUGCHECK_ADD_PAGES.Flags: Address is a physical address. */
@@ -146,6 +113,8 @@ public final class BugCheckCallbacks {
     /** One registered record and the Java objects behind its fields. */
     static final class Registration {
         final MemorySegment record;
+        /** The record as a region: how the list's links to it resolve. */
+        final Region region;
         final boolean isReason;
         final Object routine;
         final MemorySegment buffer;
@@ -155,6 +124,7 @@ public final class BugCheckCallbacks {
         Registration(MemorySegment record, boolean isReason, Object routine, MemorySegment buffer,
                      MemorySegment component, int reason) {
             this.record = record;
+            this.region = new Region(record.address(), record.byteSize(), record, "bug-check callback record");
             this.isReason = isReason;
             this.routine = routine;
             this.buffer = buffer;
@@ -162,57 +132,76 @@ public final class BugCheckCallbacks {
             this.reason = reason;
         }
 
+        /** The record's Entry (LIST_ENTRY at offset 0 of both record kinds). */
+        long entry() {
+            return record.address() + (isReason ? KBUGCHECK_REASON_CALLBACK_RECORD.ENTRY_OFFSET : KBUGCHECK_CALLBACK_RECORD.ENTRY_OFFSET);
+        }
+
         String componentName() {
             return readAnsi(component);
         }
     }
 
-    /** A circular LIST_ENTRY list whose head is kernel memory and whose entries are records. */
-    private static final class RecordList {
+    /**
+     * A circular LIST_ENTRY list ({@link ListEntries}) whose head is kernel memory and whose entries
+     * are the registered records: an address resolves only to the head or to a record on the list,
+     * so a scribbled link is reported (IllegalStateException, the list unchanged), never followed.
+     */
+    private static final class RecordList implements ListEntries.Memory {
+        final String name;
         final MemorySegment head;
+        final Region headRegion;
         final Map<Long, Registration> linked = new HashMap<>();
 
-        RecordList(MemorySegment head) {
+        RecordList(MemorySegment head, String name) {
+            this.name = name;
             this.head = head;
-            head.set(JAVA_LONG, 0, head.address());
-            head.set(JAVA_LONG, 8, head.address());
+            this.headRegion = new Region(head.address(), head.byteSize(), head, name);
+            ListEntries.initializeHead(head, 0);
         }
 
-        MemorySegment entryAt(long address) {
-            if (address == head.address()) {
-                return head;
+        @Override
+        public Region find(long address, long size) {
+            if (headRegion.contains(address, size)) {
+                return headRegion;
             }
             Registration r = linked.get(address);
-            if (r == null) {
-                throw new IllegalStateException("bug-check callback list corrupt: 0x" + Long.toHexString(address) + " is not a record");
-            }
-            return r.record;
+            return r != null && r.region.contains(address, size) ? r.region : null;
         }
 
+        @Override
+        public RuntimeException unmapped(long address, long size) {
+            return new IllegalStateException(name + " list corrupt: 0x" + Long.toHexString(address) + " is not a registered record");
+        }
+
+        @Override
+        public RuntimeException corrupt(long entry, String detail) {
+            return new IllegalStateException(name + " list corrupt: " + detail);
+        }
+
+        /** Links {@code r} last; the list is checked first and left unchanged on failure. */
         void insertTail(Registration r) {
-            long me = r.record.address();
-            long blink = head.get(JAVA_LONG, 8);
-            r.record.set(JAVA_LONG, 0, head.address());   // Flink
-            r.record.set(JAVA_LONG, 8, blink);            // Blink
-            linked.put(me, r);
-            entryAt(blink).set(JAVA_LONG, 0, me);         // old tail's Flink
-            head.set(JAVA_LONG, 8, me);                   // head's Blink
+            linked.put(r.entry(), r); // so that the new entry resolves
+            try {
+                ListEntries.insertTail(this, head.address(), r.entry());
+            } catch (RuntimeException e) {
+                linked.remove(r.entry());
+                throw e;
+            }
         }
 
+        /** Unlinks {@code r}; its neighbours are checked first. */
         void remove(Registration r) {
-            long flink = r.record.get(JAVA_LONG, 0);
-            long blink = r.record.get(JAVA_LONG, 8);
-            entryAt(blink).set(JAVA_LONG, 0, flink);
-            entryAt(flink).set(JAVA_LONG, 8, blink);
-            linked.remove(r.record.address());
+            ListEntries.remove(this, r.entry());
+            linked.remove(r.entry());
         }
 
         /** The records in list order; stops at a broken link (noted in {@code notes}). */
-        List<Registration> walk(List<String> notes, String name) {
+        List<Registration> walk(List<String> notes) {
             List<Registration> out = new ArrayList<>();
             long headAddr = head.address();
             long prev = headAddr;
-            long cur = head.get(JAVA_LONG, 0);
+            long cur = ListEntries.flink(head, 0);
             int guard = 0;
             while (cur != headAddr) {
                 Registration r = linked.get(cur);
@@ -221,14 +210,15 @@ public final class BugCheckCallbacks {
                             + " is not a registered record; walk stopped");
                     break;
                 }
-                if (r.record.get(JAVA_LONG, 8) != prev) {
+                long blink = ListEntries.blink(r.record, 0);
+                if (blink != prev) {
                     notes.add(name + " list corrupt: record 0x" + Long.toHexString(cur) + " Blink 0x"
-                            + Long.toHexString(r.record.get(JAVA_LONG, 8)) + " != 0x" + Long.toHexString(prev) + "; walk stopped");
+                            + Long.toHexString(blink) + " != 0x" + Long.toHexString(prev) + "; walk stopped");
                     break;
                 }
                 out.add(r);
                 prev = cur;
-                cur = r.record.get(JAVA_LONG, 0);
+                cur = ListEntries.flink(r.record, 0);
             }
             return out;
         }
@@ -243,10 +233,11 @@ public final class BugCheckCallbacks {
 
     BugCheckCallbacks(KernelCore kernel) {
         this.kernel = kernel;
-        MemorySegment heads = arena.allocate(32, 16);
+        long headBytes = LIST_ENTRY.LAYOUT.byteSize();
+        MemorySegment heads = arena.allocate(LIST_ENTRY.LAYOUT, 2);
         this.headsRegion = kernel.addressSpace().register(heads, "bug-check callback list heads");
-        this.simple = new RecordList(heads.asSlice(0, 16));
-        this.reasons = new RecordList(heads.asSlice(16, 16));
+        this.simple = new RecordList(heads.asSlice(0, headBytes), "KeBugCheckCallbackListHead");
+        this.reasons = new RecordList(heads.asSlice(headBytes, headBytes), "KeBugCheckReasonCallbackListHead");
     }
 
     synchronized void close() {
@@ -261,19 +252,25 @@ public final class BugCheckCallbacks {
 
     // ===== KeInitializeCallbackRecord =====
 
-    /** {@code KeInitializeCallbackRecord}: State := BufferEmpty (either record kind). */
+    /**
+     * {@code KeInitializeCallbackRecord} on a KBUGCHECK_CALLBACK_RECORD: State := BufferEmpty (at
+     * KBUGCHECK_CALLBACK_RECORD.State). In C the macro writes the State of whichever record type it
+     * is given; Java cannot see the C type, so this routine takes the simple record only and a
+     * segment too small for one is an error — a reason record needs no initialisation here:
+     * {@link #registerReason} initialises every field of it, State included.
+     *
+     * @throws IllegalArgumentException for NULL, non-native, misaligned or too small segments
+     */
     public static void initializeCallbackRecord(MemorySegment callbackRecord) {
-        requireRecord(callbackRecord, REASON_CALLBACK_RECORD_SIZE, "KeInitializeCallbackRecord");
-        // State is at 0x38 in the simple record and 0x2C in the reason record; the macro writes the
-        // State of the type it was given. A 0x30-byte segment is a reason record.
-        long stateOffset = callbackRecord.byteSize() >= CALLBACK_RECORD_SIZE ? CB_STATE : RCB_STATE;
-        callbackRecord.set(JAVA_BYTE, stateOffset, (byte) BufferEmpty);
-    }
-
-    /** {@code KeInitializeCallbackRecord} for a reason record (State at 0x2C). */
-    public static void initializeReasonCallbackRecord(MemorySegment callbackRecord) {
-        requireRecord(callbackRecord, REASON_CALLBACK_RECORD_SIZE, "KeInitializeCallbackRecord");
-        callbackRecord.set(JAVA_BYTE, RCB_STATE, (byte) BufferEmpty);
+        if (callbackRecord != null && callbackRecord.address() != 0
+                && callbackRecord.byteSize() < KBUGCHECK_CALLBACK_RECORD.LAYOUT.byteSize()) {
+            throw new IllegalArgumentException("KeInitializeCallbackRecord: CallbackRecord segment is "
+                    + callbackRecord.byteSize() + " bytes; a KBUGCHECK_CALLBACK_RECORD needs 0x"
+                    + Long.toHexString(KBUGCHECK_CALLBACK_RECORD.LAYOUT.byteSize()) + " (a KBUGCHECK_REASON_CALLBACK_RECORD"
+                    + " is not initialised by KeInitializeCallbackRecord here: KeRegisterBugCheckReasonCallback initialises it)");
+        }
+        requireRecord(callbackRecord, KBUGCHECK_CALLBACK_RECORD.LAYOUT.byteSize(), "KeInitializeCallbackRecord");
+        callbackRecord.set(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET, (byte) BufferEmpty);
     }
 
     // ===== simple callbacks =====
@@ -281,7 +278,7 @@ public final class BugCheckCallbacks {
     /** {@code KeRegisterBugCheckCallback}. */
     public synchronized boolean register(MemorySegment record, KBUGCHECK_CALLBACK_ROUTINE routine,
                                          MemorySegment buffer, int length, MemorySegment component) {
-        requireRecord(record, CALLBACK_RECORD_SIZE, "KeRegisterBugCheckCallback");
+        requireRecord(record, KBUGCHECK_CALLBACK_RECORD.LAYOUT.byteSize(), "KeRegisterBugCheckCallback");
         if (routine == null) {
             throw new NullPointerException("KeRegisterBugCheckCallback: CallbackRoutine is NULL");
         }
@@ -294,39 +291,44 @@ public final class BugCheckCallbacks {
         if (buffer.address() == 0 && length != 0) {
             throw new IllegalArgumentException("KeRegisterBugCheckCallback: Length " + length + " with a NULL Buffer");
         }
-        if ((record.get(JAVA_BYTE, CB_STATE) & 0xFF) != BufferEmpty) {
+        if ((record.get(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET) & 0xFF) != BufferEmpty || isLinked(record)) {
             return false;
         }
+        Registration reg = new Registration(record, false, routine, buffer.address() == 0 ? MemorySegment.NULL
+                : buffer.asSlice(0, Integer.toUnsignedLong(length)), component, 0);
+        simple.insertTail(reg); // links checked first: a corrupt list fails here with nothing written
         long stub = stubs.stubFor(routine, SIMPLE_UPCALL.bindTo(routine).bindTo(kernel), SIMPLE_DESCRIPTOR);
-        record.set(JAVA_LONG, CB_ROUTINE, stub);
-        record.set(JAVA_LONG, CB_BUFFER, buffer.address());
-        record.set(JAVA_INT, CB_LENGTH, length);
-        record.set(JAVA_LONG, CB_COMPONENT, component.address());
-        record.set(JAVA_LONG, CB_CHECKSUM, simpleChecksum(record));
-        record.set(JAVA_BYTE, CB_STATE, (byte) BufferInserted);
-        simple.insertTail(new Registration(record, false, routine, buffer.address() == 0 ? MemorySegment.NULL
-                : buffer.asSlice(0, Integer.toUnsignedLong(length)), component, 0));
+        record.set(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET, stub);
+        record.set(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.BUFFER_OFFSET, buffer.address());
+        record.set(JAVA_INT, KBUGCHECK_CALLBACK_RECORD.LENGTH_OFFSET, length);
+        record.set(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.COMPONENT_OFFSET, component.address());
+        record.set(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.CHECKSUM_OFFSET, simpleChecksum(record));
+        record.set(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET, (byte) BufferInserted);
         return true;
     }
 
     /** {@code KeDeregisterBugCheckCallback}. */
     public synchronized boolean deregister(MemorySegment record) {
-        requireRecord(record, CALLBACK_RECORD_SIZE, "KeDeregisterBugCheckCallback");
+        requireRecord(record, KBUGCHECK_CALLBACK_RECORD.LAYOUT.byteSize(), "KeDeregisterBugCheckCallback");
         Registration r = simple.linked.get(record.address());
-        if (r == null || (record.get(JAVA_BYTE, CB_STATE) & 0xFF) != BufferInserted) {
+        if (r == null || (record.get(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET) & 0xFF) != BufferInserted) {
             return false;
         }
         simple.remove(r);
-        record.set(JAVA_BYTE, CB_STATE, (byte) BufferEmpty);
+        record.set(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET, (byte) BufferEmpty);
         return true;
     }
 
     // ===== reason callbacks =====
 
-    /** {@code KeRegisterBugCheckReasonCallback}. */
+    /**
+     * {@code KeRegisterBugCheckReasonCallback}: initialises the reason record (every field, State
+     * included: no KeInitializeCallbackRecord needed) and links it. FALSE if the record is already
+     * registered (on either callback list).
+     */
     public synchronized boolean registerReason(MemorySegment record, KBUGCHECK_REASON_CALLBACK_ROUTINE routine,
                                                int reason, MemorySegment component) {
-        requireRecord(record, REASON_CALLBACK_RECORD_SIZE, "KeRegisterBugCheckReasonCallback");
+        requireRecord(record, KBUGCHECK_REASON_CALLBACK_RECORD.LAYOUT.byteSize(), "KeRegisterBugCheckReasonCallback");
         if (routine == null) {
             throw new NullPointerException("KeRegisterBugCheckReasonCallback: CallbackRoutine is NULL");
         }
@@ -335,29 +337,35 @@ public final class BugCheckCallbacks {
                     + " is not a KBUGCHECK_CALLBACK_REASON (0..8)");
         }
         component = component == null ? MemorySegment.NULL : component;
-        if ((record.get(JAVA_BYTE, RCB_STATE) & 0xFF) != BufferEmpty) {
-            return false;
+        if (isLinked(record)) {
+            return false; // already registered (Windows: State is not BufferEmpty)
         }
+        Registration reg = new Registration(record, true, routine, MemorySegment.NULL, component, reason);
+        reasons.insertTail(reg); // links checked first: a corrupt list fails here with nothing written
         long stub = stubs.stubFor(routine, REASON_UPCALL.bindTo(routine).bindTo(kernel), REASON_DESCRIPTOR);
-        record.set(JAVA_LONG, RCB_ROUTINE, stub);
-        record.set(JAVA_LONG, RCB_COMPONENT, component.address());
-        record.set(JAVA_INT, RCB_REASON, reason);
-        record.set(JAVA_LONG, RCB_CHECKSUM, reasonChecksum(record));
-        record.set(JAVA_BYTE, RCB_STATE, (byte) BufferInserted);
-        reasons.insertTail(new Registration(record, true, routine, MemorySegment.NULL, component, reason));
+        record.set(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET, stub);
+        record.set(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.COMPONENT_OFFSET, component.address());
+        record.set(JAVA_INT, KBUGCHECK_REASON_CALLBACK_RECORD.REASON_OFFSET, reason);
+        record.set(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.CHECKSUM_OFFSET, reasonChecksum(record));
+        record.set(JAVA_BYTE, KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET, (byte) BufferInserted);
         return true;
     }
 
     /** {@code KeDeregisterBugCheckReasonCallback}. */
     public synchronized boolean deregisterReason(MemorySegment record) {
-        requireRecord(record, REASON_CALLBACK_RECORD_SIZE, "KeDeregisterBugCheckReasonCallback");
+        requireRecord(record, KBUGCHECK_REASON_CALLBACK_RECORD.LAYOUT.byteSize(), "KeDeregisterBugCheckReasonCallback");
         Registration r = reasons.linked.get(record.address());
-        if (r == null || (record.get(JAVA_BYTE, RCB_STATE) & 0xFF) != BufferInserted) {
+        if (r == null || (record.get(JAVA_BYTE, KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET) & 0xFF) != BufferInserted) {
             return false;
         }
         reasons.remove(r);
-        record.set(JAVA_BYTE, RCB_STATE, (byte) BufferEmpty);
+        record.set(JAVA_BYTE, KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET, (byte) BufferEmpty);
         return true;
+    }
+
+    /** Whether the record at {@code record}'s address is on either list now. */
+    private boolean isLinked(MemorySegment record) {
+        return simple.linked.containsKey(record.address()) || reasons.linked.containsKey(record.address());
     }
 
     /** The Java routine behind a CallbackRoutine field value, or null. */
@@ -374,47 +382,47 @@ public final class BugCheckCallbacks {
 
     /** {@code CallbackRoutine + Buffer + Length + Component} over the record's current fields. */
     public static long simpleChecksum(MemorySegment record) {
-        return record.get(JAVA_LONG, CB_ROUTINE) + record.get(JAVA_LONG, CB_BUFFER)
-                + Integer.toUnsignedLong(record.get(JAVA_INT, CB_LENGTH)) + record.get(JAVA_LONG, CB_COMPONENT);
+        return record.get(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET) + record.get(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.BUFFER_OFFSET)
+                + Integer.toUnsignedLong(record.get(JAVA_INT, KBUGCHECK_CALLBACK_RECORD.LENGTH_OFFSET)) + record.get(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.COMPONENT_OFFSET);
     }
 
     /** {@code CallbackRoutine + Reason + Component} over the record's current fields. */
     public static long reasonChecksum(MemorySegment record) {
-        return record.get(JAVA_LONG, RCB_ROUTINE) + Integer.toUnsignedLong(record.get(JAVA_INT, RCB_REASON))
-                + record.get(JAVA_LONG, RCB_COMPONENT);
+        return record.get(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.CALLBACK_ROUTINE_OFFSET) + Integer.toUnsignedLong(record.get(JAVA_INT, KBUGCHECK_REASON_CALLBACK_RECORD.REASON_OFFSET))
+                + record.get(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.COMPONENT_OFFSET);
     }
 
     // ===== dispatch (bug-checking thread only) =====
 
     private synchronized List<Registration> walkSimple(BugCheckReport report) {
         List<String> notes = new ArrayList<>();
-        List<Registration> l = simple.walk(notes, "KeBugCheckCallbackListHead");
+        List<Registration> l = simple.walk(notes);
         notes.forEach(report::addNote);
         return l;
     }
 
     synchronized List<Registration> walkReasons(BugCheckReport report) {
         List<String> notes = new ArrayList<>();
-        List<Registration> l = reasons.walk(notes, "KeBugCheckReasonCallbackListHead");
+        List<Registration> l = reasons.walk(notes);
         notes.forEach(report::addNote);
         return l;
     }
 
     private static boolean callable(Registration r) {
         if (r.isReason) {
-            return (r.record.get(JAVA_BYTE, RCB_STATE) & 0xFF) == BufferInserted
-                    && r.record.get(JAVA_LONG, RCB_CHECKSUM) == reasonChecksum(r.record);
+            return (r.record.get(JAVA_BYTE, KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET) & 0xFF) == BufferInserted
+                    && r.record.get(JAVA_LONG, KBUGCHECK_REASON_CALLBACK_RECORD.CHECKSUM_OFFSET) == reasonChecksum(r.record);
         }
-        return (r.record.get(JAVA_BYTE, CB_STATE) & 0xFF) == BufferInserted
-                && r.record.get(JAVA_LONG, CB_CHECKSUM) == simpleChecksum(r.record);
+        return (r.record.get(JAVA_BYTE, KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET) & 0xFF) == BufferInserted
+                && r.record.get(JAVA_LONG, KBUGCHECK_CALLBACK_RECORD.CHECKSUM_OFFSET) == simpleChecksum(r.record);
     }
 
     private static void setState(Registration r, int state) {
-        r.record.set(JAVA_BYTE, r.isReason ? RCB_STATE : CB_STATE, (byte) state);
+        r.record.set(JAVA_BYTE, r.isReason ? KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET : KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET, (byte) state);
     }
 
     private static int state(Registration r) {
-        return r.record.get(JAVA_BYTE, r.isReason ? RCB_STATE : CB_STATE) & 0xFF;
+        return r.record.get(JAVA_BYTE, r.isReason ? KBUGCHECK_REASON_CALLBACK_RECORD.STATE_OFFSET : KBUGCHECK_CALLBACK_RECORD.STATE_OFFSET) & 0xFF;
     }
 
     /** Runs every simple callback once, in list order; one that throws does not stop the others. */
@@ -430,7 +438,7 @@ public final class BugCheckCallbacks {
             setState(r, BufferStarted);
             String failure = null;
             try {
-                ((KBUGCHECK_CALLBACK_ROUTINE) r.routine).invoke(r.buffer, r.record.get(JAVA_INT, CB_LENGTH));
+                ((KBUGCHECK_CALLBACK_ROUTINE) r.routine).invoke(r.buffer, r.record.get(JAVA_INT, KBUGCHECK_CALLBACK_RECORD.LENGTH_OFFSET));
                 setState(r, BufferFinished);
             } catch (Throwable t) {
                 setState(r, BufferIncomplete);
@@ -446,15 +454,16 @@ public final class BugCheckCallbacks {
         List<Registration> all = walkReasons(report);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment inBuffer = scratch.allocate(SECONDARY_IN_BUFFER_LENGTH, 16);
-            MemorySegment data = scratch.allocate(64, 16);
+            long dataBytes = Math.max(KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize(), KBUGCHECK_ADD_PAGES.LAYOUT.byteSize());
+            MemorySegment data = scratch.allocate(dataBytes, 16);
             Region inRegion = kernel.addressSpace().register(inBuffer, "secondary dump InBuffer");
             Region dataRegion = kernel.addressSpace().register(data, "bug-check reason data");
             try {
                 for (Registration r : all) {
                     switch (r.reason) {
-                        case KBUGCHECK_CALLBACK_REASON.KbCallbackSecondaryDumpData -> secondary(r, report, inBuffer, data.asSlice(0, SECONDARY_DUMP_DATA_SIZE));
-                        case KBUGCHECK_CALLBACK_REASON.KbCallbackAddPages -> pages(r, report, data.asSlice(0, ADD_PAGES_SIZE), true);
-                        case KBUGCHECK_CALLBACK_REASON.KbCallbackRemovePages -> pages(r, report, data.asSlice(0, ADD_PAGES_SIZE), false);
+                        case KBUGCHECK_CALLBACK_REASON.KbCallbackSecondaryDumpData -> secondary(r, report, inBuffer, data.asSlice(0, (int) KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize()));
+                        case KBUGCHECK_CALLBACK_REASON.KbCallbackAddPages -> pages(r, report, data.asSlice(0, (int) KBUGCHECK_ADD_PAGES.LAYOUT.byteSize()), true);
+                        case KBUGCHECK_CALLBACK_REASON.KbCallbackRemovePages -> pages(r, report, data.asSlice(0, (int) KBUGCHECK_ADD_PAGES.LAYOUT.byteSize()), false);
                         case KBUGCHECK_CALLBACK_REASON.KbCallbackDumpIo -> { } // called during the write
                         default -> report.addReasonCallback(new BugCheckReport.ReasonOutcome(r.record.address(),
                                 r.componentName(), r.reason, state(r), "not run: offkern does not implement "
@@ -490,20 +499,20 @@ public final class BugCheckCallbacks {
         String[] failure = new String[1];
         inBuffer.fill((byte) 0);
         sd.fill((byte) 0);
-        sd.set(JAVA_LONG, SD_IN_BUFFER, inBuffer.address());
-        sd.set(JAVA_INT, SD_IN_BUFFER_LENGTH, SECONDARY_IN_BUFFER_LENGTH);
-        sd.set(JAVA_INT, SD_MAXIMUM_ALLOWED, SECONDARY_MAXIMUM_ALLOWED);
+        sd.set(JAVA_LONG, KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_OFFSET, inBuffer.address());
+        sd.set(JAVA_INT, KBUGCHECK_SECONDARY_DUMP_DATA.IN_BUFFER_LENGTH_OFFSET, SECONDARY_IN_BUFFER_LENGTH);
+        sd.set(JAVA_INT, KBUGCHECK_SECONDARY_DUMP_DATA.MAXIMUM_ALLOWED_OFFSET, SECONDARY_MAXIMUM_ALLOWED);
         // Phase 1: OutBuffer == NULL: the callback says where and how much (and its Guid).
-        boolean ok = invokeReason(r, r.reason, sd, SECONDARY_DUMP_DATA_SIZE, report, failure);
-        long out = sd.get(JAVA_LONG, SD_OUT_BUFFER);
-        long outLen = Integer.toUnsignedLong(sd.get(JAVA_INT, SD_OUT_BUFFER_LENGTH));
+        boolean ok = invokeReason(r, r.reason, sd, (int) KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize(), report, failure);
+        long out = sd.get(JAVA_LONG, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_OFFSET);
+        long outLen = Integer.toUnsignedLong(sd.get(JAVA_INT, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_LENGTH_OFFSET));
         if (ok && out != 0 && outLen != 0) {
             // Phase 2: OutBuffer as the callback set it (== InBuffer when it chose the system's buffer): write the data.
-            ok = invokeReason(r, r.reason, sd, SECONDARY_DUMP_DATA_SIZE, report, failure);
-            out = sd.get(JAVA_LONG, SD_OUT_BUFFER);
-            outLen = Integer.toUnsignedLong(sd.get(JAVA_INT, SD_OUT_BUFFER_LENGTH));
+            ok = invokeReason(r, r.reason, sd, (int) KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize(), report, failure);
+            out = sd.get(JAVA_LONG, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_OFFSET);
+            outLen = Integer.toUnsignedLong(sd.get(JAVA_INT, KBUGCHECK_SECONDARY_DUMP_DATA.OUT_BUFFER_LENGTH_OFFSET));
         }
-        byte[] guid = sd.asSlice(SD_GUID, 16).toArray(JAVA_BYTE);
+        byte[] guid = sd.asSlice(KBUGCHECK_SECONDARY_DUMP_DATA.GUID_OFFSET, KBUGCHECK_SECONDARY_DUMP_DATA.X64.field("Guid").size()).toArray(JAVA_BYTE);
         String note = null;
         byte[] bytes = new byte[0];
         if (ok && out != 0 && outLen != 0) {
@@ -537,17 +546,17 @@ public final class BugCheckCallbacks {
         ap.fill((byte) 0); // Context = NULL before the first call; preserved between calls
         boolean ok = true;
         for (int call = 0; call < MAX_RANGE_CALLS; call++) {
-            ap.set(JAVA_INT, AP_FLAGS, 0);
-            ap.set(JAVA_INT, AP_BUGCHECK_CODE, report.bugCheck().code());
-            ap.set(JAVA_LONG, AP_ADDRESS, 0);
-            ap.set(JAVA_LONG, AP_COUNT, 0);
-            if (!invokeReason(r, r.reason, ap, ADD_PAGES_SIZE, report, failure)) {
+            ap.set(JAVA_INT, KBUGCHECK_ADD_PAGES.FLAGS_OFFSET, 0);
+            ap.set(JAVA_INT, KBUGCHECK_ADD_PAGES.BUG_CHECK_CODE_OFFSET, report.bugCheck().code());
+            ap.set(JAVA_LONG, KBUGCHECK_ADD_PAGES.ADDRESS_OFFSET, 0);
+            ap.set(JAVA_LONG, KBUGCHECK_ADD_PAGES.COUNT_OFFSET, 0);
+            if (!invokeReason(r, r.reason, ap, (int) KBUGCHECK_ADD_PAGES.LAYOUT.byteSize(), report, failure)) {
                 ok = false;
                 break;
             }
-            int flags = ap.get(JAVA_INT, AP_FLAGS);
-            long address = ap.get(JAVA_LONG, AP_ADDRESS);
-            long count = ap.get(JAVA_LONG, AP_COUNT);
+            int flags = ap.get(JAVA_INT, KBUGCHECK_ADD_PAGES.FLAGS_OFFSET);
+            long address = ap.get(JAVA_LONG, KBUGCHECK_ADD_PAGES.ADDRESS_OFFSET);
+            long count = ap.get(JAVA_LONG, KBUGCHECK_ADD_PAGES.COUNT_OFFSET);
             if (count != 0) {
                 recordRange(report, component, flags, address, count, add);
             }
@@ -598,7 +607,7 @@ public final class BugCheckCallbacks {
     /** Calls one DumpIo callback for one write; returns the failure or null. */
     String callDumpIo(Registration r, MemorySegment dumpIo) {
         String[] failure = new String[1];
-        invokeReason(r, r.reason, dumpIo, DUMP_IO_SIZE, null, failure);
+        invokeReason(r, r.reason, dumpIo, (int) KBUGCHECK_DUMP_IO.LAYOUT.byteSize(), null, failure);
         return failure[0];
     }
 
@@ -682,7 +691,7 @@ public final class BugCheckCallbacks {
     private static void reasonUpcall(KBUGCHECK_REASON_CALLBACK_ROUTINE routine, KernelCore kernel, int reason,
                                      MemorySegment record, MemorySegment data, int length) {
         try {
-            routine.invoke(reason, resolve(kernel, record.address(), REASON_CALLBACK_RECORD_SIZE),
+            routine.invoke(reason, resolve(kernel, record.address(), KBUGCHECK_REASON_CALLBACK_RECORD.LAYOUT.byteSize()),
                     resolve(kernel, data.address(), Integer.toUnsignedLong(length)), length);
         } catch (Throwable t) {
             // As above.

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.KBUGCHECK_DUMP_IO;
 import dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE;
 import dev.offkern.nt.KBUGCHECK_DUMP_IO_TYPE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -127,7 +128,7 @@ public final class CrashDump {
         }
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment copy = scratch.allocate(Math.max(1, maxLength(writes) + 4096), 16);
-            MemorySegment io = scratch.allocate(BugCheckCallbacks.DUMP_IO_SIZE, 16);
+            MemorySegment io = scratch.allocate(KBUGCHECK_DUMP_IO.LAYOUT.byteSize(), 16);
             Region copyRegion = kernel.addressSpace().register(copy, "dump write buffer");
             Region ioRegion = kernel.addressSpace().register(io, "KBUGCHECK_DUMP_IO");
             try {
@@ -172,16 +173,16 @@ public final class CrashDump {
             return;
         }
         for (int i = 0; i < dumpIo.size(); i++) {
-            io.set(JAVA_LONG, BugCheckCallbacks.DIO_OFFSET, -1L); // sequential writing
+            io.set(JAVA_LONG, KBUGCHECK_DUMP_IO.OFFSET_OFFSET, -1L); // sequential writing
             if (bytes == null) {
-                io.set(JAVA_LONG, BugCheckCallbacks.DIO_BUFFER, 0L);
-                io.set(JAVA_INT, BugCheckCallbacks.DIO_BUFFER_LENGTH, 0);
+                io.set(JAVA_LONG, KBUGCHECK_DUMP_IO.BUFFER_OFFSET, 0L);
+                io.set(JAVA_INT, KBUGCHECK_DUMP_IO.BUFFER_LENGTH_OFFSET, 0);
             } else {
                 MemorySegment.copy(bytes, 0, copy, JAVA_BYTE, 0, bytes.length); // fresh per callback: one cannot alter the next one's view
-                io.set(JAVA_LONG, BugCheckCallbacks.DIO_BUFFER, copy.address());
-                io.set(JAVA_INT, BugCheckCallbacks.DIO_BUFFER_LENGTH, bytes.length);
+                io.set(JAVA_LONG, KBUGCHECK_DUMP_IO.BUFFER_OFFSET, copy.address());
+                io.set(JAVA_INT, KBUGCHECK_DUMP_IO.BUFFER_LENGTH_OFFSET, bytes.length);
             }
-            io.set(JAVA_INT, BugCheckCallbacks.DIO_TYPE, type);
+            io.set(JAVA_INT, KBUGCHECK_DUMP_IO.TYPE_OFFSET, type);
             String f = callbacks.callDumpIo(dumpIo.get(i), io);
             if (f != null && failures[i] == null) {
                 failures[i] = f;

@@ -1,11 +1,10 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
-import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -18,21 +17,28 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <h2>What lives where</h2>
  * <ul>
- *   <li>Signal state: {@code DISPATCHER_HEADER.SignalState} (LONG @4) of the object, written only
- *       under the dispatcher lock (read without it by the KeReadState* routines).</li>
- *   <li>Wait blocks: real x64 {@code KWAIT_BLOCK}s (0x30 bytes) in the waiting thread's identity
- *       block ({@link ThreadState#waitBlocks()}) or the caller's WaitBlockArray, linked into the
- *       object's {@code WaitListHead} (a real doubly linked LIST_ENTRY list in native memory, so a
- *       dump tool walking the header sees the waiters). Fields written: WaitListEntry @0,
- *       WaitType @0x10 (WaitAll 0 / WaitAny 1), BlockState @0x11 (WaitBlockActive 4 while
- *       linked, WaitBlockInactive 5 otherwise), WaitKey @0x12, Thread @0x18 (the KTHREAD
- *       address), Object @0x20.</li>
+ *   <li>Signal state: {@code DISPATCHER_HEADER.SignalState} of the object, written only under the
+ *       dispatcher lock (read without it by the KeReadState* routines).</li>
+ *   <li>Wait blocks: real x64 {@code KWAIT_BLOCK}s ({@link KWAIT_BLOCK}, Windows 8+ layout) in the
+ *       waiting thread's identity block ({@link ThreadState#waitBlocks()}) or the caller's
+ *       WaitBlockArray, linked into the object's {@code WaitListHead} (a real doubly linked
+ *       LIST_ENTRY list in native memory, {@link ListEntries}, so a dump tool walking the header
+ *       sees the waiters). Fields written: WaitListEntry, WaitType (WaitAll 0 / WaitAny 1),
+ *       BlockState (WaitBlockActive while linked, WaitBlockInactive otherwise), WaitKey, Thread
+ *       (the KTHREAD address), Object.</li>
  *   <li>Java side: a map from KTHREAD address to the thread's {@link Waiter} (status, Java thread
  *       to unpark), holding entries only while the thread waits.</li>
  * </ul>
  * Every object waited on and every wait block must be in memory registered in the kernel's
- * address space (pool memory): links are followed as addresses and resolved through
- * {@link AddressSpace#regionOf}, which raises PAGE_FAULT_IN_NONPAGED_AREA for anything else.
+ * address space (pool memory): links are followed as addresses and resolved through the kernel
+ * ({@link KernelCore} as a {@link ListEntries.Memory}), which raises PAGE_FAULT_IN_NONPAGED_AREA
+ * for anything else, and KERNEL_SECURITY_CHECK_FAILURE (0x139/3) for links that disagree.
+ *
+ * <h2>Validate before mutate</h2>
+ * A routine that changes dispatcher state first resolves and checks every address it will follow
+ * ({@link #checkWaitList} before a signal, {@link #checkEnqueue} before linking, the links of every
+ * block before unlinking one): a bad pointer fails the call with the objects, the wait lists and
+ * the waiters exactly as they were.
  *
  * <h2>Invariant (outside the lock)</h2>
  * No WaitAny wait block is linked into the list of a signalled object, and no WaitAll waiter is
@@ -48,9 +54,9 @@ public final class Dispatcher {
      * Implementation overview.
      *
      * One process-wide lock (as NT's old dispatcher-database lock; NT 6+ splits it into per-object
-     * locks — a finer scheme would only pay off with many processors). The lock is a test-and-test-
-     * and-set word in a padded Java object; spinners yield after a bounded spin. Waiters never park
-     * while holding it.
+     * locks — a finer scheme would only pay off with many processors): a test-and-test-and-set word
+     * alone on its cache lines (DispatcherLock); spinners follow the one Backoff policy. Waiters
+     * never park while holding it.
      *
      * Wake-up protocol: the signaller, under the lock, satisfies the wait (auto-reset, decrement),
      * unlinks all of the waiter's blocks, removes it from the map, writes Waiter.status (volatile)
@@ -61,26 +67,6 @@ public final class Dispatcher {
      * with a status below PENDING that KeWait turns into an exception.
      */
 
-    // KWAIT_BLOCK (x64, Windows 10/11) has no layout class yet: its offsets are kept here.
-    /** KWAIT_BLOCK size on x64. */
-    public static final int KWAIT_BLOCK_SIZE = 0x30;
-    /** KWAIT_BLOCK.WaitListEntry (LIST_ENTRY) offset. */
-    static final long WB_WAIT_LIST_ENTRY = 0x00;
-    /** KWAIT_BLOCK.WaitType (UCHAR: WaitAll 0, WaitAny 1) offset. */
-    static final long WB_WAIT_TYPE = 0x10;
-    /** KWAIT_BLOCK.BlockState (UCHAR, KWAIT_BLOCK_STATE) offset. */
-    static final long WB_BLOCK_STATE = 0x11;
-    /** KWAIT_BLOCK.WaitKey (USHORT) offset. */
-    static final long WB_WAIT_KEY = 0x12;
-    /** KWAIT_BLOCK.Thread (PKTHREAD) offset. */
-    static final long WB_THREAD = 0x18;
-    /** KWAIT_BLOCK.Object (PVOID) offset. */
-    static final long WB_OBJECT = 0x20;
-    /** KWAIT_BLOCK_STATE WaitBlockActive. */
-    static final byte WAIT_BLOCK_ACTIVE = 4;
-    /** KWAIT_BLOCK_STATE WaitBlockInactive. */
-    static final byte WAIT_BLOCK_INACTIVE = 5;
-
     /** DISPATCHER_HEADER.Type values: the kernel's KOBJECTS enumeration (docs/layout-sources.md). */
     public static final int EVENT_NOTIFICATION_OBJECT = 0;
     public static final int EVENT_SYNCHRONIZATION_OBJECT = 1;
@@ -88,26 +74,16 @@ public final class Dispatcher {
     public static final int TIMER_NOTIFICATION_OBJECT = 8;
     public static final int TIMER_SYNCHRONIZATION_OBJECT = 9;
 
-    static final long TYPE = DISPATCHER_HEADER.TYPE_OFFSET;
-    static final long SIGNAL_STATE = DISPATCHER_HEADER.SIGNAL_STATE_OFFSET;
-    static final long WAIT_LIST_HEAD = DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET;
-    /** sizeof(DISPATCHER_HEADER) on x64. */
-    public static final long HEADER_SIZE = DISPATCHER_HEADER.X64.size();
+    /** Bytes of one KWAIT_BLOCK: the stride of a wait-block array. */
+    private static final long WAIT_BLOCK_STRIDE = KWAIT_BLOCK.LAYOUT.byteSize();
+    /** Bytes of a DISPATCHER_HEADER: what an object address must resolve to. */
+    private static final long HEADER_BYTES = DISPATCHER_HEADER.LAYOUT.byteSize();
 
-    private static final Dispatcher LOCK = new Dispatcher();
     /** Threads whose waits the lock holder satisfied, to unpark at unlock; guarded by the lock. */
     private static final Thread[] deferred = new Thread[8];
     private static int deferredCount;
     /** Waiting threads by KTHREAD address; guarded by the dispatcher lock. */
     private static final Long2ObjectHashMap<Waiter> WAITERS = new Long2ObjectHashMap<>();
-
-    // padding on both sides of the lock word: it is the hottest shared line of the dispatcher
-    @SuppressWarnings("unused")
-    private long p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
-    /** 0 free, 1 held. */
-    private volatile int held;
-    @SuppressWarnings("unused")
-    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
     private Dispatcher() {
     }
@@ -116,25 +92,7 @@ public final class Dispatcher {
 
     /** Acquires the dispatcher lock (blocking: spins, then yields). */
     public static void lock() {
-        if (!HELD.compareAndSet(LOCK, 0, 1)) { // volatile CAS: acquire edge for everything under the lock
-            lockSlow();
-        }
-    }
-
-    private static void lockSlow() {
-        int spins = 0;
-        for (;;) {
-            while (LOCK.held != 0) { // volatile read (plain load on x64): test before test-and-set
-                if (++spins < KeSpinLock.SPIN_LIMIT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
-            if (HELD.compareAndSet(LOCK, 0, 1)) {
-                return;
-            }
-        }
+        DispatcherLock.LOCK.acquire();
     }
 
     /**
@@ -156,7 +114,7 @@ public final class Dispatcher {
             }
         }
         deferredCount = 0;
-        HELD.setRelease(LOCK, 0); // release: pairs with the next lock()'s CAS
+        DispatcherLock.LOCK.release();
         if (wake != null) {
             LockSupport.unpark(wake); // a late unpark is harmless: every park here re-checks its condition
         }
@@ -175,17 +133,17 @@ public final class Dispatcher {
 
     /** The object's type code (DISPATCHER_HEADER.Type). */
     static int type(MemorySegment seg, long off) {
-        return seg.get(ValueLayout.JAVA_BYTE, off + TYPE) & 0xFF;
+        return seg.get(ValueLayout.JAVA_BYTE, off + DISPATCHER_HEADER.TYPE_OFFSET) & 0xFF;
     }
 
     /** SignalState of the object at offset {@code off} of {@code seg} (volatile read; for timers and DPCs too). */
     public static int signalState(MemorySegment seg, long off) {
-        return (int) STATE.getVolatile(seg, off + SIGNAL_STATE);
+        return (int) STATE.getVolatile(seg, off + DISPATCHER_HEADER.SIGNAL_STATE_OFFSET);
     }
 
     /** Writes SignalState (volatile: lock-free readers such as KeReadStateEvent see it at once). */
     public static void setSignalState(MemorySegment seg, long off, int value) {
-        STATE.setVolatile(seg, off + SIGNAL_STATE, value);
+        STATE.setVolatile(seg, off + DISPATCHER_HEADER.SIGNAL_STATE_OFFSET, value);
     }
 
     /** Whether waits on objects of {@code type} are supported. */
@@ -196,9 +154,7 @@ public final class Dispatcher {
 
     /** Initializes {@code WaitListHead} of the object at {@code seg} to an empty list (Flink = Blink = itself). */
     public static void initializeWaitList(MemorySegment seg) {
-        long head = seg.address() + WAIT_LIST_HEAD;
-        seg.set(ValueLayout.JAVA_LONG, WAIT_LIST_HEAD, head);
-        seg.set(ValueLayout.JAVA_LONG, WAIT_LIST_HEAD + 8, head);
+        ListEntries.initializeHead(seg, DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
     }
 
     /** Whether the object's wait list is empty (a consistent read needs the lock). */
@@ -208,7 +164,29 @@ public final class Dispatcher {
 
     /** Whether the wait list of the object at offset {@code off} of {@code seg} is empty. */
     static boolean waitListEmpty(MemorySegment seg, long off) {
-        return seg.get(ValueLayout.JAVA_LONG, off + WAIT_LIST_HEAD) == seg.address() + off + WAIT_LIST_HEAD;
+        return ListEntries.isEmpty(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
+    }
+
+    /** The region holding the DISPATCHER_HEADER at {@code object} (0x50 if none). */
+    static Region resolveObject(KernelCore k, long object) {
+        Region r = k.find(object, HEADER_BYTES);
+        if (r == null) {
+            throw k.unmapped(object, HEADER_BYTES);
+        }
+        return r;
+    }
+
+    /** The address of wait block {@code i} of an array whose first block is at {@code first}. */
+    static long waitBlock(long first, int i) {
+        return first + i * WAIT_BLOCK_STRIDE;
+    }
+
+    private static long objectOf(MemorySegment blocks, long base, int i) {
+        return blocks.get(ValueLayout.JAVA_LONG, base + i * WAIT_BLOCK_STRIDE + KWAIT_BLOCK.OBJECT_OFFSET);
+    }
+
+    private static void setBlockState(MemorySegment blocks, long base, int i, byte state) {
+        blocks.set(ValueLayout.JAVA_BYTE, base + i * WAIT_BLOCK_STRIDE + KWAIT_BLOCK.BLOCK_STATE_OFFSET, state);
     }
 
     // ----- satisfaction -----
@@ -229,12 +207,13 @@ public final class Dispatcher {
     /**
      * Tries to satisfy a wait described by {@code count} prepared wait blocks at once (under the
      * lock). Returns the WaitKey satisfied (WaitAny), 0 (WaitAll), or -1 if the wait must block.
+     * Every object is resolved before any is satisfied.
      */
-    static int trySatisfy(AddressSpace as, MemorySegment blocks, long base, int count, boolean waitAll) {
+    static int trySatisfy(KernelCore k, MemorySegment blocks, long base, int count, boolean waitAll) {
         if (!waitAll) {
             for (int i = 0; i < count; i++) {
-                long obj = blocks.get(ValueLayout.JAVA_LONG, base + (long) i * KWAIT_BLOCK_SIZE + WB_OBJECT);
-                Region r = as.regionOf(obj, HEADER_SIZE);
+                long obj = objectOf(blocks, base, i);
+                Region r = resolveObject(k, obj);
                 long off = r.offsetOf(obj);
                 if (signalled(r.segment(), off)) {
                     satisfy(r.segment(), off);
@@ -244,86 +223,133 @@ public final class Dispatcher {
             return -1;
         }
         for (int i = 0; i < count; i++) {
-            long obj = blocks.get(ValueLayout.JAVA_LONG, base + (long) i * KWAIT_BLOCK_SIZE + WB_OBJECT);
-            Region r = as.regionOf(obj, HEADER_SIZE);
+            long obj = objectOf(blocks, base, i);
+            Region r = resolveObject(k, obj);
             if (!signalled(r.segment(), r.offsetOf(obj))) {
                 return -1;
             }
         }
         for (int i = 0; i < count; i++) {
-            long obj = blocks.get(ValueLayout.JAVA_LONG, base + (long) i * KWAIT_BLOCK_SIZE + WB_OBJECT);
-            Region r = as.regionOf(obj, HEADER_SIZE);
+            long obj = objectOf(blocks, base, i);
+            Region r = resolveObject(k, obj); // resolved above: cannot fail
             satisfy(r.segment(), r.offsetOf(obj));
         }
         return 0;
     }
 
-    /** Links the waiter's prepared blocks into their objects' wait lists and registers it (under the lock). */
-    static void enqueue(AddressSpace as, Waiter w) {
+    /** Checks that {@link #enqueue} can link every one of the waiter's blocks (under the lock). Changes nothing. */
+    static void checkEnqueue(KernelCore k, MemorySegment blocks, long base, long blocksAddress, int count) {
+        for (int i = 0; i < count; i++) {
+            ListEntries.resolve(k, waitBlock(blocksAddress, i)); // the block itself: others will follow links to it
+            ListEntries.checkInsertable(k, objectOf(blocks, base, i) + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
+        }
+    }
+
+    /** Links the waiter's prepared blocks into their objects' wait lists and registers it (under the lock; checked first). */
+    static void enqueue(KernelCore k, Waiter w) {
+        checkEnqueue(k, w.blocks, w.blocksOffset, w.blocksAddress, w.count);
         for (int i = 0; i < w.count; i++) {
-            long wb = w.blocksAddress + (long) i * KWAIT_BLOCK_SIZE;
-            long obj = w.blocks.get(ValueLayout.JAVA_LONG, w.blocksOffset + (long) i * KWAIT_BLOCK_SIZE + WB_OBJECT);
-            insertTail(as, obj + WAIT_LIST_HEAD, wb);
-            w.blocks.set(ValueLayout.JAVA_BYTE, w.blocksOffset + (long) i * KWAIT_BLOCK_SIZE + WB_BLOCK_STATE, WAIT_BLOCK_ACTIVE);
+            long obj = objectOf(w.blocks, w.blocksOffset, i);
+            ListEntries.insertTail(k, obj + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET, waitBlock(w.blocksAddress, i));
+            setBlockState(w.blocks, w.blocksOffset, i, KWAIT_BLOCK.WaitBlockActive);
         }
         WAITERS.put(w.kthread, w);
     }
 
-    /** Unlinks all of the waiter's blocks and forgets it (under the lock). */
-    static void dequeue(AddressSpace as, Waiter w) {
+    /** Checks that every one of the waiter's blocks is consistently linked (under the lock). Changes nothing. */
+    private static void checkDequeue(KernelCore k, Waiter w) {
         for (int i = 0; i < w.count; i++) {
-            long wb = w.blocksAddress + (long) i * KWAIT_BLOCK_SIZE;
-            removeEntry(as, wb);
-            w.blocks.set(ValueLayout.JAVA_BYTE, w.blocksOffset + (long) i * KWAIT_BLOCK_SIZE + WB_BLOCK_STATE, WAIT_BLOCK_INACTIVE);
+            ListEntries.checkLinked(k, waitBlock(w.blocksAddress, i));
+        }
+    }
+
+    /** Unlinks all of the waiter's blocks and forgets it (under the lock; every block checked first). */
+    static void dequeue(KernelCore k, Waiter w) {
+        checkDequeue(k, w);
+        unlink(k, w);
+    }
+
+    /** {@link #dequeue} after {@link #checkDequeue} passed. */
+    private static void unlink(KernelCore k, Waiter w) {
+        for (int i = 0; i < w.count; i++) {
+            ListEntries.remove(k, waitBlock(w.blocksAddress, i));
+            setBlockState(w.blocks, w.blocksOffset, i, KWAIT_BLOCK.WaitBlockInactive);
         }
         WAITERS.remove(w.kthread);
     }
 
     /**
+     * Checks, before a signaller changes anything, that {@link #wakeWaiters} can run on the object at
+     * {@code object}: the header resolves, and every wait block on its list resolves, is linked
+     * back, belongs to a waiting thread whose blocks are all consistently linked. Under the lock;
+     * O(blocks of the waiters on the list). Changes nothing.
+     */
+    public static void checkWaitList(KernelCore k, long object) {
+        Region r = resolveObject(k, object);
+        long head = object + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET;
+        long entry = ListEntries.flink(r.segment(), r.offsetOf(head));
+        long prev = head;
+        int guard = 0;
+        while (entry != head) {
+            Region er = ListEntries.resolve(k, entry);
+            if (ListEntries.blink(er.segment(), er.offsetOf(entry)) != prev) {
+                throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
+                        + " does not link back to 0x" + Long.toHexString(prev));
+            }
+            Waiter w = WAITERS.get(er.segment().get(ValueLayout.JAVA_LONG, er.offsetOf(entry) + KWAIT_BLOCK.THREAD_OFFSET));
+            if (w == null || ++guard > WAITERS.size() * KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS) {
+                throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
+                        + " has no waiting thread: the wait list is corrupt");
+            }
+            checkDequeue(k, w);
+            prev = entry;
+            entry = ListEntries.flink(er.segment(), er.offsetOf(entry));
+        }
+    }
+
+    /**
      * Satisfies every wait the now-signalled object at {@code object} (registered memory) can
-     * satisfy, in wait-list order, until it is no longer signalled. Under the lock.
+     * satisfy, in wait-list order, until it is no longer signalled. Under the lock, after
+     * {@link #checkWaitList} (which the signal routines call before they change the object).
      *
      * @return the number of waits satisfied
      */
-    public static int wakeWaiters(AddressSpace as, long object) {
-        Region r = as.regionOf(object, HEADER_SIZE);
+    public static int wakeWaiters(KernelCore k, long object) {
+        Region r = resolveObject(k, object);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(object);
-        long head = object + WAIT_LIST_HEAD;
+        long head = object + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET;
         int woken = 0;
-        long entry = seg.get(ValueLayout.JAVA_LONG, off + WAIT_LIST_HEAD);
+        long entry = ListEntries.flink(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
         while (entry != head && signalled(seg, off)) {
-            Region er = as.regionOf(entry, KWAIT_BLOCK_SIZE);
+            Region er = ListEntries.resolve(k, entry);
             MemorySegment es = er.segment();
             long eo = er.offsetOf(entry);
-            Waiter w = WAITERS.get(es.get(ValueLayout.JAVA_LONG, eo + WB_THREAD));
+            Waiter w = WAITERS.get(es.get(ValueLayout.JAVA_LONG, eo + KWAIT_BLOCK.THREAD_OFFSET));
             if (w == null) {
-                throw new IllegalStateException("wait block 0x" + Long.toHexString(entry) + " on object 0x"
+                throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x"
                         + Long.toHexString(object) + " has no waiting thread: the wait list is corrupt");
             }
             int status;
-            if (es.get(ValueLayout.JAVA_BYTE, eo + WB_WAIT_TYPE) == 1) { // WaitAny
+            if (es.get(ValueLayout.JAVA_BYTE, eo + KWAIT_BLOCK.WAIT_TYPE_OFFSET) == KeWait.WaitAny) {
+                checkDequeue(k, w); // before the object changes
                 satisfy(seg, off);
-                status = es.get(ValueLayout.JAVA_SHORT, eo + WB_WAIT_KEY) & 0xFFFF;
+                status = es.get(ValueLayout.JAVA_SHORT, eo + KWAIT_BLOCK.WAIT_KEY_OFFSET) & 0xFFFF;
             } else {
-                status = trySatisfy(as, w.blocks, w.blocksOffset, w.count, true);
+                checkDequeue(k, w);
+                status = trySatisfy(k, w.blocks, w.blocksOffset, w.count, true);
                 if (status < 0) {
-                    entry = es.get(ValueLayout.JAVA_LONG, eo); // Flink: this WaitAll waiter keeps waiting
+                    entry = ListEntries.flink(es, eo); // this WaitAll waiter keeps waiting
                     continue;
                 }
             }
-            complete(as, w, status);
+            unlink(k, w); // checked above, before the object changed
+            w.status = status; // volatile write: the waiter's exit condition (linearization point of the wake)
+            deferUnpark(w.thread);
             woken++;
-            entry = seg.get(ValueLayout.JAVA_LONG, off + WAIT_LIST_HEAD); // restart: the list changed
+            entry = ListEntries.flink(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET); // restart: the list changed
         }
         return woken;
-    }
-
-    /** Ends {@code w}'s wait with {@code status}: unlink, publish, unpark (at unlock). Under the lock. */
-    static void complete(AddressSpace as, Waiter w, int status) {
-        dequeue(as, w);
-        w.status = status; // volatile write: the waiter's exit condition (linearization point of the wake)
-        deferUnpark(w.thread);
     }
 
     // ----- kernel shutdown -----
@@ -336,7 +362,10 @@ public final class Dispatcher {
      * unparked; its {@link KeWait} call then throws instead of returning a status. Waiters of other
      * kernels are untouched. The caller must have set the kernel's run state first: a wait checks
      * it under this lock before enqueueing, so no wait of the kernel can be enqueued afterwards.
-     * Runtime-internal ({@code Kernel.close()}, {@code Kernel.haltComplete(...)}).
+     * Runtime-internal ({@link KernelCore#shutdown()}, {@code KernelCore.haltComplete(...)}).
+     *
+     * <p>Every wait ends, whatever the state of the lists: a block whose links a caller corrupted is
+     * left where it is (the kernel is going away) rather than followed.
      *
      * <p>The registry is the waiter map every wait already joins under the lock (each
      * {@link Waiter} knows its kernel): the wait path does no extra work. This scan is O(waiting
@@ -345,9 +374,8 @@ public final class Dispatcher {
      *
      * @return the number of waits ended
      */
-    public static int abortWaits(KernelCore kernel, boolean halted) {
+    static int abortWaits(KernelCore kernel, boolean halted) {
         int status = halted ? Waiter.KERNEL_HALTED : Waiter.KERNEL_CLOSED;
-        AddressSpace as = kernel.addressSpace();
         int ended = 0;
         lock();
         try {
@@ -361,7 +389,16 @@ public final class Dispatcher {
                     }
                 }
                 if (found != null) {
-                    complete(as, found, status); // removes it from WAITERS: the scan restarts
+                    for (int i = 0; i < found.count; i++) {
+                        long wb = waitBlock(found.blocksAddress, i);
+                        if (ListEntries.isLinked(kernel, wb)) { // never raises: the kernel is going away
+                            ListEntries.remove(kernel, wb);
+                            setBlockState(found.blocks, found.blocksOffset, i, KWAIT_BLOCK.WaitBlockInactive);
+                        }
+                    }
+                    WAITERS.remove(found.kthread);
+                    found.status = status; // volatile write: the waiter throws (see KeWait)
+                    deferUnpark(found.thread);
                     ended++;
                 }
             } while (found != null);
@@ -371,47 +408,7 @@ public final class Dispatcher {
         return ended;
     }
 
-    // ----- native LIST_ENTRY operations (addresses resolved through the address space) -----
-
-    private static long getLong(AddressSpace as, long address) {
-        Region r = as.regionOf(address, 8);
-        return r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(address));
-    }
-
-    private static void setLong(AddressSpace as, long address, long value) {
-        Region r = as.regionOf(address, 8);
-        r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
-    }
-
-    /** InsertTailList(head, entry). */
-    static void insertTail(AddressSpace as, long head, long entry) {
-        long blink = getLong(as, head + 8);
-        setLong(as, entry, head);
-        setLong(as, entry + 8, blink);
-        setLong(as, blink, entry);
-        setLong(as, head + 8, entry);
-    }
-
-    /** RemoveEntryList(entry); the entry's own links are left pointing at itself. */
-    static void removeEntry(AddressSpace as, long entry) {
-        long flink = getLong(as, entry);
-        long blink = getLong(as, entry + 8);
-        setLong(as, blink, flink);
-        setLong(as, flink + 8, blink);
-        setLong(as, entry, entry);
-        setLong(as, entry + 8, entry);
-    }
-
     // ----- VarHandle mechanics -----
-    private static final VarHandle HELD;
     /** DISPATCHER_HEADER.SignalState (LONG); written under the lock, read lock-free by KeReadState*. */
     private static final VarHandle STATE = ValueLayout.JAVA_INT.varHandle();
-
-    static {
-        try {
-            HELD = MethodHandles.lookup().findVarHandle(Dispatcher.class, "held", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 }

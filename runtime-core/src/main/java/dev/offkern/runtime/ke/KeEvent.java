@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.KEVENT;
 import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -36,6 +38,11 @@ import java.lang.foreign.ValueLayout;
  * Verifier: IRQL above the routine's limit → DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the event, IRQL,
  * 1 write, 0). An event must be an 8-byte aligned native segment of 0x18 bytes or more
  * (IllegalArgumentException otherwise); events that are waited on must be in registered memory.
+ *
+ * <p>Validate before mutate: a signal ({@code KeSetEvent}, {@code KePulseEvent}) that will wake
+ * waiters first resolves the event and checks its whole wait list ({@link Dispatcher#checkWaitList})
+ * under the dispatcher lock; a bad address fails the call (0x50, or 0x139 for corrupt links) with
+ * the event still unsignalled and its waiters still linked, so a later correct KeSetEvent wakes them.
  * Progress: blocking (the dispatcher lock), except KeReadStateEvent and KeSetEvent on an
  * already signalled event (wait-free).
  */
@@ -44,12 +51,6 @@ public final class KeEvent {
     public static final int NotificationEvent = 0;
     /** EVENT_TYPE SynchronizationEvent. */
     public static final int SynchronizationEvent = 1;
-    /** sizeof(KEVENT) on x64. */
-    public static final long KEVENT_SIZE = dev.offkern.layout.ke.KEVENT.X64.size();
-    /** DISPATCHER_HEADER.Signalling (UCHAR) offset. */
-    private static final long SIGNALLING_OFFSET = dev.offkern.layout.ke.DISPATCHER_HEADER.X64.offset("Signalling");
-    /** DISPATCHER_HEADER.Reserved1 (UCHAR) offset. */
-    private static final long RESERVED1_OFFSET = dev.offkern.layout.ke.DISPATCHER_HEADER.X64.offset("Reserved1");
 
     private KeEvent() {
     }
@@ -61,15 +62,15 @@ public final class KeEvent {
             throw new IllegalArgumentException("KeInitializeEvent: Type " + type
                     + " is neither NotificationEvent (0) nor SynchronizationEvent (1)");
         }
-        initializeHeader(event, type, (int) (KEVENT_SIZE / 4), state ? 1 : 0);
+        initializeHeader(event, type, (int) (KEVENT.LAYOUT.byteSize() / Integer.BYTES), state ? 1 : 0);
     }
 
     /** Writes a DISPATCHER_HEADER: Type, Signalling 0, Size (in LONGs), Reserved1 0, SignalState, empty wait list. */
     static void initializeHeader(MemorySegment object, int type, int sizeInLongs, int signalState) {
-        object.set(ValueLayout.JAVA_BYTE, Dispatcher.TYPE, (byte) type);
-        object.set(ValueLayout.JAVA_BYTE, SIGNALLING_OFFSET, (byte) 0);
-        object.set(ValueLayout.JAVA_BYTE, dev.offkern.layout.ke.DISPATCHER_HEADER.SIZE_OFFSET, (byte) sizeInLongs);
-        object.set(ValueLayout.JAVA_BYTE, RESERVED1_OFFSET, (byte) 0);
+        object.set(ValueLayout.JAVA_BYTE, DISPATCHER_HEADER.TYPE_OFFSET, (byte) type);
+        object.set(ValueLayout.JAVA_BYTE, DISPATCHER_HEADER.SIGNALLING_OFFSET, (byte) 0);
+        object.set(ValueLayout.JAVA_BYTE, DISPATCHER_HEADER.SIZE_OFFSET, (byte) sizeInLongs);
+        object.set(ValueLayout.JAVA_BYTE, DISPATCHER_HEADER.RESERVED1_OFFSET, (byte) 0);
         Dispatcher.initializeWaitList(object);
         Dispatcher.setSignalState(object, 0, signalState); // volatile: publishes the initialized header
     }
@@ -88,15 +89,20 @@ public final class KeEvent {
         return setLocked(t, event, false);
     }
 
-    /** KeSetEvent's locked part (also the mutexes' release path). */
+    /** KeSetEvent's locked part (also KePulseEvent's). */
     static int setLocked(ThreadState t, MemorySegment event, boolean pulse) {
+        KernelCore k = t.kernel();
         Dispatcher.lock();
         try {
             int prev = Dispatcher.signalState(event, 0);
             if (prev == 0) {
+                boolean waiters = !Dispatcher.waitListEmpty(event);
+                if (waiters) {
+                    Dispatcher.checkWaitList(k, event.address()); // every pointer the wake follows, before any change
+                }
                 Dispatcher.setSignalState(event, 0, 1);
-                if (!Dispatcher.waitListEmpty(event)) {
-                    Dispatcher.wakeWaiters(t.kernel().addressSpace(), event.address());
+                if (waiters) {
+                    Dispatcher.wakeWaiters(k, event.address());
                 }
             }
             if (pulse) {
@@ -110,15 +116,21 @@ public final class KeEvent {
 
     /**
      * Signals the synchronization event at offset {@code off} of {@code seg} (an event embedded in
-     * a FAST_MUTEX), with no checks and no slice allocation. Runtime-internal.
+     * a FAST_MUTEX, a thread's wake block), with no IRQL check and no slice allocation: KeSetEvent's
+     * semantics, validated the same way. Runtime-internal.
      */
     static void setEmbedded(ThreadState t, MemorySegment seg, long off) {
+        KernelCore k = t.kernel();
         Dispatcher.lock();
         try {
             if (Dispatcher.signalState(seg, off) == 0) {
+                boolean waiters = !Dispatcher.waitListEmpty(seg, off);
+                if (waiters) {
+                    Dispatcher.checkWaitList(k, seg.address() + off); // before any change
+                }
                 Dispatcher.setSignalState(seg, off, 1);
-                if (!Dispatcher.waitListEmpty(seg, off)) {
-                    Dispatcher.wakeWaiters(t.kernel().addressSpace(), seg.address() + off);
+                if (waiters) {
+                    Dispatcher.wakeWaiters(k, seg.address() + off);
                 }
             }
         } finally {
@@ -174,8 +186,8 @@ public final class KeEvent {
 
     static void check(MemorySegment object, String routine) {
         LiveMemory.require(object, routine, "Event");
-        if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KEVENT_SIZE
-                || (object.address() & 7) != 0) {
+        if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KEVENT.LAYOUT.byteSize()
+                || !KEVENT.X64.isAligned(object.address())) {
             throw new IllegalArgumentException(routine + ": a KEVENT must be an 8-byte aligned native segment of 0x18 bytes or more, not "
                     + object);
         }

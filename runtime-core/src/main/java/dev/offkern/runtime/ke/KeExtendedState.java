@@ -3,7 +3,11 @@ package dev.offkern.runtime.ke;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
+import dev.offkern.layout.ke.XSAVE_AREA;
+import dev.offkern.layout.ke.XSAVE_AREA_HEADER;
+import dev.offkern.layout.ke.XSAVE_FORMAT;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
 import dev.offkern.nt.BugCheckCode;
@@ -53,7 +57,9 @@ import java.lang.foreign.MemorySegment;
  * (XStateSave, the chain head, Prev, Area) are resolved in the kernel's address space first: an
  * unmapped one is PAGE_FAULT_IN_NONPAGED_AREA (0x50). An area whose header or MXCSR would make
  * XRSTOR fault is KMODE_EXCEPTION_NOT_HANDLED (0x1E: STATUS_ACCESS_VIOLATION, 0, 0, -1), what the
- * #GP would be on Windows; the instruction is never executed on such an area.
+ * #GP would be on Windows; the instruction is never executed on such an area. An area whose MXCSR or
+ * x87 control word unmasks floating-point exceptions is refused too (0x1E: STATUS_FLOAT_MULTIPLE_TRAPS,
+ * 0, 0, 0): loaded, it would make the JVM's next inexact result a fatal SIGFPE.
  *
  * <p>IRQL: ≤ DISPATCH_LEVEL for save and restore; RtlGetEnabledExtendedFeatures is documented at
  * PASSIVE_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL, 0xD1). Progress: lock-free (the pool
@@ -121,6 +127,12 @@ public final class KeExtendedState {
     private static final long RESERVED1 = CONTEXT + XSTATE_CONTEXT.X64.offset("Reserved1");
     private static final long AREA = CONTEXT + XSTATE_CONTEXT.AREA_OFFSET;
     private static final long BUFFER = CONTEXT + XSTATE_CONTEXT.BUFFER_OFFSET;
+    /** XSTATE_BV in an area: XSAVE_AREA.Header.Mask. */
+    private static final long XSTATE_BV = XSAVE_AREA.HEADER_OFFSET + XSAVE_AREA_HEADER.MASK_OFFSET;
+    /** MXCSR bits 7..12: the SSE exception masks (IM DM ZM OM UM PM). */
+    static final int MXCSR_EXCEPTION_MASKS = 0x1F80;
+    /** x87 control word bits 0..5: the x87 exception masks. */
+    static final int X87_EXCEPTION_MASKS = 0x3F;
 
     /** How save areas are allocated: the kernel's non-paged pool ({@code Pool::allocate}). */
     @FunctionalInterface
@@ -280,6 +292,7 @@ public final class KeExtendedState {
         long buffer = seg.get(JAVA_LONG_UNALIGNED, off + BUFFER);
         if (mask != 0) {
             MemorySegment areaSeg = space.resolve(area, length);
+            checkExceptionMasks(k, areaSeg, area, mask, s.xsave());
             try {
                 if (s.xsave()) {
                     XState.xrstor(areaSeg, mask);
@@ -341,6 +354,33 @@ public final class KeExtendedState {
             throw k.bugCheck(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE, SAVED_BY_OTHER_THREAD, headThread,
                     t.address(), 0, "KeSaveExtendedProcessorState: the thread's previous save 0x"
                             + Long.toHexString(head) + " now names thread 0x" + Long.toHexString(headThread));
+        }
+    }
+
+    /**
+     * Refuses an area whose MXCSR or x87 control word would unmask floating-point exceptions once
+     * loaded: the JVM's compiled code would then take the next inexact or invalid result as a fatal
+     * SIGFPE. A save never produces one (JVM threads run with every exception masked); a corrupted
+     * area is KMODE_EXCEPTION_NOT_HANDLED (0x1E: STATUS_FLOAT_MULTIPLE_TRAPS, 0, 0, 0), what the first
+     * floating-point instruction after the restore would raise on Windows.
+     */
+    private static void checkExceptionMasks(KernelCore k, MemorySegment areaSeg, long area, long mask, boolean xsave) {
+        long alignment = xsave ? XState.AREA_ALIGNMENT : XState.FXSAVE_AREA_ALIGNMENT;
+        if (areaSeg.byteSize() < XSAVE_FORMAT.LAYOUT.byteSize() || (area & (alignment - 1)) != 0) {
+            return; // too short or misaligned for any restore: XRSTOR/FXRSTOR refuse it below (#GP)
+        }
+        boolean loadsMxcsr = !xsave || (mask & (XStateMask.XSTATE_MASK_LEGACY_SSE | XStateMask.XSTATE_MASK_AVX)) != 0;
+        boolean loadsFcw = !xsave || ((mask & XStateMask.XSTATE_MASK_LEGACY_FLOATING_POINT) != 0
+                && areaSeg.byteSize() >= XSAVE_AREA.LAYOUT.byteSize()
+                && (areaSeg.get(JAVA_LONG_UNALIGNED, XSTATE_BV) & XStateMask.XSTATE_MASK_LEGACY_FLOATING_POINT) != 0);
+        int mxcsr = areaSeg.get(JAVA_INT_UNALIGNED, XSAVE_FORMAT.MX_CSR_OFFSET);
+        int fcw = Short.toUnsignedInt(areaSeg.get(JAVA_SHORT_UNALIGNED, XSAVE_FORMAT.CONTROL_WORD_OFFSET));
+        if ((loadsMxcsr && (mxcsr & MXCSR_EXCEPTION_MASKS) != MXCSR_EXCEPTION_MASKS)
+                || (loadsFcw && (fcw & X87_EXCEPTION_MASKS) != X87_EXCEPTION_MASKS)) {
+            throw k.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_FLOAT_MULTIPLE_TRAPS & 0xFFFFFFFFL,
+                    0, 0, 0, String.format("KeRestoreExtendedProcessorState: the save area 0x%x would unmask "
+                            + "floating-point exceptions (MXCSR 0x%x, x87 control word 0x%x); offkern refuses it, "
+                            + "the JVM would die of SIGFPE at the next inexact result", area, mxcsr, fcw));
         }
     }
 

@@ -24,7 +24,9 @@ import java.lang.foreign.MemorySegment;
  * current IRQL) for a restore at another IRQL; (0, the block's Dummy, 0, 0) for a block that is not
  * a valid save — not the thread's innermost live save (never saved, restored twice, out of order, or
  * saved by another thread; the x86 block's "flags field" has no x64 counterpart, and Dummy is what
- * the x64 block holds) or holding an MXCSR with bits outside MXCSR_MASK (loading it would raise #GP).
+ * the x64 block holds) or holding an MXCSR with bits outside MXCSR_MASK (loading it would raise #GP)
+ * or with an exception unmasked (the JVM's compiled code would die of SIGFPE at the next inexact
+ * result; a save never produces one, as JVM threads run with every exception masked).
  * Parameter 2 (another thread's save) is reported as 0 because an x64 block does not say whose it
  * is. The block is resolved in the kernel's address space first (0x50 if unmapped, NULL included).
  *
@@ -115,10 +117,13 @@ public final class KeFloatingState {
                     "KeRestoreFloatingPointState at " + Irql.name(t.irql()) + " of a state saved at "
                             + Irql.name(savedIrql));
         }
-        if ((dummy & ~FloatingPointControl.mxcsrMask()) != 0) {
+        if ((dummy & ~FloatingPointControl.mxcsrMask()) != 0
+                || (dummy & KeExtendedState.MXCSR_EXCEPTION_MASKS) != KeExtendedState.MXCSR_EXCEPTION_MASKS) {
             throw k.bugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, SAVED_CONTEXT_INVALID,
                     Integer.toUnsignedLong(dummy), 0, 0, String.format(
-                            "KeRestoreFloatingPointState: Dummy 0x%x sets MXCSR bits outside MXCSR_MASK 0x%x",
+                            "KeRestoreFloatingPointState: Dummy 0x%x is no MXCSR offkern loads: bits outside "
+                                    + "MXCSR_MASK 0x%x, or an exception unmasked (bits 7..12 must be set: the JVM "
+                                    + "would die of SIGFPE at the next inexact result)",
                             dummy, FloatingPointControl.mxcsrMask()));
         }
         FloatingPointControl.setMxcsr(dummy);

@@ -1,6 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ex.FAST_MUTEX;
+import dev.offkern.layout.ke.KEVENT;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
@@ -75,6 +76,11 @@ public final class KeGuardedMutex {
      *   take the lock first, the woken waiter then re-registers itself.
      * The event is a synchronization event: a set with no waiter parked yet stays pending, so a
      *   waiter that registered in Count but has not parked yet cannot miss its wake-up.
+     *
+     * Validate before mutate: a contended acquire resolves the embedded event (the address other
+     *   threads will follow) before it registers in Count, and a release resolves it before it claims
+     *   the right to wake; the guarded-region count changes only once the lock is taken or released,
+     *   so a mutex in unregistered memory, or a misaligned one, fails a call with nothing changed.
      */
 
     /** FM_LOCK_BIT / GM_LOCK_BIT: set = free. */
@@ -85,19 +91,6 @@ public final class KeGuardedMutex {
     public static final int FM_LOCK_WAITER_WOKEN = 0x2;
     /** FM_LOCK_WAITER_INC: one waiter. */
     public static final int FM_LOCK_WAITER_INC = 0x4;
-
-    /** sizeof(FAST_MUTEX) = sizeof(KGUARDED_MUTEX) on x64. */
-    public static final long SIZE = FAST_MUTEX.X64.size();
-    /** Count (LONG). */
-    public static final long COUNT_OFFSET = FAST_MUTEX.COUNT_OFFSET;
-    /** Owner (PKTHREAD). */
-    public static final long OWNER_OFFSET = FAST_MUTEX.OWNER_OFFSET;
-    /** Contention (ULONG). */
-    public static final long CONTENTION_OFFSET = FAST_MUTEX.CONTENTION_OFFSET;
-    /** Event (KEVENT) / Gate (KGATE). */
-    public static final long EVENT_OFFSET = FAST_MUTEX.EVENT_OFFSET;
-    /** OldIrql (ULONG), FAST_MUTEX only. */
-    public static final long OLD_IRQL_OFFSET = FAST_MUTEX.OLD_IRQL_OFFSET;
 
     /** 0xC4 subcodes (Driver Verifier deadlock detection): self-deadlock. */
     public static final int DV_SELF_DEADLOCK = 0x1000;
@@ -132,8 +125,8 @@ public final class KeGuardedMutex {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeAcquireGuardedMutex");
             checkRecursion(t, mutex);
         }
-        t.addSpecialApcDisable(-1);
         acquireCore(t, mutex);
+        t.addSpecialApcDisable(-1); // after the lock is ours: a failed acquire leaves the thread as it was
     }
 
     /** {@code KeTryToAcquireGuardedMutex(Mutex)}: TRUE = acquired (inside a guarded region until release). */
@@ -143,11 +136,10 @@ public final class KeGuardedMutex {
             check(mutex, "KeTryToAcquireGuardedMutex");
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeTryToAcquireGuardedMutex");
         }
-        t.addSpecialApcDisable(-1);
         if (tryAcquireCore(t, mutex)) {
+            t.addSpecialApcDisable(-1);
             return true;
         }
-        t.addSpecialApcDisable(1);
         return false;
     }
 
@@ -159,8 +151,9 @@ public final class KeGuardedMutex {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeReleaseGuardedMutex");
             checkOwner(t, mutex);
         }
+        KeRegion.checkLeaveGuardedRegion(t); // before the release: a failure changes nothing
         releaseCore(t, mutex);
-        KeRegion.leaveGuardedRegion(t);
+        t.addSpecialApcDisable(1);
     }
 
     /** {@code KeAcquireGuardedMutexUnsafe(FastMutex)}: no region; caller at APC_LEVEL or with APCs disabled. */
@@ -189,57 +182,55 @@ public final class KeGuardedMutex {
 
     /** Count := FM_LOCK_BIT, Owner := NULL, Contention := 0, Event := unsignalled SynchronizationEvent. */
     public static void initializeCore(MemorySegment mutex) {
-        mutex.set(ValueLayout.JAVA_INT, COUNT_OFFSET + 4, 0); // x64 padding after Count
-        mutex.set(ValueLayout.JAVA_LONG, OWNER_OFFSET, 0L);
-        mutex.set(ValueLayout.JAVA_INT, CONTENTION_OFFSET, 0);
-        mutex.set(ValueLayout.JAVA_INT, CONTENTION_OFFSET + 4, 0);
-        mutex.set(ValueLayout.JAVA_INT, OLD_IRQL_OFFSET, 0);
-        mutex.set(ValueLayout.JAVA_INT, OLD_IRQL_OFFSET + 4, 0);
-        KeEvent.initializeHeader(mutex.asSlice(EVENT_OFFSET, KeEvent.KEVENT_SIZE), KeEvent.SynchronizationEvent,
-                (int) (KeEvent.KEVENT_SIZE / 4), 0);
-        COUNT.setVolatile(mutex, COUNT_OFFSET, FM_LOCK_BIT); // volatile: publishes the initialized mutex
+        mutex.asSlice(0, FAST_MUTEX.LAYOUT.byteSize()).fill((byte) 0); // Owner, Contention, OldIrql, padding
+        long eventSize = KEVENT.LAYOUT.byteSize();
+        KeEvent.initializeHeader(mutex.asSlice(FAST_MUTEX.EVENT_OFFSET, eventSize), KeEvent.SynchronizationEvent,
+                (int) (eventSize / Integer.BYTES), 0);
+        COUNT.setVolatile(mutex, FAST_MUTEX.COUNT_OFFSET, FM_LOCK_BIT); // volatile: publishes the initialized mutex
     }
 
     /** Acquires the lock (blocking) and records the owner. */
     public static void acquireCore(ThreadState t, MemorySegment mutex) {
         // volatile RMW: InterlockedBitTestAndReset(&Count, FM_LOCK_BIT_V); linearization point
-        if (((int) COUNT.getAndBitwiseAnd(mutex, COUNT_OFFSET, ~FM_LOCK_BIT) & FM_LOCK_BIT) == 0) {
+        if (((int) COUNT.getAndBitwiseAnd(mutex, FAST_MUTEX.COUNT_OFFSET, ~FM_LOCK_BIT) & FM_LOCK_BIT) == 0) {
             acquireSlow(t, mutex);
         }
-        OWNER.set(mutex, OWNER_OFFSET, t.address()); // plain: read by the owner and, racily, by diagnostics
+        OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, t.address()); // plain: read by the owner and, racily, by diagnostics
     }
 
     /** One attempt; true if the lock is now held by the caller. */
     public static boolean tryAcquireCore(ThreadState t, MemorySegment mutex) {
-        if (((int) COUNT.getAndBitwiseAnd(mutex, COUNT_OFFSET, ~FM_LOCK_BIT) & FM_LOCK_BIT) != 0) { // volatile RMW
-            OWNER.set(mutex, OWNER_OFFSET, t.address());
+        if (((int) COUNT.getAndBitwiseAnd(mutex, FAST_MUTEX.COUNT_OFFSET, ~FM_LOCK_BIT) & FM_LOCK_BIT) != 0) { // volatile RMW
+            OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, t.address());
             return true;
         }
         return false;
     }
 
     private static void acquireSlow(ThreadState t, MemorySegment mutex) {
-        CONTENTION.getAndAdd(mutex, CONTENTION_OFFSET, 1); // volatile RMW: exact count (Windows increments it plainly)
+        long event = mutex.address() + FAST_MUTEX.EVENT_OFFSET;
+        Dispatcher.resolveObject(t.kernel(), event); // the waits below and the waker follow it: 0x50 now, before Count changes
+        CONTENTION.getAndAdd(mutex, FAST_MUTEX.CONTENTION_OFFSET, 1); // volatile RMW: exact count (Windows increments it plainly)
         int bitsToRemove = FM_LOCK_BIT;
         int bitsToAdd = FM_LOCK_WAITER_INC;
         for (;;) {
-            int old = (int) COUNT.getVolatile(mutex, COUNT_OFFSET);
+            int old = (int) COUNT.getVolatile(mutex, FAST_MUTEX.COUNT_OFFSET);
             for (;;) {
                 if ((old & FM_LOCK_BIT) != 0) { // free: take it
-                    int witness = (int) COUNT.compareAndExchange(mutex, COUNT_OFFSET, old, old ^ bitsToRemove); // volatile CAS
+                    int witness = (int) COUNT.compareAndExchange(mutex, FAST_MUTEX.COUNT_OFFSET, old, old ^ bitsToRemove); // volatile CAS
                     if (witness == old) {
                         return;
                     }
                     old = witness;
                 } else { // held: register as a waiter (or re-register after a wake-up)
-                    int witness = (int) COUNT.compareAndExchange(mutex, COUNT_OFFSET, old, old + bitsToAdd); // volatile CAS
+                    int witness = (int) COUNT.compareAndExchange(mutex, FAST_MUTEX.COUNT_OFFSET, old, old + bitsToAdd); // volatile CAS
                     if (witness == old) {
                         break;
                     }
                     old = witness;
                 }
             }
-            KeWait.waitInternal(t, mutex.address() + EVENT_OFFSET);
+            KeWait.waitInternal(t, event);
             bitsToRemove = FM_LOCK_BIT | FM_LOCK_WAITER_WOKEN;
             bitsToAdd = FM_LOCK_WAITER_WOKEN;
         }
@@ -247,30 +238,32 @@ public final class KeGuardedMutex {
 
     /** Releases the lock and wakes one waiter if one is registered and none is being woken. */
     public static void releaseCore(ThreadState t, MemorySegment mutex) {
-        OWNER.set(mutex, OWNER_OFFSET, 0L); // plain: ordered before the releasing RMW below
-        int old = (int) COUNT.getAndAdd(mutex, COUNT_OFFSET, FM_LOCK_BIT); // volatile RMW: linearization point
+        OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, 0L); // plain: ordered before the releasing RMW below
+        int old = (int) COUNT.getAndAdd(mutex, FAST_MUTEX.COUNT_OFFSET, FM_LOCK_BIT); // volatile RMW: linearization point
         if (old != 0 && (old & FM_LOCK_WAITER_WOKEN) == 0) {
+            // a waiter registered, so its acquire resolved the event; resolve it here too before claiming the wake
+            Dispatcher.resolveObject(t.kernel(), mutex.address() + FAST_MUTEX.EVENT_OFFSET);
             old += FM_LOCK_BIT;
             int next = old + FM_LOCK_WAITER_WOKEN - FM_LOCK_WAITER_INC;
-            if (COUNT.compareAndSet(mutex, COUNT_OFFSET, old, next)) { // volatile CAS: claim the right to wake one
-                KeEvent.setEmbedded(t, mutex, EVENT_OFFSET);
+            if (COUNT.compareAndSet(mutex, FAST_MUTEX.COUNT_OFFSET, old, next)) { // volatile CAS: claim the right to wake one
+                KeEvent.setEmbedded(t, mutex, FAST_MUTEX.EVENT_OFFSET);
             }
         }
     }
 
     /** Owner (KTHREAD address, 0 if free). */
     public static long owner(MemorySegment mutex) {
-        return (long) OWNER.getOpaque(mutex, OWNER_OFFSET);
+        return (long) OWNER.getOpaque(mutex, FAST_MUTEX.OWNER_OFFSET);
     }
 
     /** Count. */
     public static int count(MemorySegment mutex) {
-        return (int) COUNT.getVolatile(mutex, COUNT_OFFSET);
+        return (int) COUNT.getVolatile(mutex, FAST_MUTEX.COUNT_OFFSET);
     }
 
     /** Contention. */
     public static int contention(MemorySegment mutex) {
-        return (int) CONTENTION.getVolatile(mutex, CONTENTION_OFFSET);
+        return (int) CONTENTION.getVolatile(mutex, FAST_MUTEX.CONTENTION_OFFSET);
     }
 
     // ----- verifier helpers (shared with ExFastMutex) -----
@@ -312,8 +305,8 @@ public final class KeGuardedMutex {
 
     /** Structural precondition: an 8-byte aligned native segment of 0x38 bytes. */
     public static void check(MemorySegment mutex, String routine) {
-        if (mutex == null || !mutex.isNative() || mutex.address() == 0 || mutex.byteSize() < SIZE
-                || (mutex.address() & 7) != 0) {
+        if (mutex == null || !mutex.isNative() || mutex.address() == 0 || mutex.byteSize() < FAST_MUTEX.LAYOUT.byteSize()
+                || !FAST_MUTEX.X64.isAligned(mutex.address())) {
             throw new IllegalArgumentException(routine + ": the mutex must be an 8-byte aligned native segment of 0x38 bytes or more, not "
                     + mutex);
         }

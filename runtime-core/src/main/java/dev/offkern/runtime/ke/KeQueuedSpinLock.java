@@ -36,6 +36,9 @@ import java.lang.invoke.VarHandle;
  * follows {@code Lock} and {@code Next} as real addresses, resolved through
  * {@link AddressSpace#regionOf}; an unregistered address is PAGE_FAULT_IN_NONPAGED_AREA (0x50).
  * A handle belongs to one acquisition at a time, as on Windows; never share one between threads.
+ * Both are resolved when the lock is acquired, before the handle is queued: an unregistered
+ * handle or lock word fails the acquire with the lock untouched (otherwise a successor or the
+ * release would fault half-way through a hand-off).
  *
  * <h2>Which calls may run concurrently</h2>
  * Every routine on one KSPIN_LOCK (and its handles, each owned by one acquisition) may run concurrently with every other on it, from any threads,
@@ -76,26 +79,22 @@ public final class KeQueuedSpinLock {
      * Preemption: on Windows a waiter spins at DISPATCH_LEVEL and cannot be descheduled. Here it
      *   can (an over-committed host): the FIFO hand-off then goes to a thread that is not running
      *   and everyone behind it waits — a convoy a barging test-and-set lock does not suffer. A
-     *   waiter yields after KeSpinLock.SPIN_LIMIT spins, which keeps the convoy short (measured on a
-     *   2-vCPU guest at load 8: ~23 us per contended acquire with yielding after 128 spins, ~1.3 ms
-     *   with 16384 spins before yielding).
+     *   waiter follows the one spin policy (Backoff.spinOrYield: yield after Backoff.SPIN_LIMIT
+     *   spins), which keeps the convoy short (measured on a 2-vCPU guest at load 8: ~23 us per
+     *   contended acquire with yielding after 128 spins, ~1.3 ms with 16384 spins before yielding).
      * ABA: the word holds addresses of handles; a handle reused for a later acquisition is a new
      *   queue entry and the CAS(word, me, 0) can succeed only if I am still the tail, which is the
      *   MCS invariant — no sequence number is needed.
      */
 
-    /** Bit 0 of KSPIN_LOCK_QUEUE.Lock: the entry waits for its predecessor. */
-    public static final long LOCK_QUEUE_WAIT = KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT;
-    /** Bit 1 of KSPIN_LOCK_QUEUE.Lock: the entry owns the lock. */
-    public static final long LOCK_QUEUE_OWNER = KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER;
-    /** sizeof(KLOCK_QUEUE_HANDLE) on x64. */
-    public static final long KLOCK_QUEUE_HANDLE_SIZE = KLOCK_QUEUE_HANDLE.X64.size();
-    /** KSPIN_LOCK_QUEUE.Next offset (x64). */
-    public static final long NEXT_OFFSET = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
-    /** KSPIN_LOCK_QUEUE.Lock offset (x64). */
-    public static final long LOCK_OFFSET = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.LOCK_OFFSET;
-    /** KLOCK_QUEUE_HANDLE.OldIrql offset (x64, KIRQL). */
-    public static final long OLD_IRQL_OFFSET = KLOCK_QUEUE_HANDLE.OLD_IRQL_OFFSET;
+    /** KLOCK_QUEUE_HANDLE.LockQueue.Next: the successor's entry (x64). */
+    private static final long NEXT = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
+    /** KLOCK_QUEUE_HANDLE.LockQueue.Lock: the lock's address with the WAIT/OWNER bits (x64). */
+    private static final long LOCK = KLOCK_QUEUE_HANDLE.LOCK_QUEUE_OFFSET + KSPIN_LOCK_QUEUE.LOCK_OFFSET;
+    /** The flag bits of LockQueue.Lock. */
+    private static final long LOCK_FLAGS = KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER;
+    /** Bytes of a KSPIN_LOCK_QUEUE: what a queue entry's address must resolve to. */
+    private static final long ENTRY_BYTES = KSPIN_LOCK_QUEUE.LAYOUT.byteSize();
     /** 0xC4 subcode: queued spin lock release at IRQL ≠ DISPATCH_LEVEL. */
     public static final int DV_RELEASE_QUEUED_SPIN_LOCK_IRQL = 0x36;
 
@@ -106,23 +105,23 @@ public final class KeQueuedSpinLock {
     public static void acquire(MemorySegment spinLock, MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            check(spinLock, lockHandle, KLOCK_QUEUE_HANDLE_SIZE);
+            check(spinLock, lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLock");
         }
         int old = t.irql;
-        lockHandle.set(ValueLayout.JAVA_BYTE, OLD_IRQL_OFFSET, (byte) old);
+        acquireAtDpc(t, spinLock, lockHandle); // validates both before queueing
+        lockHandle.set(ValueLayout.JAVA_BYTE, KLOCK_QUEUE_HANDLE.OLD_IRQL_OFFSET, (byte) old); // own handle: read by our release
         if (old < Irql.DISPATCH_LEVEL) {
             t.irql = Irql.DISPATCH_LEVEL;
         }
-        acquireAtDpc(t, spinLock, lockHandle);
     }
 
     /** {@code KeAcquireInStackQueuedSpinLockAtDpcLevel(SpinLock, LockHandle)}: OldIrql is not touched. */
     public static void acquireAtDpcLevel(MemorySegment spinLock, MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            check(spinLock, lockHandle, KSPIN_LOCK_QUEUE.X64.size());
+            check(spinLock, lockHandle, ENTRY_BYTES);
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLockAtDpcLevel");
         }
@@ -133,11 +132,11 @@ public final class KeQueuedSpinLock {
     public static void release(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            checkHandle(lockHandle, KLOCK_QUEUE_HANDLE_SIZE);
+            checkHandle(lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
             IrqlChecks.requireExactly(Irql.DISPATCH_LEVEL, DV_RELEASE_QUEUED_SPIN_LOCK_IRQL,
-                    (long) FIELD.getOpaque(lockHandle, LOCK_OFFSET) & ~3L, 0, "KeReleaseInStackQueuedSpinLock");
+                    (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLock");
         }
-        int oldIrql = lockHandle.get(ValueLayout.JAVA_BYTE, OLD_IRQL_OFFSET) & 0xFF;
+        int oldIrql = lockHandle.get(ValueLayout.JAVA_BYTE, KLOCK_QUEUE_HANDLE.OLD_IRQL_OFFSET) & 0xFF;
         releaseAtDpc(t, lockHandle);
         if (Verifier.ENABLED) {
             Irql.lower(oldIrql); // with its verifier checks
@@ -150,9 +149,9 @@ public final class KeQueuedSpinLock {
     public static void releaseFromDpcLevel(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            checkHandle(lockHandle, KSPIN_LOCK_QUEUE.X64.size());
+            checkHandle(lockHandle, ENTRY_BYTES);
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_RELEASE_FROM_DPC_LEVEL_IRQL,
-                    (long) FIELD.getOpaque(lockHandle, LOCK_OFFSET) & ~3L, 0, "KeReleaseInStackQueuedSpinLockFromDpcLevel");
+                    (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLockFromDpcLevel");
         }
         releaseAtDpc(t, lockHandle);
     }
@@ -166,19 +165,26 @@ public final class KeQueuedSpinLock {
                     "recursive acquisition of the queued spin lock at 0x" + Long.toHexString(lockAddress));
         }
         long me = handle.address();
-        FIELD.set(handle, NEXT_OFFSET, 0L);        // plain: published by the exchange below
-        FIELD.set(handle, LOCK_OFFSET, lockAddress);
+        AddressSpace as = t.kernel().addressSpace();
+        // Validate before mutate: a successor follows our handle's address, our release the lock's;
+        // both must resolve (0x50 otherwise) before the handle is queued.
+        Region hr = as.regionOf(me, ENTRY_BYTES);
+        if (!hr.contains(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES)) {
+            as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES);
+        }
+        FIELD.set(handle, NEXT, 0L);        // plain: published by the exchange below
+        FIELD.set(handle, LOCK, lockAddress);
         long pred = (long) FIELD.getAndSet(spinLock, 0L, me); // volatile XCHG: enqueue, linearization point
         if (pred == 0L) {
-            FIELD.set(handle, LOCK_OFFSET, lockAddress | LOCK_QUEUE_OWNER); // plain: only this thread reads it now
+            FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER); // plain: only this thread reads it now
         } else {
-            FIELD.setVolatile(handle, LOCK_OFFSET, lockAddress | LOCK_QUEUE_WAIT); // before pred can see me
-            Region r = t.kernel().addressSpace().regionOf(pred, 0x10);
-            FIELD.setRelease(r.segment(), r.offsetOf(pred), me); // release: pred.Next := me after my WAIT is set
-            int spins = 0;
+            FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
+            Region r = as.regionOf(pred, ENTRY_BYTES); // the predecessor validated it before queueing
+            FIELD.setRelease(r.segment(), r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET, me); // release: pred.Next := me after my WAIT is set
+            int round = 0;
             // acquire reads: pair with the predecessor's hand-off RMW
-            while (((long) FIELD.getAcquire(handle, LOCK_OFFSET) & LOCK_QUEUE_WAIT) != 0) {
-                spins = spinWait(spins);
+            while (((long) FIELD.getAcquire(handle, LOCK) & KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT) != 0) {
+                round = Backoff.spinOrYield(round);
             }
         }
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS)) {
@@ -187,40 +193,33 @@ public final class KeQueuedSpinLock {
     }
 
     private static void releaseAtDpc(ThreadState t, MemorySegment handle) {
-        long lockField = (long) FIELD.getOpaque(handle, LOCK_OFFSET); // own entry: only this thread writes it while owner
-        long lockAddress = lockField & ~3L;
+        long lockField = (long) FIELD.getOpaque(handle, LOCK); // own entry: only this thread writes it while owner
+        long lockAddress = lockField & ~LOCK_FLAGS;
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS)) {
-            if ((lockField & LOCK_QUEUE_OWNER) == 0 || !t.removeOwnedLock(lockAddress)) {
+            if ((lockField & KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER) == 0 || !t.removeOwnedLock(lockAddress)) {
                 throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, lockAddress, handle.address(), 0, 0,
                         "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(handle.address())
                                 + " does not own the queued spin lock it names (0x" + Long.toHexString(lockAddress) + ")");
             }
         }
-        FIELD.set(handle, LOCK_OFFSET, lockAddress); // plain: clear OWNER on the own entry
+        AddressSpace as = t.kernel().addressSpace();
         long me = handle.address();
-        long next = (long) FIELD.getAcquire(handle, NEXT_OFFSET); // acquire: pairs with the successor's setRelease
+        long next = (long) FIELD.getAcquire(handle, NEXT); // acquire: pairs with the successor's setRelease
+        // the address the hand-off follows is resolved before the handle changes
+        Region lr = next == 0L ? as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES) : null;
+        FIELD.set(handle, LOCK, lockAddress); // plain: clear OWNER on the own entry
         if (next == 0L) {
-            Region lr = t.kernel().addressSpace().regionOf(lockAddress, 8);
             if (FIELD.compareAndSet(lr.segment(), lr.offsetOf(lockAddress), me, 0L)) { // volatile CAS: frees the lock
                 return;
             }
-            int spins = 0;
-            while ((next = (long) FIELD.getAcquire(handle, NEXT_OFFSET)) == 0L) { // successor is linking itself
-                spins = spinWait(spins);
+            int round = 0;
+            while ((next = (long) FIELD.getAcquire(handle, NEXT)) == 0L) { // successor is linking itself
+                round = Backoff.spinOrYield(round);
             }
         }
-        Region nr = t.kernel().addressSpace().regionOf(next, 0x10);
+        Region nr = as.regionOf(next, ENTRY_BYTES); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
-        FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + LOCK_OFFSET, LOCK_QUEUE_WAIT | LOCK_QUEUE_OWNER);
-    }
-
-    private static int spinWait(int spins) {
-        if (spins < KeSpinLock.SPIN_LIMIT) {
-            Thread.onSpinWait();
-        } else {
-            Thread.yield();
-        }
-        return spins + 1;
+        FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
     }
 
     private static void check(MemorySegment spinLock, MemorySegment handle, long handleSize) {
@@ -230,7 +229,7 @@ public final class KeQueuedSpinLock {
 
     private static void checkHandle(MemorySegment handle, long size) {
         if (handle == null || !handle.isNative() || handle.address() == 0 || handle.byteSize() < size
-                || (handle.address() & 7) != 0) {
+                || !KLOCK_QUEUE_HANDLE.X64.isAligned(handle.address())) {
             throw new IllegalArgumentException("a KLOCK_QUEUE_HANDLE must be an 8-byte aligned native segment of "
                     + size + " bytes or more, not " + handle);
         }

@@ -76,13 +76,21 @@ public final class KeRegion {
         leaveGuardedRegion(t);
     }
 
-    /** Leaves a guarded region (shared with KeReleaseGuardedMutex). */
+    /** Leaves a guarded region. */
     static void leaveGuardedRegion(ThreadState t) {
+        checkLeaveGuardedRegion(t);
+        t.addSpecialApcDisable(1);
+    }
+
+    /**
+     * The verifier's check before a guarded region is left (shared with KeReleaseGuardedMutex, which
+     * runs it before it releases the mutex): APC_INDEX_MISMATCH if no region is open.
+     */
+    static void checkLeaveGuardedRegion(ThreadState t) {
         if (Verifier.ENABLED && t.verifies(VerifierCheck.REGIONS) && t.specialApcDisable() >= 0) {
             int wouldBe = ((t.specialApcDisable() + 1) << 16) | (t.kernelApcDisable() & 0xFFFF);
             throw t.kernel().bugCheck(BugCheckCode.APC_INDEX_MISMATCH, 0, 0, wouldBe & 0xFFFFFFFFL, 0,
                     "KeLeaveGuardedRegion without a matching KeEnterGuardedRegion");
         }
-        t.addSpecialApcDisable(1);
     }
 }

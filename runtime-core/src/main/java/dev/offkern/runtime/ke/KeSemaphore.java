@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.KSEMAPHORE;
 import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.NtStatusException;
@@ -33,14 +34,11 @@ import java.lang.foreign.ValueLayout;
  *       (verifier: 0xD1).</li>
  *   <li>KeReadStateSemaphore: the count (volatile read). IRQL: any.</li>
  * </ul>
+ * Validate before mutate: as KeSetEvent, a release that will wake waiters checks the semaphore's
+ * address and its whole wait list before it changes the count.
  * Progress: blocking (the dispatcher lock); KeReadStateSemaphore wait-free.
  */
 public final class KeSemaphore {
-    /** sizeof(KSEMAPHORE) on x64. */
-    public static final long KSEMAPHORE_SIZE = dev.offkern.layout.ke.KSEMAPHORE.X64.size();
-    /** KSEMAPHORE.Limit (LONG) offset. */
-    public static final long LIMIT_OFFSET = dev.offkern.layout.ke.KSEMAPHORE.LIMIT_OFFSET;
-
     private KeSemaphore() {
     }
 
@@ -51,9 +49,10 @@ public final class KeSemaphore {
             throw new IllegalArgumentException("KeInitializeSemaphore: need Limit > 0 and 0 <= Count <= Limit, got Count "
                     + count + ", Limit " + limit);
         }
-        semaphore.set(ValueLayout.JAVA_INT, LIMIT_OFFSET, limit);
-        semaphore.set(ValueLayout.JAVA_INT, LIMIT_OFFSET + 4, 0); // x64 tail padding of KSEMAPHORE
-        KeEvent.initializeHeader(semaphore, Dispatcher.SEMAPHORE_OBJECT, (int) (KSEMAPHORE_SIZE / 4), count);
+        long limitEnd = KSEMAPHORE.LIMIT_OFFSET + Integer.BYTES;
+        semaphore.asSlice(limitEnd, KSEMAPHORE.LAYOUT.byteSize() - limitEnd).fill((byte) 0); // x64 tail padding of KSEMAPHORE
+        semaphore.set(ValueLayout.JAVA_INT, KSEMAPHORE.LIMIT_OFFSET, limit);
+        KeEvent.initializeHeader(semaphore, Dispatcher.SEMAPHORE_OBJECT, (int) (KSEMAPHORE.LAYOUT.byteSize() / Integer.BYTES), count);
     }
 
     /** {@code KeReleaseSemaphore(Semaphore, Increment, Adjustment, Wait)}: returns the previous count. */
@@ -62,19 +61,23 @@ public final class KeSemaphore {
             check(semaphore, "KeReleaseSemaphore");
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, semaphore.address(), IrqlChecks.WRITE, "KeReleaseSemaphore");
         }
-        ThreadState t = ThreadState.current();
+        KernelCore k = ThreadState.current().kernel();
         int prev;
         Dispatcher.lock();
         try {
             prev = Dispatcher.signalState(semaphore, 0);
-            int limit = semaphore.get(ValueLayout.JAVA_INT, LIMIT_OFFSET);
+            int limit = semaphore.get(ValueLayout.JAVA_INT, KSEMAPHORE.LIMIT_OFFSET);
             long next = (long) prev + adjustment;
             if (next > limit || next < prev) {
                 prev = Integer.MIN_VALUE; // report outside the lock
             } else {
+                boolean wake = next > 0 && !Dispatcher.waitListEmpty(semaphore);
+                if (wake) {
+                    Dispatcher.checkWaitList(k, semaphore.address()); // every pointer the wake follows, before any change
+                }
                 Dispatcher.setSignalState(semaphore, 0, (int) next);
-                if (next > 0 && !Dispatcher.waitListEmpty(semaphore)) {
-                    Dispatcher.wakeWaiters(t.kernel().addressSpace(), semaphore.address());
+                if (wake) {
+                    Dispatcher.wakeWaiters(k, semaphore.address());
                 }
             }
         } finally {
@@ -83,7 +86,7 @@ public final class KeSemaphore {
         if (prev == Integer.MIN_VALUE) {
             throw new NtStatusException(NtStatus.STATUS_SEMAPHORE_LIMIT_EXCEEDED, "KeReleaseSemaphore: count "
                     + Dispatcher.signalState(semaphore, 0) + " + Adjustment " + adjustment + " exceeds Limit "
-                    + semaphore.get(ValueLayout.JAVA_INT, LIMIT_OFFSET) + " (or Adjustment is negative)");
+                    + semaphore.get(ValueLayout.JAVA_INT, KSEMAPHORE.LIMIT_OFFSET) + " (or Adjustment is negative)");
         }
         return prev;
     }
@@ -98,8 +101,8 @@ public final class KeSemaphore {
 
     private static void check(MemorySegment object, String routine) {
         LiveMemory.require(object, routine, "Semaphore");
-        if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KSEMAPHORE_SIZE
-                || (object.address() & 7) != 0) {
+        if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KSEMAPHORE.LAYOUT.byteSize()
+                || !KSEMAPHORE.X64.isAligned(object.address())) {
             throw new IllegalArgumentException(routine + ": a KSEMAPHORE must be an 8-byte aligned native segment of 0x20 bytes or more, not "
                     + object);
         }

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.Abi;
+import dev.offkern.layout.CType;
 import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
@@ -22,7 +24,7 @@ import java.lang.invoke.VarHandle;
  * +------------------------------------------------------------+
  * </pre>
  * offkern always stores what Windows' checked builds store, {@code CurrentThread | 1} (the
- * calling thread's {@link ThreadState#address()}, which is 256-byte aligned): free-build code only
+ * calling thread's {@link ThreadState#address()}, which is 64-byte aligned): free-build code only
  * tests "non-zero = held", exactly as on Windows, and the verifier can tell the owner apart,
  * which is how it detects SPIN_LOCK_ALREADY_OWNED (0x0F) on a recursive acquire and
  * SPIN_LOCK_NOT_OWNED (0x10) on a release by another thread or of a free lock.
@@ -60,8 +62,9 @@ public final class KeSpinLock {
      *
      * Test-and-test-and-set: a plain (opaque) read first, the CAS only when the word looked free,
      * so waiting threads spin in their own cache rather than bouncing the line with failed CASes.
-     * After SPIN_LIMIT failed rounds of Thread.onSpinWait() the spinner also Thread.yield()s: on
-     * an over-committed host (two vCPUs, many JVM threads) the owner may have been descheduled, and
+     * Spinners follow the runtime's one spin policy (Backoff.spinOrYield): after
+     * Backoff.SPIN_LIMIT rounds of Thread.onSpinWait() they also Thread.yield(): on an
+     * over-committed host (two vCPUs, many JVM threads) the owner may have been descheduled, and
      * a pure spin would burn the owner's time slice. That differs from Windows (where the owner
      * runs at DISPATCH_LEVEL and cannot be preempted) only in being kinder to the host.
      *
@@ -69,12 +72,12 @@ public final class KeSpinLock {
      * InterlockedBitTestAndSet is); release at the setRelease of 0 (pairs with the acquiring CAS:
      * every write inside the critical section is visible to the next owner).
      *
-     * The IRQL raise happens before the spin and the lower after the release, as Windows does
-     * (KeAcquireSpinLockRaiseToDpc raises first, then spins at DISPATCH_LEVEL).
+     * Validate before mutate: the IRQL is raised once the lock word has been taken (Windows raises
+     * first and spins at DISPATCH_LEVEL; the difference is invisible, as the IRQL is the thread's
+     * own), so an acquire on a bad word — misaligned, too small, which the CAS rejects when the
+     * verifier's structural check is compiled out — leaves the thread's IRQL unchanged. The
+     * release lowers after the word is free, as Windows does.
      */
-
-    /** Failed spins before a spinner starts yielding its time slice. */
-    static final int SPIN_LIMIT = 128;
 
     /** Subcode 0xC4/0x32: KeReleaseSpinLock at IRQL ≠ DISPATCH_LEVEL. */
     public static final int DV_RELEASE_SPIN_LOCK_IRQL = 0x32;
@@ -106,10 +109,10 @@ public final class KeSpinLock {
                     "KeAcquireSpinLock");
         }
         int old = t.irql;
+        acquireAtDpc(t, spinLock);
         if (old < Irql.DISPATCH_LEVEL) { // above DISPATCH (a verifier error) the IRQL is never lowered
             t.irql = Irql.DISPATCH_LEVEL;
         }
-        acquireAtDpc(t, spinLock);
         return old;
     }
 
@@ -205,15 +208,11 @@ public final class KeSpinLock {
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS) && (long) WORD.getOpaque(spinLock, 0L) == mine) {
             throw alreadyOwned(t, spinLock, "spin lock acquire");
         }
-        int spins = 0;
+        int round = 0;
         for (;;) {
             // test: opaque reads until the word looks free (no writes while waiting)
             while ((long) WORD.getOpaque(spinLock, 0L) != 0L) {
-                if (++spins < SPIN_LIMIT) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                round = Backoff.spinOrYield(round);
             }
             if (WORD.compareAndSet(spinLock, 0L, 0L, mine)) { // volatile CAS: linearization point
                 return;
@@ -247,11 +246,14 @@ public final class KeSpinLock {
 
     static void checkWord(MemorySegment spinLock) {
         LiveMemory.require(spinLock, "KSPIN_LOCK", "SpinLock");
-        if (spinLock == null || !spinLock.isNative() || spinLock.address() == 0 || spinLock.byteSize() < 8
-                || (spinLock.address() & 7) != 0) {
+        if (spinLock == null || !spinLock.isNative() || spinLock.address() == 0 || spinLock.byteSize() < KSPIN_LOCK_BYTES
+                || (spinLock.address() & (KSPIN_LOCK_BYTES - 1)) != 0) {
             throw new IllegalArgumentException("a KSPIN_LOCK must be an 8-byte aligned native ULONG_PTR, not " + spinLock);
         }
     }
+
+    /** sizeof(KSPIN_LOCK) on x64 (a ULONG_PTR: also its alignment). */
+    static final long KSPIN_LOCK_BYTES = CType.KSPIN_LOCK.size(Abi.X64);
 
     // ----- VarHandle mechanics -----
     /** The KSPIN_LOCK word (ULONG_PTR at offset 0). */

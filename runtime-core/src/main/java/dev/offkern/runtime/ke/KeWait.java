@@ -1,8 +1,10 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.nt.NtStatus;
-import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,7 +35,7 @@ import java.util.concurrent.locks.LockSupport;
  *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
  *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
  *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
- *       kernel is closed ...") when {@link Kernel#close()} ran, the kernel's
+ *       kernel is closed ...") when {@code Kernel.close()} ran, the kernel's
  *       {@link dev.offkern.nt.KernelHaltedException} when a bug check halted it (HALT
  *       policy) — instead of returning a status; its wait blocks have been unlinked from the
  *       objects' wait lists before any memory was unmapped. A new wait on a closed or halted
@@ -46,8 +48,15 @@ import java.util.concurrent.locks.LockSupport;
  *       WaitBlockArray: MAXIMUM_WAIT_OBJECTS_EXCEEDED (0x0C), always (as Windows checks it on every
  *       build). Count 0 or a too-small Object/WaitBlockArray segment: IllegalArgumentException.</li>
  * </ul>
- * Progress: blocking. A waiter spins briefly ({@link #SPIN_BEFORE_PARK} rounds) then parks;
- * it allocates nothing per wait.
+ * <p>The executive's own waits (run-down, run-once: {@link WakeBlock}) and the mutexes' slow paths
+ * are waits of this kind too ({@link #waitInternal}), so the shutdown rule covers them.
+ *
+ * <p>Validate before mutate: every object and wait block is resolved, and every wait list it
+ * will join checked, before anything is satisfied or linked; a bad pointer fails the call with
+ * no state changed.
+ *
+ * <p>Progress: blocking. A waiter spins briefly ({@link Backoff#spin}) then parks; it allocates
+ * nothing per wait.
  */
 public final class KeWait {
     /*
@@ -62,18 +71,10 @@ public final class KeWait {
      *    stands. Either way exactly one party ends the wait.
      */
 
-    /** THREAD_WAIT_OBJECTS: waits the thread's built-in wait blocks can hold. */
-    public static final int THREAD_WAIT_OBJECTS = 3;
-    /** MAXIMUM_WAIT_OBJECTS. */
-    public static final int MAXIMUM_WAIT_OBJECTS = 64;
     /** WAIT_TYPE WaitAll. */
     public static final int WaitAll = 0;
     /** WAIT_TYPE WaitAny. */
     public static final int WaitAny = 1;
-    /** Bug check MAXIMUM_WAIT_OBJECTS_EXCEEDED. */
-    public static final int MAXIMUM_WAIT_OBJECTS_EXCEEDED = BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED;
-    /** Spin rounds before a waiter parks. */
-    static final int SPIN_BEFORE_PARK = 64;
     /** 100 ns intervals between 1601-01-01 and 1970-01-01. */
     static final long EPOCH_1601_TO_1970_100NS = 116_444_736_000_000_000L;
 
@@ -100,8 +101,8 @@ public final class KeWait {
         }
         Waiter w = waiter(t);
         MemorySegment blocks = t.block();
-        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object.address(), WaitAny, t.address());
-        return waitPrepared(t, w, blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 1, false, hasTimeout, raw, alertable);
+        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
+        return waitPrepared(t, w, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, hasTimeout, raw, alertable);
     }
 
     /**
@@ -112,8 +113,8 @@ public final class KeWait {
                                              boolean alertable, MemorySegment timeout, MemorySegment waitBlockArray) {
         ThreadState t = ThreadState.current();
         boolean hasArray = waitBlockArray != null && waitBlockArray.address() != 0;
-        if (count < 0 || count > MAXIMUM_WAIT_OBJECTS || (!hasArray && count > THREAD_WAIT_OBJECTS)) {
-            throw t.kernel().bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
+        if (count < 0 || count > KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS || (!hasArray && count > KWAIT_BLOCK.THREAD_WAIT_OBJECTS)) {
+            throw t.kernel().bugCheck(BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
                     "KeWaitForMultipleObjects: Count " + Integer.toUnsignedString(count) + " exceeds "
                             + (hasArray ? "MAXIMUM_WAIT_OBJECTS (64)" : "THREAD_WAIT_OBJECTS (3) without a WaitBlockArray"));
         }
@@ -126,10 +127,12 @@ public final class KeWait {
         if (objects == null || objects.byteSize() < 8L * count) {
             throw new IllegalArgumentException("KeWaitForMultipleObjects: Object[] must hold " + count + " pointers");
         }
-        if (hasArray && (waitBlockArray.byteSize() < (long) Dispatcher.KWAIT_BLOCK_SIZE * count
-                || (waitBlockArray.address() & 7) != 0 || !waitBlockArray.isNative())) {
-            throw new IllegalArgumentException("KeWaitForMultipleObjects: WaitBlockArray must be an 8-byte aligned native array of "
-                    + count + " KWAIT_BLOCKs (0x30 bytes each)");
+        long arrayBytes = KWAIT_BLOCK.LAYOUT.byteSize() * count;
+        if (hasArray && (waitBlockArray.byteSize() < arrayBytes || !KWAIT_BLOCK.X64.isAligned(waitBlockArray.address())
+                || !waitBlockArray.isNative())) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: WaitBlockArray must be an " + KWAIT_BLOCK.X64.align()
+                    + "-byte aligned native array of " + count + " KWAIT_BLOCKs (0x" + Long.toHexString(KWAIT_BLOCK.LAYOUT.byteSize())
+                    + " bytes each)");
         }
         boolean hasTimeout = hasTimeout(timeout);
         long raw = hasTimeout ? timeout.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : 0;
@@ -137,14 +140,14 @@ public final class KeWait {
             IrqlChecks.requireWaitAllowed(objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), hasTimeout, raw,
                     "KeWaitForMultipleObjects");
         }
-        AddressSpace as = t.kernel().addressSpace();
+        KernelCore k = t.kernel();
         if (hasArray) {
             // other threads reach these blocks through the objects' wait lists: they must resolve (0x50 otherwise),
             // checked before anything is linked
-            as.regionOf(waitBlockArray.address(), (long) Dispatcher.KWAIT_BLOCK_SIZE * count);
+            k.addressSpace().regionOf(waitBlockArray.address(), arrayBytes);
         }
         MemorySegment blocks = hasArray ? waitBlockArray : t.block();
-        long base = hasArray ? 0 : ThreadState.WAIT_BLOCK_AREA_OFFSET;
+        long base = hasArray ? 0 : OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
         for (int i = 0; i < count; i++) {
             long obj = objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 8L * i);
             if (waitType == WaitAll) {
@@ -155,7 +158,7 @@ public final class KeWait {
                     }
                 }
             }
-            prepare(as, blocks, base, i, obj, waitType, t.address());
+            prepare(k, blocks, base, i, obj, waitType, t.address());
         }
         return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable);
     }
@@ -207,8 +210,8 @@ public final class KeWait {
      */
     static void waitInternal(ThreadState t, long object) {
         MemorySegment blocks = t.block();
-        prepare(t.kernel().addressSpace(), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 0, object, WaitAny, t.address());
-        waitPrepared(t, waiter(t), blocks, ThreadState.WAIT_BLOCK_AREA_OFFSET, 1, false, false, 0, false);
+        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
+        waitPrepared(t, waiter(t), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, false, 0, false);
     }
 
     private static boolean hasTimeout(MemorySegment timeout) {
@@ -243,28 +246,27 @@ public final class KeWait {
         return w;
     }
 
-    private static void prepare(AddressSpace as, MemorySegment blocks, long base, int index, long object, int waitType,
+    /** Writes wait block {@code index} (the waiting thread's own memory: no lock) after checking the object. */
+    private static void prepare(KernelCore k, MemorySegment blocks, long base, int index, long object, int waitType,
                                 long kthread) {
-        dev.offkern.runtime.mm.Region r = as.regionOf(object, Dispatcher.HEADER_SIZE);
+        Region r = Dispatcher.resolveObject(k, object);
         int type = Dispatcher.type(r.segment(), r.offsetOf(object));
         if (!Dispatcher.waitable(type)) {
             throw new IllegalArgumentException("object 0x" + Long.toHexString(object) + " has DISPATCHER_HEADER.Type " + type
                     + ": offkern waits on events (0, 1), semaphores (5) and timers (8, 9)");
         }
-        long b = base + (long) index * Dispatcher.KWAIT_BLOCK_SIZE;
-        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_WAIT_LIST_ENTRY, blocks.address() + b);
-        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_WAIT_LIST_ENTRY + 8, blocks.address() + b);
-        blocks.set(ValueLayout.JAVA_BYTE, b + Dispatcher.WB_WAIT_TYPE, (byte) waitType);
-        blocks.set(ValueLayout.JAVA_BYTE, b + Dispatcher.WB_BLOCK_STATE, Dispatcher.WAIT_BLOCK_INACTIVE);
-        blocks.set(ValueLayout.JAVA_SHORT, b + Dispatcher.WB_WAIT_KEY, (short) index);
-        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_THREAD, kthread);
-        blocks.set(ValueLayout.JAVA_LONG, b + Dispatcher.WB_OBJECT, object);
+        long b = base + index * KWAIT_BLOCK.LAYOUT.byteSize();
+        ListEntries.initializeHead(blocks, b + KWAIT_BLOCK.WAIT_LIST_ENTRY_OFFSET); // unlinked: points at itself
+        KWAIT_BLOCK.WAIT_TYPE.set(blocks, b, (byte) waitType);
+        KWAIT_BLOCK.BLOCK_STATE.set(blocks, b, KWAIT_BLOCK.WaitBlockInactive);
+        KWAIT_BLOCK.WAIT_KEY.set(blocks, b, (short) index);
+        blocks.set(ValueLayout.JAVA_LONG, b + KWAIT_BLOCK.THREAD_OFFSET, kthread);
+        KWAIT_BLOCK.OBJECT.set(blocks, b, object);
     }
 
     private static int waitPrepared(ThreadState t, Waiter w, MemorySegment blocks, long base, int count, boolean waitAll,
                                     boolean hasTimeout, long raw, boolean alertable) {
         KernelCore kernel = t.kernel();
-        AddressSpace as = kernel.addressSpace();
         long deadline = hasTimeout ? deadline(raw) : INFINITE;
         Dispatcher.lock();
         try {
@@ -273,7 +275,7 @@ public final class KeWait {
                 // to abort the waits, so a wait either sees the new state here or is enqueued before the abort.
                 kernel.ensureRunning(); // throws unless this thread is running the halting bug check
             }
-            int key = Dispatcher.trySatisfy(as, blocks, base, count, waitAll);
+            int key = Dispatcher.trySatisfy(kernel, blocks, base, count, waitAll);
             if (key >= 0) {
                 return NtStatus.STATUS_WAIT_0 + key;
             }
@@ -285,11 +287,11 @@ public final class KeWait {
             w.blocksAddress = blocks.address() + base;
             w.count = count;
             w.status = Waiter.PENDING; // plain enough: published by the unlock below, read under the lock by signallers
-            Dispatcher.enqueue(as, w);
+            Dispatcher.enqueue(kernel, w); // checks every block and wait list before linking any
         } finally {
             Dispatcher.unlock();
         }
-        int s = park(as, w, deadline, alertable);
+        int s = park(kernel, w, deadline, alertable);
         if (s < Waiter.PENDING) {
             throw kernelGone(kernel, s);
         }
@@ -304,14 +306,13 @@ public final class KeWait {
         return new IllegalStateException("this offkern kernel is closed: the wait was abandoned when Kernel.close() ran");
     }
 
-    private static int park(AddressSpace as, Waiter w, long deadline, boolean alertable) {
+    private static int park(KernelCore k, Waiter w, long deadline, boolean alertable) {
         boolean interrupted = false;
-        int spins = 0;
+        int round = 0;
         int s;
-        while ((s = w.status) == Waiter.PENDING) { // volatile read: pairs with Dispatcher.complete
-            if (spins < SPIN_BEFORE_PARK) {
-                spins++;
-                Thread.onSpinWait();
+        while ((s = w.status) == Waiter.PENDING) { // volatile read: pairs with the waker's write under the dispatcher lock
+            if (Backoff.spin(round)) {
+                round++;
                 continue;
             }
             if (deadline == INFINITE) {
@@ -319,14 +320,14 @@ public final class KeWait {
             } else {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    s = cancel(as, w, NtStatus.STATUS_TIMEOUT);
+                    s = cancel(k, w, NtStatus.STATUS_TIMEOUT);
                     break;
                 }
                 LockSupport.parkNanos(w, left);
             }
             if (Thread.interrupted()) {
                 if (alertable) {
-                    s = cancel(as, w, NtStatus.STATUS_ALERTED);
+                    s = cancel(k, w, NtStatus.STATUS_ALERTED);
                     break;
                 }
                 interrupted = true;
@@ -339,11 +340,11 @@ public final class KeWait {
     }
 
     /** Ends the wait with {@code status} unless a signaller already ended it; returns the final status. */
-    private static int cancel(AddressSpace as, Waiter w, int status) {
+    private static int cancel(KernelCore k, Waiter w, int status) {
         Dispatcher.lock();
         try {
             if (w.status == Waiter.PENDING) {
-                Dispatcher.dequeue(as, w);
+                Dispatcher.dequeue(k, w);
                 w.status = status;
             }
             return w.status;

@@ -1,9 +1,11 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.BugCheckPolicy;
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.nio.file.Path;
@@ -25,7 +27,9 @@ import java.util.function.Supplier;
  * its slow path asks the one resolver {@code Kernel} installs ({@link #installResolver}), which is
  * {@code Kernel.current()}: the kernel is resolved in exactly one place.
  */
-public final class KernelCore implements BugCheckSink {
+public final class KernelCore implements BugCheckSink, ListEntries.Memory {
+    /** KERNEL_SECURITY_CHECK_FAILURE's P1 for a corrupt LIST_ENTRY ({@code FAST_FAIL_CORRUPT_LIST_ENTRY}). */
+    public static final int FAST_FAIL_CORRUPT_LIST_ENTRY = 3;
 
     private static final int RUNNING = 0;
     private static final int HALTED = 1;
@@ -111,6 +115,30 @@ public final class KernelCore implements BugCheckSink {
     @Override
     public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
         return bugChecks.bugCheck(code, p1, p2, p3, p4, detail);
+    }
+
+    // ----- ListEntries.Memory: native lists in this kernel's address space -----
+
+    /** The region of this kernel's address space holding {@code [address, address + size)}, or null. */
+    @Override
+    public Region find(long address, long size) {
+        return addressSpace.find(address, size);
+    }
+
+    /** PAGE_FAULT_IN_NONPAGED_AREA (0x50: address, 0 = read, 0, 0), the address space's fault. */
+    @Override
+    public RuntimeException unmapped(long address, long size) {
+        return bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
+                "no region holds [0x" + Long.toHexString(address) + ", +" + size + ")");
+    }
+
+    /**
+     * KERNEL_SECURITY_CHECK_FAILURE (0x139) with P1 = FAST_FAIL_CORRUPT_LIST_ENTRY (3), as Windows 8+'s
+     * list routines fail fast; P2 is the entry (offkern's choice: it has no trap frame to report).
+     */
+    @Override
+    public RuntimeException corrupt(long entry, String detail) {
+        return bugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, FAST_FAIL_CORRUPT_LIST_ENTRY, entry, 0, 0, detail);
     }
 
     /** Whether the kernel is closed. */

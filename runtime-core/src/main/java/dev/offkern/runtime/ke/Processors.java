@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.Arena;
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Owns one long-lived shared arena holding the PRCB array ({@link Prcb}: processor count ×
  * {@link Prcb#STRIDE} bytes, 128-byte aligned) and the slabs of thread identity blocks
- * ({@link ThreadState#BLOCK_SIZE} bytes each); both are registered in the kernel's address space
+ * ({@link OFFKERN_THREAD_BLOCK}, 256 bytes each); both are registered in the kernel's address space
  * so that pointers into them (DPC list heads, wait blocks) resolve like any kernel memory.
  * The arena is closed when the kernel closes.
  *
@@ -32,6 +33,8 @@ public final class Processors {
      */
     private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true).name("offkern-thread-cleaner").factory());
     private static final int SLAB_BLOCKS = 64;
+    /** Bytes of one thread block. */
+    private static final long BLOCK_SIZE = OFFKERN_THREAD_BLOCK.LAYOUT.byteSize();
 
     private final KernelCore kernel;
     private final Arena arena = Arena.ofShared();
@@ -41,6 +44,8 @@ public final class Processors {
     private final AtomicLong nextThreadId = new AtomicLong(1);
     private final ArrayDeque<MemorySegment> freeBlocks = new ArrayDeque<>();
     private final List<Region> regions = new ArrayList<>();
+    /** The thread-block slabs' regions; replaced whole when a slab is added (read without the monitor). */
+    private volatile Region[] slabs = new Region[0];
     private boolean closed;
 
     public Processors(KernelCore kernel) {
@@ -139,12 +144,16 @@ public final class Processors {
         }
         MemorySegment b = freeBlocks.poll();
         if (b == null) {
-            MemorySegment slab = arena.allocate((long) SLAB_BLOCKS * ThreadState.BLOCK_SIZE, 64);
-            regions.add(kernel.addressSpace().register(slab, "thread blocks"));
+            MemorySegment slab = arena.allocate(SLAB_BLOCKS * BLOCK_SIZE, OFFKERN_THREAD_BLOCK.LAYOUT.byteAlignment());
+            Region region = kernel.addressSpace().register(slab, "thread blocks");
+            regions.add(region);
+            Region[] grown = java.util.Arrays.copyOf(slabs, slabs.length + 1);
+            grown[slabs.length] = region;
+            slabs = grown; // volatile write: publishes the slab to isWakeBlock's readers
             for (int i = 1; i < SLAB_BLOCKS; i++) {
-                freeBlocks.add(slab.asSlice((long) i * ThreadState.BLOCK_SIZE, ThreadState.BLOCK_SIZE));
+                freeBlocks.add(slab.asSlice(i * BLOCK_SIZE, BLOCK_SIZE));
             }
-            b = slab.asSlice(0, ThreadState.BLOCK_SIZE);
+            b = slab.asSlice(0, BLOCK_SIZE);
         }
         b.fill((byte) 0);
         return b;
@@ -154,6 +163,19 @@ public final class Processors {
         if (!closed) {
             freeBlocks.add(block);
         }
+    }
+
+    /**
+     * Whether {@code address}, in region {@code r}, is the WakeBlock of a thread block of this kernel
+     * (what a rundown or run-once word may point at). Wait-free.
+     */
+    boolean isWakeBlock(Region r, long address) {
+        for (Region slab : slabs) { // volatile read of the array
+            if (slab == r) {
+                return Long.remainderUnsigned(r.offsetOf(address), BLOCK_SIZE) == OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
+            }
+        }
+        return false;
     }
 
     /** Thread blocks currently free (for tests of the recycling). */

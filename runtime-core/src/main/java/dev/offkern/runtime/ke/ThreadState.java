@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;
@@ -9,8 +10,9 @@ import java.lang.foreign.ValueLayout;
  * The kernel state of one Java thread that calls into one kernel: what NT keeps in the KTHREAD and
  * the processor's control region for the running thread — the current IRQL, the processor it runs
  * on, the APC-disable counts of critical and guarded regions, the spin locks it owns (for the
- * verifier), and an off-heap identity block whose address is the thread's {@code PKTHREAD} value
- * (what FAST_MUTEX.Owner and similar fields store) and which holds its wait blocks.
+ * verifier), and an off-heap identity block ({@link OFFKERN_THREAD_BLOCK}) whose address is the
+ * thread's {@code PKTHREAD} value (what FAST_MUTEX.Owner and similar fields store) and which holds
+ * its wait blocks and its {@link WakeBlock}.
  *
  * <p>Any Java thread gets a state on its first call into a kernel ({@link #current()}); a
  * processor's service thread gets one bound to its processor when it starts.
@@ -32,10 +34,10 @@ public final class ThreadState {
      * Implementation overview.
      *
      * Lookup: one static ThreadLocal holds the calling thread's state. current() reads it and
-     * checks the state's kernel is still running (one plain int read of Kernel.runState): a
+     * checks the state's kernel is still running (one volatile int read of KernelCore.runState): a
      * ThreadLocal hit costs a few ns (measured in IrqlBenchmark against a bare ThreadLocal
      * get/set). A miss (first call, a closed or halted kernel, another kernel attached) takes the
-     * slow path, which resolves Kernel.current() and builds a new state.
+     * slow path, which asks the one kernel resolver (KernelCore.resolve) and builds a new state.
      *
      * IRQL per thread: NT keeps the IRQL per processor because one thread runs on a processor at a
      * time. Here many Java threads share a logical processor, so the IRQL belongs to the thread (as
@@ -43,22 +45,12 @@ public final class ThreadState {
      * where offkern differs from Windows: raising to DISPATCH_LEVEL excludes nothing by itself;
      * spin locks (not the IRQL) give mutual exclusion, which is also what correct NT code relies on.
      *
-     * Identity block: 256 bytes off-heap from the thread-block slabs of the kernel's Processors
-     * (registered in the address space so wait blocks resolve like any kernel memory); returned to
-     * the slab free list by a Cleaner when the state becomes unreachable (its thread died or left
-     * the kernel).
+     * Identity block: an OFFKERN_THREAD_BLOCK (256 bytes, layout in memory-layouts) off-heap from
+     * the kernel's thread-block slabs (Processors; registered in the address space so wait blocks
+     * and wake blocks resolve like any kernel memory); returned to the slab free list by a Cleaner
+     * when the state becomes unreachable (its thread died or left the kernel). A thread waiting in
+     * the kernel holds its state, so a block that a structure points at is never recycled under it.
      */
-
-    /** Bytes of the identity block. */
-    public static final int BLOCK_SIZE = 0x100;
-    /** Offset of the thread id (ULONG64) in the identity block. */
-    public static final int BLOCK_THREAD_ID_OFFSET = 0x00;
-    /** Offset of the processor number (ULONG) in the identity block. */
-    public static final int BLOCK_PROCESSOR_OFFSET = 0x08;
-    /** Offset of the wait-block area in the identity block. */
-    public static final int WAIT_BLOCK_AREA_OFFSET = 0x40;
-    /** Bytes of the wait-block area: four x64 KWAIT_BLOCKs (THREAD_WAIT_OBJECTS + the timer's). */
-    public static final int WAIT_BLOCK_AREA_SIZE = 4 * 0x30;
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
 
@@ -93,8 +85,9 @@ public final class ThreadState {
         this.serviceThread = serviceThread;
         this.verifierMask = verifierMask;
         this.block = block;
-        block.set(ValueLayout.JAVA_LONG_UNALIGNED, BLOCK_THREAD_ID_OFFSET, id);
-        block.set(ValueLayout.JAVA_INT_UNALIGNED, BLOCK_PROCESSOR_OFFSET, processorNumber);
+        block.set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET, id);
+        block.set(ValueLayout.JAVA_INT, OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
+        WakeBlock.initialize(block);
     }
 
     /**
@@ -158,14 +151,14 @@ public final class ThreadState {
         return block.address();
     }
 
-    /** The identity block (BLOCK_SIZE bytes). */
+    /** The identity block (an OFFKERN_THREAD_BLOCK). */
     public MemorySegment block() {
         return block;
     }
 
-    /** The wait-block area inside the identity block. */
+    /** The built-in wait blocks inside the identity block (OFFKERN_THREAD_BLOCK.WaitBlock). */
     public MemorySegment waitBlocks() {
-        return block.asSlice(WAIT_BLOCK_AREA_OFFSET, WAIT_BLOCK_AREA_SIZE);
+        return block.asSlice(OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_SIZE);
     }
 
     public int processorNumber() {

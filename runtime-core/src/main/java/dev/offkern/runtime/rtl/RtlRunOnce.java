@@ -8,13 +8,14 @@ import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_ASYNC;
 import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_CHECK_ONLY;
 import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 
-import dev.offkern.nt.RunOnceInitFunction;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.layout.rtl.RTL_RUN_ONCE;
-import dev.offkern.runtime.Kernel;
+import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.ke.Irql;
-import dev.offkern.runtime.ex.ThreadWaitBlock;
-import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.ke.IrqlChecks;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.ke.WakeBlock;
+import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,7 +35,7 @@ import java.lang.invoke.VarHandle;
  *   63                                                      2  1  0
  *  +-------------------------------------------------------+-----+
  *  | 0                                                     | 0 0 |  uninitialized (RTL_RUN_ONCE_INIT)
- *  | address of the newest waiter's node, or 0             | 0 1 |  synchronous initialization in progress
+ *  | address of the newest waiter's node (16-aligned), or 0 | 0 1 |  synchronous initialization in progress
  *  | context value (its 2 low bits are the state)          | 1 0 |  done
  *  | 0                                                     | 1 1 |  asynchronous initialization in progress
  *  +-------------------------------------------------------+-----+
@@ -51,7 +52,9 @@ import java.lang.invoke.VarHandle;
  *
  * <p>IRQL: &le; APC_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL, 0xD1, above it). Progress: the completed fast path of BeginInitialize/ExecuteOnce is
  * wait-free (one volatile read, no allocation); a synchronous BeginInitialize that meets an
- * initialization in progress blocks; Complete is lock-free. Memory consistency: everything the
+ * initialization in progress blocks — a dispatcher wait, which {@code Kernel.close()} and a HALT bug
+ * check end by throwing (IllegalStateException "this offkern kernel is closed ...",
+ * KernelHaltedException) as they end every wait; Complete is lock-free. Memory consistency: everything the
  * initializing thread did before {@code RtlRunOnceComplete} happens-before everything a thread does
  * after a BeginInitialize/ExecuteOnce that returns STATUS_SUCCESS.
  */
@@ -60,13 +63,15 @@ public final class RtlRunOnce {
     /* Implementation overview
      *
      * State changes are volatile CASes on the word (Interlocked in Windows). A synchronous waiter
-     * links its node in front of the list whose head is the word's upper bits: the node is a
-     * ke.ThreadWaitBlock (64 bytes from the non-paged pool for the duration of the call, standing in
-     * for Windows' stack node + keyed event), its first word holding the previous head.
-     * It CASes (node | 1) into the word and blocks. Complete CASes the final value in (context | 2,
-     * or 0 after a failure), which detaches the whole list at once, then walks it: for each node it
-     * reads the next link BEFORE signalling (a signalled waiter may free its node at once). Woken
-     * waiters re-read the word: done -> STATUS_SUCCESS, 0 (failed) -> one of them starts over.
+     * links its node in front of the list whose head is the word's upper bits: the node is the
+     * RunOnceWaitBlock view of its thread's wake block (ke.WakeBlock: Next + a SynchronizationEvent,
+     * standing in for Windows' stack node + keyed event), Next holding the previous head. It CASes
+     * (node | 1) into the word and waits on the node's event through the dispatcher. Complete CASes
+     * the final value in (context | 2, or 0 after a failure), which detaches the whole list at
+     * once, then walks it: for each node it checks the address is a thread's wake block, reads the
+     * next link BEFORE signalling (a signalled waiter may reuse its node at once), then sets the
+     * node's event. Woken waiters re-read the word: done -> STATUS_SUCCESS, 0 (failed) -> one of
+     * them starts over.
      *
      * Linearization: BeginInitialize -> PENDING at its CAS out of state 0; SUCCESS at the read that
      * saw state 2; Complete at its CAS out of state 1 or 3.
@@ -79,10 +84,8 @@ public final class RtlRunOnce {
      * The word's offset, size and the State mask come from memory-layouts' RTL_RUN_ONCE (x64).
      */
 
-    /** sizeof(RTL_RUN_ONCE) on x64 (8). */
-    static final long SIZE = RTL_RUN_ONCE.LAYOUT.byteSize();
-    /** Offset of Ptr (0). */
-    private static final long PTR_OFFSET = RTL_RUN_ONCE.PTR_OFFSET;
+    /** Offset of RunOnceWaitBlock.Next from the start of a waiter's node (its wake block). */
+    private static final long NEXT_IN_NODE = OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET - OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
 
     /** The State bit field (RTL_RUN_ONCE_CTX_RESERVED_BITS low bits). */
     private static final long STATE_MASK = RTL_RUN_ONCE.STATE_MASK;
@@ -99,11 +102,11 @@ public final class RtlRunOnce {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceInitialize");
         }
         long address = runOnce.address();
-        if ((address & (SIZE - 1)) != 0 || runOnce.byteSize() < SIZE) {
+        if ((address & (RTL_RUN_ONCE.LAYOUT.byteSize() - 1)) != 0 || runOnce.byteSize() < RTL_RUN_ONCE.LAYOUT.byteSize()) {
             throw new IllegalArgumentException("RtlRunOnceInitialize: RTL_RUN_ONCE at 0x" + Long.toHexString(address)
                     + " must be 8-byte aligned and 8 bytes long (segment of " + runOnce.byteSize() + " bytes)");
         }
-        PTR.setVolatile(runOnce, PTR_OFFSET, 0L); // release: publishes the caller's prior writes
+        PTR.setVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET, 0L); // release: publishes the caller's prior writes
     }
 
     /**
@@ -118,7 +121,7 @@ public final class RtlRunOnce {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceBeginInitialize");
         }
-        long v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: pairs with Complete's CAS
+        long v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // acquire: pairs with Complete's CAS
         if ((v & STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
             storeContext(context, v & ~STATE_MASK);
             return STATUS_SUCCESS; // LP: the read that saw "done"
@@ -141,45 +144,40 @@ public final class RtlRunOnce {
             return STATUS_SUCCESS;
         }
         boolean async = (flags & RTL_RUN_ONCE_ASYNC) != 0;
-        ThreadWaitBlock node = null;
-        try {
-            for (;;) {
-                switch ((int) (v & STATE_MASK)) {
-                    case 0 -> {
-                        long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
-                        if (w == 0) {
-                            return STATUS_PENDING;
-                        }
+        ThreadState t = null;
+        for (;;) {
+            switch ((int) (v & STATE_MASK)) {
+                case 0 -> {
+                    long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, 0L, async ? STATE_ASYNC : STATE_SYNC); // full barrier; LP
+                    if (w == 0) {
+                        return STATUS_PENDING;
+                    }
+                    v = w;
+                }
+                case (int) STATE_SYNC -> {
+                    if (async) {
+                        return STATUS_INVALID_PARAMETER;
+                    }
+                    if (t == null) {
+                        t = ThreadState.current();
+                    }
+                    // Next := current head, in the thread's own node; published by the CAS below
+                    t.block().set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET, v & ~STATE_MASK);
+                    long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, WakeBlock.address(t) | STATE_SYNC); // full barrier: publishes the node
+                    if (w == v) {
+                        WakeBlock.await(t); // until Complete detaches the list and signals us; throws if the kernel closes or halts
+                        v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // acquire: re-evaluate after the wake
+                    } else {
                         v = w;
                     }
-                    case (int) STATE_SYNC -> {
-                        if (async) {
-                            return STATUS_INVALID_PARAMETER;
-                        }
-                        if (node == null) {
-                            node = ThreadWaitBlock.allocate(Kernel.current());
-                        }
-                        node.arm(v & ~STATE_MASK); // Next := current head
-                        long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, node.address() | STATE_SYNC); // full barrier: publishes the node
-                        if (w == v) {
-                            node.await(); // until Complete detaches the list and signals us
-                            v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // acquire: re-evaluate after the wake
-                        } else {
-                            v = w;
-                        }
-                    }
-                    case (int) STATE_DONE -> {
-                        storeContext(context, v & ~STATE_MASK);
-                        return STATUS_SUCCESS;
-                    }
-                    default -> { // STATE_ASYNC
-                        return async ? STATUS_PENDING : STATUS_INVALID_PARAMETER;
-                    }
                 }
-            }
-        } finally {
-            if (node != null) {
-                node.close(); // Complete detached our node before signalling it: nobody refers to it any more
+                case (int) STATE_DONE -> {
+                    storeContext(context, v & ~STATE_MASK);
+                    return STATUS_SUCCESS;
+                }
+                default -> { // STATE_ASYNC
+                    return async ? STATUS_PENDING : STATUS_INVALID_PARAMETER;
+                }
             }
         }
     }
@@ -213,11 +211,11 @@ public final class RtlRunOnce {
         } else {
             finalValue = ctx | STATE_DONE;
         }
-        long v = (long) PTR.getVolatile(runOnce, PTR_OFFSET); // volatile read; re-validated by the CAS
+        long v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // volatile read; re-validated by the CAS
         for (;;) {
             long state = v & STATE_MASK;
             if (state == STATE_SYNC) {
-                long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, finalValue); // full barrier (release of the init's writes); LP
+                long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, finalValue); // full barrier (release of the init's writes); LP
                 if (w == v) {
                     wakeAll(v & ~STATE_MASK);
                     return STATUS_SUCCESS;
@@ -227,7 +225,7 @@ public final class RtlRunOnce {
                 if ((flags & RTL_RUN_ONCE_ASYNC) == 0) {
                     return STATUS_INVALID_PARAMETER;
                 }
-                long w = (long) PTR.compareAndExchange(runOnce, PTR_OFFSET, v, finalValue); // full barrier; LP: first completer wins
+                long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, finalValue); // full barrier; LP: first completer wins
                 if (w == v) {
                     return STATUS_SUCCESS;
                 }
@@ -243,12 +241,14 @@ public final class RtlRunOnce {
         if (head == 0) {
             return;
         }
-        Kernel kernel = Kernel.current();
+        ThreadState t = ThreadState.current();
         long node = head;
         while (node != 0) {
-            Region r = kernel.addressSpace().regionOf(node, ThreadWaitBlock.SIZE); // bug check 0x50 on a bad link
-            long next = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(node) + ThreadWaitBlock.WORD_OFFSET); // plain: written before the node was published by the waiter's CAS, which our CAS read
-            ThreadWaitBlock.signal(kernel, node);
+            // 0x50 on an unmapped link, IllegalStateException on one that is not a wake block: before it is signalled
+            Region r = WakeBlock.resolve(t, node, "the RTL_RUN_ONCE's waiter list");
+            // plain read: written before the node was published by the waiter's CAS, which our CAS read
+            long next = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(node) + NEXT_IN_NODE);
+            WakeBlock.signal(t, r, node);
             node = next;
         }
     }
@@ -291,7 +291,7 @@ public final class RtlRunOnce {
 
     /** The raw word (diagnostics, tests). */
     public static long word(MemorySegment runOnce) {
-        return (long) PTR.getVolatile(runOnce, PTR_OFFSET); // volatile: a consistent snapshot
+        return (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // volatile: a consistent snapshot
     }
 
     private static void storeContext(MemorySegment context, long value) {

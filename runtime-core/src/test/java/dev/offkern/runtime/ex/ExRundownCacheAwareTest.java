@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
 import static dev.offkern.ddi.Ex.ExAcquireRundownProtectionCacheAware;
 import static dev.offkern.ddi.Ex.ExAcquireRundownProtectionCacheAwareEx;
 import static dev.offkern.ddi.Ex.ExInitializeRundownProtectionCacheAware;
@@ -195,7 +196,7 @@ class ExRundownCacheAwareTest {
 
     @Test
     void shouldResolveStripesThroughTheAddressSpaceWhenGivenOnlyTheHeader() {
-        MemorySegment header = rr.asSlice(0, ExRundownCacheAware.HEADER_SIZE);
+        MemorySegment header = rr.asSlice(0, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize());
         assertTrue(ExAcquireRundownProtectionCacheAware(header));
         assertEquals(1, ExRundownCacheAware.holders(rr));
         ExReleaseRundownProtectionCacheAware(header);

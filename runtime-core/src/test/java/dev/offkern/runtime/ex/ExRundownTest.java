@@ -14,8 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.KEVENT;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
@@ -26,6 +31,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -133,13 +139,14 @@ class ExRundownTest {
         });
         long w = awaitActive();
         long block = w & ~ExRundown.EX_RUNDOWN_ACTIVE;
-        assertEquals(0, block & 63, "the wait block is 64-byte aligned");
-        Region region = kernel.addressSpace().regionOf(block, ThreadWaitBlock.SIZE);
-        assertEquals(2, region.segment().get(ValueLayout.JAVA_LONG, region.offsetOf(block)), "wait block Count = holders");
+        assertEquals(0, block & 15, "the wait block is 16-byte aligned");
+        Region region = kernel.addressSpace().regionOf(block, EX_RUNDOWN_WAIT_BLOCK.LAYOUT.byteSize());
+        long count = region.offsetOf(block) + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET;
+        assertEquals(2, region.segment().get(ValueLayout.JAVA_LONG, count), "EX_RUNDOWN_WAIT_BLOCK.Count = holders");
         assertFalse(ExAcquireRundownProtection(runRef), "no acquire once the run-down has begun");
 
         ExReleaseRundownProtection(runRef);
-        assertEquals(1, region.segment().get(ValueLayout.JAVA_LONG, region.offsetOf(block)));
+        assertEquals(1, region.segment().get(ValueLayout.JAVA_LONG, count));
         assertFalse(returned.await(50, TimeUnit.MILLISECONDS), "the wait returned with a holder left");
         ExReleaseRundownProtection(runRef);
         assertTrue(returned.await(10, TimeUnit.SECONDS));
@@ -312,21 +319,34 @@ class ExRundownTest {
     }
 
     @Test
-    void shouldTakeTheWaitBlockFromTheNonPagedPoolAndReturnIt() throws Exception {
+    void shouldSleepOnTheWakeEventOfTheWaitingThreadsOwnBlock() throws Exception {
         assertTrue(ExAcquireRundownProtection(runRef));
-        Thread waiter = Thread.ofPlatform().start(() -> ExWaitForRundownProtectionRelease(runRef));
+        AtomicLong kthread = new AtomicLong();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            kthread.set(ThreadState.current().address());
+            ExWaitForRundownProtectionRelease(runRef);
+        });
         long block = awaitActive() & ~ExRundown.EX_RUNDOWN_ACTIVE;
-        assertTrue(kernel.nonPagedPool().owns(block), "the wait block is non-paged pool memory");
-        assertEquals(1, waitBlocksInUse());
+        assertEquals(kthread.get() + OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET, block,
+                "the word points at the RundownWaitBlock of the waiter's thread block, not at pool memory");
+        assertEquals(null, kernel.poolOf(block), "no pool block per wait");
+        long event = block + EX_RUNDOWN_WAIT_BLOCK.WAKE_EVENT_OFFSET;
+        Region r = kernel.addressSpace().regionOf(event, KEVENT.LAYOUT.byteSize());
+        MemorySegment ev = r.segment().asSlice(r.offsetOf(event), KEVENT.LAYOUT.byteSize());
+        assertEquals(1, ev.get(ValueLayout.JAVA_BYTE, DISPATCHER_HEADER.TYPE_OFFSET), "a SynchronizationEvent");
+        long head = event + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ev.get(ValueLayout.JAVA_LONG, DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET) == head && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        long waitBlock = ev.get(ValueLayout.JAVA_LONG, DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
+        assertEquals(kthread.get() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, waitBlock,
+                "the waiter's own KWAIT_BLOCK is linked on the event: a dispatcher wait");
         ExReleaseRundownProtection(runRef);
         waiter.join(10_000);
         assertFalse(waiter.isAlive());
-        assertEquals(0, waitBlocksInUse(), "the wait block went back to the pool");
-    }
-
-    private long waitBlocksInUse() {
-        return kernel.nonPagedPool().usage().stream().filter(u -> u.tag() == ThreadWaitBlock.TAG)
-                .mapToLong(u -> u.diff()).sum();
+        assertEquals(0, ev.get(ValueLayout.JAVA_INT, DISPATCHER_HEADER.SIGNAL_STATE_OFFSET), "the satisfied wait reset the event");
+        assertEquals(head, ev.get(ValueLayout.JAVA_LONG, DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET), "nothing left linked");
     }
 
     /** Spins until the waiter has published its wait block; returns the word. */

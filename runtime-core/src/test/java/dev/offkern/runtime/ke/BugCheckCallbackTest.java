@@ -2,6 +2,7 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.KBUGCHECK_CALLBACK_REASON;
 import dev.offkern.nt.KBUGCHECK_CALLBACK_ROUTINE;
+import dev.offkern.nt.KBUGCHECK_REASON_CALLBACK_ROUTINE;
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.nt.KBUGCHECK_BUFFER_DUMP_STATE.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -50,10 +51,10 @@ class BugCheckCallbackTest {
         return r;
     }
 
+    /** A reason record with garbage in every byte: KeRegisterBugCheckReasonCallback initialises it. */
     private MemorySegment reasonRecord() {
         MemorySegment r = arena.allocate(0x30, 8);
         r.fill((byte) 0xCC);
-        KeInitializeReasonCallbackRecord(r);
         return r;
     }
 
@@ -62,14 +63,41 @@ class BugCheckCallbackTest {
     }
 
     @Test
-    void shouldInitializeStateToBufferEmptyOnBothRecordKinds() {
+    void shouldInitializeStateToBufferEmptyOnACallbackRecord() {
         MemorySegment r = record();
         assertEquals(BufferEmpty, r.get(JAVA_BYTE, 0x38));
         assertEquals((byte) 0xCC, r.get(JAVA_BYTE, 0x30), "the macro writes State only");
+    }
+
+    @Test
+    void shouldRefuseToInitializeASegmentTooSmallForACallbackRecordNamingTheReasonRecordRule() {
         MemorySegment rr = arena.allocate(0x30, 8);
         rr.fill((byte) 0xCC);
-        KeInitializeCallbackRecord(rr);
-        assertEquals(BufferEmpty, rr.get(JAVA_BYTE, 0x2C), "a 0x30-byte record is a reason record");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KeInitializeCallbackRecord(rr));
+        assertTrue(e.getMessage().contains("KeRegisterBugCheckReasonCallback initialises it"), e.getMessage());
+        assertEquals((byte) 0xCC, rr.get(JAVA_BYTE, 0x2C), "nothing written");
+    }
+
+    @Test
+    void shouldWriteStateAtTheCallbackRecordOffsetEvenInALargerSegment() {
+        MemorySegment big = arena.allocate(0x80, 8);
+        big.fill((byte) 0xCC);
+        KeInitializeCallbackRecord(big);
+        assertEquals(BufferEmpty, big.get(JAVA_BYTE, 0x38));
+        assertEquals((byte) 0xCC, big.get(JAVA_BYTE, 0x2C), "no reason-record State written by guessing from the size");
+    }
+
+    @Test
+    void shouldInitializeAReasonRecordWhenRegisteringItWhateverItHeld() {
+        MemorySegment rr = reasonRecord(); // 0xCC everywhere: State 0xCC is not BufferEmpty
+        KBUGCHECK_REASON_CALLBACK_ROUTINE routine = (reason, rec, data, len) -> { };
+        assertTrue(KeRegisterBugCheckReasonCallback(rr, routine, KBUGCHECK_CALLBACK_REASON.KbCallbackSecondaryDumpData, ansi("R")));
+        assertEquals(BufferInserted, rr.get(JAVA_BYTE, 0x2C));
+        assertEquals(KBUGCHECK_CALLBACK_REASON.KbCallbackSecondaryDumpData, rr.get(JAVA_INT, 0x28));
+        assertFalse(KeRegisterBugCheckReasonCallback(rr, routine, KBUGCHECK_CALLBACK_REASON.KbCallbackSecondaryDumpData, ansi("R")),
+                "already registered");
+        assertTrue(KeDeregisterBugCheckReasonCallback(rr));
+        assertEquals(BufferEmpty, rr.get(JAVA_BYTE, 0x2C));
     }
 
     @Test

@@ -59,9 +59,7 @@ class BugCheckTest {
     }
 
     MemorySegment reasonRecord() {
-        MemorySegment r = arena.allocate(0x30, 8);
-        KeInitializeReasonCallbackRecord(r);
-        return r;
+        return arena.allocate(0x30, 8); // KeRegisterBugCheckReasonCallback initialises it
     }
 
     @Test
@@ -116,7 +114,7 @@ class BugCheckTest {
         List<Long> outOnEntry = new ArrayList<>();
         KBUGCHECK_REASON_CALLBACK_ROUTINE inBuf = (reason, rec, data, len) -> {
             assertEquals(KbCallbackSecondaryDumpData, reason);
-            assertEquals(BugCheckCallbacks.SECONDARY_DUMP_DATA_SIZE, len);
+            assertEquals((int) dev.offkern.layout.ke.KBUGCHECK_SECONDARY_DUMP_DATA.LAYOUT.byteSize(), len);
             long in = data.get(JAVA_LONG, 0);
             assertEquals(BugCheckCallbacks.SECONDARY_IN_BUFFER_LENGTH, data.get(JAVA_INT, 8));
             assertEquals(BugCheckCallbacks.SECONDARY_MAXIMUM_ALLOWED, data.get(JAVA_INT, 0xC));
@@ -197,7 +195,7 @@ class BugCheckTest {
         MemorySegment dio = reasonRecord();
         KeRegisterBugCheckReasonCallback(dio, (reason, rec, data, len) -> {
             assertEquals(KbCallbackDumpIo, reason);
-            assertEquals(BugCheckCallbacks.DUMP_IO_SIZE, len);
+            assertEquals((int) dev.offkern.layout.ke.KBUGCHECK_DUMP_IO.LAYOUT.byteSize(), len);
             assertEquals(dio.address(), rec.address(), "Record is the registered record");
             offsets.add(data.get(JAVA_LONG, 0));
             long buffer = data.get(JAVA_LONG, 8);

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.LockTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -149,7 +152,7 @@ class KeEventTest {
         assertEquals(0, wb.get(ValueLayout.JAVA_SHORT, 0x12), "WaitKey");
         assertEquals(kthread[0], wb.get(ValueLayout.JAVA_LONG, 0x18), "Thread");
         assertEquals(event.address(), wb.get(ValueLayout.JAVA_LONG, 0x20), "Object");
-        assertEquals(kthread[0] + ThreadState.WAIT_BLOCK_AREA_OFFSET, wbAddress, "the thread's built-in wait block");
+        assertEquals(kthread[0] + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, wbAddress, "the thread's built-in wait block");
         KeSetEvent(event, 0, false);
         th.join(10_000);
         assertEquals(1, woken.get());
@@ -290,5 +293,59 @@ class KeEventTest {
             th.join(10_000);
         }
         assertEquals(List.of(0, 1, 2), order);
+    }
+
+    /**
+     * Issue 8 item 4, the lost wake-up: a KeSetEvent that cannot resolve the event (here: called from a
+     * thread attached to another kernel, whose address space does not hold it) must fail before it
+     * changes anything. Before the fix it marked the event signalled, then raised 0x50, leaving the
+     * waiter linked to a signalled event: the next KeSetEvent returned 1 and woke nobody.
+     */
+    @Test
+    void shouldLeaveTheEventUnsignalledAndItsWaiterLinkedWhenKeSetEventCannotResolveTheEvent() throws Exception {
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        AtomicInteger woken = new AtomicInteger();
+        Thread th = waiter(event, woken);
+        awaitWaiters(event, 1);
+        Kernel other = KernelFixture.boot(dumps).leakReportSink(s -> { });
+        try {
+            other.attach();
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KeSetEvent(event, 0, false));
+        } finally {
+            Kernel.detach();
+            other.close();
+        }
+        assertEquals(0, event.get(ValueLayout.JAVA_INT, 4), "SignalState unchanged by the failed call");
+        assertEquals(1, countWaiters(event), "the waiter is still linked");
+        assertEquals(0, KeSetEvent(event, 0, false), "the next KeSetEvent finds the event unsignalled ...");
+        th.join(10_000);
+        assertEquals(1, woken.get(), "... and wakes the waiter");
+        assertEquals(0, KeReadStateEvent(event), "the satisfied wait reset the synchronization event");
+    }
+
+    @Test
+    void shouldNotSignalAnEventWhoseWaitListLinksOutOfTheAddressSpace() {
+        KeInitializeEvent(event, NotificationEvent, false);
+        long bogus = 0x10L; // never mapped
+        event.set(ValueLayout.JAVA_LONG, 8, bogus);
+        event.set(ValueLayout.JAVA_LONG, 16, bogus);
+        assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KeSetEvent(event, 0, false));
+        assertEquals(0, KeReadStateEvent(event), "not signalled");
+        assertEquals(bogus, event.get(ValueLayout.JAVA_LONG, 8), "the list is left as the caller broke it");
+        assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KePulseEvent(event, 0, false));
+        assertEquals(0, KeReadStateEvent(event));
+        KeInitializeEvent(event, NotificationEvent, false); // repaired: the kernel closes cleanly
+    }
+
+    @Test
+    void shouldRaiseKernelSecurityCheckFailureForAWaitListWhoseLinksDisagree() {
+        KeInitializeEvent(event, NotificationEvent, false);
+        MemorySegment fake = block(kernel, 0x30); // a "wait block" that does not link back to the head
+        event.set(ValueLayout.JAVA_LONG, 8, fake.address());
+        event.set(ValueLayout.JAVA_LONG, 16, fake.address());
+        BugCheck bc = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, null, () -> KeSetEvent(event, 0, false));
+        assertEquals(KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY, bc.parameters()[0]);
+        assertEquals(0, KeReadStateEvent(event), "not signalled");
+        KeInitializeEvent(event, NotificationEvent, false);
     }
 }

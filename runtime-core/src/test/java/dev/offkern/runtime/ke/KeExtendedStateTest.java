@@ -15,6 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -22,6 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.offkern.layout.ke.XSAVE_AREA;
+import dev.offkern.layout.ke.XSAVE_AREA_HEADER;
+import dev.offkern.layout.ke.XSAVE_FORMAT;
 import dev.offkern.layout.ke.XSTATE_CONTEXT;
 import dev.offkern.layout.ke.XSTATE_SAVE;
 import dev.offkern.nt.BugCheck;
@@ -52,10 +56,14 @@ class KeExtendedStateTest {
     private static final int ROUND_DOWN = FloatingPointControl.MXCSR_DEFAULT | 0x2000;
     private static final int ROUND_UP = FloatingPointControl.MXCSR_DEFAULT | 0x4000;
     private static final int ROUND_TO_ZERO = FloatingPointControl.MXCSR_DEFAULT | 0x6000;
-    /** Offset of MXCSR in the legacy region of an XSAVE/FXSAVE area (XSAVE_FORMAT.MxCsr). */
-    private static final long AREA_MXCSR = 24;
-    /** Offset of XSTATE_BV in an XSAVE area (XSAVE_AREA_HEADER.Mask at 512). */
-    private static final long AREA_XSTATE_BV = 512;
+    /** MXCSR in the legacy region of an XSAVE/FXSAVE area. */
+    private static final long AREA_MXCSR = XSAVE_FORMAT.MX_CSR_OFFSET;
+    /** The x87 control word in the legacy region. */
+    private static final long AREA_FCW = XSAVE_FORMAT.CONTROL_WORD_OFFSET;
+    /** XSTATE_BV in an XSAVE area. */
+    private static final long AREA_XSTATE_BV = XSAVE_AREA.HEADER_OFFSET + XSAVE_AREA_HEADER.MASK_OFFSET;
+    /** The first reserved header qword after XCOMP_BV (must be zero for XRSTOR). */
+    private static final long AREA_HEADER_RESERVED = XSAVE_AREA.HEADER_OFFSET + XSAVE_AREA_HEADER.RESERVED_OFFSET + 8;
     private static final long CONTEXT = XSTATE_SAVE.X_STATE_CONTEXT_OFFSET;
     private static final int TAG = PoolTags.tag("XsTt");
 
@@ -456,7 +464,7 @@ class KeExtendedStateTest {
         FloatingPointControl.setMxcsr(ROUND_DOWN);
         KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, a);
         MemorySegment area = pool.segmentOf(area(a));
-        area.set(JAVA_LONG, AREA_XSTATE_BV + 16, 1); // reserved header bytes must be zero: XRSTOR would raise #GP
+        area.set(JAVA_LONG, AREA_HEADER_RESERVED, 1); // reserved header bytes must be zero: XRSTOR would raise #GP
         FloatingPointControl.setMxcsr(ROUND_UP);
         BugCheck bc = assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                 new long[] {NtStatus.STATUS_ACCESS_VIOLATION & 0xFFFFFFFFL, 0, 0, -1},
@@ -465,7 +473,7 @@ class KeExtendedStateTest {
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL, "nothing restored");
         assertEquals(a.address(), ThreadState.current().stateSaves().xstateHead, "still linked");
 
-        area.set(JAVA_LONG, AREA_XSTATE_BV + 16, 0);
+        area.set(JAVA_LONG, AREA_HEADER_RESERVED, 0);
         area.set(JAVA_INT, AREA_MXCSR, 0x8000_1F80); // MXCSR with a reserved bit
         assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                 new long[] {NtStatus.STATUS_ACCESS_VIOLATION & 0xFFFFFFFFL, 0, 0, -1},
@@ -474,6 +482,44 @@ class KeExtendedStateTest {
         area.set(JAVA_INT, AREA_MXCSR, ROUND_DOWN);
         KeRestoreExtendedProcessorState(a);
         assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
+    }
+
+    @Test
+    void shouldRefuseAnAreaThatWouldUnmaskFloatingPointExceptions() {
+        MemorySegment a = newSave();
+        FloatingPointControl.setMxcsr(ROUND_DOWN);
+        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, a);
+        MemorySegment area = pool.segmentOf(area(a));
+        long trap = NtStatus.STATUS_FLOAT_MULTIPLE_TRAPS & 0xFFFFFFFFL;
+        area.set(JAVA_INT, AREA_MXCSR, ROUND_DOWN & ~0x0200); // DM (denormal mask) cleared: a valid bit, but unmasked
+        FloatingPointControl.setMxcsr(ROUND_UP);
+        BugCheck bc = assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, new long[] {trap, 0, 0, 0},
+                () -> KeRestoreExtendedProcessorState(a));
+        assertTrue(bc.getMessage().contains("SIGFPE"), bc.getMessage());
+        assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
+        area.set(JAVA_INT, AREA_MXCSR, ROUND_DOWN);
+
+        // the x87 control word is loaded when XSTATE_BV[0] is set
+        area.set(JAVA_LONG, AREA_XSTATE_BV, area.get(JAVA_LONG, AREA_XSTATE_BV) | XSTATE_MASK_LEGACY_FLOATING_POINT);
+        area.set(JAVA_SHORT, AREA_FCW, (short) (savedCw & ~0x01)); // IM cleared
+        assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, new long[] {trap, 0, 0, 0},
+                () -> KeRestoreExtendedProcessorState(a));
+        area.set(JAVA_SHORT, AREA_FCW, (short) savedCw);
+        KeRestoreExtendedProcessorState(a);
+        assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
+    }
+
+    @Test
+    void shouldIgnoreTheX87ControlWordOfAnAreaThatLeavesX87InItsInitialState() {
+        MemorySegment a = newSave();
+        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, a);
+        MemorySegment area = pool.segmentOf(area(a));
+        area.set(JAVA_LONG, AREA_XSTATE_BV, area.get(JAVA_LONG, AREA_XSTATE_BV) & ~XSTATE_MASK_LEGACY_FLOATING_POINT);
+        area.set(JAVA_SHORT, AREA_FCW, (short) 0); // XRSTOR will not read it
+        FloatingPointControl.setX87ControlWord(savedCw ^ 0x0C00);
+        KeRestoreExtendedProcessorState(a);
+        assertEquals(FloatingPointControl.X87_CONTROL_WORD_DEFAULT, FloatingPointControl.x87ControlWord(),
+                "XSTATE_BV[0] clear: XRSTOR puts x87 in its initial state (FCW 0x037F)");
     }
 
     @Test

@@ -171,7 +171,7 @@ class KeFloatingStateTest {
     }
 
     @Test
-    void shouldBugCheckADummyWithReservedMxcsrBitsInsteadOfFaulting() {
+    void shouldBugCheckADummyWithReservedOrUnmaskingMxcsrBitsInsteadOfFaulting() {
         int mask = FloatingPointControl.mxcsrMask();
         MemorySegment a = newSave();
         FloatingPointControl.setMxcsr(ROUND_UP);
@@ -181,6 +181,11 @@ class KeFloatingStateTest {
         assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, new long[] {0, 0x8000_1F80L, 0, 0},
                 () -> KeRestoreFloatingPointState(a));
         assertEquals(FloatingPointControl.MXCSR_DEFAULT, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
+        int unmasked = ROUND_UP & ~0x1000; // PM (precision mask) cleared: a valid MXCSR, fatal for the JVM
+        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, unmasked);
+        BugCheck bc = assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE,
+                new long[] {0, Integer.toUnsignedLong(unmasked), 0, 0}, () -> KeRestoreFloatingPointState(a));
+        assertTrue(bc.getMessage().contains("SIGFPE"), bc.getMessage());
         a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, ROUND_UP);
         KeRestoreFloatingPointState(a);
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL);

@@ -4,11 +4,14 @@ import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.LockTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheckCode;
+import java.lang.foreign.Arena;
+import dev.offkern.nt.BugCheck;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -167,5 +170,34 @@ class KeGuardedMutexTest {
         assertEquals((long) threads * rounds, data.get(ValueLayout.JAVA_LONG, 0));
         assertEquals(1, KeGuardedMutex.count(m));
         assertEquals(0, m.get(ValueLayout.JAVA_INT, 0x1C));
+    }
+
+    @Test
+    void shouldLeaveTheMutexAndTheRegionUntouchedWhenAContendedAcquireCannotResolveItsEvent() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment unregistered = arena.allocate(0x38, 8); // waiters could not be found through its event
+            KeInitializeGuardedMutex(unregistered);
+            KeAcquireGuardedMutex(unregistered); // uncontended: nothing to resolve
+            java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread contender = new Thread(() -> {
+                try {
+                    KeAcquireGuardedMutex(unregistered);
+                    outcome.set("acquired");
+                } catch (Throwable t) {
+                    outcome.set(new Object[] {t, ThreadState.current().specialApcDisable()});
+                }
+            });
+            contender.start();
+            contender.join(10_000);
+            Object[] r = (Object[]) outcome.get();
+            BugCheck bc = assertInstanceOf(BugCheck.class, r[0]);
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            assertEquals(unregistered.address() + 0x18, bc.parameters()[0], "the embedded event");
+            assertEquals(0, r[1], "the contender's guarded region was not entered");
+            assertEquals(0, KeGuardedMutex.count(unregistered), "held, and no waiter registered in Count");
+            assertEquals(0, KeGuardedMutex.contention(unregistered), "no contention counted");
+            KeReleaseGuardedMutex(unregistered);
+            assertEquals(1, KeGuardedMutex.count(unregistered), "free, nobody to wake");
+        }
     }
 }

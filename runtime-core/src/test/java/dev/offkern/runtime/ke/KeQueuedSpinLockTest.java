@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
+
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.LockTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheckCode;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -64,7 +67,7 @@ class KeQueuedSpinLockTest {
         KeAcquireInStackQueuedSpinLock(lock, handle);
         assertEquals(Irql.DISPATCH_LEVEL, KeGetCurrentIrql());
         assertEquals(handle.address(), KeSpinLock.word(lock), "the word points at the tail entry");
-        assertEquals(lock.address() | KeQueuedSpinLock.LOCK_QUEUE_OWNER, lockField(handle));
+        assertEquals(lock.address() | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER, lockField(handle));
         assertEquals(0L, next(handle));
         assertEquals(Irql.APC_LEVEL, handle.get(ValueLayout.JAVA_BYTE, 0x10));
         KeReleaseInStackQueuedSpinLock(handle);
@@ -100,7 +103,7 @@ class KeQueuedSpinLockTest {
             Thread.onSpinWait();
         }
         assertEquals(h2.address(), next(handle), "owner.Next -> waiter");
-        assertEquals(lock.address() | KeQueuedSpinLock.LOCK_QUEUE_WAIT, lockField(h2));
+        assertEquals(lock.address() | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT, lockField(h2));
         KeReleaseInStackQueuedSpinLock(handle);
         waiter.join(10_000);
         assertEquals(0L, KeSpinLock.word(lock));
@@ -205,5 +208,30 @@ class KeQueuedSpinLockTest {
         }));
         assertEquals((long) threads * rounds, data.get(ValueLayout.JAVA_LONG, 0));
         assertEquals(0L, KeSpinLock.word(lock));
+    }
+
+    @Test
+    void shouldLeaveTheLockAndTheIrqlUntouchedWhenTheHandleIsNotInRegisteredMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stackHandle = arena.allocate(0x18, 8); // native, aligned, but no successor could follow it
+            stackHandle.fill((byte) 0x5A);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackHandle.address(), 0, 0, 0},
+                    () -> KeAcquireInStackQueuedSpinLock(lock, stackHandle));
+            assertEquals(0L, KeSpinLock.word(lock), "the handle was never queued");
+            assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "the IRQL was not raised");
+            assertEquals(0x5A5A5A5A5A5A5A5AL, stackHandle.get(ValueLayout.JAVA_LONG, 8), "the handle was not written");
+        }
+    }
+
+    @Test
+    void shouldLeaveTheLockUntouchedWhenTheLockWordIsNotInRegisteredMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stackLock = arena.allocate(8, 8); // the release would have to follow its address
+            KeInitializeSpinLock(stackLock);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackLock.address(), 0, 0, 0},
+                    () -> KeAcquireInStackQueuedSpinLock(stackLock, handle));
+            assertEquals(0L, KeSpinLock.word(stackLock));
+            assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql());
+        }
     }
 }

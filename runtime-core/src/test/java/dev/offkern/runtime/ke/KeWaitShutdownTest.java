@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.KWAIT_BLOCK;
+
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.KeEventTest.awaitWaiters;
 import static dev.offkern.runtime.ke.KeEventTest.countWaiters;
@@ -134,7 +136,7 @@ class KeWaitShutdownTest {
         k.attach();
         MemorySegment[] evs = {event(k), event(k), event(k), event(k), event(k)};
         MemorySegment objs = objects(k, evs);
-        MemorySegment waitBlocks = block(k, (long) Dispatcher.KWAIT_BLOCK_SIZE * evs.length);
+        MemorySegment waitBlocks = block(k, KWAIT_BLOCK.LAYOUT.byteSize() * evs.length);
         CompletableFuture<Object> f = waiter(k, () -> KeWaitForMultipleObjects(evs.length, objs, WaitAny, Executive, KernelMode,
                 false, MemorySegment.NULL, waitBlocks));
         awaitWaiters(evs[4], 1);

@@ -1,5 +1,7 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+
 import static dev.offkern.ddi.Ke.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -249,8 +251,8 @@ class ProcessorTest {
         ThreadState o = other.get(5, TimeUnit.SECONDS);
         assertNotEquals(me.address(), o.address());
         assertNotEquals(me.id(), o.id());
-        assertEquals(me.id(), me.block().get(JAVA_LONG, ThreadState.BLOCK_THREAD_ID_OFFSET));
-        assertTrue(kernel.addressSpace().isValid(me.address() + ThreadState.WAIT_BLOCK_AREA_OFFSET, ThreadState.WAIT_BLOCK_AREA_SIZE));
+        assertEquals(me.id(), me.block().get(JAVA_LONG, OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET));
+        assertTrue(kernel.addressSpace().isValid(me.address() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_SIZE));
         assertEquals(me, ThreadState.current(), "the same state on every call");
     }
 

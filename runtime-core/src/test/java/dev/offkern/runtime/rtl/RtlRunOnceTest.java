@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.ex.ThreadWaitBlock;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+import dev.offkern.layout.rtl.RTL_RUN_ONCE;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -179,8 +180,10 @@ class RtlRunOnceTest {
             seen[0] = theirCtx.get(ValueLayout.JAVA_LONG, 0);
         });
         long w = awaitWaiterLinked();
-        long node = w & ~3L;
-        assertEquals(0, kernel.addressSpace().regionOf(node, ThreadWaitBlock.SIZE).offsetOf(node) % 64);
+        long node = w & ~RTL_RUN_ONCE.STATE_MASK;
+        assertEquals(0, node & 15, "the waiter's node (its thread's wake block) is 16-byte aligned");
+        assertTrue(kernel.addressSpace().isValid(node, OFFKERN_THREAD_BLOCK.WAKE_BLOCK_SIZE));
+        assertEquals(null, kernel.poolOf(node), "no pool block per wait");
         assertTrue(waiter.isAlive());
         assertEquals(STATUS_SUCCESS, RtlRunOnceComplete(runOnce, 0, ptr(0x7700)));
         waiter.join(10_000);

@@ -121,6 +121,25 @@ final class KnownDifferences {
         all.add(absent("KTIMER", X64, "TimerType", kt));
         all.add(value("KTIMER", X64, "Processor", Kind.FIELD_SIZE, 4, kt));
 
+        // KWAIT_BLOCK: Windows 8 reordered it (the WDK's NTDDI_WIN8 branch; Windows 10's symbols).
+        String wb = "since Windows 8 KWAIT_BLOCK is WaitListEntry, WaitType, BlockState, WaitKey, (x64) SpareLong,"
+                + " union { Thread; NotificationQueue; }, Object, SparePtr (the WDK's NTDDI_WIN8 branch, Windows 10's"
+                + " symbols); mingw-w64 declares Windows 7's Thread, Object, NextWaitBlock, WaitKey, WaitType, BlockState";
+        all.add(absent("KWAIT_BLOCK", BOTH, "NotificationQueue", wb));
+        all.add(absent("KWAIT_BLOCK", BOTH, "SparePtr", wb));
+        all.add(mingwOnly("KWAIT_BLOCK", BOTH, "NextWaitBlock", wb));
+        all.add(value("KWAIT_BLOCK", X64, "WaitType", Kind.OFFSET, 0x2A, wb));
+        all.add(value("KWAIT_BLOCK", X64, "BlockState", Kind.OFFSET, 0x2B, wb));
+        all.add(value("KWAIT_BLOCK", X64, "WaitKey", Kind.OFFSET, 0x28, wb));
+        all.add(value("KWAIT_BLOCK", X64, "SpareLong", Kind.OFFSET, 0x2C, wb));
+        all.add(value("KWAIT_BLOCK", X64, "Thread", Kind.OFFSET, 0x10, wb));
+        all.add(value("KWAIT_BLOCK", X64, "Object", Kind.OFFSET, 0x18, wb));
+        all.add(value("KWAIT_BLOCK", X86, "WaitType", Kind.OFFSET, 0x16, wb));
+        all.add(value("KWAIT_BLOCK", X86, "BlockState", Kind.OFFSET, 0x17, wb));
+        all.add(value("KWAIT_BLOCK", X86, "WaitKey", Kind.OFFSET, 0x14, wb));
+        all.add(value("KWAIT_BLOCK", X86, "Thread", Kind.OFFSET, 0x8, wb));
+        all.add(value("KWAIT_BLOCK", X86, "Object", Kind.OFFSET, 0xC, wb));
+
         // KAPC: Windows 10's symbols overlay the routine pointers with Reserved[3].
         all.add(absent("KAPC", BOTH, "Reserved", "Windows 10's KAPC overlays KernelRoutine/RundownRoutine/NormalRoutine"
                 + " with PVOID Reserved[3] (its symbols); mingw-w64 declares only the routine pointers"));

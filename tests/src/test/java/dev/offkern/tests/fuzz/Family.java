@@ -1,0 +1,173 @@
+package dev.offkern.tests.fuzz;
+
+import dev.offkern.nt.BugCheckCode;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The routine families of the DDI surface and, per family, the bug checks its routines are documented
+ * to raise: the fuzzer's table of allowed bug-check outcomes.
+ *
+ * <p>A bug check is allowed for a routine when its code is in {@link #COMMON} or in its family's
+ * set; for BAD_POOL_CALLER (0xC2) and DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4), whose first
+ * parameter is a subcode, the subcode must also be listed for the family. Sources: the bug-check
+ * table of {@code spec/ddi-reference.md} §20 and the routines' javadoc (which name the codes and
+ * subcodes offkern raises). {@link #BUGCHECK} allows every code: {@code KeBugCheckEx} raises the
+ * code it is given.
+ */
+enum Family {
+    POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE;
+
+    /**
+     * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
+     * verifier attributes to the caller's IRQL (0x0A, 0xD1), special-pool style block-exact
+     * findings (0xC1, 0xD6), corrupted links (0x139), and the IRQL-rule subcodes of 0xC4 below.
+     */
+    static final Set<Integer> COMMON = Set.of(
+            BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA,
+            BugCheckCode.IRQL_NOT_LESS_OR_EQUAL,
+            BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL,
+            BugCheckCode.SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION,
+            BugCheckCode.DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION,
+            BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE);
+
+    /**
+     * 0xC4 subcodes any routine may raise: 0xE5 (an API called at the wrong IRQL); 0x30/0x31 (the
+     * IRQL a routine raises to or lowers back to is invalid: a corrupted saved OldIrql).
+     */
+    private static final Set<Long> COMMON_C4 = Set.of(0xE5L, 0x30L, 0x31L);
+
+    private static final Set<Long> POOL_C2 = Set.of(0x00L, 0x01L, 0x02L, 0x04L, 0x06L, 0x07L, 0x08L, 0x09L,
+            0x0AL, 0x40L, 0x41L, 0x42L, 0x43L, 0x44L, 0x46L, 0x47L, 0x48L, 0x50L, 0x99L, 0x9AL, 0x9BL, 0x9CL,
+            0x9DL, 0x41286L);
+    private static final Set<Long> POOL_C4 = Set.of(0x00L, 0x01L, 0x02L, 0x10L, 0x11L, 0x12L, 0x13L, 0x14L, 0x16L);
+    private static final Set<Long> LOCK_C4 = Set.of(0x32L, 0x35L, 0x36L, 0x40L, 0x41L, 0x42L,
+            0x1000L, 0x1001L, 0x1002L, 0x1003L, 0x1004L, 0x1005L, 0x1006L, 0x1007L, 0x1008L, 0x1009L, 0x100AL, 0x100BL);
+    private static final Set<Long> MUTEX_C4 = Set.of(0x33L, 0x34L, 0x39L, 0x3AL,
+            0x1000L, 0x1001L, 0x1002L, 0x1003L, 0x1004L, 0x1005L, 0x1006L, 0x1007L, 0x1008L, 0x1009L, 0x100AL, 0x100BL);
+
+    /** The codes documented for this family beyond {@link #COMMON}. */
+    Set<Integer> codes() {
+        return switch (this) {
+            case POOL -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL);
+            case SLIST -> Set.of(BugCheckCode.BAD_POOL_HEADER);
+            case LOOKASIDE -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL);
+            case RUNDOWN -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
+            case FAST_MUTEX, GUARDED_MUTEX -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    BugCheckCode.APC_INDEX_MISMATCH, BugCheckCode.THREAD_NOT_MUTEX_OWNER,
+                    BugCheckCode.MUTEX_LEVEL_NUMBER_VIOLATION);
+            case REGION -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.APC_INDEX_MISMATCH);
+            case SPIN_LOCK -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    BugCheckCode.SPIN_LOCK_ALREADY_OWNED, BugCheckCode.SPIN_LOCK_NOT_OWNED,
+                    BugCheckCode.IRQL_UNEXPECTED_VALUE);
+            case IRQL -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL,
+                    BugCheckCode.SPIN_LOCK_ALREADY_OWNED);
+            case BUGCHECK -> Set.of();
+            case DISPATCHER -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
+            case BITMAP -> Set.of();
+            case RUN_ONCE -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
+            // The XSAVE area is a pool block the restore frees: a corrupted XSTATE_SAVE can make that free fail.
+            case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
+                    BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                    BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
+        };
+    }
+
+    /** The 0xC4 subcodes documented for this family (beyond the IRQL-rule subcodes every family may raise). */
+    private Set<Long> c4Subcodes() {
+        return switch (this) {
+            case POOL -> POOL_C4;
+            case LOOKASIDE -> Set.of(0xCAL, 0xCBL, 0xCCL, 0xCDL, 0x00L, 0x01L, 0x02L, 0x10L, 0x11L, 0x12L, 0x13L, 0x14L, 0x16L);
+            case SPIN_LOCK -> LOCK_C4;
+            case FAST_MUTEX, GUARDED_MUTEX -> MUTEX_C4;
+            case REGION -> Set.of(0x11AL, 0x11BL, 0x3EL);
+            case IRQL -> Set.of(0x30L, 0x31L);
+            case DISPATCHER -> Set.of(0x3BL, 0x120L, 0x121L, 0x122L);
+            default -> Set.of();
+        };
+    }
+
+    /** Whether a bug check {@code code} with first parameter {@code p1} is documented for a routine of this family. */
+    boolean documents(int code, long p1) {
+        if (this == BUGCHECK) {
+            return true;
+        }
+        if (code == BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION) {
+            // 0x2xxxx / 0x4xxxx: DDI-compliance rule ids (IRQL and lock rules), any family.
+            return COMMON_C4.contains(p1) || c4Subcodes().contains(p1) || (p1 & ~0xFFFFL) == 0x20000L
+                    || (p1 & ~0xFFFFL) == 0x40000L;
+        }
+        if (code == BugCheckCode.BAD_POOL_CALLER) {
+            return codes().contains(code) && POOL_C2.contains(p1);
+        }
+        return COMMON.contains(code) || codes().contains(code);
+    }
+
+    /** Routine names that the name rules below would misfile. */
+    private static final Map<String, Family> EXCEPTIONS = Map.of(
+            "RtlFirstEntrySList", SLIST,
+            "CONTAINING_RECORD", SLIST,
+            "ExAllocateCacheAwareRundownProtection", RUNDOWN,
+            "ExFreeCacheAwareRundownProtection", RUNDOWN,
+            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE);
+
+    /**
+     * The family of a DDI routine, by its name; {@code null} for a name no rule covers (the surface
+     * coverage test fails then, so a new manager must extend these rules).
+     */
+    static Family of(String routine) {
+        Family f = EXCEPTIONS.get(routine);
+        if (f != null) {
+            return f;
+        }
+        if (routine.startsWith("RtlRunOnce")) {
+            return RUN_ONCE;
+        }
+        if (routine.startsWith("Rtl")) {
+            return BITMAP;
+        }
+        if (routine.contains("Lookaside")) {
+            return LOOKASIDE;
+        }
+        if (routine.contains("SList")) {
+            return SLIST;
+        }
+        if (routine.contains("Rundown")) {
+            return RUNDOWN;
+        }
+        if (routine.startsWith("ExAllocatePool") || routine.startsWith("ExFreePool")) {
+            return POOL;
+        }
+        if (routine.contains("FastMutex")) {
+            return FAST_MUTEX;
+        }
+        if (routine.contains("GuardedMutex")) {
+            return GUARDED_MUTEX;
+        }
+        if (routine.endsWith("Region")) {
+            return REGION;
+        }
+        if (routine.contains("SpinLock")) {
+            return SPIN_LOCK;
+        }
+        if (routine.contains("ProcessorState") || routine.contains("FloatingPointState")) {
+            return PROCESSOR_STATE;
+        }
+        if (routine.contains("Irql") || routine.contains("Processor")) {
+            return IRQL;
+        }
+        if (routine.contains("BugCheck") || routine.contains("CallbackRecord")) {
+            return BUGCHECK;
+        }
+        if (routine.contains("Event") || routine.contains("Semaphore") || routine.startsWith("KeWait")
+                || routine.equals("KeDelayExecutionThread")) {
+            return DISPATCHER;
+        }
+        return null;
+    }
+}

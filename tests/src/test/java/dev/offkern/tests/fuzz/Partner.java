@@ -1,0 +1,56 @@
+package dev.offkern.tests.fuzz;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A short-lived helper thread that ends a wait: after {@code delayMillis} it runs one DDI call
+ * (a release, a set). Its outcome is classified like a step's; {@link #join} rethrows a finding.
+ */
+final class Partner {
+    private final Thread thread;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    private Partner(Thread thread) {
+        this.thread = thread;
+    }
+
+    interface Action {
+        void run() throws Throwable;
+    }
+
+    static Partner start(Ctx c, int delayMillis, Action action) {
+        Partner[] self = new Partner[1];
+        Thread t = Thread.ofPlatform().daemon().name("fuzz-partner-" + c.thread).unstarted(() -> {
+            try {
+                Thread.sleep(delayMillis);
+                action.run();
+            } catch (Throwable e) {
+                self[0].failure.set(e);
+            }
+        });
+        self[0] = new Partner(t);
+        t.start();
+        return self[0];
+    }
+
+    /** Waits for the partner (at most 20 s: a partner that does not finish is a hang) and rethrows an undocumented outcome. */
+    void join() throws Throwable {
+        thread.join(TimeUnit.SECONDS.toMillis(20));
+        if (thread.isAlive()) {
+            throw new FuzzInvariantException("partner thread still running after 20 s: " + stack(thread));
+        }
+        Throwable f = failure.get();
+        if (f != null && !Outcome.classify(f, false).allowed()) {
+            throw f;
+        }
+    }
+
+    static String stack(Thread t) {
+        StringBuilder sb = new StringBuilder();
+        for (StackTraceElement e : t.getStackTrace()) {
+            sb.append("\n\tat ").append(e);
+        }
+        return sb.toString();
+    }
+}
