@@ -3,6 +3,7 @@ package dev.offkern.runtime.ex;
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+import dev.offkern.runtime.ke.CallerMemory;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.ke.ThreadState;
@@ -106,6 +107,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExInitializeRundownProtection");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExInitializeRundownProtection", "RunRef");
         checkWord(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExInitializeRundownProtection");
         init(runRef, EX_RUNDOWN_REF.COUNT_OFFSET);
     }
@@ -119,6 +121,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReInitializeRundownProtection");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExReInitializeRundownProtection", "RunRef");
         reInit(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExReInitializeRundownProtection");
     }
 
@@ -127,6 +130,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtection");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExAcquireRundownProtection", "RunRef");
         return acquire(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, EX_RUNDOWN_COUNT_INC);
     }
 
@@ -138,6 +142,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExAcquireRundownProtectionEx");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExAcquireRundownProtectionEx", "RunRef");
         return acquire(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT);
     }
 
@@ -146,6 +151,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtection");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExReleaseRundownProtection", "RunRef");
         release(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, EX_RUNDOWN_COUNT_INC, true);
     }
 
@@ -154,6 +160,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExReleaseRundownProtectionEx");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExReleaseRundownProtectionEx", "RunRef");
         if (count != 0) {
             release(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, Integer.toUnsignedLong(count) << EX_RUNDOWN_COUNT_SHIFT, true);
         }
@@ -172,6 +179,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExWaitForRundownProtectionRelease");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExWaitForRundownProtectionRelease", "RunRef");
         long v = (long) COUNT.compareAndExchange(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, 0L, EX_RUNDOWN_ACTIVE); // full barrier; LP when 0
         if (v != 0 && v != EX_RUNDOWN_ACTIVE) {
             waitSlow(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, v);
@@ -187,6 +195,7 @@ public final class ExRundown {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRef.address(), IrqlChecks.WRITE, "ExRundownCompleted");
         }
+        runRef = CallerMemory.structure(runRef, EX_RUNDOWN_REF.LAYOUT.byteSize(), EX_RUNDOWN_REF.LAYOUT.byteAlignment(), "ExRundownCompleted", "RunRef");
         complete(runRef, EX_RUNDOWN_REF.COUNT_OFFSET, "ExRundownCompleted");
     }
 

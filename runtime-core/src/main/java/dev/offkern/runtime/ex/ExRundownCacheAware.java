@@ -6,6 +6,7 @@ import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.nt.ALLOCATE_FUNCTION;
 import dev.offkern.nt.FREE_FUNCTION;
+import dev.offkern.runtime.ke.CallerMemory;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.ke.ThreadState;
@@ -135,6 +136,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExFreeCacheAwareRundownProtection");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExFreeCacheAwareRundownProtection", "RunRefCacheAware");
         long poolToFree = rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.POOL_TO_FREE_OFFSET);
         if (poolToFree == 0) {
             throw new IllegalArgumentException("ExFreeCacheAwareRundownProtection: the EX_RUNDOWN_REF_CACHE_AWARE at 0x"
@@ -155,6 +157,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runRefCacheAware.address(), IrqlChecks.WRITE, "ExInitializeRundownProtectionCacheAware");
         }
+        runRefCacheAware = CallerMemory.structure(runRefCacheAware, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExInitializeRundownProtectionCacheAware", "RunRefCacheAware");
         long base = runRefCacheAware.address();
         if (!EX_RUNDOWN_REF_CACHE_AWARE.X64.isAligned(base)) {
             throw new IllegalArgumentException("ExInitializeRundownProtectionCacheAware: buffer at 0x"
@@ -207,6 +210,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, rr.address(), IrqlChecks.WRITE, "ExAcquireRundownProtectionCacheAware");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExAcquireRundownProtectionCacheAware", "RunRefCacheAware");
         long a = stripeAddress(rr, ThreadState.current().processorNumber());
         MemorySegment seg = stripeSegment(rr, a);
         return ExRundown.acquire(seg, stripeOffset(rr, seg, a), Integer.toUnsignedLong(count) << ExRundown.EX_RUNDOWN_COUNT_SHIFT);
@@ -222,6 +226,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, rr.address(), IrqlChecks.WRITE, "ExReleaseRundownProtectionCacheAware");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExReleaseRundownProtectionCacheAware", "RunRefCacheAware");
         if (count == 0) {
             return;
         }
@@ -264,6 +269,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExWaitForRundownProtectionReleaseCacheAware");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExWaitForRundownProtectionReleaseCacheAware", "RunRefCacheAware");
         int number = number(rr);
         long a0 = stripeAddress(rr, 0);
         MemorySegment seg0 = stripeSegment(rr, a0);
@@ -347,6 +353,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExRundownCompletedCacheAware");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExRundownCompletedCacheAware", "RunRefCacheAware");
         int number = number(rr);
         for (int i = 0; i < number; i++) {
             long a = stripeAddress(rr, i);
@@ -360,6 +367,7 @@ public final class ExRundownCacheAware {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, rr.address(), IrqlChecks.WRITE, "ExReInitializeRundownProtectionCacheAware");
         }
+        rr = CallerMemory.structure(rr, EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteSize(), EX_RUNDOWN_REF_CACHE_AWARE.LAYOUT.byteAlignment(), "ExReInitializeRundownProtectionCacheAware", "RunRefCacheAware");
         int number = number(rr);
         for (int i = 0; i < number; i++) {
             long a = stripeAddress(rr, i);

@@ -7,6 +7,7 @@ import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.runtime.mm.LiveMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -104,8 +105,8 @@ public final class KeQueuedSpinLock {
     /** {@code KeAcquireInStackQueuedSpinLock(SpinLock, LockHandle)}. */
     public static void acquire(MemorySegment spinLock, MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
+        check(spinLock, lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
         if (Verifier.ENABLED) {
-            check(spinLock, lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLock");
         }
@@ -120,8 +121,8 @@ public final class KeQueuedSpinLock {
     /** {@code KeAcquireInStackQueuedSpinLockAtDpcLevel(SpinLock, LockHandle)}: OldIrql is not touched. */
     public static void acquireAtDpcLevel(MemorySegment spinLock, MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
+        check(spinLock, lockHandle, ENTRY_BYTES);
         if (Verifier.ENABLED) {
-            check(spinLock, lockHandle, ENTRY_BYTES);
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLockAtDpcLevel");
         }
@@ -131,8 +132,8 @@ public final class KeQueuedSpinLock {
     /** {@code KeReleaseInStackQueuedSpinLock(LockHandle)}: hands the lock on, then lowers to OldIrql. */
     public static void release(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
+        checkHandle(lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
         if (Verifier.ENABLED) {
-            checkHandle(lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
             IrqlChecks.requireExactly(Irql.DISPATCH_LEVEL, DV_RELEASE_QUEUED_SPIN_LOCK_IRQL,
                     (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLock");
         }
@@ -148,8 +149,8 @@ public final class KeQueuedSpinLock {
     /** {@code KeReleaseInStackQueuedSpinLockFromDpcLevel(LockHandle)}: no IRQL change. */
     public static void releaseFromDpcLevel(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
+        checkHandle(lockHandle, ENTRY_BYTES);
         if (Verifier.ENABLED) {
-            checkHandle(lockHandle, ENTRY_BYTES);
             IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_RELEASE_FROM_DPC_LEVEL_IRQL,
                     (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLockFromDpcLevel");
         }
@@ -227,7 +228,11 @@ public final class KeQueuedSpinLock {
         checkHandle(handle, handleSize);
     }
 
+    /** Always on (crash safety): a handle FFM could not access as a KLOCK_QUEUE_HANDLE is refused with a message. */
     private static void checkHandle(MemorySegment handle, long size) {
+        if (handle != null && !handle.scope().isAlive()) {
+            throw LiveMemory.unmapped(handle, "in-stack queued spin lock", "LockHandle");
+        }
         if (handle == null || !handle.isNative() || handle.address() == 0 || handle.byteSize() < size
                 || !KLOCK_QUEUE_HANDLE.X64.isAligned(handle.address())) {
             throw new IllegalArgumentException("a KLOCK_QUEUE_HANDLE must be an 8-byte aligned native segment of "

@@ -6,6 +6,7 @@ import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.mm.LiveMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Instant;
@@ -93,9 +94,10 @@ public final class KeWait {
     /** {@code KeWaitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout)}. */
     public static int waitForSingleObject(MemorySegment object, int waitReason, int waitMode, boolean alertable,
                                           MemorySegment timeout) {
-        ThreadState t = ThreadState.current();
+        ThreadState t = ThreadState.current(); // first: a closed kernel says so
+        LiveMemory.require(object, "KeWaitForSingleObject", "Object"); // a stale segment of an earlier kernel
         boolean hasTimeout = hasTimeout(timeout);
-        long raw = hasTimeout ? timeout.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : 0;
+        long raw = hasTimeout ? readTimeout(timeout, "KeWaitForSingleObject", "Timeout") : 0;
         if (Verifier.ENABLED) {
             IrqlChecks.requireWaitAllowed(object.address(), hasTimeout, raw, "KeWaitForSingleObject");
         }
@@ -124,9 +126,12 @@ public final class KeWait {
         if (waitType != WaitAll && waitType != WaitAny) {
             throw new IllegalArgumentException("KeWaitForMultipleObjects: WaitType " + waitType + " is neither WaitAll (0) nor WaitAny (1)");
         }
-        if (objects == null || objects.byteSize() < 8L * count) {
-            throw new IllegalArgumentException("KeWaitForMultipleObjects: Object[] must hold " + count + " pointers");
+        if (objects == null || objects.address() == 0) {
+            throw new IllegalArgumentException("KeWaitForMultipleObjects: Object[] is NULL");
         }
+        // Object[] may be a sized segment or a raw pointer: resolved and checked before anything is read.
+        objects = CallerMemory.structure(objects, ValueLayout.ADDRESS.byteSize() * count, 1, "KeWaitForMultipleObjects",
+                "Object[]");
         long arrayBytes = KWAIT_BLOCK.LAYOUT.byteSize() * count;
         if (hasArray && (waitBlockArray.byteSize() < arrayBytes || !KWAIT_BLOCK.X64.isAligned(waitBlockArray.address())
                 || !waitBlockArray.isNative())) {
@@ -135,7 +140,7 @@ public final class KeWait {
                     + " bytes each)");
         }
         boolean hasTimeout = hasTimeout(timeout);
-        long raw = hasTimeout ? timeout.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : 0;
+        long raw = hasTimeout ? readTimeout(timeout, "KeWaitForMultipleObjects", "Timeout") : 0;
         if (Verifier.ENABLED) {
             IrqlChecks.requireWaitAllowed(objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), hasTimeout, raw,
                     "KeWaitForMultipleObjects");
@@ -173,7 +178,7 @@ public final class KeWait {
         if (!hasTimeout(interval)) {
             throw new IllegalArgumentException("KeDelayExecutionThread: Interval must not be NULL");
         }
-        long raw = interval.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        long raw = readTimeout(interval, "KeDelayExecutionThread", "Interval");
         if (Verifier.ENABLED) {
             IrqlChecks.requireWaitAllowed(0, true, raw, "KeDelayExecutionThread");
         }
@@ -212,6 +217,12 @@ public final class KeWait {
         MemorySegment blocks = t.block();
         prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
         waitPrepared(t, waiter(t), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, false, 0, false);
+    }
+
+    /** Reads a {@code PLARGE_INTEGER} timeout or interval (sized segment or raw pointer), checked first. */
+    private static long readTimeout(MemorySegment timeout, String routine, String parameter) {
+        return CallerMemory.structure(timeout, ValueLayout.JAVA_LONG.byteSize(), 1, routine, parameter)
+                .get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
     private static boolean hasTimeout(MemorySegment timeout) {

@@ -11,6 +11,7 @@ import static dev.offkern.nt.RunOnceFlags.RTL_RUN_ONCE_INIT_FAILED;
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.layout.rtl.RTL_RUN_ONCE;
 import dev.offkern.nt.RunOnceInitFunction;
+import dev.offkern.runtime.ke.CallerMemory;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.ke.ThreadState;
@@ -101,6 +102,7 @@ public final class RtlRunOnce {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceInitialize");
         }
+        runOnce = CallerMemory.structure(runOnce, RTL_RUN_ONCE.LAYOUT.byteSize(), RTL_RUN_ONCE.LAYOUT.byteAlignment(), "RtlRunOnceInitialize", "RunOnce");
         long address = runOnce.address();
         if ((address & (RTL_RUN_ONCE.LAYOUT.byteSize() - 1)) != 0 || runOnce.byteSize() < RTL_RUN_ONCE.LAYOUT.byteSize()) {
             throw new IllegalArgumentException("RtlRunOnceInitialize: RTL_RUN_ONCE at 0x" + Long.toHexString(address)
@@ -121,6 +123,8 @@ public final class RtlRunOnce {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceBeginInitialize");
         }
+        runOnce = CallerMemory.structure(runOnce, RTL_RUN_ONCE.LAYOUT.byteSize(), RTL_RUN_ONCE.LAYOUT.byteAlignment(), "RtlRunOnceBeginInitialize", "RunOnce");
+        context = optionalContext(context, "RtlRunOnceBeginInitialize");
         long v = (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // acquire: pairs with Complete's CAS
         if ((v & STATE_MASK) == STATE_DONE && (flags & ~RTL_RUN_ONCE_CHECK_ONLY) == 0) {
             storeContext(context, v & ~STATE_MASK);
@@ -195,6 +199,7 @@ public final class RtlRunOnce {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceComplete");
         }
+        runOnce = CallerMemory.structure(runOnce, RTL_RUN_ONCE.LAYOUT.byteSize(), RTL_RUN_ONCE.LAYOUT.byteAlignment(), "RtlRunOnceComplete", "RunOnce");
         return complete(runOnce, flags, context.address());
     }
 
@@ -266,6 +271,8 @@ public final class RtlRunOnce {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.APC_LEVEL, runOnce.address(), IrqlChecks.WRITE, "RtlRunOnceExecuteOnce");
         }
+        runOnce = CallerMemory.structure(runOnce, RTL_RUN_ONCE.LAYOUT.byteSize(), RTL_RUN_ONCE.LAYOUT.byteAlignment(), "RtlRunOnceExecuteOnce", "RunOnce");
+        context = optionalContext(context, "RtlRunOnceExecuteOnce");
         int status = beginInitialize(runOnce, 0, context);
         if (status != STATUS_PENDING) {
             return status;
@@ -281,7 +288,7 @@ public final class RtlRunOnce {
             complete(runOnce, RTL_RUN_ONCE_INIT_FAILED, 0L);
             return STATUS_UNSUCCESSFUL;
         }
-        long ctx = context.address() == 0 ? 0 : context.get(ValueLayout.JAVA_LONG, 0);
+        long ctx = context.address() == 0 ? 0 : context.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
         status = complete(runOnce, 0, ctx);
         if (status != STATUS_SUCCESS) {
             complete(runOnce, RTL_RUN_ONCE_INIT_FAILED, 0L); // e.g. reserved bits set: release the waiters
@@ -294,9 +301,17 @@ public final class RtlRunOnce {
         return (long) PTR.getVolatile(runOnce, RTL_RUN_ONCE.PTR_OFFSET); // volatile: a consistent snapshot
     }
 
+    /** The optional {@code PVOID *Context}: NULL stays NULL; else 8 bytes the routine may write, checked first. */
+    private static MemorySegment optionalContext(MemorySegment context, String routine) {
+        if (context == null || context.address() == 0) {
+            return MemorySegment.NULL;
+        }
+        return CallerMemory.structure(context, ValueLayout.ADDRESS.byteSize(), 1, routine, "Context");
+    }
+
     private static void storeContext(MemorySegment context, long value) {
         if (context.address() != 0) {
-            context.set(ValueLayout.JAVA_LONG, 0, value);
+            context.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
         }
     }
 

@@ -231,7 +231,8 @@ class ExRundownTest {
     void shouldRejectASegmentTooSmallForTheWord() {
         MemorySegment small = arena.allocate(8, 8).asSlice(0, 4);
         assertThrows(IllegalArgumentException.class, () -> ExInitializeRundownProtection(small));
-        assertThrows(IndexOutOfBoundsException.class, () -> ExAcquireRundownProtection(small));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExAcquireRundownProtection(small));
+        assertTrue(e.getMessage().contains("RunRef is a segment of 4 bytes"), e.getMessage());
     }
 
     @Test
