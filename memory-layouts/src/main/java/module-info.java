@@ -7,6 +7,7 @@ module dev.offkern.layout {
     exports dev.offkern.layout.ex;
     exports dev.offkern.layout.io;
     exports dev.offkern.layout.ke;
+    exports dev.offkern.layout.mingw;
     exports dev.offkern.layout.mm;
     exports dev.offkern.layout.ob;
     exports dev.offkern.layout.ps;

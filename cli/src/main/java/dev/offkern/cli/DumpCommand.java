@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
  * {@code offkern dump FILE}: prints an offkern bug-check dump (format: docs/dump-format.md).
  *
  * <p>Whatever FILE is, the command ends with the dump printed or with ONE line on the error stream
- * and an exit status from {@link #exitCodes}: a file over the size cap is refused before it is read
+ * and one of the exit statuses its help lists (0, 1, 2, 3): a file over the size cap is refused before it is read
  * (a device or pipe after at most cap + 1 bytes), and a damaged dump is named by what was wrong and
  * where. No stack trace reaches the user.
  */

@@ -6,6 +6,7 @@ import dev.offkern.layout.Structures;
 import dev.offkern.layout.render.LayoutFormat;
 import dev.offkern.layout.render.LayoutRenderer;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -20,28 +21,39 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code offkern layouts [--abi x64|x86] [--format table|json|c] [STRUCT...]}: prints the layouts
- * offkern uses (Windows 10 22H2) for one ABI, every registered structure or the named ones, in
- * registry order or the order given. Unknown ABIs, formats and structures are usage errors (exit
- * status 2, one line naming the valid choices; see {@link Main#commandLine()}).
+ * {@code offkern layouts [--abi x64|x86] [--format table|json|isf|c] [--diff FILE] [STRUCT...]}: prints
+ * the layouts offkern uses (Windows 10 22H2) for one ABI, every registered structure or the named
+ * ones, in registry order or the order given; or, with {@code --diff}, what moved between them and
+ * another layouts file (offkern's JSON, or a Volatility ISF such as a symbol pack of another Windows
+ * build). Unknown ABIs, formats and structures, and unreadable files, are usage errors (exit status 2,
+ * one line naming what was wrong; see {@link Main#commandLine()}).
  */
 @Command(name = "layouts", sortOptions = false,
         description = {
-                "Prints the byte-exact layouts offkern uses (Windows 10 22H2) for one ABI.",
-                "table is for people; json is {\"abi\", \"structs\": [{\"name\", \"size\", \"align\", \"fields\": "
-                        + "[{\"name\", \"offset\", \"size\", \"bitOffset\"?, \"bitWidth\"?}]}]}; c is a header of "
-                        + "_Static_asserts to include after the WDK headers (usage in its leading comment)."},
+                "Prints the byte-exact layouts offkern uses (Windows 10 22H2) for one ABI, or compares them with "
+                        + "another layouts file.",
+                "table is for people; json is offkern's JSON with types, nesting, reserved ranges, variants and "
+                        + "metadata (docs/layouts-json.md); isf is Volatility 3's Intermediate Symbol Format 6.2.0 "
+                        + "(docs/layouts-isf.md); c is a header of C_ASSERTs to include after the WDK headers in C "
+                        + "or C++ (usage in its leading comment)."},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:layouts printed", "2:unknown ABI, format, structure or option"})
+        exitCodeList = {"0:layouts printed; with --diff: no differences",
+                "1:with --diff: differences found (one line each)",
+                "2:unknown ABI, format, structure or option; --diff FILE unreadable or not a layouts file"})
 public final class LayoutsCommand implements Callable<Integer> {
 
     @Option(names = "--abi", paramLabel = "x64|x86", defaultValue = "x64", converter = AbiConverter.class,
-            description = "Which ABI's layouts: x64 or x86 (default: ${DEFAULT-VALUE}).")
+            description = "Which ABI's layouts: x64 or x86 (default: ${DEFAULT-VALUE}; with --diff, the file's).")
     private Abi abi;
 
-    @Option(names = "--format", paramLabel = "table|json|c", defaultValue = "table", converter = FormatConverter.class,
-            description = "Output format: table, json or c (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", paramLabel = "table|json|isf|c", defaultValue = "table", converter = FormatConverter.class,
+            description = "Output format: table, json, isf or c (default: ${DEFAULT-VALUE}).")
     private LayoutFormat format;
+
+    @Option(names = "--diff", paramLabel = "FILE",
+            description = "Compare offkern's layouts with FILE (offkern's JSON or a Volatility ISF, optionally .gz) "
+                    + "and print what moved: sizes, member offsets, sizes and bits, missing members.")
+    private Path diff;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help and exits.")
     private boolean help;
@@ -55,6 +67,47 @@ public final class LayoutsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (diff != null) {
+            return diff();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(LayoutRenderer.render(format, abi, selected(abi)));
+        out.flush();
+        return 0;
+    }
+
+    private int diff() {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--format")) {
+            throw new ParameterException(spec.commandLine(), "--diff prints differences; --format does not apply to it");
+        }
+        LayoutFile file;
+        try {
+            file = LayoutFile.read(diff);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--diff: " + e.getMessage());
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--abi") && abi != file.abi()) {
+            throw new ParameterException(spec.commandLine(), "--abi " + abi.id() + " but " + diff + " describes "
+                    + file.abi().id());
+        }
+        LayoutDiff.Result result = LayoutDiff.compare(selected(file.abi()), file);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("offkern (Windows 10 22H2, " + file.abi().id() + ") vs " + diff + " (" + file.kind() + ", "
+                + file.size() + " structures): " + result.compared() + " compared, " + result.identical() + " identical");
+        result.lines().forEach(out::println);
+        if (!result.missing().isEmpty()) {
+            out.println("not in " + diff + ": " + String.join(", ", result.missing()));
+        }
+        boolean differs = !result.lines().isEmpty() || !names.isEmpty() && !result.missing().isEmpty();
+        if (!differs) {
+            out.println("no differences");
+        }
+        out.flush();
+        return differs ? 1 : 0;
+    }
+
+    /** The structures asked for (all when none are named), laid out for {@code abi}. */
+    private List<StructSpec> selected(Abi abi) {
         List<StructSpec> selected = new ArrayList<>();
         if (names.isEmpty()) {
             selected.addAll(Structures.all(abi));
@@ -67,10 +120,7 @@ public final class LayoutsCommand implements Callable<Integer> {
                 }
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(LayoutRenderer.render(format, abi, selected));
-        out.flush();
-        return 0;
+        return selected;
     }
 
     /** {@code --abi}: the error names the valid choices. */

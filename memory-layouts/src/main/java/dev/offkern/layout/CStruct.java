@@ -4,7 +4,9 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -52,7 +54,7 @@ public final class CStruct {
 
     /** A member recorded while building: its path from the enclosing group, and its metadata. */
     private record Pending(String name, List<PathElement> path, long size, int bitOffset, int bitWidth,
-                           String type) {
+                           String type, TypeRef ref) {
     }
 
     /** Lays out members of one struct or union level. */
@@ -87,22 +89,24 @@ public final class CStruct {
 
         /** A scalar member. */
         public Builder field(String member, CType type) {
-            return add(member, type.layout(abi), type.name());
+            return add(member, type.layout(abi), type.name(), TypeRef.of(type, abi));
         }
 
         /** An embedded structure of another typedef (listed as one member, not flattened). */
         public Builder field(String member, StructSpec type) {
-            return add(member, type.layout(), type.name());
+            return add(member, type.layout(), type.name(), new TypeRef.Named(type));
         }
 
         /** A fixed array of scalars. */
         public Builder array(String member, CType type, int count) {
-            return add(member, MemoryLayout.sequenceLayout(count, type.layout(abi)), type.name() + "[" + count + "]");
+            return add(member, MemoryLayout.sequenceLayout(count, type.layout(abi)), type.name() + "[" + count + "]",
+                    new TypeRef.Array(TypeRef.of(type, abi), count));
         }
 
         /** A fixed array of structures. */
         public Builder array(String member, StructSpec type, int count) {
-            return add(member, MemoryLayout.sequenceLayout(count, type.layout()), type.name() + "[" + count + "]");
+            return add(member, MemoryLayout.sequenceLayout(count, type.layout()), type.name() + "[" + count + "]",
+                    new TypeRef.Array(new TypeRef.Named(type), count));
         }
 
         /** A nested inline struct; {@code member == null} makes it anonymous (its members are flattened). */
@@ -135,7 +139,7 @@ public final class CStruct {
                 }
                 if (bitName != null) {
                     pending.add(new Pending(bitName, List.of(PathElement.groupElement(bitUnitIndex)),
-                            unitSize, bitsUsed, width, unit.name()));
+                            unitSize, bitsUsed, width, unit.name(), TypeRef.of(unit, abi)));
                 }
                 bitsUsed += width;
                 if (isUnion) {
@@ -211,20 +215,22 @@ public final class CStruct {
             StructLayout layout = group instanceof StructLayout s ? s
                     : MemoryLayout.structLayout(group).withByteAlignment(group.byteAlignment());
             List<Field> fields = new ArrayList<>();
+            Map<String, TypeRef> types = new HashMap<>();
             List<PathElement> prefix = group instanceof StructLayout ? List.of() : List.of(PathElement.groupElement(0));
             for (Pending p : pending) {
                 List<PathElement> path = new ArrayList<>(prefix);
                 path.addAll(p.path());
                 long offset = layout.byteOffset(path.toArray(PathElement[]::new));
                 fields.add(new Field(p.name(), offset, p.size(), p.bitOffset(), p.bitWidth(), p.type()));
+                types.put(p.name(), p.ref());
             }
-            return new StructSpec(name, abi, layout.withName(name), fields, origin);
+            return new StructSpec(name, abi, layout.withName(name), fields, origin, isUnion, types);
         }
 
-        private Builder add(String member, MemoryLayout layout, String type) {
+        private Builder add(String member, MemoryLayout layout, String type, TypeRef ref) {
             closeBits();
             int index = placeMember(layout.withName(member)); // named as in C: LAYOUT.varHandle(groupElement(member)) works
-            pending.add(new Pending(member, List.of(PathElement.groupElement(index)), layout.byteSize(), -1, 0, type));
+            pending.add(new Pending(member, List.of(PathElement.groupElement(index)), layout.byteSize(), -1, 0, type, ref));
             return this;
         }
 
@@ -237,14 +243,14 @@ public final class CStruct {
             int index = placeMember(member == null ? group : group.withName(member));
             if (member != null) {
                 pending.add(new Pending(member, List.of(PathElement.groupElement(index)), group.byteSize(), -1, 0,
-                        union ? "union" : "struct"));
+                        union ? "union" : "struct", new TypeRef.Inline(union, group.byteSize(), group.byteAlignment())));
             }
             for (Pending p : inner.pending) {
                 List<PathElement> path = new ArrayList<>();
                 path.add(PathElement.groupElement(index));
                 path.addAll(p.path());
                 String n = member == null ? p.name() : member + "." + p.name();
-                pending.add(new Pending(n, path, p.size(), p.bitOffset(), p.bitWidth(), p.type()));
+                pending.add(new Pending(n, path, p.size(), p.bitOffset(), p.bitWidth(), p.type(), p.ref()));
             }
             return this;
         }

@@ -66,6 +66,52 @@ public record CType(String name, int x64Size, int x86Size) {
 
     /** A pointer-sized alias with another name ({@code PKTHREAD}, {@code PIRP}, ...). */
     public static CType pointer(String name) {
+        POINTERS.add(name);
         return new CType(name, 8, 4);
+    }
+
+    /** The pointer types: {@code PVOID}, {@code HANDLE}, routine pointers and every {@link #pointer} alias. */
+    private static final java.util.Set<String> POINTERS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        POINTERS.addAll(java.util.List.of("PVOID", "HANDLE", "fnptr"));
+    }
+
+    /**
+     * The integer types, by name. {@code QUAD} (an 8-byte union whose integer view is
+     * {@code UseThisFieldToCopy}) and {@code SYSTEM_POWER_STATE_CONTEXT} (bit fields over
+     * {@code ULONG ContextAsUlong}) count as the integers they are copied as.
+     */
+    private static final java.util.Set<String> INTEGERS = java.util.Set.of("UCHAR", "CHAR", "CCHAR", "BOOLEAN",
+            "KIRQL", "KPROCESSOR_MODE", "USHORT", "SHORT", "CSHORT", "WCHAR", "ULONG", "LONG", "NTSTATUS",
+            "ACCESS_MASK", "ULONGLONG", "LONGLONG", "ULONG64", "LONG64", "ULONG_PTR", "LONG_PTR", "SIZE_T",
+            "KSPIN_LOCK", "KAFFINITY", "QUAD", "SYSTEM_POWER_STATE_CONTEXT");
+
+    /** The enumerations, by name ({@code POWER_STATE} is a union of two enumerations). */
+    private static final java.util.Set<String> ENUMS = java.util.Set.of("enum", "POOL_TYPE", "KINTERRUPT_MODE",
+            "KINTERRUPT_POLARITY", "POWER_STATE");
+
+    /** The signed integer types, by name (as the WDK typedefs them: {@code CCHAR} is {@code char}, ...). */
+    private static final java.util.Set<String> SIGNED = java.util.Set.of("CHAR", "CCHAR", "KPROCESSOR_MODE", "SHORT",
+            "CSHORT", "LONG", "NTSTATUS", "LONGLONG", "LONG64", "LONG_PTR", "QUAD");
+
+    /** Whether this type holds an address ({@code PVOID}, {@code HANDLE}, a routine pointer, a {@link #pointer} alias). */
+    public boolean isPointer() {
+        return POINTERS.contains(name);
+    }
+
+    /** Whether this is an enumeration ({@link #ENUM}, {@code POOL_TYPE}, ...): an {@code int} under MSVC. */
+    public boolean isEnum() {
+        return ENUMS.contains(name);
+    }
+
+    /** Whether this integer or enumeration type is signed (false for every pointer; MSVC's enumerations are signed). */
+    public boolean isSigned() {
+        return SIGNED.contains(name) || isEnum();
+    }
+
+    /** Whether offkern knows what kind of type this is (an integer, an enumeration or a pointer). */
+    public boolean isClassified() {
+        return isPointer() || isEnum() || INTEGERS.contains(name);
     }
 }

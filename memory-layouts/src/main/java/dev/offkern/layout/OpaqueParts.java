@@ -5,7 +5,8 @@ package dev.offkern.layout;
  * own: {@code CLIENT_ID} (declared by ntddk.h but outside offkern's public set), and
  * {@code EX_PUSH_LOCK} and {@code EX_FAST_REF} (Microsoft's symbols only). None of them is
  * registered in {@link Structures}; every other embedded structure is its public class
- * ({@link KDPC}, {@link WORK_QUEUE_ITEM}, {@link GUID}, ...).
+ * ({@link dev.offkern.layout.ke.KDPC}, {@link dev.offkern.layout.ex.WORK_QUEUE_ITEM},
+ * {@link dev.offkern.layout.rtl.GUID}, ...).
  */
 public final class OpaqueParts {
 

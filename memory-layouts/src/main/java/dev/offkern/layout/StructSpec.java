@@ -24,9 +24,14 @@ public final class StructSpec {
     private final List<Field> fields;
     private final Map<String, Field> byName;
     private final Origin origin;
+    private final boolean union;
+    private final Map<String, TypeRef> types;
 
-    StructSpec(String name, Abi abi, StructLayout layout, List<Field> fields, Origin origin) {
+    StructSpec(String name, Abi abi, StructLayout layout, List<Field> fields, Origin origin, boolean union,
+               Map<String, TypeRef> types) {
         this.name = name;
+        this.union = union;
+        this.types = Map.copyOf(types);
         this.abi = abi;
         this.layout = layout;
         this.fields = List.copyOf(fields);
@@ -85,6 +90,22 @@ public final class StructSpec {
 
     public Origin origin() {
         return origin;
+    }
+
+    /** Whether the typedef is a union ({@code LARGE_INTEGER}, {@code SLIST_HEADER}) rather than a struct. */
+    public boolean isUnion() {
+        return union;
+    }
+
+    /** The declared C type of member {@code path}; the error names the structure and the member. */
+    public TypeRef typeOf(String path) {
+        field(path);
+        return types.get(path);
+    }
+
+    /** The declared C type of {@code field}, one of this structure's {@link #fields()}. */
+    public TypeRef typeOf(Field field) {
+        return typeOf(field.name());
     }
 
     /** Every named member in declaration order, nested named members as dotted paths. */

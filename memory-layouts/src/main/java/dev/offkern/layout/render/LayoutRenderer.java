@@ -27,6 +27,7 @@ public final class LayoutRenderer {
         return switch (format) {
             case TABLE -> TableRenderer.render(abi, structs);
             case JSON -> JsonRenderer.render(abi, structs);
+            case ISF -> IsfRenderer.render(abi, structs);
             case C -> CHeaderRenderer.render(abi, structs);
         };
     }

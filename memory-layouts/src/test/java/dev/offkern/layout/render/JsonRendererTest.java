@@ -7,71 +7,152 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.layout.Abi;
 import dev.offkern.layout.Field;
+import dev.offkern.layout.Pointee;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.layout.Structures;
+import dev.offkern.layout.TypeRef;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
-/** The JSON output parses, has exactly the documented shape, and round-trips every number. */
+/**
+ * The JSON output validates against the shipped schema (offkern-layouts.schema.json), and every
+ * number and type in it reads back as the layouts say: offsets, sizes, bit fields, C types with
+ * their kind, nesting, reserved ranges, variants and metadata.
+ */
 class JsonRendererTest {
 
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void shouldValidateAgainstTheShippedSchemaForEveryStructure(Abi abi) {
+        String json = LayoutRenderer.render(LayoutFormat.JSON, abi, Structures.all(abi));
+        List<String> violations = Schemas.violations(Schemas.OFFKERN_LAYOUTS, json);
+        assertTrue(violations.isEmpty(), () -> String.join("\n", violations));
+    }
+
     @Test
-    void shouldRoundTripEveryStructureAndFieldForBothAbis() {
-        for (Abi abi : Abi.values()) {
-            List<StructSpec> specs = Structures.all(abi);
-            Map<?, ?> root = (Map<?, ?>) new MiniJson(LayoutRenderer.render(LayoutFormat.JSON, abi, specs)).parse();
-            assertEquals(Set.of("abi", "structs"), root.keySet());
-            assertEquals(abi.id(), root.get("abi"));
-            List<?> structs = (List<?>) root.get("structs");
-            assertEquals(specs.size(), structs.size());
-            for (int i = 0; i < specs.size(); i++) {
-                StructSpec spec = specs.get(i);
-                Map<?, ?> s = (Map<?, ?>) structs.get(i);
-                assertEquals(Set.of("name", "size", "align", "fields"), s.keySet());
-                assertEquals(spec.name(), s.get("name"));
-                assertEquals(spec.size(), s.get("size"), spec.name());
-                assertEquals(spec.align(), s.get("align"), spec.name());
-                List<?> fields = (List<?>) s.get("fields");
-                assertEquals(spec.fields().size(), fields.size());
-                for (int j = 0; j < fields.size(); j++) {
-                    Field f = spec.fields().get(j);
-                    Map<?, ?> jf = (Map<?, ?>) fields.get(j);
-                    assertEquals(f.name(), jf.get("name"));
-                    assertEquals(f.offset(), jf.get("offset"), spec.name() + "." + f.name());
-                    assertEquals(f.size(), jf.get("size"), spec.name() + "." + f.name());
-                    if (f.isBitField()) {
-                        assertEquals((long) f.bitOffset(), jf.get("bitOffset"));
-                        assertEquals((long) f.bitWidth(), jf.get("bitWidth"));
-                    } else {
-                        assertEquals(Set.of("name", "offset", "size"), jf.keySet(), "bit keys only on bit fields");
-                    }
-                }
+    void shouldLetTheSchemaRejectADocumentThatBreaksItsRules() {
+        String json = LayoutRenderer.render(LayoutFormat.JSON, Abi.X64, List.of(Structures.get("KTIMER", Abi.X64)));
+        String broken = json.replaceFirst("\"signed\": false, ", "");           // an integer without signedness
+        assertFalse(Schemas.violations(Schemas.OFFKERN_LAYOUTS, broken).isEmpty(), "the schema must catch it");
+        String inlineWithoutMembers = LayoutRenderer.render(LayoutFormat.JSON, Abi.X64,
+                List.of(Structures.get("IRP", Abi.X64))).replaceFirst(", \"fields\": \\[", ", \"members\": [");
+        assertFalse(Schemas.violations(Schemas.OFFKERN_LAYOUTS, inlineWithoutMembers).isEmpty());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Abi.class)
+    void shouldReadBackEveryMemberWithItsOffsetSizeBitsAndType(Abi abi) {
+        List<StructSpec> specs = Structures.all(abi);
+        JsonNode root = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, abi, specs));
+        JsonNode structs = root.get("structs");
+        assertEquals(specs.size(), structs.size());
+        for (int i = 0; i < specs.size(); i++) {
+            StructSpec spec = specs.get(i);
+            JsonNode s = structs.get(i);
+            assertEquals(spec.name(), s.get("name").asString());
+            assertEquals(spec.size(), s.get("size").asLong(), spec.name());
+            assertEquals(spec.align(), s.get("align").asLong(), spec.name());
+            assertEquals(spec.isUnion() ? "union" : "struct", s.get("kind").asString(), spec.name());
+            Map<String, JsonNode> byPath = new HashMap<>();
+            flatten(s.get("fields"), byPath);
+            assertEquals(spec.fields().size(), byPath.size(), spec.name() + ": every member once, nested or not");
+            for (Field f : spec.fields()) {
+                JsonNode jf = byPath.get(f.name());
+                String where = spec.name() + "." + f.name();
+                assertEquals(f.offset(), jf.get("offset").asLong(), where);
+                assertEquals(f.size(), jf.get("size").asLong(), where);
+                assertEquals(f.isBitField() ? f.bitOffset() : -1, jf.path("bitOffset").asInt(-1), where);
+                assertEquals(f.bitWidth(), jf.path("bitWidth").asInt(0), where);
+                checkType(spec.typeOf(f), jf.get("type"), abi, where);
             }
         }
     }
 
     @Test
-    void shouldGiveWindowsNumbersForOpaqueObjects() {
-        Map<?, ?> root = (Map<?, ?>) new MiniJson(LayoutRenderer.render(LayoutFormat.JSON, Abi.X64,
-                List.of(Structures.get("EPROCESS", Abi.X64)))).parse();
-        Map<?, ?> eprocess = (Map<?, ?>) ((List<?>) root.get("structs")).getFirst();
-        assertEquals(0xa40L, eprocess.get("size"));
-        Map<?, ?> token = ((List<?>) eprocess.get("fields")).stream().map(Map.class::cast)
-                .filter(m -> m.get("name").equals("Token")).findFirst().orElseThrow();
-        assertEquals(0x4b8L, token.get("offset"));
+    void shouldNestTheMembersOfNamedInlineStructsAndUnions() {
+        JsonNode irp = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, Abi.X64,
+                List.of(Structures.get("IRP", Abi.X64)))).get("structs").get(0);
+        JsonNode tail = member(irp.get("fields"), "Tail");
+        assertEquals("union", tail.get("type").get("kind").asString());
+        assertTrue(tail.get("type").get("inline").asBoolean());
+        JsonNode overlay = member(tail.get("fields"), "Overlay");
+        JsonNode listEntry = member(overlay.get("fields"), "ListEntry");
+        assertEquals("Tail.Overlay.ListEntry", listEntry.get("path").asString());
+        assertEquals(Structures.get("IRP", Abi.X64).offset("Tail.Overlay.ListEntry"), listEntry.get("offset").asLong());
+        assertEquals("LIST_ENTRY", listEntry.get("type").get("name").asString());
+    }
+
+    @Test
+    void shouldDescribeIntegersPointersAndArrays() {
+        JsonNode eprocess = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, Abi.X86,
+                List.of(Structures.get("EPROCESS", Abi.X86)))).get("structs").get(0);
+        JsonNode name = member(eprocess.get("fields"), "ImageFileName").get("type");
+        assertEquals("UCHAR[15]", name.get("c").asString());
+        assertEquals("array", name.get("kind").asString());
+        assertEquals(15, name.get("count").asInt());
+        assertEquals(8, name.get("element").get("bits").asInt());
+        assertFalse(name.get("element").get("signed").asBoolean());
+        JsonNode peb = member(eprocess.get("fields"), "Peb").get("type");
+        assertEquals("pointer", peb.get("kind").asString());
+        assertEquals(32, peb.get("bits").asInt(), "x86 pointers are 32 bits");
+        assertEquals("PEB", peb.get("to").get("name").asString());
+        assertFalse(peb.get("to").get("laidOut").asBoolean(), "offkern does not lay out the PEB");
+
+        JsonNode kdpc = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, Abi.X64,
+                List.of(Structures.get("KDPC", Abi.X64)))).get("structs").get(0);
+        assertEquals("function", member(kdpc.get("fields"), "DeferredRoutine").get("type").get("to").get("kind").asString());
+    }
+
+    @Test
+    void shouldListReservedRangesAndTheKtimerVariant() {
+        JsonNode root = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, Abi.X64,
+                List.of(Structures.get("EPROCESS", Abi.X64), Structures.get("KTIMER", Abi.X64))));
+        JsonNode eprocess = root.get("structs").get(0);
+        assertEquals(0xa40L, eprocess.get("size").asLong());
+        assertEquals(0x4b8L, member(eprocess.get("fields"), "Token").get("offset").asLong());
+        JsonNode firstReserved = eprocess.get("reserved").get(0);
+        assertEquals("reserved", firstReserved.get("kind").asString(), "opaque objects' unmodelled bytes are reserved");
+        long headerEnd = Structures.get("DISPATCHER_HEADER", Abi.X64).size();
+        assertEquals(headerEnd, firstReserved.get("offset").asLong(), "KPROCESS beyond its header is not modelled");
+        assertEquals(0x438 - headerEnd, firstReserved.get("size").asLong());
+
+        JsonNode ktimer = root.get("structs").get(1);
+        JsonNode variant = ktimer.get("variants").get(0);
+        assertTrue(variant.get("label").asString().contains("1909"), variant.toString());
+        assertEquals(4, member(variant.get("fields"), "Processor").get("size").asInt(), "one ULONG Processor before 2004");
+        assertEquals(0, ktimer.get("reserved").size());
+    }
+
+    @Test
+    void shouldCarryMetadataAndTheEmbeddedTypesNotListed() {
+        JsonNode root = Schemas.parse(LayoutRenderer.render(LayoutFormat.JSON, Abi.X86,
+                List.of(Structures.get("KTIMER", Abi.X86))));
+        assertEquals("offkern-layouts", root.get("format").asString());
+        assertEquals(JsonRenderer.FORMAT_VERSION, root.get("formatVersion").asInt());
+        JsonNode meta = root.get("metadata");
+        assertEquals("offkern", meta.get("producer").get("name").asString());
+        assertEquals(LayoutMetadata.of(Abi.X86).version(), meta.get("producer").get("version").asString());
+        assertEquals("10.0.19045", meta.get("windows").get("version").asString());
+        assertEquals(19045, meta.get("windows").get("build").asInt());
+        assertEquals("x86", meta.get("abi").get("name").asString());
+        assertEquals(4, meta.get("abi").get("pointerSize").asInt());
+        List<String> types = new ArrayList<>();
+        root.get("types").forEach(t -> types.add(t.get("name").asString()));
+        assertEquals(List.of("DISPATCHER_HEADER", "LIST_ENTRY"), types, "KTIMER embeds these two by value");
     }
 
     @Test
     void shouldEscapeStringsAsJsonRequires() {
-        String nasty = "a\"b\\c\n\t\u0001\u007f é \uD83D\uDE00 \uD800";
+        String nasty = "a\"b\\c\n\t\u0001\u007f é \uD83D\uDE00";
         String quoted = JsonRenderer.quote(nasty);
         assertFalse(quoted.chars().anyMatch(c -> c < 0x20), "no raw control characters");
-        assertEquals(nasty.replace("\uD800", "?").replace("\u007f", "?"),
-                ((String) new MiniJson(quoted).parse()).replace("\uD800", "?").replace("\u007f", "?"));
+        assertEquals(nasty, Schemas.parse(quoted).asString());
         assertEquals("\"\\u0001\"", JsonRenderer.quote("\u0001"));
         assertEquals("\"\\ud800\"", JsonRenderer.quote("\uD800"));
         assertEquals("\"\uD83D\uDE00\"", JsonRenderer.quote("\uD83D\uDE00"));
@@ -79,8 +160,9 @@ class JsonRendererTest {
 
     @Test
     void shouldRenderAnEmptySelection() {
-        Map<?, ?> root = (Map<?, ?>) new MiniJson(LayoutRenderer.render(LayoutFormat.JSON, Abi.X86, List.of())).parse();
-        assertEquals(List.of(), root.get("structs"));
+        String json = LayoutRenderer.render(LayoutFormat.JSON, Abi.X86, List.of());
+        assertEquals(0, Schemas.parse(json).get("structs").size());
+        assertTrue(Schemas.violations(Schemas.OFFKERN_LAYOUTS, json).isEmpty());
     }
 
     @Test
@@ -90,160 +172,56 @@ class JsonRendererTest {
         assertTrue(e.getMessage().contains("KTIMER is laid out for x64, not x86"), e.getMessage());
     }
 
-    /** A strict little JSON parser (objects, arrays, strings, integers, literals) for the tests. */
-    static final class MiniJson {
-        private final String s;
-        private int i;
-
-        MiniJson(String s) {
-            this.s = s;
-        }
-
-        Object parse() {
-            Object v = value();
-            ws();
-            if (i != s.length()) {
-                throw error("trailing text");
+    private static void checkType(TypeRef t, JsonNode j, Abi abi, String where) {
+        assertEquals(t.spelling(), j.get("c").asString(), where);
+        switch (t) {
+            case TypeRef.Scalar s -> {
+                assertEquals(s.isEnum() ? "enum" : "integer", j.get("kind").asString(), where);
+                assertEquals(s.signed(), j.get("signed").asBoolean(), where);
+                assertEquals(s.size() * 8, j.get("bits").asLong(), where);
             }
-            return v;
-        }
-
-        private Object value() {
-            ws();
-            if (i >= s.length()) {
-                throw error("unexpected end");
-            }
-            char c = s.charAt(i);
-            return switch (c) {
-                case '{' -> object();
-                case '[' -> array();
-                case '"' -> string();
-                case 't' -> literal("true", Boolean.TRUE);
-                case 'f' -> literal("false", Boolean.FALSE);
-                case 'n' -> literal("null", null);
-                default -> number();
-            };
-        }
-
-        private Map<String, Object> object() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            i++;
-            ws();
-            if (peek() == '}') {
-                i++;
-                return m;
-            }
-            while (true) {
-                ws();
-                String k = string();
-                ws();
-                expect(':');
-                if (m.put(k, value()) != null) {
-                    throw error("duplicate key " + k);
-                }
-                ws();
-                if (peek() == ',') {
-                    i++;
-                } else {
-                    expect('}');
-                    return m;
+            case TypeRef.Pointer p -> {
+                assertEquals("pointer", j.get("kind").asString(), where);
+                assertEquals(abi.pointerSize() * 8L, j.get("bits").asLong(), where);
+                String to = switch (p.target().kind()) {
+                    case VOID, UNKNOWN -> "void";
+                    case FUNCTION -> "function";
+                    case SCALAR -> "integer";
+                    case STRUCT -> "struct";
+                    case POINTER -> "pointer";
+                };
+                assertEquals(to, j.get("to").get("kind").asString(), where);
+                if (p.target().kind() == Pointee.Kind.STRUCT) {
+                    assertEquals(p.target().name(), j.get("to").get("name").asString(), where);
                 }
             }
+            case TypeRef.Array a -> {
+                assertEquals(a.count(), j.get("count").asLong(), where);
+                checkType(a.element(), j.get("element"), abi, where + "[]");
+            }
+            case TypeRef.Named n -> assertEquals(n.spec().name(), j.get("name").asString(), where);
+            case TypeRef.Inline in -> {
+                assertEquals(in.union() ? "union" : "struct", j.get("kind").asString(), where);
+                assertTrue(j.get("inline").asBoolean(), where);
+            }
         }
+    }
 
-        private List<Object> array() {
-            List<Object> l = new ArrayList<>();
-            i++;
-            ws();
-            if (peek() == ']') {
-                i++;
-                return l;
-            }
-            while (true) {
-                l.add(value());
-                ws();
-                if (peek() == ',') {
-                    i++;
-                } else {
-                    expect(']');
-                    return l;
-                }
+    private static void flatten(JsonNode fields, Map<String, JsonNode> into) {
+        for (JsonNode f : fields) {
+            into.put(f.get("path").asString(), f);
+            if (f.has("fields")) {
+                flatten(f.get("fields"), into);
             }
         }
+    }
 
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return b.toString();
-                }
-                if (c < 0x20) {
-                    throw error("raw control character");
-                }
-                if (c != '\\') {
-                    b.append(c);
-                    continue;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"', '\\', '/' -> b.append(e);
-                    case 'n' -> b.append('\n');
-                    case 't' -> b.append('\t');
-                    case 'r' -> b.append('\r');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'u' -> {
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                    }
-                    default -> throw error("bad escape \\" + e);
-                }
+    private static JsonNode member(JsonNode fields, String name) {
+        for (JsonNode f : fields) {
+            if (f.get("name").asString().equals(name)) {
+                return f;
             }
         }
-
-        private Long number() {
-            int start = i;
-            if (peek() == '-') {
-                i++;
-            }
-            while (i < s.length() && Character.isDigit(s.charAt(i))) {
-                i++;
-            }
-            if (start == i) {
-                throw error("unexpected character '" + s.charAt(i) + "'");
-            }
-            return Long.parseLong(s.substring(start, i));
-        }
-
-        private Object literal(String word, Object value) {
-            if (!s.startsWith(word, i)) {
-                throw error("bad literal");
-            }
-            i += word.length();
-            return value;
-        }
-
-        private void ws() {
-            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-        }
-
-        private char peek() {
-            return i < s.length() ? s.charAt(i) : '\0';
-        }
-
-        private void expect(char c) {
-            if (peek() != c) {
-                throw error("expected '" + c + "'");
-            }
-            i++;
-        }
-
-        private IllegalStateException error(String what) {
-            return new IllegalStateException(what + " at " + i);
-        }
+        throw new AssertionError("no member " + name + " in " + fields);
     }
 }

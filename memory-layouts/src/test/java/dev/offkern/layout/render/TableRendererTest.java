@@ -54,6 +54,6 @@ class TableRendererTest {
         assertEquals(LayoutFormat.C, LayoutFormat.parse("C"));
         assertEquals(LayoutFormat.JSON, LayoutFormat.parse("json"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayoutFormat.parse("xml"));
-        assertEquals("unknown format 'xml' (valid: table, json, c)", e.getMessage());
+        assertEquals("unknown format 'xml' (valid: table, json, isf, c)", e.getMessage());
     }
 }

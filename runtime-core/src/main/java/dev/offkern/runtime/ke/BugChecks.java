@@ -91,7 +91,7 @@ public final class BugChecks {
         callbacks.close();
     }
 
-    /** See {@link Kernel#bugCheck}. */
+    /** See {@code Kernel.bugCheck}. */
     public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
         BugCheck bc = new BugCheck(code, p1, p2, p3, p4, detail);
         if (kernel.isClosed()) {

@@ -7,7 +7,7 @@ import dev.offkern.nt.BugCheckCode;
 /**
  * The verifier's reusable IRQL and usage checks for routines. Each check reads the calling
  * thread's IRQL, runs only when the check family is on for the thread's kernel (and the JVM master
- * switch {@link Verifier#ENABLED} is on), and raises the documented bug check through the kernel
+ * switch {@link dev.offkern.runtime.verifier.Verifier#ENABLED} is on), and raises the documented bug check through the kernel
  * (callbacks, dump, then HALT or THROW).
  *
  * <p>Use as the first statements of a routine:

@@ -28,8 +28,8 @@ import java.lang.invoke.VarHandle;
  * +0x10 OldIrql (KIRQL)                    +---------------------------------------------+
  * </pre>
  * {@code LockQueue.Lock} holds the spin lock's address (8-byte aligned, so bits 0-1 are free)
- * with {@link #LOCK_QUEUE_WAIT} set while the entry waits for its predecessor and
- * {@link #LOCK_QUEUE_OWNER} set while it owns the lock — Windows' encoding.
+ * with {@link KSPIN_LOCK_QUEUE#LOCK_QUEUE_WAIT} set while the entry waits for its predecessor and
+ * {@link KSPIN_LOCK_QUEUE#LOCK_QUEUE_OWNER} set while it owns the lock — Windows' encoding.
  *
  * <h2>Memory</h2>
  * Both the KSPIN_LOCK word and every KLOCK_QUEUE_HANDLE must lie in memory registered in the

@@ -258,7 +258,7 @@ public final class ThreadState {
         return false;
     }
 
-    /** The {@code index}-th spin lock held (in acquisition order), 0 ≤ index < {@link #ownedLockCount()}. */
+    /** The {@code index}-th spin lock held (in acquisition order), 0 ≤ index &lt; {@link #ownedLockCount()}. */
     public long ownedLock(int index) {
         if (index < 0 || index >= ownedLockCount) {
             throw new IndexOutOfBoundsException(index);

@@ -10,7 +10,7 @@ import java.util.Locale;
 /**
  * A poolmon-style snapshot of a kernel's pool accounting: one row per tag and pool type with
  * allocations, frees, their difference (blocks in use) and bytes in use (block sizes with headers;
- * whole pages for large blocks), sorted as poolmon sorts. Take it with {@link #snapshot(Kernel)};
+ * whole pages for large blocks), sorted as poolmon sorts. Take it with {@link #snapshot(Pool, Pool)};
  * {@link #format()} renders the table.
  */
 public final class PoolMonitor {

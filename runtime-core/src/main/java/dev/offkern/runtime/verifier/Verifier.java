@@ -8,10 +8,10 @@ package dev.offkern.runtime.verifier;
  *
  * <p>Below the master switch each kernel runs the check families named in
  * {@link dev.offkern.runtime.KernelConfig#verifierChecks()} ({@link VerifierCheck}); a routine
- * tests its family with {@link #enabled(VerifierCheck)} (or {@link ThreadState#verifies} when it
- * already holds the calling thread's state). Routines put their verifier checks first and raise
- * the documented bug check through {@link dev.offkern.runtime.Kernel#bugCheck}; the IRQL helpers
- * are in {@link IrqlChecks}.
+ * tests its family on the calling thread's state ({@code ThreadState.verifies(VerifierCheck)}, in
+ * {@code dev.offkern.runtime.ke}). Routines put their verifier checks first and raise the
+ * documented bug check through {@link dev.offkern.runtime.Kernel#bugCheck}; the IRQL helpers
+ * are in {@code dev.offkern.runtime.ke.IrqlChecks}.
  */
 public final class Verifier {
     /** Whether verifier checks are compiled in for this JVM. */

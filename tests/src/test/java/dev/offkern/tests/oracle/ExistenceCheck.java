@@ -1,9 +1,10 @@
 package dev.offkern.tests.oracle;
 
+import dev.offkern.layout.mingw.KnownDifference;
 import dev.offkern.layout.Abi;
 import dev.offkern.layout.Field;
 import dev.offkern.layout.StructSpec;
-import dev.offkern.tests.oracle.KnownDifference.Kind;
+import dev.offkern.layout.mingw.KnownDifference.Kind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

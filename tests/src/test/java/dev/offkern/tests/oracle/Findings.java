@@ -1,7 +1,8 @@
 package dev.offkern.tests.oracle;
 
+import dev.offkern.layout.mingw.KnownDifference;
 import dev.offkern.layout.Abi;
-import dev.offkern.tests.oracle.KnownDifference.Kind;
+import dev.offkern.layout.mingw.KnownDifference.Kind;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

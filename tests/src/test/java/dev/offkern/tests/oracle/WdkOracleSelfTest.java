@@ -1,5 +1,6 @@
 package dev.offkern.tests.oracle;
 
+import dev.offkern.layout.mingw.KnownDifference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -8,7 +9,7 @@ import dev.offkern.layout.Abi;
 import dev.offkern.layout.CStruct;
 import dev.offkern.layout.CType;
 import dev.offkern.layout.StructSpec;
-import dev.offkern.tests.oracle.KnownDifference.Kind;
+import dev.offkern.layout.mingw.KnownDifference.Kind;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;

@@ -1,5 +1,6 @@
 package dev.offkern.tests.oracle;
 
+import dev.offkern.layout.mingw.KnownDifferences;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 

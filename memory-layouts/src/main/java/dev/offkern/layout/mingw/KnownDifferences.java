@@ -1,15 +1,15 @@
-package dev.offkern.tests.oracle;
+package dev.offkern.layout.mingw;
 
-import static dev.offkern.tests.oracle.KnownDifference.BOTH;
-import static dev.offkern.tests.oracle.KnownDifference.X64;
-import static dev.offkern.tests.oracle.KnownDifference.X86;
-import static dev.offkern.tests.oracle.KnownDifference.absent;
-import static dev.offkern.tests.oracle.KnownDifference.bits;
-import static dev.offkern.tests.oracle.KnownDifference.mingwOnly;
-import static dev.offkern.tests.oracle.KnownDifference.renamed;
-import static dev.offkern.tests.oracle.KnownDifference.value;
+import static dev.offkern.layout.mingw.KnownDifference.BOTH;
+import static dev.offkern.layout.mingw.KnownDifference.X64;
+import static dev.offkern.layout.mingw.KnownDifference.X86;
+import static dev.offkern.layout.mingw.KnownDifference.absent;
+import static dev.offkern.layout.mingw.KnownDifference.bits;
+import static dev.offkern.layout.mingw.KnownDifference.mingwOnly;
+import static dev.offkern.layout.mingw.KnownDifference.renamed;
+import static dev.offkern.layout.mingw.KnownDifference.value;
 
-import dev.offkern.tests.oracle.KnownDifference.Kind;
+import dev.offkern.layout.mingw.KnownDifference.Kind;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +17,7 @@ import java.util.List;
  * Every place where offkern follows Windows 10 22H2 (its symbols: docs/layout-sources.md) rather than
  * mingw-w64's headers, each with its reason. The oracle fails if one of them stops being true.
  */
-final class KnownDifferences {
+public final class KnownDifferences {
 
     private KnownDifferences() {
     }
@@ -29,7 +29,8 @@ final class KnownDifferences {
             + " its x86 PDBs give GENERAL_LOOKASIDE 0x80 and NPAGED/PAGED_LOOKASIDE_LIST 0xC0 with the obsolete lock at"
             + " 0x80; mingw-w64 aligns it on x64 only";
 
-    static final List<KnownDifference> ALL = build();
+    /** Every known difference. */
+    public static final List<KnownDifference> ALL = build();
 
     private static List<KnownDifference> build() {
         List<KnownDifference> all = new ArrayList<>();

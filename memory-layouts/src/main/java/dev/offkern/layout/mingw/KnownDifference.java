@@ -1,4 +1,4 @@
-package dev.offkern.tests.oracle;
+package dev.offkern.layout.mingw;
 
 import dev.offkern.layout.Abi;
 import java.util.EnumSet;
@@ -21,11 +21,11 @@ import java.util.Set;
  * @param mingwWidth BITS: mingw-w64's width; otherwise 0
  * @param reason     why offkern does not follow mingw-w64
  */
-record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, String mingwName, long mingwValue,
+public record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, String mingwName, long mingwValue,
                        int mingwWidth, String reason) {
 
     /** What differs. */
-    enum Kind {
+    public enum Kind {
         /** mingw-w64 does not declare the structure at all (checked against Windows' symbols instead: docs/layout-sources.md). */
         UNDECLARED,
         /** mingw-w64 has no member of that name. */
@@ -34,40 +34,49 @@ record KnownDifference(String struct, Set<Abi> abis, String field, Kind kind, St
         RENAMED,
         /** mingw-w64 declares a member (field = mingw-w64's path) that Windows 10 22H2 no longer has. */
         MINGW_ONLY,
-        SIZE, ALIGN, OFFSET, FIELD_SIZE, BITS
+        /** The structure's size. */
+        SIZE,
+        /** The structure's alignment. */
+        ALIGN,
+        /** A member's offset. */
+        OFFSET,
+        /** A member's size. */
+        FIELD_SIZE,
+        /** A bit field's position or width. */
+        BITS
     }
 
-    static final Set<Abi> BOTH = EnumSet.allOf(Abi.class);
-    static final Set<Abi> X64 = EnumSet.of(Abi.X64);
-    static final Set<Abi> X86 = EnumSet.of(Abi.X86);
+    public static final Set<Abi> BOTH = EnumSet.allOf(Abi.class);
+    public static final Set<Abi> X64 = EnumSet.of(Abi.X64);
+    public static final Set<Abi> X86 = EnumSet.of(Abi.X86);
 
-    static KnownDifference undeclared(String struct, Set<Abi> abis, String reason) {
+    public static KnownDifference undeclared(String struct, Set<Abi> abis, String reason) {
         return new KnownDifference(struct, abis, null, Kind.UNDECLARED, null, 0, 0, reason);
     }
 
-    static KnownDifference absent(String struct, Set<Abi> abis, String field, String reason) {
+    public static KnownDifference absent(String struct, Set<Abi> abis, String field, String reason) {
         return new KnownDifference(struct, abis, field, Kind.ABSENT, null, 0, 0, reason);
     }
 
-    static KnownDifference renamed(String struct, Set<Abi> abis, String field, String mingwName, String reason) {
+    public static KnownDifference renamed(String struct, Set<Abi> abis, String field, String mingwName, String reason) {
         return new KnownDifference(struct, abis, field, Kind.RENAMED, mingwName, 0, 0, reason);
     }
 
-    static KnownDifference mingwOnly(String struct, Set<Abi> abis, String mingwMember, String reason) {
+    public static KnownDifference mingwOnly(String struct, Set<Abi> abis, String mingwMember, String reason) {
         return new KnownDifference(struct, abis, mingwMember, Kind.MINGW_ONLY, null, 0, 0, reason);
     }
 
     /** A structure-level (field null: SIZE, ALIGN) or member-level (OFFSET, FIELD_SIZE) value difference. */
-    static KnownDifference value(String struct, Set<Abi> abis, String field, Kind kind, long mingwValue, String reason) {
+    public static KnownDifference value(String struct, Set<Abi> abis, String field, Kind kind, long mingwValue, String reason) {
         return new KnownDifference(struct, abis, field, kind, null, mingwValue, 0, reason);
     }
 
-    static KnownDifference bits(String struct, Set<Abi> abis, String field, long mingwFirstBit, int mingwWidth,
+    public static KnownDifference bits(String struct, Set<Abi> abis, String field, long mingwFirstBit, int mingwWidth,
                                 String reason) {
         return new KnownDifference(struct, abis, field, Kind.BITS, null, mingwFirstBit, mingwWidth, reason);
     }
 
-    boolean matches(String s, Abi abi, String f, Kind k) {
+    public boolean matches(String s, Abi abi, String f, Kind k) {
         return struct.equals(s) && abis.contains(abi) && kind == k && java.util.Objects.equals(field, f);
     }
 
