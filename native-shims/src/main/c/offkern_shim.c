@@ -5,17 +5,25 @@
  *   - whole SLIST operations on a byte-exact Windows x64 SLIST_HEADER, one call each;
  *   - CPUID / XGETBV, XSAVE / XSAVEOPT / XSAVEC / XRSTOR, MXCSR and the x87 control word.
  *
- * Built by the native-shims module's pom with the host gcc (-O2 -mcx16 -Werror) into
- * liboffkern_shim.so, packaged in the jar and bound through FFM by dev.offkern.shim.
+ * Built by the native-shims module's pom with the host gcc (-O2 -mcx16 -Werror), together with
+ * offkern_map.c (the granule map), into liboffkern_shim.so, packaged in the jar and bound through
+ * FFM by dev.offkern.shim.
  *
  * Conventions
  *   - Addresses cross the boundary as uint64_t/void* and come back as uint64_t (the Java side
  *     binds them as JAVA_LONG so that no MemorySegment is allocated per call).
- *   - Nothing here allocates, blocks or calls back into the JVM, so the hot entry points can be
- *     bound with Linker.Option.critical(false).
+ *   - Nothing here blocks or calls back into the JVM, so the hot entry points can be bound with
+ *     Linker.Option.critical(false). The only allocation is a thread's reader slot, once, on its
+ *     first call (offkern_map.c).
  *   - No function here may fault on input the Java side lets through: alignment and CPU support
  *     are checked again here and reported as negative return codes (OFFKERN_E*), and XRSTOR
  *     refuses an area whose header would make the instruction raise #GP.
+ *   - Where a dereference happens, the check happens. Every address this file dereferences that
+ *     did not arrive as a live JVM segment (SLIST headers and entries, links read from memory, raw
+ *     CAS targets) is looked up in the caller's granule map (offkern_map.h) inside a read-side
+ *     section, immediately before the access; an address outside the map is reported, never
+ *     touched. Removing a range from the map waits until every section that might still use it has
+ *     ended, so a region can be unmapped while other threads are inside these routines.
  *
  * SLIST_HEADER (Windows x64, 16 bytes, 16-byte aligned; Windows 8 and later, the only form
  * Windows 10 22H2 uses):
@@ -48,16 +56,27 @@
  * push it. Sequence is 48 bits wide: wrapping it around between a pop's read and its CAS takes
  * 2^48 pushes, which is not a practical concern.
  *   Reading first->Next of an entry that another thread has already popped (and may be reusing)
- * is safe in offkern because entries live in pool memory that stays mapped for the pool's
- * lifetime, as in Windows; the value read may be garbage, and then the CAS fails.
+ * is safe in offkern because `first` is checked against the granule map in the same iteration and
+ * the section keeps it mapped until the call returns (pool memory stays mapped for the pool's
+ * lifetime anyway, as in Windows); the value read may be garbage, and then the CAS fails.
+ *
+ * Corruption. Windows follows whatever a link says and page-faults on a bad one
+ * (PAGE_FAULT_IN_NONPAGED_AREA); winnt.h's FAST_FAIL codes have none for SLISTs
+ * (FAST_FAIL_CORRUPT_LIST_ENTRY is for LIST_ENTRY). Here the fault becomes a result: pop reports a
+ * first entry outside the map (after confirming the header still holds it), push and push list an
+ * entry outside it, and push list also walks the caller's chain, reporting a link that is NULL,
+ * unmapped or misaligned before ListEnd, or a chain that does not end at ListEnd after Count
+ * entries. The Java side turns those into bug check 0x50 with the address, or an exception.
  */
 #include <stdint.h>
 #include <stddef.h>
 #include <cpuid.h>
 
+#include "offkern_map.h"
+
 #define OFFKERN_EXPORT __attribute__((visibility("default")))
 
-#define OFFKERN_ABI_VERSION 2u
+#define OFFKERN_ABI_VERSION 3u
 
 /* Error codes (negative), shared with dev.offkern.shim.ShimError. */
 #define OFFKERN_OK             0
@@ -65,6 +84,7 @@
 #define OFFKERN_EUNSUPPORTED  (-2) /* the CPU (or the OS, for XSAVE) lacks the instruction */
 #define OFFKERN_EMASK         (-3) /* the mask names a state component that is not usable here */
 #define OFFKERN_EHEADER       (-4) /* the XSAVE header / MXCSR in the area would make XRSTOR fault */
+#define OFFKERN_EFAULT        (-5) /* an address is outside the caller's granule map */
 
 /* ------------------------------------------------------------------------------------------ */
 /* 128-bit compare-and-swap                                                                    */
@@ -91,16 +111,47 @@ static inline uint64_t load64(const volatile void *p) {
     return __atomic_load_n((const volatile uint64_t *)p, __ATOMIC_RELAXED);
 }
 
+/* The segment form: dst and witness come from live JVM segments that the Java side has bounds-checked
+ * (and whose arenas the linker keeps alive during the call). Returns 1, 0, OFFKERN_EALIGN, or 2 / 3 for
+ * 0 / 1 with a safepoint poll request (offkern_map.h; the section is used only for its counter). */
 OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, uint64_t new_lo, uint64_t new_hi,
                                   uint64_t *witness) {
     if (((uintptr_t)dst & 15u) != 0) {
         return OFFKERN_EALIGN;
     }
+    struct offkern_reader *r = offkern_enter();
     uint64_t lo = cmp_lo, hi = cmp_hi;
     int ok = cas16(dst, &lo, &hi, new_lo, new_hi);
     witness[0] = lo;
     witness[1] = hi;
-    return ok ? 1 : 0;
+    return (ok ? 1 : 0) + (offkern_leave_poll(r) ? 2 : 0);
+}
+
+/* The raw-address form: dst and the 16-byte witness must lie in the map (checked in a section).
+ * Returns 1 (swapped), 0 (not), OFFKERN_E*, or 2 / 3 for 0 / 1 with a safepoint poll request. */
+OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi,
+                                         uint64_t new_lo, uint64_t new_hi, uint64_t witness) {
+    if ((dst & 15u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    struct offkern_reader *r = offkern_enter();
+    const struct offkern_table *t = offkern_map_table(map);
+    int rc;
+    if (!offkern_covers16(t, dst) || !offkern_covers(t, witness, 16)) {
+        rc = OFFKERN_EFAULT;
+    } else {
+        uint64_t lo = cmp_lo, hi = cmp_hi;
+        int ok = cas16((void *)(uintptr_t)dst, &lo, &hi, new_lo, new_hi);
+        uint64_t *w = (uint64_t *)(uintptr_t)witness;
+        w[0] = lo;
+        w[1] = hi;
+        rc = ok ? 1 : 0;
+    }
+    return offkern_leave_poll(r) && rc >= 0 ? rc + 2 : rc; /* 2, 3: as 0, 1, and poll first */
+}
+
+/* Does nothing: bound as an ordinary (not critical) downcall, its return to Java polls for a safepoint. */
+OFFKERN_EXPORT void offkern_safepoint_poll(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -111,6 +162,29 @@ OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, u
 #define SLIST_SEQUENCE_ONE   0x10000ull
 #define SLIST_ENTRY_MASK     (~0xFull)
 
+/*
+ * Results of the SLIST routines. Every address they return on success (an entry, or 0) is 16-byte
+ * aligned, so the low four bits are free: 0 is a plain result, 15 (SLIST_POLL) a result the Java
+ * side must answer with a safepoint poll first, and 1..5 a fault: one of the SLIST_F* codes below,
+ * bits 4..63 being the (16-byte aligned) address it concerns. Shared with dev.offkern.shim.SListShim.
+ */
+#define SLIST_FHEADER   1u /* the header's 16 bytes are not mapped (or not 16-byte aligned): address = header */
+#define SLIST_FENTRY    2u /* an entry to dereference is not mapped: address = the entry (pop: the list's first) */
+#define SLIST_FLINK     3u /* push list: the Next of the entry at `address` is not a mapped, aligned entry */
+#define SLIST_FSHORT    4u /* push list: the Next of the entry at `address` is NULL before ListEnd */
+#define SLIST_FMISMATCH 5u /* push list: after Count - 1 links the chain is at `address`, not ListEnd */
+#define SLIST_POLL     15u /* not a fault: bits 4..63 are the result; Java should poll for a safepoint
+                              first (offkern_map.h, "Safepoint polls") */
+
+/* Leaves the section; a successful result may carry the poll request. */
+static inline uint64_t slist_leave(struct offkern_reader *r, uint64_t rc) {
+    return offkern_leave_poll(r) && (rc & 15u) == 0 ? rc | SLIST_POLL : rc;
+}
+
+static inline uint64_t slist_fault(uint64_t address, unsigned code) {
+    return (address & SLIST_ENTRY_MASK) | code;
+}
+
 /* New Alignment qword: Depth changed by delta within its 16 bits, Sequence advanced by seq_inc. */
 static inline uint64_t slist_alignment(uint64_t old, uint64_t depth_delta, uint64_t seq_inc) {
     uint64_t depth = (old + depth_delta) & SLIST_DEPTH_MASK;
@@ -118,33 +192,34 @@ static inline uint64_t slist_alignment(uint64_t old, uint64_t depth_delta, uint6
     return seq | depth;
 }
 
-static inline void store_next(void *entry, uint64_t next) {
+static inline void store_next(uint64_t entry, uint64_t next) {
     /* Relaxed store: the entry is private to the pusher until the cmpxchg16b (a full barrier)
      * publishes it, so a pop that sees the entry also sees this link. */
-    __atomic_store_n((volatile uint64_t *)entry, next, __ATOMIC_RELAXED);
+    __atomic_store_n((volatile uint64_t *)(uintptr_t)entry, next, __ATOMIC_RELAXED);
 }
 
-static inline uint64_t slist_push_range(void *header, void *first, void *last, uint64_t count) {
+/*
+ * The CAS loop of push and push list, inside a section, the header already checked. `last` is
+ * checked immediately before its Next is written, in every iteration (it cannot change inside the
+ * section, but the check is what makes the store safe, so it sits next to it).
+ */
+static inline uint64_t slist_push_range(const struct offkern_table *t, void *header, uint64_t first, uint64_t last,
+                                        uint64_t count) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
         uint64_t old_first = hi & SLIST_ENTRY_MASK;
+        if (!offkern_covers16(t, last)) {
+            return slist_fault(last, SLIST_FENTRY);
+        }
         store_next(last, old_first);
-        if (cas16(header, &lo, &hi, slist_alignment(lo, count, 1), (uint64_t)(uintptr_t)first)) {
+        if (cas16(header, &lo, &hi, slist_alignment(lo, count, 1), first)) {
             return old_first; /* linearization point: the successful cmpxchg16b */
         }
     }
 }
 
-OFFKERN_EXPORT uint64_t offkern_slist_push(void *header, void *entry) {
-    return slist_push_range(header, entry, entry, 1);
-}
-
-OFFKERN_EXPORT uint64_t offkern_slist_push_list(void *header, void *first, void *last, uint32_t count) {
-    return slist_push_range(header, first, last, count);
-}
-
-static inline uint64_t slist_pop(void *header) {
+static inline uint64_t slist_pop(const struct offkern_table *t, void *header) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
@@ -155,8 +230,22 @@ static inline uint64_t slist_pop(void *header) {
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             return 0;
         }
-        /* May read a stale or recycled entry: pool memory stays mapped, and the CAS below then fails
-         * (see the ABA story at the top of this file). */
+        if (!offkern_covers16(t, first)) {
+            /* Either the list really links to unmapped memory, or the snapshot is stale (another
+             * thread popped `first` and its region was removed since). An atomic 16-byte read (a
+             * cmpxchg16b that writes back what it finds) tells them apart: only a header that still
+             * holds this snapshot is a fault; otherwise retry with the fresh value. */
+            uint64_t now_lo = lo, now_hi = hi;
+            if (cas16(header, &now_lo, &now_hi, lo, hi)) {
+                return slist_fault(first, SLIST_FENTRY);
+            }
+            lo = now_lo;
+            hi = now_hi;
+            continue;
+        }
+        /* Checked just above, in this iteration: `first` is mapped for the rest of the section. It
+         * may be stale or recycled (another thread popped it); then `next` is garbage and the CAS
+         * below fails (see the ABA story at the top of this file). */
         uint64_t next = load64((void *)(uintptr_t)first);
         if (cas16(header, &lo, &hi, slist_alignment(lo, (uint64_t)-1, 0), next & SLIST_ENTRY_MASK)) {
             return first; /* linearization point */
@@ -164,30 +253,81 @@ static inline uint64_t slist_pop(void *header) {
     }
 }
 
-OFFKERN_EXPORT uint64_t offkern_slist_pop(void *header) {
-    return slist_pop(header);
+/*
+ * Push list: walks the caller's chain (which no other thread may use) from `first`, checking each
+ * link before following it, and requires it to reach `last` after exactly count - 1 links.
+ */
+static inline uint64_t slist_check_chain(const struct offkern_table *t, uint64_t first, uint64_t last, uint32_t count) {
+    if (count == 0) {
+        return slist_fault(first, SLIST_FMISMATCH);
+    }
+    uint64_t cur = first; /* checked by the caller, then every link before it becomes cur */
+    for (uint32_t i = 1; i < count; i++) {
+        if (cur == last) {
+            return slist_fault(cur, SLIST_FMISMATCH); /* ListEnd after i - 1 links: Count is too large */
+        }
+        uint64_t link = load64((void *)(uintptr_t)cur);
+        if (link == 0) {
+            return slist_fault(cur, SLIST_FSHORT);
+        }
+        if (!offkern_covers16(t, link)) {
+            return slist_fault(cur, SLIST_FLINK);
+        }
+        cur = link;
+    }
+    return cur == last ? 0 : slist_fault(cur, SLIST_FMISMATCH);
 }
 
-OFFKERN_EXPORT uint64_t offkern_slist_flush(void *header) {
-    uint64_t lo = load64(header);
-    uint64_t hi = load64((char *)header + 8);
-    for (;;) {
-        /* Depth 0, Sequence kept, NextEntry 0 (as RtlpInterlockedFlushSList). Also runs when the
-         * list looks empty, so that the return value is linearizable. */
-        if (cas16(header, &lo, &hi, lo & ~SLIST_DEPTH_MASK, 0)) {
-            return hi & SLIST_ENTRY_MASK;
+OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *header, uint64_t entry) {
+    struct offkern_reader *r = offkern_enter();
+    const struct offkern_table *t = offkern_map_table(map);
+    uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_push_range(t, header, entry, entry, 1)
+                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    return slist_leave(r, rc);
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, void *header, uint64_t first,
+                                                uint64_t last, uint32_t count) {
+    struct offkern_reader *r = offkern_enter();
+    const struct offkern_table *t = offkern_map_table(map);
+    uint64_t rc;
+    if (!offkern_covers16(t, (uintptr_t)header)) {
+        rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
+    } else if (!offkern_covers16(t, first)) {
+        rc = slist_fault(first, SLIST_FENTRY);
+    } else {
+        rc = slist_check_chain(t, first, last, count);
+        if (rc == 0) {
+            rc = slist_push_range(t, header, first, last, count);
         }
     }
+    return slist_leave(r, rc);
 }
 
-/* The floor for the JMH comparison: push+pop of one entry, `iterations` times, all in C. */
-OFFKERN_EXPORT uint64_t offkern_slist_bench_push_pop(void *header, void *entry, uint64_t iterations) {
-    uint64_t checksum = 0;
-    for (uint64_t i = 0; i < iterations; i++) {
-        checksum += slist_push_range(header, entry, entry, 1);
-        checksum ^= slist_pop(header);
+OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
+    struct offkern_reader *r = offkern_enter();
+    const struct offkern_table *t = offkern_map_table(map);
+    uint64_t rc = offkern_covers16(t, (uintptr_t)header) ? slist_pop(t, header)
+                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    return slist_leave(r, rc);
+}
+
+OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {
+    struct offkern_reader *r = offkern_enter();
+    const struct offkern_table *t = offkern_map_table(map);
+    uint64_t rc;
+    if (!offkern_covers16(t, (uintptr_t)header)) {
+        rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
+    } else {
+        uint64_t lo = load64(header);
+        uint64_t hi = load64((char *)header + 8);
+        /* Depth 0, Sequence kept, NextEntry 0 (as RtlpInterlockedFlushSList). Also runs when the
+         * list looks empty, so that the return value is linearizable. */
+        while (!cas16(header, &lo, &hi, lo & ~SLIST_DEPTH_MASK, 0)) {
+        }
+        rc = hi & SLIST_ENTRY_MASK;
     }
-    return checksum;
+    return slist_leave(r, rc);
 }
 
 /* ------------------------------------------------------------------------------------------ */

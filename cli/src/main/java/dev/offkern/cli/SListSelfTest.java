@@ -1,5 +1,6 @@
 package dev.offkern.cli;
 
+import dev.offkern.shim.GranuleTable;
 import dev.offkern.shim.SListShim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,12 +42,14 @@ final class SListSelfTest {
     }
 
     static Result run(long operations, int entryCount) throws InterruptedException {
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofShared(); GranuleTable map = new GranuleTable()) { // map closes first
             MemorySegment header = arena.allocate(16, 16);
             MemorySegment entries = arena.allocate(16L * entryCount, 16);
+            map.insert(header.address(), header.byteSize()); // the shim dereferences only what the map holds
+            map.insert(entries.address(), entries.byteSize());
             long h = header.address();
             for (int i = 0; i < entryCount; i++) {
-                SListShim.push(h, entries.address() + 16L * i);
+                SListShim.push(map, h, entries.address() + 16L * i);
             }
             long perThread = operations / 2;
             CyclicBarrier start = new CyclicBarrier(2);
@@ -63,7 +66,12 @@ final class SListSelfTest {
                         start.await();
                         for (long op = 0; op < perThread; op++) {
                             if (n == 0 || n < HAND && (op & 1) == 0) {
-                                long e = SListShim.pop(h);
+                                long e = SListShim.pop(map, h);
+                                if (SListShim.isFault(e)) {
+                                    throw new IllegalStateException(String.format(
+                                            "pop found an entry outside the test's memory: fault %d at 0x%x",
+                                            SListShim.faultCode(e), SListShim.faultAddress(e)));
+                                }
                                 if (e != 0) {
                                     long off = e - entries.address();
                                     if (off < 0 || off >= entries.byteSize() || (off & 15) != 0) {
@@ -81,7 +89,7 @@ final class SListSelfTest {
                             } else {
                                 long e = hand[--n];
                                 entries.set(Q, e - entries.address() + 8, 0);
-                                SListShim.push(h, e);
+                                SListShim.push(map, h, e);
                                 pushes[id]++;
                             }
                         }

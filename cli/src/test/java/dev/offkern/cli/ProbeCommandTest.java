@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.offkern.shim.GranuleTable;
 import dev.offkern.shim.SListShim;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -84,16 +85,18 @@ class ProbeCommandTest {
     /** The audit must catch a lost entry, a duplicated entry, a wrong Depth and a wrong Sequence. */
     @Test
     void shouldFailAuditOfCorruptedList() {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined(); GranuleTable map = new GranuleTable()) {
             MemorySegment header = arena.allocate(16, 16);
             MemorySegment entries = arena.allocate(16 * 4, 16);
+            map.insert(header.address(), 16);
+            map.insert(entries.address(), entries.byteSize());
             for (int i = 0; i < 4; i++) {
-                SListShim.push(header.address(), entries.address() + 16L * i);
+                SListShim.push(map, header.address(), entries.address() + 16L * i);
             }
             var clean = SListSelfTest.audit(header, entries, new long[][] {{}, {}}, 4, 0, 1, new ArrayList<>());
             assertTrue(clean.passed(), clean.problems().toString());
 
-            long popped = SListShim.pop(header.address());
+            long popped = SListShim.pop(map, header.address());
             var lost = SListSelfTest.audit(header, entries, new long[][] {{}, {}}, 4, 0, 1, new ArrayList<>());
             assertFalse(lost.passed());
             assertTrue(lost.problems().toString().contains("0 times"), lost.problems().toString());

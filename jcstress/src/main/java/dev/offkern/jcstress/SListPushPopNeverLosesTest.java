@@ -24,13 +24,13 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(id = ".*", expect = FORBIDDEN, desc = "an entry was lost, duplicated, or Depth is wrong")
 @State
 public class SListPushPopNeverLosesTest {
-    private final MemorySegment memory = Litmus.allocate(96, 16);
+    private final MemorySegment memory = Litmus.registered(96, 16);
     private final long header = memory.address();
     private final long a = memory.address() + 32;
     private final long b = memory.address() + 64;
 
     public SListPushPopNeverLosesTest() {
-        ExSList.push(header, a);
+        ExSList.push(Litmus.space(), header, a);
     }
 
     private int name(long e) {
@@ -39,19 +39,19 @@ public class SListPushPopNeverLosesTest {
 
     @Actor
     public void pusher() {
-        ExSList.push(header, b);
+        ExSList.push(Litmus.space(), header, b);
     }
 
     @Actor
     public void popper(III_Result r) {
-        r.r1 = name(ExSList.pop(header));
+        r.r1 = name(ExSList.pop(Litmus.space(), header));
     }
 
     @Arbiter
     public void drain(III_Result r) {
         r.r3 = ExSList.depth(memory, 0);
-        r.r2 = name(ExSList.pop(header));
-        if (ExSList.pop(header) != 0) {
+        r.r2 = name(ExSList.pop(Litmus.space(), header));
+        if (ExSList.pop(Litmus.space(), header) != 0) {
             r.r2 = 9; // more than one entry left: a duplicate
         }
     }

@@ -23,19 +23,19 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 @Outcome(id = "true, 0", expect = FORBIDDEN, desc = "popped the entry but not the payload written before the push")
 @State
 public class SListPushPublishesPayloadTest {
-    private final MemorySegment memory = Litmus.allocate(64, 16);
+    private final MemorySegment memory = Litmus.registered(64, 16);
     private final long header = memory.address();
     private final long entry = memory.address() + 32;
 
     @Actor
     public void pusher() {
         memory.set(ValueLayout.JAVA_LONG, 40, 42); // plain payload store at entry + 8
-        ExSList.push(header, entry);
+        ExSList.push(Litmus.space(), header, entry);
     }
 
     @Actor
     public void popper(ZI_Result r) {
-        long e = ExSList.pop(header);
+        long e = ExSList.pop(Litmus.space(), header);
         if (e == entry) {
             r.r1 = true;
             r.r2 = (int) memory.get(ValueLayout.JAVA_LONG, 40);

@@ -28,23 +28,27 @@ public final class Cas128 {
 
     /* Implementation overview
      *
-     * Two downcall handles to the same C function. The raw one takes addresses as JAVA_LONG and is
-     * critical: no MemorySegment is created, no thread-state transition happens, so a call costs
-     * about the instruction plus a few ns (the hot path of the runtime uses it with memory it owns).
-     * The segment one takes ADDRESS arguments, so the linker keeps the segments' arenas alive for the
-     * duration of the call (closing a shared arena cannot free the memory under the instruction);
-     * it is for callers that hold segments rather than addresses. Both are static finals so that the
-     * JIT can inline through invokeExact.
+     * Two downcall handles. The raw one (offkern_cas128_mapped) takes addresses as JAVA_LONG and is
+     * critical: no MemorySegment is created, no thread-state transition happens; it checks both
+     * addresses against the caller's GranuleTable inside the call, immediately before the
+     * instruction, so a wrong address is refused instead of faulting, and a range being removed from
+     * the table (then unmapped) waits for the call. The segment one (offkern_cas128) takes ADDRESS
+     * arguments, so the linker keeps the segments' arenas alive for the duration of the call (closing
+     * a shared arena cannot free the memory under the instruction) and FFM has bounds-checked them
+     * (at least 16 bytes, checked here). Both are static finals so that the JIT can inline through
+     * invokeExact. Both answer the shim's periodic safepoint poll request (see SListShim: a loop of
+     * critical downcalls has no safepoint poll of its own).
      */
 
     private static final FunctionDescriptor RAW_DESCRIPTOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+    private static final int E_FAULT = -5;
     private static final FunctionDescriptor SEGMENT_DESCRIPTOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_LONG, ValueLayout.ADDRESS);
 
-    private static final MethodHandle CAS_RAW = NativeShim.downcallOrNull("offkern_cas128", RAW_DESCRIPTOR,
+    private static final MethodHandle CAS_RAW = NativeShim.downcallOrNull("offkern_cas128_mapped", RAW_DESCRIPTOR,
             Linker.Option.critical(false));
     private static final MethodHandle CAS_SEGMENT = NativeShim.downcallOrNull("offkern_cas128", SEGMENT_DESCRIPTOR,
             Linker.Option.critical(false));
@@ -104,7 +108,12 @@ public final class Cas128 {
         }
         try {
             // Full barrier (lock cmpxchg16b).
-            return (int) CAS_SEGMENT.invokeExact(dst, cmpLo, cmpHi, newLo, newHi, witness) == 1;
+            int rc = (int) CAS_SEGMENT.invokeExact(dst, cmpLo, cmpHi, newLo, newHi, witness);
+            if (rc >= 2) {
+                SListShim.safepointPoll(); // the shim's periodic poll request (see SListShim)
+                rc -= 2;
+            }
+            return rc == 1;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -113,28 +122,42 @@ public final class Cas128 {
     }
 
     /**
-     * The raw form for code that owns its memory and works with addresses: no segments, no
-     * allocation. The caller guarantees that both addresses point to at least 16 writable bytes that
-     * stay mapped during the call (offkern's runtime maps addresses through its address space first).
+     * The raw form for code that works with addresses: no segments, no allocation. Both addresses are
+     * looked up in {@code map} inside the call, immediately before the instruction: {@code dst} must be
+     * 16 mapped, 16-byte aligned bytes and {@code witnessAddress} 16 mapped bytes, or nothing happens.
      *
-     * @throws IllegalArgumentException if {@code dstAddress} is not 16-byte aligned or an address is 0
+     * @throws IllegalArgumentException if {@code dstAddress} is not 16-byte aligned, an address is 0, or
+     *                                  either range is not in {@code map} (nothing is written then)
      */
-    public static boolean compareAndSwap(long dstAddress, long cmpLo, long cmpHi, long newLo, long newHi,
-                                         long witnessAddress) {
+    public static boolean compareAndSwap(GranuleTable map, long dstAddress, long cmpLo, long cmpHi, long newLo,
+                                         long newHi, long witnessAddress) {
         if ((dstAddress & 15) != 0 || dstAddress == 0 || witnessAddress == 0) {
             throw badRaw(dstAddress, witnessAddress);
         }
         if (!SUPPORTED) {
             throw unsupported();
         }
+        int rc;
         try {
             // Full barrier (lock cmpxchg16b).
-            return (int) CAS_RAW.invokeExact(dstAddress, cmpLo, cmpHi, newLo, newHi, witnessAddress) == 1;
+            rc = (int) CAS_RAW.invokeExact(map.handle(), dstAddress, cmpLo, cmpHi, newLo, newHi, witnessAddress);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(map);
         }
+        if (rc >= 2) {
+            SListShim.safepointPoll(); // the shim's periodic poll request (see SListShim)
+            rc -= 2;
+        }
+        if (rc == E_FAULT) {
+            throw new IllegalArgumentException(String.format(
+                    "dst 0x%x (16 bytes) or witness 0x%x (16 bytes) is not in the granule table", dstAddress,
+                    witnessAddress));
+        }
+        return rc == 1;
     }
 
     private static IllegalArgumentException badRaw(long dst, long witness) {

@@ -34,6 +34,27 @@ class Cas128Test {
         arena.close();
     }
 
+    private static GranuleTable mapOf(MemorySegment... segments) {
+        GranuleTable map = new GranuleTable();
+        for (MemorySegment s : segments) {
+            map.insert(s.address(), s.byteSize());
+        }
+        return map;
+    }
+
+    @Test
+    void shouldRefuseRawAddressesOutsideTheTableWithoutWriting() {
+        put(dst, 1, 2);
+        GranuleTable map = mapOf(dst);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Cas128.compareAndSwap(map, dst.address(), 1, 2, 3, 4, witness.address()));
+        assertTrue(e.getMessage().contains("not in the granule table"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> Cas128.compareAndSwap(map, 0x7000_0000_0000L, 1, 2, 3, 4, dst.address()));
+        assertEquals(1, dst.get(Q, 0));
+        assertEquals(2, dst.get(Q, 8));
+    }
+
     private void put(MemorySegment s, long lo, long hi) {
         s.set(Q, 0, lo);
         s.set(Q, 8, hi);
@@ -72,8 +93,9 @@ class Cas128Test {
     @Test
     void shouldWorkThroughRawAddresses() {
         put(dst, 1, 2);
-        assertTrue(Cas128.compareAndSwap(dst.address(), 1, 2, 3, 4, witness.address()));
-        assertFalse(Cas128.compareAndSwap(dst.address(), 1, 2, 5, 6, witness.address()));
+        GranuleTable map = mapOf(dst, witness);
+        assertTrue(Cas128.compareAndSwap(map, dst.address(), 1, 2, 3, 4, witness.address()));
+        assertFalse(Cas128.compareAndSwap(map, dst.address(), 1, 2, 5, 6, witness.address()));
         assertEquals(3, witness.get(Q, 0));
         assertEquals(4, witness.get(Q, 8));
         assertEquals(3, dst.get(Q, 0));
@@ -88,7 +110,7 @@ class Cas128Test {
                 () -> Cas128.compareAndSwap(misaligned, 0, 0, 1, 1, witness));
         assertTrue(e.getMessage().contains("16-byte aligned"), e.getMessage());
         var raw = assertThrows(IllegalArgumentException.class,
-                () -> Cas128.compareAndSwap(dst.address() + 8, 0, 0, 1, 1, witness.address()));
+                () -> Cas128.compareAndSwap(mapOf(dst, witness), dst.address() + 8, 0, 0, 1, 1, witness.address()));
         assertTrue(raw.getMessage().contains("16-byte aligned"), raw.getMessage());
         for (long off = 0; off < 32; off += 8) {
             assertEquals(0, dst.get(Q, off), "byte offset " + off);
@@ -112,7 +134,7 @@ class Cas128Test {
                 () -> Cas128.compareAndSwap(dst, 0, 0, 1, 1, witness.asSlice(0, 15)));
         assertThrows(IllegalArgumentException.class,
                 () -> Cas128.compareAndSwap(dst.asReadOnly(), 0, 0, 1, 1, witness));
-        assertThrows(IllegalArgumentException.class, () -> Cas128.compareAndSwap(0L, 0, 0, 1, 1, witness.address()));
+        assertThrows(IllegalArgumentException.class, () -> Cas128.compareAndSwap(mapOf(witness), 0L, 0, 0, 1, 1, witness.address()));
         assertEquals(0, dst.get(Q, 0));
     }
 
@@ -129,6 +151,7 @@ class Cas128Test {
     void shouldConserveIncrementsOfBothHalvesUnderContention() throws Exception {
         int perThread = 200_000 * Integer.getInteger("offkern.stress.scale", 1);
         long dstAddr = dst.address();
+        GranuleTable map = mapOf(dst);
         put(dst, 0, 1L << 40);
         CyclicBarrier start = new CyclicBarrier(2);
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -140,11 +163,14 @@ class Cas128Test {
                 try (Arena local = Arena.ofConfined()) {
                     MemorySegment w = local.allocate(16, 16);
                     long wAddr = w.address();
+                    synchronized (map) {
+                        map.insert(wAddr, 16);
+                    }
                     start.await();
                     long lo = 0;
                     long hi = 1L << 40;
                     for (int i = 0; i < perThread; i++) {
-                        while (!Cas128.compareAndSwap(dstAddr, lo, hi, lo + 1, hi + 3, wAddr)) {
+                        while (!Cas128.compareAndSwap(map, dstAddr, lo, hi, lo + 1, hi + 3, wAddr)) {
                             lo = w.get(Q, 0);
                             hi = w.get(Q, 8);
                             if (hi - (1L << 40) != 3 * lo) {
@@ -154,6 +180,9 @@ class Cas128Test {
                         }
                         lo++;
                         hi += 3;
+                    }
+                    synchronized (map) {
+                        map.remove(wAddr, 16); // before the confined arena frees it
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);

@@ -132,10 +132,12 @@ public final class Ex {
     // ===== end Pool =====
 
     // ===== SLIST: InitializeSListHead, ExInterlockedPushEntrySList, ... =====
-    // x64 SLIST_HEADER through the shim's cmpxchg16b (dev.offkern.runtime.ex.ExSList). Every header
-    // and entry address is resolved in the calling kernel's address space first (bug check 0x50 if
-    // unmapped) and must be 16-byte aligned (DatatypeMisalignmentException, an
-    // IllegalArgumentException carrying STATUS_DATATYPE_MISALIGNMENT, otherwise). Routines returning
+    // x64 SLIST_HEADER through the shim's cmpxchg16b (dev.offkern.runtime.ex.ExSList). Headers and
+    // entries must be 16-byte aligned (DatatypeMisalignmentException, an IllegalArgumentException
+    // carrying STATUS_DATATYPE_MISALIGNMENT, otherwise). Every address an operation dereferences (the
+    // header, the entry pushed, each entry a pop or push list follows) is checked by the shim against
+    // the calling kernel's address space immediately before the access: one outside it is bug check
+    // PAGE_FAULT_IN_NONPAGED_AREA (0x50) with that address, through the kernel's bug-check path. Routines returning
     // PSLIST_ENTRY return a segment of sizeof(SLIST_ENTRY) = 16 bytes (MemorySegment.NULL for NULL):
     // that wrapper is an allocation unless escape analysis removes it; ExSList's long-address forms
     // allocate nothing.

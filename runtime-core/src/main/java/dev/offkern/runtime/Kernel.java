@@ -242,7 +242,8 @@ public final class Kernel implements AutoCloseable {
     /**
      * Shuts the kernel down: later calls fail fast, the pools report the blocks still allocated
      * ({@link #leakReport()}, and written to the {@link #leakReportSink} when not empty), then every
-     * pool chunk is unregistered from the address space and unmapped. Idempotent.
+     * pool chunk is unregistered from the address space and unmapped, and the address space is closed
+     * (from then on no native routine dereferences memory registered in it). Idempotent.
      *
      * <p>Threads still blocked in a wait on this kernel ({@code KeWaitForSingleObject},
      * {@code KeWaitForMultipleObjects}, a mutex's slow path) are woken first — their wait blocks are
@@ -265,6 +266,10 @@ public final class Kernel implements AutoCloseable {
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
         core.shutdown();
         lookasideLists.close();
+        // Before the pools unmap: the shim stops dereferencing anything of this kernel, embedder regions
+        // included (their owners may free them as soon as close() returns). Waits for shim calls in
+        // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
+        addressSpace.close();
         LeakReport report = pools.closeAndReport();
         leakReport = report;
         if (!report.isEmpty()) {

@@ -1,11 +1,11 @@
 package dev.offkern.bench.ex;
 
+import dev.offkern.bench.peers.NativeSListLoop;
 import dev.offkern.bench.peers.TreiberStack;
 import dev.offkern.ddi.Ex;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ex.ExSList;
-import dev.offkern.runtime.ex.SListX86;
-import dev.offkern.shim.SListShim;
+import dev.offkern.runtime.mm.AddressSpace;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -29,12 +29,13 @@ import org.openjdk.jmh.annotations.Threads;
  * One push+pop pair on a shared stack, 1 thread and 2 threads ({@code _2t} methods), every peer in
  * one class so that they run in one JVM on one machine:
  * <ul>
- *   <li>offkern x64 SLIST_HEADER, raw long tier ({@code ExSList.push(long, long)}: two critical
- *       downcalls into the shim's cmpxchg16b) and DDI tier ({@code InterlockedPushEntrySList} over
- *       MemorySegments: address-space checks and a segment wrapper per pop);</li>
- *   <li>the x86-format research header (64-bit VarHandle CAS over one region);</li>
- *   <li>the native floor: the same pair in a C loop inside the shim, {@value #BATCH} pairs per
- *       downcall, reported per pair;</li>
+ *   <li>offkern x64 SLIST_HEADER, long tier ({@code ExSList.push(AddressSpace, long, long)}: two
+ *       critical downcalls into the shim's cmpxchg16b, every dereference checked against the address
+ *       space's granule table inside the call) and DDI tier ({@code InterlockedPushEntrySList} over
+ *       MemorySegments: the same, plus a segment wrapper per pop);</li>
+ *   <li>the x86-format research header ({@link SListX86}: 64-bit VarHandle CAS over one region);</li>
+ *   <li>the native floor: the same pair in a C loop (the benchmark-only {@link NativeSListLoop}, no
+ *       checks), {@value #BATCH} pairs per downcall, reported per pair;</li>
  *   <li>{@link ConcurrentLinkedDeque}, an {@code AtomicReference} Treiber stack (a node per push),
  *       Agrona's {@link ManyToManyConcurrentArrayQueue} (a queue: offer+poll).</li>
  * </ul>
@@ -53,6 +54,7 @@ public class SListPushPopBenchmark {
     @State(Scope.Benchmark)
     public static class Shared {
         Kernel kernel;
+        AddressSpace space;
         Arena arena;
         MemorySegment memory;
         long header;
@@ -66,6 +68,7 @@ public class SListPushPopBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             kernel = Kernel.boot();
+            space = kernel.addressSpace();
             arena = Arena.ofShared();
             memory = arena.allocate(64 * 1024, 4096);
             kernel.addressSpace().register(memory, "SListPushPopBenchmark");
@@ -106,8 +109,8 @@ public class SListPushPopBenchmark {
 
     @Benchmark
     public long offkernRaw(Shared s, Mine m) {
-        ExSList.push(s.header, m.entry);
-        return ExSList.pop(s.header);
+        ExSList.push(s.space, s.header, m.entry);
+        return ExSList.pop(s.space, s.header);
     }
 
     @Benchmark
@@ -125,7 +128,7 @@ public class SListPushPopBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long nativeLoop(Shared s, Mine m) {
-        return SListShim.benchPushPop(s.header, m.entry, BATCH);
+        return NativeSListLoop.pushPop(s.header, m.entry, BATCH);
     }
 
     @Benchmark

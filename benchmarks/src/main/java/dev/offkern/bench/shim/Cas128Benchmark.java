@@ -1,6 +1,7 @@
 package dev.offkern.bench.shim;
 
 import dev.offkern.shim.Cas128;
+import dev.offkern.shim.GranuleTable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,8 +18,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Cost of one successful 16-byte CAS through the shim (raw addresses, critical downcall; and the
- * segment form, which keeps the arena alive during the call), against the JDK's 8-byte CAS on the same
+ * Cost of one successful 16-byte CAS through the shim (raw addresses, critical downcall, both
+ * addresses checked against a granule table inside the call; and the segment form, which keeps the
+ * arena alive during the call), against the JDK's 8-byte CAS on the same
  * native memory (VarHandle) and on the heap (AtomicLong). Uncontended, one thread.
  */
 @State(Scope.Thread)
@@ -34,6 +36,7 @@ public class Cas128Benchmark {
     private long witnessAddress;
     private long lo;
     private final AtomicLong atomic = new AtomicLong();
+    private final GranuleTable map = new GranuleTable();
 
     @Setup
     public void setUp() {
@@ -43,16 +46,19 @@ public class Cas128Benchmark {
         witness = arena.allocate(16, 16);
         dstAddress = dst.address();
         witnessAddress = witness.address();
+        map.insert(dstAddress, 16);
+        map.insert(witnessAddress, 16);
     }
 
     @TearDown
     public void tearDown() {
+        map.close();
         arena.close();
     }
 
     @Benchmark
     public boolean cas128Raw() {
-        boolean ok = Cas128.compareAndSwap(dstAddress, lo, 7, lo + 1, 7, witnessAddress);
+        boolean ok = Cas128.compareAndSwap(map, dstAddress, lo, 7, lo + 1, 7, witnessAddress);
         lo++;
         return ok;
     }

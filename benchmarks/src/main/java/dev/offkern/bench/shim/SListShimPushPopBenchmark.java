@@ -1,5 +1,7 @@
 package dev.offkern.bench.shim;
 
+import dev.offkern.bench.peers.NativeSListLoop;
+import dev.offkern.shim.GranuleTable;
 import dev.offkern.shim.SListShim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,9 +18,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One push+pop pair on an x64 SLIST_HEADER, uncontended: through the shim (two critical downcalls),
- * the native floor (the same pair in a C loop, no downcall), and the JDK's lock-free deque as the
- * Java baseline (which allocates a node per push).
+ * One push+pop pair on an x64 SLIST_HEADER, uncontended: through the shim (two critical downcalls,
+ * header and entries checked against a granule table inside each), the native floor (the same pair
+ * in a C loop, no downcall, no checks: the benchmark-only {@link NativeSListLoop}), and the JDK's
+ * lock-free deque as the Java baseline (which allocates a node per push).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -31,6 +34,7 @@ public class SListShimPushPopBenchmark {
     private long entry;
     private final ConcurrentLinkedDeque<Object> deque = new ConcurrentLinkedDeque<>();
     private final Object item = new Object();
+    private final GranuleTable map = new GranuleTable();
 
     @Setup
     public void setUp() {
@@ -38,24 +42,26 @@ public class SListShimPushPopBenchmark {
         MemorySegment block = arena.allocate(64, 16);
         header = block.address();
         entry = block.address() + 32;
+        map.insert(block.address(), block.byteSize());
     }
 
     @TearDown
     public void tearDown() {
+        map.close();
         arena.close();
     }
 
     @Benchmark
     public long shimPushPop() {
-        SListShim.push(header, entry);
-        return SListShim.pop(header);
+        SListShim.push(map, header, entry);
+        return SListShim.pop(map, header);
     }
 
     /** The floor: push+pop in C, {@value #NATIVE_BATCH} pairs per downcall. */
     @Benchmark
     @OperationsPerInvocation(NATIVE_BATCH)
     public long nativeFloorPushPop() {
-        return SListShim.benchPushPop(header, entry, NATIVE_BATCH);
+        return NativeSListLoop.pushPop(header, entry, NATIVE_BATCH);
     }
 
     /** JDK baseline. */

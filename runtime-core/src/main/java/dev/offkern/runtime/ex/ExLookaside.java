@@ -63,9 +63,10 @@ import java.util.Objects;
  * <p>Entry points: the DDI ({@code dev.offkern.ddi.Ex}, MemorySegments, a segment wrapper per
  * returned block); the checked long tier {@code allocate(LookasideRegistry, long)}/{@code free(LookasideRegistry,
  * long, long)} (list and block resolved in the kernel's address space: bug check 0x50 if unmapped;
- * allocation-free); the trusted segment tier {@code allocate(MemorySegment)}/{@code
- * free(MemorySegment, long)} (the caller holds the list's bounded segment; no address-space lookups;
- * allocation-free; the fastest).
+ * allocation-free); the trusted segment tier {@code allocate(LookasideRegistry, MemorySegment)}/{@code
+ * free(LookasideRegistry, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
+ * address-space lookups, only the shim's own checks of the SLIST it follows; allocation-free; the
+ * fastest).
  *
  * <p>Checks: the list and every block are resolved in registered memory (always; 0x50). Under the
  * verifier's SPECIAL_POOL family a freed block must hold the list's Size bytes inside one live block
@@ -305,7 +306,8 @@ public final class ExLookaside {
     /**
      * The trusted tier of {@link #allocate(LookasideRegistry, long)}: {@code lookaside} is a segment
      * of the initialized list (at least LOOKASIDE_LIST_EX_SIZE bytes, 16-byte aligned) that the caller
-     * holds, so no address-space lookup is made. Allocates nothing.
+     * holds, so no Java address-space lookup is made (the shim still checks the SLIST it pops).
+     * Allocates nothing.
      */
     public static long allocate(LookasideRegistry reg, MemorySegment lookaside) {
         long address = lookaside.address();
@@ -321,7 +323,7 @@ public final class ExLookaside {
             blockChecks = ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(lookaside + LIST_HEAD_OFFSET); // the list's memory was checked by the caller
+        long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
         if (block != 0) {
             if (blockChecks) {
                 unpark(reg, block); // the block leaves the list
@@ -371,8 +373,8 @@ public final class ExLookaside {
     /**
      * The trusted tier of {@link #free(LookasideRegistry, long, long)}: {@code lookaside} is a segment
      * of the initialized list that the caller holds, and {@code block} one this list handed out (its
-     * alignment is checked, its address-space membership is not: it was checked when the allocate
-     * routine returned it). Allocates nothing.
+     * alignment is checked in Java, its address-space membership by the shim when it is pushed).
+     * Allocates nothing.
      */
     public static void free(LookasideRegistry reg, MemorySegment lookaside, long block) {
         long address = lookaside.address();
@@ -399,7 +401,7 @@ public final class ExLookaside {
             }
             freeToRoutine(reg, s, o, lookaside, block);
         } else {
-            ExSList.push(lookaside + LIST_HEAD_OFFSET, block); // both addresses checked by the caller
+            ExSList.push(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET, block); // the shim checks both addresses
         }
     }
 
@@ -460,7 +462,9 @@ public final class ExLookaside {
             checkIrql(s, o, lookaside, routine);
         }
         boolean blockChecks = Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
-        for (long block = ExSList.pop(lookaside + LIST_HEAD_OFFSET); block != 0; block = ExSList.pop(lookaside + LIST_HEAD_OFFSET)) {
+        AddressSpace space = reg.addressSpace();
+        long head = lookaside + LIST_HEAD_OFFSET;
+        for (long block = ExSList.pop(space, head); block != 0; block = ExSList.pop(space, head)) {
             if (blockChecks) {
                 unpark(reg, block);
             }

@@ -1,5 +1,6 @@
 package dev.offkern.runtime.ex;
 
+import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.SLIST_HEADER;
@@ -31,14 +32,14 @@ import java.lang.invoke.VarHandle;
  * push: Depth+1, Sequence+1; push list: Depth+count, Sequence+1; pop: Depth-1; flush: Depth 0,
  * NextEntry 0 (Sequence kept).
  *
- * <p>Three tiers of entry points, all allocation-free:
+ * <p>Two tiers of entry points:
  * <ul>
- *   <li>{@code push(long, long)} etc.: raw addresses, alignment checked (always), address space NOT
- *       checked: the caller vouches that header and entries are mapped (use for memory from
- *       offkern's pools or segments it holds). Cheapest.</li>
- *   <li>{@code push(AddressSpace, long, long)} etc.: as above, plus every header/entry address is
- *       resolved in the kernel's address space first (O(1)); an unmapped address is
- *       PAGE_FAULT_IN_NONPAGED_AREA (0x50) before native code touches it. The DDI uses these.</li>
+ *   <li>{@code push(AddressSpace, long, long)} etc.: raw addresses, allocation-free. Alignment is
+ *       checked in Java (always); every address the operation dereferences — the header, the entry
+ *       pushed, each entry a pop or a push list follows — is checked by the shim against the
+ *       address space's granule table inside the native call, immediately before the access. An
+ *       unmapped address is bug check PAGE_FAULT_IN_NONPAGED_AREA (0x50) with the address, raised
+ *       through the kernel's bug-check path; the JVM never touches it.</li>
  *   <li>The DDI in {@code dev.offkern.ddi.Ex} ({@code InterlockedPushEntrySList}, ...) over
  *       {@code MemorySegment}s: each pop returns a new bounded segment wrapper for the entry, which
  *       allocates unless escape analysis removes it.</li>
@@ -50,19 +51,42 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Which calls may run concurrently on one header: push, pushList, pop, flush, depth from any
  * number of threads (Java or native); {@link #firstEntry} is a non-atomic peek; {@link #initialize}
- * with nothing.
+ * with nothing. Any of them may race with {@code Kernel.close()}: a call that starts before the
+ * kernel's memory is unmapped either completes or reports the kernel closed, never touches
+ * unmapped memory (see {@code AddressSpace}).
  */
 public final class ExSList {
 
     /*
      * Implementation overview.
      *
-     * The Java side validates (alignment always; address space on the checked tier) and makes one
-     * downcall; the CAS loop, the ABA defence (48-bit Sequence incremented by every push) and the
-     * linearization points are in the shim's C (offkern_shim.c, section SLIST). Java never writes
-     * the header except in initialize (plain zeroing before publication, as InitializeSListHead)
-     * and reads it only for depth/first-entry peeks (volatile 8-byte loads: each qword is read
-     * atomically; the pair is not, which is why firstEntry is documented as a peek).
+     * The Java side checks alignment and makes one downcall; the CAS loop, the ABA defence (48-bit
+     * Sequence incremented by every push), the linearization points and the address checks are in
+     * the shim's C (offkern_shim.c, section SLIST; the granule table in offkern_map.h). Java never
+     * writes the header except in initialize (plain zeroing before publication, as
+     * InitializeSListHead) and reads it only for depth/first-entry peeks (volatile 8-byte loads: each
+     * qword is read atomically; the pair is not, which is why firstEntry is documented as a peek).
+     *
+     * Where the check happens. A Java check before the downcall could not protect the pop: the entry
+     * it follows is read from memory inside the CAS loop, and may change between iterations. So the
+     * shim checks each address in the iteration that dereferences it, against the same table the
+     * address space keeps for its regions, inside a read-side section that keeps the memory mapped
+     * until the call returns. A failed check comes back as a fault result (SListShim.isFault); the
+     * slow path here turns it into the bug check, or, when the address space is closed, into the
+     * "kernel closed" IllegalStateException.
+     *
+     * Faults and what they raise (all through AddressSpace.fault, i.e. the kernel's bug-check path):
+     *   header or entry outside the table       0x50 (address)
+     *   pop: the list's first entry outside it  0x50 (that entry: the link as the header keeps it,
+     *                                           low four bits dropped, as Windows' header stores it)
+     *   push list: a link outside the table or  0x50 (the link as read from the entry holding it)
+     *              misaligned
+     *   push list: NULL before ListEnd, or not  IllegalArgumentException naming the entries (the
+     *              at ListEnd after Count       memory is fine; Count or the chain is wrong);
+     *                                           nothing is changed
+     * Windows' SLIST detects none of these: it follows the link and page-faults (0x50); its
+     * FAST_FAIL codes have no SLIST entry (FAST_FAIL_CORRUPT_LIST_ENTRY is LIST_ENTRY's), so 0x50 is
+     * the documented outcome offkern reproduces, minus the crash.
      *
      * Misaligned addresses: the shim masks NextEntry's low 4 bits as Windows does, so a misaligned
      * entry would be silently lost. Both the header and every entry are therefore checked for
@@ -70,8 +94,12 @@ public final class ExSList {
      * (an IllegalArgumentException carrying STATUS_DATATYPE_MISALIGNMENT and the address), always,
      * verifier on or off: the check is one AND per address and corruption is never acceptable.
      *
+     * Cost: the table lookups add about 2 ns per call (SListPushPopBenchmark, docs/address-space.md);
+     * the Java-side region lookups they replace cost more.
+     *
      * Where offkern differs from Windows: Windows' x64 kernel does not check entry alignment (it
-     * corrupts); the Ex* forms' Lock parameter is ignored on x64 as the x64 macros discard it.
+     * corrupts) nor walk a pushed chain; the Ex* forms' Lock parameter is ignored on x64 as the x64
+     * macros discard it.
      */
 
     /** {@code sizeof(SLIST_HEADER)} and {@code sizeof(SLIST_ENTRY)} on x64, and their alignment. */
@@ -88,8 +116,6 @@ public final class ExSList {
     private ExSList() {
     }
 
-    // ----- raw tier: alignment checked, address space not -----
-
     /** Zeroes the header (empty, Depth 0, Sequence 0). Not concurrent with any other operation. */
     public static void initialize(MemorySegment header) {
         checkAligned("SLIST_HEADER", header.address());
@@ -100,88 +126,98 @@ public final class ExSList {
         REGION_WORD.setVolatile(header, REGION_OFFSET, 0L); // volatile: as above
     }
 
-    /** Pushes {@code entry}; returns the previous first entry, 0 if the list was empty. */
-    public static long push(long header, long entry) {
+    /**
+     * Pushes {@code entry}; returns the previous first entry, 0 if the list was empty.
+     *
+     * @throws BugCheck PAGE_FAULT_IN_NONPAGED_AREA if the header or the entry is not in {@code space}
+     */
+    public static long push(AddressSpace space, long header, long entry) {
         checkAligned("SLIST_HEADER", header);
         checkAligned("SLIST_ENTRY", entry);
-        return SListShim.push(header, entry);
+        verifyEntry(space, entry);
+        long r = SListShim.push(space.granules(), header, entry);
+        return SListShim.isFault(r) ? fault(space, r, header, entry, entry, 1) : r;
     }
 
-    /** Pops the first entry; returns it, or 0 if the list was empty. */
-    public static long pop(long header) {
+    /**
+     * Pops the first entry; returns it, or 0 if the list was empty.
+     *
+     * @throws BugCheck PAGE_FAULT_IN_NONPAGED_AREA if the header, or the first entry the list links to,
+     *                  is not in {@code space}
+     */
+    public static long pop(AddressSpace space, long header) {
         checkAligned("SLIST_HEADER", header);
-        return SListShim.pop(header);
+        long r = SListShim.pop(space.granules(), header);
+        return SListShim.isFault(r) ? fault(space, r, header, 0, 0, 0) : r;
     }
 
     /** Empties the list; returns the former first entry (the chain stays linked), or 0. */
-    public static long flush(long header) {
+    public static long flush(AddressSpace space, long header) {
         checkAligned("SLIST_HEADER", header);
-        return SListShim.flush(header);
+        long r = SListShim.flush(space.granules(), header);
+        return SListShim.isFault(r) ? fault(space, r, header, 0, 0, 0) : r;
     }
 
     /**
      * Pushes the chain {@code first .. last} of {@code count} entries, already linked through their
-     * Next fields, in one operation; returns the previous first entry.
-     */
-    public static long pushList(long header, long first, long last, int count) {
-        checkAligned("SLIST_HEADER", header);
-        checkAligned("SLIST_ENTRY", first);
-        checkAligned("SLIST_ENTRY", last);
-        checkCount(count);
-        return SListShim.pushList(header, first, last, count);
-    }
-
-    // ----- checked tier: every address resolved in the address space first -----
-
-    /** {@link #push(long, long)} after resolving header and entry in {@code space} (bug check 0x50 if unmapped). */
-    public static long push(AddressSpace space, long header, long entry) {
-        checkAligned("SLIST_HEADER", header);
-        checkAligned("SLIST_ENTRY", entry);
-        space.regionOf(header, HEADER_SIZE);
-        checkEntry(space, entry);
-        return SListShim.push(header, entry);
-    }
-
-    /** {@link #pop(long)} after resolving the header in {@code space}. */
-    public static long pop(AddressSpace space, long header) {
-        checkAligned("SLIST_HEADER", header);
-        space.regionOf(header, HEADER_SIZE);
-        return SListShim.pop(header);
-    }
-
-    /** {@link #flush(long)} after resolving the header in {@code space}. */
-    public static long flush(AddressSpace space, long header) {
-        checkAligned("SLIST_HEADER", header);
-        space.regionOf(header, HEADER_SIZE);
-        return SListShim.flush(header);
-    }
-
-    /**
-     * {@link #pushList(long, long, long, int)} after resolving the header and both ends of the chain
-     * in {@code space} (the entries between them are the caller's chain and are not walked).
+     * Next fields, in one operation; returns the previous first entry. The chain is walked and
+     * checked first; nothing changes if it is wrong.
+     *
+     * @throws BugCheck                 PAGE_FAULT_IN_NONPAGED_AREA for a header, entry or link outside
+     *                                  {@code space}
+     * @throws IllegalArgumentException if the chain ends before {@code last} or is not at {@code last}
+     *                                  after {@code count} entries
      */
     public static long pushList(AddressSpace space, long header, long first, long last, int count) {
         checkAligned("SLIST_HEADER", header);
         checkAligned("SLIST_ENTRY", first);
         checkAligned("SLIST_ENTRY", last);
         checkCount(count);
-        space.regionOf(header, HEADER_SIZE);
-        checkEntry(space, first);
-        checkEntry(space, last);
-        return SListShim.pushList(header, first, last, count);
+        verifyEntry(space, first);
+        verifyEntry(space, last);
+        long r = SListShim.pushList(space.granules(), header, first, last, count);
+        return SListShim.isFault(r) ? fault(space, r, header, first, last, count) : r;
     }
 
     /**
-     * An entry about to be linked in (its Next written): in registered memory (0x50 otherwise); under
-     * the verifier's SPECIAL_POOL family, inside one live block (an entry one past a block's end would
-     * rewrite the next block's POOL_HEADER: 0xD6; one in a freed block: 0xD5).
+     * The verifier's SPECIAL_POOL check of an entry about to be linked in (its Next written): it must
+     * lie inside one live block (an entry one past a block's end would rewrite the next block's
+     * POOL_HEADER: 0xD6; one in a freed block: 0xD5). Without the family the shim's region check
+     * (0x50) is what stands.
      */
-    private static void checkEntry(AddressSpace space, long entry) {
+    private static void verifyEntry(AddressSpace space, long entry) {
         if (Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
             space.checkLive(entry, entry, ENTRY_SIZE, true);
-        } else {
-            space.regionOf(entry, ENTRY_SIZE);
         }
+    }
+
+    /** The slow path of a fault result: the bug check (or the closed kernel's exception) it stands for. */
+    private static long fault(AddressSpace space, long result, long header, long first, long last, int count) {
+        space.ensureOpen();
+        long at = SListShim.faultAddress(result);
+        throw switch (SListShim.faultCode(result)) {
+            case SListShim.FAULT_HEADER -> space.fault(header, HEADER_SIZE,
+                    "SLIST_HEADER 0x" + Long.toHexString(header) + " is not in any region");
+            case SListShim.FAULT_ENTRY -> space.fault(at, ENTRY_SIZE, at == first || at == last
+                    ? "SLIST_ENTRY 0x" + Long.toHexString(at) + " is not in any region"
+                    : "the SLIST at 0x" + Long.toHexString(header) + " links to 0x" + Long.toHexString(at)
+                            + ", which is not in any region (a corrupted Next, an entry freed while listed, or"
+                            + " a header never initialized)");
+            case SListShim.FAULT_LINK -> {
+                Region holder = space.regionOf(at, ENTRY_SIZE); // checked by the shim: it is mapped
+                long link = next(holder.segment(), holder.offsetOf(at));
+                yield space.fault(link, ENTRY_SIZE, "InterlockedPushListSListEx: entry 0x" + Long.toHexString(at)
+                        + " of the chain from 0x" + Long.toHexString(first) + " links to 0x" + Long.toHexString(link)
+                        + ", which is not a mapped, 16-byte aligned SLIST_ENTRY");
+            }
+            case SListShim.FAULT_SHORT_CHAIN -> new IllegalArgumentException(String.format(
+                    "InterlockedPushListSListEx: the chain from List 0x%x ends (Next NULL) at 0x%x before ListEnd 0x%x;"
+                            + " Count %d; nothing was pushed", first, at, last, count));
+            case SListShim.FAULT_CHAIN_MISMATCH -> new IllegalArgumentException(String.format(
+                    "InterlockedPushListSListEx: after Count %d entries the chain from List 0x%x is at 0x%x, not at"
+                            + " ListEnd 0x%x; nothing was pushed", count, first, at, last));
+            default -> new IllegalStateException("unknown SLIST fault result 0x" + Long.toHexString(result));
+        };
     }
 
     /** The depth of the header at {@code header}, resolved in {@code space} (stale at once). */

@@ -3,6 +3,7 @@ package dev.offkern.runtime.mm;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.BugCheckSink;
+import dev.offkern.shim.GranuleTable;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,14 +16,43 @@ import org.agrona.collections.Long2ObjectHashMap;
  * the bug check PAGE_FAULT_IN_NONPAGED_AREA (0x50) with the address as its first parameter, never
  * a JVM crash. Nothing here turns an arbitrary address into an unbounded segment.
  *
- * <p><b>Implementation overview.</b> Addresses are split into 64 KiB granules ({@link #GRANULE_SHIFT}).
- * The table maps a granule number to the regions that touch it (almost always one), so a lookup is
- * one hash probe plus one or two range compares: O(1) whatever the number of regions. The table is
- * copy-on-write: registration (rare: a pool growing a chunk, an embedder registering memory) builds
- * a new table under a lock and publishes it with a volatile write; lookups read the volatile
- * reference once and never lock.
+ * <p>Two views of the same regions, kept in step under this object's monitor:
+ * <ul>
+ *   <li>a Java table, for Java code: granule number to the {@link Region}s touching it, so that an
+ *       address resolves to a bounded segment ({@link #regionOf}, {@link #resolve});</li>
+ *   <li>a native {@link GranuleTable} ({@link #granules()}), for the shim: the C code that follows
+ *       raw addresses (the SLIST routines: headers, entries, links read from memory) looks up each
+ *       address in it inside the native call, immediately before the dereference, and reports a miss
+ *       instead of touching the memory.</li>
+ * </ul>
  *
- * <p>Progress: {@link #regionOf} is wait-free; register/unregister are blocking (a monitor).
+ * <p>Lifecycle and the race with unmapping. {@link #register} publishes the region in both views
+ * (the native one with release ordering) before it returns, so before any address in it can be
+ * handed out. {@link #unregister} removes it from both and then waits for a grace period: when it
+ * returns, no shim call is still dereferencing the region and none will, so the caller may unmap the
+ * memory (the pools do, at {@code Kernel.close()}). Java code reaches region memory only through the
+ * regions' segments, which FFM checks (bounds, and liveness of their arenas), so it needs no grace
+ * period. {@link #close} (run by {@code Kernel.close()} before the pools unmap) removes every region from
+ * the native view the same way; afterwards every shim call through this address space reports the
+ * kernel closed ({@link #ensureOpen}) instead of touching memory that is about to be freed.
+ *
+ * <p>Checks that are always on, whatever the verifier says, and what they cost: the shim's lookup of
+ * every address it dereferences (a hash and usually one 32-byte slot, about 1 ns each; an SLIST push
+ * or pop makes two), a read-side section per shim call (two plain stores to a per-thread cache
+ * line), and Java's {@link #regionOf} wherever Java follows a pointer (a hash-map probe and one or two
+ * range compares). See docs/address-space.md.
+ *
+ * <p><b>Implementation overview.</b> Addresses are split into 64 KiB granules ({@link #GRANULE_SHIFT}).
+ * The Java table maps a granule number to the regions that touch it (almost always one), so a lookup
+ * is one hash probe plus one or two range compares: O(1) whatever the number of regions. It is
+ * copy-on-write: registration (rare: a pool growing a chunk, an embedder registering memory) builds
+ * a new table under the monitor and publishes it with a volatile write; lookups read the volatile
+ * reference once and never lock. The native table is an open-addressed hash of (granule, range)
+ * slots described in the shim's offkern_map.h; it is updated in place under its own mutex, with
+ * grace periods (membarrier) instead of copies.
+ *
+ * <p>Progress: {@link #regionOf} and the shim's lookups are wait-free; register/unregister/close are
+ * blocking (a monitor; unregister and close also wait for shim calls in flight).
  */
 public final class AddressSpace {
     /** Granule size: 64 KiB. */
@@ -31,6 +61,10 @@ public final class AddressSpace {
     /** Granule number to the regions touching it; replaced whole on every change (copy-on-write). */
     private volatile Long2ObjectHashMap<Region[]> table = new Long2ObjectHashMap<>();
     private final List<Region> regions = new ArrayList<>();
+    /** The shim's view of the same regions (see the class comment). */
+    private final GranuleTable granules = new GranuleTable();
+    /** Set by {@link #close}; volatile: read on the shim-fault slow path without the monitor. */
+    private volatile boolean closed;
     /** Where faults go: the owning kernel's bug-check path once it is set; volatile: set once at boot. */
     private volatile BugCheckSink bugCheckSink = BugCheckSink.DETACHED;
 
@@ -72,18 +106,66 @@ public final class AddressSpace {
                         + Long.toHexString(length) + ") overlaps '" + r.name() + "'");
             }
         }
+        ensureOpen();
         Region region = new Region(base, length, segment, name, blocks);
+        granules.insert(base, length); // first: published (release) before the region is reachable
         regions.add(region);
         rebuild();
         return region;
     }
 
-    /** Removes {@code region}; later lookups of its addresses fault. */
+    /**
+     * Removes {@code region}; later lookups of its addresses fault. When this returns, no shim call
+     * is dereferencing the region any more (it waits for those in flight), so the caller may unmap it.
+     */
     public synchronized void unregister(Region region) {
         if (!regions.remove(region)) {
             throw new IllegalArgumentException("region '" + region.name() + "' is not registered");
         }
         rebuild();
+        if (!closed) {
+            granules.remove(region.base(), region.length()); // waits for shim calls in flight
+        }
+    }
+
+    /**
+     * Closes the address space ({@code Kernel.close()} does, before the pools unmap their chunks):
+     * every region is removed from the shim's view, waiting for shim calls in flight, and later shim
+     * calls through this address space report it closed. Java lookups of the regions keep working
+     * until they are unregistered (the pools and other owners unregister them as they free them);
+     * new registrations are refused. Idempotent.
+     */
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        granules.close();
+    }
+
+    /** Whether {@link #close} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Throws if the address space is closed: the kernel that owned it was closed, so its memory is
+     * gone or going.
+     *
+     * @throws IllegalStateException "this offkern kernel is closed ..."
+     */
+    public void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed: its address space maps nothing any more");
+        }
+    }
+
+    /**
+     * The shim's view of the regions: the table the native routines check every address they
+     * dereference against. Pass it to {@code dev.offkern.shim} calls; never keep addresses outside it.
+     */
+    public GranuleTable granules() {
+        return granules;
     }
 
     /** The regions registered now, in registration order. */
@@ -180,8 +262,17 @@ public final class AddressSpace {
     }
 
     private BugCheck fault(long address, long size) {
-        return bugCheckSink.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
-                "no region holds [0x" + Long.toHexString(address) + ", +" + size + ")");
+        return fault(address, size, "no region holds [0x" + Long.toHexString(address) + ", +" + size + ")");
+    }
+
+    /**
+     * Raises PAGE_FAULT_IN_NONPAGED_AREA (0x50) for a read of {@code [address, address + size)} through
+     * the kernel's bug-check path (callbacks, dump, THROW/HALT policy), with {@code detail} saying what
+     * was being followed: for code (such as the SLIST routines, whose checks run in the shim) that
+     * found an address outside every region itself. Returns the exception to throw under THROW.
+     */
+    public BugCheck fault(long address, long size, String detail) {
+        return bugCheckSink.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0, detail);
     }
 
     private void rebuild() {

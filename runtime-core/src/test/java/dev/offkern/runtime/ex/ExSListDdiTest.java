@@ -47,58 +47,64 @@ class ExSListDdiTest extends SListSpec {
     }
 
     @Override
-    void init() {
+    protected void init() {
         mem.segment.fill((byte) 0x5A);
         InitializeSListHead(head);
     }
 
     @Override
-    long entry(int i) {
+    protected long entry(int i) {
         return mem.base() + 64 + 32L * i;
     }
 
     @Override
-    int indexOf(long entry) {
+    protected int indexOf(long entry) {
         return (int) ((entry - mem.base() - 64) / 32);
     }
 
     @Override
-    long push(long entry) {
+    protected long push(long entry) {
         return InterlockedPushEntrySList(head, seg(entry)).address();
     }
 
     @Override
-    long pop() {
+    protected long pop() {
         return InterlockedPopEntrySList(head).address();
     }
 
     @Override
-    long flush() {
+    protected long flush() {
         return InterlockedFlushSList(head).address();
     }
 
     @Override
-    long pushList(long first, long last, int count) {
+    protected long pushList(long first, long last, int count) {
         return InterlockedPushListSListEx(head, seg(first), seg(last), count).address();
     }
 
     @Override
-    int depth() {
+    protected int depth() {
         return ExQueryDepthSList(head);
     }
 
     @Override
-    long sequence() {
+    protected void setDepth(int depth) {
+        long word = head.get(ValueLayout.JAVA_LONG, 0);
+        head.set(ValueLayout.JAVA_LONG, 0, (word & ~0xFFFFL) | depth);
+    }
+
+    @Override
+    protected long sequence() {
         return ExSList.sequence(head, 0);
     }
 
     @Override
-    long next(long entry) {
+    protected long next(long entry) {
         return seg(entry).get(ValueLayout.JAVA_LONG, 0);
     }
 
     @Override
-    void link(long entry, long next) {
+    protected void link(long entry, long next) {
         seg(entry).set(ValueLayout.JAVA_LONG, 0, next);
     }
 

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The x64 header through the shim, on the raw long-address tier (and the address-space-checked tier). */
+/** The x64 header through the shim, on the long-address tier. */
 class ExSListRawTest extends SListSpec {
     private final Kernel kernel = Kernel.boot().attach();
     private final TestMemory mem = new TestMemory(kernel, 64 * 1024);
@@ -24,59 +24,69 @@ class ExSListRawTest extends SListSpec {
         kernel.close();
     }
 
+    private dev.offkern.runtime.mm.AddressSpace space() {
+        return kernel.addressSpace();
+    }
+
     @Override
-    void init() {
+    protected void init() {
         mem.segment.fill((byte) 0x5A);
         ExSList.initialize(mem.at(0, 16));
     }
 
     @Override
-    long entry(int i) {
+    protected long entry(int i) {
         return mem.base() + 64 + 32L * i;
     }
 
     @Override
-    int indexOf(long entry) {
+    protected int indexOf(long entry) {
         return (int) ((entry - mem.base() - 64) / 32);
     }
 
     @Override
-    long push(long entry) {
-        return ExSList.push(header, entry);
+    protected long push(long entry) {
+        return ExSList.push(space(), header, entry);
     }
 
     @Override
-    long pop() {
-        return ExSList.pop(header);
+    protected long pop() {
+        return ExSList.pop(space(), header);
     }
 
     @Override
-    long flush() {
-        return ExSList.flush(header);
+    protected long flush() {
+        return ExSList.flush(space(), header);
     }
 
     @Override
-    long pushList(long first, long last, int count) {
-        return ExSList.pushList(header, first, last, count);
+    protected long pushList(long first, long last, int count) {
+        return ExSList.pushList(space(), header, first, last, count);
     }
 
     @Override
-    int depth() {
+    protected int depth() {
         return ExSList.depth(mem.segment, 0);
     }
 
     @Override
-    long sequence() {
+    protected void setDepth(int depth) {
+        long word = mem.segment.get(ValueLayout.JAVA_LONG, 0);
+        mem.segment.set(ValueLayout.JAVA_LONG, 0, (word & ~0xFFFFL) | depth);
+    }
+
+    @Override
+    protected long sequence() {
         return ExSList.sequence(mem.segment, 0);
     }
 
     @Override
-    long next(long entry) {
+    protected long next(long entry) {
         return ExSList.next(mem.segment, entry - mem.base());
     }
 
     @Override
-    void link(long entry, long next) {
+    protected void link(long entry, long next) {
         ExSList.setNext(mem.segment, entry - mem.base(), next);
     }
 
@@ -100,15 +110,15 @@ class ExSListRawTest extends SListSpec {
         DatatypeMisalignmentException e = assertThrows(DatatypeMisalignmentException.class, () -> push(bad));
         assertTrue(e.getMessage().contains(Long.toHexString(bad)), e.getMessage());
         assertEquals(bad, e.address());
-        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pop(header + 4));
-        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pushList(header, entry(1), bad, 2));
-        assertThrows(IllegalArgumentException.class, () -> ExSList.pop(0));
-        assertThrows(IllegalArgumentException.class, () -> ExSList.pushList(header, entry(1), entry(1), 0));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pop(space(), header + 4));
+        assertThrows(DatatypeMisalignmentException.class, () -> ExSList.pushList(space(), header, entry(1), bad, 2));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pop(space(), 0));
+        assertThrows(IllegalArgumentException.class, () -> ExSList.pushList(space(), header, entry(1), entry(1), 0));
         assertEquals(0, depth(), "nothing was pushed");
     }
 
     @Test
-    void shouldBugCheckOnAnUnmappedAddressOnTheCheckedTier() {
+    void shouldBugCheckOnAnUnmappedAddressNamingIt() {
         init();
         long unmapped = mem.base() + mem.segment.byteSize() + (1 << 20);
         BugCheck b = assertThrows(BugCheck.class, () -> ExSList.push(kernel.addressSpace(), header, unmapped));

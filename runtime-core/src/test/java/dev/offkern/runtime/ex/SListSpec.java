@@ -17,31 +17,34 @@ import org.junit.jupiter.api.Test;
  * abstract spec reused across variants. Entries are numbered 0..ENTRIES-1; {@link #entry(int)}
  * names them in the variant's address space (an address or an offset); 0 is NULL.
  */
-abstract class SListSpec {
-    static final int ENTRIES = 64;
+public abstract class SListSpec {
+    protected static final int ENTRIES = 64;
 
     /** Makes an empty list. */
-    abstract void init();
+    protected abstract void init();
 
-    abstract long entry(int i);
+    protected abstract long entry(int i);
 
-    abstract int indexOf(long entry);
+    protected abstract int indexOf(long entry);
 
-    abstract long push(long entry);
+    protected abstract long push(long entry);
 
-    abstract long pop();
+    protected abstract long pop();
 
-    abstract long flush();
+    protected abstract long flush();
 
-    abstract long pushList(long first, long last, int count);
+    protected abstract long pushList(long first, long last, int count);
 
-    abstract int depth();
+    protected abstract int depth();
 
-    abstract long sequence();
+    /** Writes the header's Depth field directly (as if after that many pushes), for the wrap-around test. */
+    protected abstract void setDepth(int depth);
 
-    abstract long next(long entry);
+    protected abstract long sequence();
 
-    abstract void link(long entry, long next);
+    protected abstract long next(long entry);
+
+    protected abstract void link(long entry, long next);
 
     @Test
     void shouldReturnNullWhenPoppingAnEmptyList() {
@@ -122,11 +125,17 @@ abstract class SListSpec {
     @Test
     void shouldKeepDepthInsideSixteenBits() {
         init();
-        // 65535 + 1 wraps Depth to 0 without touching Sequence (Windows' USHORT Depth).
+        // Depth 65534, as after that many pushes: a push list of two wraps it to 0 without touching
+        // Sequence (Windows' USHORT Depth), and a pop from Depth 0 borrows within the 16 bits too.
+        setDepth(0xFFFE);
         link(entry(1), entry(2));
         long s0 = sequence();
-        pushList(entry(1), entry(2), 0xFFFF);
+        pushList(entry(1), entry(2), 2);
+        assertEquals(0, depth());
+        assertEquals(s0 + 1, sequence());
+        assertEquals(entry(1), pop());
         assertEquals(0xFFFF, depth());
+        assertEquals(s0 + 1, sequence());
         push(entry(3));
         assertEquals(0, depth());
         assertEquals(s0 + 2, sequence());

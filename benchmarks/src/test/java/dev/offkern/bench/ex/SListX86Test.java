@@ -1,16 +1,17 @@
-package dev.offkern.runtime.ex;
+package dev.offkern.bench.ex;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.offkern.runtime.ex.SListSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The x86-format research header over one region with 32-bit offsets. */
+/** The x86-format research header over one region with 32-bit offsets, against the shared SLIST spec. */
 class SListX86Test extends SListSpec {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment region = arena.allocate(64 * 1024, 4096);
@@ -22,58 +23,64 @@ class SListX86Test extends SListSpec {
     }
 
     @Override
-    void init() {
+    protected void init() {
         region.fill((byte) 0x5A);
         SListX86.initialize(region, HEADER);
     }
 
     @Override
-    long entry(int i) {
+    protected long entry(int i) {
         return 16 + 16L * i;
     }
 
     @Override
-    int indexOf(long entry) {
+    protected int indexOf(long entry) {
         return (int) ((entry - 16) / 16);
     }
 
     @Override
-    long push(long entry) {
+    protected long push(long entry) {
         return SListX86.push(region, HEADER, entry);
     }
 
     @Override
-    long pop() {
+    protected long pop() {
         return SListX86.pop(region, HEADER);
     }
 
     @Override
-    long flush() {
+    protected long flush() {
         return SListX86.flush(region, HEADER);
     }
 
     @Override
-    long pushList(long first, long last, int count) {
+    protected long pushList(long first, long last, int count) {
         return SListX86.pushList(region, HEADER, first, last, count);
     }
 
     @Override
-    int depth() {
+    protected int depth() {
         return SListX86.depth(region, HEADER);
     }
 
     @Override
-    long sequence() {
+    protected void setDepth(int depth) {
+        long word = region.get(ValueLayout.JAVA_LONG, HEADER);
+        region.set(ValueLayout.JAVA_LONG, HEADER, (word & ~(0xFFFFL << 32)) | (long) depth << 32);
+    }
+
+    @Override
+    protected long sequence() {
         return SListX86.sequence(region, HEADER);
     }
 
     @Override
-    long next(long entry) {
+    protected long next(long entry) {
         return SListX86.next(region, entry);
     }
 
     @Override
-    void link(long entry, long next) {
+    protected void link(long entry, long next) {
         region.set(ValueLayout.JAVA_INT, entry, (int) next);
     }
 

@@ -1,4 +1,4 @@
-package dev.offkern.runtime.ex;
+package dev.offkern.bench.ex;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -7,8 +7,9 @@ import java.lang.invoke.VarHandle;
 /**
  * The x86-format SLIST header, for research: an 8-byte header changed by one 64-bit
  * {@code VarHandle} compare-and-set, over ONE region whose entries are named by 32-bit offsets from
- * the region's base, so that it can be benchmarked side by side with the x64 header ({@link ExSList},
- * a 16-byte header changed by {@code lock cmpxchg16b} in the shim).
+ * the region's base, so that it can be benchmarked side by side with the x64 header
+ * ({@code dev.offkern.runtime.ex.ExSList}, a 16-byte header changed by {@code lock cmpxchg16b} in the
+ * shim). Research code: it lives with the benchmarks, not in the shipped runtime.
  *
  * <p>Header word (a little-endian {@code ULONGLONG}, as Windows x86's
  * {@code SLIST_HEADER { SLIST_ENTRY Next; USHORT Depth; USHORT Sequence; }}):

@@ -1,0 +1,207 @@
+package dev.offkern.shim;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.ref.Cleaner;
+
+/**
+ * The native granule map: the ranges of memory the shim may dereference. The shim's routines that
+ * follow raw addresses ({@link SListShim}, {@link Cas128}'s raw form) take a table and look up every
+ * address they are about to dereference in it, immediately before the access; an address outside it
+ * is reported to the caller, never touched. runtime-core's address space owns one table and mirrors
+ * every region into it; other users (tests, the CLI's self-test) insert the memory they hand the shim.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #insert}: the range is visible to every shim call that starts after {@code insert}
+ *       returns (published with release ordering; hand out addresses in it only afterwards).</li>
+ *   <li>{@link #remove}: when it returns, no shim call is still dereferencing the range and none will:
+ *       the caller may unmap the memory. It waits for every shim call in flight (a grace period, see
+ *       below), so it blocks for about as long as the longest such call, and must not be called from
+ *       inside one (nothing in the shim calls back into Java, so this cannot happen).</li>
+ *   <li>{@link #close}: removes every range, as {@code remove} does; the table stays usable (empty).</li>
+ * </ul>
+ *
+ * <p>Costs: a lookup is one multiply-shift hash and usually one 32-byte slot (a range is split into
+ * one slot per 64 KiB granule it touches). Entering and leaving the read-side section around a shim
+ * call is two plain stores to a per-thread cache line. {@code insert} and {@code remove} are slow-path
+ * operations (a mutex, and for {@code remove} a {@code membarrier} system call plus a scan of the
+ * per-thread slots).
+ *
+ * <p>On a host where the shim is not loaded the table tracks nothing ({@link #isNative()} false):
+ * the shim routines that need it are unavailable there anyway.
+ *
+ * <p>Thread safety: all methods may be called from any thread; writers are serialized.
+ * Progress: {@link #covers} wait-free; {@link #insert} and {@link #remove} blocking.
+ */
+public final class GranuleTable implements AutoCloseable {
+
+    /* Implementation overview
+     *
+     * The structure lives in C (offkern_map.h / offkern_map.c, which describe the table, the
+     * publication order and the grace period in detail); this class owns its handle. The handle is
+     * freed by a Cleaner once this object is unreachable: no thread can then pass it to the shim
+     * (callers keep the table reachable across each downcall with Reference.reachabilityFence).
+     * close() empties the table early, waiting for a grace period, so memory can be unmapped
+     * deterministically; the handle itself stays valid until the Cleaner runs.
+     */
+
+    /** Granule size in bytes: ranges are split into one slot per 64 KiB granule they touch. */
+    public static final long GRANULE_SIZE = 1L << 16;
+
+    private static final int OK = 0;
+    private static final int E_NOMEM = -1;
+    private static final int E_RANGE = -2;
+    private static final int E_NOENT = -3;
+
+    private static final MethodHandle CREATE = NativeShim.downcallOrNull("offkern_map_create",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+    private static final MethodHandle INSERT = NativeShim.downcallOrNull("offkern_map_insert",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle REMOVE = NativeShim.downcallOrNull("offkern_map_remove",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle CLEAR = NativeShim.downcallOrNull("offkern_map_clear",
+            FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+    private static final MethodHandle DESTROY = NativeShim.downcallOrNull("offkern_map_destroy",
+            FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+    private static final MethodHandle COVERS = NativeShim.downcallOrNull("offkern_map_covers",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle SLOTS = NativeShim.downcallOrNull("offkern_map_slots",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle USES_MEMBARRIER = NativeShim.downcallOrNull("offkern_map_uses_membarrier",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT));
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** The C map (struct offkern_map *), or 0 when the shim is not loaded. */
+    private final long handle;
+
+    /** Creates an empty table (tracking nothing, if the shim is not loaded). */
+    public GranuleTable() {
+        if (CREATE == null) {
+            handle = 0;
+            return;
+        }
+        long h = (long) call(() -> (long) CREATE.invokeExact());
+        if (h == 0) {
+            throw new OutOfMemoryError("offkern_map_create: no native memory for a granule map");
+        }
+        handle = h;
+        CLEANER.register(this, () -> destroy(h)); // must not capture `this`
+    }
+
+    /** Whether the table is backed by the shim (false on a host without it: it then tracks nothing). */
+    public boolean isNative() {
+        return handle != 0;
+    }
+
+    /**
+     * Adds {@code [base, base + length)}; shim calls that start after this returns may dereference it.
+     *
+     * @throws IllegalArgumentException if the range is empty or wraps around the address space
+     * @throws OutOfMemoryError         if the table cannot grow
+     */
+    public void insert(long base, long length) {
+        if (handle == 0) {
+            return;
+        }
+        int rc = (int) call(() -> (int) INSERT.invokeExact(handle, base, length));
+        check(rc, "insert", base, length);
+    }
+
+    /**
+     * Removes {@code [base, base + length)}, exactly as inserted, and waits until no shim call can still
+     * be dereferencing it: afterwards the memory may be unmapped.
+     *
+     * @throws IllegalArgumentException if that range is not in the table
+     */
+    public void remove(long base, long length) {
+        if (handle == 0) {
+            return;
+        }
+        int rc = (int) call(() -> (int) REMOVE.invokeExact(handle, base, length));
+        check(rc, "remove", base, length);
+    }
+
+    /**
+     * Whether every byte of {@code [address, address + length)} is in the table (checked per granule;
+     * a range crossing from one inserted range into an adjacent one inside a granule is refused).
+     */
+    public boolean covers(long address, long length) {
+        if (handle == 0) {
+            return false;
+        }
+        return (int) call(() -> (int) COVERS.invokeExact(handle, address, length)) != 0;
+    }
+
+    /** Live slots: one per (range, granule) pair. */
+    public long slots() {
+        if (handle == 0) {
+            return 0;
+        }
+        return (long) call(() -> (long) SLOTS.invokeExact(handle));
+    }
+
+    /** Removes every range (waiting as {@link #remove} does). The table stays usable. */
+    @Override
+    public void close() {
+        if (handle == 0) {
+            return;
+        }
+        call(() -> {
+            CLEAR.invokeExact(handle);
+            return null;
+        });
+    }
+
+    /**
+     * Whether grace periods use {@code membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)} (true on Linux 4.14+
+     * unless a seccomp filter forbids it); otherwise every shim call pays one extra fence.
+     */
+    public static boolean usesMembarrier() {
+        if (USES_MEMBARRIER == null) {
+            return false;
+        }
+        return (int) call(() -> (int) USES_MEMBARRIER.invokeExact()) != 0;
+    }
+
+    /** The C handle for the shim's bindings; 0 if the shim is not loaded. */
+    long handle() {
+        return handle;
+    }
+
+    private static void destroy(long h) {
+        call(() -> {
+            DESTROY.invokeExact(h);
+            return null;
+        });
+    }
+
+    private static void check(int rc, String op, long base, long length) {
+        switch (rc) {
+            case OK -> { }
+            case E_NOMEM -> throw new OutOfMemoryError("granule table " + op + ": no native memory to grow the table");
+            case E_RANGE -> throw new IllegalArgumentException(String.format(
+                    "granule table %s: [0x%x, +0x%x) is empty or wraps around the address space", op, base, length));
+            case E_NOENT -> throw new IllegalArgumentException(String.format(
+                    "granule table %s: [0x%x, +0x%x) was not inserted (or not with these bounds)", op, base, length));
+            default -> throw new IllegalStateException("offkern_map_" + op + " returned unknown code " + rc);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        Object run() throws Throwable;
+    }
+
+    private static Object call(Call c) {
+        try {
+            return c.run();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}
