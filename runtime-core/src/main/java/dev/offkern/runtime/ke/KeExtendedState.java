@@ -53,9 +53,16 @@ import java.lang.foreign.MemorySegment;
  * saved thread, current thread) for one on another thread, and (7, the thread's head, XStateSave)
  * for one that is not the innermost save (out of order or restored twice): Microsoft's page lists
  * parameters 0-4; current Windows x64 kernels raise 7 for this case, and so does offkern. These
- * checks are always on, as in Windows (they are the kernel's own, not the verifier's). Pointers
- * (XStateSave, the chain head, Prev, Area) are resolved in the kernel's address space first: an
- * unmapped one is PAGE_FAULT_IN_NONPAGED_AREA (0x50). An area whose header or MXCSR would make
+ * checks are always on, as in Windows (they are the kernel's own, not the verifier's). XStateSave is
+ * checked as every structure pointer is ({@link CallerMemory}): a segment of 0x38 bytes or more, or
+ * a raw (zero-length) pointer, 8-byte aligned (IllegalArgumentException, DatatypeMisalignmentException
+ * otherwise: a misaligned or short block would spill the save's writes into a neighbour, where
+ * Windows would silently write), and in the kernel's address space (the chain follows it later). Pointers
+ * (XStateSave, the chain head, Area) are resolved in the kernel's address space first: an unmapped
+ * one is PAGE_FAULT_IN_NONPAGED_AREA (0x50). A block whose Prev, Mask, Length, Area or Buffer
+ * changed between its save and its restore is KERNEL_SECURITY_CHECK_FAILURE (0x139:
+ * FAST_FAIL_INVALID_ARG, 0, 0, 0): the kernel remembers what each live save wrote, so a scribbled
+ * block never frees or loads memory that is not its own (Windows would free whatever Buffer says). An area whose header or MXCSR would make
  * XRSTOR fault is KMODE_EXCEPTION_NOT_HANDLED (0x1E: STATUS_ACCESS_VIOLATION, 0, 0, -1), what the
  * #GP would be on Windows; the instruction is never executed on such an area. An area whose MXCSR or
  * x87 control word unmasks floating-point exceptions is refused too (0x1E: STATUS_FLOAT_MULTIPLE_TRAPS,
@@ -96,6 +103,14 @@ public final class KeExtendedState {
      * is a legal nesting (the DDI pages allow nested pairs at the same IRQL), so only a higher one
      * is refused, as Windows does.
      *
+     * The record. Each thread's live saves are also recorded beside its state (ProcessorStateSaves:
+     * block, mask, length, area), pushed by a save and popped by its restore. The head checks use it
+     * (it is KTHREAD.XStateSave), and a restore compares the block's Prev and XStateContext with it
+     * before touching anything: Windows frees whatever Buffer says and restores from whatever Area
+     * says, so a block scribbled between save and restore would free another save's area under it or
+     * load foreign state; offkern fast-fails instead (0x139). The area's contents are the kernel's
+     * pool memory and are checked only for what would fault or unmask exceptions.
+     *
      * Where offkern differs: Windows x64 also enters a guarded region between a PASSIVE_LEVEL save
      * and its restore; offkern has no APC delivery to guard against and does not.
      */
@@ -104,6 +119,8 @@ public final class KeExtendedState {
     public static final int SAVE_AREA_TAG = PoolTags.tag("OkXs");
     /** sizeof(XSTATE_SAVE) on x64 (0x38). */
     public static final long XSTATE_SAVE_SIZE = XSTATE_SAVE.LAYOUT.byteSize();
+    /** The alignment of an x64 XSTATE_SAVE (8: it holds pointers). */
+    public static final long XSTATE_SAVE_ALIGNMENT = XSTATE_SAVE.LAYOUT.byteAlignment();
 
     /** 0x131 parameter 1: invalid feature mask, or extended state not enabled. */
     public static final int INVALID_FEATURE_MASK = 0;
@@ -117,6 +134,8 @@ public final class KeExtendedState {
     public static final int SAVED_AT_OTHER_LEVEL = 4;
     /** 0x131 parameter 1: the restored block is not the thread's innermost save (Windows 10/11 x64). */
     public static final int NOT_INNERMOST_SAVE = 7;
+    /** 0x139 parameter 1 (winnt.h FAST_FAIL_INVALID_ARG): a save block changed between save and restore. */
+    public static final int FAST_FAIL_INVALID_ARG = 5;
 
     private static final long PREV = XSTATE_SAVE.PREV_OFFSET;
     private static final long THREAD = XSTATE_SAVE.THREAD_OFFSET;
@@ -185,7 +204,9 @@ public final class KeExtendedState {
      * @return STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES when no save area could be allocated
      *         (nothing is linked then)
      * @throws dev.offkern.nt.BugCheck 0x131 (see the class comment), 0x50 for an unmapped XStateSave
-     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment
+     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment or a segment shorter than
+     *                                  0x38 bytes ({@link dev.offkern.nt.DatatypeMisalignmentException}
+     *                                  if it is not 8-byte aligned)
      */
     public static int save(long mask, MemorySegment xstateSave, AreaAllocator allocator, AreaFreer freer) {
         ThreadState t = ThreadState.current();
@@ -197,13 +218,14 @@ public final class KeExtendedState {
         Support s = support;
         checkMask(k, s, mask, "KeSaveExtendedProcessorState");
         AddressSpace space = k.addressSpace();
-        long block = addressOf(xstateSave, "XStateSave");
-        Region r = space.regionOf(block, XSTATE_SAVE_SIZE);
+        long block = addressOf(xstateSave, "KeSaveExtendedProcessorState", "XStateSave", XSTATE_SAVE_SIZE,
+                XSTATE_SAVE_ALIGNMENT);
+        Region r = space.regionOf(block, XSTATE_SAVE_SIZE); // the chain follows it later: it must be kernel memory
         MemorySegment seg = r.segment();
         long off = r.offsetOf(block);
         int level = level(irql);
         ProcessorStateSaves chain = t.stateSaves();
-        long head = chain.xstateHead;
+        long head = chain.xstateHead();
         if (head != 0) {
             checkHead(k, t, space, head, level);
         }
@@ -235,7 +257,7 @@ public final class KeExtendedState {
         seg.set(JAVA_INT_UNALIGNED, off + RESERVED1, 0);
         seg.set(JAVA_LONG_UNALIGNED, off + AREA, buffer);
         seg.set(JAVA_LONG_UNALIGNED, off + BUFFER, buffer);
-        chain.xstateHead = block;
+        chain.pushXState(block, mask, length, buffer);
         return NtStatus.STATUS_SUCCESS;
     }
 
@@ -245,8 +267,11 @@ public final class KeExtendedState {
      * the thread's innermost save again.
      *
      * @throws dev.offkern.nt.BugCheck 0x131 (see the class comment), 0x50 for an unmapped XStateSave,
-     *                                 Prev or Area, 0x1E for an area XRSTOR would fault on
-     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment
+     *                                 0x139 for a block changed since its save, 0x1E for an area
+     *                                 XRSTOR would fault on or that would unmask FP exceptions
+     * @throws IllegalArgumentException if {@code xstateSave} is a heap segment or a segment shorter than
+     *                                  0x38 bytes ({@link dev.offkern.nt.DatatypeMisalignmentException}
+     *                                  if it is not 8-byte aligned)
      */
     public static void restore(MemorySegment xstateSave, AreaFreer freer) {
         ThreadState t = ThreadState.current();
@@ -256,7 +281,8 @@ public final class KeExtendedState {
             throw irqlTooHigh(k, irql, "KeRestoreExtendedProcessorState");
         }
         AddressSpace space = k.addressSpace();
-        long block = addressOf(xstateSave, "XStateSave");
+        long block = addressOf(xstateSave, "KeRestoreExtendedProcessorState", "XStateSave", XSTATE_SAVE_SIZE,
+                XSTATE_SAVE_ALIGNMENT);
         Region r = space.regionOf(block, XSTATE_SAVE_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(block);
@@ -274,22 +300,21 @@ public final class KeExtendedState {
                             + " of a state saved by thread 0x" + Long.toHexString(savedThread));
         }
         ProcessorStateSaves chain = t.stateSaves();
-        if (chain.xstateHead != block) {
-            throw k.bugCheck(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE, NOT_INNERMOST_SAVE, chain.xstateHead, block,
+        long head = chain.xstateHead();
+        if (head != block) {
+            throw k.bugCheck(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE, NOT_INNERMOST_SAVE, head, block,
                     0, "KeRestoreExtendedProcessorState of 0x" + Long.toHexString(block)
-                            + ", which is not the thread's innermost save (0x" + Long.toHexString(chain.xstateHead)
+                            + ", which is not the thread's innermost save (0x" + Long.toHexString(head)
                             + "): restores must be in reverse order of the saves, once each");
         }
         Support s = support;
         long mask = seg.get(JAVA_LONG_UNALIGNED, off + MASK);
         checkMask(k, s, mask, "KeRestoreExtendedProcessorState");
         long prev = seg.get(JAVA_LONG_UNALIGNED, off + PREV);
-        if (prev != 0) {
-            space.regionOf(prev, XSTATE_SAVE_SIZE); // 0x50 before the chain adopts a bad pointer
-        }
         long length = Integer.toUnsignedLong(seg.get(JAVA_INT_UNALIGNED, off + LENGTH));
         long area = seg.get(JAVA_LONG_UNALIGNED, off + AREA);
         long buffer = seg.get(JAVA_LONG_UNALIGNED, off + BUFFER);
+        checkUnchanged(k, chain, block, prev, mask, length, area, buffer);
         if (mask != 0) {
             MemorySegment areaSeg = space.resolve(area, length);
             checkExceptionMasks(k, areaSeg, area, mask, s.xsave());
@@ -305,7 +330,7 @@ public final class KeExtendedState {
                                 + " would make XRSTOR raise #GP (" + corrupt.getMessage() + ")");
             }
         }
-        chain.xstateHead = prev;
+        chain.popXState();
         if (buffer != 0) {
             seg.set(JAVA_LONG_UNALIGNED, off + BUFFER, 0L);
             freer.free(buffer, SAVE_AREA_TAG);
@@ -358,6 +383,26 @@ public final class KeExtendedState {
     }
 
     /**
+     * Fast-fails (KERNEL_SECURITY_CHECK_FAILURE 0x139: FAST_FAIL_INVALID_ARG, 0, 0, 0, as Windows'
+     * __fastfail reports corrupted kernel data) when the block's Prev or XStateContext differ from
+     * what the save wrote: the restore would otherwise free a pool block that is not this save's (a
+     * use after free of another save's area, say) or load another area's state.
+     */
+    private static void checkUnchanged(KernelCore k, ProcessorStateSaves chain, long block, long prev, long mask,
+                                       long length, long area, long buffer) {
+        long savedArea = chain.innermostXStateArea();
+        if (prev != chain.xstatePrevious() || mask != chain.innermostXStateMask()
+                || length != chain.innermostXStateLength() || area != savedArea || buffer != savedArea) {
+            throw k.bugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, FAST_FAIL_INVALID_ARG, 0, 0, 0, String.format(
+                    "KeRestoreExtendedProcessorState: XSTATE_SAVE 0x%x was changed since the save "
+                            + "(Prev 0x%x/0x%x, Mask 0x%x/0x%x, Length %d/%d, Area 0x%x/0x%x, Buffer 0x%x/0x%x: "
+                            + "now/saved); nothing restored or freed", block, prev, chain.xstatePrevious(), mask,
+                    chain.innermostXStateMask(), length, chain.innermostXStateLength(), area, savedArea, buffer,
+                    savedArea));
+        }
+    }
+
+    /**
      * Refuses an area whose MXCSR or x87 control word would unmask floating-point exceptions once
      * loaded: the JVM's compiled code would then take the next inexact or invalid result as a fatal
      * SIGFPE. A save never produces one (JVM threads run with every exception masked); a corrupted
@@ -399,14 +444,17 @@ public final class KeExtendedState {
                 routine + " called at " + Irql.name(irql) + "; it requires IRQL <= DISPATCH_LEVEL");
     }
 
-    /** The address of a caller's block; NULL is 0 (the address space refuses it). */
-    static long addressOf(MemorySegment block, String parameter) {
-        if (block == null) {
-            return 0;
+    /**
+     * The address of a caller's {@code size}-byte, {@code alignment}-aligned block, checked as
+     * {@link CallerMemory#structure} checks structure pointers: NULL (a Java null too) or a raw
+     * (zero-length) pointer outside every region is 0x50; a segment shorter than the structure is
+     * IllegalArgumentException, a misaligned one DatatypeMisalignmentException, an unmapped one
+     * IllegalStateException. A heap segment is IllegalArgumentException (it has no address).
+     */
+    static long addressOf(MemorySegment block, String routine, String parameter, long size, long alignment) {
+        if (block != null && !block.isNative()) {
+            throw new IllegalArgumentException(routine + ": " + parameter + " must be native memory, not a heap segment");
         }
-        if (!block.isNative()) {
-            throw new IllegalArgumentException(parameter + " must be native memory, not a heap segment");
-        }
-        return block.address();
+        return CallerMemory.structure(block, size, alignment, routine, parameter).address();
     }
 }

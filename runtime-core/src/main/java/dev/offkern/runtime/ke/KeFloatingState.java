@@ -24,11 +24,14 @@ import java.lang.foreign.MemorySegment;
  * current IRQL) for a restore at another IRQL; (0, the block's Dummy, 0, 0) for a block that is not
  * a valid save — not the thread's innermost live save (never saved, restored twice, out of order, or
  * saved by another thread; the x86 block's "flags field" has no x64 counterpart, and Dummy is what
- * the x64 block holds) or holding an MXCSR with bits outside MXCSR_MASK (loading it would raise #GP)
- * or with an exception unmasked (the JVM's compiled code would die of SIGFPE at the next inexact
- * result; a save never produces one, as JVM threads run with every exception masked).
+ * the x64 block holds) or whose Dummy changed since the save (the DDI page calls the saved data
+ * opaque to the caller; offkern remembers what it stored, so an overwritten block never loads a
+ * rounding mode, flush-to-zero or unmasked exception the thread did not have — the last would make
+ * the JVM's next inexact result a fatal SIGFPE — nor reserved bits, which would raise #GP).
  * Parameter 2 (another thread's save) is reported as 0 because an x64 block does not say whose it
- * is. The block is resolved in the kernel's address space first (0x50 if unmapped, NULL included).
+ * is. The block is checked as every structure pointer is ({@link CallerMemory}: a segment of 4
+ * bytes or more or a raw pointer, 4-byte aligned) and resolved in the kernel's address space (0x50
+ * if unmapped, NULL included).
  *
  * <p>IRQL: ≤ DISPATCH_LEVEL (verifier: DRIVER_IRQL_NOT_LESS_OR_EQUAL 0xD1, P1 the block). Returns:
  * STATUS_SUCCESS (documented also STATUS_INSUFFICIENT_RESOURCES and, for FP emulation,
@@ -53,6 +56,8 @@ public final class KeFloatingState {
 
     /** sizeof(KFLOATING_SAVE) on x64 (4). */
     public static final long KFLOATING_SAVE_SIZE = KFLOATING_SAVE.LAYOUT.byteSize();
+    /** The alignment of an x64 KFLOATING_SAVE (4). */
+    public static final long KFLOATING_SAVE_ALIGNMENT = KFLOATING_SAVE.LAYOUT.byteAlignment();
     /** 0xE7 parameter 1: the saved context is invalid. */
     public static final int SAVED_CONTEXT_INVALID = 0;
     /** 0xE7 parameter 1: the IRQL differs from the IRQL at the save. */
@@ -69,18 +74,21 @@ public final class KeFloatingState {
      *
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0x50 for an unmapped block, 0xD1 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment or shorter than 4 bytes
+     *                                  ({@link dev.offkern.nt.DatatypeMisalignmentException} if not
+     *                                  4-byte aligned)
      */
     public static int save(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave");
+        long block = KeExtendedState.addressOf(floatSave, "KeSaveFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
+                KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.WRITE, "KeSaveFloatingPointState");
         }
         Region r = t.kernel().addressSpace().regionOf(block, KFLOATING_SAVE_SIZE);
         int mxcsr = FloatingPointControl.mxcsr();
         r.segment().set(JAVA_INT_UNALIGNED, r.offsetOf(block) + DUMMY, mxcsr);
-        t.stateSaves().pushFloat(block, t.irql());
+        t.stateSaves().pushFloat(block, t.irql(), mxcsr);
         FloatingPointControl.setMxcsr(FloatingPointControl.MXCSR_DEFAULT);
         return NtStatus.STATUS_SUCCESS;
     }
@@ -92,12 +100,15 @@ public final class KeFloatingState {
      * @return STATUS_SUCCESS
      * @throws dev.offkern.nt.BugCheck 0xE7 (see the class comment), 0x50 for an unmapped block, 0xD1
      *                                 above DISPATCH_LEVEL (verifier)
-     * @throws IllegalArgumentException if {@code floatSave} is a heap segment
+     * @throws IllegalArgumentException if {@code floatSave} is a heap segment or shorter than 4 bytes
+     *                                  ({@link dev.offkern.nt.DatatypeMisalignmentException} if not
+     *                                  4-byte aligned)
      */
     public static int restore(MemorySegment floatSave) {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
-        long block = KeExtendedState.addressOf(floatSave, "FloatSave");
+        long block = KeExtendedState.addressOf(floatSave, "KeRestoreFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
+                KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.READ, "KeRestoreFloatingPointState");
         }
@@ -117,14 +128,11 @@ public final class KeFloatingState {
                     "KeRestoreFloatingPointState at " + Irql.name(t.irql()) + " of a state saved at "
                             + Irql.name(savedIrql));
         }
-        if ((dummy & ~FloatingPointControl.mxcsrMask()) != 0
-                || (dummy & KeExtendedState.MXCSR_EXCEPTION_MASKS) != KeExtendedState.MXCSR_EXCEPTION_MASKS) {
+        if (dummy != saves.innermostFloatMxcsr()) {
             throw k.bugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, SAVED_CONTEXT_INVALID,
-                    Integer.toUnsignedLong(dummy), 0, 0, String.format(
-                            "KeRestoreFloatingPointState: Dummy 0x%x is no MXCSR offkern loads: bits outside "
-                                    + "MXCSR_MASK 0x%x, or an exception unmasked (bits 7..12 must be set: the JVM "
-                                    + "would die of SIGFPE at the next inexact result)",
-                            dummy, FloatingPointControl.mxcsrMask()));
+                    Integer.toUnsignedLong(dummy), 0, 0, String.format("KeRestoreFloatingPointState: Dummy 0x%x was "
+                            + "changed since the save stored 0x%x (the block is opaque to the caller)", dummy,
+                            saves.innermostFloatMxcsr()));
         }
         FloatingPointControl.setMxcsr(dummy);
         saves.popFloat();

@@ -189,12 +189,12 @@ class KeExtendedStateTest {
                 "XSTATE_BV names SSE (MXCSR is not in its initial state)");
         assertEquals(0, block.get(JAVA_LONG, AREA_XSTATE_BV) & ~XSTATE_MASK_LEGACY_SSE, "no component beyond the mask");
         assertEquals(1, outstandingAreas());
-        assertEquals(save.address(), ThreadState.current().stateSaves().xstateHead, "the thread's chain head");
+        assertEquals(save.address(), ThreadState.current().stateSaves().xstateHead(), "the thread's chain head");
 
         KeRestoreExtendedProcessorState(save);
         assertEquals(0, buffer(save), "Buffer cleared once the area is freed");
         assertEquals(0, outstandingAreas(), "the area went back to the pool");
-        assertEquals(0, ThreadState.current().stateSaves().xstateHead);
+        assertEquals(0, ThreadState.current().stateSaves().xstateHead());
     }
 
     @Test
@@ -253,12 +253,12 @@ class KeExtendedStateTest {
         assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, inner));
         assertEquals(outer.address(), prev(inner), "the inner save links to the outer one");
         assertEquals(Irql.DISPATCH_LEVEL + 1, level(inner), "level = IRQL + 1 above PASSIVE_LEVEL");
-        assertEquals(inner.address(), ThreadState.current().stateSaves().xstateHead);
+        assertEquals(inner.address(), ThreadState.current().stateSaves().xstateHead());
         FloatingPointControl.setMxcsr(ROUND_TO_ZERO);
 
         KeRestoreExtendedProcessorState(inner);
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL, "the inner restore gives the inner save's state");
-        assertEquals(outer.address(), ThreadState.current().stateSaves().xstateHead, "Prev is the head again");
+        assertEquals(outer.address(), ThreadState.current().stateSaves().xstateHead(), "Prev is the head again");
         KeLowerIrql(old);
         KeRestoreExtendedProcessorState(outer);
         assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL, "the outer restore gives the outer save's state");
@@ -287,7 +287,7 @@ class KeExtendedStateTest {
         BugCheck bc = assertBugCheck(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                 new long[] {7, b.address(), a.address(), 0}, () -> KeRestoreExtendedProcessorState(a));
         assertTrue(bc.getMessage().contains("innermost"), bc.getMessage());
-        assertEquals(b.address(), ThreadState.current().stateSaves().xstateHead, "nothing changed");
+        assertEquals(b.address(), ThreadState.current().stateSaves().xstateHead(), "nothing changed");
         assertEquals(2, outstandingAreas());
         KeRestoreExtendedProcessorState(b);
         KeRestoreExtendedProcessorState(a);
@@ -426,14 +426,15 @@ class KeExtendedStateTest {
             MemorySegment tooShort = arena.allocate(0x20, 64); // registered, but shorter than an XSTATE_SAVE
             var region = kernel.addressSpace().register(tooShort, "too short for XSTATE_SAVE");
             try {
+                MemorySegment raw = MemorySegment.ofAddress(tooShort.address()); // a pointer: the region decides
                 assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {tooShort.address(), 0, 0, 0},
-                        () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, tooShort));
+                        () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, raw));
             } finally {
                 kernel.addressSpace().unregister(region);
             }
         }
         assertEquals(0, outstandingAreas());
-        assertEquals(0, ThreadState.current().stateSaves().xstateHead);
+        assertEquals(0, ThreadState.current().stateSaves().xstateHead());
     }
 
     @Test
@@ -444,18 +445,36 @@ class KeExtendedStateTest {
     }
 
     @Test
-    void shouldWorkOnAMisalignedXStateSaveAsX64LoadsDo() {
+    void shouldRefuseAMisalignedOrShortXStateSaveBeforeWritingAnything() {
         MemorySegment wider = pool.segmentOf(pool.allocate(0x40, TAG, 0));
         blocks.add(wider.address());
         MemorySegment odd = wider.asSlice(3, XSTATE_SAVE.LAYOUT.byteSize());
+        var misaligned = assertThrows(IllegalArgumentException.class,
+                () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, odd));
+        assertTrue(misaligned.getMessage().contains("8-byte aligned"), misaligned.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KeRestoreExtendedProcessorState(odd));
+        MemorySegment rawOdd = MemorySegment.ofAddress(wider.address() + 4);
+        assertThrows(IllegalArgumentException.class, () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, rawOdd));
+        var shortSegment = assertThrows(IllegalArgumentException.class,
+                () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, wider.asSlice(8, 0x20)));
+        assertTrue(shortSegment.getMessage().contains("needs 56"), shortSegment.getMessage());
+        for (long i = 0; i < wider.byteSize(); i++) {
+            assertEquals(0, wider.get(JAVA_BYTE, i), "nothing written");
+        }
+        assertEquals(0, outstandingAreas(), "nothing allocated");
+        assertEquals(0, ThreadState.current().stateSaves().xstateDepth(), "nothing linked");
+    }
+
+    @Test
+    void shouldAcceptARawPointerToAMappedBlock() {
+        MemorySegment block = newSave();
+        MemorySegment raw = MemorySegment.ofAddress(block.address()); // zero-length: a C pointer
         FloatingPointControl.setMxcsr(ROUND_DOWN);
-        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, odd));
-        assertEquals(ThreadState.current().address(), odd.get(JAVA_LONG_UNALIGNED, XSTATE_SAVE.THREAD_OFFSET));
+        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, raw));
+        assertEquals(ThreadState.current().address(), thread(block));
         FloatingPointControl.setMxcsr(ROUND_UP);
-        KeRestoreExtendedProcessorState(odd);
+        KeRestoreExtendedProcessorState(raw);
         assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
-        assertEquals(0, wider.get(JAVA_BYTE, 0), "nothing written before the block");
-        assertEquals(0, odd.get(JAVA_LONG_UNALIGNED, CONTEXT + XSTATE_CONTEXT.BUFFER_OFFSET), "Buffer cleared");
     }
 
     @Test
@@ -471,7 +490,7 @@ class KeExtendedStateTest {
                 () -> KeRestoreExtendedProcessorState(a));
         assertTrue(bc.getMessage().contains("#GP"), bc.getMessage());
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL, "nothing restored");
-        assertEquals(a.address(), ThreadState.current().stateSaves().xstateHead, "still linked");
+        assertEquals(a.address(), ThreadState.current().stateSaves().xstateHead(), "still linked");
 
         area.set(JAVA_LONG, AREA_HEADER_RESERVED, 0);
         area.set(JAVA_INT, AREA_MXCSR, 0x8000_1F80); // MXCSR with a reserved bit
@@ -523,44 +542,62 @@ class KeExtendedStateTest {
     }
 
     @Test
-    void shouldBugCheckAMisalignedOrShortenedAreaPointer() {
-        MemorySegment a = newSave();
-        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, a);
-        long areaAddress = area(a);
-        a.set(JAVA_LONG, CONTEXT + XSTATE_CONTEXT.AREA_OFFSET, areaAddress + 16); // inside the block, misaligned
-        a.set(JAVA_INT, CONTEXT + XSTATE_CONTEXT.LENGTH_OFFSET, 512);
-        assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
-                new long[] {NtStatus.STATUS_ACCESS_VIOLATION & 0xFFFFFFFFL, 0, 0, -1},
-                () -> KeRestoreExtendedProcessorState(a));
-        a.set(JAVA_LONG, CONTEXT + XSTATE_CONTEXT.AREA_OFFSET, areaAddress);
-        a.set(JAVA_INT, CONTEXT + XSTATE_CONTEXT.LENGTH_OFFSET, 64); // too short for the legacy region + header
-        assertBugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
-                new long[] {NtStatus.STATUS_ACCESS_VIOLATION & 0xFFFFFFFFL, 0, 0, -1},
-                () -> KeRestoreExtendedProcessorState(a));
-        a.set(JAVA_INT, CONTEXT + XSTATE_CONTEXT.LENGTH_OFFSET, 576);
-        KeRestoreExtendedProcessorState(a);
+    void shouldFastFailWhenTheBlockWasChangedSinceTheSaveWithoutFreeingOrLoadingAnything() {
+        MemorySegment outer = newSave();
+        MemorySegment inner = newSave();
+        FloatingPointControl.setMxcsr(ROUND_DOWN);
+        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, outer);
+        FloatingPointControl.setMxcsr(ROUND_UP);
+        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, inner);
+        FloatingPointControl.setMxcsr(ROUND_TO_ZERO);
+        long area = area(inner);
+        long[] fastFail = {KeExtendedState.FAST_FAIL_INVALID_ARG, 0, 0, 0};
+        long areaField = CONTEXT + XSTATE_CONTEXT.AREA_OFFSET;
+        long bufferField = CONTEXT + XSTATE_CONTEXT.BUFFER_OFFSET;
+        long lengthField = CONTEXT + XSTATE_CONTEXT.LENGTH_OFFSET;
+        Runnable[] scribbles = {
+            () -> inner.set(JAVA_LONG, areaField, area + 16), // misaligned: XRSTOR would raise #GP
+            () -> inner.set(JAVA_LONG, areaField, 0x10L), // unmapped
+            () -> inner.set(JAVA_LONG, areaField, area(outer)), // another live save's area: its state would load
+            () -> inner.set(JAVA_LONG, bufferField, area(outer)), // another live save's area: freed under it
+            () -> inner.set(JAVA_INT, lengthField, 64),
+            () -> inner.set(JAVA_LONG, XSTATE_SAVE.PREV_OFFSET, 0x10L),
+            () -> inner.set(JAVA_LONG, XSTATE_SAVE.PREV_OFFSET, 0L),
+        };
+        MemorySegment pristine = MemorySegment.ofArray(new byte[(int) XSTATE_SAVE.LAYOUT.byteSize()]);
+        pristine.copyFrom(inner);
+        for (Runnable scribble : scribbles) {
+            scribble.run();
+            BugCheck bc = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, fastFail,
+                    () -> KeRestoreExtendedProcessorState(inner));
+            assertTrue(bc.getMessage().contains("changed since the save"), bc.getMessage());
+            assertEquals(ROUND_TO_ZERO, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
+            assertEquals(2, outstandingAreas(), "nothing freed");
+            assertEquals(inner.address(), ThreadState.current().stateSaves().xstateHead(), "still the head");
+            inner.copyFrom(pristine);
+        }
+        KeRestoreExtendedProcessorState(inner);
+        assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL);
+        KeRestoreExtendedProcessorState(outer);
+        assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
         assertEquals(0, outstandingAreas());
     }
 
     @Test
-    void shouldPageFaultOnAnUnmappedAreaOrPrevPointerReadFromTheBlock() {
-        MemorySegment outer = newSave();
-        MemorySegment inner = newSave();
-        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, outer);
-        KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, inner);
-        long area = area(inner);
-        long bogus = 0x10L; // never mapped
-        inner.set(JAVA_LONG, CONTEXT + XSTATE_CONTEXT.AREA_OFFSET, bogus);
-        assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {bogus, 0, 0, 0},
-                () -> KeRestoreExtendedProcessorState(inner));
-        inner.set(JAVA_LONG, CONTEXT + XSTATE_CONTEXT.AREA_OFFSET, area);
-        inner.set(JAVA_LONG, XSTATE_SAVE.PREV_OFFSET, bogus);
-        assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {bogus, 0, 0, 0},
-                () -> KeRestoreExtendedProcessorState(inner));
-        assertEquals(inner.address(), ThreadState.current().stateSaves().xstateHead, "the bad Prev was not adopted");
-        inner.set(JAVA_LONG, XSTATE_SAVE.PREV_OFFSET, outer.address());
-        KeRestoreExtendedProcessorState(inner);
-        KeRestoreExtendedProcessorState(outer);
+    void shouldPageFaultWhenTheThreadsPreviousSaveBlockIsNoLongerMapped() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment outside = arena.allocate(XSTATE_SAVE.LAYOUT);
+            var region = kernel.addressSpace().register(outside, "a caller's XSTATE_SAVE");
+            KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, outside);
+            kernel.addressSpace().unregister(region);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {outside.address(), 0, 0, 0},
+                    () -> KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, newSave()));
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {outside.address(), 0, 0, 0},
+                    () -> KeRestoreExtendedProcessorState(outside));
+            region = kernel.addressSpace().register(outside, "mapped again");
+            KeRestoreExtendedProcessorState(outside);
+            kernel.addressSpace().unregister(region);
+        }
         assertEquals(0, outstandingAreas());
     }
 
@@ -582,7 +619,7 @@ class KeExtendedStateTest {
         int status = KeExtendedState.save(XSTATE_MASK_LEGACY, a, (bytes, tag, flags) -> 0L,
                 (address, tag) -> { throw new AssertionError("nothing to free"); });
         assertEquals(NtStatus.STATUS_INSUFFICIENT_RESOURCES, status);
-        assertEquals(0, ThreadState.current().stateSaves().xstateHead, "not linked");
+        assertEquals(0, ThreadState.current().stateSaves().xstateHead(), "not linked");
         assertEquals(0, thread(a), "XStateSave untouched");
     }
 
@@ -603,7 +640,7 @@ class KeExtendedStateTest {
             }
         }
         assertEquals(NtStatus.STATUS_INSUFFICIENT_RESOURCES, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, save));
-        assertEquals(0, ThreadState.current().stateSaves().xstateHead, "not linked");
+        assertEquals(0, ThreadState.current().stateSaves().xstateHead(), "not linked");
         assertEquals(0, thread(save), "XStateSave untouched");
         pool.free(hog.get(hog.size() - 1), TAG);
         assertEquals(NtStatus.STATUS_SUCCESS, KeSaveExtendedProcessorState(XSTATE_MASK_LEGACY, save), "room again");
@@ -700,7 +737,7 @@ class KeExtendedStateTest {
                         KeLowerIrql(old);
                         KeRestoreExtendedProcessorState(outer);
                         check((FloatingPointControl.mxcsr() & CONTROL) == mine, "outer restore");
-                        check(ThreadState.current().stateSaves().xstateHead == 0, "chain empty");
+                        check(ThreadState.current().stateSaves().xstateHead() == 0, "chain empty");
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
@@ -753,7 +790,7 @@ class KeExtendedStateTest {
         if (seen.get() != null) {
             throw new AssertionError(seen.get());
         }
-        assertNotEquals(0, ThreadState.current().stateSaves().xstateHead);
+        assertNotEquals(0, ThreadState.current().stateSaves().xstateHead());
         KeRestoreExtendedProcessorState(mine);
     }
 }

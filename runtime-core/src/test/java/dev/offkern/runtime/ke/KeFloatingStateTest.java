@@ -6,7 +6,6 @@ import static dev.offkern.ddi.Ke.KeRestoreFloatingPointState;
 import static dev.offkern.ddi.Ke.KeSaveFloatingPointState;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -171,22 +170,25 @@ class KeFloatingStateTest {
     }
 
     @Test
-    void shouldBugCheckADummyWithReservedOrUnmaskingMxcsrBitsInsteadOfFaulting() {
-        int mask = FloatingPointControl.mxcsrMask();
+    void shouldBugCheckADummyChangedSinceTheSaveWithoutLoadingIt() {
         MemorySegment a = newSave();
         FloatingPointControl.setMxcsr(ROUND_UP);
         KeSaveFloatingPointState(a);
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, 0x8000_1F80);
-        assertTrue((0x8000_1F80 & ~mask) != 0, "bit 31 is reserved");
-        assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE, new long[] {0, 0x8000_1F80L, 0, 0},
-                () -> KeRestoreFloatingPointState(a));
-        assertEquals(FloatingPointControl.MXCSR_DEFAULT, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
-        int unmasked = ROUND_UP & ~0x1000; // PM (precision mask) cleared: a valid MXCSR, fatal for the JVM
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, unmasked);
-        BugCheck bc = assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE,
-                new long[] {0, Integer.toUnsignedLong(unmasked), 0, 0}, () -> KeRestoreFloatingPointState(a));
-        assertTrue(bc.getMessage().contains("SIGFPE"), bc.getMessage());
-        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, ROUND_UP);
+        int saved = dummy(a);
+        int[] scribbles = {
+            0x8000_1F80, // a reserved bit: LDMXCSR would raise #GP
+            ROUND_UP & ~0x1000, // precision exception unmasked: the JVM's next inexact result would be SIGFPE
+            FLUSH_TO_ZERO, // valid, but not what the thread had: Java arithmetic would change silently
+            saved ^ 0x1, // a sticky flag
+        };
+        for (int v : scribbles) {
+            a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, v);
+            BugCheck bc = assertBugCheck(BugCheckCode.INVALID_FLOATING_POINT_STATE,
+                    new long[] {0, Integer.toUnsignedLong(v), 0, 0}, () -> KeRestoreFloatingPointState(a));
+            assertTrue(bc.getMessage().contains("changed since the save"), bc.getMessage());
+            assertEquals(FloatingPointControl.MXCSR_DEFAULT, FloatingPointControl.mxcsr() & CONTROL, "nothing loaded");
+        }
+        a.set(JAVA_INT, KFLOATING_SAVE.DUMMY_OFFSET, saved);
         KeRestoreFloatingPointState(a);
         assertEquals(ROUND_UP, FloatingPointControl.mxcsr() & CONTROL);
     }
@@ -235,16 +237,20 @@ class KeFloatingStateTest {
     }
 
     @Test
-    void shouldWorkOnAMisalignedBlock() {
+    void shouldRefuseAMisalignedOrShortBlockBeforeWritingAnything() {
         long wide = pool.allocate(16, TAG, 0);
         blocks.add(wide);
-        MemorySegment odd = pool.segmentOf(wide).asSlice(1, 4);
-        FloatingPointControl.setMxcsr(ROUND_DOWN);
-        assertEquals(NtStatus.STATUS_SUCCESS, KeSaveFloatingPointState(odd));
-        assertEquals(ROUND_DOWN, odd.get(JAVA_INT_UNALIGNED, 0) & CONTROL);
-        assertEquals(0, pool.segmentOf(wide).get(JAVA_BYTE, 0), "nothing written before the block");
-        KeRestoreFloatingPointState(odd);
-        assertEquals(ROUND_DOWN, FloatingPointControl.mxcsr() & CONTROL);
+        MemorySegment block = pool.segmentOf(wide);
+        int before = FloatingPointControl.mxcsr();
+        var misaligned = assertThrows(IllegalArgumentException.class, () -> KeSaveFloatingPointState(block.asSlice(1, 4)));
+        assertTrue(misaligned.getMessage().contains("4-byte aligned"), misaligned.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KeSaveFloatingPointState(block.asSlice(4, 2)));
+        assertThrows(IllegalArgumentException.class, () -> KeRestoreFloatingPointState(block.asSlice(2, 4)));
+        for (long i = 0; i < block.byteSize(); i++) {
+            assertEquals(0, block.get(JAVA_BYTE, i), "nothing written");
+        }
+        assertEquals(before, FloatingPointControl.mxcsr(), "no fresh context was set up");
+        assertEquals(0, ThreadState.current().stateSaves().floatDepth());
     }
 
     @Test

@@ -72,15 +72,6 @@ final class KnownFindings {
             Known.of("issue8-validate-before-mutate-runonce", "^INVARIANT runOnce\\.privateExecute: .*left the RTL_RUN_ONCE in progress",
                     "RtlRunOnceExecuteOnce marks the object in progress before it checks Context; failing on it then"
                             + " leaves every later synchronous caller waiting for ever"),
-            Known.of("float-restore-loads-scribbled-mxcsr", "^INVARIANT float\\.saveRestore: Java arithmetic on the thread changed",
-                    "KeRestoreFloatingPointState loads whatever valid MXCSR the KFLOATING_SAVE holds: a block overwritten"
-                            + " between save and restore (FTZ, DAZ, another rounding mode) silently changes Java arithmetic on"
-                            + " the thread; the save's own record of the MXCSR could be restored, or a mismatch refused (0xE7)"),
-            Known.of("xstate-save-unchecked-pointer", "^BYSTANDER after xstate\\.hostile",
-                    "KeSaveExtendedProcessorState writes its XSTATE_SAVE at a misaligned address (a live block + 15)"
-                            + " without checking alignment or that the 56 bytes fit the block: the next block's POOL_HEADER"
-                            + " is overwritten with a pointer (seed 0x7190604e0b19d013, epoch 1)",
-                    "xstate.hostile"),
             Known.of("lost-wakeup", "^INVARIANT wait\\.lostWakeup|^HANG wait\\.withPartner",
                     "rarely (about once in 10^5 steps under two fuzzing threads) a waiter on a private event or semaphore"
                             + " misses the KeSetEvent/KeReleaseSemaphore a partner thread makes: a 5 s wait times out, or an"
