@@ -26,24 +26,72 @@ import org.junit.jupiter.api.Test;
  * <p>Properties: {@code offkern.fuzz.seconds} (default 30: the short run of every build) or
  * {@code offkern.fuzz.minutes} (the long run); {@code offkern.fuzz.seed} (default: random, printed);
  * {@code offkern.fuzz.threads} (default 2); {@code offkern.fuzz.epoch} and {@code offkern.fuzz.epochs}
- * (replay one epoch). The parent kills the child if it outlives its budget by two minutes
+ * (replay one epoch). A child runs at most {@link #EPOCHS_PER_CHILD} epochs; a longer run is a
+ * series of children, epochs numbered on, so any epoch replays alone. The parent kills a child that outlives its budget by two minutes
  * (a hang), reads the {@code hs_err} file if the JVM crashed, and fails with the seed and the
  * replay command on any new finding. See docs/fuzzing.md.
  */
 class DdiFuzzTest {
 
-    private static final Pattern SUMMARY = Pattern.compile("FUZZ-SUMMARY .* routines=(\\d+)/(\\d+) .*findings=(\\d+) known=(\\d+)");
+    private static final Pattern SUMMARY = Pattern.compile(
+            "FUZZ-SUMMARY .*epochs=(\\d+) steps=(\\d+) .* routines=(\\d+)/(\\d+) .*findings=(\\d+) known=(\\d+)");
+
+    /** Epochs one child JVM runs at most (a long run is a series of children, epochs numbered on). */
+    static final int EPOCHS_PER_CHILD = 60;
 
     @Test
     void shouldFindNoCrashHangOrUndocumentedOutcomeInTheDdiSurface() throws Exception {
         long millis = budgetMillis();
         long seed = seed();
         int threads = Integer.getInteger("offkern.fuzz.threads", 2);
-        int firstEpoch = Integer.getInteger("offkern.fuzz.epoch", 0);
-        int epochs = Integer.getInteger("offkern.fuzz.epochs", Integer.MAX_VALUE);
+        int epoch = Integer.getInteger("offkern.fuzz.epoch", 0);
+        long epochsLeft = Long.getLong("offkern.fuzz.epochs", Long.MAX_VALUE);
         Path work = Path.of("target", "fuzz", String.format(Locale.ROOT, "run-%x", seed)).toAbsolutePath();
         Files.createDirectories(work);
-        Path log = work.resolve("child.log");
+        String replay = String.format(Locale.ROOT, "replay: mvn -B -pl tests -am verify -Doffkern.jcstress.skip=true"
+                + " -Dtest=DdiFuzzTest -Dsurefire.failIfNoSpecifiedTests=false -Doffkern.fuzz.seed=0x%x -Doffkern.fuzz.%s",
+                seed, System.getProperty("offkern.fuzz.minutes") != null ? "minutes=" + System.getProperty("offkern.fuzz.minutes")
+                        : "seconds=" + millis / 1000);
+        System.out.println("DDI fuzzer: seed 0x" + Long.toHexString(seed) + ", " + millis / 1000 + " s, " + threads
+                + " threads, output in " + work + "\n  " + replay);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        java.util.TreeSet<String> unexercised = null;
+        long steps = 0;
+        int child = 0;
+        do {
+            long left = Math.max(1000, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            int epochs = (int) Math.min(EPOCHS_PER_CHILD, epochsLeft);
+            Path log = work.resolve("child-" + child++ + ".log");
+            String output = runChild(seed, left, threads, epoch, epochs, work, log, replay);
+            Matcher m = SUMMARY.matcher(output);
+            assertTrue(m.find(), "no FUZZ-SUMMARY line\n" + replay + "\n" + tail(log, 60));
+            int ran = Integer.parseInt(m.group(1));
+            steps += Long.parseLong(m.group(2));
+            epoch += ran;
+            epochsLeft -= ran;
+            java.util.TreeSet<String> missing = new java.util.TreeSet<>();
+            for (String line : output.split("\n")) {
+                if (line.startsWith("FUZZ-UNEXERCISED ")) {
+                    missing.addAll(List.of(line.substring("FUZZ-UNEXERCISED ".length()).trim().split(" ")));
+                }
+            }
+            if (unexercised == null) {
+                unexercised = missing;
+            } else {
+                unexercised.retainAll(missing);
+            }
+            if (ran == 0) {
+                break;
+            }
+        } while (System.nanoTime() < deadline && epochsLeft > 0);
+        System.out.println("DDI fuzzer: " + steps + " steps, epochs up to " + (epoch - 1) + ", " + child + " child JVM(s)");
+        assertEquals(new java.util.TreeSet<String>(), unexercised,
+                "routines no operation exercised in the whole run (FUZZ-UNEXERCISED)\n" + replay);
+    }
+
+    /** Runs one child JVM; fails the test on a crash, a hang or a new finding; returns its output. */
+    private static String runChild(long seed, long millis, int threads, int firstEpoch, int epochs, Path work, Path log,
+                                   String replay) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -62,12 +110,6 @@ class DdiFuzzTest {
         cmd.add(Integer.toString(firstEpoch));
         cmd.add(Integer.toString(epochs));
         cmd.add(work.toString());
-        String replay = String.format(Locale.ROOT, "replay: mvn -B -pl tests -am verify -Doffkern.jcstress.skip=true"
-                + " -Dtest=DdiFuzzTest -Dsurefire.failIfNoSpecifiedTests=false -Doffkern.fuzz.seed=0x%x -Doffkern.fuzz.%s",
-                seed, System.getProperty("offkern.fuzz.minutes") != null ? "minutes=" + System.getProperty("offkern.fuzz.minutes")
-                        : "seconds=" + millis / 1000);
-        System.out.println("DDI fuzzer: seed 0x" + Long.toHexString(seed) + ", " + millis / 1000 + " s, " + threads
-                + " threads, output " + log + "\n  " + replay);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = p.waitFor(millis + TimeUnit.MINUTES.toMillis(2), TimeUnit.MILLISECONDS);
         if (!done) {
@@ -77,23 +119,23 @@ class DdiFuzzTest {
         String output = Files.readString(log, StandardCharsets.UTF_8);
         for (String line : output.split("\n")) {
             if (line.startsWith("FUZZ-SUMMARY") || line.startsWith("FUZZ-KNOWN") || line.startsWith("FUZZ-DISABLED")
-                    || line.startsWith("FUZZ-UNEXERCISED") || line.startsWith("FUZZ-FINDING-COUNT")) {
+                    || line.startsWith("FUZZ-UNEXERCISED") || line.startsWith("FUZZ-FINDING-COUNT") || line.startsWith("FUZZ-WATCHDOG")) {
                 System.out.println(line);
             }
         }
         int code = p.exitValue();
         if (code != 0 && code != 1 && code != 3) {
-            fail("CRASH: the fuzzer's JVM died with exit code " + code + "\n" + replay + "\n" + hsErr(work) + tail(log, 60));
+            fail("CRASH: the fuzzer's JVM died with exit code " + code + " (epochs from " + firstEpoch + ")\n" + replay + "\n"
+                    + hsErr(work) + tail(log, 60));
         }
         if (code == 3) {
             fail("HANG (watchdog)\n" + replay + "\n" + findingsOf(output));
         }
-        Matcher m = SUMMARY.matcher(output);
-        assertTrue(m.find(), "no FUZZ-SUMMARY line\n" + replay + "\n" + tail(log, 60));
         if (code == 1) {
-            fail("the DDI fuzzer found " + m.group(3) + " new finding(s)\n" + replay + "\n" + findingsOf(output));
+            Matcher m = SUMMARY.matcher(output);
+            fail("the DDI fuzzer found " + (m.find() ? m.group(5) : "?") + " new finding(s)\n" + replay + "\n" + findingsOf(output));
         }
-        assertEquals(m.group(2), m.group(1), "routines exercised / routines on the surface (see FUZZ-UNEXERCISED)\n" + replay);
+        return output;
     }
 
     private static long budgetMillis() {

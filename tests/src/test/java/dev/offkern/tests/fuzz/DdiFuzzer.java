@@ -84,6 +84,8 @@ final class DdiFuzzer {
     private final Thread[] runningThread = new Thread[64];
     private final Ctx[] runningCtx = new Ctx[64];
     private volatile String epochNote = "";
+    /** Kernels of finished epochs, to check that a closed kernel can be collected. */
+    private final List<java.lang.ref.WeakReference<Kernel>> closedKernels = new ArrayList<>();
     /** The epoch's world, for the watchdog (which closes its kernel to end a hung wait). */
     private volatile World currentWorld;
     /** -Doffkern.fuzz.trace=DIR: every step of thread t appended (unbuffered) to DIR/trace-t.log, to find what a crash followed. */
@@ -145,6 +147,9 @@ final class DdiFuzzer {
         while (System.nanoTime() < deadline && epochsRun < config.maxEpochs()) {
             runEpoch(epoch++);
             epochsRun++;
+            if (epochsRun % 10 == 0) {
+                checkClosedKernelsCollected(epoch - 1);
+            }
         }
         watchdog.interrupt();
         return summarize(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
@@ -204,6 +209,24 @@ final class DdiFuzzer {
         }
         close(world);
         deleteTree(dumps);
+        closedKernels.add(new java.lang.ref.WeakReference<>(kernel));
+        currentWorld = null;
+    }
+
+    /**
+     * A closed kernel must become garbage: everything it mapped is unmapped, and its Java-side
+     * bookkeeping (pool chunk tables, processors, callback lists) must go too, or an embedder that
+     * boots and closes kernels runs out of heap. After a GC more than a few closed kernels still
+     * reachable (a blocked thread a close could not end may pin one) is a finding.
+     */
+    private void checkClosedKernelsCollected(int epoch) {
+        System.gc();
+        closedKernels.removeIf(r -> r.get() == null);
+        if (closedKernels.size() > 5) {
+            record(new Finding("LEAK closed kernels stay reachable", closedKernels.size() + " of the kernels closed by epoch "
+                    + epoch + " are still reachable after a GC (each keeps its pools' chunk tables, processors and"
+                    + " callback lists on the heap)\n  replay: " + replay(epoch), null), null);
+        }
     }
 
     /**

@@ -278,7 +278,13 @@ final class LookasideOps {
     }
 
     /** Every lookaside routine given a pointer that is no list (uninitialized pool, misaligned, unmapped, ...). */
-    static void hostileList(Ctx c) {
+    static void hostileList(Ctx c) throws Throwable {
+        // A SHORT pointer keeps the address of this thread's own list, so the step may delete or
+        // re-initialize it: put both private lists back in order afterwards.
+        for (Kind k : new Kind[] {Kind.LOOKASIDE_EX, Kind.NPAGED_LOOKASIDE}) {
+            MemorySegment own = c.own(k);
+            c.after.add(x -> restore(c, k, own));
+        }
         MemorySegment list = c.hostile(Kind.LOOKASIDE_EX, 0x80, Ctx.NO_SLIST_CORRUPTION);
         switch (c.n(8)) {
             case 0 -> Ex.ExAllocateFromLookasideListEx(list);
