@@ -319,8 +319,7 @@ public final class ExLookaside {
     private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
         boolean blockChecks = false;
         if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
-            blockChecks = ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
+            blockChecks = checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL);
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
@@ -387,8 +386,7 @@ public final class ExLookaside {
     private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
         boolean parked = false;
         if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
-            if (ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+            if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
                 parked = checkFreedBlock(reg, s, o, lookaside, block);
             }
         }
@@ -418,9 +416,8 @@ public final class ExLookaside {
      */
     private static boolean checkFreedBlock(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
         long size = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
-        AddressSpace space = reg.addressSpace();
-        space.checkLive(block, block, size, true);
-        Pool pool = reg.pools().owning(block);
+        Region r = reg.addressSpace().checkLive(block, block, size, true);
+        Pool pool = r.blocks() instanceof Pool p ? p : null; // a pool's chunks are registered with the pool as their BlockMap
         boolean parked = pool != null && pool.park(block);
         if (pool != null ? !parked : ExSList.firstEntry(s, o + LIST_HEAD_OFFSET) == block) {
             throw reg.bugChecks().bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, block,
@@ -458,10 +455,7 @@ public final class ExLookaside {
     private static void freeAllCached(LookasideRegistry reg, Region r, long lookaside, String routine) {
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
-        if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, routine);
-        }
-        boolean blockChecks = Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL);
+        boolean blockChecks = Verifier.ENABLED && checkIrql(s, o, lookaside, routine).verifies(VerifierCheck.SPECIAL_POOL);
         AddressSpace space = reg.addressSpace();
         long head = lookaside + LIST_HEAD_OFFSET;
         for (long block = ExSList.pop(space, head); block != 0; block = ExSList.pop(space, head)) {
@@ -574,9 +568,14 @@ public final class ExLookaside {
      * IRQL ≤ DISPATCH_LEVEL, or ≤ APC_LEVEL when the list's entries are paged (the documented rule
      * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
      */
-    private static void checkIrql(MemorySegment s, long o, long lookaside, String routine) {
+    private static ThreadState checkIrql(MemorySegment s, long o, long lookaside, String routine) {
         boolean paged = pagedEntries(s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET));
-        IrqlChecks.requireAtMost(paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, routine);
+        int max = paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;
+        ThreadState t = ThreadState.current();
+        if (t.verifies(VerifierCheck.IRQL) && t.irql() > max) {
+            IrqlChecks.requireAtMost(max, lookaside, IrqlChecks.WRITE, routine); // raises the bug check
+        }
+        return t; // the caller's other verifier checks use the same thread state (one lookup)
     }
 
     private static long addressOf(MemorySegment block) {
