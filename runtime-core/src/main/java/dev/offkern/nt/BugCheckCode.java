@@ -21,7 +21,10 @@ public final class BugCheckCode {
     public static final int DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 0xCE;
     public static final int MANUALLY_INITIATED_CRASH = 0xE2;
     public static final int SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION = 0xC1;
+    /** A driver touched memory past the end of its pool allocation (Driver Verifier's special pool; P1 address, P2 0 read / 1 write). */
     public static final int DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xD6;
+    /** A driver touched pool memory that was freed (Driver Verifier's special pool; P1 address, P2 0 read / 1 write). */
+    public static final int DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL = 0xD5;
     public static final int POOL_CORRUPTION_IN_FILE_AREA = 0xDE;
     public static final int MUTEX_LEVEL_NUMBER_VIOLATION = 0x0D;
     public static final int MAXIMUM_WAIT_OBJECTS_EXCEEDED = 0x0C;

@@ -90,15 +90,49 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     /** The pool settings with the kernel-core defaults for everything else. */
     public KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize) {
         this(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, defaultProcessorCount(),
-                EnumSet.allOf(VerifierCheck.class), BugCheckPolicy.THROW, defaultDumpDirectory());
+                defaultVerifierChecks(), BugCheckPolicy.THROW, defaultDumpDirectory());
     }
 
     /**
-     * 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks; the host's processors; every
-     * verifier check; THROW; dumps under the temp directory.
+     * 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks; the host's processors; the verifier families of
+     * {@link #defaultVerifierChecks()} (all unless offkern.verifier.checks says otherwise); THROW; dumps under the temp directory.
      */
     public static KernelConfig defaults() {
         return new KernelConfig(512L << 20, 512L << 20, 4L << 20);
+    }
+
+    /**
+     * The verifier families a default configuration runs: every family, or the ones the system
+     * property {@code offkern.verifier.checks} names (comma-separated {@link VerifierCheck} names,
+     * {@code none} for none; {@code -NAME} entries remove a family from all, e.g.
+     * {@code -SPECIAL_POOL}), so that a benchmark or a test run can measure one family's cost.
+     *
+     * @throws IllegalArgumentException if the property names no family
+     */
+    public static Set<VerifierCheck> defaultVerifierChecks() {
+        String spec = System.getProperty("offkern.verifier.checks");
+        if (spec == null || spec.isBlank()) {
+            return EnumSet.allOf(VerifierCheck.class);
+        }
+        EnumSet<VerifierCheck> checks = spec.trim().startsWith("-") ? EnumSet.allOf(VerifierCheck.class)
+                : EnumSet.noneOf(VerifierCheck.class);
+        for (String part : spec.split(",")) {
+            String name = part.trim();
+            if (name.isEmpty() || name.equalsIgnoreCase("none")) {
+                continue;
+            }
+            try {
+                if (name.startsWith("-")) {
+                    checks.remove(VerifierCheck.valueOf(name.substring(1).trim()));
+                } else {
+                    checks.add(VerifierCheck.valueOf(name));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("offkern.verifier.checks: '" + name + "' is no verifier family (families: "
+                        + java.util.Arrays.toString(VerifierCheck.values()) + ")");
+            }
+        }
+        return checks;
     }
 
     /** The host's processor count, capped at {@link #MAXIMUM_PROCESSORS}. */

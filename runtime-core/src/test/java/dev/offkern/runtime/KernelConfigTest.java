@@ -37,6 +37,30 @@ class KernelConfigTest {
     }
 
     @Test
+    void shouldReadTheDefaultVerifierFamiliesFromTheSystemProperty() {
+        String old = System.getProperty("offkern.verifier.checks");
+        try {
+            System.setProperty("offkern.verifier.checks", "-SPECIAL_POOL");
+            assertEquals(java.util.EnumSet.complementOf(java.util.EnumSet.of(VerifierCheck.SPECIAL_POOL)),
+                    KernelConfig.defaults().verifierChecks());
+            System.setProperty("offkern.verifier.checks", "IRQL, POOL");
+            assertEquals(java.util.EnumSet.of(VerifierCheck.IRQL, VerifierCheck.POOL), KernelConfig.defaults().verifierChecks());
+            System.setProperty("offkern.verifier.checks", "none");
+            assertEquals(java.util.Set.of(), KernelConfig.defaults().verifierChecks());
+            System.setProperty("offkern.verifier.checks", "IRQL,NOPE");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, KernelConfig::defaults);
+            assertTrue(e.getMessage().contains("NOPE"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty("offkern.verifier.checks");
+            } else {
+                System.setProperty("offkern.verifier.checks", old);
+            }
+        }
+        assertEquals(java.util.EnumSet.allOf(VerifierCheck.class), KernelConfig.defaults().verifierChecks());
+    }
+
+    @Test
     void shouldChangeOneSettingPerWithMethod() {
         KernelConfig c = KernelConfig.defaults().withProcessorCount(5).withBugCheckPolicy(BugCheckPolicy.HALT)
                 .withDumpDirectory(dumps).withVerifierChecks(Set.of(VerifierCheck.IRQL, VerifierCheck.LOCKS));

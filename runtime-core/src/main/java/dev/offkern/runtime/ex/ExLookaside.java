@@ -22,13 +22,17 @@ import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TOTAL_FREES_OFFSET;
 import static dev.offkern.layout.ex.GENERAL_LOOKASIDE.TYPE_OFFSET;
 
 import dev.offkern.layout.ex.LOOKASIDE_LIST_EX;
+import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.NPAGED_LOOKASIDE_LIST;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.nt.PoolType;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.pool.DecodedPoolType;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
@@ -63,6 +67,12 @@ import java.util.Objects;
  * free(LookasideRegistry, MemorySegment, long)} (the caller holds the list's bounded segment; no Java
  * address-space lookups, only the shim's own checks of the SLIST it follows; allocation-free; the
  * fastest).
+ *
+ * <p>Checks: the list and every block are resolved in registered memory (always; 0x50). Under the
+ * verifier's SPECIAL_POOL family a freed block must hold the list's Size bytes inside one live block
+ * (0xD6, 0xD5) and must not be in the list already (BAD_POOL_CALLER 0x07: pool blocks carry a parked
+ * mark while the list holds them, exact at any depth; caller-registered blocks are compared with
+ * the list's first entry), and a custom allocate routine's block must hold Size bytes.
  *
  * <p>Progress: allocate and free are lock-free when they hit the list (one atomic add, one
  * cmpxchg16b); a miss runs the routine (the pool: blocking). Initialize, delete and the scan take
@@ -117,10 +127,10 @@ public final class ExLookaside {
     /** sizeof(NPAGED_LOOKASIDE_LIST) = sizeof(PAGED_LOOKASIDE_LIST) = sizeof(GENERAL_LOOKASIDE) on x64. */
     public static final long GENERAL_LOOKASIDE_SIZE = NPAGED_LOOKASIDE_LIST.X64.size();
     /** Required alignment of every lookaside structure (16 on 64-bit, as Microsoft documents). */
-    public static final long ALIGNMENT = 16;
+    public static final long ALIGNMENT = LOOKASIDE_LIST_EX.X64.align();
 
     /** {@code LOOKASIDE_MINIMUM_BLOCK_SIZE} = RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next) on x64. */
-    public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = 8;
+    public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = SLIST_ENTRY.NEXT_OFFSET + SLIST_ENTRY.X64.field("Next").size();
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_BASE}: the MaximumDepth every list gets. */
     public static final int EX_MAXIMUM_LOOKASIDE_DEPTH_BASE = 256;
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT}. */
@@ -307,18 +317,22 @@ public final class ExLookaside {
     }
 
     private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
+        boolean blockChecks = false;
         if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*");
+            blockChecks = checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL);
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
-        long block = ExSList.pop(reg.addressSpace(), lookaside); // ListHead at offset 0; a corrupted cached link is 0x50
+        long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
         if (block != 0) {
+            if (blockChecks) {
+                unpark(reg, block); // the block leaves the list
+            }
             return block;
         }
-        return allocateMiss(reg, s, o, lookaside);
+        return allocateMiss(reg, s, o, lookaside, blockChecks);
     }
 
-    private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
+    private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside, boolean blockChecks) {
         increment(s, o + ALLOCATE_MISSES_OFFSET); // volatile add: as TotalAllocates
         int type = s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET);
         long size = s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL;
@@ -336,7 +350,12 @@ public final class ExLookaside {
             throw new DatatypeMisalignmentException("block returned by the allocate routine of lookaside list 0x"
                     + Long.toHexString(lookaside), block, ExSList.ALIGNMENT);
         }
-        reg.addressSpace().regionOf(block, Math.max(size, ExSList.ENTRY_SIZE));
+        long bytes = Math.max(size, ExSList.ENTRY_SIZE);
+        if (blockChecks) {
+            reg.addressSpace().checkLive(block, block, bytes, true); // the routine's block must hold Size bytes: 0xD5/0xD6
+        } else {
+            reg.addressSpace().regionOf(block, bytes);
+        }
         return block;
     }
 
@@ -365,16 +384,54 @@ public final class ExLookaside {
     }
 
     private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        boolean parked = false;
         if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*");
+            if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
+                parked = checkFreedBlock(reg, s, o, lookaside, block);
+            }
         }
         increment(s, o + TOTAL_FREES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
             increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
+            if (parked) {
+                unpark(reg, block); // not kept: the routine gets it
+            }
             freeToRoutine(reg, s, o, lookaside, block);
         } else {
-            ExSList.push(reg.addressSpace(), lookaside, block); // the shim checks both addresses
+            ExSList.push(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET, block); // the shim checks both addresses
+        }
+    }
+
+    /**
+     * The verifier's SPECIAL_POOL checks of a block freed to a list, before the list changes: the
+     * block must hold the list's Size bytes inside one live block (a smaller block would later be
+     * handed out as a Size-byte one: DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION 0xD6 with the first
+     * byte past it; freed pool: 0xD5), and must not be in the list already (a double free would hand
+     * the same block to two callers: BAD_POOL_CALLER (0x07, 0, 0, block)). A pool block is marked parked while the list holds it ({@code Pool.park}: exact, any
+     * depth); a block of caller-registered memory is compared with the list's first entry (the
+     * immediate double free, which would link the block to itself).
+     *
+     * @return whether the block was marked parked (a pool block)
+     */
+    private static boolean checkFreedBlock(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        long size = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+        Region r = reg.addressSpace().checkLive(block, block, size, true);
+        Pool pool = r.blocks() instanceof Pool p ? p : null; // a pool's chunks are registered with the pool as their BlockMap
+        boolean parked = pool != null && pool.park(block);
+        if (pool != null ? !parked : ExSList.firstEntry(s, o + LIST_HEAD_OFFSET) == block) {
+            throw reg.bugChecks().bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, block,
+                    "block 0x" + Long.toHexString(block) + " is freed to lookaside list 0x" + Long.toHexString(lookaside)
+                            + ", which already holds it (a double free)");
+        }
+        return parked;
+    }
+
+    /** Clears the parked mark of a pool block leaving a list (no-op for other memory). */
+    private static void unpark(LookasideRegistry reg, long block) {
+        Pool pool = reg.pools().owning(block);
+        if (pool != null) {
+            pool.unpark(block);
         }
     }
 
@@ -398,11 +455,13 @@ public final class ExLookaside {
     private static void freeAllCached(LookasideRegistry reg, Region r, long lookaside, String routine) {
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
-        if (Verifier.ENABLED) {
-            checkIrql(s, o, lookaside, routine);
-        }
+        boolean blockChecks = Verifier.ENABLED && checkIrql(s, o, lookaside, routine).verifies(VerifierCheck.SPECIAL_POOL);
         AddressSpace space = reg.addressSpace();
-        for (long block = ExSList.pop(space, lookaside); block != 0; block = ExSList.pop(space, lookaside)) {
+        long head = lookaside + LIST_HEAD_OFFSET;
+        for (long block = ExSList.pop(space, head); block != 0; block = ExSList.pop(space, head)) {
+            if (blockChecks) {
+                unpark(reg, block);
+            }
             freeToRoutine(reg, s, o, lookaside, block);
         }
     }
@@ -509,9 +568,14 @@ public final class ExLookaside {
      * IRQL ≤ DISPATCH_LEVEL, or ≤ APC_LEVEL when the list's entries are paged (the documented rule
      * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
      */
-    private static void checkIrql(MemorySegment s, long o, long lookaside, String routine) {
+    private static ThreadState checkIrql(MemorySegment s, long o, long lookaside, String routine) {
         boolean paged = pagedEntries(s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET));
-        IrqlChecks.requireAtMost(paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL, lookaside, IrqlChecks.WRITE, routine);
+        int max = paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;
+        ThreadState t = ThreadState.current();
+        if (t.verifies(VerifierCheck.IRQL) && t.irql() > max) {
+            IrqlChecks.requireAtMost(max, lookaside, IrqlChecks.WRITE, routine); // raises the bug check
+        }
+        return t; // the caller's other verifier checks use the same thread state (one lookup)
     }
 
     private static long addressOf(MemorySegment block) {

@@ -6,6 +6,9 @@ import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.SLIST_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.shim.SListShim;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -131,6 +134,7 @@ public final class ExSList {
     public static long push(AddressSpace space, long header, long entry) {
         checkAligned("SLIST_HEADER", header);
         checkAligned("SLIST_ENTRY", entry);
+        verifyEntry(space, entry);
         long r = SListShim.push(space.granules(), header, entry);
         return SListShim.isFault(r) ? fault(space, r, header, entry, entry, 1) : r;
     }
@@ -169,8 +173,22 @@ public final class ExSList {
         checkAligned("SLIST_ENTRY", first);
         checkAligned("SLIST_ENTRY", last);
         checkCount(count);
+        verifyEntry(space, first);
+        verifyEntry(space, last);
         long r = SListShim.pushList(space.granules(), header, first, last, count);
         return SListShim.isFault(r) ? fault(space, r, header, first, last, count) : r;
+    }
+
+    /**
+     * The verifier's SPECIAL_POOL check of an entry about to be linked in (its Next written): it must
+     * lie inside one live block (an entry one past a block's end would rewrite the next block's
+     * POOL_HEADER: 0xD6; one in a freed block: 0xD5). Without the family the shim's region check
+     * (0x50) is what stands.
+     */
+    private static void verifyEntry(AddressSpace space, long entry) {
+        if (Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+            space.checkLive(entry, entry, ENTRY_SIZE, true);
+        }
     }
 
     /** The slow path of a fault result: the bug check (or the closed kernel's exception) it stands for. */

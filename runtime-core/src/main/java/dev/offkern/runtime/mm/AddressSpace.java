@@ -82,6 +82,16 @@ public final class AddressSpace {
      * @throws IllegalArgumentException if the segment is on-heap, empty, or overlaps a region
      */
     public synchronized Region register(MemorySegment segment, String name) {
+        return register(segment, name, null);
+    }
+
+    /**
+     * Registers {@code segment} as a region whose blocks {@code blocks} knows (a pool registers its
+     * chunks this way, for the verifier's block-exact checks); null: the region is one block.
+     *
+     * @throws IllegalArgumentException if the segment is on-heap, empty, or overlaps a region
+     */
+    public synchronized Region register(MemorySegment segment, String name, BlockMap blocks) {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("only native segments can be registered, not " + segment);
         }
@@ -97,7 +107,7 @@ public final class AddressSpace {
             }
         }
         ensureOpen();
-        Region region = new Region(base, length, segment, name);
+        Region region = new Region(base, length, segment, name, blocks);
         granules.insert(base, length); // first: published (release) before the region is reachable
         regions.add(region);
         rebuild();
@@ -202,6 +212,53 @@ public final class AddressSpace {
     public MemorySegment resolve(long address, long size) {
         Region r = regionOf(address, size);
         return r.segment().asSlice(r.offsetOf(address), size);
+    }
+
+    /**
+     * The verifier's block-exact check (Driver Verifier's special pool gives the same guarantee with
+     * guard pages): {@code [address, address + size)} must lie inside the live block that holds
+     * {@code object} — the pointer a routine follows — according to the allocator of its region
+     * ({@link BlockMap}); in a region registered without one, inside that region. Checks before any
+     * access, so a refused range is never touched.
+     *
+     * @param object the start of the object the routine follows ({@code address >= object})
+     * @param write  whether the routine writes the range (bug-check parameter 2)
+     * @return the region holding the range
+     * @throws BugCheck PAGE_FAULT_IN_NONPAGED_AREA (0x50, address, 0, 0, 0) if no region holds
+     *         {@code object} or (no allocator) the range leaves its region;
+     *         DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xD5, object, write, 0, 0) if {@code object}
+     *         is in freed pool memory; DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xD6, first byte
+     *         outside the block, write, 0, 0) if the range runs past the block's end, or
+     *         {@code object} is in no block (a pool header, the slack after a block)
+     */
+    public Region checkLive(long object, long address, long size, boolean write) {
+        Region r = find(object, 1);
+        if (r == null) {
+            throw fault(address, size);
+        }
+        long end = address - object + size; // bytes from object to the range's end
+        BlockMap blocks = r.blocks();
+        if (blocks == null) {
+            if (!r.contains(address, size)) {
+                throw bugCheckSink.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
+                        "[0x" + Long.toHexString(address) + ", +" + size + ") leaves the region '" + r.name()
+                                + "' that holds the object at 0x" + Long.toHexString(object));
+            }
+            return r;
+        }
+        long live = blocks.liveBytesAt(object);
+        if (live == BlockMap.FREED) {
+            throw bugCheckSink.bugCheck(BugCheckCode.DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL, object, write ? 1 : 0, 0, 0,
+                    "0x" + Long.toHexString(object) + " is in freed memory of '" + r.name() + "'");
+        }
+        if (live <= 0 || end > live) {
+            long outside = live <= 0 ? object : Math.max(address, object + live);
+            throw bugCheckSink.bugCheck(BugCheckCode.DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, outside, write ? 1 : 0, 0, 0,
+                    live <= 0 ? "0x" + Long.toHexString(object) + " is in no live block of '" + r.name() + "' (a header or the slack after a block)"
+                            : "[0x" + Long.toHexString(address) + ", +" + size + ") runs past the end of the " + live
+                                    + "-byte rest of the block at 0x" + Long.toHexString(object) + " in '" + r.name() + "'");
+        }
+        return r;
     }
 
     private BugCheck fault(long address, long size) {

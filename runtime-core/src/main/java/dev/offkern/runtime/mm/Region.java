@@ -11,8 +11,15 @@ import java.lang.foreign.MemorySegment;
  * @param length  length in bytes
  * @param segment the region's memory, bounded
  * @param name    what the region is ("NonPagedPool chunk 3", "embedder: ring buffer")
+ * @param blocks  the allocator's view of the blocks in the region (a pool chunk), or null when the
+ *                region is one block (memory an embedder registered)
  */
-public record Region(long base, long length, MemorySegment segment, String name) {
+public record Region(long base, long length, MemorySegment segment, String name, BlockMap blocks) {
+
+    /** A region that is one block (no allocator carves it). */
+    public Region(long base, long length, MemorySegment segment, String name) {
+        this(base, length, segment, name, null);
+    }
 
     /** Whether {@code [address, address + size)} lies inside this region. */
     public boolean contains(long address, long size) {

@@ -32,8 +32,19 @@ final class Chunk {
     final int index;
     /** Per page: {@link #PAGE_FREE}, a small size class (&gt; 0), or a large-block marker. */
     final short[] pageKind;
-    /** Per 16-byte granule: the byte count requested for the small block whose payload starts there. */
+    /**
+     * Per 16-byte granule: the byte count requested for the small block whose payload starts there
+     * ({@link #REQUESTED_MASK}), and the {@link #PARKED} mark of a block held by a lookaside list (any
+     * unit-aligned block address, small or large).
+     */
     final char[] requested;
+    /** Per page of a large block: the index of the block's first page (the verifier's block lookups). */
+    final int[] largeHead;
+
+    /** {@link #requested} bits holding the requested size (small blocks are at most 4064 bytes). */
+    static final char REQUESTED_MASK = 0x7FFF;
+    /** {@link #requested} bit: the block is parked in a lookaside list (Pool.park). */
+    static final char PARKED = 0x8000;
 
     Chunk(MemorySegment segment, Region region, int index) {
         this.base = segment.address();
@@ -43,6 +54,7 @@ final class Chunk {
         this.index = index;
         this.pageKind = new short[(int) (size >>> SizeClasses.PAGE_SHIFT)];
         this.requested = new char[(int) (size >>> SizeClasses.UNIT_SHIFT)];
+        this.largeHead = new int[pageKind.length];
     }
 
     boolean contains(long address) {

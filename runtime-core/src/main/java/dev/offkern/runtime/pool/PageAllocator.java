@@ -1,6 +1,7 @@
 package dev.offkern.runtime.pool;
 
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.BlockMap;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,6 +29,8 @@ final class PageAllocator {
     static final long CHUNK_GRANULARITY = 1L << AddressSpace.GRANULE_SHIFT;
 
     private final String poolName;
+    /** What the address space asks about the blocks of this allocator's chunks (the pool). */
+    private final BlockMap blocks;
     private final AddressSpace addressSpace;
     private final long limit;
     private final long chunkSize;
@@ -51,7 +54,8 @@ final class PageAllocator {
         return (bytes + granularity - 1) & -granularity; // callers pass bytes <= maxRunBytes(): no overflow
     }
 
-    PageAllocator(String poolName, AddressSpace addressSpace, long limit, long chunkSize) {
+    PageAllocator(String poolName, AddressSpace addressSpace, long limit, long chunkSize, BlockMap blocks) {
+        this.blocks = blocks;
         this.poolName = poolName;
         this.addressSpace = addressSpace;
         this.limit = limit;
@@ -102,8 +106,10 @@ final class PageAllocator {
         Chunk c = chunkOf(address);
         int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
         c.pageKind[first] = kind;
+        c.largeHead[first] = first;
         for (int i = 1; i < pages; i++) {
             c.pageKind[first + i] = Chunk.PAGE_LARGE_TAIL;
+            c.largeHead[first + i] = first;
         }
         return address;
     }
@@ -156,7 +162,7 @@ final class PageAllocator {
         } catch (OutOfMemoryError e) {
             return false; // the host is out of native memory: the pool is exhausted, not broken
         }
-        Region region = addressSpace.register(segment, poolName + " chunk " + chunkList.size());
+        Region region = addressSpace.register(segment, poolName + " chunk " + chunkList.size(), blocks);
         Chunk chunk = new Chunk(segment, region, chunkList.size());
         chunkList.add(chunk);
         Chunk[] next = chunkList.toArray(Chunk[]::new);

@@ -9,6 +9,7 @@ import static dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.BlockMap;
 import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
@@ -17,6 +18,8 @@ import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,13 +49,16 @@ import org.agrona.collections.Long2ObjectHashMap;
  * (0x0A), a corrupted header ({@code BAD_POOL_HEADER} 0x05/0x07). Verifier checks (under
  * {@link Verifier#ENABLED} and the kernel's POOL family): IRQL on allocate (0x08) and free (0x09), zero-byte requests (0x00), and
  * an overrun past the requested size into the block's slack, found at free by a guard pattern
- * ({@code BAD_POOL_HEADER} 0x21). See each method for the parameters.
+ * ({@code BAD_POOL_HEADER} 0x21), and freeing a block a lookaside list still holds
+ * ({@code BAD_POOL_CALLER} 0x07; see {@link #park}). See each method for the parameters. For the
+ * verifier's SPECIAL_POOL family the pool answers, as a {@link BlockMap}, where the live block
+ * holding an address ends ({@link #liveBytesAt}); docs/memory-checks.md lists every check.
  *
  * <p>Progress: small-block allocate and free are lock-free (wait-free while the thread's cache
  * serves them); refilling from a new page and large blocks take the page allocator's monitor.
  * IRQL: see {@link #allocate}.
  */
-public final class Pool implements SegmentAllocator, AutoCloseable {
+public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     /* Implementation overview
      *
@@ -130,7 +136,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
-        this.pages = new PageAllocator(name, addressSpace, limit, chunkSize);
+        this.pages = new PageAllocator(name, addressSpace, limit, chunkSize, this);
         this.freeLists = new FreeLists(pages);
     }
 
@@ -269,7 +275,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             checkTag(address, blockTag, tag); // throws
         }
         if (Verifier.ENABLED && verify) {
-            char requested = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+            char mark = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+            if ((mark & Chunk.PARKED) != 0) {
+                throw parkedFree(address, PoolHeader.readWord(s, off));
+            }
+            char requested = (char) (mark & Chunk.REQUESTED_MASK);
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
         PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
@@ -306,7 +316,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                 || PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) == 0) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
         }
-        return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)]);
+        return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK);
     }
 
     /** Whether {@code address} lies in one of this pool's chunks. */
@@ -351,6 +361,103 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         return c.segment.asSlice(p - c.base, size);
     }
 
+    // ----- the verifier's view of blocks (BlockMap) and lookaside parking -----
+
+    /**
+     * {@link BlockMap}: bytes from {@code address} to the end of the requested size of the live
+     * block holding it; {@link BlockMap#FREED} in a free block or page; {@link BlockMap#OUTSIDE} in
+     * a POOL_HEADER, a page's unused tail or a block's slack past its requested size. Reads the
+     * pool's own bookkeeping and the block's header; no lock except the large-block table's.
+     */
+    @Override
+    public long liveBytesAt(long address) {
+        Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            return OUTSIDE;
+        }
+        long off = address - c.base;
+        int page = (int) (off >>> SizeClasses.PAGE_SHIFT);
+        int kind = c.pageKind[page];
+        if (kind > 0) {
+            int inPage = (int) (off & (SizeClasses.PAGE_SIZE - 1));
+            int first = SizeClasses.firstHeader(kind);
+            int stride = SizeClasses.stride(kind);
+            if (inPage < first || (inPage - first) / stride >= SizeClasses.blocksPerPage(kind)) {
+                return OUTSIDE; // the fragment before a cache-aligned page's first header, or the page's tail
+            }
+            long payload = off - inPage + first + (long) ((inPage - first) / stride) * stride + PoolHeader.SIZE;
+            if (off < payload) {
+                return OUTSIDE; // inside the block's POOL_HEADER
+            }
+            if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, payload)) == 0) {
+                return FREED;
+            }
+            long end = payload + (c.requested[(int) (payload >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK);
+            return end > off ? end - off : OUTSIDE;
+        }
+        if (kind == Chunk.PAGE_LARGE || kind == Chunk.PAGE_LARGE_TAIL) {
+            long head = c.base + ((long) c.largeHead[page] << SizeClasses.PAGE_SHIFT);
+            LargeBlock b;
+            synchronized (large) {
+                b = large.get(head);
+            }
+            if (b == null) {
+                return FREED;
+            }
+            long end = head + b.requested();
+            return end > address ? end - address : OUTSIDE;
+        }
+        return FREED; // a free page, or the first page of a freed large block
+    }
+
+    /**
+     * Marks the live block at {@code address} as parked in a lookaside list (the verifier's double-free
+     * detection for lookaside lists); false if it already was. Atomic: of two threads parking one
+     * block at once, exactly one succeeds. The mark is cleared by {@link #unpark} and by any new
+     * allocation of the block; {@link #free} refuses a parked block.
+     *
+     * @param address a unit-aligned address in this pool (a block start, or inside a block a custom
+     *                allocate routine carved)
+     */
+    public boolean park(long address) {
+        Chunk c = pages.chunkOf(address);
+        int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
+        for (;;) {
+            char v = (char) MARKS.getVolatile(c.requested, i); // volatile: pairs with the CAS of a racing park/unpark
+            if ((v & Chunk.PARKED) != 0) {
+                return false;
+            }
+            if (MARKS.compareAndSet(c.requested, i, v, (char) (v | Chunk.PARKED))) { // volatile CAS: the parking point
+                return true;
+            }
+        }
+    }
+
+    /** Clears the mark {@link #park} set (the block leaves the lookaside list). */
+    public void unpark(long address) {
+        Chunk c = pages.chunkOf(address);
+        int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
+        for (;;) {
+            char v = (char) MARKS.getVolatile(c.requested, i); // volatile: as in park()
+            if ((v & Chunk.PARKED) == 0 || MARKS.compareAndSet(c.requested, i, v, (char) (v & ~Chunk.PARKED))) {
+                return;
+            }
+        }
+    }
+
+    /** Whether {@link #park} marked the block at {@code address} and nothing cleared it since. */
+    public boolean isParked(long address) {
+        Chunk c = pages.chunkOf(address);
+        return c != null && ((char) MARKS.getVolatile(c.requested, (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT))
+                & Chunk.PARKED) != 0; // volatile: as in park()
+    }
+
+    private RuntimeException parkedFree(long address, long headerContents) {
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, headerContents, address,
+                name + " block 0x" + Long.toHexString(address) + " is freed while a lookaside list still holds it"
+                        + " (it was already freed to the list)");
+    }
+
     // ----- large blocks -----
 
     private long allocateLarge(long bytes, int tag, long flags) {
@@ -377,6 +484,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         if (Verifier.ENABLED && verify && slack > 0) {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
+        c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = 0; // not parked
         synchronized (large) {
             large.put(p, new LargeBlock(p, count, bytes, tag));
         }
@@ -400,6 +508,9 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
         checkTag(address, b.tag(), tag);
         long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
         if (Verifier.ENABLED && verify) {
+            if ((c.requested[(int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT)] & Chunk.PARKED) != 0) {
+                throw parkedFree(address, 0);
+            }
             checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
         }
         synchronized (large) {
@@ -717,7 +828,7 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
                     long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + PoolHeader.SIZE;
                     if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
                         int tag = PoolHeader.readTag(c.segment, off);
-                        long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+                        long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK;
                         groups.computeIfAbsent(List.of((long) tag, size), k -> new long[1])[0]++;
                     }
                 }
@@ -751,6 +862,11 @@ public final class Pool implements SegmentAllocator, AutoCloseable {
             return report;
         }
     }
+
+    // ===== VarHandle mechanics =====
+
+    /** Chunk.requested elements, for the PARKED bit (park/unpark): CAS on a char. */
+    private static final VarHandle MARKS = MethodHandles.arrayElementVarHandle(char[].class);
 
     /** Test hook: where the verifier reads the IRQL (the IRQL model replaces {@link Irql#current()}). */
     void irqlSourceForTest(IntSupplier source) {

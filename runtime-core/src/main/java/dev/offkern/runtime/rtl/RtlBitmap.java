@@ -4,7 +4,11 @@ import dev.offkern.runtime.mm.LiveMemory;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.layout.rtl.RTL_BITMAP;
 import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
+import dev.offkern.nt.BugCheckCode;
+import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -81,6 +85,8 @@ public final class RtlBitmap {
     private static final ValueLayout.OfInt ULONG = BitmapWords.ULONG;
     private static final ValueLayout.OfLong POINTER = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long ULONG_SIZE = 4;
+    private static final boolean READ = false;
+    private static final boolean WRITE = true;
     /** The failure index, (ULONG)-1. */
     private static final int NOT_FOUND = -1;
 
@@ -148,7 +154,7 @@ public final class RtlBitmap {
             return;
         }
         long buffer = bufferOf(h);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, WRITE);
         BitmapWords.fillWhole(r.segment(), r.offsetOf(buffer), ulongs, set);
     }
 
@@ -187,7 +193,7 @@ public final class RtlBitmap {
         long end = start + count;
         long buffer = bufferOf(h);
         long firstByte = (start >>> 5) * ULONG_SIZE;
-        Region r = region(buffer + firstByte, BitmapWords.ulongsFor(end) * ULONG_SIZE - firstByte);
+        Region r = region(buffer, firstByte, BitmapWords.ulongsFor(end) * ULONG_SIZE - firstByte, WRITE);
         BitmapWords.fill(r.segment(), r.offsetOf(buffer), start, end, set);
     }
 
@@ -197,7 +203,7 @@ public final class RtlBitmap {
         long bit = Integer.toUnsignedLong(bitNumber);
         long buffer = bufferOf(h);
         long ulongByte = (bit >>> 5) * ULONG_SIZE;
-        Region r = region(buffer + ulongByte, ULONG_SIZE);
+        Region r = region(buffer, ulongByte, ULONG_SIZE, READ);
         return BitmapWords.bit(r.segment(), r.offsetOf(buffer), bit);
     }
 
@@ -230,7 +236,7 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
         // A bit of the other value inside the range makes the answer FALSE.
         return BitmapWords.nextZero(r.segment(), r.offsetOf(buffer), ulongs, start, start + length, ~flip) < 0;
     }
@@ -283,7 +289,7 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(to);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
         return BitmapWords.countSet(r.segment(), r.offsetOf(buffer), ulongs, from, to);
     }
 
@@ -332,7 +338,7 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, andFlip ? WRITE : READ);
         MemorySegment seg = r.segment();
         long base = r.offsetOf(buffer);
         long found = BitmapWords.findRun(seg, base, ulongs, count, start, size, flip);
@@ -371,7 +377,7 @@ public final class RtlBitmap {
         MemorySegment runs = out(runArray, RUN_SIZE * capacity, "RunArray (RTL_BITMAP_RUN[SizeOfRunArray])");
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
         return (int) BitmapRuns.findClearRuns(r.segment(), r.offsetOf(buffer), ulongs, size, runs, capacity, locateLongestRuns);
     }
 
@@ -387,7 +393,7 @@ public final class RtlBitmap {
         if (size != 0) {
             long buffer = bufferOf(h);
             long ulongs = BitmapWords.ulongsFor(size);
-            Region r = region(buffer, ulongs * ULONG_SIZE);
+            Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
             packed = BitmapRuns.longestClearRun(r.segment(), r.offsetOf(buffer), ulongs, size);
         }
         out.set(ULONG, 0, (int) (packed >>> 32));
@@ -415,7 +421,7 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
         MemorySegment seg = r.segment();
         long base = r.offsetOf(buffer);
         long start = BitmapWords.nextZero(seg, base, ulongs, from, size, 0);
@@ -445,7 +451,7 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(size);
-        Region r = region(buffer, ulongs * ULONG_SIZE);
+        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
         MemorySegment seg = r.segment();
         long base = r.offsetOf(buffer);
         long last = BitmapWords.previousZero(seg, base, ulongs, from, 0);
@@ -508,8 +514,26 @@ public final class RtlBitmap {
         return h.get(POINTER, BUFFER_OFFSET);
     }
 
-    /** The region holding {@code [address, address + bytes)}; bug check 0x50 if none does. */
-    private static Region region(long address, long bytes) {
-        return ThreadState.current().kernel().addressSpace().regionOf(address, bytes);
+    /**
+     * The region holding the {@code bytes} bytes at {@code buffer + offset}, which must lie in the
+     * memory of the buffer itself: always, in the region that holds {@code buffer} (bug check 0x50
+     * with the range's first address otherwise: registered memory of someone else next to the buffer
+     * is not the buffer's); under the verifier's SPECIAL_POOL family, inside the live pool block that
+     * holds {@code buffer} ({@link AddressSpace#checkLive}: 0xD5, 0xD6). Nothing is touched before.
+     */
+    private static Region region(long buffer, long offset, long bytes, boolean write) {
+        ThreadState t = ThreadState.current();
+        AddressSpace space = t.kernel().addressSpace();
+        long address = buffer + offset;
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
+            return space.checkLive(buffer, address, bytes, write);
+        }
+        Region r = space.find(address, bytes);
+        if (r == null || r.base() > buffer) { // no region holds the range, or one that does not hold the buffer
+            throw t.kernel().bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
+                    "RTL_BITMAP buffer 0x" + Long.toHexString(buffer) + ": [0x" + Long.toHexString(address) + ", +" + bytes
+                            + ") is not in the registered memory that holds the buffer");
+        }
+        return r;
     }
 }

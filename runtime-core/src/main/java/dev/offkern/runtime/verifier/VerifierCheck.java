@@ -25,7 +25,17 @@ public enum VerifierCheck {
     /** I/O: IRPs, cancel-safe queues, work items. */
     IO,
     /** Objects and handles: reference counts, handle validity. */
-    OBJECTS;
+    OBJECTS,
+    /**
+     * Block-exact pointer checks, as Driver Verifier's Special Pool option: a range a routine follows
+     * must lie inside one live pool block (caller-registered memory: inside its region), so an
+     * overrun, a pointer into a freed block or into a POOL_HEADER is a bug check (0xD5, 0xD6) before
+     * anything is touched. Used by the RTL_BITMAP routines (the buffer), the SLIST routines (headers
+     * and entries) and lookaside frees (the block must hold the list's Size and must not already be
+     * in the list: 0xD6, BAD_POOL_CALLER 0x07). The always-on checks (the range lies in registered
+     * memory, in the region of the object followed: 0x50) do not depend on it.
+     */
+    SPECIAL_POOL;
 
     /** The bit of this check in a {@link #mask} word. */
     public int bit() {

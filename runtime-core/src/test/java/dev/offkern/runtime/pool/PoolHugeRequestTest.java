@@ -62,7 +62,7 @@ class PoolHugeRequestTest {
 
     @Test
     void shouldRefuseHugePageRunsInThePageAllocatorItself() {
-        PageAllocator pages = new PageAllocator("test", kernel.addressSpace(), 1L << 20, 1L << 16);
+        PageAllocator pages = new PageAllocator("test", kernel.addressSpace(), 1L << 20, 1L << 16, address -> dev.offkern.runtime.mm.BlockMap.OUTSIDE);
         try {
             assertEquals(0, pages.allocatePages(Long.MAX_VALUE, Chunk.PAGE_LARGE));
             assertEquals(0, pages.allocatePages(Long.MAX_VALUE >>> 12, Chunk.PAGE_LARGE), "pages << 12 would overflow");
