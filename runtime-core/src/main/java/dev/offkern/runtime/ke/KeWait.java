@@ -35,7 +35,7 @@ import java.util.concurrent.locks.LockSupport;
  *       interrupt flag is consumed). A non-alertable wait ignores interrupts and re-asserts the
  *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
  *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
- *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
+ *       included; a {@code KeDelayExecutionThread} too), the wait ends by throwing — {@link IllegalStateException} ("this offkern
  *       kernel is closed ...") when {@code Kernel.close()} ran, the kernel's
  *       {@link dev.offkern.nt.KernelHaltedException} when a bug check halted it (HALT
  *       policy) — instead of returning a status; its wait blocks have been unlinked from the
@@ -172,6 +172,9 @@ public final class KeWait {
      * {@code KeDelayExecutionThread(WaitMode, Alertable, Interval)}: sleeps for the interval
      * (same units and signs as a wait timeout). Returns STATUS_SUCCESS, or STATUS_ALERTED for an
      * interrupted alertable delay. IRQL: ≤ APC_LEVEL (DISPATCH_LEVEL only with a zero interval).
+     * A delay is a dispatcher wait on no object (as Windows waits on the thread's own timer): the
+     * thread joins the dispatcher's waiters for the interval, so {@code Kernel.close()} or a HALT
+     * bug check ends it as it ends every wait (the call throws, see the class contract).
      */
     public static int delayExecutionThread(int waitMode, boolean alertable, MemorySegment interval) {
         ThreadState t = ThreadState.current();
@@ -187,24 +190,27 @@ public final class KeWait {
             Thread.yield();
             return NtStatus.STATUS_SUCCESS;
         }
-        boolean interrupted = false;
-        for (;;) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
+        KernelCore kernel = t.kernel();
+        Waiter w = waiter(t);
+        Dispatcher.lock();
+        try {
+            if (!kernel.isRunningFast()) {
+                kernel.ensureRunning(); // under the lock, as waitPrepared: no delay starts after the abort
             }
-            LockSupport.parkNanos(left);
-            if (Thread.interrupted()) {
-                if (alertable) {
-                    return NtStatus.STATUS_ALERTED;
-                }
-                interrupted = true;
-            }
+            w.blocks = t.block();
+            w.blocksOffset = OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+            w.blocksAddress = t.address() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+            w.count = 0; // no object: nothing is linked, only the waiter registered
+            w.status = Waiter.PENDING; // published by the unlock below
+            Dispatcher.enqueue(kernel, w);
+        } finally {
+            Dispatcher.unlock();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        int s = park(kernel, w, deadline, alertable);
+        if (s < Waiter.PENDING) {
+            throw kernelGone(kernel, s);
         }
-        return NtStatus.STATUS_SUCCESS;
+        return s == NtStatus.STATUS_TIMEOUT ? NtStatus.STATUS_SUCCESS : s; // the interval elapsed
     }
 
     // ----- internals shared with the mutexes -----
@@ -229,7 +235,7 @@ public final class KeWait {
         return timeout != null && !(timeout.isNative() && timeout.address() == 0); // NULL is the native address 0
     }
 
-    /** The System.nanoTime() deadline for a timeout value: 0 = poll, INFINITE never (not used here). */
+    /** The System.nanoTime() deadline for a timeout value: 0 = poll, never INFINITE. */
     private static long deadline(long raw) {
         if (raw == 0) {
             return 0;
