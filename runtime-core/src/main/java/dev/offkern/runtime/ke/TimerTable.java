@@ -280,9 +280,13 @@ public final class TimerTable {
                     expire(state, as, seg, off, now, systemNow);
                 } catch (KernelHaltedException halted) {
                     throw halted;
-                } catch (BugCheck processed) {
-                    // THROW policy: processed where raised (e.g. the timer's DPC pointer faulted); the
-                    // timer has expired, the other timers of the bucket still do
+                } catch (BugCheck raised) {
+                    // Raised under the dispatcher lock: its callbacks and dump run at the unlock. Under
+                    // HALT stop here (the unlock then halts the kernel); under THROW the timer has
+                    // expired (e.g. its DPC pointer faulted) and the other timers of the bucket still do
+                    if (kernel.bugCheckPolicy() == dev.offkern.nt.BugCheckPolicy.HALT) {
+                        throw raised;
+                    }
                 }
             }
             entry = next;
