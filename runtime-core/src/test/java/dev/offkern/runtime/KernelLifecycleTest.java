@@ -2,6 +2,8 @@ package dev.offkern.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ke;
@@ -65,8 +67,60 @@ class KernelLifecycleTest {
         }
     }
 
+    /** Uses the rest: DPCs (normal and threaded), a timer with a DPC, bug-check callbacks and a bug check, a lookaside list. */
+    private static void useMore(Kernel k) throws InterruptedException {
+        k.attach();
+        try {
+            MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 1024, TAG);
+            java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(3);
+            MemorySegment dpc = b.asSlice(0, 0x40);
+            MemorySegment threaded = b.asSlice(0x40, 0x40);
+            MemorySegment timerDpc = b.asSlice(0x80, 0x40);
+            MemorySegment timer = b.asSlice(0xC0, 0x40);
+            Ke.KeInitializeDpc(dpc, (d, c, a1, a2) -> ran.countDown(), MemorySegment.NULL);
+            Ke.KeInitializeThreadedDpc(threaded, (d, c, a1, a2) -> ran.countDown(), MemorySegment.NULL);
+            Ke.KeInitializeDpc(timerDpc, (d, c, a1, a2) -> ran.countDown(), MemorySegment.NULL);
+            Ke.KeInitializeTimer(timer);
+            Ke.KeInsertQueueDpc(dpc, MemorySegment.NULL, MemorySegment.NULL);
+            Ke.KeInsertQueueDpc(threaded, MemorySegment.NULL, MemorySegment.NULL);
+            Ke.KeSetTimer(timer, -10_000L, timerDpc);
+            assertEquals(NtStatus.STATUS_SUCCESS, Ke.KeWaitForSingleObject(timer, Ke.Executive, Ke.KernelMode, false,
+                    MemorySegment.NULL));
+            assertTrue(ran.await(20, TimeUnit.SECONDS), "the DPCs ran");
+            MemorySegment record = b.asSlice(0x100, 0x40);
+            Ke.KeInitializeCallbackRecord(record);
+            assertTrue(Ke.KeRegisterBugCheckCallback(record, (buffer, length) -> { }, MemorySegment.NULL, 0, MemorySegment.NULL));
+            assertThrows(dev.offkern.nt.BugCheck.class, () -> Ke.KeBugCheckEx(0xE2, 1, 2, 3, 4));
+            MemorySegment lookaside = b.asSlice(0x180, 0x80);
+            assertEquals(NtStatus.STATUS_SUCCESS, Ex.ExInitializeLookasideListEx(lookaside, null, null, 0, 0, 64, TAG, 0));
+            MemorySegment e = Ex.ExAllocateFromLookasideListEx(lookaside);
+            Ex.ExFreeToLookasideListEx(lookaside, e);
+            Ex.ExDeleteLookasideListEx(lookaside);
+            Ke.KeDeregisterBugCheckCallback(record);
+            Ex.ExFreePoolWithTag(b, TAG);
+        } finally {
+            Kernel.detach();
+        }
+    }
+
+    @Test
+    void shouldLetEveryClosedKernelBeCollectedAfterDpcsTimersBugChecksAndLookasideLists() throws Exception {
+        assertClosedKernelsCollected(k -> {
+            use(k);
+            useMore(k);
+        });
+    }
+
+    interface Use {
+        void use(Kernel k) throws Exception;
+    }
+
     @Test
     void shouldLetEveryClosedKernelBeCollected() throws Exception {
+        assertClosedKernelsCollected(KernelLifecycleTest::use);
+    }
+
+    private void assertClosedKernelsCollected(Use use) throws Exception {
         List<WeakReference<Kernel>> closed = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // A thread of its own, which then ends: what its thread-locals still hold is not the question.
@@ -75,7 +129,7 @@ class KernelLifecycleTest {
                 for (int i = 0; i < KERNELS; i++) {
                     Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(2).withDumpDirectory(dumps))
                             .leakReportSink(s -> { });
-                    use(k);
+                    use.use(k);
                     k.close();
                     closed.add(new WeakReference<>(k));
                 }

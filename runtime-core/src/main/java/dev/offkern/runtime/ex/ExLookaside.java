@@ -244,26 +244,31 @@ public final class ExLookaside {
                 throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
                         + " is already initialized: delete it first");
             }
-            Arena arena = Arena.ofAuto();
-            long allocStub = allocateStubMaker.make(arena);
-            long freeStub = freeStubMaker.make(arena);
-            if (allocStub == 0) {
-                allocStub = reg.defaultAllocateStub();
+            Arena arena = Arena.ofShared(); // closed when the list is deleted or the kernel closes (LookasideRegistry)
+            try {
+                long allocStub = allocateStubMaker.make(arena);
+                long freeStub = freeStubMaker.make(arena);
+                if (allocStub == 0) {
+                    allocStub = reg.defaultAllocateStub();
+                }
+                if (freeStub == 0) {
+                    freeStub = reg.defaultFreeStub();
+                }
+                MemorySegment s = r.segment();
+                long o = r.offsetOf(lookaside);
+                s.asSlice(o, structSize).fill((byte) 0);
+                s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) MINIMUM_LOOKASIDE_DEPTH);
+                s.set(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET, (short) EX_MAXIMUM_LOOKASIDE_DEPTH_BASE);
+                s.set(ValueLayout.JAVA_INT, o + TYPE_OFFSET, type);
+                s.set(ValueLayout.JAVA_INT, o + TAG_OFFSET, tag);
+                s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
+                s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
+                s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
+                reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
+            } catch (RuntimeException | Error failed) {
+                arena.close(); // nothing refers to its stubs yet: a shared arena is never freed otherwise
+                throw failed;
             }
-            if (freeStub == 0) {
-                freeStub = reg.defaultFreeStub();
-            }
-            MemorySegment s = r.segment();
-            long o = r.offsetOf(lookaside);
-            s.asSlice(o, structSize).fill((byte) 0);
-            s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) MINIMUM_LOOKASIDE_DEPTH);
-            s.set(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET, (short) EX_MAXIMUM_LOOKASIDE_DEPTH_BASE);
-            s.set(ValueLayout.JAVA_INT, o + TYPE_OFFSET, type);
-            s.set(ValueLayout.JAVA_INT, o + TAG_OFFSET, tag);
-            s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
-            s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
-            s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
-            reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
             // The monitor exit publishes the initialized fields to threads that later take the
             // registry lock; other threads get the list's address through their own synchronization.
         }
