@@ -3,6 +3,7 @@ package dev.offkern.runtime.ke;
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -210,8 +211,13 @@ public final class Dispatcher {
         return ListEntries.isEmpty(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
     }
 
-    /** The region holding the DISPATCHER_HEADER at {@code object} (0x50 if none). */
+    /** The region holding the DISPATCHER_HEADER at {@code object} (0x50 if none; STATUS_DATATYPE_MISALIGNMENT if not 8-byte aligned). */
     static Region resolveObject(KernelCore k, long object) {
+        if ((object & (DISPATCHER_HEADER.X64.align() - 1)) != 0) {
+            // a pointer no dispatcher object can have (a wait block's Object, an Object[] entry): refused
+            // before anything is read through it
+            throw new DatatypeMisalignmentException("dispatcher object (DISPATCHER_HEADER)", object, DISPATCHER_HEADER.X64.align());
+        }
         Region r = k.find(object, HEADER_BYTES);
         if (r == null) {
             throw k.unmapped(object, HEADER_BYTES);

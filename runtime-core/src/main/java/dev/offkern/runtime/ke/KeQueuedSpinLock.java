@@ -207,6 +207,10 @@ public final class KeQueuedSpinLock {
         }
         AddressSpace as = t.kernel().addressSpace();
         long me = handle.address();
+        if ((lockAddress & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) { // a scribbled handle: refused before anything changes
+            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " names the spin lock 0x"
+                    + Long.toHexString(lockAddress) + ", which is not 8-byte aligned: the handle is corrupt");
+        }
         // The lock word: the segment this thread acquired it with, else (a handle released by
         // another thread) resolved from its address — either way before the handle changes.
         MemorySegment word = t.popQueuedLock(me);
@@ -217,6 +221,7 @@ public final class KeQueuedSpinLock {
             wordOffset = lr.offsetOf(lockAddress);
         }
         long next = (long) FIELD.getAcquire(handle, NEXT); // acquire: pairs with the successor's setRelease
+        requireAlignedNext(t, me, next); // a scribbled Next is refused before the handle changes
         FIELD.set(handle, LOCK, lockAddress); // plain: clear OWNER on the own entry
         if (next == 0L) {
             if (FIELD.compareAndSet(word, wordOffset, me, 0L)) { // volatile CAS: frees the lock
@@ -227,9 +232,18 @@ public final class KeQueuedSpinLock {
                 round = Backoff.spinOrYield(round);
             }
         }
+        requireAlignedNext(t, me, next);
         Region nr = as.regionOf(next, ENTRY_BYTES); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
+    }
+
+    /** A successor entry must be 8-byte aligned (a KSPIN_LOCK_QUEUE): a misaligned Next is a corrupt queue (0x139). */
+    private static void requireAlignedNext(ThreadState t, long me, long next) {
+        if ((next & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) {
+            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " has Next 0x"
+                    + Long.toHexString(next) + ", which is not 8-byte aligned: the queue is corrupt");
+        }
     }
 
     private static void check(MemorySegment spinLock, MemorySegment handle, long handleSize) {
