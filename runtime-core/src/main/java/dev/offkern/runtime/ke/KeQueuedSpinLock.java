@@ -181,7 +181,7 @@ public final class KeQueuedSpinLock {
             FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER); // plain: only this thread reads it now
         } else {
             FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
-            Region r = as.regionOf(pred, ENTRY_BYTES); // the predecessor validated it before queueing
+            Region r = entry(t, as, pred); // the predecessor validated it before queueing
             FIELD.setRelease(r.segment(), r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET, me); // release: pred.Next := me after my WAIT is set
             int round = 0;
             // acquire reads: pair with the predecessor's hand-off RMW
@@ -233,9 +233,26 @@ public final class KeQueuedSpinLock {
             }
         }
         requireAlignedNext(t, me, next);
-        Region nr = as.regionOf(next, ENTRY_BYTES); // the successor validated it before queueing
+        Region nr = entry(t, as, next); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
+    }
+
+    /**
+     * The region of the queue entry at {@code entry} (a predecessor or successor another thread
+     * queued, or an address a scribbled lock word or handle holds): 0x50 outside every region; under
+     * the verifier's SPECIAL_POOL family the entry must lie inside one live block (0xD6/0xD5), so a
+     * scribbled link cannot make the hand-off write into a neighbour.
+     */
+    private static Region entry(ThreadState t, AddressSpace as, long entry) {
+        if ((entry & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) {
+            throw t.kernel().corrupt(entry, "queued spin lock entry 0x" + Long.toHexString(entry)
+                    + " (from a lock word or a handle's Next) is not 8-byte aligned: the queue is corrupt");
+        }
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
+            return as.checkLive(entry, entry, ENTRY_BYTES, true);
+        }
+        return as.regionOf(entry, ENTRY_BYTES);
     }
 
     /** A successor entry must be 8-byte aligned (a KSPIN_LOCK_QUEUE): a misaligned Next is a corrupt queue (0x139). */

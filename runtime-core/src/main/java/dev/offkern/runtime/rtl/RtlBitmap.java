@@ -500,6 +500,9 @@ public final class RtlBitmap {
      * space (bug check 0x50 if unmapped).
      */
     private static MemorySegment out(MemorySegment pointer, long bytes, String what) {
+        if ((pointer.address() & (ULONG_SIZE - 1)) != 0) { // ULONGs (an RTL_BITMAP is 8-aligned, checked before)
+            throw new DatatypeMisalignmentException("RtlBitmap " + what, pointer.address(), ULONG_SIZE);
+        }
         if (pointer.byteSize() >= bytes) {
             return LiveMemory.require(pointer, "RtlBitmap", what);
         }

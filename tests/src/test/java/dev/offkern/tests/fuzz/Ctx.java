@@ -258,7 +258,11 @@ final class Ctx {
                 if (blk == null) {
                     return MemorySegment.ofAddress(unmappedAddress());
                 }
-                return w.kernel.addressSpace().resolve(blk.address() - World.POOL_HEADER_SIZE, World.POOL_HEADER_SIZE);
+                try {
+                    return w.kernel.addressSpace().resolve(blk.address() - World.POOL_HEADER_SIZE, World.POOL_HEADER_SIZE);
+                } catch (RuntimeException closing) { // a concurrent close unmapped it: the raw pointer then
+                    return MemorySegment.ofAddress(blk.address() - World.POOL_HEADER_SIZE);
+                }
             }
             case WRONG_KIND: {
                 // Only kinds no routine can block forever on: a spin lock or mutex overwritten with
