@@ -123,8 +123,11 @@ class KernelLifecycleTest {
     private void assertClosedKernelsCollected(Use use) throws Exception {
         List<WeakReference<Kernel>> closed = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        // A thread of its own, which then ends: what its thread-locals still hold is not the question.
-        Thread loop = Thread.ofPlatform().start(() -> {
+        // The booting thread allocates from every kernel and lives on (as an embedder's main thread
+        // does): what it keeps in its thread-locals must not keep closed kernels reachable.
+        java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch looped = new java.util.concurrent.CountDownLatch(1);
+        Thread loop = Thread.ofPlatform().daemon().start(() -> {
             try {
                 for (int i = 0; i < KERNELS; i++) {
                     Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(2).withDumpDirectory(dumps))
@@ -136,8 +139,14 @@ class KernelLifecycleTest {
             } catch (Throwable t) {
                 failure.set(t);
             }
+            looped.countDown();
+            try {
+                checked.await(); // stays alive, thread-locals and all, while the test collects
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         });
-        loop.join();
+        looped.await();
         if (failure.get() != null) {
             throw new AssertionError("using the kernels failed", failure.get());
         }
@@ -145,8 +154,11 @@ class KernelLifecycleTest {
             System.gc();
             Thread.sleep(25); // lets the reference handler and Cleaner threads run (no assertion depends on it)
         }
-        assertEquals(0, reachable(closed), "closed kernels still reachable after " + KERNELS
-                + " boot/close cycles and repeated collections: something static holds them");
+        int left = reachable(closed);
+        checked.countDown();
+        loop.join();
+        assertEquals(0, left, "closed kernels still reachable after " + KERNELS
+                + " boot/close cycles and repeated collections (the booting thread still alive): something holds them");
     }
 
     private static int reachable(List<WeakReference<Kernel>> refs) {

@@ -79,7 +79,6 @@ public final class KeWait {
     /** 100 ns intervals between 1601-01-01 and 1970-01-01. */
     static final long EPOCH_1601_TO_1970_100NS = 116_444_736_000_000_000L;
 
-    private static final ThreadLocal<Waiter> WAITER = new ThreadLocal<>();
     private static final long INFINITE = Long.MAX_VALUE;
 
     private KeWait() {
@@ -254,11 +253,16 @@ public final class KeWait {
         return d == 0 ? 1 : d;
     }
 
+    /**
+     * The calling thread's waiter for {@code t}'s kernel: kept in the thread state (one per thread and
+     * kernel, so its KTHREAD and kernel always match), not in a thread-local of its own, which would
+     * keep a closed kernel reachable for as long as its thread lives.
+     */
     private static Waiter waiter(ThreadState t) {
-        Waiter w = WAITER.get();
-        if (w == null || w.kthread != t.address() || w.kernel != t.kernel()) {
+        Waiter w = t.waiter;
+        if (w == null) {
             w = new Waiter(Thread.currentThread(), t.address(), t.kernel());
-            WAITER.set(w);
+            t.waiter = w;
         }
         return w;
     }
