@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -48,6 +49,7 @@ public final class Kernel implements AutoCloseable {
     private final AddressSpace addressSpace = new AddressSpace();
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
+    private final ExTimers exTimers;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -62,6 +64,7 @@ public final class Kernel implements AutoCloseable {
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
                 () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
         this.lookasideLists = new LookasideRegistry(core, pools);
+        this.exTimers = new ExTimers(core, pools);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -140,6 +143,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's lookaside lists (what the lookaside routines of {@code Ex} delegate to). */
     public LookasideRegistry lookasideLists() {
         return lookasideLists;
+    }
+
+    /** The kernel's executive timers (what the EX_TIMER routines of {@code Ex} delegate to). */
+    public ExTimers exTimers() {
+        return exTimers;
     }
 
     /** The non-paged pool. */

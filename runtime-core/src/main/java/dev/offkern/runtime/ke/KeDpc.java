@@ -488,7 +488,7 @@ public final class KeDpc {
      * The bug check for calling {@code routine}, which is no routine: 0xFC when it points into the
      * kernel's data (registered memory), else 0x50 with the execute access. Runtime-internal.
      */
-    static BugCheck badRoutine(KernelCore k, long routine, long referencedBy, String what) {
+    public static BugCheck badRoutine(KernelCore k, long routine, long referencedBy, String what) {
         if (k.addressSpace().find(routine, 1) != null) {
             return k.bugCheck(BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY, routine, 0, 0, 0,
                     what + " 0x" + Long.toHexString(routine) + " points into kernel data, not code");
