@@ -63,6 +63,7 @@ public final class Kernel implements AutoCloseable {
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
                 () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
+        pools.checkTimersAndDpcsOnFree(core.liveObjects()); // verifier, family DPC: freeing an armed timer or queued DPC is 0xC7
         this.lookasideLists = new LookasideRegistry(core, pools);
         this.exTimers = new ExTimers(core, pools);
     }

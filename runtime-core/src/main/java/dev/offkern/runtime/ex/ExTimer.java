@@ -407,6 +407,9 @@ public final class ExTimer {
         if (timer == null || timer.address() == 0) {
             throw new IllegalArgumentException(routine + ": Timer is NULL");
         }
+        if (!timer.isNative()) {
+            throw new IllegalArgumentException(routine + ": Timer must be a native segment (a PEX_TIMER), not " + timer);
+        }
         return timer.address();
     }
 

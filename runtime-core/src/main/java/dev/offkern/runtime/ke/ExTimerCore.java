@@ -77,6 +77,9 @@ public final class ExTimerCore {
         try {
             STATE.setVolatile(r.segment(), r.offsetOf(timer) + EX_TIMER.STATE_OFFSET, EX_TIMER.STATE_LIVE);
             table.addExTimer(timer);
+            if (k.liveObjects() != null) {
+                k.liveObjects().exTimerAllocated(timer);
+            }
         } finally {
             table.unlock();
         }
@@ -196,13 +199,13 @@ public final class ExTimerCore {
                 if (table.unlink(as, seg, off)) {
                     result |= DELETE_CANCELLED;
                 }
-                if (inFlight(st) > 0 && DpcQueue.remove(as, seg, off + EX_TIMER.TIMER_DPC_OFFSET)) {
+                if (inFlight(st) > 0 && DpcQueue.remove(as, k.liveObjects(), seg, off + EX_TIMER.TIMER_DPC_OFFSET)) {
                     st -= IN_FLIGHT_ONE; // that delivery will never run
                 }
             }
             if (quiescent(seg, off, st)) {
                 st &= ~EX_TIMER.STATE_LIVE;
-                table.removeExTimer(timer);
+                forget(k, table, timer);
                 result |= DELETE_FINALIZE;
             } else if (wait) {
                 result |= DELETE_WAIT;
@@ -233,7 +236,7 @@ public final class ExTimerCore {
                 return false;
             }
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st & ~EX_TIMER.STATE_LIVE);
-            table.removeExTimer(timer);
+            forget(k, table, timer);
             return true;
         } finally {
             table.unlock();
@@ -293,7 +296,7 @@ public final class ExTimerCore {
             boolean finalize = (st & EX_TIMER.STATE_DELETE_ON_EXPIRY) != 0 && quiescent(seg, off, st);
             if (finalize) {
                 st &= ~EX_TIMER.STATE_LIVE;
-                table.removeExTimer(timer);
+                forget(k, table, timer);
             }
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st);
             return finalize;
@@ -321,6 +324,14 @@ public final class ExTimerCore {
     }
 
     // ----- helpers -----
+
+    /** Finalizes: the timer leaves the live set (and the verifier's registry). Under the lock. */
+    private static void forget(KernelCore k, TimerTable table, long timer) {
+        table.removeExTimer(timer);
+        if (k.liveObjects() != null) {
+            k.liveObjects().exTimerFreed(timer);
+        }
+    }
 
     private static boolean quiescent(MemorySegment seg, long off, int st) {
         return inFlight(st) == 0 && !TimerTable.inserted(seg, off)

@@ -50,6 +50,8 @@ public final class TimerTable {
     private static final long NO_WAKE = Long.MAX_VALUE;
 
     private final KernelCore kernel;
+    /** The verifier's registry of armed timers, or null (the DPC family is off). */
+    private final LiveObjects live;
     private final KeClock clock;
     private final long increment;
     private final Arena arena = Arena.ofShared();
@@ -74,6 +76,7 @@ public final class TimerTable {
 
     TimerTable(KernelCore kernel, KeClock clock) {
         this.kernel = kernel;
+        this.live = kernel.liveObjects();
         this.clock = clock;
         this.increment = clock.timeIncrement();
         this.heads = arena.allocate((long) BUCKETS * 16, 16);
@@ -176,6 +179,9 @@ public final class TimerTable {
         writeLong(as, blink, entry);
         heads.set(ValueLayout.JAVA_LONG, head - heads.address() + 8, entry);
         setInserted(seg, off, true);
+        if (live != null) {
+            live.timerArmed(entry - ENTRY);
+        }
         pending++;
         if (tick < plannedTick) {
             plannedTick = tick;
@@ -194,6 +200,9 @@ public final class TimerTable {
         long blink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY + 8);
         if (!linkedBetween(as, entry, flink, blink)) { // safe unlinking, as Windows' RemoveEntryList checks
             setInserted(seg, off, false);
+            if (live != null) {
+                live.timerDisarmed(entry - ENTRY);
+            }
             throw corrupt(entry, "KTIMER 0x" + Long.toHexString(entry - ENTRY) + " is marked inserted but its links (0x"
                     + Long.toHexString(flink) + ", 0x" + Long.toHexString(blink) + ") do not point back at it");
         }
@@ -202,6 +211,9 @@ public final class TimerTable {
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, entry);
         setInserted(seg, off, false);
+        if (live != null) {
+            live.timerDisarmed(entry - ENTRY);
+        }
         pending--;
         return true;
     }
