@@ -1,6 +1,8 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.counters.CountersPublisher;
+import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -48,9 +50,12 @@ public final class Kernel implements AutoCloseable {
     private final AddressSpace addressSpace = new AddressSpace();
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
+    private final ExTimers exTimers;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
+    /** The live counters' publisher, or null when {@link KernelConfig#liveCounters()} is off; set in boot(). */
+    private volatile CountersPublisher counters;
 
     private Kernel(KernelConfig config) {
         this.config = config;
@@ -61,7 +66,9 @@ public final class Kernel implements AutoCloseable {
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
                 () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
+        pools.checkTimersAndDpcsOnFree(core.liveObjects()); // verifier, family DPC: freeing an armed timer or queued DPC is 0xC7
         this.lookasideLists = new LookasideRegistry(core, pools);
+        this.exTimers = new ExTimers(core, pools);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -74,6 +81,15 @@ public final class Kernel implements AutoCloseable {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
         k.core.start();
+        if (config.liveCounters().enabled()) {
+            try {
+                k.counters = CountersPublisher.start(config.liveCounters().directory(), config.liveCounters().interval(),
+                        k.core, k.pools, k.lookasideLists);
+            } catch (RuntimeException e) {
+                k.close();
+                throw e;
+            }
+        }
         return k;
     }
 
@@ -140,6 +156,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's lookaside lists (what the lookaside routines of {@code Ex} delegate to). */
     public LookasideRegistry lookasideLists() {
         return lookasideLists;
+    }
+
+    /** The kernel's executive timers (what the EX_TIMER routines of {@code Ex} delegate to). */
+    public ExTimers exTimers() {
+        return exTimers;
     }
 
     /** The non-paged pool. */
@@ -211,6 +232,15 @@ public final class Kernel implements AutoCloseable {
         core.routines().registerNativeLibrary(lookup, symbol);
     }
 
+    /**
+     * The file this kernel publishes its live counters in ({@code offkern stat --attach} reads its
+     * directory), or null when live counters are off ({@link KernelConfig#liveCounters()}).
+     */
+    public java.nio.file.Path liveCountersFile() {
+        CountersPublisher c = counters;
+        return c == null ? null : c.file();
+    }
+
     /** The kernel's bug-check machinery: callback lists, KeBugCheckEx, dumps. */
     public BugChecks bugChecks() {
         return core.bugChecks();
@@ -277,6 +307,12 @@ public final class Kernel implements AutoCloseable {
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
+        }
+        // First, while everything is intact: the live counters' last publish, then the file is marked
+        // CLOSED and deleted (a watcher with it mapped sees CLOSED).
+        CountersPublisher c = counters;
+        if (c != null) {
+            c.close();
         }
         // Before anything is unmapped: unlink every pending wait of this kernel's threads from the
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check

@@ -23,7 +23,8 @@ import java.lang.invoke.VarHandle;
  *   <li>{@code KDPC.DpcData}: the address of this KDPC_DATA while the DPC is queued here, NULL
  *       otherwise. It is the DPC's "queued" flag: inserting claims it with a CAS from NULL.</li>
  *   <li>{@code DpcQueueDepth}: the number of queued DPCs; {@code DpcCount}: DPCs run from here;
- *       {@code ActiveDpc}: the DPC whose routine runs now.</li>
+ *       {@code ActiveDpc}: the DPC whose routine runs now; the PRCB's {@code DpcQueuedCount[q]}: DPCs
+ *       inserted here (a statistic, under DpcLock).</li>
  * </ul>
  *
  * <h2>Invariants (outside DpcLock)</h2>
@@ -71,6 +72,11 @@ final class DpcQueue {
         return (int) INT.getOpaque(prcb, dataOffset(q) + KDPC_DATA.DPC_COUNT_OFFSET);
     }
 
+    /** DpcQueuedCount[q]: DPCs inserted into queue {@code q} (opaque read: a statistic). */
+    static int queuedCount(MemorySegment prcb, int q) {
+        return (int) INT.getOpaque(prcb, OFFKERN_PRCB.dpcQueuedCountOffset(q));
+    }
+
     /** KDPC.DpcData of the DPC at {@code off} of {@code dpc} (volatile read). */
     static long dpcData(MemorySegment dpc, long off) {
         return (long) LONG.getVolatile(dpc, off + DPC_DATA_FIELD);
@@ -83,7 +89,7 @@ final class DpcQueue {
      * increments the depth. Returns false, changing nothing, if the DPC was already queued
      * (anywhere): the first call's arguments stay.
      */
-    static boolean insert(AddressSpace as, MemorySegment prcb, int q, MemorySegment dpcSeg, long dpcOff,
+    static boolean insert(AddressSpace as, LiveObjects live, MemorySegment prcb, int q, MemorySegment dpcSeg, long dpcOff,
                           long arg1, long arg2, boolean high) {
         long data = dataOffset(q);
         long dataAddress = prcb.address() + data;
@@ -93,6 +99,9 @@ final class DpcQueue {
             // of NULL in pop()/remove() (a DPC is re-queued only after its previous dequeue is complete)
             if (!LONG.compareAndSet(dpcSeg, dpcOff + DPC_DATA_FIELD, 0L, dataAddress)) {
                 return false;
+            }
+            if (live != null) {
+                live.dpcQueued(dpcSeg.address() + dpcOff); // after the claim: this insert owns the DPC's queued state
             }
             dpcSeg.set(ValueLayout.JAVA_LONG, dpcOff + KDPC.SYSTEM_ARGUMENT1_OFFSET, arg1);
             dpcSeg.set(ValueLayout.JAVA_LONG, dpcOff + KDPC.SYSTEM_ARGUMENT2_OFFSET, arg2);
@@ -113,6 +122,9 @@ final class DpcQueue {
             }
             int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
             INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth + 1); // volatile: drainers poll it (Dekker with the drain token, see KeDpc)
+            long queued = OFFKERN_PRCB.dpcQueuedCountOffset(q);
+            // opaque: a statistic with one writer at a time (this queue's DpcLock); live counters read it opaquely
+            INT.setOpaque(prcb, queued, prcb.get(ValueLayout.JAVA_INT, queued) + 1);
             return true;
         } finally {
             unlock(prcb, data);
@@ -123,7 +135,7 @@ final class DpcQueue {
      * Dequeues the DPC at {@code dpcOff} of {@code dpcSeg} if it is queued (KeRemoveQueueDpc):
      * returns true if it was, and then its routine will not run for that insertion.
      */
-    static boolean remove(AddressSpace as, MemorySegment dpcSeg, long dpcOff) {
+    static boolean remove(AddressSpace as, LiveObjects live, MemorySegment dpcSeg, long dpcOff) {
         long dataAddress = dpcData(dpcSeg, dpcOff);
         if (dataAddress == 0) {
             return false;
@@ -154,6 +166,9 @@ final class DpcQueue {
             }
             int depth = prcbSeg.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
             INT.setVolatile(prcbSeg, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
+            if (live != null) {
+                live.dpcDequeued(entry - LIST_ENTRY); // before DpcData is released to the next insert
+            }
             LONG.setVolatile(dpcSeg, dpcOff + DPC_DATA_FIELD, 0L); // volatile: the DPC may be queued again
             return true;
         } finally {
@@ -180,7 +195,7 @@ final class DpcQueue {
      *
      * @return false if the queue is empty
      */
-    static boolean pop(AddressSpace as, MemorySegment prcb, int q, Call call) {
+    static boolean pop(AddressSpace as, LiveObjects live, MemorySegment prcb, int q, Call call) {
         long data = dataOffset(q);
         lock(prcb, data);
         try {
@@ -215,6 +230,9 @@ final class DpcQueue {
             call.arg1 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT1_OFFSET);
             call.arg2 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT2_OFFSET);
             LONG.setVolatile(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, dpc);
+            if (live != null) {
+                live.dpcDequeued(dpc); // before DpcData is released to the next insert
+            }
             LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
             return true;
         } finally {
