@@ -741,12 +741,20 @@ public final class Ex {
      * See {@link ExTimer}.
      */
     public static MemorySegment ExAllocateTimer(EXT_CALLBACK Callback, MemorySegment CallbackContext, int Attributes) {
-        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        try {
+            return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ExAllocateTimer} with a native callback pointer (of a registered library), or NULL for none. */
     public static MemorySegment ExAllocateTimer(MemorySegment Callback, MemorySegment CallbackContext, int Attributes) {
-        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        try {
+            return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -755,12 +763,20 @@ public final class Ex {
      * IRQL: ≤ DISPATCH_LEVEL.
      */
     public static boolean ExSetTimer(MemorySegment Timer, long DueTime, long Period, MemorySegment Parameters) {
-        return ExTimer.set(Timer, DueTime, Period, Parameters);
+        try {
+            return ExTimer.set(Timer, DueTime, Period, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExCancelTimer(PEX_TIMER Timer, PEXT_CANCEL_PARAMETERS Parameters)}: Parameters must be NULL. IRQL: ≤ DISPATCH_LEVEL. */
     public static boolean ExCancelTimer(MemorySegment Timer, MemorySegment Parameters) {
-        return ExTimer.cancel(Timer, Parameters);
+        try {
+            return ExTimer.cancel(Timer, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -769,17 +785,29 @@ public final class Ex {
      * ≤ DISPATCH_LEVEL.
      */
     public static boolean ExDeleteTimer(MemorySegment Timer, boolean Cancel, boolean Wait, MemorySegment Parameters) {
-        return ExTimer.delete(Kernel.current().exTimers(), Timer, Cancel, Wait, Parameters);
+        try {
+            return ExTimer.delete(Kernel.current().exTimers(), Timer, Cancel, Wait, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExInitializeSetTimerParameters(PEXT_SET_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
     public static void ExInitializeSetTimerParameters(MemorySegment Parameters) {
-        ExTimer.initializeSetParameters(Parameters);
+        try {
+            ExTimer.initializeSetParameters(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExInitializeDeleteTimerParameters(PEXT_DELETE_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
     public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters) {
-        ExTimer.initializeDeleteParameters(Parameters);
+        try {
+            ExTimer.initializeDeleteParameters(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -788,7 +816,11 @@ public final class Ex {
      */
     public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters, EXT_DELETE_CALLBACK DeleteCallback,
                                                          MemorySegment DeleteContext) {
-        ExTimer.initializeDeleteParameters(Parameters, DeleteCallback, DeleteContext);
+        try {
+            ExTimer.initializeDeleteParameters(Parameters, DeleteCallback, DeleteContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Executive timers =====
