@@ -193,6 +193,55 @@ class ClosedKernelTest {
         assertEverySaysClosed(outcomes);
     }
     /**
+     * A call already inside a routine when another thread closes the kernel (here: spinning on a spin
+     * lock, or a queued spin lock, that the closing thread holds) meets unmapped memory at its next
+     * access: it must say the kernel was closed, not FFM's bare "Already closed".
+     */
+    @Test
+    void shouldSayTheKernelIsClosedToACallSpinningInsideARoutineWhenAnotherThreadClosesIt() throws Exception {
+        for (boolean queued : new boolean[] {false, true}) {
+            Kernel kernel = boot().attach();
+            MemorySegment lock = block(kernel);
+            MemorySegment mine = block(kernel);
+            MemorySegment theirs = block(kernel);
+            Ke.KeInitializeSpinLock(lock);
+            if (queued) {
+                Ke.KeAcquireInStackQueuedSpinLock(lock, mine);
+            } else {
+                Ke.KeAcquireSpinLock(lock);
+            }
+            Object[] outcome = new Object[1];
+            CountDownLatch started = new CountDownLatch(1);
+            Thread spinner = Thread.ofPlatform().daemon().start(() -> {
+                kernel.attach();
+                started.countDown();
+                try {
+                    if (queued) {
+                        Ke.KeAcquireInStackQueuedSpinLock(lock, theirs);
+                    } else {
+                        Ke.KeAcquireSpinLock(lock);
+                    }
+                    outcome[0] = "acquired";
+                } catch (Throwable t) {
+                    outcome[0] = t;
+                } finally {
+                    Kernel.detach();
+                }
+            });
+            started.await();
+            Thread.sleep(50); // not an assertion: lets the spinner reach its spin (it says closed either way)
+            dev.offkern.runtime.ke.ThreadState.current().setIrql(0); // the closing thread holds the lock at DISPATCH_LEVEL
+            kernel.close();
+            Kernel.detach();
+            spinner.join(20_000);
+            assertTrue(!spinner.isAlive(), "the spinning thread is still spinning after close");
+            Outcome o = new Outcome(queued ? "KeAcquireInStackQueuedSpinLock" : "KeAcquireSpinLock",
+                    outcome[0] instanceof Throwable t ? t : null, outcome[0]);
+            assertTrue(o.saysClosed(), o.toString());
+        }
+    }
+
+    /**
      * The same with the verifier compiled out ({@code -Doffkern.verifier=false}, in a child JVM:
      * the switch is read once per JVM): the closed-kernel check is not a verifier check, so
      * routines whose other argument checks are verifier checks (KeClearEvent, KeReadStateEvent,
