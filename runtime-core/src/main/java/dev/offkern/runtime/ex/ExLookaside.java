@@ -337,6 +337,10 @@ public final class ExLookaside {
         long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
         if (block != 0) {
             if (blockChecks) {
+                // A cached block is a live (parked) block of Size bytes; anything else came from a link
+                // written after the block was freed, and handing it out would give the caller a neighbour.
+                long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+                reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
                 unpark(reg, block); // the block leaves the list
             }
             return block;

@@ -50,12 +50,16 @@ final class KnownFindings {
     static final String WAIT_LIST_CORRUPTION_UNDER_HALT = "wait-list-corruption-under-halt";
 
     /**
-     * Open findings: none. Every finding reported so far is fixed, each with a regression test
+     * Open findings. Every other finding reported so far is fixed, each with a regression test
      * (issue 8's cases; the lost wake-up, closed-kernel leak, bug check under the dispatcher lock and
-     * KeDelayExecutionThread-at-close findings: KeWaitShutdownTest, KernelLifecycleTest, ClosedKernelTest),
-     * so no operation is disabled and no hostile input withheld: a finding fails the run.
+     * KeDelayExecutionThread-at-close findings: KeWaitShutdownTest, KernelLifecycleTest, ClosedKernelTest);
+     * no operation is disabled and no hostile input withheld.
      */
-    static final List<Known> ALL = List.of();
+    static final List<Known> ALL = List.of(
+            Known.of("queued-spin-lock-hang", "^HANG spin\\.queued",
+                    "rarely (once in about 120 epochs) a balanced KeAcquireInStackQueuedSpinLockAtDpcLevel spins for ever"
+                            + " waiting for its predecessor's hand-off, while the other thread misuses its private queued"
+                            + " lock (scribbled handles); not yet diagnosed (seed 0x2715a431bf0ecfbc, epoch 110)"));
 
     /** The entry matching {@code signature}, or null. */
     static Known match(String signature) {
