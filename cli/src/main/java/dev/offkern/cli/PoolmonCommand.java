@@ -26,9 +26,13 @@ import picocli.CommandLine.Spec;
  * tags, alloc/free patterns, a lookaside-like churn) and prints the poolmon table.
  */
 @Command(name = "poolmon", mixinStandardHelpOptions = true,
-        description = {"Boot a kernel, run a demo pool workload and print the per-tag pool accounting, as poolmon does.",
+        description = {"Boots a kernel, runs a demo pool workload and prints the per-tag pool accounting, as poolmon does.",
                 "Tags: DmSm small blocks, DmCa cache-aligned, DmLg large blocks, DmLk a lookaside-like churn, "
-                        + "DmPg mixed paged blocks (some left allocated to show Diff)."})
+                        + "DmPg mixed paged blocks (some left allocated to show Diff)."},
+        exitCodeList = {"0:the table was printed", "2:usage error (unknown option, bad --sort or --rounds)"},
+        footer = {"  offkern poolmon                      # the demo, sorted by bytes",
+                "  offkern poolmon -n 10000 --sort tag",
+                "  offkern poolmon --leaks              # and the leak report at shutdown"})
 public final class PoolmonCommand implements Callable<Integer> {
 
     @Spec
