@@ -81,6 +81,7 @@ public final class ProbeCommand implements Callable<Integer> {
         ObjectNode shim = json.putObject("shim");
         shim.put("loaded", NativeShim.isLoaded());
         shim.put("location", NativeShim.location());
+        shim.put("source", NativeShim.source());
         if (!NativeShim.isLoaded()) {
             failures.add("the native shim did not load: " + NativeShim.location());
             if (text) {
@@ -99,7 +100,7 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         if (text) {
             out.println("Native shim");
-            out.println("  loaded      yes, from " + NativeShim.location());
+            out.println("  loaded      yes, from " + NativeShim.location() + " (" + NativeShim.source() + ")");
             out.println("  ABI         " + abi + (abi == NativeShim.EXPECTED_ABI_VERSION ? ""
                     : " (MISMATCH: bindings expect " + NativeShim.EXPECTED_ABI_VERSION + ")"));
         }

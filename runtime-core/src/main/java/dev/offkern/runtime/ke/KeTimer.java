@@ -143,6 +143,7 @@ public final class KeTimer {
         boolean wake = false;
         Dispatcher.lock();
         try {
+            table.countSet();
             wasSet = table.unlink(as, seg, off);
             Dispatcher.setSignalState(seg, off, 0);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);

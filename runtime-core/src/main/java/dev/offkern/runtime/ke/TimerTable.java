@@ -62,6 +62,8 @@ public final class TimerTable {
     private long plannedTick = NO_WAKE;
     /** Expiries delivered (a statistic; under the dispatcher lock). */
     private long expiries;
+    /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer calls (a statistic; under the dispatcher lock). */
+    private long sets;
     /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the dispatcher lock. */
     private long dpcsCoalesced;
     private volatile Thread thread;
@@ -114,6 +116,16 @@ public final class TimerTable {
     /** Expiries delivered so far (a consistent value needs the dispatcher lock). */
     public long expiries() {
         return expiries;
+    }
+
+    /** Timer sets so far (a consistent value needs the dispatcher lock). */
+    public long sets() {
+        return sets;
+    }
+
+    /** Counts one set of a timer (KeSetTimer and family). Under the dispatcher lock. */
+    void countSet() {
+        sets++;
     }
 
     /** Expiries whose DPC was already queued, so that one DPC run serves both (as on Windows). */
