@@ -163,6 +163,25 @@ class LiveCountersAttachTest {
     }
 
     @Test
+    void shouldListTheKernelsWhenSeveralPublishInOneDirectoryAndAttachToOneFile() {
+        var config = dev.offkern.runtime.KernelConfig.defaults().withProcessorCount(1)
+                .withLiveCounters(dev.offkern.runtime.LiveCounters.in(dir));
+        try (var a = dev.offkern.runtime.Kernel.boot(config); var b = dev.offkern.runtime.Kernel.boot(config)) {
+            Result r = run("stat", "--attach", dir.toString(), "--count", "1");
+            assertEquals(1, r.status(), r.toString());
+            assertTrue(r.err().startsWith("offkern stat: 2 kernels publish live counters in " + dir + ": "), r.err());
+            assertTrue(r.err().contains(a.liveCountersFile().getFileName().toString())
+                    && r.err().contains(b.liveCountersFile().getFileName().toString()), r.err());
+            assertTrue(r.err().strip().endsWith("attach one of the files"), r.err());
+
+            Result one = run("stat", "--attach", b.liveCountersFile().toString(), "--count", "1");
+            assertEquals(0, one.status(), one.toString());
+            assertTrue(one.out().startsWith(b.liveCountersFile().getFileName() + "  pid " + ProcessHandle.current().pid()
+                    + "  RUNNING"), one.out());
+        }
+    }
+
+    @Test
     void shouldSayThereIsNothingToAttachToInAnEmptyDirectory() {
         Result r = run("poolmon", "--attach", dir.resolve("none").toString(), "--count", "1");
         assertEquals(1, r.status(), r.toString());

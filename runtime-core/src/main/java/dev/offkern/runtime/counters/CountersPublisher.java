@@ -35,7 +35,8 @@ import org.agrona.concurrent.status.CountersManager;
  * ordered (release) writes. It is the values buffer's only writer, so no write is contended. In
  * steady state a publish allocates nothing; a tag seen for the first time allocates its three
  * counters. A publish costs O(tags × threads that allocated) opaque loads plus one ordered store
- * per counter, once per interval (250 ms by default).
+ * per counter, once per interval (250 ms by default): 18 µs for 20 tags and 2 threads, 102 µs for
+ * 1,000 tags and 8 threads on the 2-vCPU test machine ({@code CountersPublishCost} in the tests).
  *
  * <p><b>Lifecycle.</b> {@link #start} creates the file and the thread; {@link #close} (from
  * {@code Kernel.close()}, before anything of the kernel is torn down) stops the thread, publishes a

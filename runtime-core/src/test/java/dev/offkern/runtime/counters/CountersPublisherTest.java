@@ -168,6 +168,17 @@ class CountersPublisherTest {
     }
 
     @Test
+    void shouldShowAKernelHaltedByABugCheckAsHalted() throws Exception {
+        kernel = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(tmp.resolve("dumps"))
+                .withBugCheckPolicy(dev.offkern.nt.BugCheckPolicy.HALT)
+                .withLiveCounters(LiveCounters.in(tmp.resolve("counters")).every(Duration.ofMillis(10))));
+        assertThrows(dev.offkern.nt.KernelHaltedException.class, () -> kernel.bugCheck(0x50, 1, 2, 3, 4, "halt it"));
+        CountersSnapshot s = await(x -> x.status() == CountersSnapshot.Status.HALTED);
+        assertEquals(1, s.sum(CounterType.BUG_CHECKS));
+        assertEquals(0x50, s.sum(CounterType.BUG_CHECK_LAST_CODE));
+    }
+
+    @Test
     void shouldNameTheFileAfterThePidAndDescribeItsWriter() throws Exception {
         boot();
         Path file = kernel.liveCountersFile();
