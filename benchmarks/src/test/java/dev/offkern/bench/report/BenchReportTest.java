@@ -64,4 +64,34 @@ class BenchReportTest {
         Files.writeString(file, "{\"benchmark\": 1}");
         assertThrows(IllegalArgumentException.class, () -> BenchReport.read(file));
     }
+
+    @Test
+    void shouldChartAbsoluteTimesWithErrorBarsOffkernApartAndALogAxisOnlyWhenValuesSpanADecade() throws Exception {
+        Path file = dir.resolve("jmh.json");
+        Files.writeString(file, JMH);
+        List<BenchReport.Row> rows = BenchReport.read(file);
+        org.knowm.xchart.CategoryChart chart = BenchReport.chart(rows);
+        assertEquals(List.of("offkern: poolAllocFree", "mallocFree"), List.copyOf(chart.getSeriesMap().keySet()));
+        var offkern = chart.getSeriesMap().get("offkern: poolAllocFree");
+        var peer = chart.getSeriesMap().get("mallocFree");
+        assertEquals(List.of(15.0), List.copyOf(offkern.getYData()));
+        assertEquals(List.of(0.0), List.copyOf(offkern.getExtraValues()), "JMH gave no error (NaN): no bar");
+        assertEquals(List.of(30.0), List.copyOf(peer.getYData()));
+        assertEquals(List.of(1.5), List.copyOf(peer.getExtraValues()));
+        assertTrue(!chart.getStyler().getSeriesColors()[0].equals(chart.getStyler().getSeriesColors()[1]), "offkern coloured apart");
+        assertTrue(!chart.getStyler().isYAxisLogarithmic(), "15 vs 30 ns is one decade: linear axis");
+        List<BenchReport.Row> wide = List.of(rows.get(0), new BenchReport.Row("PoolAllocFreeBenchmark", "slowPeer", "size=64", 1,
+                "avgt", 4000, 10, "ns/op", Double.NaN));
+        assertTrue(BenchReport.chart(wide).getStyler().isYAxisLogarithmic(), "15 vs 4000 ns spans decades: log axis");
+        BenchReport.charts(BenchReport.group(rows), dir);
+        assertTrue(Files.size(dir.resolve("PoolAllocFreeBenchmark_size=64_t1.png")) > 0);
+    }
+
+    @Test
+    void shouldDrawAThroughputAsTimePerOperation() {
+        BenchReport.Row r = new BenchReport.Row("C", "offkernX", "", 1, "thrpt", 4, 0.4, "ops/us", Double.NaN);
+        assertEquals("us", BenchReport.timeUnit(r));
+        assertEquals(0.25, BenchReport.timePerOp(r), 1e-12);
+        assertEquals(0.025, BenchReport.errorOfTimePerOp(r), 1e-12);
+    }
 }
