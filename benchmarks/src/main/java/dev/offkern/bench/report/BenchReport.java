@@ -37,7 +37,29 @@ public final class BenchReport {
 
     /** One benchmark result row. */
     record Row(String clazz, String method, String params, int threads, String mode, double score,
-               double error, String unit, double allocBytesPerOp) {
+               double error, String unit, double allocBytesPerOp, Map<String, Double> percentiles) {
+
+        /** A row without latency percentiles (every mode but JMH's SampleTime). */
+        Row(String clazz, String method, String params, int threads, String mode, double score, double error, String unit,
+            double allocBytesPerOp) {
+            this(clazz, method, params, threads, mode, score, error, unit, allocBytesPerOp, Map.of());
+        }
+
+        /** p50, p99, p99.9 and p100 as "p50=1.2 p99=3.4 ..." in the score's unit, or "-" without percentiles. */
+        String percentileSummary() {
+            if (percentiles.isEmpty()) {
+                return "-";
+            }
+            StringBuilder sb = new StringBuilder();
+            for (String p : List.of("50.0", "99.0", "99.9", "100.0")) {
+                Double v = percentiles.get(p);
+                if (v != null) {
+                    sb.append(sb.isEmpty() ? "" : " ").append('p').append(p.replace(".0", "")).append('=')
+                            .append(String.format(Locale.ROOT, "%.4g", v));
+                }
+            }
+            return sb.toString();
+        }
 
         String group() {
             return clazz + " " + params + " t=" + threads;
@@ -105,9 +127,11 @@ public final class BenchReport {
                     alloc = e.getValue().required("score").asDouble();
                 }
             }
+            Map<String, Double> percentiles = new TreeMap<>(); // SampleTime rows carry "scorePercentiles"
+            primary.path("scorePercentiles").properties().forEach(e -> percentiles.put(e.getKey(), e.getValue().asDouble()));
             rows.add(new Row(clazz, method, p.toString(), m.required("threads").asInt(), m.required("mode").asText(),
                     primary.required("score").asDouble(), toDouble(primary.path("scoreError")),
-                    primary.required("scoreUnit").asText(), alloc));
+                    primary.required("scoreUnit").asText(), alloc, Map.copyOf(percentiles)));
         }
         return rows;
     }
@@ -164,16 +188,17 @@ public final class BenchReport {
         if (!machine.isEmpty()) {
             sb.append("Machine: ").append(machine).append("\n\n");
         }
-        sb.append("| benchmark | params | threads | score | ± | unit | compared with | time ratio | alloc B/op |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| benchmark | params | threads | score | ± | unit | compared with | time ratio | alloc B/op | percentiles |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (List<Row> group : groups.values()) {
             for (Row r : group) {
                 Row base = baseline(group, r);
-                sb.append(String.format(Locale.ROOT, "| %s.%s | %s | %d | %.3f | %s | %s | %s | %.2fx | %s |\n",
+                sb.append(String.format(Locale.ROOT, "| %s.%s | %s | %d | %.3f | %s | %s | %s | %.2fx | %s | %s |\n",
                         r.clazz(), r.method(), r.params().isEmpty() ? "-" : r.params(), r.threads(), r.score(),
                         Double.isNaN(r.error()) ? "-" : String.format(Locale.ROOT, "%.3f", r.error()), r.unit(),
                         base == r ? "(offkern)" : base.method(), r.cost() / base.cost(),
-                        Double.isNaN(r.allocBytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.1f", r.allocBytesPerOp())));
+                        Double.isNaN(r.allocBytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.1f", r.allocBytesPerOp()),
+                        r.percentileSummary()));
             }
         }
         return sb.toString();
@@ -189,13 +214,21 @@ public final class BenchReport {
                 first = false;
                 sb.append(String.format(Locale.ROOT,
                         "  {\"class\": %s, \"method\": %s, \"params\": %s, \"threads\": %d, \"mode\": %s, \"score\": %s,"
-                                + " \"error\": %s, \"unit\": %s, \"ratioVsOffkern\": %s, \"baseline\": %s, \"allocBytesPerOp\": %s}",
+                                + " \"error\": %s, \"unit\": %s, \"ratioVsOffkern\": %s, \"baseline\": %s, \"allocBytesPerOp\": %s,"
+                                + " \"percentiles\": %s}",
                         quote(r.clazz()), quote(r.method()), quote(r.params()), r.threads(), quote(r.mode()), num(r.score()),
                         num(r.error()), quote(r.unit()), num(r.cost() / base.cost()), quote(base.method()),
-                        num(r.allocBytesPerOp())));
+                        num(r.allocBytesPerOp()), percentilesJson(r)));
             }
         }
         return sb.append("\n]}\n").toString();
+    }
+
+    /** The row's percentiles as a JSON object ({@code {"50.0": 1.2, ...}}, empty without). */
+    private static String percentilesJson(Row r) {
+        StringBuilder sb = new StringBuilder("{");
+        new TreeMap<>(r.percentiles()).forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(quote(k)).append(": ").append(num(v)));
+        return sb.append('}').toString();
     }
 
     private static String num(double d) {
