@@ -383,12 +383,20 @@ public final class LookasideRegistry implements AutoCloseable {
 
     // ----- the scan -----
 
-    /** Adjusts the depth of every live list (see {@link ExLookaside#computeDepth}). */
+    /**
+     * Adjusts the depth of every live list (see {@link ExLookaside#computeDepth}). The lists come from
+     * this registry's own record, not from the native system-wide links (which are there for dump
+     * tools): a link a caller overwrote would otherwise make the scan write a Depth into whatever
+     * memory it names.
+     */
     synchronized void scanAll() {
-        for (boolean paged : new boolean[] {false, true}) {
-            for (long l : walk(paged)) {
-                ExLookaside.scanOne(this, l, SCAN_PERIOD_SECONDS);
-            }
+        long[] lists = new long[live.size()];
+        int n = 0;
+        for (Live l : live.values()) {
+            lists[n++] = l.address();
+        }
+        for (int i = 0; i < n; i++) {
+            ExLookaside.scanOne(this, lists[i], SCAN_PERIOD_SECONDS);
         }
     }
 

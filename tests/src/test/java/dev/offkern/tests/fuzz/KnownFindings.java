@@ -59,7 +59,11 @@ final class KnownFindings {
             Known.of("queued-spin-lock-hang", "^HANG spin\\.queued",
                     "rarely (once in about 120 epochs) a balanced KeAcquireInStackQueuedSpinLockAtDpcLevel spins for ever"
                             + " waiting for its predecessor's hand-off, while the other thread misuses its private queued"
-                            + " lock (scribbled handles); not yet diagnosed (seed 0x2715a431bf0ecfbc, epoch 110)"));
+                            + " lock (scribbled handles); not yet diagnosed (seed 0x2715a431bf0ecfbc, epoch 110)"),
+            Known.of("extimer-delete-frees-twice", "^UNDOCUMENTED ExDeleteTimer BugCheck 0x(19|C2)/0x7\\b",
+                    "issue 9's EX_TIMER (landed 21:5x): ExDeleteTimer racing the timer's own expiry or a second delete"
+                            + " frees the EX_TIMER block twice (BAD_POOL_CALLER 0x07 / BAD_POOL_HEADER 0x07)"
+                            + " (seed 0xb2739430fffe40d7, epochs 32 and 53)"));
 
     /** The entry matching {@code signature}, or null. */
     static Known match(String signature) {
