@@ -6,6 +6,8 @@ import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.runtime.mm.LiveMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -102,7 +104,7 @@ public final class KeWait {
         }
         Waiter w = waiter(t);
         MemorySegment blocks = t.block();
-        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
+        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
         return waitPrepared(t, w, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, hasTimeout, raw, alertable);
     }
 
@@ -162,7 +164,7 @@ public final class KeWait {
                     }
                 }
             }
-            prepare(k, blocks, base, i, obj, waitType, t.address());
+            prepare(t, blocks, base, i, obj, waitType, t.address());
         }
         return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable);
     }
@@ -220,7 +222,7 @@ public final class KeWait {
      */
     static void waitInternal(ThreadState t, long object) {
         MemorySegment blocks = t.block();
-        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
+        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
         waitPrepared(t, waiter(t), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, false, 0, false);
     }
 
@@ -268,9 +270,15 @@ public final class KeWait {
     }
 
     /** Writes wait block {@code index} (the waiting thread's own memory: no lock) after checking the object. */
-    private static void prepare(KernelCore k, MemorySegment blocks, long base, int index, long object, int waitType,
+    private static void prepare(ThreadState t, MemorySegment blocks, long base, int index, long object, int waitType,
                                 long kthread) {
+        KernelCore k = t.kernel();
         Region r = Dispatcher.resolveObject(k, object);
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
+            // A raw object pointer (an Object[] entry) into a POOL_HEADER or past a block would make the
+            // wait satisfy (write) a neighbour's memory: the header must lie inside one live block (0xD6/0xD5).
+            k.addressSpace().checkLive(object, object, DISPATCHER_HEADER.LAYOUT.byteSize(), true);
+        }
         int type = Dispatcher.type(r.segment(), r.offsetOf(object));
         if (!Dispatcher.waitable(type)) {
             throw new IllegalArgumentException("object 0x" + Long.toHexString(object) + " has DISPATCHER_HEADER.Type " + type
