@@ -45,7 +45,7 @@ import java.lang.foreign.ValueLayout;
  * memory (else IllegalArgumentException / PAGE_FAULT_IN_NONPAGED_AREA), of a timer type once
  * initialized; a negative Period is IllegalArgumentException. Verifier (IRQL): set and cancel above
  * DISPATCH_LEVEL are DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the timer, IRQL, 1 write, 0).
- * Progress: blocking (the dispatcher lock), except KeReadStateTimer (wait-free).
+ * Progress: blocking (the timer-table lock), except KeReadStateTimer (wait-free).
  */
 public final class KeTimer {
     /** TIMER_TYPE NotificationTimer. */
@@ -137,7 +137,9 @@ public final class KeTimer {
         table.lock();
         try {
             wasSet = table.unlink(as, seg, off);
-            Dispatcher.setSignalState(seg, off, 0);
+            if (Dispatcher.signalState(seg, off) != 0) {
+                Dispatcher.setSignalState(seg, off, 0); // a reset wakes nobody: the table lock suffices (see TimerTable)
+            }
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
             seg.set(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET, period);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET, dpcAddress);
