@@ -91,7 +91,7 @@ class ExTimerTest {
         assertEquals(9, t.get(ValueLayout.JAVA_BYTE, 0), "TimerSynchronizationObject by default");
         assertEquals(0, t.get(ValueLayout.JAVA_INT, KTIMER.X64.offset("Header") + 4), "not signalled");
         assertEquals(0x13, t.get(ValueLayout.JAVA_BYTE, EX_TIMER.TIMER_DPC_OFFSET), "TimerDpc is a DpcObject");
-        assertEquals(t.address(), t.get(ValueLayout.JAVA_LONG, EX_TIMER.TIMER_DPC_OFFSET + 0x20), "DeferredContext = the EX_TIMER");
+        assertEquals(t.address(), t.get(ValueLayout.JAVA_LONG, EX_TIMER.TIMER_DPC_OFFSET + dev.offkern.layout.ke.KDPC.DEFERRED_CONTEXT_OFFSET), "DeferredContext = the EX_TIMER");
         assertEquals(EX_TIMER.STATE_LIVE, state(t));
         MemorySegment n = ExAllocateTimer(MemorySegment.NULL, MemorySegment.NULL, EX_TIMER_NOTIFICATION | EX_TIMER_NO_WAKE);
         assertEquals(8, n.get(ValueLayout.JAVA_BYTE, 0), "TimerNotificationObject");
