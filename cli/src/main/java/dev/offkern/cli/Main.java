@@ -12,7 +12,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /** The {@code offkern} command: dispatches to its subcommands. */
 @Command(name = "offkern", mixinStandardHelpOptions = true, version = "offkern 0.1.0",
         description = "Windows kernel structures, byte-exact and off-heap, on Java 25.",
-        subcommands = {LayoutsCommand.class, ProbeCommand.class, PoolmonCommand.class, DumpCommand.class})
+        subcommands = {LayoutsCommand.class, ProbeCommand.class, PoolmonCommand.class, StatCommand.class, DumpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit status of a usage error (unknown option, command, ABI, format, structure, bad value). */

@@ -21,7 +21,7 @@ class PoolmonCommandTest {
 
     @Test
     void shouldPrintThePoolmonTableOfTheDemoWorkload() {
-        assertEquals(0, run("poolmon", "--rounds", "200"));
+        assertEquals(0, run("poolmon", "--demo", "--rounds", "200"));
         String[] lines = out.toString().split("\n");
         assertTrue(lines[0].matches(" Tag\\s+Type\\s+Allocs\\s+Frees\\s+Diff\\s+Bytes"), lines[0]);
         String text = out.toString();
@@ -36,22 +36,47 @@ class PoolmonCommandTest {
 
     @Test
     void shouldSortByTag() {
-        assertEquals(0, run("poolmon", "-n", "20", "--sort", "tag"));
+        assertEquals(0, run("poolmon", "--demo", "-n", "20", "--sort", "tag"));
         String text = out.toString();
         assertTrue(text.indexOf("DmCa") < text.indexOf("DmLg") && text.indexOf("DmLg") < text.indexOf("DmSm"), text);
     }
 
     @Test
     void shouldReportDeliberateLeaks() {
-        assertEquals(0, run("poolmon", "-n", "100", "--leaks"));
+        assertEquals(0, run("poolmon", "--demo", "-n", "100", "--leaks"));
         assertTrue(out.toString().contains("still allocated at shutdown"), out.toString());
         assertTrue(out.toString().contains("DmPg  Paged"), out.toString());
+    }
+
+    @Test
+    void shouldPrintTheDemoTableAsJson() {
+        assertEquals(0, run("poolmon", "--demo", "-n", "200", "--format", "json", "--sort", "tag"));
+        var root = tools.jackson.databind.json.JsonMapper.builder().build().readTree(out.toString());
+        assertEquals("demo", root.get("source").asString());
+        var first = root.get("tags").get(0);
+        assertEquals("DmCa", first.get("tag").asString());
+        assertEquals("Nonp", first.get("pool").asString());
+        assertEquals(200, first.get("allocs").asLong());
+        assertEquals(200, first.get("frees").asLong());
+        assertEquals(1, out.toString().strip().lines().count(), "one JSON document on one line");
+    }
+
+    @Test
+    void shouldAskForDemoOrAttachInOneLine() {
+        assertEquals(2, run("poolmon"));
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().contains("give --attach DIR (watch a kernel in another process) or --demo"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("poolmon", "--demo", "--attach", "/nonexistent"));
+        assertTrue(err.toString().contains("--demo and --attach exclude each other"), err.toString());
     }
 
     @Test
     void shouldPrintHelp() {
         assertEquals(0, run("poolmon", "--help"));
         assertTrue(out.toString().contains("--sort"), out.toString());
+        assertTrue(out.toString().contains("--attach"), out.toString());
+        assertTrue(out.toString().contains("--demo"), out.toString());
     }
 
     @Test
@@ -60,10 +85,10 @@ class PoolmonCommandTest {
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
         assertTrue(err.toString().contains("--bogus"), err.toString());
         err.getBuffer().setLength(0);
-        assertEquals(2, run("poolmon", "--sort", "size"));
+        assertEquals(2, run("poolmon", "--demo", "--sort", "size"));
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
         err.getBuffer().setLength(0);
-        assertEquals(2, run("poolmon", "--rounds", "0"));
+        assertEquals(2, run("poolmon", "--demo", "--rounds", "0"));
         assertTrue(err.toString().contains("--rounds must be between"), err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
     }

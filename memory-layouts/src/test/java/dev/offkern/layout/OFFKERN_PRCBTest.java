@@ -26,12 +26,14 @@ class OFFKERN_PRCBTest {
         assertEquals(0x60, OFFKERN_PRCB.SERVICE_COUNT_OFFSET);
         assertEquals(0x68, OFFKERN_PRCB.DPC_REQUEST_SUMMARY_OFFSET);
         assertEquals(0x70, OFFKERN_PRCB.DPC_DRAIN_OWNER_OFFSET);
+        assertEquals(0x78, OFFKERN_PRCB.dpcQueuedCountOffset(KDPC_DATA.DPC_NORMAL));
+        assertEquals(0x7C, OFFKERN_PRCB.dpcQueuedCountOffset(KDPC_DATA.DPC_THREADED));
         assertTrue(s.origin() == StructSpec.Origin.OPAQUE);
     }
 
     @Test
     void shouldKeepTheUsedFieldsInTheFirstTwoCacheLines() {
-        assertTrue(OFFKERN_PRCB.X64.offset("Reserved") + 8 <= 0x80);
+        assertTrue(OFFKERN_PRCB.X64.offset("DpcQueuedCount") + 8 <= 0x80);
     }
 
     @Test

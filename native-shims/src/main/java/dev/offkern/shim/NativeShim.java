@@ -1,27 +1,22 @@
 package dev.offkern.shim;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
- * Finds, extracts and loads the shim library that ships inside this module's jar
- * ({@code dev/offkern/shim/native/linux-x86_64/liboffkern_shim.so}). Loading happens once, on first
- * use; a host where it cannot load gets an {@link UnsupportedOperationException} that says why.
+ * Loads the shim library once, on first use, from {@code -Doffkern.shim.path}, else
+ * {@code java.library.path}, else the copy inside this module's jar
+ * ({@code dev/offkern/shim/native/linux-x86_64/liboffkern_shim.so}) extracted to a per-version cache
+ * directory ({@code -Doffkern.shim.cacheDir}; see {@link ShimLibraryLoader} for the whole order). A
+ * host where none loads gets an {@link UnsupportedOperationException} that says why in one line.
  */
 public final class NativeShim {
-    static final String RESOURCE = "native/linux-x86_64/liboffkern_shim.so";
 
     private static final Loaded LOADED = load();
 
-    private record Loaded(SymbolLookup lookup, String location, Throwable failure) {
+    private record Loaded(SymbolLookup lookup, String location, String source, Throwable failure) {
     }
 
     private NativeShim() {
@@ -32,9 +27,17 @@ public final class NativeShim {
         return LOADED.lookup() != null;
     }
 
-    /** Where the library was loaded from, or why it was not. */
+    /** Where the library was loaded from (its file), or why it was not. */
     public static String location() {
         return LOADED.lookup() != null ? LOADED.location() : "not loaded: " + LOADED.failure().getMessage();
+    }
+
+    /**
+     * How the library was found: {@code -Doffkern.shim.path}, {@code java.library.path}, extracted
+     * into the cache now, or the cache as it was; or why it was not loaded.
+     */
+    public static String source() {
+        return LOADED.lookup() != null ? LOADED.source() : "not loaded: " + LOADED.failure().getMessage();
     }
 
     /** The ABI version the Java bindings expect from {@code offkern_shim_abi_version()}. */
@@ -93,26 +96,10 @@ public final class NativeShim {
     }
 
     private static Loaded load() {
-        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return new Loaded(null, null, new UnsupportedOperationException(
-                    "the shim is built for linux-x86_64 only; this host is " + os + "-" + arch));
+        ShimLibraryLoader.Result r = ShimLibraryLoader.load();
+        if (r.lookup() == null) {
+            return new Loaded(null, null, null, r.failure());
         }
-        try (InputStream in = NativeShim.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                return new Loaded(null, null, new IllegalStateException(
-                        "liboffkern_shim.so is missing from the jar (was the module built without a C compiler?)"));
-            }
-            Path dir = Files.createTempDirectory("offkern-shim");
-            Path lib = dir.resolve("liboffkern_shim.so");
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
-            SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
-            return new Loaded(lookup, lib.toString(), null);
-        } catch (IOException | RuntimeException e) {
-            return new Loaded(null, null, e);
-        }
+        return new Loaded(r.lookup(), r.file().toString(), r.source().description, null);
     }
 }

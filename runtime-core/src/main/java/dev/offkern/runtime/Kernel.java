@@ -1,6 +1,7 @@
 package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.runtime.counters.CountersPublisher;
 import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
@@ -53,6 +54,8 @@ public final class Kernel implements AutoCloseable {
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
+    /** The live counters' publisher, or null when {@link KernelConfig#liveCounters()} is off; set in boot(). */
+    private volatile CountersPublisher counters;
 
     private Kernel(KernelConfig config) {
         this.config = config;
@@ -78,6 +81,15 @@ public final class Kernel implements AutoCloseable {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
         k.core.start();
+        if (config.liveCounters().enabled()) {
+            try {
+                k.counters = CountersPublisher.start(config.liveCounters().directory(), config.liveCounters().interval(),
+                        k.core, k.pools, k.lookasideLists);
+            } catch (RuntimeException e) {
+                k.close();
+                throw e;
+            }
+        }
         return k;
     }
 
@@ -220,6 +232,15 @@ public final class Kernel implements AutoCloseable {
         core.routines().registerNativeLibrary(lookup, symbol);
     }
 
+    /**
+     * The file this kernel publishes its live counters in ({@code offkern stat --attach} reads its
+     * directory), or null when live counters are off ({@link KernelConfig#liveCounters()}).
+     */
+    public java.nio.file.Path liveCountersFile() {
+        CountersPublisher c = counters;
+        return c == null ? null : c.file();
+    }
+
     /** The kernel's bug-check machinery: callback lists, KeBugCheckEx, dumps. */
     public BugChecks bugChecks() {
         return core.bugChecks();
@@ -286,6 +307,12 @@ public final class Kernel implements AutoCloseable {
         BOOTED.remove(this);
         if (ATTACHED.get() == this) {
             ATTACHED.remove();
+        }
+        // First, while everything is intact: the live counters' last publish, then the file is marked
+        // CLOSED and deleted (a watcher with it mapped sees CLOSED).
+        CountersPublisher c = counters;
+        if (c != null) {
+            c.close();
         }
         // Before anything is unmapped: unlink every pending wait of this kernel's threads from the
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check

@@ -28,11 +28,14 @@ import java.util.Set;
  *                          granularity of KeQueryInterruptTime/KeQuerySystemTime/KeQueryTickCount and
  *                          of timer expiry; 1 ms by default (Windows' clock under a 1 ms timer
  *                          resolution), 1000..156250 (0.1 ms .. 15.625 ms)
+ * @param liveCounters      whether and where the kernel publishes live counters for other processes
+ *                          ({@link LiveCounters}; off unless {@code offkern.counters} or
+ *                          {@code offkern.counters.dir} says otherwise)
  */
 public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize,
                            int processorCount, Set<VerifierCheck> verifierChecks,
                            BugCheckPolicy bugCheckPolicy, Path dumpDirectory,
-                           boolean threadedDpcs, long timeIncrement) {
+                           boolean threadedDpcs, long timeIncrement, LiveCounters liveCounters) {
 
     /** The default clock tick: 1 ms in 100 ns units. */
     public static final long DEFAULT_TIME_INCREMENT = 10_000;
@@ -55,8 +58,8 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
             throw new IllegalArgumentException("processorCount must be 1.." + MAXIMUM_PROCESSORS
                     + " (one processor group), not " + processorCount);
         }
-        if (verifierChecks == null || bugCheckPolicy == null || dumpDirectory == null) {
-            throw new IllegalArgumentException("verifierChecks, bugCheckPolicy and dumpDirectory must not be null");
+        if (verifierChecks == null || bugCheckPolicy == null || dumpDirectory == null || liveCounters == null) {
+            throw new IllegalArgumentException("verifierChecks, bugCheckPolicy, dumpDirectory and liveCounters must not be null");
         }
         if (timeIncrement < MINIMUM_TIME_INCREMENT || timeIncrement > MAXIMUM_TIME_INCREMENT) {
             throw new IllegalArgumentException("timeIncrement must be " + MINIMUM_TIME_INCREMENT + ".." + MAXIMUM_TIME_INCREMENT
@@ -71,7 +74,7 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     public KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poolChunkSize, int processorCount,
                         Set<VerifierCheck> verifierChecks, BugCheckPolicy bugCheckPolicy, Path dumpDirectory) {
         this(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory,
-                true, DEFAULT_TIME_INCREMENT);
+                true, DEFAULT_TIME_INCREMENT, LiveCounters.fromSystemProperties());
     }
 
     /**
@@ -95,7 +98,8 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
 
     /**
      * 512 MiB of non-paged and 512 MiB of paged pool, in 4 MiB chunks; the host's processors; the verifier families of
-     * {@link #defaultVerifierChecks()} (all unless offkern.verifier.checks says otherwise); THROW; dumps under the temp directory.
+     * {@link #defaultVerifierChecks()} (all unless offkern.verifier.checks says otherwise); THROW; dumps under the temp directory;
+     * live counters as {@link LiveCounters#fromSystemProperties()} says (off unless offkern.counters or offkern.counters.dir is set).
      */
     public static KernelConfig defaults() {
         return new KernelConfig(512L << 20, 512L << 20, 4L << 20);
@@ -152,24 +156,24 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     }
 
     public KernelConfig withNonPagedPoolLimit(long bytes) {
-        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(bytes, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     public KernelConfig withPagedPoolLimit(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, bytes, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     public KernelConfig withPoolChunkSize(long bytes) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, bytes, processorCount, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     public KernelConfig withProcessorCount(int count) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, count, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, count, verifierChecks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     /** Runs exactly {@code checks} (an empty set turns the kernel's verifier off). */
     public KernelConfig withVerifierChecks(Set<VerifierCheck> checks) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, checks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, checks, bugCheckPolicy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     /** Verifier on (every check) or off (none). */
@@ -178,22 +182,28 @@ public record KernelConfig(long nonPagedPoolLimit, long pagedPoolLimit, long poo
     }
 
     public KernelConfig withBugCheckPolicy(BugCheckPolicy policy) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, policy, dumpDirectory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, policy, dumpDirectory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     public KernelConfig withDumpDirectory(Path directory) {
-        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, directory, threadedDpcs, timeIncrement);
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy, directory, threadedDpcs, timeIncrement, liveCounters);
     }
 
     /** Threaded DPCs on each processor's DPC thread (true) or run as normal DPCs (false). */
     public KernelConfig withThreadedDpcs(boolean on) {
         return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy,
-                dumpDirectory, on, timeIncrement);
+                dumpDirectory, on, timeIncrement, liveCounters);
     }
 
     /** The clock tick in 100 ns units (see {@link #timeIncrement()}). */
     public KernelConfig withTimeIncrement(long increment) {
         return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy,
-                dumpDirectory, threadedDpcs, increment);
+                dumpDirectory, threadedDpcs, increment, liveCounters);
+    }
+
+    /** Live counters as {@code counters} says ({@link LiveCounters#off()}, {@link LiveCounters#in(Path)}, ...). */
+    public KernelConfig withLiveCounters(LiveCounters counters) {
+        return new KernelConfig(nonPagedPoolLimit, pagedPoolLimit, poolChunkSize, processorCount, verifierChecks, bugCheckPolicy,
+                dumpDirectory, threadedDpcs, timeIncrement, counters);
     }
 }

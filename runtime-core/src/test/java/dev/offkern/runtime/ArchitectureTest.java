@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * layout ← shim ← runtime managers ← ddi ← cli/benchmarks, in one direction.
  *
  * <pre>
- *   nt  ←  verifier  ←  mm  ←  ke  ←  pool  ←  ex, rtl  ←  runtime (Kernel)  ←  ddi
+ *   nt  ←  verifier  ←  mm  ←  ke  ←  pool  ←  ex, rtl  ←  counters  ←  runtime (Kernel)  ←  ddi
  * </pre>
  */
 class ArchitectureTest {
@@ -97,6 +97,17 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.offkern.runtime.ex..")
                 .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.rtl..")
                 .because("rtl may use ex, not the reverse")
+                .check(runtime);
+    }
+
+    @Test
+    void noManagerShouldDependOnTheLiveCounters() {
+        // counters reads ke, pool and ex and is started by Kernel: it sits above every manager.
+        noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",
+                        "dev.offkern.runtime.ke..", "dev.offkern.runtime.pool..", "dev.offkern.runtime.ex..",
+                        "dev.offkern.runtime.rtl..")
+                .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.counters..")
+                .because("the live counters publish what the managers count; the managers do not know them")
                 .check(runtime);
     }
 

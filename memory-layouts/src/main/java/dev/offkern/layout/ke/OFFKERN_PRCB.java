@@ -28,7 +28,8 @@ import java.lang.foreign.StructLayout;
  *  0x70  PKTHREAD   DpcDrainOwner      the thread draining DpcData[DPC_NORMAL] now, NULL if none:
  *                                      the token that keeps one processor's DPCs from running
  *                                      concurrently
- *  0x78  ULONG64    Reserved
+ *  0x78  ULONG      DpcQueuedCount[2]  DPCs inserted into DpcData[DPC_NORMAL] and [DPC_THREADED] (each
+ *                                      written under its queue's DpcLock; a statistic, wraps at 2^32)
  *  0x80  (padding to 0x100)            two cache lines of spacing
  * </pre>
  *
@@ -66,8 +67,15 @@ public final class OFFKERN_PRCB {
     public static final long DPC_REQUEST_SUMMARY_OFFSET = X64.offset("DpcRequestSummary");
     /** PKTHREAD: the thread draining the normal DPC queue, NULL if none. */
     public static final long DPC_DRAIN_OWNER_OFFSET = X64.offset("DpcDrainOwner");
+    /** ULONG[2]: DPCs inserted into each queue (index DPC_NORMAL or DPC_THREADED). */
+    public static final long DPC_QUEUED_COUNT_OFFSET = X64.offset("DpcQueuedCount");
 
     private OFFKERN_PRCB() {
+    }
+
+    /** Offset of {@code DpcQueuedCount[index]} (index DPC_NORMAL or DPC_THREADED). */
+    public static long dpcQueuedCountOffset(int index) {
+        return DPC_QUEUED_COUNT_OFFSET + index * 4L;
     }
 
     /** Offset of {@code DpcData[index]} (index DPC_NORMAL or DPC_THREADED). */
@@ -88,7 +96,7 @@ public final class OFFKERN_PRCB {
                 .field("ServiceCount", CType.ULONG64)
                 .field("DpcRequestSummary", CType.ULONG64)
                 .field("DpcDrainOwner", CType.pointer("PKTHREAD"))
-                .field("Reserved", CType.ULONG64)
+                .array("DpcQueuedCount", CType.ULONG, 2)
                 .sizeTo(STRIDE)
                 .alignAs(STRIDE)
                 .build();

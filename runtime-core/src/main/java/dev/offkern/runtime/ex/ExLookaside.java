@@ -597,6 +597,20 @@ public final class ExLookaside {
     }
 
     /** A field as a bounded segment read: for tests and tools that inspect a list. */
+    /**
+     * Adds the list's TotalAllocates, AllocateMisses, TotalFrees and FreeMisses (unsigned, volatile
+     * reads: they pair with the atomic adds) to {@code into[row + LookasideRegistry.TOTAL_ALLOCATES ...]}.
+     */
+    static void addCounters(LookasideRegistry reg, long lookaside, long[] into, int row) {
+        Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+        MemorySegment s = r.segment();
+        long o = r.offsetOf(lookaside);
+        into[row + LookasideRegistry.TOTAL_ALLOCATES] += (int) COUNTER.getVolatile(s, o + TOTAL_ALLOCATES_OFFSET) & 0xFFFF_FFFFL;
+        into[row + LookasideRegistry.ALLOCATE_MISSES] += (int) COUNTER.getVolatile(s, o + ALLOCATE_MISSES_OFFSET) & 0xFFFF_FFFFL;
+        into[row + LookasideRegistry.TOTAL_FREES] += (int) COUNTER.getVolatile(s, o + TOTAL_FREES_OFFSET) & 0xFFFF_FFFFL;
+        into[row + LookasideRegistry.FREE_MISSES] += (int) COUNTER.getVolatile(s, o + FREE_MISSES_OFFSET) & 0xFFFF_FFFFL;
+    }
+
     static int readInt(LookasideRegistry reg, long lookaside, long offset) {
         Region r = reg.addressSpace().regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         return r.segment().get(ValueLayout.JAVA_INT, r.offsetOf(lookaside) + offset);

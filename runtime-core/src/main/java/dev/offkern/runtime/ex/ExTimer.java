@@ -277,12 +277,14 @@ public final class ExTimer {
     /** {@code ExInitializeSetTimerParameters(Parameters)}: zeroes the EXT_SET_PARAMETERS. IRQL: any. */
     public static void initializeSetParameters(MemorySegment parameters) {
         requireBlock(parameters, EXT_SET_PARAMETERS.X64.size(), "ExInitializeSetTimerParameters", "EXT_SET_PARAMETERS");
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         parameters.asSlice(0, EXT_SET_PARAMETERS.X64.size()).fill((byte) 0);
     }
 
     /** {@code ExInitializeDeleteTimerParameters(Parameters)}: zeroes the EXT_DELETE_PARAMETERS. IRQL: any. */
     public static void initializeDeleteParameters(MemorySegment parameters) {
         requireBlock(parameters, EXT_DELETE_PARAMETERS.X64.size(), "ExInitializeDeleteTimerParameters", "EXT_DELETE_PARAMETERS");
+        ThreadState.current(); // a closed or halted kernel says so before its memory is touched
         parameters.asSlice(0, EXT_DELETE_PARAMETERS.X64.size()).fill((byte) 0);
     }
 

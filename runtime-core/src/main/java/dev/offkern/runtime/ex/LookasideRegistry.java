@@ -285,6 +285,7 @@ public final class LookasideRegistry implements AutoCloseable {
         if (l == null) {
             return null;
         }
+        ExLookaside.addCounters(this, lookaside, retired, l.paged() ? ROW : 0);
         long entry = lookaside + GENERAL_LOOKASIDE.LIST_ENTRY_OFFSET;
         long flink = readLink(entry + LIST_ENTRY.FLINK_OFFSET);
         long blink = readLink(entry + LIST_ENTRY.BLINK_OFFSET);
@@ -319,6 +320,41 @@ public final class LookasideRegistry implements AutoCloseable {
     private void writeLink(long address, long value) {
         Region r = addressSpace.regionOf(address, ValueLayout.ADDRESS.byteSize());
         r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
+    }
+
+    // ----- statistics (the live counters) -----
+
+    /** Index in a {@link #addCounters} row: lists live now. */
+    public static final int LISTS = 0;
+    /** Index in a row: TotalAllocates summed. */
+    public static final int TOTAL_ALLOCATES = 1;
+    /** Index in a row: AllocateMisses summed (allocations the list could not serve: the pool's). */
+    public static final int ALLOCATE_MISSES = 2;
+    /** Index in a row: TotalFrees summed. */
+    public static final int TOTAL_FREES = 3;
+    /** Index in a row: FreeMisses summed (frees the list could not keep: back to the pool). */
+    public static final int FREE_MISSES = 4;
+    /** Longs per row; row 0 is the nonpaged lists, row 1 the paged ones. */
+    public static final int ROW = 5;
+
+    /** The counters of lists deleted so far, per row (so that the sums never go backwards); under the monitor. */
+    private final long[] retired = new long[2 * ROW];
+
+    /**
+     * Adds to {@code into} (2 × {@link #ROW} longs: nonpaged row, then paged row) the number of live
+     * lists and the sums of their ULONG counters (each read as unsigned, volatile), plus the final
+     * counts of every list deleted so far. Allocates nothing; takes the registry's monitor (which
+     * initialize and delete take; allocate and free do not).
+     */
+    public synchronized void addCounters(long[] into) {
+        for (int i = 0; i < retired.length; i++) {
+            into[i] += retired[i];
+        }
+        for (Live l : live.values()) {
+            int row = l.paged() ? ROW : 0;
+            into[row + LISTS]++;
+            ExLookaside.addCounters(this, l.address(), into, row);
+        }
     }
 
     // ----- the scan -----

@@ -60,6 +60,10 @@ public final class BugChecks {
     private volatile Thread activeOwner;
     private BugCheckReport active;
     private volatile BugCheckReport last;
+    /** Bug checks raised on this kernel while it was open (nested and concurrent ones included); rare, so an atomic add. */
+    private final java.util.concurrent.atomic.AtomicLong raised = new java.util.concurrent.atomic.AtomicLong();
+    /** The code of the latest bug check raised, 0 before the first (volatile: read by the live counters). */
+    private volatile int lastCode;
 
     public BugChecks(KernelCore kernel) {
         this.kernel = kernel;
@@ -81,6 +85,16 @@ public final class BugChecks {
         contributors.remove(contributor);
     }
 
+    /** Bug checks raised so far on this kernel (KeBugCheckEx calls while open, nested ones included). */
+    public long raisedCount() {
+        return raised.get();
+    }
+
+    /** The code of the latest bug check raised, 0 if none was. */
+    public int lastCode() {
+        return lastCode;
+    }
+
     /** The report of the last completed bug check, or null. */
     public BugCheckReport last() {
         return last;
@@ -97,6 +111,8 @@ public final class BugChecks {
         if (kernel.isClosed()) {
             return bc;
         }
+        lastCode = code;
+        raised.incrementAndGet(); // volatile add: bug checks are rare and may come from several threads
         if (activeOwner == Thread.currentThread()) {
             recordNested(bc);
             return bc;

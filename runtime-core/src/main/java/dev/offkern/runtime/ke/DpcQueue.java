@@ -23,7 +23,8 @@ import java.lang.invoke.VarHandle;
  *   <li>{@code KDPC.DpcData}: the address of this KDPC_DATA while the DPC is queued here, NULL
  *       otherwise. It is the DPC's "queued" flag: inserting claims it with a CAS from NULL.</li>
  *   <li>{@code DpcQueueDepth}: the number of queued DPCs; {@code DpcCount}: DPCs run from here;
- *       {@code ActiveDpc}: the DPC whose routine runs now.</li>
+ *       {@code ActiveDpc}: the DPC whose routine runs now; the PRCB's {@code DpcQueuedCount[q]}: DPCs
+ *       inserted here (a statistic, under DpcLock).</li>
  * </ul>
  *
  * <h2>Invariants (outside DpcLock)</h2>
@@ -71,6 +72,11 @@ final class DpcQueue {
         return (int) INT.getOpaque(prcb, dataOffset(q) + KDPC_DATA.DPC_COUNT_OFFSET);
     }
 
+    /** DpcQueuedCount[q]: DPCs inserted into queue {@code q} (opaque read: a statistic). */
+    static int queuedCount(MemorySegment prcb, int q) {
+        return (int) INT.getOpaque(prcb, OFFKERN_PRCB.dpcQueuedCountOffset(q));
+    }
+
     /** KDPC.DpcData of the DPC at {@code off} of {@code dpc} (volatile read). */
     static long dpcData(MemorySegment dpc, long off) {
         return (long) LONG.getVolatile(dpc, off + DPC_DATA_FIELD);
@@ -116,6 +122,9 @@ final class DpcQueue {
             }
             int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
             INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth + 1); // volatile: drainers poll it (Dekker with the drain token, see KeDpc)
+            long queued = OFFKERN_PRCB.dpcQueuedCountOffset(q);
+            // opaque: a statistic with one writer at a time (this queue's DpcLock); live counters read it opaquely
+            INT.setOpaque(prcb, queued, prcb.get(ValueLayout.JAVA_INT, queued) + 1);
             return true;
         } finally {
             unlock(prcb, data);

@@ -35,7 +35,7 @@ import java.lang.invoke.VarHandle;
  * Finalizing = clearing Live and leaving the registry, under the lock, by exactly one caller, which
  * then (outside the lock) calls the delete callback and frees the memory.
  *
- * <p>Progress: blocking (the timer-table lock); {@link #awaitQuiescent} polls (PASSIVE/APC level).
+ * <p>Progress: blocking (the timer-table lock); {@link #tryFinalizeWaited} polls (PASSIVE/APC level).
  */
 public final class ExTimerCore {
     /** Result: the pointer is no live EX_TIMER (the caller raises 0xC7). */
@@ -46,7 +46,7 @@ public final class ExTimerCore {
     public static final int DELETE_CANCELLED = 2;
     /** {@link #delete} result bit: the caller finalizes now (delete callback, free). */
     public static final int DELETE_FINALIZE = 4;
-    /** {@link #delete} result bit: the caller waits ({@link #awaitQuiescent}), then finalizes. */
+    /** {@link #delete} result bit: the caller waits ({@link #tryFinalizeWaited}), then finalizes. */
     public static final int DELETE_WAIT = 8;
     /** {@link #beginCallback} result: call the callback. */
     public static final int CALL = 1;

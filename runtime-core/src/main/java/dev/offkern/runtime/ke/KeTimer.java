@@ -136,6 +136,7 @@ public final class KeTimer {
         boolean wake = false;
         table.lock();
         try {
+            table.countSet();
             wasSet = table.unlink(as, seg, off);
             if (Dispatcher.signalState(seg, off) != 0) {
                 Dispatcher.setSignalState(seg, off, 0); // a reset wakes nobody: the table lock suffices (see TimerTable)

@@ -140,6 +140,16 @@ public final class Processor {
         return DpcQueue.dpcCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_NORMAL);
     }
 
+    /** DPCs inserted into the normal queue (the PRCB's DpcQueuedCount[DPC_NORMAL]; unsigned 32-bit, wraps). */
+    public int dpcQueuedCount() {
+        return DpcQueue.queuedCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_NORMAL);
+    }
+
+    /** DPCs inserted into the threaded queue (DpcQueuedCount[DPC_THREADED]; unsigned 32-bit, wraps). */
+    public int threadedDpcQueuedCount() {
+        return DpcQueue.queuedCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_THREADED);
+    }
+
     /** DPCs run from the threaded queue (DpcData[DPC_THREADED].DpcCount). */
     public int threadedDpcCount() {
         return DpcQueue.dpcCount(prcb, dev.offkern.layout.ke.KDPC_DATA.DPC_THREADED);

@@ -79,6 +79,8 @@ public final class TimerTable {
     private final LongHashSet exTimers = new LongHashSet();
     /** Expiries delivered (a statistic; under the table lock). */
     private long expiries;
+    /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer calls (a statistic; under the table lock). */
+    private long sets;
     /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the table lock. */
     private long dpcsCoalesced;
     private volatile Thread thread;
@@ -146,6 +148,16 @@ public final class TimerTable {
     /** Expiries delivered so far (a consistent value needs the table lock). */
     public long expiries() {
         return expiries;
+    }
+
+    /** Timer sets so far (a consistent value needs the table lock; the counters read it racily). */
+    public long sets() {
+        return sets;
+    }
+
+    /** Counts one set of a timer (KeSetTimer and family). Under the table lock. */
+    void countSet() {
+        sets++;
     }
 
     /** Expiries whose DPC was already queued, so that one DPC run serves both (as on Windows). */

@@ -807,6 +807,23 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /** Per-tag accounting, one entry per tag ever used in this pool (a snapshot). */
     public List<PoolUsage> usage() {
         List<PoolUsage> out = new ArrayList<>();
+        forEachUsage((tag, type, allocs, frees, bytes) -> out.add(new PoolUsage(tag, type, allocs, frees, bytes)));
+        return out;
+    }
+
+    /** What {@link #forEachUsage} reports per tag: the same numbers as a {@link PoolUsage}, unboxed. */
+    @FunctionalInterface
+    public interface UsageVisitor {
+        /** One tag's counts in this pool (tag with the protected bit stripped; poolType NonPagedPool 0 or PagedPool 1). */
+        void usage(int tag, int poolType, long allocs, long frees, long bytes);
+    }
+
+    /**
+     * Per-tag accounting without allocating: calls {@code visitor} once per tag ever used in this pool
+     * (and for the overflow slot {@code "?ovf"} once used), summing every thread's counters with opaque
+     * reads (exact once the writers are quiescent). The live counters publish from here.
+     */
+    public void forEachUsage(UsageVisitor visitor) {
         for (int slot = 0; slot <= TagTable.CAPACITY; slot++) {
             if (slot < TagTable.CAPACITY && !tags.used(slot)) {
                 continue;
@@ -822,11 +839,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             if (slot == TagTable.OVERFLOW && allocs == 0) {
                 continue;
             }
-            int tag = slot == TagTable.OVERFLOW ? PoolTags.tag("?ovf") : tags.tagAt(slot);
-            out.add(new PoolUsage(tag, poolType, allocs, frees, bytes));
+            int tag = slot == TagTable.OVERFLOW ? OVERFLOW_TAG : tags.tagAt(slot);
+            visitor.usage(tag, poolType, allocs, frees, bytes);
         }
-        return out;
     }
+
+    /** The tag reported for allocations whose tag found no slot. */
+    private static final int OVERFLOW_TAG = PoolTags.tag("?ovf");
 
     /** Chunks mapped (the pool's footprint in chunks). */
     public int chunkCount() {

@@ -45,6 +45,15 @@ public final class PoolMonitor {
     public static PoolMonitor snapshot(Pool nonPagedPool, Pool pagedPool, Sort sort) {
         List<PoolUsage> all = new ArrayList<>(nonPagedPool.usage());
         all.addAll(pagedPool.usage());
+        return of(all, sort);
+    }
+
+    /**
+     * A table of {@code rows} (from anywhere: a live-counters file of another process, say), sorted
+     * by {@code sort}, ties by tag then pool type.
+     */
+    public static PoolMonitor of(List<PoolUsage> rows, Sort sort) {
+        List<PoolUsage> all = new ArrayList<>(rows);
         all.sort(sort.order.thenComparing((PoolUsage u) -> PoolTags.toString(u.tag()))
                 .thenComparingInt(PoolUsage::poolType));
         return new PoolMonitor(all);
