@@ -121,12 +121,12 @@ public final class KeTimer {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
         AddressSpace as = k.addressSpace();
-        Region r = as.regionOf(timer.address(), KTIMER_SIZE);
+        KeClock clock = k.clock();
+        TimerTable table = clock.timers();
+        Region r = table.timerRegion(as, timer.address(), KTIMER_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(timer.address());
         requireTimer(seg, off, name);
-        KeClock clock = k.clock();
-        TimerTable table = clock.timers();
         long now = clock.interruptTimePrecise();
         long due = dueInterruptTime(clock, now, dueTime);
         if (toleranceMs > 0) {
@@ -192,11 +192,11 @@ public final class KeTimer {
         }
         KernelCore k = ThreadState.current().kernel();
         AddressSpace as = k.addressSpace();
-        Region r = as.regionOf(timer.address(), KTIMER_SIZE);
+        TimerTable table = k.clock().timers();
+        Region r = table.timerRegion(as, timer.address(), KTIMER_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(timer.address());
         requireTimer(seg, off, "KeCancelTimer");
-        TimerTable table = k.clock().timers();
         table.lock();
         try {
             return table.unlink(as, seg, off);

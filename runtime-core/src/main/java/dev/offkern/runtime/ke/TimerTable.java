@@ -324,7 +324,10 @@ public final class TimerTable {
         long limit = pending + 1;
         while (entry != head) {
             long timer = entry - ENTRY;
-            Region r = as.find(timer, KTIMER.X64.size());
+            Region r = linkRegion(as, entry);
+            if (r != null && !r.contains(timer, KTIMER.X64.size())) {
+                r = as.find(timer, KTIMER.X64.size());
+            }
             if (++seen > limit || r == null) {
                 heads.set(ValueLayout.JAVA_LONG, bucket * 16, head); // empty the corrupt bucket: its timers are lost
                 heads.set(ValueLayout.JAVA_LONG, bucket * 16 + 8, head);
@@ -433,6 +436,29 @@ public final class TimerTable {
     private RuntimeException corrupt(long link, String detail) {
         return kernel.bugCheck(dev.offkern.nt.BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, DpcQueue.FAST_FAIL_CORRUPT_LIST_ENTRY,
                 link, 0, 0, "timer table: " + detail);
+    }
+
+    /** A region and the address-space generation it was looked up in. */
+    private record RegionHint(Region region, long generation) {
+    }
+
+    /** The region the last caller's timer was in (see {@link #timerRegion}); volatile: read without the lock. */
+    private volatile RegionHint callerHint;
+
+    /**
+     * The region holding the timer at {@code [address, address + size)} for a set or cancel, without
+     * the lock: the region the previous call's timer was in while the address space is unchanged,
+     * else a lookup (PAGE_FAULT_IN_NONPAGED_AREA if none). Allocates a hint only on a miss.
+     */
+    Region timerRegion(AddressSpace as, long address, long size) {
+        long generation = as.generation(); // before the lookup: a change after it invalidates the hint
+        RegionHint h = callerHint; // volatile read: a hint published whole by the write below
+        if (h != null && h.generation() == generation && h.region().contains(address, size)) {
+            return h.region();
+        }
+        Region r = as.regionOf(address, size);
+        callerHint = new RegionHint(r, generation); // volatile write: publishes the immutable hint
+        return r;
     }
 
     /** Whether Flink.Blink and Blink.Flink both point at {@code entry} (through {@link #linkRegion}); under the lock. */
