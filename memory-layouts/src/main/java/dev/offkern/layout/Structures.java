@@ -4,6 +4,8 @@ import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
 import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ex.EX_TIMER;
+import dev.offkern.layout.ex.EXT_DELETE_PARAMETERS;
+import dev.offkern.layout.ex.EXT_SET_PARAMETERS;
 import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE_POOL;
@@ -120,6 +122,8 @@ public final class Structures {
         register("FAST_MUTEX", FAST_MUTEX::of);
         register("KGUARDED_MUTEX", KGUARDED_MUTEX::of);
         register("EX_RUNDOWN_REF", EX_RUNDOWN_REF::of);
+        register("EXT_SET_PARAMETERS", EXT_SET_PARAMETERS::of);
+        register("EXT_DELETE_PARAMETERS", EXT_DELETE_PARAMETERS::of);
         register("RTL_BITMAP", RTL_BITMAP::of);
         register("RTL_BITMAP_RUN", RTL_BITMAP_RUN::of);
         register("RTL_RUN_ONCE", RTL_RUN_ONCE::of);

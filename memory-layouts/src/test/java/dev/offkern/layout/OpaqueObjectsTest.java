@@ -285,20 +285,27 @@ class OpaqueObjectsTest {
     void shouldLayOutExTimerAsDesigned() {
         StructSpec x64 = EX_TIMER.X64;
         StructSpec x86 = EX_TIMER.X86;
-        assertEquals(0xe8, x64.size());
-        assertEquals(0x90, x86.size());
+        assertEquals(0xc0, x64.size());
+        assertEquals(0x78, x86.size());
         assertEquals(0, x64.offset("KeTimer"));
         assertEquals(0x28, x86.offset("TimerDpc"));
-        assertEquals(0xbc, x64.offset("State"));
-        assertEquals(0x74, x86.offset("State"));
-        assertEquals(0x58, x86.offset("DueTime"));
-        assertEquals(0xc8, x64.offset("Lock"));
-        assertEquals(0x7c, x86.offset("Lock"));
+        assertEquals(0x80, x64.offset("Callback"));
+        assertEquals(0x48, x86.offset("Callback"));
+        assertEquals(0xa0, x64.offset("Period"));
+        assertEquals(0x58, x86.offset("Period"));
+        assertEquals(0xb4, x64.offset("State"));
+        assertEquals(0x6c, x86.offset("State"));
+        assertEquals(0xb8, x64.offset("ExpirationCount"));
+        assertEquals(0x70, x86.offset("ExpirationCount"));
         Field generation = x64.field("Generation");
-        assertEquals(0xbc, generation.offset());
+        assertEquals(0xb4, generation.offset());
         assertEquals(EX_TIMER.STATE_GENERATION_SHIFT, generation.bitOffset());
         assertEquals(16, generation.bitWidth());
-        assertEquals(EX_TIMER.STATE_EXPIRING, (int) x86.field("Expiring").mask());
+        Field inFlight = x86.field("CallbacksInFlight");
+        assertEquals(EX_TIMER.STATE_IN_FLIGHT_SHIFT, inFlight.bitOffset());
+        assertEquals(EX_TIMER.STATE_IN_FLIGHT_MASK, (1 << inFlight.bitWidth()) - 1);
+        assertEquals(EX_TIMER.STATE_LIVE, (int) x64.field("Live").mask());
+        assertEquals(EX_TIMER.STATE_CANCELLED, (int) x86.field("Cancelled").mask());
         assertEquals(EX_TIMER.STATE_DELETE_ON_EXPIRY, (int) x64.field("DeleteOnExpiry").mask());
     }
 

@@ -1,6 +1,10 @@
 package dev.offkern.ddi;
 
 import dev.offkern.nt.PoolFlags;
+import dev.offkern.layout.ex.EX_TIMER;
+import dev.offkern.nt.EXT_CALLBACK;
+import dev.offkern.nt.EXT_DELETE_CALLBACK;
+import dev.offkern.runtime.ex.ExTimer;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.ALLOCATE_FUNCTION;
@@ -487,4 +491,73 @@ public final class Ex {
     }
 
     // ===== end Fast mutexes =====
+
+    // ===== Executive timers: ExAllocateTimer, ExSetTimer, ExCancelTimer, ExDeleteTimer =====
+
+    /** ExAllocateTimer attribute: high-resolution timer. */
+    public static final int EX_TIMER_HIGH_RESOLUTION = EX_TIMER.EX_TIMER_HIGH_RESOLUTION;
+    /** ExAllocateTimer attribute: no-wake timer. */
+    public static final int EX_TIMER_NO_WAKE = EX_TIMER.EX_TIMER_NO_WAKE;
+    /** ExAllocateTimer attribute: notification timer (default: synchronization). */
+    public static final int EX_TIMER_NOTIFICATION = EX_TIMER.EX_TIMER_NOTIFICATION;
+    /** EXT_SET_PARAMETERS.NoWakeTolerance: never wake the processor. */
+    public static final long EX_TIMER_UNLIMITED_TOLERANCE = EX_TIMER.EX_TIMER_UNLIMITED_TOLERANCE;
+
+    /**
+     * {@code PEX_TIMER ExAllocateTimer(PEXT_CALLBACK Callback, PVOID CallbackContext, ULONG Attributes)}
+     * with a Java callback (null for none): a new, not-set timer, or NULL. IRQL: ≤ DISPATCH_LEVEL.
+     * See {@link ExTimer}.
+     */
+    public static MemorySegment ExAllocateTimer(EXT_CALLBACK Callback, MemorySegment CallbackContext, int Attributes) {
+        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+    }
+
+    /** {@code ExAllocateTimer} with a native callback pointer (of a registered library), or NULL for none. */
+    public static MemorySegment ExAllocateTimer(MemorySegment Callback, MemorySegment CallbackContext, int Attributes) {
+        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+    }
+
+    /**
+     * {@code BOOLEAN ExSetTimer(PEX_TIMER Timer, LONGLONG DueTime, LONGLONG Period, PEXT_SET_PARAMETERS
+     * Parameters)}: TRUE if a pending expiry was replaced. DueTime and Period in 100 ns units.
+     * IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static boolean ExSetTimer(MemorySegment Timer, long DueTime, long Period, MemorySegment Parameters) {
+        return ExTimer.set(Timer, DueTime, Period, Parameters);
+    }
+
+    /** {@code BOOLEAN ExCancelTimer(PEX_TIMER Timer, PEXT_CANCEL_PARAMETERS Parameters)}: Parameters must be NULL. IRQL: ≤ DISPATCH_LEVEL. */
+    public static boolean ExCancelTimer(MemorySegment Timer, MemorySegment Parameters) {
+        return ExTimer.cancel(Timer, Parameters);
+    }
+
+    /**
+     * {@code BOOLEAN ExDeleteTimer(PEX_TIMER Timer, BOOLEAN Cancel, BOOLEAN Wait, PEXT_DELETE_PARAMETERS
+     * Parameters)}: TRUE only if Cancel removed a pending expiry. IRQL: ≤ APC_LEVEL with Wait, else
+     * ≤ DISPATCH_LEVEL.
+     */
+    public static boolean ExDeleteTimer(MemorySegment Timer, boolean Cancel, boolean Wait, MemorySegment Parameters) {
+        return ExTimer.delete(Kernel.current().exTimers(), Timer, Cancel, Wait, Parameters);
+    }
+
+    /** {@code VOID ExInitializeSetTimerParameters(PEXT_SET_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
+    public static void ExInitializeSetTimerParameters(MemorySegment Parameters) {
+        ExTimer.initializeSetParameters(Parameters);
+    }
+
+    /** {@code VOID ExInitializeDeleteTimerParameters(PEXT_DELETE_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
+    public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters) {
+        ExTimer.initializeDeleteParameters(Parameters);
+    }
+
+    /**
+     * {@code ExInitializeDeleteTimerParameters}, then {@code Parameters->DeleteCallback = DeleteCallback;
+     * Parameters->DeleteContext = DeleteContext;} with a Java delete callback (stored as its stub).
+     */
+    public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters, EXT_DELETE_CALLBACK DeleteCallback,
+                                                         MemorySegment DeleteContext) {
+        ExTimer.initializeDeleteParameters(Parameters, DeleteCallback, DeleteContext);
+    }
+
+    // ===== end Executive timers =====
 }

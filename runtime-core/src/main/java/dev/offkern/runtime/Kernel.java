@@ -2,6 +2,7 @@ package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.counters.CountersPublisher;
+import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -49,6 +50,7 @@ public final class Kernel implements AutoCloseable {
     private final AddressSpace addressSpace = new AddressSpace();
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
+    private final ExTimers exTimers;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -64,7 +66,9 @@ public final class Kernel implements AutoCloseable {
         // Every dump carries the pools' per-tag accounting (lock-free reads of the tag counters).
         core.bugChecks().addDumpContributor(new DumpContributor(BugChecks.POOL_TAG_SUMMARY,
                 () -> PoolMonitor.snapshot(pools.nonPaged(), pools.paged()).format()));
+        pools.checkTimersAndDpcsOnFree(core.liveObjects()); // verifier, family DPC: freeing an armed timer or queued DPC is 0xC7
         this.lookasideLists = new LookasideRegistry(core, pools);
+        this.exTimers = new ExTimers(core, pools);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -152,6 +156,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's lookaside lists (what the lookaside routines of {@code Ex} delegate to). */
     public LookasideRegistry lookasideLists() {
         return lookasideLists;
+    }
+
+    /** The kernel's executive timers (what the EX_TIMER routines of {@code Ex} delegate to). */
+    public ExTimers exTimers() {
+        return exTimers;
     }
 
     /** The non-paged pool. */

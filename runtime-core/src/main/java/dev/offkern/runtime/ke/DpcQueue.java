@@ -89,7 +89,7 @@ final class DpcQueue {
      * increments the depth. Returns false, changing nothing, if the DPC was already queued
      * (anywhere): the first call's arguments stay.
      */
-    static boolean insert(AddressSpace as, MemorySegment prcb, int q, MemorySegment dpcSeg, long dpcOff,
+    static boolean insert(AddressSpace as, LiveObjects live, MemorySegment prcb, int q, MemorySegment dpcSeg, long dpcOff,
                           long arg1, long arg2, boolean high) {
         long data = dataOffset(q);
         long dataAddress = prcb.address() + data;
@@ -99,6 +99,9 @@ final class DpcQueue {
             // of NULL in pop()/remove() (a DPC is re-queued only after its previous dequeue is complete)
             if (!LONG.compareAndSet(dpcSeg, dpcOff + DPC_DATA_FIELD, 0L, dataAddress)) {
                 return false;
+            }
+            if (live != null) {
+                live.dpcQueued(dpcSeg.address() + dpcOff); // after the claim: this insert owns the DPC's queued state
             }
             dpcSeg.set(ValueLayout.JAVA_LONG, dpcOff + KDPC.SYSTEM_ARGUMENT1_OFFSET, arg1);
             dpcSeg.set(ValueLayout.JAVA_LONG, dpcOff + KDPC.SYSTEM_ARGUMENT2_OFFSET, arg2);
@@ -132,7 +135,7 @@ final class DpcQueue {
      * Dequeues the DPC at {@code dpcOff} of {@code dpcSeg} if it is queued (KeRemoveQueueDpc):
      * returns true if it was, and then its routine will not run for that insertion.
      */
-    static boolean remove(AddressSpace as, MemorySegment dpcSeg, long dpcOff) {
+    static boolean remove(AddressSpace as, LiveObjects live, MemorySegment dpcSeg, long dpcOff) {
         long dataAddress = dpcData(dpcSeg, dpcOff);
         if (dataAddress == 0) {
             return false;
@@ -163,6 +166,9 @@ final class DpcQueue {
             }
             int depth = prcbSeg.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
             INT.setVolatile(prcbSeg, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
+            if (live != null) {
+                live.dpcDequeued(entry - LIST_ENTRY); // before DpcData is released to the next insert
+            }
             LONG.setVolatile(dpcSeg, dpcOff + DPC_DATA_FIELD, 0L); // volatile: the DPC may be queued again
             return true;
         } finally {
@@ -189,7 +195,7 @@ final class DpcQueue {
      *
      * @return false if the queue is empty
      */
-    static boolean pop(AddressSpace as, MemorySegment prcb, int q, Call call) {
+    static boolean pop(AddressSpace as, LiveObjects live, MemorySegment prcb, int q, Call call) {
         long data = dataOffset(q);
         lock(prcb, data);
         try {
@@ -224,6 +230,9 @@ final class DpcQueue {
             call.arg1 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT1_OFFSET);
             call.arg2 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT2_OFFSET);
             LONG.setVolatile(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, dpc);
+            if (live != null) {
+                live.dpcDequeued(dpc); // before DpcData is released to the next insert
+            }
             LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
             return true;
         } finally {

@@ -274,7 +274,7 @@ public final class KeDpc {
         Processor p = k.processors().get(target);
         boolean threaded = type == ThreadedDpcObject && Prcb.threadDpcEnable(p.prcb());
         boolean high = (seg.get(ValueLayout.JAVA_BYTE, off + KDPC.IMPORTANCE_OFFSET) & 0xFF) == HighImportance;
-        if (!DpcQueue.insert(k.addressSpace(), p.prcb(), threaded ? KDPC_DATA.DPC_THREADED : KDPC_DATA.DPC_NORMAL,
+        if (!DpcQueue.insert(k.addressSpace(), k.liveObjects(), p.prcb(), threaded ? KDPC_DATA.DPC_THREADED : KDPC_DATA.DPC_NORMAL,
                 seg, off, arg1, arg2, high)) {
             return false;
         }
@@ -293,9 +293,10 @@ public final class KeDpc {
     /** {@code KeRemoveQueueDpc(Dpc)}: TRUE if the DPC was queued and is now not. IRQL: any. */
     public static boolean removeQueueDpc(MemorySegment dpc) {
         check(dpc, "KeRemoveQueueDpc");
-        AddressSpace as = ThreadState.current().kernel().addressSpace();
+        KernelCore k = ThreadState.current().kernel();
+        AddressSpace as = k.addressSpace();
         Region r = as.regionOf(dpc.address(), KDPC_SIZE);
-        return DpcQueue.remove(as, r.segment(), r.offsetOf(dpc.address()));
+        return DpcQueue.remove(as, k.liveObjects(), r.segment(), r.offsetOf(dpc.address()));
     }
 
     /** Whether the DPC is queued now (DpcData non-NULL; a volatile read). IRQL: any. */
@@ -405,7 +406,7 @@ public final class KeDpc {
         DpcQueue.Call c = new DpcQueue.Call();
         Prcb.setDpcRoutineActive(prcb, 1);
         try {
-            while (DpcQueue.pop(k.addressSpace(), prcb, KDPC_DATA.DPC_NORMAL, c)) {
+            while (DpcQueue.pop(k.addressSpace(), k.liveObjects(), prcb, KDPC_DATA.DPC_NORMAL, c)) {
                 runOne(t, k, prcb, KDPC_DATA.DPC_NORMAL, c, Irql.DISPATCH_LEVEL, p.number());
             }
             t.dpcPending = false;
@@ -420,7 +421,7 @@ public final class KeDpc {
         MemorySegment prcb = p.prcb();
         KernelCore k = t.kernel();
         DpcQueue.Call c = new DpcQueue.Call();
-        while (DpcQueue.pop(k.addressSpace(), prcb, KDPC_DATA.DPC_THREADED, c)) {
+        while (DpcQueue.pop(k.addressSpace(), k.liveObjects(), prcb, KDPC_DATA.DPC_THREADED, c)) {
             INT.setVolatile(prcb, OFFKERN_PRCB.DPC_THREAD_ACTIVE_OFFSET, 1);
             try {
                 runOne(t, k, prcb, KDPC_DATA.DPC_THREADED, c, Irql.PASSIVE_LEVEL, p.number());
@@ -488,7 +489,7 @@ public final class KeDpc {
      * The bug check for calling {@code routine}, which is no routine: 0xFC when it points into the
      * kernel's data (registered memory), else 0x50 with the execute access. Runtime-internal.
      */
-    static BugCheck badRoutine(KernelCore k, long routine, long referencedBy, String what) {
+    public static BugCheck badRoutine(KernelCore k, long routine, long referencedBy, String what) {
         if (k.addressSpace().find(routine, 1) != null) {
             return k.bugCheck(BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY, routine, 0, 0, 0,
                     what + " 0x" + Long.toHexString(routine) + " points into kernel data, not code");

@@ -128,20 +128,13 @@ public final class KeTimer {
         KeClock clock = k.clock();
         TimerTable table = clock.timers();
         long now = clock.interruptTimePrecise();
-        long due;
-        if (dueTime < 0) {
-            due = now - dueTime; // relative: -DueTime 100 ns units from now
-        } else if (dueTime == 0) {
-            due = now;
-        } else {
-            due = now + (dueTime - clock.systemTimePrecise()); // absolute system time, as interrupt time
-        }
+        long due = dueInterruptTime(clock, now, dueTime);
         if (toleranceMs > 0) {
             due = coalesce(due, toleranceMs * 10_000, clock.timeIncrement());
         }
         boolean wasSet;
         boolean wake = false;
-        Dispatcher.lock();
+        table.lock();
         try {
             table.countSet();
             wasSet = table.unlink(as, seg, off);
@@ -150,14 +143,14 @@ public final class KeTimer {
             seg.set(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET, period);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET, dpcAddress);
             seg.set(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET, (short) t.processorNumber());
-            setAbsolute(seg, off, dueTime > 0);
+            setAbsoluteFlag(seg, off, dueTime > 0);
             if (due <= now) {
                 table.expire(t, as, seg, off, now, clock.systemTimePrecise());
             } else {
                 wake = table.link(as, seg, off, due);
             }
         } finally {
-            Dispatcher.unlock();
+            table.unlock();
         }
         if (wake) {
             table.wakeClock();
@@ -165,8 +158,21 @@ public final class KeTimer {
         return wasSet;
     }
 
+    /**
+     * The interrupt time a DueTime names: negative is relative to {@code now} (100 ns units),
+     * positive absolute system time (converted once, now), 0 is now.
+     */
+    public static long dueInterruptTime(KeClock clock, long now, long dueTime) {
+        if (dueTime < 0) {
+            return dueTime == Long.MIN_VALUE ? Long.MAX_VALUE : now - dueTime; // relative: -DueTime 100 ns units from now
+        } else if (dueTime == 0) {
+            return now;
+        }
+        return now + (dueTime - clock.systemTimePrecise()); // absolute system time, as interrupt time
+    }
+
     /** The latest time within {@code due + tolerance} on a multiple of the largest power-of-two tick count in it. */
-    static long coalesce(long due, long tolerance, long increment) {
+    public static long coalesce(long due, long tolerance, long increment) {
         long ticks = tolerance / increment;
         if (ticks < 2) {
             return due;
@@ -188,11 +194,12 @@ public final class KeTimer {
         MemorySegment seg = r.segment();
         long off = r.offsetOf(timer.address());
         requireTimer(seg, off, "KeCancelTimer");
-        Dispatcher.lock();
+        TimerTable table = k.clock().timers();
+        table.lock();
         try {
-            return k.clock().timers().unlink(as, seg, off);
+            return table.unlink(as, seg, off);
         } finally {
-            Dispatcher.unlock();
+            table.unlock();
         }
     }
 
@@ -218,17 +225,18 @@ public final class KeTimer {
             return false;
         }
         long entry = timer.address() + KTIMER.TIMER_LIST_ENTRY_OFFSET;
-        Dispatcher.lock();
+        TimerTable table = k.clock().timers();
+        table.lock();
         try {
             return TimerTable.inserted(timer, 0) && TimerTable.linkedBetween(k.addressSpace(), entry,
                     timer.get(ValueLayout.JAVA_LONG, KTIMER.TIMER_LIST_ENTRY_OFFSET),
                     timer.get(ValueLayout.JAVA_LONG, KTIMER.TIMER_LIST_ENTRY_OFFSET + 8));
         } finally {
-            Dispatcher.unlock();
+            table.unlock();
         }
     }
 
-    private static void setAbsolute(MemorySegment seg, long off, boolean on) {
+    static void setAbsoluteFlag(MemorySegment seg, long off, boolean on) {
         int bit = 1 << ABSOLUTE.bitOffset();
         byte b = seg.get(ValueLayout.JAVA_BYTE, off + ABSOLUTE.offset());
         seg.set(ValueLayout.JAVA_BYTE, off + ABSOLUTE.offset(), (byte) (on ? b | bit : b & ~bit));

@@ -7,6 +7,7 @@ import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.BugCheckSink;
+import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.nio.file.Path;
 import java.util.Set;
@@ -50,6 +51,8 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
     private final RoutineTable routines = new RoutineTable();
     private final Processors processors;
     private final BugChecks bugChecks;
+    /** The verifier's registry of armed timers and queued DPCs (family DPC), else null. */
+    private final LiveObjects liveObjects;
     private final KeClock clock;
     /** RUNNING, HALTED or CLOSED; volatile: every thread's fast path reads it (a plain load on x64). */
     private volatile int runState = RUNNING;
@@ -80,6 +83,7 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         this.verifierChecks = Set.copyOf(verifierChecks);
         this.bugCheckPolicy = bugCheckPolicy;
         this.dumpDirectory = dumpDirectory;
+        this.liveObjects = Verifier.ENABLED && this.verifierChecks.contains(VerifierCheck.DPC) ? new LiveObjects(this) : null;
         this.processors = new Processors(this);
         this.bugChecks = new BugChecks(this);
         this.clock = new KeClock(this, timeIncrement);
@@ -140,6 +144,14 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
     }
 
     /** The one routine table: Java routines' stubs and registered native libraries. */
+    /**
+     * The verifier's registry of armed timers and queued DPCs, which pool frees consult
+     * (TIMER_OR_DPC_INVALID); null unless the kernel runs the verifier's DPC family.
+     */
+    public LiveObjects liveObjects() {
+        return liveObjects;
+    }
+
     public RoutineTable routines() {
         return routines;
     }

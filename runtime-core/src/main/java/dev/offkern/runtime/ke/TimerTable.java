@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.locks.LockSupport;
+import org.agrona.collections.LongHashSet;
 
 /**
  * A kernel's timer table: a hashed timer wheel of {@link #BUCKETS} native LIST_ENTRY heads through
@@ -49,6 +50,8 @@ public final class TimerTable {
     private static final long NO_WAKE = Long.MAX_VALUE;
 
     private final KernelCore kernel;
+    /** The verifier's registry of armed timers, or null (the DPC family is off). */
+    private final LiveObjects live;
     private final KeClock clock;
     private final long increment;
     private final Arena arena = Arena.ofShared();
@@ -60,6 +63,8 @@ public final class TimerTable {
     private long processedTick;
     /** The tick the clock thread plans to wake at (NO_WAKE: none); written and read under the dispatcher lock. */
     private long plannedTick = NO_WAKE;
+    /** Addresses of the live EX_TIMERs (allocated, not yet freed); under the lock. */
+    private final LongHashSet exTimers = new LongHashSet();
     /** Expiries delivered (a statistic; under the dispatcher lock). */
     private long expiries;
     /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer calls (a statistic; under the dispatcher lock). */
@@ -73,6 +78,7 @@ public final class TimerTable {
 
     TimerTable(KernelCore kernel, KeClock clock) {
         this.kernel = kernel;
+        this.live = kernel.liveObjects();
         this.clock = clock;
         this.increment = clock.timeIncrement();
         this.heads = arena.allocate((long) BUCKETS * 16, 16);
@@ -106,6 +112,20 @@ public final class TimerTable {
                 }
             }
         }
+    }
+
+    /**
+     * Takes the timer-table lock: every link, unlink and expiry, and every EX_TIMER state
+     * transition, happens under it. (Today it is the dispatcher lock, which also guards the timers'
+     * signal states.) Not re-entrant.
+     */
+    void lock() {
+        Dispatcher.lock();
+    }
+
+    /** Releases the timer-table lock. */
+    void unlock() {
+        Dispatcher.unlock();
     }
 
     /** Timers pending now (a consistent value needs the dispatcher lock). */
@@ -154,7 +174,16 @@ public final class TimerTable {
      * before its planned wake-up); the caller unparks it after unlocking ({@link #wakeClock}).
      */
     boolean link(AddressSpace as, MemorySegment seg, long off, long dueTime) {
-        long head = heads.address() + bucketOf(dueTime) * 16;
+        return linkAt(as, seg, off, Math.ceilDiv(dueTime, increment));
+    }
+
+    /**
+     * Links the timer into the bucket of clock tick {@code tick} (at or after its DueTime's tick: a
+     * periodic timer whose next due time has already passed goes to the next tick to be processed).
+     * Under the lock; returns whether the clock thread must be woken.
+     */
+    private boolean linkAt(AddressSpace as, MemorySegment seg, long off, long tick) {
+        long head = heads.address() + (tick & (BUCKETS - 1)) * 16;
         long entry = seg.address() + off + ENTRY;
         long blink = heads.get(ValueLayout.JAVA_LONG, head - heads.address() + 8);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, head);
@@ -162,8 +191,10 @@ public final class TimerTable {
         writeLong(as, blink, entry);
         heads.set(ValueLayout.JAVA_LONG, head - heads.address() + 8, entry);
         setInserted(seg, off, true);
+        if (live != null) {
+            live.timerArmed(entry - ENTRY);
+        }
         pending++;
-        long tick = Math.ceilDiv(dueTime, increment);
         if (tick < plannedTick) {
             plannedTick = tick;
             return true;
@@ -181,6 +212,9 @@ public final class TimerTable {
         long blink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY + 8);
         if (!linkedBetween(as, entry, flink, blink)) { // safe unlinking, as Windows' RemoveEntryList checks
             setInserted(seg, off, false);
+            if (live != null) {
+                live.timerDisarmed(entry - ENTRY);
+            }
             throw corrupt(entry, "KTIMER 0x" + Long.toHexString(entry - ENTRY) + " is marked inserted but its links (0x"
                     + Long.toHexString(flink) + ", 0x" + Long.toHexString(blink) + ") do not point back at it");
         }
@@ -189,6 +223,9 @@ public final class TimerTable {
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, entry);
         setInserted(seg, off, false);
+        if (live != null) {
+            live.timerDisarmed(entry - ENTRY);
+        }
         pending--;
         return true;
     }
@@ -240,7 +277,7 @@ public final class TimerTable {
     private long tick(ThreadState state) {
         AddressSpace as = kernel.addressSpace();
         state.irql = Irql.DISPATCH_LEVEL;
-        Dispatcher.lock();
+        lock();
         try {
             long now = clock.interruptTimePrecise();
             long nowTick = now / increment;
@@ -253,7 +290,7 @@ public final class TimerTable {
             plannedTick = pending == 0 ? NO_WAKE : nextTick(nowTick);
             return plannedTick;
         } finally {
-            Dispatcher.unlock();
+            unlock();
             state.irql = Irql.PASSIVE_LEVEL;
         }
     }
@@ -303,32 +340,68 @@ public final class TimerTable {
 
     /**
      * Expires the (unlinked) timer at {@code off} of {@code seg}: signals it (waking its waiters),
-     * re-links a periodic timer one period after its due time (or one period from now if that has
-     * passed), and queues its DPC with the system time in SystemArgument1 (low 32 bits) and 2 (high).
-     * Under the dispatcher lock. Runtime-internal (also a set whose due time has passed).
+     * re-links a periodic timer, and queues its DPC with the system time in SystemArgument1 (low 32
+     * bits) and 2 (high). Under the lock. Runtime-internal (also a set whose due time has passed).
+     *
+     * <p>Re-arming: the next due time is one period after this one, so lateness does not
+     * accumulate. If that time has passed too (the clock ran late), the expiry is delivered at the
+     * next tick the clock processes, still counted from the old phase; periods missed entirely (more
+     * than one behind) are skipped, never delivered in a burst. An EX_TIMER's period comes from
+     * {@code EX_TIMER.Period} (100 ns), and a disabled (deleted) EX_TIMER is not re-armed.
      */
     void expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
         expiries++;
         Dispatcher.signalTimer(kernel, seg, off);
         int period = seg.get(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET);
-        if (period > 0) {
-            long step = period * 10_000L;
+        long step = period * 10_000L;
+        long timer = seg.address() + off;
+        boolean ex = period == 0 && !exTimers.isEmpty() && exTimers.contains(timer);
+        if (ex) {
+            step = ExTimerCore.rearmStep(seg, off);
+        }
+        if (step > 0) {
             long due = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET) + step;
             if (due <= now) {
-                due = now + step;
+                due += (now - due) / step * step; // skip the periods missed entirely; this one is still delivered
             }
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
-            link(as, seg, off, due);
+            linkAt(as, seg, off, Math.max(Math.ceilDiv(due, increment), now / increment + 1));
         }
         long dpc = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET);
         if (dpc != 0) {
             Region dr = as.regionOf(dpc, KDPC.X64.size());
             int processor = seg.get(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET) & 0xFFFF;
-            if (!KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
+            if (KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
                     Math.min(processor, kernel.processorCount() - 1), false)) {
+                if (ex) {
+                    ExTimerCore.deliveryQueued(seg, off);
+                }
+            } else {
                 dpcsCoalesced++;
             }
         }
+    }
+
+    // ----- EX_TIMER registry -----
+
+    /** Makes {@code timer} a live EX_TIMER (ExAllocateTimer). Under the lock. */
+    void addExTimer(long timer) {
+        exTimers.add(timer);
+    }
+
+    /** Whether {@code timer} is a live EX_TIMER. Under the lock. */
+    boolean isExTimer(long timer) {
+        return exTimers.contains(timer);
+    }
+
+    /** Forgets a finalized EX_TIMER. Under the lock. */
+    void removeExTimer(long timer) {
+        exTimers.remove(timer);
+    }
+
+    /** Live EX_TIMERs (a consistent value needs the lock). */
+    public int exTimerCount() {
+        return exTimers.size();
     }
 
     /** Whether Flink.Blink and Blink.Flink both point at {@code entry} (all in kernel memory). */

@@ -13,6 +13,7 @@ import dev.offkern.runtime.mm.BlockMap;
 import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.LiveObjects;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -111,6 +112,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     private final ThreadCache[] cacheByThreadId = new ThreadCache[1024];
     private final Long2ObjectHashMap<LargeBlock> large = new Long2ObjectHashMap<>();
     private final Object reclaimLock = new Object();
+    /**
+     * The verifier's registry of armed timers and queued DPCs that a free consults
+     * (TIMER_OR_DPC_INVALID, 0xC7), or null (the kernel does not run the DPC family). Set once at boot.
+     */
+    private volatile LiveObjects liveObjects;
     /** Where the verifier reads the caller's IRQL ({@link Irql#current()}; tests inject their own). */
     private volatile IntSupplier irqlSource = Irql::current;
     private volatile boolean closed;
@@ -138,6 +144,15 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
         this.pages = new PageAllocator(name, addressSpace, limit, chunkSize, this);
         this.freeLists = new FreeLists(pages);
+    }
+
+    /**
+     * Makes every later free check, under the verifier, that the block holds no armed timer and no
+     * queued DPC ({@link LiveObjects#checkFree}: TIMER_OR_DPC_INVALID 0xC7 with P1 0 or 1, the
+     * object, the block's start and end). Null turns the check off. Called once at boot.
+     */
+    public void checkTimersAndDpcsOnFree(LiveObjects registry) {
+        this.liveObjects = registry;
     }
 
     /** {@link PoolType#NonPagedPool} or {@link PoolType#PagedPool}. */
@@ -281,6 +296,12 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             }
             char requested = (char) (mark & Chunk.REQUESTED_MASK);
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
+        }
+        if (Verifier.ENABLED) {
+            LiveObjects live = liveObjects;
+            if (live != null) {
+                live.checkFree(address, stride - SizeClasses.HEADER); // 0xC7 if an armed timer or queued DPC is inside
+            }
         }
         PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
         tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
@@ -512,6 +533,12 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 throw parkedFree(address, 0);
             }
             checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
+        }
+        if (Verifier.ENABLED) {
+            LiveObjects live = liveObjects;
+            if (live != null) {
+                live.checkFree(address, bytes);
+            }
         }
         synchronized (large) {
             if (large.remove(address) == null) { // a concurrent free of the same block won the race

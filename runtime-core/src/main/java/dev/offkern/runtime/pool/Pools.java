@@ -1,5 +1,6 @@
 package dev.offkern.runtime.pool;
 
+import dev.offkern.runtime.ke.LiveObjects;
 import dev.offkern.layout.mm.POOL_EXTENDED_PARAMETER;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
@@ -58,6 +59,12 @@ public final class Pools {
         this.verify = verify;
         this.nonPaged = new Pool(addressSpace, bugChecks, PoolType.NonPagedPool, nonPagedLimit, chunkSize, verify);
         this.paged = new Pool(addressSpace, bugChecks, PoolType.PagedPool, pagedLimit, chunkSize, verify);
+    }
+
+    /** Both pools check frees against {@code registry} ({@link Pool#checkTimersAndDpcsOnFree}); null: no check. */
+    public void checkTimersAndDpcsOnFree(LiveObjects registry) {
+        nonPaged.checkTimersAndDpcsOnFree(registry);
+        paged.checkTimersAndDpcsOnFree(registry);
     }
 
     public Pool nonPaged() {

@@ -163,6 +163,30 @@ class KeTimerTest {
     }
 
     @Test
+    void shouldReArmALatePeriodicTimerInItsPhaseSkippingOnlyWholeMissedPeriods() {
+        MemorySegment t = timer(NotificationTimer);
+        KeSetTimerEx(t, HOUR, 1, MemorySegment.NULL); // 1 ms period
+        TimerTable table = kernel.core().clock().timers();
+        dev.offkern.runtime.mm.AddressSpace as = kernel.core().addressSpace();
+        dev.offkern.runtime.mm.Region r = as.regionOf(t.address(), KTIMER.X64.size());
+        long off = r.offsetOf(t.address());
+        long d0 = kernel.core().clock().interruptTimePrecise() - 100_000; // due 10 ms ago
+        table.lock();
+        try {
+            assertTrue(table.unlink(as, r.segment(), off));
+            t.set(ValueLayout.JAVA_LONG, KTIMER.DUE_TIME_OFFSET, d0);
+            // the clock runs 2.5 periods late: the period due at d0 + 1 ms was missed entirely (skipped),
+            // the one due at d0 + 2 ms is still delivered (at the next tick), in the timer's phase
+            table.expire(ThreadState.current(), as, r.segment(), off, d0 + 25_000, 0);
+            assertEquals(d0 + 20_000, t.get(ValueLayout.JAVA_LONG, KTIMER.DUE_TIME_OFFSET));
+            assertTrue(TimerTable.inserted(r.segment(), off), "re-linked");
+        } finally {
+            table.unlock();
+        }
+        KeCancelTimer(t);
+    }
+
+    @Test
     void shouldReArmAPeriodicTimer() throws Exception {
         MemorySegment t = timer(SynchronizationTimer);
         MemorySegment d = block(kernel, KDPC.X64.size());

@@ -86,6 +86,8 @@ final class Ctx {
     final List<MemorySegment> entries = new ArrayList<>();
     /** Blocks this thread took from lookaside lists: {list, block}. */
     final List<MemorySegment[]> lookasideBlocks = new ArrayList<>();
+    /** EX_TIMERs this thread allocated and has not deleted. */
+    final List<MemorySegment> exTimers = new ArrayList<>();
     /** Cleanups to run after the step, once the thread state is reset. */
     final List<Op.Body> after = new ArrayList<>();
     /** Set by an operation that leaves the thread's kernel state (IRQL, regions, held locks) unbalanced. */

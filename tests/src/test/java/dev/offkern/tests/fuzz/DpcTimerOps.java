@@ -3,7 +3,16 @@ package dev.offkern.tests.fuzz;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ke;
+import dev.offkern.layout.ex.EXT_DELETE_PARAMETERS;
+import dev.offkern.layout.ex.EXT_SET_PARAMETERS;
+import dev.offkern.layout.ex.EX_TIMER;
+import dev.offkern.nt.EXT_CALLBACK;
+import dev.offkern.nt.EXT_DELETE_CALLBACK;
 import dev.offkern.layout.ke.KDPC;
 import dev.offkern.layout.ke.KTIMER;
 import dev.offkern.nt.KDEFERRED_ROUTINE;
@@ -45,6 +54,8 @@ final class DpcTimerOps {
                 Op.of("timer.setCancel", 6, DpcTimerOps::setCancel, "KeSetTimer", "KeSetTimerEx", "KeSetCoalescableTimer",
                         "KeCancelTimer", "KeReadStateTimer"),
                 Op.of("timer.initialize", 1, DpcTimerOps::initializeTimer, "KeInitializeTimer", "KeInitializeTimerEx"),
+                Op.of("extimer.lifecycle", 4, DpcTimerOps::exTimer, "ExAllocateTimer", "ExSetTimer", "ExCancelTimer",
+                        "ExDeleteTimer", "ExInitializeSetTimerParameters", "ExInitializeDeleteTimerParameters"),
                 Op.of("clock.query", 2, DpcTimerOps::clock, "KeQuerySystemTime", "KeQuerySystemTimePrecise",
                         "KeQueryInterruptTime", "KeQueryInterruptTimePrecise", "KeQueryTickCount", "KeQueryTimeIncrement",
                         "KeStallExecutionProcessor"));
@@ -155,6 +166,85 @@ final class DpcTimerOps {
             Ke.KeInitializeTimer(t);
         } else {
             Ke.KeInitializeTimerEx(t, c.p(0.9) ? c.n(2) : c.anyInt());
+        }
+    }
+
+    /** EX_TIMER callback runs (a sanity figure). */
+    static final AtomicLong EX_RUNS = new AtomicLong();
+    static final EXT_CALLBACK EX_CALLBACK = (timer, ctx) -> {
+        EX_RUNS.incrementAndGet();
+        if (timer.byteSize() < EX_TIMER.X64.size()) {
+            throw new FuzzInvariantException("an EX_TIMER callback got " + timer + ", not the EX_TIMER");
+        }
+    };
+    static final EXT_DELETE_CALLBACK EX_DELETE_CALLBACK = ctx -> EX_RUNS.incrementAndGet();
+
+    /**
+     * EX_TIMERs: allocate (sometimes with bad attributes), set (relative, absolute, periodic, with
+     * hostile parameters), cancel, delete with every Cancel/Wait combination (deleted timers leave
+     * the thread's list; a deleted one is sometimes used again: 0xC7), at random IRQLs.
+     */
+    static void exTimer(Ctx c) {
+        int old = Ke.KeGetCurrentIrql();
+        boolean raise = c.p(0.15) && raise(c, c.p(0.8) ? 2 : c.anyIrql());
+        try {
+            if (c.exTimers.isEmpty() || (c.exTimers.size() < 4 && c.p(0.2))) {
+                int attributes = switch (c.n(8)) {
+                    case 0 -> Ex.EX_TIMER_NOTIFICATION;
+                    case 1 -> Ex.EX_TIMER_HIGH_RESOLUTION;
+                    case 2 -> Ex.EX_TIMER_NO_WAKE | Ex.EX_TIMER_NOTIFICATION;
+                    case 3 -> c.anyInt(); // often invalid: NULL, or a bug check for HIGH_RESOLUTION | NO_WAKE
+                    default -> 0;
+                };
+                MemorySegment t = c.p(0.7) ? Ex.ExAllocateTimer(EX_CALLBACK, MemorySegment.ofAddress(c.thread), attributes)
+                        : Ex.ExAllocateTimer(MemorySegment.NULL, MemorySegment.NULL, attributes);
+                if (t.address() != 0) {
+                    c.exTimers.add(t);
+                }
+                return;
+            }
+            int i = c.n(c.exTimers.size());
+            MemorySegment t = c.p(0.03) ? c.hostile(null, EX_TIMER.X64.size(), false) : c.exTimers.get(i);
+            switch (c.n(8)) {
+                case 0, 1, 2 -> {
+                    MemorySegment params = MemorySegment.NULL;
+                    if (c.p(0.3)) {
+                        params = c.own(Kind.BLOCK).asSlice(0, EXT_SET_PARAMETERS.X64.size());
+                        Ex.ExInitializeSetTimerParameters(params);
+                        if (c.p(0.3)) {
+                            params.set(JAVA_LONG, EXT_SET_PARAMETERS.NO_WAKE_TOLERANCE_OFFSET, c.p(0.5) ? -1 : c.anySize());
+                        }
+                        if (c.p(0.05)) {
+                            params.set(JAVA_INT, EXT_SET_PARAMETERS.VERSION_OFFSET, c.anyInt());
+                        }
+                    }
+                    long period = c.p(0.7) ? 0 : c.p(0.9) ? 10_000L * c.n(3) + c.n(5_000) : c.anySize();
+                    Ex.ExSetTimer(t, c.p(0.9) ? -10_000L * c.n(4) - 1 : dueTime(c), period, params);
+                }
+                case 3, 4 -> Ex.ExCancelTimer(t, c.p(0.97) ? MemorySegment.NULL : ptr(c));
+                default -> {
+                    MemorySegment params = MemorySegment.NULL;
+                    if (c.p(0.4)) {
+                        params = c.own(Kind.BLOCK).asSlice(0, EXT_DELETE_PARAMETERS.X64.size());
+                        if (c.p(0.5)) {
+                            Ex.ExInitializeDeleteTimerParameters(params, EX_DELETE_CALLBACK, MemorySegment.ofAddress(c.thread));
+                        } else {
+                            Ex.ExInitializeDeleteTimerParameters(params);
+                        }
+                    }
+                    boolean cancel = c.p(0.7);
+                    boolean wait = cancel ? c.p(0.5) : c.p(0.03); // Wait without Cancel: a bug check
+                    boolean known = c.exTimers.contains(t);
+                    Ex.ExDeleteTimer(t, cancel, wait, params);
+                    if (known && !c.p(0.02)) {
+                        c.exTimers.remove(t); // else keep the deleted one: its next use is TIMER_OR_DPC_INVALID
+                    }
+                }
+            }
+        } finally {
+            if (raise && Ke.KeGetCurrentIrql() >= old) {
+                Ke.KeLowerIrql(old);
+            }
         }
     }
 

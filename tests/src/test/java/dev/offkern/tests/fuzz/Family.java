@@ -50,11 +50,14 @@ enum Family {
     /** The codes documented for this family beyond {@link #COMMON}. */
     Set<Integer> codes() {
         return switch (this) {
+            // 0xC7: freeing a block that holds a set timer or a queued DPC (verifier, docs/timers.md).
             case POOL -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
-                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL);
+                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL,
+                    BugCheckCode.TIMER_OR_DPC_INVALID);
             case SLIST -> Set.of(BugCheckCode.BAD_POOL_HEADER);
             case LOOKASIDE -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
-                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL);
+                    BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL,
+                    BugCheckCode.TIMER_OR_DPC_INVALID);
             case RUNDOWN -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
             case FAST_MUTEX, GUARDED_MUTEX -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
