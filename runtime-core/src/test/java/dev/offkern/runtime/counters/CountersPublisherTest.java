@@ -158,6 +158,18 @@ class CountersPublisherTest {
     }
 
     @Test
+    void shouldCountExSetTimerAsATimerSet() throws Exception {
+        boot();
+        MemorySegment t = dev.offkern.ddi.Ex.ExAllocateTimer(MemorySegment.NULL, MemorySegment.NULL, 0);
+        dev.offkern.ddi.Ex.ExSetTimer(t, -3_600L * 10_000_000, 0, MemorySegment.NULL); // an hour from now
+        CountersSnapshot s = await(x -> x.sum(CounterType.TIMERS_SET) == 1);
+        assertEquals(1, s.sum(CounterType.TIMERS_PENDING));
+        dev.offkern.ddi.Ex.ExDeleteTimer(t, true, false, MemorySegment.NULL);
+        s = await(x -> x.sum(CounterType.TIMERS_PENDING) == 0);
+        assertEquals(1, s.sum(CounterType.TIMERS_SET));
+    }
+
+    @Test
     void shouldCountBugChecks() throws Exception {
         boot();
         assertEquals(0, await(x -> true).sum(CounterType.BUG_CHECKS));
