@@ -24,13 +24,17 @@ import picocli.CommandLine.Spec;
  * where. No stack trace reaches the user.
  */
 @Command(name = "dump", mixinStandardHelpOptions = true,
-        description = "Print an offkern bug-check dump: stop code and parameters, callbacks and their buffers, "
-                + "secondary dump data, added pages, nested bug checks.",
-        exitCodeListHeading = "%nExit status:%n",
+        description = {"Prints an offkern bug-check dump as text or JSON.",
+                "What it shows: the stop code and its parameters, callbacks and their buffers, secondary dump "
+                        + "data, added and removed pages, nested bug checks (format: docs/dump-format.md; "
+                        + "the JSON: docs/cli.md)."},
+        footer = {"  offkern dump offkern-000000D1-*.dmp",
+                "  offkern dump --format json crash.dmp | jq .bugCheck.name",
+                "  offkern dump --max-size 1G big.dmp   # raise the size cap"},
         exitCodeList = {
             "0:the dump was printed",
             "1:FILE cannot be read (missing, a directory, no permission, an I/O error, not enough memory)",
-            "2:usage error (unknown option, bad --max-size)",
+            "2:usage error (unknown option, bad --max-size or --format)",
             "3:FILE is not a valid offkern dump (wrong magic, unsupported version, truncated or damaged) or is larger than --max-size"})
 public final class DumpCommand implements Callable<Integer> {
 
@@ -46,8 +50,16 @@ public final class DumpCommand implements Callable<Integer> {
             description = "Refuse files larger than SIZE bytes (suffix K, M or G; default: ${DEFAULT-VALUE}, at most 2047M).")
     String maxSize;
 
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "Output: text for people, json for programs (default: ${DEFAULT-VALUE}; docs/cli.md).")
+    OutputFormat format;
+
     @Spec
     CommandSpec spec;
+
+    /** Creates the command (picocli instantiates it). */
+    public DumpCommand() {
+    }
 
     @Override
     public Integer call() {
@@ -56,7 +68,8 @@ public final class DumpCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int status;
         try {
-            out.print(CrashDumpFile.read(file, cap).toText());
+            CrashDumpFile dump = CrashDumpFile.read(file, cap);
+            out.print(format == OutputFormat.JSON ? DumpJson.render(dump) : dump.toText());
             out.flush();
             return 0;
         } catch (NoSuchFileException e) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +29,7 @@ import picocli.CommandLine.TypeConversionException;
  * build). Unknown ABIs, formats and structures, and unreadable files, are usage errors (exit status 2,
  * one line naming what was wrong; see {@link Main#commandLine()}).
  */
-@Command(name = "layouts", sortOptions = false,
+@Command(name = "layouts", sortOptions = false, mixinStandardHelpOptions = true,
         description = {
                 "Prints the byte-exact layouts offkern uses (Windows 10 22H2) for one ABI, or compares them with "
                         + "another layouts file.",
@@ -36,10 +37,14 @@ import picocli.CommandLine.TypeConversionException;
                         + "metadata (docs/layouts-json.md); isf is Volatility 3's Intermediate Symbol Format 6.2.0 "
                         + "(docs/layouts-isf.md); c is a header of C_ASSERTs to include after the WDK headers in C "
                         + "or C++ (usage in its leading comment)."},
-        exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:layouts printed; with --diff: no differences",
                 "1:with --diff: differences found (one line each)",
-                "2:unknown ABI, format, structure or option; --diff FILE unreadable or not a layouts file"})
+                "2:unknown ABI, format, structure or option; --diff FILE unreadable or not a layouts file"},
+        footer = {"  offkern layouts KTIMER SLIST_HEADER   # two structures as tables",
+                "  offkern layouts --abi x86 --format json > x86.json",
+                "  offkern layouts --format isf > offkern-x64.isf.json   # for Volatility 3",
+                "  offkern layouts --format c > offkern_layouts.h   # C_ASSERTs for C and C++",
+                "  offkern layouts --diff other-build.isf.json.gz   # what moved (exit status 1)"})
 public final class LayoutsCommand implements Callable<Integer> {
 
     @Option(names = "--abi", paramLabel = "x64|x86", defaultValue = "x64", converter = AbiConverter.class,
@@ -54,9 +59,6 @@ public final class LayoutsCommand implements Callable<Integer> {
             description = "Compare offkern's layouts with FILE (offkern's JSON or a Volatility ISF, optionally .gz) "
                     + "and print what moved: sizes, member offsets, sizes and bits, missing members.")
     private Path diff;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help and exits.")
-    private boolean help;
 
     @Parameters(paramLabel = "STRUCT", arity = "0..*", completionCandidates = StructureNames.class,
             description = "Structures to print, any case (default: all). Valid: ${COMPLETION-CANDIDATES}.")
@@ -113,14 +115,25 @@ public final class LayoutsCommand implements Callable<Integer> {
             selected.addAll(Structures.all(abi));
         } else {
             for (String name : names) {
-                try {
-                    selected.add(Structures.get(name, abi));
-                } catch (IllegalArgumentException e) {
-                    throw new ParameterException(spec.commandLine(), e.getMessage());
-                }
+                selected.add(Structures.get(known(name), abi));
             }
         }
         return selected;
+    }
+
+    /**
+     * {@code name} as the registry spells it (names match in any case); for an unknown name, a usage
+     * error with the nearest names (never the whole list: {@code --help} has it).
+     */
+    private String known(String name) {
+        List<String> all = Structures.names();
+        for (String n : all) {
+            if (n.equalsIgnoreCase(name)) {
+                return n;
+            }
+        }
+        throw new ParameterException(spec.commandLine(), "unknown structure '" + name + "'"
+                + Suggestions.didYouMean(name, all) + " (see --help for all " + all.size() + ")");
     }
 
     /** {@code --abi}: the error names the valid choices. */
@@ -142,7 +155,12 @@ public final class LayoutsCommand implements Callable<Integer> {
             try {
                 return LayoutFormat.parse(value);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
+                List<String> formats = new ArrayList<>();
+                for (LayoutFormat f : LayoutFormat.values()) {
+                    formats.add(f.id());
+                }
+                throw new TypeConversionException(e.getMessage().replaceFirst(" \\(valid",
+                        Matcher.quoteReplacement(Suggestions.didYouMean(value, formats)) + " (valid"));
             }
         }
     }

@@ -36,10 +36,10 @@ import picocli.CommandLine.Spec;
         exitCodeList = {"0:the table was shown",
                 "1:(--attach) nothing live to attach to, or only a stale file (shown, marked STALE)",
                 "2:usage error (neither or both of --demo and --attach, unknown option, bad --sort, --rounds, --format, --interval or --count)"},
-        footer = {"  offkern poolmon --attach /dev/shm/myapp --sort diff   # another process's kernel, live",
-                "  offkern poolmon --attach DIR --format json           # one JSON snapshot",
-                "  offkern poolmon --demo                               # the demo, sorted by bytes",
-                "  offkern poolmon --demo -n 10000 --leaks              # and the leak report at shutdown"})
+        footer = {"  offkern poolmon --attach /dev/shm/myapp --sort diff  # another process, live",
+                "  offkern poolmon --attach DIR --format json  # one JSON snapshot",
+                "  offkern poolmon --demo                      # the demo, sorted by bytes",
+                "  offkern poolmon --demo -n 10000 --leaks     # and the leak report at shutdown"})
 public final class PoolmonCommand implements Callable<Integer> {
 
     @Spec

@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
         exitCodeList = {"0:shown (also when the kernel closed meanwhile)",
                 "1:nothing live to attach to, or only a stale file (its process died without closing its kernel: shown, marked STALE)",
                 "2:usage error (unknown option, bad --format, --interval or --count)"},
-        footer = {"  offkern stat --attach /dev/shm/myapp                 # refreshes every second until the kernel closes",
-                "  offkern stat --attach /dev/shm/myapp --format json   # one JSON snapshot",
-                "  offkern stat --interval 0.2 --count 10               # the default directory, 10 snapshots"})
+        footer = {"  offkern stat --attach /dev/shm/myapp    # every second until the kernel closes",
+                "  offkern stat --attach DIR --format json # one JSON snapshot",
+                "  offkern stat --interval 0.2 --count 10  # the default directory, 10 snapshots"})
 public final class StatCommand implements Callable<Integer> {
 
     @Spec

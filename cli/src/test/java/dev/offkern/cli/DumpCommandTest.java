@@ -20,9 +20,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 class DumpCommandTest {
     @TempDir
@@ -55,6 +60,45 @@ class DumpCommandTest {
         assertTrue(text.contains("DRIVER_IRQL_NOT_LESS_OR_EQUAL"), text);
         assertTrue(text.contains("Callback 'CliDrv'") && text.contains("device reset"), text);
         assertTrue(text.contains("End:"), text);
+    }
+
+    @Test
+    void shouldPrintTheSameDumpAsOneJsonObjectWithEveryDecodedField() throws Exception {
+        Path file;
+        try (Kernel k = Kernel.boot(KernelConfig.defaults().withProcessorCount(1).withDumpDirectory(dir));
+             Arena a = Arena.ofShared()) {
+            MemorySegment rec = a.allocate(0x40, 8);
+            KeInitializeCallbackRecord(rec);
+            MemorySegment buf = a.allocate(300);
+            KeRegisterBugCheckCallback(rec, (b, l) -> b.setString(0, "device reset"), buf, 300, a.allocateFrom("CliDrv"));
+            assertThrows(BugCheck.class, () -> KeBugCheckEx(0x000000D1, 0xFFFF_8000_1234_0000L, 2, 1, 0));
+            file = k.bugChecks().last().dumpFile();
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(out, err, "dump", "--format", "json", file.toString()), err.toString());
+        assertEquals("", err.toString());
+        JsonNode json = JsonMapper.builder().build().readTree(out.toString());
+        assertEquals("offkern-dump-json", json.path("format").asString());
+        JsonNode bugCheck = json.path("bugCheck");
+        assertEquals(0xD1, bugCheck.path("code").asLong());
+        assertEquals("0x000000D1", bugCheck.path("codeHex").asString());
+        assertEquals("DRIVER_IRQL_NOT_LESS_OR_EQUAL", bugCheck.path("name").asString());
+        assertEquals(List.of("0xFFFF800012340000", "0x0000000000000002", "0x0000000000000001", "0x0000000000000000"),
+                bugCheck.path("parameters").valueStream().map(JsonNode::asString).toList());
+        List<String> types = json.path("sections").valueStream().map(s -> s.path("type").asString()).toList();
+        assertEquals("SYSTEM", types.getFirst(), types.toString());
+        assertEquals("END", types.getLast(), types.toString());
+        JsonNode callback = json.path("sections").valueStream()
+                .filter(s -> s.path("type").asString().equals("CALLBACK")).findFirst().orElseThrow();
+        assertEquals("CliDrv", callback.path("component").asString());
+        assertTrue(callback.path("record").asString().matches("0x[0-9A-F]{16}"), callback.toString());
+        byte[] buffer = Base64.getDecoder().decode(callback.path("buffer").asString());
+        assertEquals(300, buffer.length, "the whole buffer, not the text's first 256 bytes");
+        assertEquals("device reset", new String(buffer, 0, 12, StandardCharsets.US_ASCII));
+        JsonNode system = json.path("sections").get(0);
+        assertEquals(1, system.path("processorCount").asInt(), system.toString());
+        assertTrue(out.toString().endsWith("}" + System.lineSeparator()), "ends with one line break");
     }
 
     @Test

@@ -82,34 +82,57 @@ class LayoutsCommandTest {
     }
 
     @Test
-    void shouldRejectAnUnknownStructureInOneLineNamingTheChoices() {
-        Run r = run("layouts", "KTIMER", "NOPE");
+    void shouldSuggestTheNearestStructureForAMistypedNameInOneLine() {
+        Run r = run("layouts", "KTIMER", "slist_headr");
         assertEquals(2, r.status());
-        assertEquals(1, r.errLines().size(), r.err());
-        String line = r.errLines().getFirst();
-        assertTrue(line.startsWith("offkern layouts: unknown structure 'NOPE' (valid: "), line);
-        for (String name : Structures.names()) {
-            assertTrue(line.contains(name), line);
-        }
+        assertEquals(List.of("offkern layouts: unknown structure 'slist_headr'; did you mean SLIST_HEADER? (see --help for all "
+                + Structures.names().size() + ")"), r.errLines());
         assertEquals("", r.out(), "nothing printed when one name is wrong");
+    }
+
+    @Test
+    void shouldNameNoStructureWhenNoneIsNearInsteadOfListingThemAll() {
+        Run r = run("layouts", "NOPE");
+        assertEquals(2, r.status());
+        assertEquals(List.of("offkern layouts: unknown structure 'NOPE' (see --help for all " + Structures.names().size() + ")"),
+                r.errLines());
+        Run swapped = run("layouts", "KTMIER");
+        assertEquals(List.of("offkern layouts: unknown structure 'KTMIER'; did you mean KTIMER? (see --help for all "
+                + Structures.names().size() + ")"), swapped.errLines());
     }
 
     @Test
     void shouldRejectAnUnknownOptionInOneLineNamingTheChoices() {
         Run r = run("layouts", "--colour");
         assertEquals(2, r.status());
-        assertEquals(List.of("offkern layouts: Unknown option: '--colour' (valid options: --abi, --format, --diff, --help)"),
+        assertEquals(List.of("offkern layouts: unknown option '--colour' (valid options: --abi, --format, --diff, --help, --version)"),
                 r.errLines());
     }
 
     @Test
-    void shouldRejectAnUnknownCommandInOneLineNamingTheChoices() {
-        Run r = run("lay");
+    void shouldSuggestTheNearestOptionForAMistypedOne() {
+        Run r = run("layouts", "--formt", "json");
         assertEquals(2, r.status());
-        assertEquals(1, r.errLines().size(), r.err());
-        assertTrue(r.errLines().getFirst().startsWith("offkern: Unmatched argument at index 0: 'lay' (valid commands: "),
-                r.err());
-        assertTrue(r.errLines().getFirst().contains("layouts"), r.err());
+        assertEquals(List.of("offkern layouts: unknown option '--formt'; did you mean --format? (valid options: --abi, --format, "
+                + "--diff, --help, --version)"), r.errLines());
+        Run value = run("layouts", "--format", "jsn");
+        assertEquals(List.of("offkern layouts: Invalid value for option '--format': unknown format 'jsn'; did you mean json? "
+                + "(valid: table, json, isf, c)"), value.errLines());
+    }
+
+    @Test
+    void shouldSuggestTheNearestCommandForAMistypedOne() {
+        for (String typed : List.of("lay", "layuots", "LAYOUT")) {
+            Run r = run(typed, "KTIMER");
+            assertEquals(2, r.status());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.errLines().getFirst().startsWith("offkern: unknown command '" + typed
+                    + "'; did you mean layouts? (valid commands: layouts, probe, "), r.err());
+            assertEquals("", r.out());
+        }
+        Run none = run("frobnicate");
+        assertEquals(2, none.status());
+        assertTrue(none.errLines().getFirst().startsWith("offkern: unknown command 'frobnicate' (valid commands: "), none.err());
     }
 
     @Test
@@ -124,7 +147,7 @@ class LayoutsCommandTest {
     void shouldShowHelpWithTheValidChoices() {
         Run r = run("layouts", "--help");
         assertEquals(0, r.status());
-        assertTrue(r.out().startsWith("Usage: offkern layouts [-h] [--abi=x64|x86] [--diff=FILE]"), r.out());
+        assertTrue(r.out().startsWith("Usage: offkern layouts [-hV] [--abi=x64|x86] [--diff=FILE]"), r.out());
         assertTrue(r.out().contains("[--format=table|json|isf|c] [STRUCT...]"), r.out());
         assertTrue(r.out().contains("EPROCESS"), "help lists the structures");
         assertTrue(r.out().contains("2   unknown ABI, format, structure or option"), r.out());

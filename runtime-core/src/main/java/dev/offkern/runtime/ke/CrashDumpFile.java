@@ -14,9 +14,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * An offkern dump file, read back ({@link #read}) and printed ({@link #toText}).
@@ -45,6 +48,7 @@ public final class CrashDumpFile {
     private final long[] parameters;
     private final long timeMillis;
     private final List<Section> sections;
+    private final List<DecodedDumpSection> decoded;
     private final String text;
 
     private CrashDumpFile(int versionMajor, int versionMinor, int code, int flags, long[] parameters, long timeMillis,
@@ -56,6 +60,7 @@ public final class CrashDumpFile {
         this.parameters = parameters;
         this.timeMillis = timeMillis;
         this.sections = sections;
+        this.decoded = decode(sections);
         this.text = render();
     }
 
@@ -228,93 +233,151 @@ public final class CrashDumpFile {
         return sections.stream().filter(s -> s.type() == type).toList();
     }
 
+    /** The major and minor format version of the file, e.g. {@code {1, 0}}. */
+    public int[] version() {
+        return new int[] {versionMajor, versionMinor};
+    }
+
+    /** Every section's decoded fields, in file order (see {@link DecodedDumpSection}). */
+    public List<DecodedDumpSection> decodedSections() {
+        return decoded;
+    }
+
     /** A human-readable rendering of the whole dump. */
     public String toText() {
         return text;
     }
 
-    /** Renders the dump; decoding each known section here is what validates its fields. */
+    /**
+     * Decodes every section's fields; decoding each known section here is what validates its fields.
+     */
+    private static List<DecodedDumpSection> decode(List<Section> sections) {
+        List<DecodedDumpSection> decoded = new ArrayList<>();
+        for (Section s : sections) {
+            In in = new In(s);
+            Map<String, Object> f = new LinkedHashMap<>();
+            switch (s.type()) {
+                case CrashDump.SECTION_SYSTEM -> {
+                    f.put("thread", in.str("thread name"));
+                    f.put("threadId", in.u64("thread id"));
+                    f.put("processor", in.u32("processor"));
+                    f.put("irql", in.u32("IRQL"));
+                    f.put("policy", in.str("policy"));
+                    f.put("processorCount", in.u32("processor count"));
+                    f.put("message", in.str("message"));
+                }
+                case CrashDump.SECTION_CALLBACK -> {
+                    f.put("record", in.u64("record"));
+                    f.put("component", in.str("Component"));
+                    long state = in.u32("State");
+                    f.put("state", state);
+                    f.put("stateName", KBUGCHECK_BUFFER_DUMP_STATE.name((int) state));
+                    f.put("failure", in.str("failure"));
+                    f.put("buffer", in.bytes("Buffer"));
+                }
+                case CrashDump.SECTION_REASON_CALLBACK -> {
+                    f.put("record", in.u64("record"));
+                    f.put("component", in.str("Component"));
+                    long reason = in.u32("Reason");
+                    f.put("reason", reason);
+                    f.put("reasonName", KBUGCHECK_CALLBACK_REASON.name((int) reason));
+                    long state = in.u32("State");
+                    f.put("state", state);
+                    f.put("stateName", KBUGCHECK_BUFFER_DUMP_STATE.name((int) state));
+                    f.put("failure", in.str("failure"));
+                }
+                case CrashDump.SECTION_ADDED_PAGES -> {
+                    f.put("component", in.str("Component"));
+                    f.put("address", in.u64("Address"));
+                    f.put("pageCount", in.u64("page count"));
+                    f.put("flags", in.u32("Flags"));
+                    f.put("note", in.str("note"));
+                    f.put("pages", in.bytes("pages"));
+                }
+                case CrashDump.SECTION_REMOVED_PAGES -> {
+                    f.put("component", in.str("Component"));
+                    f.put("address", in.u64("Address"));
+                    f.put("pageCount", in.u64("page count"));
+                    f.put("flags", in.u32("Flags"));
+                }
+                case CrashDump.SECTION_CONTRIBUTION -> {
+                    f.put("name", in.str("name"));
+                    f.put("text", in.str("text"));
+                }
+                case CrashDump.SECTION_NOTE -> f.put("remark", in.str("remark"));
+                case CrashDump.SECTION_NESTED -> nested(f, in);
+                case CrashDump.SECTION_SECONDARY -> {
+                    f.put("component", in.str("Component"));
+                    f.put("guid", guid(in.raw("GUID", 16)));
+                    f.put("note", in.str("note"));
+                    f.put("data", in.bytes("data"));
+                }
+                case CrashDump.SECTION_END -> {
+                    f.put("writes", in.u32("number of writes"));
+                    f.put("trailerOffset", in.u64("trailer offset"));
+                    nested(f, in);
+                }
+                default -> f.put("size", (long) s.payload().length);
+            }
+            decoded.add(new DecodedDumpSection(sectionName(s.type()), s.offset(), Collections.unmodifiableMap(f)));
+        }
+        return List.copyOf(decoded);
+    }
+
+    /** Renders the decoded dump as text. */
     private String render() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "offkern dump v%d.%d%n", versionMajor, versionMinor));
         sb.append(String.format(Locale.ROOT, "BugCheck %08X (%016X, %016X, %016X, %016X) %s%n", code,
                 parameters[0], parameters[1], parameters[2], parameters[3], BugCheckCode.name(code)));
         sb.append("Time: ").append(Instant.ofEpochMilli(timeMillis)).append(halted() ? "  (kernel halted)" : "  (thrown to caller)").append('\n');
-        for (Section s : sections) {
-            In in = new In(s);
-            switch (s.type()) {
-                case CrashDump.SECTION_SYSTEM -> {
-                    String thread = in.str("thread name");
-                    long threadId = in.u64("thread id");
-                    int processor = in.u32("processor");
-                    int irql = in.u32("IRQL");
-                    String policy = in.str("policy");
-                    int processors = in.u32("processor count");
-                    String message = in.str("message");
-                    sb.append(String.format(Locale.ROOT,
-                            "System: thread '%s' (id %d) on processor %d at IRQL %d, policy %s, %d processors%n  %s%n",
-                            thread, threadId, processor, irql, policy, processors, message));
-                }
-                case CrashDump.SECTION_CALLBACK -> {
-                    long rec = in.u64("record");
-                    String comp = in.str("Component");
-                    int state = in.u32("State");
-                    String failure = in.str("failure");
-                    byte[] buf = in.bytes("Buffer");
+        for (DecodedDumpSection d : decoded) {
+            Map<String, Object> f = d.fields();
+            switch (d.type()) {
+                case "SYSTEM" -> sb.append(String.format(Locale.ROOT,
+                        "System: thread '%s' (id %d) on processor %d at IRQL %d, policy %s, %d processors%n  %s%n",
+                        f.get("thread"), f.get("threadId"), f.get("processor"), f.get("irql"), f.get("policy"),
+                        f.get("processorCount"), f.get("message")));
+                case "CALLBACK" -> {
+                    byte[] buf = (byte[]) f.get("buffer");
+                    String failure = (String) f.get("failure");
                     sb.append(String.format(Locale.ROOT, "Callback '%s' record %016X state %s%s, buffer %d bytes%n",
-                            comp, rec, KBUGCHECK_BUFFER_DUMP_STATE.name(state), failure.isEmpty() ? "" : " (" + failure + ")", buf.length));
+                            f.get("component"), f.get("record"), f.get("stateName"),
+                            failure.isEmpty() ? "" : " (" + failure + ")", buf.length));
                     hex(sb, buf);
                 }
-                case CrashDump.SECTION_REASON_CALLBACK -> {
-                    long rec = in.u64("record");
-                    String comp = in.str("Component");
-                    int reason = in.u32("Reason");
-                    int state = in.u32("State");
-                    String failure = in.str("failure");
-                    sb.append(String.format(Locale.ROOT, "Reason callback '%s' record %016X %s state %s%s%n", comp, rec,
-                            KBUGCHECK_CALLBACK_REASON.name(reason), KBUGCHECK_BUFFER_DUMP_STATE.name(state),
+                case "REASON_CALLBACK" -> {
+                    String failure = (String) f.get("failure");
+                    sb.append(String.format(Locale.ROOT, "Reason callback '%s' record %016X %s state %s%s%n",
+                            f.get("component"), f.get("record"), f.get("reasonName"), f.get("stateName"),
                             failure.isEmpty() ? "" : " (" + failure + ")"));
                 }
-                case CrashDump.SECTION_ADDED_PAGES -> {
-                    String comp = in.str("Component");
-                    long addr = in.u64("Address");
-                    long count = in.u64("page count");
-                    int fl = in.u32("Flags");
-                    String note = in.str("note");
-                    byte[] data = in.bytes("pages");
-                    sb.append(String.format(Locale.ROOT, "Added pages '%s' %016X x %d (flags %X) %d bytes%s%n", comp, addr, count, fl,
-                            data.length, note.isEmpty() ? "" : " (" + note + ")"));
+                case "ADDED_PAGES" -> {
+                    String note = (String) f.get("note");
+                    sb.append(String.format(Locale.ROOT, "Added pages '%s' %016X x %d (flags %X) %d bytes%s%n",
+                            f.get("component"), f.get("address"), f.get("pageCount"), f.get("flags"),
+                            ((byte[]) f.get("pages")).length, note.isEmpty() ? "" : " (" + note + ")"));
                 }
-                case CrashDump.SECTION_REMOVED_PAGES -> {
-                    String comp = in.str("Component");
-                    long addr = in.u64("Address");
-                    long count = in.u64("page count");
-                    int fl = in.u32("Flags");
-                    sb.append(String.format(Locale.ROOT, "Removed pages '%s' %016X x %d (flags %X)%n", comp, addr, count, fl));
-                }
-                case CrashDump.SECTION_CONTRIBUTION -> {
-                    String name = in.str("name");
-                    String body = in.str("text");
-                    sb.append("Section '").append(name).append("':\n  ").append(body.stripTrailing().replace("\n", "\n  ")).append('\n');
-                }
-                case CrashDump.SECTION_NOTE -> sb.append("Note: ").append(in.str("remark")).append('\n');
-                case CrashDump.SECTION_NESTED -> nested(sb, in, "Nested bug checks");
-                case CrashDump.SECTION_SECONDARY -> {
-                    String comp = in.str("Component");
-                    byte[] guid = in.raw("GUID", 16);
-                    String note = in.str("note");
-                    byte[] data = in.bytes("data");
-                    sb.append(String.format(Locale.ROOT, "Secondary data '%s' GUID %s, %d bytes%s%n", comp, guid(guid), data.length,
-                            note.isEmpty() ? "" : " (" + note + ")"));
+                case "REMOVED_PAGES" -> sb.append(String.format(Locale.ROOT, "Removed pages '%s' %016X x %d (flags %X)%n",
+                        f.get("component"), f.get("address"), f.get("pageCount"), f.get("flags")));
+                case "CONTRIBUTION" -> sb.append("Section '").append(f.get("name")).append("':\n  ")
+                        .append(((String) f.get("text")).stripTrailing().replace("\n", "\n  ")).append('\n');
+                case "NOTE" -> sb.append("Note: ").append(f.get("remark")).append('\n');
+                case "NESTED" -> nestedText(sb, f, "Nested bug checks");
+                case "SECONDARY" -> {
+                    byte[] data = (byte[]) f.get("data");
+                    String note = (String) f.get("note");
+                    sb.append(String.format(Locale.ROOT, "Secondary data '%s' GUID %s, %d bytes%s%n", f.get("component"),
+                            f.get("guid"), data.length, note.isEmpty() ? "" : " (" + note + ")"));
                     hex(sb, data);
                 }
-                case CrashDump.SECTION_END -> {
-                    int count = in.u32("number of writes");
-                    long offset = in.u64("trailer offset");
-                    sb.append(String.format(Locale.ROOT, "End: %d writes before the trailer (header included), trailer at offset %d%n", count, offset));
-                    nested(sb, in, "Nested bug checks during dump I/O");
+                case "END" -> {
+                    sb.append(String.format(Locale.ROOT, "End: %d writes before the trailer (header included), trailer at offset %d%n",
+                            f.get("writes"), f.get("trailerOffset")));
+                    nestedText(sb, f, "Nested bug checks during dump I/O");
                 }
-                default -> sb.append(String.format(Locale.ROOT, "Unknown section type %d, %d bytes%n", s.type(), s.payload().length));
+                default -> sb.append(String.format(Locale.ROOT, "Unknown section type %s, %d bytes%n",
+                        d.type().substring("type ".length()), f.get("size")));
             }
         }
         return sb.toString();
@@ -323,24 +386,39 @@ public final class CrashDumpFile {
     /** Smallest encoded nested bug check: code, 4 parameters, two empty strings. */
     private static final int MIN_NESTED_ENTRY = 4 + 4 * 8 + 4 + 4;
 
-    private static void nested(StringBuilder sb, In in, String title) {
-        int n = in.u32("nested count");
+    /** Decodes a nested bug-check list into {@code nested} (a list of entries) and {@code dropped}. */
+    private static void nested(Map<String, Object> f, In in) {
+        long n = in.u32("nested count");
         in.checkCount("nested count", n, MIN_NESTED_ENTRY);
-        sb.append(title).append(": ").append(n).append('\n');
+        List<Map<String, Object>> entries = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String entry = "nested[" + i + "] ";
-            int c = in.u32(entry + "code");
-            long p1 = in.u64(entry + "parameter 1");
-            long p2 = in.u64(entry + "parameter 2");
-            long p3 = in.u64(entry + "parameter 3");
-            long p4 = in.u64(entry + "parameter 4");
-            String phase = in.str(entry + "phase");
-            in.str(entry + "message");
-            sb.append(String.format(Locale.ROOT, "  %08X (%X, %X, %X, %X) %s during %s%n", c, p1, p2, p3, p4, BugCheckCode.name(c), phase));
+            Map<String, Object> e = new LinkedHashMap<>();
+            long c = in.u32(entry + "code");
+            e.put("code", c);
+            e.put("codeName", BugCheckCode.name((int) c));
+            e.put("parameters", List.of(in.u64(entry + "parameter 1"), in.u64(entry + "parameter 2"),
+                    in.u64(entry + "parameter 3"), in.u64(entry + "parameter 4")));
+            e.put("phase", in.str(entry + "phase"));
+            e.put("message", in.str(entry + "message"));
+            entries.add(Collections.unmodifiableMap(e));
         }
-        int dropped = in.u32("dropped count");
+        f.put("nested", List.copyOf(entries));
+        f.put("dropped", in.u32("dropped count"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void nestedText(StringBuilder sb, Map<String, Object> f, String title) {
+        List<Map<String, Object>> entries = (List<Map<String, Object>>) f.get("nested");
+        sb.append(title).append(": ").append(entries.size()).append('\n');
+        for (Map<String, Object> e : entries) {
+            List<Long> p = (List<Long>) e.get("parameters");
+            sb.append(String.format(Locale.ROOT, "  %08X (%X, %X, %X, %X) %s during %s%n", e.get("code"), p.get(0), p.get(1),
+                    p.get(2), p.get(3), e.get("codeName"), e.get("phase")));
+        }
+        long dropped = (Long) f.get("dropped");
         if (dropped != 0) {
-            sb.append("  (+").append(Integer.toUnsignedString(dropped)).append(" more not recorded)\n");
+            sb.append("  (+").append(dropped).append(" more not recorded)\n");
         }
     }
 
@@ -390,9 +468,10 @@ public final class CrashDumpFile {
             payloadOffset = s.offset() + 16;
         }
 
-        int u32(String field) {
+        /** An unsigned 32-bit field, widened without sign. */
+        long u32(String field) {
             need(field, 4);
-            return b.getInt();
+            return Integer.toUnsignedLong(b.getInt());
         }
 
         long u64(String field) {
@@ -407,11 +486,11 @@ public final class CrashDumpFile {
         /** A {@code u32 length} + bytes field. */
         byte[] bytes(String field) {
             long at = payloadOffset + b.position();
-            int n = u32(field + " length");
-            if (n < 0 || n > b.remaining()) {
-                throw damaged(field, at, "its length says " + Integer.toUnsignedString(n) + " bytes, " + b.remaining() + " remain in the section");
+            long n = u32(field + " length");
+            if (n > b.remaining()) {
+                throw damaged(field, at, "its length says " + n + " bytes, " + b.remaining() + " remain in the section");
             }
-            return raw(field, n);
+            return raw(field, (int) n);
         }
 
         byte[] raw(String field, int n) {
@@ -422,9 +501,9 @@ public final class CrashDumpFile {
         }
 
         /** Refuses a count of entries that cannot fit in what remains, at {@code minEntry} bytes each. */
-        void checkCount(String field, int n, int minEntry) {
-            if (n < 0 || (long) n * minEntry > b.remaining()) {
-                throw damaged(field, payloadOffset + b.position() - 4, "it says " + Integer.toUnsignedString(n) + " entries of at least "
+        void checkCount(String field, long n, int minEntry) {
+            if (n * minEntry > b.remaining()) {
+                throw damaged(field, payloadOffset + b.position() - 4, "it says " + n + " entries of at least "
                         + minEntry + " bytes, " + b.remaining() + " bytes remain in the section");
             }
         }
