@@ -121,6 +121,7 @@ public final class ExTimerCore {
             if ((st & EX_TIMER.STATE_DISABLED) != 0) {
                 return 0;
             }
+            table.countSet(); // the live counters' "timers set" counts ExSetTimer too
             result = table.unlink(as, seg, off) ? 1 : 0;
             Dispatcher.setSignalState(seg, off, 0);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);

@@ -67,7 +67,7 @@ public final class TimerTable {
     private final LongHashSet exTimers = new LongHashSet();
     /** Expiries delivered (a statistic; under the dispatcher lock). */
     private long expiries;
-    /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer calls (a statistic; under the dispatcher lock). */
+    /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer and ExSetTimer calls (a statistic; under the timer-table lock). */
     private long sets;
     /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the dispatcher lock. */
     private long dpcsCoalesced;
@@ -138,12 +138,12 @@ public final class TimerTable {
         return expiries;
     }
 
-    /** Timer sets so far (a consistent value needs the dispatcher lock). */
+    /** Timer sets so far: KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer and ExSetTimer calls (a consistent value needs the lock). */
     public long sets() {
         return sets;
     }
 
-    /** Counts one set of a timer (KeSetTimer and family). Under the dispatcher lock. */
+    /** Counts one set of a timer (KeSetTimer and family, ExSetTimer). Under the timer-table lock. */
     void countSet() {
         sets++;
     }
