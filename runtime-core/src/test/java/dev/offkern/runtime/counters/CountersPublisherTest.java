@@ -93,17 +93,20 @@ class CountersPublisherTest {
         MemorySegment b = ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 100, TAG);
         MemorySegment c = ExAllocatePool2(PoolFlags.POOL_FLAG_PAGED, 5000, TAG);
         ExFreePoolWithTag(b, TAG);
+        // A publish reads each counter once, while this thread may still be writing: await every value asserted.
         CountersSnapshot s = await(x -> x.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool) == 1
-                && x.value(CounterType.POOL_ALLOCS, TAG, PoolType.PagedPool) == 1);
-        assertEquals(2, s.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool));
+                && x.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool) == 2
+                && x.value(CounterType.POOL_ALLOCS, TAG, PoolType.PagedPool) == 1
+                && x.value(CounterType.POOL_BYTES, TAG, PoolType.PagedPool) >= 5000);
         assertTrue(s.value(CounterType.POOL_BYTES, TAG, PoolType.NonPagedPool) >= 100, s.toString());
         assertTrue(s.value(CounterType.POOL_BYTES, TAG, PoolType.PagedPool) >= 5000, s.toString());
         assertTrue(s.of(CounterType.POOL_ALLOCS).stream().anyMatch(k -> k.label().equals("pool CtPb Nonp allocs")), s.toString());
         ExFreePoolWithTag(a, TAG);
         ExFreePoolWithTag(c, TAG);
         s = await(x -> x.value(CounterType.POOL_BYTES, TAG, PoolType.NonPagedPool) == 0
-                && x.value(CounterType.POOL_BYTES, TAG, PoolType.PagedPool) == 0);
-        assertEquals(2, s.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool));
+                && x.value(CounterType.POOL_BYTES, TAG, PoolType.PagedPool) == 0
+                && x.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool) == 2);
+        assertEquals(2, s.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool));
     }
 
     @Test
@@ -115,9 +118,9 @@ class CountersPublisherTest {
         ExFreeToLookasideListEx(list, e);                     // kept by the list
         e = ExAllocateFromLookasideListEx(list);               // served by the list: a hit
         ExFreeToLookasideListEx(list, e);
-        CountersSnapshot s = await(x -> x.value(CounterType.LOOKASIDE_FREES, PoolType.NonPagedPool, 0) == 2);
+        CountersSnapshot s = await(x -> x.value(CounterType.LOOKASIDE_FREES, PoolType.NonPagedPool, 0) == 2
+                && x.value(CounterType.LOOKASIDE_ALLOCATES, PoolType.NonPagedPool, 0) == 2);
         assertEquals(1, s.value(CounterType.LOOKASIDE_LISTS, PoolType.NonPagedPool, 0));
-        assertEquals(2, s.value(CounterType.LOOKASIDE_ALLOCATES, PoolType.NonPagedPool, 0));
         assertEquals(1, s.value(CounterType.LOOKASIDE_ALLOCATE_MISSES, PoolType.NonPagedPool, 0));
         assertEquals(0, s.value(CounterType.LOOKASIDE_FREE_MISSES, PoolType.NonPagedPool, 0));
         assertEquals(0, s.value(CounterType.LOOKASIDE_LISTS, PoolType.PagedPool, 0));
@@ -144,7 +147,8 @@ class CountersPublisherTest {
         KeInitializeTimer(soon);
         KeSetTimer(later, -3_600L * 10_000_000, MemorySegment.NULL); // an hour from now: pending
         KeSetTimer(soon, -10_000, MemorySegment.NULL);                 // 1 ms: expires
-        CountersSnapshot s = await(x -> x.sum(CounterType.TIMERS_EXPIRED) >= 1 && x.sum(CounterType.DPC_RUN) >= 1);
+        CountersSnapshot s = await(x -> x.sum(CounterType.TIMERS_EXPIRED) >= 1 && x.sum(CounterType.DPC_RUN) >= 1
+                && x.sum(CounterType.TIMERS_SET) == 2 && x.sum(CounterType.TIMERS_PENDING) == 1);
         assertEquals(2, s.sum(CounterType.TIMERS_SET));
         assertEquals(1, s.sum(CounterType.TIMERS_PENDING));
         assertEquals(1, s.sum(CounterType.DPC_QUEUED));
@@ -158,11 +162,23 @@ class CountersPublisherTest {
     }
 
     @Test
+    void shouldCountExSetTimerAsATimerSet() throws Exception {
+        boot();
+        MemorySegment t = dev.offkern.ddi.Ex.ExAllocateTimer(MemorySegment.NULL, MemorySegment.NULL, 0);
+        dev.offkern.ddi.Ex.ExSetTimer(t, -3_600L * 10_000_000, 0, MemorySegment.NULL); // an hour from now
+        // The publisher reads the two counts without the timer-table lock: await both.
+        await(x -> x.sum(CounterType.TIMERS_SET) == 1 && x.sum(CounterType.TIMERS_PENDING) == 1);
+        dev.offkern.ddi.Ex.ExDeleteTimer(t, true, false, MemorySegment.NULL);
+        CountersSnapshot s = await(x -> x.sum(CounterType.TIMERS_PENDING) == 0);
+        assertEquals(1, s.sum(CounterType.TIMERS_SET), "a delete is no set");
+    }
+
+    @Test
     void shouldCountBugChecks() throws Exception {
         boot();
         assertEquals(0, await(x -> true).sum(CounterType.BUG_CHECKS));
         kernel.bugCheck(0xE2, 1, 2, 3, 4, "a test's bug check"); // THROW: returned, not thrown
-        CountersSnapshot s = await(x -> x.sum(CounterType.BUG_CHECKS) == 1);
+        CountersSnapshot s = await(x -> x.sum(CounterType.BUG_CHECKS) == 1 && x.sum(CounterType.BUG_CHECK_LAST_CODE) == 0xE2);
         assertEquals(0xE2, s.sum(CounterType.BUG_CHECK_LAST_CODE));
         assertEquals(CountersSnapshot.Status.RUNNING, s.status());
     }
@@ -173,7 +189,7 @@ class CountersPublisherTest {
                 .withBugCheckPolicy(dev.offkern.nt.BugCheckPolicy.HALT)
                 .withLiveCounters(LiveCounters.in(tmp.resolve("counters")).every(Duration.ofMillis(10))));
         assertThrows(dev.offkern.nt.KernelHaltedException.class, () -> kernel.bugCheck(0x50, 1, 2, 3, 4, "halt it"));
-        CountersSnapshot s = await(x -> x.status() == CountersSnapshot.Status.HALTED);
+        CountersSnapshot s = await(x -> x.status() == CountersSnapshot.Status.HALTED && x.sum(CounterType.BUG_CHECKS) == 1);
         assertEquals(1, s.sum(CounterType.BUG_CHECKS));
         assertEquals(0x50, s.sum(CounterType.BUG_CHECK_LAST_CODE));
     }

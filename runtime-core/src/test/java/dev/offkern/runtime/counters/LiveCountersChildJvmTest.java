@@ -86,7 +86,10 @@ class LiveCountersChildJvmTest {
             assertEquals(child.process().pid(), pid);
             assertEquals(dir.resolve("counters").resolve(CountersDirectory.fileName(pid, 1)), file);
 
-            CountersSnapshot s = awaitOnly(x -> x.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool) == BLOCKS);
+            // The child allocated everything before printing "ready", but a publish may have read the counters
+            // mid-way: await every value asserted.
+            CountersSnapshot s = awaitOnly(x -> x.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool) == BLOCKS
+                    && x.value(CounterType.POOL_BYTES, TAG, PoolType.NonPagedPool) >= BLOCKS * 64L);
             assertEquals(CountersSnapshot.Status.RUNNING, s.status());
             assertEquals(pid, s.pid());
             assertEquals(0, s.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool));
@@ -96,7 +99,8 @@ class LiveCountersChildJvmTest {
 
             child.send("free");
             child.expectLine("freed");
-            s = awaitOnly(x -> x.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool) == BLOCKS);
+            s = awaitOnly(x -> x.value(CounterType.POOL_FREES, TAG, PoolType.NonPagedPool) == BLOCKS
+                    && x.value(CounterType.POOL_BYTES, TAG, PoolType.NonPagedPool) == 0);
             assertEquals(BLOCKS, s.value(CounterType.POOL_ALLOCS, TAG, PoolType.NonPagedPool));
             assertEquals(0, s.value(CounterType.POOL_BYTES, TAG, PoolType.NonPagedPool));
 
