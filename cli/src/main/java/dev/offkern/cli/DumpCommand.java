@@ -50,7 +50,7 @@ public final class DumpCommand implements Callable<Integer> {
             description = "Refuse files larger than SIZE bytes (suffix K, M or G; default: ${DEFAULT-VALUE}, at most 2047M).")
     String maxSize;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text", converter = OutputFormat.Converter.class,
             description = "Output: text for people, json for programs (default: ${DEFAULT-VALUE}; docs/cli.md).")
     OutputFormat format;
 

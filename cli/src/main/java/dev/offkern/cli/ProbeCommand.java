@@ -54,7 +54,7 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--no-self-test", description = "Only report features; skip the CAS self-test.")
     boolean noSelfTest;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text", converter = OutputFormat.Converter.class,
             description = "Output: text for people, json for programs (default: ${DEFAULT-VALUE}; docs/cli.md).")
     OutputFormat format;
 

@@ -187,6 +187,14 @@ class DumpCommandTest {
     }
 
     @Test
+    void shouldRejectAnUnknownFormatWithTheNearestOne() {
+        StringWriter err = new StringWriter();
+        assertEquals(Main.USAGE_ERROR, run(new StringWriter(), err, "dump", "--format", "txt", "x.dmp"));
+        assertEquals("offkern dump: Invalid value for option '--format': unknown format 'txt'; did you mean text? "
+                + "(valid: text, json)", oneLine(err));
+    }
+
+    @Test
     void shouldSayADirectoryCannotBeRead() {
         StringWriter err = new StringWriter();
         assertEquals(1, run(new StringWriter(), err, "dump", dir.toString()));

@@ -82,8 +82,12 @@ class ProbeCommandTest {
     void shouldRejectAnUnknownFormatNamingTheChoices() {
         Run r = run("probe", "--format", "xml");
         assertEquals(2, r.status());
-        assertEquals(1, r.err().lines().count(), r.err());
-        assertTrue(r.err().startsWith("offkern probe: Invalid value for option '--format': expected one of [TEXT, JSON]"), r.err());
+        assertEquals("offkern probe: Invalid value for option '--format': unknown format 'xml' (valid: text, json)\n",
+                r.err());
+        Run near = run("probe", "--format", "jsno");
+        assertEquals("offkern probe: Invalid value for option '--format': unknown format 'jsno'; did you mean json? "
+                + "(valid: text, json)\n", near.err());
+        assertEquals("", near.out());
     }
 
     @Test
