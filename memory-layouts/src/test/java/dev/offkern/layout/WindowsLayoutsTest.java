@@ -15,6 +15,8 @@ import dev.offkern.layout.ke.KGUARDED_MUTEX;
 import dev.offkern.layout.ke.KTIMER;
 import dev.offkern.layout.ps.EPROCESS;
 import dev.offkern.layout.rtl.RTL_RUN_ONCE;
+import dev.offkern.layout.se.ACCESS_ALLOWED_OBJECT_ACE;
+import dev.offkern.layout.se.SYSTEM_MANDATORY_LABEL_ACE;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -239,6 +241,20 @@ class WindowsLayoutsTest {
     }
 
     @Test
+    void shouldLayOutTheObjectAceWithBothGuidsBeforeTheSid() {
+        for (Abi abi : Abi.values()) {
+            StructSpec s = ACCESS_ALLOWED_OBJECT_ACE.of(abi);
+            assertEquals(4, s.offset("Mask"));
+            assertEquals(8, s.offset("Flags"));
+            assertEquals(12, s.offset("ObjectType"));
+            assertEquals(28, s.offset("InheritedObjectType"));
+            assertEquals(44, s.offset("SidStart"));
+            assertEquals(48, s.size());
+            assertEquals(12, SYSTEM_MANDATORY_LABEL_ACE.of(abi).size());
+        }
+    }
+
+    @Test
     void shouldRegisterEveryPublicStructureOfIssue2() {
         for (String s : List.of("EX_RUNDOWN_REF", "FAST_MUTEX", "IO_CSQ", "IO_CSQ_IRP_CONTEXT", "KBUGCHECK_CALLBACK_RECORD",
                 "KBUGCHECK_REASON_CALLBACK_RECORD", "KDPC", "KFLOATING_SAVE", "KGUARDED_MUTEX", "KLOCK_QUEUE_HANDLE",
@@ -249,7 +265,8 @@ class WindowsLayoutsTest {
                 "IO_STATUS_BLOCK", "IO_STACK_LOCATION", "WORK_QUEUE_ITEM", "KDEVICE_QUEUE_ENTRY",
                 "KBUGCHECK_SECONDARY_DUMP_DATA", "KBUGCHECK_DUMP_IO", "LARGE_INTEGER", "LUID", "LUID_AND_ATTRIBUTES",
                 "SID_IDENTIFIER_AUTHORITY", "SID", "SID_AND_ATTRIBUTES", "ACL", "ACE_HEADER", "ACCESS_ALLOWED_ACE",
-                "ACCESS_DENIED_ACE", "SECURITY_DESCRIPTOR", "SECURITY_DESCRIPTOR_RELATIVE", "GENERIC_MAPPING",
+                "ACCESS_DENIED_ACE", "SYSTEM_AUDIT_ACE", "SYSTEM_MANDATORY_LABEL_ACE", "ACCESS_ALLOWED_OBJECT_ACE",
+                "ACCESS_ALLOWED_CALLBACK_ACE", "SECURITY_DESCRIPTOR", "SECURITY_DESCRIPTOR_RELATIVE", "GENERIC_MAPPING",
                 "PRIVILEGE_SET", "ACCESS_STATE", "IO_CONNECT_INTERRUPT_PARAMETERS", "POOL_HEADER")) {
             assertTrue(Structures.names().contains(s), s + " is not registered");
             for (Abi abi : Abi.values()) {
