@@ -4,6 +4,8 @@ import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.ke.KeExtendedState;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.se.RtlSid;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -204,4 +206,61 @@ public final class Rtl {
     }
 
     // ===== end Extended processor features =====
+
+    // ===== SID =====
+    // SID { UCHAR Revision; UCHAR SubAuthorityCount; SID_IDENTIFIER_AUTHORITY IdentifierAuthority; ULONG SubAuthority[]; }.
+    // A SID is read only inside the buffer passed (a sized segment, or a raw pointer's region): a lying
+    // SubAuthorityCount is FALSE / STATUS_INVALID_SID. Semantics: dev.offkern.runtime.se.RtlSid.
+
+    /** {@code BOOLEAN RtlValidSid(PSID Sid)}. Any IRQL for non-paged memory. */
+    public static boolean RtlValidSid(MemorySegment Sid) {
+        return RtlSid.validSid(Sid);
+    }
+
+    /** {@code ULONG RtlLengthSid(PSID Sid)}: 8 + 4 * SubAuthorityCount (not validated). */
+    public static int RtlLengthSid(MemorySegment Sid) {
+        return RtlSid.lengthSid(Sid);
+    }
+
+    /** {@code ULONG RtlLengthRequiredSid(ULONG SubAuthorityCount)}. */
+    public static int RtlLengthRequiredSid(int SubAuthorityCount) {
+        return RtlSid.lengthRequiredSid(SubAuthorityCount);
+    }
+
+    /** {@code BOOLEAN RtlEqualSid(PSID Sid1, PSID Sid2)}. IRQL &le; APC_LEVEL. */
+    public static boolean RtlEqualSid(MemorySegment Sid1, MemorySegment Sid2) {
+        return RtlSid.equalSid(Sid1, Sid2);
+    }
+
+    /** {@code NTSTATUS RtlCopySid(ULONG DestinationSidLength, PSID DestinationSid, PSID SourceSid)}. */
+    public static int RtlCopySid(int DestinationSidLength, MemorySegment DestinationSid, MemorySegment SourceSid) {
+        return RtlSid.copySid(DestinationSidLength, DestinationSid, SourceSid);
+    }
+
+    /** {@code NTSTATUS RtlInitializeSid(PSID Sid, PSID_IDENTIFIER_AUTHORITY IdentifierAuthority, UCHAR SubAuthorityCount)}. */
+    public static int RtlInitializeSid(MemorySegment Sid, MemorySegment IdentifierAuthority, byte SubAuthorityCount) {
+        return RtlSid.initializeSid(Sid, IdentifierAuthority, SubAuthorityCount);
+    }
+
+    /** {@code PULONG RtlSubAuthoritySid(PSID Sid, ULONG SubAuthority)} (not validated, as in Windows). */
+    public static MemorySegment RtlSubAuthoritySid(MemorySegment Sid, int SubAuthority) {
+        return RtlSid.subAuthoritySid(Sid, SubAuthority);
+    }
+
+    /**
+     * {@code NTSTATUS RtlConvertSidToUnicodeString(PUNICODE_STRING UnicodeString, PSID Sid, BOOLEAN
+     * AllocateDestinationString)}: "S-1-5-32-544"; free an allocated string with {@link #RtlFreeUnicodeString}.
+     * IRQL &le; APC_LEVEL.
+     */
+    public static int RtlConvertSidToUnicodeString(MemorySegment UnicodeString, MemorySegment Sid,
+            boolean AllocateDestinationString) {
+        return RtlSid.convertSidToUnicodeString(UnicodeString, Sid, AllocateDestinationString, Kernel.current().pools());
+    }
+
+    /** {@code VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)} for strings offkern's Rtl routines allocated. */
+    public static void RtlFreeUnicodeString(MemorySegment UnicodeString) {
+        RtlSid.freeUnicodeString(UnicodeString, Kernel.current().pools());
+    }
+
+    // ===== end SID =====
 }

@@ -1,0 +1,151 @@
+package dev.offkern.tests.fuzz;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import dev.offkern.ddi.Rtl;
+import dev.offkern.layout.rtl.UNICODE_STRING;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.tests.fuzz.World.Kind;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The security run-time routines on this thread's scratch block (SIDs at 0 and 72, a UNICODE_STRING
+ * at 144 and its buffer from 160): well-formed SIDs whose results are checked (length, equality after a
+ * copy, the string's prefix), SIDs with scribbled bytes (lying SubAuthorityCount, bad revision) that must
+ * be judged invalid without a read outside their buffer, and hostile pointers for every parameter.
+ */
+final class SecurityOps {
+    private SecurityOps() {
+    }
+
+    private static final long SID_A = 0;
+    private static final long SID_B = 72;
+    private static final long US = 144;
+    private static final long STRING = 160;
+
+    static List<Op> ops() {
+        return List.of(
+                Op.of("se.sid", 4, SecurityOps::sid, "RtlInitializeSid", "RtlSubAuthoritySid", "RtlValidSid",
+                        "RtlLengthSid", "RtlLengthRequiredSid", "RtlCopySid", "RtlEqualSid"),
+                Op.of("se.sidString", 3, SecurityOps::sidString, "RtlConvertSidToUnicodeString", "RtlFreeUnicodeString"),
+                Op.of("se.sidScribbled", 3, SecurityOps::sidScribbled, "RtlValidSid", "RtlEqualSid", "RtlCopySid",
+                        "RtlConvertSidToUnicodeString", "RtlLengthSid"),
+                Op.of("se.sidHostile", 2, SecurityOps::sidHostile, "RtlValidSid", "RtlLengthSid", "RtlEqualSid",
+                        "RtlCopySid", "RtlInitializeSid", "RtlSubAuthoritySid", "RtlConvertSidToUnicodeString"));
+    }
+
+    /** A valid SID with {@code count} sub-authorities written at {@code at} of {@code block}. */
+    private static void writeSid(Ctx c, MemorySegment block, long at, int count) {
+        MemorySegment authority = block.asSlice(STRING, 6);
+        for (int i = 0; i < 6; i++) {
+            authority.set(JAVA_BYTE, i, (byte) (c.p(0.7) && i < 5 ? 0 : c.n(256)));
+        }
+        check(Rtl.RtlInitializeSid(block.asSlice(at), authority, (byte) count), "RtlInitializeSid");
+        for (int i = 0; i < count; i++) {
+            Rtl.RtlSubAuthoritySid(block.asSlice(at), i).set(JAVA_INT_UNALIGNED, 0, c.anyInt());
+        }
+    }
+
+    private static void check(int status, String routine) {
+        if (status != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException(routine + " on a valid SID returned 0x" + Integer.toHexString(status));
+        }
+    }
+
+    static void sid(Ctx c) {
+        MemorySegment b = c.own(Kind.BLOCK);
+        int count = c.n(16);
+        writeSid(c, b, SID_A, count);
+        MemorySegment a = b.asSlice(SID_A, 8 + 4L * count);
+        if (!Rtl.RtlValidSid(a) || Rtl.RtlLengthSid(a) != 8 + 4 * count || Rtl.RtlLengthRequiredSid(count) != 8 + 4 * count) {
+            throw new FuzzInvariantException("a SID of " + count + " sub-authorities is not valid or has the wrong length");
+        }
+        int destinationLength = c.p(0.8) ? 68 : c.n(68);
+        int st = Rtl.RtlCopySid(destinationLength, b.asSlice(SID_B, 68), a);
+        if (destinationLength < 8 + 4 * count ? st != NtStatus.STATUS_BUFFER_TOO_SMALL : st != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("RtlCopySid(" + destinationLength + ") of a " + (8 + 4 * count)
+                    + "-byte SID returned 0x" + Integer.toHexString(st));
+        }
+        if (st == NtStatus.STATUS_SUCCESS && !Rtl.RtlEqualSid(a, b.asSlice(SID_B, 68))) {
+            throw new FuzzInvariantException("a copied SID is not equal to its source");
+        }
+    }
+
+    static void sidString(Ctx c) {
+        MemorySegment b = c.own(Kind.BLOCK);
+        int count = c.n(16);
+        writeSid(c, b, SID_A, count);
+        MemorySegment us = b.asSlice(US, UNICODE_STRING.X64.size());
+        boolean allocate = c.p(0.5);
+        us.set(JAVA_LONG_UNALIGNED, UNICODE_STRING.BUFFER_OFFSET, allocate ? 0 : b.address() + STRING);
+        us.set(JAVA_SHORT_UNALIGNED, UNICODE_STRING.MAXIMUM_LENGTH_OFFSET, (short) (allocate ? 0 : c.n(97)));
+        int st = Rtl.RtlConvertSidToUnicodeString(us, b.asSlice(SID_A), allocate);
+        if (st == NtStatus.STATUS_BUFFER_OVERFLOW && !allocate) {
+            return;
+        }
+        if (st != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("RtlConvertSidToUnicodeString returned 0x" + Integer.toHexString(st));
+        }
+        MemorySegment text = c.w.kernel.addressSpace().resolve(us.get(JAVA_LONG_UNALIGNED, UNICODE_STRING.BUFFER_OFFSET), 8);
+        if (text.get(JAVA_SHORT_UNALIGNED, 0) != 'S' || text.get(JAVA_SHORT_UNALIGNED, 2) != '-'
+                || text.get(JAVA_SHORT_UNALIGNED, 4) != '1') {
+            throw new FuzzInvariantException("the SID string does not start with S-1");
+        }
+        if (allocate) {
+            Rtl.RtlFreeUnicodeString(us);
+        }
+    }
+
+    static void sidScribbled(Ctx c) {
+        MemorySegment b = c.own(Kind.BLOCK);
+        int count = c.n(16);
+        writeSid(c, b, SID_A, count);
+        long bufferLength = c.p(0.5) ? 8 + 4L * count : c.n(72);
+        switch (c.n(3)) {
+            case 0 -> b.set(JAVA_BYTE, SID_A + 1, (byte) c.n(256));
+            case 1 -> b.set(JAVA_BYTE, SID_A, (byte) c.n(256));
+            default -> b.set(JAVA_BYTE, SID_A + c.n(68), (byte) c.n(256));
+        }
+        MemorySegment a = b.asSlice(SID_A, bufferLength);
+        boolean valid = bufferLength >= 8 && (b.get(JAVA_BYTE, SID_A) & 0xF) == 1 && (b.get(JAVA_BYTE, SID_A + 1) & 0xFF) <= 15
+                && 8 + 4L * (b.get(JAVA_BYTE, SID_A + 1) & 0xFF) <= bufferLength;
+        c.note("scribbled SID valid=" + valid + " in " + bufferLength);
+        if (Rtl.RtlValidSid(a) != valid || Rtl.RtlEqualSid(a, a) != valid) {
+            throw new FuzzInvariantException("RtlValidSid/RtlEqualSid disagree with the SID's structure (valid=" + valid + ")");
+        }
+        int st = Rtl.RtlCopySid(68, b.asSlice(SID_B, 68), a);
+        if (st != (valid ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_INVALID_SID)) {
+            throw new FuzzInvariantException("RtlCopySid of a scribbled SID returned 0x" + Integer.toHexString(st));
+        }
+        if (!valid) {
+            int s2 = Rtl.RtlConvertSidToUnicodeString(b.asSlice(US, UNICODE_STRING.X64.size()), a, true);
+            if (s2 != NtStatus.STATUS_INVALID_SID) {
+                throw new FuzzInvariantException("an invalid SID converted with 0x" + Integer.toHexString(s2));
+            }
+        }
+        if (bufferLength >= 2) {
+            Rtl.RtlLengthSid(a);
+        }
+    }
+
+    static void sidHostile(Ctx c) {
+        MemorySegment b = c.own(Kind.BLOCK);
+        writeSid(c, b, SID_A, c.n(16));
+        MemorySegment good = b.asSlice(SID_A);
+        MemorySegment bad = c.hostile(null, 68, false);
+        switch (c.n(8)) {
+            case 0 -> Rtl.RtlValidSid(bad);
+            case 1 -> Rtl.RtlLengthSid(bad);
+            case 2 -> Rtl.RtlEqualSid(c.p(0.5) ? bad : good, c.p(0.5) ? good : bad);
+            case 3 -> Rtl.RtlCopySid(c.anyInt(), c.p(0.5) ? bad : b.asSlice(SID_B, 68), c.p(0.5) ? good : bad);
+            case 4 -> Rtl.RtlInitializeSid(bad, c.p(0.5) ? b.asSlice(STRING, 6) : c.hostile(null, 6, false), (byte) c.anyInt());
+            case 5 -> Rtl.RtlSubAuthoritySid(bad, c.anyInt());
+            case 6 -> Rtl.RtlConvertSidToUnicodeString(bad, good, c.p(0.5));
+            default -> Rtl.RtlConvertSidToUnicodeString(b.asSlice(US, UNICODE_STRING.X64.size()), bad, false);
+        }
+    }
+}
