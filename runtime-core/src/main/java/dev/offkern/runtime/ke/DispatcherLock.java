@@ -26,7 +26,8 @@ final class DispatcherLock extends DispatcherLockPad1 {
     /** The one dispatcher lock of the process. */
     static final DispatcherLock LOCK = new DispatcherLock();
 
-    private DispatcherLock() {
+    /** A lock of the same kind for another hot shared structure (each kernel's timer table has one). */
+    DispatcherLock() {
     }
 
     /**
@@ -36,7 +37,7 @@ final class DispatcherLock extends DispatcherLockPad1 {
      *     only a bug-check callback run by a bug check raised under the lock can get here, and it
      *     gets this error instead of spinning for ever)
      */
-    void acquire() {
+    final void acquire() {
         if (!HELD.compareAndSet(this, 0, 1)) { // volatile CAS: the acquire edge for everything under the lock
             acquireSlow();
         }
@@ -45,8 +46,8 @@ final class DispatcherLock extends DispatcherLockPad1 {
 
     private void acquireSlow() {
         if (owner == Thread.currentThread()) { // plain read: only this thread ever writes its own Thread here
-            throw new IllegalStateException("the dispatcher lock is already held by this thread: a routine that needs it"
-                    + " was called from a bug-check callback raised under it");
+            throw new IllegalStateException((this == LOCK ? "the dispatcher lock" : "the timer-table lock")
+                    + " is already held by this thread: a routine that needs it was called from a bug-check callback raised under it");
         }
         int round = 0;
         for (;;) {

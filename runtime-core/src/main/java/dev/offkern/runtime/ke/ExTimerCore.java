@@ -123,7 +123,9 @@ public final class ExTimerCore {
             }
             table.countSet(); // the live counters' "timers set" counts ExSetTimer too
             result = table.unlink(as, seg, off) ? 1 : 0;
-            Dispatcher.setSignalState(seg, off, 0);
+            if (Dispatcher.signalState(seg, off) != 0) {
+                Dispatcher.setSignalState(seg, off, 0); // a reset wakes nobody: the table lock suffices (see TimerTable)
+            }
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
             seg.set(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET, 0);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET, timer + EX_TIMER.TIMER_DPC_OFFSET);

@@ -45,7 +45,7 @@ import java.lang.foreign.ValueLayout;
  * memory (else IllegalArgumentException / PAGE_FAULT_IN_NONPAGED_AREA), of a timer type once
  * initialized; a negative Period is IllegalArgumentException. Verifier (IRQL): set and cancel above
  * DISPATCH_LEVEL are DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: the timer, IRQL, 1 write, 0).
- * Progress: blocking (the dispatcher lock), except KeReadStateTimer (wait-free).
+ * Progress: blocking (the timer-table lock), except KeReadStateTimer (wait-free).
  */
 public final class KeTimer {
     /** TIMER_TYPE NotificationTimer. */
@@ -121,12 +121,12 @@ public final class KeTimer {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
         AddressSpace as = k.addressSpace();
-        Region r = as.regionOf(timer.address(), KTIMER_SIZE);
+        KeClock clock = k.clock();
+        TimerTable table = clock.timers();
+        Region r = table.timerRegion(as, timer.address(), KTIMER_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(timer.address());
         requireTimer(seg, off, name);
-        KeClock clock = k.clock();
-        TimerTable table = clock.timers();
         long now = clock.interruptTimePrecise();
         long due = dueInterruptTime(clock, now, dueTime);
         if (toleranceMs > 0) {
@@ -138,7 +138,9 @@ public final class KeTimer {
         try {
             table.countSet();
             wasSet = table.unlink(as, seg, off);
-            Dispatcher.setSignalState(seg, off, 0);
+            if (Dispatcher.signalState(seg, off) != 0) {
+                Dispatcher.setSignalState(seg, off, 0); // a reset wakes nobody: the table lock suffices (see TimerTable)
+            }
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
             seg.set(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET, period);
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET, dpcAddress);
@@ -190,11 +192,11 @@ public final class KeTimer {
         }
         KernelCore k = ThreadState.current().kernel();
         AddressSpace as = k.addressSpace();
-        Region r = as.regionOf(timer.address(), KTIMER_SIZE);
+        TimerTable table = k.clock().timers();
+        Region r = table.timerRegion(as, timer.address(), KTIMER_SIZE);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(timer.address());
         requireTimer(seg, off, "KeCancelTimer");
-        TimerTable table = k.clock().timers();
         table.lock();
         try {
             return table.unlink(as, seg, off);

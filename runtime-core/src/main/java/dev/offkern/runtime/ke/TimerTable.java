@@ -29,13 +29,20 @@ import org.agrona.collections.LongHashSet;
  * timer beyond the KTIMER itself, so a million pending timers cost nothing here.
  *
  * <h2>Locking and state</h2>
- * Everything here runs under the {@link Dispatcher} lock, which also guards the timers' signal
- * states: set, cancel and expiry are each one atomic step with respect to waits. {@code Inserted}
- * (DISPATCHER_HEADER.TimerMiscFlags bit 6) is 1 exactly while the timer is linked. The clock thread
- * ({@code offkern-clock}) processes the ticks up to now, then plans its next wake-up: the first
- * tick within {@link #LOOKAHEAD_TICKS} whose bucket is not empty (or LOOKAHEAD_TICKS ahead if
- * timers are pending further out, or no deadline if none is); a set earlier than the plan unparks it.
- * Progress: blocking (the dispatcher lock).
+ * Links, unlinks and expiries run under the table's own lock (a padded test-and-test-and-set word,
+ * per kernel), not the global dispatcher lock: set and cancel touch no waiter, so they contend
+ * only with each other and the clock thread. An expiry takes the dispatcher lock inside the table
+ * lock (order: table, then dispatcher) to set SignalState and satisfy waits in one step, as waits
+ * see it. Set writes SignalState 0 under the table lock alone, and only if it is not 0 already: a
+ * reset wakes nobody, so a waiter's check under the dispatcher lock sees either value consistently,
+ * and no expiry can run between the two (it needs the table lock). {@code Inserted}
+ * (DISPATCHER_HEADER.TimerMiscFlags bit 6) is 1 exactly while the timer is linked. Following a link
+ * resolves its address through a one-entry region cache (validated by the address space's
+ * generation) before the address space's hash table. The clock thread ({@code offkern-clock})
+ * processes the ticks up to now, then plans its next wake-up: the first tick within
+ * {@link #LOOKAHEAD_TICKS} whose bucket is not empty (or LOOKAHEAD_TICKS ahead if timers are pending
+ * further out, or no deadline if none is); a set earlier than the plan unparks it.
+ * Progress: blocking (the table lock).
  */
 public final class TimerTable {
     /** Buckets of the wheel (a power of two). */
@@ -50,6 +57,11 @@ public final class TimerTable {
     private static final long NO_WAKE = Long.MAX_VALUE;
 
     private final KernelCore kernel;
+    /** The timer-table lock (a padded test-and-test-and-set word, as the dispatcher lock). */
+    private final DispatcherLock lock = new DispatcherLock();
+    /** The region the last link followed outside the bucket heads, and the address-space generation it was found in; under the lock. */
+    private Region linkRegion;
+    private long linkRegionGeneration = -1;
     /** The verifier's registry of armed timers, or null (the DPC family is off). */
     private final LiveObjects live;
     private final KeClock clock;
@@ -57,19 +69,19 @@ public final class TimerTable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment heads;
     private final Region headsRegion;
-    /** Timers linked now; under the dispatcher lock. */
+    /** Timers linked now; under the table lock. */
     private long pending;
-    /** The last tick whose bucket was processed; under the dispatcher lock. */
+    /** The last tick whose bucket was processed; under the table lock. */
     private long processedTick;
-    /** The tick the clock thread plans to wake at (NO_WAKE: none); written and read under the dispatcher lock. */
+    /** The tick the clock thread plans to wake at (NO_WAKE: none); written and read under the table lock. */
     private long plannedTick = NO_WAKE;
     /** Addresses of the live EX_TIMERs (allocated, not yet freed); under the lock. */
     private final LongHashSet exTimers = new LongHashSet();
-    /** Expiries delivered (a statistic; under the dispatcher lock). */
+    /** Expiries delivered (a statistic; under the table lock). */
     private long expiries;
     /** KeSetTimer/KeSetTimerEx/KeSetCoalescableTimer and ExSetTimer calls (a statistic; under the timer-table lock). */
     private long sets;
-    /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the dispatcher lock. */
+    /** Expiries whose DPC was still queued from an earlier one (KeInsertQueueDpc FALSE); under the table lock. */
     private long dpcsCoalesced;
     private volatile Thread thread;
     /** The clock thread's kernel state (its IRQL while it expires timers); set before the thread starts. */
@@ -116,24 +128,24 @@ public final class TimerTable {
 
     /**
      * Takes the timer-table lock: every link, unlink and expiry, and every EX_TIMER state
-     * transition, happens under it. (Today it is the dispatcher lock, which also guards the timers'
-     * signal states.) Not re-entrant.
+     * transition, happens under it. Not re-entrant. Order: the timer-table lock before the
+     * dispatcher lock (an expiry signals the timer under both).
      */
     void lock() {
-        Dispatcher.lock();
+        lock.acquire();
     }
 
     /** Releases the timer-table lock. */
     void unlock() {
-        Dispatcher.unlock();
+        lock.release();
     }
 
-    /** Timers pending now (a consistent value needs the dispatcher lock). */
+    /** Timers pending now (a consistent value needs the table lock). */
     public long pending() {
         return pending;
     }
 
-    /** Expiries delivered so far (a consistent value needs the dispatcher lock). */
+    /** Expiries delivered so far (a consistent value needs the table lock). */
     public long expiries() {
         return expiries;
     }
@@ -188,7 +200,7 @@ public final class TimerTable {
         long blink = heads.get(ValueLayout.JAVA_LONG, head - heads.address() + 8);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, head);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, blink);
-        writeLong(as, blink, entry);
+        write(as, blink, entry);
         heads.set(ValueLayout.JAVA_LONG, head - heads.address() + 8, entry);
         setInserted(seg, off, true);
         if (live != null) {
@@ -210,7 +222,7 @@ public final class TimerTable {
         long entry = seg.address() + off + ENTRY;
         long flink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY);
         long blink = seg.get(ValueLayout.JAVA_LONG, off + ENTRY + 8);
-        if (!linkedBetween(as, entry, flink, blink)) { // safe unlinking, as Windows' RemoveEntryList checks
+        if (!linked(as, entry, flink, blink)) { // safe unlinking, as Windows' RemoveEntryList checks
             setInserted(seg, off, false);
             if (live != null) {
                 live.timerDisarmed(entry - ENTRY);
@@ -218,8 +230,8 @@ public final class TimerTable {
             throw corrupt(entry, "KTIMER 0x" + Long.toHexString(entry - ENTRY) + " is marked inserted but its links (0x"
                     + Long.toHexString(flink) + ", 0x" + Long.toHexString(blink) + ") do not point back at it");
         }
-        writeLong(as, blink, flink);      // Blink.Flink = Flink
-        writeLong(as, flink + 8, blink);  // Flink.Blink = Blink
+        write(as, blink, flink);      // Blink.Flink = Flink
+        write(as, flink + 8, blink);  // Flink.Blink = Blink
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, entry);
         setInserted(seg, off, false);
@@ -272,7 +284,7 @@ public final class TimerTable {
 
     /**
      * Expires every timer due by now, then plans the next wake-up; returns its tick or NO_WAKE.
-     * Runs at DISPATCH_LEVEL, under the dispatcher lock.
+     * Runs at DISPATCH_LEVEL, under the table lock.
      */
     private long tick(ThreadState state) {
         AddressSpace as = kernel.addressSpace();
@@ -312,7 +324,10 @@ public final class TimerTable {
         long limit = pending + 1;
         while (entry != head) {
             long timer = entry - ENTRY;
-            Region r = as.find(timer, KTIMER.X64.size());
+            Region r = linkRegion(as, entry);
+            if (r != null && !r.contains(timer, KTIMER.X64.size())) {
+                r = as.find(timer, KTIMER.X64.size());
+            }
             if (++seen > limit || r == null) {
                 heads.set(ValueLayout.JAVA_LONG, bucket * 16, head); // empty the corrupt bucket: its timers are lost
                 heads.set(ValueLayout.JAVA_LONG, bucket * 16 + 8, head);
@@ -351,7 +366,12 @@ public final class TimerTable {
      */
     void expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
         expiries++;
-        Dispatcher.signalTimer(kernel, seg, off);
+        Dispatcher.lock(); // the signal and the waits it satisfies are one step for waiters
+        try {
+            Dispatcher.signalTimer(kernel, seg, off);
+        } finally {
+            Dispatcher.unlock();
+        }
         int period = seg.get(ValueLayout.JAVA_INT, off + KTIMER.PERIOD_OFFSET);
         long step = period * 10_000L;
         long timer = seg.address() + off;
@@ -418,9 +438,67 @@ public final class TimerTable {
                 link, 0, 0, "timer table: " + detail);
     }
 
-    private static void writeLong(AddressSpace as, long address, long value) {
-        Region r = as.regionOf(address, 8);
+    /** A region and the address-space generation it was looked up in. */
+    private record RegionHint(Region region, long generation) {
+    }
+
+    /** The region the last caller's timer was in (see {@link #timerRegion}); volatile: read without the lock. */
+    private volatile RegionHint callerHint;
+
+    /**
+     * The region holding the timer at {@code [address, address + size)} for a set or cancel, without
+     * the lock: the region the previous call's timer was in while the address space is unchanged,
+     * else a lookup (PAGE_FAULT_IN_NONPAGED_AREA if none). Allocates a hint only on a miss.
+     */
+    Region timerRegion(AddressSpace as, long address, long size) {
+        long generation = as.generation(); // before the lookup: a change after it invalidates the hint
+        RegionHint h = callerHint; // volatile read: a hint published whole by the write below
+        if (h != null && h.generation() == generation && h.region().contains(address, size)) {
+            return h.region();
+        }
+        Region r = as.regionOf(address, size);
+        callerHint = new RegionHint(r, generation); // volatile write: publishes the immutable hint
+        return r;
+    }
+
+    /** Whether Flink.Blink and Blink.Flink both point at {@code entry} (through {@link #linkRegion}); under the lock. */
+    private boolean linked(AddressSpace as, long entry, long flink, long blink) {
+        Region f = linkRegion(as, flink);
+        Region b = linkRegion(as, blink);
+        return f != null && b != null && f.segment().get(ValueLayout.JAVA_LONG, f.offsetOf(flink) + 8) == entry
+                && b.segment().get(ValueLayout.JAVA_LONG, b.offsetOf(blink)) == entry;
+    }
+
+    /** Writes a link at {@code address} (kernel memory, else PAGE_FAULT_IN_NONPAGED_AREA); under the lock. */
+    private void write(AddressSpace as, long address, long value) {
+        Region r = linkRegion(as, address);
+        if (r == null) {
+            r = as.regionOf(address, 16); // throws the fault
+        }
         r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
+    }
+
+    /**
+     * The region holding the LIST_ENTRY at {@code address}, or null: the bucket heads, else the region
+     * the previous link was found in while the address space is unchanged (timers are mostly in a
+     * few pool chunks), else a lookup. Under the lock. Saves the hash lookups that dominated set and
+     * cancel.
+     */
+    private Region linkRegion(AddressSpace as, long address) {
+        if (headsRegion.contains(address, 16)) {
+            return headsRegion;
+        }
+        long generation = as.generation(); // before the lookup: a change after it invalidates the cache
+        Region r = linkRegion;
+        if (r != null && linkRegionGeneration == generation && r.contains(address, 16)) {
+            return r;
+        }
+        r = as.find(address, 16);
+        if (r != null) {
+            linkRegion = r;
+            linkRegionGeneration = generation;
+        }
+        return r;
     }
 
     /** Unregisters and frees the bucket heads (kernel close, after the clock thread stopped). */

@@ -60,6 +60,8 @@ public final class AddressSpace {
 
     /** Granule number to the regions touching it; replaced whole on every change (copy-on-write). */
     private volatile Long2ObjectHashMap<Region[]> table = new Long2ObjectHashMap<>();
+    /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
+    private volatile long generation;
     private final List<Region> regions = new ArrayList<>();
     /** The shim's view of the same regions (see the class comment). */
     private final GranuleTable granules = new GranuleTable();
@@ -287,6 +289,16 @@ public final class AddressSpace {
             }
         }
         table = next; // volatile write: publishes the fully built table to lock-free readers
+        generation = generation + 1; // volatile write after the table's: a reader that sees it sees the new table
+    }
+
+    /**
+     * A number that changes whenever a region is registered or unregistered. A caller may keep a
+     * {@link Region} it looked up and reuse it while this is unchanged (read it before the lookup):
+     * then the region is still registered. Wait-free (one volatile read).
+     */
+    public long generation() {
+        return generation; // volatile read: pairs with the write in rebuild()
     }
 
     private static Region[] append(Region[] old, Region r) {

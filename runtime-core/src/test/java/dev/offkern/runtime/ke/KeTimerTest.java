@@ -163,6 +163,21 @@ class KeTimerTest {
     }
 
     @Test
+    void shouldFaultOnATimerWhoseRegionWasUnregisteredEvenRightAfterUsingIt() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment mem = arena.allocate(0x1000, 64);
+            dev.offkern.runtime.mm.Region region = kernel.core().addressSpace().register(mem, "test timers");
+            MemorySegment t = mem.asSlice(0x100, KTIMER.X64.size());
+            KeInitializeTimer(t);
+            assertFalse(KeSetTimer(t, HOUR, MemorySegment.NULL));
+            assertTrue(KeCancelTimer(t)); // the table now remembers this region for the next call
+            kernel.core().addressSpace().unregister(region);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KeSetTimer(t, HOUR, MemorySegment.NULL));
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, null, () -> KeCancelTimer(t));
+        }
+    }
+
+    @Test
     void shouldReArmALatePeriodicTimerInItsPhaseSkippingOnlyWholeMissedPeriods() {
         MemorySegment t = timer(NotificationTimer);
         KeSetTimerEx(t, HOUR, 1, MemorySegment.NULL); // 1 ms period

@@ -105,12 +105,12 @@ class KeTimerTortureTest {
         long expiriesBefore;
         long coalescedBefore;
         TimerTable table = kernel.core().clock().timers();
-        Dispatcher.lock();
+        table.lock();
         try {
             expiriesBefore = table.expiries();
             coalescedBefore = table.dpcsCoalesced();
         } finally {
-            Dispatcher.unlock();
+            table.unlock();
         }
         runThreads(bodies);
         for (int i = 0; i < TIMERS; i++) {
@@ -121,13 +121,13 @@ class KeTimerTortureTest {
         KeFlushQueuedDpcs();
         long expiries;
         long coalesced;
-        Dispatcher.lock();
+        table.lock();
         try {
             expiries = table.expiries() - expiriesBefore;
             coalesced = table.dpcsCoalesced() - coalescedBefore;
             assertEquals(0, table.pending(), "the timer table is empty");
         } finally {
-            Dispatcher.unlock();
+            table.unlock();
         }
         long totalRuns = 0;
         for (int i = 0; i < TIMERS; i++) {
