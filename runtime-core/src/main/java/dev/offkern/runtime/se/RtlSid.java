@@ -220,7 +220,7 @@ public final class RtlSid {
             if (needed > maximum) {
                 return NtStatus.STATUS_BUFFER_OVERFLOW;
             }
-            target = SecurityBuffer.at(us.get(POINTER, US_BUFFER), needed);
+            target = SecurityBuffer.at(us.get(POINTER, US_BUFFER), needed, true);
         }
         for (int i = 0; i < text.length(); i++) {
             target.set(USHORT, 2L * i, (short) text.charAt(i));

@@ -74,7 +74,9 @@ enum Family {
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
             case BITMAP -> Set.of();
             // RtlFreeUnicodeString frees a pool block: a Buffer that is no pool block is BAD_POOL_CALLER/HEADER.
-            case SECURITY -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
+            // A raw pointer into freed special pool (0xD5: the verifier's block-exact check of SIDs and string buffers).
+            case SECURITY -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL);
             case RUN_ONCE -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
             // The XSAVE area is a pool block the restore frees: a corrupted XSTATE_SAVE can make that free fail.
             // KeDpc/KeTimer javadoc: bad processor, re-initialized while queued/set, APC count changed (0xC7);

@@ -5,16 +5,18 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
+import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Rtl;
 import dev.offkern.layout.rtl.UNICODE_STRING;
 import dev.offkern.nt.NtStatus;
-import dev.offkern.tests.fuzz.World.Kind;
+import dev.offkern.nt.PoolFlags;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * The security run-time routines on this thread's scratch block (SIDs at 0 and 72, a UNICODE_STRING
- * at 144 and its buffer from 160): well-formed SIDs whose results are checked (length, equality after a
+ * The security run-time routines on a private pool block of 256 bytes (SIDs at 0 and 72, a
+ * UNICODE_STRING at 144 and its buffer from 160; private because other operations scribble on the
+ * world's blocks concurrently, which would race the invariants checked here): well-formed SIDs whose results are checked (length, equality after a
  * copy, the string's prefix), SIDs with scribbled bytes (lying SubAuthorityCount, bad revision) that must
  * be judged invalid without a read outside their buffer, and hostile pointers for every parameter.
  */
@@ -22,6 +24,7 @@ final class SecurityOps {
     private SecurityOps() {
     }
 
+    private static final int TAG = 'S' | 'e' << 8 | 'F' << 16 | 'z' << 24;
     private static final long SID_A = 0;
     private static final long SID_B = 72;
     private static final long US = 144;
@@ -57,7 +60,15 @@ final class SecurityOps {
     }
 
     static void sid(Ctx c) {
-        MemorySegment b = c.own(Kind.BLOCK);
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 256, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        sidOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void sidOn(Ctx c, MemorySegment b) {
         int count = c.n(16);
         writeSid(c, b, SID_A, count);
         MemorySegment a = b.asSlice(SID_A, 8 + 4L * count);
@@ -76,7 +87,15 @@ final class SecurityOps {
     }
 
     static void sidString(Ctx c) {
-        MemorySegment b = c.own(Kind.BLOCK);
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 256, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        sidStringOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void sidStringOn(Ctx c, MemorySegment b) {
         int count = c.n(16);
         writeSid(c, b, SID_A, count);
         MemorySegment us = b.asSlice(US, UNICODE_STRING.X64.size());
@@ -84,7 +103,7 @@ final class SecurityOps {
         us.set(JAVA_LONG_UNALIGNED, UNICODE_STRING.BUFFER_OFFSET, allocate ? 0 : b.address() + STRING);
         us.set(JAVA_SHORT_UNALIGNED, UNICODE_STRING.MAXIMUM_LENGTH_OFFSET, (short) (allocate ? 0 : c.n(97)));
         int st = Rtl.RtlConvertSidToUnicodeString(us, b.asSlice(SID_A), allocate);
-        if (st == NtStatus.STATUS_BUFFER_OVERFLOW && !allocate) {
+        if ((st == NtStatus.STATUS_BUFFER_OVERFLOW && !allocate) || (st == NtStatus.STATUS_NO_MEMORY && allocate)) {
             return;
         }
         if (st != NtStatus.STATUS_SUCCESS) {
@@ -101,10 +120,18 @@ final class SecurityOps {
     }
 
     static void sidScribbled(Ctx c) {
-        MemorySegment b = c.own(Kind.BLOCK);
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 256, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        sidScribbledOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void sidScribbledOn(Ctx c, MemorySegment b) {
         int count = c.n(16);
         writeSid(c, b, SID_A, count);
-        long bufferLength = c.p(0.5) ? 8 + 4L * count : c.n(72);
+        long bufferLength = c.p(0.5) ? 8 + 4L * count : 1 + c.n(71);   // never 0: a zero-length segment is a raw pointer
         switch (c.n(3)) {
             case 0 -> b.set(JAVA_BYTE, SID_A + 1, (byte) c.n(256));
             case 1 -> b.set(JAVA_BYTE, SID_A, (byte) c.n(256));
@@ -133,7 +160,15 @@ final class SecurityOps {
     }
 
     static void sidHostile(Ctx c) {
-        MemorySegment b = c.own(Kind.BLOCK);
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 256, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        sidHostileOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void sidHostileOn(Ctx c, MemorySegment b) {
         writeSid(c, b, SID_A, c.n(16));
         MemorySegment good = b.asSlice(SID_A);
         MemorySegment bad = c.hostile(null, 68, false);
@@ -144,7 +179,7 @@ final class SecurityOps {
             case 3 -> Rtl.RtlCopySid(c.anyInt(), c.p(0.5) ? bad : b.asSlice(SID_B, 68), c.p(0.5) ? good : bad);
             case 4 -> Rtl.RtlInitializeSid(bad, c.p(0.5) ? b.asSlice(STRING, 6) : c.hostile(null, 6, false), (byte) c.anyInt());
             case 5 -> Rtl.RtlSubAuthoritySid(bad, c.anyInt());
-            case 6 -> Rtl.RtlConvertSidToUnicodeString(bad, good, c.p(0.5));
+            case 6 -> Rtl.RtlConvertSidToUnicodeString(bad, good, false);   // allocating into a bad string would only leak
             default -> Rtl.RtlConvertSidToUnicodeString(b.asSlice(US, UNICODE_STRING.X64.size()), bad, false);
         }
     }
