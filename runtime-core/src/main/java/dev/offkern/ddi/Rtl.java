@@ -5,6 +5,7 @@ import dev.offkern.runtime.ke.KeExtendedState;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.se.RtlAcl;
 import dev.offkern.runtime.se.RtlSid;
 import java.lang.foreign.MemorySegment;
 
@@ -263,4 +264,63 @@ public final class Rtl {
     }
 
     // ===== end SID =====
+
+    // ===== ACL =====
+    // ACL { UCHAR AclRevision; UCHAR Sbz1; USHORT AclSize; USHORT AceCount; USHORT Sbz2; } then AceCount ACEs.
+    // Walks are bounded by min(AclSize, the buffer passed): a lying AclSize/AceCount/AceSize is FALSE or
+    // the routine's documented status. Semantics: dev.offkern.runtime.se.RtlAcl.
+
+    /** {@code NTSTATUS RtlCreateAcl(PACL Acl, ULONG AclLength, ULONG AclRevision)}. */
+    public static int RtlCreateAcl(MemorySegment Acl, int AclLength, int AclRevision) {
+        return RtlAcl.createAcl(Acl, AclLength, AclRevision);
+    }
+
+    /** {@code BOOLEAN RtlValidAcl(PACL Acl)}. */
+    public static boolean RtlValidAcl(MemorySegment Acl) {
+        return RtlAcl.validAcl(Acl);
+    }
+
+    /** {@code NTSTATUS RtlGetAce(PACL Acl, ULONG AceIndex, PVOID *Ace)}. */
+    public static int RtlGetAce(MemorySegment Acl, int AceIndex, MemorySegment Ace) {
+        return RtlAcl.getAce(Acl, AceIndex, Ace);
+    }
+
+    /** {@code NTSTATUS RtlAddAce(PACL Acl, ULONG AceRevision, ULONG StartingAceIndex, PVOID AceList, ULONG AceListLength)}. */
+    public static int RtlAddAce(MemorySegment Acl, int AceRevision, int StartingAceIndex, MemorySegment AceList,
+            int AceListLength) {
+        return RtlAcl.addAce(Acl, AceRevision, StartingAceIndex, AceList, AceListLength);
+    }
+
+    /** {@code NTSTATUS RtlDeleteAce(PACL Acl, ULONG AceIndex)}. */
+    public static int RtlDeleteAce(MemorySegment Acl, int AceIndex) {
+        return RtlAcl.deleteAce(Acl, AceIndex);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessAllowedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessAllowedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessAllowedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessAllowedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessAllowedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
+            MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessAllowedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessDeniedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessDeniedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessDeniedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessDeniedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessDeniedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
+            MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessDeniedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+    }
+
+    // ===== end ACL =====
 }

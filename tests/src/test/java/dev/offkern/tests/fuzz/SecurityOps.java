@@ -38,7 +38,12 @@ final class SecurityOps {
                 Op.of("se.sidScribbled", 3, SecurityOps::sidScribbled, "RtlValidSid", "RtlEqualSid", "RtlCopySid",
                         "RtlConvertSidToUnicodeString", "RtlLengthSid"),
                 Op.of("se.sidHostile", 2, SecurityOps::sidHostile, "RtlValidSid", "RtlLengthSid", "RtlEqualSid",
-                        "RtlCopySid", "RtlInitializeSid", "RtlSubAuthoritySid", "RtlConvertSidToUnicodeString"));
+                        "RtlCopySid", "RtlInitializeSid", "RtlSubAuthoritySid", "RtlConvertSidToUnicodeString"),
+                Op.of("se.acl", 4, SecurityOps::acl, "RtlCreateAcl", "RtlAddAccessAllowedAce", "RtlAddAccessAllowedAceEx",
+                        "RtlAddAccessDeniedAce", "RtlAddAccessDeniedAceEx", "RtlGetAce", "RtlDeleteAce", "RtlAddAce",
+                        "RtlValidAcl"),
+                Op.of("se.aclHostile", 2, SecurityOps::aclHostile, "RtlCreateAcl", "RtlValidAcl", "RtlGetAce",
+                        "RtlDeleteAce", "RtlAddAce", "RtlAddAccessAllowedAce", "RtlAddAccessDeniedAceEx"));
     }
 
     /** A valid SID with {@code count} sub-authorities written at {@code at} of {@code block}. */
@@ -181,6 +186,84 @@ final class SecurityOps {
             case 5 -> Rtl.RtlSubAuthoritySid(bad, c.anyInt());
             case 6 -> Rtl.RtlConvertSidToUnicodeString(bad, good, false);   // allocating into a bad string would only leak
             default -> Rtl.RtlConvertSidToUnicodeString(b.asSlice(US, UNICODE_STRING.X64.size()), bad, false);
+        }
+    }
+
+    // ----- ACLs: a private 512-byte block: the ACL in [0, 256), a SID at 256, a PVOID at 328, an ACE list from 336 -----
+
+    private static final long ACL_SID = 256;
+    private static final long ACL_OUT = 328;
+    private static final long ACL_LIST = 336;
+
+    static void acl(Ctx c) {
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 512, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        aclOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void aclOn(Ctx c, MemorySegment b) {
+        MemorySegment acl = b.asSlice(0, 256);
+        int length = 8 + c.n(249);
+        int st = Rtl.RtlCreateAcl(acl, length, 2 + c.n(3));
+        if (st != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("RtlCreateAcl(" + length + ") returned 0x" + Integer.toHexString(st));
+        }
+        boolean scribble = c.p(0.3);
+        for (int i = 0; i < 1 + c.n(10); i++) {
+            if (scribble && c.p(0.2)) {
+                acl.set(JAVA_BYTE, c.n(length), (byte) c.n(256));
+                c.note("scribbled");
+            }
+            boolean validBefore = Rtl.RtlValidAcl(acl);
+            writeSid(c, b, ACL_SID, c.n(16));
+            MemorySegment sid = b.asSlice(ACL_SID, 68);
+            int flags = c.p(0.8) ? c.n(0x20) : c.anyInt();
+            int mask = c.anyInt();
+            int op = c.n(7);
+            st = switch (op) {
+                case 0 -> Rtl.RtlAddAccessAllowedAce(acl, 2 + c.n(3), mask, sid);
+                case 1 -> Rtl.RtlAddAccessAllowedAceEx(acl, 2 + c.n(3), flags, mask, sid);
+                case 2 -> Rtl.RtlAddAccessDeniedAce(acl, 2 + c.n(3), mask, sid);
+                case 3 -> Rtl.RtlAddAccessDeniedAceEx(acl, 2 + c.n(3), flags, mask, sid);
+                case 4 -> Rtl.RtlGetAce(acl, c.p(0.8) ? c.n(8) : c.anyInt(), b.asSlice(ACL_OUT, 8));
+                case 5 -> Rtl.RtlDeleteAce(acl, c.p(0.8) ? c.n(8) : c.anyInt());
+                default -> {
+                    // a one-ACE list built with the routines themselves, inserted anywhere
+                    MemorySegment list = b.asSlice(ACL_LIST, 8 + 20);
+                    Rtl.RtlCreateAcl(list, 28, 2);
+                    writeSid(c, b, ACL_SID, 1);
+                    Rtl.RtlAddAccessDeniedAce(list, 2, mask, sid);
+                    yield Rtl.RtlAddAce(acl, 2 + c.n(3), c.p(0.5) ? -1 : c.n(4), list.asSlice(8), c.p(0.9) ? 20 : c.n(24));
+                }
+            };
+            c.note("acl op " + op + " -> 0x" + Integer.toHexString(st));
+            if (!validBefore && st == NtStatus.STATUS_SUCCESS && op != 4 && op != 5) {
+                throw new FuzzInvariantException("acl op " + op + " succeeded on an invalid ACL");
+            }
+            if (validBefore && st == NtStatus.STATUS_SUCCESS && !Rtl.RtlValidAcl(acl)) {
+                throw new FuzzInvariantException("acl op " + op + " left a valid ACL invalid");
+            }
+            if (validBefore && !scribble && st != NtStatus.STATUS_SUCCESS && st != NtStatus.STATUS_ALLOTTED_SPACE_EXCEEDED
+                    && st != NtStatus.STATUS_BUFFER_TOO_SMALL && st != NtStatus.STATUS_INVALID_PARAMETER) {
+                throw new FuzzInvariantException("acl op " + op + " on a valid ACL returned 0x" + Integer.toHexString(st));
+            }
+        }
+    }
+
+    static void aclHostile(Ctx c) {
+        MemorySegment bad = c.hostile(null, 64, false);
+        MemorySegment sid = MemorySegment.NULL;
+        switch (c.n(7)) {
+            case 0 -> Rtl.RtlCreateAcl(bad, c.anyInt(), c.anyInt());
+            case 1 -> Rtl.RtlValidAcl(bad);
+            case 2 -> Rtl.RtlGetAce(bad, c.anyInt(), c.hostile(null, 8, false));
+            case 3 -> Rtl.RtlDeleteAce(bad, c.anyInt());
+            case 4 -> Rtl.RtlAddAce(bad, c.anyInt(), c.anyInt(), c.hostile(null, 64, false), c.anyInt());
+            case 5 -> Rtl.RtlAddAccessAllowedAce(bad, c.anyInt(), c.anyInt(), c.hostile(null, 68, false));
+            default -> Rtl.RtlAddAccessDeniedAceEx(bad, c.anyInt(), c.anyInt(), c.anyInt(), c.p(0.5) ? sid : bad);
         }
     }
 }
