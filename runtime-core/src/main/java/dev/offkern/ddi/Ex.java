@@ -60,7 +60,11 @@ public final class Ex {
      * @return a segment of exactly NumberOfBytes, or {@code MemorySegment.NULL}
      */
     public static MemorySegment ExAllocatePool2(long Flags, long NumberOfBytes, int Tag) {
-        return Kernel.current().pools().allocatePool2(Flags, NumberOfBytes, Tag);
+        try {
+            return Kernel.current().pools().allocatePool2(Flags, NumberOfBytes, Tag);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -76,7 +80,11 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePool3(long Flags, long NumberOfBytes, int Tag,
                                                 MemorySegment ExtendedParameters, int ExtendedParametersCount) {
-        return Kernel.current().pools().allocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters, ExtendedParametersCount);
+        try {
+            return Kernel.current().pools().allocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters, ExtendedParametersCount);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** MM_ANY_NODE_OK: any NUMA node will do. */
@@ -87,7 +95,11 @@ public final class Ex {
      * {@link #ExAllocatePoolWithTag} but the memory is zeroed.
      */
     public static MemorySegment ExAllocatePoolZero(int PoolType, long NumberOfBytes, int Tag) {
-        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true);
+        try {
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -109,12 +121,20 @@ public final class Ex {
      * IllegalArgumentException.
      */
     public static MemorySegment ExAllocatePoolWithTag(int PoolType, long NumberOfBytes, int Tag) {
-        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false);
+        try {
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)}: tag 'None', as Windows. */
     public static MemorySegment ExAllocatePool(int PoolType, long NumberOfBytes) {
-        return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false);
+        try {
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -125,12 +145,20 @@ public final class Ex {
      * <p>IRQL: ≤ DISPATCH_LEVEL for non-paged, ≤ APC_LEVEL for paged blocks.
      */
     public static void ExFreePoolWithTag(MemorySegment P, int Tag) {
-        Kernel.current().pools().free(P.address(), Tag);
+        try {
+            Kernel.current().pools().free(P.address(), Tag);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFreePool(PVOID P)}: {@link #ExFreePoolWithTag} without the tag check. */
     public static void ExFreePool(MemorySegment P) {
-        Kernel.current().pools().free(P.address(), 0);
+        try {
+            Kernel.current().pools().free(P.address(), 0);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Pool =====
@@ -148,13 +176,21 @@ public final class Ex {
 
     /** {@code VOID InitializeSListHead(PSLIST_HEADER SListHead)}: empty list, Depth 0, Sequence 0. IRQL: any. */
     public static void InitializeSListHead(MemorySegment SListHead) {
-        Kernel.current().addressSpace().regionOf(sListAddress(SListHead), ExSList.HEADER_SIZE);
-        ExSList.initialize(SListHead);
+        try {
+            Kernel.current().addressSpace().regionOf(sListAddress(SListHead), ExSList.HEADER_SIZE);
+            ExSList.initialize(SListHead);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ExInitializeSListHead}: the wdm.h macro for {@link #InitializeSListHead}. */
     public static void ExInitializeSListHead(MemorySegment SListHead) {
-        InitializeSListHead(SListHead);
+        try {
+            InitializeSListHead(SListHead);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -164,7 +200,11 @@ public final class Ex {
      * segment). IRQL: any. Progress: lock-free.
      */
     public static MemorySegment ExInterlockedPushEntrySList(MemorySegment ListHead, MemorySegment ListEntry, MemorySegment Lock) {
-        return InterlockedPushEntrySList(ListHead, ListEntry);
+        try {
+            return InterlockedPushEntrySList(ListHead, ListEntry);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -172,7 +212,11 @@ public final class Ex {
      * removes and returns the first entry, NULL if empty. {@code Lock} is ignored (x64).
      */
     public static MemorySegment ExInterlockedPopEntrySList(MemorySegment ListHead, MemorySegment Lock) {
-        return InterlockedPopEntrySList(ListHead);
+        try {
+            return InterlockedPopEntrySList(ListHead);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -180,15 +224,23 @@ public final class Ex {
      * returns the former first entry (the chain stays linked through Next), NULL if empty.
      */
     public static MemorySegment ExInterlockedFlushSList(MemorySegment ListHead) {
-        return InterlockedFlushSList(ListHead);
+        try {
+            return InterlockedFlushSList(ListHead);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code USHORT ExQueryDepthSList(PSLIST_HEADER SListHead)}: the entry count (stale at once). IRQL: ≤ DISPATCH_LEVEL. */
     public static int ExQueryDepthSList(MemorySegment SListHead) {
-        if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, SListHead.address(), IrqlChecks.READ, "ExQueryDepthSList");
+        try {
+            if (Verifier.ENABLED) {
+                IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, SListHead.address(), IrqlChecks.READ, "ExQueryDepthSList");
+            }
+            return ExSList.depth(Kernel.current().addressSpace(), sListAddress(SListHead));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
         }
-        return ExSList.depth(Kernel.current().addressSpace(), sListAddress(SListHead));
     }
 
     /**
@@ -196,31 +248,51 @@ public final class Ex {
      * NULL; a peek, not atomic with respect to concurrent push/pop.
      */
     public static MemorySegment RtlFirstEntrySList(MemorySegment ListHead) {
-        AddressSpace space = Kernel.current().addressSpace();
-        return sListEntry(space, ExSList.firstEntry(space, sListAddress(ListHead)));
+        try {
+            AddressSpace space = Kernel.current().addressSpace();
+            return sListEntry(space, ExSList.firstEntry(space, sListAddress(ListHead)));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code FirstEntrySList}: the wdm.h name of {@link #RtlFirstEntrySList}. */
     public static MemorySegment FirstEntrySList(MemorySegment SListHead) {
-        return RtlFirstEntrySList(SListHead);
+        try {
+            return RtlFirstEntrySList(SListHead);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry)}. */
     public static MemorySegment InterlockedPushEntrySList(MemorySegment ListHead, MemorySegment ListEntry) {
-        AddressSpace space = Kernel.current().addressSpace();
-        return sListEntry(space, ExSList.push(space, sListAddress(ListHead), sListAddress(ListEntry)));
+        try {
+            AddressSpace space = Kernel.current().addressSpace();
+            return sListEntry(space, ExSList.push(space, sListAddress(ListHead), sListAddress(ListEntry)));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)}. */
     public static MemorySegment InterlockedPopEntrySList(MemorySegment ListHead) {
-        AddressSpace space = Kernel.current().addressSpace();
-        return sListEntry(space, ExSList.pop(space, sListAddress(ListHead)));
+        try {
+            AddressSpace space = Kernel.current().addressSpace();
+            return sListEntry(space, ExSList.pop(space, sListAddress(ListHead)));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead)}. */
     public static MemorySegment InterlockedFlushSList(MemorySegment ListHead) {
-        AddressSpace space = Kernel.current().addressSpace();
-        return sListEntry(space, ExSList.flush(space, sListAddress(ListHead)));
+        try {
+            AddressSpace space = Kernel.current().addressSpace();
+            return sListEntry(space, ExSList.flush(space, sListAddress(ListHead)));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -229,8 +301,12 @@ public final class Ex {
      * through Next; Count entries) in one atomic step; returns the previous first entry.
      */
     public static MemorySegment InterlockedPushListSListEx(MemorySegment ListHead, MemorySegment List, MemorySegment ListEnd, int Count) {
-        AddressSpace space = Kernel.current().addressSpace();
-        return sListEntry(space, ExSList.pushList(space, sListAddress(ListHead), sListAddress(List), sListAddress(ListEnd), Count));
+        try {
+            AddressSpace space = Kernel.current().addressSpace();
+            return sListEntry(space, ExSList.pushList(space, sListAddress(ListHead), sListAddress(List), sListAddress(ListEnd), Count));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -239,7 +315,11 @@ public final class Ex {
      * through the kernel's address space (bug check 0x50 if it is not inside one region).
      */
     public static MemorySegment CONTAINING_RECORD(MemorySegment Address, StructSpec Type, String Field) {
-        return ContainingRecord.of(Kernel.current().addressSpace(), Address, Type, Field);
+        try {
+            return ContainingRecord.of(Kernel.current().addressSpace(), Address, Type, Field);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     private static long sListAddress(MemorySegment s) {
@@ -270,27 +350,47 @@ public final class Ex {
      */
     public static int ExInitializeLookasideListEx(MemorySegment Lookaside, ALLOCATE_FUNCTION_EX Allocate, FREE_FUNCTION_EX Free,
             int PoolType, int Flags, long Size, int Tag, int Depth) {
-        return ExLookaside.initializeEx(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+        try {
+            return ExLookaside.initializeEx(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: a cached or new block, or NULL. */
     public static MemorySegment ExAllocateFromLookasideListEx(MemorySegment Lookaside) {
-        return lookasideAllocate(Lookaside);
+        try {
+            return lookasideAllocate(Lookaside);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)}. */
     public static void ExFreeToLookasideListEx(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        try {
+            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block. */
     public static void ExFlushLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.flush(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        try {
+            ExLookaside.flush(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block and forgets the list. */
     public static void ExDeleteLookasideListEx(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        try {
+            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -300,22 +400,38 @@ public final class Ex {
      */
     public static void ExInitializeNPagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+        try {
+            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static MemorySegment ExAllocateFromNPagedLookasideList(MemorySegment Lookaside) {
-        return lookasideAllocate(Lookaside);
+        try {
+            return lookasideAllocate(Lookaside);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToNPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        try {
+            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeleteNPagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        try {
+            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -325,22 +441,38 @@ public final class Ex {
      */
     public static void ExInitializePagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
-        ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+        try {
+            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static MemorySegment ExAllocateFromPagedLookasideList(MemorySegment Lookaside) {
-        return lookasideAllocate(Lookaside);
+        try {
+            return lookasideAllocate(Lookaside);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
-        ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        try {
+            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeletePagedLookasideList(MemorySegment Lookaside) {
-        ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        try {
+            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     private static MemorySegment lookasideAllocate(MemorySegment Lookaside) {
@@ -360,42 +492,74 @@ public final class Ex {
 
     /** {@code VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF RunRef)}. IRQL &le; APC_LEVEL. */
     public static void ExInitializeRundownProtection(MemorySegment RunRef) {
-        ExRundown.initialize(RunRef);
+        try {
+            ExRundown.initialize(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF RunRef)}: after a completed run-down. IRQL &le; APC_LEVEL. */
     public static void ExReInitializeRundownProtection(MemorySegment RunRef) {
-        ExRundown.reInitialize(RunRef);
+        try {
+            ExRundown.reInitialize(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef)}: FALSE once run-down began. IRQL &le; DISPATCH_LEVEL. */
     public static boolean ExAcquireRundownProtection(MemorySegment RunRef) {
-        return ExRundown.acquire(RunRef);
+        try {
+            return ExRundown.acquire(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExAcquireRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)}. IRQL &le; DISPATCH_LEVEL. */
     public static boolean ExAcquireRundownProtectionEx(MemorySegment RunRef, int Count) {
-        return ExRundown.acquireEx(RunRef, Count);
+        try {
+            return ExRundown.acquireEx(RunRef, Count);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef)}. IRQL &le; DISPATCH_LEVEL. */
     public static void ExReleaseRundownProtection(MemorySegment RunRef) {
-        ExRundown.release(RunRef);
+        try {
+            ExRundown.release(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)}. IRQL &le; DISPATCH_LEVEL. */
     public static void ExReleaseRundownProtectionEx(MemorySegment RunRef, int Count) {
-        ExRundown.releaseEx(RunRef, Count);
+        try {
+            ExRundown.releaseEx(RunRef, Count);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef)}: blocks until every holder released. IRQL &le; APC_LEVEL. */
     public static void ExWaitForRundownProtectionRelease(MemorySegment RunRef) {
-        ExRundown.waitForRelease(RunRef);
+        try {
+            ExRundown.waitForRelease(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExRundownCompleted(PEX_RUNDOWN_REF RunRef)}: marks the reference run down for good. IRQL &le; APC_LEVEL. */
     public static void ExRundownCompleted(MemorySegment RunRef) {
-        ExRundown.completed(RunRef);
+        try {
+            ExRundown.completed(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -403,57 +567,101 @@ public final class Ex {
      * allocated from the pool and initialized; NULL when the pool is exhausted. IRQL &le; APC_LEVEL.
      */
     public static MemorySegment ExAllocateCacheAwareRundownProtection(int PoolType, int PoolTag) {
-        return ExRundownCacheAware.allocate(PoolType, PoolTag, Ex::ExAllocatePoolWithTag);
+        try {
+            return ExRundownCacheAware.allocate(PoolType, PoolTag, Ex::ExAllocatePoolWithTag);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExFreeCacheAwareRundownProtection(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}: only for allocated ones. */
     public static void ExFreeCacheAwareRundownProtection(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.free(RunRefCacheAware, Ex::ExFreePool);
+        try {
+            ExRundownCacheAware.free(RunRefCacheAware, Ex::ExFreePool);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code SIZE_T ExSizeOfRundownProtectionCacheAware(VOID)}: bytes for a caller-owned EX_RUNDOWN_REF_CACHE_AWARE. */
     public static long ExSizeOfRundownProtectionCacheAware() {
-        return ExRundownCacheAware.sizeOf();
+        try {
+            return ExRundownCacheAware.sizeOf();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware, SIZE_T RunRefSize)}. */
     public static void ExInitializeRundownProtectionCacheAware(MemorySegment RunRefCacheAware, long RunRefSize) {
-        ExRundownCacheAware.initialize(RunRefCacheAware, RunRefSize);
+        try {
+            ExRundownCacheAware.initialize(RunRefCacheAware, RunRefSize);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}. */
     public static boolean ExAcquireRundownProtectionCacheAware(MemorySegment RunRefCacheAware) {
-        return ExRundownCacheAware.acquire(RunRefCacheAware);
+        try {
+            return ExRundownCacheAware.acquire(RunRefCacheAware);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware, ULONG Count)}. */
     public static boolean ExAcquireRundownProtectionCacheAwareEx(MemorySegment RunRefCacheAware, int Count) {
-        return ExRundownCacheAware.acquireEx(RunRefCacheAware, Count);
+        try {
+            return ExRundownCacheAware.acquireEx(RunRefCacheAware, Count);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}. */
     public static void ExReleaseRundownProtectionCacheAware(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.release(RunRefCacheAware);
+        try {
+            ExRundownCacheAware.release(RunRefCacheAware);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, ULONG Count)}. */
     public static void ExReleaseRundownProtectionCacheAwareEx(MemorySegment RunRef, int Count) {
-        ExRundownCacheAware.releaseEx(RunRef, Count);
+        try {
+            ExRundownCacheAware.releaseEx(RunRef, Count);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExWaitForRundownProtectionReleaseCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRef)}. IRQL &le; APC_LEVEL. */
     public static void ExWaitForRundownProtectionReleaseCacheAware(MemorySegment RunRef) {
-        ExRundownCacheAware.waitForRelease(RunRef);
+        try {
+            ExRundownCacheAware.waitForRelease(RunRef);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExRundownCompletedCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}. */
     public static void ExRundownCompletedCacheAware(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.completed(RunRefCacheAware);
+        try {
+            ExRundownCacheAware.completed(RunRefCacheAware);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)}. */
     public static void ExReInitializeRundownProtectionCacheAware(MemorySegment RunRefCacheAware) {
-        ExRundownCacheAware.reInitialize(RunRefCacheAware);
+        try {
+            ExRundownCacheAware.reInitialize(RunRefCacheAware);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Rundown protection =====
@@ -462,32 +670,56 @@ public final class Ex {
 
     /** {@code VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ DISPATCH_LEVEL. See {@link ExFastMutex}. */
     public static void ExInitializeFastMutex(MemorySegment FastMutex) {
-        ExFastMutex.initialize(FastMutex);
+        try {
+            ExFastMutex.initialize(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex)}: raises to APC_LEVEL, saves OldIrql. IRQL: ≤ APC_LEVEL. */
     public static void ExAcquireFastMutex(MemorySegment FastMutex) {
-        ExFastMutex.acquire(FastMutex);
+        try {
+            ExFastMutex.acquire(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)}. IRQL: ≤ APC_LEVEL. */
     public static boolean ExTryToAcquireFastMutex(MemorySegment FastMutex) {
-        return ExFastMutex.tryAcquire(FastMutex);
+        try {
+            return ExFastMutex.tryAcquire(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex)}: lowers to OldIrql. IRQL: APC_LEVEL. */
     public static void ExReleaseFastMutex(MemorySegment FastMutex) {
-        ExFastMutex.release(FastMutex);
+        try {
+            ExFastMutex.release(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)}: APC_LEVEL or a critical region; no IRQL change. */
     public static void ExAcquireFastMutexUnsafe(MemorySegment FastMutex) {
-        ExFastMutex.acquireUnsafe(FastMutex);
+        try {
+            ExFastMutex.acquireUnsafe(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex)}. */
     public static void ExReleaseFastMutexUnsafe(MemorySegment FastMutex) {
-        ExFastMutex.releaseUnsafe(FastMutex);
+        try {
+            ExFastMutex.releaseUnsafe(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Fast mutexes =====
@@ -509,12 +741,20 @@ public final class Ex {
      * See {@link ExTimer}.
      */
     public static MemorySegment ExAllocateTimer(EXT_CALLBACK Callback, MemorySegment CallbackContext, int Attributes) {
-        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        try {
+            return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ExAllocateTimer} with a native callback pointer (of a registered library), or NULL for none. */
     public static MemorySegment ExAllocateTimer(MemorySegment Callback, MemorySegment CallbackContext, int Attributes) {
-        return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        try {
+            return ExTimer.allocate(Kernel.current().exTimers(), Callback, CallbackContext, Attributes);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -523,12 +763,20 @@ public final class Ex {
      * IRQL: ≤ DISPATCH_LEVEL.
      */
     public static boolean ExSetTimer(MemorySegment Timer, long DueTime, long Period, MemorySegment Parameters) {
-        return ExTimer.set(Timer, DueTime, Period, Parameters);
+        try {
+            return ExTimer.set(Timer, DueTime, Period, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN ExCancelTimer(PEX_TIMER Timer, PEXT_CANCEL_PARAMETERS Parameters)}: Parameters must be NULL. IRQL: ≤ DISPATCH_LEVEL. */
     public static boolean ExCancelTimer(MemorySegment Timer, MemorySegment Parameters) {
-        return ExTimer.cancel(Timer, Parameters);
+        try {
+            return ExTimer.cancel(Timer, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -537,17 +785,29 @@ public final class Ex {
      * ≤ DISPATCH_LEVEL.
      */
     public static boolean ExDeleteTimer(MemorySegment Timer, boolean Cancel, boolean Wait, MemorySegment Parameters) {
-        return ExTimer.delete(Kernel.current().exTimers(), Timer, Cancel, Wait, Parameters);
+        try {
+            return ExTimer.delete(Kernel.current().exTimers(), Timer, Cancel, Wait, Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExInitializeSetTimerParameters(PEXT_SET_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
     public static void ExInitializeSetTimerParameters(MemorySegment Parameters) {
-        ExTimer.initializeSetParameters(Parameters);
+        try {
+            ExTimer.initializeSetParameters(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID ExInitializeDeleteTimerParameters(PEXT_DELETE_PARAMETERS Parameters)}: zeroes it. IRQL: any. */
     public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters) {
-        ExTimer.initializeDeleteParameters(Parameters);
+        try {
+            ExTimer.initializeDeleteParameters(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -556,7 +816,11 @@ public final class Ex {
      */
     public static void ExInitializeDeleteTimerParameters(MemorySegment Parameters, EXT_DELETE_CALLBACK DeleteCallback,
                                                          MemorySegment DeleteContext) {
-        ExTimer.initializeDeleteParameters(Parameters, DeleteCallback, DeleteContext);
+        try {
+            ExTimer.initializeDeleteParameters(Parameters, DeleteCallback, DeleteContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Executive timers =====

@@ -46,7 +46,11 @@ public final class Ke {
 
     /** {@code KIRQL KeGetCurrentIrql(void)}. IRQL: any. */
     public static int KeGetCurrentIrql() {
-        return Irql.current();
+        try {
+            return Irql.current();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -54,27 +58,47 @@ public final class Ke {
      * NewIrql ≥ current (verifier: 0x09 / 0xC4-0x30, see {@link Irql}).
      */
     public static int KeRaiseIrql(int NewIrql) {
-        return Irql.raise(NewIrql);
+        try {
+            return Irql.raise(NewIrql);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeLowerIrql(KIRQL NewIrql)}. IRQL: any, NewIrql ≤ current (verifier: 0x0A / 0xC4-0x31). */
     public static void KeLowerIrql(int NewIrql) {
-        Irql.lower(NewIrql);
+        try {
+            Irql.lower(NewIrql);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code KIRQL KeRaiseIrqlToDpcLevel(void)}: raises to DISPATCH_LEVEL, returns the old IRQL. IRQL: ≤ DISPATCH_LEVEL. */
     public static int KeRaiseIrqlToDpcLevel() {
-        return Irql.raise(Irql.DISPATCH_LEVEL);
+        try {
+            return Irql.raise(Irql.DISPATCH_LEVEL);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code KIRQL KeRaiseIrqlToSynchLevel(void)}: raises to SYNCH_LEVEL (12 on x64), returns the old IRQL. */
     public static int KeRaiseIrqlToSynchLevel() {
-        return Irql.raise(Irql.SYNCH_LEVEL);
+        try {
+            return Irql.raise(Irql.SYNCH_LEVEL);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG KeGetCurrentProcessorNumber(void)}. IRQL: any. */
     public static int KeGetCurrentProcessorNumber() {
-        return ThreadState.current().processorNumber();
+        try {
+            return ThreadState.current().processorNumber();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -85,17 +109,21 @@ public final class Ke {
      * @throws IllegalArgumentException if ProcNumber is non-NULL and smaller than PROCESSOR_NUMBER (4 bytes)
      */
     public static int KeGetCurrentProcessorNumberEx(MemorySegment ProcNumber) {
-        int n = ThreadState.current().processorNumber();
-        if (ProcNumber != null && ProcNumber.address() != 0) {
-            if (ProcNumber.byteSize() < PROCESSOR_NUMBER.LAYOUT.byteSize()) {
-                throw new IllegalArgumentException("KeGetCurrentProcessorNumberEx: ProcNumber segment is "
-                        + ProcNumber.byteSize() + " bytes; PROCESSOR_NUMBER needs " + PROCESSOR_NUMBER.LAYOUT.byteSize());
+        try {
+            int n = ThreadState.current().processorNumber();
+            if (ProcNumber != null && ProcNumber.address() != 0) {
+                if (ProcNumber.byteSize() < PROCESSOR_NUMBER.LAYOUT.byteSize()) {
+                    throw new IllegalArgumentException("KeGetCurrentProcessorNumberEx: ProcNumber segment is "
+                            + ProcNumber.byteSize() + " bytes; PROCESSOR_NUMBER needs " + PROCESSOR_NUMBER.LAYOUT.byteSize());
+                }
+                ProcNumber.set(JAVA_SHORT.withByteAlignment(1), PROCESSOR_NUMBER.GROUP_OFFSET, (short) 0);
+                ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.NUMBER_OFFSET, (byte) n);
+                ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.RESERVED_OFFSET, (byte) 0);
             }
-            ProcNumber.set(JAVA_SHORT.withByteAlignment(1), PROCESSOR_NUMBER.GROUP_OFFSET, (short) 0);
-            ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.NUMBER_OFFSET, (byte) n);
-            ProcNumber.set(JAVA_BYTE, PROCESSOR_NUMBER.RESERVED_OFFSET, (byte) 0);
+            return n;
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
         }
-        return n;
     }
 
     /**
@@ -104,15 +132,19 @@ public final class Ke {
      * IRQL: any.
      */
     public static int KeQueryActiveProcessorCount(MemorySegment ActiveProcessors) {
-        int n = kernel().processors().count();
-        if (ActiveProcessors != null && ActiveProcessors.address() != 0) {
-            if (ActiveProcessors.byteSize() < 8) {
-                throw new IllegalArgumentException("KeQueryActiveProcessorCount: ActiveProcessors segment is "
-                        + ActiveProcessors.byteSize() + " bytes; KAFFINITY needs 8");
+        try {
+            int n = kernel().processors().count();
+            if (ActiveProcessors != null && ActiveProcessors.address() != 0) {
+                if (ActiveProcessors.byteSize() < 8) {
+                    throw new IllegalArgumentException("KeQueryActiveProcessorCount: ActiveProcessors segment is "
+                            + ActiveProcessors.byteSize() + " bytes; KAFFINITY needs 8");
+                }
+                ActiveProcessors.set(JAVA_LONG.withByteAlignment(1), 0, n == 64 ? -1L : (1L << n) - 1);
             }
-            ActiveProcessors.set(JAVA_LONG.withByteAlignment(1), 0, n == 64 ? -1L : (1L << n) - 1);
+            return n;
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
         }
-        return n;
     }
 
     /**
@@ -121,19 +153,31 @@ public final class Ke {
      * group that does not exist. IRQL: any.
      */
     public static int KeQueryActiveProcessorCountEx(int GroupNumber) {
-        int n = kernel().processors().count();
-        int g = GroupNumber & 0xFFFF;
-        return g == 0 || g == ALL_PROCESSOR_GROUPS ? n : 0;
+        try {
+            int n = kernel().processors().count();
+            int g = GroupNumber & 0xFFFF;
+            return g == 0 || g == ALL_PROCESSOR_GROUPS ? n : 0;
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG KeQueryMaximumProcessorCount(void)}: the configured processor count (no hot-add). IRQL: any. */
     public static int KeQueryMaximumProcessorCount() {
-        return kernel().processors().count();
+        try {
+            return kernel().processors().count();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber)}: as KeQueryActiveProcessorCountEx. */
     public static int KeQueryMaximumProcessorCountEx(int GroupNumber) {
-        return KeQueryActiveProcessorCountEx(GroupNumber);
+        try {
+            return KeQueryActiveProcessorCountEx(GroupNumber);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** The calling thread's kernel core (creating the thread's state, as every Ke routine needs it). */
@@ -152,15 +196,23 @@ public final class Ke {
      */
     public static void KeBugCheckEx(int BugCheckCode, long BugCheckParameter1, long BugCheckParameter2,
                                     long BugCheckParameter3, long BugCheckParameter4) {
-        KernelCore k = kernel();
-        throw k.bugCheck(BugCheckCode, BugCheckParameter1, BugCheckParameter2, BugCheckParameter3, BugCheckParameter4,
-                "KeBugCheckEx");
+        try {
+            KernelCore k = kernel();
+            throw k.bugCheck(BugCheckCode, BugCheckParameter1, BugCheckParameter2, BugCheckParameter3, BugCheckParameter4,
+                    "KeBugCheckEx");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeBugCheck(ULONG BugCheckCode)} ≡ KeBugCheckEx(code, 0, 0, 0, 0). Never returns. */
     public static void KeBugCheck(int BugCheckCode) {
-        KernelCore k = kernel();
-        throw k.bugCheck(BugCheckCode, 0, 0, 0, 0, "KeBugCheck");
+        try {
+            KernelCore k = kernel();
+            throw k.bugCheck(BugCheckCode, 0, 0, 0, 0, "KeBugCheck");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -170,7 +222,11 @@ public final class Ke {
      * initialises it. IRQL: any.
      */
     public static void KeInitializeCallbackRecord(MemorySegment CallbackRecord) {
-        BugCheckCallbacks.initializeCallbackRecord(CallbackRecord);
+        try {
+            BugCheckCallbacks.initializeCallbackRecord(CallbackRecord);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -180,12 +236,20 @@ public final class Ke {
      */
     public static boolean KeRegisterBugCheckCallback(MemorySegment CallbackRecord, KBUGCHECK_CALLBACK_ROUTINE CallbackRoutine,
                                                      MemorySegment Buffer, int Length, MemorySegment Component) {
-        return kernel().bugChecks().callbacks().register(CallbackRecord, CallbackRoutine, Buffer, Length, Component);
+        try {
+            return kernel().bugChecks().callbacks().register(CallbackRecord, CallbackRoutine, Buffer, Length, Component);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord)}: FALSE if not registered. IRQL: any. */
     public static boolean KeDeregisterBugCheckCallback(MemorySegment CallbackRecord) {
-        return kernel().bugChecks().callbacks().deregister(CallbackRecord);
+        try {
+            return kernel().bugChecks().callbacks().deregister(CallbackRecord);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -196,12 +260,20 @@ public final class Ke {
     public static boolean KeRegisterBugCheckReasonCallback(MemorySegment CallbackRecord,
                                                            KBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
                                                            int Reason, MemorySegment Component) {
-        return kernel().bugChecks().callbacks().registerReason(CallbackRecord, CallbackRoutine, Reason, Component);
+        try {
+            return kernel().bugChecks().callbacks().registerReason(CallbackRecord, CallbackRoutine, Reason, Component);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord)}. IRQL: any. */
     public static boolean KeDeregisterBugCheckReasonCallback(MemorySegment CallbackRecord) {
-        return kernel().bugChecks().callbacks().deregisterReason(CallbackRecord);
+        try {
+            return kernel().bugChecks().callbacks().deregisterReason(CallbackRecord);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Bug checks =====
@@ -210,7 +282,11 @@ public final class Ke {
 
     /** {@code VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)}: the word := 0. IRQL: any. */
     public static void KeInitializeSpinLock(MemorySegment SpinLock) {
-        KeSpinLock.initialize(SpinLock);
+        try {
+            KeSpinLock.initialize(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -218,37 +294,65 @@ public final class Ke {
      * DISPATCH_LEVEL, acquires, and returns OldIrql. IRQL: ≤ DISPATCH_LEVEL. See {@link KeSpinLock}.
      */
     public static int KeAcquireSpinLock(MemorySegment SpinLock) {
-        return KeSpinLock.acquire(SpinLock);
+        try {
+            return KeSpinLock.acquire(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)}: as KeAcquireSpinLock. */
     public static int KeAcquireSpinLockRaiseToDpc(MemorySegment SpinLock) {
-        return KeSpinLock.acquire(SpinLock);
+        try {
+            return KeSpinLock.acquire(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)}. IRQL: DISPATCH_LEVEL. */
     public static void KeReleaseSpinLock(MemorySegment SpinLock, int NewIrql) {
-        KeSpinLock.release(SpinLock, NewIrql);
+        try {
+            KeSpinLock.release(SpinLock, NewIrql);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
     public static void KeAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
-        KeSpinLock.acquireAtDpcLevel(SpinLock);
+        try {
+            KeSpinLock.acquireAtDpcLevel(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
     public static void KeReleaseSpinLockFromDpcLevel(MemorySegment SpinLock) {
-        KeSpinLock.releaseFromDpcLevel(SpinLock);
+        try {
+            KeSpinLock.releaseFromDpcLevel(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)}. IRQL: ≥ DISPATCH_LEVEL. */
     public static boolean KeTryToAcquireSpinLockAtDpcLevel(MemorySegment SpinLock) {
-        return KeSpinLock.tryAcquireAtDpcLevel(SpinLock);
+        try {
+            return KeSpinLock.tryAcquireAtDpcLevel(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock)}: TRUE if the lock is free now. IRQL: any. */
     public static boolean KeTestSpinLock(MemorySegment SpinLock) {
-        return KeSpinLock.test(SpinLock);
+        try {
+            return KeSpinLock.test(SpinLock);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -256,22 +360,38 @@ public final class Ke {
      * IRQL: ≤ DISPATCH_LEVEL. Both must be in registered memory; see {@link KeQueuedSpinLock}.
      */
     public static void KeAcquireInStackQueuedSpinLock(MemorySegment SpinLock, MemorySegment LockHandle) {
-        KeQueuedSpinLock.acquire(SpinLock, LockHandle);
+        try {
+            KeQueuedSpinLock.acquire(SpinLock, LockHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
     public static void KeAcquireInStackQueuedSpinLockAtDpcLevel(MemorySegment SpinLock, MemorySegment LockHandle) {
-        KeQueuedSpinLock.acquireAtDpcLevel(SpinLock, LockHandle);
+        try {
+            KeQueuedSpinLock.acquireAtDpcLevel(SpinLock, LockHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: DISPATCH_LEVEL. */
     public static void KeReleaseInStackQueuedSpinLock(MemorySegment LockHandle) {
-        KeQueuedSpinLock.release(LockHandle);
+        try {
+            KeQueuedSpinLock.release(LockHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)}. IRQL: ≥ DISPATCH_LEVEL. */
     public static void KeReleaseInStackQueuedSpinLockFromDpcLevel(MemorySegment LockHandle) {
-        KeQueuedSpinLock.releaseFromDpcLevel(LockHandle);
+        try {
+            KeQueuedSpinLock.releaseFromDpcLevel(LockHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Spin locks and in-stack queued spin locks =====
@@ -305,37 +425,65 @@ public final class Ke {
 
     /** {@code VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)}. IRQL: any. See {@link KeEvent}. */
     public static void KeInitializeEvent(MemorySegment Event, int Type, boolean State) {
-        KeEvent.initialize(Event, Type, State);
+        try {
+            KeEvent.initialize(Event, Type, State);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
     public static int KeSetEvent(MemorySegment Event, int Increment, boolean Wait) {
-        return KeEvent.set(Event, Increment, Wait);
+        try {
+            return KeEvent.set(Event, Increment, Wait);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code LONG KeResetEvent(PRKEVENT Event)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
     public static int KeResetEvent(MemorySegment Event) {
-        return KeEvent.reset(Event);
+        try {
+            return KeEvent.reset(Event);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeClearEvent(PRKEVENT Event)}. IRQL: any. */
     public static void KeClearEvent(MemorySegment Event) {
-        KeEvent.clear(Event);
+        try {
+            KeEvent.clear(Event);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code LONG KeReadStateEvent(PRKEVENT Event)}. IRQL: any. */
     public static int KeReadStateEvent(MemorySegment Event) {
-        return KeEvent.readState(Event);
+        try {
+            return KeEvent.readState(Event);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)}: the previous state. IRQL: ≤ DISPATCH_LEVEL. */
     public static int KePulseEvent(MemorySegment Event, int Increment, boolean Wait) {
-        return KeEvent.pulse(Event, Increment, Wait);
+        try {
+            return KeEvent.pulse(Event, Increment, Wait);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit)}. IRQL: any. See {@link KeSemaphore}. */
     public static void KeInitializeSemaphore(MemorySegment Semaphore, int Count, int Limit) {
-        KeSemaphore.initialize(Semaphore, Count, Limit);
+        try {
+            KeSemaphore.initialize(Semaphore, Count, Limit);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -343,12 +491,20 @@ public final class Ke {
      * the previous count; raises STATUS_SEMAPHORE_LIMIT_EXCEEDED. IRQL: ≤ DISPATCH_LEVEL.
      */
     public static int KeReleaseSemaphore(MemorySegment Semaphore, int Increment, int Adjustment, boolean Wait) {
-        return KeSemaphore.release(Semaphore, Increment, Adjustment, Wait);
+        try {
+            return KeSemaphore.release(Semaphore, Increment, Adjustment, Wait);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)}. IRQL: any. */
     public static int KeReadStateSemaphore(MemorySegment Semaphore) {
-        return KeSemaphore.readState(Semaphore);
+        try {
+            return KeSemaphore.readState(Semaphore);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -358,7 +514,11 @@ public final class Ke {
      */
     public static int KeWaitForSingleObject(MemorySegment Object, int WaitReason, int WaitMode, boolean Alertable,
                                             MemorySegment Timeout) {
-        return KeWait.waitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout);
+        try {
+            return KeWait.waitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -369,12 +529,20 @@ public final class Ke {
      */
     public static int KeWaitForMultipleObjects(int Count, MemorySegment Object, int WaitType, int WaitReason, int WaitMode,
                                                boolean Alertable, MemorySegment Timeout, MemorySegment WaitBlockArray) {
-        return KeWait.waitForMultipleObjects(Count, Object, WaitType, WaitReason, WaitMode, Alertable, Timeout, WaitBlockArray);
+        try {
+            return KeWait.waitForMultipleObjects(Count, Object, WaitType, WaitReason, WaitMode, Alertable, Timeout, WaitBlockArray);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval)}. */
     public static int KeDelayExecutionThread(int WaitMode, boolean Alertable, MemorySegment Interval) {
-        return KeWait.delayExecutionThread(WaitMode, Alertable, Interval);
+        try {
+            return KeWait.delayExecutionThread(WaitMode, Alertable, Interval);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Events, semaphores and waits =====
@@ -383,52 +551,92 @@ public final class Ke {
 
     /** {@code VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. See {@link KeGuardedMutex}. */
     public static void KeInitializeGuardedMutex(MemorySegment Mutex) {
-        KeGuardedMutex.initialize(Mutex);
+        try {
+            KeGuardedMutex.initialize(Mutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}: enters a guarded region, then acquires. IRQL: ≤ APC_LEVEL. */
     public static void KeAcquireGuardedMutex(MemorySegment Mutex) {
-        KeGuardedMutex.acquire(Mutex);
+        try {
+            KeGuardedMutex.acquire(Mutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex)}. IRQL: ≤ APC_LEVEL. */
     public static boolean KeTryToAcquireGuardedMutex(MemorySegment Mutex) {
-        return KeGuardedMutex.tryAcquire(Mutex);
+        try {
+            return KeGuardedMutex.tryAcquire(Mutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex)}: releases, then leaves the guarded region. IRQL: ≤ APC_LEVEL. */
     public static void KeReleaseGuardedMutex(MemorySegment Mutex) {
-        KeGuardedMutex.release(Mutex);
+        try {
+            KeGuardedMutex.release(Mutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}: caller at APC_LEVEL or with APCs disabled. */
     public static void KeAcquireGuardedMutexUnsafe(MemorySegment FastMutex) {
-        KeGuardedMutex.acquireUnsafe(FastMutex);
+        try {
+            KeGuardedMutex.acquireUnsafe(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex)}. */
     public static void KeReleaseGuardedMutexUnsafe(MemorySegment FastMutex) {
-        KeGuardedMutex.releaseUnsafe(FastMutex);
+        try {
+            KeGuardedMutex.releaseUnsafe(FastMutex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeEnterGuardedRegion(VOID)}: SpecialApcDisable − 1. IRQL: ≤ APC_LEVEL. See {@link KeRegion}. */
     public static void KeEnterGuardedRegion() {
-        KeRegion.enterGuardedRegion();
+        try {
+            KeRegion.enterGuardedRegion();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeLeaveGuardedRegion(VOID)}: SpecialApcDisable + 1. IRQL: ≤ APC_LEVEL. */
     public static void KeLeaveGuardedRegion() {
-        KeRegion.leaveGuardedRegion();
+        try {
+            KeRegion.leaveGuardedRegion();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeEnterCriticalRegion(VOID)}: KernelApcDisable − 1. IRQL: ≤ APC_LEVEL. */
     public static void KeEnterCriticalRegion() {
-        KeRegion.enterCriticalRegion();
+        try {
+            KeRegion.enterCriticalRegion();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeLeaveCriticalRegion(VOID)}: KernelApcDisable + 1. IRQL: ≤ APC_LEVEL. */
     public static void KeLeaveCriticalRegion() {
-        KeRegion.leaveCriticalRegion();
+        try {
+            KeRegion.leaveCriticalRegion();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Guarded mutexes, critical and guarded regions =====
@@ -449,22 +657,38 @@ public final class Ke {
      * with a Java routine (DeferredRoutine holds its upcall stub). IRQL: any. See {@link KeDpc}.
      */
     public static void KeInitializeDpc(MemorySegment Dpc, KDEFERRED_ROUTINE DeferredRoutine, MemorySegment DeferredContext) {
-        KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+        try {
+            KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code KeInitializeDpc} with a native function pointer (of a library registered with the kernel). */
     public static void KeInitializeDpc(MemorySegment Dpc, MemorySegment DeferredRoutine, MemorySegment DeferredContext) {
-        KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+        try {
+            KeDpc.initialize(Dpc, DeferredRoutine, DeferredContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)}. IRQL: any. */
     public static void KeInitializeThreadedDpc(MemorySegment Dpc, KDEFERRED_ROUTINE DeferredRoutine, MemorySegment DeferredContext) {
-        KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+        try {
+            KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code KeInitializeThreadedDpc} with a native function pointer. */
     public static void KeInitializeThreadedDpc(MemorySegment Dpc, MemorySegment DeferredRoutine, MemorySegment DeferredContext) {
-        KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+        try {
+            KeDpc.initializeThreaded(Dpc, DeferredRoutine, DeferredContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -472,33 +696,57 @@ public final class Ke {
      * already queued (the first call's arguments stay). IRQL: any.
      */
     public static boolean KeInsertQueueDpc(MemorySegment Dpc, MemorySegment SystemArgument1, MemorySegment SystemArgument2) {
-        return KeDpc.insertQueueDpc(Dpc, SystemArgument1 == null ? 0 : SystemArgument1.address(),
-                SystemArgument2 == null ? 0 : SystemArgument2.address());
+        try {
+            return KeDpc.insertQueueDpc(Dpc, SystemArgument1 == null ? 0 : SystemArgument1.address(),
+                    SystemArgument2 == null ? 0 : SystemArgument2.address());
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)}: TRUE if it was queued. IRQL: any. */
     public static boolean KeRemoveQueueDpc(MemorySegment Dpc) {
-        return KeDpc.removeQueueDpc(Dpc);
+        try {
+            return KeDpc.removeQueueDpc(Dpc);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance)}. IRQL: any. */
     public static void KeSetImportanceDpc(MemorySegment Dpc, int Importance) {
-        KeDpc.setImportance(Dpc, Importance);
+        try {
+            KeDpc.setImportance(Dpc, Importance);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number)}. IRQL: any. */
     public static void KeSetTargetProcessorDpc(MemorySegment Dpc, int Number) {
-        KeDpc.setTargetProcessor(Dpc, Number);
+        try {
+            KeDpc.setTargetProcessor(Dpc, Number);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)}. IRQL: any. */
     public static int KeSetTargetProcessorDpcEx(MemorySegment Dpc, MemorySegment ProcNumber) {
-        return KeDpc.setTargetProcessorEx(Dpc, ProcNumber);
+        try {
+            return KeDpc.setTargetProcessorEx(Dpc, ProcNumber);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeFlushQueuedDpcs(VOID)}: returns once every queued DPC has run. IRQL: PASSIVE_LEVEL. */
     public static void KeFlushQueuedDpcs() {
-        KeDpc.flushQueuedDpcs();
+        try {
+            KeDpc.flushQueuedDpcs();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end DPCs =====
@@ -507,37 +755,65 @@ public final class Ke {
 
     /** {@code VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime)}: the value is returned (100 ns since 1601, UTC). IRQL: any. */
     public static long KeQuerySystemTime() {
-        return clock().systemTime();
+        try {
+            return clock().systemTime();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime)}: the value is returned. IRQL: any. */
     public static long KeQuerySystemTimePrecise() {
-        return clock().systemTimePrecise();
+        try {
+            return clock().systemTimePrecise();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONGLONG KeQueryInterruptTime(VOID)}: 100 ns since boot, at the last tick. IRQL: any. */
     public static long KeQueryInterruptTime() {
-        return clock().interruptTime();
+        try {
+            return clock().interruptTime();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG64 KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp)}: the precise interrupt time is returned. IRQL: any. */
     public static long KeQueryInterruptTimePrecise() {
-        return clock().interruptTimePrecise();
+        try {
+            return clock().interruptTimePrecise();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount)}: the tick count is returned. IRQL: any. */
     public static long KeQueryTickCount() {
-        return clock().tickCount();
+        try {
+            return clock().tickCount();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG KeQueryTimeIncrement(VOID)}: the clock tick in 100 ns units. IRQL: any. */
     public static int KeQueryTimeIncrement() {
-        return (int) clock().timeIncrement();
+        try {
+            return (int) clock().timeIncrement();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeStallExecutionProcessor(ULONG MicroSeconds)}: busy-waits. IRQL: any. */
     public static void KeStallExecutionProcessor(int MicroSeconds) {
-        clock().stall(MicroSeconds);
+        try {
+            clock().stall(MicroSeconds);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     private static KeClock clock() {
@@ -555,12 +831,20 @@ public final class Ke {
 
     /** {@code VOID KeInitializeTimer(PKTIMER Timer)}: a notification timer. IRQL: ≤ DISPATCH_LEVEL. See {@link KeTimer}. */
     public static void KeInitializeTimer(MemorySegment Timer) {
-        KeTimer.initialize(Timer);
+        try {
+            KeTimer.initialize(Timer);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)}. IRQL: ≤ DISPATCH_LEVEL. */
     public static void KeInitializeTimerEx(MemorySegment Timer, int Type) {
-        KeTimer.initializeEx(Timer, Type);
+        try {
+            KeTimer.initializeEx(Timer, Type);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -568,12 +852,20 @@ public final class Ke {
      * already set. DueTime &lt; 0 relative (100 ns), &gt; 0 absolute system time. IRQL: ≤ DISPATCH_LEVEL.
      */
     public static boolean KeSetTimer(MemorySegment Timer, long DueTime, MemorySegment Dpc) {
-        return KeTimer.set(Timer, DueTime, Dpc);
+        try {
+            return KeTimer.set(Timer, DueTime, Dpc);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc)}: Period in ms. */
     public static boolean KeSetTimerEx(MemorySegment Timer, long DueTime, int Period, MemorySegment Dpc) {
-        return KeTimer.setEx(Timer, DueTime, Period, Dpc);
+        try {
+            return KeTimer.setEx(Timer, DueTime, Period, Dpc);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -582,17 +874,29 @@ public final class Ke {
      */
     public static boolean KeSetCoalescableTimer(MemorySegment Timer, long DueTime, int Period, int TolerableDelay,
                                                 MemorySegment Dpc) {
-        return KeTimer.setCoalescable(Timer, DueTime, Period, TolerableDelay, Dpc);
+        try {
+            return KeTimer.setCoalescable(Timer, DueTime, Period, TolerableDelay, Dpc);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeCancelTimer(PKTIMER Timer)}: TRUE if it was set. IRQL: ≤ DISPATCH_LEVEL. */
     public static boolean KeCancelTimer(MemorySegment Timer) {
-        return KeTimer.cancel(Timer);
+        try {
+            return KeTimer.cancel(Timer);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN KeReadStateTimer(PKTIMER Timer)}: TRUE if signalled. IRQL: any. */
     public static boolean KeReadStateTimer(MemorySegment Timer) {
-        return KeTimer.readState(Timer);
+        try {
+            return KeTimer.readState(Timer);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Timers =====
@@ -606,8 +910,12 @@ public final class Ke {
      * Mask bits from {@link dev.offkern.nt.XStateMask}; see {@link KeExtendedState} for the 0x131 checks.
      */
     public static int KeSaveExtendedProcessorState(long Mask, MemorySegment XStateSave) {
-        Pool pool = Kernel.current().nonPagedPool();
-        return KeExtendedState.save(Mask, XStateSave, pool::allocate, pool::free);
+        try {
+            Pool pool = Kernel.current().nonPagedPool();
+            return KeExtendedState.save(Mask, XStateSave, pool::allocate, pool::free);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -615,7 +923,11 @@ public final class Ke {
      * innermost save, on its thread and at its level; frees the area. IRQL: ≤ DISPATCH_LEVEL.
      */
     public static void KeRestoreExtendedProcessorState(MemorySegment XStateSave) {
-        KeExtendedState.restore(XStateSave, Kernel.current().nonPagedPool()::free);
+        try {
+            KeExtendedState.restore(XStateSave, Kernel.current().nonPagedPool()::free);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -624,7 +936,11 @@ public final class Ke {
      * See {@link KeFloatingState}.
      */
     public static int KeSaveFloatingPointState(MemorySegment FloatSave) {
-        return KeFloatingState.save(FloatSave);
+        try {
+            return KeFloatingState.save(FloatSave);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -632,7 +948,11 @@ public final class Ke {
      * thread's innermost save, at its IRQL. STATUS_SUCCESS. IRQL: ≤ DISPATCH_LEVEL.
      */
     public static int KeRestoreFloatingPointState(MemorySegment FloatSave) {
-        return KeFloatingState.restore(FloatSave);
+        try {
+            return KeFloatingState.restore(FloatSave);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Extended and floating-point processor state =====

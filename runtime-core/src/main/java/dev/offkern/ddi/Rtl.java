@@ -25,77 +25,137 @@ public final class Rtl {
 
     /** {@code VOID RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG SizeOfBitMap)}. */
     public static void RtlInitializeBitMap(MemorySegment BitMapHeader, MemorySegment BitMapBuffer, int SizeOfBitMap) {
-        RtlBitmap.initialize(BitMapHeader, BitMapBuffer, SizeOfBitMap);
+        try {
+            RtlBitmap.initialize(BitMapHeader, BitMapBuffer, SizeOfBitMap);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlClearAllBits(PRTL_BITMAP BitMapHeader)}. */
     public static void RtlClearAllBits(MemorySegment BitMapHeader) {
-        RtlBitmap.clearAllBits(BitMapHeader);
+        try {
+            RtlBitmap.clearAllBits(BitMapHeader);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlSetAllBits(PRTL_BITMAP BitMapHeader)}. */
     public static void RtlSetAllBits(MemorySegment BitMapHeader) {
-        RtlBitmap.setAllBits(BitMapHeader);
+        try {
+            RtlBitmap.setAllBits(BitMapHeader);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlClearBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
     public static void RtlClearBit(MemorySegment BitMapHeader, int BitNumber) {
-        RtlBitmap.clearBit(BitMapHeader, BitNumber);
+        try {
+            RtlBitmap.clearBit(BitMapHeader, BitNumber);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear)}. */
     public static void RtlClearBits(MemorySegment BitMapHeader, int StartingIndex, int NumberToClear) {
-        RtlBitmap.clearBits(BitMapHeader, StartingIndex, NumberToClear);
+        try {
+            RtlBitmap.clearBits(BitMapHeader, StartingIndex, NumberToClear);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlSetBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
     public static void RtlSetBit(MemorySegment BitMapHeader, int BitNumber) {
-        RtlBitmap.setBit(BitMapHeader, BitNumber);
+        try {
+            RtlBitmap.setBit(BitMapHeader, BitNumber);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToSet)}. */
     public static void RtlSetBits(MemorySegment BitMapHeader, int StartingIndex, int NumberToSet) {
-        RtlBitmap.setBits(BitMapHeader, StartingIndex, NumberToSet);
+        try {
+            RtlBitmap.setBits(BitMapHeader, StartingIndex, NumberToSet);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber)}. */
     public static boolean RtlTestBit(MemorySegment BitMapHeader, int BitNumber) {
-        return RtlBitmap.testBit(BitMapHeader, BitNumber);
+        try {
+            return RtlBitmap.testBit(BitMapHeader, BitNumber);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code RtlCheckBit(BMH, BP)} (a wdm.h macro): the bit's value, no bounds check. */
     public static boolean RtlCheckBit(MemorySegment BitMapHeader, int BitPosition) {
-        return RtlBitmap.checkBit(BitMapHeader, BitPosition);
+        try {
+            return RtlBitmap.checkBit(BitMapHeader, BitPosition);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
     public static boolean RtlAreBitsClear(MemorySegment BitMapHeader, int StartingIndex, int Length) {
-        return RtlBitmap.areBitsClear(BitMapHeader, StartingIndex, Length);
+        try {
+            return RtlBitmap.areBitsClear(BitMapHeader, StartingIndex, Length);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
     public static boolean RtlAreBitsSet(MemorySegment BitMapHeader, int StartingIndex, int Length) {
-        return RtlBitmap.areBitsSet(BitMapHeader, StartingIndex, Length);
+        try {
+            return RtlBitmap.areBitsSet(BitMapHeader, StartingIndex, Length);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
     public static int RtlFindClearBits(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
-        return RtlBitmap.findClearBits(BitMapHeader, NumberToFind, HintIndex);
+        try {
+            return RtlBitmap.findClearBits(BitMapHeader, NumberToFind, HintIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
     public static int RtlFindSetBits(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
-        return RtlBitmap.findSetBits(BitMapHeader, NumberToFind, HintIndex);
+        try {
+            return RtlBitmap.findSetBits(BitMapHeader, NumberToFind, HintIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
     public static int RtlFindClearBitsAndSet(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
-        return RtlBitmap.findClearBitsAndSet(BitMapHeader, NumberToFind, HintIndex);
+        try {
+            return RtlBitmap.findClearBitsAndSet(BitMapHeader, NumberToFind, HintIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex)}. */
     public static int RtlFindSetBitsAndClear(MemorySegment BitMapHeader, int NumberToFind, int HintIndex) {
-        return RtlBitmap.findSetBitsAndClear(BitMapHeader, NumberToFind, HintIndex);
+        try {
+            return RtlBitmap.findSetBitsAndClear(BitMapHeader, NumberToFind, HintIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -104,62 +164,110 @@ public final class Rtl {
      */
     public static int RtlFindClearRuns(MemorySegment BitMapHeader, MemorySegment RunArray, int SizeOfRunArray,
                                        boolean LocateLongestRuns) {
-        return RtlBitmap.findClearRuns(BitMapHeader, RunArray, SizeOfRunArray, LocateLongestRuns);
+        try {
+            return RtlBitmap.findClearRuns(BitMapHeader, RunArray, SizeOfRunArray, LocateLongestRuns);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)}. */
     public static int RtlFindLongestRunClear(MemorySegment BitMapHeader, MemorySegment StartingIndex) {
-        return RtlBitmap.findLongestRunClear(BitMapHeader, StartingIndex);
+        try {
+            return RtlBitmap.findLongestRunClear(BitMapHeader, StartingIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex)}. */
     public static int RtlFindFirstRunClear(MemorySegment BitMapHeader, MemorySegment StartingIndex) {
-        return RtlBitmap.findFirstRunClear(BitMapHeader, StartingIndex);
+        try {
+            return RtlBitmap.findFirstRunClear(BitMapHeader, StartingIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)}. */
     public static int RtlFindNextForwardRunClear(MemorySegment BitMapHeader, int FromIndex, MemorySegment StartingRunIndex) {
-        return RtlBitmap.findNextForwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+        try {
+            return RtlBitmap.findNextForwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlFindLastBackwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex, PULONG StartingRunIndex)}. */
     public static int RtlFindLastBackwardRunClear(MemorySegment BitMapHeader, int FromIndex, MemorySegment StartingRunIndex) {
-        return RtlBitmap.findLastBackwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+        try {
+            return RtlBitmap.findLastBackwardRunClear(BitMapHeader, FromIndex, StartingRunIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlNumberOfClearBits(PRTL_BITMAP BitMapHeader)}. */
     public static int RtlNumberOfClearBits(MemorySegment BitMapHeader) {
-        return RtlBitmap.numberOfClearBits(BitMapHeader);
+        try {
+            return RtlBitmap.numberOfClearBits(BitMapHeader);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader)}. */
     public static int RtlNumberOfSetBits(MemorySegment BitMapHeader) {
-        return RtlBitmap.numberOfSetBits(BitMapHeader);
+        try {
+            return RtlBitmap.numberOfSetBits(BitMapHeader);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlNumberOfSetBitsUlongPtr(ULONG_PTR Target)}. */
     public static int RtlNumberOfSetBitsUlongPtr(long Target) {
-        return RtlBitmap.numberOfSetBitsUlongPtr(Target);
+        try {
+            return RtlBitmap.numberOfSetBitsUlongPtr(Target);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlNumberOfClearBitsInRange(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
     public static int RtlNumberOfClearBitsInRange(MemorySegment BitMapHeader, int StartingIndex, int Length) {
-        return RtlBitmap.numberOfClearBitsInRange(BitMapHeader, StartingIndex, Length);
+        try {
+            return RtlBitmap.numberOfClearBitsInRange(BitMapHeader, StartingIndex, Length);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlNumberOfSetBitsInRange(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length)}. */
     public static int RtlNumberOfSetBitsInRange(MemorySegment BitMapHeader, int StartingIndex, int Length) {
-        return RtlBitmap.numberOfSetBitsInRange(BitMapHeader, StartingIndex, Length);
+        try {
+            return RtlBitmap.numberOfSetBitsInRange(BitMapHeader, StartingIndex, Length);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code CCHAR RtlFindMostSignificantBit(ULONGLONG Set)}: 0..63, or -1 for 0. */
     public static int RtlFindMostSignificantBit(long Set) {
-        return RtlBitmap.findMostSignificantBit(Set);
+        try {
+            return RtlBitmap.findMostSignificantBit(Set);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code CCHAR RtlFindLeastSignificantBit(ULONGLONG Set)}: 0..63, or -1 for 0. */
     public static int RtlFindLeastSignificantBit(long Set) {
-        return RtlBitmap.findLeastSignificantBit(Set);
+        try {
+            return RtlBitmap.findLeastSignificantBit(Set);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end RTL_BITMAP =====
@@ -168,7 +276,11 @@ public final class Rtl {
 
     /** {@code VOID RtlRunOnceInitialize(PRTL_RUN_ONCE RunOnce)}. IRQL &le; APC_LEVEL. */
     public static void RtlRunOnceInitialize(MemorySegment RunOnce) {
-        RtlRunOnce.initialize(RunOnce);
+        try {
+            RtlRunOnce.initialize(RunOnce);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -177,12 +289,20 @@ public final class Rtl {
      * STATUS_UNSUCCESSFUL (CHECK_ONLY, not done), STATUS_INVALID_PARAMETER. IRQL &le; APC_LEVEL.
      */
     public static int RtlRunOnceBeginInitialize(MemorySegment RunOnce, int Flags, MemorySegment Context) {
-        return RtlRunOnce.beginInitialize(RunOnce, Flags, Context);
+        try {
+            return RtlRunOnce.beginInitialize(RunOnce, Flags, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlRunOnceComplete(PRTL_RUN_ONCE RunOnce, ULONG Flags, PVOID Context)}. IRQL &le; APC_LEVEL. */
     public static int RtlRunOnceComplete(MemorySegment RunOnce, int Flags, MemorySegment Context) {
-        return RtlRunOnce.complete(RunOnce, Flags, Context);
+        try {
+            return RtlRunOnce.complete(RunOnce, Flags, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -191,7 +311,11 @@ public final class Rtl {
      */
     public static int RtlRunOnceExecuteOnce(MemorySegment RunOnce, RunOnceInitFunction InitFn, MemorySegment Parameter,
             MemorySegment Context) {
-        return RtlRunOnce.executeOnce(RunOnce, InitFn, Parameter, Context);
+        try {
+            return RtlRunOnce.executeOnce(RunOnce, InitFn, Parameter, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end RTL_RUN_ONCE =====
@@ -203,7 +327,11 @@ public final class Rtl {
      * components the system enabled; 0 without XSAVE. IRQL: PASSIVE_LEVEL. See {@link KeExtendedState}.
      */
     public static long RtlGetEnabledExtendedFeatures(long FeatureMask) {
-        return KeExtendedState.enabledFeatures(FeatureMask);
+        try {
+            return KeExtendedState.enabledFeatures(FeatureMask);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Extended processor features =====

@@ -1,17 +1,20 @@
 package dev.offkern.ddi;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
+import dev.offkern.runtime.ex.ChildJvm;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -191,5 +194,88 @@ class ClosedKernelTest {
         closed.countDown();
         caller.join();
         assertEverySaysClosed(outcomes);
+    }
+    /**
+     * A call already inside a routine when another thread closes the kernel (here: spinning on a spin
+     * lock, or a queued spin lock, that the closing thread holds) meets unmapped memory at its next
+     * access: it must say the kernel was closed, not FFM's bare "Already closed".
+     */
+    @Test
+    void shouldSayTheKernelIsClosedToACallSpinningInsideARoutineWhenAnotherThreadClosesIt() throws Exception {
+        for (boolean queued : new boolean[] {false, true}) {
+            Kernel kernel = boot().attach();
+            MemorySegment lock = block(kernel);
+            MemorySegment mine = block(kernel);
+            MemorySegment theirs = block(kernel);
+            Ke.KeInitializeSpinLock(lock);
+            if (queued) {
+                Ke.KeAcquireInStackQueuedSpinLock(lock, mine);
+            } else {
+                Ke.KeAcquireSpinLock(lock);
+            }
+            Object[] outcome = new Object[1];
+            CountDownLatch started = new CountDownLatch(1);
+            Thread spinner = Thread.ofPlatform().daemon().start(() -> {
+                kernel.attach();
+                started.countDown();
+                try {
+                    if (queued) {
+                        Ke.KeAcquireInStackQueuedSpinLock(lock, theirs);
+                    } else {
+                        Ke.KeAcquireSpinLock(lock);
+                    }
+                    outcome[0] = "acquired";
+                } catch (Throwable t) {
+                    outcome[0] = t;
+                } finally {
+                    Kernel.detach();
+                }
+            });
+            started.await();
+            Thread.sleep(50); // not an assertion: lets the spinner reach its spin (it says closed either way)
+            dev.offkern.runtime.ke.ThreadState.current().setIrql(0); // the closing thread holds the lock at DISPATCH_LEVEL
+            kernel.close();
+            Kernel.detach();
+            spinner.join(20_000);
+            assertTrue(!spinner.isAlive(), "the spinning thread is still spinning after close");
+            Outcome o = new Outcome(queued ? "KeAcquireInStackQueuedSpinLock" : "KeAcquireSpinLock",
+                    outcome[0] instanceof Throwable t ? t : null, outcome[0]);
+            assertTrue(o.saysClosed(), o.toString());
+        }
+    }
+
+    /**
+     * The same with the verifier compiled out ({@code -Doffkern.verifier=false}, in a child JVM:
+     * the switch is read once per JVM): the closed-kernel check is not a verifier check, so
+     * routines whose other argument checks are verifier checks (KeClearEvent, KeReadStateEvent,
+     * KeTestSpinLock, ...) must still say the kernel was closed rather than FFM's "Already closed".
+     */
+    @Test
+    void shouldSayTheKernelIsClosedFromEveryRoutineWithTheVerifierOff() throws Exception {
+        ChildJvm child = ChildJvm.run(Duration.ofMinutes(2), List.of("-Doffkern.verifier=false"), ClosedKernelTest.class);
+        assertEquals(0, child.exitStatus(), () -> "child JVM ended with status " + child.exitStatus() + ":\n" + child.output());
+        assertEquals("CLOSED-OK verifier=false", child.resultLine("CLOSED-"), child::output);
+    }
+
+    /** The child JVM of {@link #shouldSayTheKernelIsClosedFromEveryRoutineWithTheVerifierOff}. */
+    public static void main(String[] args) throws Exception {
+        ClosedKernelTest test = new ClosedKernelTest();
+        test.dumps = java.nio.file.Files.createTempDirectory("offkern-closed-kernel");
+        List<String> failures = new ArrayList<>();
+        for (boolean attach : new boolean[] {true, false}) {
+            Kernel kernel = attach ? test.boot().attach() : test.boot();
+            List<MemorySegment> blocks = blocks(kernel);
+            kernel.close();
+            try {
+                assertEverySaysClosed(callEveryRoutine(blocks));
+            } catch (AssertionError e) {
+                failures.add((attach ? "attached: " : "not attached: ") + e.getMessage());
+            } finally {
+                Kernel.detach();
+            }
+        }
+        System.out.println(failures.isEmpty() ? "CLOSED-OK verifier=" + dev.offkern.runtime.verifier.Verifier.ENABLED
+                : "CLOSED-BAD verifier=" + dev.offkern.runtime.verifier.Verifier.ENABLED + "\n" + String.join("\n", failures));
+        System.exit(0);
     }
 }

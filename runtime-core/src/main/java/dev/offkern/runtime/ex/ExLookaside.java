@@ -34,6 +34,7 @@ import dev.offkern.runtime.pool.DecodedPoolType;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheckCode;
+import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.IrqlChecks;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.Arena;
@@ -131,6 +132,8 @@ public final class ExLookaside {
 
     /** {@code LOOKASIDE_MINIMUM_BLOCK_SIZE} = RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next) on x64. */
     public static final long LOOKASIDE_MINIMUM_BLOCK_SIZE = SLIST_ENTRY.NEXT_OFFSET + SLIST_ENTRY.X64.field("Next").size();
+    /** Blocks one flush or delete pops at most before it calls the list corrupt: twice what a 16-bit SLIST Depth counts. */
+    static final long MAX_FLUSHED = 2L * 0xFFFF;
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_BASE}: the MaximumDepth every list gets. */
     public static final int EX_MAXIMUM_LOOKASIDE_DEPTH_BASE = 256;
     /** {@code EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT}. */
@@ -228,6 +231,7 @@ public final class ExLookaside {
         }
         checkAligned(lookaside);
         Region r = reg.addressSpace().regionOf(lookaside, structSize);
+        checkStructure(reg, lookaside, structSize); // SPECIAL_POOL: the whole structure inside one live block
         if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE || size > 0xFFFF_FFFFL) {
             if (Verifier.ENABLED) {
                 throw reg.bugChecks().bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_LOOKASIDE_BLOCK_TOO_SMALL,
@@ -244,26 +248,31 @@ public final class ExLookaside {
                 throw new IllegalStateException("lookaside list at 0x" + Long.toHexString(lookaside)
                         + " is already initialized: delete it first");
             }
-            Arena arena = Arena.ofAuto();
-            long allocStub = allocateStubMaker.make(arena);
-            long freeStub = freeStubMaker.make(arena);
-            if (allocStub == 0) {
-                allocStub = reg.defaultAllocateStub();
+            Arena arena = Arena.ofShared(); // closed when the list is deleted or the kernel closes (LookasideRegistry)
+            try {
+                long allocStub = allocateStubMaker.make(arena);
+                long freeStub = freeStubMaker.make(arena);
+                if (allocStub == 0) {
+                    allocStub = reg.defaultAllocateStub();
+                }
+                if (freeStub == 0) {
+                    freeStub = reg.defaultFreeStub();
+                }
+                MemorySegment s = r.segment();
+                long o = r.offsetOf(lookaside);
+                s.asSlice(o, structSize).fill((byte) 0);
+                s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) MINIMUM_LOOKASIDE_DEPTH);
+                s.set(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET, (short) EX_MAXIMUM_LOOKASIDE_DEPTH_BASE);
+                s.set(ValueLayout.JAVA_INT, o + TYPE_OFFSET, type);
+                s.set(ValueLayout.JAVA_INT, o + TAG_OFFSET, tag);
+                s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
+                s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
+                s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
+                reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
+            } catch (RuntimeException | Error failed) {
+                arena.close(); // nothing refers to its stubs yet: a shared arena is never freed otherwise
+                throw failed;
             }
-            if (freeStub == 0) {
-                freeStub = reg.defaultFreeStub();
-            }
-            MemorySegment s = r.segment();
-            long o = r.offsetOf(lookaside);
-            s.asSlice(o, structSize).fill((byte) 0);
-            s.set(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET, (short) MINIMUM_LOOKASIDE_DEPTH);
-            s.set(ValueLayout.JAVA_SHORT, o + MAXIMUM_DEPTH_OFFSET, (short) EX_MAXIMUM_LOOKASIDE_DEPTH_BASE);
-            s.set(ValueLayout.JAVA_INT, o + TYPE_OFFSET, type);
-            s.set(ValueLayout.JAVA_INT, o + TAG_OFFSET, tag);
-            s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
-            s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
-            s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
-            reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
             // The monitor exit publishes the initialized fields to threads that later take the
             // registry lock; other threads get the list's address through their own synchronization.
         }
@@ -320,11 +329,18 @@ public final class ExLookaside {
         boolean blockChecks = false;
         if (Verifier.ENABLED) {
             blockChecks = checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL);
+            if (blockChecks) {
+                reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before the counters change
+            }
         }
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
         if (block != 0) {
             if (blockChecks) {
+                // A cached block is a live (parked) block of Size bytes; anything else came from a link
+                // written after the block was freed, and handing it out would give the caller a neighbour.
+                long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+                reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
                 unpark(reg, block); // the block leaves the list
             }
             return block;
@@ -387,6 +403,7 @@ public final class ExLookaside {
         boolean parked = false;
         if (Verifier.ENABLED) {
             if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
+                reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before anything changes
                 parked = checkFreedBlock(reg, s, o, lookaside, block);
             }
         }
@@ -457,8 +474,20 @@ public final class ExLookaside {
         long o = r.offsetOf(lookaside);
         boolean blockChecks = Verifier.ENABLED && checkIrql(s, o, lookaside, routine).verifies(VerifierCheck.SPECIAL_POOL);
         AddressSpace space = reg.addressSpace();
+        if (blockChecks) {
+            space.checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before the list changes
+        }
         long head = lookaside + LIST_HEAD_OFFSET;
+        long popped = 0;
         for (long block = ExSList.pop(space, head); block != 0; block = ExSList.pop(space, head)) {
+            if (++popped > MAX_FLUSHED) {
+                // An SLIST's Depth is 16 bits: more entries than twice that in one flush means links that
+                // lead back into the list (a block written after it was freed), which would loop for ever.
+                throw reg.bugChecks().bugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE,
+                        KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY, head, block, 0, "lookaside list at 0x"
+                                + Long.toHexString(lookaside) + ": more than " + MAX_FLUSHED
+                                + " cached blocks popped in one flush: the list's links form a cycle");
+            }
             if (blockChecks) {
                 unpark(reg, block);
             }
@@ -568,6 +597,21 @@ public final class ExLookaside {
      * IRQL ≤ DISPATCH_LEVEL, or ≤ APC_LEVEL when the list's entries are paged (the documented rule
      * for every allocate/free/flush/delete routine); else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1).
      */
+    /**
+     * Under the verifier's SPECIAL_POOL family, the {@code bytes}-byte structure at {@code lookaside}
+     * must lie inside one live block (or caller-registered memory): an initialization through a
+     * pointer into a block's header or its last bytes would otherwise write over the neighbours
+     * (0xD6 with the first byte past the block, 0xD5 in freed memory).
+     */
+    private static void checkStructure(LookasideRegistry reg, long lookaside, long bytes) {
+        if (Verifier.ENABLED) {
+            ThreadState t = ThreadState.current();
+            if (t.verifies(VerifierCheck.SPECIAL_POOL)) {
+                reg.addressSpace().checkLive(lookaside, lookaside, bytes, true);
+            }
+        }
+    }
+
     private static ThreadState checkIrql(MemorySegment s, long o, long lookaside, String routine) {
         boolean paged = pagedEntries(s.get(ValueLayout.JAVA_INT, o + TYPE_OFFSET));
         int max = paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;

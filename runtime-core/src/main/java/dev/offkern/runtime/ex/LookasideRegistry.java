@@ -88,6 +88,12 @@ public final class LookasideRegistry implements AutoCloseable {
     private final AddressSpace addressSpace;
     private final Pools pools;
     private final Arena heads = Arena.ofAuto();
+    /**
+     * The default routines' upcall stubs. Closed with the kernel: a stub holds its target (a lambda
+     * over this registry) through a global handle until its arena closes, so an automatic arena here
+     * would keep every closed kernel reachable for ever.
+     */
+    private final Arena stubs = Arena.ofShared();
     private final long nonPagedHead;
     private final long pagedHead;
     private final Long2ObjectHashMap<Live> live = new Long2ObjectHashMap<>();
@@ -151,6 +157,12 @@ public final class LookasideRegistry implements AutoCloseable {
         synchronized (this) {
             closed = true; // volatile write: the scan thread exits at its next poll
             t = scanner;
+            // Free the upcall stubs (lists still live and the defaults): each holds its target through a
+            // global handle, and the targets reach this registry and so the whole kernel.
+            for (Live l : live.values()) {
+                closeStubs(l.arena());
+            }
+            closeStubs(stubs);
         }
         if (t != null) {
             LockSupport.unpark(t);
@@ -209,7 +221,7 @@ public final class LookasideRegistry implements AutoCloseable {
                 long a = defaultAllocate.allocate(type, bytes, tag, lookaside.address());
                 return a == 0 ? MemorySegment.NULL : addressSpace.resolve(a, bytes);
             };
-            defaultAllocateStub = stubAllocateEx(fn, defaultAllocate, heads);
+            defaultAllocateStub = stubAllocateEx(fn, defaultAllocate, stubs);
         }
         return defaultAllocateStub;
     }
@@ -218,7 +230,7 @@ public final class LookasideRegistry implements AutoCloseable {
     synchronized long defaultFreeStub() {
         if (defaultFreeStub == 0) {
             FREE_FUNCTION_EX fn = (buffer, lookaside) -> defaultFree.free(buffer.address(), lookaside.address());
-            defaultFreeStub = stubFreeEx(fn, defaultFree, heads);
+            defaultFreeStub = stubFreeEx(fn, defaultFree, stubs);
         }
         return defaultFreeStub;
     }
@@ -295,7 +307,19 @@ public final class LookasideRegistry implements AutoCloseable {
         writeLink(entry + LIST_ENTRY.BLINK_OFFSET, 0);
         unpublish(l.allocateStub());
         unpublish(l.freeStub());
+        closeStubs(l.arena()); // the list's own upcall stubs (their targets may reach the kernel)
         return l;
+    }
+
+    /** Closes an arena of upcall stubs, once (a list deleted before the kernel closes has closed its own). */
+    private static void closeStubs(Arena arena) {
+        if (arena != null && arena.scope().isAlive()) {
+            try {
+                arena.close();
+            } catch (IllegalStateException alreadyClosed) {
+                // closed concurrently: nothing left to free
+            }
+        }
     }
 
     /** Walks one system-wide list through its Flink pointers; returns each lookaside's address. Caller holds the monitor. */
@@ -359,12 +383,20 @@ public final class LookasideRegistry implements AutoCloseable {
 
     // ----- the scan -----
 
-    /** Adjusts the depth of every live list (see {@link ExLookaside#computeDepth}). */
+    /**
+     * Adjusts the depth of every live list (see {@link ExLookaside#computeDepth}). The lists come from
+     * this registry's own record, not from the native system-wide links (which are there for dump
+     * tools): a link a caller overwrote would otherwise make the scan write a Depth into whatever
+     * memory it names.
+     */
     synchronized void scanAll() {
-        for (boolean paged : new boolean[] {false, true}) {
-            for (long l : walk(paged)) {
-                ExLookaside.scanOne(this, l, SCAN_PERIOD_SECONDS);
-            }
+        long[] lists = new long[live.size()];
+        int n = 0;
+        for (Live l : live.values()) {
+            lists[n++] = l.address();
+        }
+        for (int i = 0; i < n; i++) {
+            ExLookaside.scanOne(this, lists[i], SCAN_PERIOD_SECONDS);
         }
     }
 

@@ -39,6 +39,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * a thread waits at most {@link #CONCURRENT_WAIT_SECONDS} for the running one (a callback blocked on
  * a thread that is itself bug checking cannot deadlock the kernel), then returns its bug check
  * without callbacks or dump (its detail says so).
+ *
+ * <h2>Raised under the dispatcher lock</h2>
+ * A bug check raised by the holder of the dispatcher lock returns its {@link BugCheck} at once for
+ * the routine to throw, and its sequence above runs when that thread releases the lock
+ * ({@link Dispatcher#unlock()}): the lock is never held across callbacks, a dump or the wait for
+ * another thread's bug check. Under HALT the kernel is then halted and the unlock throws the
+ * {@link dev.offkern.nt.KernelHaltedException}.
  */
 public final class BugChecks {
     /** How long a second thread waits for a running bug check under THROW. */
@@ -120,6 +127,43 @@ public final class BugChecks {
         if (kernel.isHalted()) {
             throw kernel.haltedException();
         }
+        if (Dispatcher.heldByCurrentThread()) {
+            // Raised under the dispatcher lock (a bad pointer met while signalling, waiting or expiring
+            // a timer; nothing was changed: validate before mutate). The callbacks, the dump and the
+            // halt run once the lock is released (Dispatcher.unlock): never with every other thread's
+            // dispatcher call spinning behind a dump's I/O, a callback, or the wait for another
+            // thread's bug check, and a callback may call dispatcher routines.
+            Dispatcher.deferBugCheck(this, bc);
+            return bc;
+        }
+        return process(bc, detail);
+    }
+
+    /**
+     * Runs the machinery for a bug check {@link #bugCheck} deferred because it was raised under the
+     * dispatcher lock: called by {@link Dispatcher#unlock()} right after the release, on the same
+     * thread. Under THROW it returns (the caller is already throwing {@code bc}, or a caller under
+     * the lock caught it); under HALT it throws the kernel's {@link dev.offkern.nt.KernelHaltedException}.
+     */
+    void processDeferred(BugCheck bc) {
+        if (kernel.isClosed()) {
+            return;
+        }
+        if (kernel.isHalted()) {
+            throw kernel.haltedException();
+        }
+        BugCheck processed = process(bc, null);
+        if (processed != bc) {
+            bc.addSuppressed(processed); // callbacks and dump skipped: the detail says why
+        }
+    }
+
+    private BugCheck process(BugCheck bc, String detail) {
+        int code = bc.code();
+        long p1 = bc.parameter1();
+        long p2 = bc.parameter2();
+        long p3 = bc.parameter3();
+        long p4 = bc.parameter4();
         boolean locked;
         try {
             locked = lock.tryLock(CONCURRENT_WAIT_SECONDS, TimeUnit.SECONDS);

@@ -2,6 +2,8 @@ package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.layout.ke.KWAIT_BLOCK;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,7 +29,8 @@ import org.agrona.collections.Long2ObjectHashMap;
  *       BlockState (WaitBlockActive while linked, WaitBlockInactive otherwise), WaitKey, Thread
  *       (the KTHREAD address), Object.</li>
  *   <li>Java side: a map from KTHREAD address to the thread's {@link Waiter} (status, Java thread
- *       to unpark), holding entries only while the thread waits.</li>
+ *       to unpark), holding entries only while the thread waits (a {@code KeDelayExecutionThread}
+ *       registers a waiter with no wait blocks, so that close and halt end it too).</li>
  * </ul>
  * Every object waited on and every wait block must be in memory registered in the kernel's
  * address space (pool memory): links are followed as addresses and resolved through the kernel
@@ -79,6 +82,10 @@ public final class Dispatcher {
     /** Bytes of a DISPATCHER_HEADER: what an object address must resolve to. */
     private static final long HEADER_BYTES = DISPATCHER_HEADER.LAYOUT.byteSize();
 
+    /** Bug checks raised under the lock, run by {@link #unlock()} after the release; guarded by the lock. */
+    private static BugChecks[] pendingOwners = new BugChecks[2];
+    private static BugCheck[] pendingChecks = new BugCheck[2];
+    private static int pendingCount;
     /** Threads whose waits the lock holder satisfied, to unpark at unlock; guarded by the lock. */
     private static final Thread[] deferred = new Thread[8];
     private static int deferredCount;
@@ -100,8 +107,23 @@ public final class Dispatcher {
      * exactly one (the common case: a synchronization event, a mutex hand-off) — outside the
      * lock, so the woken thread does not find the lock still held by its waker's unpark system
      * call. Several wake-ups are unparked under the lock (no allocation either way).
+     *
+     * <p>Then runs the bug checks the holder raised under the lock ({@link #deferBugCheck}): their
+     * callbacks, dump and halt, with the lock free. Under HALT that throws the kernel's
+     * {@link dev.offkern.nt.KernelHaltedException} out of this call (which replaces the bug check
+     * the holder was throwing, as the raise itself would have done).
      */
     public static void unlock() {
+        BugChecks[] owners = null;
+        BugCheck[] checks = null;
+        int bugChecks = pendingCount;
+        if (bugChecks > 0) { // rare: only on the bug-check path
+            owners = java.util.Arrays.copyOf(pendingOwners, bugChecks);
+            checks = java.util.Arrays.copyOf(pendingChecks, bugChecks);
+            java.util.Arrays.fill(pendingOwners, null);
+            java.util.Arrays.fill(pendingChecks, null);
+            pendingCount = 0;
+        }
         Thread wake = null;
         int n = deferredCount;
         if (n == 1) {
@@ -118,6 +140,28 @@ public final class Dispatcher {
         if (wake != null) {
             LockSupport.unpark(wake); // a late unpark is harmless: every park here re-checks its condition
         }
+        for (int i = 0; i < bugChecks; i++) {
+            owners[i].processDeferred(checks[i]);
+        }
+    }
+
+    /** Whether the calling thread holds the dispatcher lock (a bug check raised under it is deferred). */
+    static boolean heldByCurrentThread() {
+        return DispatcherLock.LOCK.isHeldByCurrentThread();
+    }
+
+    /**
+     * Records bug check {@code bc} of {@code owner}, raised by the lock holder under the lock, for
+     * {@link #unlock()} to run once the lock is free (under the lock; allocates only when more than
+     * two are pending in one hold).
+     */
+    static void deferBugCheck(BugChecks owner, BugCheck bc) {
+        if (pendingCount == pendingChecks.length) {
+            pendingOwners = java.util.Arrays.copyOf(pendingOwners, pendingCount * 2);
+            pendingChecks = java.util.Arrays.copyOf(pendingChecks, pendingCount * 2);
+        }
+        pendingOwners[pendingCount] = owner;
+        pendingChecks[pendingCount++] = bc;
     }
 
     /** Queues {@code thread} to be unparked by {@link #unlock()} (under the lock). */
@@ -167,8 +211,13 @@ public final class Dispatcher {
         return ListEntries.isEmpty(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
     }
 
-    /** The region holding the DISPATCHER_HEADER at {@code object} (0x50 if none). */
+    /** The region holding the DISPATCHER_HEADER at {@code object} (0x50 if none; STATUS_DATATYPE_MISALIGNMENT if not 8-byte aligned). */
     static Region resolveObject(KernelCore k, long object) {
+        if ((object & (DISPATCHER_HEADER.X64.align() - 1)) != 0) {
+            // a pointer no dispatcher object can have (a wait block's Object, an Object[] entry): refused
+            // before anything is read through it
+            throw new DatatypeMisalignmentException("dispatcher object (DISPATCHER_HEADER)", object, DISPATCHER_HEADER.X64.align());
+        }
         Region r = k.find(object, HEADER_BYTES);
         if (r == null) {
             throw k.unmapped(object, HEADER_BYTES);

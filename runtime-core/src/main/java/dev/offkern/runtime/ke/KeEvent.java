@@ -57,6 +57,7 @@ public final class KeEvent {
 
     /** {@code KeInitializeEvent(Event, Type, State)}. IRQL: any. */
     public static void initialize(MemorySegment event, int type, boolean state) {
+        LiveMemory.require(event, "KeInitializeEvent", "Event");
         check(event, "KeInitializeEvent");
         if (type != NotificationEvent && type != SynchronizationEvent) {
             throw new IllegalArgumentException("KeInitializeEvent: Type " + type
@@ -77,6 +78,7 @@ public final class KeEvent {
 
     /** {@code KeSetEvent(Event, Increment, Wait)}: returns the previous state. */
     public static int set(MemorySegment event, int increment, boolean waitNext) {
+        LiveMemory.require(event, "KeSetEvent", "Event"); // always: a closed kernel's event says so, verifier or not
         if (Verifier.ENABLED) {
             check(event, "KeSetEvent");
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, event.address(), IrqlChecks.WRITE, "KeSetEvent");
@@ -140,6 +142,7 @@ public final class KeEvent {
 
     /** {@code KePulseEvent(Event, Increment, Wait)}: returns the previous state. */
     public static int pulse(MemorySegment event, int increment, boolean waitNext) {
+        LiveMemory.require(event, "KePulseEvent", "Event"); // always: a closed kernel's event says so, verifier or not
         if (Verifier.ENABLED) {
             check(event, "KePulseEvent");
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, event.address(), IrqlChecks.WRITE, "KePulseEvent");
@@ -149,6 +152,7 @@ public final class KeEvent {
 
     /** {@code KeResetEvent(Event)}: returns the previous state. */
     public static int reset(MemorySegment event) {
+        LiveMemory.require(event, "KeResetEvent", "Event"); // always: a closed kernel's event says so, verifier or not
         if (Verifier.ENABLED) {
             check(event, "KeResetEvent");
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, event.address(), IrqlChecks.WRITE, "KeResetEvent");
@@ -165,6 +169,7 @@ public final class KeEvent {
 
     /** {@code KeClearEvent(Event)}. IRQL: any. */
     public static void clear(MemorySegment event) {
+        LiveMemory.require(event, "KeClearEvent", "Event"); // always: a closed kernel's event says so, verifier or not
         if (Verifier.ENABLED) {
             check(event, "KeClearEvent");
         }
@@ -178,14 +183,15 @@ public final class KeEvent {
 
     /** {@code KeReadStateEvent(Event)}: the current SignalState. IRQL: any. */
     public static int readState(MemorySegment event) {
+        LiveMemory.require(event, "KeReadStateEvent", "Event"); // always: a closed kernel's event says so, verifier or not
         if (Verifier.ENABLED) {
             check(event, "KeReadStateEvent");
         }
         return Dispatcher.signalState(event, 0);
     }
 
+    /** The verifier's shape check (callers check {@link LiveMemory#require} first; KeInitializeEvent here). */
     static void check(MemorySegment object, String routine) {
-        LiveMemory.require(object, routine, "Event");
         if (object == null || !object.isNative() || object.address() == 0 || object.byteSize() < KEVENT.LAYOUT.byteSize()
                 || !KEVENT.X64.isAligned(object.address())) {
             throw new IllegalArgumentException(routine + ": a KEVENT must be an 8-byte aligned native segment of 0x18 bytes or more, not "

@@ -345,6 +345,8 @@ public final class KeExtendedState {
     public static long enabledFeatures(long featureMask) {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "RtlGetEnabledExtendedFeatures");
+        } else {
+            ThreadState.current(); // a closed or halted kernel says so, verifier or not
         }
         return support.enabled() & featureMask;
     }

@@ -6,6 +6,7 @@ import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.runtime.mm.LiveMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -303,8 +304,9 @@ public final class KeGuardedMutex {
         }
     }
 
-    /** Structural precondition: an 8-byte aligned native segment of 0x38 bytes. */
+    /** Structural precondition: mapped memory (a closed kernel's mutex says so), an 8-byte aligned native segment of 0x38 bytes. */
     public static void check(MemorySegment mutex, String routine) {
+        LiveMemory.require(mutex, routine, "Mutex");
         if (mutex == null || !mutex.isNative() || mutex.address() == 0 || mutex.byteSize() < FAST_MUTEX.LAYOUT.byteSize()
                 || !FAST_MUTEX.X64.isAligned(mutex.address())) {
             throw new IllegalArgumentException(routine + ": the mutex must be an 8-byte aligned native segment of 0x38 bytes or more, not "

@@ -181,7 +181,7 @@ public final class KeQueuedSpinLock {
             FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER); // plain: only this thread reads it now
         } else {
             FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
-            Region r = as.regionOf(pred, ENTRY_BYTES); // the predecessor validated it before queueing
+            Region r = entry(t, as, pred); // the predecessor validated it before queueing
             FIELD.setRelease(r.segment(), r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET, me); // release: pred.Next := me after my WAIT is set
             int round = 0;
             // acquire reads: pair with the predecessor's hand-off RMW
@@ -207,6 +207,10 @@ public final class KeQueuedSpinLock {
         }
         AddressSpace as = t.kernel().addressSpace();
         long me = handle.address();
+        if ((lockAddress & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) { // a scribbled handle: refused before anything changes
+            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " names the spin lock 0x"
+                    + Long.toHexString(lockAddress) + ", which is not 8-byte aligned: the handle is corrupt");
+        }
         // The lock word: the segment this thread acquired it with, else (a handle released by
         // another thread) resolved from its address — either way before the handle changes.
         MemorySegment word = t.popQueuedLock(me);
@@ -217,6 +221,7 @@ public final class KeQueuedSpinLock {
             wordOffset = lr.offsetOf(lockAddress);
         }
         long next = (long) FIELD.getAcquire(handle, NEXT); // acquire: pairs with the successor's setRelease
+        requireAlignedNext(t, me, next); // a scribbled Next is refused before the handle changes
         FIELD.set(handle, LOCK, lockAddress); // plain: clear OWNER on the own entry
         if (next == 0L) {
             if (FIELD.compareAndSet(word, wordOffset, me, 0L)) { // volatile CAS: frees the lock
@@ -227,9 +232,35 @@ public final class KeQueuedSpinLock {
                 round = Backoff.spinOrYield(round);
             }
         }
-        Region nr = as.regionOf(next, ENTRY_BYTES); // the successor validated it before queueing
+        requireAlignedNext(t, me, next);
+        Region nr = entry(t, as, next); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
+    }
+
+    /**
+     * The region of the queue entry at {@code entry} (a predecessor or successor another thread
+     * queued, or an address a scribbled lock word or handle holds): 0x50 outside every region; under
+     * the verifier's SPECIAL_POOL family the entry must lie inside one live block (0xD6/0xD5), so a
+     * scribbled link cannot make the hand-off write into a neighbour.
+     */
+    private static Region entry(ThreadState t, AddressSpace as, long entry) {
+        if ((entry & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) {
+            throw t.kernel().corrupt(entry, "queued spin lock entry 0x" + Long.toHexString(entry)
+                    + " (from a lock word or a handle's Next) is not 8-byte aligned: the queue is corrupt");
+        }
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
+            return as.checkLive(entry, entry, ENTRY_BYTES, true);
+        }
+        return as.regionOf(entry, ENTRY_BYTES);
+    }
+
+    /** A successor entry must be 8-byte aligned (a KSPIN_LOCK_QUEUE): a misaligned Next is a corrupt queue (0x139). */
+    private static void requireAlignedNext(ThreadState t, long me, long next) {
+        if ((next & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) {
+            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " has Next 0x"
+                    + Long.toHexString(next) + ", which is not 8-byte aligned: the queue is corrupt");
+        }
     }
 
     private static void check(MemorySegment spinLock, MemorySegment handle, long handleSize) {

@@ -57,6 +57,7 @@ public final class KeSemaphore {
 
     /** {@code KeReleaseSemaphore(Semaphore, Increment, Adjustment, Wait)}: returns the previous count. */
     public static int release(MemorySegment semaphore, int increment, int adjustment, boolean waitNext) {
+        LiveMemory.require(semaphore, "KeReleaseSemaphore", "Semaphore"); // always: a closed kernel's semaphore says so
         if (Verifier.ENABLED) {
             check(semaphore, "KeReleaseSemaphore");
             IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, semaphore.address(), IrqlChecks.WRITE, "KeReleaseSemaphore");
@@ -93,6 +94,7 @@ public final class KeSemaphore {
 
     /** {@code KeReadStateSemaphore(Semaphore)}: the current count. */
     public static int readState(MemorySegment semaphore) {
+        LiveMemory.require(semaphore, "KeReadStateSemaphore", "Semaphore"); // always: a closed kernel's semaphore says so
         if (Verifier.ENABLED) {
             check(semaphore, "KeReadStateSemaphore");
         }

@@ -185,6 +185,8 @@ public final class KeSpinLock {
     public static boolean test(MemorySegment spinLock) {
         if (Verifier.ENABLED) {
             checkWord(spinLock);
+        } else {
+            LiveMemory.require(spinLock, "KeTestSpinLock", "SpinLock"); // a closed kernel's lock says so, verifier or not
         }
         return (long) WORD.getAcquire(spinLock, 0L) == 0L; // acquire: a caller acting on "free" sees the last release's writes
     }

@@ -6,6 +6,8 @@ import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.runtime.mm.LiveMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -35,7 +37,7 @@ import java.util.concurrent.locks.LockSupport;
  *       interrupt flag is consumed). A non-alertable wait ignores interrupts and re-asserts the
  *       flag when it returns. No APCs are delivered, so STATUS_USER_APC never occurs.</li>
  *   <li>Shutdown: if the kernel closes or halts while a thread waits (any timeout, infinite
- *       included), the wait ends by throwing — {@link IllegalStateException} ("this offkern
+ *       included; a {@code KeDelayExecutionThread} too), the wait ends by throwing — {@link IllegalStateException} ("this offkern
  *       kernel is closed ...") when {@code Kernel.close()} ran, the kernel's
  *       {@link dev.offkern.nt.KernelHaltedException} when a bug check halted it (HALT
  *       policy) — instead of returning a status; its wait blocks have been unlinked from the
@@ -79,7 +81,6 @@ public final class KeWait {
     /** 100 ns intervals between 1601-01-01 and 1970-01-01. */
     static final long EPOCH_1601_TO_1970_100NS = 116_444_736_000_000_000L;
 
-    private static final ThreadLocal<Waiter> WAITER = new ThreadLocal<>();
     private static final long INFINITE = Long.MAX_VALUE;
 
     private KeWait() {
@@ -103,7 +104,7 @@ public final class KeWait {
         }
         Waiter w = waiter(t);
         MemorySegment blocks = t.block();
-        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
+        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
         return waitPrepared(t, w, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, hasTimeout, raw, alertable);
     }
 
@@ -163,7 +164,7 @@ public final class KeWait {
                     }
                 }
             }
-            prepare(k, blocks, base, i, obj, waitType, t.address());
+            prepare(t, blocks, base, i, obj, waitType, t.address());
         }
         return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable);
     }
@@ -172,6 +173,9 @@ public final class KeWait {
      * {@code KeDelayExecutionThread(WaitMode, Alertable, Interval)}: sleeps for the interval
      * (same units and signs as a wait timeout). Returns STATUS_SUCCESS, or STATUS_ALERTED for an
      * interrupted alertable delay. IRQL: ≤ APC_LEVEL (DISPATCH_LEVEL only with a zero interval).
+     * A delay is a dispatcher wait on no object (as Windows waits on the thread's own timer): the
+     * thread joins the dispatcher's waiters for the interval, so {@code Kernel.close()} or a HALT
+     * bug check ends it as it ends every wait (the call throws, see the class contract).
      */
     public static int delayExecutionThread(int waitMode, boolean alertable, MemorySegment interval) {
         ThreadState t = ThreadState.current();
@@ -187,24 +191,27 @@ public final class KeWait {
             Thread.yield();
             return NtStatus.STATUS_SUCCESS;
         }
-        boolean interrupted = false;
-        for (;;) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
+        KernelCore kernel = t.kernel();
+        Waiter w = waiter(t);
+        Dispatcher.lock();
+        try {
+            if (!kernel.isRunningFast()) {
+                kernel.ensureRunning(); // under the lock, as waitPrepared: no delay starts after the abort
             }
-            LockSupport.parkNanos(left);
-            if (Thread.interrupted()) {
-                if (alertable) {
-                    return NtStatus.STATUS_ALERTED;
-                }
-                interrupted = true;
-            }
+            w.blocks = t.block();
+            w.blocksOffset = OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+            w.blocksAddress = t.address() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+            w.count = 0; // no object: nothing is linked, only the waiter registered
+            w.status = Waiter.PENDING; // published by the unlock below
+            Dispatcher.enqueue(kernel, w);
+        } finally {
+            Dispatcher.unlock();
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        int s = park(kernel, w, deadline, alertable);
+        if (s < Waiter.PENDING) {
+            throw kernelGone(kernel, s);
         }
-        return NtStatus.STATUS_SUCCESS;
+        return s == NtStatus.STATUS_TIMEOUT ? NtStatus.STATUS_SUCCESS : s; // the interval elapsed
     }
 
     // ----- internals shared with the mutexes -----
@@ -215,7 +222,7 @@ public final class KeWait {
      */
     static void waitInternal(ThreadState t, long object) {
         MemorySegment blocks = t.block();
-        prepare(t.kernel(), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
+        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
         waitPrepared(t, waiter(t), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, false, 0, false);
     }
 
@@ -229,7 +236,7 @@ public final class KeWait {
         return timeout != null && !(timeout.isNative() && timeout.address() == 0); // NULL is the native address 0
     }
 
-    /** The System.nanoTime() deadline for a timeout value: 0 = poll, INFINITE never (not used here). */
+    /** The System.nanoTime() deadline for a timeout value: 0 = poll, never INFINITE. */
     private static long deadline(long raw) {
         if (raw == 0) {
             return 0;
@@ -248,19 +255,30 @@ public final class KeWait {
         return d == 0 ? 1 : d;
     }
 
+    /**
+     * The calling thread's waiter for {@code t}'s kernel: kept in the thread state (one per thread and
+     * kernel, so its KTHREAD and kernel always match), not in a thread-local of its own, which would
+     * keep a closed kernel reachable for as long as its thread lives.
+     */
     private static Waiter waiter(ThreadState t) {
-        Waiter w = WAITER.get();
-        if (w == null || w.kthread != t.address() || w.kernel != t.kernel()) {
+        Waiter w = t.waiter;
+        if (w == null) {
             w = new Waiter(Thread.currentThread(), t.address(), t.kernel());
-            WAITER.set(w);
+            t.waiter = w;
         }
         return w;
     }
 
     /** Writes wait block {@code index} (the waiting thread's own memory: no lock) after checking the object. */
-    private static void prepare(KernelCore k, MemorySegment blocks, long base, int index, long object, int waitType,
+    private static void prepare(ThreadState t, MemorySegment blocks, long base, int index, long object, int waitType,
                                 long kthread) {
+        KernelCore k = t.kernel();
         Region r = Dispatcher.resolveObject(k, object);
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
+            // A raw object pointer (an Object[] entry) into a POOL_HEADER or past a block would make the
+            // wait satisfy (write) a neighbour's memory: the header must lie inside one live block (0xD6/0xD5).
+            k.addressSpace().checkLive(object, object, DISPATCHER_HEADER.LAYOUT.byteSize(), true);
+        }
         int type = Dispatcher.type(r.segment(), r.offsetOf(object));
         if (!Dispatcher.waitable(type)) {
             throw new IllegalArgumentException("object 0x" + Long.toHexString(object) + " has DISPATCHER_HEADER.Type " + type

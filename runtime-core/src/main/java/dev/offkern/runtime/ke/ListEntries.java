@@ -61,6 +61,10 @@ public final class ListEntries {
 
     /** The region holding the LIST_ENTRY at {@code address}; {@link Memory#unmapped} if none. */
     public static Region resolve(Memory m, long address) {
+        if ((address & (LIST_ENTRY.X64.align() - 1)) != 0) { // a link no LIST_ENTRY can have: the list is corrupt
+            throw m.corrupt(address, "LIST_ENTRY link 0x" + Long.toHexString(address) + " is not "
+                    + LIST_ENTRY.X64.align() + "-byte aligned: the list is corrupt");
+        }
         Region r = m.find(address, LIST_ENTRY.X64.size());
         if (r == null) {
             throw m.unmapped(address, LIST_ENTRY.X64.size());
@@ -115,14 +119,15 @@ public final class ListEntries {
     /** Whether {@link #checkLinked} would pass, without failing (shutdown paths). */
     public static boolean isLinked(Memory m, long entry) {
         long size = LIST_ENTRY.X64.size();
-        Region er = m.find(entry, size);
+        long misaligned = LIST_ENTRY.X64.align() - 1;
+        Region er = (entry & misaligned) != 0 ? null : m.find(entry, size);
         if (er == null) {
             return false;
         }
         long flink = get(er, entry, LIST_ENTRY.FLINK_OFFSET);
         long blink = get(er, entry, LIST_ENTRY.BLINK_OFFSET);
-        Region fr = m.find(flink, size);
-        Region br = m.find(blink, size);
+        Region fr = (flink & misaligned) != 0 ? null : m.find(flink, size);
+        Region br = (blink & misaligned) != 0 ? null : m.find(blink, size);
         return fr != null && br != null && linkedBack(fr, br, entry, flink, blink);
     }
 

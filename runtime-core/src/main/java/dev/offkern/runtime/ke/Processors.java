@@ -25,11 +25,15 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Processors {
     /*
      * Implementation overview.
-     * Thread blocks: slabs of SLAB_BLOCKS blocks; a free list (ArrayDeque of addresses' segments)
-     * under this object's monitor. A state's block returns to the free list through a Cleaner when
-     * the state becomes unreachable (its thread died, or forgot the kernel); the cleaning action
-     * holds only the block segment and this object, never the state. Allocation is on the slow
-     * path of ThreadState.current() (first call of a thread), never on a hot path.
+     * Thread blocks: slabs of SLAB_BLOCKS blocks; a free list (FreeBlocks: an ArrayDeque of the
+     * blocks' segments under its own monitor). A state's block returns to the free list through a
+     * Cleaner when the state becomes unreachable (its thread died, or forgot the kernel). The
+     * cleaning action holds only the block segment and the FreeBlocks, never the state nor this
+     * object: the Cleaner is static, so whatever an action holds stays reachable until the action
+     * runs, and this object holds the service threads' states (through the Processors), which
+     * become unreachable only with the kernel itself — an action holding this object would keep
+     * every closed kernel on the heap for ever. Allocation is on the slow path of
+     * ThreadState.current() (first call of a thread), never on a hot path.
      */
     private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true).name("offkern-thread-cleaner").factory());
     private static final int SLAB_BLOCKS = 64;
@@ -42,7 +46,8 @@ public final class Processors {
     private final MemorySegment prcbArray;
     private final int verifierMask;
     private final AtomicLong nextThreadId = new AtomicLong(1);
-    private final ArrayDeque<MemorySegment> freeBlocks = new ArrayDeque<>();
+    /** Recycled thread blocks; what the Cleaner's actions hold (never this object). */
+    private final FreeBlocks freeBlocks = new FreeBlocks();
     private final List<Region> regions = new ArrayList<>();
     /** The thread-block slabs' regions; replaced whole when a slab is added (read without the monitor). */
     private volatile Region[] slabs = new Region[0];
@@ -92,7 +97,7 @@ public final class Processors {
                 }
             }
             regions.clear();
-            freeBlocks.clear();
+            freeBlocks.close();
         }
         arena.close();
     }
@@ -139,7 +144,8 @@ public final class Processors {
     private ThreadState newState(Thread thread, int processor, boolean service) {
         MemorySegment block = allocateBlock();
         ThreadState s = new ThreadState(kernel, thread, nextThreadId.getAndIncrement(), processor, service, verifierMask, block);
-        CLEANER.register(s, () -> freeBlock(block));
+        FreeBlocks free = freeBlocks; // the action must capture neither this object nor the state
+        CLEANER.register(s, () -> free.add(block));
         return s;
     }
 
@@ -164,12 +170,6 @@ public final class Processors {
         return b;
     }
 
-    private synchronized void freeBlock(MemorySegment block) {
-        if (!closed) {
-            freeBlocks.add(block);
-        }
-    }
-
     /**
      * Whether {@code address}, in region {@code r}, is the WakeBlock of a thread block of this kernel
      * (what a rundown or run-once word may point at). Wait-free.
@@ -184,7 +184,35 @@ public final class Processors {
     }
 
     /** Thread blocks currently free (for tests of the recycling). */
-    public synchronized int freeBlockCount() {
+    public int freeBlockCount() {
         return freeBlocks.size();
+    }
+
+    /**
+     * The free thread blocks of one kernel: a queue under its own monitor, which refuses blocks
+     * once the kernel has closed (their memory is unmapped). Holds no reference to the kernel.
+     */
+    private static final class FreeBlocks {
+        private final ArrayDeque<MemorySegment> blocks = new ArrayDeque<>();
+        private boolean closed;
+
+        synchronized void add(MemorySegment block) {
+            if (!closed) {
+                blocks.add(block);
+            }
+        }
+
+        synchronized MemorySegment poll() {
+            return blocks.poll();
+        }
+
+        synchronized void close() {
+            closed = true;
+            blocks.clear();
+        }
+
+        synchronized int size() {
+            return blocks.size();
+        }
     }
 }

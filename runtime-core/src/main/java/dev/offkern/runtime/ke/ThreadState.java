@@ -84,6 +84,8 @@ public final class ThreadState {
     private long[] queuedHandles = new long[4];
     private MemorySegment[] queuedLocks = new MemorySegment[4];
     private int queuedCount;
+    /** This thread's dispatcher waiter in this kernel ({@link KeWait}); null until its first wait. Thread-confined. */
+    Waiter waiter;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
     private ProcessorStateSaves stateSaves;
 

@@ -5,6 +5,7 @@ import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.layout.ke.KDPC;
 import dev.offkern.layout.ke.KTIMER;
 import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
@@ -264,6 +265,21 @@ public final class TimerTable {
                     return;
                 } catch (BugCheck processed) {
                     continue; // THROW policy: processed where raised (a timer's bad DPC); keep the clock going
+                } catch (RuntimeException unexpected) {
+                    if (stopping || kernel.isClosed()) {
+                        return; // memory unmapped under a last tick by close()
+                    }
+                    // Anything else would end the clock thread and every timer with it: the kernel's
+                    // bug-check path instead (as a processor's service thread does), then keep going.
+                    try {
+                        throw kernel.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                                dev.offkern.nt.NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, 0, 0, 0,
+                                "exception escaped timer expiry on the clock thread: " + unexpected);
+                    } catch (KernelHaltedException halted) {
+                        return;
+                    } catch (BugCheck processed) {
+                        continue;
+                    }
                 }
                 if (stopping) {
                     return;
@@ -344,9 +360,13 @@ public final class TimerTable {
                     expire(state, as, seg, off, now, systemNow);
                 } catch (KernelHaltedException halted) {
                     throw halted;
-                } catch (BugCheck processed) {
-                    // THROW policy: processed where raised (e.g. the timer's DPC pointer faulted); the
-                    // timer has expired, the other timers of the bucket still do
+                } catch (BugCheck raised) {
+                    // Raised under the dispatcher lock: its callbacks and dump run at the unlock. Under
+                    // HALT stop here (the unlock then halts the kernel); under THROW the timer has
+                    // expired (e.g. its DPC pointer faulted) and the other timers of the bucket still do
+                    if (kernel.bugCheckPolicy() == dev.offkern.nt.BugCheckPolicy.HALT) {
+                        throw raised;
+                    }
                 }
             }
             entry = next;
@@ -391,8 +411,18 @@ public final class TimerTable {
         if (dpc != 0) {
             Region dr = as.regionOf(dpc, KDPC.X64.size());
             int processor = seg.get(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET) & 0xFFFF;
-            if (KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
-                    Math.min(processor, kernel.processorCount() - 1), false)) {
+            boolean queued;
+            try {
+                queued = KeDpc.insert(state, dr.segment(), dr.offsetOf(dpc), systemNow & 0xFFFFFFFFL, systemNow >>> 32,
+                        Math.min(processor, kernel.processorCount() - 1), false);
+            } catch (IllegalArgumentException notADpc) {
+                // The timer's Dpc no longer holds a KDPC (freed, overwritten, re-used): a bug check through the
+                // kernel's path, not an exception that would end the clock thread (and every timer with it).
+                throw kernel.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, 1, dpc, seg.address() + off, 0,
+                        "timer 0x" + Long.toHexString(seg.address() + off) + " expired with Dpc 0x" + Long.toHexString(dpc)
+                                + ", which is not a KDPC any more: " + notADpc.getMessage());
+            }
+            if (queued) {
                 if (ex) {
                     ExTimerCore.deliveryQueued(seg, off);
                 }

@@ -905,6 +905,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             LeakReport report = outstanding();
             closed = true; // volatile write: later calls fail fast in ensureOpen()
             pages.close();
+            // Each thread that allocated keeps its ThreadCache in its own ThreadLocalMap until the entry is
+            // expunged, which for a long-lived thread may be never; its lastChunk reaches this pool and
+            // through it the whole kernel. Plain writes: the owners may no longer use the pool, and a racing
+            // allocation that re-sets one only pins this pool until that thread's next allocation elsewhere.
+            for (ThreadCache tc : allCaches) {
+                tc.lastChunk = null;
+            }
             return report;
         }
     }

@@ -9,6 +9,7 @@ import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.nt.DatatypeMisalignmentException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -484,6 +485,9 @@ public final class RtlBitmap {
 
     /** The header as a bounded segment: the caller's own, or a raw pointer resolved through the address space. */
     private static MemorySegment header(MemorySegment header) {
+        if (header != null && (header.address() & (HEADER_ALIGNMENT - 1)) != 0) {
+            throw new DatatypeMisalignmentException("RtlBitmap BitMapHeader (RTL_BITMAP)", header.address(), HEADER_ALIGNMENT);
+        }
         if (header.byteSize() >= HEADER_SIZE) {
             return LiveMemory.require(header, "RtlBitmap", "BitMapHeader (RTL_BITMAP)");
         }
@@ -496,6 +500,9 @@ public final class RtlBitmap {
      * space (bug check 0x50 if unmapped).
      */
     private static MemorySegment out(MemorySegment pointer, long bytes, String what) {
+        if ((pointer.address() & (ULONG_SIZE - 1)) != 0) { // ULONGs (an RTL_BITMAP is 8-aligned, checked before)
+            throw new DatatypeMisalignmentException("RtlBitmap " + what, pointer.address(), ULONG_SIZE);
+        }
         if (pointer.byteSize() >= bytes) {
             return LiveMemory.require(pointer, "RtlBitmap", what);
         }
@@ -510,8 +517,16 @@ public final class RtlBitmap {
         return Integer.toUnsignedLong(h.get(ULONG, SIZE_OF_BIT_MAP_OFFSET));
     }
 
+    /**
+     * The header's Buffer: a ULONG array, so 4-byte aligned (offkern reads it a ULONG at a time);
+     * a misaligned Buffer (a scribbled header) is refused before anything is read through it.
+     */
     private static long bufferOf(MemorySegment h) {
-        return h.get(POINTER, BUFFER_OFFSET);
+        long buffer = h.get(POINTER, BUFFER_OFFSET);
+        if ((buffer & (Integer.BYTES - 1)) != 0) {
+            throw new DatatypeMisalignmentException("RTL_BITMAP Buffer", buffer, Integer.BYTES);
+        }
+        return buffer;
     }
 
     /**

@@ -21,16 +21,25 @@ import java.util.concurrent.TimeUnit;
  * @param exitStatus the child's exit status
  * @param output     its stdout and stderr, then its hs_err log if it crashed
  */
-record ChildJvm(int exitStatus, String output) {
+public record ChildJvm(int exitStatus, String output) {
 
-    static ChildJvm run(Duration timeout, Class<?> main, String... args) throws IOException, InterruptedException {
+    /** Runs {@code main} of class {@code main} with {@code args} in a child JVM. */
+    public static ChildJvm run(Duration timeout, Class<?> main, String... args) throws IOException, InterruptedException {
+        return run(timeout, List.of(), main, args);
+    }
+
+    /** As {@link #run(Duration, Class, String...)}, with extra JVM options (system properties) before the class. */
+    public static ChildJvm run(Duration timeout, List<String> jvmOptions, Class<?> main, String... args)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path errorFile = Files.createTempFile("offkern-child-hs_err", ".log");
         Path dumps = Files.createTempDirectory("offkern-child-dumps");
         List<String> command = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
                 "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "-XX:ErrorFile=" + errorFile,
-                "-Doffkern.dump.dir=" + dumps, "-cp", classPath, main.getName()));
+                "-Doffkern.dump.dir=" + dumps));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, main.getName()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("offkern-child-out", ".txt");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -52,7 +61,7 @@ record ChildJvm(int exitStatus, String output) {
     }
 
     /** The first output line starting with one of {@code prefixes}, skipping anything else the child logged. */
-    String resultLine(String... prefixes) {
+    public String resultLine(String... prefixes) {
         for (String line : output.split("\\R")) {
             for (String prefix : prefixes) {
                 if (line.startsWith(prefix)) {

@@ -274,9 +274,10 @@ class KeWaitShutdownTest {
 
     /**
      * A bad pointer met under the dispatcher lock (here: a KeSetEvent whose wait list links out of
-     * the address space) raises its bug check there; under HALT the bug check ends every wait from
-     * inside the lock instead of waiting for the lock its own thread holds, and a bug-check callback
-     * that calls a dispatcher routine gets an exception rather than spinning for ever.
+     * the address space) raises its bug check there, but the bug check's machinery runs once the
+     * lock is released: under HALT the halt ends every wait without waiting for a lock its own
+     * thread holds, and a bug-check callback finds the lock free (a dispatcher routine it calls
+     * works instead of spinning for ever on its own thread's lock).
      */
     @Test
     void shouldHaltWithoutHangingWhenTheBugCheckIsRaisedUnderTheDispatcherLock() throws Exception {
@@ -291,10 +292,12 @@ class KeWaitShutdownTest {
         MemorySegment other = event(k);
         MemorySegment record = block(k, 0x40);
         KeInitializeCallbackRecord(record);
-        Object[] fromCallback = new Object[1];
+        Object[] fromCallback = new Object[2];
+        KeSetEvent(other, 0, false);
         assertTrue(KeRegisterBugCheckCallback(record, (buffer, length) -> {
+            fromCallback[1] = DispatcherLock.LOCK.isHeld();
             try {
-                KeClearEvent(other); // IRQL any, but needs the dispatcher lock this thread holds
+                KeClearEvent(other); // IRQL any; needs the dispatcher lock, which the raising routine held
                 fromCallback[0] = "returned";
             } catch (Throwable t) {
                 fromCallback[0] = t;
@@ -304,8 +307,9 @@ class KeWaitShutdownTest {
         KernelHaltedException halted = assertInstanceOf(KernelHaltedException.class, outcome(setter));
         assertEquals(0x50, halted.code());
         assertInstanceOf(KernelHaltedException.class, outcome(waiter), "the other thread's wait ended with the halt");
-        IllegalStateException reentry = assertInstanceOf(IllegalStateException.class, fromCallback[0]);
-        assertTrue(reentry.getMessage().contains("already held by this thread"), reentry.getMessage());
+        assertEquals("returned", fromCallback[0], "the callback's dispatcher call completed");
+        assertEquals(false, fromCallback[1], "the callback ran with the dispatcher lock free");
+        assertEquals(0, Dispatcher.signalState(other, 0), "the callback's KeClearEvent took effect");
         broken.set(ValueLayout.JAVA_LONG, 8, broken.address() + 8);
         broken.set(ValueLayout.JAVA_LONG, 16, broken.address() + 8);
     }
@@ -318,5 +322,64 @@ class KeWaitShutdownTest {
         } finally {
             Dispatcher.unlock();
         }
+    }
+    /** A relative interval of {@code seconds} in {@code k}'s pool (what KeDelayExecutionThread reads). */
+    private static MemorySegment interval(Kernel k, long seconds) {
+        MemorySegment t = block(k, 8);
+        t.set(ValueLayout.JAVA_LONG, 0, -seconds * 10_000_000L);
+        return t;
+    }
+
+    /** Until {@code n} threads are registered with the dispatcher as waiting (a delay links no wait block). */
+    private static void awaitWaitingThreads(int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_SECONDS);
+        while (Dispatcher.waitingThreads() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + n + " waiting threads, have " + Dispatcher.waitingThreads()
+                        + ": the delay is not a dispatcher wait");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void shouldEndADelayWithIllegalStateExceptionWhenTheKernelCloses() throws Exception {
+        Kernel k = boot(BugCheckPolicy.THROW);
+        k.attach();
+        MemorySegment tenMinutes = interval(k, 600);
+        CompletableFuture<Object> f = waiter(k, () -> KeDelayExecutionThread(KernelMode, false, tenMinutes));
+        awaitWaitingThreads(1);
+        k.close();
+        assertClosedException(outcome(f));
+        assertEquals(0, Dispatcher.waitingThreads());
+    }
+
+    @Test
+    void shouldEndADelayWithKernelHaltedExceptionWhenABugCheckHaltsTheKernel() throws Exception {
+        Kernel k = boot(BugCheckPolicy.HALT);
+        k.attach();
+        MemorySegment tenMinutes = interval(k, 600);
+        CompletableFuture<Object> f = waiter(k, () -> KeDelayExecutionThread(KernelMode, true, tenMinutes));
+        awaitWaitingThreads(1);
+        assertThrows(KernelHaltedException.class, () -> KeBugCheckEx(0xE2, 9, 0, 0, 0));
+        KernelHaltedException theirs = assertInstanceOf(KernelHaltedException.class, outcome(f));
+        assertEquals(9, theirs.parameters()[0]);
+        assertEquals(0, Dispatcher.waitingThreads());
+    }
+
+    @Test
+    void shouldReturnFromAShortDelayAndAnAlertedOneWithoutLeavingTheThreadRegistered() throws Exception {
+        Kernel k = boot(BugCheckPolicy.THROW);
+        k.attach();
+        MemorySegment shortOne = block(k, 8);
+        shortOne.set(ValueLayout.JAVA_LONG, 0, -10_000L); // 1 ms
+        assertEquals(NtStatus.STATUS_SUCCESS, KeDelayExecutionThread(KernelMode, false, shortOne));
+        assertEquals(0, Dispatcher.waitingThreads(), "an elapsed delay leaves no waiter behind");
+        MemorySegment tenMinutes = interval(k, 600);
+        CompletableFuture<Object> f = waiter(k, () -> KeDelayExecutionThread(KernelMode, true, tenMinutes));
+        awaitWaitingThreads(1);
+        threads.get(threads.size() - 1).interrupt(); // KeAlertThread's stand-in
+        assertEquals(NtStatus.STATUS_ALERTED, outcome(f));
+        assertEquals(0, Dispatcher.waitingThreads(), "an alerted delay leaves no waiter behind");
     }
 }

@@ -139,7 +139,10 @@ final class BitmapOps {
             case 2 -> Rtl.RtlFindClearBitsAndSet(h, number, hint);
             default -> Rtl.RtlFindSetBitsAndClear(h, number, hint);
         };
-        if (r != -1 && Integer.toUnsignedLong(r) >= bits && h != null && c.w.bitmapBuffers.containsKey(h.address())) {
+        // Only for this thread's own bitmaps: the other thread may legitimately re-initialize a shared one
+        // with another size (a hostile RtlInitializeBitMap through a WRONG_KIND pointer) during the call.
+        if (r != -1 && Integer.toUnsignedLong(r) >= bits && h != null && c.w.bitmapBuffers.containsKey(h.address())
+                && c.w.own(Kind.BITMAP, c.thread).contains(h)) {
             throw new FuzzInvariantException("bitmap find returned index " + Integer.toUnsignedString(r) + " of a " + bits + "-bit map");
         }
     }

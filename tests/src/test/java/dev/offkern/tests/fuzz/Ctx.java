@@ -253,11 +253,18 @@ final class Ctx {
                 return blk.asSlice(blk.byteSize() - keep);
             }
             case POOL_HEADER: {
-                MemorySegment blk = anyFuzzBlock();
-                if (blk.byteSize() > 4064) {
+                // Only a small block has a POOL_HEADER: the 16 bytes before a page-sized block are the
+                // end of the bystander before it, a live block's interior (no routine can tell that
+                // from a good pointer).
+                MemorySegment blk = smallFuzzBlock();
+                if (blk == null) {
+                    return MemorySegment.ofAddress(unmappedAddress());
+                }
+                try {
+                    return w.kernel.addressSpace().resolve(blk.address() - World.POOL_HEADER_SIZE, World.POOL_HEADER_SIZE);
+                } catch (RuntimeException closing) { // a concurrent close unmapped it: the raw pointer then
                     return MemorySegment.ofAddress(blk.address() - World.POOL_HEADER_SIZE);
                 }
-                return w.kernel.addressSpace().resolve(blk.address() - World.POOL_HEADER_SIZE, World.POOL_HEADER_SIZE);
             }
             case WRONG_KIND: {
                 // Only kinds no routine can block forever on: a spin lock or mutex overwritten with
@@ -299,6 +306,28 @@ final class Ctx {
         return pick(l);
     }
 
+    /**
+     * A live fuzzer block small enough to have a POOL_HEADER (at most 4064 bytes), or null. Its
+     * header and one-past-its-end (the next block's header) are pointers a block-exact check can
+     * refuse; for a page-sized block those addresses are inside or at the start of the bystander
+     * next to it, indistinguishable from a good pointer.
+     */
+    MemorySegment smallFuzzBlock() {
+        List<MemorySegment> l = w.shared(Kind.BLOCK);
+        for (int tries = 0; tries < 8; tries++) {
+            MemorySegment b = pick(l);
+            if (b.byteSize() <= 4064) {
+                return b;
+            }
+        }
+        for (MemorySegment b : l) {
+            if (b.byteSize() <= 4064) {
+                return b;
+            }
+        }
+        return null;
+    }
+
     /** An address no region of the kernel holds (and so no bystander). */
     long unmappedAddress() {
         long a = switch (n(8)) {
@@ -321,12 +350,13 @@ final class Ctx {
      */
     long pointerValue() {
         MemorySegment b = anyFuzzBlock();
+        MemorySegment small = smallFuzzBlock(); // header and one-past-end only of a block that has a header
         return switch (n(NO_SLIST_CORRUPTION ? 8 : 9)) {
             case 0 -> 0L;
             case 1 -> unmappedAddress();
             case 2 -> b.address() + 16L * n((int) Math.max(1, b.byteSize() / 16));
-            case 3 -> NO_BLOCK_OVERFLOW ? unmappedAddress() : b.address() - World.POOL_HEADER_SIZE;
-            case 4 -> NO_BLOCK_OVERFLOW ? b.address() : b.address() + ((b.byteSize() + 15) & ~15L);
+            case 3 -> NO_BLOCK_OVERFLOW || small == null ? unmappedAddress() : small.address() - World.POOL_HEADER_SIZE;
+            case 4 -> NO_BLOCK_OVERFLOW || small == null ? b.address() : small.address() + ((small.byteSize() + 15) & ~15L);
             case 5 -> graveyard.isEmpty() || NO_SLIST_CORRUPTION ? 0 : pick(graveyard).address();
             case 6 -> b.address() + 1 + n(15);
             case 7 -> r.nextLong();

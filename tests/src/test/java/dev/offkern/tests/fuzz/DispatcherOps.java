@@ -192,7 +192,11 @@ final class DispatcherOps {
     /**
      * Issue 8 case 4: a partner waits (up to 5 s) on a private synchronization event; this thread
      * makes failing calls on it (a segment too short, a hostile increment), then sets it properly.
-     * The waiter must wake with STATUS_SUCCESS: a timeout is a lost wake-up.
+     * The failing calls must leave the event unsignalled (the set must see previous state 0), and
+     * the set must wake the waiter: a waiter that timed out while the set consumed the signal (the
+     * event reset, so the set satisfied some wait, and not this one) is a lost wake-up. A waiter
+     * whose 5 s timeout expired before the set reached the dispatcher (the whole JVM stalled that
+     * long) leaves the signal in the event: that is a timeout, not a lost wake-up.
      */
     static void lostWakeup(Ctx c) throws Throwable {
         MemorySegment e = c.own(Kind.EVENT);
@@ -202,16 +206,26 @@ final class DispatcherOps {
         int[] status = {-1};
         Partner waiter = Partner.start(c, 0, () -> status[0] = Ke.KeWaitForSingleObject(e, Ke.Executive, Ke.KernelMode, false, t));
         Thread.sleep(2);
+        int previous;
         try {
             c.tolerate(x -> Ke.KeSetEvent(e.asSlice(0, 8), 1, false));
             c.tolerate(x -> Ke.KePulseEvent(e.asSlice(0, 16), 1, false));
             c.tolerate(x -> Ke.KeSetEvent(c.hostile(Kind.EVENT, EVENT, false), 1, false));
         } finally {
-            Ke.KeSetEvent(e, 1, false);
+            previous = Ke.KeSetEvent(e, 1, false);
             waiter.join();
         }
+        if (previous != 0) {
+            throw new FuzzInvariantException("a refused KeSetEvent/KePulseEvent left the event signalled (KeSetEvent"
+                    + " returned previous state " + previous + ")");
+        }
         if (status[0] == STATUS_TIMEOUT) {
-            throw new FuzzInvariantException("lost wake-up: a waiter on a synchronization event timed out after KeSetEvent");
+            int state = Ke.KeReadStateEvent(e);
+            if (state == 0) {
+                throw new FuzzInvariantException("lost wake-up: KeSetEvent satisfied a wait on the synchronization event,"
+                        + " but its only waiter timed out");
+            }
+            c.note("the waiter's 5 s timeout expired before KeSetEvent reached the dispatcher (state " + state + ")");
         }
     }
 

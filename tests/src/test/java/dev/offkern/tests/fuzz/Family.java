@@ -22,7 +22,8 @@ enum Family {
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
      * verifier attributes to the caller's IRQL (0x0A, 0xD1), special-pool style block-exact
-     * findings (0xC1, 0xD6), corrupted links (0x139), and the IRQL-rule subcodes of 0xC4 below.
+     * findings (0xC1, 0xD6, and 0xD5 for a pointer into a freed block: docs/memory-checks.md),
+     * corrupted links (0x139), and the IRQL-rule subcodes of 0xC4 below.
      */
     static final Set<Integer> COMMON = Set.of(
             BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA,
@@ -30,6 +31,7 @@ enum Family {
             BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL,
             BugCheckCode.SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION,
             BugCheckCode.DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION,
+            BugCheckCode.DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
             BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE);
 
     /**

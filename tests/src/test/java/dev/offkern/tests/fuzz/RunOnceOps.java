@@ -1,6 +1,7 @@
 package dev.offkern.tests.fuzz;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import dev.offkern.ddi.Rtl;
 import dev.offkern.nt.NtStatus;
@@ -38,7 +39,7 @@ final class RunOnceOps {
         (ro, p, ctx) -> false,
         (ro, p, ctx) -> {
             if (!ctx.equals(MemorySegment.NULL) && ctx.byteSize() >= 8) {
-                ctx.set(JAVA_LONG, 0, 0x1230L);
+                ctx.set(JAVA_LONG_UNALIGNED, 0, 0x1230L); // Context may be any address (a PVOID *): the fuzzer's own write must not assume alignment
             }
             return true;
         },
@@ -50,7 +51,7 @@ final class RunOnceOps {
      */
     static final RunOnceInitFunction RESERVED_BITS = (ro, p, ctx) -> {
         if (!ctx.equals(MemorySegment.NULL) && ctx.byteSize() >= 8) {
-            ctx.set(JAVA_LONG, 0, 0x1233L);
+            ctx.set(JAVA_LONG_UNALIGNED, 0, 0x1233L);
         }
         return true;
     };
