@@ -6,6 +6,7 @@ import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.se.RtlAcl;
+import dev.offkern.runtime.se.RtlSecurityDescriptor;
 import dev.offkern.runtime.se.RtlSid;
 import java.lang.foreign.MemorySegment;
 
@@ -451,4 +452,62 @@ public final class Rtl {
     }
 
     // ===== end ACL =====
+
+    // ===== Security descriptors =====
+    // SECURITY_DESCRIPTOR (absolute: pointers) and SECURITY_DESCRIPTOR_RELATIVE (SE_SELF_RELATIVE: offsets).
+    // PBOOLEAN and PSID*/PACL* out-parameters are segments of 1 and 8 bytes. Semantics:
+    // dev.offkern.runtime.se.RtlSecurityDescriptor.
+
+    /** {@code NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, ULONG Revision)}. */
+    public static int RtlCreateSecurityDescriptor(MemorySegment SecurityDescriptor, int Revision) {
+        return RtlSecurityDescriptor.create(SecurityDescriptor, Revision);
+    }
+
+    /** {@code NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, BOOLEAN DaclPresent, PACL Dacl, BOOLEAN DaclDefaulted)}. */
+    public static int RtlSetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, boolean DaclPresent, MemorySegment Dacl,
+            boolean DaclDefaulted) {
+        return RtlSecurityDescriptor.setDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PBOOLEAN DaclPresent, PACL *Dacl, PBOOLEAN DaclDefaulted)}. */
+    public static int RtlGetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment DaclPresent,
+            MemorySegment Dacl, MemorySegment DaclDefaulted) {
+        return RtlSecurityDescriptor.getDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlSetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Owner, BOOLEAN OwnerDefaulted)}. */
+    public static int RtlSetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
+            boolean OwnerDefaulted) {
+        return RtlSecurityDescriptor.setOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Owner, PBOOLEAN OwnerDefaulted)}. */
+    public static int RtlGetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
+            MemorySegment OwnerDefaulted) {
+        return RtlSecurityDescriptor.getOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlSetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Group, BOOLEAN GroupDefaulted)}. */
+    public static int RtlSetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
+            boolean GroupDefaulted) {
+        return RtlSecurityDescriptor.setGroup(SecurityDescriptor, Group, GroupDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Group, PBOOLEAN GroupDefaulted)}. */
+    public static int RtlGetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
+            MemorySegment GroupDefaulted) {
+        return RtlSecurityDescriptor.getGroup(SecurityDescriptor, Group, GroupDefaulted);
+    }
+
+    /** {@code ULONG RtlLengthSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor)}. */
+    public static int RtlLengthSecurityDescriptor(MemorySegment SecurityDescriptor) {
+        return RtlSecurityDescriptor.length(SecurityDescriptor);
+    }
+
+    /** {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}. */
+    public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
+        RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
+    }
+
+    // ===== end Security descriptors =====
 }

@@ -43,12 +43,22 @@ final class SecurityOps {
                         "RtlAddAccessDeniedAce", "RtlAddAccessDeniedAceEx", "RtlGetAce", "RtlDeleteAce", "RtlAddAce",
                         "RtlValidAcl"),
                 Op.of("se.aclHostile", 2, SecurityOps::aclHostile, "RtlCreateAcl", "RtlValidAcl", "RtlGetAce",
-                        "RtlDeleteAce", "RtlAddAce", "RtlAddAccessAllowedAce", "RtlAddAccessDeniedAceEx"));
+                        "RtlDeleteAce", "RtlAddAce", "RtlAddAccessAllowedAce", "RtlAddAccessDeniedAceEx"),
+                Op.of("se.descriptor", 3, SecurityOps::descriptor, "RtlCreateSecurityDescriptor",
+                        "RtlSetDaclSecurityDescriptor", "RtlGetDaclSecurityDescriptor", "RtlSetOwnerSecurityDescriptor",
+                        "RtlGetOwnerSecurityDescriptor", "RtlSetGroupSecurityDescriptor", "RtlGetGroupSecurityDescriptor",
+                        "RtlLengthSecurityDescriptor", "RtlMapGenericMask"),
+                Op.of("se.descriptorHostile", 2, SecurityOps::descriptorHostile, "RtlCreateSecurityDescriptor",
+                        "RtlSetDaclSecurityDescriptor", "RtlGetOwnerSecurityDescriptor", "RtlLengthSecurityDescriptor",
+                        "RtlMapGenericMask"));
     }
 
-    /** A valid SID with {@code count} sub-authorities written at {@code at} of {@code block}. */
+    /**
+     * A valid SID with {@code count} sub-authorities written at {@code at} of {@code block}; the
+     * authority is staged in the block's last 8 bytes, which no layout here uses for anything else.
+     */
     private static void writeSid(Ctx c, MemorySegment block, long at, int count) {
-        MemorySegment authority = block.asSlice(STRING, 6);
+        MemorySegment authority = block.asSlice(block.byteSize() - 8, 6);
         for (int i = 0; i < 6; i++) {
             authority.set(JAVA_BYTE, i, (byte) (c.p(0.7) && i < 5 ? 0 : c.n(256)));
         }
@@ -182,7 +192,7 @@ final class SecurityOps {
             case 1 -> Rtl.RtlLengthSid(bad);
             case 2 -> Rtl.RtlEqualSid(c.p(0.5) ? bad : good, c.p(0.5) ? good : bad);
             case 3 -> Rtl.RtlCopySid(c.anyInt(), c.p(0.5) ? bad : b.asSlice(SID_B, 68), c.p(0.5) ? good : bad);
-            case 4 -> Rtl.RtlInitializeSid(bad, c.p(0.5) ? b.asSlice(STRING, 6) : c.hostile(null, 6, false), (byte) c.anyInt());
+            case 4 -> Rtl.RtlInitializeSid(bad, c.p(0.5) ? b.asSlice(b.byteSize() - 8, 6) : c.hostile(null, 6, false), (byte) c.anyInt());
             case 5 -> Rtl.RtlSubAuthoritySid(bad, c.anyInt());
             case 6 -> Rtl.RtlConvertSidToUnicodeString(bad, good, false);   // allocating into a bad string would only leak
             default -> Rtl.RtlConvertSidToUnicodeString(b.asSlice(US, UNICODE_STRING.X64.size()), bad, false);
@@ -264,6 +274,98 @@ final class SecurityOps {
             case 4 -> Rtl.RtlAddAce(bad, c.anyInt(), c.anyInt(), c.hostile(null, 64, false), c.anyInt());
             case 5 -> Rtl.RtlAddAccessAllowedAce(bad, c.anyInt(), c.anyInt(), c.hostile(null, 68, false));
             default -> Rtl.RtlAddAccessDeniedAceEx(bad, c.anyInt(), c.anyInt(), c.anyInt(), c.p(0.5) ? sid : bad);
+        }
+    }
+
+    // ----- descriptors: a private 512-byte block: the SD at 0, owner SID at 64, group SID at 136, DACL at 208,
+    // out parameters at 400 (present), 408 (pointer), 416 (defaulted), a mask at 424, a mapping at 432 -----
+
+    static void descriptor(Ctx c) {
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 512, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        descriptorOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);  // not in finally: a halted kernel's free would hide the outcome
+    }
+
+    private static void descriptorOn(Ctx c, MemorySegment b) {
+        MemorySegment sd = b.asSlice(0, 40);
+        expect(Rtl.RtlCreateSecurityDescriptor(sd, 1), NtStatus.STATUS_SUCCESS, "RtlCreateSecurityDescriptor");
+        int ownerCount = c.n(16);
+        int groupCount = c.n(16);
+        writeSid(c, b, 64, ownerCount);
+        writeSid(c, b, 136, groupCount);
+        int daclLength = 8 + 4 * c.n(40);
+        expect(Rtl.RtlCreateAcl(b.asSlice(208, 192), daclLength, 2), NtStatus.STATUS_SUCCESS, "RtlCreateAcl");
+        boolean daclPresent = c.p(0.7);
+        boolean ownerDefaulted = c.p(0.5);
+        long expected = 40 + 8 + 4L * ownerCount;
+        expect(Rtl.RtlSetOwnerSecurityDescriptor(sd, b.asSlice(64, 68), ownerDefaulted), NtStatus.STATUS_SUCCESS, "SetOwner");
+        if (c.p(0.5)) {
+            expect(Rtl.RtlSetGroupSecurityDescriptor(sd, b.asSlice(136, 68), c.p(0.5)), NtStatus.STATUS_SUCCESS, "SetGroup");
+            expected += 8 + 4L * groupCount;
+        }
+        expect(Rtl.RtlSetDaclSecurityDescriptor(sd, daclPresent, b.asSlice(208, 192), c.p(0.5)), NtStatus.STATUS_SUCCESS,
+                "SetDacl");
+        if (daclPresent) {
+            expected += daclLength;
+        }
+        int length = Rtl.RtlLengthSecurityDescriptor(sd);
+        if (length != expected) {
+            throw new FuzzInvariantException("RtlLengthSecurityDescriptor " + length + ", expected " + expected);
+        }
+        expect(Rtl.RtlGetOwnerSecurityDescriptor(sd, b.asSlice(408, 8), b.asSlice(416, 1)), NtStatus.STATUS_SUCCESS,
+                "GetOwner");
+        if (b.get(JAVA_LONG_UNALIGNED, 408) != b.address() + 64 || (b.get(JAVA_BYTE, 416) != 0) != ownerDefaulted) {
+            throw new FuzzInvariantException("RtlGetOwnerSecurityDescriptor does not return what was set");
+        }
+        expect(Rtl.RtlGetDaclSecurityDescriptor(sd, b.asSlice(400, 1), b.asSlice(408, 8), b.asSlice(416, 1)),
+                NtStatus.STATUS_SUCCESS, "GetDacl");
+        if ((b.get(JAVA_BYTE, 400) != 0) != daclPresent) {
+            throw new FuzzInvariantException("RtlGetDaclSecurityDescriptor: DaclPresent is not what was set");
+        }
+        Rtl.RtlGetGroupSecurityDescriptor(sd, b.asSlice(408, 8), b.asSlice(416, 1));
+        int mask = c.anyInt();
+        b.set(JAVA_INT_UNALIGNED, 424, mask);
+        for (int i = 0; i < 4; i++) {
+            b.set(JAVA_INT_UNALIGNED, 432 + 4L * i, c.anyInt());
+        }
+        Rtl.RtlMapGenericMask(b.asSlice(424, 4), b.asSlice(432, 16));
+        if ((b.get(JAVA_INT_UNALIGNED, 424) & 0xF0000000) != 0) {
+            throw new FuzzInvariantException("RtlMapGenericMask left a generic bit set");
+        }
+    }
+
+    private static void expect(int status, int expected, String what) {
+        if (status != expected) {
+            throw new FuzzInvariantException(what + " returned 0x" + Integer.toHexString(status));
+        }
+    }
+
+    static void descriptorHostile(Ctx c) {
+        MemorySegment bad = c.hostile(null, 40, false);
+        switch (c.n(6)) {
+            case 0 -> Rtl.RtlCreateSecurityDescriptor(bad, c.p(0.5) ? 1 : c.anyInt());
+            case 1 -> Rtl.RtlSetDaclSecurityDescriptor(bad, c.p(0.5), c.hostile(null, 8, false), c.p(0.5));
+            case 2 -> Rtl.RtlGetOwnerSecurityDescriptor(bad, c.hostile(null, 8, false), c.hostile(null, 1, false));
+            case 3 -> Rtl.RtlLengthSecurityDescriptor(bad);
+            case 4 -> Rtl.RtlMapGenericMask(bad, c.hostile(null, 16, false));
+            default -> {
+                // a descriptor whose pointers are wild: its length reads through them
+                MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 64, TAG);
+                if (b.equals(MemorySegment.NULL)) {
+                    return;
+                }
+                Rtl.RtlCreateSecurityDescriptor(b, 1);
+                Rtl.RtlSetOwnerSecurityDescriptor(b, bad, false);
+                Rtl.RtlSetDaclSecurityDescriptor(b, true, c.hostile(null, 8, false), false);
+                if (c.p(0.3)) {
+                    b.set(JAVA_BYTE, c.n(40), (byte) c.n(256));
+                }
+                Rtl.RtlLengthSecurityDescriptor(b);
+                Ex.ExFreePoolWithTag(b, TAG);
+            }
         }
     }
 }
