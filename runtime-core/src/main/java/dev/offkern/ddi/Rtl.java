@@ -4,6 +4,10 @@ import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.ke.KeExtendedState;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.se.RtlAcl;
+import dev.offkern.runtime.se.RtlSecurityDescriptor;
+import dev.offkern.runtime.se.RtlSid;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -332,4 +336,178 @@ public final class Rtl {
     }
 
     // ===== end Extended processor features =====
+
+    // ===== SID =====
+    // SID { UCHAR Revision; UCHAR SubAuthorityCount; SID_IDENTIFIER_AUTHORITY IdentifierAuthority; ULONG SubAuthority[]; }.
+    // A SID is read only inside the buffer passed (a sized segment, or a raw pointer's region): a lying
+    // SubAuthorityCount is FALSE / STATUS_INVALID_SID. Semantics: dev.offkern.runtime.se.RtlSid.
+
+    /** {@code BOOLEAN RtlValidSid(PSID Sid)}. Any IRQL for non-paged memory. */
+    public static boolean RtlValidSid(MemorySegment Sid) {
+        return RtlSid.validSid(Sid);
+    }
+
+    /** {@code ULONG RtlLengthSid(PSID Sid)}: 8 + 4 * SubAuthorityCount (not validated). */
+    public static int RtlLengthSid(MemorySegment Sid) {
+        return RtlSid.lengthSid(Sid);
+    }
+
+    /** {@code ULONG RtlLengthRequiredSid(ULONG SubAuthorityCount)}. */
+    public static int RtlLengthRequiredSid(int SubAuthorityCount) {
+        return RtlSid.lengthRequiredSid(SubAuthorityCount);
+    }
+
+    /** {@code BOOLEAN RtlEqualSid(PSID Sid1, PSID Sid2)}. IRQL &le; APC_LEVEL. */
+    public static boolean RtlEqualSid(MemorySegment Sid1, MemorySegment Sid2) {
+        return RtlSid.equalSid(Sid1, Sid2);
+    }
+
+    /** {@code NTSTATUS RtlCopySid(ULONG DestinationSidLength, PSID DestinationSid, PSID SourceSid)}. */
+    public static int RtlCopySid(int DestinationSidLength, MemorySegment DestinationSid, MemorySegment SourceSid) {
+        return RtlSid.copySid(DestinationSidLength, DestinationSid, SourceSid);
+    }
+
+    /** {@code NTSTATUS RtlInitializeSid(PSID Sid, PSID_IDENTIFIER_AUTHORITY IdentifierAuthority, UCHAR SubAuthorityCount)}. */
+    public static int RtlInitializeSid(MemorySegment Sid, MemorySegment IdentifierAuthority, byte SubAuthorityCount) {
+        return RtlSid.initializeSid(Sid, IdentifierAuthority, SubAuthorityCount);
+    }
+
+    /** {@code PULONG RtlSubAuthoritySid(PSID Sid, ULONG SubAuthority)} (not validated, as in Windows). */
+    public static MemorySegment RtlSubAuthoritySid(MemorySegment Sid, int SubAuthority) {
+        return RtlSid.subAuthoritySid(Sid, SubAuthority);
+    }
+
+    /**
+     * {@code NTSTATUS RtlConvertSidToUnicodeString(PUNICODE_STRING UnicodeString, PSID Sid, BOOLEAN
+     * AllocateDestinationString)}: "S-1-5-32-544"; free an allocated string with {@link #RtlFreeUnicodeString}.
+     * IRQL &le; APC_LEVEL.
+     */
+    public static int RtlConvertSidToUnicodeString(MemorySegment UnicodeString, MemorySegment Sid,
+            boolean AllocateDestinationString) {
+        return RtlSid.convertSidToUnicodeString(UnicodeString, Sid, AllocateDestinationString, Kernel.current().pools());
+    }
+
+    /** {@code VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)} for strings offkern's Rtl routines allocated. */
+    public static void RtlFreeUnicodeString(MemorySegment UnicodeString) {
+        RtlSid.freeUnicodeString(UnicodeString, Kernel.current().pools());
+    }
+
+    // ===== end SID =====
+
+    // ===== ACL =====
+    // ACL { UCHAR AclRevision; UCHAR Sbz1; USHORT AclSize; USHORT AceCount; USHORT Sbz2; } then AceCount ACEs.
+    // Walks are bounded by min(AclSize, the buffer passed): a lying AclSize/AceCount/AceSize is FALSE or
+    // the routine's documented status. Semantics: dev.offkern.runtime.se.RtlAcl.
+
+    /** {@code NTSTATUS RtlCreateAcl(PACL Acl, ULONG AclLength, ULONG AclRevision)}. */
+    public static int RtlCreateAcl(MemorySegment Acl, int AclLength, int AclRevision) {
+        return RtlAcl.createAcl(Acl, AclLength, AclRevision);
+    }
+
+    /** {@code BOOLEAN RtlValidAcl(PACL Acl)}. */
+    public static boolean RtlValidAcl(MemorySegment Acl) {
+        return RtlAcl.validAcl(Acl);
+    }
+
+    /** {@code NTSTATUS RtlGetAce(PACL Acl, ULONG AceIndex, PVOID *Ace)}. */
+    public static int RtlGetAce(MemorySegment Acl, int AceIndex, MemorySegment Ace) {
+        return RtlAcl.getAce(Acl, AceIndex, Ace);
+    }
+
+    /** {@code NTSTATUS RtlAddAce(PACL Acl, ULONG AceRevision, ULONG StartingAceIndex, PVOID AceList, ULONG AceListLength)}. */
+    public static int RtlAddAce(MemorySegment Acl, int AceRevision, int StartingAceIndex, MemorySegment AceList,
+            int AceListLength) {
+        return RtlAcl.addAce(Acl, AceRevision, StartingAceIndex, AceList, AceListLength);
+    }
+
+    /** {@code NTSTATUS RtlDeleteAce(PACL Acl, ULONG AceIndex)}. */
+    public static int RtlDeleteAce(MemorySegment Acl, int AceIndex) {
+        return RtlAcl.deleteAce(Acl, AceIndex);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessAllowedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessAllowedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessAllowedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessAllowedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessAllowedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
+            MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessAllowedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessDeniedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessDeniedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessDeniedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+    }
+
+    /** {@code NTSTATUS RtlAddAccessDeniedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
+    public static int RtlAddAccessDeniedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
+            MemorySegment Sid) {
+        return RtlAcl.addAccessAce("RtlAddAccessDeniedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+    }
+
+    // ===== end ACL =====
+
+    // ===== Security descriptors =====
+    // SECURITY_DESCRIPTOR (absolute: pointers) and SECURITY_DESCRIPTOR_RELATIVE (SE_SELF_RELATIVE: offsets).
+    // PBOOLEAN and PSID*/PACL* out-parameters are segments of 1 and 8 bytes. Semantics:
+    // dev.offkern.runtime.se.RtlSecurityDescriptor.
+
+    /** {@code NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, ULONG Revision)}. */
+    public static int RtlCreateSecurityDescriptor(MemorySegment SecurityDescriptor, int Revision) {
+        return RtlSecurityDescriptor.create(SecurityDescriptor, Revision);
+    }
+
+    /** {@code NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, BOOLEAN DaclPresent, PACL Dacl, BOOLEAN DaclDefaulted)}. */
+    public static int RtlSetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, boolean DaclPresent, MemorySegment Dacl,
+            boolean DaclDefaulted) {
+        return RtlSecurityDescriptor.setDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PBOOLEAN DaclPresent, PACL *Dacl, PBOOLEAN DaclDefaulted)}. */
+    public static int RtlGetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment DaclPresent,
+            MemorySegment Dacl, MemorySegment DaclDefaulted) {
+        return RtlSecurityDescriptor.getDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlSetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Owner, BOOLEAN OwnerDefaulted)}. */
+    public static int RtlSetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
+            boolean OwnerDefaulted) {
+        return RtlSecurityDescriptor.setOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Owner, PBOOLEAN OwnerDefaulted)}. */
+    public static int RtlGetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
+            MemorySegment OwnerDefaulted) {
+        return RtlSecurityDescriptor.getOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlSetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Group, BOOLEAN GroupDefaulted)}. */
+    public static int RtlSetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
+            boolean GroupDefaulted) {
+        return RtlSecurityDescriptor.setGroup(SecurityDescriptor, Group, GroupDefaulted);
+    }
+
+    /** {@code NTSTATUS RtlGetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Group, PBOOLEAN GroupDefaulted)}. */
+    public static int RtlGetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
+            MemorySegment GroupDefaulted) {
+        return RtlSecurityDescriptor.getGroup(SecurityDescriptor, Group, GroupDefaulted);
+    }
+
+    /** {@code ULONG RtlLengthSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor)}. */
+    public static int RtlLengthSecurityDescriptor(MemorySegment SecurityDescriptor) {
+        return RtlSecurityDescriptor.length(SecurityDescriptor);
+    }
+
+    /** {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}. */
+    public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
+        RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
+    }
+
+    // ===== end Security descriptors =====
 }

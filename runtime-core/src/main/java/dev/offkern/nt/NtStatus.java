@@ -34,6 +34,14 @@ public final class NtStatus {
     public static final int STATUS_CANCELLED = 0xC0000120;
     public static final int STATUS_INVALID_DEVICE_REQUEST = 0xC0000010;
     public static final int STATUS_NOT_SUPPORTED = 0xC00000BB;
+    /** A caller's buffer cannot hold the whole result (a warning: NT_SUCCESS is false). */
+    public static final int STATUS_BUFFER_OVERFLOW = 0x80000005;
+    public static final int STATUS_UNKNOWN_REVISION = 0xC0000058;
+    public static final int STATUS_REVISION_MISMATCH = 0xC0000059;
+    public static final int STATUS_INVALID_ACL = 0xC0000077;
+    public static final int STATUS_INVALID_SID = 0xC0000078;
+    public static final int STATUS_INVALID_SECURITY_DESCR = 0xC0000079;
+    public static final int STATUS_ALLOTTED_SPACE_EXCEEDED = 0xC0000099;
 
     private NtStatus() {
     }

@@ -43,7 +43,8 @@ class ClosedKernelTest {
     private static final Set<String> PURE = Set.of(
             "CONTAINING_RECORD",                      // address arithmetic, no dereference
             "RtlNumberOfSetBitsUlongPtr", "RtlFindMostSignificantBit", "RtlFindLeastSignificantBit",
-            "ExSizeOfRundownProtectionCacheAware");   // a size
+            "ExSizeOfRundownProtectionCacheAware",    // a size
+            "RtlLengthRequiredSid");                  // a size
 
     @TempDir
     Path dumps;
@@ -104,6 +105,8 @@ class ClosedKernelTest {
                 args[i] = blocks.get(nextBlock++);
             } else if (t == int.class) {
                 args[i] = 1;
+            } else if (t == byte.class) {
+                args[i] = (byte) 1;
             } else if (t == long.class) {
                 args[i] = 0x40L;   // POOL_FLAG_NON_PAGED; also 64 bytes
             } else if (t == boolean.class) {

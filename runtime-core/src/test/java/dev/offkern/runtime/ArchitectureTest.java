@@ -98,6 +98,12 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.rtl..")
                 .because("rtl may use ex, not the reverse")
                 .check(runtime);
+        noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",
+                        "dev.offkern.runtime.ke..", "dev.offkern.runtime.pool..", "dev.offkern.runtime.ex..",
+                        "dev.offkern.runtime.rtl..")
+                .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.se..")
+                .because("se (the security run-time library) sits above ex and rtl")
+                .check(runtime);
     }
 
     @Test

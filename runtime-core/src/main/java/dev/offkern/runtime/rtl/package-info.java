@@ -1,2 +1,2 @@
-/** Run-time library: RTL_BITMAP, RTL_RUN_ONCE (later: security helpers). */
+/** Run-time library: RTL_BITMAP, RTL_RUN_ONCE (the security routines are in dev.offkern.runtime.se). */
 package dev.offkern.runtime.rtl;

@@ -31,6 +31,7 @@ final class Catalogue {
         all.addAll(RunOnceOps.ops());
         all.addAll(ProcessorStateOps.ops());
         all.addAll(DpcTimerOps.ops());
+        all.addAll(SecurityOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -75,6 +75,10 @@ enum Family {
             case DISPATCHER -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
             case BITMAP -> Set.of();
+            // RtlFreeUnicodeString frees a pool block: a Buffer that is no pool block is BAD_POOL_CALLER/HEADER.
+            // A raw pointer into freed special pool (0xD5: the verifier's block-exact check of SIDs and string buffers).
+            case SECURITY -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL);
             case RUN_ONCE -> Set.of(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
             // The XSAVE area is a pool block the restore frees: a corrupted XSTATE_SAVE can make that free fail.
             // KeDpc/KeTimer javadoc: bad processor, re-initialized while queued/set, APC count changed (0xC7);
@@ -138,6 +142,11 @@ enum Family {
         }
         if (routine.startsWith("RtlRunOnce")) {
             return RUN_ONCE;
+        }
+        if (routine.startsWith("Rtl") && (routine.contains("Sid") || routine.contains("Acl") || routine.contains("Ace")
+                || routine.contains("SecurityDescriptor") || routine.contains("UnicodeString")
+                || routine.contains("GenericMask") || routine.endsWith("SD"))) {
+            return SECURITY;
         }
         if (routine.startsWith("Rtl")) {
             return BITMAP;
