@@ -344,37 +344,65 @@ public final class Rtl {
 
     /** {@code BOOLEAN RtlValidSid(PSID Sid)}. Any IRQL for non-paged memory. */
     public static boolean RtlValidSid(MemorySegment Sid) {
-        return RtlSid.validSid(Sid);
+        try {
+            return RtlSid.validSid(Sid);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlLengthSid(PSID Sid)}: 8 + 4 * SubAuthorityCount (not validated). */
     public static int RtlLengthSid(MemorySegment Sid) {
-        return RtlSid.lengthSid(Sid);
+        try {
+            return RtlSid.lengthSid(Sid);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlLengthRequiredSid(ULONG SubAuthorityCount)}. */
     public static int RtlLengthRequiredSid(int SubAuthorityCount) {
-        return RtlSid.lengthRequiredSid(SubAuthorityCount);
+        try {
+            return RtlSid.lengthRequiredSid(SubAuthorityCount);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN RtlEqualSid(PSID Sid1, PSID Sid2)}. IRQL &le; APC_LEVEL. */
     public static boolean RtlEqualSid(MemorySegment Sid1, MemorySegment Sid2) {
-        return RtlSid.equalSid(Sid1, Sid2);
+        try {
+            return RtlSid.equalSid(Sid1, Sid2);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlCopySid(ULONG DestinationSidLength, PSID DestinationSid, PSID SourceSid)}. */
     public static int RtlCopySid(int DestinationSidLength, MemorySegment DestinationSid, MemorySegment SourceSid) {
-        return RtlSid.copySid(DestinationSidLength, DestinationSid, SourceSid);
+        try {
+            return RtlSid.copySid(DestinationSidLength, DestinationSid, SourceSid);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlInitializeSid(PSID Sid, PSID_IDENTIFIER_AUTHORITY IdentifierAuthority, UCHAR SubAuthorityCount)}. */
     public static int RtlInitializeSid(MemorySegment Sid, MemorySegment IdentifierAuthority, byte SubAuthorityCount) {
-        return RtlSid.initializeSid(Sid, IdentifierAuthority, SubAuthorityCount);
+        try {
+            return RtlSid.initializeSid(Sid, IdentifierAuthority, SubAuthorityCount);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code PULONG RtlSubAuthoritySid(PSID Sid, ULONG SubAuthority)} (not validated, as in Windows). */
     public static MemorySegment RtlSubAuthoritySid(MemorySegment Sid, int SubAuthority) {
-        return RtlSid.subAuthoritySid(Sid, SubAuthority);
+        try {
+            return RtlSid.subAuthoritySid(Sid, SubAuthority);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /**
@@ -384,12 +412,20 @@ public final class Rtl {
      */
     public static int RtlConvertSidToUnicodeString(MemorySegment UnicodeString, MemorySegment Sid,
             boolean AllocateDestinationString) {
-        return RtlSid.convertSidToUnicodeString(UnicodeString, Sid, AllocateDestinationString, Kernel.current().pools());
+        try {
+            return RtlSid.convertSidToUnicodeString(UnicodeString, Sid, AllocateDestinationString, Kernel.current().pools());
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)} for strings offkern's Rtl routines allocated. */
     public static void RtlFreeUnicodeString(MemorySegment UnicodeString) {
-        RtlSid.freeUnicodeString(UnicodeString, Kernel.current().pools());
+        try {
+            RtlSid.freeUnicodeString(UnicodeString, Kernel.current().pools());
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end SID =====
@@ -401,54 +437,90 @@ public final class Rtl {
 
     /** {@code NTSTATUS RtlCreateAcl(PACL Acl, ULONG AclLength, ULONG AclRevision)}. */
     public static int RtlCreateAcl(MemorySegment Acl, int AclLength, int AclRevision) {
-        return RtlAcl.createAcl(Acl, AclLength, AclRevision);
+        try {
+            return RtlAcl.createAcl(Acl, AclLength, AclRevision);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code BOOLEAN RtlValidAcl(PACL Acl)}. */
     public static boolean RtlValidAcl(MemorySegment Acl) {
-        return RtlAcl.validAcl(Acl);
+        try {
+            return RtlAcl.validAcl(Acl);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlGetAce(PACL Acl, ULONG AceIndex, PVOID *Ace)}. */
     public static int RtlGetAce(MemorySegment Acl, int AceIndex, MemorySegment Ace) {
-        return RtlAcl.getAce(Acl, AceIndex, Ace);
+        try {
+            return RtlAcl.getAce(Acl, AceIndex, Ace);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlAddAce(PACL Acl, ULONG AceRevision, ULONG StartingAceIndex, PVOID AceList, ULONG AceListLength)}. */
     public static int RtlAddAce(MemorySegment Acl, int AceRevision, int StartingAceIndex, MemorySegment AceList,
             int AceListLength) {
-        return RtlAcl.addAce(Acl, AceRevision, StartingAceIndex, AceList, AceListLength);
+        try {
+            return RtlAcl.addAce(Acl, AceRevision, StartingAceIndex, AceList, AceListLength);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlDeleteAce(PACL Acl, ULONG AceIndex)}. */
     public static int RtlDeleteAce(MemorySegment Acl, int AceIndex) {
-        return RtlAcl.deleteAce(Acl, AceIndex);
+        try {
+            return RtlAcl.deleteAce(Acl, AceIndex);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlAddAccessAllowedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
     public static int RtlAddAccessAllowedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
-        return RtlAcl.addAccessAce("RtlAddAccessAllowedAce", Acl, AceRevision, 0, AccessMask, Sid,
-                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+        try {
+            return RtlAcl.addAccessAce("RtlAddAccessAllowedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                    RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlAddAccessAllowedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
     public static int RtlAddAccessAllowedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
             MemorySegment Sid) {
-        return RtlAcl.addAccessAce("RtlAddAccessAllowedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
-                RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+        try {
+            return RtlAcl.addAccessAce("RtlAddAccessAllowedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                    RtlAcl.ACCESS_ALLOWED_ACE_TYPE);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlAddAccessDeniedAce(PACL Acl, ULONG AceRevision, ACCESS_MASK AccessMask, PSID Sid)}. */
     public static int RtlAddAccessDeniedAce(MemorySegment Acl, int AceRevision, int AccessMask, MemorySegment Sid) {
-        return RtlAcl.addAccessAce("RtlAddAccessDeniedAce", Acl, AceRevision, 0, AccessMask, Sid,
-                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+        try {
+            return RtlAcl.addAccessAce("RtlAddAccessDeniedAce", Acl, AceRevision, 0, AccessMask, Sid,
+                    RtlAcl.ACCESS_DENIED_ACE_TYPE);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlAddAccessDeniedAceEx(PACL Acl, ULONG AceRevision, ULONG AceFlags, ACCESS_MASK AccessMask, PSID Sid)}. */
     public static int RtlAddAccessDeniedAceEx(MemorySegment Acl, int AceRevision, int AceFlags, int AccessMask,
             MemorySegment Sid) {
-        return RtlAcl.addAccessAce("RtlAddAccessDeniedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
-                RtlAcl.ACCESS_DENIED_ACE_TYPE);
+        try {
+            return RtlAcl.addAccessAce("RtlAddAccessDeniedAceEx", Acl, AceRevision, AceFlags, AccessMask, Sid,
+                    RtlAcl.ACCESS_DENIED_ACE_TYPE);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end ACL =====
@@ -460,53 +532,89 @@ public final class Rtl {
 
     /** {@code NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, ULONG Revision)}. */
     public static int RtlCreateSecurityDescriptor(MemorySegment SecurityDescriptor, int Revision) {
-        return RtlSecurityDescriptor.create(SecurityDescriptor, Revision);
+        try {
+            return RtlSecurityDescriptor.create(SecurityDescriptor, Revision);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, BOOLEAN DaclPresent, PACL Dacl, BOOLEAN DaclDefaulted)}. */
     public static int RtlSetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, boolean DaclPresent, MemorySegment Dacl,
             boolean DaclDefaulted) {
-        return RtlSecurityDescriptor.setDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+        try {
+            return RtlSecurityDescriptor.setDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlGetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PBOOLEAN DaclPresent, PACL *Dacl, PBOOLEAN DaclDefaulted)}. */
     public static int RtlGetDaclSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment DaclPresent,
             MemorySegment Dacl, MemorySegment DaclDefaulted) {
-        return RtlSecurityDescriptor.getDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+        try {
+            return RtlSecurityDescriptor.getDacl(SecurityDescriptor, DaclPresent, Dacl, DaclDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlSetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Owner, BOOLEAN OwnerDefaulted)}. */
     public static int RtlSetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
             boolean OwnerDefaulted) {
-        return RtlSecurityDescriptor.setOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+        try {
+            return RtlSecurityDescriptor.setOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlGetOwnerSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Owner, PBOOLEAN OwnerDefaulted)}. */
     public static int RtlGetOwnerSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Owner,
             MemorySegment OwnerDefaulted) {
-        return RtlSecurityDescriptor.getOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+        try {
+            return RtlSecurityDescriptor.getOwner(SecurityDescriptor, Owner, OwnerDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlSetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID Group, BOOLEAN GroupDefaulted)}. */
     public static int RtlSetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
             boolean GroupDefaulted) {
-        return RtlSecurityDescriptor.setGroup(SecurityDescriptor, Group, GroupDefaulted);
+        try {
+            return RtlSecurityDescriptor.setGroup(SecurityDescriptor, Group, GroupDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code NTSTATUS RtlGetGroupSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor, PSID *Group, PBOOLEAN GroupDefaulted)}. */
     public static int RtlGetGroupSecurityDescriptor(MemorySegment SecurityDescriptor, MemorySegment Group,
             MemorySegment GroupDefaulted) {
-        return RtlSecurityDescriptor.getGroup(SecurityDescriptor, Group, GroupDefaulted);
+        try {
+            return RtlSecurityDescriptor.getGroup(SecurityDescriptor, Group, GroupDefaulted);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code ULONG RtlLengthSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor)}. */
     public static int RtlLengthSecurityDescriptor(MemorySegment SecurityDescriptor) {
-        return RtlSecurityDescriptor.length(SecurityDescriptor);
+        try {
+            return RtlSecurityDescriptor.length(SecurityDescriptor);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     /** {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}. */
     public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
-        RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
+        try {
+            RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
     }
 
     // ===== end Security descriptors =====
