@@ -504,6 +504,15 @@ public final class Rtl {
         return RtlSecurityDescriptor.length(SecurityDescriptor);
     }
 
+    /**
+     * {@code BOOLEAN RtlValidRelativeSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptorInput, ULONG
+     * SecurityDescriptorLength, SECURITY_INFORMATION RequiredInformation)}: never reads outside the buffer.
+     */
+    public static boolean RtlValidRelativeSecurityDescriptor(MemorySegment SecurityDescriptorInput,
+            int SecurityDescriptorLength, int RequiredInformation) {
+        return RtlSecurityDescriptor.validRelative(SecurityDescriptorInput, SecurityDescriptorLength, RequiredInformation);
+    }
+
     /** {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}. */
     public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
         RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
