@@ -142,8 +142,9 @@ struct offkern_hit {
 /*
  * Reuse across calls. A range a call found stays valid for later calls of the same thread as long as
  * nothing was removed from the map since. Writers replace the map's epoch (with a value no map ever
- * had) after clearing slots and before the grace period; a call loads the epoch inside its section
- * and starts from the thread's cached range only if it was found under that same epoch. Either the
+ * had) after clearing slots and before the grace period; a call loads the epoch inside its section,
+ * before the table (offkern_map_begin), and starts from the thread's cached range only if it was
+ * found under that same epoch. Either the
  * call sees the new epoch (and so, by acquire/release, the cleared slots), or its section began
  * before the grace period's barrier and the writer waits for it to end before anything is unmapped.
  */
@@ -156,6 +157,30 @@ static inline void offkern_seed(const struct offkern_reader *r, uint64_t epoch, 
         hit->lo = r->cache_lo;
         hit->hi = r->cache_hi;
     }
+}
+
+/* Test builds define this to widen the window between the two loads of offkern_map_begin. */
+#ifndef OFFKERN_MAP_BEGIN_HOOK
+#define OFFKERN_MAP_BEGIN_HOOK(map) ((void)(map))
+#endif
+
+/*
+ * Start of a call that caches ranges (inside its section): loads the epoch, THEN the table, and seeds
+ * `hit` from the thread's cache. The order matters. offkern_map_clear publishes the empty table and
+ * then the new epoch (release); a call that loaded the table first could get the old table and the
+ * new epoch, find a range in the old table, and offkern_keep it under the new epoch: the next call
+ * would reuse a range of the cleared map after the memory was unmapped. Loading the epoch first
+ * (acquire) means a call that sees the new epoch also sees the new table and the cleared slots, and
+ * a call that sees the old epoch caches under an epoch that never comes back.
+ */
+static inline const struct offkern_table *offkern_map_begin(const struct offkern_map *map,
+                                                             const struct offkern_reader *r, uint64_t *epoch,
+                                                             struct offkern_hit *hit) {
+    *epoch = offkern_map_epoch(map); /* acquire, before the table load: see above */
+    OFFKERN_MAP_BEGIN_HOOK(map);
+    const struct offkern_table *t = offkern_map_table(map);
+    offkern_seed(r, *epoch, hit);
+    return t;
 }
 
 static inline void offkern_keep(struct offkern_reader *r, uint64_t epoch, const struct offkern_hit *hit) {

@@ -282,10 +282,9 @@ static inline uint64_t slist_check_chain(const struct offkern_table *t, struct o
 
 OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *header, uint64_t entry) {
     struct offkern_reader *r = offkern_enter();
-    const struct offkern_table *t = offkern_map_table(map);
-    uint64_t epoch = offkern_map_epoch(map);
+    uint64_t epoch;
     struct offkern_hit hit = {0, 0};
-    offkern_seed(r, epoch, &hit);
+    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
     uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_push_range(t, &hit, header, entry, entry, 1)
                                                               : slist_fault((uintptr_t)header, SLIST_FHEADER);
     offkern_keep(r, epoch, &hit);
@@ -295,10 +294,9 @@ OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *
 OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, void *header, uint64_t first,
                                                 uint64_t last, uint32_t count) {
     struct offkern_reader *r = offkern_enter();
-    const struct offkern_table *t = offkern_map_table(map);
-    uint64_t epoch = offkern_map_epoch(map);
+    uint64_t epoch;
     struct offkern_hit hit = {0, 0};
-    offkern_seed(r, epoch, &hit);
+    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
     uint64_t rc;
     if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
@@ -316,10 +314,9 @@ OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, v
 
 OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
     struct offkern_reader *r = offkern_enter();
-    const struct offkern_table *t = offkern_map_table(map);
-    uint64_t epoch = offkern_map_epoch(map);
+    uint64_t epoch;
     struct offkern_hit hit = {0, 0};
-    offkern_seed(r, epoch, &hit);
+    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
     uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_pop(t, &hit, header)
                                                               : slist_fault((uintptr_t)header, SLIST_FHEADER);
     offkern_keep(r, epoch, &hit);
@@ -328,10 +325,9 @@ OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *h
 
 OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {
     struct offkern_reader *r = offkern_enter();
-    const struct offkern_table *t = offkern_map_table(map);
-    uint64_t epoch = offkern_map_epoch(map);
+    uint64_t epoch;
     struct offkern_hit hit = {0, 0};
-    offkern_seed(r, epoch, &hit);
+    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
     uint64_t rc;
     if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);

@@ -2,6 +2,11 @@
  * Test-only hooks for the granule map, linked with offkern_map.c into liboffkern_map_test.so (built
  * by the native-shims pom for its tests only; the shipped shim does not contain this file).
  */
+/* The pause of offkern_test_arm_begin_pause, between the two loads of offkern_map_begin. */
+struct offkern_map;
+static void test_begin_hook(const struct offkern_map *map);
+#define OFFKERN_MAP_BEGIN_HOOK(map) test_begin_hook(map)
+
 #include "../../main/c/offkern_map.h"
 
 #include <time.h>
@@ -36,6 +41,47 @@ OFFKERN_EXPORT int offkern_test_hold_section(const struct offkern_map *map, uint
         (void)p[1];
     }
     __atomic_store_n(done, 1, __ATOMIC_SEQ_CST);
+    offkern_leave(r);
+    return ok;
+}
+
+static int begin_armed;          /* atomic */
+static uint64_t begin_armed_epoch;
+static uint64_t begin_paused;   /* atomic: set while the armed call waits */
+
+/* Armed: waits (at most 5 s) until the map's epoch differs from the one seen when armed, then disarms. */
+static void test_begin_hook(const struct offkern_map *map) {
+    if (!__atomic_load_n(&begin_armed, __ATOMIC_SEQ_CST)) {
+        return;
+    }
+    __atomic_store_n(&begin_armed, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&begin_paused, 1, __ATOMIC_SEQ_CST);
+    uint64_t until = now_ns() + 5000000000ull;
+    while (__atomic_load_n(&map->epoch, __ATOMIC_SEQ_CST) == begin_armed_epoch && now_ns() < until) {
+        __builtin_ia32_pause();
+    }
+    __atomic_store_n(&begin_paused, 0, __ATOMIC_SEQ_CST);
+}
+
+/* The next offkern_map_begin (of any thread) pauses between its loads until a writer replaces the epoch. */
+OFFKERN_EXPORT void offkern_test_arm_begin_pause(const struct offkern_map *map) {
+    begin_armed_epoch = __atomic_load_n(&map->epoch, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&begin_armed, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Whether an armed offkern_map_begin is waiting now. */
+OFFKERN_EXPORT int offkern_test_begin_paused(void) {
+    return (int)__atomic_load_n(&begin_paused, __ATOMIC_SEQ_CST);
+}
+
+/* The check of the SLIST routines, with the thread's cached range: whether the 16 bytes at address pass. */
+OFFKERN_EXPORT int offkern_test_cached_covers16(const struct offkern_map *map, uint64_t address) {
+    struct offkern_reader *r = offkern_enter();
+    uint64_t epoch;
+    struct offkern_hit hit = {0, 0};
+    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
+    int ok = offkern_covers16(t, address, &hit);
+    offkern_keep(r, epoch, &hit);
     offkern_leave(r);
     return ok;
 }

@@ -232,16 +232,21 @@ public final class AddressSpace {
      *         is in freed pool memory; DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xD6, first byte
      *         outside the block, write, 0, 0) if the range runs past the block's end, or
      *         {@code object} is in no block (a pool header, the slack after a block)
+     * @throws IllegalStateException "this offkern kernel is closed ..." instead of any of those once
+     *         {@link #close} has run: the pools free their blocks and unregister their chunks after it,
+     *         so a failing verdict then says the kernel is closing, not that the caller is wrong
      */
     public Region checkLive(long object, long address, long size, boolean write) {
         Region r = find(object, 1);
         if (r == null) {
+            ensureOpen(); // volatile read after the verdict's reads: a teardown we saw is behind closed = true
             throw fault(address, size);
         }
         long end = address - object + size; // bytes from object to the range's end
         BlockMap blocks = r.blocks();
         if (blocks == null) {
             if (!r.contains(address, size)) {
+                ensureOpen(); // as above
                 throw bugCheckSink.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, address, 0, 0, 0,
                         "[0x" + Long.toHexString(address) + ", +" + size + ") leaves the region '" + r.name()
                                 + "' that holds the object at 0x" + Long.toHexString(object));
@@ -250,10 +255,12 @@ public final class AddressSpace {
         }
         long live = blocks.liveBytesAt(object);
         if (live == BlockMap.FREED) {
+            ensureOpen(); // as above
             throw bugCheckSink.bugCheck(BugCheckCode.DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL, object, write ? 1 : 0, 0, 0,
                     "0x" + Long.toHexString(object) + " is in freed memory of '" + r.name() + "'");
         }
         if (live <= 0 || end > live) {
+            ensureOpen(); // as above
             long outside = live <= 0 ? object : Math.max(address, object + live);
             throw bugCheckSink.bugCheck(BugCheckCode.DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, outside, write ? 1 : 0, 0, 0,
                     live <= 0 ? "0x" + Long.toHexString(object) + " is in no live block of '" + r.name() + "' (a header or the slack after a block)"

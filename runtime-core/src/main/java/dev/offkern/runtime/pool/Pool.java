@@ -204,7 +204,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         Chunk c = tc.lastChunk;
         if (c == null || p - c.base >= c.size || p < c.base) {
-            c = pages.chunkOf(p);
+            c = chunkOfNew(p);
             tc.lastChunk = c;
         }
         long off = p - c.base;
@@ -479,6 +479,19 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                         + " (it was already freed to the list)");
     }
 
+    /**
+     * The chunk of {@code p}, a block or page run this call just took: null only if {@code close()}
+     * unmapped the pool meanwhile (Kernel.close() on another thread), which the call reports as such.
+     */
+    private Chunk chunkOfNew(long p) {
+        Chunk c = pages.chunkOf(p);
+        if (c == null) {
+            throw new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped " + name
+                    + " during the allocation");
+        }
+        return c;
+    }
+
     // ----- large blocks -----
 
     private long allocateLarge(long bytes, int tag, long flags) {
@@ -496,7 +509,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 return failed(bytes, flags);
             }
         }
-        Chunk c = pages.chunkOf(p);
+        Chunk c = chunkOfNew(p);
         long off = p - c.base;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             c.segment.asSlice(off, bytes).fill((byte) 0);
