@@ -608,6 +608,15 @@ public final class Rtl {
         }
     }
 
+    /**
+     * {@code BOOLEAN RtlValidRelativeSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptorInput, ULONG
+     * SecurityDescriptorLength, SECURITY_INFORMATION RequiredInformation)}: never reads outside the buffer.
+     */
+    public static boolean RtlValidRelativeSecurityDescriptor(MemorySegment SecurityDescriptorInput,
+            int SecurityDescriptorLength, int RequiredInformation) {
+        return RtlSecurityDescriptor.validRelative(SecurityDescriptorInput, SecurityDescriptorLength, RequiredInformation);
+    }
+
     /** {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}. */
     public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
         try {

@@ -232,6 +232,47 @@ public final class RtlSecurityDescriptor {
     }
 
     /**
+     * {@code BOOLEAN RtlValidRelativeSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptorInput,
+     * ULONG SecurityDescriptorLength, SECURITY_INFORMATION RequiredInformation)}: the parser of untrusted
+     * self-relative descriptors. TRUE only if the descriptor fits in min(SecurityDescriptorLength, buffer),
+     * has revision 1 and SE_SELF_RELATIVE, every nonzero offset is a multiple of 4 inside that length with
+     * a valid SID or ACL wholly inside it, and each component RequiredInformation names (OWNER 1, GROUP 2,
+     * DACL 4, SACL 8) is present. Never reads outside the buffer.
+     */
+    public static boolean validRelative(MemorySegment sd, int length, int requiredInformation) {
+        MemorySegment b = SecurityBuffer.find(sd, "RtlValidRelativeSecurityDescriptor", "SecurityDescriptorInput");
+        if (b == null) {
+            return false;
+        }
+        long limit = Math.min(Integer.toUnsignedLong(length), b.byteSize());
+        if (limit < RELATIVE_SIZE || b.get(UCHAR, REVISION) != SECURITY_DESCRIPTOR_REVISION || !selfRelative(b)) {
+            return false;
+        }
+        MemorySegment d = b.asSlice(0, limit);
+        int control = control(d);
+        int[] required = {1, 2, 8, 4};      // OWNER, GROUP, SACL, DACL in Part order
+        for (Part part : Part.values()) {
+            long offset = Integer.toUnsignedLong(d.get(ULONG, part.relative));
+            boolean present = (part.present == 0 || (control & part.present) != 0) && offset != 0;
+            if ((requiredInformation & required[part.ordinal()]) != 0 && !present
+                    && (part.sid || (control & part.present) == 0)) {
+                return false;
+            }
+            if (offset == 0) {
+                continue;
+            }
+            if ((offset & 3) != 0 || offset < RELATIVE_SIZE || offset >= limit) {
+                return false;
+            }
+            MemorySegment at = d.asSlice(offset);
+            if (part.sid ? !RtlSid.validIn(at) : !RtlAcl.validIn(at)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * {@code VOID RtlMapGenericMask(PACCESS_MASK AccessMask, PGENERIC_MAPPING GenericMapping)}: each
      * GENERIC_* bit set in the mask adds the mapping's rights for it; the four generic bits are cleared.
      */

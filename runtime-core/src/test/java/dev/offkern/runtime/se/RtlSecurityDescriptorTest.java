@@ -12,10 +12,13 @@ import static dev.offkern.ddi.Rtl.RtlSetDaclSecurityDescriptor;
 import static dev.offkern.ddi.Rtl.RtlSetGroupSecurityDescriptor;
 import static dev.offkern.ddi.Rtl.RtlSetOwnerSecurityDescriptor;
 import static dev.offkern.ddi.Rtl.RtlSubAuthoritySid;
+import static dev.offkern.ddi.Rtl.RtlValidRelativeSecurityDescriptor;
 import static dev.offkern.nt.NtStatus.STATUS_INVALID_SECURITY_DESCR;
 import static dev.offkern.nt.NtStatus.STATUS_SUCCESS;
 import static dev.offkern.nt.NtStatus.STATUS_UNKNOWN_REVISION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.offkern.ddi.Ex;
@@ -137,8 +140,42 @@ class RtlSecurityDescriptorTest {
         MemorySegment pointer = arena.allocate(8);
         assertEquals(STATUS_SUCCESS, RtlGetOwnerSecurityDescriptor(sd, pointer, arena.allocate(1)));
         assertEquals(sd.address() + 20, pointer.get(ValueLayout.JAVA_LONG, 0));
+        assertTrue(RtlValidRelativeSecurityDescriptor(sd, 40, 1 | 4));
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, 40, 2), "no group");
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, 39, 0), "the DACL runs past the length given");
+        sd.set(ValueLayout.JAVA_BYTE, 21, (byte) 6);                       // the owner claims 6 sub-authorities: past the end
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, 40, 0));
+        sd.set(ValueLayout.JAVA_BYTE, 21, (byte) 1);
+        sd.set(ULONG, 4, 22);                                              // a misaligned owner offset
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, 40, 0));
+        sd.set(ULONG, 4, 20);
         sd.set(ULONG, 16, 4000);                                           // a lying DACL offset
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, 40, 0));
+        assertFalse(RtlValidRelativeSecurityDescriptor(sd, -1, 0), "the length never exceeds the buffer");
         assertThrows(IllegalArgumentException.class, () -> RtlLengthSecurityDescriptor(sd));
+    }
+
+    @Test
+    void shouldNeverReadOutsideARandomSelfRelativeDescriptor() {
+        java.util.Random random = new java.util.Random(14);
+        for (int i = 0; i < 5_000; i++) {
+            MemorySegment sd = arena.allocate(1 + random.nextInt(120), 4);
+            byte[] bytes = new byte[(int) sd.byteSize()];
+            random.nextBytes(bytes);
+            if (bytes.length >= 20 && random.nextBoolean()) {
+                bytes[0] = 1;
+                bytes[3] = (byte) 0x80;
+                for (int f = 4; f < 20; f += 4) {
+                    int offset = random.nextInt(8) == 0 ? 0 : random.nextInt(bytes.length + 8) & ~3;
+                    bytes[f] = (byte) offset;
+                    bytes[f + 1] = 0;
+                    bytes[f + 2] = 0;
+                    bytes[f + 3] = 0;
+                }
+            }
+            MemorySegment.copy(bytes, 0, sd, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            RtlValidRelativeSecurityDescriptor(sd, random.nextInt(), random.nextInt(16));
+        }
     }
 
     @Test

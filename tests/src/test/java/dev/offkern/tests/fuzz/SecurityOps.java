@@ -50,7 +50,7 @@ final class SecurityOps {
                         "RtlLengthSecurityDescriptor", "RtlMapGenericMask"),
                 Op.of("se.descriptorHostile", 2, SecurityOps::descriptorHostile, "RtlCreateSecurityDescriptor",
                         "RtlSetDaclSecurityDescriptor", "RtlGetOwnerSecurityDescriptor", "RtlLengthSecurityDescriptor",
-                        "RtlMapGenericMask"));
+                        "RtlMapGenericMask", "RtlValidRelativeSecurityDescriptor"));
     }
 
     /**
@@ -345,13 +345,14 @@ final class SecurityOps {
 
     static void descriptorHostile(Ctx c) {
         MemorySegment bad = c.hostile(null, 40, false);
-        switch (c.n(6)) {
+        switch (c.n(7)) {
+            case 6 -> Rtl.RtlValidRelativeSecurityDescriptor(bad, c.anyInt(), c.anyInt());
             case 0 -> Rtl.RtlCreateSecurityDescriptor(bad, c.p(0.5) ? 1 : c.anyInt());
             case 1 -> Rtl.RtlSetDaclSecurityDescriptor(bad, c.p(0.5), c.hostile(null, 8, false), c.p(0.5));
             case 2 -> Rtl.RtlGetOwnerSecurityDescriptor(bad, c.hostile(null, 8, false), c.hostile(null, 1, false));
             case 3 -> Rtl.RtlLengthSecurityDescriptor(bad);
             case 4 -> Rtl.RtlMapGenericMask(bad, c.hostile(null, 16, false));
-            default -> {
+            case 5 -> {
                 // a descriptor whose pointers are wild: its length reads through them
                 MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 64, TAG);
                 if (b.equals(MemorySegment.NULL)) {
