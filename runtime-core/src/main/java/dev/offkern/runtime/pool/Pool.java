@@ -666,7 +666,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                         int n = Math.min(FreeLists.BATCH, tc.depth[cls]);
                         for (int i = 0; i < n; i++) {
                             long b = tc.pop(cls);
-                            Chunk c = pages.chunkOf(b);
+                            Chunk c = chunkOfNew(b); // null only if close() unmapped the pool meanwhile: reported as closed
                             FreeLists.linkInBatch(c.segment, b - c.base, head);
                             head = b;
                         }
