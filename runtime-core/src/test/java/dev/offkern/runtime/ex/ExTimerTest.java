@@ -234,14 +234,18 @@ class ExTimerTest {
             deleted.countDown();
         }, MemorySegment.NULL);
         ExSetTimer(t, 10 * MS, 10_000, MemorySegment.NULL); // periodic, 1 ms
+        int before = runs.get(); // on a loaded host the first expiries may already have run
         assertFalse(ExDeleteTimer(t, false, false, params), "Cancel=FALSE returns FALSE");
         assertFalse(ExSetTimer(t, HOUR, 0, MemorySegment.NULL), "disabled");
         assertFalse(ExCancelTimer(t, MemorySegment.NULL), "disabled");
         assertFalse(ExDeleteTimer(t, true, false, MemorySegment.NULL), "a second delete does nothing");
         assertTrue(deleted.await(10, TimeUnit.SECONDS));
-        assertEquals(1, runsAtDelete.get(), "the pending expiry fired once (a periodic timer at most once more), then the delete callback");
+        // The pending expiry fires (once; one more may have been in flight when the delete began), then
+        // the delete callback runs, and nothing after it.
+        assertTrue(runsAtDelete.get() >= Math.max(1, before) && runsAtDelete.get() <= before + 2,
+                "callbacks before the delete callback: " + runsAtDelete.get() + " (before the delete: " + before + ")");
         Thread.sleep(20);
-        assertEquals(1, runs.get());
+        assertEquals(runsAtDelete.get(), runs.get(), "no callback after the delete callback");
         assertEquals(0, liveTimers());
     }
 
