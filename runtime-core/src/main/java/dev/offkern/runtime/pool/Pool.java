@@ -828,7 +828,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return (poolType | (cacheAligned ? PoolType.NonPagedPoolCacheAligned : 0)) + 1;
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) { // volatile read: pairs with close()
             throw new IllegalStateException(name + " is closed (its kernel was closed)");
         }
