@@ -66,11 +66,7 @@ final class KnownFindings {
                             + " reset afterwards) while its only waiter, a partner thread, times out: the set satisfied"
                             + " some other wait. Not yet diagnosed; suspected: a stale KWAIT_BLOCK (abandoned on a"
                             + " corrupted list) whose KTHREAD block was recycled for a new thread"
-                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"),
-            Known.of("lookaside-hands-out-bystander", "^INVARIANT lookaside\\.allocate: lookaside list handed out #, overlapping a live bystander",
-                    "rarely (once in about 60 epochs) a lookaside allocation hands out a block overlapping a bystander,"
-                            + " even with the SPECIAL_POOL check of every popped block; not yet diagnosed (seed"
-                            + " 0x7ef9efc29efd0d6d, epoch 51; seed 0x2715a431bf0ecfbc, epoch 100)"));
+                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"));
 
     /** The entry matching {@code signature}, or null. */
     static Known match(String signature) {
