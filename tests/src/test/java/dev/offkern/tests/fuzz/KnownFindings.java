@@ -56,10 +56,6 @@ final class KnownFindings {
      * no operation is disabled and no hostile input withheld.
      */
     static final List<Known> ALL = List.of(
-            Known.of("queued-spin-lock-hang", "^HANG spin\\.queued",
-                    "rarely (once in about 120 epochs) a balanced KeAcquireInStackQueuedSpinLockAtDpcLevel spins for ever"
-                            + " waiting for its predecessor's hand-off, while the other thread misuses its private queued"
-                            + " lock (scribbled handles); not yet diagnosed (seed 0x2715a431bf0ecfbc, epoch 110)"),
             Known.of("lost-wakeup", "^INVARIANT wait\\.lostWakeup: lost wake-up|^HANG wait\\.withPartner",
                     "very rarely (once in about 230 epochs, after the heap leak and the timeout-versus-set race were"
                             + " removed) KeSetEvent on a private synchronization event consumes the signal (the event is"
