@@ -62,11 +62,7 @@ final class KnownFindings {
                             + " reset afterwards) while its only waiter, a partner thread, times out: the set satisfied"
                             + " some other wait. Not yet diagnosed; suspected: a stale KWAIT_BLOCK (abandoned on a"
                             + " corrupted list) whose KTHREAD block was recycled for a new thread"
-                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"),
-            Known.of("extimer-delete-frees-twice", "^UNDOCUMENTED ExDeleteTimer BugCheck 0x(19|C2)/",
-                    "issue 9's EX_TIMER (landed 21:5x): ExDeleteTimer racing the timer's own expiry or a second delete"
-                            + " frees the EX_TIMER block twice or with another tag (BAD_POOL_CALLER 0x07, 0x0A / BAD_POOL_HEADER 0x07)"
-                            + " (seeds 0xb2739430fffe40d7 epochs 32 and 53, 0x66988c08ada93ebf)"));
+                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"));
 
     /** The entry matching {@code signature}, or null. */
     static Known match(String signature) {
