@@ -79,7 +79,7 @@ class ClosedKernelTest {
     /** Every public static routine of the facade, except the pure ones, in a stable order. */
     private static List<Method> routines() {
         List<Method> all = new ArrayList<>();
-        for (Class<?> c : List.of(Ex.class, Ke.class, Rtl.class)) {
+        for (Class<?> c : List.of(Ex.class, Ke.class, Rtl.class, Se.class)) {
             for (Method m : c.getDeclaredMethods()) {
                 if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && !PURE.contains(m.getName())) {
                     all.add(m);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ke;
 import dev.offkern.ddi.Rtl;
+import dev.offkern.ddi.Se;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.HashSet;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class DdiSurfaceCoverageTest {
 
     /** The DDI facade classes (a new prefix class is added here). */
-    static final Class<?>[] FACADE = {Ex.class, Ke.class, Rtl.class};
+    static final Class<?>[] FACADE = {Ex.class, Ke.class, Rtl.class, Se.class};
 
     static TreeSet<String> surface() {
         TreeSet<String> names = new TreeSet<>();
