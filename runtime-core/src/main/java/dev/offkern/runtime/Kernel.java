@@ -10,6 +10,7 @@ import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
@@ -23,8 +24,8 @@ import java.util.function.Consumer;
 /**
  * One booted offkern kernel: its address space, its non-paged and paged pools, and its
  * {@link KernelCore} (run state, logical processors with their PRCBs, DPC queues and the per-thread
- * states of the threads that call in, bug checks, the clock and timer table, the routine table);
- * it has no system worker threads or object manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * states of the threads that call in, bug checks, the clock and timer table, the routine table) and
+ * its object manager; it has no system worker threads yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
@@ -51,6 +52,8 @@ public final class Kernel implements AutoCloseable {
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
     private final ExTimers exTimers;
+    /** Set once in boot(), before the kernel is handed to anyone (its types live in pool, allocated on the booting thread). */
+    private volatile ObjectManager objects;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -81,6 +84,24 @@ public final class Kernel implements AutoCloseable {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
         k.core.start();
+        // The object manager allocates its types from pool: on this thread, as this kernel's thread
+        // (the pools' IRQL checks resolve the calling thread's kernel).
+        Kernel previous = ATTACHED.get();
+        ATTACHED.set(k);
+        ThreadState.forget();
+        try {
+            k.objects = new ObjectManager(k.core, k.pools);
+        } catch (RuntimeException | Error e) {
+            k.close();
+            throw e;
+        } finally {
+            if (previous == null) {
+                ATTACHED.remove();
+            } else {
+                ATTACHED.set(previous);
+            }
+            ThreadState.forget();
+        }
         if (config.liveCounters().enabled()) {
             try {
                 k.counters = CountersPublisher.start(config.liveCounters().directory(), config.liveCounters().interval(),
@@ -161,6 +182,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's executive timers (what the EX_TIMER routines of {@code Ex} delegate to). */
     public ExTimers exTimers() {
         return exTimers;
+    }
+
+    /** The kernel's object manager: object types, headers, handle tables, names (what {@code Ob}, {@code Zw} delegate to). */
+    public ObjectManager objects() {
+        return objects;
     }
 
     /** The non-paged pool. */
@@ -300,6 +326,26 @@ public final class Kernel implements AutoCloseable {
      */
     @Override
     public void close() {
+        ObjectManager ob = objects;
+        if (ob != null && core.isRunningFast()) {
+            // The object types go back to the pool while the kernel still runs (the pools' IRQL checks
+            // resolve the calling thread's kernel); live objects are the leak report's. Idempotent.
+            Kernel previous = ATTACHED.get();
+            ATTACHED.set(this);
+            ThreadState.forget();
+            try {
+                ob.close();
+            } catch (RuntimeException e) {
+                // a racing close or a halt: the leak report names the types left
+            } finally {
+                if (previous == null) {
+                    ATTACHED.remove();
+                } else {
+                    ATTACHED.set(previous);
+                }
+                ThreadState.forget();
+            }
+        }
         if (!core.markClosed()) {
             return;
         }
