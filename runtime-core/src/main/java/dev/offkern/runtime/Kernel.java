@@ -326,26 +326,6 @@ public final class Kernel implements AutoCloseable {
      */
     @Override
     public void close() {
-        ObjectManager ob = objects;
-        if (ob != null && core.isRunningFast()) {
-            // The object types go back to the pool while the kernel still runs (the pools' IRQL checks
-            // resolve the calling thread's kernel); live objects are the leak report's. Idempotent.
-            Kernel previous = ATTACHED.get();
-            ATTACHED.set(this);
-            ThreadState.forget();
-            try {
-                ob.close();
-            } catch (RuntimeException e) {
-                // a racing close or a halt: the leak report names the types left
-            } finally {
-                if (previous == null) {
-                    ATTACHED.remove();
-                } else {
-                    ATTACHED.set(previous);
-                }
-                ThreadState.forget();
-            }
-        }
         if (!core.markClosed()) {
             return;
         }
@@ -370,6 +350,9 @@ public final class Kernel implements AutoCloseable {
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         addressSpace.close();
         LeakReport report = pools.closeAndReport();
+        if (objects != null) {
+            report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
+        }
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

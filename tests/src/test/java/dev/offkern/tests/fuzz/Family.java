@@ -147,7 +147,8 @@ enum Family {
         if (f != null) {
             return f;
         }
-        if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.endsWith("ObjectType")
+        if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
+                || routine.endsWith("ObjectType")
                 || routine.equals("InitializeObjectAttributes")) {
             return OBJECTS;
         }
