@@ -7,6 +7,7 @@ import dev.offkern.runtime.rtl.RtlRunOnce;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.se.RtlAcl;
 import dev.offkern.runtime.se.RtlSecurityDescriptor;
+import dev.offkern.runtime.se.SecurityDescriptorForms;
 import dev.offkern.runtime.se.RtlSid;
 import java.lang.foreign.MemorySegment;
 
@@ -621,6 +622,51 @@ public final class Rtl {
     public static void RtlMapGenericMask(MemorySegment AccessMask, MemorySegment GenericMapping) {
         try {
             RtlSecurityDescriptor.mapGenericMask(AccessMask, GenericMapping);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code BOOLEAN RtlValidSecurityDescriptor(PSECURITY_DESCRIPTOR SecurityDescriptor)}: either form;
+     * FALSE (never a fault) for NULL, unmapped memory or a component that runs past its memory.
+     */
+    public static boolean RtlValidSecurityDescriptor(MemorySegment SecurityDescriptor) {
+        try {
+            return SecurityDescriptorForms.valid(SecurityDescriptor);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS RtlAbsoluteToSelfRelativeSD(PSECURITY_DESCRIPTOR AbsoluteSecurityDescriptor,
+     * PSECURITY_DESCRIPTOR SelfRelativeSecurityDescriptor, PULONG BufferLength)}; BufferLength is a 4-byte segment.
+     */
+    public static int RtlAbsoluteToSelfRelativeSD(MemorySegment AbsoluteSecurityDescriptor,
+            MemorySegment SelfRelativeSecurityDescriptor, MemorySegment BufferLength) {
+        try {
+            return SecurityDescriptorForms.absoluteToSelfRelative(AbsoluteSecurityDescriptor, SelfRelativeSecurityDescriptor,
+                    BufferLength);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS RtlSelfRelativeToAbsoluteSD(PSECURITY_DESCRIPTOR SelfRelativeSecurityDescriptor,
+     * PSECURITY_DESCRIPTOR AbsoluteSecurityDescriptor, PULONG AbsoluteSecurityDescriptorSize, PACL Dacl,
+     * PULONG DaclSize, PACL Sacl, PULONG SaclSize, PSID Owner, PULONG OwnerSize, PSID PrimaryGroup,
+     * PULONG PrimaryGroupSize)}; each PULONG is a 4-byte segment.
+     */
+    public static int RtlSelfRelativeToAbsoluteSD(MemorySegment SelfRelativeSecurityDescriptor,
+            MemorySegment AbsoluteSecurityDescriptor, MemorySegment AbsoluteSecurityDescriptorSize, MemorySegment Dacl,
+            MemorySegment DaclSize, MemorySegment Sacl, MemorySegment SaclSize, MemorySegment Owner,
+            MemorySegment OwnerSize, MemorySegment PrimaryGroup, MemorySegment PrimaryGroupSize) {
+        try {
+            return SecurityDescriptorForms.selfRelativeToAbsolute(SelfRelativeSecurityDescriptor, AbsoluteSecurityDescriptor,
+                    AbsoluteSecurityDescriptorSize, Dacl, DaclSize, Sacl, SaclSize, Owner, OwnerSize, PrimaryGroup,
+                    PrimaryGroupSize);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

@@ -41,6 +41,8 @@ public final class NtStatus {
     public static final int STATUS_INVALID_ACL = 0xC0000077;
     public static final int STATUS_INVALID_SID = 0xC0000078;
     public static final int STATUS_INVALID_SECURITY_DESCR = 0xC0000079;
+    /** A security descriptor is in the other form (absolute versus self-relative) than the routine needs. */
+    public static final int STATUS_BAD_DESCRIPTOR_FORMAT = 0xC00000E7;
     public static final int STATUS_ALLOTTED_SPACE_EXCEEDED = 0xC0000099;
 
     /** The handle is not valid in the table consulted (closed, never opened, or a kernel handle from user mode). */

@@ -152,7 +152,7 @@ class ClosedKernelTest {
 
     private static List<MemorySegment> blocks(Kernel kernel) {
         List<MemorySegment> blocks = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 12; i++) {
             blocks.add(block(kernel));
         }
         return blocks;

@@ -5,6 +5,7 @@ import static dev.offkern.ddi.Ex.ExAllocateFromNPagedLookasideList;
 import static dev.offkern.ddi.Ex.ExAllocatePool2;
 import static dev.offkern.ddi.Ex.ExDeleteLookasideListEx;
 import static dev.offkern.ddi.Ex.ExDeleteNPagedLookasideList;
+import static dev.offkern.ddi.Ex.ExFlushLookasideListEx;
 import static dev.offkern.ddi.Ex.ExFreePool;
 import static dev.offkern.ddi.Ex.ExFreePoolWithTag;
 import static dev.offkern.ddi.Ex.ExFreeToLookasideListEx;
@@ -35,6 +36,7 @@ import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ex.ExLookaside;
+import dev.offkern.runtime.ke.KernelCore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -221,6 +223,43 @@ class SpecialPoolTest {
         ExFreeToLookasideListEx(list, a); // a left the list when it was handed out: freeing it again is fine
         ExFreeToLookasideListEx(list, b);
         ExFreeToLookasideListEx(list, third);
+        ExDeleteLookasideListEx(list);
+    }
+
+    /**
+     * Fuzz finding lookaside-hands-out-bystander: a cached block's link, written after the block was
+     * freed to the list, leads to a live block of the right size that no lookaside free put there (a
+     * neighbour). The old check (live, Size bytes) passed it, and the list handed the neighbour out.
+     */
+    @Test
+    void shouldRefuseToHandOutALiveBlockThatALinkWrittenAfterAFreeLeadsTo() {
+        MemorySegment list = poolList(64);
+        MemorySegment a = ExAllocateFromLookasideListEx(list);
+        MemorySegment neighbour = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
+        ExFreeToLookasideListEx(list, a);
+        a.set(ValueLayout.JAVA_LONG, 0, neighbour.address()); // use after free: the cached block's Next
+        assertEquals(a.address(), ExAllocateFromLookasideListEx(list).address(), "the cached block itself is fine");
+        BugCheck stop = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY,
+                list.address() + GENERAL_LOOKASIDE.LIST_HEAD_OFFSET, () -> ExAllocateFromLookasideListEx(list));
+        assertEquals(neighbour.address(), stop.parameter3());
+        assertEquals(0, neighbour.get(ValueLayout.JAVA_LONG, 8), "the neighbour was not touched");
+        ExFreePoolWithTag(neighbour, TAG); // still allocated: its owner frees it
+        ExFreeToLookasideListEx(list, a);
+        ExDeleteLookasideListEx(list);
+    }
+
+    /** The same corrupted link met by a flush: the neighbour must not be freed under its owner. */
+    @Test
+    void shouldRefuseToFlushALiveBlockThatALinkWrittenAfterAFreeLeadsTo() {
+        MemorySegment list = poolList(64);
+        MemorySegment a = ExAllocateFromLookasideListEx(list);
+        MemorySegment neighbour = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
+        ExFreeToLookasideListEx(list, a);
+        a.set(ValueLayout.JAVA_LONG, 0, neighbour.address());
+        BugCheck stop = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY,
+                list.address() + GENERAL_LOOKASIDE.LIST_HEAD_OFFSET, () -> ExFlushLookasideListEx(list));
+        assertEquals(neighbour.address(), stop.parameter3());
+        ExFreePoolWithTag(neighbour, TAG); // not freed by the flush: this is its only free
         ExDeleteLookasideListEx(list);
     }
 

@@ -340,8 +340,8 @@ public final class ExLookaside {
                 // A cached block is a live (parked) block of Size bytes; anything else came from a link
                 // written after the block was freed, and handing it out would give the caller a neighbour.
                 long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
-                reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
-                unpark(reg, block); // the block leaves the list
+                Region br = reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
+                takeCached(reg, br, lookaside, block, "ExAllocateFrom*LookasideList*"); // 0x139 unless parked
             }
             return block;
         }
@@ -452,6 +452,25 @@ public final class ExLookaside {
         }
     }
 
+    /**
+     * The verifier's check of a block just popped from the list (allocate, flush, delete), in the
+     * region {@code br} that holds it: a pool block must carry the parked mark a lookaside free set
+     * before it pushed the block, and this call clears it (atomically: a block reached twice through
+     * corrupted links is taken once). A live pool block without the mark was reached through a link
+     * written after a free (a use after free, or stale memory read as a list): handing it out would
+     * give the caller a block someone else owns, and a flush would free it under its owner, so it is
+     * KERNEL_SECURITY_CHECK_FAILURE (0x139, FAST_FAIL_CORRUPT_LIST_ENTRY, list head, block). Memory a
+     * caller registered carries no mark and is not checked here.
+     */
+    private static void takeCached(LookasideRegistry reg, Region br, long lookaside, long block, String routine) {
+        if (br.blocks() instanceof Pool pool && !pool.unpark(block)) {
+            long head = lookaside + LIST_HEAD_OFFSET;
+            throw reg.bugChecks().bugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY,
+                    head, block, 0, routine + ": lookaside list 0x" + Long.toHexString(lookaside) + " led to live block 0x"
+                            + Long.toHexString(block) + ", which no lookaside free put there (a link written after a free)");
+        }
+    }
+
     private static void freeToRoutine(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
         long stub = s.get(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET);
         reg.freer(stub, lookaside).free(block, lookaside);
@@ -489,7 +508,10 @@ public final class ExLookaside {
                                 + " cached blocks popped in one flush: the list's links form a cycle");
             }
             if (blockChecks) {
-                unpark(reg, block);
+                // A popped link may lead anywhere: the block must be one a lookaside free parked here.
+                long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+                Region br = space.checkLive(block, block, bytes, true); // 0xD6 / 0xD5
+                takeCached(reg, br, lookaside, block, routine); // 0x139 unless parked
             }
             freeToRoutine(reg, s, o, lookaside, block);
         }

@@ -200,6 +200,12 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         return runState == CLOSED;
     }
 
+    /** {@link BugCheckSink#closed()}: {@link #isClosed()}. */
+    @Override
+    public boolean closed() {
+        return isClosed();
+    }
+
     /** Whether a bug check halted the kernel. */
     public boolean isHalted() {
         return runState == HALTED;

@@ -442,6 +442,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      */
     public boolean park(long address) {
         Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            throw closedDuring("a lookaside free");
+        }
         int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
         for (;;) {
             char v = (char) MARKS.getVolatile(c.requested, i); // volatile: pairs with the CAS of a racing park/unpark
@@ -454,14 +457,26 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
     }
 
-    /** Clears the mark {@link #park} set (the block leaves the lookaside list). */
-    public void unpark(long address) {
+    /**
+     * Clears the mark {@link #park} set (the block leaves the lookaside list). Atomic test-and-clear:
+     * of two threads unparking one block at once, exactly one sees it parked.
+     *
+     * @return whether the block was parked (false: no lookaside free put it where it was found, or
+     *         another thread took it first)
+     */
+    public boolean unpark(long address) {
         Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            throw closedDuring("a lookaside operation");
+        }
         int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
         for (;;) {
             char v = (char) MARKS.getVolatile(c.requested, i); // volatile: as in park()
-            if ((v & Chunk.PARKED) == 0 || MARKS.compareAndSet(c.requested, i, v, (char) (v & ~Chunk.PARKED))) {
-                return;
+            if ((v & Chunk.PARKED) == 0) {
+                return false;
+            }
+            if (MARKS.compareAndSet(c.requested, i, v, (char) (v & ~Chunk.PARKED))) { // volatile CAS: the unparking point
+                return true;
             }
         }
     }
@@ -486,10 +501,14 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     private Chunk chunkOfNew(long p) {
         Chunk c = pages.chunkOf(p);
         if (c == null) {
-            throw new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped " + name
-                    + " during the allocation");
+            throw closedDuring("the allocation");
         }
         return c;
+    }
+
+    /** The error of a call whose block's chunk {@code close()} unmapped under it (Kernel.close() on another thread). */
+    private IllegalStateException closedDuring(String what) {
+        return new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped " + name + " during " + what);
     }
 
     // ----- large blocks -----
@@ -809,7 +828,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return (poolType | (cacheAligned ? PoolType.NonPagedPoolCacheAligned : 0)) + 1;
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) { // volatile read: pairs with close()
             throw new IllegalStateException(name + " is closed (its kernel was closed)");
         }

@@ -2,6 +2,7 @@ package dev.offkern.runtime.pool;
 
 import dev.offkern.runtime.ke.LiveObjects;
 import dev.offkern.layout.mm.POOL_EXTENDED_PARAMETER;
+import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.NtStatusException;
@@ -178,9 +179,18 @@ public final class Pools {
      * @throws IllegalArgumentException if {@code poolType} is no POOL_TYPE (DontUseThisType, MaxPoolType, ...)
      */
     public MemorySegment allocateWithTag(int poolType, long bytes, int tag, boolean zero) {
+        nonPaged.ensureOpen(); // first: on a closed kernel the verifier's findings below would not say it is closed
         DecodedPoolType type = decode(poolType);
         if (Verifier.ENABLED && verify) {
-            verifyLegacy(type, bytes, tag);
+            try {
+                verifyLegacy(type, bytes, tag);
+            } catch (BugCheck refused) {
+                if (bugChecks.closed()) { // Kernel.close() ran on another thread since the check above
+                    throw new IllegalStateException("this offkern kernel is closed: Kernel.close() ran during the allocation"
+                            + " (which the verifier refused: " + refused.getMessage() + ")", refused);
+                }
+                throw refused;
+            }
         }
         long flags = (zero ? 0 : PoolFlags.POOL_FLAG_UNINITIALIZED)
                 | (type.cacheAligned() ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0)

@@ -48,7 +48,7 @@ public final class RtlSecurityDescriptor {
     private static final long ACL_SIZE = ACL.ACL_SIZE_OFFSET;
 
     /** A component: its absolute-form pointer field, its self-relative offset field, and its Control bits. */
-    private enum Part {
+    enum Part {
         OWNER(SECURITY_DESCRIPTOR.OWNER_OFFSET, SECURITY_DESCRIPTOR_RELATIVE.OWNER_OFFSET, 0, SE_OWNER_DEFAULTED, true),
         GROUP(SECURITY_DESCRIPTOR.GROUP_OFFSET, SECURITY_DESCRIPTOR_RELATIVE.GROUP_OFFSET, 0, SE_GROUP_DEFAULTED, true),
         SACL(SECURITY_DESCRIPTOR.SACL_OFFSET, SECURITY_DESCRIPTOR_RELATIVE.SACL_OFFSET, SE_SACL_PRESENT, 0, false),
@@ -72,7 +72,7 @@ public final class RtlSecurityDescriptor {
     private RtlSecurityDescriptor() {
     }
 
-    private static MemorySegment header(MemorySegment sd, String routine) {
+    static MemorySegment header(MemorySegment sd, String routine) {
         MemorySegment b = SecurityBuffer.of(sd, routine, "SecurityDescriptor");
         if (b.byteSize() < RELATIVE_SIZE) {
             throw new IllegalArgumentException(routine + ": SecurityDescriptor is a buffer of " + b.byteSize()
@@ -81,15 +81,15 @@ public final class RtlSecurityDescriptor {
         return b;
     }
 
-    private static int control(MemorySegment b) {
+    static int control(MemorySegment b) {
         return Short.toUnsignedInt(b.get(USHORT, CONTROL));
     }
 
-    private static boolean selfRelative(MemorySegment b) {
+    static boolean selfRelative(MemorySegment b) {
         return (control(b) & SE_SELF_RELATIVE) != 0;
     }
 
-    private static void needAbsolute(MemorySegment b, String routine) {
+    static void needAbsolute(MemorySegment b, String routine) {
         if (b.byteSize() < ABSOLUTE_SIZE) {
             throw new IllegalArgumentException(routine + ": SecurityDescriptor is a buffer of " + b.byteSize()
                     + " bytes; SECURITY_DESCRIPTOR needs " + ABSOLUTE_SIZE);
@@ -129,7 +129,7 @@ public final class RtlSecurityDescriptor {
     }
 
     /** The component's address: the absolute pointer, or descriptor + offset (0 for none). */
-    private static long address(MemorySegment b, Part part) {
+    static long address(MemorySegment b, Part part) {
         if (selfRelative(b)) {
             long offset = Integer.toUnsignedLong(b.get(ULONG, part.relative));
             return offset == 0 ? 0 : b.address() + offset;
@@ -158,7 +158,7 @@ public final class RtlSecurityDescriptor {
         return NtStatus.STATUS_SUCCESS;
     }
 
-    private static MemorySegment out(MemorySegment p, long bytes, String routine) {
+    static MemorySegment out(MemorySegment p, long bytes, String routine) {
         MemorySegment o = SecurityBuffer.of(p, routine, "out parameter");
         if (o.byteSize() < bytes) {
             throw new IllegalArgumentException(routine + ": an out parameter is a buffer of " + o.byteSize()

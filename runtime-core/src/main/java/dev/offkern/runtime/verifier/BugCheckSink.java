@@ -17,6 +17,15 @@ public interface BugCheckSink {
      */
     BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail);
 
+    /**
+     * Whether the kernel behind this sink has been closed (a bug check raised then runs no callbacks
+     * and writes no dump: the caller should say the kernel was closed instead). False for a sink
+     * without a kernel.
+     */
+    default boolean closed() {
+        return false;
+    }
+
     /** A sink that only builds the exception: for an address space used without a kernel (tests, tools). */
     BugCheckSink DETACHED = BugCheck::new;
 }

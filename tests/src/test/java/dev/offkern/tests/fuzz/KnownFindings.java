@@ -67,10 +67,6 @@ final class KnownFindings {
                             + " some other wait. Not yet diagnosed; suspected: a stale KWAIT_BLOCK (abandoned on a"
                             + " corrupted list) whose KTHREAD block was recycled for a new thread"
                             + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"),
-            Known.of("lookaside-hands-out-bystander", "^INVARIANT lookaside\\.allocate: lookaside list handed out #, overlapping a live bystander",
-                    "rarely (once in about 60 epochs) a lookaside allocation hands out a block overlapping a bystander,"
-                            + " even with the SPECIAL_POOL check of every popped block; not yet diagnosed (seed"
-                            + " 0x7ef9efc29efd0d6d, epoch 51; seed 0x2715a431bf0ecfbc, epoch 100)"),
             Known.of("extimer-delete-frees-twice", "^UNDOCUMENTED ExDeleteTimer BugCheck 0x(19|C2)/",
                     "issue 9's EX_TIMER (landed 21:5x): ExDeleteTimer racing the timer's own expiry or a second delete"
                             + " frees the EX_TIMER block twice or with another tag (BAD_POOL_CALLER 0x07, 0x0A / BAD_POOL_HEADER 0x07)"

@@ -50,7 +50,11 @@ final class SecurityOps {
                         "RtlLengthSecurityDescriptor", "RtlMapGenericMask"),
                 Op.of("se.descriptorHostile", 2, SecurityOps::descriptorHostile, "RtlCreateSecurityDescriptor",
                         "RtlSetDaclSecurityDescriptor", "RtlGetOwnerSecurityDescriptor", "RtlLengthSecurityDescriptor",
-                        "RtlMapGenericMask", "RtlValidRelativeSecurityDescriptor"));
+                        "RtlMapGenericMask", "RtlValidRelativeSecurityDescriptor"),
+                Op.of("se.forms", 3, SecurityOps::forms, "RtlAbsoluteToSelfRelativeSD", "RtlSelfRelativeToAbsoluteSD",
+                        "RtlValidSecurityDescriptor", "RtlValidRelativeSecurityDescriptor"),
+                Op.of("se.formsHostile", 2, SecurityOps::formsHostile, "RtlAbsoluteToSelfRelativeSD",
+                        "RtlSelfRelativeToAbsoluteSD", "RtlValidSecurityDescriptor"));
     }
 
     /**
@@ -367,6 +371,76 @@ final class SecurityOps {
                 Rtl.RtlLengthSecurityDescriptor(b);
                 Ex.ExFreePoolWithTag(b, TAG);
             }
+        }
+    }
+
+    // ----- the two forms: the absolute descriptor of descriptorOn in a private 1024-byte block, its
+    // self-relative copy at 448 (up to 320 bytes), the absolute rebuild at 768 (body), 808 (DACL), 1000 (sizes) -----
+
+    static void forms(Ctx c) {
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 1024, TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            return;
+        }
+        descriptorOn(c, b);
+        formsOn(c, b);
+        Ex.ExFreePoolWithTag(b, TAG);
+    }
+
+    private static void formsOn(Ctx c, MemorySegment b) {
+        MemorySegment sd = b.asSlice(0, 40);
+        if (!Rtl.RtlValidSecurityDescriptor(sd)) {
+            throw new FuzzInvariantException("RtlValidSecurityDescriptor judged a well-formed absolute descriptor invalid");
+        }
+        MemorySegment length = b.asSlice(1000, 4);
+        length.set(JAVA_INT_UNALIGNED, 0, 0);
+        expect(Rtl.RtlAbsoluteToSelfRelativeSD(sd, MemorySegment.NULL, length), NtStatus.STATUS_BUFFER_TOO_SMALL, "size query");
+        int needed = length.get(JAVA_INT_UNALIGNED, 0);
+        if (needed != Rtl.RtlLengthSecurityDescriptor(sd) - 20 || needed > 320) {
+            throw new FuzzInvariantException("RtlAbsoluteToSelfRelativeSD needs " + needed + " bytes; the absolute length is "
+                    + Rtl.RtlLengthSecurityDescriptor(sd));
+        }
+        MemorySegment relative = b.asSlice(448, 320);
+        expect(Rtl.RtlAbsoluteToSelfRelativeSD(sd, relative, length), NtStatus.STATUS_SUCCESS, "RtlAbsoluteToSelfRelativeSD");
+        if (!Rtl.RtlValidRelativeSecurityDescriptor(relative, needed, 1) || !Rtl.RtlValidSecurityDescriptor(relative)
+                || Rtl.RtlLengthSecurityDescriptor(relative) != needed) {
+            throw new FuzzInvariantException("the self-relative copy is not a valid descriptor of " + needed + " bytes");
+        }
+        MemorySegment sizes = b.asSlice(1000, 20);
+        for (int i = 0; i < 5; i++) {
+            sizes.set(JAVA_INT_UNALIGNED, 4L * i, c.p(0.3) ? 0 : 200);
+        }
+        int st = Rtl.RtlSelfRelativeToAbsoluteSD(relative, b.asSlice(768, 40), sizes.asSlice(0, 4), b.asSlice(808, 192),
+                sizes.asSlice(4, 4), MemorySegment.NULL, sizes.asSlice(8, 4), b.asSlice(64, 68), sizes.asSlice(12, 4),
+                b.asSlice(136, 68), sizes.asSlice(16, 4));
+        if (st == NtStatus.STATUS_BUFFER_TOO_SMALL) {
+            return;
+        }
+        expect(st, NtStatus.STATUS_SUCCESS, "RtlSelfRelativeToAbsoluteSD");
+        if (Rtl.RtlLengthSecurityDescriptor(b.asSlice(768, 40)) != needed + 20) {
+            throw new FuzzInvariantException("the rebuilt absolute descriptor has another length");
+        }
+        if (c.p(0.5)) {
+            // scribble the copy: the judges and the converter must stay inside it
+            relative.set(JAVA_BYTE, c.n(needed), (byte) c.n(256));
+            Rtl.RtlValidSecurityDescriptor(relative);
+            Rtl.RtlValidRelativeSecurityDescriptor(relative, c.n(300), c.anyInt());
+            Rtl.RtlSelfRelativeToAbsoluteSD(relative, b.asSlice(768, 40), sizes.asSlice(0, 4), b.asSlice(808, 192),
+                    sizes.asSlice(4, 4), MemorySegment.NULL, sizes.asSlice(8, 4), b.asSlice(64, 68), sizes.asSlice(12, 4),
+                    b.asSlice(136, 68), sizes.asSlice(16, 4));
+        }
+    }
+
+    static void formsHostile(Ctx c) {
+        MemorySegment bad = c.hostile(null, 40, false);
+        MemorySegment size = c.hostile(null, 4, false);
+        switch (c.n(3)) {
+            case 0 -> Rtl.RtlValidSecurityDescriptor(bad);
+            case 1 -> Rtl.RtlAbsoluteToSelfRelativeSD(bad, c.hostile(null, 64, false), size);
+            default -> Rtl.RtlSelfRelativeToAbsoluteSD(bad, c.hostile(null, 40, false), size, c.hostile(null, 32, false),
+                    c.hostile(null, 4, false), c.hostile(null, 32, false), c.hostile(null, 4, false),
+                    c.hostile(null, 16, false), c.hostile(null, 4, false), c.hostile(null, 16, false),
+                    c.hostile(null, 4, false));
         }
     }
 }
