@@ -52,8 +52,7 @@ public final class Kernel implements AutoCloseable {
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
     private final ExTimers exTimers;
-    /** Set once in boot(), before the kernel is handed to anyone (its types live in pool, allocated on the booting thread). */
-    private volatile ObjectManager objects;
+    private final ObjectManager objects;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -72,6 +71,7 @@ public final class Kernel implements AutoCloseable {
         pools.checkTimersAndDpcsOnFree(core.liveObjects()); // verifier, family DPC: freeing an armed timer or queued DPC is 0xC7
         this.lookasideLists = new LookasideRegistry(core, pools);
         this.exTimers = new ExTimers(core, pools);
+        this.objects = new ObjectManager(core, pools); // allocates nothing until first used
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -84,24 +84,6 @@ public final class Kernel implements AutoCloseable {
         Kernel k = new Kernel(config);
         BOOTED.add(k);
         k.core.start();
-        // The object manager allocates its types from pool: on this thread, as this kernel's thread
-        // (the pools' IRQL checks resolve the calling thread's kernel).
-        Kernel previous = ATTACHED.get();
-        ATTACHED.set(k);
-        ThreadState.forget();
-        try {
-            k.objects = new ObjectManager(k.core, k.pools);
-        } catch (RuntimeException | Error e) {
-            k.close();
-            throw e;
-        } finally {
-            if (previous == null) {
-                ATTACHED.remove();
-            } else {
-                ATTACHED.set(previous);
-            }
-            ThreadState.forget();
-        }
         if (config.liveCounters().enabled()) {
             try {
                 k.counters = CountersPublisher.start(config.liveCounters().directory(), config.liveCounters().interval(),
@@ -350,9 +332,7 @@ public final class Kernel implements AutoCloseable {
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         addressSpace.close();
         LeakReport report = pools.closeAndReport();
-        if (objects != null) {
-            report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
-        }
+        report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

@@ -121,16 +121,19 @@ public final class ObjectManager {
     /** Whether any thread ever attached to a table other than the system one (a lock-free fast path); volatile. */
     private volatile boolean anyAttached;
 
-    private final ObjectType typeType;
-    private final ObjectType processType;
-    private final ObjectType threadType;
-    private final ObjectType eventType;
-    private final ObjectType semaphoreType;
-    private final ObjectType timerType;
-    private final ObjectType fileType;
-    private final ObjectType deviceType;
-    private final ObjectType driverType;
-    private final ObjectType tokenType;
+    // The built-in types: created on first use (a kernel that never uses objects maps no pool for
+    // them), under this object's monitor; published by the volatile write of typesReady.
+    private ObjectType typeType;
+    private ObjectType processType;
+    private ObjectType threadType;
+    private ObjectType eventType;
+    private ObjectType semaphoreType;
+    private ObjectType timerType;
+    private ObjectType fileType;
+    private ObjectType deviceType;
+    private ObjectType driverType;
+    private ObjectType tokenType;
+    private volatile boolean typesReady;
 
     public ObjectManager(KernelCore core, Pools pools) {
         this.core = core;
@@ -138,20 +141,54 @@ public final class ObjectManager {
         this.space = core.addressSpace();
         this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.OBJECTS);
         this.systemTable = new HandleTable(this, true);
+    }
+
+    /** Creates the built-in types if they are not yet (idempotent: a failed attempt is resumed by the next). */
+    private void ensureTypes() {
+        if (!typesReady) { // volatile read: pairs with the write below
+            createBuiltInTypes();
+        }
+    }
+
+    private synchronized void createBuiltInTypes() {
+        if (typesReady) {
+            return;
+        }
         int np = PoolType.NonPagedPoolNx;
-        typeType = builtIn("Type", np, AccessMask.OBJECT_TYPE_ALL_ACCESS, mapping(0x20000, 0x20000, 0x20000, AccessMask.OBJECT_TYPE_ALL_ACCESS), 0, null);
-        processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(), null);
-        threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(), null);
+        if (typeType == null) {
+            typeType = builtIn("Type", np, AccessMask.OBJECT_TYPE_ALL_ACCESS, mapping(0x20000, 0x20000, 0x20000, AccessMask.OBJECT_TYPE_ALL_ACCESS), 0, null);
+        }
+        if (processType == null) {
+            processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(), null);
+        }
+        if (threadType == null) {
+            threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(), null);
+        }
         int[] sync = mapping(0x20001, 0x20002, 0x120000, AccessMask.EVENT_ALL_ACCESS);
-        eventType = builtIn("Event", np, AccessMask.EVENT_ALL_ACCESS, sync, KEVENT.X64.size(), null);
-        semaphoreType = builtIn("Semaphore", np, AccessMask.SEMAPHORE_ALL_ACCESS, sync, KSEMAPHORE.X64.size(), null);
-        timerType = builtIn("Timer", np, AccessMask.TIMER_ALL_ACCESS, sync, KTIMER.X64.size(),
-                body -> KeTimer.cancel(body)); // a deleted timer must not stay in the timer table
+        if (eventType == null) {
+            eventType = builtIn("Event", np, AccessMask.EVENT_ALL_ACCESS, sync, KEVENT.X64.size(), null);
+        }
+        if (semaphoreType == null) {
+            semaphoreType = builtIn("Semaphore", np, AccessMask.SEMAPHORE_ALL_ACCESS, sync, KSEMAPHORE.X64.size(), null);
+        }
+        if (timerType == null) {
+            timerType = builtIn("Timer", np, AccessMask.TIMER_ALL_ACCESS, sync, KTIMER.X64.size(),
+                    body -> KeTimer.cancel(body)); // a deleted timer must not stay in the timer table
+        }
         int[] file = mapping(0x120089, 0x120116, 0x1200A0, AccessMask.FILE_ALL_ACCESS);
-        fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
-        deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
-        driverType = builtIn("Driver", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
-        tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null);
+        if (fileType == null) {
+            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (deviceType == null) {
+            deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (driverType == null) {
+            driverType = builtIn("Driver", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (tokenType == null) {
+            tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null);
+        }
+        typesReady = true; // volatile write: publishes every built-in type
     }
 
     private static int[] mapping(int read, int write, int execute, int all) {
@@ -173,7 +210,7 @@ public final class ObjectManager {
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, validAccess);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET, poolType);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_EXCLUSIVE);
-            ObjectType t = createType(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
+            ObjectType t = createTypeLocked(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
             if (t == null) {
                 throw new IllegalStateException("no pool memory for the built-in object type " + name);
             }
@@ -191,8 +228,14 @@ public final class ObjectManager {
      *         STATUS_INSUFFICIENT_RESOURCES when all 254 type indexes are used,
      *         STATUS_INVALID_PARAMETER for a bad name, Length, PoolType or procedure field
      */
-    public synchronized ObjectType createType(String name, MemorySegment initializer, ObjectTypeProcedures procedures,
-                                              long bodySize, Consumer<MemorySegment> builtInDelete) {
+    public ObjectType createType(String name, MemorySegment initializer, ObjectTypeProcedures procedures,
+                                 long bodySize, Consumer<MemorySegment> builtInDelete) {
+        ensureTypes();
+        return createTypeLocked(name, initializer, procedures, bodySize, builtInDelete);
+    }
+
+    private synchronized ObjectType createTypeLocked(String name, MemorySegment initializer, ObjectTypeProcedures procedures,
+                                                     long bodySize, Consumer<MemorySegment> builtInDelete) {
         if (name == null || name.isEmpty() || name.length() > 0x7FFF / 2 || name.indexOf('\\') >= 0) {
             throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObjectType: bad type name");
         }
@@ -292,42 +335,52 @@ public final class ObjectManager {
     }
 
     public ObjectType typeType() {
+        ensureTypes();
         return typeType;
     }
 
     public ObjectType processType() {
+        ensureTypes();
         return processType;
     }
 
     public ObjectType threadType() {
+        ensureTypes();
         return threadType;
     }
 
     public ObjectType eventType() {
+        ensureTypes();
         return eventType;
     }
 
     public ObjectType semaphoreType() {
+        ensureTypes();
         return semaphoreType;
     }
 
     public ObjectType timerType() {
+        ensureTypes();
         return timerType;
     }
 
     public ObjectType fileType() {
+        ensureTypes();
         return fileType;
     }
 
     public ObjectType deviceType() {
+        ensureTypes();
         return deviceType;
     }
 
     public ObjectType driverType() {
+        ensureTypes();
         return driverType;
     }
 
     public ObjectType tokenType() {
+        ensureTypes();
         return tokenType;
     }
 
@@ -772,7 +825,7 @@ public final class ObjectManager {
         }
         List<LeakReport.Leak> left = new ArrayList<>();
         for (LeakReport.Leak l : report.leaks()) {
-            Integer n = l.tag() == typeType.key ? typeBlocks.remove(l.size()) : null;
+            Integer n = typeType != null && l.tag() == typeType.key ? typeBlocks.remove(l.size()) : null;
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
                 left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));

@@ -90,7 +90,9 @@ enum Family {
             // ObjectManager / ObRoutines javadoc: a dead or non-object pointer (0x18), an invalid or protected
             // kernel handle under the verifier (0x93), an exception escaping a type procedure (0x1E), a
             // reference at count 0 (0xC4/0x3F); the Zw wait path's dispatcher codes.
-            case OBJECTS -> Set.of(BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.INVALID_KERNEL_HANDLE,
+            // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
+            // created on first use; a paged-pool type's object deleted above APC_LEVEL).
+            case OBJECTS -> Set.of(BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.INVALID_KERNEL_HANDLE, BugCheckCode.BAD_POOL_CALLER,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
