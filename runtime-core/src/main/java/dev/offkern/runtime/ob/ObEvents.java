@@ -44,12 +44,7 @@ public final class ObEvents {
             }
             KeEvent.initialize(ob.body(body, KEVENT.X64.size()), eventType, initialState);
             clearNew(ob, body);
-            try {
-                return ObRoutines.insert(ob, t, body, a, desiredAccess, 0, MemorySegment.NULL, eventHandle, false, "ZwCreateEvent");
-            } catch (ObFailure f) {
-                ob.dereference(body);
-                return f.status();
-            }
+            return ObRoutines.insert(ob, t, body, a, desiredAccess, 0, MemorySegment.NULL, eventHandle, false, "ZwCreateEvent");
         } catch (ObFailure f) {
             return f.status();
         }

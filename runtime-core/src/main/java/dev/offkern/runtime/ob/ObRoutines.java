@@ -131,27 +131,46 @@ public final class ObRoutines {
                         s.asSlice(off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET, 8), t.poolType,
                         t.type.asSlice(OBJECT_TYPE.TYPE_INFO_OFFSET + OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET, GENERIC_MAPPING.X64.size()));
                 if (!NtStatus.NT_SUCCESS(st)) {
-                    throw new ObFailure(st, "security procedure refused the descriptor");
+                    ob.dereference(body);
+                    return st;
                 }
             }
-            return insert(ob, t, body, a, desiredAccess, objectPointerBias, newObject, handle, kernel, "ObInsertObject");
-        } catch (ObFailure f) {
-            ob.dereference(body);
-            return f.status();
         } catch (BugCheck | KernelHaltedException processed) {
             throw processed;
         } catch (RuntimeException e) {
             ob.dereference(body);
-            throw e;
+            throw ob.core.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
+                    ob.procAddress(t, OBJECT_TYPE_INITIALIZER.SECURITY_PROCEDURE_OFFSET), body, 0,
+                    "exception escaped the " + t.name + " type's security procedure: " + e);
+        }
+        try {
+            return insert(ob, t, body, a, desiredAccess, objectPointerBias, newObject, handle, kernel, "ObInsertObject");
+        } catch (ObFailure f) {
+            return f.status(); // insert consumed the creation reference
         }
     }
 
     /**
      * The common end of ObInsertObject and ZwCreate*: the name (if any), then the handle, consuming
-     * the creation reference. Throws ObFailure with the creation reference still the caller's.
+     * the creation reference. Throws ObFailure with the creation reference consumed (the new object
+     * dereferenced, so deleted) on every failure.
      */
     static int insert(ObjectManager ob, ObjectType t, long body, CallerArgs.Attributes a, int desiredAccess, int bias,
                       MemorySegment newObject, MemorySegment handleOut, boolean kernel, String routine) {
+        boolean[] consumed = new boolean[1];
+        try {
+            return insertConsuming(ob, t, body, a, desiredAccess, bias, newObject, handleOut, kernel, routine, consumed);
+        } catch (ObFailure f) {
+            if (!consumed[0]) {
+                ob.dereference(body);
+            }
+            throw f;
+        }
+    }
+
+    private static int insertConsuming(ObjectManager ob, ObjectType t, long body, CallerArgs.Attributes a, int desiredAccess, int bias,
+                                       MemorySegment newObject, MemorySegment handleOut, boolean kernel, String routine,
+                                       boolean[] consumed) {
         if (CallerArgs.isNull(handleOut)) {
             throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": Handle is NULL");
         }
@@ -181,6 +200,7 @@ public final class ObRoutines {
                     throw new ObFailure(NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, routine + ": " + a.name() + " went away meanwhile");
                 }
                 ob.dereference(body); // the new object is not needed: the creation reference was the only one
+                consumed[0] = true;
                 target = other;
                 status = NtStatus.STATUS_OBJECT_NAME_EXISTS;
             } else {
