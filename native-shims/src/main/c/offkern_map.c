@@ -151,7 +151,7 @@ static void table_free(struct offkern_table *t) {
     }
 }
 
-/* Puts [lo, hi) of granule key into t (the writer's view: no concurrent writer). */
+/* Puts the range [lo, hi) into t under granule key (the writer's view: no concurrent writer). */
 static void table_put(struct offkern_table *t, uint64_t key, uint64_t lo, uint64_t hi) {
     for (uint64_t i = offkern_slot_index(t, key);; i = (i + 1) & t->mask) {
         struct offkern_slot *s = &t->slots[i];
@@ -224,10 +224,7 @@ OFFKERN_EXPORT int offkern_map_insert(struct offkern_map *m, uint64_t base, uint
     if (rc == MAP_OK) {
         struct offkern_table *t = m->table;
         for (uint64_t g = base >> OFFKERN_GRANULE_SHIFT; g <= (end - 1) >> OFFKERN_GRANULE_SHIFT; g++) {
-            uint64_t glo = g << OFFKERN_GRANULE_SHIFT;
-            uint64_t lo = base > glo ? base : glo;
-            uint64_t hi = end - glo > (1ull << OFFKERN_GRANULE_SHIFT) ? glo + (1ull << OFFKERN_GRANULE_SHIFT) : end;
-            table_put(t, g + 1, lo, hi);
+            table_put(t, g + 1, base, end); /* every granule's slot holds the whole range */
         }
     }
     pthread_mutex_unlock(&m->lock);
@@ -247,9 +244,7 @@ OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint
     struct offkern_table *t = m->table;
     int rc = MAP_OK;
     for (uint64_t g = base >> OFFKERN_GRANULE_SHIFT; g <= (end - 1) >> OFFKERN_GRANULE_SHIFT; g++) {
-        uint64_t glo = g << OFFKERN_GRANULE_SHIFT;
-        uint64_t lo = base > glo ? base : glo;
-        uint64_t hi = end - glo > (1ull << OFFKERN_GRANULE_SHIFT) ? glo + (1ull << OFFKERN_GRANULE_SHIFT) : end;
+        uint64_t lo = base, hi = end;
         int found = 0;
         for (uint64_t i = offkern_slot_index(t, g + 1); t != empty_table(); i = (i + 1) & t->mask) {
             struct offkern_slot *s = &t->slots[i];
@@ -267,7 +262,7 @@ OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint
             rc = MAP_ENOENT;
         }
     }
-    new_epoch(m); /* after the tombstones: threads' cached ranges stop being reused */
+    new_epoch(m); /* after the tombstones: threads' cached ranges (offkern_check16) stop being reused */
     synchronize();
     pthread_mutex_unlock(&m->lock);
     return rc;

@@ -9,13 +9,18 @@
  * the whole access lies in mapped memory, inside a read-side section.
  *
  * Table: open addressing (linear probing) over 32-byte slots, one slot per (range, 64 KiB granule)
- * pair: a range touching k granules has k slots, each holding the range clipped to its granule, so
- * that a lookup of an access that stays inside one granule (every 16-byte aligned access does) is one
- * hash and, almost always, one slot. Several ranges may share a granule (small embedder segments):
- * they are separate slots with the same key and a lookup checks each. Capacity is a power of two and
- * at most half the slots are in use (live or tombstone), so every probe ends at an empty slot.
+ * pair: a range touching k granules has k slots, keyed by the granule, each holding the whole range,
+ * so that a lookup is one hash of the address's granule and, almost always, one slot, and the range it
+ * finds covers every access inside the range (even one crossing a granule boundary). Several ranges
+ * may share a granule (small embedder segments): they are separate slots with the same key and a
+ * lookup checks each. Capacity is a power of two and at most half the slots are in use (live or
+ * tombstone), so every probe ends at an empty slot.
  *
- *   slot: key (granule + 1; 0 empty; UINT64_MAX tombstone) | lo | hi | (pad)     [lo, hi) in the granule
+ *   slot: key (granule + 1; 0 empty; UINT64_MAX tombstone) | lo | hi | (pad)     [lo, hi): the whole range
+ *
+ * Most checks make no lookup at all: each thread caches the two ranges its lookups found last, valid
+ * until the next removal from the map (see "Reuse across calls" and offkern_check16 below); a hit is
+ * one subtraction and one compare per range.
  *
  * Publication: a writer fills lo and hi, then stores key with release ordering; a reader loads key
  * with acquire ordering, then lo and hi. Removal stores the tombstone, then waits for a grace period
@@ -61,14 +66,27 @@ struct offkern_table {
     struct offkern_slot slots[];
 };
 
-/* A thread's read-side slot: state is odd inside a section. One cache line each. */
+/*
+ * A thread's read-side slot: state is odd inside a section. One cache line each, written only by its
+ * thread (the writers read `state`).
+ *
+ * The range cache (owner only). Two ranges the thread's lookups found, and the map epoch they were
+ * found under (see "Reuse across calls" below). A 16-byte access at a is inside entry i iff
+ * a - lo[i] <= span[i] (unsigned), with span = hi - lo - 16: one subtraction and one compare, and it
+ * also rejects a == 0 and every a < lo (the difference wraps to a huge value). An empty entry has
+ * lo = OFFKERN_CACHE_EMPTY_LO and span 0, which only a == UINT64_MAX could pass, and that is neither
+ * 16-byte aligned nor inside any 16-byte access. Ranges shorter than 16 bytes are never cached.
+ */
+#define OFFKERN_CACHE_EMPTY_LO UINT64_MAX
+
 struct offkern_reader {
     uint64_t state; /* atomic */
     int owned;      /* atomic: 1 while a live thread owns the slot */
+    uint32_t cache_victim; /* owner only: the entry the next cached range replaces */
     struct offkern_reader *next;
-    /* The range the thread's last call found and the map epoch it was found under (owner only):
-     * reusable by a later call that reads the same epoch (see offkern_seed / offkern_keep). */
-    uint64_t cache_epoch, cache_lo, cache_hi;
+    uint64_t cache_epoch;   /* owner only */
+    uint64_t cache_lo[2];   /* owner only */
+    uint64_t cache_span[2]; /* owner only */
 } __attribute__((aligned(64)));
 
 /* The map a Java GranuleTable owns; `table` is replaced when the table grows or is cleared. */
@@ -87,19 +105,24 @@ static inline const struct offkern_table *offkern_map_table(const struct offkern
     return __atomic_load_n(&map->table, __ATOMIC_ACQUIRE); /* pairs with the writers' release store */
 }
 
+/* Enters a section on the calling thread's (attached) reader slot. */
+static inline __attribute__((always_inline)) void offkern_enter_reader(struct offkern_reader *r) {
+    /* Plain (relaxed) store: the odd state announces the section. The store-load ordering against
+     * the loads that follow (epoch, table) comes from the writer's membarrier (or, without it, the fence). */
+    __atomic_store_n(&r->state, __atomic_load_n(&r->state, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(offkern_reader_fence, 0)) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } else {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* compiler barrier: no epoch or table load moves above */
+    }
+}
+
 static inline struct offkern_reader *offkern_enter(void) {
     struct offkern_reader *r = offkern_current_reader;
     if (__builtin_expect(r == NULL, 0)) {
         r = offkern_reader_attach();
     }
-    /* Plain (relaxed) store: the odd state announces the section. The store-load ordering against
-     * the table loads that follow comes from the writer's membarrier (or, without it, the fence). */
-    __atomic_store_n(&r->state, __atomic_load_n(&r->state, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-    if (__builtin_expect(offkern_reader_fence, 0)) {
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } else {
-        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* compiler barrier: no table load moves above */
-    }
+    offkern_enter_reader(r);
     return r;
 }
 
@@ -131,69 +154,72 @@ static inline uint64_t offkern_slot_index(const struct offkern_table *t, uint64_
 }
 
 /*
- * The range of the slot a section's last successful lookup found. It stays mapped until the section
- * ends (a removal waits for the section), so later checks in the same section that fall inside it
- * (an entry in the header's granule, the next entry of a chain) need no lookup. Start at {0, 0}.
- */
-struct offkern_hit {
-    uint64_t lo, hi;
-};
-
-/*
- * Reuse across calls. A range a call found stays valid for later calls of the same thread as long as
+ * Reuse across calls. A range a lookup found stays mapped for later calls of the same thread as long as
  * nothing was removed from the map since. Writers replace the map's epoch (with a value no map ever
- * had) after clearing slots and before the grace period; a call loads the epoch inside its section,
- * before the table (offkern_map_begin), and starts from the thread's cached range only if it was
- * found under that same epoch. Either the
- * call sees the new epoch (and so, by acquire/release, the cleared slots), or its section began
- * before the grace period's barrier and the writer waits for it to end before anything is unmapped.
+ * had) after clearing slots and before the grace period. A call loads the epoch inside its section,
+ * before any table load (offkern_call_begin), and uses the thread's cached ranges only if they were
+ * found under that same epoch; it empties the cache otherwise. Either the call sees the new epoch
+ * (and so, by acquire/release, the cleared slots and the new table), or its section began before the
+ * grace period's barrier and the writer waits for it to end before anything is unmapped.
+ *
+ * The order matters. offkern_map_clear publishes the empty table and then the new epoch (release); a
+ * call that loaded the table before the epoch could get the old table and the new epoch, find a range
+ * in the old table and cache it under the new epoch: the next call would reuse a range of the cleared
+ * map after the memory was unmapped. Loading the epoch first (acquire) means a call that sees the new
+ * epoch also sees the new table and the cleared slots, and a call that sees the old epoch caches under
+ * an epoch that never comes back. Every table load of a call (offkern_lookup16) follows its epoch load.
+ *
+ * Since epochs are process-unique, a cache filled under one map's epoch is never used with another map.
  */
 static inline uint64_t offkern_map_epoch(const struct offkern_map *map) {
     return __atomic_load_n(&map->epoch, __ATOMIC_ACQUIRE); /* pairs with the writers' release store */
 }
 
-static inline void offkern_seed(const struct offkern_reader *r, uint64_t epoch, struct offkern_hit *hit) {
-    if (r->cache_epoch == epoch) {
-        hit->lo = r->cache_lo;
-        hit->hi = r->cache_hi;
-    }
-}
-
-/* Test builds define this to widen the window between the two loads of offkern_map_begin. */
+/* Test builds define this to widen the window between a call's epoch load and its table load. */
 #ifndef OFFKERN_MAP_BEGIN_HOOK
 #define OFFKERN_MAP_BEGIN_HOOK(map) ((void)(map))
 #endif
 
-/*
- * Start of a call that caches ranges (inside its section): loads the epoch, THEN the table, and seeds
- * `hit` from the thread's cache. The order matters. offkern_map_clear publishes the empty table and
- * then the new epoch (release); a call that loaded the table first could get the old table and the
- * new epoch, find a range in the old table, and offkern_keep it under the new epoch: the next call
- * would reuse a range of the cleared map after the memory was unmapped. Loading the epoch first
- * (acquire) means a call that sees the new epoch also sees the new table and the cleared slots, and
- * a call that sees the old epoch caches under an epoch that never comes back.
- */
-static inline const struct offkern_table *offkern_map_begin(const struct offkern_map *map,
-                                                             const struct offkern_reader *r, uint64_t *epoch,
-                                                             struct offkern_hit *hit) {
-    *epoch = offkern_map_epoch(map); /* acquire, before the table load: see above */
-    OFFKERN_MAP_BEGIN_HOOK(map);
-    const struct offkern_table *t = offkern_map_table(map);
-    offkern_seed(r, *epoch, hit);
-    return t;
-}
+/* One shim call: its reader slot (section entered), the map, and the epoch it loaded. */
+struct offkern_call {
+    struct offkern_reader *r;
+    const struct offkern_map *map;
+    uint64_t epoch;
+};
 
-static inline void offkern_keep(struct offkern_reader *r, uint64_t epoch, const struct offkern_hit *hit) {
-    if (hit->hi != 0) {
-        r->cache_epoch = epoch;
-        r->cache_lo = hit->lo;
-        r->cache_hi = hit->hi;
+/* Inside a section entered on r: loads the map's epoch (before any table load: see above) and
+ * empties the thread's cache if it was filled under another epoch. */
+static inline __attribute__((always_inline)) struct offkern_call offkern_call_open(struct offkern_reader *r,
+                                                                                 const struct offkern_map *map) {
+    struct offkern_call c;
+    c.r = r;
+    c.map = map;
+    c.epoch = offkern_map_epoch(map); /* acquire, after the section's entry, before every table load */
+    if (__builtin_expect(r->cache_epoch != c.epoch, 0)) {
+        r->cache_epoch = c.epoch;
+        r->cache_lo[0] = r->cache_lo[1] = OFFKERN_CACHE_EMPTY_LO;
+        r->cache_span[0] = r->cache_span[1] = 0;
     }
+    return c;
 }
 
-/* Whether [a, a + n) lies inside one slot of a's granule (n >= 1, the access in one granule). */
-static inline int offkern_table_covers_in_granule(const struct offkern_table *t, uint64_t a, uint64_t n,
-                                                  struct offkern_hit *hit) {
+/* Enters a section and opens a call on map (offkern_call_open). */
+static inline __attribute__((always_inline)) struct offkern_call offkern_call_begin(const struct offkern_map *map) {
+    return offkern_call_open(offkern_enter(), map);
+}
+
+/* Whether [a, a + 16) lies inside one of the thread's cached ranges (any alignment). */
+static inline __attribute__((always_inline)) int offkern_cache_covers16(const struct offkern_reader *r, uint64_t a) {
+    return (a - r->cache_lo[0] <= r->cache_span[0]) | (a - r->cache_lo[1] <= r->cache_span[1]);
+}
+
+/*
+ * The slot of a's granule whose range holds [a, a + n) (n >= 1): its bounds in *lo, *hi. A slot holds
+ * a whole inserted range (each granule the range touches has a slot with the same bounds), so an
+ * access that crosses a granule boundary inside one range is found with one lookup.
+ */
+static inline int offkern_table_find(const struct offkern_table *t, uint64_t a, uint64_t n, uint64_t *lo_out,
+                                     uint64_t *hi_out) {
     uint64_t key = (a >> OFFKERN_GRANULE_SHIFT) + 1;
     uint64_t i = offkern_slot_index(t, key);
     for (;;) {
@@ -206,8 +232,8 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
             uint64_t lo = __atomic_load_n(&s->lo, __ATOMIC_RELAXED);
             uint64_t hi = __atomic_load_n(&s->hi, __ATOMIC_RELAXED);
             if (a >= lo && a < hi && hi - a >= n) {
-                hit->lo = lo;
-                hit->hi = hi;
+                *lo_out = lo;
+                *hi_out = hi;
                 return 1;
             }
         }
@@ -215,34 +241,71 @@ static inline int offkern_table_covers_in_granule(const struct offkern_table *t,
     }
 }
 
-/* Whether the 16 bytes at a are 16-byte aligned and mapped (an SLIST header or entry, a CAS target). */
-static inline int offkern_covers16(const struct offkern_table *t, uint64_t a, struct offkern_hit *hit) {
-    if ((a & 15u) != 0 || a == 0) {
+/*
+ * The slow path of offkern_check16 / offkern_check16_any: a table lookup (the table loaded now, after
+ * the call's epoch load in offkern_call_begin), and on success the range goes into the thread's cache,
+ * under that epoch (offkern_call_begin stored it). Kept out of line so that the hot path stays small.
+ */
+static __attribute__((noinline, unused)) int offkern_lookup16(struct offkern_reader *r, const struct offkern_map *map,
+                                                              uint64_t a) {
+    OFFKERN_MAP_BEGIN_HOOK(map);
+    const struct offkern_table *t = offkern_map_table(map); /* acquire; after the call's epoch load */
+    uint64_t lo, hi;
+    if (a == 0 || !offkern_table_find(t, a, 16, &lo, &hi)) {
         return 0;
     }
-    if (a >= hit->lo && a < hit->hi && hit->hi - a >= 16) {
-        return 1; /* inside the range this section already found */
-    }
-    return offkern_table_covers_in_granule(t, a, 16, hit);
+    uint32_t v = r->cache_victim;
+    r->cache_lo[v] = lo;
+    r->cache_span[v] = hi - lo - 16; /* hi - lo >= 16: the range holds [a, a + 16) */
+    r->cache_victim = v ^ 1u;
+    return 1;
 }
 
-/* Whether [a, a + n) is mapped, piecewise per granule (n >= 1). */
+/*
+ * The fast paths' check (no lookup): whether the thread's cache, valid for the map's current epoch
+ * (the caller compared r->cache_epoch with an epoch it loaded inside the section), holds the 16 bytes
+ * at a, 16-byte aligned. A miss sends the caller to its slow path, which starts the operation over
+ * with offkern_check16.
+ */
+static inline __attribute__((always_inline)) int offkern_cache_check16(const struct offkern_reader *r, uint64_t a) {
+    return ((a & 15u) == 0) & offkern_cache_covers16(r, a);
+}
+
+/* Whether the 16 bytes at a are 16-byte aligned and mapped (an SLIST header or entry, a CAS target). */
+static inline __attribute__((always_inline)) int offkern_check16(struct offkern_call *c, uint64_t a) {
+    if (__builtin_expect((a & 15u) != 0, 0)) {
+        return 0;
+    }
+    if (__builtin_expect(offkern_cache_covers16(c->r, a), 1)) {
+        return 1; /* inside a range found since the last removal: still mapped (see above) */
+    }
+    return offkern_lookup16(c->r, c->map, a);
+}
+
+/* Whether the 16 bytes at a (any alignment) are mapped (the CAS's witness). */
+static inline __attribute__((always_inline)) int offkern_check16_any(struct offkern_call *c, uint64_t a) {
+    if (__builtin_expect(offkern_cache_covers16(c->r, a), 1)) {
+        return 1;
+    }
+    return offkern_lookup16(c->r, c->map, a);
+}
+
+/* Whether [a, a + n) is mapped (n >= 1), range by range (adjacent ranges may share the access). */
 static inline int offkern_covers(const struct offkern_table *t, uint64_t a, uint64_t n) {
     if (n == 0 || a + n < a) {
         return 0;
     }
     for (;;) {
-        uint64_t granule_end = ((a >> OFFKERN_GRANULE_SHIFT) + 1) << OFFKERN_GRANULE_SHIFT; /* 0 at the top */
-        uint64_t piece = granule_end == 0 || granule_end - a >= n ? n : granule_end - a;
-        struct offkern_hit hit = {0, 0};
-        if (!offkern_table_covers_in_granule(t, a, piece, &hit)) {
-            return 0;
-        }
-        if (piece == n) {
+        /* The range holding a, whatever its end: first the whole rest, else as much as the range has. */
+        uint64_t lo, hi;
+        if (offkern_table_find(t, a, n, &lo, &hi)) {
             return 1;
         }
-        a += piece;
-        n -= piece;
+        if (!offkern_table_find(t, a, 1, &lo, &hi)) {
+            return 0;
+        }
+        n -= hi - a; /* hi - a < n: the access continues at hi */
+        a = hi;
     }
 }
 

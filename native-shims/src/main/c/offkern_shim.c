@@ -127,18 +127,13 @@ OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, u
     return (ok ? 1 : 0) + (offkern_leave_poll(r) ? 2 : 0);
 }
 
-/* The raw-address form: dst and the 16-byte witness must lie in the map (checked in a section).
- * Returns 1 (swapped), 0 (not), OFFKERN_E*, or 2 / 3 for 0 / 1 with a safepoint poll request. */
-OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi,
-                                         uint64_t new_lo, uint64_t new_hi, uint64_t witness) {
-    if ((dst & 15u) != 0) {
-        return OFFKERN_EALIGN;
-    }
-    struct offkern_reader *r = offkern_enter();
-    const struct offkern_table *t = offkern_map_table(map);
+/* The slow path of offkern_cas128_mapped, inside the section entered on r: checks with lookups. */
+static __attribute__((noinline)) int cas128_mapped_slow(struct offkern_reader *r, const struct offkern_map *map,
+                                                        uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi, uint64_t new_lo,
+                                                        uint64_t new_hi, uint64_t witness) {
+    struct offkern_call c = offkern_call_open(r, map);
     int rc;
-    struct offkern_hit hit = {0, 0};
-    if (!offkern_covers16(t, dst, &hit) || !offkern_covers(t, witness, 16)) {
+    if (!offkern_check16(&c, dst) || !offkern_check16_any(&c, witness)) {
         rc = OFFKERN_EFAULT;
     } else {
         uint64_t lo = cmp_lo, hi = cmp_hi;
@@ -149,6 +144,27 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
         rc = ok ? 1 : 0;
     }
     return offkern_leave_poll(r) && rc >= 0 ? rc + 2 : rc; /* 2, 3: as 0, 1, and poll first */
+}
+
+/* The raw-address form: dst (16-byte aligned) and the 16-byte witness must lie in the map (checked in a
+ * section; usually by the thread's range cache, two compares, else by lookups in the slow path).
+ * Returns 1 (swapped), 0 (not), OFFKERN_E*, or 2 / 3 for 0 / 1 with a safepoint poll request. */
+OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi,
+                                         uint64_t new_lo, uint64_t new_hi, uint64_t witness) {
+    if ((dst & 15u) != 0) {
+        return OFFKERN_EALIGN;
+    }
+    struct offkern_reader *r = offkern_enter();
+    if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_covers16(r, dst)
+                                 && offkern_cache_covers16(r, witness), 1)) {
+        uint64_t lo = cmp_lo, hi = cmp_hi;
+        int ok = cas16((void *)(uintptr_t)dst, &lo, &hi, new_lo, new_hi);
+        uint64_t *w = (uint64_t *)(uintptr_t)witness;
+        w[0] = lo;
+        w[1] = hi;
+        return ok + (offkern_leave_poll(r) ? 2 : 0);
+    }
+    return cas128_mapped_slow(r, map, dst, cmp_lo, cmp_hi, new_lo, new_hi, witness);
 }
 
 /* Does nothing: bound as an ordinary (not critical) downcall, its return to Java polls for a safepoint. */
@@ -202,15 +218,16 @@ static inline void store_next(uint64_t entry, uint64_t next) {
 /*
  * The CAS loop of push and push list, inside a section, the header already checked. `last` is
  * checked immediately before its Next is written, in every iteration (it cannot change inside the
- * section, but the check is what makes the store safe, so it sits next to it).
+ * section, but the check is what makes the store safe, so it sits next to it; with the thread's range
+ * cache it is one compare).
  */
-static inline uint64_t slist_push_range(const struct offkern_table *t, struct offkern_hit *hit, void *header,
-                                        uint64_t first, uint64_t last, uint64_t count) {
+static inline uint64_t slist_push_range(struct offkern_call *c, void *header, uint64_t first, uint64_t last,
+                                        uint64_t count) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
         uint64_t old_first = hi & SLIST_ENTRY_MASK;
-        if (!offkern_covers16(t, last, hit)) {
+        if (!offkern_check16(c, last)) {
             return slist_fault(last, SLIST_FENTRY);
         }
         store_next(last, old_first);
@@ -220,7 +237,7 @@ static inline uint64_t slist_push_range(const struct offkern_table *t, struct of
     }
 }
 
-static inline uint64_t slist_pop(const struct offkern_table *t, struct offkern_hit *hit, void *header) {
+static inline uint64_t slist_pop(struct offkern_call *c, void *header) {
     uint64_t lo = load64(header);
     uint64_t hi = load64((char *)header + 8);
     for (;;) {
@@ -231,7 +248,7 @@ static inline uint64_t slist_pop(const struct offkern_table *t, struct offkern_h
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             return 0;
         }
-        if (!offkern_covers16(t, first, hit)) {
+        if (!offkern_check16(c, first)) {
             /* Either the list really links to unmapped memory, or the snapshot is stale (another
              * thread popped `first` and its region was removed since). An atomic 16-byte read (a
              * cmpxchg16b that writes back what it finds) tells them apart: only a header that still
@@ -258,8 +275,7 @@ static inline uint64_t slist_pop(const struct offkern_table *t, struct offkern_h
  * Push list: walks the caller's chain (which no other thread may use) from `first`, checking each
  * link before following it, and requires it to reach `last` after exactly count - 1 links.
  */
-static inline uint64_t slist_check_chain(const struct offkern_table *t, struct offkern_hit *hit, uint64_t first,
-                                         uint64_t last, uint32_t count) {
+static inline uint64_t slist_check_chain(struct offkern_call *c, uint64_t first, uint64_t last, uint32_t count) {
     if (count == 0) {
         return slist_fault(first, SLIST_FMISMATCH);
     }
@@ -272,7 +288,7 @@ static inline uint64_t slist_check_chain(const struct offkern_table *t, struct o
         if (link == 0) {
             return slist_fault(cur, SLIST_FSHORT);
         }
-        if (!offkern_covers16(t, link, hit)) {
+        if (!offkern_check16(c, link)) {
             return slist_fault(cur, SLIST_FLINK);
         }
         cur = link;
@@ -280,56 +296,93 @@ static inline uint64_t slist_check_chain(const struct offkern_table *t, struct o
     return cur == last ? 0 : slist_fault(cur, SLIST_FMISMATCH);
 }
 
+/*
+ * Fast paths. push and pop first try the whole operation with the thread's range cache alone (valid
+ * for the epoch loaded inside the section: offkern_map.h, "Reuse across calls"): each address is
+ * checked, in the iteration that dereferences it, with one compare per cached range, and nothing is
+ * looked up, so the routine needs few registers and makes no call. Any miss (a header, entry or link
+ * outside the cached ranges, a new epoch) goes to the slow path, which starts the operation over
+ * inside the same section with offkern_check16 (table lookups; a miss there is a fault result). Nothing
+ * is published before the successful cmpxchg16b (push's store into `last` is rewritten by every
+ * attempt), so starting over is just another retry.
+ */
+static __attribute__((noinline)) uint64_t slist_push_slow(struct offkern_reader *r, const struct offkern_map *map,
+                                                          void *header, uint64_t entry) {
+    struct offkern_call c = offkern_call_open(r, map);
+    uint64_t rc = offkern_check16(&c, (uintptr_t)header) ? slist_push_range(&c, header, entry, entry, 1)
+                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
+    return slist_leave(r, rc);
+}
+
 OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *header, uint64_t entry) {
     struct offkern_reader *r = offkern_enter();
-    uint64_t epoch;
-    struct offkern_hit hit = {0, 0};
-    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
-    uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_push_range(t, &hit, header, entry, entry, 1)
-                                                              : slist_fault((uintptr_t)header, SLIST_FHEADER);
-    offkern_keep(r, epoch, &hit);
-    return slist_leave(r, rc);
+    if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_check16(r, (uintptr_t)header), 1)) {
+        uint64_t lo = load64(header);
+        uint64_t hi = load64((char *)header + 8);
+        while (offkern_cache_check16(r, entry)) { /* checked in every iteration, right before the store */
+            uint64_t old_first = hi & SLIST_ENTRY_MASK;
+            store_next(entry, old_first);
+            if (cas16(header, &lo, &hi, slist_alignment(lo, 1, 1), entry)) {
+                return slist_leave(r, old_first); /* linearization point: the successful cmpxchg16b */
+            }
+        }
+    }
+    return slist_push_slow(r, map, header, entry);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, void *header, uint64_t first,
                                                 uint64_t last, uint32_t count) {
-    struct offkern_reader *r = offkern_enter();
-    uint64_t epoch;
-    struct offkern_hit hit = {0, 0};
-    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
+    struct offkern_call c = offkern_call_begin(map);
     uint64_t rc;
-    if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
+    if (!offkern_check16(&c, (uintptr_t)header)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
-    } else if (!offkern_covers16(t, first, &hit)) {
+    } else if (!offkern_check16(&c, first)) {
         rc = slist_fault(first, SLIST_FENTRY);
     } else {
-        rc = slist_check_chain(t, &hit, first, last, count);
+        rc = slist_check_chain(&c, first, last, count);
         if (rc == 0) {
-            rc = slist_push_range(t, &hit, header, first, last, count);
+            rc = slist_push_range(&c, header, first, last, count);
         }
     }
-    offkern_keep(r, epoch, &hit);
+    return slist_leave(c.r, rc);
+}
+
+static __attribute__((noinline)) uint64_t slist_pop_slow(struct offkern_reader *r, const struct offkern_map *map,
+                                                         void *header) {
+    struct offkern_call c = offkern_call_open(r, map);
+    uint64_t rc = offkern_check16(&c, (uintptr_t)header) ? slist_pop(&c, header)
+                                                        : slist_fault((uintptr_t)header, SLIST_FHEADER);
     return slist_leave(r, rc);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
     struct offkern_reader *r = offkern_enter();
-    uint64_t epoch;
-    struct offkern_hit hit = {0, 0};
-    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
-    uint64_t rc = offkern_covers16(t, (uintptr_t)header, &hit) ? slist_pop(t, &hit, header)
-                                                              : slist_fault((uintptr_t)header, SLIST_FHEADER);
-    offkern_keep(r, epoch, &hit);
-    return slist_leave(r, rc);
+    if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_check16(r, (uintptr_t)header), 1)) {
+        uint64_t lo = load64(header);
+        uint64_t hi = load64((char *)header + 8);
+        for (;;) {
+            uint64_t first = hi & SLIST_ENTRY_MASK;
+            if (first == 0) {
+                __atomic_thread_fence(__ATOMIC_SEQ_CST); /* as slist_pop: the empty pop is a full barrier */
+                return slist_leave(r, 0);
+            }
+            if (!offkern_cache_check16(r, first)) {
+                break; /* not in a cached range: the slow path looks it up (and confirms a fault) */
+            }
+            /* Checked just above, in this iteration (see slist_pop). */
+            uint64_t next = load64((void *)(uintptr_t)first);
+            if (cas16(header, &lo, &hi, slist_alignment(lo, (uint64_t)-1, 0), next & SLIST_ENTRY_MASK)) {
+                return slist_leave(r, first); /* linearization point */
+            }
+        }
+    }
+    return slist_pop_slow(r, map, header);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {
-    struct offkern_reader *r = offkern_enter();
-    uint64_t epoch;
-    struct offkern_hit hit = {0, 0};
-    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
+    struct offkern_call c = offkern_call_begin(map);
     uint64_t rc;
-    if (!offkern_covers16(t, (uintptr_t)header, &hit)) {
+    if (!offkern_check16(&c, (uintptr_t)header)) {
         rc = slist_fault((uintptr_t)header, SLIST_FHEADER);
     } else {
         uint64_t lo = load64(header);
@@ -340,8 +393,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void 
         }
         rc = hi & SLIST_ENTRY_MASK;
     }
-    offkern_keep(r, epoch, &hit);
-    return slist_leave(r, rc);
+    return slist_leave(c.r, rc);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -2,7 +2,8 @@
  * Test-only hooks for the granule map, linked with offkern_map.c into liboffkern_map_test.so (built
  * by the native-shims pom for its tests only; the shipped shim does not contain this file).
  */
-/* The pause of offkern_test_arm_begin_pause, between the two loads of offkern_map_begin. */
+/* The pause of offkern_test_arm_begin_pause, between a call's epoch load (offkern_call_open) and its
+ * table load (offkern_lookup16). */
 struct offkern_map;
 static void test_begin_hook(const struct offkern_map *map);
 #define OFFKERN_MAP_BEGIN_HOOK(map) test_begin_hook(map)
@@ -27,9 +28,8 @@ static uint64_t now_ns(void) {
  */
 OFFKERN_EXPORT int offkern_test_hold_section(const struct offkern_map *map, uint64_t address, uint64_t hold_ns,
                                              uint64_t *entered, uint64_t *done) {
-    struct offkern_reader *r = offkern_enter();
-    struct offkern_hit hit = {0, 0};
-    int ok = offkern_covers16(offkern_map_table(map), address, &hit);
+    struct offkern_call c = offkern_call_begin(map);
+    int ok = offkern_check16(&c, address);
     __atomic_store_n(entered, 1, __ATOMIC_SEQ_CST);
     uint64_t until = now_ns() + hold_ns;
     while (now_ns() < until) {
@@ -41,7 +41,7 @@ OFFKERN_EXPORT int offkern_test_hold_section(const struct offkern_map *map, uint
         (void)p[1];
     }
     __atomic_store_n(done, 1, __ATOMIC_SEQ_CST);
-    offkern_leave(r);
+    offkern_leave(c.r);
     return ok;
 }
 
@@ -63,25 +63,22 @@ static void test_begin_hook(const struct offkern_map *map) {
     __atomic_store_n(&begin_paused, 0, __ATOMIC_SEQ_CST);
 }
 
-/* The next offkern_map_begin (of any thread) pauses between its loads until a writer replaces the epoch. */
+/* The next lookup of a call (any thread) pauses between the call's epoch load and its table load until a
+ * writer replaces the epoch. */
 OFFKERN_EXPORT void offkern_test_arm_begin_pause(const struct offkern_map *map) {
     begin_armed_epoch = __atomic_load_n(&map->epoch, __ATOMIC_SEQ_CST);
     __atomic_store_n(&begin_armed, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Whether an armed offkern_map_begin is waiting now. */
+/* Whether an armed lookup is waiting now. */
 OFFKERN_EXPORT int offkern_test_begin_paused(void) {
     return (int)__atomic_load_n(&begin_paused, __ATOMIC_SEQ_CST);
 }
 
-/* The check of the SLIST routines, with the thread's cached range: whether the 16 bytes at address pass. */
+/* The check of the SLIST routines, with the thread's range cache: whether the 16 bytes at address pass. */
 OFFKERN_EXPORT int offkern_test_cached_covers16(const struct offkern_map *map, uint64_t address) {
-    struct offkern_reader *r = offkern_enter();
-    uint64_t epoch;
-    struct offkern_hit hit = {0, 0};
-    const struct offkern_table *t = offkern_map_begin(map, r, &epoch, &hit);
-    int ok = offkern_covers16(t, address, &hit);
-    offkern_keep(r, epoch, &hit);
-    offkern_leave(r);
+    struct offkern_call c = offkern_call_begin(map);
+    int ok = offkern_check16(&c, address);
+    offkern_leave(c.r);
     return ok;
 }

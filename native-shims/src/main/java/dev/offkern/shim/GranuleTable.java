@@ -23,11 +23,13 @@ import java.lang.ref.Cleaner;
  *   <li>{@link #close}: removes every range, as {@code remove} does; the table stays usable (empty).</li>
  * </ul>
  *
- * <p>Costs: a lookup is one multiply-shift hash and usually one 32-byte slot (a range is split into
- * one slot per 64 KiB granule it touches). Entering and leaving the read-side section around a shim
- * call is two plain stores to a per-thread cache line. {@code insert} and {@code remove} are slow-path
- * operations (a mutex, and for {@code remove} a {@code membarrier} system call plus a scan of the
- * per-thread slots).
+ * <p>Costs: most checks make no lookup: each thread remembers the two ranges its last lookups found,
+ * valid until the next removal from the table, and an address inside one of them is accepted with one
+ * compare. A lookup is one multiply-shift hash and usually one 32-byte slot (a range has one slot per
+ * 64 KiB granule it touches, each holding the whole range). Entering and leaving the read-side section
+ * around a shim call is two plain stores to a per-thread cache line. {@code insert} and {@code remove}
+ * are slow-path operations (a mutex, and for {@code remove} a {@code membarrier} system call plus a
+ * scan of the per-thread slots).
  *
  * <p>On a host where the shim is not loaded the table tracks nothing ({@link #isNative()} false):
  * the shim routines that need it are unavailable there anyway.
@@ -47,7 +49,7 @@ public final class GranuleTable implements AutoCloseable {
      * deterministically; the handle itself stays valid until the Cleaner runs.
      */
 
-    /** Granule size in bytes: ranges are split into one slot per 64 KiB granule they touch. */
+    /** Granule size in bytes: a range has one slot per 64 KiB granule it touches. */
     public static final long GRANULE_SIZE = 1L << 16;
 
     private static final int OK = 0;
@@ -125,8 +127,8 @@ public final class GranuleTable implements AutoCloseable {
     }
 
     /**
-     * Whether every byte of {@code [address, address + length)} is in the table (checked per granule;
-     * a range crossing from one inserted range into an adjacent one inside a granule is refused).
+     * Whether every byte of {@code [address, address + length)} is in the table (checked range by range:
+     * an access may run from one inserted range into an adjacent one).
      */
     public boolean covers(long address, long length) {
         if (handle == 0) {

@@ -325,27 +325,47 @@ public final class ExLookaside {
         return allocate0(reg, lookaside, 0, address);
     }
 
+    // The hot paths (allocate0/free0 and what they inline) are kept small in bytecode: C2 inlines by
+    // bytecode size, dead verifier branches included, and an allocate or free that is not inlined into
+    // its caller costs more than the SLIST operation's checks. The verifier's work lives in
+    // allocateVerified/freeVerified, reached only when Verifier.ENABLED (a constant).
+
     private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
-        boolean blockChecks = false;
         if (Verifier.ENABLED) {
-            blockChecks = checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL);
-            if (blockChecks) {
-                reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before the counters change
-            }
+            return allocateVerified(reg, s, o, lookaside);
         }
+        return allocate1(reg, s, o, lookaside, false);
+    }
+
+    /** allocate0 under the verifier: the IRQL check and, under SPECIAL_POOL, the list's block checks. */
+    private static long allocateVerified(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
+        boolean blockChecks = checkIrql(s, o, lookaside, "ExAllocateFrom*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL);
+        if (blockChecks) {
+            reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before the counters change
+        }
+        return allocate1(reg, s, o, lookaside, blockChecks);
+    }
+
+    private static long allocate1(LookasideRegistry reg, MemorySegment s, long o, long lookaside, boolean blockChecks) {
         increment(s, o + TOTAL_ALLOCATES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         long block = ExSList.pop(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET); // a corrupted cached link is 0x50
-        if (block != 0) {
-            if (blockChecks) {
-                // A cached block is a live (parked) block of Size bytes; anything else came from a link
-                // written after the block was freed, and handing it out would give the caller a neighbour.
-                long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
-                Region br = reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
-                takeCached(reg, br, lookaside, block, "ExAllocateFrom*LookasideList*"); // 0x139 unless parked
-            }
-            return block;
+        if (block == 0) {
+            return allocateMiss(reg, s, o, lookaside, blockChecks);
         }
-        return allocateMiss(reg, s, o, lookaside, blockChecks);
+        if (blockChecks) {
+            checkCachedBlock(reg, s, o, lookaside, block);
+        }
+        return block;
+    }
+
+    /**
+     * SPECIAL_POOL: a cached block is a live (parked) block of Size bytes; anything else came from a link
+     * written after the block was freed, and handing it out would give the caller a neighbour.
+     */
+    private static void checkCachedBlock(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        long bytes = Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, ExSList.ENTRY_SIZE);
+        Region br = reg.addressSpace().checkLive(block, block, bytes, true); // 0xD6 / 0xD5
+        takeCached(reg, br, lookaside, block, "ExAllocateFrom*LookasideList*"); // 0x139 unless parked
     }
 
     private static long allocateMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside, boolean blockChecks) {
@@ -400,24 +420,39 @@ public final class ExLookaside {
     }
 
     private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
-        boolean parked = false;
         if (Verifier.ENABLED) {
-            if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
-                reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before anything changes
-                parked = checkFreedBlock(reg, s, o, lookaside, block);
-            }
+            freeVerified(reg, s, o, lookaside, block);
+        } else {
+            free1(reg, s, o, lookaside, block, false);
         }
+    }
+
+    /** free0 under the verifier: the IRQL check and, under SPECIAL_POOL, the freed block's checks. */
+    private static void freeVerified(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+        boolean parked = false;
+        if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
+            reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before anything changes
+            parked = checkFreedBlock(reg, s, o, lookaside, block);
+        }
+        free1(reg, s, o, lookaside, block, parked);
+    }
+
+    private static void free1(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean parked) {
         increment(s, o + TOTAL_FREES_OFFSET); // volatile add: exact statistic (Windows: plain ++)
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
-            increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
-            if (parked) {
-                unpark(reg, block); // not kept: the routine gets it
-            }
-            freeToRoutine(reg, s, o, lookaside, block);
+            freeMiss(reg, s, o, lookaside, block, parked);
         } else {
             ExSList.push(reg.addressSpace(), lookaside + LIST_HEAD_OFFSET, block); // the shim checks both addresses
         }
+    }
+
+    private static void freeMiss(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean parked) {
+        increment(s, o + FREE_MISSES_OFFSET); // volatile add: as TotalFrees
+        if (parked) {
+            unpark(reg, block); // not kept: the routine gets it
+        }
+        freeToRoutine(reg, s, o, lookaside, block);
     }
 
     /**

@@ -94,8 +94,9 @@ public final class ExSList {
      * (an IllegalArgumentException carrying STATUS_DATATYPE_MISALIGNMENT and the address), always,
      * verifier on or off: the check is one AND per address and corruption is never acceptable.
      *
-     * Cost: the table lookups add about 2 ns per call (SListPushPopBenchmark, docs/address-space.md);
-     * the Java-side region lookups they replace cost more.
+     * Cost: the checks add about 1 ns per call in steady state (a compare against the calling thread's
+     * cached ranges and the read-side section; SListPushPopBenchmark, docs/address-space.md); the
+     * Java-side region lookups they replace cost more.
      *
      * Where offkern differs from Windows: Windows' x64 kernel does not check entry alignment (it
      * corrupts) nor walk a pushed chain; the Ex* forms' Lock parameter is ignored on x64 as the x64

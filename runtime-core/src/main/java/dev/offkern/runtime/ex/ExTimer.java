@@ -76,6 +76,13 @@ import java.util.concurrent.locks.LockSupport;
  * offkern's processors never sleep); a high-resolution timer expires at the first clock tick after
  * its due time like every offkern timer (1 ms ticks by default), never early.
  *
+ * <p>The free is the pool's, with its checks: an EX_TIMER whose POOL_HEADER a stray write has
+ * corrupted (a caller writing through a stale pointer into memory the timer now occupies) makes
+ * ExDeleteTimer (or the delivery that frees the timer) raise what ExFreePoolWithTag would raise
+ * for that header — BAD_POOL_HEADER (0x19) or BAD_POOL_CALLER (0xC2: 0x07 when the type says free,
+ * 0x0A when the tag is not ExTm) — after the timer has left the live set (so it is freed at most
+ * once: the block stays allocated, and a later use of the pointer is 0xC7).
+ *
  * <p>Progress: blocking (the timer-table lock; ExDeleteTimer with Wait polls until the running
  * callback returns).
  */
@@ -256,13 +263,22 @@ public final class ExTimer {
         }
         if ((r & ExTimerCore.DELETE_WAIT) != 0) {
             int spins = 0;
-            while (!ExTimerCore.tryFinalizeWaited(k, address)) {
+            int w;
+            while ((w = ExTimerCore.tryFinalizeWaited(k, address)) == ExTimerCore.WAIT_PENDING) {
                 k.ensureRunning(); // a halted kernel's DPCs have stopped: fail instead of waiting for ever
                 if (++spins < 64) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.parkNanos(20_000);
                 }
+            }
+            if (w == ExTimerCore.NOT_LIVE) {
+                // Finalized by a delivery meanwhile: only a stray write into the EX_TIMER's State
+                // (DeleteOnExpiry set behind our back) allows that. Its finalizer freed it; freeing
+                // it again here would be a double free.
+                throw k.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, 0, address, address, address + SIZE, "ExDeleteTimer: 0x"
+                        + Long.toHexString(address) + " was freed while ExDeleteTimer(Wait) waited for it: its State word"
+                        + " was overwritten (DeleteOnExpiry set) by something other than the kernel");
             }
             r |= ExTimerCore.DELETE_FINALIZE;
         }

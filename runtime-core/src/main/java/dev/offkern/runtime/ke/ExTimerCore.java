@@ -33,7 +33,12 @@ import java.lang.invoke.VarHandle;
  *       quiescent, without Wait): the delivery that makes it quiescent finalizes it.</li>
  * </ul>
  * Finalizing = clearing Live and leaving the registry, under the lock, by exactly one caller, which
- * then (outside the lock) calls the delete callback and frees the memory.
+ * then (outside the lock) calls the delete callback and frees the memory. The claim is the removal
+ * from the table's set of live EX_TIMER addresses (Java memory, which no caller can write): every
+ * finalizing path checks that the removal happened, so the block goes back to the pool exactly once
+ * even if a stray write into the EX_TIMER (a caller's stale pointer) has corrupted its State bits —
+ * a finalizer that finds the timer already gone frees nothing ({@link #tryFinalizeWaited} says
+ * {@link #NOT_LIVE}).
  *
  * <p>Progress: blocking (the timer-table lock); {@link #tryFinalizeWaited} polls (PASSIVE/APC level).
  */
@@ -136,7 +141,7 @@ public final class ExTimerCore {
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st + (1 << EX_TIMER.STATE_GENERATION_SHIFT)); // generation wraps into nothing
             long now = clock.interruptTimePrecise();
             if (due <= now) {
-                table.expire(t, as, seg, off, now, clock.systemTimePrecise());
+                wake = table.expire(t, as, seg, off, now, clock.systemTimePrecise()); // a periodic re-arm may need the clock
             } else {
                 wake = table.link(as, seg, off, due);
             }
@@ -206,9 +211,8 @@ public final class ExTimerCore {
                     st -= IN_FLIGHT_ONE; // that delivery will never run
                 }
             }
-            if (quiescent(seg, off, st)) {
+            if (quiescent(seg, off, st) && forget(k, table, timer)) { // forget: the claim (membership checked above)
                 st &= ~EX_TIMER.STATE_LIVE;
-                forget(k, table, timer);
                 result |= DELETE_FINALIZE;
             } else if (wait) {
                 result |= DELETE_WAIT;
@@ -222,25 +226,37 @@ public final class ExTimerCore {
         }
     }
 
+    /** {@link #tryFinalizeWaited} result: not quiescent yet, poll again. */
+    public static final int WAIT_PENDING = 0;
+    /** {@link #tryFinalizeWaited} result: finalized by this call; the caller calls the delete callback and frees. */
+    public static final int WAIT_FINALIZED = 1;
+
     /**
      * Whether the deleted timer (Cancel, Wait) is quiescent now; if so finalizes it (the caller
      * then frees it). Polled by ExDeleteTimer with Wait=TRUE, which is the only one that may
      * finalize it (DeleteOnExpiry is not set).
+     *
+     * @return {@link #WAIT_FINALIZED}, {@link #WAIT_PENDING}, or {@link #NOT_LIVE} if the timer is no
+     *         live EX_TIMER any more (finalized by someone else, which only a corrupted State word
+     *         allows: the caller must then free nothing)
      */
-    public static boolean tryFinalizeWaited(KernelCore k, long timer) {
+    public static int tryFinalizeWaited(KernelCore k, long timer) {
         TimerTable table = k.clock().timers();
         table.lock();
         try {
+            if (!table.isExTimer(timer)) {
+                return NOT_LIVE;
+            }
             Region r = k.addressSpace().regionOf(timer, SIZE);
             MemorySegment seg = r.segment();
             long off = r.offsetOf(timer);
             int st = state(seg, off);
             if (!quiescent(seg, off, st)) {
-                return false;
+                return WAIT_PENDING;
             }
+            forget(k, table, timer); // the claim (membership checked above)
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st & ~EX_TIMER.STATE_LIVE);
-            forget(k, table, timer);
-            return true;
+            return WAIT_FINALIZED;
         } finally {
             table.unlock();
         }
@@ -279,8 +295,8 @@ public final class ExTimerCore {
 
     /**
      * The end of a delivery begun with CALL or SKIP: counts it down; returns true if the timer is
-     * now quiescent with DeleteOnExpiry set, in which case it has been finalized and the caller
-     * calls the delete callback and frees it.
+     * now quiescent, deleted (Disabled) with DeleteOnExpiry set, in which case it has been
+     * finalized and the caller calls the delete callback and frees it.
      */
     public static boolean endCallback(KernelCore k, long timer) {
         TimerTable table = k.clock().timers();
@@ -296,10 +312,11 @@ public final class ExTimerCore {
             if (inFlight(st) > 0) {
                 st -= IN_FLIGHT_ONE;
             }
-            boolean finalize = (st & EX_TIMER.STATE_DELETE_ON_EXPIRY) != 0 && quiescent(seg, off, st);
+            int deleteOnExpiry = EX_TIMER.STATE_DISABLED | EX_TIMER.STATE_DELETE_ON_EXPIRY;
+            boolean finalize = (st & deleteOnExpiry) == deleteOnExpiry && quiescent(seg, off, st)
+                    && forget(k, table, timer); // the claim (membership checked above)
             if (finalize) {
                 st &= ~EX_TIMER.STATE_LIVE;
-                forget(k, table, timer);
             }
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st);
             return finalize;
@@ -328,12 +345,18 @@ public final class ExTimerCore {
 
     // ----- helpers -----
 
-    /** Finalizes: the timer leaves the live set (and the verifier's registry). Under the lock. */
-    private static void forget(KernelCore k, TimerTable table, long timer) {
-        table.removeExTimer(timer);
+    /**
+     * Finalizes: the timer leaves the live set (and the verifier's registry). Under the lock. The
+     * removal is the one claim of the right to free: true for exactly one caller per allocation.
+     */
+    private static boolean forget(KernelCore k, TimerTable table, long timer) {
+        if (!table.removeExTimer(timer)) {
+            return false;
+        }
         if (k.liveObjects() != null) {
             k.liveObjects().exTimerFreed(timer);
         }
+        return true;
     }
 
     private static boolean quiescent(MemorySegment seg, long off, int st) {

@@ -100,6 +100,12 @@ public final class KeQueuedSpinLock {
     private static final long LOCK_FLAGS = KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER;
     /** Bytes of a KSPIN_LOCK_QUEUE: what a queue entry's address must resolve to. */
     private static final long ENTRY_BYTES = KSPIN_LOCK_QUEUE.LAYOUT.byteSize();
+    /**
+     * Yields (after the spin budget) between two checks that a waiter's hand-off can still come
+     * ({@link #checkHandOff}): rare enough to cost nothing measurable, frequent enough that a broken
+     * chain ends the wait within milliseconds.
+     */
+    private static final int CHECK_EVERY_YIELDS = 64;
     /** 0xC4 subcode: queued spin lock release at IRQL ≠ DISPATCH_LEVEL. */
     public static final int DV_RELEASE_QUEUED_SPIN_LOCK_IRQL = 0x36;
 
@@ -181,12 +187,24 @@ public final class KeQueuedSpinLock {
             FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER); // plain: only this thread reads it now
         } else {
             FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
-            Region r = entry(t, as, pred); // the predecessor validated it before queueing
-            FIELD.setRelease(r.segment(), r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET, me); // release: pred.Next := me after my WAIT is set
+            Region r;
+            try {
+                r = entry(t, as, pred); // the predecessor validated it before queueing
+            } catch (RuntimeException corrupt) {
+                // A scribbled lock word: never linked, never to be handed the lock. Put the word back as the caller
+                // left it (if we are still the tail), so that later acquirers are refused the same way.
+                throw leaveQueue(spinLock, handle, me, pred, corrupt);
+            }
+            long predNext = r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
+            FIELD.setRelease(r.segment(), predNext, me); // release: pred.Next := me after my WAIT is set
             int round = 0;
+            int yields = 0;
             // acquire reads: pair with the predecessor's hand-off RMW
             while (((long) FIELD.getAcquire(handle, LOCK) & KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT) != 0) {
                 round = Backoff.spinOrYield(round);
+                if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
+                    checkHandOff(t, spinLock, handle, me, lockAddress, pred, r, predNext);
+                }
             }
         }
         t.pushQueuedLock(me, spinLock); // our release finds the word here, without a lookup
@@ -228,14 +246,95 @@ public final class KeQueuedSpinLock {
                 return;
             }
             int round = 0;
+            int yields = 0;
             while ((next = (long) FIELD.getAcquire(handle, NEXT)) == 0L) { // successor is linking itself
                 round = Backoff.spinOrYield(round);
+                if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
+                    KernelCore k = t.kernel();
+                    if (!k.isRunningFast()) {
+                        k.ensureRunning(); // halted or closed: the successor may never finish linking; say so
+                    }
+                }
             }
         }
         requireAlignedNext(t, me, next);
         Region nr = entry(t, as, next); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
+    }
+
+    /**
+     * The waiter's check, made every {@link #CHECK_EVERY_YIELDS} yields once its spin budget is
+     * spent, that the hand-off it waits for can still come (the wait is otherwise unbounded):
+     * <ul>
+     *   <li>the kernel still runs — a bug check that halted it (HALT policy) stops the predecessor's
+     *       owner at its next call, and its release never comes: the kernel's halted exception (or,
+     *       once {@code Kernel.close()} ran, "this offkern kernel is closed"), as a blocked wait gets;</li>
+     *   <li>the predecessor is still a queue entry of this lock that links to this one: its memory
+     *       is live (SPECIAL_POOL: 0xD5/0xD6; 0x50 outside the address space), its {@code Lock} still
+     *       names this lock and its {@code Next} is still this entry, and the lock word is not 0
+     *       (a queue with a waiter has a tail). A predecessor's handle
+     *       re-initialized, reused for another lock or scribbled by its owner, or a lock word
+     *       re-initialized under its waiters, breaks the chain: no hand-off will ever reach this
+     *       entry, so the acquire fails with KERNEL_SECURITY_CHECK_FAILURE (0x139/3, the predecessor)
+     *       instead of spinning for ever, after {@link #leaveQueue}.</li>
+     * </ul>
+     * A predecessor changes its own handle only after its hand-off (the XOR into this entry's Lock),
+     * so a changed predecessor whose hand-off this entry has meanwhile received is not a broken
+     * chain: WAIT is read again after a full fence before anything is concluded.
+     */
+    private static void checkHandOff(ThreadState t, MemorySegment spinLock, MemorySegment handle, long me, long lockAddress,
+            long pred, Region r, long predNext) {
+        KernelCore k = t.kernel();
+        if (!k.isRunningFast()) {
+            k.ensureRunning(); // throws: halted (the owner ahead of us is stopped) or closed
+        }
+        RuntimeException broken = null;
+        try {
+            entry(t, as(t), pred); // still live memory (its owner may have freed the handle)
+            long next = (long) FIELD.getVolatile(r.segment(), predNext); // volatile: the owner's reuse of its handle
+            long named = (long) FIELD.getVolatile(r.segment(), predNext - KSPIN_LOCK_QUEUE.NEXT_OFFSET
+                    + KSPIN_LOCK_QUEUE.LOCK_OFFSET) & ~LOCK_FLAGS;
+            long word = (long) FIELD.getVolatile(spinLock, 0L); // volatile: a queue with a waiter has a tail
+            if (word == 0L) {
+                broken = k.corrupt(lockAddress, "queued spin lock 0x" + Long.toHexString(lockAddress) + " was re-initialized"
+                        + " (its word is 0) while KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me)
+                        + " waited in its queue: no hand-off can come");
+            } else if (next != me || named != lockAddress) {
+                broken = k.corrupt(pred, "queued spin lock 0x" + Long.toHexString(lockAddress) + ": the predecessor entry 0x"
+                        + Long.toHexString(pred) + " of KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " now has Next 0x"
+                        + Long.toHexString(next) + " and names lock 0x" + Long.toHexString(named)
+                        + " (its handle was reused, re-initialized or scribbled while queued): no hand-off can come");
+            }
+        } catch (RuntimeException unreachable) {
+            broken = unreachable;
+        }
+        if (broken != null) {
+            VarHandle.fullFence(); // the predecessor's hand-off precedes any change it makes to its handle
+            if (((long) FIELD.getVolatile(handle, LOCK) & KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT) == 0) {
+                return; // handed the lock meanwhile: the change came after the hand-off
+            }
+            throw leaveQueue(spinLock, handle, me, 0L, broken); // a dead chain: the lock is free again
+        }
+    }
+
+    /**
+     * Takes a waiting entry that will never be handed the lock out of the queue, then returns
+     * {@code cause} for the acquire to throw: its {@code Lock} is cleared (it names no lock, so a
+     * successor's {@link #checkHandOff} finds the chain broken and leaves in turn), and if it is
+     * still the tail the lock word becomes {@code tail} (0: free; a successor that swaps in after
+     * the clear sees the cleared entry). So a broken chain costs each of its waiters one bug check,
+     * and the lock is usable again afterwards rather than held for ever by a hand-off that cannot come.
+     */
+    private static RuntimeException leaveQueue(MemorySegment spinLock, MemorySegment handle, long me, long tail,
+            RuntimeException cause) {
+        FIELD.setVolatile(handle, LOCK, 0L); // volatile: seen by a successor's check before it can conclude
+        boolean unused = FIELD.compareAndSet(spinLock, 0L, me, tail); // volatile CAS: only if we are still the tail
+        return cause;
+    }
+
+    private static AddressSpace as(ThreadState t) {
+        return t.kernel().addressSpace();
     }
 
     /**

@@ -147,7 +147,7 @@ public final class KeTimer {
             seg.set(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET, (short) t.processorNumber());
             setAbsoluteFlag(seg, off, dueTime > 0);
             if (due <= now) {
-                table.expire(t, as, seg, off, now, clock.systemTimePrecise());
+                wake = table.expire(t, as, seg, off, now, clock.systemTimePrecise()); // a periodic re-arm may need the clock
             } else {
                 wake = table.link(as, seg, off, due);
             }

@@ -357,7 +357,7 @@ public final class TimerTable {
             if (due <= now) {
                 unlink(as, seg, off);
                 try {
-                    expire(state, as, seg, off, now, systemNow);
+                    expire(state, as, seg, off, now, systemNow); // no wake-up needed: this thread plans its next one after the ticks
                 } catch (KernelHaltedException halted) {
                     throw halted;
                 } catch (BugCheck raised) {
@@ -383,8 +383,13 @@ public final class TimerTable {
      * next tick the clock processes, still counted from the old phase; periods missed entirely (more
      * than one behind) are skipped, never delivered in a burst. An EX_TIMER's period comes from
      * {@code EX_TIMER.Period} (100 ns), and a disabled (deleted) EX_TIMER is not re-armed.
+     *
+     * @return whether the re-arm linked the timer before the clock thread's planned wake-up: a
+     *         caller other than the clock thread (a set whose due time has passed) must then wake it
+     *         ({@link #wakeClock}, after unlocking), or a clock parked with nothing pending would
+     *         never expire the re-armed periodic timer
      */
-    void expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
+    boolean expire(ThreadState state, AddressSpace as, MemorySegment seg, long off, long now, long systemNow) {
         expiries++;
         Dispatcher.lock(); // the signal and the waits it satisfies are one step for waiters
         try {
@@ -399,13 +404,14 @@ public final class TimerTable {
         if (ex) {
             step = ExTimerCore.rearmStep(seg, off);
         }
+        boolean wake = false;
         if (step > 0) {
             long due = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET) + step;
             if (due <= now) {
                 due += (now - due) / step * step; // skip the periods missed entirely; this one is still delivered
             }
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DUE_TIME_OFFSET, due);
-            linkAt(as, seg, off, Math.max(Math.ceilDiv(due, increment), now / increment + 1));
+            wake = linkAt(as, seg, off, Math.max(Math.ceilDiv(due, increment), now / increment + 1));
         }
         long dpc = seg.get(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET);
         if (dpc != 0) {
@@ -430,6 +436,7 @@ public final class TimerTable {
                 dpcsCoalesced++;
             }
         }
+        return wake;
     }
 
     // ----- EX_TIMER registry -----
@@ -444,9 +451,9 @@ public final class TimerTable {
         return exTimers.contains(timer);
     }
 
-    /** Forgets a finalized EX_TIMER. Under the lock. */
-    void removeExTimer(long timer) {
-        exTimers.remove(timer);
+    /** Forgets a finalized EX_TIMER; false if it was not live. Under the lock. */
+    boolean removeExTimer(long timer) {
+        return exTimers.remove(timer);
     }
 
     /** Live EX_TIMERs (a consistent value needs the lock). */

@@ -36,11 +36,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  * the native view the same way; afterwards every shim call through this address space reports the
  * kernel closed ({@link #ensureOpen}) instead of touching memory that is about to be freed.
  *
- * <p>Checks that are always on, whatever the verifier says, and what they cost: the shim's lookup of
- * every address it dereferences (a hash and usually one 32-byte slot, about 1 ns each; an SLIST push
- * or pop makes two), a read-side section per shim call (two plain stores to a per-thread cache
- * line), and Java's {@link #regionOf} wherever Java follows a pointer (a hash-map probe and one or two
- * range compares). See docs/address-space.md.
+ * <p>Checks that are always on, whatever the verifier says, and what they cost: the shim's check of
+ * every address it dereferences (one compare against a range the calling thread found earlier, valid
+ * until the next removal; otherwise a lookup, a hash and usually one 32-byte slot), a read-side
+ * section per shim call (two plain stores to a per-thread cache line), and Java's {@link #regionOf}
+ * wherever Java follows a pointer (a hash-map probe and one or two range compares). See
+ * docs/address-space.md.
  *
  * <p><b>Implementation overview.</b> Addresses are split into 64 KiB granules ({@link #GRANULE_SHIFT}).
  * The Java table maps a granule number to the regions that touch it (almost always one), so a lookup

@@ -5,10 +5,12 @@ import dev.offkern.layout.ke.KSPIN_LOCK_QUEUE;
 import static dev.offkern.ddi.Ke.*;
 import static dev.offkern.runtime.ke.LockTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.runtime.Kernel;
+import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.BugCheckPolicy;
 import java.lang.foreign.Arena;
@@ -264,5 +266,110 @@ class KeQueuedSpinLockTest {
         });
         t.start();
         t.join(10_000);
+    }
+
+    /** Starts a thread that acquires {@code l} at DISPATCH_LEVEL through {@code h} (attached to {@code k} if given); records how it ended. */
+    private static Thread queuedWaiter(Kernel k, MemorySegment l, MemorySegment h, Object[] outcome) {
+        Thread th = new Thread(() -> {
+            try {
+                if (k != null) {
+                    k.attach();
+                }
+                KeRaiseIrqlToDpcLevel();
+                KeAcquireInStackQueuedSpinLockAtDpcLevel(l, h);
+                outcome[0] = "acquired";
+            } catch (Throwable t) {
+                outcome[0] = t;
+            } finally {
+                resetThread();
+                Kernel.detach();
+            }
+        }, "queued-waiter");
+        th.setDaemon(true);
+        th.start();
+        return th;
+    }
+
+    private static void awaitNext(MemorySegment h, long value) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (next(h) != value) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the waiter never linked itself behind 0x" + Long.toHexString(h.address()));
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Fuzz finding queued-spin-lock-hang: the owner reuses its handle for another lock while a
+     * waiter is queued behind it (so no hand-off can ever reach the waiter). The waiter must fail
+     * with KERNEL_SECURITY_CHECK_FAILURE naming the predecessor, leave the queue, and leave the lock
+     * free, instead of spinning for ever.
+     */
+    @Test
+    void shouldFailAWaiterWhosePredecessorsHandleIsReusedInsteadOfSpinningForEver() throws Exception {
+        MemorySegment other = block(kernel, 8);
+        KeInitializeSpinLock(other);
+        MemorySegment h2 = block(kernel, 0x18);
+        KeAcquireInStackQueuedSpinLock(lock, handle);
+        Object[] outcome = new Object[1];
+        Thread waiter = queuedWaiter(null, lock, h2, outcome);
+        awaitNext(handle, h2.address());
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(other, handle); // misuse: the queued handle reused for another lock
+        waiter.join(30_000);
+        assertTrue(!waiter.isAlive(), "the waiter still spins behind a handle that will never hand the lock on");
+        BugCheck bc = assertInstanceOf(BugCheck.class, outcome[0], String.valueOf(outcome[0]));
+        assertEquals(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, bc.code(), bc.getMessage());
+        assertEquals(KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY, bc.parameters()[0]);
+        assertEquals(handle.address(), bc.parameters()[1], "P2: the predecessor entry");
+        assertEquals(0L, KeSpinLock.word(lock), "the waiter left the queue and the dead chain: the lock is free");
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(handle); // releases `other`
+        assertEquals(0L, KeSpinLock.word(other));
+    }
+
+    /** The same when the lock word is re-initialized under a waiter (its owner gone). */
+    @Test
+    void shouldFailAWaiterWhoseLockIsReinitializedUnderIt() throws Exception {
+        MemorySegment h2 = block(kernel, 0x18);
+        KeAcquireInStackQueuedSpinLock(lock, handle);
+        Object[] outcome = new Object[1];
+        Thread waiter = queuedWaiter(null, lock, h2, outcome);
+        awaitNext(handle, h2.address());
+        KeInitializeSpinLock(lock); // misuse: re-initialized while held and waited on
+        waiter.join(30_000);
+        assertTrue(!waiter.isAlive(), "the waiter still spins on a lock re-initialized under it");
+        BugCheck bc = assertInstanceOf(BugCheck.class, outcome[0], String.valueOf(outcome[0]));
+        assertEquals(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, bc.code(), bc.getMessage());
+        assertEquals(lock.address(), bc.parameters()[1]);
+    }
+
+    /**
+     * A bug check that halts the kernel (HALT policy) while a thread waits for a queued lock's
+     * hand-off: the owner can make no call any more, so the waiter ends with the kernel's halted
+     * exception, as a blocked dispatcher wait does, instead of spinning until the kernel is closed.
+     */
+    @Test
+    void shouldEndAWaiterWithTheHaltWhenABugCheckHaltsTheKernelWhileItWaits() throws Exception {
+        Kernel halting = KernelFixture.boot(java.nio.file.Files.createDirectories(dumps.resolve("halt")), BugCheckPolicy.HALT, true)
+                .leakReportSink(s -> { });
+        try {
+            halting.attach();
+            MemorySegment l = block(halting, 8);
+            MemorySegment h1 = block(halting, 0x18);
+            MemorySegment h2 = block(halting, 0x18);
+            KeInitializeSpinLock(l);
+            KeAcquireInStackQueuedSpinLock(l, h1);
+            Object[] outcome = new Object[1];
+            Thread waiter = queuedWaiter(halting, l, h2, outcome);
+            awaitNext(h1, h2.address());
+            assertThrows(dev.offkern.nt.KernelHaltedException.class, () -> KeBugCheckEx(0xE2, 1, 2, 3, 4));
+            waiter.join(30_000);
+            assertTrue(!waiter.isAlive(), "the waiter still spins on a halted kernel");
+            assertInstanceOf(dev.offkern.nt.KernelHaltedException.class, outcome[0], String.valueOf(outcome[0]));
+        } finally {
+            resetThread();
+            Kernel.detach();
+            halting.close();
+        }
     }
 }

@@ -214,6 +214,27 @@ class KeTimerTest {
         assertEquals(2, t.get(ValueLayout.JAVA_INT, KTIMER.PERIOD_OFFSET));
     }
 
+    /**
+     * A periodic timer set with a due time already past expires in the set, which re-arms it: that
+     * re-arm must wake a clock thread parked with nothing pending (it used to be lost, and the timer
+     * then never fired again: no later set woke the clock either, its planned tick being earlier).
+     */
+    @Test
+    void shouldKeepFiringAPeriodicTimerSetWithAPastDueTimeWhileNothingElseIsPending() throws Exception {
+        Thread.sleep(20); // nothing pending: the clock thread parks without a deadline
+        MemorySegment t = timer(SynchronizationTimer);
+        MemorySegment d = block(kernel, KDPC.X64.size());
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch three = new CountDownLatch(3);
+        KeInitializeDpc(d, (dpc, ctx, a1, a2) -> {
+            runs.incrementAndGet();
+            three.countDown();
+        }, MemorySegment.NULL);
+        KeSetTimerEx(t, KeQuerySystemTimePrecise() - 10_000_000, 1, d); // absolute, a second ago; every 1 ms
+        assertTrue(three.await(10, TimeUnit.SECONDS), "expiries of the re-armed timer: " + runs.get());
+        assertTrue(KeCancelTimer(t));
+    }
+
     @Test
     void shouldExpireAnAbsoluteDueTime() throws Exception {
         MemorySegment t = timer(NotificationTimer);

@@ -116,6 +116,23 @@ enum Family {
         };
     }
 
+    /**
+     * Routines of a non-pool family that free a pool block of their own, so that the pool's free
+     * checks (BAD_POOL_HEADER, BAD_POOL_CALLER with a pool subcode) are theirs too, as they would be
+     * from ExFreePoolWithTag: ExDeleteTimer frees the EX_TIMER (docs/timers.md; a stray write
+     * through a stale pointer can have corrupted its POOL_HEADER).
+     */
+    private static final Set<String> FREE_THEIR_BLOCK = Set.of("ExDeleteTimer");
+
+    /** Whether a bug check {@code code} with first parameter {@code p1} is documented for {@code routine} of this family. */
+    boolean documents(String routine, int code, long p1) {
+        if (FREE_THEIR_BLOCK.contains(routine)
+                && (code == BugCheckCode.BAD_POOL_HEADER || (code == BugCheckCode.BAD_POOL_CALLER && POOL_C2.contains(p1)))) {
+            return true;
+        }
+        return documents(code, p1);
+    }
+
     /** Whether a bug check {@code code} with first parameter {@code p1} is documented for a routine of this family. */
     boolean documents(int code, long p1) {
         if (this == BUGCHECK) {

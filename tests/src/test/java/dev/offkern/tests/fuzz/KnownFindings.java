@@ -56,21 +56,13 @@ final class KnownFindings {
      * no operation is disabled and no hostile input withheld.
      */
     static final List<Known> ALL = List.of(
-            Known.of("queued-spin-lock-hang", "^HANG spin\\.queued",
-                    "rarely (once in about 120 epochs) a balanced KeAcquireInStackQueuedSpinLockAtDpcLevel spins for ever"
-                            + " waiting for its predecessor's hand-off, while the other thread misuses its private queued"
-                            + " lock (scribbled handles); not yet diagnosed (seed 0x2715a431bf0ecfbc, epoch 110)"),
             Known.of("lost-wakeup", "^INVARIANT wait\\.lostWakeup: lost wake-up|^HANG wait\\.withPartner",
                     "very rarely (once in about 230 epochs, after the heap leak and the timeout-versus-set race were"
                             + " removed) KeSetEvent on a private synchronization event consumes the signal (the event is"
                             + " reset afterwards) while its only waiter, a partner thread, times out: the set satisfied"
                             + " some other wait. Not yet diagnosed; suspected: a stale KWAIT_BLOCK (abandoned on a"
                             + " corrupted list) whose KTHREAD block was recycled for a new thread"
-                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"),
-            Known.of("extimer-delete-frees-twice", "^UNDOCUMENTED ExDeleteTimer BugCheck 0x(19|C2)/",
-                    "issue 9's EX_TIMER (landed 21:5x): ExDeleteTimer racing the timer's own expiry or a second delete"
-                            + " frees the EX_TIMER block twice or with another tag (BAD_POOL_CALLER 0x07, 0x0A / BAD_POOL_HEADER 0x07)"
-                            + " (seeds 0xb2739430fffe40d7 epochs 32 and 53, 0x66988c08ada93ebf)"));
+                            + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"));
 
     /** The entry matching {@code signature}, or null. */
     static Known match(String signature) {

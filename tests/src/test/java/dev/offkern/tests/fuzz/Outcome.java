@@ -46,7 +46,7 @@ record Outcome(Kind kind, String routine, String what, Throwable cause) {
         }
         if (t instanceof BugCheck bc) {
             String what = String.format(Locale.ROOT, "BugCheck 0x%X/0x%X", bc.code(), bc.parameter1());
-            if (family != null && family.documents(bc.code(), bc.parameter1())) {
+            if (family != null && family.documents(routine, bc.code(), bc.parameter1())) {
                 return new Outcome(Kind.BUGCHECK, routine, what, t);
             }
             return new Outcome(Kind.UNDOCUMENTED, routine, what + (family == null ? " (no DDI routine on the stack)"

@@ -40,6 +40,22 @@ class OutcomeTest {
     }
 
     @Test
+    void shouldAllowThePoolsFreeChecksFromExDeleteTimerWhichFreesTheTimerButNotFromTheOtherTimerRoutines() {
+        BugCheck header = thrownIn(new BugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, 0, 0, "BlockSize"), "ExDeleteTimer",
+                "dev.offkern.runtime.pool.Pool");
+        assertEquals(Outcome.Kind.BUGCHECK, Outcome.classify(header, false).kind());
+        BugCheck freed = thrownIn(new BugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, 0, "already freed"), "ExDeleteTimer",
+                "dev.offkern.runtime.pool.Pool");
+        assertEquals(Outcome.Kind.BUGCHECK, Outcome.classify(freed, false).kind());
+        BugCheck unknownSubcode = thrownIn(new BugCheck(BugCheckCode.BAD_POOL_CALLER, 0x77, 0, 0, 0, ""), "ExDeleteTimer",
+                "dev.offkern.runtime.pool.Pool");
+        assertFalse(Outcome.classify(unknownSubcode, false).allowed());
+        BugCheck fromSet = thrownIn(new BugCheck(BugCheckCode.BAD_POOL_HEADER, 0x07, 0, 0, 0, ""), "ExSetTimer",
+                "dev.offkern.runtime.pool.Pool");
+        assertFalse(Outcome.classify(fromSet, false).allowed(), "ExSetTimer frees nothing");
+    }
+
+    @Test
     void shouldReportAPoolCallerSubcodeTheTableDoesNotList() {
         BugCheck bc = thrownIn(new BugCheck(BugCheckCode.BAD_POOL_CALLER, 0x77, 0, 0, 0, ""), "ExFreePoolWithTag",
                 "dev.offkern.runtime.pool.Pool");
