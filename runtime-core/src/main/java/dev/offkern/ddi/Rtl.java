@@ -2,6 +2,7 @@ package dev.offkern.ddi;
 
 import dev.offkern.nt.RunOnceInitFunction;
 import dev.offkern.runtime.ke.KeExtendedState;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.rtl.RtlBitmap;
 import dev.offkern.runtime.rtl.RtlRunOnce;
 import dev.offkern.runtime.Kernel;
@@ -673,4 +674,16 @@ public final class Rtl {
     }
 
     // ===== end Security descriptors =====
+
+    // ===== Win32 last error =====
+
+    /** {@code DWORD RtlGetLastWin32Error(void)}: the Win32 error the thread's last failing SDDL routine left (0 at first). */
+    public static int RtlGetLastWin32Error() {
+        return ThreadState.current().lastWin32Error();
+    }
+
+    /** {@code VOID RtlSetLastWin32Error(DWORD Win32Error)}. */
+    public static void RtlSetLastWin32Error(int Win32Error) {
+        ThreadState.current().setLastWin32Error(Win32Error);
+    }
 }

@@ -77,6 +77,8 @@ public final class ThreadState {
     int dpcRoutineDepth;
     /** Bug checks this thread is inside (0 = none): detects nested bug checks. Thread-confined. */
     private int bugCheckDepth;
+    /** The TEB's LastErrorValue: the Win32 error the last failing advapi32-style routine left. Thread-confined. */
+    private int lastWin32Error;
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
@@ -242,6 +244,16 @@ public final class ThreadState {
     /** Whether normal kernel APCs are disabled: inside a critical or guarded region, or at APC_LEVEL or above. */
     public boolean apcsDisabled() {
         return kernelApcDisable != 0 || specialApcDisable != 0 || irql >= Irql.APC_LEVEL;
+    }
+
+    /** {@code RtlGetLastWin32Error}: the thread's last Win32 error (0 until a routine sets one). */
+    public int lastWin32Error() {
+        return lastWin32Error;
+    }
+
+    /** {@code RtlSetLastWin32Error}. */
+    public void setLastWin32Error(int error) {
+        lastWin32Error = error;
     }
 
     // ----- in-stack queued spin locks held (KeQueuedSpinLock's release finds its lock word here) -----

@@ -55,7 +55,7 @@ public final class SecurityDescriptorForms {
      *
      * @param wildIsFault whether an absolute pointer to no memory is 0x50 (conversions) or null (validity)
      */
-    private static MemorySegment component(MemorySegment b, Part part, boolean wildIsFault, String routine) {
+    static MemorySegment component(MemorySegment b, Part part, boolean wildIsFault, String routine) {
         int control = RtlSecurityDescriptor.control(b);
         if (part.present != 0 && (control & part.present) == 0) {
             return ABSENT;
@@ -88,6 +88,11 @@ public final class SecurityDescriptorForms {
             return null;
         }
         return at.asSlice(0, length);
+    }
+
+    /** Whether {@link #component} found no such component in the descriptor. */
+    static boolean absent(MemorySegment component) {
+        return component == ABSENT;
     }
 
     private static long rounded(MemorySegment component) {

@@ -29,6 +29,7 @@ final class Catalogue {
         all.addAll(DispatcherOps.ops());
         all.addAll(BitmapOps.ops());
         all.addAll(RunOnceOps.ops());
+        all.addAll(SddlOps.ops());
         all.addAll(ProcessorStateOps.ops());
         all.addAll(DpcTimerOps.ops());
         all.addAll(SecurityOps.ops());

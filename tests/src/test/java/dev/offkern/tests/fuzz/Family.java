@@ -176,7 +176,8 @@ enum Family {
         }
         if (routine.startsWith("Rtl") && (routine.contains("Sid") || routine.contains("Acl") || routine.contains("Ace")
                 || routine.contains("SecurityDescriptor") || routine.contains("UnicodeString")
-                || routine.contains("GenericMask") || routine.endsWith("SD"))) {
+                || routine.contains("GenericMask") || routine.endsWith("SD") || routine.contains("Win32Error"))
+                || routine.startsWith("Convert")) {
             return SECURITY;
         }
         if (routine.startsWith("Rtl")) {
