@@ -127,10 +127,14 @@ OFFKERN_EXPORT int offkern_cas128(void *dst, uint64_t cmp_lo, uint64_t cmp_hi, u
     return (ok ? 1 : 0) + (offkern_leave_poll(r) ? 2 : 0);
 }
 
-/* The slow path of offkern_cas128_mapped, inside the section entered on r: checks with lookups. */
-static __attribute__((noinline)) int cas128_mapped_slow(struct offkern_reader *r, const struct offkern_map *map,
-                                                        uint64_t dst, uint64_t cmp_lo, uint64_t cmp_hi, uint64_t new_lo,
-                                                        uint64_t new_hi, uint64_t witness) {
+/*
+ * The slow path of offkern_cas128_mapped, inside the section its fast path entered (on the thread's
+ * reader slot): checks with lookups. It takes the routine's own parameters, so that the fast path
+ * reaches it with a plain jump and keeps nothing in callee-saved registers.
+ */
+static __attribute__((noinline)) int cas128_mapped_slow(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo,
+                                                        uint64_t cmp_hi, uint64_t new_lo, uint64_t new_hi, uint64_t witness) {
+    struct offkern_reader *r = offkern_current_reader; /* attached by the fast path */
     struct offkern_call c = offkern_call_open(r, map);
     int rc;
     if (!offkern_check16(&c, dst) || !offkern_check16_any(&c, witness)) {
@@ -146,6 +150,14 @@ static __attribute__((noinline)) int cas128_mapped_slow(struct offkern_reader *r
     return offkern_leave_poll(r) && rc >= 0 ? rc + 2 : rc; /* 2, 3: as 0, 1, and poll first */
 }
 
+/* The thread's first shim call: attach its reader slot, enter the section, take the slow path. */
+static __attribute__((noinline)) int cas128_mapped_first(const struct offkern_map *map, uint64_t dst, uint64_t cmp_lo,
+                                                         uint64_t cmp_hi, uint64_t new_lo, uint64_t new_hi,
+                                                         uint64_t witness) {
+    offkern_enter();
+    return cas128_mapped_slow(map, dst, cmp_lo, cmp_hi, new_lo, new_hi, witness);
+}
+
 /* The raw-address form: dst (16-byte aligned) and the 16-byte witness must lie in the map (checked in a
  * section; usually by the thread's range cache, two compares, else by lookups in the slow path).
  * Returns 1 (swapped), 0 (not), OFFKERN_E*, or 2 / 3 for 0 / 1 with a safepoint poll request. */
@@ -154,7 +166,11 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
     if ((dst & 15u) != 0) {
         return OFFKERN_EALIGN;
     }
-    struct offkern_reader *r = offkern_enter();
+    struct offkern_reader *r = offkern_current_reader;
+    if (__builtin_expect(r == NULL, 0)) {
+        return cas128_mapped_first(map, dst, cmp_lo, cmp_hi, new_lo, new_hi, witness);
+    }
+    offkern_enter_reader(r);
     if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_covers16(r, dst)
                                  && offkern_cache_covers16(r, witness), 1)) {
         uint64_t lo = cmp_lo, hi = cmp_hi;
@@ -164,7 +180,7 @@ OFFKERN_EXPORT int offkern_cas128_mapped(const struct offkern_map *map, uint64_t
         w[1] = hi;
         return ok + (offkern_leave_poll(r) ? 2 : 0);
     }
-    return cas128_mapped_slow(r, map, dst, cmp_lo, cmp_hi, new_lo, new_hi, witness);
+    return cas128_mapped_slow(map, dst, cmp_lo, cmp_hi, new_lo, new_hi, witness);
 }
 
 /* Does nothing: bound as an ordinary (not critical) downcall, its return to Java polls for a safepoint. */
@@ -304,18 +320,29 @@ static inline uint64_t slist_check_chain(struct offkern_call *c, uint64_t first,
  * outside the cached ranges, a new epoch) goes to the slow path, which starts the operation over
  * inside the same section with offkern_check16 (table lookups; a miss there is a fault result). Nothing
  * is published before the successful cmpxchg16b (push's store into `last` is rewritten by every
- * attempt), so starting over is just another retry.
+ * attempt), so starting over is just another retry. The slow paths take the routines' own parameters
+ * (the reader slot comes from the thread-local again), so the fast paths reach them with a jump.
  */
-static __attribute__((noinline)) uint64_t slist_push_slow(struct offkern_reader *r, const struct offkern_map *map,
-                                                          void *header, uint64_t entry) {
+static __attribute__((noinline)) uint64_t slist_push_slow(const struct offkern_map *map, void *header, uint64_t entry) {
+    struct offkern_reader *r = offkern_current_reader; /* attached and in a section: see the fast paths */
     struct offkern_call c = offkern_call_open(r, map);
     uint64_t rc = offkern_check16(&c, (uintptr_t)header) ? slist_push_range(&c, header, entry, entry, 1)
                                                         : slist_fault((uintptr_t)header, SLIST_FHEADER);
     return slist_leave(r, rc);
 }
 
+/* The thread's first shim call: attach its reader slot, enter the section, take the slow path. */
+static __attribute__((noinline)) uint64_t slist_push_first(const struct offkern_map *map, void *header, uint64_t entry) {
+    offkern_enter();
+    return slist_push_slow(map, header, entry);
+}
+
 OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *header, uint64_t entry) {
-    struct offkern_reader *r = offkern_enter();
+    struct offkern_reader *r = offkern_current_reader;
+    if (__builtin_expect(r == NULL, 0)) {
+        return slist_push_first(map, header, entry);
+    }
+    offkern_enter_reader(r);
     if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_check16(r, (uintptr_t)header), 1)) {
         uint64_t lo = load64(header);
         uint64_t hi = load64((char *)header + 8);
@@ -327,7 +354,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_push(const struct offkern_map *map, void *
             }
         }
     }
-    return slist_push_slow(r, map, header, entry);
+    return slist_push_slow(map, header, entry);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, void *header, uint64_t first,
@@ -347,16 +374,25 @@ OFFKERN_EXPORT uint64_t offkern_slist_push_list(const struct offkern_map *map, v
     return slist_leave(c.r, rc);
 }
 
-static __attribute__((noinline)) uint64_t slist_pop_slow(struct offkern_reader *r, const struct offkern_map *map,
-                                                         void *header) {
+static __attribute__((noinline)) uint64_t slist_pop_slow(const struct offkern_map *map, void *header) {
+    struct offkern_reader *r = offkern_current_reader; /* attached and in a section: see the fast paths */
     struct offkern_call c = offkern_call_open(r, map);
     uint64_t rc = offkern_check16(&c, (uintptr_t)header) ? slist_pop(&c, header)
                                                         : slist_fault((uintptr_t)header, SLIST_FHEADER);
     return slist_leave(r, rc);
 }
 
+static __attribute__((noinline)) uint64_t slist_pop_first(const struct offkern_map *map, void *header) {
+    offkern_enter(); /* as slist_push_first */
+    return slist_pop_slow(map, header);
+}
+
 OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *header) {
-    struct offkern_reader *r = offkern_enter();
+    struct offkern_reader *r = offkern_current_reader;
+    if (__builtin_expect(r == NULL, 0)) {
+        return slist_pop_first(map, header);
+    }
+    offkern_enter_reader(r);
     if (__builtin_expect(r->cache_epoch == offkern_map_epoch(map) && offkern_cache_check16(r, (uintptr_t)header), 1)) {
         uint64_t lo = load64(header);
         uint64_t hi = load64((char *)header + 8);
@@ -376,7 +412,7 @@ OFFKERN_EXPORT uint64_t offkern_slist_pop(const struct offkern_map *map, void *h
             }
         }
     }
-    return slist_pop_slow(r, map, header);
+    return slist_pop_slow(map, header);
 }
 
 OFFKERN_EXPORT uint64_t offkern_slist_flush(const struct offkern_map *map, void *header) {

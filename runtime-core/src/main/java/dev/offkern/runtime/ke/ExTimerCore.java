@@ -53,6 +53,10 @@ public final class ExTimerCore {
     public static final int DELETE_FINALIZE = 4;
     /** {@link #delete} result bit: the caller waits ({@link #tryFinalizeWaited}), then finalizes. */
     public static final int DELETE_WAIT = 8;
+    /** {@link #tryFinalizeWaited} result: not quiescent yet, poll again. */
+    public static final int WAIT_PENDING = 0;
+    /** {@link #tryFinalizeWaited} result: finalized by this call; the caller calls the delete callback and frees. */
+    public static final int WAIT_FINALIZED = 1;
     /** {@link #beginCallback} result: call the callback. */
     public static final int CALL = 1;
     /** {@link #beginCallback} result: a delivery of a timer deleted with Cancel: no callback, but count it down. */
@@ -139,12 +143,7 @@ public final class ExTimerCore {
             seg.set(ValueLayout.JAVA_LONG, off + EX_TIMER.NO_WAKE_TOLERANCE_OFFSET, noWakeTolerance);
             KeTimer.setAbsoluteFlag(seg, off, absolute);
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st + (1 << EX_TIMER.STATE_GENERATION_SHIFT)); // generation wraps into nothing
-            long now = clock.interruptTimePrecise();
-            if (due <= now) {
-                wake = table.expire(t, as, seg, off, now, clock.systemTimePrecise()); // a periodic re-arm may need the clock
-            } else {
-                wake = table.link(as, seg, off, due);
-            }
+            wake = table.arm(t, as, seg, off, due, clock.interruptTimePrecise());
         } finally {
             table.unlock();
         }
@@ -156,21 +155,8 @@ public final class ExTimerCore {
 
     /** ExCancelTimer's transition: 1 if a pending expiry was removed, 0 if none (or disabled), {@link #NOT_LIVE}. */
     public static int cancel(KernelCore k, long timer) {
-        TimerTable table = k.clock().timers();
-        AddressSpace as = k.addressSpace();
-        table.lock();
-        try {
-            if (!table.isExTimer(timer)) {
-                return NOT_LIVE;
-            }
-            Region r = as.regionOf(timer, SIZE);
-            if ((state(r.segment(), r.offsetOf(timer)) & EX_TIMER.STATE_DISABLED) != 0) {
-                return 0;
-            }
-            return table.unlink(as, r.segment(), r.offsetOf(timer)) ? 1 : 0;
-        } finally {
-            table.unlock();
-        }
+        return transition(k, timer, NOT_LIVE, (kc, table, seg, off, st) ->
+                (st & EX_TIMER.STATE_DISABLED) != 0 ? 0 : table.unlink(kc.addressSpace(), seg, off) ? 1 : 0);
     }
 
     /**
@@ -184,52 +170,41 @@ public final class ExTimerCore {
      * @return a combination of the DELETE_* bits, or {@link #NOT_LIVE}
      */
     public static int delete(KernelCore k, long timer, boolean cancel, boolean wait, long deleteCallback, long deleteContext) {
-        TimerTable table = k.clock().timers();
-        AddressSpace as = k.addressSpace();
-        table.lock();
-        try {
-            if (!table.isExTimer(timer)) {
-                return NOT_LIVE;
-            }
-            Region r = as.regionOf(timer, SIZE);
-            MemorySegment seg = r.segment();
-            long off = r.offsetOf(timer);
-            int st = state(seg, off);
-            if ((st & EX_TIMER.STATE_DISABLED) != 0) {
-                return DELETE_ALREADY;
-            }
-            st |= EX_TIMER.STATE_DISABLED;
-            seg.set(ValueLayout.JAVA_LONG, off + EX_TIMER.DELETE_CALLBACK_OFFSET, deleteCallback);
-            seg.set(ValueLayout.JAVA_LONG, off + EX_TIMER.DELETE_CONTEXT_OFFSET, deleteContext);
-            int result = 0;
-            if (cancel) {
-                st |= EX_TIMER.STATE_CANCELLED;
-                if (table.unlink(as, seg, off)) {
-                    result |= DELETE_CANCELLED;
-                }
-                if (inFlight(st) > 0 && DpcQueue.remove(as, k.liveObjects(), seg, off + EX_TIMER.TIMER_DPC_OFFSET)) {
-                    st -= IN_FLIGHT_ONE; // that delivery will never run
-                }
-            }
-            if (quiescent(seg, off, st) && forget(k, table, timer)) { // forget: the claim (membership checked above)
-                st &= ~EX_TIMER.STATE_LIVE;
-                result |= DELETE_FINALIZE;
-            } else if (wait) {
-                result |= DELETE_WAIT;
-            } else {
-                st |= EX_TIMER.STATE_DELETE_ON_EXPIRY;
-            }
-            STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st);
-            return result;
-        } finally {
-            table.unlock();
-        }
+        return transition(k, timer, NOT_LIVE, (kc, table, seg, off, st) ->
+                deleteStep(kc, table, seg, off, st, cancel, wait, deleteCallback, deleteContext));
     }
 
-    /** {@link #tryFinalizeWaited} result: not quiescent yet, poll again. */
-    public static final int WAIT_PENDING = 0;
-    /** {@link #tryFinalizeWaited} result: finalized by this call; the caller calls the delete callback and frees. */
-    public static final int WAIT_FINALIZED = 1;
+    private static int deleteStep(KernelCore k, TimerTable table, MemorySegment seg, long off, int st, boolean cancel,
+                                  boolean wait, long deleteCallback, long deleteContext) {
+        AddressSpace as = k.addressSpace();
+        long timer = seg.address() + off;
+        if ((st & EX_TIMER.STATE_DISABLED) != 0) {
+            return DELETE_ALREADY;
+        }
+        st |= EX_TIMER.STATE_DISABLED;
+        seg.set(ValueLayout.JAVA_LONG, off + EX_TIMER.DELETE_CALLBACK_OFFSET, deleteCallback);
+        seg.set(ValueLayout.JAVA_LONG, off + EX_TIMER.DELETE_CONTEXT_OFFSET, deleteContext);
+        int result = 0;
+        if (cancel) {
+            st |= EX_TIMER.STATE_CANCELLED;
+            if (table.unlink(as, seg, off)) {
+                result |= DELETE_CANCELLED;
+            }
+            if (inFlight(st) > 0 && DpcQueue.remove(as, k.liveObjects(), seg, off + EX_TIMER.TIMER_DPC_OFFSET)) {
+                st -= IN_FLIGHT_ONE; // that delivery will never run
+            }
+        }
+        if (quiescent(seg, off, st) && forget(k, table, timer)) { // forget: the claim (membership checked by transition)
+            st &= ~EX_TIMER.STATE_LIVE;
+            result |= DELETE_FINALIZE;
+        } else if (wait) {
+            result |= DELETE_WAIT;
+        } else {
+            st |= EX_TIMER.STATE_DELETE_ON_EXPIRY;
+        }
+        STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st);
+        return result;
+    }
 
     /**
      * Whether the deleted timer (Cancel, Wait) is quiescent now; if so finalizes it (the caller
@@ -241,25 +216,14 @@ public final class ExTimerCore {
      *         allows: the caller must then free nothing)
      */
     public static int tryFinalizeWaited(KernelCore k, long timer) {
-        TimerTable table = k.clock().timers();
-        table.lock();
-        try {
-            if (!table.isExTimer(timer)) {
-                return NOT_LIVE;
-            }
-            Region r = k.addressSpace().regionOf(timer, SIZE);
-            MemorySegment seg = r.segment();
-            long off = r.offsetOf(timer);
-            int st = state(seg, off);
+        return transition(k, timer, NOT_LIVE, (kc, table, seg, off, st) -> {
             if (!quiescent(seg, off, st)) {
                 return WAIT_PENDING;
             }
-            forget(k, table, timer); // the claim (membership checked above)
+            forget(kc, table, seg.address() + off); // the claim (membership checked by transition)
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st & ~EX_TIMER.STATE_LIVE);
             return WAIT_FINALIZED;
-        } finally {
-            table.unlock();
-        }
+        });
     }
 
     /**
@@ -269,16 +233,7 @@ public final class ExTimerCore {
      * {@link #STRAY} if no delivery is outstanding (the KDPC was queued by someone else).
      */
     public static int beginCallback(KernelCore k, long timer) {
-        TimerTable table = k.clock().timers();
-        table.lock();
-        try {
-            if (!table.isExTimer(timer)) {
-                return STRAY;
-            }
-            Region r = k.addressSpace().regionOf(timer, SIZE);
-            MemorySegment seg = r.segment();
-            long off = r.offsetOf(timer);
-            int st = state(seg, off);
+        return transition(k, timer, STRAY, (kc, table, seg, off, st) -> {
             if (inFlight(st) == 0) {
                 return STRAY;
             }
@@ -288,9 +243,7 @@ public final class ExTimerCore {
             int n = seg.get(ValueLayout.JAVA_INT, off + EX_TIMER.EXPIRATION_COUNT_OFFSET);
             seg.set(ValueLayout.JAVA_INT, off + EX_TIMER.EXPIRATION_COUNT_OFFSET, n + 1);
             return CALL;
-        } finally {
-            table.unlock();
-        }
+        });
     }
 
     /**
@@ -299,30 +252,19 @@ public final class ExTimerCore {
      * finalized and the caller calls the delete callback and frees it.
      */
     public static boolean endCallback(KernelCore k, long timer) {
-        TimerTable table = k.clock().timers();
-        table.lock();
-        try {
-            if (!table.isExTimer(timer)) {
-                return false;
-            }
-            Region r = k.addressSpace().regionOf(timer, SIZE);
-            MemorySegment seg = r.segment();
-            long off = r.offsetOf(timer);
-            int st = state(seg, off);
+        return transition(k, timer, 0, (kc, table, seg, off, st) -> {
             if (inFlight(st) > 0) {
                 st -= IN_FLIGHT_ONE;
             }
             int deleteOnExpiry = EX_TIMER.STATE_DISABLED | EX_TIMER.STATE_DELETE_ON_EXPIRY;
             boolean finalize = (st & deleteOnExpiry) == deleteOnExpiry && quiescent(seg, off, st)
-                    && forget(k, table, timer); // the claim (membership checked above)
+                    && forget(kc, table, seg.address() + off); // the claim (membership checked by transition)
             if (finalize) {
                 st &= ~EX_TIMER.STATE_LIVE;
             }
             STATE.setVolatile(seg, off + EX_TIMER.STATE_OFFSET, st);
-            return finalize;
-        } finally {
-            table.unlock();
-        }
+            return finalize ? 1 : 0;
+        }) == 1;
     }
 
     // ----- called by the timer table, under its lock -----
@@ -344,6 +286,33 @@ public final class ExTimerCore {
     }
 
     // ----- helpers -----
+
+    /** One state transition of a live EX_TIMER: runs under the timer-table lock, its memory resolved. */
+    @FunctionalInterface
+    private interface Transition {
+        /** @param st the State word as read under the lock */
+        int apply(KernelCore k, TimerTable table, MemorySegment seg, long off, int st);
+    }
+
+    /**
+     * Runs {@code step} under the timer-table lock on the EX_TIMER at {@code timer} if it is live
+     * (in the table's set, checked before its memory is touched), else returns {@code notLive}.
+     */
+    private static int transition(KernelCore k, long timer, int notLive, Transition step) {
+        TimerTable table = k.clock().timers();
+        table.lock();
+        try {
+            if (!table.isExTimer(timer)) {
+                return notLive;
+            }
+            Region r = k.addressSpace().regionOf(timer, SIZE);
+            MemorySegment seg = r.segment();
+            long off = r.offsetOf(timer);
+            return step.apply(k, table, seg, off, state(seg, off));
+        } finally {
+            table.unlock();
+        }
+    }
 
     /**
      * Finalizes: the timer leaves the live set (and the verifier's registry). Under the lock. The

@@ -146,11 +146,7 @@ public final class KeTimer {
             seg.set(ValueLayout.JAVA_LONG, off + KTIMER.DPC_OFFSET, dpcAddress);
             seg.set(ValueLayout.JAVA_SHORT, off + KTIMER.PROCESSOR_OFFSET, (short) t.processorNumber());
             setAbsoluteFlag(seg, off, dueTime > 0);
-            if (due <= now) {
-                wake = table.expire(t, as, seg, off, now, clock.systemTimePrecise()); // a periodic re-arm may need the clock
-            } else {
-                wake = table.link(as, seg, off, due);
-            }
+            wake = table.arm(t, as, seg, off, due, now);
         } finally {
             table.unlock();
         }

@@ -6,7 +6,6 @@ import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A processor's service thread: a daemon that parks while idle and runs, at DISPATCH_LEVEL on its
@@ -20,27 +19,20 @@ import java.util.concurrent.locks.LockSupport;
  * the kernel (callbacks, dump) where they are raised; the loop then continues (THROW) or ends
  * (HALT).
  *
+ * <p>The park/run loop and its wake-up protocol are {@link ParkingLoop}'s: producers offer to the
+ * queue (or set dpcRequested) and then wake the thread; each pass checks both sources.
+ *
  * <p>Progress: submit is lock-free; the loop blocks (parks) only while there is no work.
  */
-final class ServiceThread implements Runnable {
-    /*
-     * Implementation overview.
-     * Wake-up protocol: producers offer to the queue (or set dpcRequested) and then unpark the
-     * thread. The loop re-checks both sources after every park() return, so a wake-up between the
-     * check and the park is not lost (unpark before park makes park return at once).
-     */
+final class ServiceThread extends ParkingLoop {
     private final Processor processor;
-    private final ThreadState state;
-    private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
-    private volatile boolean stopping;
     private volatile boolean dpcRequested;
     private volatile Runnable dpcDrain;
 
     ServiceThread(Processor processor, ThreadState state) {
+        super(state, state.thread());
         this.processor = processor;
-        this.state = state;
-        this.thread = state.thread();
     }
 
     static Thread newThread(Runnable body, int number) {
@@ -48,24 +40,12 @@ final class ServiceThread implements Runnable {
         return t;
     }
 
-    Thread thread() {
-        return thread;
-    }
-
-    ThreadState state() {
-        return state;
-    }
-
-    void start() {
-        thread.start();
-    }
-
     boolean submit(Runnable request) {
-        if (stopping) {
+        if (stopping()) {
             return false;
         }
         requests.offer(request);
-        LockSupport.unpark(thread);
+        wake();
         return true;
     }
 
@@ -74,55 +54,37 @@ final class ServiceThread implements Runnable {
     }
 
     void requestDpcDrain() {
-        dpcRequested = true; // volatile write before unpark: the loop's volatile read sees it
-        LockSupport.unpark(thread);
+        dpcRequested = true; // volatile write before the wake-up: the loop's volatile read sees it
+        wake();
     }
 
-    void shutdown() {
-        stopping = true;
-        LockSupport.unpark(thread);
-        if (Thread.currentThread() != thread) {
-            try {
-                thread.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    /** One pass: the DPC drain if requested, then one request. */
+    @Override
+    boolean work() {
+        boolean worked = false;
+        if (dpcRequested) {
+            dpcRequested = false;
+            Runnable drain = dpcDrain;
+            if (drain != null) {
+                runAtDispatch(drain, false);
+                worked = true;
             }
         }
+        Runnable r = requests.poll();
+        if (r != null) {
+            runAtDispatch(r, true);
+            worked = true;
+        }
+        return worked;
     }
 
     @Override
-    public void run() {
-        ThreadState.install(state);
-        try {
-            while (!stopping) {
-                boolean worked = false;
-                if (dpcRequested) {
-                    dpcRequested = false;
-                    Runnable drain = dpcDrain;
-                    if (drain != null) {
-                        runAtDispatch(drain, false);
-                        worked = true;
-                    }
-                }
-                Runnable r = requests.poll();
-                if (r != null) {
-                    runAtDispatch(r, true);
-                    worked = true;
-                }
-                if (!worked && !stopping) {
-                    LockSupport.park(this);
-                }
-            }
-        } catch (KernelHaltedException halted) {
-            // HALT policy: the kernel stopped; this processor stops with it.
-        } finally {
-            stopping = true;
-            requests.clear();
-            ThreadState.forget();
-        }
+    void stopped() {
+        requests.clear();
     }
 
     private void runAtDispatch(Runnable work, boolean countAsService) {
+        ThreadState state = state();
         state.irql = Irql.DISPATCH_LEVEL;
         Prcb.setDpcRoutineActive(processor.prcb(), 1);
         try {

@@ -215,6 +215,19 @@ public final class TimerTable {
         return false;
     }
 
+    /**
+     * Arms the (unlinked) timer at {@code off} of {@code seg} for interrupt time {@code due}, as a
+     * set does: expires it at once if {@code due} is not after {@code now} (a periodic one is then
+     * re-armed), else links it. Under the lock; returns whether the clock thread must be woken
+     * ({@link #wakeClock}, after unlocking) — for a link or a re-arm before its planned wake-up.
+     */
+    boolean arm(ThreadState t, AddressSpace as, MemorySegment seg, long off, long due, long now) {
+        if (due <= now) {
+            return expire(t, as, seg, off, now, clock.systemTimePrecise());
+        }
+        return link(as, seg, off, due);
+    }
+
     /** Unlinks the timer if it is linked; returns whether it was. Under the dispatcher lock. */
     boolean unlink(AddressSpace as, MemorySegment seg, long off) {
         if (!inserted(seg, off)) {

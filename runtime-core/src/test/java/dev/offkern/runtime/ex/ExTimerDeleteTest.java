@@ -296,13 +296,15 @@ class ExTimerDeleteTest {
         AtomicInteger deletes = new AtomicInteger();
         MemorySegment t = ExAllocateTimer((timer, ctx) -> callbacks.incrementAndGet(), MemorySegment.NULL, 0);
         ExSetTimer(t, 1, 10_000, MemorySegment.NULL); // absolute 1601-01-01: long past; then every 1 ms
+        int before = callbacks.get(); // on a loaded host more periods may already have fired
         assertFalse(ExDeleteTimer(t, false, false, deleteParameters(deletes)), "Cancel=FALSE returns FALSE");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (deletes.get() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
         assertEquals(1, deletes.get(), "the re-armed expiry fired once more, then the timer was freed");
-        assertTrue(callbacks.get() >= 1 && callbacks.get() <= 2, "callbacks: " + callbacks.get());
+        assertTrue(callbacks.get() >= 1 && callbacks.get() <= before + 2,
+                "callbacks: " + callbacks.get() + " (before the delete: " + before + ")");
         assertEquals(0, liveTimers());
         assertEquals(0, timerBlocks());
     }

@@ -1,0 +1,92 @@
+package dev.offkern.runtime.ke;
+
+import dev.offkern.nt.KernelHaltedException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The loop a processor's daemon threads share (its {@link ServiceThread} and its
+ * {@link ThreadedDpcThread}): the thread installs its kernel thread state, then repeats "do the
+ * pending work; park if there was none" until {@link #shutdown} or a halted kernel
+ * ({@link KernelHaltedException} ends the loop: HALT policy), and forgets its state when it ends.
+ *
+ * <p>Wake-up protocol: a producer first publishes its work (a queue offer, a volatile flag) and then
+ * calls {@link #wake} (unpark). {@link #work} checks every source on each pass, and the loop parks
+ * only after a pass that found nothing, so a wake-up between that pass and the park is not lost:
+ * an unpark before the park makes the park return at once. A spurious return from park is just
+ * another pass.
+ *
+ * <p>Invariants: {@link #stopping} only goes from false to true (shutdown, or the loop's end); after
+ * the loop ends the thread holds no kernel thread state. Progress: the loop blocks (parks) only
+ * while there is no work; {@link #wake} and {@link #shutdown}'s signal are wait-free.
+ */
+abstract class ParkingLoop implements Runnable {
+    private final ThreadState state;
+    private final Thread thread;
+    /** Set once by {@link #shutdown} or the loop's end; volatile: read by the loop and by producers. */
+    private volatile boolean stopping;
+
+    ParkingLoop(ThreadState state, Thread thread) {
+        this.state = state;
+        this.thread = thread;
+    }
+
+    /** One pass over the pending work, on the loop's thread; false if there was none (the loop then parks). */
+    abstract boolean work();
+
+    /** Called on the loop's thread when the loop ends, before its thread state is forgotten. */
+    void stopped() {
+    }
+
+    final ThreadState state() {
+        return state;
+    }
+
+    final Thread thread() {
+        return thread;
+    }
+
+    final void start() {
+        thread.start();
+    }
+
+    /** Whether the loop is shutting down or has ended (producers stop submitting). */
+    final boolean stopping() {
+        return stopping;
+    }
+
+    /** Wakes the loop; call after publishing the work it is to find. */
+    final void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    /** Stops the loop and waits up to 2 s for it to end (unless called from the loop's own thread). */
+    final void shutdown() {
+        stopping = true; // volatile write before unpark: the loop's next check sees it
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public final void run() {
+        ThreadState.install(state);
+        try {
+            while (!stopping) {
+                if (!work() && !stopping) {
+                    LockSupport.park(this);
+                }
+            }
+        } catch (KernelHaltedException halted) {
+            // HALT policy: the kernel stopped; this thread stops with it.
+        } finally {
+            stopping = true;
+            stopped();
+            ThreadState.forget();
+        }
+    }
+}
