@@ -59,7 +59,7 @@ final class FreeLists {
 
     /** Pushes the batch whose first block is {@code first} (its +8 chain already linked). */
     void pushBatch(int cls, long first) {
-        Chunk c = pages.chunkOf(first);
+        Chunk c = chunkOf(first);
         long off = first - c.base;
         int i = (cls + 1) * SPACING;
         for (;;) {
@@ -81,13 +81,26 @@ final class FreeLists {
             if (first == 0) {
                 return 0;
             }
-            Chunk c = pages.chunkOf(first);
+            Chunk c = chunkOf(first);
             long link = c.segment.get(ValueLayout.JAVA_LONG, first - c.base + NEXT_BATCH); // may be stale: the CAS decides
             long next = ((head & ~ADDRESS_MASK) + SEQUENCE_ONE) | (link >>> ALIGNMENT_SHIFT);
             if (HEADS.compareAndSet(heads, i, head, next)) { // volatile CAS: linearization point of pop
                 return first;
             }
         }
+    }
+
+    /**
+     * The chunk of {@code block}, a block of this pool's lists: null only once {@code close()}
+     * unmapped the pool (Kernel.close() on another thread), which the call reports as such.
+     */
+    private Chunk chunkOf(long block) {
+        Chunk c = pages.chunkOf(block);
+        if (c == null) {
+            throw new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped the pool's free lists"
+                    + " during the call");
+        }
+        return c;
     }
 
     /** Next block in a batch (NextInBatch), 0 at the end. */

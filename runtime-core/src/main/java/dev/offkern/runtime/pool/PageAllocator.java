@@ -116,6 +116,10 @@ final class PageAllocator {
 
     /** Returns {@code pages} pages at {@code address}; the first page is marked {@code headKind}. */
     synchronized void freePages(long address, long pages, short headKind) {
+        if (closed) { // close() unmapped every chunk while the caller was freeing
+            throw new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped " + poolName
+                    + " during the free");
+        }
         Chunk c = chunkOf(address);
         int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
         for (int i = 0; i < pages; i++) {

@@ -263,6 +263,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (c == null || address - c.base >= c.size || address < c.base) {
             c = pages.chunkOf(address);
             if (c == null) {
+                ensureOpen(); // close() unmapped the pool since the check above: say so, not "not in the pool"
                 throw notInPool(address);
             }
             tc.lastChunk = c;
@@ -319,6 +320,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     public MemorySegment segmentOf(long address) {
         Chunk c = pages.chunkOf(address);
         if (c == null) {
+            ensureOpen(); // after close() nothing is mapped: say the kernel was closed
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in " + name);
         }
         long off = address - c.base;
@@ -378,7 +380,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         } else {
             p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > SizeClasses.UNIT ? POOL_FLAG_CACHE_ALIGNED : 0));
         }
-        Chunk c = pages.chunkOf(p);
+        Chunk c = chunkOfNew(p);
         return c.segment.asSlice(p - c.base, size);
     }
 
@@ -495,8 +497,10 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     }
 
     /**
-     * The chunk of {@code p}, a block or page run this call just took: null only if {@code close()}
-     * unmapped the pool meanwhile (Kernel.close() on another thread), which the call reports as such.
+     * The chunk of {@code p}, a block or page run of this pool the call holds (just taken, being
+     * linked or freed): never null unless {@code close()} unmapped the pool meanwhile
+     * (Kernel.close() on another thread), which the call then reports as such instead of a
+     * NullPointerException.
      */
     private Chunk chunkOfNew(long p) {
         Chunk c = pages.chunkOf(p);
@@ -602,12 +606,12 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         // Keep the first block for the caller, the rest of the batch goes to the thread's stack.
         long block = batch;
-        Chunk c = pages.chunkOf(block);
+        Chunk c = chunkOfNew(block); // null only if close() unmapped the pool meanwhile: reported as closed
         long next = FreeLists.nextInBatch(c, block);
         int bottom = tc.depth[cls];
         while (next != 0) {
             tc.push(cls, next);
-            next = FreeLists.nextInBatch(pages.chunkOf(next), next);
+            next = FreeLists.nextInBatch(chunkOfNew(next), next);
         }
         tc.reverse(cls, bottom); // hand the batch out in chain order (ascending addresses when carved)
         return block;
@@ -619,7 +623,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (page == 0) {
             return 0;
         }
-        Chunk c = pages.chunkOf(page);
+        Chunk c = chunkOfNew(page);
         MemorySegment s = c.segment;
         long pageOff = page - c.base;
         int stride = SizeClasses.stride(cls);
@@ -665,7 +669,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         long head = 0;
         for (int i = 0; i < FreeLists.BATCH; i++) {
             long b = tc.pop(cls);
-            Chunk c = pages.chunkOf(b);
+            Chunk c = chunkOfNew(b); // null only if close() unmapped the pool meanwhile: reported as closed
             FreeLists.linkInBatch(c.segment, b - c.base, head);
             head = b;
         }

@@ -46,4 +46,23 @@ class PoolsCloseRaceTest {
             pools.closeAndReport();
         }
     }
+
+    /**
+     * The lookups a call makes on a block it holds (its segment, its lookaside parking mark) after
+     * Kernel.close() unmapped the pool under it: each says the kernel was closed, never a
+     * NullPointerException (park, unpark) or "not in NonPagedPool" (segmentOf).
+     */
+    @Test
+    void shouldSayTheKernelIsClosedToBlockLookupsMadeAfterThePoolWasUnmapped() {
+        AddressSpace space = new AddressSpace();
+        Pools pools = new Pools(space, BugCheckSink.DETACHED, 1L << 20, 1L << 20, 64L << 10, true);
+        Pool pool = pools.nonPaged();
+        pool.irqlSourceForTest(() -> 0); // PASSIVE_LEVEL: no kernel here to ask
+        long block = pool.allocate(64, PoolTags.NONE, 0);
+        pools.closeAndReport();
+        for (Runnable call : new Runnable[] {() -> pool.segmentOf(block), () -> pool.park(block), () -> pool.unpark(block)}) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
+            assertTrue(e.getMessage().contains("closed") && e.getMessage().contains("kernel"), e.getMessage());
+        }
+    }
 }
