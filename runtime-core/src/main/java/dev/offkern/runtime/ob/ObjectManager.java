@@ -112,6 +112,8 @@ public final class ObjectManager {
     private final ObjectType[] types = new ObjectType[256];
     private int nextTypeIndex = 2; // Windows keeps 0 and 1 unused
     private final List<ObjectType> typeList = new ArrayList<>();
+    /** POBJECT_TYPE → type: copy-on-write (replaced whole under this object's monitor), read lock-free. */
+    private volatile org.agrona.collections.Long2ObjectHashMap<ObjectType> typesByAddress = new org.agrona.collections.Long2ObjectHashMap<>();
     final ObjectNamespace names = new ObjectNamespace();
     /** The OBJECT_ATTRIBUTES of created, not yet inserted objects (what ObjectCreateInfo holds on Windows). */
     final java.util.concurrent.ConcurrentHashMap<Long, CallerArgs.Attributes> pending = new java.util.concurrent.ConcurrentHashMap<>();
@@ -305,6 +307,9 @@ public final class ObjectManager {
         types[index] = t; // published to other threads by the kernel's publication of this manager, or by the caller's handoff of the POBJECT_TYPE
         VarHandle.releaseFence(); // release: the ObjectType's fields before any reader that finds the index in a header
         typeList.add(t);
+        org.agrona.collections.Long2ObjectHashMap<ObjectType> byAddress = new org.agrona.collections.Long2ObjectHashMap<>(typesByAddress);
+        byAddress.put(t.type.address(), t);
+        typesByAddress = byAddress; // volatile write: publishes the complete map (and the type) to lock-free readers
         nextTypeIndex++;
         (self == null ? t : self).objectCreated();
         return t;
@@ -321,17 +326,9 @@ public final class ObjectManager {
         return types[index & 0xFF];
     }
 
-    /** The type whose OBJECT_TYPE is at {@code address}, or null. */
+    /** The type whose OBJECT_TYPE is at {@code address}, or null. O(1), wait-free (one volatile read, one hash lookup). */
     public ObjectType typeAt(long address) {
-        if (address == 0) {
-            return null;
-        }
-        for (ObjectType t : types) {
-            if (t != null && t.type.address() == address) {
-                return t;
-            }
-        }
-        return null;
+        return address == 0 ? null : typesByAddress.get(address);
     }
 
     public ObjectType typeType() {
@@ -694,7 +691,7 @@ public final class ObjectManager {
         if (!transfer) {
             LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: the handle's own reference (the caller holds one: alive)
         }
-        int index = table.create(body - HEADER_SIZE, access, attributes & 7);
+        int index = table.create(body - HEADER_SIZE, access, attributes & 7, t.index);
         if (index == 0) {
             LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add: undo
             if (!transfer) {
@@ -786,7 +783,8 @@ public final class ObjectManager {
             return NtStatus.STATUS_INVALID_HANDLE; // kernel handles are invisible to user mode
         }
         HandleTable table = kernelHandle ? systemTable : currentTable();
-        long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE : table.reference(index, desiredAccess, mode != KernelMode, info);
+        long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE
+                : table.reference(index, desiredAccess, mode != KernelMode, type == null ? -1 : type.index, info);
         if (header < 0) {
             if (verify && kernelHandle && header == NtStatus.STATUS_INVALID_HANDLE) {
                 throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_INVALID, 0, 0,
@@ -795,15 +793,7 @@ public final class ObjectManager {
             }
             return header;
         }
-        long body = header + HEADER_SIZE;
-        if (type != null) {
-            Region r = space.regionOf(header, HEADER_SIZE);
-            if ((r.segment().get(JAVA_BYTE, r.offsetOf(header) + OBJECT_HEADER.TYPE_INDEX_OFFSET) & 0xFF) != type.index) {
-                drop(r.segment(), r.offsetOf(header), body, 1, "ObReferenceObjectByHandle");
-                return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-            }
-        }
-        return body;
+        return header + HEADER_SIZE;
     }
 
     /** Whether the object at {@code body} is of {@code type}. */
