@@ -64,9 +64,11 @@ import java.util.function.Consumer;
  * delete procedure runs, then the block returns to its pool. {@code HandleCount} counts open
  * handles. Both change only by atomic adds on the header (this class owns them). A dereference
  * below 0 is REFERENCE_BY_POINTER (0x18: the object's type, the object, the pointer count found, the
- * handle count), always; under the verifier (family OBJECTS) a reference or dereference of an object
- * whose block is free is 0x18 too, and ObReferenceObject on an object whose count is 0 is
- * DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4: 0x3F, the object, 1, the count).
+ * handle count), always. A deleted object's header gets TypeIndex 1 (no type) before its block is
+ * freed, so a later reference or dereference of it is 0x18 too (P1 0: no type), always, unless the
+ * block was reused meanwhile; under the verifier (family OBJECTS) the block's liveness is checked
+ * first (0x18 for a freed block), and ObReferenceObject on an object whose count is 0 (inside its
+ * delete procedure) is DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4: 0x3F, the object, 1, the count).
  *
  * <h2>Handles</h2>
  * See {@link HandleTable}. An OBJ_KERNEL_HANDLE handle lives in the system process's table and its
