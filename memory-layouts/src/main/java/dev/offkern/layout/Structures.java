@@ -54,6 +54,8 @@ import dev.offkern.layout.ke.XSAVE_AREA;
 import dev.offkern.layout.ke.XSAVE_AREA_HEADER;
 import dev.offkern.layout.ke.XSAVE_FORMAT;
 import dev.offkern.layout.mm.POOL_HEADER;
+import dev.offkern.layout.ob.OBJECT_ATTRIBUTES;
+import dev.offkern.layout.ob.OBJECT_HANDLE_INFORMATION;
 import dev.offkern.layout.ob.OBJECT_HEADER;
 import dev.offkern.layout.ob.OBJECT_TYPE;
 import dev.offkern.layout.ob.OBJECT_TYPE_INITIALIZER;
@@ -180,6 +182,8 @@ public final class Structures {
         register("INITIAL_PRIVILEGE_SET", INITIAL_PRIVILEGE_SET::of);
         register("SECURITY_SUBJECT_CONTEXT", SECURITY_SUBJECT_CONTEXT::of);
         register("ACCESS_STATE", ACCESS_STATE::of);
+        register("OBJECT_ATTRIBUTES", OBJECT_ATTRIBUTES::of);
+        register("OBJECT_HANDLE_INFORMATION", OBJECT_HANDLE_INFORMATION::of);
 
         // ===== end Public structures =====
 

@@ -824,4 +824,26 @@ public final class Ex {
     }
 
     // ===== end Executive timers =====
+
+    // ===== Object types =====
+
+    /** {@code *ExEventObjectType}: the Event object type (ZwCreateEvent's objects). IRQL: any. */
+    public static MemorySegment ExEventObjectType() {
+        try {
+            return Kernel.current().objects().eventType().segment();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code *ExSemaphoreObjectType}: the Semaphore object type. IRQL: any. */
+    public static MemorySegment ExSemaphoreObjectType() {
+        try {
+            return Kernel.current().objects().semaphoreType().segment();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end Object types =====
 }

@@ -90,4 +90,17 @@ public final class Se {
     }
 
     // ===== end SDDL =====
+
+    // ===== Object types =====
+
+    /** {@code *SeTokenObjectType}: the Token object type (C passes {@code *SeTokenObjectType}). IRQL: any. */
+    public static MemorySegment SeTokenObjectType() {
+        try {
+            return Ob.objects().tokenType().segment();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end Object types =====
 }

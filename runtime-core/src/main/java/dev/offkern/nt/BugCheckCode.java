@@ -47,6 +47,11 @@ public final class BugCheckCode {
     /** Bad parameters saving or restoring extended processor state (Ke*ExtendedProcessorState). */
     public static final int INVALID_EXTENDED_PROCESSOR_STATE = 0x131;
 
+    /** A reference count went negative (ObDereferenceObject once too often), or a dead object was referenced: P1 the object's type, P2 the object, P3 the pointer count found, P4 the handle count. */
+    public static final int REFERENCE_BY_POINTER = 0x18;
+    /** An invalid or protected handle reached NtClose / a kernel-mode handle lookup: P1 the handle, P2 0 protected / 1 invalid. */
+    public static final int INVALID_KERNEL_HANDLE = 0x93;
+
     private static final Map<Integer, String> NAMES = new HashMap<>();
 
     static {

@@ -45,6 +45,23 @@ public final class NtStatus {
     public static final int STATUS_BAD_DESCRIPTOR_FORMAT = 0xC00000E7;
     public static final int STATUS_ALLOTTED_SPACE_EXCEEDED = 0xC0000099;
 
+    /** The handle is not valid in the table consulted (closed, never opened, or a kernel handle from user mode). */
+    public static final int STATUS_INVALID_HANDLE = 0xC0000008;
+    /** The object is not of the type the caller asked for. */
+    public static final int STATUS_OBJECT_TYPE_MISMATCH = 0xC0000024;
+    /** The handle's granted access does not cover the access requested. */
+    public static final int STATUS_ACCESS_DENIED = 0xC0000022;
+    /** The object name is malformed (not absolute, empty component, too long). */
+    public static final int STATUS_OBJECT_NAME_INVALID = 0xC0000033;
+    /** No object has that name. */
+    public static final int STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034;
+    /** An object with that name already exists. */
+    public static final int STATUS_OBJECT_NAME_COLLISION = 0xC0000035;
+    /** Success: OBJ_OPENIF opened an existing object of that name. */
+    public static final int STATUS_OBJECT_NAME_EXISTS = 0x40000000;
+    /** The handle is protected from close (OBJ_PROTECT_CLOSE). */
+    public static final int STATUS_HANDLE_NOT_CLOSABLE = 0xC0000235;
+
     private NtStatus() {
     }
 

@@ -10,6 +10,7 @@ import dev.offkern.runtime.ke.DumpContributor;
 import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
@@ -23,8 +24,8 @@ import java.util.function.Consumer;
 /**
  * One booted offkern kernel: its address space, its non-paged and paged pools, and its
  * {@link KernelCore} (run state, logical processors with their PRCBs, DPC queues and the per-thread
- * states of the threads that call in, bug checks, the clock and timer table, the routine table);
- * it has no system worker threads or object manager yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * states of the threads that call in, bug checks, the clock and timer table, the routine table) and
+ * its object manager; it has no system worker threads yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
@@ -51,6 +52,7 @@ public final class Kernel implements AutoCloseable {
     private final Pools pools;
     private final LookasideRegistry lookasideLists;
     private final ExTimers exTimers;
+    private final ObjectManager objects;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -69,6 +71,7 @@ public final class Kernel implements AutoCloseable {
         pools.checkTimersAndDpcsOnFree(core.liveObjects()); // verifier, family DPC: freeing an armed timer or queued DPC is 0xC7
         this.lookasideLists = new LookasideRegistry(core, pools);
         this.exTimers = new ExTimers(core, pools);
+        this.objects = new ObjectManager(core, pools); // allocates nothing until first used
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -161,6 +164,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's executive timers (what the EX_TIMER routines of {@code Ex} delegate to). */
     public ExTimers exTimers() {
         return exTimers;
+    }
+
+    /** The kernel's object manager: object types, headers, handle tables, names (what {@code Ob}, {@code Zw} delegate to). */
+    public ObjectManager objects() {
+        return objects;
     }
 
     /** The non-paged pool. */
@@ -324,6 +332,7 @@ public final class Kernel implements AutoCloseable {
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         addressSpace.close();
         LeakReport report = pools.closeAndReport();
+        report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

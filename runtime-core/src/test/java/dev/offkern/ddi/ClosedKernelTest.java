@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * kernel's pools (and otherwise valid-looking arguments), each fails with an
  * {@link IllegalStateException} (or {@link KernelHaltedException}) whose message says the kernel is
  * closed — never FFM's bare "Already closed", a page-fault bug check (0x50) or "was never in any
- * pool". The routines are found by reflection over {@link Ex}, {@link Ke} and {@link Rtl}, so a new
+ * pool". The routines are found by reflection over every facade class ({@link Ex}, {@link Ke}, {@link Rtl}, {@link Ob}, {@link Zw}, {@link Ps}, {@link Io}, {@link Se}), so a new
  * routine is covered the day it is added.
  */
 class ClosedKernelTest {
@@ -79,7 +79,7 @@ class ClosedKernelTest {
     /** Every public static routine of the facade, except the pure ones, in a stable order. */
     private static List<Method> routines() {
         List<Method> all = new ArrayList<>();
-        for (Class<?> c : List.of(Ex.class, Ke.class, Rtl.class, Se.class)) {
+        for (Class<?> c : List.of(Ex.class, Ke.class, Rtl.class, Ob.class, Zw.class, Ps.class, Io.class, Se.class)) {
             for (Method m : c.getDeclaredMethods()) {
                 if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && !PURE.contains(m.getName())) {
                     all.add(m);
@@ -115,6 +115,8 @@ class ClosedKernelTest {
                 args[i] = "Next";
             } else if (t == dev.offkern.layout.StructSpec.class) {
                 args[i] = SLIST_ENTRY.X64;
+            } else if (t == dev.offkern.nt.ObjectTypeProcedures.class) {
+                args[i] = dev.offkern.nt.ObjectTypeProcedures.NONE;
             } else if (t.isInterface()) {
                 args[i] = Proxy.newProxyInstance(t.getClassLoader(), new Class<?>[] {t}, (p, method, a) -> {
                     throw new AssertionError(m.getName() + " called its " + method.getName() + " callback on a closed kernel");

@@ -107,6 +107,17 @@ class ArchitectureTest {
     }
 
     @Test
+    void noLowerManagerShouldDependOnTheObjectManager() {
+        // ob (object types, headers, handles) uses ke (waits, timers), pool and verifier; they never use it.
+        noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",
+                        "dev.offkern.runtime.ke..", "dev.offkern.runtime.pool..", "dev.offkern.runtime.ex..",
+                        "dev.offkern.runtime.rtl..", "dev.offkern.runtime.se..")
+                .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.ob..")
+                .because("the object manager sits above the dispatcher, the pools and the executive")
+                .check(runtime);
+    }
+
+    @Test
     void noManagerShouldDependOnTheLiveCounters() {
         // counters reads ke, pool and ex and is started by Kernel: it sits above every manager.
         noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",

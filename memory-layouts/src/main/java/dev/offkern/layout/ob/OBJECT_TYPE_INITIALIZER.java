@@ -61,6 +61,20 @@ public final class OBJECT_TYPE_INITIALIZER {
     public static final long VALID_ACCESS_MASK_OFFSET = X64.offset("ValidAccessMask");
     /** POOL_TYPE: the pool object bodies come from. */
     public static final long POOL_TYPE_OFFSET = X64.offset("PoolType");
+    /** OB_OPEN_METHOD: called before a handle is created. */
+    public static final long OPEN_PROCEDURE_OFFSET = X64.offset("OpenProcedure");
+    /** OB_PARSE_METHOD: continues a name lookup inside an object of this type. */
+    public static final long PARSE_PROCEDURE_OFFSET = X64.offset("ParseProcedure");
+    /** OB_SECURITY_METHOD: assigns, queries, sets and deletes the objects' security descriptors. */
+    public static final long SECURITY_PROCEDURE_OFFSET = X64.offset("SecurityProcedure");
+    /** ULONG: the type code (offkern: the type's index). */
+    public static final long OBJECT_TYPE_CODE_OFFSET = X64.offset("ObjectTypeCode");
+    /** ULONG (ACCESS_MASK): rights kept when access is reduced. */
+    public static final long RETAIN_ACCESS_OFFSET = X64.offset("RetainAccess");
+    /** ULONG: default paged-pool quota charge of an object of this type. */
+    public static final long DEFAULT_PAGED_POOL_CHARGE_OFFSET = X64.offset("DefaultPagedPoolCharge");
+    /** ULONG: default non-paged-pool quota charge of an object of this type. */
+    public static final long DEFAULT_NON_PAGED_POOL_CHARGE_OFFSET = X64.offset("DefaultNonPagedPoolCharge");
     /** OB_CLOSE_METHOD: called when a handle is closed. */
     public static final long CLOSE_PROCEDURE_OFFSET = X64.offset("CloseProcedure");
     /** OB_DELETE_METHOD: called when the object dies (both counts reached 0). */

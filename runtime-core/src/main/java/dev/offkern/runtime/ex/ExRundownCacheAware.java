@@ -5,6 +5,7 @@ import dev.offkern.layout.ex.EX_RUNDOWN_REF_CACHE_AWARE;
 import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.nt.ALLOCATE_FUNCTION;
+import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.nt.FREE_FUNCTION;
 import dev.offkern.runtime.ke.CallerMemory;
 import dev.offkern.runtime.ke.Irql;
@@ -425,7 +426,17 @@ public final class ExRundownCacheAware {
         }
         long stride = Integer.toUnsignedLong(rr.get(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET));
         int stripe = Integer.compareUnsigned(index, number) < 0 ? index : Integer.remainderUnsigned(index, number); // no division in the usual case
-        return rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET) + stripe * stride;
+        long runRefs = rr.get(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET);
+        long alignment = EX_RUNDOWN_REF.LAYOUT.byteAlignment();
+        if (((runRefs | stride) & (alignment - 1)) != 0) {
+            // RunRefs and RunRefSize are read from the structure: scribbled or freed memory can make a stripe
+            // misaligned, and its interlocked word needs its alignment. Every stripe is checked at once (the
+            // first stripe a routine computes), so a refused call has changed no stripe.
+            throw new DatatypeMisalignmentException("EX_RUNDOWN_REF stripes of EX_RUNDOWN_REF_CACHE_AWARE 0x"
+                    + Long.toHexString(rr.address()) + " (RunRefs 0x" + Long.toHexString(runRefs) + ", RunRefSize " + stride + ")",
+                    runRefs + stripe * stride, alignment);
+        }
+        return runRefs + stripe * stride;
     }
 
     /** The segment holding the stripe at {@code a}: the caller's segment when it covers it, else the kernel's region. */

@@ -345,15 +345,43 @@ public final class Dispatcher {
                 throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
                         + " does not link back to 0x" + Long.toHexString(prev));
             }
-            Waiter w = WAITERS.get(er.segment().get(ValueLayout.JAVA_LONG, er.offsetOf(entry) + KWAIT_BLOCK.THREAD_OFFSET));
-            if (w == null || ++guard > WAITERS.size() * KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS) {
-                throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
-                        + " has no waiting thread: the wait list is corrupt");
+            Waiter w = waiterOf(k, object, entry, er.segment(), er.offsetOf(entry));
+            if (++guard > WAITERS.size() * KWAIT_BLOCK.MAXIMUM_WAIT_OBJECTS) {
+                throw k.corrupt(entry, "wait list of object 0x" + Long.toHexString(object)
+                        + " holds more blocks than the waiting threads have: the wait list is corrupt");
             }
             checkDequeue(k, w);
             prev = entry;
             entry = ListEntries.flink(er.segment(), er.offsetOf(entry));
         }
+    }
+
+    /**
+     * The waiter that owns the wait block whose WaitListEntry is at {@code entry} (mapped at offset
+     * {@code eo} of {@code es}), found on the wait list of {@code object} (under the lock): the
+     * thread its {@code Thread} field names must be waiting, with this very block among the blocks
+     * of its current wait, and the block must name {@code object}. A block that fails this is not
+     * part of any wait in progress — left on the list by a wait that ended while a caller had the
+     * list corrupted, in memory since reused (a caller's WaitBlockArray, or the built-in block of a
+     * thread block recycled for a new thread, whose KTHREAD address the map now gives to another
+     * wait) — and satisfying it would end that thread's unrelated wait and consume the signal meant
+     * for this object's real waiter: KERNEL_SECURITY_CHECK_FAILURE (0x139/3) instead. Changes nothing.
+     */
+    private static Waiter waiterOf(KernelCore k, long object, long entry, MemorySegment es, long eo) {
+        long kthread = es.get(ValueLayout.JAVA_LONG, eo - KWAIT_BLOCK.WAIT_LIST_ENTRY_OFFSET + KWAIT_BLOCK.THREAD_OFFSET);
+        Waiter w = WAITERS.get(kthread);
+        if (w == null) {
+            throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
+                    + " has no waiting thread: the wait list is corrupt");
+        }
+        long index = entry - KWAIT_BLOCK.WAIT_LIST_ENTRY_OFFSET - w.blocksAddress;
+        long named = es.get(ValueLayout.JAVA_LONG, eo - KWAIT_BLOCK.WAIT_LIST_ENTRY_OFFSET + KWAIT_BLOCK.OBJECT_OFFSET);
+        if (index < 0 || index >= w.count * WAIT_BLOCK_STRIDE || index % WAIT_BLOCK_STRIDE != 0 || named != object) {
+            throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x" + Long.toHexString(object)
+                    + " is not a block of the current wait of thread 0x" + Long.toHexString(kthread)
+                    + " on this object (a block left behind by an earlier wait): the wait list is corrupt");
+        }
+        return w;
     }
 
     /**
@@ -374,11 +402,7 @@ public final class Dispatcher {
             Region er = ListEntries.resolve(k, entry);
             MemorySegment es = er.segment();
             long eo = er.offsetOf(entry);
-            Waiter w = WAITERS.get(es.get(ValueLayout.JAVA_LONG, eo + KWAIT_BLOCK.THREAD_OFFSET));
-            if (w == null) {
-                throw k.corrupt(entry, "wait block 0x" + Long.toHexString(entry) + " on object 0x"
-                        + Long.toHexString(object) + " has no waiting thread: the wait list is corrupt");
-            }
+            Waiter w = waiterOf(k, object, entry, es, eo); // checkWaitList checked it: cannot fail here
             int status;
             if (es.get(ValueLayout.JAVA_BYTE, eo + KWAIT_BLOCK.WAIT_TYPE_OFFSET) == KeWait.WaitAny) {
                 checkDequeue(k, w); // before the object changes

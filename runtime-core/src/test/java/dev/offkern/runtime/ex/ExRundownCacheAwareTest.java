@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.verifier.Verifier;
@@ -201,5 +202,25 @@ class ExRundownCacheAwareTest {
         assertEquals(1, ExRundownCacheAware.holders(rr));
         ExReleaseRundownProtectionCacheAware(header);
         assertEquals(0, ExRundownCacheAware.holders(header));
+    }
+
+    @Test
+    void shouldRefuseMisalignedStripesWithAClearErrorBeforeTouchingAnyStripe() {
+        // fuzz: a FREED pointer whose recycled memory gave RunRefs/RunRefSize odd values raised FFM's
+        // misaligned-access exception (seeds 0x66988c08ada93ebf epoch 244, 0xb2739430fffe40d7)
+        long runRefs = ExRundownCacheAware.runRefs(rr);
+        rr.set(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET, runRefs + 4);
+        DatatypeMisalignmentException e = assertThrows(
+                DatatypeMisalignmentException.class, () -> ExAcquireRundownProtectionCacheAware(rr));
+        assertTrue(e.getMessage().contains("RunRefs 0x" + Long.toHexString(runRefs + 4)), e.getMessage());
+        rr.set(ValueLayout.JAVA_LONG, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REFS_OFFSET, runRefs);
+        assumeTrue(ExRundownCacheAware.number(rr) > 1);
+        int size = ExRundownCacheAware.runRefSize(rr);
+        rr.set(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET, size + 4);
+        assertThrows(DatatypeMisalignmentException.class,
+                () -> ExWaitForRundownProtectionReleaseCacheAware(rr));
+        rr.set(ValueLayout.JAVA_INT, EX_RUNDOWN_REF_CACHE_AWARE.RUN_REF_SIZE_OFFSET, size);
+        assertTrue(ExAcquireRundownProtectionCacheAware(rr), "the refused wait ran no stripe down");
+        ExReleaseRundownProtectionCacheAware(rr);
     }
 }

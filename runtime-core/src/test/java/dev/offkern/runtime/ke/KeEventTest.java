@@ -373,4 +373,61 @@ class KeEventTest {
         assertEquals(0, Dispatcher.waitingThreads(), "the ended wait is not left registered");
         KeInitializeEvent(event, NotificationEvent, false);
     }
+
+    /**
+     * Fuzz finding lost-wakeup: a wait block left on an event's list by a wait that ended while the
+     * list was corrupted (its thread then waits again, elsewhere — as a recycled thread block's new
+     * owner does under the same KTHREAD address) must not let a KeSetEvent on that event satisfy the
+     * thread's unrelated wait and consume the signal: the set refuses the list (0x139) and changes
+     * nothing, and the thread's real wait ends only when its own object is signalled.
+     */
+    @Test
+    void shouldNotLetABlockLeftByAnAbandonedWaitSatisfyItsThreadsNextWait() throws Exception {
+        MemorySegment other = block(kernel, 0x18);
+        KeInitializeEvent(event, SynchronizationEvent, false);
+        KeInitializeEvent(other, SynchronizationEvent, false);
+        MemorySegment firstTimeout = block(kernel, 8);
+        firstTimeout.set(ValueLayout.JAVA_LONG, 0, -10_000_000L); // 1 s
+        MemorySegment secondTimeout = block(kernel, 8);
+        secondTimeout.set(ValueLayout.JAVA_LONG, 0, -300_000_000L); // 30 s: ended by the set below
+        MemorySegment objects = block(kernel, 8);
+        objects.set(ValueLayout.JAVA_LONG, 0, event.address());
+        MemorySegment waitBlocks = block(kernel, 0x30); // the first wait's block: the caller's array
+        Object[] outcome = new Object[2];
+        java.util.concurrent.CountDownLatch firstOver = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch repaired = new java.util.concurrent.CountDownLatch(1);
+        Thread th = new Thread(() -> {
+            try {
+                outcome[0] = KeWaitForMultipleObjects(1, objects, WaitAny, Executive, KernelMode, false, firstTimeout, waitBlocks);
+            } catch (Throwable t) {
+                outcome[0] = t;
+            }
+            firstOver.countDown();
+            try {
+                repaired.await();
+                outcome[1] = KeWaitForSingleObject(other, Executive, KernelMode, false, secondTimeout);
+            } catch (Throwable t) {
+                outcome[1] = t;
+            }
+        });
+        th.start();
+        awaitWaiters(event, 1);
+        long blink = event.get(ValueLayout.JAVA_LONG, 16);
+        assertEquals(waitBlocks.address(), blink, "the caller's block is the one linked");
+        event.set(ValueLayout.JAVA_LONG, 16, block(kernel, 0x10).address()); // corrupt while it waits
+        firstOver.await();
+        assertEquals(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE,
+                assertInstanceOf(BugCheck.class, outcome[0], String.valueOf(outcome[0])).code(), "the cancel met the corrupt list");
+        event.set(ValueLayout.JAVA_LONG, 16, blink); // the caller puts the head back: the abandoned block is linked again
+        repaired.countDown();
+        awaitWaiters(other, 1); // the thread now waits on the other event, under the same KTHREAD
+        BugCheck bc = assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, null, () -> KeSetEvent(event, 0, false));
+        assertEquals(KernelCore.FAST_FAIL_CORRUPT_LIST_ENTRY, bc.parameters()[0]);
+        assertEquals(0, KeReadStateEvent(event), "refused before anything changed");
+        assertEquals(1, countWaiters(other), "the thread's real wait is untouched");
+        assertEquals(0, KeSetEvent(other, 0, false));
+        th.join(10_000);
+        assertEquals(NtStatus.STATUS_SUCCESS, outcome[1], "the real wait ends when its own event is set");
+        KeInitializeEvent(event, SynchronizationEvent, false);
+    }
 }

@@ -33,6 +33,7 @@ final class Catalogue {
         all.addAll(ProcessorStateOps.ops());
         all.addAll(DpcTimerOps.ops());
         all.addAll(SecurityOps.ops());
+        all.addAll(ObjectOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

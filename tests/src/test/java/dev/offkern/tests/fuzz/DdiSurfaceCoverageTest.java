@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.ddi.Ex;
+import dev.offkern.ddi.Io;
 import dev.offkern.ddi.Ke;
+import dev.offkern.ddi.Ob;
+import dev.offkern.ddi.Ps;
 import dev.offkern.ddi.Rtl;
 import dev.offkern.ddi.Se;
+import dev.offkern.ddi.Zw;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.HashSet;
@@ -22,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class DdiSurfaceCoverageTest {
 
     /** The DDI facade classes (a new prefix class is added here). */
-    static final Class<?>[] FACADE = {Ex.class, Ke.class, Rtl.class, Se.class};
+    static final Class<?>[] FACADE = {Ex.class, Ke.class, Rtl.class, Ob.class, Zw.class, Ps.class, Io.class, Se.class};
 
     static TreeSet<String> surface() {
         TreeSet<String> names = new TreeSet<>();

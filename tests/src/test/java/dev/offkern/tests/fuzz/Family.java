@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -87,6 +87,14 @@ enum Family {
             case DPC_TIMER -> Set.of(BugCheckCode.TIMER_OR_DPC_INVALID, BugCheckCode.IRQL_UNEXPECTED_VALUE,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
                     BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
+            // ObjectManager / ObRoutines javadoc: a dead or non-object pointer (0x18), an invalid or protected
+            // kernel handle under the verifier (0x93), an exception escaping a type procedure (0x1E), a
+            // reference at count 0 (0xC4/0x3F); the Zw wait path's dispatcher codes.
+            // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
+            // created on first use; a paged-pool type's object deleted above APC_LEVEL).
+            case OBJECTS -> Set.of(BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.INVALID_KERNEL_HANDLE, BugCheckCode.BAD_POOL_CALLER,
+                    BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                     BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
@@ -103,6 +111,7 @@ enum Family {
             case REGION -> Set.of(0x11AL, 0x11BL, 0x3EL);
             case IRQL -> Set.of(0x30L, 0x31L);
             case DISPATCHER -> Set.of(0x3BL, 0x120L, 0x121L, 0x122L);
+            case OBJECTS -> Set.of(0x3FL, 0x3BL, 0x120L, 0x121L, 0x122L);
             default -> Set.of();
         };
     }
@@ -156,6 +165,11 @@ enum Family {
         Family f = EXCEPTIONS.get(routine);
         if (f != null) {
             return f;
+        }
+        if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
+                || routine.endsWith("ObjectType")
+                || routine.equals("InitializeObjectAttributes")) {
+            return OBJECTS;
         }
         if (routine.startsWith("RtlRunOnce")) {
             return RUN_ONCE;

@@ -60,8 +60,12 @@ final class KnownFindings {
                     "very rarely (once in about 230 epochs, after the heap leak and the timeout-versus-set race were"
                             + " removed) KeSetEvent on a private synchronization event consumes the signal (the event is"
                             + " reset afterwards) while its only waiter, a partner thread, times out: the set satisfied"
-                            + " some other wait. Not yet diagnosed; suspected: a stale KWAIT_BLOCK (abandoned on a"
-                            + " corrupted list) whose KTHREAD block was recycled for a new thread"
+                            + " some other wait; or (HANG wait.withPartner, seed 0x8d9d0f1c3560ac50 epoch 47) an infinite wait"
+                            + " a partner signals is never woken. Not yet diagnosed. Closed since: a KWAIT_BLOCK left on a"
+                            + " list by an abandoned wait can no longer satisfy its thread's (or a recycled thread block's"
+                            + " new owner's) unrelated wait: a signal checks that each block is one of its thread's current"
+                            + " wait on that object (0x139 otherwise; KeEventTest). A diagnostic build that logged every such"
+                            + " stale block saw none in ~480 epochs, so that was not this finding's cause"
                             + " (seed 0xcc4c54cd3b77e3a2, epoch 193; KeWaitPartnerTortureTest does not reproduce it)"));
 
     /** The entry matching {@code signature}, or null. */

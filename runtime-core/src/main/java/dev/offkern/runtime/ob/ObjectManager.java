@@ -1,0 +1,832 @@
+package dev.offkern.runtime.ob;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.offkern.layout.ke.KEVENT;
+import dev.offkern.layout.ke.KSEMAPHORE;
+import dev.offkern.layout.ke.KTIMER;
+import dev.offkern.layout.ob.OBJECT_HEADER;
+import dev.offkern.layout.ob.OBJECT_TYPE;
+import dev.offkern.layout.ob.OBJECT_TYPE_INITIALIZER;
+import dev.offkern.layout.ps.EPROCESS;
+import dev.offkern.layout.ps.ETHREAD;
+import dev.offkern.layout.rtl.LIST_ENTRY;
+import dev.offkern.layout.rtl.UNICODE_STRING;
+import dev.offkern.layout.se.GENERIC_MAPPING;
+import dev.offkern.nt.AccessMask;
+import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.OB_OPEN_METHOD;
+import dev.offkern.nt.OB_SECURITY_METHOD;
+import dev.offkern.nt.ObjectAttributes;
+import dev.offkern.nt.ObjectTypeProcedures;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.nt.PoolType;
+import dev.offkern.runtime.ke.KeTimer;
+import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.BlockMap;
+import dev.offkern.runtime.mm.Region;
+import dev.offkern.runtime.pool.LeakReport;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.pool.Pools;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import dev.offkern.nt.BugCheck;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A kernel's object manager: the type table, object headers and their two counts, the handle tables
+ * (the system process's, holding the kernel handles, and any a process manager creates), and the
+ * namespace of named objects.
+ *
+ * <h2>Objects</h2>
+ * Every object is one pool block of its type's pool, tagged with its type's {@code Key}: a
+ * byte-exact {@link OBJECT_HEADER} (0x38 bytes on x64; the body starts at {@code Body}, 0x30)
+ * followed by the body. {@code TypeIndex} is the type's index in {@link #types} (Windows 10 XORs it
+ * with a boot cookie and an address byte; offkern stores it plain). No optional headers precede the
+ * header ({@code InfoMask} 0): names live in the {@link ObjectNamespace}.
+ *
+ * <h2>Counts</h2>
+ * {@code PointerCount} counts references: each handle's own reference, the references a handle
+ * caches ({@link HandleTable}, Windows 8+'s design), and those taken with ObReferenceObject*. The
+ * object dies when it drops to 0 (the decrement that reaches 0 is the one deletion); the type's
+ * delete procedure runs, then the block returns to its pool. {@code HandleCount} counts open
+ * handles. Both change only by atomic adds on the header (this class owns them). A dereference
+ * below 0 is REFERENCE_BY_POINTER (0x18: the object's type, the object, the pointer count found, the
+ * handle count), always. A deleted object's header gets TypeIndex 1 (no type) before its block is
+ * freed, so a later reference or dereference of it is 0x18 too (P1 0: no type), always, unless the
+ * block was reused meanwhile; under the verifier (family OBJECTS) the block's liveness is checked
+ * first (0x18 for a freed block), and ObReferenceObject on an object whose count is 0 (inside its
+ * delete procedure) is DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4: 0x3F, the object, 1, the count).
+ *
+ * <h2>Handles</h2>
+ * See {@link HandleTable}. An OBJ_KERNEL_HANDLE handle lives in the system process's table and its
+ * value has the kernel bits; other handles live in the calling thread's process's table (the system
+ * process's, until a process manager attaches threads to others: {@link #attach}). Under the
+ * verifier a kernel-mode close or kernel-mode lookup of an invalid kernel handle, a close of a
+ * kernel handle from user mode, and a kernel-mode close of a protected kernel handle are
+ * INVALID_KERNEL_HANDLE (0x93: the handle, 0 protected / 1 invalid, 0, 0); without it they return
+ * STATUS_INVALID_HANDLE / STATUS_HANDLE_NOT_CLOSABLE.
+ *
+ * <p>Where offkern differs from Windows: deletion runs inline on the thread that drops the last
+ * reference, at any IRQL (Windows defers it to a worker above PASSIVE_LEVEL), so a type in paged
+ * pool must have its last reference dropped at ≤ APC_LEVEL; objects have no security descriptors
+ * unless a type's security procedure assigns one (every access the type's mask allows is granted);
+ * OBJ_PERMANENT and OBJ_EXCLUSIVE are refused with STATUS_INVALID_PARAMETER; there are no directory
+ * or symbolic-link objects (RootDirectory must be NULL).
+ *
+ * <p>Progress: reference, dereference and handle lookups are lock-free (see {@link HandleTable} for
+ * its refill); handle creation and close take their table's monitor; names take the namespace's
+ * monitor; type creation takes this object's monitor.
+ */
+public final class ObjectManager {
+    /** Bytes from an OBJECT_HEADER to its body (OBJECT_HEADER.Body). */
+    public static final long HEADER_SIZE = OBJECT_HEADER.BODY_OFFSET;
+    /** KPROCESSOR_MODE KernelMode. */
+    public static final int KernelMode = 0;
+    /** KPROCESSOR_MODE UserMode. */
+    public static final int UserMode = 1;
+    /** 0xC4 subcode: ObReferenceObject on an object whose reference count is 0. */
+    public static final int DV_REFERENCE_AT_ZERO = 0x3F;
+    /** The TypeIndex a deleted object's header gets before its block is freed (no type has it). */
+    static final int DEAD_TYPE_INDEX = 1;
+    /** 0x93 P2: a protected handle was closed. */
+    public static final int HANDLE_PROTECTED = 0;
+    /** 0x93 P2: an invalid handle was used or closed. */
+    public static final int HANDLE_INVALID = 1;
+
+    final KernelCore core;
+    final Pools pools;
+    final AddressSpace space;
+    /** Whether the verifier's OBJECTS family runs in this kernel (fixed at boot). */
+    final boolean verify;
+    private final ObjectType[] types = new ObjectType[256];
+    private int nextTypeIndex = 2; // Windows keeps 0 and 1 unused
+    private final List<ObjectType> typeList = new ArrayList<>();
+    /** POBJECT_TYPE → type: copy-on-write (replaced whole under this object's monitor), read lock-free. */
+    private volatile org.agrona.collections.Long2ObjectHashMap<ObjectType> typesByAddress = new org.agrona.collections.Long2ObjectHashMap<>();
+    final ObjectNamespace names = new ObjectNamespace();
+    /** The OBJECT_ATTRIBUTES of created, not yet inserted objects (what ObjectCreateInfo holds on Windows). */
+    final java.util.concurrent.ConcurrentHashMap<Long, CallerArgs.Attributes> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final HandleTable systemTable;
+    private final ThreadLocal<HandleTable> attached = new ThreadLocal<>();
+    private final ThreadLocal<int[]> previousMode = ThreadLocal.withInitial(() -> new int[1]);
+    /** Whether any thread ever attached to a table other than the system one (a lock-free fast path); volatile. */
+    private volatile boolean anyAttached;
+
+    // The built-in types: created on first use (a kernel that never uses objects maps no pool for
+    // them), under this object's monitor; published by the volatile write of typesReady.
+    private ObjectType typeType;
+    private ObjectType processType;
+    private ObjectType threadType;
+    private ObjectType eventType;
+    private ObjectType semaphoreType;
+    private ObjectType timerType;
+    private ObjectType fileType;
+    private ObjectType deviceType;
+    private ObjectType driverType;
+    private ObjectType tokenType;
+    private volatile boolean typesReady;
+
+    public ObjectManager(KernelCore core, Pools pools) {
+        this.core = core;
+        this.pools = pools;
+        this.space = core.addressSpace();
+        this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.OBJECTS);
+        this.systemTable = new HandleTable(this, true);
+    }
+
+    /** Creates the built-in types if they are not yet (idempotent: a failed attempt is resumed by the next). */
+    private void ensureTypes() {
+        if (!typesReady) { // volatile read: pairs with the write below
+            createBuiltInTypes();
+        }
+    }
+
+    private synchronized void createBuiltInTypes() {
+        if (typesReady) {
+            return;
+        }
+        int np = PoolType.NonPagedPoolNx;
+        if (typeType == null) {
+            typeType = builtIn("Type", np, AccessMask.OBJECT_TYPE_ALL_ACCESS, mapping(0x20000, 0x20000, 0x20000, AccessMask.OBJECT_TYPE_ALL_ACCESS), 0, null);
+        }
+        if (processType == null) {
+            processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(), null);
+        }
+        if (threadType == null) {
+            threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(), null);
+        }
+        int[] sync = mapping(0x20001, 0x20002, 0x120000, AccessMask.EVENT_ALL_ACCESS);
+        if (eventType == null) {
+            eventType = builtIn("Event", np, AccessMask.EVENT_ALL_ACCESS, sync, KEVENT.X64.size(), null);
+        }
+        if (semaphoreType == null) {
+            semaphoreType = builtIn("Semaphore", np, AccessMask.SEMAPHORE_ALL_ACCESS, sync, KSEMAPHORE.X64.size(), null);
+        }
+        if (timerType == null) {
+            timerType = builtIn("Timer", np, AccessMask.TIMER_ALL_ACCESS, sync, KTIMER.X64.size(),
+                    body -> KeTimer.cancel(body)); // a deleted timer must not stay in the timer table
+        }
+        int[] file = mapping(0x120089, 0x120116, 0x1200A0, AccessMask.FILE_ALL_ACCESS);
+        if (fileType == null) {
+            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (deviceType == null) {
+            deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (driverType == null) {
+            driverType = builtIn("Driver", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+        }
+        if (tokenType == null) {
+            tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null);
+        }
+        typesReady = true; // volatile write: publishes every built-in type
+    }
+
+    private static int[] mapping(int read, int write, int execute, int all) {
+        return new int[] {read, write, execute, all};
+    }
+
+    // ===== types =====
+
+    private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment init = a.allocate(OBJECT_TYPE_INITIALIZER.LAYOUT);
+            init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.LENGTH_OFFSET, (short) OBJECT_TYPE_INITIALIZER.X64.size());
+            init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET, (short) 0x11); // CaseInsensitive, MaintainHandleCount
+            long gm = OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET;
+            init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_READ_OFFSET, mapping[0]);
+            init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_WRITE_OFFSET, mapping[1]);
+            init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_EXECUTE_OFFSET, mapping[2]);
+            init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_ALL_OFFSET, mapping[3]);
+            init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, validAccess);
+            init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET, poolType);
+            init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_EXCLUSIVE);
+            ObjectType t = createTypeLocked(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
+            if (t == null) {
+                throw new IllegalStateException("no pool memory for the built-in object type " + name);
+            }
+            return t;
+        }
+    }
+
+    /**
+     * Creates an object type ({@code ObCreateObjectType}): a Type object whose body is the
+     * OBJECT_TYPE, filled from {@code initializer} (a segment over an OBJECT_TYPE_INITIALIZER; its
+     * procedure fields must be NULL or stubs of Java procedures) and {@code procedures} (which take
+     * precedence). Returns null if the pool is exhausted.
+     *
+     * @throws ObFailure STATUS_OBJECT_NAME_COLLISION for a name already used by a type,
+     *         STATUS_INSUFFICIENT_RESOURCES when all 254 type indexes are used,
+     *         STATUS_INVALID_PARAMETER for a bad name, Length, PoolType or procedure field
+     */
+    public ObjectType createType(String name, MemorySegment initializer, ObjectTypeProcedures procedures,
+                                 long bodySize, Consumer<MemorySegment> builtInDelete) {
+        ensureTypes();
+        return createTypeLocked(name, initializer, procedures, bodySize, builtInDelete);
+    }
+
+    private synchronized ObjectType createTypeLocked(String name, MemorySegment initializer, ObjectTypeProcedures procedures,
+                                                     long bodySize, Consumer<MemorySegment> builtInDelete) {
+        if (name == null || name.isEmpty() || name.length() > 0x7FFF / 2 || name.indexOf('\\') >= 0) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObjectType: bad type name");
+        }
+        for (ObjectType t : typeList) {
+            if (t.name.equalsIgnoreCase(name)) {
+                throw new ObFailure(NtStatus.STATUS_OBJECT_NAME_COLLISION, "ObCreateObjectType: a type named " + name + " exists");
+            }
+        }
+        if (nextTypeIndex > 0xFF) {
+            throw new ObFailure(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "ObCreateObjectType: the type table is full (254 types)");
+        }
+        int length = Short.toUnsignedInt(initializer.get(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.LENGTH_OFFSET));
+        if (length != OBJECT_TYPE_INITIALIZER.X64.size()) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObjectType: ObjectTypeInitializer.Length is " + length
+                    + ", not sizeof(OBJECT_TYPE_INITIALIZER) = " + OBJECT_TYPE_INITIALIZER.X64.size());
+        }
+        int poolType = initializer.get(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET);
+        Pool pool;
+        try {
+            pool = pools.of(poolType);
+        } catch (IllegalArgumentException e) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObjectType: PoolType " + poolType + " is no POOL_TYPE");
+        }
+        ObjectTypeProcedures fromFields;
+        try {
+            fromFields = TypeProcedures.read(core.routines(), initializer, 0);
+        } catch (IllegalArgumentException e) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObjectType: " + e.getMessage());
+        }
+        ObjectTypeProcedures procs = TypeProcedures.merge(procedures == null ? ObjectTypeProcedures.NONE : procedures, fromFields);
+        int index = nextTypeIndex;
+        byte[] chars = name.getBytes(StandardCharsets.UTF_16LE);
+        long typeSize = OBJECT_TYPE.X64.size();
+        ObjectType self = typeType; // null while creating "Type" itself
+        Pool typePool = self == null ? pools.nonPaged() : self.pool;
+        int typeKey = self == null ? keyOf("Type") : self.key;
+        long header = typePool.allocate(HEADER_SIZE + typeSize + chars.length, typeKey, 0);
+        if (header == 0) {
+            return null;
+        }
+        Region r = space.regionOf(header, HEADER_SIZE + typeSize + chars.length);
+        MemorySegment block = r.segment().asSlice(r.offsetOf(header), HEADER_SIZE + typeSize + chars.length);
+        initHeader(block, 0, self == null ? index : self.index, 0);
+        MemorySegment type = block.asSlice(HEADER_SIZE, typeSize + chars.length);
+        long body = type.address();
+        type.set(JAVA_LONG, OBJECT_TYPE.TYPE_LIST_OFFSET + LIST_ENTRY.FLINK_OFFSET, body + OBJECT_TYPE.TYPE_LIST_OFFSET);
+        type.set(JAVA_LONG, OBJECT_TYPE.TYPE_LIST_OFFSET + LIST_ENTRY.BLINK_OFFSET, body + OBJECT_TYPE.TYPE_LIST_OFFSET);
+        type.set(JAVA_SHORT, OBJECT_TYPE.NAME_OFFSET + UNICODE_STRING.LENGTH_OFFSET, (short) chars.length);
+        type.set(JAVA_SHORT, OBJECT_TYPE.NAME_OFFSET + UNICODE_STRING.MAXIMUM_LENGTH_OFFSET, (short) chars.length);
+        type.set(JAVA_LONG, OBJECT_TYPE.NAME_OFFSET + UNICODE_STRING.BUFFER_OFFSET, body + typeSize);
+        MemorySegment.copy(chars, 0, type, JAVA_BYTE, typeSize, chars.length);
+        type.set(JAVA_BYTE, OBJECT_TYPE.INDEX_OFFSET, (byte) index);
+        long info = OBJECT_TYPE.TYPE_INFO_OFFSET;
+        MemorySegment.copy(initializer, 0, type, info, OBJECT_TYPE_INITIALIZER.X64.size());
+        type.set(JAVA_INT, info + OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_CODE_OFFSET, index);
+        int key = keyOf(name);
+        type.set(JAVA_INT, OBJECT_TYPE.KEY_OFFSET, key);
+        type.set(JAVA_LONG, OBJECT_TYPE.CALLBACK_LIST_OFFSET + LIST_ENTRY.FLINK_OFFSET, body + OBJECT_TYPE.CALLBACK_LIST_OFFSET);
+        type.set(JAVA_LONG, OBJECT_TYPE.CALLBACK_LIST_OFFSET + LIST_ENTRY.BLINK_OFFSET, body + OBJECT_TYPE.CALLBACK_LIST_OFFSET);
+        try {
+            TypeProcedures.install(core.routines(), type, info, procs);
+        } catch (RuntimeException e) {
+            typePool.free(header, typeKey);
+            throw e;
+        }
+        ObjectType t = new ObjectType(index, name, key, pool, poolType, type, procs, bodySize, builtInDelete);
+        types[index] = t; // published to other threads by the kernel's publication of this manager, or by the caller's handoff of the POBJECT_TYPE
+        VarHandle.releaseFence(); // release: the ObjectType's fields before any reader that finds the index in a header
+        typeList.add(t);
+        org.agrona.collections.Long2ObjectHashMap<ObjectType> byAddress = new org.agrona.collections.Long2ObjectHashMap<>(typesByAddress);
+        byAddress.put(t.type.address(), t);
+        typesByAddress = byAddress; // volatile write: publishes the complete map (and the type) to lock-free readers
+        nextTypeIndex++;
+        (self == null ? t : self).objectCreated();
+        return t;
+    }
+
+    /** Windows' Key: the type name's first four characters (padded with blanks) as a pool tag. */
+    static int keyOf(String name) {
+        String four = (name + "    ").substring(0, 4);
+        return PoolTags.tag(four);
+    }
+
+    /** The type at {@code index}, or null. */
+    public ObjectType type(int index) {
+        return types[index & 0xFF];
+    }
+
+    /** The type whose OBJECT_TYPE is at {@code address}, or null. O(1), wait-free (one volatile read, one hash lookup). */
+    public ObjectType typeAt(long address) {
+        return address == 0 ? null : typesByAddress.get(address);
+    }
+
+    public ObjectType typeType() {
+        ensureTypes();
+        return typeType;
+    }
+
+    public ObjectType processType() {
+        ensureTypes();
+        return processType;
+    }
+
+    public ObjectType threadType() {
+        ensureTypes();
+        return threadType;
+    }
+
+    public ObjectType eventType() {
+        ensureTypes();
+        return eventType;
+    }
+
+    public ObjectType semaphoreType() {
+        ensureTypes();
+        return semaphoreType;
+    }
+
+    public ObjectType timerType() {
+        ensureTypes();
+        return timerType;
+    }
+
+    public ObjectType fileType() {
+        ensureTypes();
+        return fileType;
+    }
+
+    public ObjectType deviceType() {
+        ensureTypes();
+        return deviceType;
+    }
+
+    public ObjectType driverType() {
+        ensureTypes();
+        return driverType;
+    }
+
+    public ObjectType tokenType() {
+        ensureTypes();
+        return tokenType;
+    }
+
+    // ===== objects =====
+
+    private static void initHeader(MemorySegment s, long off, int typeIndex, int flags) {
+        s.set(JAVA_LONG, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L);
+        s.set(JAVA_LONG, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, 0L);
+        s.set(JAVA_BYTE, off + OBJECT_HEADER.TYPE_INDEX_OFFSET, (byte) typeIndex);
+        s.set(JAVA_BYTE, off + OBJECT_HEADER.FLAGS_OFFSET, (byte) flags);
+    }
+
+    /**
+     * {@code ObCreateObject}: a new object of type {@code t} with a {@code bodySize}-byte zeroed body
+     * and one reference (the creator's; ObInsertObject turns it into the handle's). Returns the
+     * body's address, or 0 when the pool is exhausted.
+     */
+    public long createObject(ObjectType t, int attributes, long bodySize) {
+        if (bodySize < 0 || bodySize > 0x7FFFFFFFL) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObject: ObjectBodySize " + bodySize + " is out of range");
+        }
+        checkAttributes(t, attributes, "ObCreateObject");
+        long header = t.pool.allocate(HEADER_SIZE + bodySize, t.key, 0);
+        if (header == 0) {
+            return 0;
+        }
+        Region r = space.regionOf(header, HEADER_SIZE);
+        int flags = OBJECT_HEADER.OB_FLAG_NEW_OBJECT
+                | ((attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0 ? OBJECT_HEADER.OB_FLAG_KERNEL_OBJECT : 0);
+        initHeader(r.segment(), r.offsetOf(header), t.index, flags);
+        t.objectCreated();
+        return header + HEADER_SIZE;
+    }
+
+    /** OBJ_* bits a handle or object may be given: OBJ_VALID_ATTRIBUTES and the handle-only OBJ_PROTECT_CLOSE, OBJ_AUDIT_OBJECT_CLOSE. */
+    static final int HANDLE_ATTRIBUTES = ObjectAttributes.OBJ_VALID_ATTRIBUTES | ObjectAttributes.OBJ_PROTECT_CLOSE
+            | ObjectAttributes.OBJ_AUDIT_OBJECT_CLOSE;
+
+    void checkAttributes(ObjectType t, int attributes, String routine) {
+        if ((attributes & ~HANDLE_ATTRIBUTES) != 0 || (attributes & t.invalidAttributes) != 0
+                || (attributes & (ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_EXCLUSIVE)) != 0) {
+            throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": attributes 0x" + Integer.toHexString(attributes)
+                    + " are invalid for type " + t.name + " (offkern supports neither OBJ_PERMANENT nor OBJ_EXCLUSIVE)");
+        }
+    }
+
+    /** The region holding the header of the object whose body is at {@code body}: PAGE_FAULT_IN_NONPAGED_AREA (0x50) if none. */
+    Region headerRegion(long body) {
+        long header = body - HEADER_SIZE;
+        Region r = body < HEADER_SIZE ? null : space.find(header, HEADER_SIZE);
+        if (r == null) {
+            throw core.unmapped(body, 1);
+        }
+        return r;
+    }
+
+    /** The type of the object at {@code header}; 0x18 if its TypeIndex names no type (not an object). */
+    ObjectType typeOf(MemorySegment s, long off, long body) {
+        ObjectType t = types[s.get(JAVA_BYTE, off + OBJECT_HEADER.TYPE_INDEX_OFFSET) & 0xFF];
+        if (t == null) {
+            throw core.bugCheck(BugCheckCode.REFERENCE_BY_POINTER, 0, body, s.get(JAVA_LONG, off + OBJECT_HEADER.POINTER_COUNT_OFFSET),
+                    s.get(JAVA_LONG, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET),
+                    "0x" + Long.toHexString(body) + " is no live object: its header's TypeIndex names no object type"
+                            + " (a dereference after the last one deleted it, or a pointer that never was an object)");
+        }
+        return t;
+    }
+
+    /** Verifier: the header must be in a live block (not freed). */
+    private void verifyLive(Region r, long header, long body, String routine) {
+        BlockMap blocks = r.blocks();
+        if (blocks != null && blocks.liveBytesAt(header) < HEADER_SIZE) {
+            throw core.bugCheck(BugCheckCode.REFERENCE_BY_POINTER, 0, body, 0, 0,
+                    routine + ": 0x" + Long.toHexString(body) + " is no live object (its memory is free or not an object's block)");
+        }
+    }
+
+    /** {@code ObReferenceObject}: PointerCount + 1; returns the new count. */
+    public long reference(long body) {
+        Region r = headerRegion(body);
+        MemorySegment s = r.segment();
+        long off = r.offsetOf(body - HEADER_SIZE);
+        if (verify) {
+            verifyLive(r, body - HEADER_SIZE, body, "ObReferenceObject");
+        }
+        ObjectType t = typeOf(s, off, body);
+        long old = (long) LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: Interlocked
+        if (verify && old <= 0) {
+            LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, -1L); // undo: the object is dying or dead
+            throw core.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, DV_REFERENCE_AT_ZERO, body, 1, old,
+                    "ObReferenceObject on 0x" + Long.toHexString(body) + " (" + t.name + ") whose reference count is " + old);
+        }
+        return old + 1;
+    }
+
+    /** {@code ObDereferenceObject}: PointerCount − 1, deleting the object at 0; returns the new count. */
+    public long dereference(long body) {
+        Region r = headerRegion(body);
+        long header = body - HEADER_SIZE;
+        if (verify) {
+            verifyLive(r, header, body, "ObDereferenceObject");
+        }
+        return drop(r.segment(), r.offsetOf(header), body, 1, "ObDereferenceObject");
+    }
+
+    /** Drops one reference of the object at {@code header} (a handle lookup's give-back). */
+    void dereferenceHeader(long header) {
+        Region r = space.regionOf(header, HEADER_SIZE);
+        drop(r.segment(), r.offsetOf(header), header + HEADER_SIZE, 1, "ObDereferenceObject");
+    }
+
+    /** Charges {@code n} references to the object at {@code header} (a handle's cache refill; the object is alive). */
+    void charge(long header, int n) {
+        Region r = space.regionOf(header, HEADER_SIZE);
+        LONG.getAndAdd(r.segment(), r.offsetOf(header) + OBJECT_HEADER.POINTER_COUNT_OFFSET, (long) n); // volatile add
+    }
+
+    private long drop(MemorySegment s, long off, long body, int n, String routine) {
+        ObjectType t = typeOf(s, off, body);
+        long old = (long) LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, (long) -n); // volatile add: the decrement reaching 0 deletes
+        long now = old - n;
+        if (now < 0) {
+            throw core.bugCheck(BugCheckCode.REFERENCE_BY_POINTER, t.type.address(), body, old,
+                    s.get(JAVA_LONG, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET),
+                    routine + ": the reference count of 0x" + Long.toHexString(body) + " (" + t.name + ") went from " + old + " to " + now);
+        }
+        if (now == 0) {
+            delete(t, s, off, body);
+        }
+        return now;
+    }
+
+    private void delete(ObjectType t, MemorySegment s, long off, long body) {
+        long header = body - HEADER_SIZE;
+        long live = t.pool.liveBytesAt(header);
+        MemorySegment bodySeg = s.asSlice(off + HEADER_SIZE, Math.max(0, live - HEADER_SIZE));
+        Throwable failure = null;
+        long failedProc = 0;
+        try {
+            long sd = s.get(JAVA_LONG, off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET);
+            OB_SECURITY_METHOD sec = t.procedures.SecurityProcedure();
+            if (sd != 0 && sec != null) {
+                failedProc = procAddress(t, OBJECT_TYPE_INITIALIZER.SECURITY_PROCEDURE_OFFSET);
+                sec.call(bodySeg, OB_SECURITY_METHOD.DeleteSecurityDescriptor, MemorySegment.NULL, MemorySegment.ofAddress(sd),
+                        MemorySegment.NULL, s.asSlice(off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET, 8), t.poolType,
+                        t.type.asSlice(OBJECT_TYPE.TYPE_INFO_OFFSET + OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET, GENERIC_MAPPING.X64.size()));
+            }
+            if (t.builtInDelete != null) {
+                failedProc = 0;
+                t.builtInDelete.accept(bodySeg);
+            }
+            if (t.procedures.DeleteProcedure() != null) {
+                failedProc = procAddress(t, OBJECT_TYPE_INITIALIZER.DELETE_PROCEDURE_OFFSET);
+                t.procedures.DeleteProcedure().call(bodySeg);
+            }
+        } catch (BugCheck | KernelHaltedException processed) {
+            failure = processed;
+        } catch (Throwable e) {
+            failure = e;
+        } finally {
+            if (!pending.isEmpty()) {
+                pending.remove(body);
+            }
+            t.objectDeleted();
+            // Poison: index 1 names no type (Windows keeps 0 and 1 unused), so a later reference or
+            // dereference of this dead object is REFERENCE_BY_POINTER, not a change to freed memory.
+            s.set(JAVA_BYTE, off + OBJECT_HEADER.TYPE_INDEX_OFFSET, (byte) DEAD_TYPE_INDEX);
+            t.pool.free(header, t.key);
+        }
+        if (failure instanceof RuntimeException re && (failure instanceof BugCheck || failure instanceof KernelHaltedException)) {
+            throw re;
+        }
+        if (failure != null) {
+            throw core.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, failedProc,
+                    body, 0, "exception escaped the " + t.name + " type's delete/security procedure for 0x" + Long.toHexString(body)
+                            + ": " + failure);
+        }
+    }
+
+    long procAddress(ObjectType t, long field) {
+        return t.type.get(JAVA_LONG, OBJECT_TYPE.TYPE_INFO_OFFSET + field);
+    }
+
+    /** The type of the object at {@code body} ({@code ObGetObjectType}). */
+    public ObjectType objectType(long body) {
+        Region r = headerRegion(body);
+        long off = r.offsetOf(body - HEADER_SIZE);
+        if (verify) {
+            verifyLive(r, body - HEADER_SIZE, body, "ObGetObjectType");
+        }
+        return typeOf(r.segment(), off, body);
+    }
+
+    /** The object's PointerCount (diagnostics and tests). */
+    public long pointerCount(long body) {
+        Region r = headerRegion(body);
+        return (long) LONG.getVolatile(r.segment(), r.offsetOf(body - HEADER_SIZE) + OBJECT_HEADER.POINTER_COUNT_OFFSET);
+    }
+
+    /** The object's HandleCount (diagnostics and tests). */
+    public long handleCount(long body) {
+        Region r = headerRegion(body);
+        return (long) LONG.getVolatile(r.segment(), r.offsetOf(body - HEADER_SIZE) + OBJECT_HEADER.HANDLE_COUNT_OFFSET);
+    }
+
+    /** A segment over the body of the object at {@code body} ({@code size} bytes). */
+    MemorySegment body(long body, long size) {
+        Region r = headerRegion(body);
+        return r.segment().asSlice(r.offsetOf(body), size);
+    }
+
+    // ===== handle tables =====
+
+    /** The system process's table (kernel handles). */
+    public HandleTable systemTable() {
+        return systemTable;
+    }
+
+    /** A new, empty handle table for a process. */
+    public HandleTable newHandleTable() {
+        return new HandleTable(this, false);
+    }
+
+    /** Makes {@code table} the calling thread's process's table (null: the system process's again). */
+    public void attach(HandleTable table) {
+        if (table != null && table != systemTable) {
+            anyAttached = true;
+        }
+        if (table == null || table == systemTable) {
+            attached.remove();
+        } else {
+            attached.set(table);
+        }
+    }
+
+    /** The calling thread's process's handle table. */
+    public HandleTable currentTable() {
+        if (!anyAttached) {
+            return systemTable;
+        }
+        HandleTable t = attached.get();
+        return t == null ? systemTable : t;
+    }
+
+    /** The calling thread's previous mode (what NtClose checks): KernelMode unless inside {@link #callFromUserMode}. */
+    public int previousMode() {
+        return previousMode.get()[0];
+    }
+
+    /** Runs {@code call} as a system service called from user mode (PreviousMode = UserMode), as a system call would. */
+    public <T> T callFromUserMode(java.util.function.Supplier<T> call) {
+        int[] m = previousMode.get();
+        int saved = m[0];
+        m[0] = UserMode;
+        try {
+            return call.get();
+        } finally {
+            m[0] = saved;
+        }
+    }
+
+    /** The table a handle value refers to for a caller in {@code mode}, or null if none may. */
+    HandleTable tableFor(long handle) {
+        return HandleTable.isKernelHandle(handle) ? systemTable : currentTable();
+    }
+
+    /**
+     * Enters a handle to the object at {@code body} of type {@code t} in the system process's table
+     * (OBJ_KERNEL_HANDLE in {@code attributes}: a kernel handle) or the current process's. With
+     * {@code transfer} the caller's reference becomes the handle's; otherwise the handle charges its
+     * own. Runs the type's open procedure first. Returns the handle value.
+     *
+     * @throws ObFailure with the open procedure's status, or STATUS_INSUFFICIENT_RESOURCES (table full);
+     *         the caller's reference is untouched then
+     */
+    long insertHandle(ObjectType t, long body, int access, int attributes, int reason, int mode,
+                      boolean transfer, boolean handleCountCharged) {
+        boolean kernelHandle = (attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0;
+        HandleTable table = kernelHandle ? systemTable : currentTable();
+        Region r = headerRegion(body);
+        MemorySegment s = r.segment();
+        long off = r.offsetOf(body - HEADER_SIZE);
+        OB_OPEN_METHOD open = t.procedures.OpenProcedure();
+        if (open != null) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment granted = a.allocate(JAVA_INT);
+                granted.set(JAVA_INT, 0, access);
+                long handles = (long) LONG.getVolatile(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET) - (handleCountCharged ? 1 : 0);
+                int st;
+                try {
+                    st = open.call(reason, mode, MemorySegment.NULL, body(body, 0), granted, (int) handles);
+                } catch (BugCheck | KernelHaltedException processed) {
+                    throw processed;
+                } catch (RuntimeException e) {
+                    throw core.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
+                            procAddress(t, OBJECT_TYPE_INITIALIZER.OPEN_PROCEDURE_OFFSET), body, 0,
+                            "exception escaped the " + t.name + " type's open procedure: " + e);
+                }
+                if (!NtStatus.NT_SUCCESS(st)) {
+                    if (handleCountCharged) {
+                        LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add: undo
+                    }
+                    throw new ObFailure(st, t.name + " open procedure refused the handle");
+                }
+                access = granted.get(JAVA_INT, 0);
+            }
+        }
+        if (!handleCountCharged) {
+            LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, 1L); // volatile add: before the handle exists, so its close never sees 0
+        }
+        if (!transfer) {
+            LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: the handle's own reference (the caller holds one: alive)
+        }
+        int index = table.create(body - HEADER_SIZE, access, attributes & 7, t.index);
+        if (index == 0) {
+            LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add: undo
+            if (!transfer) {
+                LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, -1L); // volatile add: undo (the caller still holds one)
+            }
+            throw new ObFailure(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "the handle table is full");
+        }
+        t.handleCreated();
+        return table.handleOf(index, kernelHandle);
+    }
+
+    /**
+     * Closes {@code handle} as NtClose does for a caller whose previous mode is {@code mode}.
+     * Returns STATUS_SUCCESS, STATUS_INVALID_HANDLE or STATUS_HANDLE_NOT_CLOSABLE (verifier: 0x93).
+     */
+    public int close(long handle, int mode) {
+        boolean kernelHandle = HandleTable.isKernelHandle(handle);
+        if (kernelHandle && mode != KernelMode) {
+            if (verify) {
+                throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_INVALID, 0, 0,
+                        "NtClose of kernel handle 0x" + Long.toHexString(handle) + " from user mode");
+            }
+            return NtStatus.STATUS_INVALID_HANDLE;
+        }
+        HandleTable table = tableFor(handle);
+        int index = HandleTable.indexOf(handle);
+        HandleTable.Closed c = index < 0 ? null : table.close(index, true);
+        if (c == null) {
+            if (verify && kernelHandle) {
+                throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_INVALID, 0, 0,
+                        "NtClose of kernel handle 0x" + Long.toHexString(handle) + ", which is not open (closed already, or never opened)");
+            }
+            return NtStatus.STATUS_INVALID_HANDLE;
+        }
+        if (c == HandleTable.PROTECTED) {
+            if (verify && kernelHandle) {
+                throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_PROTECTED, 0, 0,
+                        "NtClose of protected kernel handle 0x" + Long.toHexString(handle) + " (OBJ_PROTECT_CLOSE)");
+            }
+            return NtStatus.STATUS_HANDLE_NOT_CLOSABLE;
+        }
+        finishClose(c);
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    /** After a handle left its table: handle count − 1 (the name goes with the last handle), close procedure, references dropped. */
+    void finishClose(HandleTable.Closed c) {
+        long header = c.header();
+        long body = header + HEADER_SIZE;
+        Region r = space.regionOf(header, HEADER_SIZE);
+        MemorySegment s = r.segment();
+        long off = r.offsetOf(header);
+        ObjectType t = typeOf(s, off, body);
+        long old = names.mayBeNamed()
+                ? names.closeHandle(header, () -> (long) LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L))
+                : (long) LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add
+        t.handleClosed();
+        RuntimeException failure = null;
+        if (t.procedures.CloseProcedure() != null) {
+            try {
+                t.procedures.CloseProcedure().call(MemorySegment.NULL, body(body, 0), c.grantedAccess(), old, old);
+            } catch (BugCheck | KernelHaltedException processed) {
+                failure = processed;
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        drop(s, off, body, c.references(), "NtClose");
+        if (failure instanceof BugCheck || failure instanceof KernelHaltedException) {
+            throw failure;
+        }
+        if (failure != null) {
+            throw core.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
+                    procAddress(t, OBJECT_TYPE_INITIALIZER.CLOSE_PROCEDURE_OFFSET), body, 0,
+                    "exception escaped the " + t.name + " type's close procedure: " + failure);
+        }
+    }
+
+    /**
+     * {@code ObReferenceObjectByHandle}: a reference on the object {@code handle} names, type-checked
+     * against {@code type} (null: any) and, for UserMode, access-checked. Returns the body's address
+     * (positive) or an NTSTATUS (negative). {@code info}, if not null, receives the handle's access
+     * (low 32 bits) and attributes (high 32 bits).
+     */
+    public long referenceByHandle(long handle, int desiredAccess, ObjectType type, int mode, long[] info) {
+        boolean kernelHandle = HandleTable.isKernelHandle(handle);
+        int index = HandleTable.indexOf(handle);
+        if (kernelHandle && mode != KernelMode) {
+            return NtStatus.STATUS_INVALID_HANDLE; // kernel handles are invisible to user mode
+        }
+        HandleTable table = kernelHandle ? systemTable : currentTable();
+        long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE
+                : table.reference(index, desiredAccess, mode != KernelMode, type == null ? -1 : type.index, info);
+        if (header < 0) {
+            if (verify && kernelHandle && header == NtStatus.STATUS_INVALID_HANDLE) {
+                throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_INVALID, 0, 0,
+                        "ObReferenceObjectByHandle of kernel handle 0x" + Long.toHexString(handle)
+                                + " in kernel mode, which is not open (used after its close, or never opened)");
+            }
+            return header;
+        }
+        return header + HEADER_SIZE;
+    }
+
+    /** Whether the object at {@code body} is of {@code type}. */
+    boolean isOfType(long body, ObjectType type) {
+        return objectType(body) == type;
+    }
+
+    // ===== shutdown =====
+
+    /**
+     * {@code report} without the blocks of the object types (each type is an object of type "Type"
+     * that lives as long as the kernel, as on Windows: they are not leaks). Objects still alive are.
+     */
+    public synchronized LeakReport excludingTypes(LeakReport report) {
+        java.util.Map<Long, Integer> typeBlocks = new java.util.HashMap<>();
+        for (ObjectType t : typeList) {
+            long size = HEADER_SIZE + OBJECT_TYPE.X64.size() + 2L * t.name.length();
+            typeBlocks.merge(size, 1, Integer::sum);
+        }
+        List<LeakReport.Leak> left = new ArrayList<>();
+        for (LeakReport.Leak l : report.leaks()) {
+            Integer n = typeType != null && l.tag() == typeType.key ? typeBlocks.remove(l.size()) : null;
+            long count = n == null ? l.count() : l.count() - n;
+            if (count > 0) {
+                left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+            }
+        }
+        return new LeakReport(left);
+    }
+
+    // ===== VarHandle mechanics =====
+    /** OBJECT_HEADER.PointerCount and HandleCount (LONG_PTR): owned here; every change is a volatile add. */
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+}
