@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -47,6 +48,11 @@ class SecurityParsersFuzzTest {
             Win32Error.ERROR_INVALID_SID, Win32Error.ERROR_UNKNOWN_REVISION, Win32Error.ERROR_INVALID_SECURITY_DESCR,
             Win32Error.ERROR_NONE_MAPPED);
     private static final int SE_SELF_RELATIVE = 0x8000;
+    /**
+     * A SID without sub-authorities in SDDL ("S-1-5"): Windows formats it but its parser refuses it
+     * (ERROR_INVALID_SID, Wine's test_sid), so a descriptor holding one has no round trip.
+     */
+    private static final Pattern NO_SUB_AUTHORITIES = Pattern.compile("S-[0-9]+-(0x[0-9A-Fa-f]+|[0-9]+)(?![-0-9A-Fa-fx])");
     private static final int ALL_INFORMATION = 0xF;
     private static final int POOL_TAG = 'F' | 'z' << 8 | 'O' << 16 | 'u' << 24;
 
@@ -308,7 +314,7 @@ class SecurityParsersFuzzTest {
         MemorySegment string = MemorySegment.ofAddress(out.get(JAVA_LONG_UNALIGNED, 0));
         String text = wide(string, length.get(JAVA_INT_UNALIGNED, 0) - 1);
         Ex.ExFreePool(string);
-        if (valid) {
+        if (valid && !NO_SUB_AUTHORITIES.matcher(text).find()) {
             stable(text);
         }
     }
