@@ -24,13 +24,16 @@ import java.util.function.LongConsumer;
  *                    +----------------+--------+-------------+---+
  *                    | header >>> 4   | Attrib | RefCnt      | U |   U = Unlocked, 0 for a free entry
  *                    +----------------+--------+-------------+---+
- * word 1 (HighValue): 63          32 31      25 24                0
- *                    +--------------+---------+-------------------+
- *                    | generation   | 0       | GrantedAccessBits |
- *                    +--------------+---------+-------------------+
+ * word 1 (HighValue): 63        40 39      32 31    25 24                0
+ *                    +------------+----------+--------+-------------------+
+ *                    | generation | TypeIdx  | 0      | GrantedAccessBits |
+ *                    +------------+----------+--------+-------------------+
  * </pre>
  * A free entry's word 0 is 0. The object pointer is the OBJECT_HEADER's address (16-aligned) shifted
- * right by 4, as Windows 8+ stores it; {@code generation} counts the entry's creations.
+ * right by 4, as Windows 8+ stores it. Word 1's high half is offkern's (Windows keeps it spare):
+ * the object's type index, copied from its header at creation so that a type-checked lookup needs
+ * no header read, and {@code generation}, which counts the entry's creations (24 bits: a lookup
+ * would have to overlap 2^24 close/reopen cycles of one entry to be fooled).
  *
  * <h2>References cached in the entry (Windows 8+'s design)</h2>
  * A handle owns one reference on its object plus {@code RefCnt} more, charged to the object's
@@ -75,6 +78,8 @@ public final class HandleTable {
     static final long ATTR_MASK = 0x7L << ATTR_SHIFT;
     static final int POINTER_SHIFT = 20;
     static final long ACCESS_MASK = (1L << 25) - 1;
+    static final int TYPE_SHIFT = 32;
+    static final int GENERATION_SHIFT = 40;
 
     private final ObjectManager objects;
     private final boolean kernelTable;
@@ -131,7 +136,7 @@ public final class HandleTable {
      * Enters a handle to the object whose header is at {@code header}; the caller has already charged
      * the handle's own reference. Returns the entry index, or 0 if the table is full.
      */
-    synchronized int create(long header, int grantedAccess, int attributes) {
+    synchronized int create(long header, int grantedAccess, int attributes, int typeIndex) {
         int index;
         if (freeCount > 0) {
             index = free[--freeCount];
@@ -147,8 +152,9 @@ public final class HandleTable {
             DIR.setRelease(directory, index >>> PAGE_SHIFT, page); // release: the zeroed page before readers can reach it
         }
         int slot = (index & (PAGE_ENTRIES - 1)) << 1;
-        long generation = ((long) ENTRY.getVolatile(page, slot + 1) >>> 32) + 1;
-        ENTRY.setRelease(page, slot + 1, (generation << 32) | (grantedAccess & ACCESS_MASK)); // release: word 1 before word 0 below
+        long generation = ((long) ENTRY.getVolatile(page, slot + 1) >>> GENERATION_SHIFT) + 1;
+        ENTRY.setRelease(page, slot + 1, (generation << GENERATION_SHIFT) | ((long) (typeIndex & 0xFF) << TYPE_SHIFT)
+                | (grantedAccess & ACCESS_MASK)); // release: word 1 before word 0 below
         ENTRY.setRelease(page, slot, (header >>> 4) << POINTER_SHIFT | ((long) (attributes & 7) << ATTR_SHIFT) | UNLOCKED); // release: publishes the entry (linearization of create)
         open++;
         return index;
@@ -200,12 +206,13 @@ public final class HandleTable {
 
     /**
      * Takes a reference on the object of entry {@code index} for the caller. With {@code checkAccess},
-     * {@code desiredAccess} must be a subset of the handle's granted access. Returns the object's
-     * header address (positive), or an NTSTATUS (negative): STATUS_INVALID_HANDLE,
-     * STATUS_ACCESS_DENIED (no reference kept). {@code info}, if not null, receives the granted
-     * access (low 32 bits) and attributes (high 32 bits) of the handle the reference came from.
+     * {@code desiredAccess} must be a subset of the handle's granted access; with {@code typeIndex}
+     * ≥ 0 the object must be of that type. Returns the object's header address (positive), or an
+     * NTSTATUS (negative): STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED
+     * (no reference kept). {@code info}, if not null, receives the granted access (low 32 bits) and
+     * attributes (high 32 bits) of the handle the reference came from.
      */
-    long reference(int index, int desiredAccess, boolean checkAccess, long[] info) {
+    long reference(int index, int desiredAccess, boolean checkAccess, int typeIndex, long[] info) {
         long[] page = page(index);
         if (page == null) {
             return NtStatus.STATUS_INVALID_HANDLE;
@@ -222,10 +229,12 @@ public final class HandleTable {
                 continue;
             }
             int access = (int) (w1 & ACCESS_MASK);
-            if (checkAccess && (desiredAccess & ~access) != 0) {
+            int refusal = typeIndex >= 0 && ((w1 >>> TYPE_SHIFT) & 0xFF) != typeIndex ? NtStatus.STATUS_OBJECT_TYPE_MISMATCH
+                    : checkAccess && (desiredAccess & ~access) != 0 ? NtStatus.STATUS_ACCESS_DENIED : 0;
+            if (refusal != 0) {
                 // Decided on a consistent pair: word 1 re-read unchanged means w0/w1 belong to one handle.
                 if ((long) ENTRY.getAcquire(page, slot + 1) == w1) {
-                    return NtStatus.STATUS_ACCESS_DENIED;
+                    return refusal;
                 }
                 continue;
             }

@@ -64,9 +64,11 @@ import java.util.function.Consumer;
  * delete procedure runs, then the block returns to its pool. {@code HandleCount} counts open
  * handles. Both change only by atomic adds on the header (this class owns them). A dereference
  * below 0 is REFERENCE_BY_POINTER (0x18: the object's type, the object, the pointer count found, the
- * handle count), always; under the verifier (family OBJECTS) a reference or dereference of an object
- * whose block is free is 0x18 too, and ObReferenceObject on an object whose count is 0 is
- * DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4: 0x3F, the object, 1, the count).
+ * handle count), always. A deleted object's header gets TypeIndex 1 (no type) before its block is
+ * freed, so a later reference or dereference of it is 0x18 too (P1 0: no type), always, unless the
+ * block was reused meanwhile; under the verifier (family OBJECTS) the block's liveness is checked
+ * first (0x18 for a freed block), and ObReferenceObject on an object whose count is 0 (inside its
+ * delete procedure) is DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4: 0x3F, the object, 1, the count).
  *
  * <h2>Handles</h2>
  * See {@link HandleTable}. An OBJ_KERNEL_HANDLE handle lives in the system process's table and its
@@ -112,6 +114,8 @@ public final class ObjectManager {
     private final ObjectType[] types = new ObjectType[256];
     private int nextTypeIndex = 2; // Windows keeps 0 and 1 unused
     private final List<ObjectType> typeList = new ArrayList<>();
+    /** POBJECT_TYPE → type: copy-on-write (replaced whole under this object's monitor), read lock-free. */
+    private volatile org.agrona.collections.Long2ObjectHashMap<ObjectType> typesByAddress = new org.agrona.collections.Long2ObjectHashMap<>();
     final ObjectNamespace names = new ObjectNamespace();
     /** The OBJECT_ATTRIBUTES of created, not yet inserted objects (what ObjectCreateInfo holds on Windows). */
     final java.util.concurrent.ConcurrentHashMap<Long, CallerArgs.Attributes> pending = new java.util.concurrent.ConcurrentHashMap<>();
@@ -305,6 +309,9 @@ public final class ObjectManager {
         types[index] = t; // published to other threads by the kernel's publication of this manager, or by the caller's handoff of the POBJECT_TYPE
         VarHandle.releaseFence(); // release: the ObjectType's fields before any reader that finds the index in a header
         typeList.add(t);
+        org.agrona.collections.Long2ObjectHashMap<ObjectType> byAddress = new org.agrona.collections.Long2ObjectHashMap<>(typesByAddress);
+        byAddress.put(t.type.address(), t);
+        typesByAddress = byAddress; // volatile write: publishes the complete map (and the type) to lock-free readers
         nextTypeIndex++;
         (self == null ? t : self).objectCreated();
         return t;
@@ -321,17 +328,9 @@ public final class ObjectManager {
         return types[index & 0xFF];
     }
 
-    /** The type whose OBJECT_TYPE is at {@code address}, or null. */
+    /** The type whose OBJECT_TYPE is at {@code address}, or null. O(1), wait-free (one volatile read, one hash lookup). */
     public ObjectType typeAt(long address) {
-        if (address == 0) {
-            return null;
-        }
-        for (ObjectType t : types) {
-            if (t != null && t.type.address() == address) {
-                return t;
-            }
-        }
-        return null;
+        return address == 0 ? null : typesByAddress.get(address);
     }
 
     public ObjectType typeType() {
@@ -694,7 +693,7 @@ public final class ObjectManager {
         if (!transfer) {
             LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: the handle's own reference (the caller holds one: alive)
         }
-        int index = table.create(body - HEADER_SIZE, access, attributes & 7);
+        int index = table.create(body - HEADER_SIZE, access, attributes & 7, t.index);
         if (index == 0) {
             LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add: undo
             if (!transfer) {
@@ -786,7 +785,8 @@ public final class ObjectManager {
             return NtStatus.STATUS_INVALID_HANDLE; // kernel handles are invisible to user mode
         }
         HandleTable table = kernelHandle ? systemTable : currentTable();
-        long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE : table.reference(index, desiredAccess, mode != KernelMode, info);
+        long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE
+                : table.reference(index, desiredAccess, mode != KernelMode, type == null ? -1 : type.index, info);
         if (header < 0) {
             if (verify && kernelHandle && header == NtStatus.STATUS_INVALID_HANDLE) {
                 throw core.bugCheck(BugCheckCode.INVALID_KERNEL_HANDLE, handle, HANDLE_INVALID, 0, 0,
@@ -795,15 +795,7 @@ public final class ObjectManager {
             }
             return header;
         }
-        long body = header + HEADER_SIZE;
-        if (type != null) {
-            Region r = space.regionOf(header, HEADER_SIZE);
-            if ((r.segment().get(JAVA_BYTE, r.offsetOf(header) + OBJECT_HEADER.TYPE_INDEX_OFFSET) & 0xFF) != type.index) {
-                drop(r.segment(), r.offsetOf(header), body, 1, "ObReferenceObjectByHandle");
-                return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-            }
-        }
-        return body;
+        return header + HEADER_SIZE;
     }
 
     /** Whether the object at {@code body} is of {@code type}. */
