@@ -170,4 +170,19 @@ class KernelLifecycleTest {
         }
         return n;
     }
+
+    @Test
+    void shouldSayTheKernelIsClosedWhenACheckFailsAfterCloseHasBegun() {
+        // fuzz: a lookaside allocation on a kernel whose close() had begun (its chunks not yet unmapped)
+        // met a scribbled link and raised 0xD6 instead of saying the kernel was closed (seed
+        // 0x423767d7e3eb3fe2, epoch 1252). Every check goes through the one bug-check path, which now answers so.
+        Kernel kernel = Kernel.boot();
+        dev.offkern.runtime.ke.KernelCore core = kernel.core();
+        kernel.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+            throw core.bugCheck(0xD6, 0x1234, 1, 0, 0, "a read past the end of a block");
+        });
+        assertTrue(e.getMessage().contains("kernel is closed"), e.getMessage());
+        assertTrue(e.getCause() instanceof dev.offkern.nt.BugCheck bc && bc.code() == 0xD6, "the finding is the cause");
+    }
 }

@@ -357,6 +357,9 @@ public final class ExRundown {
     /** Whether {@code word} points at a wait block whose count has reached zero (its wait is over). */
     private static boolean waitDone(long word) {
         long blockAddress = word & ~EX_RUNDOWN_ACTIVE;
+        if ((blockAddress & (EX_RUNDOWN_WAIT_BLOCK.LAYOUT.byteAlignment() - 1)) != 0) {
+            return false; // no wait block is there: a scribbled or stale word (read it and FFM refuses the alignment)
+        }
         Region r = ThreadState.current().kernel().addressSpace().find(blockAddress, EX_RUNDOWN_WAIT_BLOCK.LAYOUT.byteSize());
         return r != null && (long) COUNT.getVolatile(r.segment(), r.offsetOf(blockAddress) + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET) == 0; // volatile: latest count
     }

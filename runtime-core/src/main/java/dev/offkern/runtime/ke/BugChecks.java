@@ -116,7 +116,12 @@ public final class BugChecks {
     public BugCheck bugCheck(int code, long p1, long p2, long p3, long p4, String detail) {
         BugCheck bc = new BugCheck(code, p1, p2, p3, p4, detail);
         if (kernel.isClosed()) {
-            return bc;
+            // A check failed on a kernel close() has begun to tear down (the call started after the
+            // close, or the close ran under it): whatever the caller did, the answer it needs is that the
+            // kernel was closed (issue 8 case 8); the check's finding rides along as the cause.
+            IllegalStateException closed = KernelCore.closedException();
+            closed.initCause(bc);
+            throw closed;
         }
         lastCode = code;
         raised.incrementAndGet(); // volatile add: bug checks are rare and may come from several threads

@@ -202,6 +202,21 @@ class ExRundownTest {
         assertEquals(0, word());
     }
 
+    /**
+     * Fuzz finding (seed 0xb16095c604e9a050, epoch 440): ExRundownCompleted on a word that has the
+     * run-down bit but whose pointer part is no wait block (a freed reference reused, a scribbled
+     * word) — misaligned, inside kernel memory — must say the reference is not run down, not let
+     * FFM's misaligned-access IllegalArgumentException escape.
+     */
+    @Test
+    void shouldRefuseRundownCompletedOnAWordWhosePointerIsNoWaitBlock() {
+        long pool = kernel.nonPagedPool().allocate(64, 8).address();
+        runRef.set(ValueLayout.JAVA_LONG, 0, (pool + 0x1A) | ExRundown.EX_RUNDOWN_ACTIVE);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExRundownCompleted(runRef));
+        assertTrue(e.getMessage().contains("is not run down"), e.getMessage());
+        ExInitializeRundownProtection(runRef);
+    }
+
     @Test
     void shouldPublishWritesMadeBeforeInitializationToASuccessfulAcquirer() throws Exception {
         MemorySegment data = arena.allocate(8, 8);
