@@ -16,6 +16,8 @@ public final class NtStatus {
     public static final int STATUS_UNSUCCESSFUL = 0xC0000001;
     public static final int STATUS_NOT_IMPLEMENTED = 0xC0000002;
     public static final int STATUS_INVALID_PARAMETER = 0xC000000D;
+    /** An invalid client id: PsLookupProcessByProcessId / PsLookupThreadByThreadId of an id that names nothing. */
+    public static final int STATUS_INVALID_CID = 0xC000000B;
     public static final int STATUS_ACCESS_VIOLATION = 0xC0000005;
     /** An unmasked SIMD floating-point exception (#XM) with trap semantics. */
     public static final int STATUS_FLOAT_MULTIPLE_TRAPS = 0xC00002B5;

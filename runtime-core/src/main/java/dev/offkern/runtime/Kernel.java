@@ -11,6 +11,7 @@ import dev.offkern.runtime.ke.Processors;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.ob.ObjectManager;
+import dev.offkern.runtime.ps.ProcessManager;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
@@ -53,6 +54,7 @@ public final class Kernel implements AutoCloseable {
     private final LookasideRegistry lookasideLists;
     private final ExTimers exTimers;
     private final ObjectManager objects;
+    private final ProcessManager processes;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -72,6 +74,7 @@ public final class Kernel implements AutoCloseable {
         this.lookasideLists = new LookasideRegistry(core, pools);
         this.exTimers = new ExTimers(core, pools);
         this.objects = new ObjectManager(core, pools); // allocates nothing until first used
+        this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -169,6 +172,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's object manager: object types, headers, handle tables, names (what {@code Ob}, {@code Zw} delegate to). */
     public ObjectManager objects() {
         return objects;
+    }
+
+    /** This kernel's process manager (the System process, the threads' ETHREADs, system threads). */
+    public ProcessManager processes() {
+        return processes;
     }
 
     /** The non-paged pool. */
@@ -330,9 +338,11 @@ public final class Kernel implements AutoCloseable {
         // Before the pools unmap: the shim stops dereferencing anything of this kernel, embedder regions
         // included (their owners may free them as soon as close() returns). Waits for shim calls in
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
+        processes.close(); // before the unmap: notes which process and thread objects only the kernel holds
         addressSpace.close();
         LeakReport report = pools.closeAndReport();
         report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
+        report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

@@ -73,6 +73,10 @@ public final class Dispatcher {
     /** DISPATCHER_HEADER.Type values: the kernel's KOBJECTS enumeration (docs/layout-sources.md). */
     public static final int EVENT_NOTIFICATION_OBJECT = 0;
     public static final int EVENT_SYNCHRONIZATION_OBJECT = 1;
+    /** A process (KPROCESS.Header): signalled, and stays so, when the process has exited. */
+    public static final int PROCESS_OBJECT = 3;
+    /** A thread (KTHREAD.Header): signalled, and stays so, when the thread has terminated. */
+    public static final int THREAD_OBJECT = 6;
     public static final int SEMAPHORE_OBJECT = 5;
     public static final int TIMER_NOTIFICATION_OBJECT = 8;
     public static final int TIMER_SYNCHRONIZATION_OBJECT = 9;
@@ -193,7 +197,8 @@ public final class Dispatcher {
     /** Whether waits on objects of {@code type} are supported. */
     static boolean waitable(int type) {
         return type == EVENT_NOTIFICATION_OBJECT || type == EVENT_SYNCHRONIZATION_OBJECT || type == SEMAPHORE_OBJECT
-                || type == TIMER_NOTIFICATION_OBJECT || type == TIMER_SYNCHRONIZATION_OBJECT;
+                || type == TIMER_NOTIFICATION_OBJECT || type == TIMER_SYNCHRONIZATION_OBJECT
+                || type == PROCESS_OBJECT || type == THREAD_OBJECT;
     }
 
     /** Initializes {@code WaitListHead} of the object at {@code seg} to an empty list (Flink = Blink = itself). */

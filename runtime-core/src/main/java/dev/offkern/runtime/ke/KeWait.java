@@ -282,7 +282,7 @@ public final class KeWait {
         int type = Dispatcher.type(r.segment(), r.offsetOf(object));
         if (!Dispatcher.waitable(type)) {
             throw new IllegalArgumentException("object 0x" + Long.toHexString(object) + " has DISPATCHER_HEADER.Type " + type
-                    + ": offkern waits on events (0, 1), semaphores (5) and timers (8, 9)");
+                    + ": offkern waits on events (0, 1), processes (3), semaphores (5), threads (6) and timers (8, 9)");
         }
         long b = base + index * KWAIT_BLOCK.LAYOUT.byteSize();
         ListEntries.initializeHead(blocks, b + KWAIT_BLOCK.WAIT_LIST_ENTRY_OFFSET); // unlinked: points at itself

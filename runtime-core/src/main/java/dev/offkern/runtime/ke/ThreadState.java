@@ -88,6 +88,8 @@ public final class ThreadState {
     private int queuedCount;
     /** This thread's dispatcher waiter in this kernel ({@link KeWait}); null until its first wait. Thread-confined. */
     Waiter waiter;
+    /** The executive's record of this thread (the process manager's ETHREAD record); null until first needed. Thread-confined. */
+    private Object executive;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
     private ProcessorStateSaves stateSaves;
 
@@ -169,6 +171,16 @@ public final class ThreadState {
     /** The identity block (an OFFKERN_THREAD_BLOCK). */
     public MemorySegment block() {
         return block;
+    }
+
+    /** The executive's record of this thread (set by the process manager), or null. */
+    public Object executive() {
+        return executive;
+    }
+
+    /** Records the executive's record of this thread (the process manager, on the thread itself). */
+    public void setExecutive(Object record) {
+        executive = record;
     }
 
     /** The built-in wait blocks inside the identity block (OFFKERN_THREAD_BLOCK.WaitBlock). */

@@ -110,7 +110,7 @@ public final class ObEvents {
 
     /**
      * {@code ZwWaitForSingleObject(Handle, Alertable, Timeout)}: the object the handle names must be a
-     * dispatcher object (an event, semaphore or timer: STATUS_OBJECT_TYPE_MISMATCH otherwise); waits
+     * dispatcher object (an event, semaphore, timer, process or thread: STATUS_OBJECT_TYPE_MISMATCH otherwise); waits
      * as KeWaitForSingleObject (UserRequest, KernelMode) with the object referenced throughout.
      */
     public static int waitForSingleObject(ObjectManager ob, long handle, boolean alertable, MemorySegment timeout) {
@@ -123,7 +123,7 @@ public final class ObEvents {
         }
         try {
             ObjectType t = ob.objectType(body);
-            if (t != ob.eventType() && t != ob.semaphoreType() && t != ob.timerType()) {
+            if (t != ob.eventType() && t != ob.semaphoreType() && t != ob.timerType() && t != ob.processType() && t != ob.threadType()) {
                 return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
             }
             return KeWait.waitForSingleObject(ob.body(body, t.bodySize), 6 /* UserRequest */, ObjectManager.KernelMode, alertable,

@@ -163,10 +163,12 @@ public final class ObjectManager {
             typeType = builtIn("Type", np, AccessMask.OBJECT_TYPE_ALL_ACCESS, mapping(0x20000, 0x20000, 0x20000, AccessMask.OBJECT_TYPE_ALL_ACCESS), 0, null);
         }
         if (processType == null) {
-            processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(), null);
+            processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(),
+                    body -> executiveDelete(body));
         }
         if (threadType == null) {
-            threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(), null);
+            threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(),
+                    body -> executiveDelete(body));
         }
         int[] sync = mapping(0x20001, 0x20002, 0x120000, AccessMask.EVENT_ALL_ACCESS);
         if (eventType == null) {
@@ -193,6 +195,21 @@ public final class ObjectManager {
             tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null);
         }
         typesReady = true; // volatile write: publishes every built-in type
+    }
+
+    /** The process manager's delete procedure for Process and Thread objects (null: none yet); volatile. */
+    private volatile Consumer<MemorySegment> executiveDelete;
+
+    /** Installs the process manager's delete procedure for Process and Thread objects (PspProcessDelete / PspThreadDelete). */
+    public void setExecutiveDelete(Consumer<MemorySegment> delete) {
+        executiveDelete = delete;
+    }
+
+    private void executiveDelete(MemorySegment body) {
+        Consumer<MemorySegment> d = executiveDelete; // volatile read
+        if (d != null) {
+            d.accept(body);
+        }
     }
 
     private static int[] mapping(int read, int write, int execute, int all) {
@@ -586,7 +603,7 @@ public final class ObjectManager {
     }
 
     /** A segment over the body of the object at {@code body} ({@code size} bytes). */
-    MemorySegment body(long body, long size) {
+    public MemorySegment body(long body, long size) {
         Region r = headerRegion(body);
         return r.segment().asSlice(r.offsetOf(body), size);
     }

@@ -34,6 +34,7 @@ final class Catalogue {
         all.addAll(DpcTimerOps.ops());
         all.addAll(SecurityOps.ops());
         all.addAll(ObjectOps.ops());
+        all.addAll(ProcessOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

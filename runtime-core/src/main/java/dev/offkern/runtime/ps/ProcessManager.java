@@ -1,0 +1,419 @@
+package dev.offkern.runtime.ps;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import dev.offkern.layout.ps.EPROCESS;
+import dev.offkern.layout.ps.ETHREAD;
+import dev.offkern.layout.rtl.LIST_ENTRY;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.runtime.ke.Dispatcher;
+import dev.offkern.runtime.ke.KeExitSignal;
+import dev.offkern.runtime.ke.KeWait;
+import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.ke.ListEntries;
+import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.ob.ObjectManager;
+import dev.offkern.runtime.ob.ObjectType;
+import dev.offkern.runtime.pool.Pool;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A kernel's process manager: the System process, the ETHREADs of the threads that call in, the
+ * client-id table (process and thread ids) and the list of active processes.
+ *
+ * <h2>The System process and the Java threads</h2>
+ * The System process ({@code PsInitialSystemProcess}, id 4, image name "System") is made on first
+ * use and lives as long as the kernel. <b>Every ordinary Java thread that calls into the kernel
+ * belongs to the System process</b> (as on Windows the kernel's own threads do): its ETHREAD is made
+ * on its first call that needs it (any Ps routine), with a fresh thread id, linked into the System
+ * process's ThreadListHead. It ends (terminated with STATUS_SUCCESS, signalled, unlinked) when the
+ * thread's kernel state is collected (the Java thread died or left the kernel), at the next Ps call
+ * of any thread; at kernel close it is simply left to the pools' unmap (not a leak). Threads created by PsCreateSystemThread
+ * and the kernel's service threads are system threads ({@code PsIsSystemThread} TRUE); the
+ * embedder's Java threads are not: they model the kernel's callers.
+ *
+ * <h2>Objects and fields</h2>
+ * A process is a Process object ({@code PsProcessType}) whose body is a byte-exact EPROCESS: Pcb's
+ * DISPATCHER_HEADER (ProcessObject, signalled at exit), UniqueProcessId, ActiveProcessLinks (linked
+ * into the kernel's PsActiveProcessHead, a LIST_ENTRY in nonpaged pool), CreateTime, ImageFileName,
+ * ThreadListHead. ObjectTable stays NULL: the process's handle table is the object manager's
+ * {@code HandleTable}, runtime-private Java memory (the System process's is the kernel-handle table).
+ * A thread is a Thread object ({@code PsThreadType}) whose body is an ETHREAD: Tcb's
+ * DISPATCHER_HEADER (ThreadObject, signalled at termination), CreateTime, StartAddress,
+ * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry. The exit status and the
+ * link to the thread's OFFKERN_THREAD_BLOCK are kept in the Java record ({@link PsThread}) until the
+ * block becomes the real KTHREAD.
+ *
+ * <h2>Ids and references</h2>
+ * Process and thread ids come from one counter (one client-id space, as Windows' PspCidTable):
+ * multiples of 4, 4 for the System process, never reused while the kernel lives. The id table holds
+ * the object's creation reference while the process or thread lives; PsLookup* takes its reference
+ * inside the table's per-id critical section ({@code computeIfPresent}), and the termination removes
+ * the id before it drops that reference, so a lookup never references a dying object.
+ *
+ * <p>Progress: PsGetCurrentThread and the field readers are wait-free after a thread's first call;
+ * lookups lock one bin of the id table; creation and termination take the list lock and the
+ * dispatcher lock.
+ */
+public final class ProcessManager {
+    /** The System process's id. */
+    public static final long SYSTEM_PROCESS_ID = 4;
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    final KernelCore core;
+    final ObjectManager ob;
+    private final Pool nonPaged;
+    /** Process and thread records by id; each holds its object's creation reference while listed. */
+    private final ConcurrentHashMap<Long, Object> cids = new ConcurrentHashMap<>();
+    /** Records by EPROCESS / ETHREAD address, until the object is deleted (its delete procedure removes them). */
+    private final ConcurrentHashMap<Long, Object> byAddress = new ConcurrentHashMap<>();
+    /** Threads not yet terminated (kernel close terminates them). */
+    private final java.util.Set<PsThread> liveThreads = ConcurrentHashMap.newKeySet();
+    /** Adopted threads whose kernel state was collected: terminated by the next Ps call. */
+    private final ConcurrentLinkedQueue<PsThread> dead = new ConcurrentLinkedQueue<>();
+    private final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
+    /** Guards the active-process list and every process's thread list (PspActiveProcessLock's role). */
+    final Object lists = new Object();
+    private static final int HEAD_TAG = PoolTags.tag("PsAh");
+    /** Set once under this object's monitor; volatile: read lock-free by every Ps routine. */
+    private volatile PsProcess system;
+    private long activeHead;
+    /** Set by close (under this object's monitor); volatile: creation checks it lock-free. */
+    private volatile boolean closed;
+
+    public ProcessManager(KernelCore core, ObjectManager ob, Pool nonPaged) {
+        this.core = core;
+        this.ob = ob;
+        this.nonPaged = nonPaged;
+    }
+
+    // ===== processes =====
+
+    /** The System process ({@code PsInitialSystemProcess}), made on first use. */
+    public MemorySegment systemProcess() {
+        return system().eprocess();
+    }
+
+    PsProcess system() {
+        PsProcess s = system; // volatile read
+        return s != null ? s : createSystem();
+    }
+
+    private synchronized PsProcess createSystem() {
+        if (system != null) {
+            return system;
+        }
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed");
+        }
+        ob.setExecutiveDelete(body -> byAddress.remove(body.address()));
+        long head = nonPaged.allocate(LIST_ENTRY.X64.size(), HEAD_TAG, 0);
+        if (head == 0) {
+            throw new IllegalStateException("no nonpaged pool for PsActiveProcessHead");
+        }
+        ListEntries.initializeHead(core.find(head, LIST_ENTRY.X64.size()).segment(),
+                core.find(head, LIST_ENTRY.X64.size()).offsetOf(head));
+        activeHead = head;
+        PsProcess p = newProcess(SYSTEM_PROCESS_ID, "System", ob.systemTable());
+        system = p; // volatile write: publishes the record and the EPROCESS it describes
+        return p;
+    }
+
+    private PsProcess newProcess(long id, String image, dev.offkern.runtime.ob.HandleTable table) {
+        ObjectType t = ob.processType();
+        long body = ob.createObject(t, 0, EPROCESS.X64.size());
+        if (body == 0) {
+            throw new IllegalStateException("no nonpaged pool for an EPROCESS");
+        }
+        MemorySegment e = ob.body(body, EPROCESS.X64.size());
+        KeExitSignal.initialize(e, Dispatcher.PROCESS_OBJECT, EPROCESS.PROCESS_LOCK_OFFSET); // KPROCESS ends where ProcessLock starts
+        e.set(JAVA_LONG, EPROCESS.UNIQUE_PROCESS_ID_OFFSET, id);
+        e.set(JAVA_LONG, EPROCESS.CREATE_TIME_OFFSET, KeWait.systemTime());
+        e.set(JAVA_LONG, EPROCESS.OBJECT_TABLE_OFFSET, 0L); // the handle table is Java memory (see the class comment)
+        byte[] name = image.getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < Math.min(name.length, EPROCESS.IMAGE_FILE_NAME_LENGTH - 1); i++) {
+            e.set(JAVA_BYTE, EPROCESS.IMAGE_FILE_NAME_OFFSET + i, name[i]);
+        }
+        ListEntries.initializeHead(e, EPROCESS.THREAD_LIST_HEAD_OFFSET);
+        PsProcess p = new PsProcess(e, id, table);
+        byAddress.put(body, p);
+        synchronized (lists) {
+            ListEntries.insertTail(core, activeHead, body + EPROCESS.ACTIVE_PROCESS_LINKS_OFFSET);
+        }
+        cids.put(id, p); // the creation reference is now the id table's
+        return p;
+    }
+
+    /** The address of the kernel's PsActiveProcessHead (the LIST_ENTRY every EPROCESS.ActiveProcessLinks is on). */
+    public long activeProcessHead() {
+        system();
+        return activeHead;
+    }
+
+    // ===== threads =====
+
+    /** The calling thread's record, its ETHREAD made on first use. */
+    PsThread current() {
+        ThreadState ts = ThreadState.current();
+        if (ts.executive() instanceof PsThread p) {
+            return p;
+        }
+        return adopt(ts);
+    }
+
+    private PsThread adopt(ThreadState ts) {
+        reap();
+        PsThread p = newThread(system(), ts.isServiceThread(), 0);
+        p.threadBlock = ts.address();
+        ts.setExecutive(p);
+        CLEANER.register(ts, () -> dead.add(p)); // captures p, not ts: the state stays collectable
+        return p;
+    }
+
+    /** Terminates the ETHREADs of threads whose kernel state was collected. */
+    void reap() {
+        PsThread d;
+        while ((d = dead.poll()) != null) {
+            terminate(d, NtStatus.STATUS_SUCCESS);
+        }
+    }
+
+    /** A new ETHREAD in {@code process}, with a fresh id, linked into the process's thread list and the id table. */
+    PsThread newThread(PsProcess process, boolean systemThread, long startAddress) {
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed");
+        }
+        ObjectType t = ob.threadType();
+        long body = ob.createObject(t, 0, ETHREAD.X64.size());
+        if (body == 0) {
+            throw new IllegalStateException("no nonpaged pool for an ETHREAD");
+        }
+        long id = nextId.getAndAdd(4);
+        MemorySegment e = ob.body(body, ETHREAD.X64.size());
+        KeExitSignal.initialize(e, Dispatcher.THREAD_OBJECT, ETHREAD.CREATE_TIME_OFFSET); // KTHREAD ends where CreateTime starts
+        e.set(JAVA_LONG, ETHREAD.CREATE_TIME_OFFSET, KeWait.systemTime());
+        e.set(JAVA_LONG, ETHREAD.START_ADDRESS_OFFSET, startAddress);
+        e.set(JAVA_LONG, ETHREAD.WIN32_START_ADDRESS_OFFSET, startAddress);
+        e.set(JAVA_LONG, ETHREAD.CID_OFFSET, process.id()); // CLIENT_ID.UniqueProcess
+        e.set(JAVA_LONG, ETHREAD.CID_UNIQUE_THREAD_OFFSET, id);
+        PsThread p = new PsThread(e, id, process, systemThread);
+        byAddress.put(body, p);
+        synchronized (lists) {
+            ListEntries.insertTail(core, process.address() + EPROCESS.THREAD_LIST_HEAD_OFFSET, body + ETHREAD.THREAD_LIST_ENTRY_OFFSET);
+        }
+        liveThreads.add(p);
+        cids.put(id, p); // the creation reference is now the id table's
+        return p;
+    }
+
+    /**
+     * Terminates {@code t} once: exit status, unlinked from its process, signalled (its waiters
+     * wake), its id retired, the id table's reference dropped. Returns false if it had ended already.
+     */
+    boolean terminate(PsThread t, int status) {
+        if (!t.ended.compareAndSet(false, true)) {
+            return false;
+        }
+        t.exitStatus = status; // volatile write: before the signal a waiter returns on
+        synchronized (lists) {
+            ListEntries.remove(core, t.address() + ETHREAD.THREAD_LIST_ENTRY_OFFSET);
+        }
+        KeExitSignal.signal(core, t.ethread);
+        cids.remove(t.id);
+        liveThreads.remove(t);
+        ob.dereference(t.address());
+        return true;
+    }
+
+    // ===== the Ps routines' semantics =====
+
+    /** {@code PsGetCurrentThread}: the caller's ETHREAD (no reference taken). */
+    public MemorySegment currentThread() {
+        return current().ethread;
+    }
+
+    /** {@code PsGetCurrentProcess}: the caller's process (no reference taken). */
+    public MemorySegment currentProcess() {
+        return current().process.eprocess();
+    }
+
+    /** {@code PsGetCurrentThreadId}. */
+    public long currentThreadId() {
+        return current().id;
+    }
+
+    /** {@code PsGetCurrentProcessId}. */
+    public long currentProcessId() {
+        return current().process.id();
+    }
+
+    /** The EPROCESS at {@code process}, checked: a live Process object of this kernel. */
+    MemorySegment process(MemorySegment process, String routine) {
+        long a = address(process, routine, "Process");
+        ObjectType t = ob.objectType(a); // 0x18 for an address that is no live object
+        if (t != ob.processType() || !(byAddress.get(a) instanceof PsProcess p)) {
+            throw new IllegalArgumentException(routine + ": 0x" + Long.toHexString(a) + " is a " + t.name() + " object, not a process (PEPROCESS)");
+        }
+        return p.eprocess();
+    }
+
+    /** The record of the ETHREAD at {@code thread}, checked: a live Thread object of this kernel. */
+    PsThread thread(MemorySegment thread, String routine) {
+        long a = address(thread, routine, "Thread");
+        ObjectType t = ob.objectType(a);
+        if (t != ob.threadType() || !(byAddress.get(a) instanceof PsThread p)) {
+            throw new IllegalArgumentException(routine + ": 0x" + Long.toHexString(a) + " is a " + t.name() + " object, not a thread (PETHREAD)");
+        }
+        return p;
+    }
+
+    private static long address(MemorySegment s, String routine, String name) {
+        if (s == null || s.address() == 0) {
+            throw new IllegalArgumentException(routine + ": " + name + " is NULL");
+        }
+        return s.address();
+    }
+
+    /** {@code PsGetProcessId(Process)}: EPROCESS.UniqueProcessId. */
+    public long processId(MemorySegment process) {
+        return process(process, "PsGetProcessId").get(JAVA_LONG, EPROCESS.UNIQUE_PROCESS_ID_OFFSET);
+    }
+
+    /** {@code PsGetThreadId(Thread)}: ETHREAD.Cid.UniqueThread. */
+    public long threadId(MemorySegment thread) {
+        return thread(thread, "PsGetThreadId").ethread.get(JAVA_LONG, ETHREAD.CID_UNIQUE_THREAD_OFFSET);
+    }
+
+    /** {@code PsGetProcessCreateTimeQuadPart(Process)}: EPROCESS.CreateTime. */
+    public long processCreateTime(MemorySegment process) {
+        return process(process, "PsGetProcessCreateTimeQuadPart").get(JAVA_LONG, EPROCESS.CREATE_TIME_OFFSET);
+    }
+
+    /** {@code PsIsSystemThread(Thread)}. */
+    public boolean isSystemThread(MemorySegment thread) {
+        return thread(thread, "PsIsSystemThread").system;
+    }
+
+    /** {@code PsGetThreadExitStatus(Thread)}: STATUS_PENDING while the thread runs. */
+    public int threadExitStatus(MemorySegment thread) {
+        return thread(thread, "PsGetThreadExitStatus").exitStatus;
+    }
+
+    /**
+     * {@code PsLookupProcessByProcessId(ProcessId, Process)}: STATUS_SUCCESS with {@code *Process}
+     * referenced; STATUS_INVALID_CID for an id that names nothing (never issued, or its process is
+     * gone); STATUS_INVALID_PARAMETER for a thread's id.
+     */
+    public int lookupProcess(long processId, MemorySegment out) {
+        return lookup(processId, out, true, "PsLookupProcessByProcessId", "Process");
+    }
+
+    /** {@code PsLookupThreadByThreadId(ThreadId, Thread)}: as {@link #lookupProcess}, for a live thread. */
+    public int lookupThread(long threadId, MemorySegment out) {
+        return lookup(threadId, out, false, "PsLookupThreadByThreadId", "Thread");
+    }
+
+    private int lookup(long id, MemorySegment out, boolean process, String routine, String outName) {
+        if (out == null || out.address() == 0) {
+            throw new IllegalArgumentException(routine + ": " + outName + " is NULL");
+        }
+        MemorySegment target = out.byteSize() >= 8 ? out : core.addressSpace().resolve(out.address(), 8);
+        system();
+        reap();
+        long[] found = new long[1];
+        boolean[] wrongKind = new boolean[1];
+        cids.computeIfPresent(id, (k, v) -> { // the bin's lock: termination removes the id before dropping its reference
+            boolean isProcess = v instanceof PsProcess;
+            if (isProcess != process) {
+                wrongKind[0] = true;
+                return v;
+            }
+            long a = isProcess ? ((PsProcess) v).address() : ((PsThread) v).address();
+            ob.reference(a);
+            found[0] = a;
+            return v;
+        });
+        if (found[0] == 0) {
+            target.set(JAVA_LONG_UNALIGNED, 0, 0L);
+            return wrongKind[0] ? NtStatus.STATUS_INVALID_PARAMETER : NtStatus.STATUS_INVALID_CID;
+        }
+        target.set(JAVA_LONG_UNALIGNED, 0, found[0]);
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    /** Live threads of this kernel (diagnostics, tests). */
+    public int liveThreadCount() {
+        return liveThreads.size();
+    }
+
+    // ===== shutdown =====
+
+    /** The blocks {@link #close()} found held by the kernel alone: (tag, requested size) → count. */
+    private final java.util.Map<Long, Long> ownBlocks = new java.util.HashMap<>();
+
+    /**
+     * Kernel close (calls are refused by now; before the address space closes): counts the objects
+     * the kernel alone holds — the System process and the ETHREADs of threads still live, each with
+     * its one creation reference and no handle — and the PsActiveProcessHead block. They live as
+     * long as the kernel, as the object types do, so {@link #excludingOwn} drops them from the leak
+     * report. An object some caller still references or holds a handle to is not counted: the report
+     * shows it. Nothing is freed (the pools check the caller's IRQL, which a closed kernel no longer
+     * answers); the pools' unmap reclaims it all.
+     */
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        PsProcess s = system;
+        if (s == null) {
+            return;
+        }
+        for (PsThread t : liveThreads) {
+            own(t.address(), ob.threadType().key(), ETHREAD.X64.size());
+        }
+        own(s.address(), ob.processType().key(), EPROCESS.X64.size());
+        ownBlocks.merge(key(HEAD_TAG, LIST_ENTRY.X64.size()), 1L, Long::sum);
+    }
+
+    private void own(long body, int tag, long bodySize) {
+        try {
+            if (ob.pointerCount(body) == 1 && ob.handleCount(body) == 0) {
+                ownBlocks.merge(key(tag, ObjectManager.HEADER_SIZE + bodySize), 1L, Long::sum);
+            }
+        } catch (RuntimeException unreadable) {
+            // a header the caller's code overwrote or unmapped: the report shows the block
+        }
+    }
+
+    private static long key(int tag, long size) {
+        return ((long) tag << 32) | size;
+    }
+
+    /** {@code report} without the blocks {@link #close()} found held by the kernel alone. */
+    public synchronized dev.offkern.runtime.pool.LeakReport excludingOwn(dev.offkern.runtime.pool.LeakReport report) {
+        if (ownBlocks.isEmpty()) {
+            return report;
+        }
+        java.util.Map<Long, Long> left = new java.util.HashMap<>(ownBlocks);
+        List<dev.offkern.runtime.pool.LeakReport.Leak> out = new ArrayList<>();
+        for (dev.offkern.runtime.pool.LeakReport.Leak l : report.leaks()) {
+            Long n = left.remove(key(l.tag(), l.size()));
+            long count = n == null ? l.count() : l.count() - n;
+            if (count > 0) {
+                out.add(new dev.offkern.runtime.pool.LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+            }
+        }
+        return new dev.offkern.runtime.pool.LeakReport(out);
+    }
+}

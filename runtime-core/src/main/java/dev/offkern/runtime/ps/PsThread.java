@@ -1,0 +1,40 @@
+package dev.offkern.runtime.ps;
+
+import dev.offkern.nt.NtStatus;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The process manager's Java-side record of one thread: its ETHREAD object (a Thread object whose
+ * body holds Cid, CreateTime, StartAddress and the other modelled fields at their Windows offsets),
+ * its owning process, and what the ETHREAD layout does not model yet — the exit status and the link
+ * to offkern's per-thread block (OFFKERN_THREAD_BLOCK, the thread's PKTHREAD value for the locks and
+ * waits until that block becomes the real KTHREAD).
+ *
+ * <p>Termination happens exactly once ({@link #ended}'s CAS); {@link #exitStatus} is written before
+ * it (volatile) and is STATUS_PENDING while the thread runs.
+ */
+final class PsThread {
+    final MemorySegment ethread;
+    final long id;
+    final PsProcess process;
+    /** Created by PsCreateSystemThread (or a kernel service thread): what PsIsSystemThread reports. */
+    final boolean system;
+    /** The address of the thread's OFFKERN_THREAD_BLOCK (0 until the thread has run in the kernel). */
+    volatile long threadBlock;
+    /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
+    volatile int exitStatus = NtStatus.STATUS_PENDING;
+    /** Set once by the termination path (CAS): unlinked, signalled, its registry reference dropped. */
+    final AtomicBoolean ended = new AtomicBoolean();
+
+    PsThread(MemorySegment ethread, long id, PsProcess process, boolean system) {
+        this.ethread = ethread;
+        this.id = id;
+        this.process = process;
+        this.system = system;
+    }
+
+    long address() {
+        return ethread.address();
+    }
+}
