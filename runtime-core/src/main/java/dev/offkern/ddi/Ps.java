@@ -1,5 +1,6 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.KSTART_ROUTINE;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ps.ProcessManager;
 import java.lang.foreign.MemorySegment;
@@ -151,6 +152,70 @@ public final class Ps {
     public static MemorySegment PsThreadType() {
         try {
             return Ob.objects().threadType().segment();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes, HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID
+     * StartContext)}: a new thread in the System process (ProcessHandle NULL, NtCurrentProcess() or a
+     * handle to it with PROCESS_CREATE_THREAD) running {@code StartRoutine(StartContext)} at PASSIVE_LEVEL
+     * in a critical region; {@code *ThreadHandle} a handle to its ETHREAD (OBJ_KERNEL_HANDLE in
+     * ObjectAttributes: a kernel handle), {@code *ClientId} (optional) {process id, thread id}. Closing
+     * the handle does not stop the thread. STATUS_INVALID_PARAMETER for OBJ_PERMANENT, OBJ_EXCLUSIVE,
+     * OBJ_OPENIF or a name; the handle lookup's statuses for a bad ProcessHandle. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsCreateSystemThread(MemorySegment ThreadHandle, int DesiredAccess, MemorySegment ObjectAttributes,
+                                           long ProcessHandle, MemorySegment ClientId, KSTART_ROUTINE StartRoutine,
+                                           MemorySegment StartContext) {
+        try {
+            Kernel k = Kernel.current();
+            if (StartRoutine == null) {
+                throw new IllegalArgumentException("PsCreateSystemThread: StartRoutine is NULL");
+            }
+            return k.processes().createSystemThread(ThreadHandle, DesiredAccess, ObjectAttributes, ProcessHandle, ClientId, StartRoutine,
+                    null, StartContext, k::attach);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code PsCreateSystemThread} with a native StartRoutine (a function of a library registered with the kernel). */
+    public static int PsCreateSystemThread(MemorySegment ThreadHandle, int DesiredAccess, MemorySegment ObjectAttributes,
+                                           long ProcessHandle, MemorySegment ClientId, MemorySegment StartRoutine,
+                                           MemorySegment StartContext) {
+        try {
+            Kernel k = Kernel.current();
+            return k.processes().createSystemThread(ThreadHandle, DesiredAccess, ObjectAttributes, ProcessHandle, ClientId, null,
+                    StartRoutine, StartContext, k::attach);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)}: ends the calling system thread with
+     * ExitStatus and does not return (it unwinds the start routine with an Error a Java routine must
+     * not catch); STATUS_INVALID_PARAMETER if the caller is not a thread PsCreateSystemThread made.
+     * IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsTerminateSystemThread(int ExitStatus) {
+        try {
+            return processes().terminateSystemThread(ExitStatus);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsGetThreadExitStatus(PETHREAD Thread)}: STATUS_PENDING while the thread runs,
+     * then the status it ended with (STATUS_SUCCESS when its start routine returned). IRQL: any.
+     */
+    public static int PsGetThreadExitStatus(MemorySegment Thread) {
+        try {
+            return processes().threadExitStatus(Thread);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

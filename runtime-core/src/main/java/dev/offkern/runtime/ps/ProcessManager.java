@@ -79,6 +79,8 @@ public final class ProcessManager {
     private final ConcurrentHashMap<Long, Object> byAddress = new ConcurrentHashMap<>();
     /** Threads not yet terminated (kernel close terminates them). */
     private final java.util.Set<PsThread> liveThreads = ConcurrentHashMap.newKeySet();
+    /** Threads whose last dereference failed because the kernel closed under it (their blocks stay); guarded by this. */
+    private final List<PsThread> orphans = new ArrayList<>();
     /** Adopted threads whose kernel state was collected: terminated by the next Ps call. */
     private final ConcurrentLinkedQueue<PsThread> dead = new ConcurrentLinkedQueue<>();
     private final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
@@ -173,7 +175,7 @@ public final class ProcessManager {
 
     private PsThread adopt(ThreadState ts) {
         reap();
-        PsThread p = newThread(system(), ts.isServiceThread(), 0);
+        PsThread p = newThread(system(), ts.isServiceThread(), false, 0);
         p.threadBlock = ts.address();
         ts.setExecutive(p);
         CLEANER.register(ts, () -> dead.add(p)); // captures p, not ts: the state stays collectable
@@ -189,7 +191,7 @@ public final class ProcessManager {
     }
 
     /** A new ETHREAD in {@code process}, with a fresh id, linked into the process's thread list and the id table. */
-    PsThread newThread(PsProcess process, boolean systemThread, long startAddress) {
+    PsThread newThread(PsProcess process, boolean systemThread, boolean created, long startAddress) {
         if (closed) {
             throw new IllegalStateException("this offkern kernel is closed");
         }
@@ -206,7 +208,7 @@ public final class ProcessManager {
         e.set(JAVA_LONG, ETHREAD.WIN32_START_ADDRESS_OFFSET, startAddress);
         e.set(JAVA_LONG, ETHREAD.CID_OFFSET, process.id()); // CLIENT_ID.UniqueProcess
         e.set(JAVA_LONG, ETHREAD.CID_UNIQUE_THREAD_OFFSET, id);
-        PsThread p = new PsThread(e, id, process, systemThread);
+        PsThread p = new PsThread(e, id, process, systemThread, created);
         byAddress.put(body, p);
         synchronized (lists) {
             ListEntries.insertTail(core, process.address() + EPROCESS.THREAD_LIST_HEAD_OFFSET, body + ETHREAD.THREAD_LIST_ENTRY_OFFSET);
@@ -228,10 +230,21 @@ public final class ProcessManager {
         synchronized (lists) {
             ListEntries.remove(core, t.address() + ETHREAD.THREAD_LIST_ENTRY_OFFSET);
         }
+        cids.remove(t.id); // retired before its reference goes: lookups find it referenced or not at all
         KeExitSignal.signal(core, t.ethread);
-        cids.remove(t.id);
-        liveThreads.remove(t);
-        ob.dereference(t.address());
+        synchronized (this) { // against close(): a thread is either counted there (still live) or dereferenced here
+            if (closed || core.isClosed()) {
+                return true; // the kernel is closing: close() counts it (still live), nothing is freed any more
+            }
+            try {
+                ob.dereference(t.address());
+            } catch (RuntimeException closedMeanwhile) {
+                orphans.add(t); // the kernel closed under the free: the block stays, close() counts it
+                throw closedMeanwhile;
+            } finally {
+                liveThreads.remove(t);
+            }
+        }
         return true;
     }
 
@@ -351,6 +364,19 @@ public final class ProcessManager {
         return NtStatus.STATUS_SUCCESS;
     }
 
+    /** {@code PsCreateSystemThread}: see {@link SystemThreads#create}. */
+    public int createSystemThread(MemorySegment threadHandle, int desiredAccess, MemorySegment objectAttributes, long processHandle,
+                                  MemorySegment clientId, dev.offkern.nt.KSTART_ROUTINE javaRoutine, MemorySegment nativeRoutine,
+                                  MemorySegment startContext, Runnable attach) {
+        return SystemThreads.create(this, threadHandle, desiredAccess, objectAttributes, processHandle, clientId, javaRoutine,
+                nativeRoutine, startContext, attach);
+    }
+
+    /** {@code PsTerminateSystemThread}: see {@link SystemThreads#terminate}. */
+    public int terminateSystemThread(int exitStatus) {
+        return SystemThreads.terminate(this, exitStatus);
+    }
+
     /** Live threads of this kernel (diagnostics, tests). */
     public int liveThreadCount() {
         return liveThreads.size();
@@ -378,6 +404,9 @@ public final class ProcessManager {
         PsProcess s = system;
         if (s == null) {
             return;
+        }
+        for (PsThread t : orphans) {
+            ownBlocks.merge(key(ob.threadType().key(), ObjectManager.HEADER_SIZE + ETHREAD.X64.size()), 1L, Long::sum);
         }
         for (PsThread t : liveThreads) {
             own(t.address(), ob.threadType().key(), ETHREAD.X64.size());

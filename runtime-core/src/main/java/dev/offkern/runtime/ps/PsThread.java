@@ -20,6 +20,8 @@ final class PsThread {
     final PsProcess process;
     /** Created by PsCreateSystemThread (or a kernel service thread): what PsIsSystemThread reports. */
     final boolean system;
+    /** Created by PsCreateSystemThread: the only threads PsTerminateSystemThread may end. */
+    final boolean created;
     /** The address of the thread's OFFKERN_THREAD_BLOCK (0 until the thread has run in the kernel). */
     volatile long threadBlock;
     /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
@@ -27,11 +29,12 @@ final class PsThread {
     /** Set once by the termination path (CAS): unlinked, signalled, its registry reference dropped. */
     final AtomicBoolean ended = new AtomicBoolean();
 
-    PsThread(MemorySegment ethread, long id, PsProcess process, boolean system) {
+    PsThread(MemorySegment ethread, long id, PsProcess process, boolean system, boolean created) {
         this.ethread = ethread;
         this.id = id;
         this.process = process;
         this.system = system;
+        this.created = created;
     }
 
     long address() {

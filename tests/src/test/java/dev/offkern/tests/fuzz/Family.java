@@ -92,9 +92,11 @@ enum Family {
             // reference at count 0 (0xC4/0x3F); the Zw wait path's dispatcher codes.
             // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
             // created on first use; a paged-pool type's object deleted above APC_LEVEL).
+            // PsCreateSystemThread: a StartRoutine pointing into kernel data (0xFC; unmapped: 0x50, common).
             case OBJECTS -> Set.of(BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.INVALID_KERNEL_HANDLE, BugCheckCode.BAD_POOL_CALLER,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
-                    BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC);
+                    BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
+                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                     BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);

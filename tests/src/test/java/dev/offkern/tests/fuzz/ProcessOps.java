@@ -5,7 +5,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ob;
 import dev.offkern.ddi.Ps;
+import dev.offkern.ddi.Zw;
+import dev.offkern.nt.AccessMask;
+import dev.offkern.nt.KSTART_ROUTINE;
 import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.ObjectAttributes;
 import dev.offkern.nt.PoolFlags;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -27,7 +31,72 @@ final class ProcessOps {
                         "PsGetCurrentProcessId", "PsGetThreadId", "PsGetProcessId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread",
                         "PsInitialSystemProcess", "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "ObDereferenceObject"),
                 Op.of("ps.hostile", 2, ProcessOps::hostile, "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "PsGetProcessId",
-                        "PsGetThreadId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread", "ObDereferenceObject"));
+                        "PsGetThreadId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread", "ObDereferenceObject",
+                        "PsTerminateSystemThread", "PsCreateSystemThread", "PsGetThreadExitStatus"),
+                Op.of("ps.systemThreads", 3, ProcessOps::systemThreads, "PsCreateSystemThread", "PsTerminateSystemThread",
+                        "PsGetThreadExitStatus", "ZwWaitForSingleObject", "ZwClose", "ObReferenceObjectByHandle", "ObDereferenceObject",
+                        "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"));
+    }
+
+    /** Start routines (one instance each: a kernel keeps one upcall stub per routine). Odd contexts terminate with that status. */
+    private static final KSTART_ROUTINE RETURNS = ctx -> Ps.PsGetCurrentThreadId();
+    private static final KSTART_ROUTINE TERMINATES = ctx -> {
+        Ps.PsTerminateSystemThread((int) ctx.address());
+        throw new IllegalStateException("PsTerminateSystemThread returned in a system thread");
+    };
+
+    static void systemThreads(Ctx c) {
+        MemorySegment b = scratch(c);
+        MemorySegment guard = b.asSlice(200, 8);
+        guard.set(JAVA_LONG, 0, -100_000_000L); // 10 s relative: a correct run never waits that long
+        int n = 1 + c.n(3);
+        long[] handles = new long[n];
+        int[] expected = new int[n];
+        for (int i = 0; i < n; i++) {
+            boolean terminate = c.p(0.5);
+            int status = terminate ? 0x1001 + 2 * c.n(8) : NtStatus.STATUS_SUCCESS;
+            MemorySegment oa = MemorySegment.NULL;
+            if (c.p(0.5)) {
+                oa = b.asSlice(64, 48);
+                Ob.InitializeObjectAttributes(oa, MemorySegment.NULL, c.p(0.8) ? ObjectAttributes.OBJ_KERNEL_HANDLE : ObjectAttributes.OBJ_OPENIF,
+                        0, MemorySegment.NULL);
+            }
+            c.note("create terminate=" + terminate);
+            int st = Ps.PsCreateSystemThread(b.asSlice(0, 8), c.p(0.8) ? AccessMask.THREAD_ALL_ACCESS : c.anyInt(), oa,
+                    c.p(0.8) ? 0 : Zw.NtCurrentProcess, c.p(0.5) ? b.asSlice(16, 16) : MemorySegment.NULL,
+                    terminate ? TERMINATES : RETURNS, MemorySegment.ofAddress(terminate ? status : 0));
+            if (st != NtStatus.STATUS_SUCCESS) {
+                handles[i] = 0;
+                continue;
+            }
+            handles[i] = b.get(JAVA_LONG, 0);
+            expected[i] = status;
+        }
+        for (int i = 0; i < n; i++) {
+            if (handles[i] == 0) {
+                continue;
+            }
+            long h = handles[i];
+            c.after.add(x -> Zw.ZwClose(h));
+            int w = Zw.ZwWaitForSingleObject(h, false, guard);
+            if (w != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("waiting for a system thread returned 0x" + Integer.toHexString(w));
+            }
+            if (Ob.ObReferenceObjectByHandle(h, 0, Ps.PsThreadType(), Ob.KernelMode, b.asSlice(32, 8), MemorySegment.NULL)
+                    == NtStatus.STATUS_SUCCESS) {
+                MemorySegment t = MemorySegment.ofAddress(b.get(JAVA_LONG, 32));
+                int exit = Ps.PsGetThreadExitStatus(t);
+                long tid = Ps.PsGetThreadId(t);
+                Ob.ObDereferenceObject(t);
+                if (exit != expected[i]) {
+                    throw new FuzzInvariantException("system thread " + tid + " ended with 0x" + Integer.toHexString(exit) + ", not 0x"
+                            + Integer.toHexString(expected[i]));
+                }
+                if (Ps.PsLookupThreadByThreadId(tid, b.asSlice(40, 8)) != NtStatus.STATUS_INVALID_CID) {
+                    throw new FuzzInvariantException("the id of ended system thread " + tid + " still resolves");
+                }
+            }
+        }
     }
 
     private static MemorySegment scratch(Ctx c) {
@@ -94,12 +163,26 @@ final class ProcessOps {
             default -> p = c.p(0.5) ? Ps.PsGetCurrentThread() : Ps.PsInitialSystemProcess(); // right or wrong kind
         }
         c.note("hostile object 0x" + Long.toHexString(p.address()));
-        switch (c.n(5)) {
+        switch (c.n(8)) {
+            case 5 -> {
+                if (Ps.PsTerminateSystemThread(c.anyInt()) != NtStatus.STATUS_INVALID_PARAMETER) {
+                    throw new FuzzInvariantException("PsTerminateSystemThread on a thread it did not create did not fail");
+                }
+            }
+            case 6 -> {
+                MemorySegment routine = c.p(0.5) ? p : MemorySegment.ofAddress(c.unmappedAddress());
+                int st = Ps.PsCreateSystemThread(b.asSlice(0, 8), 0, MemorySegment.NULL, c.p(0.5) ? 0 : c.r.nextLong(),
+                        MemorySegment.NULL, routine, MemorySegment.NULL);
+                if (st == NtStatus.STATUS_SUCCESS) {
+                    throw new FuzzInvariantException("PsCreateSystemThread accepted StartRoutine 0x" + Long.toHexString(routine.address()));
+                }
+            }
+            case 4 -> Ps.PsGetThreadExitStatus(p);
             case 0 -> Ps.PsGetProcessId(p);
             case 1 -> Ps.PsGetThreadId(p);
             case 2 -> Ps.PsGetProcessCreateTimeQuadPart(p);
-            case 3 -> Ps.PsIsSystemThread(p);
-            default -> {
+            case 7 -> Ps.PsIsSystemThread(p);
+            case 3 -> {
                 int st = c.p(0.5) ? Ps.PsLookupThreadByThreadId(anyId(c), b.asSlice(0, 8))
                         : Ps.PsLookupProcessByProcessId(anyId(c), b.asSlice(0, 8));
                 if (st == NtStatus.STATUS_SUCCESS) {
