@@ -54,7 +54,7 @@ class SecurityParsersFuzzTest {
      * Revision byte is not 1 but passes RtlValidSid, which tests only its low nibble ("S-33-...").
      */
     private static final Pattern NO_SUB_AUTHORITIES = Pattern.compile(
-            "S-(?!1-)[0-9]+-|S-[0-9]+-(0x[0-9A-Fa-f]+|[0-9]+)(?![-0-9A-Fa-fx])");
+            "S-(?!1-)[0-9]+-|S-[0-9]+-(0x[0-9A-Fa-f]++|[0-9]++(?!x))(?!-)");
     private static final int ALL_INFORMATION = 0xF;
     private static final int POOL_TAG = 'F' | 'z' << 8 | 'O' << 16 | 'u' << 24;
 
