@@ -5,6 +5,7 @@ import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
 import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
 import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
 
+import dev.offkern.layout.se.SID;
 import dev.offkern.layout.se.ACCESS_ALLOWED_ACE;
 import dev.offkern.layout.se.ACCESS_ALLOWED_OBJECT_ACE;
 import dev.offkern.layout.se.ACE_HEADER;
@@ -297,7 +298,7 @@ public final class RtlAcl {
         if (!validIn(b)) {
             return NtStatus.STATUS_INVALID_ACL;
         }
-        long sidLength = RtlSid.lengthFor(Byte.toUnsignedInt(s.get(UCHAR, 1)));
+        long sidLength = RtlSid.lengthFor(Byte.toUnsignedInt(s.get(UCHAR, SID.SUB_AUTHORITY_COUNT_OFFSET)));
         long aceSize = SID_START + sidLength;
         long limit = limit(b);
         int count = Short.toUnsignedInt(b.get(USHORT, COUNT));

@@ -5,6 +5,7 @@ import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
 import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
 import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
 
+import dev.offkern.layout.se.SID;
 import dev.offkern.layout.se.ACL;
 import dev.offkern.layout.se.GENERIC_MAPPING;
 import dev.offkern.layout.se.SECURITY_DESCRIPTOR;
@@ -224,7 +225,7 @@ public final class RtlSecurityDescriptor {
             } else {
                 at = SecurityBuffer.at(address, part.sid ? 2 : 4, false);
             }
-            long size = part.sid ? RtlSid.lengthFor(Byte.toUnsignedInt(at.get(UCHAR, 1)))
+            long size = part.sid ? RtlSid.lengthFor(Byte.toUnsignedInt(at.get(UCHAR, SID.SUB_AUTHORITY_COUNT_OFFSET)))
                     : Short.toUnsignedLong(at.get(USHORT, ACL_SIZE));
             total += (size + 3) & ~3L;
         }

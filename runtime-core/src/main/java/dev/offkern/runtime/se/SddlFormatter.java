@@ -6,6 +6,11 @@ import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
 import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
 import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
 
+import dev.offkern.layout.se.ACL;
+import dev.offkern.layout.se.ACE_HEADER;
+import dev.offkern.layout.se.ACCESS_ALLOWED_OBJECT_ACE;
+import dev.offkern.layout.se.ACCESS_ALLOWED_ACE;
+import dev.offkern.layout.rtl.GUID;
 import dev.offkern.runtime.se.RtlSecurityDescriptor.Part;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
@@ -98,11 +103,11 @@ final class SddlFormatter {
         if (!RtlAcl.validIn(acl)) {
             throw new SddlException(ERROR_INVALID_ACL, "the " + p + " is not a valid ACL");
         }
-        int count = Short.toUnsignedInt(acl.get(USHORT, 4));
-        long at = 8;
+        int count = Short.toUnsignedInt(acl.get(USHORT, ACL.ACE_COUNT_OFFSET));
+        long at = ACL.LAYOUT.byteSize();
         for (int i = 0; i < count; i++) {
-            int size = Short.toUnsignedInt(acl.get(USHORT, at + 2));
-            int type = Byte.toUnsignedInt(acl.get(UCHAR, at));
+            int size = Short.toUnsignedInt(acl.get(USHORT, at + ACE_HEADER.ACE_SIZE_OFFSET));
+            int type = Byte.toUnsignedInt(acl.get(UCHAR, at + ACE_HEADER.ACE_TYPE_OFFSET));
             if (!labelsOnly || type == SddlAliases.SYSTEM_MANDATORY_LABEL) {
                 ace(s, acl.asSlice(at, size), type);
             }
@@ -120,8 +125,8 @@ final class SddlFormatter {
         if (typeName == null) {
             throw new SddlException(ERROR_INVALID_ACL, "ACE type 0x" + Integer.toHexString(type) + " has no SDDL form");
         }
-        int flags = Byte.toUnsignedInt(ace.get(UCHAR, 1));
-        int mask = ace.get(ULONG, 4);
+        int flags = Byte.toUnsignedInt(ace.get(UCHAR, ACE_HEADER.ACE_FLAGS_OFFSET));
+        int mask = ace.get(ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET);
         s.append('(').append(typeName).append(';');
         for (SddlAliases.Name f : SddlAliases.ACE_FLAGS) {
             if ((flags & f.value()) != 0) {
@@ -131,13 +136,13 @@ final class SddlFormatter {
         s.append(';');
         rights(s, mask, type == SddlAliases.SYSTEM_MANDATORY_LABEL);
         s.append(';');
-        long sidAt = 8;
+        long sidAt = ACCESS_ALLOWED_ACE.SID_START_OFFSET;
         if (SddlAliases.objectAce(type)) {
-            if (ace.byteSize() < 12) {
+            if (ace.byteSize() < ACCESS_ALLOWED_OBJECT_ACE.OBJECT_TYPE_OFFSET) {
                 throw new SddlException(ERROR_INVALID_ACL, "an object ACE of " + ace.byteSize() + " bytes");
             }
-            int present = ace.get(ULONG, 8);
-            sidAt = 12;
+            int present = ace.get(ULONG, ACCESS_ALLOWED_OBJECT_ACE.FLAGS_OFFSET);
+            sidAt = ACCESS_ALLOWED_OBJECT_ACE.OBJECT_TYPE_OFFSET;
             if ((present & 1) != 0) {
                 sidAt = guid(s, ace, sidAt);
             }
@@ -156,18 +161,19 @@ final class SddlFormatter {
     }
 
     private static long guid(StringBuilder s, MemorySegment ace, long at) throws SddlException {
-        if (at + 16 > ace.byteSize()) {
+        if (at + GUID.LAYOUT.byteSize() > ace.byteSize()) {
             throw new SddlException(ERROR_INVALID_ACL, "an object ACE's GUID runs past its AceSize");
         }
-        s.append(String.format(Locale.ROOT, "%08x-%04x-%04x-", ace.get(ULONG, at),
-                Short.toUnsignedInt(ace.get(USHORT, at + 4)), Short.toUnsignedInt(ace.get(USHORT, at + 6))));
-        for (int i = 8; i < 16; i++) {
-            if (i == 10) {
+        s.append(String.format(Locale.ROOT, "%08x-%04x-%04x-", ace.get(ULONG, at + GUID.DATA1_OFFSET),
+                Short.toUnsignedInt(ace.get(USHORT, at + GUID.DATA2_OFFSET)),
+                Short.toUnsignedInt(ace.get(USHORT, at + GUID.DATA3_OFFSET))));
+        for (long i = GUID.DATA4_OFFSET; i < GUID.LAYOUT.byteSize(); i++) {
+            if (i == GUID.DATA4_OFFSET + 2) {
                 s.append('-');
             }
             s.append(String.format(Locale.ROOT, "%02x", Byte.toUnsignedInt(ace.get(UCHAR, at + i))));
         }
-        return at + 16;
+        return at + GUID.LAYOUT.byteSize();
     }
 
     static void rights(StringBuilder s, int mask, boolean label) {

@@ -4,6 +4,13 @@ import static dev.offkern.nt.Win32Error.ERROR_INVALID_ACL;
 import static dev.offkern.nt.Win32Error.ERROR_INVALID_PARAMETER;
 import static dev.offkern.nt.Win32Error.ERROR_INVALID_SID;
 
+import dev.offkern.layout.rtl.GUID;
+import dev.offkern.layout.se.ACCESS_ALLOWED_ACE;
+import dev.offkern.layout.se.ACCESS_ALLOWED_OBJECT_ACE;
+import dev.offkern.layout.se.ACE_HEADER;
+import dev.offkern.layout.se.ACL;
+import dev.offkern.layout.se.SECURITY_DESCRIPTOR_RELATIVE;
+import dev.offkern.layout.se.SID;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +34,21 @@ import java.util.List;
 final class SddlParser {
 
     private static final int MAX_SUB_AUTHORITIES = 15;
+    // Offsets of the binary forms this parser writes (from the layout classes).
+    private static final int SID_REVISION = (int) SID.REVISION_OFFSET;
+    private static final int SID_COUNT = (int) SID.SUB_AUTHORITY_COUNT_OFFSET;
+    private static final int SID_AUTHORITY = (int) SID.IDENTIFIER_AUTHORITY_OFFSET;
+    private static final int SID_SUBS = (int) SID.SUB_AUTHORITY_OFFSET;
+    private static final int ACL_HEADER = (int) ACL.LAYOUT.byteSize();
+    private static final int ACE_TYPE = (int) ACE_HEADER.ACE_TYPE_OFFSET;
+    private static final int ACE_FLAGS = (int) ACE_HEADER.ACE_FLAGS_OFFSET;
+    private static final int ACE_SIZE = (int) ACE_HEADER.ACE_SIZE_OFFSET;
+    private static final int ACE_MASK = (int) ACCESS_ALLOWED_ACE.MASK_OFFSET;
+    private static final int ACE_SID = (int) ACCESS_ALLOWED_ACE.SID_START_OFFSET;
+    private static final int OBJECT_FLAGS = (int) ACCESS_ALLOWED_OBJECT_ACE.FLAGS_OFFSET;
+    private static final int OBJECT_GUIDS = (int) ACCESS_ALLOWED_OBJECT_ACE.OBJECT_TYPE_OFFSET;
+    private static final int GUID_SIZE = (int) GUID.LAYOUT.byteSize();
+    private static final int SD_HEADER = (int) SECURITY_DESCRIPTOR_RELATIVE.LAYOUT.byteSize();
 
     private SddlParser() {
     }
@@ -48,14 +70,14 @@ final class SddlParser {
             throw new SddlException(ERROR_INVALID_SID, "\"" + text + "\" has " + count + " sub-authorities; at most 15");
         }
         long authority = number(parts[2], 0xFFFF_FFFF_FFFFL, text);
-        byte[] sid = new byte[8 + 4 * count];
-        sid[0] = 1;
-        sid[1] = (byte) count;
+        byte[] sid = new byte[SID_SUBS + 4 * count];
+        sid[SID_REVISION] = 1;
+        sid[SID_COUNT] = (byte) count;
         for (int i = 0; i < 6; i++) {
-            sid[2 + i] = (byte) (authority >>> (8 * (5 - i)));   // IdentifierAuthority is big-endian
+            sid[SID_AUTHORITY + i] = (byte) (authority >>> (8 * (5 - i)));   // IdentifierAuthority is big-endian
         }
         for (int i = 0; i < count; i++) {
-            putInt(sid, 8 + 4 * i, (int) number(parts[3 + i], 0xFFFF_FFFFL, text));
+            putInt(sid, SID_SUBS + 4 * i, (int) number(parts[3 + i], 0xFFFF_FFFFL, text));
         }
         return sid;
     }
@@ -194,7 +216,7 @@ final class SddlParser {
             }
             return new Acl(control, null);
         }
-        int size = 8;
+        int size = ACL_HEADER;
         for (byte[] a : aces) {
             size += a.length;
         }
@@ -202,10 +224,10 @@ final class SddlParser {
             throw new SddlException(ERROR_INVALID_ACL, "the ACL would be " + size + " bytes; AclSize is a USHORT");
         }
         byte[] acl = new byte[size];
-        acl[0] = (byte) (objectAces ? 4 : 2);
-        putShort(acl, 2, size);
-        putShort(acl, 4, aces.size());
-        int p = 8;
+        acl[(int) ACL.ACL_REVISION_OFFSET] = (byte) (objectAces ? 4 : 2);
+        putShort(acl, (int) ACL.ACL_SIZE_OFFSET, size);
+        putShort(acl, (int) ACL.ACE_COUNT_OFFSET, aces.size());
+        int p = ACL_HEADER;
         for (byte[] a : aces) {
             System.arraycopy(a, 0, acl, p, a.length);
             p += a.length;
@@ -240,23 +262,24 @@ final class SddlParser {
         } catch (SddlException e) {
             throw new SddlException(ERROR_INVALID_ACL, "ACE SID: " + e.getMessage());
         }
-        int size = 8 + (object ? 4 : 0) + (objectType != null ? 16 : 0) + (inherited != null ? 16 : 0) + sid.length;
+        int size = (object ? OBJECT_GUIDS : ACE_SID) + (objectType != null ? GUID_SIZE : 0)
+                + (inherited != null ? GUID_SIZE : 0) + sid.length;
         byte[] ace = new byte[size];
-        ace[0] = (byte) type;
-        ace[1] = (byte) flags;
-        putShort(ace, 2, size);
-        putInt(ace, 4, mask);
-        int p = 8;
+        ace[ACE_TYPE] = (byte) type;
+        ace[ACE_FLAGS] = (byte) flags;
+        putShort(ace, ACE_SIZE, size);
+        putInt(ace, ACE_MASK, mask);
+        int p = ACE_SID;
         if (object) {
-            putInt(ace, 8, (objectType != null ? 1 : 0) | (inherited != null ? 2 : 0));
-            p = 12;
+            putInt(ace, OBJECT_FLAGS, (objectType != null ? 1 : 0) | (inherited != null ? 2 : 0));
+            p = OBJECT_GUIDS;
             if (objectType != null) {
-                System.arraycopy(objectType, 0, ace, p, 16);
-                p += 16;
+                System.arraycopy(objectType, 0, ace, p, GUID_SIZE);
+                p += GUID_SIZE;
             }
             if (inherited != null) {
-                System.arraycopy(inherited, 0, ace, p, 16);
-                p += 16;
+                System.arraycopy(inherited, 0, ace, p, GUID_SIZE);
+                p += GUID_SIZE;
             }
         }
         System.arraycopy(sid, 0, ace, p, sid.length);
@@ -341,11 +364,11 @@ final class SddlParser {
 
     private static byte[] assemble(byte[] owner, byte[] group, Acl dacl, Acl sacl) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] header = new byte[20];
+        byte[] header = new byte[SD_HEADER];
         int control = RtlSecurityDescriptor.SE_SELF_RELATIVE;
-        header[0] = 1;
+        header[(int) SECURITY_DESCRIPTOR_RELATIVE.REVISION_OFFSET] = 1;
         out.writeBytes(header);
-        int[] offsets = new int[4];   // owner, group, sacl, dacl: header order
+        int[] offsets = new int[4];   // owner, group, sacl, dacl
         if (sacl != null) {
             control |= RtlSecurityDescriptor.SE_SACL_PRESENT | sacl.control();
             if (sacl.bytes() != null) {
@@ -369,10 +392,11 @@ final class SddlParser {
             out.writeBytes(group);
         }
         byte[] sd = out.toByteArray();
-        putShort(sd, 2, control);
-        for (int i = 0; i < 4; i++) {
-            putInt(sd, 4 + 4 * i, offsets[i]);
-        }
+        putShort(sd, (int) SECURITY_DESCRIPTOR_RELATIVE.CONTROL_OFFSET, control);
+        putInt(sd, (int) SECURITY_DESCRIPTOR_RELATIVE.OWNER_OFFSET, offsets[0]);
+        putInt(sd, (int) SECURITY_DESCRIPTOR_RELATIVE.GROUP_OFFSET, offsets[1]);
+        putInt(sd, (int) SECURITY_DESCRIPTOR_RELATIVE.SACL_OFFSET, offsets[2]);
+        putInt(sd, (int) SECURITY_DESCRIPTOR_RELATIVE.DACL_OFFSET, offsets[3]);
         return sd;
     }
 

@@ -5,6 +5,7 @@ import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
 import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
 import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
 
+import dev.offkern.layout.se.SID;
 import dev.offkern.layout.se.ACL;
 import dev.offkern.layout.se.SECURITY_DESCRIPTOR;
 import dev.offkern.layout.se.SECURITY_DESCRIPTOR_RELATIVE;
@@ -38,7 +39,7 @@ public final class SecurityDescriptorForms {
 
     private static final long RELATIVE_SIZE = SECURITY_DESCRIPTOR_RELATIVE.LAYOUT.byteSize();
     private static final long ABSOLUTE_SIZE = SECURITY_DESCRIPTOR.LAYOUT.byteSize();
-    private static final long SID_HEADER = 8;
+    private static final long SID_HEADER = SID.SUB_AUTHORITY_OFFSET;
     private static final long ACL_HEADER = ACL.LAYOUT.byteSize();
     /** Windows' order of the components in a self-relative result. */
     private static final Part[] RELATIVE_ORDER = {Part.SACL, Part.DACL, Part.OWNER, Part.GROUP};
@@ -82,7 +83,7 @@ public final class SecurityDescriptorForms {
         if (at.byteSize() < header) {
             return null;
         }
-        long length = part.sid ? RtlSid.lengthFor(Byte.toUnsignedInt(at.get(UCHAR, 1)))
+        long length = part.sid ? RtlSid.lengthFor(Byte.toUnsignedInt(at.get(UCHAR, SID.SUB_AUTHORITY_COUNT_OFFSET)))
                 : Short.toUnsignedLong(at.get(USHORT, ACL.ACL_SIZE_OFFSET));
         if (length < header || length > at.byteSize()) {
             return null;

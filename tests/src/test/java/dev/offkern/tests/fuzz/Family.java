@@ -93,7 +93,12 @@ enum Family {
             // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
             // created on first use; a paged-pool type's object deleted above APC_LEVEL).
             // PsCreateSystemThread: a StartRoutine pointing into kernel data (0xFC; unmapped: 0x50, common).
+            // BAD_POOL_HEADER: an object routine that drops the last reference frees the object's block
+            // (ObDereferenceObject, ZwClose; every Ps routine reaps the ETHREADs of ended Java threads), and
+            // the pool's free check refuses a header a stale pointer rewrote (fuzz: seed 0x7b05f5acc3da1542,
+            // epoch 31: a FREED pointer used as an SLIST header pushed onto the ETHREAD's POOL_HEADER).
             case OBJECTS -> Set.of(BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.INVALID_KERNEL_HANDLE, BugCheckCode.BAD_POOL_CALLER,
+                    BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
                     BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY);
