@@ -5,6 +5,9 @@ import dev.offkern.layout.ex.EX_TIMER;
 import dev.offkern.nt.EXT_CALLBACK;
 import dev.offkern.nt.EXT_DELETE_CALLBACK;
 import dev.offkern.runtime.ex.ExTimer;
+import dev.offkern.runtime.ex.ExWorkItem;
+import dev.offkern.nt.WORKER_THREAD_ROUTINE;
+import dev.offkern.nt.WorkQueueType;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.ALLOCATE_FUNCTION;
@@ -846,4 +849,52 @@ public final class Ex {
     }
 
     // ===== end Object types =====
+    // ===== System worker threads (WORK_QUEUE_ITEM) =====
+
+    /** WORK_QUEUE_TYPE CriticalWorkQueue. */
+    public static final int CriticalWorkQueue = WorkQueueType.CriticalWorkQueue;
+    /** WORK_QUEUE_TYPE DelayedWorkQueue. */
+    public static final int DelayedWorkQueue = WorkQueueType.DelayedWorkQueue;
+    /** WORK_QUEUE_TYPE HyperCriticalWorkQueue. */
+    public static final int HyperCriticalWorkQueue = WorkQueueType.HyperCriticalWorkQueue;
+
+    /**
+     * {@code VOID ExInitializeWorkItem(PWORK_QUEUE_ITEM Item, PWORKER_THREAD_ROUTINE Routine, PVOID
+     * Parameter)}: sets WorkerRoutine (a real function pointer: the routine's upcall stub), Parameter,
+     * and List.Flink = NULL (not queued). IRQL: any. See {@link ExWorkItem}.
+     */
+    public static void ExInitializeWorkItem(MemorySegment Item, WORKER_THREAD_ROUTINE Routine, MemorySegment Parameter) {
+        try {
+            ExWorkItem.initialize(Item, Routine, Parameter);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code ExInitializeWorkItem} with a native routine pointer (a function of a library registered with the kernel). */
+    public static void ExInitializeWorkItem(MemorySegment Item, MemorySegment Routine, MemorySegment Parameter) {
+        try {
+            ExWorkItem.initialize(Item, Routine, Parameter);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)}: one of the
+     * queue's system worker threads calls the item's routine at PASSIVE_LEVEL. The item may be queued
+     * again once its routine has started, and the routine may free it. Queueing it while queued, an
+     * unknown QueueType or a WorkerRoutine that is no routine is WORKER_INVALID (0xE4); a routine
+     * returning at raised IRQL or with APCs disabled is WORKER_THREAD_RETURNED_AT_BAD_IRQL (0xE1).
+     * IRQL: ≤ DISPATCH_LEVEL. See {@link ExWorkItem}, {@link dev.offkern.runtime.ex.ExWorkerThreads}.
+     */
+    public static void ExQueueWorkItem(MemorySegment WorkItem, int QueueType) {
+        try {
+            ExWorkItem.queue(Kernel.current().workQueues(), WorkItem, QueueType);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end System worker threads =====
 }

@@ -20,6 +20,12 @@ public final class BugCheckCode {
     public static final int DRIVER_CORRUPTED_EXPOOL = 0xC5;
     public static final int DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 0xCE;
     public static final int MANUALLY_INITIATED_CRASH = 0xE2;
+    /** A system worker routine returned at IRQL above PASSIVE_LEVEL (or with APCs disabled): P1 the routine, P2 the IRQL, P3 its parameter, P4 the work item. */
+    public static final int WORKER_THREAD_RETURNED_AT_BAD_IRQL = 0xE1;
+    /** A work item in the wrong state: P1 0 an active item freed, 1 an active item queued, 2 a queued I/O work item freed, 3 an I/O work item for an invalid object, 6 an invalid queue type, 7 an invalid worker routine. */
+    public static final int WORKER_INVALID = 0xE4;
+    /** A work queue entry with a NULL link was removed: P1 the entry, P2 the queue, P3 the first system work queue, P4 the entry's worker routine. */
+    public static final int INVALID_WORK_QUEUE_ITEM = 0x96;
     public static final int SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION = 0xC1;
     /** A driver touched memory past the end of its pool allocation (Driver Verifier's special pool; P1 address, P2 0 read / 1 write). */
     public static final int DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION = 0xD6;

@@ -2,7 +2,9 @@ package dev.offkern.runtime;
 
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.counters.CountersPublisher;
+import dev.offkern.nt.AccessMask;
 import dev.offkern.runtime.ex.ExTimers;
+import dev.offkern.runtime.ex.ExWorkerThreads;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -18,6 +20,9 @@ import dev.offkern.runtime.pool.PoolMonitor;
 import dev.offkern.runtime.pool.Pools;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -26,7 +31,7 @@ import java.util.function.Consumer;
  * One booted offkern kernel: its address space, its non-paged and paged pools, and its
  * {@link KernelCore} (run state, logical processors with their PRCBs, DPC queues and the per-thread
  * states of the threads that call in, bug checks, the clock and timer table, the routine table) and
- * its object manager; it has no system worker threads yet. Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
+ * its object manager, and its system work queues (their worker threads start on first use). Boot with {@link #boot()} or {@link #boot(KernelConfig)} and
  * close it when done; memory from its pools is unmapped at close.
  *
  * <p>DDI calls find their kernel with {@link #current()}: the kernel the calling thread is
@@ -38,6 +43,8 @@ import java.util.function.Consumer;
  */
 public final class Kernel implements AutoCloseable {
 
+    /** How long close() waits for the system worker threads to end (a routine that never returns cannot hang it). */
+    private static final long WORKER_END_MILLIS = 5_000;
     private static final CopyOnWriteArrayList<Kernel> BOOTED = new CopyOnWriteArrayList<>();
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
     /** Whether any kernel was closed in this JVM, for the message of a call when none is booted; volatile: read by any thread. */
@@ -55,6 +62,7 @@ public final class Kernel implements AutoCloseable {
     private final ExTimers exTimers;
     private final ObjectManager objects;
     private final ProcessManager processes;
+    private final ExWorkerThreads workQueues;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -75,6 +83,7 @@ public final class Kernel implements AutoCloseable {
         this.exTimers = new ExTimers(core, pools);
         this.objects = new ObjectManager(core, pools); // allocates nothing until first used
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
+        this.workQueues = new ExWorkerThreads(core, this::startWorkerThread); // worker threads start on each queue's first use
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -172,6 +181,37 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's object manager: object types, headers, handle tables, names (what {@code Ob}, {@code Zw} delegate to). */
     public ObjectManager objects() {
         return objects;
+    }
+
+    /** The kernel's system work queues and worker threads (what {@code ExQueueWorkItem} and {@code IoQueueWorkItem} use). */
+    public ExWorkerThreads workQueues() {
+        return workQueues;
+    }
+
+    /**
+     * Starts one system worker thread: a system thread of the System process (PsCreateSystemThread's
+     * path: an ETHREAD, attached to this kernel) running {@code body}; its handle is closed at once
+     * (the thread keeps its object). {@code notRun} runs instead of {@code body} if the kernel
+     * closed before the thread could attach.
+     */
+    private boolean startWorkerThread(Runnable body, Runnable notRun) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment handle = a.allocate(ValueLayout.JAVA_LONG);
+            int st = processes.createSystemThread(handle, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, 0, MemorySegment.NULL,
+                    context -> body.run(), null, MemorySegment.NULL, () -> {
+                        try {
+                            attach();
+                        } catch (RuntimeException closed) {
+                            notRun.run();
+                            throw closed;
+                        }
+                    });
+            if (st != dev.offkern.nt.NtStatus.STATUS_SUCCESS) {
+                return false;
+            }
+            objects.close(handle.get(ValueLayout.JAVA_LONG, 0), ObjectManager.KernelMode);
+            return true;
+        }
     }
 
     /** This kernel's process manager (the System process, the threads' ETHREADs, system threads). */
@@ -333,7 +373,13 @@ public final class Kernel implements AutoCloseable {
         // Before anything is unmapped: unlink every pending wait of this kernel's threads from the
         // objects' wait lists and wake them (they throw IllegalStateException). After a HALT bug check
         // the halt has already ended them; this catches any left (e.g. close() during the bug check).
+        workQueues.stop(); // idle workers wake and end; queued items are dropped
         core.shutdown();
+        int stuck = workQueues.awaitWorkers(WORKER_END_MILLIS); // after the waits were aborted: a worker blocked in a wait has woken
+        if (stuck > 0) {
+            System.err.println("offkern: " + stuck + " system worker thread(s) still in a worker routine at close; left running (daemon)");
+        }
+        workQueues.close();
         lookasideLists.close();
         // Before the pools unmap: the shim stops dereferencing anything of this kernel, embedder regions
         // included (their owners may free them as soon as close() returns). Waits for shim calls in

@@ -1,8 +1,11 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.layout.ex.WORK_QUEUE_ITEM;
+import dev.offkern.layout.rtl.LIST_ENTRY;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -14,6 +17,8 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * raises TIMER_OR_DPC_INVALID (0xC7) with P1 0 (a timer: P2 the KTIMER, P3/P4 the block's start and
  * end) or 1 (a DPC: P2 the KDPC, P3/P4 the same) — the documented parameters. It also knows the
  * live EX_TIMERs: one freed with ExFreePool instead of ExDeleteTimer is 0xC7 with P1 0 as well.
+ * And the queued WORK_QUEUE_ITEMs (system work queues, IO_WORKITEMs included): freeing a block
+ * that holds one is WORKER_INVALID (0xE4) with P1 0, the item and the block's start and end.
  *
  * <p>It exists only when the kernel runs the verifier's DPC family ({@link KernelCore#liveObjects()}
  * is null otherwise, and the timer table, the DPC queues and the pools skip it). Entries are made
@@ -29,6 +34,7 @@ import java.util.concurrent.ConcurrentSkipListSet;
 public final class LiveObjects {
     private static final Integer TIMER = 0;
     private static final Integer DPC = 1;
+    private static final Integer WORK_ITEM = 2;
 
     private final KernelCore kernel;
     private final ConcurrentSkipListMap<Long, Integer> objects = new ConcurrentSkipListMap<>();
@@ -57,6 +63,16 @@ public final class LiveObjects {
     /** A DPC is being dequeued (before its DpcData is cleared, under the queue's DpcLock). */
     void dpcDequeued(long dpc) {
         objects.remove(dpc, DPC);
+    }
+
+    /** A WORK_QUEUE_ITEM was linked into a system work queue (under the queues' lock). Runtime-internal (ex). */
+    public void workItemQueued(long item) {
+        objects.put(item, WORK_ITEM);
+    }
+
+    /** A WORK_QUEUE_ITEM was taken off its work queue (under the queues' lock, before its Flink is cleared). */
+    public void workItemDequeued(long item) {
+        objects.remove(item, WORK_ITEM);
     }
 
     /** An EX_TIMER was allocated (ExAllocateTimer). */
@@ -88,6 +104,10 @@ public final class LiveObjects {
         }
         for (Map.Entry<Long, Integer> e : objects.subMap(start, true, end, false).entrySet()) {
             long address = e.getKey();
+            if (e.getValue() == WORK_ITEM) {
+                checkWorkItemFree(address, start, end);
+                continue;
+            }
             boolean timer = e.getValue() == TIMER;
             Region r = kernel.addressSpace().find(address, timer ? KeTimer.KTIMER_SIZE : KeDpc.KDPC_SIZE);
             if (r == null) {
@@ -112,6 +132,22 @@ public final class LiveObjects {
                 }
             }
             // else stale (left by a queue or bucket emptied as corrupt), or disarmed meanwhile: not this block's problem
+        }
+    }
+
+    /**
+     * WORKER_INVALID (0xE4: 0, the item, the block's start, its end) if the WORK_QUEUE_ITEM at
+     * {@code item} is still queued (its List.Flink non-NULL: a dequeued item's Flink is NULL).
+     */
+    private void checkWorkItemFree(long item, long start, long end) {
+        Region r = kernel.addressSpace().find(item, WORK_QUEUE_ITEM.X64.size());
+        if (r == null) {
+            return;
+        }
+        long flink = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(item) + WORK_QUEUE_ITEM.LIST_OFFSET + LIST_ENTRY.FLINK_OFFSET);
+        if (flink != 0) {
+            throw kernel.bugCheck(BugCheckCode.WORKER_INVALID, 0, item, start, end, "freeing pool block 0x" + Long.toHexString(start)
+                    + " that holds WORK_QUEUE_ITEM 0x" + Long.toHexString(item) + ", which is still queued to a system worker queue");
         }
     }
 }

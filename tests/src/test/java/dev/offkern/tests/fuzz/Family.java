@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS, WORK_ITEMS;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -53,9 +53,17 @@ enum Family {
     Set<Integer> codes() {
         return switch (this) {
             // 0xC7: freeing a block that holds a set timer or a queued DPC (verifier, docs/timers.md).
+            // 0xE4/0: freeing a block that holds a queued work item (verifier, docs/work-items.md).
             case POOL -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL,
-                    BugCheckCode.TIMER_OR_DPC_INVALID);
+                    BugCheckCode.TIMER_OR_DPC_INVALID, BugCheckCode.WORKER_INVALID);
+            // ExWorkItem / IoWorkItem javadoc: an item queued twice, a queue type or routine that is none, a
+            // queued item freed, an invalid I/O object (0xE4); a corrupt queue (0x96); the object references of
+            // I/O work items (0x18, 0xC4/0x3F); IoFreeWorkItem frees pool (0xC2, 0x19).
+            case WORK_ITEMS -> Set.of(BugCheckCode.WORKER_INVALID, BugCheckCode.INVALID_WORK_QUEUE_ITEM,
+                    BugCheckCode.WORKER_THREAD_RETURNED_AT_BAD_IRQL, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY, BugCheckCode.REFERENCE_BY_POINTER,
+                    BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION);
             case SLIST -> Set.of(BugCheckCode.BAD_POOL_HEADER);
             case LOOKASIDE -> Set.of(BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.DRIVER_CORRUPTED_EXPOOL,
@@ -119,6 +127,7 @@ enum Family {
             case IRQL -> Set.of(0x30L, 0x31L);
             case DISPATCHER -> Set.of(0x3BL, 0x120L, 0x121L, 0x122L);
             case OBJECTS -> Set.of(0x3FL, 0x3BL, 0x120L, 0x121L, 0x122L);
+            case WORK_ITEMS -> Set.of(0x3FL);
             default -> Set.of();
         };
     }
@@ -172,6 +181,9 @@ enum Family {
         Family f = EXCEPTIONS.get(routine);
         if (f != null) {
             return f;
+        }
+        if (routine.contains("WorkItem")) {
+            return WORK_ITEMS;
         }
         if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
                 || routine.endsWith("ObjectType")

@@ -1,0 +1,110 @@
+package dev.offkern.tests.fuzz;
+
+import dev.offkern.ddi.Ex;
+import dev.offkern.ddi.Ke;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.PoolFlags;
+import dev.offkern.nt.WORKER_THREAD_ROUTINE;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * System worker threads: each step initializes a few WORK_QUEUE_ITEMs of its own, queues them to
+ * random queues (sometimes at DISPATCH_LEVEL, sometimes twice, sometimes with a queue type that is
+ * none, sometimes with a WorkerRoutine that is data), and waits until every queueing that succeeded
+ * has run exactly once: a lost or doubled run is an invariant failure. Hostile item pointers (NULL,
+ * unmapped, on-heap, misaligned) must meet a clear exception or a documented bug check.
+ */
+final class WorkItemOps {
+    private WorkItemOps() {
+    }
+
+    static List<Op> ops() {
+        return List.of(
+                Op.of("work.queue", 3, WorkItemOps::queue, "ExInitializeWorkItem", "ExQueueWorkItem", "KeRaiseIrql", "KeLowerIrql"),
+                Op.of("work.hostile", 1, WorkItemOps::hostile, "ExInitializeWorkItem", "ExQueueWorkItem"));
+    }
+
+    static final long ITEM = dev.offkern.layout.ex.WORK_QUEUE_ITEM.X64.size();
+    /** Runs per parameter (the item's address): what the step waits for. */
+    private static final ConcurrentHashMap<Long, AtomicInteger> RUNS = new ConcurrentHashMap<>();
+    /** The routine of every fuzzer work item (one instance: one upcall stub per kernel). */
+    private static final WORKER_THREAD_ROUTINE ROUTINE = p -> RUNS.computeIfAbsent(p.address(), k -> new AtomicInteger()).incrementAndGet();
+    private static final int[] TYPES = {Ex.CriticalWorkQueue, Ex.DelayedWorkQueue, Ex.HyperCriticalWorkQueue, 3, 4, 5, 6};
+
+    static void queue(Ctx c) throws InterruptedException {
+        int n = 1 + c.n(4);
+        MemorySegment[] items = new MemorySegment[n];
+        int[] expected = new int[n];
+        for (int i = 0; i < n; i++) {
+            MemorySegment item = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, ITEM, World.TAG);
+            if (item.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("fuzzer: no pool for a work item");
+            }
+            items[i] = item;
+            RUNS.put(item.address(), new AtomicInteger());
+            Ex.ExInitializeWorkItem(item, ROUTINE, item);
+            int times = c.p(0.2) ? 2 : 1;
+            for (int k = 0; k < times; k++) {
+                int type = c.p(0.05) ? c.anyInt() : TYPES[c.n(TYPES.length)];
+                boolean raise = c.p(0.3);
+                int old = raise ? Ke.KeRaiseIrql(2) : -1;
+                try {
+                    c.note("queue " + i + " type " + type + (raise ? " at DISPATCH" : ""));
+                    Ex.ExQueueWorkItem(item, type);
+                    expected[i]++;
+                } catch (BugCheck bc) {
+                    // documented: 0xE4/1 (queued already) or 0xE4/6 (no queue type)
+                    if (bc.code() != BugCheckCode.WORKER_INVALID || (bc.parameter1() != 1 && bc.parameter1() != 6)) {
+                        throw bc;
+                    }
+                } finally {
+                    if (raise) {
+                        Ke.KeLowerIrql(old);
+                    }
+                }
+            }
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        for (int i = 0; i < n; i++) {
+            AtomicInteger runs = RUNS.get(items[i].address());
+            while (runs.get() < expected[i] && System.nanoTime() < deadline) {
+                if (c.w.kernel.isHalted() || c.w.kernel.isClosed()) {
+                    Ke.KeGetCurrentIrql(); // the workers stopped with the kernel: the DDI says halted or closed
+                }
+                Thread.sleep(0, 200_000);
+            }
+            // an item whose last queueing succeeded may still be running its routine (the count is its first statement)
+            if (runs.get() != expected[i]) {
+                throw new FuzzInvariantException("work item " + i + " was queued " + expected[i] + " times and ran " + runs.get());
+            }
+        }
+        for (MemorySegment item : items) {
+            RUNS.remove(item.address());
+            Ex.ExFreePool(item); // verifier: 0xE4/0 if the worker had not dequeued it
+        }
+    }
+
+    static void hostile(Ctx c) {
+        MemorySegment scratch = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 64, World.TAG);
+        if (scratch.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("fuzzer: no pool for a scratch block");
+        }
+        c.after.add(x -> Ex.ExFreePool(scratch));
+        MemorySegment item = switch (c.n(5)) {
+            case 0 -> MemorySegment.NULL;
+            case 1 -> MemorySegment.ofAddress(0x10_000 - ITEM).reinterpret(ITEM); // below every mapping
+            case 2 -> MemorySegment.ofArray(new long[4]);
+            case 3 -> scratch.asSlice(4, ITEM);
+            default -> scratch.asSlice(0, ITEM);
+        };
+        c.note("hostile item " + item);
+        if (c.p(0.5)) {
+            Ex.ExInitializeWorkItem(item, c.p(0.5) ? scratch : MemorySegment.ofAddress(0x1000 + c.n(64)), MemorySegment.NULL);
+        }
+        Ex.ExQueueWorkItem(item, TYPES[c.n(TYPES.length)]); // a data routine: 0xE4/7; never queued with a real routine
+    }
+}
