@@ -1,5 +1,9 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.IO_WORKITEM_ROUTINE;
+import dev.offkern.nt.IO_WORKITEM_ROUTINE_EX;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.io.IoWorkItems;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -36,4 +40,103 @@ public final class Io {
             throw ClosedDuringCall.check(e);
         }
     }
+    // ===== io-work: I/O work items (IO_WORKITEM) — see dev.offkern.runtime.io.IoWorkItems =====
+
+    /**
+     * {@code PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject)}: a new IO_WORKITEM in
+     * nonpaged pool for the device (or driver) object, or NULL when the pool is exhausted. An object
+     * that is no device or driver object is WORKER_INVALID (0xE4: 3). IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static MemorySegment IoAllocateWorkItem(MemorySegment DeviceObject) {
+        try {
+            return Kernel.current().ioWorkItems().allocate(DeviceObject);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code ULONG IoSizeofWorkItem(VOID)}: sizeof(IO_WORKITEM), 0x58 on x64. IRQL: any. */
+    public static int IoSizeofWorkItem() {
+        Kernel.current().ensureRunning();
+        return (int) IoWorkItems.SIZE;
+    }
+
+    /**
+     * {@code VOID IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem)}: initializes
+     * caller-allocated memory of IoSizeofWorkItem() bytes for a device or driver object. IRQL: any.
+     */
+    public static void IoInitializeWorkItem(MemorySegment IoObject, MemorySegment IoWorkItem) {
+        try {
+            Kernel.current().ioWorkItems().initialize(IoObject, IoWorkItem);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem)}: the item must not be queued (0xE4: 2). IRQL: any. */
+    public static void IoUninitializeWorkItem(MemorySegment IoWorkItem) {
+        try {
+            Kernel.current().ioWorkItems().uninitialize(IoWorkItem);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
+     * WORK_QUEUE_TYPE QueueType, PVOID Context)}: a system worker thread calls
+     * {@code WorkerRoutine(DeviceObject, Context)} at PASSIVE_LEVEL; the object is referenced until
+     * the routine returns. Queueing a queued item is WORKER_INVALID (0xE4: 1). IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void IoQueueWorkItem(MemorySegment IoWorkItem, IO_WORKITEM_ROUTINE WorkerRoutine, int QueueType,
+                                       MemorySegment Context) {
+        try {
+            Kernel.current().ioWorkItems().queue(IoWorkItem, WorkerRoutine, QueueType, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code IoQueueWorkItem} with a native routine pointer (a function of a library registered with the kernel). */
+    public static void IoQueueWorkItem(MemorySegment IoWorkItem, MemorySegment WorkerRoutine, int QueueType, MemorySegment Context) {
+        try {
+            Kernel.current().ioWorkItems().queueNative(IoWorkItem, WorkerRoutine, QueueType, Context, false);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+     * WORK_QUEUE_TYPE QueueType, PVOID Context)}: as IoQueueWorkItem; the routine also gets the
+     * work item (it may free it). IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void IoQueueWorkItemEx(MemorySegment IoWorkItem, IO_WORKITEM_ROUTINE_EX WorkerRoutine, int QueueType,
+                                         MemorySegment Context) {
+        try {
+            Kernel.current().ioWorkItems().queueEx(IoWorkItem, WorkerRoutine, QueueType, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code IoQueueWorkItemEx} with a native routine pointer. */
+    public static void IoQueueWorkItemEx(MemorySegment IoWorkItem, MemorySegment WorkerRoutine, int QueueType, MemorySegment Context) {
+        try {
+            Kernel.current().ioWorkItems().queueNative(IoWorkItem, WorkerRoutine, QueueType, Context, true);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID IoFreeWorkItem(PIO_WORKITEM IoWorkItem)}: frees an item of IoAllocateWorkItem; not while queued (0xE4: 2). IRQL: ≤ DISPATCH_LEVEL. */
+    public static void IoFreeWorkItem(MemorySegment IoWorkItem) {
+        try {
+            Kernel.current().ioWorkItems().free(IoWorkItem);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end io-work: I/O work items =====
 }

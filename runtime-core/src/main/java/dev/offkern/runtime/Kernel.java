@@ -5,6 +5,7 @@ import dev.offkern.runtime.counters.CountersPublisher;
 import dev.offkern.nt.AccessMask;
 import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.ExWorkerThreads;
+import dev.offkern.runtime.io.IoWorkItems;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -63,6 +64,7 @@ public final class Kernel implements AutoCloseable {
     private final ObjectManager objects;
     private final ProcessManager processes;
     private final ExWorkerThreads workQueues;
+    private final IoWorkItems ioWorkItems;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -84,6 +86,7 @@ public final class Kernel implements AutoCloseable {
         this.objects = new ObjectManager(core, pools); // allocates nothing until first used
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
         this.workQueues = new ExWorkerThreads(core, this::startWorkerThread); // worker threads start on each queue's first use
+        this.ioWorkItems = new IoWorkItems(core, objects, pools.nonPaged(), workQueues);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -186,6 +189,11 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's system work queues and worker threads (what {@code ExQueueWorkItem} and {@code IoQueueWorkItem} use). */
     public ExWorkerThreads workQueues() {
         return workQueues;
+    }
+
+    /** The kernel's I/O work items (what the {@code IoAllocateWorkItem} family of {@code Io} delegates to). */
+    public IoWorkItems ioWorkItems() {
+        return ioWorkItems;
     }
 
     /**

@@ -25,7 +25,10 @@ final class WorkItemOps {
     static List<Op> ops() {
         return List.of(
                 Op.of("work.queue", 3, WorkItemOps::queue, "ExInitializeWorkItem", "ExQueueWorkItem", "KeRaiseIrql", "KeLowerIrql"),
-                Op.of("work.hostile", 1, WorkItemOps::hostile, "ExInitializeWorkItem", "ExQueueWorkItem"));
+                Op.of("work.hostile", 1, WorkItemOps::hostile, "ExInitializeWorkItem", "ExQueueWorkItem"),
+                Op.of("work.io", 2, WorkItemOps::io, "IoAllocateWorkItem", "IoSizeofWorkItem", "IoInitializeWorkItem",
+                        "IoUninitializeWorkItem", "IoQueueWorkItem", "IoQueueWorkItemEx", "IoFreeWorkItem", "IoDeviceObjectType",
+                        "ObCreateObject", "ObDereferenceObject"));
     }
 
     static final long ITEM = dev.offkern.layout.ex.WORK_QUEUE_ITEM.X64.size();
@@ -106,5 +109,101 @@ final class WorkItemOps {
             Ex.ExInitializeWorkItem(item, c.p(0.5) ? scratch : MemorySegment.ofAddress(0x1000 + c.n(64)), MemorySegment.NULL);
         }
         Ex.ExQueueWorkItem(item, TYPES[c.n(TYPES.length)]); // a data routine: 0xE4/7; never queued with a real routine
+    }
+
+    /** I/O work item routines (one instance each): count the run under the context's address. */
+    private static final dev.offkern.nt.IO_WORKITEM_ROUTINE IO_ROUTINE = (d, ctx) -> count(ctx.address());
+    private static final dev.offkern.nt.IO_WORKITEM_ROUTINE_EX IO_ROUTINE_EX = (o, ctx, w) -> count(ctx.address());
+
+    private static void count(long key) {
+        RUNS.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /**
+     * I/O work items for a Device object of the step's own: allocated or caller-initialized, queued
+     * (sometimes twice: 0xE4/1) with either routine form, each successful queueing run exactly once,
+     * then freed or uninitialized; the device's reference count is back to one at the end. Hostile:
+     * an object that is no device (0xE4/3).
+     */
+    static void io(Ctx c) throws InterruptedException {
+        MemorySegment out = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 8, World.TAG);
+        if (out.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("fuzzer: no pool");
+        }
+        c.after.add(x -> Ex.ExFreePool(out));
+        if (c.p(0.1)) {
+            c.note("hostile IoObject");
+            dev.offkern.ddi.Io.IoAllocateWorkItem(c.p(0.5) ? out : MemorySegment.ofAddress(c.r.nextLong() & ~7L));
+            return;
+        }
+        int st = dev.offkern.ddi.Ob.ObCreateObject(0, dev.offkern.ddi.Io.IoDeviceObjectType(), MemorySegment.NULL, 0, MemorySegment.NULL,
+                (int) dev.offkern.layout.io.DEVICE_OBJECT.X64.size(), 0, 0, out);
+        if (st != 0) {
+            return;
+        }
+        MemorySegment device = MemorySegment.ofAddress(out.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0));
+        c.after.add(x -> dev.offkern.ddi.Ob.ObDereferenceObject(device));
+        int n = 1 + c.n(3);
+        MemorySegment[] items = new MemorySegment[n];
+        boolean[] allocated = new boolean[n];
+        int[] expected = new int[n];
+        for (int i = 0; i < n; i++) {
+            allocated[i] = c.p(0.5);
+            if (allocated[i]) {
+                items[i] = dev.offkern.ddi.Io.IoAllocateWorkItem(device);
+            } else {
+                items[i] = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, dev.offkern.ddi.Io.IoSizeofWorkItem(), World.TAG);
+                if (!items[i].equals(MemorySegment.NULL)) {
+                    dev.offkern.ddi.Io.IoInitializeWorkItem(device, items[i]);
+                }
+            }
+            if (items[i].equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("fuzzer: no pool for an I/O work item");
+            }
+            RUNS.put(items[i].address(), new AtomicInteger());
+            int times = c.p(0.2) ? 2 : 1;
+            for (int k = 0; k < times; k++) {
+                int type = TYPES[c.n(3)];
+                try {
+                    c.note("io queue " + i + " type " + type);
+                    if (c.p(0.5)) {
+                        dev.offkern.ddi.Io.IoQueueWorkItem(items[i], IO_ROUTINE, type, items[i]);
+                    } else {
+                        dev.offkern.ddi.Io.IoQueueWorkItemEx(items[i], IO_ROUTINE_EX, type, items[i]);
+                    }
+                    expected[i]++;
+                } catch (BugCheck bc) {
+                    if (bc.code() != BugCheckCode.WORKER_INVALID || bc.parameter1() != 1) {
+                        throw bc;
+                    }
+                }
+            }
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        for (int i = 0; i < n; i++) {
+            AtomicInteger runs = RUNS.get(items[i].address());
+            // wait for the run and for the worker to have set the item idle and dropped its reference
+            while ((runs.get() < expected[i] || itemBusy(items[i])) && System.nanoTime() < deadline) {
+                if (c.w.kernel.isHalted() || c.w.kernel.isClosed()) {
+                    Ke.KeGetCurrentIrql();
+                }
+                Thread.sleep(0, 200_000);
+            }
+            if (runs.get() != expected[i]) {
+                throw new FuzzInvariantException("I/O work item " + i + " was queued " + expected[i] + " times and ran " + runs.get());
+            }
+            RUNS.remove(items[i].address());
+            if (allocated[i]) {
+                dev.offkern.ddi.Io.IoFreeWorkItem(items[i]);
+            } else {
+                dev.offkern.ddi.Io.IoUninitializeWorkItem(items[i]);
+                Ex.ExFreePool(items[i]);
+            }
+        }
+    }
+
+    /** Whether the item is still queued or its routine is still being called (Type non-zero). */
+    private static boolean itemBusy(MemorySegment item) {
+        return item.get(java.lang.foreign.ValueLayout.JAVA_INT, dev.offkern.layout.io.IO_WORKITEM.TYPE_OFFSET) != 0;
     }
 }
