@@ -1,6 +1,10 @@
 package dev.offkern.ddi;
 
+import dev.offkern.nt.IO_DPC_ROUTINE;
 import dev.offkern.nt.IO_WORKITEM_ROUTINE;
+import dev.offkern.nt.InterruptConnect;
+import dev.offkern.nt.KMESSAGE_SERVICE_ROUTINE;
+import dev.offkern.nt.KSERVICE_ROUTINE;
 import dev.offkern.nt.IO_WORKITEM_ROUTINE_EX;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.io.IoWorkItems;
@@ -139,4 +143,96 @@ public final class Io {
     }
 
     // ===== end io-work: I/O work items =====
+    // ===== io-work: interrupts (KINTERRUPT) and the DPC for the ISR — see dev.offkern.runtime.io.IoInterrupts =====
+
+    /** IO_CONNECT_INTERRUPT_PARAMETERS.Version CONNECT_FULLY_SPECIFIED. */
+    public static final int CONNECT_FULLY_SPECIFIED = InterruptConnect.CONNECT_FULLY_SPECIFIED;
+    /** IO_CONNECT_INTERRUPT_PARAMETERS.Version CONNECT_LINE_BASED. */
+    public static final int CONNECT_LINE_BASED = InterruptConnect.CONNECT_LINE_BASED;
+    /** IO_CONNECT_INTERRUPT_PARAMETERS.Version CONNECT_MESSAGE_BASED. */
+    public static final int CONNECT_MESSAGE_BASED = InterruptConnect.CONNECT_MESSAGE_BASED;
+    /** IO_CONNECT_INTERRUPT_PARAMETERS.Version CONNECT_FULLY_SPECIFIED_GROUP. */
+    public static final int CONNECT_FULLY_SPECIFIED_GROUP = InterruptConnect.CONNECT_FULLY_SPECIFIED_GROUP;
+
+    /**
+     * {@code NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters)}: connects
+     * the service routine the block names (routine fields holding real function pointers: Java
+     * routines' stubs or native functions) to the device's interrupt; on return the block holds the
+     * KINTERRUPT or message table and, for a message-based request that fell back to the device's
+     * line, Version CONNECT_LINE_BASED. The statuses Windows documents (STATUS_INVALID_PARAMETER,
+     * _1, _10, STATUS_INVALID_DEVICE_REQUEST, STATUS_NOT_FOUND). IRQL: PASSIVE_LEVEL. See
+     * {@link dev.offkern.runtime.io.IoInterrupts}; the interrupts themselves come from
+     * {@code Kernel.interrupts()}.
+     */
+    public static int IoConnectInterruptEx(MemorySegment Parameters) {
+        try {
+            return Kernel.current().ioInterrupts().connect(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code IoConnectInterruptEx} with Java routines: {@code ServiceRoutine} (FullySpecified,
+     * LineBased, or MessageBased's FallBackServiceRoutine) and {@code MessageServiceRoutine}
+     * (MessageBased), each written into the block as its upcall stub when not null.
+     */
+    public static int IoConnectInterruptEx(MemorySegment Parameters, KSERVICE_ROUTINE ServiceRoutine,
+                                           KMESSAGE_SERVICE_ROUTINE MessageServiceRoutine) {
+        try {
+            return Kernel.current().ioInterrupts().connect(Parameters, ServiceRoutine, MessageServiceRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters)}: Version
+     * and ConnectionContext as IoConnectInterruptEx returned them; when it returns no service
+     * routine of the connection is running and the objects are freed. IRQL: PASSIVE_LEVEL.
+     */
+    public static void IoDisconnectInterruptEx(MemorySegment Parameters) {
+        try {
+            Kernel.current().ioInterrupts().disconnect(Parameters);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROUTINE DpcRoutine)}:
+     * DeviceObject->Dpc runs {@code DpcRoutine(Dpc, DeviceObject, Irp, Context)} at DISPATCH_LEVEL
+     * when an ISR calls IoRequestDpc. IRQL: PASSIVE_LEVEL.
+     */
+    public static void IoInitializeDpcRequest(MemorySegment DeviceObject, IO_DPC_ROUTINE DpcRoutine) {
+        try {
+            Kernel.current().ioInterrupts().initializeDpcRequest(DeviceObject, DpcRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code IoInitializeDpcRequest} with a native routine pointer. */
+    public static void IoInitializeDpcRequest(MemorySegment DeviceObject, MemorySegment DpcRoutine) {
+        try {
+            Kernel.current().ioInterrupts().initializeDpcRequest(DeviceObject, DpcRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID IoRequestDpc(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)}: queues the
+     * device object's DPC (from an ISR: it runs once the interrupt's IRQL drops below
+     * DISPATCH_LEVEL); a request while it is queued is dropped, as on Windows. IRQL: ≤ HIGH_LEVEL.
+     */
+    public static void IoRequestDpc(MemorySegment DeviceObject, MemorySegment Irp, MemorySegment Context) {
+        try {
+            Kernel.current().ioInterrupts().requestDpc(DeviceObject, Irp, Context);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end io-work: interrupts =====
 }

@@ -28,6 +28,8 @@ import dev.offkern.layout.ke.PROCESSOR_NUMBER;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.pool.Pool;
+import dev.offkern.nt.KSYNCHRONIZE_ROUTINE;
+import dev.offkern.runtime.ke.KeInterrupt;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -956,4 +958,43 @@ public final class Ke {
     }
 
     // ===== end Extended and floating-point processor state =====
+    // ===== io-work: interrupt spin locks (KINTERRUPT) — see dev.offkern.runtime.ke.KeInterrupt =====
+
+    /**
+     * {@code KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt)}: raises to the interrupt's
+     * SynchronizeIrql and acquires its spin lock (its ISR cannot run meanwhile); returns the old
+     * IRQL. IRQL: ≤ SynchronizeIrql.
+     */
+    public static int KeAcquireInterruptSpinLock(MemorySegment Interrupt) {
+        try {
+            return KeInterrupt.acquireInterruptSpinLock(Interrupt);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql)}. IRQL: SynchronizeIrql. */
+    public static void KeReleaseInterruptSpinLock(MemorySegment Interrupt, int OldIrql) {
+        try {
+            KeInterrupt.releaseInterruptSpinLock(Interrupt, OldIrql);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE
+     * SynchronizeRoutine, PVOID SynchronizeContext)}: runs the routine at SynchronizeIrql holding
+     * the interrupt's lock and returns its result. IRQL: ≤ SynchronizeIrql.
+     */
+    public static boolean KeSynchronizeExecution(MemorySegment Interrupt, KSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                                                 MemorySegment SynchronizeContext) {
+        try {
+            return KeInterrupt.synchronizeExecution(Interrupt, SynchronizeRoutine, SynchronizeContext);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end io-work: interrupt spin locks =====
 }

@@ -24,6 +24,8 @@ public final class NtStatus {
     public static final int STATUS_NO_MEMORY = 0xC0000017;
     public static final int STATUS_INSUFFICIENT_RESOURCES = 0xC000009A;
     public static final int STATUS_INVALID_PARAMETER_1 = 0xC00000EF;
+    /** The tenth parameter (member) is invalid (IoConnectInterruptEx: a ProcessorEnableMask naming no processor). */
+    public static final int STATUS_INVALID_PARAMETER_10 = 0xC00000F8;
     public static final int STATUS_INVALID_PARAMETER_2 = 0xC00000F0;
     public static final int STATUS_INVALID_PARAMETER_3 = 0xC00000F1;
     public static final int STATUS_INVALID_PARAMETER_4 = 0xC00000F2;

@@ -5,7 +5,9 @@ import dev.offkern.runtime.counters.CountersPublisher;
 import dev.offkern.nt.AccessMask;
 import dev.offkern.runtime.ex.ExTimers;
 import dev.offkern.runtime.ex.ExWorkerThreads;
+import dev.offkern.runtime.io.IoInterrupts;
 import dev.offkern.runtime.io.IoWorkItems;
+import dev.offkern.runtime.ke.InterruptController;
 import dev.offkern.runtime.ex.LookasideRegistry;
 import dev.offkern.runtime.ke.BugChecks;
 import dev.offkern.runtime.ke.KernelCore;
@@ -65,6 +67,8 @@ public final class Kernel implements AutoCloseable {
     private final ProcessManager processes;
     private final ExWorkerThreads workQueues;
     private final IoWorkItems ioWorkItems;
+    private final InterruptController interrupts;
+    private final IoInterrupts ioInterrupts;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -87,6 +91,8 @@ public final class Kernel implements AutoCloseable {
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
         this.workQueues = new ExWorkerThreads(core, this::startWorkerThread); // worker threads start on each queue's first use
         this.ioWorkItems = new IoWorkItems(core, objects, pools.nonPaged(), workQueues);
+        this.interrupts = new InterruptController(core);
+        this.ioInterrupts = new IoInterrupts(core, objects, pools.nonPaged(), interrupts);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -189,6 +195,20 @@ public final class Kernel implements AutoCloseable {
     /** The kernel's system work queues and worker threads (what {@code ExQueueWorkItem} and {@code IoQueueWorkItem} use). */
     public ExWorkerThreads workQueues() {
         return workQueues;
+    }
+
+    /**
+     * The kernel's interrupt controller: give a device (its PDO) a line or messages, and deliver
+     * interrupts on a vector or a device's message from the embedder, an emulator or a test
+     * ({@link InterruptController#interrupt}, {@link InterruptController#message}).
+     */
+    public InterruptController interrupts() {
+        return interrupts;
+    }
+
+    /** IoConnectInterruptEx / IoDisconnectInterruptEx and the device DPC routines of {@code Io}. */
+    public IoInterrupts ioInterrupts() {
+        return ioInterrupts;
     }
 
     /** The kernel's I/O work items (what the {@code IoAllocateWorkItem} family of {@code Io} delegates to). */

@@ -54,7 +54,7 @@ import java.lang.invoke.VarHandle;
  * <h2>Checks</h2>
  * <ul>
  *   <li>IoObject must be a live Device or Driver object: else WORKER_INVALID (0xE4: 3, the item, the
- *       object, 0) — or, for a freed object under the verifier, REFERENCE_BY_POINTER (0x18).</li>
+ *       object, 0).</li>
  *   <li>Queueing an item that is queued (Type non-zero) is 0xE4 (1, the item, the queue type, 0);
  *       freeing or uninitializing it is 0xE4 (2, the item, its Routine, 0). Always on: a CAS on
  *       Type decides which of two racing queueings wins.</li>
@@ -136,11 +136,10 @@ public final class IoWorkItems {
     /** The address of {@code ioObject}, checked to be a live Device or Driver object (else 0xE4/3). */
     private long checkObject(MemorySegment ioObject, long item, String routine) {
         long a = ioObject == null ? 0 : ioObject.address();
-        ObjectType t = a == 0 || core.addressSpace().find(a - ObjectManager.HEADER_SIZE, ObjectManager.HEADER_SIZE) == null
-                ? null : ob.objectType(a);
+        ObjectType t = a == 0 ? null : ob.typeIfObject(a);
         if (t != ob.deviceType() && t != ob.driverType()) {
             throw core.bugCheck(BugCheckCode.WORKER_INVALID, ExWorkItem.INVALID_IO_OBJECT, item, a, 0, routine + ": 0x"
-                    + Long.toHexString(a) + " is " + (t == null ? "no object" : "a " + t.name() + " object")
+                    + Long.toHexString(a) + " is " + (t == null ? "no live object" : "a " + t.name() + " object")
                     + ", not a device or driver object");
         }
         return a;

@@ -465,6 +465,24 @@ public final class ObjectManager {
         return t;
     }
 
+    /**
+     * The type of the object at {@code body} if it is one — its header mapped, in a live block, its
+     * TypeIndex naming a type — else null; raises nothing. For parameter checks that answer a bad
+     * object with a status (IoConnectInterruptEx's PhysicalDeviceObject, an I/O work item's object).
+     */
+    public ObjectType typeIfObject(long body) {
+        long header = body - HEADER_SIZE;
+        Region r = body < HEADER_SIZE ? null : space.find(header, HEADER_SIZE);
+        if (r == null) {
+            return null;
+        }
+        BlockMap blocks = r.blocks();
+        if (blocks != null && blocks.liveBytesAt(header) < HEADER_SIZE) {
+            return null;
+        }
+        return types[r.segment().get(JAVA_BYTE, r.offsetOf(header) + OBJECT_HEADER.TYPE_INDEX_OFFSET) & 0xFF];
+    }
+
     /** Verifier: the header must be in a live block (not freed). */
     private void verifyLive(Region r, long header, long body, String routine) {
         BlockMap blocks = r.blocks();

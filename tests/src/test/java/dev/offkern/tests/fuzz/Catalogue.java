@@ -36,6 +36,7 @@ final class Catalogue {
         all.addAll(ObjectOps.ops());
         all.addAll(ProcessOps.ops());
         all.addAll(WorkItemOps.ops());
+        all.addAll(InterruptOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

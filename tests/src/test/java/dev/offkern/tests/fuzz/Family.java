@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS, WORK_ITEMS;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS, WORK_ITEMS, INTERRUPTS;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -110,6 +110,14 @@ enum Family {
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
                     BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY);
+            // KeInterrupt / IoInterrupts javadoc: an exception escaping an ISR (0x1E), a routine pointer into data
+            // (0xFC), an ISR returning at another IRQL (0xC8), the interrupt lock's IRQL and ownership rules
+            // (0x09 from the raise to SynchronizeIrql, 0x0F, 0x10, 0xC4 lock subcodes); connection allocates and
+            // frees pool (0xC2, 0x19); IoRequestDpc is KeInsertQueueDpc (0xC7).
+            case INTERRUPTS -> Set.of(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
+                    BugCheckCode.IRQL_UNEXPECTED_VALUE, BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, BugCheckCode.SPIN_LOCK_ALREADY_OWNED,
+                    BugCheckCode.SPIN_LOCK_NOT_OWNED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.BAD_POOL_CALLER,
+                    BugCheckCode.BAD_POOL_HEADER, BugCheckCode.TIMER_OR_DPC_INVALID);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                     BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
@@ -128,6 +136,7 @@ enum Family {
             case DISPATCHER -> Set.of(0x3BL, 0x120L, 0x121L, 0x122L);
             case OBJECTS -> Set.of(0x3FL, 0x3BL, 0x120L, 0x121L, 0x122L);
             case WORK_ITEMS -> Set.of(0x3FL);
+            case INTERRUPTS -> LOCK_C4;
             default -> Set.of();
         };
     }
@@ -184,6 +193,10 @@ enum Family {
         }
         if (routine.contains("WorkItem")) {
             return WORK_ITEMS;
+        }
+        if (routine.contains("Interrupt") || routine.equals("KeSynchronizeExecution") || routine.equals("IoRequestDpc")
+                || routine.equals("IoInitializeDpcRequest")) {
+            return INTERRUPTS;
         }
         if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
                 || routine.endsWith("ObjectType")

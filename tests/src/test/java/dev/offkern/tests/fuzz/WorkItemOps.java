@@ -99,7 +99,7 @@ final class WorkItemOps {
         c.after.add(x -> Ex.ExFreePool(scratch));
         MemorySegment item = switch (c.n(5)) {
             case 0 -> MemorySegment.NULL;
-            case 1 -> MemorySegment.ofAddress(0x10_000 - ITEM).reinterpret(ITEM); // below every mapping
+            case 1 -> MemorySegment.ofAddress(0x10_000 - ITEM); // below every mapping (zero-length: the fuzzer never reinterprets)
             case 2 -> MemorySegment.ofArray(new long[4]);
             case 3 -> scratch.asSlice(4, ITEM);
             default -> scratch.asSlice(0, ITEM);
