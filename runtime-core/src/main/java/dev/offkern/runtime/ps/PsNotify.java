@@ -115,6 +115,7 @@ final class PsNotify {
                 return NtStatus.STATUS_PROCEDURE_NOT_FOUND;
             }
             removed = cur[at];
+            refuseSelfRemoval(removed, name);
             removed.removed = true; // volatile write: before the wait below reads inFlight (Dekker with call())
             processRoutines = without(cur, at);
         }
@@ -146,6 +147,7 @@ final class PsNotify {
                 return NtStatus.STATUS_PROCEDURE_NOT_FOUND;
             }
             removed = cur[at];
+            refuseSelfRemoval(removed, "PsRemoveCreateThreadNotifyRoutine");
             removed.removed = true; // volatile write: as in setProcessRoutine
             threadRoutines = without(cur, at);
         }
@@ -172,11 +174,15 @@ final class PsNotify {
         }
     }
 
+    /** A removal from inside the routine's own call would wait for itself: refused before anything changes. */
+    private void refuseSelfRemoval(Entry e, String name) {
+        if (running.get() == e) {
+            throw new IllegalStateException(name + " called from inside the routine it removes: it would wait for itself");
+        }
+    }
+
     private void awaitQuiet(Entry e, String name) {
         for (int spins = 0; e.inFlight.get() != 0; spins++) { // volatile read: pairs with call()'s increment
-            if (running.get() == e) {
-                throw new IllegalStateException(name + " called from inside the routine it removes: it would wait for itself");
-            }
             if (spins < 100) {
                 Thread.onSpinWait();
             } else {
