@@ -43,11 +43,12 @@ final class ThreadedDpcThread extends ParkingLoop {
         signalled = false;
         try {
             KeDpc.runThreadedQueue(state(), processor);
-        } catch (KernelHaltedException halted) {
-            throw halted;
         } catch (BugCheck processed) {
             signalled = true; // THROW policy: processed where raised; keep serving the rest
         } catch (RuntimeException | Error escaped) {
+            if (escaped instanceof KernelHaltedException halted && processor.kernel().isHalted()) {
+                throw halted; // this kernel halted (HALT policy): the loop ends
+            }
             // Anything else (memory of a queued KDPC unmapped under the drain, ...) must not end the
             // thread: a processor without its threaded-DPC thread never drains that queue again and
             // KeFlushQueuedDpcs waits for ever. It is the service thread's rule: KMODE_EXCEPTION_NOT_HANDLED.
