@@ -101,6 +101,8 @@ enum Family {
             // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
             // created on first use; a paged-pool type's object deleted above APC_LEVEL).
             // PsCreateSystemThread: a StartRoutine pointing into kernel data (0xFC; unmapped: 0x50, common).
+            // KeStackAttachProcess / KeUnstackDetachProcess: an attach in a DPC routine or a system thread ending
+            // attached (0x5), a detach without its attach (0x6).
             // BAD_POOL_HEADER: an object routine that drops the last reference frees the object's block
             // (ObDereferenceObject, ZwClose; every Ps routine reaps the ETHREADs of ended Java threads), and
             // the pool's free check refuses a header a stale pointer rewrote (fuzz: seed 0x7b05f5acc3da1542,
@@ -109,7 +111,8 @@ enum Family {
                     BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
-                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY);
+                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
+                    BugCheckCode.INVALID_PROCESS_ATTACH_ATTEMPT, BugCheckCode.INVALID_PROCESS_DETACH_ATTEMPT);
             // KeInterrupt / IoInterrupts javadoc: an exception escaping an ISR (0x1E), a routine pointer into data
             // (0xFC), an ISR returning at another IRQL (0xC8), the interrupt lock's IRQL and ownership rules
             // (0x09 from the raise to SynchronizeIrql, 0x0F, 0x10, 0xC4 lock subcodes); connection allocates and
@@ -180,7 +183,9 @@ enum Family {
             "CONTAINING_RECORD", SLIST,
             "ExAllocateCacheAwareRundownProtection", RUNDOWN,
             "ExFreeCacheAwareRundownProtection", RUNDOWN,
-            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE);
+            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE,
+            "KeStackAttachProcess", OBJECTS,
+            "KeUnstackDetachProcess", OBJECTS);
 
     /**
      * The family of a DDI routine, by its name; {@code null} for a name no rule covers (the surface
@@ -194,7 +199,7 @@ enum Family {
         if (routine.contains("WorkItem")) {
             return WORK_ITEMS;
         }
-        if (routine.contains("Interrupt") || routine.equals("KeSynchronizeExecution") || routine.equals("IoRequestDpc")
+        if ((routine.contains("Interrupt") && !routine.startsWith("KeQuery")) || routine.equals("KeSynchronizeExecution") || routine.equals("IoRequestDpc")
                 || routine.equals("IoInitializeDpcRequest")) {
             return INTERRUPTS;
         }
