@@ -202,6 +202,19 @@ class KeInterruptTest {
     }
 
     @Test
+    void shouldRunEachIsrOfASharedVectorAtItsOwnSynchronizeIrql() {
+        boot();
+        MemorySegment dev = device();
+        List<Integer> irqls = new ArrayList<>();
+        connect(dev, 0x62, 10, 11, true, (i, c) -> irqls.add(Ke.KeGetCurrentIrql()) && false, MemorySegment.NULL);
+        connect(dev, 0x62, 10, 10, true, (i, c) -> irqls.add(Ke.KeGetCurrentIrql()), MemorySegment.NULL);
+        assertTrue(kernel.interrupts().interrupt(0x62));
+        assertEquals(List.of(11, 10), irqls);
+        assertEquals(0, kernel.bugChecks().raisedCount());
+        assertEquals(0, Ke.KeGetCurrentIrql());
+    }
+
+    @Test
     void shouldCountAnInterruptOnAVectorNobodyConnected() {
         boot();
         long before = kernel.interrupts().unclaimedCount();

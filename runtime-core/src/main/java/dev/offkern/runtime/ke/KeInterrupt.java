@@ -183,9 +183,7 @@ public final class KeInterrupt {
         MemorySegment k = s.asSlice(off, KINTERRUPT_SIZE);
         int synch = k.get(JAVA_BYTE, KINTERRUPT.SYNCHRONIZE_IRQL_OFFSET) & 0xFF;
         INT.getAndAdd(k, KINTERRUPT.DISPATCH_COUNT_OFFSET, 1); // atomic: interrupts may be delivered on several threads at once
-        if (t.irql < synch) {
-            t.irql = synch;
-        }
+        t.irql = synch; // each object of a shared vector runs at its own SynchronizeIrql (all ≥ the vector's IRQL > the deliverer's)
         MemorySegment lock = lock(core, k);
         long isr = k.get(JAVA_LONG, KINTERRUPT.SERVICE_ROUTINE_OFFSET);
         long msgIsr = k.get(JAVA_LONG, KINTERRUPT.MESSAGE_SERVICE_ROUTINE_OFFSET);
