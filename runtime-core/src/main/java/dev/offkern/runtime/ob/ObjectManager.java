@@ -674,8 +674,14 @@ public final class ObjectManager {
      */
     long insertHandle(ObjectType t, long body, int access, int attributes, int reason, int mode,
                       boolean transfer, boolean handleCountCharged) {
+        return insertHandle(null, t, body, access, attributes, reason, mode, transfer, handleCountCharged);
+    }
+
+    /** {@link #insertHandle} into {@code target}'s table (null: the current process's) unless OBJ_KERNEL_HANDLE. */
+    long insertHandle(HandleTable target, ObjectType t, long body, int access, int attributes, int reason, int mode,
+                      boolean transfer, boolean handleCountCharged) {
         boolean kernelHandle = (attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0;
-        HandleTable table = kernelHandle ? systemTable : currentTable();
+        HandleTable table = kernelHandle ? systemTable : target != null ? target : currentTable();
         Region r = headerRegion(body);
         MemorySegment s = r.segment();
         long off = r.offsetOf(body - HEADER_SIZE);
@@ -728,6 +734,11 @@ public final class ObjectManager {
      * Returns STATUS_SUCCESS, STATUS_INVALID_HANDLE or STATUS_HANDLE_NOT_CLOSABLE (verifier: 0x93).
      */
     public int close(long handle, int mode) {
+        return close(null, handle, mode);
+    }
+
+    /** {@link #close(long, int)} in {@code process}'s table (null: the current process's; kernel handles: the system table). */
+    int close(HandleTable process, long handle, int mode) {
         boolean kernelHandle = HandleTable.isKernelHandle(handle);
         if (kernelHandle && mode != KernelMode) {
             if (verify) {
@@ -736,7 +747,7 @@ public final class ObjectManager {
             }
             return NtStatus.STATUS_INVALID_HANDLE;
         }
-        HandleTable table = tableFor(handle);
+        HandleTable table = kernelHandle ? systemTable : process != null ? process : currentTable();
         int index = HandleTable.indexOf(handle);
         HandleTable.Closed c = index < 0 ? null : table.close(index, true);
         if (c == null) {
@@ -800,12 +811,17 @@ public final class ObjectManager {
         if (handle < 0 && handle >= ObjectAttributes.NtCurrentThread) {
             return referencePseudo(handle, type, info); // NtCurrentProcess() / NtCurrentThread()
         }
+        return referenceIn(null, handle, desiredAccess, type, mode, info);
+    }
+
+    /** {@link #referenceByHandle} in {@code process}'s table (null: the current process's; kernel handles: the system table). */
+    long referenceIn(HandleTable process, long handle, int desiredAccess, ObjectType type, int mode, long[] info) {
         boolean kernelHandle = HandleTable.isKernelHandle(handle);
         int index = HandleTable.indexOf(handle);
         if (kernelHandle && mode != KernelMode) {
             return NtStatus.STATUS_INVALID_HANDLE; // kernel handles are invisible to user mode
         }
-        HandleTable table = kernelHandle ? systemTable : currentTable();
+        HandleTable table = kernelHandle ? systemTable : process != null ? process : currentTable();
         long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE
                 : table.reference(index, desiredAccess, mode != KernelMode, type == null ? -1 : type.index, info);
         if (header < 0) {
@@ -817,6 +833,20 @@ public final class ObjectManager {
             return header;
         }
         return header + HEADER_SIZE;
+    }
+
+    /** The process manager's map from an EPROCESS body to its process's handle table; volatile. */
+    private volatile java.util.function.LongFunction<HandleTable> processTables;
+
+    /** Installs the process manager's map from an EPROCESS body to its handle table (null for a process that has ended). */
+    public void setProcessTables(java.util.function.LongFunction<HandleTable> tables) {
+        processTables = tables;
+    }
+
+    /** The handle table of the process whose EPROCESS is at {@code body}, or null (no process manager, or no such live process). */
+    HandleTable tableOfProcess(long body) {
+        java.util.function.LongFunction<HandleTable> f = processTables; // volatile read
+        return f == null ? null : f.apply(body);
     }
 
     /** The process manager's answers to NtCurrentProcess() and NtCurrentThread() (body addresses); volatile. */

@@ -134,6 +134,7 @@ public final class ProcessManager {
         activeHead = head;
         PsProcess p = newProcess(SYSTEM_PROCESS_ID, "System", ob.systemTable(), 0);
         ob.setPseudoHandles(() -> current().current.address(), () -> current().address());
+        ob.setProcessTables(body -> byAddress.get(body) instanceof PsProcess q && !q.ended.get() ? q.handles : null);
         system = p; // volatile write: publishes the record and the EPROCESS it describes
         return p;
     }

@@ -43,7 +43,7 @@ final class ProcessOps {
                         "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"),
                 Op.of("ps.tenants", 3, ProcessOps::tenants, "PsCreateTenantProcess", "KeStackAttachProcess", "KeUnstackDetachProcess",
                         "ZwTerminateProcess", "PsGetProcessExitStatus", "ZwCreateEvent", "ZwClose", "ObReferenceObjectByHandle",
-                        "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject"),
+                        "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject", "ZwDuplicateObject"),
                 Op.of("ps.notify", 2, ProcessOps::notifyRoutines, "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutine",
                         "PsSetCreateThreadNotifyRoutine", "PsRemoveCreateThreadNotifyRoutine", "PsCreateTenantProcess", "ZwTerminateProcess",
                         "PsCreateSystemThread", "ZwWaitForSingleObject", "ZwClose"),
@@ -106,6 +106,13 @@ final class ProcessOps {
                 }
                 if (Zw.ZwCreateEvent(b.asSlice(176, 8), AccessMask.EVENT_ALL_ACCESS, MemorySegment.NULL, 0, false) == NtStatus.STATUS_SUCCESS) {
                     long ev = b.get(JAVA_LONG, 176);
+                    if (c.p(0.3)) { // a copy into another tenant's table (its end closes it)
+                        int st = Zw.ZwDuplicateObject(Zw.NtCurrentProcess, ev, handles[c.n(n)], b.asSlice(184, 8), 0, 0,
+                                ObjectAttributes.DUPLICATE_SAME_ACCESS);
+                        if (st != NtStatus.STATUS_SUCCESS) {
+                            throw new FuzzInvariantException("ZwDuplicateObject into a live tenant returned 0x" + Integer.toHexString(st));
+                        }
+                    }
                     if (c.p(0.5) && Zw.ZwClose(ev) != NtStatus.STATUS_SUCCESS) {
                         throw new FuzzInvariantException("closing an event in the attached process failed");
                     }
