@@ -55,7 +55,12 @@ final class ProcessOps {
     private static final int VETO = NtStatus.STATUS_ACCESS_DENIED;
 
     private static long tenant(Ctx c, MemorySegment out) {
-        int st = Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, MemorySegment.NULL, "fuzz-" + c.n(100));
+        return tenant(c, out, MemorySegment.NULL);
+    }
+
+    /** A tenant; {@code oa} (OBJECT_ATTRIBUTES or NULL) says whether its handle is a kernel handle. 0 if a notify routine vetoed it. */
+    private static long tenant(Ctx c, MemorySegment out, MemorySegment oa) {
+        int st = Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, oa, "fuzz-" + c.n(100));
         if (st == VETO) {
             return 0; // another thread's notify routine vetoed it
         }
@@ -79,8 +84,10 @@ final class ProcessOps {
         int n = 1 + c.n(2);
         long[] handles = new long[n];
         MemorySegment[] processes = new MemorySegment[n];
+        MemorySegment kernelHandle = b.asSlice(208, 48); // the process handles are used while attached elsewhere
+        Ob.InitializeObjectAttributes(kernelHandle, MemorySegment.NULL, ObjectAttributes.OBJ_KERNEL_HANDLE, 0, MemorySegment.NULL);
         for (int i = 0; i < n; i++) {
-            handles[i] = tenant(c, b.asSlice(0, 8));
+            handles[i] = tenant(c, b.asSlice(0, 8), kernelHandle);
             if (handles[i] == 0) {
                 return;
             }
