@@ -72,8 +72,11 @@ import java.util.function.Consumer;
  *
  * <h2>Handles</h2>
  * See {@link HandleTable}. An OBJ_KERNEL_HANDLE handle lives in the system process's table and its
- * value has the kernel bits; other handles live in the calling thread's process's table (the system
- * process's, until a process manager attaches threads to others: {@link #attach}). Under the
+ * value has the kernel bits; other handles live in the table of the process the calling thread runs
+ * in (the system process's, unless the process manager attached the thread to a tenant or made it
+ * a tenant's thread: {@link #attach}); a tenant's table is run down when the tenant ends
+ * ({@link #rundown}). NtCurrentProcess() and NtCurrentThread() resolve through the process manager
+ * ({@link #setPseudoHandles}). Under the
  * verifier a kernel-mode close or kernel-mode lookup of an invalid kernel handle, a close of a
  * kernel handle from user mode, and a kernel-mode close of a protected kernel handle are
  * INVALID_KERNEL_HANDLE (0x93: the handle, 0 protected / 1 invalid, 0, 0); without it they return

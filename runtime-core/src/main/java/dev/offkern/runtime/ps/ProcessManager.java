@@ -42,7 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread's kernel state is collected (the Java thread died or left the kernel), at the next Ps call
  * of any thread; at kernel close it is simply left to the pools' unmap (not a leak). Threads created by PsCreateSystemThread
  * and the kernel's service threads are system threads ({@code PsIsSystemThread} TRUE); the
- * embedder's Java threads are not: they model the kernel's callers.
+ * embedder's Java threads are not: they model the kernel's callers. A Java thread runs in another
+ * process only while attached to it (KeStackAttachProcess, {@link ProcessAttach}): PsGetCurrentProcess
+ * and its non-kernel handles follow the attachment, PsGetCurrentProcessId stays 4. Threads that
+ * PsCreateSystemThread creates with a handle to a tenant ({@link Tenants}) belong to the tenant.
  *
  * <h2>Objects and fields</h2>
  * A process is a Process object ({@code PsProcessType}) whose body is a byte-exact EPROCESS: Pcb's
