@@ -495,14 +495,25 @@ public final class ProcessManager {
         return notify.addThreadRoutine(routine);
     }
 
+    /** {@code PsSetCreateThreadNotifyRoutineEx}: see {@link PsNotify}. */
+    public int setCreateThreadNotifyRoutineEx(int notifyType, dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
+        return notify.addThreadRoutineEx(notifyType, routine);
+    }
+
     /** {@code PsRemoveCreateThreadNotifyRoutine}: see {@link PsNotify}. */
     public int removeCreateThreadNotifyRoutine(dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
         return notify.removeThreadRoutine(routine);
     }
 
-    /** Tenant processes created and not yet ended (diagnostics, tests). */
+    /** Tenant processes created and not yet ended (diagnostics, tests); a process counts as ended once it is signalled. */
     public int liveTenantCount() {
-        return liveProcesses.size();
+        int n = 0;
+        for (PsProcess p : liveProcesses) {
+            if (!p.ended.get()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Live threads of this kernel (diagnostics, tests). */

@@ -45,7 +45,8 @@ final class ProcessOps {
                         "ZwTerminateProcess", "PsGetProcessExitStatus", "ZwCreateEvent", "ZwClose", "ObReferenceObjectByHandle",
                         "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject", "ZwDuplicateObject"),
                 Op.of("ps.notify", 2, ProcessOps::notifyRoutines, "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutine",
-                        "PsSetCreateThreadNotifyRoutine", "PsRemoveCreateThreadNotifyRoutine", "PsCreateTenantProcess", "ZwTerminateProcess",
+                        "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx", "PsRemoveCreateThreadNotifyRoutine",
+                        "PsCreateTenantProcess", "ZwTerminateProcess",
                         "PsCreateSystemThread", "ZwWaitForSingleObject", "ZwClose"),
                 Op.of("ps.attachHostile", 1, ProcessOps::attachHostile, "KeStackAttachProcess", "KeUnstackDetachProcess",
                         "ZwTerminateProcess", "PsGetProcessExitStatus", "PsCreateTenantProcess"));
@@ -167,7 +168,8 @@ final class ProcessOps {
         CREATE_THREAD_NOTIFY_ROUTINE thread = (process, id, create) -> calls.incrementAndGet();
         int exSt = Ps.PsSetCreateProcessNotifyRoutineEx(ex, false);
         int legacySt = c.p(0.5) ? Ps.PsSetCreateProcessNotifyRoutine(legacy, false) : NtStatus.STATUS_UNSUCCESSFUL;
-        int threadSt = Ps.PsSetCreateThreadNotifyRoutine(thread);
+        int threadSt = c.p(0.5) ? Ps.PsSetCreateThreadNotifyRoutine(thread)
+                : Ps.PsSetCreateThreadNotifyRoutineEx(c.n(2), thread);
         try {
             if (exSt == NtStatus.STATUS_SUCCESS && Ps.PsSetCreateProcessNotifyRoutineEx(ex, false) != NtStatus.STATUS_INVALID_PARAMETER) {
                 throw new FuzzInvariantException("registering a process notify routine twice did not fail");
