@@ -109,7 +109,7 @@ public final class IoBuild {
         }
         long offset = 0;
         if (transfer && startingOffset != null && startingOffset.address() != 0) {
-            offset = io.space.resolve(startingOffset.address(), LARGE_INTEGER.X64.size()).get(JAVA_LONG, LARGE_INTEGER.QUAD_PART_OFFSET);
+            offset = io.res(startingOffset.address(), LARGE_INTEGER.X64.size()).get(JAVA_LONG, LARGE_INTEGER.QUAD_PART_OFFSET);
         }
         MemorySegment irp = allocateFor(io, device);
         if (irp.address() == 0) {

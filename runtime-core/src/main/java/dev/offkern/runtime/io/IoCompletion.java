@@ -212,7 +212,7 @@ public final class IoCompletion {
 
     /** IopUnloadSafeCompletion: frees the context block, runs the driver's routine, then drops the device reference. */
     static int unloadSafeCompletion(IoManager io, MemorySegment deviceObject, MemorySegment irp, MemorySegment context) {
-        MemorySegment b = io.space.resolve(context.address(), EX_CONTEXT_SIZE);
+        MemorySegment b = io.res(context.address(), EX_CONTEXT_SIZE);
         long routine = b.get(JAVA_LONG, 0);
         long ctx = b.get(JAVA_LONG, 8);
         long device = b.get(JAVA_LONG, 16);
@@ -230,7 +230,7 @@ public final class IoCompletion {
     /** {@code IoCompleteRequest(Irp, PriorityBoost)} (IofCompleteRequest). */
     public static void completeRequest(IoManager io, MemorySegment irpArg, int priorityBoost) {
         long a = IoIrp.address(irpArg, "IoCompleteRequest");
-        MemorySegment fixed = io.space.resolve(a, IoManager.IRP_SIZE);
+        MemorySegment fixed = io.irpHeader(a, "IoCompleteRequest");
         if (fixed.get(JAVA_SHORT, IRP.TYPE_OFFSET) != IoCodes.IO_TYPE_IRP) {
             throw io.core.bugCheck(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, a, IoIrp.MULTIPLE_COMPLETE_NOT_AN_IRP, 0, 0,
                     "IoCompleteRequest: 0x" + Long.toHexString(a) + " is no IRP (Type " + fixed.get(JAVA_SHORT, IRP.TYPE_OFFSET)
@@ -328,7 +328,7 @@ public final class IoCompletion {
         }
         long iosb = irp.get(JAVA_LONG, IRP.USER_IOSB_OFFSET);
         if (iosb != 0) {
-            MemorySegment s = io.space.resolve(iosb, IO_STATUS_BLOCK.X64.size());
+            MemorySegment s = io.res(iosb, IO_STATUS_BLOCK.X64.size());
             s.set(JAVA_INT, IO_STATUS_BLOCK.STATUS_OFFSET, status);
             s.set(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET, information);
         }
@@ -341,7 +341,7 @@ public final class IoCompletion {
                     (byte) (irp.get(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET) | IoIrp.OFFKERN_IRP_COMPLETED));
         }
         if (event != 0) {
-            KeEvent.set(io.space.resolve(event, KEVENT.X64.size()), 0, false);
+            KeEvent.set(io.res(event, KEVENT.X64.size()), 0, false);
         }
     }
 }

@@ -85,7 +85,7 @@ public final class IoCsq {
             throw new IllegalArgumentException(routine + ": Csq 0x" + Long.toHexString(csqArg.address()) + " is not 8-byte aligned");
         }
         return csqArg.byteSize() >= IoManager.IO_CSQ_SIZE && csqArg.isNative() ? csqArg.asSlice(0, IoManager.IO_CSQ_SIZE)
-                : io.space.resolve(csqArg.address(), IoManager.IO_CSQ_SIZE);
+                : io.res(csqArg.address(), IoManager.IO_CSQ_SIZE);
     }
 
     /** An initialized queue's Type, or IllegalArgumentException. */
@@ -109,7 +109,7 @@ public final class IoCsq {
         MemorySegment irp = io.irpSegment(IoIrp.address(irpArg, routine), routine);
         IoIrp.requireIrp(io, irp, routine);
         MemorySegment ctx = contextArg == null || contextArg.address() == 0 ? null
-                : io.space.resolve(contextArg.address(), IO_CSQ_IRP_CONTEXT.X64.size());
+                : io.res(contextArg.address(), IO_CSQ_IRP_CONTEXT.X64.size());
         long c = csq.address();
         long a = irp.address();
         int irql = IoRoutines.callAcquire(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_ACQUIRE_LOCK_OFFSET), c);
@@ -166,7 +166,7 @@ public final class IoCsq {
         if (contextArg == null || contextArg.address() == 0) {
             throw new IllegalArgumentException("IoCsqRemoveIrp: Context is NULL");
         }
-        MemorySegment ctx = io.space.resolve(contextArg.address(), IO_CSQ_IRP_CONTEXT.X64.size());
+        MemorySegment ctx = io.res(contextArg.address(), IO_CSQ_IRP_CONTEXT.X64.size());
         long c = csq.address();
         int irql = IoRoutines.callAcquire(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_ACQUIRE_LOCK_OFFSET), c);
         long result = 0;
@@ -210,7 +210,7 @@ public final class IoCsq {
                     long slot = irp.get(JAVA_LONG, DRIVER_CONTEXT_3);
                     irp.set(JAVA_LONG, DRIVER_CONTEXT_3, 0L);
                     if (slot != 0 && slot != c) {
-                        MemorySegment ctx = io.space.resolve(slot, IO_CSQ_IRP_CONTEXT.X64.size());
+                        MemorySegment ctx = io.res(slot, IO_CSQ_IRP_CONTEXT.X64.size());
                         if (ctx.get(JAVA_INT, IO_CSQ_IRP_CONTEXT.TYPE_OFFSET) == IO_TYPE_CSQ_IRP_CONTEXT) {
                             ctx.set(JAVA_LONG, IO_CSQ_IRP_CONTEXT.IRP_OFFSET, 0L);
                         }
@@ -240,16 +240,16 @@ public final class IoCsq {
             throw new IllegalStateException("the CSQ cancel routine ran for IRP 0x" + Long.toHexString(a)
                     + " whose DriverContext[3] is NULL (the driver overwrote the cancel-safe queue's slot)");
         }
-        MemorySegment head = io.space.resolve(slot, 4);
+        MemorySegment head = io.res(slot, 4);
         long c;
         if (head.get(JAVA_INT, 0) == IO_TYPE_CSQ_IRP_CONTEXT) {
-            MemorySegment ctx = io.space.resolve(slot, IO_CSQ_IRP_CONTEXT.X64.size());
+            MemorySegment ctx = io.res(slot, IO_CSQ_IRP_CONTEXT.X64.size());
             c = ctx.get(JAVA_LONG, IO_CSQ_IRP_CONTEXT.CSQ_OFFSET);
             ctx.set(JAVA_LONG, IO_CSQ_IRP_CONTEXT.IRP_OFFSET, 0L);
         } else {
             c = slot;
         }
-        MemorySegment csq = io.space.resolve(c, IoManager.IO_CSQ_SIZE);
+        MemorySegment csq = io.res(c, IoManager.IO_CSQ_SIZE);
         type(csq, "the CSQ cancel routine");
         int irql = IoRoutines.callAcquire(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_ACQUIRE_LOCK_OFFSET), c);
         try {

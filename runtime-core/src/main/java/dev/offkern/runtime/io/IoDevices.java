@@ -57,7 +57,7 @@ public final class IoDevices {
             throw new IllegalArgumentException("IoCreateDevice: DeviceObject (the out parameter) is NULL");
         }
         MemorySegment out = out(io, deviceObjectOut);
-        out.set(JAVA_LONG, 0, 0L);
+        out.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, 0L);
         long driver = IoDrivers.requireDriver(io, driverArg, "IoCreateDevice");
         long ext = Integer.toUnsignedLong(extensionSize);
         if (ext > 0xFFFF - DEVICE_OBJECT.X64.size()) {
@@ -104,7 +104,7 @@ public final class IoDevices {
                 io.nameHandles.put(body, handle[0]);
             }
         }
-        out.set(JAVA_LONG, 0, body);
+        out.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, body);
         return NtStatus.STATUS_SUCCESS;
     }
 

@@ -120,7 +120,7 @@ public final class IoIrp {
     /** {@code IoFreeIrp(Irp)}. */
     public static void free(IoManager io, MemorySegment irpArg) {
         long a = address(irpArg, "IoFreeIrp");
-        MemorySegment irp = io.space.resolve(a, IoManager.IRP_SIZE);
+        MemorySegment irp = io.irpHeader(a, "IoFreeIrp");
         if (irp.get(JAVA_SHORT, IRP.TYPE_OFFSET) != IoCodes.IO_TYPE_IRP) {
             if (io.verify) {
                 throw io.core.bugCheck(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, DV_FREE_NOT_AN_IRP, a, 0, 0,

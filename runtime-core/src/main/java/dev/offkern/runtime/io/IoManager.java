@@ -10,6 +10,7 @@ import dev.offkern.layout.io.IRP;
 import dev.offkern.nt.DRIVER_CANCEL;
 import dev.offkern.nt.DRIVER_DISPATCH;
 import dev.offkern.nt.IO_COMPLETION_ROUTINE;
+import dev.offkern.nt.DatatypeMisalignmentException;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.runtime.ke.KeSpinLock;
 import dev.offkern.runtime.ke.KernelCore;
@@ -116,7 +117,28 @@ public final class IoManager {
 
     /** A bounded segment over {@code size} bytes at {@code address}; NULL for 0; PAGE_FAULT_IN_NONPAGED_AREA if unmapped. */
     MemorySegment seg(long address, long size) {
-        return address == 0 ? MemorySegment.NULL : space.resolve(address, size);
+        return address == 0 ? MemorySegment.NULL : space.resolve(aligned(address, "a structure"), size);
+    }
+
+    /**
+     * {@code address}, if 8-byte aligned (every structure the I/O manager reads has pointer members;
+     * IRPs and DEVICE_OBJECTs are even 16-aligned); else DatatypeMisalignmentException.
+     */
+    static long aligned(long address, String what) {
+        if ((address & 7) != 0) {
+            throw new DatatypeMisalignmentException(what, address, 8);
+        }
+        return address;
+    }
+
+    /** A bounded segment over {@code size} bytes at an 8-aligned {@code address} (a pointer read from memory or given by a caller). */
+    MemorySegment res(long address, long size) {
+        return space.resolve(aligned(address, "a pointer to a structure"), size);
+    }
+
+    /** The fixed part of the IRP at {@code address} (0x50 if unmapped, DatatypeMisalignmentException if misaligned). */
+    MemorySegment irpHeader(long address, String routine) {
+        return space.resolve(aligned(address, routine + ": Irp"), IRP_SIZE);
     }
 
     /**
@@ -127,7 +149,7 @@ public final class IoManager {
         if (address == 0) {
             throw new IllegalArgumentException(routine + ": Irp is NULL");
         }
-        MemorySegment fixed = space.resolve(address, IRP_SIZE);
+        MemorySegment fixed = irpHeader(address, routine);
         int size = Short.toUnsignedInt(fixed.get(JAVA_SHORT, IRP.SIZE_OFFSET));
         return size > IRP_SIZE ? space.resolve(address, size) : fixed;
     }

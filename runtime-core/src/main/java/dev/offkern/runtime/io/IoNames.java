@@ -35,7 +35,7 @@ final class IoNames {
         if (us == null || us.address() == 0) {
             return null;
         }
-        MemorySegment s = io.space.resolve(us.address(), UNICODE_STRING.X64.size());
+        MemorySegment s = io.res(us.address(), UNICODE_STRING.X64.size());
         int length = Short.toUnsignedInt(s.get(JAVA_SHORT, UNICODE_STRING.LENGTH_OFFSET));
         int max = Short.toUnsignedInt(s.get(JAVA_SHORT, UNICODE_STRING.MAXIMUM_LENGTH_OFFSET));
         long buffer = s.get(JAVA_LONG, UNICODE_STRING.BUFFER_OFFSET);
