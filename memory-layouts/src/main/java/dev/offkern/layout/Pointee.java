@@ -78,7 +78,8 @@ public record Pointee(Kind kind, String name, CType scalar) {
                 "PIO_CSQ_INSERT_IRP", "PIO_CSQ_PEEK_NEXT_IRP", "PIO_CSQ_RELEASE_LOCK", "PIO_CSQ_REMOVE_IRP",
                 "PKBUGCHECK_CALLBACK_ROUTINE", "PKBUGCHECK_REASON_CALLBACK_ROUTINE", "PKDEFERRED_ROUTINE",
                 "PKKERNEL_ROUTINE", "PKMESSAGE_SERVICE_ROUTINE", "PKNORMAL_ROUTINE", "PKRUNDOWN_ROUTINE",
-                "PKSERVICE_ROUTINE", "PWORKER_THREAD_ROUTINE")) {
+                "PKSERVICE_ROUTINE", "PWORKER_THREAD_ROUTINE", "PDRIVER_CONTROL", "PDRIVER_ADD_DEVICE", "PDRIVER_INITIALIZE",
+                "PDRIVER_STARTIO", "PDRIVER_UNLOAD", "PDRIVER_DISPATCH")) {
             m.put(f, FUNCTION);
         }
         for (CType s : List.of(CType.CHAR, CType.UCHAR, CType.ULONG, CType.WCHAR, CType.KSPIN_LOCK)) {
@@ -94,7 +95,8 @@ public record Pointee(Kind kind, String name, CType scalar) {
                 "IO_STACK_LOCATION", "IO_STATUS_BLOCK", "IRP", "KDPC", "KEVENT", "KSPIN_LOCK_QUEUE", "KTHREAD",
                 "KTRAP_FRAME", "LARGE_INTEGER", "LIST_ENTRY", "MDL", "OBJECT_CREATE_INFORMATION", "PEB",
                 "POWER_SEQUENCE", "SCSI_REQUEST_BLOCK", "SINGLE_LIST_ENTRY", "SLIST_ENTRY", "UNICODE_STRING",
-                "VPB", "XSAVE_AREA", "XSTATE_SAVE")) {
+                "VPB", "XSAVE_AREA", "XSTATE_SAVE", "DRIVER_OBJECT", "DRIVER_EXTENSION", "DEVOBJ_EXTENSION", "IO_TIMER",
+                "FAST_IO_DISPATCH", "SECTION_OBJECT_POINTERS", "IO_COMPLETION_CONTEXT")) {
             m.put("P" + t, new Pointee(Kind.STRUCT, t, null));
         }
         return Map.copyOf(m);

@@ -276,4 +276,19 @@ class WindowsLayoutsTest {
             }
         }
     }
+
+    @Test
+    void shouldAlignIrpAndDeviceObjectToMemoryAllocationAlignmentOnX64AsWindowsDeclares() {
+        assertEquals(16, Structures.get("IRP", Abi.X64).align());
+        assertEquals(0xD0, Structures.get("IRP", Abi.X64).size());
+        assertEquals(8, Structures.get("IRP", Abi.X86).align());
+        assertEquals(16, Structures.get("DEVICE_OBJECT", Abi.X64).align());
+        assertEquals(0x150, Structures.get("DEVICE_OBJECT", Abi.X64).size());
+        assertEquals(0x140, Structures.get("DEVICE_OBJECT", Abi.X64).offset("Reserved"));
+        assertEquals(0xB8, Structures.get("DEVICE_OBJECT", Abi.X86).size());
+        assertEquals(0x150, Structures.get("DRIVER_OBJECT", Abi.X64).size());
+        assertEquals(0xA8, Structures.get("DRIVER_OBJECT", Abi.X86).size());
+        assertEquals(0xD8, Structures.get("FILE_OBJECT", Abi.X64).size());
+        assertEquals(0x80, Structures.get("FILE_OBJECT", Abi.X86).size());
+    }
 }

@@ -28,7 +28,7 @@ public final class IO_CSQ {
     public static final StructSpec X86 = build(Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
 
-    /** ULONG: IO_TYPE_CSQ (1), IO_TYPE_CSQ_EX (2) when CsqInsertIrp is an insert-ex routine. */
+    /** ULONG: IO_TYPE_CSQ (2), IO_TYPE_CSQ_EX (3) when CsqInsertIrp is an insert-ex routine. */
     public static final long TYPE_OFFSET = X64.offset("Type");
     /** PIO_CSQ_INSERT_IRP (or PIO_CSQ_INSERT_IRP_EX): queues an IRP. */
     public static final long CSQ_INSERT_IRP_OFFSET = X64.offset("CsqInsertIrp");
@@ -45,9 +45,9 @@ public final class IO_CSQ {
     /** PVOID: reserved (the cancel-safe queue internals). */
     public static final long RESERVE_POINTER_OFFSET = X64.offset("ReservePointer");
     /** IO_CSQ.Type for IoCsqInitialize. */
-    public static final int IO_TYPE_CSQ = 1;
+    public static final int IO_TYPE_CSQ = 2;
     /** IO_CSQ.Type for IoCsqInitializeEx. */
-    public static final int IO_TYPE_CSQ_EX = 2;
+    public static final int IO_TYPE_CSQ_EX = 3;
 
     private IO_CSQ() {
     }

@@ -22,14 +22,14 @@ public final class IO_CSQ_IRP_CONTEXT {
     public static final StructSpec X86 = build(Abi.X86);
     public static final StructLayout LAYOUT = X64.layout();
 
-    /** ULONG: IO_TYPE_CSQ_IRP_CONTEXT (3). */
+    /** ULONG: IO_TYPE_CSQ_IRP_CONTEXT (1). */
     public static final long TYPE_OFFSET = X64.offset("Type");
     /** PIRP: the queued IRP, or NULL once removed. */
     public static final long IRP_OFFSET = X64.offset("Irp");
     /** PIO_CSQ: the queue. */
     public static final long CSQ_OFFSET = X64.offset("Csq");
     /** IO_CSQ_IRP_CONTEXT.Type. */
-    public static final int IO_TYPE_CSQ_IRP_CONTEXT = 3;
+    public static final int IO_TYPE_CSQ_IRP_CONTEXT = 1;
 
     private IO_CSQ_IRP_CONTEXT() {
     }

@@ -14,9 +14,11 @@ import java.lang.foreign.StructLayout;
 /**
  * An I/O request packet (the fixed part; IO_STACK_LOCATIONs follow it). Windows 10 22H2: 0xD0
  * bytes on x64, 0x70 on x86, where {@code Tail.Overlay} also holds {@code IrpExtension} (0x68),
- * which mingw-w64 does not declare.
+ * which mingw-w64 does not declare. Microsoft's wdm.h declares the IRP
+ * {@code DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT)}: 16-byte aligned on x64 (mingw-w64 omits the
+ * attribute and reports 8; the size is 0xD0 either way), 8 on x86.
  * <pre>{@code
- * typedef struct _IRP {
+ * typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) _IRP {
  *   CSHORT Type;
  *   USHORT Size;
  *   struct _MDL *MdlAddress;
@@ -129,6 +131,11 @@ public final class IRP {
     /** PVOID: the I/O completion key. */
     public static final long TAIL_COMPLETION_KEY_OFFSET = X64.offset("Tail.CompletionKey");
 
+    /** MEMORY_ALLOCATION_ALIGNMENT on x64: the alignment Windows declares. */
+    public static final long ALIGNMENT_X64 = 16;
+    /** IRP.Type: IO_TYPE_IRP. */
+    public static final int IO_TYPE_IRP = 6;
+
     private IRP() {
     }
 
@@ -137,7 +144,7 @@ public final class IRP {
     }
 
     private static StructSpec build(Abi abi) {
-        return CStruct.struct("IRP", abi)
+        CStruct.Builder b = CStruct.struct("IRP", abi)
                 .field("Type", CType.CSHORT)
                 .field("Size", CType.USHORT)
                 .field("MdlAddress", CType.pointer("PMDL"))
@@ -181,7 +188,10 @@ public final class IRP {
                             }
                         })
                         .field("Apc", KAPC.of(abi))
-                        .field("CompletionKey", CType.PVOID))
-                .build();
+                        .field("CompletionKey", CType.PVOID));
+        if (abi == Abi.X64) {
+            b.alignAs(ALIGNMENT_X64);
+        }
+        return b.build();
     }
 }

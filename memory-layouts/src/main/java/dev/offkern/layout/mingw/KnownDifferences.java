@@ -150,6 +150,12 @@ public final class KnownDifferences {
         String irp = "Windows 10 x86's IRP keeps PVOID IrpExtension after OriginalFileObject (0x68; its symbols)";
         all.add(absent("IRP", X86, "Tail.Overlay.IrpExtension", irp));
         all.add(value("IRP", X86, "Tail.Overlay", Kind.FIELD_SIZE, 0x28, irp));
+        String align16 = "Microsoft's wdm.h declares it DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT), 16 on x64;"
+                + " mingw-w64's wdm.h omits the attribute (spec/windows-layouts.md)";
+        all.add(value("IRP", X64, null, Kind.ALIGN, 8, align16));
+        all.add(value("DEVICE_OBJECT", X64, null, Kind.ALIGN, 8, align16));
+        all.add(value("DEVICE_OBJECT", X64, null, Kind.SIZE, 0x148, align16 + ": the size rounds up to 0x150"
+                + " (only the tail padding differs; Reserved stays at 0x140)"));
         // The object and callback ACEs are declared by the user-mode SDK's winnt.h only (mingw-w64's ddk ntifs.h, like
         // the WDK's, has the plain mask ACEs); the tests module's WinntAceOracleTest compiles them against mingw-w64's winnt.h.
         String winnt = "declared by winnt.h (the user-mode SDK), not by the ddk headers; checked against mingw-w64's"
