@@ -221,7 +221,7 @@ public final class Ps {
         }
     }
 
-    // ===== Tokens and impersonation (semantics: dev.offkern.runtime.se.TokenManager) =====
+    // ===== Tokens and impersonation (semantics: dev.offkern.runtime.srm.TokenManager) =====
 
     /** {@code PACCESS_TOKEN PsReferencePrimaryToken(PEPROCESS Process)}: the process's primary token, referenced (EPROCESS.Token's fast reference). IRQL: ≤ APC_LEVEL. */
     public static MemorySegment PsReferencePrimaryToken(MemorySegment Process) {

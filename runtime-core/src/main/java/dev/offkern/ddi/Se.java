@@ -1,10 +1,11 @@
 package dev.offkern.ddi;
 
 import dev.offkern.runtime.Kernel;
-import dev.offkern.runtime.se.AccessCheck;
+import dev.offkern.runtime.srm.AccessCheck;
+import dev.offkern.runtime.srm.AssignSecurity;
 import dev.offkern.runtime.se.Sddl;
-import dev.offkern.runtime.se.SubjectContexts;
-import dev.offkern.runtime.se.TokenManager;
+import dev.offkern.runtime.srm.SubjectContexts;
+import dev.offkern.runtime.srm.TokenManager;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -200,7 +201,7 @@ public final class Se {
      * SubjectSecurityContext, BOOLEAN SubjectContextLocked, ACCESS_MASK DesiredAccess, ACCESS_MASK
      * PreviouslyGrantedAccess, PPRIVILEGE_SET *Privileges, PGENERIC_MAPPING GenericMapping,
      * KPROCESSOR_MODE AccessMode, PACCESS_MASK GrantedAccess, PNTSTATUS AccessStatus)}: MS-DTYP's
-     * algorithm (see {@code dev.offkern.runtime.se.AccessCheck}); {@code *AccessStatus}
+     * algorithm (see {@code dev.offkern.runtime.srm.AccessCheck}); {@code *AccessStatus}
      * STATUS_SUCCESS, STATUS_ACCESS_DENIED, STATUS_PRIVILEGE_NOT_HELD, STATUS_GENERIC_NOT_MAPPED,
      * STATUS_INVALID_SECURITY_DESCR or STATUS_BAD_IMPERSONATION_LEVEL. Privileges (optional) receives
      * a PRIVILEGE_SET of the privileges that granted rights (free it with SeFreePrivileges) or NULL.
@@ -246,6 +247,48 @@ public final class Se {
     public static boolean SeTokenIsAdmin(MemorySegment Token) {
         try {
             return tokens().tokenIsAdmin(Token.address());
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS SeAssignSecurity(PSECURITY_DESCRIPTOR ParentDescriptor, PSECURITY_DESCRIPTOR
+     * ExplicitDescriptor, PSECURITY_DESCRIPTOR *NewDescriptor, BOOLEAN IsDirectoryObject,
+     * PSECURITY_SUBJECT_CONTEXT SubjectContext, PGENERIC_MAPPING GenericMapping, POOL_TYPE PoolType)}:
+     * SeAssignSecurityEx with no ObjectType and no AutoInheritFlags. IRQL: PASSIVE_LEVEL.
+     */
+    public static int SeAssignSecurity(MemorySegment ParentDescriptor, MemorySegment ExplicitDescriptor, MemorySegment NewDescriptor,
+                                       boolean IsDirectoryObject, MemorySegment SubjectContext, MemorySegment GenericMapping, int PoolType) {
+        return SeAssignSecurityEx(ParentDescriptor, ExplicitDescriptor, NewDescriptor, MemorySegment.NULL, IsDirectoryObject, 0,
+                SubjectContext, GenericMapping, PoolType);
+    }
+
+    /**
+     * {@code NTSTATUS SeAssignSecurityEx(PSECURITY_DESCRIPTOR ParentDescriptor, PSECURITY_DESCRIPTOR
+     * ExplicitDescriptor, PSECURITY_DESCRIPTOR *NewDescriptor, GUID *ObjectType, BOOLEAN IsDirectoryObject,
+     * ULONG AutoInheritFlags, PSECURITY_SUBJECT_CONTEXT SubjectContext, PGENERIC_MAPPING GenericMapping,
+     * POOL_TYPE PoolType)}: the new object's self-relative descriptor in paged pool (free it with
+     * SeDeassignSecurity): owner, group, DACL and SACL from the explicit descriptor, the parent's
+     * inheritable ACEs and the token's defaults (see {@code dev.offkern.runtime.srm.AssignSecurity}).
+     * STATUS_SUCCESS, STATUS_INVALID_OWNER, STATUS_PRIVILEGE_NOT_HELD (an explicit SACL without
+     * SeSecurityPrivilege), STATUS_INVALID_SECURITY_DESCR. ObjectType and PoolType are not used. IRQL: PASSIVE_LEVEL.
+     */
+    public static int SeAssignSecurityEx(MemorySegment ParentDescriptor, MemorySegment ExplicitDescriptor, MemorySegment NewDescriptor,
+                                         MemorySegment ObjectType, boolean IsDirectoryObject, int AutoInheritFlags,
+                                         MemorySegment SubjectContext, MemorySegment GenericMapping, int PoolType) {
+        try {
+            return AssignSecurity.assign(tokens(), ParentDescriptor, ExplicitDescriptor, NewDescriptor, IsDirectoryObject,
+                    AutoInheritFlags, SubjectContext, GenericMapping);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code NTSTATUS SeDeassignSecurity(PSECURITY_DESCRIPTOR *SecurityDescriptor)}: frees it and sets the pointer to NULL. IRQL: PASSIVE_LEVEL. */
+    public static int SeDeassignSecurity(MemorySegment SecurityDescriptor) {
+        try {
+            return AssignSecurity.deassign(tokens(), SecurityDescriptor);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

@@ -111,7 +111,7 @@ public final class Zw {
         }
     }
 
-    // ===== Tokens (semantics: dev.offkern.runtime.se.TokenManager) =====
+    // ===== Tokens (semantics: dev.offkern.runtime.srm.TokenManager) =====
 
     /**
      * {@code NTSTATUS ZwCreateToken(PHANDLE TokenHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES

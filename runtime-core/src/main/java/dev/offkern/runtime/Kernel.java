@@ -12,7 +12,7 @@ import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.ps.ProcessManager;
-import dev.offkern.runtime.se.TokenManager;
+import dev.offkern.runtime.srm.TokenManager;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;

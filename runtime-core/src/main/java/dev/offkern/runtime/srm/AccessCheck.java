@@ -1,9 +1,10 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
-import static dev.offkern.runtime.se.SecurityBuffer.POINTER;
-import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
-import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
-import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
+import dev.offkern.runtime.se.SecurityParsers;
+import static dev.offkern.runtime.se.SecurityParsers.POINTER;
+import static dev.offkern.runtime.se.SecurityParsers.UCHAR;
+import static dev.offkern.runtime.se.SecurityParsers.ULONG;
+import static dev.offkern.runtime.se.SecurityParsers.USHORT;
 
 import dev.offkern.layout.se.ACCESS_ALLOWED_ACE;
 import dev.offkern.layout.se.ACE_HEADER;
@@ -17,7 +18,6 @@ import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.PoolType;
 import dev.offkern.nt.SeConstants;
 import dev.offkern.runtime.ob.ObjectManager;
-import dev.offkern.runtime.se.RtlSecurityDescriptor.Part;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -73,7 +73,7 @@ public final class AccessCheck {
         if (gm == null || gm.address() == 0) {
             throw new IllegalArgumentException(routine + ": GenericMapping is NULL");
         }
-        MemorySegment g = RtlSecurityDescriptor.out(gm, GENERIC_MAPPING.X64.size(), routine);
+        MemorySegment g = SecurityParsers.out(gm, GENERIC_MAPPING.X64.size(), routine);
         return new int[] {g.get(ULONG, GENERIC_MAPPING.GENERIC_READ_OFFSET), g.get(ULONG, GENERIC_MAPPING.GENERIC_WRITE_OFFSET),
                 g.get(ULONG, GENERIC_MAPPING.GENERIC_EXECUTE_OFFSET), g.get(ULONG, GENERIC_MAPPING.GENERIC_ALL_OFFSET)};
     }
@@ -106,7 +106,7 @@ public final class AccessCheck {
         MemorySegment granted = out(grantedOut, routine, "GrantedAccess");
         MemorySegment status = out(statusOut, routine, "AccessStatus");
         MemorySegment privOut = privilegesOut == null || privilegesOut.address() == 0 ? null
-                : RtlSecurityDescriptor.out(privilegesOut, 8, routine);
+                : SecurityParsers.out(privilegesOut, 8, routine);
         if (privOut != null) {
             privOut.set(POINTER, 0, 0L);
         }
@@ -126,16 +126,16 @@ public final class AccessCheck {
         if (sd == null || sd.address() == 0) {
             return fail(granted, status, NtStatus.STATUS_ACCESS_DENIED);
         }
-        if (!SecurityDescriptorForms.valid(sd)) {
+        if (!SecurityParsers.validDescriptor(sd)) {
             return fail(granted, status, NtStatus.STATUS_INVALID_SECURITY_DESCR);
         }
-        MemorySegment b = SecurityBuffer.of(sd, routine, "SecurityDescriptor");
-        MemorySegment owner = SecurityDescriptorForms.component(b, Part.OWNER, false, routine);
-        MemorySegment group = SecurityDescriptorForms.component(b, Part.GROUP, false, routine);
-        if (SecurityDescriptorForms.absent(owner) || SecurityDescriptorForms.absent(group)) {
+        MemorySegment b = SecurityParsers.buffer(sd, routine, "SecurityDescriptor");
+        MemorySegment owner = SecurityParsers.owner(b, routine);
+        MemorySegment group = SecurityParsers.group(b, routine);
+        if (owner == null || group == null) {
             return fail(granted, status, NtStatus.STATUS_INVALID_SECURITY_DESCR);
         }
-        MemorySegment dacl = SecurityDescriptorForms.component(b, Part.DACL, false, routine);
+        MemorySegment dacl = SecurityParsers.dacl(b, routine);
         long client = c.get(POINTER, SECURITY_SUBJECT_CONTEXT.CLIENT_TOKEN_OFFSET);
         if (client != 0 && c.get(ULONG, SECURITY_SUBJECT_CONTEXT.IMPERSONATION_LEVEL_OFFSET) < SeConstants.SecurityImpersonation) {
             return fail(granted, status, NtStatus.STATUS_BAD_IMPERSONATION_LEVEL);
@@ -177,7 +177,7 @@ public final class AccessCheck {
         if (!max && remaining == 0) {
             return grant(tm, granted, status, privOut, used, asked | prev);
         }
-        if (SecurityDescriptorForms.absent(dacl)) { // no DACL, or a NULL DACL: no protection
+        if (dacl == null) { // no DACL, or a NULL DACL: no protection
             int g = asked | prev | (max ? m[3] & ~GENERIC : 0);
             return grant(tm, granted, status, privOut, used, g);
         }
@@ -199,8 +199,8 @@ public final class AccessCheck {
             int flags = Byte.toUnsignedInt(dacl.get(UCHAR, at + ACE_HEADER.ACE_FLAGS_OFFSET));
             int size = Short.toUnsignedInt(dacl.get(USHORT, at + ACE_HEADER.ACE_SIZE_OFFSET));
             if ((flags & SeConstants.INHERIT_ONLY_ACE) == 0
-                    && (type == RtlAcl.ACCESS_ALLOWED_ACE_TYPE || type == RtlAcl.ACCESS_DENIED_ACE_TYPE)) {
-                boolean deny = type == RtlAcl.ACCESS_DENIED_ACE_TYPE;
+                    && (type == AclBytes.ACCESS_ALLOWED || type == AclBytes.ACCESS_DENIED)) {
+                boolean deny = type == AclBytes.ACCESS_DENIED;
                 int mask = dacl.get(ULONG, at + ACCESS_ALLOWED_ACE.MASK_OFFSET);
                 long sid = at + ACCESS_ALLOWED_ACE.SID_START_OFFSET;
                 long len = TokenView.sidLength(dacl, sid);
@@ -243,7 +243,7 @@ public final class AccessCheck {
             int type = Byte.toUnsignedInt(dacl.get(UCHAR, at + ACE_HEADER.ACE_TYPE_OFFSET));
             int flags = Byte.toUnsignedInt(dacl.get(UCHAR, at + ACE_HEADER.ACE_FLAGS_OFFSET));
             if ((flags & SeConstants.INHERIT_ONLY_ACE) == 0
-                    && (type == RtlAcl.ACCESS_ALLOWED_ACE_TYPE || type == RtlAcl.ACCESS_DENIED_ACE_TYPE)) {
+                    && (type == AclBytes.ACCESS_ALLOWED || type == AclBytes.ACCESS_DENIED)) {
                 long sid = at + ACCESS_ALLOWED_ACE.SID_START_OFFSET;
                 if (isOwnerRights(dacl, sid, TokenView.sidLength(dacl, sid))) {
                     return true;
@@ -288,7 +288,7 @@ public final class AccessCheck {
         if (p == null || p.address() == 0) {
             throw new IllegalArgumentException(routine + ": " + name + " is NULL");
         }
-        return RtlSecurityDescriptor.out(p, 4, routine);
+        return SecurityParsers.out(p, 4, routine);
     }
 
     private static boolean fail(MemorySegment granted, MemorySegment status, int st) {

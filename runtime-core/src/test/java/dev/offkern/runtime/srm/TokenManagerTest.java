@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 import static dev.offkern.nt.SeConstants.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -136,7 +136,7 @@ class TokenManagerTest {
         long acl = d.get(JAVA_LONG_UNALIGNED, 0);
         assertEquals(d.address() + 8, acl);
         long expected = fx.dacl("D:(A;;GA;;;SY)(A;;GRGXRC;;;BA)");
-        int size = MemorySegment.ofAddress(expected).reinterpret(4).get(dev.offkern.runtime.se.SecurityBuffer.USHORT, 2);
+        int size = MemorySegment.ofAddress(expected).reinterpret(4).get(dev.offkern.runtime.se.SecurityParsers.USHORT, 2);
         assertArrayEquals(MemorySegment.ofAddress(expected).reinterpret(size).toArray(JAVA_BYTE),
                 MemorySegment.ofAddress(acl).reinterpret(size).toArray(JAVA_BYTE));
         Ex.ExFreePool(d);
@@ -309,7 +309,7 @@ class TokenManagerTest {
         MemorySegment badAcl = fx.alloc(16);
         badAcl.fill((byte) 0);
         badAcl.set(JAVA_BYTE, 0, (byte) 9); // AclRevision 9
-        badAcl.set(dev.offkern.runtime.se.SecurityBuffer.USHORT, 2, (short) 8);
+        badAcl.set(dev.offkern.runtime.se.SecurityParsers.USHORT, 2, (short) 8);
         MemorySegment dd = fx.alloc(8);
         dd.set(JAVA_LONG_UNALIGNED, 0, badAcl.address());
         assertEquals(NtStatus.STATUS_INVALID_ACL, Zw.ZwCreateToken(h, 0, MemorySegment.NULL, TokenPrimary, zero, zero, goodUser, zero,

@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 

@@ -1,8 +1,9 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
-import static dev.offkern.runtime.se.SecurityBuffer.POINTER;
-import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
-import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
+import dev.offkern.runtime.se.SecurityParsers;
+import static dev.offkern.runtime.se.SecurityParsers.POINTER;
+import static dev.offkern.runtime.se.SecurityParsers.UCHAR;
+import static dev.offkern.runtime.se.SecurityParsers.ULONG;
 
 import dev.offkern.layout.se.ACL;
 import dev.offkern.layout.se.SID;
@@ -150,7 +151,7 @@ record TokenData(byte[] user, int userAttributes, List<byte[]> groups, int[] gro
     static byte[] sidAt(MemorySegment b, long address) {
         long off = address - b.address();
         int count = Byte.toUnsignedInt(b.get(UCHAR, off + SID.SUB_AUTHORITY_COUNT_OFFSET));
-        return b.asSlice(off, RtlSid.lengthFor(count)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return b.asSlice(off, SecurityParsers.sidLength(count)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
 
     /** Reads a body {@code b} (the whole body) back. */
@@ -168,7 +169,7 @@ record TokenData(byte[] user, int userAttributes, List<byte[]> groups, int[] gro
         byte[] dacl = null;
         if (daclAt != 0) {
             long off = daclAt - b.address();
-            int size = Short.toUnsignedInt(b.get(SecurityBuffer.USHORT, off + ACL.ACL_SIZE_OFFSET));
+            int size = Short.toUnsignedInt(b.get(SecurityParsers.USHORT, off + ACL.ACL_SIZE_OFFSET));
             dacl = b.asSlice(off, size).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         }
         return new TokenData(sids[0], attrs[0], Arrays.asList(Arrays.copyOfRange(sids, 1, count)),

@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 import dev.offkern.nt.AccessMask;
 import dev.offkern.nt.NtStatus;

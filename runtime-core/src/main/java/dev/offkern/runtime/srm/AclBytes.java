@@ -1,5 +1,6 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
+import dev.offkern.runtime.se.SecurityParsers;
 import dev.offkern.layout.se.ACCESS_ALLOWED_ACE;
 import dev.offkern.layout.se.ACE_HEADER;
 import dev.offkern.layout.se.ACL;
@@ -28,10 +29,10 @@ final class AclBytes {
     static byte[] ace(int type, int flags, int mask, byte[] sid) {
         int size = (int) (ACCESS_ALLOWED_ACE.SID_START_OFFSET + sid.length);
         MemorySegment m = MemorySegment.ofArray(new byte[size]);
-        m.set(SecurityBuffer.UCHAR, ACE_HEADER.ACE_TYPE_OFFSET, (byte) type);
-        m.set(SecurityBuffer.UCHAR, ACE_HEADER.ACE_FLAGS_OFFSET, (byte) flags);
-        m.set(SecurityBuffer.USHORT, ACE_HEADER.ACE_SIZE_OFFSET, (short) size);
-        m.set(SecurityBuffer.ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET, mask);
+        m.set(SecurityParsers.UCHAR, ACE_HEADER.ACE_TYPE_OFFSET, (byte) type);
+        m.set(SecurityParsers.UCHAR, ACE_HEADER.ACE_FLAGS_OFFSET, (byte) flags);
+        m.set(SecurityParsers.USHORT, ACE_HEADER.ACE_SIZE_OFFSET, (short) size);
+        m.set(SecurityParsers.ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET, mask);
         MemorySegment.copy(MemorySegment.ofArray(sid), 0, m, ACCESS_ALLOWED_ACE.SID_START_OFFSET, sid.length);
         return m.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
@@ -50,9 +51,9 @@ final class AclBytes {
             throw new SeFailure(dev.offkern.nt.NtStatus.STATUS_INVALID_ACL, "an ACL of " + size + " bytes exceeds 65535");
         }
         MemorySegment m = MemorySegment.ofArray(new byte[(int) size]);
-        m.set(SecurityBuffer.UCHAR, ACL.ACL_REVISION_OFFSET, (byte) revision);
-        m.set(SecurityBuffer.USHORT, ACL.ACL_SIZE_OFFSET, (short) size);
-        m.set(SecurityBuffer.USHORT, ACL.ACE_COUNT_OFFSET, (short) aces.size());
+        m.set(SecurityParsers.UCHAR, ACL.ACL_REVISION_OFFSET, (byte) revision);
+        m.set(SecurityParsers.USHORT, ACL.ACL_SIZE_OFFSET, (short) size);
+        m.set(SecurityParsers.USHORT, ACL.ACE_COUNT_OFFSET, (short) aces.size());
         long at = HEADER;
         for (byte[] a : aces) {
             MemorySegment.copy(MemorySegment.ofArray(a), 0, m, at, a.length);

@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 /**
  * The well-known SIDs the token and access-check code names, as their binary form (MS-DTYP 2.4.2.4):

@@ -1,8 +1,9 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
-import static dev.offkern.runtime.se.SecurityBuffer.POINTER;
-import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
-import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
+import dev.offkern.runtime.se.SecurityParsers;
+import static dev.offkern.runtime.se.SecurityParsers.POINTER;
+import static dev.offkern.runtime.se.SecurityParsers.UCHAR;
+import static dev.offkern.runtime.se.SecurityParsers.ULONG;
 
 import dev.offkern.layout.se.SID;
 import dev.offkern.layout.se.SID_AND_ATTRIBUTES;

@@ -1,9 +1,10 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
-import static dev.offkern.runtime.se.SecurityBuffer.POINTER;
-import static dev.offkern.runtime.se.SecurityBuffer.UCHAR;
-import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
-import static dev.offkern.runtime.se.SecurityBuffer.USHORT;
+import dev.offkern.runtime.se.SecurityParsers;
+import static dev.offkern.runtime.se.SecurityParsers.POINTER;
+import static dev.offkern.runtime.se.SecurityParsers.UCHAR;
+import static dev.offkern.runtime.se.SecurityParsers.ULONG;
+import static dev.offkern.runtime.se.SecurityParsers.USHORT;
 
 import dev.offkern.layout.ob.OBJECT_ATTRIBUTES;
 import dev.offkern.layout.ps.EPROCESS;
@@ -239,9 +240,9 @@ public final class TokenManager implements ProcessSecurity {
                                             MemorySegment level) {
         String routine = "PsReferenceImpersonationToken";
         MemorySegment e = ps.checkedThread(thread, routine);
-        MemorySegment c = RtlSecurityDescriptor.out(copyOnOpen, 1, routine);
-        MemorySegment eo = RtlSecurityDescriptor.out(effectiveOnly, 1, routine);
-        MemorySegment l = RtlSecurityDescriptor.out(level, 4, routine);
+        MemorySegment c = SecurityParsers.out(copyOnOpen, 1, routine);
+        MemorySegment eo = SecurityParsers.out(effectiveOnly, 1, routine);
+        MemorySegment l = SecurityParsers.out(level, 4, routine);
         long v = client.reference(e);
         if (v == 0) {
             return 0;
@@ -297,7 +298,7 @@ public final class TokenManager implements ProcessSecurity {
      */
     public int queryInformationToken(long token, int infoClass, MemorySegment out) {
         String routine = "SeQueryInformationToken";
-        MemorySegment target = RtlSecurityDescriptor.out(out, 8, routine);
+        MemorySegment target = SecurityParsers.out(out, 8, routine);
         MemorySegment b = body(token, routine);
         TokenData d = TokenData.read(b);
         byte[] bytes;
@@ -424,7 +425,7 @@ public final class TokenManager implements ProcessSecurity {
         if (oa == null || oa.address() == 0) {
             return new TokenAttributes(0, -1, false);
         }
-        MemorySegment s = RtlSecurityDescriptor.out(oa, OBJECT_ATTRIBUTES.X64.size(), routine);
+        MemorySegment s = SecurityParsers.out(oa, OBJECT_ATTRIBUTES.X64.size(), routine);
         int length = s.get(ULONG, OBJECT_ATTRIBUTES.LENGTH_OFFSET);
         if (length != OBJECT_ATTRIBUTES.X64.size()) {
             throw new SeFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": OBJECT_ATTRIBUTES.Length is " + length);
@@ -437,7 +438,7 @@ public final class TokenManager implements ProcessSecurity {
         if (qos == 0) {
             return new TokenAttributes(attributes, -1, false);
         }
-        MemorySegment q = SecurityBuffer.of(MemorySegment.ofAddress(qos), routine, "SecurityQualityOfService");
+        MemorySegment q = SecurityParsers.buffer(MemorySegment.ofAddress(qos), routine, "SecurityQualityOfService");
         if (q.byteSize() < SECURITY_QUALITY_OF_SERVICE.X64.size()) {
             throw new SeFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": SecurityQualityOfService lies outside its memory");
         }
@@ -453,18 +454,18 @@ public final class TokenManager implements ProcessSecurity {
         if (address == 0) {
             throw new SeFailure(NtStatus.STATUS_INVALID_SID, routine + ": " + what + " is NULL");
         }
-        MemorySegment s = SecurityBuffer.of(MemorySegment.ofAddress(address), routine, what);
-        if (!RtlSid.validIn(s)) {
+        MemorySegment s = SecurityParsers.buffer(MemorySegment.ofAddress(address), routine, what);
+        if (!SecurityParsers.validSid(s)) {
             throw new SeFailure(NtStatus.STATUS_INVALID_SID, routine + ": " + what + " is no valid SID");
         }
         int count = Byte.toUnsignedInt(s.get(UCHAR, SID.SUB_AUTHORITY_COUNT_OFFSET));
-        return s.asSlice(0, RtlSid.lengthFor(count)).toArray(ValueLayout.JAVA_BYTE);
+        return s.asSlice(0, SecurityParsers.sidLength(count)).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** A valid ACL's bytes at {@code address} (AclSize of them): STATUS_INVALID_ACL otherwise. */
     static byte[] aclBytes(long address, String routine, String what) {
-        MemorySegment s = SecurityBuffer.of(MemorySegment.ofAddress(address), routine, what);
-        if (!RtlAcl.validIn(s)) {
+        MemorySegment s = SecurityParsers.buffer(MemorySegment.ofAddress(address), routine, what);
+        if (!SecurityParsers.validAcl(s)) {
             throw new SeFailure(NtStatus.STATUS_INVALID_ACL, routine + ": " + what + " is no valid ACL");
         }
         return s.asSlice(0, Short.toUnsignedInt(s.get(USHORT, ACL.ACL_SIZE_OFFSET))).toArray(ValueLayout.JAVA_BYTE);
@@ -474,11 +475,11 @@ public final class TokenManager implements ProcessSecurity {
         if (p == null || p.address() == 0) {
             throw new SeFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": " + name + " is NULL");
         }
-        return RtlSecurityDescriptor.out(p, bytes, routine);
+        return SecurityParsers.out(p, bytes, routine);
     }
 
     /**
-     * {@code ZwCreateToken}: validates every part (see {@link dev.offkern.runtime.se.TokenManager}'s
+     * {@code ZwCreateToken}: validates every part (see {@link dev.offkern.runtime.srm.TokenManager}'s
      * facade javadoc for the statuses), creates the token and a handle to it in {@code tokenHandle}.
      */
     public int createToken(MemorySegment tokenHandle, int desiredAccess, MemorySegment objectAttributes, int tokenType,
@@ -515,7 +516,7 @@ public final class TokenManager implements ProcessSecurity {
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
             long entry = SID_AND_ATTRIBUTES.X64.size();
-            g = RtlSecurityDescriptor.out(groups, TOKEN_GROUPS.GROUPS_OFFSET + groupCount * entry, routine);
+            g = SecurityParsers.out(groups, TOKEN_GROUPS.GROUPS_OFFSET + groupCount * entry, routine);
             List<byte[]> groupSids = new ArrayList<>();
             int[] groupAttrs = new int[(int) groupCount];
             for (int i = 0; i < groupCount; i++) {
@@ -534,7 +535,7 @@ public final class TokenManager implements ProcessSecurity {
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
             long pe = LUID_AND_ATTRIBUTES.X64.size();
-            p = RtlSecurityDescriptor.out(privileges, TOKEN_PRIVILEGES.PRIVILEGES_OFFSET + privCount * pe, routine);
+            p = SecurityParsers.out(privileges, TOKEN_PRIVILEGES.PRIVILEGES_OFFSET + privCount * pe, routine);
             long present = 0;
             long enabled = 0;
             long byDefault = 0;
@@ -555,7 +556,7 @@ public final class TokenManager implements ProcessSecurity {
             }
             int ownerIndex = 0;
             if (owner != null && owner.address() != 0) {
-                byte[] o = sidBytes(RtlSecurityDescriptor.out(owner, TOKEN_OWNER.X64.size(), routine).get(POINTER, TOKEN_OWNER.OWNER_OFFSET),
+                byte[] o = sidBytes(SecurityParsers.out(owner, TOKEN_OWNER.X64.size(), routine).get(POINTER, TOKEN_OWNER.OWNER_OFFSET),
                         routine, "Owner->Owner");
                 ownerIndex = -1;
                 if (java.util.Arrays.equals(o, userSid)) {
@@ -583,7 +584,7 @@ public final class TokenManager implements ProcessSecurity {
             }
             byte[] dacl = null;
             if (defaultDacl != null && defaultDacl.address() != 0) {
-                long d = RtlSecurityDescriptor.out(defaultDacl, TOKEN_DEFAULT_DACL.X64.size(), routine).get(POINTER, TOKEN_DEFAULT_DACL.DEFAULT_DACL_OFFSET);
+                long d = SecurityParsers.out(defaultDacl, TOKEN_DEFAULT_DACL.X64.size(), routine).get(POINTER, TOKEN_DEFAULT_DACL.DEFAULT_DACL_OFFSET);
                 if (d != 0) {
                     dacl = aclBytes(d, routine, "DefaultDacl->DefaultDacl");
                 }

@@ -1,7 +1,8 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
-import static dev.offkern.runtime.se.SecurityBuffer.POINTER;
-import static dev.offkern.runtime.se.SecurityBuffer.ULONG;
+import dev.offkern.runtime.se.SecurityParsers;
+import static dev.offkern.runtime.se.SecurityParsers.POINTER;
+import static dev.offkern.runtime.se.SecurityParsers.ULONG;
 
 import dev.offkern.layout.ps.ETHREAD;
 import dev.offkern.layout.se.LUID_AND_ATTRIBUTES;
@@ -34,7 +35,7 @@ public final class SubjectContexts {
         if (ctx == null || ctx.address() == 0) {
             throw new IllegalArgumentException(routine + ": SubjectContext is NULL");
         }
-        return RtlSecurityDescriptor.out(ctx, SECURITY_SUBJECT_CONTEXT.X64.size(), routine);
+        return SecurityParsers.out(ctx, SECURITY_SUBJECT_CONTEXT.X64.size(), routine);
     }
 
     /** {@code SeCaptureSubjectContext(SubjectContext)}. */
@@ -108,13 +109,13 @@ public final class SubjectContexts {
     public static boolean privilegeCheck(TokenManager tm, MemorySegment required, MemorySegment ctx, int accessMode) {
         String routine = "SePrivilegeCheck";
         MemorySegment c = context(ctx, routine);
-        MemorySegment head = RtlSecurityDescriptor.out(required, PRIVILEGE_SET.PRIVILEGE_OFFSET, routine);
+        MemorySegment head = SecurityParsers.out(required, PRIVILEGE_SET.PRIVILEGE_OFFSET, routine);
         long count = Integer.toUnsignedLong(head.get(ULONG, PRIVILEGE_SET.PRIVILEGE_COUNT_OFFSET));
         long entry = LUID_AND_ATTRIBUTES.X64.size();
         if (count > 0x10000) {
             throw new IllegalArgumentException(routine + ": PrivilegeCount " + count + " is implausible");
         }
-        MemorySegment set = RtlSecurityDescriptor.out(required, PRIVILEGE_SET.PRIVILEGE_OFFSET + count * entry, routine);
+        MemorySegment set = SecurityParsers.out(required, PRIVILEGE_SET.PRIVILEGE_OFFSET + count * entry, routine);
         if (accessMode == ObjectManager.KernelMode) {
             return true;
         }

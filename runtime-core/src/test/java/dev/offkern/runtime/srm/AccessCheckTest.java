@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 import static dev.offkern.nt.NtStatus.STATUS_ACCESS_DENIED;
 import static dev.offkern.nt.NtStatus.STATUS_BAD_IMPERSONATION_LEVEL;

@@ -1,4 +1,4 @@
-package dev.offkern.runtime.se;
+package dev.offkern.runtime.srm;
 
 /** A token or access-check routine's documented NTSTATUS failure, thrown inside the manager and returned at its edge. */
 final class SeFailure extends RuntimeException {
