@@ -41,7 +41,8 @@ final class TokenOps {
                         "SeCaptureSubjectContext", "SeLockSubjectContext", "SeUnlockSubjectContext", "SeReleaseSubjectContext",
                         "SeQuerySubjectContextToken", "SeAccessCheck", "SeFreePrivileges", "SeSinglePrivilegeCheck", "SePrivilegeCheck",
                         "ConvertStringSecurityDescriptorToSecurityDescriptorW", "ConvertStringSidToSidW", "ObReferenceObjectByHandle",
-                        "ObDereferenceObject", "ZwClose", "SeTokenObjectType"),
+                        "ObDereferenceObject", "ZwClose", "SeTokenObjectType", "SeAssignSecurity", "SeAssignSecurityEx",
+                        "SeDeassignSecurity", "RtlValidSecurityDescriptor"),
                 Op.of("se.tokensHostile", 2, TokenOps::hostile, "SeTokenIsAdmin", "SeQueryInformationToken", "PsDereferencePrimaryToken",
                         "PsImpersonateClient", "PsReferencePrimaryToken", "ZwDuplicateToken", "ZwOpenThreadTokenEx", "SeAccessCheck"));
     }
@@ -219,6 +220,7 @@ final class TokenOps {
             Se.SeUnlockSubjectContext(ctx);
             Se.SeReleaseSubjectContext(ctx);
         }
+        assign(c, b, ctx);
         Se.SeSinglePrivilegeCheck(SeConstants.SE_MIN_WELL_KNOWN_PRIVILEGE + c.n(35), c.n(2));
         MemorySegment ps = b.asSlice(440, 4 + 4 + 12);
         ps.set(JAVA_INT_UNALIGNED, 0, 1);
@@ -230,6 +232,49 @@ final class TokenOps {
         Se.SeReleaseSubjectContext(ctx);
         MemorySegment primary = Ps.PsReferencePrimaryToken(Ps.PsGetCurrentProcess());
         Ps.PsDereferencePrimaryToken(primary);
+    }
+
+    private static final String[] PARENTS = {"O:BAG:SYD:(A;OICI;GA;;;CO)(A;CI;0x1;;;WD)(A;OI;0x2;;;BU)(A;OICINP;0x4;;;SY)",
+            "O:BAG:SYD:(A;;0x1;;;WD)", "O:BAG:SYD:NO_ACCESS_CONTROL", "O:BAG:SYD:(A;OICIIO;GR;;;CG)S:(AU;OICISA;0x1;;;WD)"};
+    private static final String[] EXPLICIT = {"D:(A;;0x1;;;WD)", "O:S-1-5-21-7-7-7-1001D:(A;;0x3;;;BU)", "O:SYG:SY", "D:P(A;;0x1;;;WD)",
+            "S:(AU;SA;0x1;;;WD)", "D:NO_ACCESS_CONTROL"};
+
+    /** SeAssignSecurity(Ex) from a parent and an explicit descriptor: a valid self-relative result, or a documented status. */
+    private static void assign(Ctx c, MemorySegment b, MemorySegment ctx) {
+        MemorySegment parent = MemorySegment.NULL;
+        MemorySegment explicit = MemorySegment.NULL;
+        if (c.p(0.7) && Se.ConvertStringSecurityDescriptorToSecurityDescriptorW(PARENTS[c.n(PARENTS.length)], 1, b.asSlice(464, 8),
+                MemorySegment.NULL)) {
+            parent = MemorySegment.ofAddress(b.get(JAVA_LONG_UNALIGNED, 464));
+            MemorySegment f = parent;
+            c.after.add(x -> Ex.ExFreePool(f));
+        }
+        if (c.p(0.5) && Se.ConvertStringSecurityDescriptorToSecurityDescriptorW(EXPLICIT[c.n(EXPLICIT.length)], 1, b.asSlice(472, 8),
+                MemorySegment.NULL)) {
+            explicit = MemorySegment.ofAddress(b.get(JAVA_LONG_UNALIGNED, 472));
+            MemorySegment f = explicit;
+            c.after.add(x -> Ex.ExFreePool(f));
+        }
+        Se.SeCaptureSubjectContext(ctx);
+        try {
+            MemorySegment out = b.asSlice(480, 8);
+            int st = c.p(0.5) ? Se.SeAssignSecurity(parent, explicit, out, c.p(0.5), ctx, b.asSlice(408, 16), 1)
+                    : Se.SeAssignSecurityEx(parent, explicit, out, MemorySegment.NULL, c.p(0.5), c.n(0x80), ctx, b.asSlice(408, 16), 1);
+            if (st == NtStatus.STATUS_SUCCESS) {
+                MemorySegment sd = MemorySegment.ofAddress(out.get(JAVA_LONG_UNALIGNED, 0));
+                if (!dev.offkern.ddi.Rtl.RtlValidSecurityDescriptor(sd)) {
+                    throw new FuzzInvariantException("SeAssignSecurity made an invalid descriptor");
+                }
+                Se.SeDeassignSecurity(out);
+                if (out.get(JAVA_LONG_UNALIGNED, 0) != 0) {
+                    throw new FuzzInvariantException("SeDeassignSecurity left the pointer set");
+                }
+            } else if (st != NtStatus.STATUS_INVALID_OWNER && st != NtStatus.STATUS_PRIVILEGE_NOT_HELD) {
+                throw new FuzzInvariantException("SeAssignSecurity returned 0x" + Integer.toHexString(st));
+            }
+        } finally {
+            Se.SeReleaseSubjectContext(ctx);
+        }
     }
 
     static void hostile(Ctx c) {
