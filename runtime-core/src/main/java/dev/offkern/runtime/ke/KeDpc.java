@@ -439,9 +439,14 @@ public final class KeDpc {
         t.dpcRoutineDepth++;
         try {
             call(k, c);
-        } catch (BugCheck | KernelHaltedException processed) {
+        } catch (BugCheck processed) {
             throw processed; // callbacks and dump ran where it was raised
         } catch (Throwable e) {
+            if (e instanceof KernelHaltedException halted && k.isHalted()) {
+                throw halted; // this kernel halted: its processors' threads stop with it
+            }
+            // Anything else, another kernel's halt included (a routine that called into a second,
+            // halted kernel), is this routine's unhandled exception: it must not stop this processor.
             t.irql = irql;
             throw k.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
                     c.routine, c.dpc, 0, "exception escaped DPC routine 0x" + Long.toHexString(c.routine) + " of KDPC 0x"

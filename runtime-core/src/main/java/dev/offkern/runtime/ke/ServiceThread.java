@@ -96,11 +96,12 @@ final class ServiceThread extends ParkingLoop {
                         ((long) found << 16) | ((long) Irql.DISPATCH_LEVEL << 8), 0, 0, 0,
                         "a request on processor " + processor.number() + " returned at IRQL " + found);
             }
-        } catch (KernelHaltedException halted) {
-            throw halted;
         } catch (BugCheck alreadyProcessed) {
             // THROW policy: callbacks ran and the dump was written where it was raised; keep serving.
         } catch (Throwable t) {
+            if (t instanceof KernelHaltedException halted && processor.kernel().isHalted()) {
+                throw halted; // this kernel halted (HALT policy): the loop ends; another kernel's halt does not stop it
+            }
             state.irql = Irql.DISPATCH_LEVEL;
             try {
                 throw processor.kernel().bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,

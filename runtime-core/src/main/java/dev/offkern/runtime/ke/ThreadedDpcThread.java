@@ -1,6 +1,8 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.KernelHaltedException;
 
 /**
@@ -41,10 +43,24 @@ final class ThreadedDpcThread extends ParkingLoop {
         signalled = false;
         try {
             KeDpc.runThreadedQueue(state(), processor);
-        } catch (KernelHaltedException halted) {
-            throw halted;
         } catch (BugCheck processed) {
             signalled = true; // THROW policy: processed where raised; keep serving the rest
+        } catch (RuntimeException | Error escaped) {
+            if (escaped instanceof KernelHaltedException halted && processor.kernel().isHalted()) {
+                throw halted; // this kernel halted (HALT policy): the loop ends
+            }
+            // Anything else (memory of a queued KDPC unmapped under the drain, ...) must not end the
+            // thread: a processor without its threaded-DPC thread never drains that queue again and
+            // KeFlushQueuedDpcs waits for ever. It is the service thread's rule: KMODE_EXCEPTION_NOT_HANDLED.
+            state().irql = Irql.PASSIVE_LEVEL;
+            signalled = true;
+            try {
+                throw processor.kernel().bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
+                        NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, 0, 0, 0,
+                        "exception escaped the threaded-DPC drain of processor " + processor.number() + ": " + escaped);
+            } catch (BugCheck processed) {
+                // THROW policy: processed; keep serving.
+            }
         }
         return true;
     }

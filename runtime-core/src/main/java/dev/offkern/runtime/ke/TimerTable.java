@@ -201,7 +201,7 @@ public final class TimerTable {
         long blink = heads.get(ValueLayout.JAVA_LONG, head - heads.address() + 8);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, head);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, blink);
-        write(as, blink, entry);
+        write(as, blink, 0, entry); // Blink.Flink = entry
         heads.set(ValueLayout.JAVA_LONG, head - heads.address() + 8, entry);
         setInserted(seg, off, true);
         if (live != null) {
@@ -244,8 +244,8 @@ public final class TimerTable {
             throw corrupt(entry, "KTIMER 0x" + Long.toHexString(entry - ENTRY) + " is marked inserted but its links (0x"
                     + Long.toHexString(flink) + ", 0x" + Long.toHexString(blink) + ") do not point back at it");
         }
-        write(as, blink, flink);      // Blink.Flink = Flink
-        write(as, flink + 8, blink);  // Flink.Blink = Blink
+        write(as, blink, 0, flink); // Blink.Flink = Flink
+        write(as, flink, 8, blink); // Flink.Blink = Blink
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY, entry);
         seg.set(ValueLayout.JAVA_LONG, off + ENTRY + 8, entry);
         setInserted(seg, off, false);
@@ -519,13 +519,18 @@ public final class TimerTable {
                 && b.segment().get(ValueLayout.JAVA_LONG, b.offsetOf(blink)) == entry;
     }
 
-    /** Writes a link at {@code address} (kernel memory, else PAGE_FAULT_IN_NONPAGED_AREA); under the lock. */
-    private void write(AddressSpace as, long address, long value) {
-        Region r = linkRegion(as, address);
+    /**
+     * Writes the link at {@code field} (0 Flink, 8 Blink) of the LIST_ENTRY at {@code entry} (kernel
+     * memory, else PAGE_FAULT_IN_NONPAGED_AREA); under the lock. The region is found for the whole
+     * entry, never for {@code entry + 8} with the entry's size: that range runs 8 bytes past an entry
+     * at the end of its region (the last bucket head), a fault on a sound list.
+     */
+    private void write(AddressSpace as, long entry, long field, long value) {
+        Region r = linkRegion(as, entry);
         if (r == null) {
-            r = as.regionOf(address, 16); // throws the fault
+            r = as.regionOf(entry, 16); // throws the fault
         }
-        r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(address), value);
+        r.segment().set(ValueLayout.JAVA_LONG, r.offsetOf(entry) + field, value);
     }
 
     /**

@@ -213,7 +213,17 @@ public final class ProcessManager {
         PsThread p = newThread(system(), ts.isServiceThread(), false, 0);
         p.threadBlock = ts.address();
         ts.setExecutive(p);
-        CLEANER.register(ts, () -> dead.add(p)); // captures p, not ts: the state stays collectable
+        // The action captures neither ts (the state must stay collectable) nor this manager (a pending
+        // action must not keep a closed kernel reachable until the cleaner thread gets to it): only the
+        // queue and a weak reference to the record, which liveThreads holds for as long as it matters.
+        ConcurrentLinkedQueue<PsThread> queue = dead;
+        java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(p);
+        CLEANER.register(ts, () -> {
+            PsThread ended = record.get();
+            if (ended != null) {
+                queue.add(ended);
+            }
+        });
         return p;
     }
 

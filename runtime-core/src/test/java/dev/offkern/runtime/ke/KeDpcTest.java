@@ -13,8 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.offkern.layout.ke.KDPC;
 import dev.offkern.layout.ke.KDPC_DATA;
 import dev.offkern.layout.ke.OFFKERN_PRCB;
+import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.KDEFERRED_ROUTINE;
+import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
@@ -348,6 +350,45 @@ class KeDpcTest {
         KeInsertQueueDpc(good, MemorySegment.NULL, MemorySegment.NULL);
         assertTrue(ran.get(10, TimeUnit.SECONDS));
         assertEquals(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, kernel.bugChecks().last().bugCheck().code());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60) // before the fix the threaded-DPC thread died and KeFlushQueuedDpcs waited for ever
+    void shouldKeepServingNormalAndThreadedDpcsAfterARoutineLetAnotherKernelsHaltEscape() throws Exception {
+        // A routine that called into a second kernel halted by a bug check lets that kernel's
+        // KernelHaltedException escape: an unhandled exception of the routine (0x1E) in this kernel,
+        // which keeps running, not the end of this processor's service or threaded-DPC thread.
+        KernelHaltedException foreign = new KernelHaltedException(
+                new BugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, 0, 0, 0, 0, "another kernel's bug check"), null);
+        for (boolean threaded : new boolean[] {false, true}) {
+            MemorySegment bad = dpc();
+            MemorySegment good = dpc();
+            CompletableFuture<String> ran = new CompletableFuture<>();
+            KDEFERRED_ROUTINE throwing = (dpc, ctx, a1, a2) -> {
+                throw foreign;
+            };
+            KDEFERRED_ROUTINE fine = (dpc, ctx, a1, a2) -> ran.complete(Thread.currentThread().getName());
+            if (threaded) {
+                KeInitializeThreadedDpc(bad, throwing, MemorySegment.NULL);
+                KeInitializeThreadedDpc(good, fine, MemorySegment.NULL);
+            } else {
+                KeInitializeDpc(bad, throwing, MemorySegment.NULL);
+                KeInitializeDpc(good, fine, MemorySegment.NULL);
+                KeSetTargetProcessorDpc(bad, otherProcessor()); // the other processor's service thread runs them
+                KeSetTargetProcessorDpc(good, otherProcessor());
+            }
+            long before = kernel.bugChecks().raisedCount();
+            KeInsertQueueDpc(bad, MemorySegment.NULL, MemorySegment.NULL);
+            KeFlushQueuedDpcs(); // returns: the thread that ran the bad routine still serves its queue
+            KeInsertQueueDpc(good, MemorySegment.NULL, MemorySegment.NULL);
+            String thread = ran.get(10, TimeUnit.SECONDS);
+            assertTrue(thread.startsWith(threaded ? "offkern-tdpc-" : "offkern-"), thread);
+            assertFalse(kernel.isHalted());
+            assertEquals(before + 1, kernel.bugChecks().raisedCount(), "one bug check for the escaped exception");
+            assertEquals(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, kernel.bugChecks().last().bugCheck().code());
+            assertTrue(kernel.bugChecks().last().bugCheck().getMessage().contains("KernelHaltedException"),
+                    kernel.bugChecks().last().bugCheck().getMessage());
+        }
     }
 
     // ----- bad input -----

@@ -178,6 +178,33 @@ class KeTimerTest {
     }
 
     @Test
+    void shouldCancelATimerAloneInTheLastBucketWhoseHeadEndsTheTableRegion() {
+        // The last bucket head is the last 16 bytes of the table's region: unlinking its only timer
+        // writes head.Blink, which must be found as part of the head, not as 16 bytes from head + 8
+        // (that range runs past the region: a PAGE_FAULT_IN_NONPAGED_AREA on a sound list).
+        MemorySegment t = timer(NotificationTimer);
+        TimerTable table = kernel.core().clock().timers();
+        dev.offkern.runtime.mm.AddressSpace as = kernel.core().addressSpace();
+        dev.offkern.runtime.mm.Region r = as.regionOf(t.address(), KTIMER.X64.size());
+        long off = r.offsetOf(t.address());
+        long future = kernel.core().clock().interruptTimePrecise() + HOUR;
+        long due = future;
+        while (table.bucketOf(due) != TimerTable.BUCKETS - 1) {
+            due += 1000; // 100 us steps: reaches every bucket of an increment of 100 us or more in order
+        }
+        t.set(ValueLayout.JAVA_LONG, KTIMER.DUE_TIME_OFFSET, due);
+        table.lock();
+        try {
+            table.link(as, r.segment(), off, due);
+        } finally {
+            table.unlock();
+        }
+        assertTrue(KeCancelTimer(t), "it was linked");
+        assertFalse(KeReadStateTimer(t));
+        assertFalse(KeCancelTimer(t), "and is no longer");
+    }
+
+    @Test
     void shouldReArmALatePeriodicTimerInItsPhaseSkippingOnlyWholeMissedPeriods() {
         MemorySegment t = timer(NotificationTimer);
         KeSetTimerEx(t, HOUR, 1, MemorySegment.NULL); // 1 ms period

@@ -140,6 +140,17 @@ final class DdiFuzzer {
                 out.println("FUZZ-DISABLED input=" + input + " known=" + k.id() + " (" + k.why() + ")");
             }
         }
+        // A kernel thread (a processor's service or threaded-DPC thread, a system thread) that dies on
+        // an exception leaves work nobody serves: a finding, reported where it happens rather than as
+        // the hang it causes later.
+        Thread.setDefaultUncaughtExceptionHandler((th, e) -> {
+            if (th.getName().startsWith("offkern-")) {
+                record(new Finding("THREAD-DEATH " + th.getName().replaceAll("\\d+", "#") + " " + e.getClass().getName(),
+                        "kernel thread " + th.getName() + " ended on an exception (" + epochNote + ")\n" + stack(e), null), e);
+            } else {
+                out.println("FUZZ-NOTE thread " + th.getName() + " ended on " + e);
+            }
+        });
         Thread watchdog = Thread.ofPlatform().daemon().name("fuzz-watchdog").start(this::watch);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.millis());
         long start = System.nanoTime();
@@ -220,11 +231,25 @@ final class DdiFuzzer {
      * reachable (a blocked thread a close could not end may pin one) is a finding.
      */
     private void checkClosedKernelsCollected(int epoch) {
-        System.gc();
-        closedKernels.removeIf(r -> r.get() == null);
+        // Up to three GCs 50 ms apart: what a thread-state or service-thread cleaner releases only
+        // becomes garbage after the cleaner thread ran (the GC after the one that found the state
+        // unreachable); a kernel a live reference pins stays reachable however often the GC runs.
+        for (int round = 0; round < 3; round++) {
+            System.gc();
+            closedKernels.removeIf(r -> r.get() == null);
+            if (closedKernels.size() <= 5) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         if (closedKernels.size() > 5) {
             record(new Finding("LEAK closed kernels stay reachable", closedKernels.size() + " of the kernels closed by epoch "
-                    + epoch + " are still reachable after a GC (each keeps its pools' chunk tables, processors and"
+                    + epoch + " are still reachable after three GCs (each keeps its pools' chunk tables, processors and"
                     + " callback lists on the heap)\n  replay: " + replay(epoch), null), null);
         }
     }
@@ -295,7 +320,9 @@ final class DdiFuzzer {
         c.beginStep();
         runningOp[c.thread] = op.name();
         runningSince[c.thread] = System.nanoTime();
-        boolean closedBefore = c.w.closed;
+        // The kernel itself closed (Kernel.close() marks it first), not only the fuzzer's flag, which
+        // is set just before: a call that starts in between runs on a live kernel and may bug-check.
+        boolean closedBefore = c.w.kernel.isClosed();
         Throwable thrown = null;
         if (trace[c.thread] != null) {
             traceLine(c.thread, epoch + ":" + index + " " + op.name() + "\n");
@@ -493,6 +520,21 @@ final class DdiFuzzer {
         return n.length() > 100 ? n.substring(0, 100) : n;
     }
 
+    /** The live kernel threads (offkern-*), each with its state and top frames: what a hang report needs to see who is not serving. */
+    static String kernelThreads() {
+        StringBuilder sb = new StringBuilder("\n  kernel and partner threads:");
+        Thread.getAllStackTraces().forEach((th, frames) -> {
+            if (th.getName().startsWith("offkern-") || th.getName().startsWith("fuzz-partner-")) {
+                sb.append("\n    ").append(th.getName()).append(' ').append(th.getState());
+                for (int i = 0; i < Math.min(frames.length, 6); i++) {
+                    sb.append("\n      at ").append(frames[i]);
+                }
+            }
+        });
+        Partner.FAILURES.forEach((name, failure) -> sb.append("\n  last failure of partner ").append(name).append(": ").append(failure));
+        return sb.toString();
+    }
+
     static String stack(Throwable t) {
         StringBuilder sb = new StringBuilder();
         Throwable x = t;
@@ -530,7 +572,7 @@ final class DdiFuzzer {
                     int epoch = Integer.parseInt(epochNote.replaceAll("epoch=(\\d+).*", "$1"));
                     record(new Finding(sig, "thread " + t + " has run " + runningOp[t] + " for more than " + HANG_SECONDS
                             + " s (" + epochNote + ")\n  step: " + logOf(t) + "\n  replay: " + replay(epoch)
-                            + (th == null ? "" : Partner.stack(th)), null), null);
+                            + (th == null ? "" : Partner.stack(th)) + kernelThreads(), null), null);
                     World w = currentWorld;
                     if (w != null) {
                         // On its own thread: close() may block on whatever the stuck thread holds.

@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * (a release, a set). Its outcome is classified like a step's; {@link #join} rethrows a finding.
  */
 final class Partner {
+    /** The last failure of each partner thread name, for hang reports (a failed partner explains a caller's endless wait). */
+    static final java.util.concurrent.ConcurrentHashMap<String, String> FAILURES = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Thread thread;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -27,6 +30,9 @@ final class Partner {
                 action.run();
             } catch (Throwable e) {
                 self[0].failure.set(e);
+                // Said at once: a partner that failed leaves its caller waiting for a signal that never
+                // comes, and the hang report must show why.
+                FAILURES.put(Thread.currentThread().getName(), e.toString());
             }
         });
         self[0] = new Partner(t);
