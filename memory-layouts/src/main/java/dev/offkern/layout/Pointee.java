@@ -93,12 +93,13 @@ public record Pointee(Kind kind, String name, CType scalar) {
                 "POOL_EXTENDED_PARAMS_SECURE_POOL", "KQUEUE", "EX_RUNDOWN_REF",
                 "MAILSLOT_CREATE_PARAMETERS", "NAMED_PIPE_CREATE_PARAMETERS", "IO_RESOURCE_REQUIREMENTS_LIST", "IO_SECURITY_CONTEXT",
                 "IO_STACK_LOCATION", "IO_STATUS_BLOCK", "IRP", "KDPC", "KEVENT", "KSPIN_LOCK_QUEUE", "KTHREAD",
-                "KTRAP_FRAME", "LARGE_INTEGER", "LIST_ENTRY", "MDL", "OBJECT_CREATE_INFORMATION", "PEB",
+                "KTRAP_FRAME", "KPROCESS", "LARGE_INTEGER", "LIST_ENTRY", "MDL", "OBJECT_CREATE_INFORMATION", "PEB",
                 "POWER_SEQUENCE", "SCSI_REQUEST_BLOCK", "SINGLE_LIST_ENTRY", "SLIST_ENTRY", "UNICODE_STRING",
                 "VPB", "XSAVE_AREA", "XSTATE_SAVE", "DRIVER_OBJECT", "DRIVER_EXTENSION", "DEVOBJ_EXTENSION", "IO_TIMER",
                 "FAST_IO_DISPATCH", "SECTION_OBJECT_POINTERS", "IO_COMPLETION_CONTEXT")) {
             m.put("P" + t, new Pointee(Kind.STRUCT, t, null));
         }
+        m.put("PCUNICODE_STRING", new Pointee(Kind.STRUCT, "UNICODE_STRING", null)); // const UNICODE_STRING *
         return Map.copyOf(m);
     }
 }

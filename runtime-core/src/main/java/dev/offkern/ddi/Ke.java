@@ -621,6 +621,36 @@ public final class Ke {
         }
     }
 
+    /**
+     * {@code VOID KeStackAttachProcess(PRKPROCESS Process, PRKAPC_STATE ApcState)}: the calling thread
+     * runs in {@code Process} (PsGetCurrentProcess, NtCurrentProcess() and its non-kernel handles) until
+     * the matching KeUnstackDetachProcess; {@code *ApcState} (a KAPC_STATE, 0x30 bytes) receives what
+     * that call needs: Process NULL (first attach), the process left (nested attach) or 1 (already in
+     * Process). Attaching inside a DPC routine: INVALID_PROCESS_ATTACH_ATTEMPT (0x5). The caller keeps
+     * Process referenced meanwhile. IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void KeStackAttachProcess(MemorySegment Process, MemorySegment ApcState) {
+        try {
+            Ps.processes().stackAttachProcess(Process, ApcState);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID KeUnstackDetachProcess(PRKAPC_STATE ApcState)}: undoes the latest KeStackAttachProcess,
+     * given the buffer it filled. A thread that is not attached, a buffer that is not the latest
+     * attach's, or one whose Process changed: INVALID_PROCESS_DETACH_ATTEMPT (0x6: the buffer, the
+     * process the thread runs in, ApcStateIndex, the latest attach's buffer). IRQL: ≤ DISPATCH_LEVEL.
+     */
+    public static void KeUnstackDetachProcess(MemorySegment ApcState) {
+        try {
+            Ps.processes().unstackDetachProcess(ApcState);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
     /** {@code VOID KeEnterCriticalRegion(VOID)}: KernelApcDisable − 1. IRQL: ≤ APC_LEVEL. */
     public static void KeEnterCriticalRegion() {
         try {

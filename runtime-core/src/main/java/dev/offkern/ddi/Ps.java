@@ -1,6 +1,9 @@
 package dev.offkern.ddi;
 
 import dev.offkern.nt.KSTART_ROUTINE;
+import dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE;
+import dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE_EX;
+import dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ps.ProcessManager;
 import java.lang.foreign.MemorySegment;
@@ -16,7 +19,13 @@ import java.lang.foreign.MemorySegment;
  * <p><b>Which process a Java thread belongs to:</b> every ordinary Java thread that calls into the
  * kernel belongs to the System process ({@code PsInitialSystemProcess}, id 4); its ETHREAD is made
  * on its first Ps call, with its own thread id, and ends when the thread's kernel state is collected
- * (or at kernel close).
+ * (or at kernel close). It runs in another process only while attached to it
+ * ({@code Ke.KeStackAttachProcess}): PsGetCurrentProcess then returns that process and its
+ * non-kernel handles live in that process's table, while PsGetCurrentProcessId stays 4. A thread
+ * created by PsCreateSystemThread with a handle to a tenant process belongs to that tenant.
+ *
+ * <p><b>Tenants:</b> {@code PsCreateTenantProcess} (offkern's; NT has no documented driver routine
+ * for it) makes a further process with its own handle table; {@code Zw.ZwTerminateProcess} ends it.
  */
 public final class Ps {
     private Ps() {
@@ -139,6 +148,94 @@ public final class Ps {
         }
     }
 
+    /**
+     * {@code NTSTATUS PsCreateTenantProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
+     * POBJECT_ATTRIBUTES ObjectAttributes, PCSTR ImageFileName)} (offkern's): a new process beside the
+     * System process, with its own empty handle table, a fresh UniqueProcessId, CreateTime,
+     * InheritedFromUniqueProcessId (the process the caller runs in) and ImageFileName (truncated to 14
+     * characters), linked on the active-process list; the process notify routines are told (an Ex
+     * routine may veto with CreationStatus: that status is returned). {@code *ProcessHandle}: a handle
+     * to it in the caller's current process (OBJ_KERNEL_HANDLE: a kernel handle). It lives until
+     * ZwTerminateProcess and the end of its threads. STATUS_INVALID_PARAMETER for a name in
+     * ObjectAttributes, OBJ_PERMANENT, OBJ_EXCLUSIVE, OBJ_OPENIF or an empty ImageFileName. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsCreateTenantProcess(MemorySegment ProcessHandle, int DesiredAccess, MemorySegment ObjectAttributes,
+                                            String ImageFileName) {
+        try {
+            return processes().createTenantProcess(ProcessHandle, DesiredAccess, ObjectAttributes, ImageFileName);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsGetProcessExitStatus(PEPROCESS Process)}: STATUS_PENDING until the process is
+     * terminated, then the status ZwTerminateProcess gave it (the System process: always STATUS_PENDING). IRQL: any.
+     */
+    public static int PsGetProcessExitStatus(MemorySegment Process) {
+        try {
+            return processes().processExitStatus(Process);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine,
+     * BOOLEAN Remove)}: registers (Remove FALSE) or removes a routine told of every tenant process's
+     * creation (with a PS_CREATE_NOTIFY_INFO whose CreationStatus it may set to veto) and exit (CreateInfo
+     * NULL). STATUS_SUCCESS; STATUS_INVALID_PARAMETER (registered already, or 64 process routines are
+     * registered); STATUS_PROCEDURE_NOT_FOUND (removing one that is not registered). A removal waits for
+     * the routine's calls in progress. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsSetCreateProcessNotifyRoutineEx(CREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine, boolean Remove) {
+        try {
+            return processes().setCreateProcessNotifyRoutineEx(NotifyRoutine, Remove);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsSetCreateProcessNotifyRoutine(PCREATE_PROCESS_NOTIFY_ROUTINE NotifyRoutine,
+     * BOOLEAN Remove)}: as the Ex form, told (ParentId, ProcessId, Create) and unable to veto; the two
+     * forms share the limit of 64. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsSetCreateProcessNotifyRoutine(CREATE_PROCESS_NOTIFY_ROUTINE NotifyRoutine, boolean Remove) {
+        try {
+            return processes().setCreateProcessNotifyRoutine(NotifyRoutine, Remove);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsSetCreateThreadNotifyRoutine(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine)}: a
+     * routine told (ProcessId, ThreadId, Create) of every thread PsCreateSystemThread starts (on it,
+     * before its start routine) and ends (on it, after). STATUS_SUCCESS; STATUS_INSUFFICIENT_RESOURCES
+     * when 64 are registered. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsSetCreateThreadNotifyRoutine(CREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine) {
+        try {
+            return processes().setCreateThreadNotifyRoutine(NotifyRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsRemoveCreateThreadNotifyRoutine(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine)}:
+     * STATUS_SUCCESS (after the routine's calls in progress returned); STATUS_PROCEDURE_NOT_FOUND if it
+     * is not registered. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsRemoveCreateThreadNotifyRoutine(CREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine) {
+        try {
+            return processes().removeCreateThreadNotifyRoutine(NotifyRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
     /** {@code *PsProcessType}: the Process object type. IRQL: any. */
     public static MemorySegment PsProcessType() {
         try {
@@ -160,8 +257,9 @@ public final class Ps {
     /**
      * {@code NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES
      * ObjectAttributes, HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID
-     * StartContext)}: a new thread in the System process (ProcessHandle NULL, NtCurrentProcess() or a
-     * handle to it with PROCESS_CREATE_THREAD) running {@code StartRoutine(StartContext)} at PASSIVE_LEVEL
+     * StartContext)}: a new thread in the System process (ProcessHandle NULL), in the process the caller
+     * runs in (NtCurrentProcess()) or in the process a handle with PROCESS_CREATE_THREAD names (a tenant:
+     * STATUS_PROCESS_IS_TERMINATING once ZwTerminateProcess ran) running {@code StartRoutine(StartContext)} at PASSIVE_LEVEL
      * in a critical region; {@code *ThreadHandle} a handle to its ETHREAD (OBJ_KERNEL_HANDLE in
      * ObjectAttributes: a kernel handle), {@code *ClientId} (optional) {process id, thread id}. Closing
      * the handle does not stop the thread. STATUS_INVALID_PARAMETER for OBJ_PERMANENT, OBJ_EXCLUSIVE,

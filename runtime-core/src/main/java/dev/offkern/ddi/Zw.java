@@ -18,6 +18,9 @@ public final class Zw {
     /** {@code NtCurrentProcess()} / {@code ZwCurrentProcess()}: the pseudo handle (HANDLE)-1. */
     public static final long NtCurrentProcess = dev.offkern.nt.ObjectAttributes.NtCurrentProcess;
 
+    /** {@code NtCurrentThread()} / {@code ZwCurrentThread()}: the pseudo handle (HANDLE)-2. */
+    public static final long NtCurrentThread = dev.offkern.nt.ObjectAttributes.NtCurrentThread;
+
     /**
      * {@code NTSTATUS ZwClose(HANDLE Handle)}: STATUS_SUCCESS, STATUS_INVALID_HANDLE,
      * STATUS_HANDLE_NOT_CLOSABLE (OBJ_PROTECT_CLOSE); verifier: INVALID_KERNEL_HANDLE (0x93) for a kernel
@@ -40,6 +43,23 @@ public final class Zw {
         try {
             ObjectManager ob = Ob.objects();
             return ObRoutines.close(ob, Handle, ob.previousMode(), "NtClose");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus)}: ends a tenant
+     * process (PsCreateTenantProcess) once its threads have ended — at once if none runs: its exit
+     * status recorded (PsGetProcessExitStatus), notify routines told, handle table closed, removed from
+     * the process list and the id table, signalled. STATUS_SUCCESS; the handle lookup's statuses
+     * (NtCurrentProcess(): the process the caller runs in); STATUS_PROCESS_IS_TERMINATING if it was
+     * terminated already; STATUS_ACCESS_DENIED for the System process. A system thread of the process
+     * that terminates it ends at once (does not return). IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwTerminateProcess(long ProcessHandle, int ExitStatus) {
+        try {
+            return Ps.processes().terminateProcess(ProcessHandle, ExitStatus);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

@@ -31,6 +31,8 @@ public final class AccessMask {
     public static final int PROCESS_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
     /** PROCESS_CREATE_THREAD: create a thread in the process (PsCreateSystemThread's ProcessHandle). */
     public static final int PROCESS_CREATE_THREAD = 0x0002;
+    /** PROCESS_TERMINATE: end the process (ZwTerminateProcess). */
+    public static final int PROCESS_TERMINATE = 0x0001;
     public static final int THREAD_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
     public static final int FILE_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
     public static final int TOKEN_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1FF;

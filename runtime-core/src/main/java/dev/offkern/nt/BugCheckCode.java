@@ -38,6 +38,10 @@ public final class BugCheckCode {
     public static final int IRQL_UNEXPECTED_VALUE = 0xC8;
     public static final int IRQL_GT_ZERO_AT_SYSTEM_SERVICE = 0x4A;
     public static final int TIMER_OR_DPC_INVALID = 0xC7;
+    /** A thread attached to a process where that is not allowed, or ended attached (P1 target/original process, P2 attached process, P3 ApcStateIndex, P4 DPC active / thread). */
+    public static final int INVALID_PROCESS_ATTACH_ATTEMPT = 0x05;
+    /** KeUnstackDetachProcess without a matching attach (Windows gives no parameters; offkern's: see KeUnstackDetachProcess). */
+    public static final int INVALID_PROCESS_DETACH_ATTEMPT = 0x06;
     public static final int ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY = 0xFC;
     public static final int DRIVER_VERIFIER_IOMANAGER_VIOLATION = 0xC9;
     public static final int DPC_WATCHDOG_VIOLATION = 0x133;

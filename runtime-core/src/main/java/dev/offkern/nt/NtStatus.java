@@ -18,6 +18,10 @@ public final class NtStatus {
     public static final int STATUS_INVALID_PARAMETER = 0xC000000D;
     /** An invalid client id: PsLookupProcessByProcessId / PsLookupThreadByThreadId of an id that names nothing. */
     public static final int STATUS_INVALID_CID = 0xC000000B;
+    /** The process is terminating: no thread or handle may be added to it (ZwTerminateProcess ran). */
+    public static final int STATUS_PROCESS_IS_TERMINATING = 0xC000010A;
+    /** The routine to remove was never registered (PsRemoveCreateThreadNotifyRoutine, PsSetCreateProcessNotifyRoutine* with Remove). */
+    public static final int STATUS_PROCEDURE_NOT_FOUND = 0xC000007A;
     public static final int STATUS_ACCESS_VIOLATION = 0xC0000005;
     /** An unmasked SIMD floating-point exception (#XM) with trap semantics. */
     public static final int STATUS_FLOAT_MULTIPLE_TRAPS = 0xC00002B5;

@@ -142,6 +142,24 @@ public final class KnownDifferences {
         all.add(value("KWAIT_BLOCK", X86, "Thread", Kind.OFFSET, 0x8, wb));
         all.add(value("KWAIT_BLOCK", X86, "Object", Kind.OFFSET, 0xC, wb));
 
+        // KAPC_STATE: Windows 10 1809+ made the in-progress and user-pending BOOLEANs bit fields of two flag bytes.
+        String apcState = "Windows 10 22H2's symbols overlay InProgressFlags (KernelApcInProgress, SpecialApcInProgress bits) and"
+                + " UserApcPendingAll (SpecialUserApcPending, UserApcPending bits) on the Windows 7 BOOLEANs mingw-w64 declares";
+        for (String f : List.of("InProgressFlags", "SpecialApcInProgress", "UserApcPendingAll", "SpecialUserApcPending")) {
+            all.add(absent("KAPC_STATE", BOTH, f, apcState));
+        }
+        all.add(bits("KAPC_STATE", X64, "KernelApcInProgress", 0x28 * 8, 8, apcState));
+        all.add(bits("KAPC_STATE", X86, "KernelApcInProgress", 0x14 * 8, 8, apcState));
+        all.add(bits("KAPC_STATE", X64, "UserApcPending", 0x2a * 8, 8, apcState));
+        all.add(bits("KAPC_STATE", X86, "UserApcPending", 0x16 * 8, 8, apcState));
+
+        // PS_CREATE_NOTIFY_INFO: the WDK has IsSubsystemProcess (Windows 10 1703+); mingw-w64 31 reserved bits.
+        String notify = "the WDK declares ULONG IsSubsystemProcess : 1 after FileOpenNameAvailable (Windows 10 1703+);"
+                + " mingw-w64 still has Reserved : 31";
+        all.add(absent("PS_CREATE_NOTIFY_INFO", BOTH, "IsSubsystemProcess", notify));
+        all.add(bits("PS_CREATE_NOTIFY_INFO", X64, "Reserved", 8 * 8 + 1, 31, notify));
+        all.add(bits("PS_CREATE_NOTIFY_INFO", X86, "Reserved", 4 * 8 + 1, 31, notify));
+
         // KAPC: Windows 10's symbols overlay the routine pointers with Reserved[3].
         all.add(absent("KAPC", BOTH, "Reserved", "Windows 10's KAPC overlays KernelRoutine/RundownRoutine/NormalRoutine"
                 + " with PVOID Reserved[3] (its symbols); mingw-w64 declares only the routine pointers"));

@@ -7,6 +7,7 @@ import dev.offkern.layout.OpaqueParts;
 import dev.offkern.layout.StructSpec;
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
+import dev.offkern.layout.ke.KAPC_STATE;
 import dev.offkern.layout.rtl.LARGE_INTEGER;
 import dev.offkern.layout.rtl.LIST_ENTRY;
 
@@ -19,7 +20,12 @@ import java.lang.foreign.StructLayout;
  *
  * <pre>{@code
  * typedef struct _ETHREAD {                          // x64     x86
- *   KTHREAD             Tcb;                         // 0x000   0x000  (0x430 / 0x280 bytes; only Header modelled)
+ *   KTHREAD             Tcb;                         // 0x000   0x000  (0x430 / 0x280 bytes)
+ *     DISPATCHER_HEADER Tcb.Header;                  // 0x000   0x000
+ *     KAPC_STATE        Tcb.ApcState;                // 0x098   0x070  ApcState.Process: the current (attached) process
+ *     PKPROCESS         Tcb.Process;                 // 0x220   0x150  the owning process
+ *     UCHAR             Tcb.ApcStateIndex;           // 0x24a   0x16a  0 OriginalApcEnvironment, 1 AttachedApcEnvironment
+ *     KAPC_STATE        Tcb.SavedApcState;           // 0x258   0x174  the state saved by the first attach
  *   LARGE_INTEGER       CreateTime;                  // 0x430   0x280
  *   PVOID               StartAddress;                // 0x450   0x298
  *   CLIENT_ID           Cid;                         // 0x478   0x2ac
@@ -30,8 +36,9 @@ import java.lang.foreign.StructLayout;
  * } ETHREAD;                                         // 0x898   0x4e0, 8-aligned
  * }</pre>
  *
- * <p>{@code Tcb} is the kernel part ({@code KTHREAD}); only its {@code DISPATCHER_HEADER} is
- * modelled, so a thread is a dispatcher object (signalled when it terminates). Windows 11 moved
+ * <p>{@code Tcb} is the kernel part ({@code KTHREAD}); its {@code DISPATCHER_HEADER} makes a thread
+ * a dispatcher object (signalled when it terminates), and its APC-environment fields record process
+ * attachment (KeStackAttachProcess) as Windows keeps them. Windows 11 moved
  * every field after {@code Tcb} by 0x50 (KTHREAD grew to 0x480). The {@code *_OFFSET} constants
  * are the x64 offsets; use {@link #of(Abi)} for x86.
  */
@@ -44,6 +51,14 @@ public final class ETHREAD {
     public static final long TCB_OFFSET = X64.offset("Tcb");
     /** DISPATCHER_HEADER: Type = ThreadObject (6); signalled when the thread has terminated. */
     public static final long TCB_HEADER_OFFSET = X64.offset("Tcb.Header");
+    /** KAPC_STATE: the thread's current APC environment; its {@code Process} is the process the thread runs in (attached or its own). */
+    public static final long TCB_APC_STATE_OFFSET = X64.offset("Tcb.ApcState");
+    /** PKPROCESS: the process the thread belongs to. */
+    public static final long TCB_PROCESS_OFFSET = X64.offset("Tcb.Process");
+    /** UCHAR: 0 (OriginalApcEnvironment) or 1 (AttachedApcEnvironment: the thread is attached to another process). */
+    public static final long TCB_APC_STATE_INDEX_OFFSET = X64.offset("Tcb.ApcStateIndex");
+    /** KAPC_STATE: the owning process's APC environment, saved while the thread is attached. */
+    public static final long TCB_SAVED_APC_STATE_OFFSET = X64.offset("Tcb.SavedApcState");
     /** LARGE_INTEGER, 100 ns since 1601: KeQuerySystemTime at creation. */
     public static final long CREATE_TIME_OFFSET = X64.offset("CreateTime");
     /** PVOID: the routine the thread started in (PsCreateSystemThread's StartRoutine). */
@@ -84,7 +99,12 @@ public final class ETHREAD {
     private static StructSpec build(Abi abi) {
         boolean x64 = abi == Abi.X64;
         return CStruct.opaque("ETHREAD", abi)
-                .struct("Tcb", tcb -> tcb.field("Header", DISPATCHER_HEADER.of(abi)).alignAs(8)
+                .struct("Tcb", tcb -> tcb.field("Header", DISPATCHER_HEADER.of(abi))
+                        .at(x64 ? 0x98 : 0x70).field("ApcState", KAPC_STATE.of(abi))
+                        .at(x64 ? 0x220 : 0x150).field("Process", CType.pointer("PKPROCESS"))
+                        .at(x64 ? 0x24a : 0x16a).field("ApcStateIndex", CType.UCHAR)
+                        .at(x64 ? 0x258 : 0x174).field("SavedApcState", KAPC_STATE.of(abi))
+                        .alignAs(8)
                         .sizeTo(x64 ? 0x430 : 0x280))
                 .at(x64 ? 0x430 : 0x280).field("CreateTime", LARGE_INTEGER.of(abi))
                 .at(x64 ? 0x450 : 0x298).field("StartAddress", CType.PVOID)

@@ -89,6 +89,8 @@ public final class HandleTable {
     private int[] free = new int[64];
     private int freeCount;
     private int open;
+    /** Guarded by this: set once by {@link #rundown} (its process ended); no handle may be created after. */
+    private boolean runDown;
 
     HandleTable(ObjectManager objects, boolean kernelTable) {
         this.objects = objects;
@@ -134,9 +136,13 @@ public final class HandleTable {
 
     /**
      * Enters a handle to the object whose header is at {@code header}; the caller has already charged
-     * the handle's own reference. Returns the entry index, or 0 if the table is full.
+     * the handle's own reference. Returns the entry index, 0 if the table is full, or -1 if it has
+     * been run down (its process ended).
      */
     synchronized int create(long header, int grantedAccess, int attributes, int typeIndex) {
+        if (runDown) {
+            return -1;
+        }
         int index;
         if (freeCount > 0) {
             index = free[--freeCount];
@@ -200,6 +206,37 @@ public final class HandleTable {
                 return new Closed(headerOf(w0), (int) (w1 & ACCESS_MASK), attributes, 1 + (int) ((w0 & REFCNT_MASK) >>> REFCNT_SHIFT));
             }
         }
+    }
+
+    /**
+     * Closes every open entry at once and refuses later creations (the process's end: Windows'
+     * ObKillProcess); returns what was removed, OBJ_PROTECT_CLOSE or not, for the caller to finish.
+     * Lookups racing with it find each entry open (and take a genuine reference) or closed.
+     */
+    synchronized java.util.List<Closed> rundown() {
+        runDown = true;
+        java.util.List<Closed> out = new java.util.ArrayList<>();
+        for (int p = 0; p < directory.length; p++) {
+            if (directory[p] == null) {
+                continue;
+            }
+            for (int e = 0; e < PAGE_ENTRIES; e++) {
+                int index = (p << PAGE_SHIFT) | e;
+                if (index == 0) {
+                    continue;
+                }
+                Closed c = close(index, false); // reentrant monitor
+                if (c != null) {
+                    out.add(c);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@link #rundown} has run. */
+    public synchronized boolean isRunDown() {
+        return runDown;
     }
 
     // ----- lookup (lock-free) -----

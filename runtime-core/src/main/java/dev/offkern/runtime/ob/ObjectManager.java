@@ -711,12 +711,13 @@ public final class ObjectManager {
             LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: the handle's own reference (the caller holds one: alive)
         }
         int index = table.create(body - HEADER_SIZE, access, attributes & 7, t.index);
-        if (index == 0) {
+        if (index <= 0) {
             LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add: undo
             if (!transfer) {
                 LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, -1L); // volatile add: undo (the caller still holds one)
             }
-            throw new ObFailure(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "the handle table is full");
+            throw index == 0 ? new ObFailure(NtStatus.STATUS_INSUFFICIENT_RESOURCES, "the handle table is full")
+                    : new ObFailure(NtStatus.STATUS_PROCESS_IS_TERMINATING, "the handle table's process has ended");
         }
         t.handleCreated();
         return table.handleOf(index, kernelHandle);
@@ -796,6 +797,9 @@ public final class ObjectManager {
      * (low 32 bits) and attributes (high 32 bits).
      */
     public long referenceByHandle(long handle, int desiredAccess, ObjectType type, int mode, long[] info) {
+        if (handle < 0 && handle >= ObjectAttributes.NtCurrentThread) {
+            return referencePseudo(handle, type, info); // NtCurrentProcess() / NtCurrentThread()
+        }
         boolean kernelHandle = HandleTable.isKernelHandle(handle);
         int index = HandleTable.indexOf(handle);
         if (kernelHandle && mode != KernelMode) {
@@ -813,6 +817,61 @@ public final class ObjectManager {
             return header;
         }
         return header + HEADER_SIZE;
+    }
+
+    /** The process manager's answers to NtCurrentProcess() and NtCurrentThread() (body addresses); volatile. */
+    private volatile java.util.function.LongSupplier currentProcessBody;
+    private volatile java.util.function.LongSupplier currentThreadBody;
+
+    /** Installs what the pseudo handles NtCurrentProcess() and NtCurrentThread() resolve to (the process manager's current process and thread). */
+    public void setPseudoHandles(java.util.function.LongSupplier process, java.util.function.LongSupplier thread) {
+        currentProcessBody = process;
+        currentThreadBody = thread;
+    }
+
+    /**
+     * A reference on the object a pseudo handle names, with all access (as Windows grants it): the
+     * process the caller runs in (attached or its own) for NtCurrentProcess(), its thread for
+     * NtCurrentThread(); STATUS_INVALID_HANDLE before a process manager answers them.
+     */
+    private long referencePseudo(long handle, ObjectType type, long[] info) {
+        java.util.function.LongSupplier s = handle == ObjectAttributes.NtCurrentProcess ? currentProcessBody : currentThreadBody; // volatile read
+        if (s == null) {
+            return NtStatus.STATUS_INVALID_HANDLE;
+        }
+        long body = s.getAsLong();
+        ObjectType t = objectType(body);
+        if (type != null && t != type) {
+            return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+        }
+        reference(body);
+        if (info != null) {
+            info[0] = t.validAccessMask & 0xFFFFFFFFL;
+        }
+        return body;
+    }
+
+    /**
+     * Runs {@code table} down (its process ended): every handle closed as by NtClose (OBJ_PROTECT_CLOSE
+     * ignored: nothing outlives the process), later insertions refused with STATUS_PROCESS_IS_TERMINATING.
+     */
+    public void rundown(HandleTable table) {
+        if (table == systemTable) {
+            throw new IllegalArgumentException("the system process's handle table is never run down");
+        }
+        RuntimeException first = null;
+        for (HandleTable.Closed c : table.rundown()) {
+            try {
+                finishClose(c);
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e; // a close procedure's bug check: the other handles are still closed
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Whether the object at {@code body} is of {@code type}. */

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
+import dev.offkern.layout.ke.KAPC_STATE;
 import dev.offkern.layout.ps.EPROCESS;
 import dev.offkern.layout.ps.ETHREAD;
 import dev.offkern.layout.rtl.LIST_ENTRY;
@@ -29,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A kernel's process manager: the System process, the ETHREADs of the threads that call in, the
- * client-id table (process and thread ids) and the list of active processes.
+ * client-id table (process and thread ids) and the list of active processes; tenants ({@link Tenants}), attachment ({@link ProcessAttach}) and
+ * notify routines ({@link PsNotify}) have their own classes.
  *
  * <h2>The System process and the Java threads</h2>
  * The System process ({@code PsInitialSystemProcess}, id 4, image name "System") is made on first
@@ -72,9 +74,9 @@ public final class ProcessManager {
 
     final KernelCore core;
     final ObjectManager ob;
-    private final Pool nonPaged;
+    final Pool nonPaged;
     /** Process and thread records by id; each holds its object's creation reference while listed. */
-    private final ConcurrentHashMap<Long, Object> cids = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<Long, Object> cids = new ConcurrentHashMap<>();
     /** Records by EPROCESS / ETHREAD address, until the object is deleted (its delete procedure removes them). */
     private final ConcurrentHashMap<Long, Object> byAddress = new ConcurrentHashMap<>();
     /** Threads not yet terminated (kernel close terminates them). */
@@ -83,15 +85,19 @@ public final class ProcessManager {
     private final List<PsThread> orphans = new ArrayList<>();
     /** Adopted threads whose kernel state was collected: terminated by the next Ps call. */
     private final ConcurrentLinkedQueue<PsThread> dead = new ConcurrentLinkedQueue<>();
-    private final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
+    final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
+    /** Tenant processes created and not yet ended (kernel close accounts for them). */
+    final java.util.Set<PsProcess> liveProcesses = ConcurrentHashMap.newKeySet();
+    /** The registered process and thread notify routines. */
+    final PsNotify notify = new PsNotify(this);
     /** Guards the active-process list and every process's thread list (PspActiveProcessLock's role). */
     final Object lists = new Object();
     private static final int HEAD_TAG = PoolTags.tag("PsAh");
     /** Set once under this object's monitor; volatile: read lock-free by every Ps routine. */
     private volatile PsProcess system;
-    private long activeHead;
+    long activeHead;
     /** Set by close (under this object's monitor); volatile: creation checks it lock-free. */
-    private volatile boolean closed;
+    volatile boolean closed;
 
     /** The security manager's hooks (null: processes get no token); volatile: set once by the kernel at boot. */
     private volatile ProcessSecurity security;
@@ -157,12 +163,14 @@ public final class ProcessManager {
         ListEntries.initializeHead(core.find(head, LIST_ENTRY.X64.size()).segment(),
                 core.find(head, LIST_ENTRY.X64.size()).offsetOf(head));
         activeHead = head;
-        PsProcess p = newProcess(SYSTEM_PROCESS_ID, "System", ob.systemTable());
+        PsProcess p = newProcess(SYSTEM_PROCESS_ID, "System", ob.systemTable(), 0);
+        ob.setPseudoHandles(() -> current().current.address(), () -> current().address());
         system = p; // volatile write: publishes the record and the EPROCESS it describes
         return p;
     }
 
-    private PsProcess newProcess(long id, String image, dev.offkern.runtime.ob.HandleTable table) {
+    /** A new process with id {@code id}: its EPROCESS filled, linked into PsActiveProcessHead and the id table. */
+    PsProcess newProcess(long id, String image, dev.offkern.runtime.ob.HandleTable table, long parentId) {
         ObjectType t = ob.processType();
         long body = ob.createObject(t, 0, EPROCESS.X64.size());
         if (body == 0) {
@@ -173,6 +181,7 @@ public final class ProcessManager {
         e.set(JAVA_LONG, EPROCESS.UNIQUE_PROCESS_ID_OFFSET, id);
         e.set(JAVA_LONG, EPROCESS.CREATE_TIME_OFFSET, KeWait.systemTime());
         e.set(JAVA_LONG, EPROCESS.OBJECT_TABLE_OFFSET, 0L); // the handle table is Java memory (see the class comment)
+        e.set(JAVA_LONG, EPROCESS.INHERITED_FROM_UNIQUE_PROCESS_ID_OFFSET, parentId);
         byte[] name = image.getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < Math.min(name.length, EPROCESS.IMAGE_FILE_NAME_LENGTH - 1); i++) {
             e.set(JAVA_BYTE, EPROCESS.IMAGE_FILE_NAME_OFFSET + i, name[i]);
@@ -180,9 +189,9 @@ public final class ProcessManager {
         ListEntries.initializeHead(e, EPROCESS.THREAD_LIST_HEAD_OFFSET);
         ProcessSecurity sec = security; // volatile read
         if (sec != null) {
-            sec.processCreated(e); // EPROCESS.Token
+            sec.processCreated(e); // EPROCESS.Token (InheritedFromUniqueProcessId names the parent)
         }
-        PsProcess p = new PsProcess(e, id, table);
+        PsProcess p = new PsProcess(e, id, table, parentId);
         byAddress.put(body, p);
         synchronized (lists) {
             ListEntries.insertTail(core, activeHead, body + EPROCESS.ACTIVE_PROCESS_LINKS_OFFSET);
@@ -235,14 +244,30 @@ public final class ProcessManager {
         }
     }
 
-    /** A new ETHREAD in {@code process}, with a fresh id, linked into the process's thread list and the id table. */
+    /**
+     * A new ETHREAD in {@code process}, with a fresh id, linked into the process's thread list and the
+     * id table; null if the process is terminating (no thread may join it then).
+     */
     PsThread newThread(PsProcess process, boolean systemThread, boolean created, long startAddress) {
         if (closed) {
             throw new IllegalStateException("this offkern kernel is closed");
         }
+        synchronized (lists) { // with terminateProcess: a thread either counts before the process terminates, or is refused
+            if (process.terminating) {
+                return null;
+            }
+            process.liveThreads++;
+        }
         ObjectType t = ob.threadType();
-        long body = ob.createObject(t, 0, ETHREAD.X64.size());
+        long body;
+        try {
+            body = ob.createObject(t, 0, ETHREAD.X64.size());
+        } catch (RuntimeException e) {
+            threadGone(process);
+            throw e;
+        }
         if (body == 0) {
+            threadGone(process);
             throw new IllegalStateException("no nonpaged pool for an ETHREAD");
         }
         long id = nextId.getAndAdd(4);
@@ -253,6 +278,11 @@ public final class ProcessManager {
         e.set(JAVA_LONG, ETHREAD.WIN32_START_ADDRESS_OFFSET, startAddress);
         e.set(JAVA_LONG, ETHREAD.CID_OFFSET, process.id()); // CLIENT_ID.UniqueProcess
         e.set(JAVA_LONG, ETHREAD.CID_UNIQUE_THREAD_OFFSET, id);
+        e.set(JAVA_LONG, ETHREAD.TCB_PROCESS_OFFSET, process.address());
+        ListEntries.initializeHead(e, ETHREAD.TCB_APC_STATE_OFFSET + KAPC_STATE.APC_LIST_HEAD_OFFSET); // KernelMode queue
+        ListEntries.initializeHead(e, ETHREAD.TCB_APC_STATE_OFFSET + KAPC_STATE.APC_LIST_HEAD_OFFSET + KAPC_STATE.APC_LIST_HEAD_SIZE);
+        e.set(JAVA_LONG, ETHREAD.TCB_APC_STATE_OFFSET + KAPC_STATE.PROCESS_OFFSET, process.address());
+        e.set(JAVA_BYTE, ETHREAD.TCB_APC_STATE_INDEX_OFFSET, (byte) ProcessAttach.ORIGINAL_APC_ENVIRONMENT);
         PsThread p = new PsThread(e, id, process, systemThread, created);
         byAddress.put(body, p);
         synchronized (lists) {
@@ -272,8 +302,10 @@ public final class ProcessManager {
             return false;
         }
         t.exitStatus = status; // volatile write: before the signal a waiter returns on
+        boolean processEnds;
         synchronized (lists) {
             ListEntries.remove(core, t.address() + ETHREAD.THREAD_LIST_ENTRY_OFFSET);
+            processEnds = --t.process.liveThreads == 0 && t.process.terminating;
         }
         cids.remove(t.id); // retired before its reference goes: lookups find it referenced or not at all
         KeExitSignal.signal(core, t.ethread);
@@ -290,7 +322,21 @@ public final class ProcessManager {
                 liveThreads.remove(t);
             }
         }
+        if (processEnds) {
+            Tenants.end(this, t.process); // its last thread ended after ZwTerminateProcess
+        }
         return true;
+    }
+
+    /** A thread that never became one (its ETHREAD could not be made) leaves its process's count. */
+    private void threadGone(PsProcess process) {
+        boolean ends;
+        synchronized (lists) {
+            ends = --process.liveThreads == 0 && process.terminating;
+        }
+        if (ends) {
+            Tenants.end(this, process);
+        }
     }
 
     // ===== the Ps routines' semantics =====
@@ -300,9 +346,12 @@ public final class ProcessManager {
         return current().ethread;
     }
 
-    /** {@code PsGetCurrentProcess}: the caller's process (no reference taken). */
+    /**
+     * {@code PsGetCurrentProcess}: the process the caller runs in (no reference taken) — the one it is
+     * attached to (KeStackAttachProcess), else its own. PsGetCurrentProcessId stays the owner's id.
+     */
     public MemorySegment currentProcess() {
-        return current().process.eprocess();
+        return current().current.eprocess();
     }
 
     /** {@code PsGetCurrentThreadId}. */
@@ -323,6 +372,21 @@ public final class ProcessManager {
             throw new IllegalArgumentException(routine + ": 0x" + Long.toHexString(a) + " is a " + t.name() + " object, not a process (PEPROCESS)");
         }
         return p.eprocess();
+    }
+
+    /** The record of the EPROCESS at {@code process}, checked as {@link #process}. */
+    PsProcess processRecord(MemorySegment process, String routine) {
+        long a = address(process, routine, "Process");
+        ObjectType t = ob.objectType(a); // 0x18 for an address that is no live object
+        if (t != ob.processType() || !(byAddress.get(a) instanceof PsProcess p)) {
+            throw new IllegalArgumentException(routine + ": 0x" + Long.toHexString(a) + " is a " + t.name() + " object, not a process (PEPROCESS)");
+        }
+        return p;
+    }
+
+    /** The record of a process object at body address {@code body} (a Process object of this kernel), or null. */
+    PsProcess processAt(long body) {
+        return byAddress.get(body) instanceof PsProcess p ? p : null;
     }
 
     /** The record of the ETHREAD at {@code thread}, checked: a live Thread object of this kernel. */
@@ -422,6 +486,56 @@ public final class ProcessManager {
         return SystemThreads.terminate(this, exitStatus);
     }
 
+    /** {@code PsCreateTenantProcess}: see {@link Tenants#create}. */
+    public int createTenantProcess(MemorySegment processHandle, int desiredAccess, MemorySegment objectAttributes, String imageFileName) {
+        return Tenants.create(this, processHandle, desiredAccess, objectAttributes, imageFileName);
+    }
+
+    /** {@code ZwTerminateProcess}: see {@link Tenants#terminate}. */
+    public int terminateProcess(long processHandle, int exitStatus) {
+        return Tenants.terminate(this, processHandle, exitStatus);
+    }
+
+    /** {@code PsGetProcessExitStatus}: see {@link Tenants#exitStatus}. */
+    public int processExitStatus(MemorySegment process) {
+        return Tenants.exitStatus(this, process);
+    }
+
+    /** {@code KeStackAttachProcess}: see {@link ProcessAttach#attach}. */
+    public void stackAttachProcess(MemorySegment process, MemorySegment apcState) {
+        ProcessAttach.attach(this, process, apcState);
+    }
+
+    /** {@code KeUnstackDetachProcess}: see {@link ProcessAttach#detach}. */
+    public void unstackDetachProcess(MemorySegment apcState) {
+        ProcessAttach.detach(this, apcState);
+    }
+
+    /** {@code PsSetCreateProcessNotifyRoutineEx}: see {@link PsNotify}. */
+    public int setCreateProcessNotifyRoutineEx(dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE_EX routine, boolean remove) {
+        return notify.setProcessRoutine(routine, remove, "PsSetCreateProcessNotifyRoutineEx");
+    }
+
+    /** {@code PsSetCreateProcessNotifyRoutine}: see {@link PsNotify}. */
+    public int setCreateProcessNotifyRoutine(dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE routine, boolean remove) {
+        return notify.setProcessRoutine(routine, remove, "PsSetCreateProcessNotifyRoutine");
+    }
+
+    /** {@code PsSetCreateThreadNotifyRoutine}: see {@link PsNotify}. */
+    public int setCreateThreadNotifyRoutine(dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
+        return notify.addThreadRoutine(routine);
+    }
+
+    /** {@code PsRemoveCreateThreadNotifyRoutine}: see {@link PsNotify}. */
+    public int removeCreateThreadNotifyRoutine(dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
+        return notify.removeThreadRoutine(routine);
+    }
+
+    /** Tenant processes created and not yet ended (diagnostics, tests). */
+    public int liveTenantCount() {
+        return liveProcesses.size();
+    }
+
     /** Live threads of this kernel (diagnostics, tests). */
     public int liveThreadCount() {
         return liveThreads.size();
@@ -457,6 +571,9 @@ public final class ProcessManager {
             own(t.address(), ob.threadType().key(), ETHREAD.X64.size());
         }
         own(s.address(), ob.processType().key(), EPROCESS.X64.size());
+        for (PsProcess p : liveProcesses) {
+            own(p.address(), ob.processType().key(), EPROCESS.X64.size()); // a tenant never terminated: the kernel's, as System
+        }
         ownBlocks.merge(key(HEAD_TAG, LIST_ENTRY.X64.size()), 1L, Long::sum);
     }
 

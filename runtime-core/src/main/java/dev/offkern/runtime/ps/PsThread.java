@@ -26,6 +26,15 @@ final class PsThread {
     volatile long threadBlock;
     /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
     volatile int exitStatus = NtStatus.STATUS_PENDING;
+    /**
+     * The process the thread runs in: its own, or the one it is attached to (KTHREAD.ApcState.Process).
+     * Read and written by the thread itself only (attach and detach run on it).
+     */
+    PsProcess current;
+    /** Attachments made and not yet undone: the caller's KAPC_STATE address and the process it left, per level. Owner thread only. */
+    long[] attachBuffers = new long[4];
+    PsProcess[] attachPrevious = new PsProcess[4];
+    int attachDepth;
     /** Set once by the termination path (CAS): unlinked, signalled, its registry reference dropped. */
     final AtomicBoolean ended = new AtomicBoolean();
 
@@ -35,6 +44,7 @@ final class PsThread {
         this.process = process;
         this.system = system;
         this.created = created;
+        this.current = process;
     }
 
     long address() {

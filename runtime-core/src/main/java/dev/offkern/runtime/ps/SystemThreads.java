@@ -100,17 +100,23 @@ public final class SystemThreads {
             }
         }
         PsProcess process = pm.system();
-        if (processHandle != 0 && processHandle != ObjectAttributesCurrentProcess) {
+        if (processHandle == ObjectAttributesCurrentProcess) {
+            process = pm.current().current; // the process the caller runs in (attached or its own)
+        } else if (processHandle != 0) {
             long body = ob.referenceByHandle(processHandle, AccessMask.PROCESS_CREATE_THREAD, ob.processType(), ObjectManager.KernelMode, null);
             if (body < 0) {
                 return (int) body;
             }
-            ob.dereference(body); // the System process is the only one so far: it lives as long as the kernel
-            if (body != process.address()) {
+            process = pm.processAt(body);
+            ob.dereference(body); // a live process's id-table reference keeps it until its threads have ended
+            if (process == null) {
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
         }
         PsThread p = pm.newThread(process, true, true, start);
+        if (p == null) {
+            return NtStatus.STATUS_PROCESS_IS_TERMINATING; // ZwTerminateProcess ran: no thread may join it
+        }
         int st = ObRoutines.openObjectByPointer(ob, p.ethread, attributes & ~ObjectAttributes.OBJ_OPENIF, MemorySegment.NULL,
                 desiredAccess, MemorySegment.NULL, ObjectManager.KernelMode, threadHandle);
         if (st != NtStatus.STATUS_SUCCESS) {
@@ -140,6 +146,8 @@ public final class SystemThreads {
             ThreadState ts = ThreadState.current();
             ts.setExecutive(p);
             p.threadBlock = ts.address();
+            pm.ob.attach(p.process.handles); // its handles live in its process's table
+            pm.notify.thread(p, true);
             ts.addKernelApcDisable(-1); // starts inside a critical region (KeEnterCriticalRegion), at PASSIVE_LEVEL
             try {
                 if (routine instanceof KSTART_ROUTINE j) {
@@ -166,6 +174,16 @@ public final class SystemThreads {
             }
         }
         if (!pm.core.isClosed()) {
+            try {
+                ProcessAttach.checkDetachedAtExit(pm, p);
+            } catch (RuntimeException processed) {
+                // 0x5 processed (callbacks, dump, policy): the thread still ends
+            }
+            try {
+                pm.notify.thread(p, false);
+            } catch (RuntimeException processed) {
+                // a routine's 0x1E processed: the thread still ends
+            }
             try {
                 pm.terminate(p, status);
             } catch (RuntimeException closedMeanwhile) {

@@ -184,6 +184,11 @@ public final class TokenManager implements ProcessSecurity {
 
     // ===== ProcessSecurity =====
 
+    /**
+     * A new process's primary token: the SYSTEM token for the System process; for any other a primary
+     * duplicate of its parent's token (EPROCESS.InheritedFromUniqueProcessId), or of the System
+     * process's when the parent is gone or unknown.
+     */
     @Override
     public void processCreated(MemorySegment eprocess) {
         long token;
@@ -191,13 +196,36 @@ public final class TokenManager implements ProcessSecurity {
             token = create(systemTokenData());
             systemToken = token; // volatile write
         } else {
-            long parent = systemToken(); // the System process exists before any other
-            TokenData d = TokenData.read(body(parent, "PspInitializeProcessSecurity"));
-            token = create(d.duplicate(SeConstants.TokenPrimary, SeConstants.SecurityAnonymous, false,
-                    ob.body(parent, TokenData.VARIABLE).get(POINTER, TOKEN.TOKEN_ID_OFFSET)));
+            long parent = parentToken(eprocess.get(POINTER, EPROCESS.INHERITED_FROM_UNIQUE_PROCESS_ID_OFFSET));
+            try {
+                TokenData d = TokenData.read(body(parent, "PspInitializeProcessSecurity"));
+                token = create(d.duplicate(SeConstants.TokenPrimary, SeConstants.SecurityAnonymous, false,
+                        ob.body(parent, TokenData.VARIABLE).get(POINTER, TOKEN.TOKEN_ID_OFFSET)));
+            } finally {
+                ob.dereference(parent);
+            }
         }
         ob.body(token, TokenData.VARIABLE).set(UCHAR, TOKEN.TOKEN_IN_USE_OFFSET, (byte) 1);
         primary.assign(eprocess, token);
+    }
+
+    /** A reference on the primary token of process {@code parentId}, or on the System process's. */
+    private long parentToken(long parentId) {
+        if (parentId != 0 && parentId != ProcessManager.SYSTEM_PROCESS_ID) {
+            MemorySegment out = MemorySegment.ofArray(new long[1]);
+            if (ps.lookupProcess(parentId, out) == NtStatus.STATUS_SUCCESS) {
+                long process = out.get(ValueLayout.JAVA_LONG, 0);
+                try {
+                    long t = primary.reference(ob.body(process, EPROCESS.X64.size()));
+                    if (t != 0) {
+                        return t;
+                    }
+                } finally {
+                    ob.dereference(process);
+                }
+            }
+        }
+        return primary.reference(ps.systemProcess());
     }
 
     @Override
@@ -729,44 +757,53 @@ public final class TokenManager implements ProcessSecurity {
 
     // ===== shutdown =====
 
-    private long ownSystemTokenSize = -1;
+    /** Token blocks (header + body size → count) that only the kernel's own processes hold, noted by {@link #close()}. */
+    private final java.util.Map<Long, Long> ownTokens = new java.util.HashMap<>();
 
     /**
-     * Kernel close, after the process manager's: notes the System process's token when only the
-     * System process holds it (1 + its reserve, no handle), so that {@link #excludingOwn} drops it
-     * from the leak report, as the System process itself is.
+     * Kernel close, after the process manager's: notes the primary token of every process still on
+     * PsActiveProcessHead (the System process and tenants never terminated, which the process manager
+     * counts as the kernel's own) when only that process holds it (1 + its reserve, no handle), so
+     * that {@link #excludingOwn} drops it from the leak report, as the processes themselves are.
      */
     public synchronized void close() {
-        long t = systemToken;
-        if (t == 0) {
+        if (systemToken == 0) {
             return;
         }
         try {
-            MemorySegment e = ps.systemProcess();
-            if (PrimaryTokenRef.peek(e) == t && ob.pointerCount(t) == 1 + PrimaryTokenRef.reserve(e) && ob.handleCount(t) == 0) {
-                ownSystemTokenSize = ObjectManager.HEADER_SIZE + TokenData.bodySizeOf(ob.body(t, TokenData.VARIABLE));
+            long head = ps.activeProcessHead();
+            long link = linkAt(head);
+            int guard = 0;
+            while (link != head && link != 0 && guard++ < 1_000_000) {
+                MemorySegment e = ob.body(link - EPROCESS.ACTIVE_PROCESS_LINKS_OFFSET, EPROCESS.X64.size());
+                long t = PrimaryTokenRef.peek(e);
+                if (t != 0 && ob.pointerCount(t) == 1 + PrimaryTokenRef.reserve(e) && ob.handleCount(t) == 0) {
+                    ownTokens.merge(ObjectManager.HEADER_SIZE + TokenData.bodySizeOf(ob.body(t, TokenData.VARIABLE)), 1L, Long::sum);
+                }
+                link = linkAt(link);
             }
         } catch (RuntimeException unreadable) {
-            // the report shows it
+            // the report shows what was not noted
         }
     }
 
-    /** {@code report} without the System process's token block. */
+    private long linkAt(long listEntry) {
+        return core.find(listEntry, 8).segment().get(ValueLayout.JAVA_LONG_UNALIGNED, core.find(listEntry, 8).offsetOf(listEntry));
+    }
+
+    /** {@code report} without the token blocks {@link #close()} found held by the kernel's own processes alone. */
     public synchronized LeakReport excludingOwn(LeakReport report) {
-        if (ownSystemTokenSize < 0) {
+        if (ownTokens.isEmpty()) {
             return report;
         }
+        java.util.Map<Long, Long> left = new java.util.HashMap<>(ownTokens);
         List<LeakReport.Leak> out = new ArrayList<>();
-        boolean removed = false;
         for (LeakReport.Leak l : report.leaks()) {
-            if (!removed && l.tag() == ob.tokenType().key() && l.size() == ownSystemTokenSize) {
-                removed = true;
-                if (l.count() > 1) {
-                    out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), l.count() - 1));
-                }
-                continue;
+            Long n = l.tag() == ob.tokenType().key() ? left.remove(l.size()) : null;
+            long count = n == null ? l.count() : l.count() - n;
+            if (count > 0) {
+                out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
             }
-            out.add(l);
         }
         return new LeakReport(out);
     }

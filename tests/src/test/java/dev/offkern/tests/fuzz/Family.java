@@ -93,6 +93,8 @@ enum Family {
             // BAD_POOL_CALLER: an object's pool allocation or free at a raised IRQL (the built-in types are
             // created on first use; a paged-pool type's object deleted above APC_LEVEL).
             // PsCreateSystemThread: a StartRoutine pointing into kernel data (0xFC; unmapped: 0x50, common).
+            // KeStackAttachProcess / KeUnstackDetachProcess: an attach in a DPC routine or a system thread ending
+            // attached (0x5), a detach without its attach (0x6).
             // BAD_POOL_HEADER: an object routine that drops the last reference frees the object's block
             // (ObDereferenceObject, ZwClose; every Ps routine reaps the ETHREADs of ended Java threads), and
             // the pool's free check refuses a header a stale pointer rewrote (fuzz: seed 0x7b05f5acc3da1542,
@@ -101,7 +103,8 @@ enum Family {
                     BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION,
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
-                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY);
+                    BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
+                    BugCheckCode.INVALID_PROCESS_ATTACH_ATTEMPT, BugCheckCode.INVALID_PROCESS_DETACH_ATTEMPT);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                     BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
@@ -162,7 +165,9 @@ enum Family {
             "CONTAINING_RECORD", SLIST,
             "ExAllocateCacheAwareRundownProtection", RUNDOWN,
             "ExFreeCacheAwareRundownProtection", RUNDOWN,
-            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE);
+            "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE,
+            "KeStackAttachProcess", OBJECTS,
+            "KeUnstackDetachProcess", OBJECTS);
 
     /**
      * The family of a DDI routine, by its name; {@code null} for a name no rule covers (the surface

@@ -3,10 +3,15 @@ package dev.offkern.tests.fuzz;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.offkern.ddi.Ex;
+import dev.offkern.ddi.Ke;
 import dev.offkern.ddi.Ob;
 import dev.offkern.ddi.Ps;
 import dev.offkern.ddi.Zw;
+import dev.offkern.layout.ps.PS_CREATE_NOTIFY_INFO;
 import dev.offkern.nt.AccessMask;
+import dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE;
+import dev.offkern.nt.CREATE_PROCESS_NOTIFY_ROUTINE_EX;
+import dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE;
 import dev.offkern.nt.KSTART_ROUTINE;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.ObjectAttributes;
@@ -35,7 +40,189 @@ final class ProcessOps {
                         "PsTerminateSystemThread", "PsCreateSystemThread", "PsGetThreadExitStatus"),
                 Op.of("ps.systemThreads", 3, ProcessOps::systemThreads, "PsCreateSystemThread", "PsTerminateSystemThread",
                         "PsGetThreadExitStatus", "ZwWaitForSingleObject", "ZwClose", "ObReferenceObjectByHandle", "ObDereferenceObject",
-                        "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"));
+                        "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"),
+                Op.of("ps.tenants", 3, ProcessOps::tenants, "PsCreateTenantProcess", "KeStackAttachProcess", "KeUnstackDetachProcess",
+                        "ZwTerminateProcess", "PsGetProcessExitStatus", "ZwCreateEvent", "ZwClose", "ObReferenceObjectByHandle",
+                        "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject"),
+                Op.of("ps.notify", 2, ProcessOps::notifyRoutines, "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutine",
+                        "PsSetCreateThreadNotifyRoutine", "PsRemoveCreateThreadNotifyRoutine", "PsCreateTenantProcess", "ZwTerminateProcess",
+                        "PsCreateSystemThread", "ZwWaitForSingleObject", "ZwClose"),
+                Op.of("ps.attachHostile", 1, ProcessOps::attachHostile, "KeStackAttachProcess", "KeUnstackDetachProcess",
+                        "ZwTerminateProcess", "PsGetProcessExitStatus", "PsCreateTenantProcess"));
+    }
+
+    /** The status a vetoing notify routine of {@link #notifyRoutines} stores: tenant creations may fail with it. */
+    private static final int VETO = NtStatus.STATUS_ACCESS_DENIED;
+
+    private static long tenant(Ctx c, MemorySegment out) {
+        int st = Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, MemorySegment.NULL, "fuzz-" + c.n(100));
+        if (st == VETO) {
+            return 0; // another thread's notify routine vetoed it
+        }
+        if (st != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("PsCreateTenantProcess returned 0x" + Integer.toHexString(st));
+        }
+        long h = out.get(JAVA_LONG, 0);
+        c.after.add(x -> Zw.ZwClose(h));
+        return h;
+    }
+
+    /**
+     * Tenants: create one or two, attach (nested, sometimes to the same process twice), create handles
+     * there and check they resolve only there, detach in reverse order (always, even after a failure),
+     * terminate, wait for the end, check its exit status and that the current process is System again.
+     */
+    static void tenants(Ctx c) {
+        MemorySegment b = scratch(c);
+        MemorySegment guard = b.asSlice(200, 8);
+        guard.set(JAVA_LONG, 0, -100_000_000L);
+        int n = 1 + c.n(2);
+        long[] handles = new long[n];
+        MemorySegment[] processes = new MemorySegment[n];
+        for (int i = 0; i < n; i++) {
+            handles[i] = tenant(c, b.asSlice(0, 8));
+            if (handles[i] == 0) {
+                return;
+            }
+            if (Ob.ObReferenceObjectByHandle(handles[i], 0, Ps.PsProcessType(), Ob.KernelMode, b.asSlice(8, 8), MemorySegment.NULL)
+                    != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("a new tenant's handle does not resolve");
+            }
+            MemorySegment p = MemorySegment.ofAddress(b.get(JAVA_LONG, 8));
+            processes[i] = p;
+            c.after.add(x -> Ob.ObDereferenceObject(p));
+        }
+        MemorySegment system = Ps.PsInitialSystemProcess();
+        int depth = 0;
+        MemorySegment[] states = {b.asSlice(16, 48), b.asSlice(64, 48), b.asSlice(112, 48)};
+        try {
+            for (int level = 0; level < 1 + c.n(3); level++) {
+                MemorySegment target = processes[c.n(n)];
+                c.note("attach level " + level + " to 0x" + Long.toHexString(target.address()));
+                Ke.KeStackAttachProcess(target, states[depth]);
+                depth++;
+                if (!Ps.PsGetCurrentProcess().equals(target)) {
+                    throw new FuzzInvariantException("PsGetCurrentProcess is not the process just attached to");
+                }
+                if (Zw.ZwCreateEvent(b.asSlice(176, 8), AccessMask.EVENT_ALL_ACCESS, MemorySegment.NULL, 0, false) == NtStatus.STATUS_SUCCESS) {
+                    long ev = b.get(JAVA_LONG, 176);
+                    if (c.p(0.5) && Zw.ZwClose(ev) != NtStatus.STATUS_SUCCESS) {
+                        throw new FuzzInvariantException("closing an event in the attached process failed");
+                    }
+                    // else left open: the tenant's end closes it
+                }
+            }
+        } finally {
+            while (depth > 0) {
+                Ke.KeUnstackDetachProcess(states[--depth]);
+            }
+        }
+        if (!Ps.PsGetCurrentProcess().equals(system)) {
+            throw new FuzzInvariantException("after the detaches the current process is not System");
+        }
+        for (int i = 0; i < n; i++) {
+            int status = 0x100 + c.n(50);
+            int st = Zw.ZwTerminateProcess(handles[i], status);
+            if (st != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("ZwTerminateProcess of a thread-less tenant returned 0x" + Integer.toHexString(st));
+            }
+            if (Zw.ZwWaitForSingleObject(handles[i], false, guard) != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("a terminated thread-less tenant is not signalled");
+            }
+            if (Ps.PsGetProcessExitStatus(processes[i]) != status) {
+                throw new FuzzInvariantException("a tenant's exit status is not the one it was terminated with");
+            }
+        }
+    }
+
+    /** Notify routines: registered and removed within the step; some veto (with {@link #VETO}) the creations they see. */
+    static void notifyRoutines(Ctx c) {
+        MemorySegment b = scratch(c);
+        MemorySegment guard = b.asSlice(200, 8);
+        guard.set(JAVA_LONG, 0, -100_000_000L);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        boolean veto = c.p(0.2);
+        CREATE_PROCESS_NOTIFY_ROUTINE_EX ex = (p, id, info) -> {
+            calls.incrementAndGet();
+            if (veto && info.address() != 0) {
+                info.reinterpret(PS_CREATE_NOTIFY_INFO.X64.size()).set(java.lang.foreign.ValueLayout.JAVA_INT,
+                        PS_CREATE_NOTIFY_INFO.CREATION_STATUS_OFFSET, VETO);
+            }
+        };
+        CREATE_PROCESS_NOTIFY_ROUTINE legacy = (parent, id, create) -> calls.incrementAndGet();
+        CREATE_THREAD_NOTIFY_ROUTINE thread = (process, id, create) -> calls.incrementAndGet();
+        int exSt = Ps.PsSetCreateProcessNotifyRoutineEx(ex, false);
+        int legacySt = c.p(0.5) ? Ps.PsSetCreateProcessNotifyRoutine(legacy, false) : NtStatus.STATUS_UNSUCCESSFUL;
+        int threadSt = Ps.PsSetCreateThreadNotifyRoutine(thread);
+        try {
+            if (exSt == NtStatus.STATUS_SUCCESS && Ps.PsSetCreateProcessNotifyRoutineEx(ex, false) != NtStatus.STATUS_INVALID_PARAMETER) {
+                throw new FuzzInvariantException("registering a process notify routine twice did not fail");
+            }
+            long h = tenant(c, b.asSlice(0, 8));
+            if (h != 0) {
+                int st = Ps.PsCreateSystemThread(b.asSlice(8, 8), AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, h, MemorySegment.NULL,
+                        RETURNS, MemorySegment.NULL);
+                if (st == NtStatus.STATUS_SUCCESS) {
+                    long th = b.get(JAVA_LONG, 8);
+                    c.after.add(x -> Zw.ZwClose(th));
+                    Zw.ZwWaitForSingleObject(th, false, guard);
+                }
+                Zw.ZwTerminateProcess(h, 0);
+            }
+        } finally {
+            if (exSt == NtStatus.STATUS_SUCCESS && Ps.PsSetCreateProcessNotifyRoutineEx(ex, true) != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("removing a registered Ex routine failed");
+            }
+            if (legacySt == NtStatus.STATUS_SUCCESS && Ps.PsSetCreateProcessNotifyRoutine(legacy, true) != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("removing a registered routine failed");
+            }
+            if (threadSt == NtStatus.STATUS_SUCCESS && Ps.PsRemoveCreateThreadNotifyRoutine(thread) != NtStatus.STATUS_SUCCESS) {
+                throw new FuzzInvariantException("removing a registered thread routine failed");
+            }
+        }
+        int before = calls.get();
+        if (Ps.PsRemoveCreateThreadNotifyRoutine(thread) != NtStatus.STATUS_PROCEDURE_NOT_FOUND
+                || Ps.PsSetCreateProcessNotifyRoutineEx(ex, true) != NtStatus.STATUS_PROCEDURE_NOT_FOUND) {
+            throw new FuzzInvariantException("removing a routine twice did not fail with STATUS_PROCEDURE_NOT_FOUND");
+        }
+        long h = tenant(c, b.asSlice(0, 8));
+        if (h != 0) {
+            Zw.ZwTerminateProcess(h, 0);
+        }
+        if (calls.get() != before) {
+            throw new FuzzInvariantException("a removed notify routine was called");
+        }
+    }
+
+    /** Misuse: detaching without an attach (0x6), attaching to what is no process, terminating what is no tenant. */
+    static void attachHostile(Ctx c) {
+        MemorySegment b = scratch(c);
+        switch (c.n(4)) {
+            case 0 -> {
+                long process = switch (c.n(3)) {
+                    case 0 -> 0L;
+                    case 1 -> 1L; // what an attach to the current process stores: returns at once
+                    default -> c.r.nextLong();
+                };
+                b.set(JAVA_LONG, 32, process); // KAPC_STATE.Process
+                Ke.KeUnstackDetachProcess(b.asSlice(0, 48)); // not attached: 0x6 unless Process is 1
+            }
+            case 1 -> {
+                MemorySegment p = c.p(0.5) ? Ps.PsGetCurrentThread() : MemorySegment.ofAddress(c.unmappedAddress());
+                Ke.KeStackAttachProcess(p, b.asSlice(0, 48));
+                Ke.KeUnstackDetachProcess(b.asSlice(0, 48)); // not reached for a non-process
+            }
+            case 2 -> {
+                int st = Zw.ZwTerminateProcess(c.p(0.5) ? Zw.NtCurrentProcess : c.r.nextLong(), c.anyInt());
+                if (st == NtStatus.STATUS_SUCCESS) {
+                    throw new FuzzInvariantException("ZwTerminateProcess ended the System process or a stray handle's process");
+                }
+            }
+            default -> {
+                Ps.PsGetProcessExitStatus(c.p(0.5) ? Ps.PsInitialSystemProcess() : MemorySegment.ofAddress(c.unmappedAddress()));
+                Ps.PsCreateTenantProcess(b.asSlice(0, 8), c.anyInt(), MemorySegment.NULL, c.p(0.5) ? "" : null);
+            }
+        }
     }
 
     /** Start routines (one instance each: a kernel keeps one upcall stub per routine). Odd contexts terminate with that status. */
