@@ -171,8 +171,6 @@ public final class Zw {
         }
     }
 
-    /** {@code NtCurrentThread()} / {@code ZwCurrentThread()}: the pseudo handle (HANDLE)-2. */
-    public static final long NtCurrentThread = -2;
 
     /**
      * {@code NTSTATUS ZwOpenThreadTokenEx(HANDLE ThreadHandle, ACCESS_MASK DesiredAccess, BOOLEAN

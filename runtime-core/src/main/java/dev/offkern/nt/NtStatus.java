@@ -102,8 +102,6 @@ public final class NtStatus {
     public static final int STATUS_CANT_OPEN_ANONYMOUS = 0xC00000A6;
     /** STATUS_BAD_TOKEN_TYPE: a TOKEN_TYPE that is neither TokenPrimary nor TokenImpersonation, or the wrong one. */
     public static final int STATUS_BAD_TOKEN_TYPE = 0xC00000A8;
-    /** STATUS_PROCESS_IS_TERMINATING: the process is exiting (its token is gone). */
-    public static final int STATUS_PROCESS_IS_TERMINATING = 0xC000010A;
     /** STATUS_GENERIC_NOT_MAPPED: an access mask still holds generic rights after the mapping. */
     public static final int STATUS_GENERIC_NOT_MAPPED = 0xC00000E6;
 }

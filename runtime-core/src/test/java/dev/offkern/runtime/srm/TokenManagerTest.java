@@ -204,6 +204,39 @@ class TokenManagerTest {
         assertEquals(1 + (word & 15), kernel.objects().pointerCount(token), "no reference lost or leaked");
     }
 
+    @Test
+    void shouldGiveATenantProcessAPrimaryDuplicateOfItsParentsToken() {
+        MemorySegment h = fx.alloc(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ps.PsCreateTenantProcess(h, 0x1FFFFF, MemorySegment.NULL, "tenant"));
+        MemorySegment obj = fx.alloc(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObReferenceObjectByHandle(h.get(JAVA_LONG_UNALIGNED, 0), 0, Ps.PsProcessType(), 0, obj,
+                MemorySegment.NULL));
+        MemorySegment tenant = MemorySegment.ofAddress(obj.get(JAVA_LONG_UNALIGNED, 0));
+        MemorySegment t = Ps.PsReferencePrimaryToken(tenant);
+        MemorySegment sys = Ps.PsReferencePrimaryToken(Ps.PsInitialSystemProcess());
+        try {
+            assertNotEquals(sys.address(), t.address(), "its own token object");
+            MemorySegment u = query(t, TokenUser);
+            assertEquals("S-1-5-18", sidString(sidOf(u, 0)));
+            Ex.ExFreePool(u);
+            MemorySegment tb = t.reinterpret(TOKEN.X64.size());
+            MemorySegment sb = sys.reinterpret(TOKEN.X64.size());
+            assertEquals(sb.get(JAVA_LONG_UNALIGNED, TOKEN.TOKEN_ID_OFFSET), tb.get(JAVA_LONG_UNALIGNED, TOKEN.PARENT_TOKEN_ID_OFFSET));
+            assertNotEquals(sb.get(JAVA_LONG_UNALIGNED, TOKEN.TOKEN_ID_OFFSET), tb.get(JAVA_LONG_UNALIGNED, TOKEN.TOKEN_ID_OFFSET));
+            assertEquals(14, tenant.reinterpret(EPROCESS.X64.size()).get(JAVA_LONG_UNALIGNED, EPROCESS.TOKEN_OFFSET) & 15, "a full reserve less the one taken above");
+            assertTrue(Se.SeTokenIsAdmin(t));
+        } finally {
+            Ps.PsDereferencePrimaryToken(t);
+            Ps.PsDereferencePrimaryToken(sys);
+            Ob.ObDereferenceObject(tenant);
+            Zw.ZwClose(h.get(JAVA_LONG_UNALIGNED, 0));
+        }
+        fx.free();
+        kernel.close();
+        assertTrue(kernel.leakReport().leaks().isEmpty(), () -> "a live tenant's token is the kernel's, not a leak: " + kernel.leakReport());
+        kernel = Kernel.boot(); // for close()
+    }
+
     // ===== ZwCreateToken =====
 
     @Test
