@@ -86,8 +86,8 @@ public final class SubjectContexts {
     }
 
     /**
-     * The body of the context's effective token for a check, or null when the client token's level
-     * is below SecurityIdentification... below {@code minimumLevel} (the check fails then).
+     * The body of the context's effective token for a check: the client token (null when its level
+     * is below {@code minimumLevel}: the check fails then), else the primary token.
      */
     static MemorySegment effectiveToken(TokenManager tm, MemorySegment c, int minimumLevel, String routine) {
         long client = c.get(POINTER, SECURITY_SUBJECT_CONTEXT.CLIENT_TOKEN_OFFSET);
