@@ -211,13 +211,34 @@ public final class Ps {
 
     /**
      * {@code NTSTATUS PsSetCreateThreadNotifyRoutine(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine)}: a
-     * routine told (ProcessId, ThreadId, Create) of every thread PsCreateSystemThread starts (on it,
-     * before its start routine) and ends (on it, after). STATUS_SUCCESS; STATUS_INSUFFICIENT_RESOURCES
-     * when 64 are registered. IRQL: PASSIVE_LEVEL.
+     * routine told (ProcessId, ThreadId, Create) of every thread PsCreateSystemThread creates (on the
+     * creating thread, before the new one runs) and ends (on the ending thread, after its start
+     * routine). STATUS_SUCCESS; STATUS_INSUFFICIENT_RESOURCES when 64 are registered. IRQL: PASSIVE_LEVEL.
      */
     public static int PsSetCreateThreadNotifyRoutine(CREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine) {
         try {
             return processes().setCreateThreadNotifyRoutine(NotifyRoutine);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code PSCREATETHREADNOTIFYTYPE PsCreateThreadNotifyNonSystem}. */
+    public static final int PsCreateThreadNotifyNonSystem = 0;
+    /** {@code PSCREATETHREADNOTIFYTYPE PsCreateThreadNotifySubsystems}. */
+    public static final int PsCreateThreadNotifySubsystems = 1;
+
+    /**
+     * {@code NTSTATUS PsSetCreateThreadNotifyRoutineEx(PSCREATETHREADNOTIFYTYPE NotifyType, PVOID
+     * NotifyInformation)}: PsCreateThreadNotifySubsystems routines are told as PsSetCreateThreadNotifyRoutine's;
+     * PsCreateThreadNotifyNonSystem routines run on the new thread, for non-system threads only — every
+     * thread offkern creates is a system thread, so they are never called. STATUS_SUCCESS;
+     * STATUS_INSUFFICIENT_RESOURCES (64 thread routines); STATUS_INVALID_PARAMETER for another
+     * NotifyType. Removed with PsRemoveCreateThreadNotifyRoutine. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsSetCreateThreadNotifyRoutineEx(int NotifyType, CREATE_THREAD_NOTIFY_ROUTINE NotifyInformation) {
+        try {
+            return processes().setCreateThreadNotifyRoutineEx(NotifyType, NotifyInformation);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

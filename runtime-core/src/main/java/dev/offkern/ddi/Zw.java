@@ -68,7 +68,10 @@ public final class Zw {
     /**
      * {@code NTSTATUS ZwDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE
      * TargetProcessHandle, PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes,
-     * ULONG Options)}: both process handles NtCurrentProcess(); DUPLICATE_CLOSE_SOURCE,
+     * ULONG Options)}: SourceHandle looked up in the source process's table, the copy entered in the
+     * target's; each process handle is NtCurrentProcess() (the process the caller runs in) or a handle
+     * to a process (a tenant, or System) with PROCESS_DUP_HANDLE (the lookup's statuses;
+     * STATUS_PROCESS_IS_TERMINATING once it has ended); DUPLICATE_CLOSE_SOURCE,
      * DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES; OBJ_KERNEL_HANDLE puts the copy in the system
      * process's table. IRQL: PASSIVE_LEVEL.
      */

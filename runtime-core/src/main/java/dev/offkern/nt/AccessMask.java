@@ -33,6 +33,8 @@ public final class AccessMask {
     public static final int PROCESS_CREATE_THREAD = 0x0002;
     /** PROCESS_TERMINATE: end the process (ZwTerminateProcess). */
     public static final int PROCESS_TERMINATE = 0x0001;
+    /** PROCESS_DUP_HANDLE: duplicate handles from or into the process (ZwDuplicateObject's process handles). */
+    public static final int PROCESS_DUP_HANDLE = 0x0040;
     public static final int THREAD_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
     public static final int FILE_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
     public static final int TOKEN_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1FF;

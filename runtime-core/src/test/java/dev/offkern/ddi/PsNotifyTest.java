@@ -189,7 +189,7 @@ class PsNotifyTest {
     }
 
     @Test
-    void shouldTellThreadRoutinesOnTheThreadItselfAroundItsStartRoutine() throws Exception {
+    void shouldTellThreadRoutinesOfCreationOnTheCreatorAndOfTheEndOnTheThread() throws Exception {
         boot();
         List<String> seen = new CopyOnWriteArrayList<>();
         CREATE_THREAD_NOTIFY_ROUTINE r = (process, thread, create) -> seen.add((create ? "create " : "exit ") + process + "/" + thread
@@ -204,13 +204,57 @@ class PsNotifyTest {
         t.set(JAVA_LONG, 0, TEN_SECONDS);
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwWaitForSingleObject(h.get(JAVA_LONG, 0), false, t));
         long tid = cid.get(JAVA_LONG, 8);
-        String c = "create 4/" + tid + " self=true irql=0";
-        String x = "exit 4/" + tid + " self=true irql=0";
+        String c = "create 4/" + tid + " self=false irql=0"; // on the creating thread, before the new one runs
+        String x = "exit 4/" + tid + " self=true irql=0"; // on the ending thread
         assertEquals(List.of(c, c, "start", x, x), seen);
         assertEquals(NtStatus.STATUS_SUCCESS, PsRemoveCreateThreadNotifyRoutine(r));
         assertEquals(NtStatus.STATUS_SUCCESS, PsRemoveCreateThreadNotifyRoutine(r));
         assertEquals(NtStatus.STATUS_PROCEDURE_NOT_FOUND, PsRemoveCreateThreadNotifyRoutine(r));
         Zw.ZwClose(h.get(JAVA_LONG, 0));
+    }
+
+    @Test
+    void shouldTellSubsystemsRoutinesLikeTheLegacyOnesAndNonSystemRoutinesNothingAboutSystemThreads() throws Exception {
+        boot();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CREATE_THREAD_NOTIFY_ROUTINE subsystems = (process, thread, create) -> seen.add("subsystems " + create);
+        CREATE_THREAD_NOTIFY_ROUTINE nonSystem = (process, thread, create) -> seen.add("non-system " + create);
+        assertEquals(NtStatus.STATUS_SUCCESS, PsSetCreateThreadNotifyRoutineEx(PsCreateThreadNotifySubsystems, subsystems));
+        assertEquals(NtStatus.STATUS_SUCCESS, PsSetCreateThreadNotifyRoutineEx(PsCreateThreadNotifyNonSystem, nonSystem));
+        assertEquals(NtStatus.STATUS_INVALID_PARAMETER, PsSetCreateThreadNotifyRoutineEx(2, nonSystem));
+        assertThrows(IllegalArgumentException.class, () -> PsSetCreateThreadNotifyRoutineEx(PsCreateThreadNotifySubsystems, null));
+        MemorySegment h = block(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, PsCreateSystemThread(h, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, 0,
+                MemorySegment.NULL, (KSTART_ROUTINE) c -> seen.add("start"), MemorySegment.NULL));
+        MemorySegment t = block(8);
+        t.set(JAVA_LONG, 0, TEN_SECONDS);
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwWaitForSingleObject(h.get(JAVA_LONG, 0), false, t));
+        assertEquals(List.of("subsystems true", "start", "subsystems false"), seen);
+        assertEquals(NtStatus.STATUS_SUCCESS, PsRemoveCreateThreadNotifyRoutine(nonSystem));
+        assertEquals(NtStatus.STATUS_SUCCESS, PsRemoveCreateThreadNotifyRoutine(subsystems));
+        Zw.ZwClose(h.get(JAVA_LONG, 0));
+    }
+
+    @Test
+    void shouldCloseTheHandleAndEndTheThreadWhenACreationNotifyRoutineBugChecks() {
+        boot();
+        CREATE_THREAD_NOTIFY_ROUTINE bad = (process, thread, create) -> {
+            throw new IllegalStateException("driver bug");
+        };
+        assertEquals(NtStatus.STATUS_SUCCESS, PsSetCreateThreadNotifyRoutine(bad));
+        MemorySegment h = block(8);
+        AtomicBoolean ran = new AtomicBoolean();
+        int live = kernel.processes().liveThreadCount();
+        BugCheck b = assertThrows(BugCheck.class, () -> PsCreateSystemThread(h, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, 0,
+                MemorySegment.NULL, (KSTART_ROUTINE) c -> ran.set(true), MemorySegment.NULL));
+        assertEquals(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, b.code());
+        assertFalse(ran.get());
+        assertEquals(NtStatus.STATUS_INVALID_HANDLE, Zw.ZwClose(h.get(JAVA_LONG, 0)));
+        assertEquals(live, kernel.processes().liveThreadCount());
+        assertEquals(NtStatus.STATUS_SUCCESS, PsRemoveCreateThreadNotifyRoutine(bad));
+        Ex.ExFreePool(h);
+        kernel.close();
+        assertTrue(kernel.leakReport().isEmpty(), kernel.leakReport().toString());
     }
 
     @Test

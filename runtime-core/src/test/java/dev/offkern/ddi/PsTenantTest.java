@@ -426,6 +426,84 @@ class PsTenantTest {
     }
 
     @Test
+    void shouldDuplicateAHandleFromOneTenantIntoAnother() {
+        boot();
+        long ha = tenant("a");
+        long hb = tenant("b");
+        MemorySegment a = object(ha, PsProcessType());
+        MemorySegment b = object(hb, PsProcessType());
+        MemorySegment s = block(KAPC_STATE.X64.size());
+        MemorySegment out = block(8);
+        Ke.KeStackAttachProcess(a, s);
+        long inA = event();
+        MemorySegment ev = object(inA, Ex.ExEventObjectType());
+        Ke.KeUnstackDetachProcess(s);
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwDuplicateObject(ha, inA, hb, out, 0, 0, ObjectAttributes.DUPLICATE_SAME_ACCESS
+                | ObjectAttributes.DUPLICATE_CLOSE_SOURCE));
+        long inB = out.get(JAVA_LONG, 0);
+        Ke.KeStackAttachProcess(b, s);
+        MemorySegment seen = object(inB, Ex.ExEventObjectType());
+        assertEquals(ev.address(), seen.address());
+        Ob.ObDereferenceObject(seen);
+        // into the caller's own (System) process, from B seen as the current process
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwDuplicateObject(Zw.NtCurrentProcess, inB, h(PsInitialSystemProcess()), out, 0,
+                ObjectAttributes.OBJ_KERNEL_HANDLE, ObjectAttributes.DUPLICATE_SAME_ACCESS));
+        long kernelCopy = out.get(JAVA_LONG, 0);
+        Ke.KeUnstackDetachProcess(s);
+        assertTrue(kernelCopy < 0, "OBJ_KERNEL_HANDLE makes a kernel handle");
+        MemorySegment viaKernel = object(kernelCopy, Ex.ExEventObjectType());
+        assertEquals(ev.address(), viaKernel.address());
+        Ob.ObDereferenceObject(viaKernel);
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(kernelCopy));
+        Ke.KeStackAttachProcess(a, s);
+        MemorySegment closed = object(inA, Ex.ExEventObjectType());
+        assertTrue(closed == null || closed.address() != ev.address(), "DUPLICATE_CLOSE_SOURCE closed the handle in A");
+        if (closed != null) {
+            Ob.ObDereferenceObject(closed);
+        }
+        Ke.KeUnstackDetachProcess(s);
+        long notAProcess = event();
+        assertEquals(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Zw.ZwDuplicateObject(notAProcess, inB, Zw.NtCurrentProcess, out, 0, 0, 0));
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwTerminateProcess(ha, 0));
+        assertEquals(NtStatus.STATUS_PROCESS_IS_TERMINATING, Zw.ZwDuplicateObject(hb, inB, ha, out, 0, 0, ObjectAttributes.DUPLICATE_SAME_ACCESS));
+        assertEquals(1L, kernel.objects().handleCount(ev.address())); // B's copy alone
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwTerminateProcess(hb, 0));
+        assertEquals(0L, kernel.objects().handleCount(ev.address()));
+        Ob.ObDereferenceObject(ev);
+        Ob.ObDereferenceObject(a);
+        Ob.ObDereferenceObject(b);
+        for (long h : new long[] {ha, hb, notAProcess}) {
+            assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h));
+        }
+        closeAll();
+        Ex.ExFreePool(s);
+        Ex.ExFreePool(out);
+        kernel.close();
+        assertTrue(kernel.leakReport().isEmpty(), kernel.leakReport().toString());
+    }
+
+    /** Kernel handles this test opened with {@link #h} (closed by {@link #closeAll}). */
+    private final List<Long> opened = new ArrayList<>();
+
+    /** A kernel handle to {@code process}, closed by {@link #closeAll}. */
+    private long h(MemorySegment process) {
+        MemorySegment out = block(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObOpenObjectByPointer(process, ObjectAttributes.OBJ_KERNEL_HANDLE, MemorySegment.NULL,
+                AccessMask.PROCESS_ALL_ACCESS, PsProcessType(), Ob.KernelMode, out));
+        long v = out.get(JAVA_LONG, 0);
+        Ex.ExFreePool(out);
+        opened.add(v);
+        return v;
+    }
+
+    private void closeAll() {
+        for (long v : opened) {
+            assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(v));
+        }
+        opened.clear();
+    }
+
+    @Test
     void shouldRefuseToTerminateTheSystemProcessAndBadHandles() {
         boot();
         long ev = event();

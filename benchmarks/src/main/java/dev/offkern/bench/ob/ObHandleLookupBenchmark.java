@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ke;
 import dev.offkern.ddi.Ob;
+import dev.offkern.ddi.Ps;
 import dev.offkern.ddi.Zw;
 import dev.offkern.nt.AccessMask;
 import dev.offkern.nt.PoolFlags;
@@ -35,7 +36,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code -t 1} and {@code -t 2}: every thread uses the same handle (the handle entry's cached
  * references and the object's PointerCount are shared words, so two threads contend on them; the map
  * lookups only read). The maps do no reference counting: they are the floor of "find the object".
- * Verifier off (the figures the README reports).
+ * {@code obReferenceByHandleManagerAttached} is the manager path for a handle in a tenant process's
+ * table, looked up by threads attached to it (KeStackAttachProcess). Verifier off (the figures the
+ * README reports).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -63,6 +66,69 @@ public class ObHandleLookupBenchmark {
         public void setUp(ObHandleLookupBenchmark b) {
             b.kernel.attach();
             object = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 8, 0x6e65_6842);
+        }
+    }
+
+    /**
+     * A tenant process every thread of {@link #obReferenceByHandleManagerAttached} attaches to
+     * (KeStackAttachProcess) for the trial, with one event handle in the tenant's table: the lookup
+     * then resolves in the attached process's table (a ThreadLocal read more than the System path).
+     */
+    @State(Scope.Benchmark)
+    public static class Tenant {
+        long process;
+        long tenantHandle;
+        long event;
+        MemorySegment processObject;
+
+        @Setup(Level.Trial)
+        public void setUp(ObHandleLookupBenchmark b) {
+            MemorySegment out = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 8, 0x6e65_6842);
+            if (Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, MemorySegment.NULL, "bench") != 0) {
+                throw new IllegalStateException("PsCreateTenantProcess failed");
+            }
+            process = out.get(JAVA_LONG, 0);
+            if (Ob.ObReferenceObjectByHandle(process, 0, Ps.PsProcessType(), Ob.KernelMode, out, MemorySegment.NULL) != 0) {
+                throw new IllegalStateException("the tenant's handle does not resolve");
+            }
+            processObject = MemorySegment.ofAddress(out.get(JAVA_LONG, 0));
+            Ex.ExFreePool(out);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            Zw.ZwTerminateProcess(process, 0); // closes the event handle left in its table
+            Ob.ObDereferenceObject(processObject);
+            Zw.ZwClose(process);
+        }
+    }
+
+    /** Each thread's attachment to the {@link Tenant} (and, made by the first, the event handle there). */
+    @State(Scope.Thread)
+    public static class Attached {
+        MemorySegment apcState;
+
+        @Setup(Level.Trial)
+        public void setUp(ObHandleLookupBenchmark b, Tenant t) {
+            b.kernel.attach();
+            apcState = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 0x30, 0x6e65_6842);
+            Ke.KeStackAttachProcess(t.processObject, apcState);
+            synchronized (t) {
+                if (t.event == 0) {
+                    MemorySegment out = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 8, 0x6e65_6842);
+                    if (Zw.ZwCreateEvent(out, AccessMask.EVENT_ALL_ACCESS, MemorySegment.NULL, Ke.NotificationEvent, false) != 0) {
+                        throw new IllegalStateException("ZwCreateEvent in the tenant failed");
+                    }
+                    t.event = out.get(JAVA_LONG, 0);
+                    Ex.ExFreePool(out);
+                }
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            Ke.KeUnstackDetachProcess(apcState);
+            Ex.ExFreePool(apcState);
         }
     }
 
@@ -104,6 +170,13 @@ public class ObHandleLookupBenchmark {
     @Benchmark
     public long obReferenceByHandleManager() {
         long body = objects.referenceByHandle(handle, AccessMask.SYNCHRONIZE, eventType, ObjectManager.KernelMode, null);
+        objects.dereference(body);
+        return body;
+    }
+
+    @Benchmark
+    public long obReferenceByHandleManagerAttached(Attached a, Tenant t) {
+        long body = objects.referenceByHandle(t.event, AccessMask.SYNCHRONIZE, eventType, ObjectManager.KernelMode, null);
         objects.dereference(body);
         return body;
     }

@@ -23,24 +23,34 @@ import org.openjdk.jmh.annotations.Warmup;
  * kernel state, its executive record) against the peer, a bare {@code ThreadLocal.get} of a
  * per-thread object. The ETHREAD is made before the measurement. Expected: 0 B/op for both
  * ({@code -prof gc}); PsGetCurrentThread costs the ThreadLocal lookup of the thread's kernel state
- * plus the kernel's run-state check.
+ * plus the kernel's run-state check. One kernel; with {@code -t 2} each thread attaches to it.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED"})
-@State(Scope.Thread)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+        "-Doffkern.verifier=false"})
+@State(Scope.Benchmark)
 public class PsCurrentThreadBenchmark {
     private static final ThreadLocal<Object> PEER = ThreadLocal.withInitial(Object::new);
 
     private Kernel kernel;
 
+    /** Each measuring thread, attached to the one kernel, with its ETHREAD and its peer object made before the measurement. */
+    @State(Scope.Thread)
+    public static class Caller {
+        @Setup(Level.Trial)
+        public void setUp(PsCurrentThreadBenchmark b) {
+            b.kernel.attach();
+            Ps.PsGetCurrentThread(); // this thread's ETHREAD, outside the measurement
+            PEER.get();
+        }
+    }
+
     @Setup(Level.Trial)
     public void boot() {
         kernel = Kernel.boot(KernelConfig.defaults().withProcessorCount(1));
-        Ps.PsGetCurrentThread(); // this thread's ETHREAD, outside the measurement
-        PEER.get();
     }
 
     @TearDown(Level.Trial)
@@ -49,12 +59,12 @@ public class PsCurrentThreadBenchmark {
     }
 
     @Benchmark
-    public MemorySegment psGetCurrentThread() {
+    public MemorySegment psGetCurrentThread(Caller c) {
         return Ps.PsGetCurrentThread();
     }
 
     @Benchmark
-    public Object peerThreadLocalGet() {
+    public Object peerThreadLocalGet(Caller c) {
         return PEER.get();
     }
 }

@@ -12,6 +12,7 @@ import dev.offkern.layout.se.GENERIC_MAPPING;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.AccessMask;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.OB_OPEN_METHOD;
 import dev.offkern.nt.OB_PARSE_METHOD;
@@ -456,17 +457,24 @@ public final class ObRoutines {
 
     /**
      * {@code ZwDuplicateObject(SourceProcessHandle, SourceHandle, TargetProcessHandle, TargetHandle,
-     * DesiredAccess, HandleAttributes, Options)}: both process handles must be NtCurrentProcess()
-     * until offkern has process objects (else STATUS_INVALID_HANDLE). TargetHandle may be NULL only
-     * to close the source (DUPLICATE_CLOSE_SOURCE). IRQL PASSIVE_LEVEL.
+     * DesiredAccess, HandleAttributes, Options)}: SourceHandle is looked up in the source process's
+     * table and the copy entered in the target process's (OBJ_KERNEL_HANDLE: the system table); each
+     * process handle is NtCurrentProcess() (the process the caller runs in) or a handle to a process
+     * with PROCESS_DUP_HANDLE (the lookup's statuses; STATUS_PROCESS_IS_TERMINATING for a process that
+     * has ended). TargetHandle may be NULL only to close the source (DUPLICATE_CLOSE_SOURCE). IRQL PASSIVE_LEVEL.
      */
     public static int duplicate(ObjectManager ob, long sourceProcess, long sourceHandle, long targetProcess, MemorySegment targetHandle,
                                 int desiredAccess, int handleAttributes, int options) {
         if (Verifier.ENABLED) {
             IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ZwDuplicateObject");
         }
-        if (sourceProcess != ObjectAttributes.NtCurrentProcess || targetProcess != ObjectAttributes.NtCurrentProcess) {
-            return NtStatus.STATUS_INVALID_HANDLE;
+        HandleTable source;
+        HandleTable target;
+        try {
+            source = processTable(ob, sourceProcess);
+            target = processTable(ob, targetProcess);
+        } catch (ObFailure f) {
+            return f.status();
         }
         int knownOptions = ObjectAttributes.DUPLICATE_CLOSE_SOURCE | ObjectAttributes.DUPLICATE_SAME_ACCESS
                 | ObjectAttributes.DUPLICATE_SAME_ATTRIBUTES;
@@ -475,7 +483,8 @@ public final class ObRoutines {
             return NtStatus.STATUS_INVALID_PARAMETER;
         }
         long[] info = new long[1];
-        long body = ob.referenceByHandle(sourceHandle, 0, null, ObjectManager.KernelMode, info);
+        long body = source == null ? ob.referenceByHandle(sourceHandle, 0, null, ObjectManager.KernelMode, info)
+                : ob.referenceIn(source, sourceHandle, 0, null, ObjectManager.KernelMode, info);
         if (body < 0) {
             return (int) body;
         }
@@ -493,7 +502,8 @@ public final class ObRoutines {
                     | (handleAttributes & ObjectAttributes.OBJ_KERNEL_HANDLE);
             long h;
             try {
-                h = ob.insertHandle(t, body, access, attributes, OB_OPEN_METHOD.ObDuplicateHandle, ObjectManager.KernelMode, true, false);
+                h = ob.insertHandle(target, t, body, access, attributes, OB_OPEN_METHOD.ObDuplicateHandle, ObjectManager.KernelMode, true,
+                        false);
             } catch (ObFailure f) {
                 ob.dereference(body);
                 body = 0;
@@ -507,12 +517,39 @@ public final class ObRoutines {
                 ob.dereference(body);
             }
             if ((options & ObjectAttributes.DUPLICATE_CLOSE_SOURCE) != 0) {
-                int st = ob.close(sourceHandle, ObjectManager.KernelMode);
+                int st = ob.close(source, sourceHandle, ObjectManager.KernelMode);
                 if (st != NtStatus.STATUS_SUCCESS && status == NtStatus.STATUS_SUCCESS) {
                     // the source was closed by another thread meanwhile: the duplicate stands
                 }
             }
         }
+    }
+
+    /**
+     * The handle table a process handle of ZwDuplicateObject names: null for NtCurrentProcess() (the
+     * current process's table, resolved per lookup), else the table of the process the handle refers to.
+     *
+     * @throws ObFailure the handle lookup's status, or STATUS_PROCESS_IS_TERMINATING for a process whose
+     *         table has been run down
+     */
+    private static HandleTable processTable(ObjectManager ob, long processHandle) {
+        if (processHandle == ObjectAttributes.NtCurrentProcess) {
+            return null;
+        }
+        long body = ob.referenceByHandle(processHandle, AccessMask.PROCESS_DUP_HANDLE, ob.processType(), ObjectManager.KernelMode, null);
+        if (body < 0) {
+            throw new ObFailure((int) body, "ZwDuplicateObject: process handle 0x" + Long.toHexString(processHandle));
+        }
+        HandleTable table;
+        try {
+            table = ob.tableOfProcess(body);
+        } finally {
+            ob.dereference(body);
+        }
+        if (table == null || table.isRunDown()) {
+            throw new ObFailure(NtStatus.STATUS_PROCESS_IS_TERMINATING, "ZwDuplicateObject: the process has ended");
+        }
+        return table;
     }
 
     // ===== VarHandle mechanics =====

@@ -72,8 +72,11 @@ import java.util.function.Consumer;
  *
  * <h2>Handles</h2>
  * See {@link HandleTable}. An OBJ_KERNEL_HANDLE handle lives in the system process's table and its
- * value has the kernel bits; other handles live in the calling thread's process's table (the system
- * process's, until a process manager attaches threads to others: {@link #attach}). Under the
+ * value has the kernel bits; other handles live in the table of the process the calling thread runs
+ * in (the system process's, unless the process manager attached the thread to a tenant or made it
+ * a tenant's thread: {@link #attach}); a tenant's table is run down when the tenant ends
+ * ({@link #rundown}). NtCurrentProcess() and NtCurrentThread() resolve through the process manager
+ * ({@link #setPseudoHandles}). Under the
  * verifier a kernel-mode close or kernel-mode lookup of an invalid kernel handle, a close of a
  * kernel handle from user mode, and a kernel-mode close of a protected kernel handle are
  * INVALID_KERNEL_HANDLE (0x93: the handle, 0 protected / 1 invalid, 0, 0); without it they return
@@ -674,8 +677,14 @@ public final class ObjectManager {
      */
     long insertHandle(ObjectType t, long body, int access, int attributes, int reason, int mode,
                       boolean transfer, boolean handleCountCharged) {
+        return insertHandle(null, t, body, access, attributes, reason, mode, transfer, handleCountCharged);
+    }
+
+    /** {@link #insertHandle} into {@code target}'s table (null: the current process's) unless OBJ_KERNEL_HANDLE. */
+    long insertHandle(HandleTable target, ObjectType t, long body, int access, int attributes, int reason, int mode,
+                      boolean transfer, boolean handleCountCharged) {
         boolean kernelHandle = (attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0;
-        HandleTable table = kernelHandle ? systemTable : currentTable();
+        HandleTable table = kernelHandle ? systemTable : target != null ? target : currentTable();
         Region r = headerRegion(body);
         MemorySegment s = r.segment();
         long off = r.offsetOf(body - HEADER_SIZE);
@@ -728,6 +737,11 @@ public final class ObjectManager {
      * Returns STATUS_SUCCESS, STATUS_INVALID_HANDLE or STATUS_HANDLE_NOT_CLOSABLE (verifier: 0x93).
      */
     public int close(long handle, int mode) {
+        return close(null, handle, mode);
+    }
+
+    /** {@link #close(long, int)} in {@code process}'s table (null: the current process's; kernel handles: the system table). */
+    int close(HandleTable process, long handle, int mode) {
         boolean kernelHandle = HandleTable.isKernelHandle(handle);
         if (kernelHandle && mode != KernelMode) {
             if (verify) {
@@ -736,7 +750,7 @@ public final class ObjectManager {
             }
             return NtStatus.STATUS_INVALID_HANDLE;
         }
-        HandleTable table = tableFor(handle);
+        HandleTable table = kernelHandle ? systemTable : process != null ? process : currentTable();
         int index = HandleTable.indexOf(handle);
         HandleTable.Closed c = index < 0 ? null : table.close(index, true);
         if (c == null) {
@@ -800,12 +814,17 @@ public final class ObjectManager {
         if (handle < 0 && handle >= ObjectAttributes.NtCurrentThread) {
             return referencePseudo(handle, type, info); // NtCurrentProcess() / NtCurrentThread()
         }
+        return referenceIn(null, handle, desiredAccess, type, mode, info);
+    }
+
+    /** {@link #referenceByHandle} in {@code process}'s table (null: the current process's; kernel handles: the system table). */
+    long referenceIn(HandleTable process, long handle, int desiredAccess, ObjectType type, int mode, long[] info) {
         boolean kernelHandle = HandleTable.isKernelHandle(handle);
         int index = HandleTable.indexOf(handle);
         if (kernelHandle && mode != KernelMode) {
             return NtStatus.STATUS_INVALID_HANDLE; // kernel handles are invisible to user mode
         }
-        HandleTable table = kernelHandle ? systemTable : currentTable();
+        HandleTable table = kernelHandle ? systemTable : process != null ? process : currentTable();
         long header = index < 0 ? NtStatus.STATUS_INVALID_HANDLE
                 : table.reference(index, desiredAccess, mode != KernelMode, type == null ? -1 : type.index, info);
         if (header < 0) {
@@ -817,6 +836,20 @@ public final class ObjectManager {
             return header;
         }
         return header + HEADER_SIZE;
+    }
+
+    /** The process manager's map from an EPROCESS body to its process's handle table; volatile. */
+    private volatile java.util.function.LongFunction<HandleTable> processTables;
+
+    /** Installs the process manager's map from an EPROCESS body to its handle table (null for a process that has ended). */
+    public void setProcessTables(java.util.function.LongFunction<HandleTable> tables) {
+        processTables = tables;
+    }
+
+    /** The handle table of the process whose EPROCESS is at {@code body}, or null (no process manager, or no such live process). */
+    HandleTable tableOfProcess(long body) {
+        java.util.function.LongFunction<HandleTable> f = processTables; // volatile read
+        return f == null ? null : f.apply(body);
     }
 
     /** The process manager's answers to NtCurrentProcess() and NtCurrentThread() (body addresses); volatile. */

@@ -42,7 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread's kernel state is collected (the Java thread died or left the kernel), at the next Ps call
  * of any thread; at kernel close it is simply left to the pools' unmap (not a leak). Threads created by PsCreateSystemThread
  * and the kernel's service threads are system threads ({@code PsIsSystemThread} TRUE); the
- * embedder's Java threads are not: they model the kernel's callers.
+ * embedder's Java threads are not: they model the kernel's callers. A Java thread runs in another
+ * process only while attached to it (KeStackAttachProcess, {@link ProcessAttach}): PsGetCurrentProcess
+ * and its non-kernel handles follow the attachment, PsGetCurrentProcessId stays 4. Threads that
+ * PsCreateSystemThread creates with a handle to a tenant ({@link Tenants}) belong to the tenant.
  *
  * <h2>Objects and fields</h2>
  * A process is a Process object ({@code PsProcessType}) whose body is a byte-exact EPROCESS: Pcb's
@@ -165,6 +168,7 @@ public final class ProcessManager {
         activeHead = head;
         PsProcess p = newProcess(SYSTEM_PROCESS_ID, "System", ob.systemTable(), 0);
         ob.setPseudoHandles(() -> current().current.address(), () -> current().address());
+        ob.setProcessTables(body -> byAddress.get(body) instanceof PsProcess q && !q.ended.get() ? q.handles : null);
         system = p; // volatile write: publishes the record and the EPROCESS it describes
         return p;
     }
@@ -526,14 +530,25 @@ public final class ProcessManager {
         return notify.addThreadRoutine(routine);
     }
 
+    /** {@code PsSetCreateThreadNotifyRoutineEx}: see {@link PsNotify}. */
+    public int setCreateThreadNotifyRoutineEx(int notifyType, dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
+        return notify.addThreadRoutineEx(notifyType, routine);
+    }
+
     /** {@code PsRemoveCreateThreadNotifyRoutine}: see {@link PsNotify}. */
     public int removeCreateThreadNotifyRoutine(dev.offkern.nt.CREATE_THREAD_NOTIFY_ROUTINE routine) {
         return notify.removeThreadRoutine(routine);
     }
 
-    /** Tenant processes created and not yet ended (diagnostics, tests). */
+    /** Tenant processes created and not yet ended (diagnostics, tests); a process counts as ended once it is signalled. */
     public int liveTenantCount() {
-        return liveProcesses.size();
+        int n = 0;
+        for (PsProcess p : liveProcesses) {
+            if (!p.ended.get()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Live threads of this kernel (diagnostics, tests). */

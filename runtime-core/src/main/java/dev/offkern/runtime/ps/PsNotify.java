@@ -56,7 +56,11 @@ import java.util.concurrent.locks.LockSupport;
  * that stores an error status vetoes: no later routine is called, the routines already called hear
  * of the process's exit, and the creation fails with that status. Thread routines hear of the threads
  * the kernel creates (PsCreateSystemThread), not of the embedder's Java threads, which model the
- * kernel's callers (their ETHREADs appear lazily, at any IRQL). An exception escaping a routine is
+ * kernel's callers (their ETHREADs appear lazily, at any IRQL). As on Windows, a
+ * PsSetCreateThreadNotifyRoutine (or PsCreateThreadNotifySubsystems) routine hears of a creation on
+ * the creating thread, before the new thread runs, and of the end on the ending thread; a
+ * PsCreateThreadNotifyNonSystem routine runs on the new thread and only for non-system threads —
+ * every thread offkern creates is a system thread, so such a routine is registered and never called. An exception escaping a routine is
  * KMODE_EXCEPTION_NOT_HANDLED (0x1E: STATUS_UNHANDLED_EXCEPTION, the routine's stub).
  *
  * <p>Progress: registration blocking (this object's monitor; removal also waits for in-flight
@@ -66,6 +70,12 @@ import java.util.concurrent.locks.LockSupport;
 final class PsNotify {
     /** Routines per table (Windows: PSP_MAX_CREATE_PROCESS_NOTIFY, PSP_MAX_CREATE_THREAD_NOTIFY). */
     static final int LIMIT = 64;
+    /** PSCREATETHREADNOTIFYTYPE PsCreateThreadNotifyNonSystem: called on the new thread, for non-system threads only. */
+    static final int NOTIFY_NON_SYSTEM = 0;
+    /** PSCREATETHREADNOTIFYTYPE PsCreateThreadNotifySubsystems: called for the threads of every subsystem. */
+    static final int NOTIFY_SUBSYSTEMS = 1;
+    /** offkern's kind of a PsSetCreateThreadNotifyRoutine registration (creation told on the creating thread). */
+    static final int NOTIFY_LEGACY = -1;
     private static final int INFO_TAG = PoolTags.tag("PsCn");
 
     /** One registration. */
@@ -77,10 +87,17 @@ final class PsNotify {
         final AtomicInteger inFlight = new AtomicInteger();
         /** Set by the removal before it waits (volatile: a call that counts itself after it sees it). */
         volatile boolean removed;
+        /** A thread routine's kind: NOTIFY_LEGACY, NOTIFY_NON_SYSTEM or NOTIFY_SUBSYSTEMS (process routines: NOTIFY_LEGACY). */
+        final int kind;
 
         Entry(Object routine, long stub) {
+            this(routine, stub, NOTIFY_LEGACY);
+        }
+
+        Entry(Object routine, long stub, int kind) {
             this.routine = routine;
             this.stub = stub;
+            this.kind = kind;
         }
     }
 
@@ -125,13 +142,29 @@ final class PsNotify {
 
     /** {@code PsSetCreateThreadNotifyRoutine(NotifyRoutine)}. */
     int addThreadRoutine(CREATE_THREAD_NOTIFY_ROUTINE routine) {
-        checkRegistration(routine, "PsSetCreateThreadNotifyRoutine");
+        return addThreadRoutine(routine, NOTIFY_LEGACY, "PsSetCreateThreadNotifyRoutine");
+    }
+
+    /**
+     * {@code PsSetCreateThreadNotifyRoutineEx(NotifyType, NotifyInformation)}: STATUS_INVALID_PARAMETER
+     * for a NotifyType that is neither PsCreateThreadNotifyNonSystem nor PsCreateThreadNotifySubsystems.
+     */
+    int addThreadRoutineEx(int notifyType, CREATE_THREAD_NOTIFY_ROUTINE routine) {
+        if (notifyType != NOTIFY_NON_SYSTEM && notifyType != NOTIFY_SUBSYSTEMS) {
+            checkRegistration(routine, "PsSetCreateThreadNotifyRoutineEx");
+            return NtStatus.STATUS_INVALID_PARAMETER;
+        }
+        return addThreadRoutine(routine, notifyType, "PsSetCreateThreadNotifyRoutineEx");
+    }
+
+    private int addThreadRoutine(CREATE_THREAD_NOTIFY_ROUTINE routine, int kind, String name) {
+        checkRegistration(routine, name);
         synchronized (this) {
             Entry[] cur = threadRoutines;
             if (cur.length >= LIMIT) {
                 return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
             }
-            threadRoutines = append(cur, new Entry(routine, stubOf(routine))); // volatile write: publishes the entry
+            threadRoutines = append(cur, new Entry(routine, stubOf(routine), kind)); // volatile write: publishes the entry
             return NtStatus.STATUS_SUCCESS;
         }
     }
@@ -297,12 +330,31 @@ final class PsNotify {
         }
     }
 
-    /** Tells the thread routines that {@code t} starts ({@code create}) or ends; runs on {@code t}. */
-    void thread(PsThread t, boolean create) {
+    /**
+     * Tells the thread routines of {@code t}'s creation: the PsSetCreateThreadNotifyRoutine and
+     * PsCreateThreadNotifySubsystems ones on the creating thread ({@code onNewThread} false, before the
+     * new thread starts), the PsCreateThreadNotifyNonSystem ones on the new thread ({@code onNewThread}
+     * true) if it is not a system thread.
+     */
+    void threadCreated(PsThread t, boolean onNewThread) {
         Entry[] routines = threadRoutines; // volatile read
         for (Entry e : routines) {
-            CREATE_THREAD_NOTIFY_ROUTINE r = (CREATE_THREAD_NOTIFY_ROUTINE) e.routine;
-            call(e, () -> r.call(t.process.id, t.id, create));
+            boolean nonSystem = e.kind == NOTIFY_NON_SYSTEM;
+            if (nonSystem == onNewThread && (!nonSystem || !t.system)) {
+                CREATE_THREAD_NOTIFY_ROUTINE r = (CREATE_THREAD_NOTIFY_ROUTINE) e.routine;
+                call(e, () -> r.call(t.process.id, t.id, true));
+            }
+        }
+    }
+
+    /** Tells the thread routines that {@code t} ends (NonSystem ones only for a non-system thread); runs on {@code t}. */
+    void threadEnded(PsThread t) {
+        Entry[] routines = threadRoutines; // volatile read
+        for (Entry e : routines) {
+            if (e.kind != NOTIFY_NON_SYSTEM || !t.system) {
+                CREATE_THREAD_NOTIFY_ROUTINE r = (CREATE_THREAD_NOTIFY_ROUTINE) e.routine;
+                call(e, () -> r.call(t.process.id, t.id, false));
+            }
         }
     }
 

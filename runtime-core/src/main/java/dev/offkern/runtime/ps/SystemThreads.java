@@ -128,6 +128,14 @@ public final class SystemThreads {
             cid.set(JAVA_LONG_UNALIGNED, UNIQUE_PROCESS, process.id());
             cid.set(JAVA_LONG_UNALIGNED, UNIQUE_THREAD, p.id);
         }
+        try {
+            pm.notify.threadCreated(p, false); // on the creating thread, before the new one runs
+        } catch (RuntimeException notified) { // a routine's 0x1E: the thread never runs
+            MemorySegment out = threadHandle.byteSize() >= 8 ? threadHandle : k.addressSpace().resolve(threadHandle.address(), 8);
+            ob.close(out.get(JAVA_LONG_UNALIGNED, 0), ObjectManager.KernelMode);
+            pm.terminate(p, NtStatus.STATUS_UNHANDLED_EXCEPTION);
+            throw notified;
+        }
         Object routine = javaRoutine;
         long context = startContext == null ? 0 : startContext.address();
         Thread t = Thread.ofPlatform().daemon(true).name("offkern-system-thread-" + p.id)
@@ -147,7 +155,7 @@ public final class SystemThreads {
             ts.setExecutive(p);
             p.threadBlock = ts.address();
             pm.ob.attach(p.process.handles); // its handles live in its process's table
-            pm.notify.thread(p, true);
+            pm.notify.threadCreated(p, true);
             ts.addKernelApcDisable(-1); // starts inside a critical region (KeEnterCriticalRegion), at PASSIVE_LEVEL
             try {
                 if (routine instanceof KSTART_ROUTINE j) {
@@ -180,7 +188,7 @@ public final class SystemThreads {
                 // 0x5 processed (callbacks, dump, policy): the thread still ends
             }
             try {
-                pm.notify.thread(p, false);
+                pm.notify.threadEnded(p);
             } catch (RuntimeException processed) {
                 // a routine's 0x1E processed: the thread still ends
             }

@@ -43,9 +43,10 @@ final class ProcessOps {
                         "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"),
                 Op.of("ps.tenants", 3, ProcessOps::tenants, "PsCreateTenantProcess", "KeStackAttachProcess", "KeUnstackDetachProcess",
                         "ZwTerminateProcess", "PsGetProcessExitStatus", "ZwCreateEvent", "ZwClose", "ObReferenceObjectByHandle",
-                        "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject"),
+                        "ObDereferenceObject", "PsGetCurrentProcess", "PsProcessType", "ZwWaitForSingleObject", "ZwDuplicateObject"),
                 Op.of("ps.notify", 2, ProcessOps::notifyRoutines, "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutine",
-                        "PsSetCreateThreadNotifyRoutine", "PsRemoveCreateThreadNotifyRoutine", "PsCreateTenantProcess", "ZwTerminateProcess",
+                        "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx", "PsRemoveCreateThreadNotifyRoutine",
+                        "PsCreateTenantProcess", "ZwTerminateProcess",
                         "PsCreateSystemThread", "ZwWaitForSingleObject", "ZwClose"),
                 Op.of("ps.attachHostile", 1, ProcessOps::attachHostile, "KeStackAttachProcess", "KeUnstackDetachProcess",
                         "ZwTerminateProcess", "PsGetProcessExitStatus", "PsCreateTenantProcess"));
@@ -55,7 +56,12 @@ final class ProcessOps {
     private static final int VETO = NtStatus.STATUS_ACCESS_DENIED;
 
     private static long tenant(Ctx c, MemorySegment out) {
-        int st = Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, MemorySegment.NULL, "fuzz-" + c.n(100));
+        return tenant(c, out, MemorySegment.NULL);
+    }
+
+    /** A tenant; {@code oa} (OBJECT_ATTRIBUTES or NULL) says whether its handle is a kernel handle. 0 if a notify routine vetoed it. */
+    private static long tenant(Ctx c, MemorySegment out, MemorySegment oa) {
+        int st = Ps.PsCreateTenantProcess(out, AccessMask.PROCESS_ALL_ACCESS, oa, "fuzz-" + c.n(100));
         if (st == VETO) {
             return 0; // another thread's notify routine vetoed it
         }
@@ -79,8 +85,10 @@ final class ProcessOps {
         int n = 1 + c.n(2);
         long[] handles = new long[n];
         MemorySegment[] processes = new MemorySegment[n];
+        MemorySegment kernelHandle = b.asSlice(208, 48); // the process handles are used while attached elsewhere
+        Ob.InitializeObjectAttributes(kernelHandle, MemorySegment.NULL, ObjectAttributes.OBJ_KERNEL_HANDLE, 0, MemorySegment.NULL);
         for (int i = 0; i < n; i++) {
-            handles[i] = tenant(c, b.asSlice(0, 8));
+            handles[i] = tenant(c, b.asSlice(0, 8), kernelHandle);
             if (handles[i] == 0) {
                 return;
             }
@@ -106,6 +114,13 @@ final class ProcessOps {
                 }
                 if (Zw.ZwCreateEvent(b.asSlice(176, 8), AccessMask.EVENT_ALL_ACCESS, MemorySegment.NULL, 0, false) == NtStatus.STATUS_SUCCESS) {
                     long ev = b.get(JAVA_LONG, 176);
+                    if (c.p(0.3)) { // a copy into another tenant's table (its end closes it)
+                        int st = Zw.ZwDuplicateObject(Zw.NtCurrentProcess, ev, handles[c.n(n)], b.asSlice(184, 8), 0, 0,
+                                ObjectAttributes.DUPLICATE_SAME_ACCESS);
+                        if (st != NtStatus.STATUS_SUCCESS) {
+                            throw new FuzzInvariantException("ZwDuplicateObject into a live tenant returned 0x" + Integer.toHexString(st));
+                        }
+                    }
                     if (c.p(0.5) && Zw.ZwClose(ev) != NtStatus.STATUS_SUCCESS) {
                         throw new FuzzInvariantException("closing an event in the attached process failed");
                     }
@@ -153,7 +168,8 @@ final class ProcessOps {
         CREATE_THREAD_NOTIFY_ROUTINE thread = (process, id, create) -> calls.incrementAndGet();
         int exSt = Ps.PsSetCreateProcessNotifyRoutineEx(ex, false);
         int legacySt = c.p(0.5) ? Ps.PsSetCreateProcessNotifyRoutine(legacy, false) : NtStatus.STATUS_UNSUCCESSFUL;
-        int threadSt = Ps.PsSetCreateThreadNotifyRoutine(thread);
+        int threadSt = c.p(0.5) ? Ps.PsSetCreateThreadNotifyRoutine(thread)
+                : Ps.PsSetCreateThreadNotifyRoutineEx(c.n(2), thread);
         try {
             if (exSt == NtStatus.STATUS_SUCCESS && Ps.PsSetCreateProcessNotifyRoutineEx(ex, false) != NtStatus.STATUS_INVALID_PARAMETER) {
                 throw new FuzzInvariantException("registering a process notify routine twice did not fail");
