@@ -61,6 +61,9 @@ import java.lang.foreign.MemorySegment;
 public final class AccessCheck {
     private static final int GENERIC = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE | AccessMask.GENERIC_EXECUTE
             | AccessMask.GENERIC_ALL;
+    /** GENERIC_READ, _WRITE, _EXECUTE, _ALL in GENERIC_MAPPING's order. */
+    private static final int[] GENERIC_BITS = {AccessMask.GENERIC_READ, AccessMask.GENERIC_WRITE, AccessMask.GENERIC_EXECUTE,
+            AccessMask.GENERIC_ALL};
     private static final int IMPLICIT_OWNER = AccessMask.READ_CONTROL | AccessMask.WRITE_DAC;
     private static final MemorySegment OWNER_RIGHTS = MemorySegment.ofArray(WellKnownSids.ownerRights());
     private static final long OWNER_RIGHTS_FIRST = OWNER_RIGHTS.get(POINTER, 0);
@@ -81,9 +84,11 @@ public final class AccessCheck {
     /** RtlMapGenericMask on a value; -1 when a generic right maps to nothing (not mapped). */
     static long map(int mask, int[] m) {
         int out = mask & ~GENERIC;
-        int[] bits = {AccessMask.GENERIC_READ, AccessMask.GENERIC_WRITE, AccessMask.GENERIC_EXECUTE, AccessMask.GENERIC_ALL};
+        if ((mask & GENERIC) == 0) {
+            return Integer.toUnsignedLong(out);
+        }
         for (int i = 0; i < 4; i++) {
-            if ((mask & bits[i]) != 0) {
+            if ((mask & GENERIC_BITS[i]) != 0) {
                 int to = m[i] & ~GENERIC;
                 if (to == 0) {
                     return -1;

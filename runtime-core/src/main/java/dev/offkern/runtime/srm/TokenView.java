@@ -41,6 +41,8 @@ final class TokenView {
         int count = tb.get(ULONG, TOKEN.USER_AND_GROUP_COUNT_OFFSET);
         long array = tb.get(POINTER, TOKEN.USER_AND_GROUPS_OFFSET) - base;
         long first = sid.get(POINTER, sidOff); // Revision, count, authority: compares 8 bytes at once
+        long lastOff = len - 4; // the last sub-authority (the RID: where SIDs of one domain differ), or Revision..count again
+        int last = sid.get(ULONG, sidOff + lastOff);
         for (int i = 0; i < count; i++) {
             long e = array + i * ENTRY;
             int a = tb.get(ULONG, e + SID_AND_ATTRIBUTES.ATTRIBUTES_OFFSET);
@@ -56,14 +58,24 @@ final class TokenView {
                 continue;
             }
             long s = tb.get(POINTER, e + SID_AND_ATTRIBUTES.SID_OFFSET) - base;
-            if (tb.get(POINTER, s) != first) {
-                continue;
+            if (tb.get(POINTER, s) != first || tb.get(ULONG, s + lastOff) != last) {
+                continue; // the same first 8 bytes give the same length: s + lastOff lies inside this SID
             }
-            if (MemorySegment.mismatch(tb, s, s + len, sid, sidOff, sidOff + len) == -1) {
+            if (equalBetween(tb, s, sid, sidOff, lastOff)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether the sub-authorities between offset 8 and {@code end} of the two SIDs are equal. */
+    private static boolean equalBetween(MemorySegment a, long aOff, MemorySegment b, long bOff, long end) {
+        for (long k = 8; k < end; k += 4) {
+            if (a.get(ULONG, aOff + k) != b.get(ULONG, bOff + k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether {@code sid} (a whole, valid SID) is the user or an enabled, not deny-only group of {@code tb}. */
