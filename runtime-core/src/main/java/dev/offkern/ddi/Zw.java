@@ -133,4 +133,16 @@ public final class Zw {
             throw ClosedDuringCall.check(e);
         }
     }
+
+    /**
+     * {@code NTSTATUS ZwMakeTemporaryObject(HANDLE Handle)}: ObMakeTemporaryObject on the object the handle
+     * names; STATUS_SUCCESS or the handle lookup's status. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwMakeTemporaryObject(long Handle) {
+        try {
+            return ObRoutines.makeTemporaryObject(Ob.objects(), Handle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
 }
