@@ -191,7 +191,7 @@ public final class ObjectManager {
             fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
         }
         if (deviceType == null) {
-            deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+            deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, body -> ioDelete(body));
         }
         if (driverType == null) {
             driverType = builtIn("Driver", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
@@ -212,6 +212,21 @@ public final class ObjectManager {
 
     private void executiveDelete(MemorySegment body) {
         Consumer<MemorySegment> d = executiveDelete; // volatile read
+        if (d != null) {
+            d.accept(body);
+        }
+    }
+
+    /** The I/O manager's delete procedure for Device objects (IopDeleteDevice; null: none yet); volatile. */
+    private volatile Consumer<MemorySegment> ioDelete;
+
+    /** Installs the I/O manager's delete procedure for Device objects. */
+    public void setIoDelete(Consumer<MemorySegment> delete) {
+        ioDelete = delete;
+    }
+
+    private void ioDelete(MemorySegment body) {
+        Consumer<MemorySegment> d = ioDelete; // volatile read
         if (d != null) {
             d.accept(body);
         }
