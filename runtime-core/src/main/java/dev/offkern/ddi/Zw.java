@@ -134,6 +134,18 @@ public final class Zw {
         }
     }
 
+    /**
+     * {@code NTSTATUS ZwMakeTemporaryObject(HANDLE Handle)}: ObMakeTemporaryObject on the object the handle
+     * names; STATUS_SUCCESS or the handle lookup's status. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwMakeTemporaryObject(long Handle) {
+        try {
+            return ObRoutines.makeTemporaryObject(Ob.objects(), Handle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
     // ===== Tokens (semantics: dev.offkern.runtime.srm.TokenManager) =====
 
     /**

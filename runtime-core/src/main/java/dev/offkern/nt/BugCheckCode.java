@@ -9,6 +9,8 @@ public final class BugCheckCode {
     public static final int IRQL_NOT_GREATER_OR_EQUAL = 0x09;
     public static final int IRQL_NOT_LESS_OR_EQUAL = 0x0A;
     public static final int NO_MORE_IRP_STACK_LOCATIONS = 0x35;
+    /** An IRP was completed (IoCompleteRequest) or freed again: P1 the IRP. */
+    public static final int MULTIPLE_IRP_COMPLETE_REQUESTS = 0x44;
     public static final int PAGE_FAULT_IN_NONPAGED_AREA = 0x50;
     public static final int BAD_POOL_HEADER = 0x19;
     public static final int MEMORY_MANAGEMENT = 0x1A;

@@ -38,6 +38,10 @@ public final class NtStatus {
     public static final int STATUS_BUFFER_TOO_SMALL = 0xC0000023;
     public static final int STATUS_DELETE_PENDING = 0xC0000056;
     public static final int STATUS_CANCELLED = 0xC0000120;
+    /** A completion routine keeps the IRP: IoCompleteRequest stops (IO_COMPLETION_ROUTINE_RESULT StopCompletion). */
+    public static final int STATUS_MORE_PROCESSING_REQUIRED = 0xC0000016;
+    /** A completion routine lets completion continue (ContinueCompletion; the same value as STATUS_SUCCESS). */
+    public static final int STATUS_CONTINUE_COMPLETION = 0x00000000;
     public static final int STATUS_INVALID_DEVICE_REQUEST = 0xC0000010;
     public static final int STATUS_NOT_SUPPORTED = 0xC00000BB;
     /** A caller's buffer cannot hold the whole result (a warning: NT_SUCCESS is false). */

@@ -1,5 +1,13 @@
 package dev.offkern.runtime;
 
+import dev.offkern.layout.io.DRIVER_OBJECT;
+import dev.offkern.nt.DRIVER_INITIALIZE;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.NtStatusException;
+import dev.offkern.runtime.io.IoDrivers;
+import dev.offkern.runtime.io.IoManager;
+import java.lang.foreign.MemorySegment;
+
 import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.runtime.counters.CountersPublisher;
 import dev.offkern.runtime.ex.ExTimers;
@@ -57,6 +65,7 @@ public final class Kernel implements AutoCloseable {
     private final ObjectManager objects;
     private final ProcessManager processes;
     private final TokenManager tokens;
+    private final IoManager io;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
     private final KernelCore core;
@@ -79,6 +88,7 @@ public final class Kernel implements AutoCloseable {
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
         this.tokens = new TokenManager(core, objects, processes, pools);
         processes.setSecurity(tokens); // before the System process exists: it gets the SYSTEM token
+        this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -186,6 +196,34 @@ public final class Kernel implements AutoCloseable {
     /** This kernel's security manager for tokens, subject contexts and access checks. */
     public TokenManager tokens() {
         return tokens;
+    }
+
+    /** This kernel's I/O manager (drivers, devices, IRPs, cancel-safe queues: what {@code Io} delegates to). */
+    public IoManager io() {
+        return io;
+    }
+
+    /**
+     * Loads a driver written in Java: {@code IoCreateDriver(name, entry)} on the calling thread, returning
+     * the driver object (unload it with {@link #unloadDriver}).
+     *
+     * @param name  the driver's object name ({@code \Driver\Name}), or null for a generated one
+     * @throws NtStatusException with the status IoCreateDriver returned, if it failed
+     */
+    public MemorySegment loadDriver(String name, DRIVER_INITIALIZE entry) {
+        ensureRunning();
+        long[] out = new long[1];
+        int st = IoDrivers.create(io, name, entry, out);
+        if (!NtStatus.NT_SUCCESS(st)) {
+            throw new NtStatusException(st, "IoCreateDriver(" + name + ") failed");
+        }
+        return objects.body(out[0], DRIVER_OBJECT.X64.size());
+    }
+
+    /** Unloads a driver {@link #loadDriver} loaded ({@code IoDeleteDriver}: its DriverUnload runs). */
+    public void unloadDriver(MemorySegment driverObject) {
+        ensureRunning();
+        IoDrivers.delete(io, driverObject);
     }
 
     /** The non-paged pool. */
@@ -350,6 +388,7 @@ public final class Kernel implements AutoCloseable {
         processes.close(); // before the unmap: notes which process and thread objects only the kernel holds
         tokens.close(); // and the System process's token
         addressSpace.close();
+        io.close();
         LeakReport report = pools.closeAndReport();
         report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
         report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads

@@ -44,7 +44,8 @@ class ClosedKernelTest {
             "CONTAINING_RECORD",                      // address arithmetic, no dereference
             "RtlNumberOfSetBitsUlongPtr", "RtlFindMostSignificantBit", "RtlFindLeastSignificantBit",
             "ExSizeOfRundownProtectionCacheAware",    // a size
-            "RtlLengthRequiredSid");                  // a size
+            "RtlLengthRequiredSid",                   // a size
+            "IoSizeOfIrp");                           // a size
 
     @TempDir
     Path dumps;

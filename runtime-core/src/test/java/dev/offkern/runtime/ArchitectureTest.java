@@ -118,6 +118,18 @@ class ArchitectureTest {
     }
 
     @Test
+    void noOtherManagerShouldDependOnTheIoManager() {
+        // io (drivers, devices, IRPs, cancel-safe queues) uses ob, ke, pool and verifier; none of them uses it.
+        noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",
+                        "dev.offkern.runtime.ke..", "dev.offkern.runtime.pool..", "dev.offkern.runtime.ex..",
+                        "dev.offkern.runtime.rtl..", "dev.offkern.runtime.se..", "dev.offkern.runtime.ob..",
+                        "dev.offkern.runtime.ps..")
+                .should().dependOnClassesThat().resideInAPackage("dev.offkern.runtime.io..")
+                .because("the I/O manager sits above the object manager and the dispatcher")
+                .check(runtime);
+    }
+
+    @Test
     void noManagerShouldDependOnTheLiveCounters() {
         // counters reads ke, pool and ex and is started by Kernel: it sits above every manager.
         noClasses().that().resideInAnyPackage("dev.offkern.runtime.verifier..", "dev.offkern.runtime.mm..",

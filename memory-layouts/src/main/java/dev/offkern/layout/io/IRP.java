@@ -106,6 +106,10 @@ public final class IRP {
     public static final long CANCEL_OFFSET = X64.offset("Cancel");
     /** KIRQL: the IRQL saved by IoAcquireCancelSpinLock. */
     public static final long CANCEL_IRQL_OFFSET = X64.offset("CancelIrql");
+    /** CCHAR: the APC environment of the issuing thread. */
+    public static final long APC_ENVIRONMENT_OFFSET = X64.offset("ApcEnvironment");
+    /** UCHAR: IRP_ALLOCATED_* / IRP_QUOTA_CHARGED, how the IRP was allocated. */
+    public static final long ALLOCATION_FLAGS_OFFSET = X64.offset("AllocationFlags");
     /** PIO_STATUS_BLOCK: the caller's status block. */
     public static final long USER_IOSB_OFFSET = X64.offset("UserIosb");
     /** PKEVENT: the event signalled on completion. */

@@ -36,6 +36,7 @@ final class Catalogue {
         all.addAll(ObjectOps.ops());
         all.addAll(ProcessOps.ops());
         all.addAll(TokenOps.ops());
+        all.addAll(IoOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
 

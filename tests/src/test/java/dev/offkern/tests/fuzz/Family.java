@@ -17,7 +17,7 @@ import java.util.Set;
  */
 enum Family {
     POOL, SLIST, LOOKASIDE, RUNDOWN, FAST_MUTEX, GUARDED_MUTEX, REGION, SPIN_LOCK, IRQL, BUGCHECK,
-    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS;
+    DISPATCHER, BITMAP, RUN_ONCE, PROCESSOR_STATE, DPC_TIMER, SECURITY, OBJECTS, IO;
 
     /**
      * Codes any routine may raise: a pointer outside every mapped region (0x50), an access the
@@ -48,6 +48,14 @@ enum Family {
             0x1000L, 0x1001L, 0x1002L, 0x1003L, 0x1004L, 0x1005L, 0x1006L, 0x1007L, 0x1008L, 0x1009L, 0x100AL, 0x100BL);
     private static final Set<Long> MUTEX_C4 = Set.of(0x33L, 0x34L, 0x39L, 0x3AL,
             0x1000L, 0x1001L, 0x1002L, 0x1003L, 0x1004L, 0x1005L, 0x1006L, 0x1007L, 0x1008L, 0x1009L, 0x100AL, 0x100BL);
+
+    private static final Set<Long> IO_C4 = union(LOCK_C4, POOL_C4);
+
+    private static Set<Long> union(Set<Long> a, Set<Long> b) {
+        java.util.HashSet<Long> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
 
     /** The codes documented for this family beyond {@link #COMMON}. */
     Set<Integer> codes() {
@@ -105,6 +113,16 @@ enum Family {
                     BugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC,
                     BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
                     BugCheckCode.INVALID_PROCESS_ATTACH_ATTEMPT, BugCheckCode.INVALID_PROCESS_DETACH_ATTEMPT);
+            // runtime.io javadoc: no stack location left (0x35), an IRP completed or freed twice (0x44), the I/O
+            // verifier's violations (0xC9), a routine pointer into data (0xFC) or an exception escaping a driver
+            // routine (0x1E); objects (0x18: a deleted device or driver); the pool's free checks (IoFreeIrp and the
+            // system buffers free pool blocks); the IRQL rules of the driver routines they call (0xC4, 0xC8);
+            // the cancel spin lock's and a test queue lock's checks.
+            case IO -> Set.of(BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS,
+                    BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
+                    BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.BAD_POOL_HEADER,
+                    BugCheckCode.BAD_POOL_CALLER, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.IRQL_UNEXPECTED_VALUE,
+                    BugCheckCode.SPIN_LOCK_ALREADY_OWNED, BugCheckCode.SPIN_LOCK_NOT_OWNED, BugCheckCode.INVALID_KERNEL_HANDLE);
             case PROCESSOR_STATE -> Set.of(BugCheckCode.INVALID_EXTENDED_PROCESSOR_STATE,
                     BugCheckCode.INVALID_FLOATING_POINT_STATE, BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.BAD_POOL_HEADER);
@@ -122,6 +140,7 @@ enum Family {
             case IRQL -> Set.of(0x30L, 0x31L);
             case DISPATCHER -> Set.of(0x3BL, 0x120L, 0x121L, 0x122L);
             case OBJECTS -> Set.of(0x3FL, 0x3BL, 0x120L, 0x121L, 0x122L);
+            case IO -> IO_C4;
             default -> Set.of();
         };
     }
@@ -167,7 +186,9 @@ enum Family {
             "ExFreeCacheAwareRundownProtection", RUNDOWN,
             "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE,
             "KeStackAttachProcess", OBJECTS,
-            "KeUnstackDetachProcess", OBJECTS);
+            "KeUnstackDetachProcess", OBJECTS,
+            "IoAcquireCancelSpinLock", SPIN_LOCK,
+            "IoReleaseCancelSpinLock", SPIN_LOCK);
 
     /**
      * The family of a DDI routine, by its name; {@code null} for a name no rule covers (the surface
@@ -182,6 +203,9 @@ enum Family {
                 || routine.endsWith("ObjectType") || routine.startsWith("Se")
                 || routine.equals("InitializeObjectAttributes")) {
             return OBJECTS;
+        }
+        if (routine.startsWith("Io")) {
+            return IO;
         }
         if (routine.startsWith("RtlRunOnce")) {
             return RUN_ONCE;

@@ -1,0 +1,192 @@
+package dev.offkern.runtime.io;
+
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.offkern.layout.io.DEVICE_OBJECT;
+import dev.offkern.layout.io.DRIVER_OBJECT;
+import dev.offkern.layout.io.IO_CSQ;
+import dev.offkern.layout.io.IO_STACK_LOCATION;
+import dev.offkern.layout.io.IRP;
+import dev.offkern.nt.DRIVER_CANCEL;
+import dev.offkern.nt.DRIVER_DISPATCH;
+import dev.offkern.nt.IO_COMPLETION_ROUTINE;
+import dev.offkern.nt.DatatypeMisalignmentException;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.runtime.ke.KeSpinLock;
+import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.ob.ObjectManager;
+import dev.offkern.runtime.pool.Pool;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * A kernel's I/O manager: what {@code dev.offkern.ddi.Io} delegates to. It owns the global cancel
+ * spin lock, the I/O database lock (driver device lists, device stacks), the Java-side records of
+ * drivers and devices (the kernel handles that keep their names, the device a device is attached
+ * to), and the kernel-lifetime stubs of the I/O manager's own routines (IopInvalidDeviceRequest, the
+ * cancel-safe queues' cancel routine, IoSetCompletionRoutineEx's wrapper).
+ *
+ * <p>The mechanisms live in one class each: {@link IoDrivers} (IoCreateDriver/IoDeleteDriver),
+ * {@link IoDevices} (devices and stacks), {@link IoIrp} (allocation and stack locations),
+ * {@link IoCompletion} (IoCallDriver, IoCompleteRequest, completion routines), {@link IoCancel}
+ * (cancellation), {@link IoBuild} (IoBuild* requests), {@link IoCsq} (cancel-safe queues).
+ *
+ * <p>Where offkern differs from Windows (one list, referenced from the classes):
+ * <ul>
+ *   <li>The completion stage Windows runs as a special kernel APC in the issuing thread runs inline
+ *       at the end of IoCompleteRequest, on the completing thread.</li>
+ *   <li>No MDLs: direct I/O requests carry the caller's buffer in UserBuffer, MdlAddress stays NULL.</li>
+ *   <li>A driver-allocated IRP without an issuing thread (Tail.Overlay.Thread NULL) that completes to
+ *       the top is left to its owner (IoFreeIrp or IoReuseIrp), after its UserIosb/UserEvent, if any,
+ *       are filled and signalled; Windows would fault on the missing thread.</li>
+ *   <li>Drivers and devices are named in the object namespace; the name is kept by a kernel handle
+ *       the I/O manager holds until IoDeleteDriver/IoDeleteDevice (offkern has no OBJ_PERMANENT).</li>
+ * </ul>
+ */
+public final class IoManager {
+    /** Pool tag of IRPs ('Irp '). */
+    public static final int TAG_IRP = PoolTags.tag("Irp ");
+    /** Pool tag of system buffers of buffered requests ('IoBu'). */
+    public static final int TAG_BUFFER = PoolTags.tag("IoBu");
+    /** Pool tag of IoSetCompletionRoutineEx's contexts ('IoCr'). */
+    public static final int TAG_COMPLETION_CONTEXT = PoolTags.tag("IoCr");
+    static final long IRP_SIZE = IRP.X64.size();
+    static final long STACK_LOCATION_SIZE = IO_STACK_LOCATION.X64.size();
+    static final long DEVICE_OBJECT_SIZE = DEVICE_OBJECT.X64.size();
+    static final long DRIVER_OBJECT_SIZE = DRIVER_OBJECT.X64.size();
+    static final long IO_CSQ_SIZE = IO_CSQ.X64.size();
+
+    final KernelCore core;
+    final ObjectManager ob;
+    final Pool pool;
+    final AddressSpace space;
+    /** The calling thread's ETHREAD (the process manager's), for IRPs' Tail.Overlay.Thread. */
+    final Supplier<MemorySegment> currentThread;
+    /** Whether the verifier's IO family runs in this kernel (fixed at boot). */
+    final boolean verify;
+    /** The I/O database lock: drivers' device lists, AttachedDevice links, the records below. */
+    final Object database = new Object();
+    /** DRIVER_OBJECT / DEVICE_OBJECT address → the kernel handle keeping its name (guarded by database). */
+    final java.util.Map<Long, Long> nameHandles = new java.util.HashMap<>();
+    /** DEVICE_OBJECT address → the device it is attached to (DEVOBJ_EXTENSION.AttachedTo on Windows; guarded by database). */
+    final java.util.Map<Long, Long> attachedTo = new java.util.HashMap<>();
+    /** Deleted devices still referenced (DOE_DELETE_PENDING on Windows); concurrent. */
+    final java.util.Set<Long> deletePending = ConcurrentHashMap.newKeySet();
+    /** Drivers created and not yet deleted (guarded by database). */
+    final java.util.Set<Long> liveDrivers = new java.util.HashSet<>();
+    private final Arena arena = Arena.ofShared();
+    /** IopInvalidDeviceRequest, the default MajorFunction[] entry. */
+    private final DRIVER_DISPATCH invalidRequest = (device, irp) -> IoDrivers.invalidDeviceRequest(this, device, irp);
+    /** IoSetCompletionRoutineEx's wrapper (IopUnloadSafeCompletion). */
+    private final IO_COMPLETION_ROUTINE unloadSafe = (device, irp, context) -> IoCompletion.unloadSafeCompletion(this, device, irp, context);
+    /** The cancel routine IoCsqInsertIrp arms (IopCsqCancelRoutine). */
+    private final DRIVER_CANCEL csqCancel = (device, irp) -> IoCsq.cancelRoutine(this, irp);
+    /** Their stubs, made on first use; volatile: read without a lock on every IRP. */
+    private volatile long invalidRequestStub;
+    private volatile long unloadSafeStub;
+    private volatile long csqCancelStub;
+    /** The global cancel spin lock (IopCancelSpinLock): a KSPIN_LOCK word of the I/O manager. */
+    final MemorySegment cancelLock = arena.allocate(8, 8);
+    private int driverNumber;
+
+    public IoManager(KernelCore core, ObjectManager ob, Pool nonPaged, Supplier<MemorySegment> currentThread) {
+        this.core = core;
+        this.ob = ob;
+        this.pool = nonPaged;
+        this.space = core.addressSpace();
+        this.currentThread = currentThread;
+        this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.IO);
+        KeSpinLock.initialize(cancelLock);
+        ob.setIoDelete(body -> deletePending.remove(body.address())); // IopDeleteDevice: the address may be reused now
+    }
+
+    /** The kernel this manager belongs to. */
+    public KernelCore core() {
+        return core;
+    }
+
+    /** A name for a driver created without one ({@code \Driver\OffkernNNNN}). */
+    synchronized String nextDriverName() {
+        return "\\Driver\\Offkern" + (++driverNumber);
+    }
+
+    /** A bounded segment over {@code size} bytes at {@code address}; NULL for 0; PAGE_FAULT_IN_NONPAGED_AREA if unmapped. */
+    MemorySegment seg(long address, long size) {
+        return address == 0 ? MemorySegment.NULL : space.resolve(aligned(address, "a structure"), size);
+    }
+
+    /**
+     * {@code address}, if 8-byte aligned (every structure the I/O manager reads has pointer members;
+     * IRPs and DEVICE_OBJECTs are even 16-aligned); else DatatypeMisalignmentException.
+     */
+    static long aligned(long address, String what) {
+        if ((address & 7) != 0) {
+            throw new DatatypeMisalignmentException(what, address, 8);
+        }
+        return address;
+    }
+
+    /** A bounded segment over {@code size} bytes at an 8-aligned {@code address} (a pointer read from memory or given by a caller). */
+    MemorySegment res(long address, long size) {
+        return space.resolve(aligned(address, "a pointer to a structure"), size);
+    }
+
+    /** The fixed part of the IRP at {@code address} (0x50 if unmapped, DatatypeMisalignmentException if misaligned). */
+    MemorySegment irpHeader(long address, String routine) {
+        return space.resolve(aligned(address, routine + ": Irp"), IRP_SIZE);
+    }
+
+    /**
+     * The IRP at {@code address}, bounded by its Size (the fixed part when Size is smaller):
+     * PAGE_FAULT_IN_NONPAGED_AREA (0x50) if the memory is not mapped.
+     */
+    MemorySegment irpSegment(long address, String routine) {
+        if (address == 0) {
+            throw new IllegalArgumentException(routine + ": Irp is NULL");
+        }
+        MemorySegment fixed = irpHeader(address, routine);
+        int size = Short.toUnsignedInt(fixed.get(JAVA_SHORT, IRP.SIZE_OFFSET));
+        return size > IRP_SIZE ? space.resolve(address, size) : fixed;
+    }
+
+    MemorySegment irpSegmentOrNull(long address) {
+        return address == 0 ? MemorySegment.NULL : irpSegment(address, "IRP");
+    }
+
+    long invalidRequestStub() {
+        long s = invalidRequestStub; // volatile read: pairs with the write below (the stub is the same on every thread)
+        if (s == 0) {
+            s = IoRoutines.stub(core, invalidRequest);
+            invalidRequestStub = s;
+        }
+        return s;
+    }
+
+    long unloadSafeStub() {
+        long s = unloadSafeStub; // volatile read: as invalidRequestStub
+        if (s == 0) {
+            s = IoRoutines.stub(core, unloadSafe);
+            unloadSafeStub = s;
+        }
+        return s;
+    }
+
+    long csqCancelStub() {
+        long s = csqCancelStub; // volatile read: as invalidRequestStub
+        if (s == 0) {
+            s = IoRoutines.stub(core, csqCancel);
+            csqCancelStub = s;
+        }
+        return s;
+    }
+
+    /** Frees the I/O manager's own memory (kernel close). */
+    public void close() {
+        arena.close();
+    }
+}

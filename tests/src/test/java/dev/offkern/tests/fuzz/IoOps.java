@@ -1,0 +1,360 @@
+package dev.offkern.tests.fuzz;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.offkern.ddi.Ex;
+import dev.offkern.ddi.Io;
+import dev.offkern.ddi.Ke;
+import dev.offkern.ddi.Ob;
+import dev.offkern.layout.io.DEVICE_OBJECT;
+import dev.offkern.layout.io.IO_CSQ;
+import dev.offkern.layout.io.IO_CSQ_IRP_CONTEXT;
+import dev.offkern.layout.io.IO_STACK_LOCATION;
+import dev.offkern.layout.io.IO_STATUS_BLOCK;
+import dev.offkern.layout.io.IRP;
+import dev.offkern.layout.rtl.UNICODE_STRING;
+import dev.offkern.nt.DRIVER_DISPATCH;
+import dev.offkern.nt.IO_COMPLETION_ROUTINE;
+import dev.offkern.nt.IoCodes;
+import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.PoolFlags;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The I/O manager: each step loads a driver (a String or UNICODE_STRING name, sometimes one in use),
+ * creates devices, stacks and unstacks them, sends IRPs through them (completing in the dispatch
+ * routine, passing down, pending and cancelling, through a cancel-safe queue), builds requests, and
+ * deletes everything it made before the step ends. Hostile steps pass pointers that are no IRP or
+ * device (unmapped, a fuzz block, a freed IRP), complete an IRP twice, send one with no location
+ * left, and corrupt an IRP's CurrentStackLocation: a status, IllegalArgument/StateException, or the
+ * documented bug checks (0x35, 0x44, 0x50, 0xC9, 0x18).
+ */
+final class IoOps {
+    private IoOps() {
+    }
+
+    static List<Op> ops() {
+        return List.of(
+                Op.of("io.drivers", 3, IoOps::drivers, "IoCreateDriver", "IoDeleteDriver", "IoSetMajorFunction", "IoSetDriverUnload",
+                        "IoCreateDevice", "IoDeleteDevice", "IoAttachDeviceToDeviceStack", "IoDetachDevice",
+                        "IoGetAttachedDeviceReference", "ObDereferenceObject"),
+                Op.of("io.irps", 4, IoOps::irps, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoAllocateIrp", "IoSizeOfIrp",
+                        "IoInitializeIrp", "IoGetNextIrpStackLocation", "IoGetCurrentIrpStackLocation", "IoSkipCurrentIrpStackLocation",
+                        "IoCopyCurrentIrpStackLocationToNext", "IoSetCompletionRoutine", "IoSetCompletionRoutineEx", "IoCallDriver",
+                        "IoMarkIrpPending", "IoCompleteRequest", "IoReuseIrp", "IoFreeIrp", "IoBuildDeviceIoControlRequest",
+                        "IoBuildSynchronousFsdRequest", "IoDeleteDevice", "IoDeleteDriver", "IoAttachDeviceToDeviceStack"),
+                Op.of("io.cancel", 3, IoOps::cancel, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoAllocateIrp",
+                        "IoSetCancelRoutine", "IoCancelIrp", "IoAcquireCancelSpinLock", "IoReleaseCancelSpinLock", "IoCallDriver",
+                        "IoCompleteRequest", "IoCsqInitialize", "IoCsqInitializeEx", "IoCsqInsertIrp", "IoCsqInsertIrpEx",
+                        "IoCsqRemoveIrp", "IoCsqRemoveNextIrp", "IoFreeIrp", "IoDeleteDevice", "IoDeleteDriver"),
+                Op.of("io.hostile", 2, IoOps::hostile, "IoFreeIrp", "IoCompleteRequest", "IoCallDriver", "IoGetCurrentIrpStackLocation",
+                        "IoGetNextIrpStackLocation", "IoCancelIrp", "IoSetCancelRoutine", "IoCreateDevice", "IoDeleteDevice",
+                        "IoDeleteDriver", "IoCsqRemoveNextIrp", "IoCsqInsertIrp", "IoReuseIrp", "IoMarkIrpPending",
+                        "IoAllocateIrp", "IoCreateDriver"));
+    }
+
+    /** A scratch block of this step, freed after it. */
+    private static MemorySegment scratch(Ctx c, long size) {
+        MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, size, World.TAG);
+        if (b.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("fuzzer: no pool for a scratch block");
+        }
+        c.after.add(x -> Ex.ExFreePool(b));
+        return b;
+    }
+
+    private static MemorySegment unicode(Ctx c, String s) {
+        byte[] chars = s.getBytes(StandardCharsets.UTF_16LE);
+        MemorySegment b = scratch(c, 16 + Math.max(2, chars.length));
+        b.set(JAVA_SHORT, UNICODE_STRING.LENGTH_OFFSET, (short) chars.length);
+        b.set(JAVA_SHORT, UNICODE_STRING.MAXIMUM_LENGTH_OFFSET, (short) chars.length);
+        b.set(JAVA_LONG, UNICODE_STRING.BUFFER_OFFSET, b.address() + 16);
+        MemorySegment.copy(chars, 0, b, JAVA_BYTE, 16, chars.length);
+        return b;
+    }
+
+    private static final DRIVER_DISPATCH COMPLETE = (device, irp) -> {
+        irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+        irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 0L);
+        Io.IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT);
+        return NtStatus.STATUS_SUCCESS;
+    };
+
+    /** Keeps its IRP: the originator frees it. */
+    private static final IO_COMPLETION_ROUTINE KEEP = (device, irp, ctx) -> NtStatus.STATUS_MORE_PROCESSING_REQUIRED;
+
+    /** Loads a driver with one device; both deleted after the step. Returns {driver, device} or null. */
+    private static MemorySegment[] driverWithDevice(Ctx c, DRIVER_DISPATCH dispatch, int major) {
+        MemorySegment[] d = new MemorySegment[1];
+        String name = c.p(0.3) ? null : "\\Driver\\Fuzz" + c.thread + "_" + c.n(4);
+        int st = Io.IoCreateDriver(name, (driver, path) -> {
+            d[0] = driver;
+            Io.IoSetMajorFunction(driver, major, dispatch);
+            Io.IoSetDriverUnload(driver, x -> { });
+            return NtStatus.STATUS_SUCCESS;
+        });
+        if (st != NtStatus.STATUS_SUCCESS) {
+            c.note("IoCreateDriver 0x" + Integer.toHexString(st));
+            return null;
+        }
+        MemorySegment driver = d[0];
+        c.after.add(x -> Io.IoDeleteDriver(driver));
+        MemorySegment slot = scratch(c, 8);
+        st = Io.IoCreateDevice(driver, c.n(64), MemorySegment.NULL, IoCodes.FILE_DEVICE_UNKNOWN, 0, c.p(0.2), slot);
+        if (st != NtStatus.STATUS_SUCCESS) {
+            return null;
+        }
+        MemorySegment dev = c.w.kernel.addressSpace().resolve(slot.get(JAVA_LONG, 0), DEVICE_OBJECT.X64.size());
+        c.after.add(0, x -> Io.IoDeleteDevice(dev)); // before the driver's delete
+        return new MemorySegment[] {driver, dev};
+    }
+
+    static void drivers(Ctx c) {
+        MemorySegment[] a = driverWithDevice(c, COMPLETE, IoCodes.IRP_MJ_READ);
+        if (a == null) {
+            return;
+        }
+        if (c.p(0.3)) {
+            String taken = "\\Driver\\Fuzz" + c.thread + "_" + c.n(4);
+            int st = Io.IoCreateDriver(unicode(c, taken), (x, y) -> NtStatus.STATUS_SUCCESS);
+            if (st == NtStatus.STATUS_SUCCESS) {
+                c.note("created " + taken);
+                MemorySegment drv = MemorySegment.NULL;
+                // cannot reach the object without a name lookup here; an unreferenced success is left to the name's owner
+            }
+        }
+        MemorySegment slot = scratch(c, 8);
+        if (Io.IoCreateDevice(a[0], 0, MemorySegment.NULL, IoCodes.FILE_DEVICE_UNKNOWN, 0, false, slot) != NtStatus.STATUS_SUCCESS) {
+            return;
+        }
+        MemorySegment filter = MemorySegment.ofAddress(slot.get(JAVA_LONG, 0));
+        c.after.add(0, x -> Io.IoDeleteDevice(filter));
+        MemorySegment below = Io.IoAttachDeviceToDeviceStack(filter, a[1]);
+        MemorySegment top = Io.IoGetAttachedDeviceReference(a[1]);
+        Ob.ObDereferenceObject(top);
+        if (below.address() != 0 && top.address() != filter.address()) {
+            throw new FuzzInvariantException("the top of the stack is not the device just attached");
+        }
+        if (below.address() != 0) {
+            Io.IoDetachDevice(a[1]);
+        }
+    }
+
+    static void irps(Ctx c) {
+        MemorySegment[] lower = driverWithDevice(c, COMPLETE, IoCodes.IRP_MJ_READ);
+        if (lower == null) {
+            return;
+        }
+        MemorySegment dev = lower[1];
+        switch (c.n(4)) {
+            case 0 -> {
+                MemorySegment irp = Io.IoAllocateIrp(1 + c.n(3), false);
+                if (irp.address() == 0) {
+                    return;
+                }
+                c.after.add(x -> Io.IoFreeIrp(irp));
+                Io.IoGetNextIrpStackLocation(irp).set(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET,
+                        (byte) (c.p(0.9) ? IoCodes.IRP_MJ_READ : c.n(40)));
+                if (c.p(0.5)) {
+                    Io.IoSetCompletionRoutine(irp, KEEP, MemorySegment.NULL, true, true, true);
+                } else {
+                    Io.IoSetCompletionRoutineEx(dev, irp, KEEP, MemorySegment.NULL, true, true, true);
+                }
+                Io.IoCallDriver(dev, irp);
+                Io.IoGetCurrentIrpStackLocation(irp);
+                Io.IoReuseIrp(irp, 0);
+            }
+            case 1 -> {
+                int stack = 1 + c.n(2);
+                MemorySegment b = scratch(c, Io.IoSizeOfIrp(stack));
+                Io.IoInitializeIrp(b, Io.IoSizeOfIrp(stack), stack);
+                Io.IoGetNextIrpStackLocation(b).set(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) IoCodes.IRP_MJ_READ);
+                Io.IoSetCompletionRoutine(b, KEEP, MemorySegment.NULL, true, true, true);
+                Io.IoCallDriver(dev, b);
+            }
+            case 2 -> {
+                MemorySegment in = scratch(c, 16);
+                MemorySegment ev = scratch(c, 24);
+                MemorySegment iosb = scratch(c, 16);
+                Ke.KeInitializeEvent(ev, Ke.NotificationEvent, false);
+                MemorySegment irp = c.p(0.5)
+                        ? Io.IoBuildDeviceIoControlRequest(0x222000 | c.n(4), dev, in, 16, in, 16, c.p(0.2), ev, iosb)
+                        : Io.IoBuildSynchronousFsdRequest(c.p(0.8) ? IoCodes.IRP_MJ_READ : c.n(30), dev, in, 16, MemorySegment.NULL, ev, iosb);
+                if (irp.address() != 0) {
+                    Io.IoCallDriver(dev, irp); // the read completes; an IOCTL is an invalid request, completed too
+                    if (Ke.KeReadStateEvent(ev) == 0) {
+                        throw new FuzzInvariantException("a built request completed without setting its event");
+                    }
+                }
+            }
+            default -> {
+                MemorySegment[] lowerDev = {dev};
+                MemorySegment[] upper = driverWithDevice(c, (d, irp) -> {
+                    if (c.p(0.5)) {
+                        Io.IoSkipCurrentIrpStackLocation(irp);
+                    } else {
+                        Io.IoCopyCurrentIrpStackLocationToNext(irp);
+                        Io.IoMarkIrpPending(irp);
+                    }
+                    return Io.IoCallDriver(lowerDev[0], irp);
+                }, IoCodes.IRP_MJ_READ);
+                if (upper == null) {
+                    return;
+                }
+                if (Io.IoAttachDeviceToDeviceStack(upper[1], dev).address() == 0) {
+                    return;
+                }
+                c.after.add(0, x -> Io.IoDetachDevice(lowerDev[0]));
+                MemorySegment irp = Io.IoAllocateIrp(c.p(0.9) ? 2 : 1, false);
+                if (irp.address() == 0) {
+                    return;
+                }
+                c.after.add(x -> Io.IoFreeIrp(irp));
+                Io.IoGetNextIrpStackLocation(irp).set(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) IoCodes.IRP_MJ_READ);
+                Io.IoSetCompletionRoutine(irp, KEEP, MemorySegment.NULL, true, true, true);
+                Io.IoCallDriver(upper[1], irp);
+                Io.IoReuseIrp(irp, 0);
+            }
+        }
+    }
+
+    /** A cancel-safe queue of the step: a deque guarded by a KSPIN_LOCK. */
+    static void cancel(Ctx c) {
+        ArrayDeque<Long> q = new ArrayDeque<>();
+        MemorySegment lock = scratch(c, 8);
+        Ke.KeInitializeSpinLock(lock);
+        MemorySegment csq = scratch(c, IO_CSQ.X64.size());
+        boolean ex = c.p(0.5);
+        int[] refuse = {0};
+        int st = ex
+                ? Io.IoCsqInitializeEx(csq, (k, irp, ctx) -> {
+                    if (refuse[0] != 0) {
+                        return refuse[0];
+                    }
+                    q.addLast(irp.address());
+                    return NtStatus.STATUS_SUCCESS;
+                }, (k, irp) -> q.remove(irp.address()), (k, irp, pc) -> peek(q, irp), (k, irql) -> irql.set(JAVA_BYTE, 0,
+                        (byte) Ke.KeAcquireSpinLock(lock)), (k, irql) -> Ke.KeReleaseSpinLock(lock, irql), IoOps::cancelled)
+                : Io.IoCsqInitialize(csq, (k, irp) -> q.addLast(irp.address()), (k, irp) -> q.remove(irp.address()),
+                        (k, irp, pc) -> peek(q, irp), (k, irql) -> irql.set(JAVA_BYTE, 0, (byte) Ke.KeAcquireSpinLock(lock)),
+                        (k, irql) -> Ke.KeReleaseSpinLock(lock, irql), IoOps::cancelled);
+        if (st != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("IoCsqInitialize returned 0x" + Integer.toHexString(st));
+        }
+        MemorySegment ctx = scratch(c, IO_CSQ_IRP_CONTEXT.X64.size());
+        boolean useCtx = c.p(0.5);
+        MemorySegment[] a = driverWithDevice(c, (d, irp) -> {
+            if (c.p(0.5)) {
+                Io.IoCsqInsertIrp(csq, irp, useCtx ? ctx : MemorySegment.NULL);
+                return NtStatus.STATUS_PENDING;
+            }
+            refuse[0] = c.p(0.3) ? NtStatus.STATUS_INSUFFICIENT_RESOURCES : 0;
+            int s = Io.IoCsqInsertIrpEx(csq, irp, useCtx ? ctx : MemorySegment.NULL, MemorySegment.NULL);
+            if (!NtStatus.NT_SUCCESS(s)) {
+                irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, s);
+                Io.IoCompleteRequest(irp, 0);
+                return s;
+            }
+            return NtStatus.STATUS_PENDING;
+        }, IoCodes.IRP_MJ_READ);
+        if (a == null) {
+            return;
+        }
+        MemorySegment irp = Io.IoAllocateIrp(1, false);
+        if (irp.address() == 0) {
+            return;
+        }
+        c.after.add(x -> Io.IoFreeIrp(irp));
+        Io.IoGetNextIrpStackLocation(irp).set(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) IoCodes.IRP_MJ_READ);
+        Io.IoSetCompletionRoutine(irp, KEEP, MemorySegment.NULL, true, true, true);
+        Io.IoCallDriver(a[1], irp);
+        if (c.p(0.5)) {
+            Io.IoCancelIrp(irp);
+        }
+        MemorySegment removed = useCtx && c.p(0.5) ? Io.IoCsqRemoveIrp(csq, ctx) : Io.IoCsqRemoveNextIrp(csq, MemorySegment.NULL);
+        if (removed.address() != 0) {
+            removed.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+            Io.IoCompleteRequest(removed, 0);
+        }
+        if (!q.isEmpty()) {
+            throw new FuzzInvariantException("an IRP stayed in the cancel-safe queue: " + q);
+        }
+        if (c.p(0.3)) {
+            int irql = Io.IoAcquireCancelSpinLock();
+            Io.IoReleaseCancelSpinLock(irql);
+        }
+        if (c.p(0.3)) {
+            Io.IoReuseIrp(irp, 0);
+            Io.IoSetCancelRoutine(irp, (d, i) -> { });
+            Io.IoSetCancelRoutine(irp, MemorySegment.NULL);
+        }
+    }
+
+    private static MemorySegment peek(ArrayDeque<Long> q, MemorySegment irp) {
+        boolean after = irp.address() == 0;
+        for (long a : q) {
+            if (after) {
+                return MemorySegment.ofAddress(a);
+            }
+            after = a == irp.address();
+        }
+        return MemorySegment.NULL;
+    }
+
+    private static void cancelled(MemorySegment csq, MemorySegment irp) {
+        irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_CANCELLED);
+        Io.IoCompleteRequest(irp, 0);
+    }
+
+    static void hostile(Ctx c) {
+        MemorySegment bad = switch (c.n(3)) {
+            case 0 -> MemorySegment.ofAddress(c.unmappedAddress());
+            case 1 -> c.anyFuzzBlock();
+            default -> MemorySegment.ofAddress(c.pointerValue());
+        };
+        c.note("hostile " + Ctx.describe(bad));
+        switch (c.n(8)) {
+            case 0 -> Io.IoFreeIrp(bad);
+            case 1 -> Io.IoCompleteRequest(bad, 0);
+            case 2 -> Io.IoGetNextIrpStackLocation(bad);
+            case 3 -> Io.IoCancelIrp(bad);
+            case 4 -> Io.IoDeleteDevice(bad);
+            case 5 -> Io.IoCsqRemoveNextIrp(bad, MemorySegment.NULL);
+            case 6 -> {
+                // an IRP completed twice, or freed and then completed
+                MemorySegment irp = Io.IoAllocateIrp(1, false);
+                if (irp.address() == 0) {
+                    return;
+                }
+                if (c.p(0.5)) {
+                    Io.IoFreeIrp(irp);
+                    Io.IoCompleteRequest(irp, 0);
+                } else {
+                    c.after.add(x -> Io.IoFreeIrp(irp));
+                    irp.set(JAVA_LONG, IRP.TAIL_OVERLAY_CURRENT_STACK_LOCATION_OFFSET, c.pointerValue());
+                    Io.IoMarkIrpPending(irp);
+                }
+            }
+            default -> {
+                MemorySegment[] a = driverWithDevice(c, (d, irp) -> Io.IoCallDriver(d, irp), IoCodes.IRP_MJ_READ); // recursion: 0x35
+                if (a == null) {
+                    return;
+                }
+                MemorySegment irp = Io.IoAllocateIrp(1 + c.n(3), false);
+                if (irp.address() == 0) {
+                    return;
+                }
+                c.after.add(x -> Io.IoFreeIrp(irp));
+                c.after.add(0, x -> Io.IoReuseIrp(irp, 0));
+                Io.IoGetNextIrpStackLocation(irp).set(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) IoCodes.IRP_MJ_READ);
+                Io.IoCallDriver(a[1], irp);
+            }
+        }
+    }
+}
