@@ -207,4 +207,17 @@ public final class Ob {
     static ObjectManager objects() {
         return Kernel.current().objects();
     }
+
+    /**
+     * {@code VOID ObMakeTemporaryObject(PVOID Object)}: an OBJ_PERMANENT object becomes temporary: its
+     * name goes with its last handle (now, if it has none, and with it the name's reference, which may
+     * delete the object). No effect on a temporary object. IRQL: PASSIVE_LEVEL.
+     */
+    public static void ObMakeTemporaryObject(MemorySegment Object) {
+        try {
+            ObRoutines.makeTemporaryObject(objects(), Object);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
 }

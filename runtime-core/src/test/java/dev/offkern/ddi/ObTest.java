@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,6 +29,7 @@ import dev.offkern.nt.PoolFlags;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.nt.PoolType;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.KernelConfig;
 import dev.offkern.runtime.mm.BlockMap;
 import dev.offkern.runtime.verifier.Verifier;
@@ -572,13 +574,79 @@ class ObTest {
     void shouldRefuseBadObjectAttributes() {
         boot(true);
         MemorySegment out = block(8);
-        MemorySegment oa = attributes("\\A", ObjectAttributes.OBJ_PERMANENT);
+        MemorySegment oa = attributes("\\A", ObjectAttributes.OBJ_EXCLUSIVE);
         assertEquals(NtStatus.STATUS_INVALID_PARAMETER, ZwCreateEvent(out, 0, oa, Ke.NotificationEvent, false));
         oa = attributes("\\A", 0);
         oa.set(JAVA_INT, 0, 0x18);
         assertEquals(NtStatus.STATUS_INVALID_PARAMETER, ZwCreateEvent(out, 0, oa, Ke.NotificationEvent, false), "bad Length");
         assertEquals(NtStatus.STATUS_INVALID_PARAMETER, ZwCreateEvent(out, 0, MemorySegment.NULL, 7, false), "bad EventType");
         closeWithoutLeaks();
+    }
+
+    // ===== OBJ_PERMANENT =====
+
+    private static int headerFlags(MemorySegment object) {
+        return MemorySegment.ofAddress(object.address() - ObjectManager.HEADER_SIZE).reinterpret(ObjectManager.HEADER_SIZE)
+                .get(JAVA_BYTE, dev.offkern.layout.ob.OBJECT_HEADER.FLAGS_OFFSET) & 0xFF;
+    }
+
+    private int openByName(String name, MemorySegment out) {
+        return ZwOpenEvent(out, AccessMask.EVENT_ALL_ACCESS, attributes(name, ObjectAttributes.OBJ_KERNEL_HANDLE));
+    }
+
+    @Test
+    void shouldKeepAPermanentNamedObjectWithoutHandlesUntilItIsMadeTemporary() {
+        boot(true);
+        long h = createEvent("\\Permanent", ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_KERNEL_HANDLE, AccessMask.EVENT_ALL_ACCESS);
+        MemorySegment event = objectOf(h);
+        assertEquals(dev.offkern.layout.ob.OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT,
+                headerFlags(event) & dev.offkern.layout.ob.OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT);
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(h));
+        assertEquals(0L, kernel.objects().handleCount(event.address()));
+        assertEquals(2L, kernel.objects().pointerCount(event.address())); // ours and the name's
+        MemorySegment out = block(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, openByName("\\PERMANENT", out), "the name outlives the last handle");
+        MemorySegment again = objectOf(out.get(JAVA_LONG, 0));
+        assertEquals(event.address(), again.address());
+        ObDereferenceObject(again);
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(out.get(JAVA_LONG, 0)));
+        ObMakeTemporaryObject(event); // no handle: the name and its reference go now
+        assertEquals(0, headerFlags(event) & dev.offkern.layout.ob.OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT);
+        assertEquals(NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, openByName("\\Permanent", out));
+        assertEquals(1L, kernel.objects().pointerCount(event.address()));
+        ObMakeTemporaryObject(event); // temporary already: no effect
+        ObDereferenceObject(event);
+        closeWithoutLeaks();
+    }
+
+    @Test
+    void shouldDropTheNameWithTheLastHandleOfAnObjectMadeTemporaryWhileOpen() {
+        boot(true);
+        long h = createEvent("\\Kept", ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_KERNEL_HANDLE, AccessMask.EVENT_ALL_ACCESS);
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwMakeTemporaryObject(h));
+        MemorySegment out = block(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, openByName("\\Kept", out), "named while a handle is open");
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(out.get(JAVA_LONG, 0)));
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(h));
+        assertEquals(NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, openByName("\\Kept", out));
+        closeWithoutLeaks(); // the name's reference went with the last handle
+    }
+
+    @Test
+    void shouldReportAPermanentObjectLeftAtCloseAndRejectBadTemporaryRequests() {
+        boot(true);
+        assertEquals(NtStatus.STATUS_INVALID_HANDLE, ZwMakeTemporaryObject(0x7FFC));
+        assertThrows(IllegalArgumentException.class, () -> ObMakeTemporaryObject(MemorySegment.NULL));
+        long unnamed = createEvent(null, ObjectAttributes.OBJ_PERMANENT, AccessMask.EVENT_ALL_ACCESS);
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(unnamed)); // an unnamed object ignores OBJ_PERMANENT: deleted here
+        long h = createEvent("\\Left", ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_KERNEL_HANDLE, AccessMask.EVENT_ALL_ACCESS);
+        assertEquals(NtStatus.STATUS_SUCCESS, ZwClose(h));
+        for (MemorySegment b : blocks) {
+            Ex.ExFreePool(b);
+        }
+        blocks.clear();
+        kernel.close();
+        assertFalse(kernel.leakReport().isEmpty(), "a permanent object alive at close is reported");
     }
 
     // ===== the verifier =====

@@ -187,8 +187,13 @@ public final class ObRoutines {
             Region r = ob.headerRegion(body);
             MemorySegment s = r.segment();
             long off = r.offsetOf(body - ObjectManager.HEADER_SIZE);
-            ObjectNamespace.Entry e = ob.names.insert(a.name(), body - ObjectManager.HEADER_SIZE, t,
-                    () -> LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, 1L)); // volatile add, under the namespace lock
+            boolean permanent = (a.attributes() & ObjectAttributes.OBJ_PERMANENT) != 0;
+            ObjectNamespace.Entry e = ob.names.insert(a.name(), body - ObjectManager.HEADER_SIZE, t, permanent, () -> {
+                LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, 1L); // volatile add, under the namespace lock
+                if (permanent) {
+                    LONG.getAndAdd(s, off + OBJECT_HEADER.POINTER_COUNT_OFFSET, 1L); // volatile add: the name's reference (alive: the creation reference)
+                }
+            });
             if (e != null) {
                 if ((a.attributes() & ObjectAttributes.OBJ_OPENIF) == 0) {
                     throw new ObFailure(NtStatus.STATUS_OBJECT_NAME_COLLISION, routine + ": the name " + a.name() + " is taken");
@@ -213,8 +218,8 @@ public final class ObRoutines {
             h = ob.insertHandle(t, target, access, handleAttributes, status == NtStatus.STATUS_SUCCESS
                     ? OB_OPEN_METHOD.ObCreateHandle : OB_OPEN_METHOD.ObOpenHandle, ObjectManager.KernelMode, true, countCharged);
         } catch (ObFailure f) {
-            if (countCharged) {
-                ob.names.remove(body - ObjectManager.HEADER_SIZE);
+            if (countCharged && ob.names.remove(body - ObjectManager.HEADER_SIZE)) {
+                ob.dereference(body); // the name's reference of a permanent object (the creation reference remains)
             }
             if (target != body) {
                 ob.dereference(target); // the reference openNamed took; the new object is gone already
@@ -359,6 +364,37 @@ public final class ObRoutines {
                     + " is no object type of this kernel");
         }
         return t;
+    }
+
+    /** {@code ObMakeTemporaryObject(Object)}: see {@link ObjectManager#makeTemporary}. IRQL PASSIVE_LEVEL. */
+    public static void makeTemporaryObject(ObjectManager ob, MemorySegment object) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ObMakeTemporaryObject");
+        }
+        if (CallerArgs.isNull(object)) {
+            throw new IllegalArgumentException("ObMakeTemporaryObject: Object is NULL");
+        }
+        ob.makeTemporary(object.address());
+    }
+
+    /**
+     * {@code ZwMakeTemporaryObject(Handle)}: the object the handle names made temporary; the handle
+     * lookup's statuses (KernelMode: any access). IRQL PASSIVE_LEVEL.
+     */
+    public static int makeTemporaryObject(ObjectManager ob, long handle) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ZwMakeTemporaryObject");
+        }
+        long body = ob.referenceByHandle(handle, 0, null, ObjectManager.KernelMode, null);
+        if (body < 0) {
+            return (int) body;
+        }
+        try {
+            ob.makeTemporary(body);
+        } finally {
+            ob.dereference(body);
+        }
+        return NtStatus.STATUS_SUCCESS;
     }
 
     // ===== references =====

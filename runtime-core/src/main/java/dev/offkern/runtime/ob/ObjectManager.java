@@ -86,7 +86,9 @@ import java.util.function.Consumer;
  * reference, at any IRQL (Windows defers it to a worker above PASSIVE_LEVEL), so a type in paged
  * pool must have its last reference dropped at ≤ APC_LEVEL; objects have no security descriptors
  * unless a type's security procedure assigns one (every access the type's mask allows is granted);
- * OBJ_PERMANENT and OBJ_EXCLUSIVE are refused with STATUS_INVALID_PARAMETER; there are no directory
+ * OBJ_EXCLUSIVE is refused with STATUS_INVALID_PARAMETER; OBJ_PERMANENT (Flags' OB_FLAG_PERMANENT_OBJECT)
+ * keeps a named object and its name without handles until ObMakeTemporaryObject ({@link #makeTemporary};
+ * an unnamed object ignores it; one left permanent at kernel close is in the leak report); there are no directory
  * or symbolic-link objects (RootDirectory must be NULL).
  *
  * <p>Progress: reference, dereference and handle lookups are lock-free (see {@link HandleTable} for
@@ -248,7 +250,7 @@ public final class ObjectManager {
             init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_ALL_OFFSET, mapping[3]);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, validAccess);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET, poolType);
-            init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_EXCLUSIVE);
+            init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_EXCLUSIVE);
             ObjectType t = createTypeLocked(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
             if (t == null) {
                 throw new IllegalStateException("no pool memory for the built-in object type " + name);
@@ -443,7 +445,8 @@ public final class ObjectManager {
         }
         Region r = space.regionOf(header, HEADER_SIZE);
         int flags = OBJECT_HEADER.OB_FLAG_NEW_OBJECT
-                | ((attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0 ? OBJECT_HEADER.OB_FLAG_KERNEL_OBJECT : 0);
+                | ((attributes & ObjectAttributes.OBJ_KERNEL_HANDLE) != 0 ? OBJECT_HEADER.OB_FLAG_KERNEL_OBJECT : 0)
+                | ((attributes & ObjectAttributes.OBJ_PERMANENT) != 0 ? OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT : 0);
         initHeader(r.segment(), r.offsetOf(header), t.index, flags);
         t.objectCreated();
         return header + HEADER_SIZE;
@@ -455,9 +458,9 @@ public final class ObjectManager {
 
     void checkAttributes(ObjectType t, int attributes, String routine) {
         if ((attributes & ~HANDLE_ATTRIBUTES) != 0 || (attributes & t.invalidAttributes) != 0
-                || (attributes & (ObjectAttributes.OBJ_PERMANENT | ObjectAttributes.OBJ_EXCLUSIVE)) != 0) {
+                || (attributes & ObjectAttributes.OBJ_EXCLUSIVE) != 0) {
             throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": attributes 0x" + Integer.toHexString(attributes)
-                    + " are invalid for type " + t.name + " (offkern supports neither OBJ_PERMANENT nor OBJ_EXCLUSIVE)");
+                    + " are invalid for type " + t.name + " (offkern does not support OBJ_EXCLUSIVE)");
         }
     }
 
@@ -812,8 +815,9 @@ public final class ObjectManager {
         MemorySegment s = r.segment();
         long off = r.offsetOf(header);
         ObjectType t = typeOf(s, off, body);
+        boolean[] namespaceReference = new boolean[1];
         long old = names.mayBeNamed()
-                ? names.closeHandle(header, () -> (long) LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L))
+                ? names.closeHandle(header, () -> (long) LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L), namespaceReference)
                 : (long) LONG.getAndAdd(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET, -1L); // volatile add
         t.handleClosed();
         RuntimeException failure = null;
@@ -826,7 +830,7 @@ public final class ObjectManager {
                 failure = e;
             }
         }
-        drop(s, off, body, c.references(), "NtClose");
+        drop(s, off, body, c.references() + (namespaceReference[0] ? 1 : 0), "NtClose"); // + the name's reference of a permanent object made temporary
         if (failure instanceof BugCheck || failure instanceof KernelHaltedException) {
             throw failure;
         }
@@ -869,6 +873,27 @@ public final class ObjectManager {
             return header;
         }
         return header + HEADER_SIZE;
+    }
+
+    /**
+     * {@code ObMakeTemporaryObject(Object)}: clears OB_FLAG_PERMANENT_OBJECT; a named object without
+     * handles loses its name now and the namespace's reference is dropped (the object may be deleted).
+     */
+    public void makeTemporary(long body) {
+        Region r = headerRegion(body);
+        MemorySegment s = r.segment();
+        long off = r.offsetOf(body - HEADER_SIZE);
+        if (verify) {
+            verifyLive(r, body - HEADER_SIZE, body, "ObMakeTemporaryObject");
+        }
+        typeOf(s, off, body); // 0x18 for a dead object
+        boolean drop = names.makeTemporary(body - HEADER_SIZE,
+                () -> (long) LONG.getVolatile(s, off + OBJECT_HEADER.HANDLE_COUNT_OFFSET),
+                () -> s.set(JAVA_BYTE, off + OBJECT_HEADER.FLAGS_OFFSET,
+                        (byte) (s.get(JAVA_BYTE, off + OBJECT_HEADER.FLAGS_OFFSET) & ~OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT)));
+        if (drop) {
+            dereference(body); // the name's reference: may delete the object
+        }
     }
 
     /** The process manager's map from an EPROCESS body to its process's handle table; volatile. */

@@ -37,6 +37,7 @@ final class Catalogue {
         all.addAll(ProcessOps.ops());
         all.addAll(WorkItemOps.ops());
         all.addAll(InterruptOps.ops());
+        all.addAll(TokenOps.ops());
         all.addAll(IoOps.ops());
         ALL = Collections.unmodifiableList(all);
     }

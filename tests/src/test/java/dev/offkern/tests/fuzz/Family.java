@@ -225,7 +225,7 @@ enum Family {
             return INTERRUPTS;
         }
         if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
-                || routine.endsWith("ObjectType")
+                || routine.endsWith("ObjectType") || routine.startsWith("Se")
                 || routine.equals("InitializeObjectAttributes")) {
             return OBJECTS;
         }

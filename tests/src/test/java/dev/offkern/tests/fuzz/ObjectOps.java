@@ -49,6 +49,8 @@ final class ObjectOps {
                         "PsThreadType"),
                 Op.of("ob.types", 2, ObjectOps::types, "ObCreateObjectType", "ObCreateObject", "ObInsertObject",
                         "ObReferenceObjectByName", "ObDereferenceObject", "ZwClose", "InitializeObjectAttributes"),
+                Op.of("ob.permanent", 2, ObjectOps::permanent, "ZwCreateEvent", "ZwOpenEvent", "ZwClose", "ZwMakeTemporaryObject",
+                        "ObMakeTemporaryObject", "ObReferenceObjectByHandle", "ObDereferenceObject"),
                 Op.of("ob.hostile", 3, ObjectOps::hostile, "ObReferenceObjectByHandle", "ZwClose", "NtClose", "ZwSetEvent",
                         "ZwWaitForSingleObject", "ZwDuplicateObject", "ObReferenceObject", "ObDereferenceObject", "ObGetObjectType",
                         "ObReferenceObjectByPointer", "ZwCreateEvent", "ZwOpenEvent", "ObCreateObjectType"));
@@ -99,6 +101,47 @@ final class ObjectOps {
             Zw.ZwClose(h);
         }
         handles.clear();
+    }
+
+    /**
+     * OBJ_PERMANENT: a named event of this thread's own outlives its handles, opens by name, and goes
+     * with ObMakeTemporaryObject / ZwMakeTemporaryObject (made temporary before the step ends, even
+     * after a failure, so no permanent object outlives the step).
+     */
+    static void permanent(Ctx c) {
+        MemorySegment b = scratch(c);
+        String name = "\\Fuzz\\Permanent" + Thread.currentThread().threadId();
+        int kernel = c.p(0.5) ? ObjectAttributes.OBJ_KERNEL_HANDLE : 0;
+        if (Zw.ZwCreateEvent(b.asSlice(0, 8), AccessMask.EVENT_ALL_ACCESS, attributes(b, name, ObjectAttributes.OBJ_PERMANENT | kernel),
+                c.n(2), false) != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("creating a permanent named event failed");
+        }
+        long h = b.get(JAVA_LONG, 0);
+        if (Ob.ObReferenceObjectByHandle(h, 0, MemorySegment.NULL, Ob.KernelMode, b.asSlice(8, 8), MemorySegment.NULL) != NtStatus.STATUS_SUCCESS) {
+            throw new FuzzInvariantException("a new permanent event's handle does not resolve");
+        }
+        MemorySegment event = MemorySegment.ofAddress(b.get(JAVA_LONG, 8));
+        boolean viaHandle = c.p(0.5);
+        try {
+            if (!viaHandle) {
+                Zw.ZwClose(h);
+                if (Zw.ZwOpenEvent(b.asSlice(16, 8), AccessMask.SYNCHRONIZE, attributes(b, name, kernel)) != NtStatus.STATUS_SUCCESS) {
+                    throw new FuzzInvariantException("a permanent event without handles is not found by name");
+                }
+                Zw.ZwClose(b.get(JAVA_LONG, 16));
+            }
+        } finally {
+            if (viaHandle) {
+                Zw.ZwMakeTemporaryObject(h);
+                Zw.ZwClose(h);
+            } else {
+                Ob.ObMakeTemporaryObject(event);
+            }
+            Ob.ObDereferenceObject(event);
+        }
+        if (Zw.ZwOpenEvent(b.asSlice(16, 8), AccessMask.SYNCHRONIZE, attributes(b, name, kernel)) != NtStatus.STATUS_OBJECT_NAME_NOT_FOUND) {
+            throw new FuzzInvariantException("a permanent event made temporary, without handles, is still named");
+        }
     }
 
     static void eventHandles(Ctx c) {
@@ -298,6 +341,7 @@ final class ObjectOps {
                 c.scribble(oa);
                 int st = Zw.ZwCreateEvent(b.asSlice(0, 8), anyAccess(c), oa, c.n(3), false);
                 if (NtStatus.NT_SUCCESS(st)) {
+                    Zw.ZwMakeTemporaryObject(b.get(JAVA_LONG, 0)); // the attributes may have had OBJ_PERMANENT
                     Zw.ZwClose(b.get(JAVA_LONG, 0));
                 }
             }
