@@ -363,14 +363,17 @@ class PsTenantTest {
         AtomicLong eventInTenant = new AtomicLong();
         MemorySegment th = block(8);
         MemorySegment cid = block(16);
+        AtomicReference<String> terminating = new AtomicReference<>();
         KSTART_ROUTINE routine = c -> {
             seen.set(PsGetCurrentProcessId() + " " + PsGetCurrentProcess().address());
+            boolean before = PsIsThreadTerminating(PsGetCurrentThread());
             eventInTenant.set(event()); // a handle in the tenant's table, left open
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            terminating.set(before + " " + PsIsThreadTerminating(PsGetCurrentThread())); // ZwTerminateProcess ran meanwhile
         };
         assertEquals(NtStatus.STATUS_SUCCESS, PsCreateSystemThread(th, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, h, cid, routine,
                 MemorySegment.NULL));
@@ -391,6 +394,12 @@ class PsTenantTest {
         assertEquals(0x77, PsGetProcessExitStatus(p));
         assertFalse(activeProcesses().contains(p.address()));
         assertEquals(NtStatus.STATUS_SUCCESS, waitFor(threadHandle, TEN_SECONDS));
+        assertEquals("false true", terminating.get());
+        MemorySegment ended = object(threadHandle, PsThreadType());
+        assertTrue(PsIsThreadTerminating(ended));
+        Ob.ObDereferenceObject(ended);
+        assertFalse(PsIsThreadTerminating(PsGetCurrentThread()));
+        assertThrows(IllegalArgumentException.class, () -> PsIsThreadTerminating(PsInitialSystemProcess()));
         assertEquals(0, kernel.processes().liveTenantCount());
         Ob.ObDereferenceObject(p);
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(threadHandle));
