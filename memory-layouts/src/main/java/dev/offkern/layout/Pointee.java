@@ -87,7 +87,7 @@ public record Pointee(Kind kind, String name, CType scalar) {
             m.put(pointer, new Pointee(Kind.SCALAR, s.name(), s));
         }
         // struct _X * typedef'd as PX: offkern's own layouts and kernel types it does not lay out.
-        for (String t : List.of("ACL", "CM_RESOURCE_LIST", "DEVICE_CAPABILITIES", "DEVICE_OBJECT", "EPROCESS",
+        for (String t : List.of("ACL", "CM_RESOURCE_LIST", "ERESOURCE", "SID_AND_ATTRIBUTES", "SEP_LOGON_SESSION_REFERENCES", "DEVICE_CAPABILITIES", "DEVICE_OBJECT", "EPROCESS",
                 "ETHREAD", "FILE_GET_QUOTA_INFORMATION", "FILE_OBJECT", "GUID", "HANDLE_TABLE", "INTERFACE",
                 "INTERRUPT_CONNECTION_DATA", "IO_CSQ", "IO_INTERRUPT_MESSAGE_INFO", "KINTERRUPT",
                 "POOL_EXTENDED_PARAMS_SECURE_POOL", "KQUEUE", "EX_RUNDOWN_REF",

@@ -98,6 +98,15 @@ import dev.offkern.layout.se.SECURITY_SUBJECT_CONTEXT;
 import dev.offkern.layout.se.SID;
 import dev.offkern.layout.se.SID_AND_ATTRIBUTES;
 import dev.offkern.layout.se.SID_IDENTIFIER_AUTHORITY;
+import dev.offkern.layout.se.SECURITY_QUALITY_OF_SERVICE;
+import dev.offkern.layout.se.TOKEN;
+import dev.offkern.layout.se.TOKEN_DEFAULT_DACL;
+import dev.offkern.layout.se.TOKEN_GROUPS;
+import dev.offkern.layout.se.TOKEN_OWNER;
+import dev.offkern.layout.se.TOKEN_PRIMARY_GROUP;
+import dev.offkern.layout.se.TOKEN_PRIVILEGES;
+import dev.offkern.layout.se.TOKEN_SOURCE;
+import dev.offkern.layout.se.TOKEN_USER;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -200,6 +209,14 @@ public final class Structures {
         register("INITIAL_PRIVILEGE_SET", INITIAL_PRIVILEGE_SET::of);
         register("SECURITY_SUBJECT_CONTEXT", SECURITY_SUBJECT_CONTEXT::of);
         register("ACCESS_STATE", ACCESS_STATE::of);
+        register("TOKEN_USER", TOKEN_USER::of);
+        register("TOKEN_GROUPS", TOKEN_GROUPS::of);
+        register("TOKEN_PRIVILEGES", TOKEN_PRIVILEGES::of);
+        register("TOKEN_OWNER", TOKEN_OWNER::of);
+        register("TOKEN_PRIMARY_GROUP", TOKEN_PRIMARY_GROUP::of);
+        register("TOKEN_DEFAULT_DACL", TOKEN_DEFAULT_DACL::of);
+        register("TOKEN_SOURCE", TOKEN_SOURCE::of);
+        register("SECURITY_QUALITY_OF_SERVICE", SECURITY_QUALITY_OF_SERVICE::of);
         register("OBJECT_ATTRIBUTES", OBJECT_ATTRIBUTES::of);
         register("OBJECT_HANDLE_INFORMATION", OBJECT_HANDLE_INFORMATION::of);
 
@@ -208,6 +225,7 @@ public final class Structures {
         // ===== Opaque objects (offkern's layouts at Windows 10 22H2 offsets) =====
         register("EPROCESS", EPROCESS::of);
         register("ETHREAD", ETHREAD::of);
+        register("TOKEN", TOKEN::of);
         register("OBJECT_HEADER", OBJECT_HEADER::of);
         register("OBJECT_TYPE", OBJECT_TYPE::of);
         register("OBJECT_TYPE_INITIALIZER", OBJECT_TYPE_INITIALIZER::of);

@@ -267,9 +267,12 @@ class OpaqueObjectsTest {
         MemoryLayout last = layout.memberLayouts().getLast();
         assertTrue(last instanceof PaddingLayout, "tail is reserved");
         assertEquals(0xa40 - (0x5e0 + 0x10), last.byteSize());
-        // Between Body's end and the next modelled member of ETHREAD: one padding element.
-        assertEquals(0x4d0 - (0x478 + 0x10), paddingBefore(ETHREAD.X64.layout(), 0x4d0));
-        assertEquals(0x2dc - (0x2ac + 0x8), paddingBefore(ETHREAD.X86.layout(), 0x2dc));
+        // Between Cid's end and the next modelled member of ETHREAD (ClientSecurity), and between
+        // ClientSecurity's end and Win32StartAddress: one padding element each.
+        assertEquals(0x4a8 - (0x478 + 0x10), paddingBefore(ETHREAD.X64.layout(), 0x4a8));
+        assertEquals(0x4d0 - (0x4a8 + 0x8), paddingBefore(ETHREAD.X64.layout(), 0x4d0));
+        assertEquals(0x2c8 - (0x2ac + 0x8), paddingBefore(ETHREAD.X86.layout(), 0x2c8));
+        assertEquals(0x2dc - (0x2c8 + 0x4), paddingBefore(ETHREAD.X86.layout(), 0x2dc));
         // KINTERRUPT's IsrDpcStats is a member of Windows' size whose contents are all padding.
         for (Abi abi : Abi.values()) {
             StructLayout stats = (StructLayout) KINTERRUPT.of(abi).layout().select(

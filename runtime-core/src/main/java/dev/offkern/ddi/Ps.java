@@ -352,4 +352,73 @@ public final class Ps {
             throw ClosedDuringCall.check(e);
         }
     }
+
+    // ===== Tokens and impersonation (semantics: dev.offkern.runtime.srm.TokenManager) =====
+
+    /** {@code PACCESS_TOKEN PsReferencePrimaryToken(PEPROCESS Process)}: the process's primary token, referenced (EPROCESS.Token's fast reference). IRQL: ≤ APC_LEVEL. */
+    public static MemorySegment PsReferencePrimaryToken(MemorySegment Process) {
+        try {
+            return Se.token(Se.tokens().referencePrimaryToken(Process));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID PsDereferencePrimaryToken(PACCESS_TOKEN PrimaryToken)}: ObDereferenceObject. IRQL: ≤ DISPATCH_LEVEL. */
+    public static void PsDereferencePrimaryToken(MemorySegment PrimaryToken) {
+        try {
+            Se.tokens().dereferenceToken(PrimaryToken.address(), "PsDereferencePrimaryToken");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code PACCESS_TOKEN PsReferenceImpersonationToken(PETHREAD Thread, PBOOLEAN CopyOnOpen, PBOOLEAN
+     * EffectiveOnly, PSECURITY_IMPERSONATION_LEVEL ImpersonationLevel)}: the thread's impersonation token,
+     * referenced, or NULL; the three out values are written only when it impersonates. IRQL: ≤ APC_LEVEL.
+     */
+    public static MemorySegment PsReferenceImpersonationToken(MemorySegment Thread, MemorySegment CopyOnOpen, MemorySegment EffectiveOnly,
+                                                              MemorySegment ImpersonationLevel) {
+        try {
+            return Se.token(Se.tokens().referenceImpersonationToken(Thread, CopyOnOpen, EffectiveOnly, ImpersonationLevel));
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID PsDereferenceImpersonationToken(PACCESS_TOKEN ImpersonationToken)}: ObDereferenceObject if not NULL. IRQL: ≤ DISPATCH_LEVEL. */
+    public static void PsDereferenceImpersonationToken(MemorySegment ImpersonationToken) {
+        try {
+            Se.tokens().dereferenceToken(ImpersonationToken == null ? 0 : ImpersonationToken.address(), "PsDereferenceImpersonationToken");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS PsImpersonateClient(PETHREAD Thread, PACCESS_TOKEN Token, BOOLEAN CopyOnOpen, BOOLEAN
+     * EffectiveOnly, SECURITY_IMPERSONATION_LEVEL ImpersonationLevel)}: the thread impersonates Token
+     * (referenced; NULL ends impersonation) at the level (never above an impersonation token's own);
+     * STATUS_BAD_IMPERSONATION_LEVEL for a level outside 0..3. IRQL: PASSIVE_LEVEL.
+     */
+    public static int PsImpersonateClient(MemorySegment Thread, MemorySegment Token, boolean CopyOnOpen, boolean EffectiveOnly,
+                                          int ImpersonationLevel) {
+        try {
+            return Se.tokens().impersonateClient(Thread, Token == null ? 0 : Token.address(), CopyOnOpen, EffectiveOnly, ImpersonationLevel);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /** {@code VOID PsRevertToSelf(VOID)}: the calling thread stops impersonating. IRQL: PASSIVE_LEVEL. */
+    public static void PsRevertToSelf() {
+        try {
+            Se.tokens().revertToSelf();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end Tokens and impersonation =====
 }

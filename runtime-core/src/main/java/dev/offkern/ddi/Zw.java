@@ -145,4 +145,80 @@ public final class Zw {
             throw ClosedDuringCall.check(e);
         }
     }
+
+    // ===== Tokens (semantics: dev.offkern.runtime.srm.TokenManager) =====
+
+    /**
+     * {@code NTSTATUS ZwCreateToken(PHANDLE TokenHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes, TOKEN_TYPE Type, PLUID AuthenticationId, PLARGE_INTEGER ExpirationTime, PTOKEN_USER
+     * User, PTOKEN_GROUPS Groups, PTOKEN_PRIVILEGES Privileges, PTOKEN_OWNER Owner, PTOKEN_PRIMARY_GROUP
+     * PrimaryGroup, PTOKEN_DEFAULT_DACL DefaultDacl, PTOKEN_SOURCE Source)}: a new token and a handle to
+     * it. STATUS_BAD_TOKEN_TYPE; STATUS_BAD_IMPERSONATION_LEVEL (an impersonation token without a
+     * SecurityQualityOfService, or a level outside 0..3); STATUS_INVALID_SID; STATUS_INVALID_GROUP_ATTRIBUTES
+     * (unknown SE_GROUP_* bits, enabled and deny-only at once, user attributes other than deny-only);
+     * STATUS_NO_SUCH_PRIVILEGE (a LUID outside 2..36); STATUS_INVALID_OWNER (Owner is neither the user nor
+     * an SE_GROUP_OWNER group); STATUS_INVALID_PRIMARY_GROUP (neither the user nor a group);
+     * STATUS_INVALID_ACL; STATUS_INVALID_PARAMETER (a NULL required pointer, a named token, a bad
+     * OBJECT_ATTRIBUTES.Length); Owner and DefaultDacl may be NULL. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwCreateToken(MemorySegment TokenHandle, int DesiredAccess, MemorySegment ObjectAttributes, int Type,
+                                    MemorySegment AuthenticationId, MemorySegment ExpirationTime, MemorySegment User, MemorySegment Groups,
+                                    MemorySegment Privileges, MemorySegment Owner, MemorySegment PrimaryGroup, MemorySegment DefaultDacl,
+                                    MemorySegment Source) {
+        try {
+            return Se.tokens().createToken(TokenHandle, DesiredAccess, ObjectAttributes, Type, AuthenticationId, ExpirationTime, User,
+                    Groups, Privileges, Owner, PrimaryGroup, DefaultDacl, Source);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwOpenProcessTokenEx(HANDLE ProcessHandle, ACCESS_MASK DesiredAccess, ULONG
+     * HandleAttributes, PHANDLE TokenHandle)}: a handle to the process's primary token (NtCurrentProcess()
+     * for the caller's); the handle lookup's statuses for a bad ProcessHandle. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwOpenProcessTokenEx(long ProcessHandle, int DesiredAccess, int HandleAttributes, MemorySegment TokenHandle) {
+        try {
+            return Se.tokens().openProcessToken(ProcessHandle, DesiredAccess, HandleAttributes, TokenHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+
+    /**
+     * {@code NTSTATUS ZwOpenThreadTokenEx(HANDLE ThreadHandle, ACCESS_MASK DesiredAccess, BOOLEAN
+     * OpenAsSelf, ULONG HandleAttributes, PHANDLE TokenHandle)}: a handle to the thread's impersonation
+     * token (NtCurrentThread for the caller's); STATUS_NO_TOKEN when it does not impersonate,
+     * STATUS_CANT_OPEN_ANONYMOUS at SecurityAnonymous. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwOpenThreadTokenEx(long ThreadHandle, int DesiredAccess, boolean OpenAsSelf, int HandleAttributes,
+                                          MemorySegment TokenHandle) {
+        try {
+            return Se.tokens().openThreadToken(ThreadHandle, DesiredAccess, OpenAsSelf, HandleAttributes, TokenHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwDuplicateToken(HANDLE ExistingTokenHandle, ACCESS_MASK DesiredAccess,
+     * POBJECT_ATTRIBUTES ObjectAttributes, BOOLEAN EffectiveOnly, TOKEN_TYPE TokenType, PHANDLE
+     * NewTokenHandle)}: a copy of the token as TokenType, an impersonation copy at the
+     * SecurityQualityOfService's level (none: SecurityAnonymous); EffectiveOnly drops the disabled groups
+     * and privileges. STATUS_BAD_TOKEN_TYPE; STATUS_BAD_IMPERSONATION_LEVEL (raising an impersonation
+     * token's level, or a primary copy of one below SecurityImpersonation); the handle lookup's statuses.
+     * IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwDuplicateToken(long ExistingTokenHandle, int DesiredAccess, MemorySegment ObjectAttributes, boolean EffectiveOnly,
+                                       int TokenType, MemorySegment NewTokenHandle) {
+        try {
+            return Se.tokens().duplicateToken(ExistingTokenHandle, DesiredAccess, ObjectAttributes, EffectiveOnly, TokenType, NewTokenHandle);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end Tokens =====
 }

@@ -82,4 +82,30 @@ public final class NtStatus {
 
     /** An exception was not handled (the P1 of KMODE_EXCEPTION_NOT_HANDLED for a Java exception). */
     public static final int STATUS_UNHANDLED_EXCEPTION = 0xC0000144;
+
+    // ===== security (tokens, access checks) =====
+    /** STATUS_INVALID_INFO_CLASS: an information class the routine does not support. */
+    public static final int STATUS_INVALID_INFO_CLASS = 0xC0000003;
+    /** STATUS_INVALID_OWNER: the SID may not be the owner of an object (not the user nor an SE_GROUP_OWNER group). */
+    public static final int STATUS_INVALID_OWNER = 0xC000005A;
+    /** STATUS_INVALID_PRIMARY_GROUP: the SID may not be a primary group (not the user nor a group of the token). */
+    public static final int STATUS_INVALID_PRIMARY_GROUP = 0xC000005B;
+    /** STATUS_NO_IMPERSONATION_TOKEN: an impersonation token was required. */
+    public static final int STATUS_NO_IMPERSONATION_TOKEN = 0xC000005C;
+    /** STATUS_NO_SUCH_PRIVILEGE: a LUID that names no privilege. */
+    public static final int STATUS_NO_SUCH_PRIVILEGE = 0xC0000060;
+    /** STATUS_PRIVILEGE_NOT_HELD: a required privilege is not held (or not enabled). */
+    public static final int STATUS_PRIVILEGE_NOT_HELD = 0xC0000061;
+    /** STATUS_NO_TOKEN: the thread is not impersonating (ZwOpenThreadTokenEx). */
+    public static final int STATUS_NO_TOKEN = 0xC000007C;
+    /** STATUS_INVALID_GROUP_ATTRIBUTES: SE_GROUP_* attributes that contradict each other or are unknown. */
+    public static final int STATUS_INVALID_GROUP_ATTRIBUTES = 0xC00000A4;
+    /** STATUS_BAD_IMPERSONATION_LEVEL: the impersonation level is out of range or too low for the request. */
+    public static final int STATUS_BAD_IMPERSONATION_LEVEL = 0xC00000A5;
+    /** STATUS_CANT_OPEN_ANONYMOUS: the thread impersonates at SecurityAnonymous: its token cannot be opened. */
+    public static final int STATUS_CANT_OPEN_ANONYMOUS = 0xC00000A6;
+    /** STATUS_BAD_TOKEN_TYPE: a TOKEN_TYPE that is neither TokenPrimary nor TokenImpersonation, or the wrong one. */
+    public static final int STATUS_BAD_TOKEN_TYPE = 0xC00000A8;
+    /** STATUS_GENERIC_NOT_MAPPED: an access mask still holds generic rights after the mapping. */
+    public static final int STATUS_GENERIC_NOT_MAPPED = 0xC00000E6;
 }

@@ -20,6 +20,7 @@ import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.ps.ProcessManager;
+import dev.offkern.runtime.srm.TokenManager;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
@@ -63,6 +64,7 @@ public final class Kernel implements AutoCloseable {
     private final ExTimers exTimers;
     private final ObjectManager objects;
     private final ProcessManager processes;
+    private final TokenManager tokens;
     private final IoManager io;
     private volatile Consumer<String> leakReportSink = System.err::print;
     private volatile LeakReport leakReport;
@@ -84,6 +86,8 @@ public final class Kernel implements AutoCloseable {
         this.exTimers = new ExTimers(core, pools);
         this.objects = new ObjectManager(core, pools); // allocates nothing until first used
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
+        this.tokens = new TokenManager(core, objects, processes, pools);
+        processes.setSecurity(tokens); // before the System process exists: it gets the SYSTEM token
         this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
     }
 
@@ -187,6 +191,11 @@ public final class Kernel implements AutoCloseable {
     /** This kernel's process manager (the System process, the threads' ETHREADs, system threads). */
     public ProcessManager processes() {
         return processes;
+    }
+
+    /** This kernel's security manager for tokens, subject contexts and access checks. */
+    public TokenManager tokens() {
+        return tokens;
     }
 
     /** This kernel's I/O manager (drivers, devices, IRPs, cancel-safe queues: what {@code Io} delegates to). */
@@ -377,11 +386,13 @@ public final class Kernel implements AutoCloseable {
         // included (their owners may free them as soon as close() returns). Waits for shim calls in
         // flight; later ones report the kernel closed (IllegalStateException) instead of touching memory.
         processes.close(); // before the unmap: notes which process and thread objects only the kernel holds
+        tokens.close(); // and the System process's token
         addressSpace.close();
         io.close();
         LeakReport report = pools.closeAndReport();
         report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
         report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads
+        report = tokens.excludingOwn(report); // nor the System process's token
         leakReport = report;
         if (!report.isEmpty()) {
             leakReportSink.accept(report.toString());

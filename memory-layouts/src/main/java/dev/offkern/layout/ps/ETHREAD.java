@@ -29,6 +29,7 @@ import java.lang.foreign.StructLayout;
  *   LARGE_INTEGER       CreateTime;                  // 0x430   0x280
  *   PVOID               StartAddress;                // 0x450   0x298
  *   CLIENT_ID           Cid;                         // 0x478   0x2ac
+ *   PS_CLIENT_SECURITY_CONTEXT ClientSecurity;       // 0x4a8   0x2c8  (impersonation token | level | EffectiveOnly)
  *   PVOID               Win32StartAddress;           // 0x4d0   0x2dc
  *   LIST_ENTRY          ThreadListEntry;             // 0x4e8   0x2e4
  *   EX_RUNDOWN_REF      RundownProtect;              // 0x4f8   0x2ec
@@ -66,6 +67,21 @@ public final class ETHREAD {
     public static final long CID_OFFSET = X64.offset("Cid");
     /** HANDLE: the thread id ({@code Cid.UniqueThread}). */
     public static final long CID_UNIQUE_THREAD_OFFSET = CID_OFFSET + OpaqueParts.clientId(Abi.X64).offset("UniqueThread");
+    /**
+     * PS_CLIENT_SECURITY_CONTEXT (ULONG_PTR): the impersonation token with its level in bits 0-1
+     * and EffectiveOnly in bit 2; 0 when the thread is not impersonating.
+     * <pre>
+     *  63                                         3   2   1   0
+     * +---------------------------------------------+---+-------+
+     * |          PACCESS_TOKEN (8-aligned)          | E | level |
+     * +---------------------------------------------+---+-------+
+     * </pre>
+     */
+    public static final long CLIENT_SECURITY_OFFSET = X64.offset("ClientSecurity");
+    /** PS_CLIENT_SECURITY_CONTEXT: mask of ImpersonationLevel (bits 0-1). */
+    public static final long CLIENT_SECURITY_LEVEL_MASK = 0x3;
+    /** PS_CLIENT_SECURITY_CONTEXT: EffectiveOnly (bit 2). */
+    public static final long CLIENT_SECURITY_EFFECTIVE_ONLY = 0x4;
     /** PVOID: the Win32 start address (for system threads the start routine too). */
     public static final long WIN32_START_ADDRESS_OFFSET = X64.offset("Win32StartAddress");
     /** LIST_ENTRY: link in the owning process's EPROCESS.ThreadListHead. */
@@ -93,6 +109,7 @@ public final class ETHREAD {
                 .at(x64 ? 0x430 : 0x280).field("CreateTime", LARGE_INTEGER.of(abi))
                 .at(x64 ? 0x450 : 0x298).field("StartAddress", CType.PVOID)
                 .at(x64 ? 0x478 : 0x2ac).field("Cid", OpaqueParts.clientId(abi))
+                .at(x64 ? 0x4a8 : 0x2c8).field("ClientSecurity", CType.ULONG_PTR)
                 .at(x64 ? 0x4d0 : 0x2dc).field("Win32StartAddress", CType.PVOID)
                 .at(x64 ? 0x4e8 : 0x2e4).field("ThreadListEntry", LIST_ENTRY.of(abi))
                 .at(x64 ? 0x4f8 : 0x2ec).field("RundownProtect", EX_RUNDOWN_REF.of(abi))

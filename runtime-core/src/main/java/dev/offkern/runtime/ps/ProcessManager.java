@@ -102,6 +102,27 @@ public final class ProcessManager {
     /** Set by close (under this object's monitor); volatile: creation checks it lock-free. */
     volatile boolean closed;
 
+    /** The security manager's hooks (null: processes get no token); volatile: set once by the kernel at boot. */
+    private volatile ProcessSecurity security;
+
+    /** Installs the security manager's hooks (before the System process is made). */
+    public void setSecurity(ProcessSecurity security) {
+        this.security = security;
+    }
+
+    /**
+     * The EPROCESS at {@code process}, checked as PsGetProcessId checks it (for other managers' Ps
+     * routines): IllegalArgumentException for NULL or another object type, 0x18 for no live object.
+     */
+    public MemorySegment checkedProcess(MemorySegment process, String routine) {
+        return process(process, routine);
+    }
+
+    /** The ETHREAD at {@code thread}, checked as PsGetThreadId checks it. */
+    public MemorySegment checkedThread(MemorySegment thread, String routine) {
+        return thread(thread, routine).ethread;
+    }
+
     public ProcessManager(KernelCore core, ObjectManager ob, Pool nonPaged) {
         this.core = core;
         this.ob = ob;
@@ -127,7 +148,17 @@ public final class ProcessManager {
         if (closed) {
             throw new IllegalStateException("this offkern kernel is closed");
         }
-        ob.setExecutiveDelete(body -> byAddress.remove(body.address()));
+        ob.setExecutiveDelete(body -> {
+            Object record = byAddress.remove(body.address());
+            ProcessSecurity sec = security; // volatile read
+            if (sec != null) {
+                if (record instanceof PsProcess) {
+                    sec.processDeleted(body);
+                } else if (record instanceof PsThread) {
+                    sec.threadDeleted(body);
+                }
+            }
+        });
         long head = nonPaged.allocate(LIST_ENTRY.X64.size(), HEAD_TAG, 0);
         if (head == 0) {
             throw new IllegalStateException("no nonpaged pool for PsActiveProcessHead");
@@ -160,6 +191,10 @@ public final class ProcessManager {
             e.set(JAVA_BYTE, EPROCESS.IMAGE_FILE_NAME_OFFSET + i, name[i]);
         }
         ListEntries.initializeHead(e, EPROCESS.THREAD_LIST_HEAD_OFFSET);
+        ProcessSecurity sec = security; // volatile read
+        if (sec != null) {
+            sec.processCreated(e); // EPROCESS.Token (InheritedFromUniqueProcessId names the parent)
+        }
         PsProcess p = new PsProcess(e, id, table, parentId);
         byAddress.put(body, p);
         synchronized (lists) {

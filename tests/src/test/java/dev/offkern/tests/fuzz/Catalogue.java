@@ -35,6 +35,7 @@ final class Catalogue {
         all.addAll(SecurityOps.ops());
         all.addAll(ObjectOps.ops());
         all.addAll(ProcessOps.ops());
+        all.addAll(TokenOps.ops());
         all.addAll(IoOps.ops());
         ALL = Collections.unmodifiableList(all);
     }

@@ -200,7 +200,7 @@ enum Family {
             return f;
         }
         if (routine.startsWith("Ob") || routine.startsWith("Zw") || routine.startsWith("Nt") || routine.startsWith("Ps")
-                || routine.endsWith("ObjectType")
+                || routine.endsWith("ObjectType") || routine.startsWith("Se")
                 || routine.equals("InitializeObjectAttributes")) {
             return OBJECTS;
         }
