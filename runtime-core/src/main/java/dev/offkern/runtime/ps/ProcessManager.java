@@ -561,6 +561,14 @@ public final class ProcessManager {
         return n;
     }
 
+    /**
+     * Tenant records whose end has not completed (its id-table reference not yet dropped): the end
+     * runs on the thread that causes it, just after the process is signalled (diagnostics, tests).
+     */
+    public synchronized int pendingTenantRecords() {
+        return liveProcesses.size();
+    }
+
     /** Live threads of this kernel (diagnostics, tests). */
     public int liveThreadCount() {
         return liveThreads.size();
