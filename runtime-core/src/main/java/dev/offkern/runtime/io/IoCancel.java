@@ -56,7 +56,7 @@ public final class IoCancel {
 
     /** {@code IoSetCancelRoutine(Irp, CancelRoutine)} with a Java routine (NULL: take the routine back). Returns the previous one. */
     public static long setCancelRoutine(IoManager io, MemorySegment irpArg, DRIVER_CANCEL routine) {
-        return exchange(io, irpArg, routine == null ? 0 : IoRoutines.stub(io.core, routine));
+        return exchange(io, irpArg, routine == null ? 0 : IoRoutines.stub(io, routine));
     }
 
     /** {@code IoSetCancelRoutine(Irp, CancelRoutine)} with a native routine pointer (or NULL). Returns the previous one. */
@@ -105,7 +105,7 @@ public final class IoCancel {
             device = irp.get(JAVA_LONG, off + IO_STACK_LOCATION.DEVICE_OBJECT_OFFSET);
         }
         IoRoutines.callVoid(io, routine, device, irp.address(), DRIVER_CANCEL.class,
-                "CancelRoutine of IRP 0x" + Long.toHexString(irp.address()));
+                "CancelRoutine of IRP");
         return true;
     }
 

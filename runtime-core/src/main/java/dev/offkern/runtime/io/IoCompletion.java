@@ -130,7 +130,7 @@ public final class IoCompletion {
         } else {
             long routine = drv.get(JAVA_LONG, DRIVER_OBJECT.MAJOR_FUNCTION_OFFSET + major * 8L);
             status = IoRoutines.callDispatch(io, routine, devAddress, irpAddress,
-                    "MajorFunction[0x" + Integer.toHexString(major) + "] of DRIVER_OBJECT 0x" + Long.toHexString(driver));
+                    "MajorFunction[] of the device's DRIVER_OBJECT");
         }
         if (io.verify && t.irql() != irqlBefore) {
             int after = t.irql();
@@ -154,7 +154,7 @@ public final class IoCompletion {
     /** {@code IoSetCompletionRoutine} with a Java routine (NULL only with all three Invoke flags FALSE). */
     public static void setCompletionRoutine(IoManager io, MemorySegment irpArg, IO_COMPLETION_ROUTINE routine, MemorySegment context,
                                             boolean onSuccess, boolean onError, boolean onCancel) {
-        set(io, irpArg, routine == null ? 0 : IoRoutines.stub(io.core, routine), context, onSuccess, onError, onCancel,
+        set(io, irpArg, routine == null ? 0 : IoRoutines.stub(io, routine), context, onSuccess, onError, onCancel,
                 "IoSetCompletionRoutine");
     }
 
@@ -219,7 +219,7 @@ public final class IoCompletion {
         io.pool.free(context.address(), IoManager.TAG_COMPLETION_CONTEXT);
         try {
             return IoRoutines.callPPP(io, routine, deviceObject.address(), irp.address(), ctx, IO_COMPLETION_ROUTINE.class,
-                    "CompletionRoutine (IoSetCompletionRoutineEx) of IRP 0x" + Long.toHexString(irp.address()));
+                    "CompletionRoutine (IoSetCompletionRoutineEx) of IRP");
         } finally {
             io.ob.dereference(device);
         }
@@ -283,7 +283,7 @@ public final class IoCompletion {
             if (invoke) {
                 long device = up <= count ? irp.get(JAVA_LONG, off + IoManager.STACK_LOCATION_SIZE + IO_STACK_LOCATION.DEVICE_OBJECT_OFFSET) : 0;
                 int r = IoRoutines.callPPP(io, routine, device, a, context, IO_COMPLETION_ROUTINE.class,
-                        "CompletionRoutine of IRP 0x" + Long.toHexString(a));
+                        "CompletionRoutine of IRP");
                 if (r == NtStatus.STATUS_MORE_PROCESSING_REQUIRED) {
                     return; // the routine's driver owns the IRP again; it may be freed already
                 }

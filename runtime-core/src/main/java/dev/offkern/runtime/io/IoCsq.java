@@ -119,12 +119,12 @@ public final class IoCsq {
             long insert = csq.get(JAVA_LONG, IO_CSQ.CSQ_INSERT_IRP_OFFSET);
             if (type == IO_TYPE_CSQ_EX) {
                 status = IoRoutines.callPPP(io, insert, c, a, insertContext == null ? 0 : insertContext.address(),
-                        IO_CSQ_INSERT_IRP_EX.class, "CsqInsertIrpEx of IO_CSQ 0x" + Long.toHexString(c));
+                        IO_CSQ_INSERT_IRP_EX.class, "CsqInsertIrpEx of IO_CSQ");
                 if (!NtStatus.NT_SUCCESS(status)) {
                     return status; // not queued: no context, no cancel routine, not pending
                 }
             } else {
-                IoRoutines.callVoid(io, insert, c, a, IO_CSQ_INSERT_IRP.class, "CsqInsertIrp of IO_CSQ 0x" + Long.toHexString(c));
+                IoRoutines.callVoid(io, insert, c, a, IO_CSQ_INSERT_IRP.class, "CsqInsertIrp of IO_CSQ");
             }
             IoIrp.markPending(io, irp);
             if (ctx != null) {
@@ -139,7 +139,7 @@ public final class IoCsq {
             if (IoCancel.isCancelled(irp) && IoCancel.exchange(irp, 0) != 0) {
                 // cancelled before the routine was armed, and the routine taken back: ours to complete
                 IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_REMOVE_IRP_OFFSET), c, a, IO_CSQ_REMOVE_IRP.class,
-                        "CsqRemoveIrp of IO_CSQ 0x" + Long.toHexString(c));
+                        "CsqRemoveIrp of IO_CSQ");
                 irp.set(JAVA_LONG, DRIVER_CONTEXT_3, 0L);
                 if (ctx != null) {
                     ctx.set(JAVA_LONG, IO_CSQ_IRP_CONTEXT.IRP_OFFSET, 0L);
@@ -151,7 +151,7 @@ public final class IoCsq {
         }
         if (completeCanceled) {
             IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_COMPLETE_CANCELED_IRP_OFFSET), c, a, IO_CSQ_COMPLETE_CANCELED_IRP.class,
-                    "CsqCompleteCanceledIrp of IO_CSQ 0x" + Long.toHexString(c));
+                    "CsqCompleteCanceledIrp of IO_CSQ");
         }
         return status;
     }
@@ -176,7 +176,7 @@ public final class IoCsq {
                 MemorySegment irp = io.irpSegment(a, "IoCsqRemoveIrp");
                 if (IoCancel.exchange(irp, 0) != 0) { // ours: the cancel routine will not run
                     IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_REMOVE_IRP_OFFSET), c, a, IO_CSQ_REMOVE_IRP.class,
-                            "CsqRemoveIrp of IO_CSQ 0x" + Long.toHexString(c));
+                            "CsqRemoveIrp of IO_CSQ");
                     irp.set(JAVA_LONG, DRIVER_CONTEXT_3, 0L);
                     ctx.set(JAVA_LONG, IO_CSQ_IRP_CONTEXT.IRP_OFFSET, 0L);
                     result = a;
@@ -206,7 +206,7 @@ public final class IoCsq {
                 MemorySegment irp = io.irpSegment(a, "IoCsqRemoveNextIrp");
                 if (IoCancel.exchange(irp, 0) != 0) { // ours
                     IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_REMOVE_IRP_OFFSET), c, a, IO_CSQ_REMOVE_IRP.class,
-                            "CsqRemoveIrp of IO_CSQ 0x" + Long.toHexString(c));
+                            "CsqRemoveIrp of IO_CSQ");
                     long slot = irp.get(JAVA_LONG, DRIVER_CONTEXT_3);
                     irp.set(JAVA_LONG, DRIVER_CONTEXT_3, 0L);
                     if (slot != 0 && slot != c) {
@@ -254,12 +254,12 @@ public final class IoCsq {
         int irql = IoRoutines.callAcquire(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_ACQUIRE_LOCK_OFFSET), c);
         try {
             IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_REMOVE_IRP_OFFSET), c, a, IO_CSQ_REMOVE_IRP.class,
-                    "CsqRemoveIrp of IO_CSQ 0x" + Long.toHexString(c));
+                    "CsqRemoveIrp of IO_CSQ");
             irp.set(JAVA_LONG, DRIVER_CONTEXT_3, 0L);
         } finally {
             IoRoutines.callRelease(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_RELEASE_LOCK_OFFSET), c, irql);
         }
         IoRoutines.callVoid(io, csq.get(JAVA_LONG, IO_CSQ.CSQ_COMPLETE_CANCELED_IRP_OFFSET), c, a, IO_CSQ_COMPLETE_CANCELED_IRP.class,
-                "CsqCompleteCanceledIrp of IO_CSQ 0x" + Long.toHexString(c));
+                "CsqCompleteCanceledIrp of IO_CSQ");
     }
 }

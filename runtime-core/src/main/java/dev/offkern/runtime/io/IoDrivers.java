@@ -93,7 +93,7 @@ public final class IoDrivers {
             d.set(JAVA_SHORT, DRIVER_OBJECT.DRIVER_NAME_OFFSET + UNICODE_STRING.LENGTH_OFFSET, (short) (2 * n.length()));
             d.set(JAVA_SHORT, DRIVER_OBJECT.DRIVER_NAME_OFFSET + UNICODE_STRING.MAXIMUM_LENGTH_OFFSET, (short) (2 * n.length()));
             d.set(JAVA_LONG, DRIVER_OBJECT.DRIVER_NAME_OFFSET + UNICODE_STRING.BUFFER_OFFSET, body + NAME_CHARS);
-            long initStub = IoRoutines.stub(io.core, init);
+            long initStub = IoRoutines.stub(io, init);
             d.set(JAVA_LONG, DRIVER_OBJECT.DRIVER_INIT_OFFSET, initStub);
             long invalid = io.invalidRequestStub();
             for (int i = 0; i <= IoCodes.IRP_MJ_MAXIMUM_FUNCTION; i++) {
@@ -174,7 +174,7 @@ public final class IoDrivers {
 
     /** Sets {@code DriverObject->MajorFunction[major]} to a Java dispatch routine's pointer. */
     public static void setMajorFunction(IoManager io, MemorySegment driverArg, int major, DRIVER_DISPATCH routine) {
-        setMajorFunction(io, driverArg, major, routine == null ? io.invalidRequestStub() : IoRoutines.stub(io.core, routine));
+        setMajorFunction(io, driverArg, major, routine == null ? io.invalidRequestStub() : IoRoutines.stub(io, routine));
     }
 
     /** Sets {@code DriverObject->MajorFunction[major]} to a routine pointer (NULL: IopInvalidDeviceRequest). */
@@ -191,7 +191,7 @@ public final class IoDrivers {
     public static void setDriverUnload(IoManager io, MemorySegment driverArg, DRIVER_UNLOAD routine) {
         long body = requireDriver(io, driverArg, "DriverUnload");
         io.space.resolve(body, DRIVER_OBJECT.X64.size()).set(JAVA_LONG, DRIVER_OBJECT.DRIVER_UNLOAD_OFFSET,
-                routine == null ? 0 : IoRoutines.stub(io.core, routine));
+                routine == null ? 0 : IoRoutines.stub(io, routine));
     }
 
     /** IopInvalidDeviceRequest: completes the IRP with STATUS_INVALID_DEVICE_REQUEST and returns that status. */

@@ -77,6 +77,8 @@ public final class IoManager {
     final java.util.Map<Long, Long> attachedTo = new java.util.HashMap<>();
     /** Deleted devices still referenced (DOE_DELETE_PENDING on Windows); concurrent. */
     final java.util.Set<Long> deletePending = ConcurrentHashMap.newKeySet();
+    /** Stubs of Java routines already made (IoRoutines' cache; values are its Stub records). */
+    final ConcurrentHashMap<Object, Object> stubs = new ConcurrentHashMap<>();
     /** Drivers created and not yet deleted (guarded by database). */
     final java.util.Set<Long> liveDrivers = new java.util.HashSet<>();
     private final Arena arena = Arena.ofShared();
@@ -138,7 +140,10 @@ public final class IoManager {
 
     /** The fixed part of the IRP at {@code address} (0x50 if unmapped, DatatypeMisalignmentException if misaligned). */
     MemorySegment irpHeader(long address, String routine) {
-        return space.resolve(aligned(address, routine + ": Irp"), IRP_SIZE);
+        if ((address & 7) != 0) {
+            throw new DatatypeMisalignmentException(routine + ": Irp", address, 8);
+        }
+        return space.resolve(address, IRP_SIZE);
     }
 
     /**
@@ -161,7 +166,7 @@ public final class IoManager {
     long invalidRequestStub() {
         long s = invalidRequestStub; // volatile read: pairs with the write below (the stub is the same on every thread)
         if (s == 0) {
-            s = IoRoutines.stub(core, invalidRequest);
+            s = IoRoutines.stub(this, invalidRequest);
             invalidRequestStub = s;
         }
         return s;
@@ -170,7 +175,7 @@ public final class IoManager {
     long unloadSafeStub() {
         long s = unloadSafeStub; // volatile read: as invalidRequestStub
         if (s == 0) {
-            s = IoRoutines.stub(core, unloadSafe);
+            s = IoRoutines.stub(this, unloadSafe);
             unloadSafeStub = s;
         }
         return s;
@@ -179,7 +184,7 @@ public final class IoManager {
     long csqCancelStub() {
         long s = csqCancelStub; // volatile read: as invalidRequestStub
         if (s == 0) {
-            s = IoRoutines.stub(core, csqCancel);
+            s = IoRoutines.stub(this, csqCancel);
             csqCancelStub = s;
         }
         return s;

@@ -58,56 +58,75 @@ final class IoRoutines {
 
     // ===== stubs of Java routines =====
 
-    static long stub(KernelCore k, DRIVER_DISPATCH r) {
-        return k.routines().stubFor(r, bind(UP_DISPATCH, r, k), FD_PP_I);
+    static long stub(IoManager io, DRIVER_DISPATCH r) {
+        return cached(io, r, UP_DISPATCH, FD_PP_I);
     }
 
-    static long stub(KernelCore k, DRIVER_CANCEL r) {
-        return k.routines().stubFor(r, bind(UP_CANCEL, r, k), FD_PP_V);
+    static long stub(IoManager io, DRIVER_CANCEL r) {
+        return cached(io, r, UP_CANCEL, FD_PP_V);
     }
 
-    static long stub(KernelCore k, DRIVER_INITIALIZE r) {
-        return k.routines().stubFor(r, bind(UP_INIT, r, k), FD_PP_I);
+    static long stub(IoManager io, DRIVER_INITIALIZE r) {
+        return cached(io, r, UP_INIT, FD_PP_I);
     }
 
-    static long stub(KernelCore k, DRIVER_UNLOAD r) {
-        return k.routines().stubFor(r, bind(UP_UNLOAD, r, k), FD_P_V);
+    static long stub(IoManager io, DRIVER_UNLOAD r) {
+        return cached(io, r, UP_UNLOAD, FD_P_V);
     }
 
-    static long stub(KernelCore k, IO_COMPLETION_ROUTINE r) {
-        return k.routines().stubFor(r, bind(UP_COMPLETION, r, k), FD_PPP_I);
+    static long stub(IoManager io, IO_COMPLETION_ROUTINE r) {
+        return cached(io, r, UP_COMPLETION, FD_PPP_I);
     }
 
-    static long stub(KernelCore k, IO_CSQ_INSERT_IRP r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_INSERT, r, k), FD_PP_V);
+    static long stub(IoManager io, IO_CSQ_INSERT_IRP r) {
+        return cached(io, r, UP_CSQ_INSERT, FD_PP_V);
     }
 
-    static long stub(KernelCore k, IO_CSQ_INSERT_IRP_EX r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_INSERT_EX, r, k), FD_PPP_I);
+    static long stub(IoManager io, IO_CSQ_INSERT_IRP_EX r) {
+        return cached(io, r, UP_CSQ_INSERT_EX, FD_PPP_I);
     }
 
-    static long stub(KernelCore k, IO_CSQ_REMOVE_IRP r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_REMOVE, r, k), FD_PP_V);
+    static long stub(IoManager io, IO_CSQ_REMOVE_IRP r) {
+        return cached(io, r, UP_CSQ_REMOVE, FD_PP_V);
     }
 
-    static long stub(KernelCore k, IO_CSQ_PEEK_NEXT_IRP r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_PEEK, r, k), FD_PPP_P);
+    static long stub(IoManager io, IO_CSQ_PEEK_NEXT_IRP r) {
+        return cached(io, r, UP_CSQ_PEEK, FD_PPP_P);
     }
 
-    static long stub(KernelCore k, IO_CSQ_ACQUIRE_LOCK r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_ACQUIRE, r, k), FD_PP_V);
+    static long stub(IoManager io, IO_CSQ_ACQUIRE_LOCK r) {
+        return cached(io, r, UP_CSQ_ACQUIRE, FD_PP_V);
     }
 
-    static long stub(KernelCore k, IO_CSQ_RELEASE_LOCK r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_RELEASE, r, k), FD_PB_V);
+    static long stub(IoManager io, IO_CSQ_RELEASE_LOCK r) {
+        return cached(io, r, UP_CSQ_RELEASE, FD_PB_V);
     }
 
-    static long stub(KernelCore k, IO_CSQ_COMPLETE_CANCELED_IRP r) {
-        return k.routines().stubFor(r, bind(UP_CSQ_COMPLETE, r, k), FD_PP_V);
+    static long stub(IoManager io, IO_CSQ_COMPLETE_CANCELED_IRP r) {
+        return cached(io, r, UP_CSQ_COMPLETE, FD_PP_V);
     }
 
     private static MethodHandle bind(MethodHandle upcall, Object routine, KernelCore k) {
         return MethodHandles.insertArguments(upcall, 0, routine, k);
+    }
+
+    /** A routine object and its stub. */
+    private record Stub(Object routine, long address) {
+    }
+
+    /**
+     * Stubs already made, by routine object, so that arming a routine per request (a completion or
+     * cancel routine) costs a lock-free lookup instead of the table's monitor and a method-handle bind.
+     * The entry is used only for the identical object (equal-but-distinct routines go to the table).
+     */
+    private static long cached(IoManager io, Object routine, MethodHandle upcall, FunctionDescriptor fd) {
+        Object hit = io.stubs.get(routine); // lock-free read
+        if (hit instanceof Stub s && s.routine() == routine) {
+            return s.address();
+        }
+        long address = io.core.routines().stubFor(routine, bind(upcall, routine, io.core), fd);
+        io.stubs.putIfAbsent(routine, new Stub(routine, address));
+        return address;
     }
 
     // ===== calls through a routine pointer =====
@@ -266,18 +285,19 @@ final class IoRoutines {
 
     private static RuntimeException escaped(KernelCore k, long routine, long object, String what, Throwable e) {
         return k.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, routine, object, 0,
-                "exception escaped " + what + " routine 0x" + Long.toHexString(routine) + ": " + e);
+                "exception escaped " + what + " routine 0x" + Long.toHexString(routine) + " (object 0x" + Long.toHexString(object) + "): " + e);
     }
 
     private static RuntimeException notA(KernelCore k, long routine, Object r, long object, String what, String type) {
         if (r != null) {
-            return new IllegalStateException(what + " 0x" + Long.toHexString(routine) + " is a " + r.getClass().getSimpleName()
-                    + "'s stub, not a " + type);
+            return new IllegalStateException(what + " 0x" + Long.toHexString(routine) + " (object 0x" + Long.toHexString(object)
+                    + ") is a " + r.getClass().getSimpleName() + "'s stub, not a " + type);
         }
         if (routine == 0) {
-            return k.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, 0, KeDpc.FAULT_EXECUTE, object, 0, what + " is NULL");
+            return k.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, 0, KeDpc.FAULT_EXECUTE, object, 0,
+                    what + " of 0x" + Long.toHexString(object) + " is NULL");
         }
-        return KeDpc.badRoutine(k, routine, object, what);
+        return KeDpc.badRoutine(k, routine, object, what + " (object 0x" + Long.toHexString(object) + ")");
     }
 
     // ===== upcalls: what native code calling a stub reaches =====

@@ -16,7 +16,7 @@ public final class IoStubs {
 
     /** The stub of a Java completion routine. */
     public static long of(IoManager io, IO_COMPLETION_ROUTINE r) {
-        return r == null ? 0 : IoRoutines.stub(io.core, r);
+        return r == null ? 0 : IoRoutines.stub(io, r);
     }
 
     /** The six CSQ callbacks' stubs; {@code insert} is an IO_CSQ_INSERT_IRP or an IO_CSQ_INSERT_IRP_EX. */
@@ -24,12 +24,12 @@ public final class IoStubs {
                                             IO_CSQ_ACQUIRE_LOCK acquire, IO_CSQ_RELEASE_LOCK release, IO_CSQ_COMPLETE_CANCELED_IRP complete) {
         long ins = switch (insert) {
             case null -> 0;
-            case IO_CSQ_INSERT_IRP i -> IoRoutines.stub(io.core, i);
-            case IO_CSQ_INSERT_IRP_EX i -> IoRoutines.stub(io.core, i);
+            case IO_CSQ_INSERT_IRP i -> IoRoutines.stub(io, i);
+            case IO_CSQ_INSERT_IRP_EX i -> IoRoutines.stub(io, i);
             default -> throw new IllegalArgumentException("CsqInsertIrp is a " + insert.getClass() + ", not an insert routine");
         };
-        return new IoCsq.Callbacks(ins, remove == null ? 0 : IoRoutines.stub(io.core, remove), peek == null ? 0 : IoRoutines.stub(io.core, peek),
-                acquire == null ? 0 : IoRoutines.stub(io.core, acquire), release == null ? 0 : IoRoutines.stub(io.core, release),
-                complete == null ? 0 : IoRoutines.stub(io.core, complete));
+        return new IoCsq.Callbacks(ins, remove == null ? 0 : IoRoutines.stub(io, remove), peek == null ? 0 : IoRoutines.stub(io, peek),
+                acquire == null ? 0 : IoRoutines.stub(io, acquire), release == null ? 0 : IoRoutines.stub(io, release),
+                complete == null ? 0 : IoRoutines.stub(io, complete));
     }
 }

@@ -122,11 +122,15 @@ final class IoOps {
         }
         if (c.p(0.3)) {
             String taken = "\\Driver\\Fuzz" + c.thread + "_" + c.n(4);
-            int st = Io.IoCreateDriver(unicode(c, taken), (x, y) -> NtStatus.STATUS_SUCCESS);
+            MemorySegment[] second = new MemorySegment[1];
+            int st = Io.IoCreateDriver(unicode(c, taken), (x, y) -> {
+                second[0] = x;
+                return NtStatus.STATUS_SUCCESS;
+            });
             if (st == NtStatus.STATUS_SUCCESS) {
-                c.note("created " + taken);
-                MemorySegment drv = MemorySegment.NULL;
-                // cannot reach the object without a name lookup here; an unreferenced success is left to the name's owner
+                Io.IoDeleteDriver(second[0]); // the name was free
+            } else if (st != NtStatus.STATUS_OBJECT_NAME_COLLISION) {
+                throw new FuzzInvariantException("IoCreateDriver of " + taken + " returned 0x" + Integer.toHexString(st));
             }
         }
         MemorySegment slot = scratch(c, 8);
