@@ -329,6 +329,19 @@ public final class Ps {
     }
 
     /**
+     * {@code BOOLEAN PsIsThreadTerminating(PETHREAD Thread)}: TRUE once the thread has ended or its
+     * process has been terminated (ZwTerminateProcess; offkern does not stop running Java threads, so a
+     * tenant's system threads poll this and return). Not a thread: as PsGetThreadId. IRQL: any.
+     */
+    public static boolean PsIsThreadTerminating(MemorySegment Thread) {
+        try {
+            return processes().isThreadTerminating(Thread);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
      * {@code NTSTATUS PsGetThreadExitStatus(PETHREAD Thread)}: STATUS_PENDING while the thread runs,
      * then the status it ended with (STATUS_SUCCESS when its start routine returned). IRQL: any.
      */

@@ -9,7 +9,9 @@ import dev.offkern.runtime.srm.TokenManager;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Security routines: the {@code Se*} kernel routines and, as their family, advapi32's SDDL conversions
+ * Security routines: the {@code Se*} kernel routines (subject contexts, privilege checks,
+ * SeAccessCheck, SeAssignSecurity(Ex), token queries: semantics in {@code dev.offkern.runtime.srm},
+ * docs/security.md) and, as their family, advapi32's SDDL conversions
  * under their verbatim names with C parameters in C order. The SDDL routines keep Win32 semantics: a
  * BOOL result and, on failure, the Win32 error in {@link Rtl#RtlGetLastWin32Error()}; their results are
  * allocated in paged pool and freed with {@link Ex#ExFreePool}. PASSIVE_LEVEL. Semantics:

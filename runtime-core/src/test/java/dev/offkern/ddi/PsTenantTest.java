@@ -358,19 +358,23 @@ class PsTenantTest {
         long h = tenant("worker-host");
         MemorySegment p = object(h, PsProcessType());
         long id = PsGetProcessId(p);
+        int liveBefore = kernel.processes().liveThreadCount();
         CountDownLatch release = new CountDownLatch(1);
         AtomicReference<String> seen = new AtomicReference<>();
         AtomicLong eventInTenant = new AtomicLong();
         MemorySegment th = block(8);
         MemorySegment cid = block(16);
+        AtomicReference<String> terminating = new AtomicReference<>();
         KSTART_ROUTINE routine = c -> {
             seen.set(PsGetCurrentProcessId() + " " + PsGetCurrentProcess().address());
+            boolean before = PsIsThreadTerminating(PsGetCurrentThread());
             eventInTenant.set(event()); // a handle in the tenant's table, left open
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            terminating.set(before + " " + PsIsThreadTerminating(PsGetCurrentThread())); // ZwTerminateProcess ran meanwhile
         };
         assertEquals(NtStatus.STATUS_SUCCESS, PsCreateSystemThread(th, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, h, cid, routine,
                 MemorySegment.NULL));
@@ -391,12 +395,25 @@ class PsTenantTest {
         assertEquals(0x77, PsGetProcessExitStatus(p));
         assertFalse(activeProcesses().contains(p.address()));
         assertEquals(NtStatus.STATUS_SUCCESS, waitFor(threadHandle, TEN_SECONDS));
+        assertEquals("false true", terminating.get());
+        MemorySegment ended = object(threadHandle, PsThreadType());
+        assertTrue(PsIsThreadTerminating(ended));
+        Ob.ObDereferenceObject(ended);
+        assertFalse(PsIsThreadTerminating(PsGetCurrentThread()));
+        assertThrows(IllegalArgumentException.class, () -> PsIsThreadTerminating(PsInitialSystemProcess()));
         assertEquals(0, kernel.processes().liveTenantCount());
         Ob.ObDereferenceObject(p);
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(threadHandle));
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h));
         Ex.ExFreePool(th);
         Ex.ExFreePool(cid);
+        // The system thread finishes its own end and its process's just after the signals a waiter returns
+        // on: wait for that bookkeeping (bounded) before the close accounts for what is left.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while ((kernel.processes().liveThreadCount() > liveBefore || kernel.processes().pendingTenantRecords() > 0)
+                && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
         kernel.close();
         assertTrue(kernel.leakReport().isEmpty(), kernel.leakReport().toString()); // the event left in its table went with it
     }

@@ -430,6 +430,16 @@ public final class ProcessManager {
         return thread(thread, "PsIsSystemThread").system;
     }
 
+    /**
+     * {@code PsIsThreadTerminating(Thread)}: TRUE once the thread has ended or its process has been
+     * terminated (ZwTerminateProcess: offkern cannot stop a running Java thread, so a tenant's threads
+     * poll this to return).
+     */
+    public boolean isThreadTerminating(MemorySegment thread) {
+        PsThread t = thread(thread, "PsIsThreadTerminating");
+        return t.ended.get() || t.process.terminating;
+    }
+
     /** {@code PsGetThreadExitStatus(Thread)}: STATUS_PENDING while the thread runs. */
     public int threadExitStatus(MemorySegment thread) {
         return thread(thread, "PsGetThreadExitStatus").exitStatus;
@@ -549,6 +559,14 @@ public final class ProcessManager {
             }
         }
         return n;
+    }
+
+    /**
+     * Tenant records whose end has not completed (its id-table reference not yet dropped): the end
+     * runs on the thread that causes it, just after the process is signalled (diagnostics, tests).
+     */
+    public synchronized int pendingTenantRecords() {
+        return liveProcesses.size();
     }
 
     /** Live threads of this kernel (diagnostics, tests). */

@@ -173,8 +173,11 @@ public final class Tenants {
         KeExitSignal.signal(pm.core, p.eprocess);
         synchronized (pm) { // against close(): a process is either counted there (still live) or dereferenced here
             if (!pm.closed && !pm.core.isClosed()) {
-                pm.liveProcesses.remove(p);
-                pm.ob.dereference(p.address());
+                try {
+                    pm.ob.dereference(p.address());
+                } finally {
+                    pm.liveProcesses.remove(p); // after the dereference: pendingTenantRecords() == 0 means every end is complete
+                }
             }
         }
         if (failure != null) {

@@ -34,10 +34,11 @@ final class ProcessOps {
         return List.of(
                 Op.of("ps.identity", 4, ProcessOps::identity, "PsGetCurrentThread", "PsGetCurrentProcess", "PsGetCurrentThreadId",
                         "PsGetCurrentProcessId", "PsGetThreadId", "PsGetProcessId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread",
-                        "PsInitialSystemProcess", "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "ObDereferenceObject"),
+                        "PsInitialSystemProcess", "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "ObDereferenceObject",
+                        "PsIsThreadTerminating"),
                 Op.of("ps.hostile", 2, ProcessOps::hostile, "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "PsGetProcessId",
                         "PsGetThreadId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread", "ObDereferenceObject",
-                        "PsTerminateSystemThread", "PsCreateSystemThread", "PsGetThreadExitStatus"),
+                        "PsTerminateSystemThread", "PsCreateSystemThread", "PsGetThreadExitStatus", "PsIsThreadTerminating"),
                 Op.of("ps.systemThreads", 3, ProcessOps::systemThreads, "PsCreateSystemThread", "PsTerminateSystemThread",
                         "PsGetThreadExitStatus", "ZwWaitForSingleObject", "ZwClose", "ObReferenceObjectByHandle", "ObDereferenceObject",
                         "PsLookupThreadByThreadId", "PsThreadType", "InitializeObjectAttributes"),
@@ -336,6 +337,9 @@ final class ProcessOps {
         }
         Ps.PsGetProcessCreateTimeQuadPart(process);
         Ps.PsIsSystemThread(me);
+        if (Ps.PsIsThreadTerminating(me)) {
+            throw new FuzzInvariantException("PsIsThreadTerminating of a running thread of the System process is TRUE");
+        }
         for (int i = 0; i < 1 + c.n(4); i++) {
             long id = anyId(c);
             c.note("lookup " + id);
@@ -384,7 +388,10 @@ final class ProcessOps {
             case 0 -> Ps.PsGetProcessId(p);
             case 1 -> Ps.PsGetThreadId(p);
             case 2 -> Ps.PsGetProcessCreateTimeQuadPart(p);
-            case 7 -> Ps.PsIsSystemThread(p);
+            case 7 -> {
+                Ps.PsIsSystemThread(p);
+                Ps.PsIsThreadTerminating(p);
+            }
             case 3 -> {
                 int st = c.p(0.5) ? Ps.PsLookupThreadByThreadId(anyId(c), b.asSlice(0, 8))
                         : Ps.PsLookupProcessByProcessId(anyId(c), b.asSlice(0, 8));
