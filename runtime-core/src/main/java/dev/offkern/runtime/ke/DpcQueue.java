@@ -140,6 +140,13 @@ final class DpcQueue {
         if (dataAddress == 0) {
             return false;
         }
+        if (!isQueueOf(ThreadState.current().kernel(), dataAddress)) {
+            // A DpcData that names no processor's queue (a freed KDPC whose block was reused, a scribbled
+            // one): its "DpcLock" is arbitrary memory, and spinning on it could last for ever.
+            throw corrupt(dataAddress, dataAddress, "KDPC 0x" + Long.toHexString(dpcSeg.address() + dpcOff)
+                    + " names DpcData 0x" + Long.toHexString(dataAddress) + ", which is no processor's DPC queue: the KDPC was"
+                    + " freed or overwritten");
+        }
         Region pr = as.regionOf(dataAddress, KDPC_DATA.X64.size());
         MemorySegment prcbSeg = pr.segment();
         long data = pr.offsetOf(dataAddress);

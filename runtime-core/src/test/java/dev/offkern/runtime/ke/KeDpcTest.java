@@ -475,4 +475,19 @@ class KeDpcTest {
         assertEquals(1, runs.get(), "the DPC before the bad link ran");
         assertEquals(0, kernel.processors().get(myProcessor()).dpcQueueDepth(), "the corrupt queue was emptied");
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60) // before the fix KeRemoveQueueDpc spun for ever on the "lock" of a bogus queue
+    void shouldBugCheckRemovingADpcWhoseDpcDataNamesNoQueue() {
+        // A freed KDPC whose block was reused (fuzzer seed 0x2a79dc7e34d8e1f1, epoch 55): DpcData points into
+        // kernel memory that is no processor's queue, where the "DpcLock" word is never 0.
+        MemorySegment d = dpc();
+        MemorySegment junk = block(kernel, 0x80);
+        junk.fill((byte) 0xFF);
+        KeInitializeDpc(d, (dpc, ctx, x, y) -> { }, MemorySegment.NULL);
+        d.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, junk.address());
+        assertBugCheck(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, new long[] {3, junk.address(), junk.address(), 0},
+                () -> KeRemoveQueueDpc(d));
+        d.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, 0L);
+    }
 }
