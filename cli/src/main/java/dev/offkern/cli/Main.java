@@ -26,12 +26,13 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "offkern", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
         description = {"Windows kernel structures, byte-exact and off-heap, on Java 25.",
                 "Run 'offkern COMMAND --help' for a command's options, exit statuses and examples."},
-        subcommands = {LayoutsCommand.class, ProbeCommand.class, PoolmonCommand.class, StatCommand.class,
+        subcommands = {DemoCommand.class, LayoutsCommand.class, ProbeCommand.class, PoolmonCommand.class, StatCommand.class,
                 DumpCommand.class, CompletionCommand.class},
         exitCodeList = {"0:the command succeeded (or help or version was printed)",
                 "1:the command ran and found a problem (each command's help says which)",
                 "2:usage error: unknown command or option, bad value (one line on the error stream)"},
-        footer = {"  offkern probe                        # can this machine run offkern?",
+        footer = {"  offkern demo                         # the demo driver under load: offkern's main job",
+                "  offkern probe                        # can this machine run offkern?",
                 "  offkern layouts KTIMER               # one structure's byte-exact layout",
                 "  source <(offkern completion)         # tab completion in bash or zsh"})
 public final class Main implements Runnable {

@@ -331,6 +331,17 @@ public final class Kernel implements AutoCloseable {
         return leakReport;
     }
 
+    /**
+     * The kernel memory at [{@code address}, {@code address + size}) as a segment of that size: how
+     * Java driver code follows a pointer it read from a structure (a DEVICE_OBJECT's extension, an
+     * IRP's DriverContext). Checked as the kernel's own routines check what they dereference: memory
+     * no region of this kernel holds is bug check PAGE_FAULT_IN_NONPAGED_AREA (0x50), never a read of
+     * arbitrary memory. Unlike {@code MemorySegment.reinterpret} it needs no native access.
+     */
+    public java.lang.foreign.MemorySegment memory(long address, long size) {
+        return addressSpace.resolve(address, size);
+    }
+
     /** The kernel's address space: every region its routines may dereference. */
     public AddressSpace addressSpace() {
         return addressSpace;

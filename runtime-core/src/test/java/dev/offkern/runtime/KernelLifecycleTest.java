@@ -172,6 +172,23 @@ class KernelLifecycleTest {
     }
 
     @Test
+    void shouldGiveDriverCodeCheckedViewsOfKernelMemoryOnly() {
+        try (Kernel k = Kernel.boot(KernelConfig.defaults().withDumpDirectory(dumps)).attach().leakReportSink(s -> { })) {
+            MemorySegment block = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 64, PoolTags.tag("KmTs"));
+            block.set(ValueLayout.JAVA_LONG, 8, 0x1122334455667788L);
+            MemorySegment view = k.memory(block.address() + 8, 16);
+            assertEquals(16, view.byteSize());
+            assertEquals(0x1122334455667788L, view.get(ValueLayout.JAVA_LONG, 0), "the same memory");
+            // an address no region of the kernel holds is a page fault bug check, never a read of arbitrary memory
+            dev.offkern.nt.BugCheck bc = assertThrows(dev.offkern.nt.BugCheck.class, () -> k.memory(0x10000, 8));
+            assertEquals(dev.offkern.nt.BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            Ex.ExFreePoolWithTag(block, PoolTags.tag("KmTs"));
+        } finally {
+            Kernel.detach();
+        }
+    }
+
+    @Test
     void shouldSayTheKernelIsClosedWhenACheckFailsAfterCloseHasBegun() {
         // fuzz: a lookaside allocation on a kernel whose close() had begun (its chunks not yet unmapped)
         // met a scribbled link and raised 0xD6 instead of saying the kernel was closed (seed
