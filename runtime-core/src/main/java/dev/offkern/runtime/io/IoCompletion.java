@@ -200,22 +200,32 @@ public final class IoCompletion {
         }
         io.ob.reference(deviceArg.address());
         MemorySegment b = io.space.resolve(block, EX_CONTEXT_SIZE);
-        b.set(JAVA_LONG, 0, routine);
-        b.set(JAVA_LONG, 8, context == null ? 0 : context.address());
-        b.set(JAVA_LONG, 16, deviceArg.address());
+        b.set(JAVA_LONG, EX_CONTEXT_ROUTINE, routine);
+        b.set(JAVA_LONG, EX_CONTEXT_CONTEXT, context == null ? 0 : context.address());
+        b.set(JAVA_LONG, EX_CONTEXT_DEVICE, deviceArg.address());
         set(io, irp, io.unloadSafeStub(), MemorySegment.ofAddress(block), onSuccess, onError, onCancel, "IoSetCompletionRoutineEx");
         return NtStatus.STATUS_SUCCESS;
     }
 
     /** IoSetCompletionRoutineEx's context block: the routine, its context, the referenced device (three pointers). */
-    private static final long EX_CONTEXT_SIZE = 24;
+    private static final java.lang.foreign.StructLayout EX_CONTEXT = java.lang.foreign.MemoryLayout.structLayout(
+            java.lang.foreign.ValueLayout.ADDRESS.withName("CompletionRoutine"), java.lang.foreign.ValueLayout.ADDRESS.withName("Context"),
+            java.lang.foreign.ValueLayout.ADDRESS.withName("DeviceObject"));
+    private static final long EX_CONTEXT_SIZE = EX_CONTEXT.byteSize();
+    private static final long EX_CONTEXT_ROUTINE = exContextOffset("CompletionRoutine");
+    private static final long EX_CONTEXT_CONTEXT = exContextOffset("Context");
+    private static final long EX_CONTEXT_DEVICE = exContextOffset("DeviceObject");
+
+    private static long exContextOffset(String member) {
+        return EX_CONTEXT.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement(member));
+    }
 
     /** IopUnloadSafeCompletion: frees the context block, runs the driver's routine, then drops the device reference. */
     static int unloadSafeCompletion(IoManager io, MemorySegment deviceObject, MemorySegment irp, MemorySegment context) {
         MemorySegment b = io.res(context.address(), EX_CONTEXT_SIZE);
-        long routine = b.get(JAVA_LONG, 0);
-        long ctx = b.get(JAVA_LONG, 8);
-        long device = b.get(JAVA_LONG, 16);
+        long routine = b.get(JAVA_LONG, EX_CONTEXT_ROUTINE);
+        long ctx = b.get(JAVA_LONG, EX_CONTEXT_CONTEXT);
+        long device = b.get(JAVA_LONG, EX_CONTEXT_DEVICE);
         io.pool.free(context.address(), IoManager.TAG_COMPLETION_CONTEXT);
         try {
             return IoRoutines.callPPP(io, routine, deviceObject.address(), irp.address(), ctx, IO_COMPLETION_ROUTINE.class,

@@ -306,7 +306,7 @@ public final class AssignSecurity {
     private static byte[] sidOf(byte[] ace) {
         MemorySegment s = MemorySegment.ofArray(ace);
         long at = ACCESS_ALLOWED_ACE.SID_START_OFFSET;
-        int count = Byte.toUnsignedInt(s.get(UCHAR, at + 1));
+        int count = Byte.toUnsignedInt(s.get(UCHAR, at + dev.offkern.layout.se.SID.SUB_AUTHORITY_COUNT_OFFSET));
         return Arrays.copyOfRange(ace, (int) at, (int) (at + SecurityParsers.sidLength(count)));
     }
 
