@@ -127,7 +127,7 @@ class LayoutsCommandTest {
             assertEquals(2, r.status());
             assertEquals(1, r.errLines().size(), r.err());
             assertTrue(r.errLines().getFirst().startsWith("offkern: unknown command '" + typed
-                    + "'; did you mean layouts? (valid commands: layouts, probe, "), r.err());
+                    + "'; did you mean layouts? (valid commands: demo, layouts, probe, "), r.err());
             assertEquals("", r.out());
         }
         Run none = run("frobnicate");
