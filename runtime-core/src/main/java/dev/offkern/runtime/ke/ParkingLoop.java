@@ -1,6 +1,9 @@
 package dev.offkern.runtime.ke;
 
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.KernelHaltedException;
+import dev.offkern.nt.NtStatus;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,6 +35,25 @@ abstract class ParkingLoop implements Runnable {
 
     /** One pass over the pending work, on the loop's thread; false if there was none (the loop then parks). */
     abstract boolean work();
+
+    /**
+     * What the loop does with an exception its work let escape: {@code kernel}'s own halt (HALT
+     * policy) ends the loop (rethrown); anything else — another kernel's halt included — is the
+     * work's unhandled exception, bug check KMODE_EXCEPTION_NOT_HANDLED (0x1E) raised through the
+     * kernel's one path, after which (THROW policy) the loop keeps serving: a processor whose
+     * service or threaded-DPC thread ended would never drain its queues again.
+     */
+    static void survive(Throwable escaped, KernelCore kernel, String where) {
+        if (escaped instanceof KernelHaltedException halted && kernel.isHalted()) {
+            throw halted;
+        }
+        try {
+            throw kernel.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
+                    0, 0, 0, "exception escaped " + where + ": " + escaped);
+        } catch (BugCheck processed) {
+            // THROW policy: processed (callbacks, dump); keep serving.
+        }
+    }
 
     /** Called on the loop's thread when the loop ends, before its thread state is forgotten. */
     void stopped() {

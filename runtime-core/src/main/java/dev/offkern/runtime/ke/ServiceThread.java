@@ -1,7 +1,5 @@
 package dev.offkern.runtime.ke;
 
-import dev.offkern.nt.NtStatus;
-import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.VerifierCheck;
@@ -99,17 +97,8 @@ final class ServiceThread extends ParkingLoop {
         } catch (BugCheck alreadyProcessed) {
             // THROW policy: callbacks ran and the dump was written where it was raised; keep serving.
         } catch (Throwable t) {
-            if (t instanceof KernelHaltedException halted && processor.kernel().isHalted()) {
-                throw halted; // this kernel halted (HALT policy): the loop ends; another kernel's halt does not stop it
-            }
             state.irql = Irql.DISPATCH_LEVEL;
-            try {
-                throw processor.kernel().bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
-                        NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, 0, 0, 0,
-                        "exception escaped a request on processor " + processor.number() + ": " + t);
-            } catch (BugCheck processed) {
-                // THROW policy: processed; keep serving.
-            }
+            survive(t, processor.kernel(), "a request on processor " + processor.number());
         } finally {
             Prcb.setDpcRoutineActive(processor.prcb(), 0);
             if (countAsService) {

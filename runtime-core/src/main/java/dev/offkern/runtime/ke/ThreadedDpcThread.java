@@ -1,9 +1,6 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.nt.BugCheck;
-import dev.offkern.nt.BugCheckCode;
-import dev.offkern.nt.NtStatus;
-import dev.offkern.nt.KernelHaltedException;
 
 /**
  * A processor's threaded-DPC thread: a daemon, started on the processor's first threaded DPC, that
@@ -46,21 +43,12 @@ final class ThreadedDpcThread extends ParkingLoop {
         } catch (BugCheck processed) {
             signalled = true; // THROW policy: processed where raised; keep serving the rest
         } catch (RuntimeException | Error escaped) {
-            if (escaped instanceof KernelHaltedException halted && processor.kernel().isHalted()) {
-                throw halted; // this kernel halted (HALT policy): the loop ends
-            }
             // Anything else (memory of a queued KDPC unmapped under the drain, ...) must not end the
             // thread: a processor without its threaded-DPC thread never drains that queue again and
-            // KeFlushQueuedDpcs waits for ever. It is the service thread's rule: KMODE_EXCEPTION_NOT_HANDLED.
+            // KeFlushQueuedDpcs waits for ever.
             state().irql = Irql.PASSIVE_LEVEL;
             signalled = true;
-            try {
-                throw processor.kernel().bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED,
-                        NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL, 0, 0, 0,
-                        "exception escaped the threaded-DPC drain of processor " + processor.number() + ": " + escaped);
-            } catch (BugCheck processed) {
-                // THROW policy: processed; keep serving.
-            }
+            survive(escaped, processor.kernel(), "the threaded-DPC drain of processor " + processor.number());
         }
         return true;
     }
