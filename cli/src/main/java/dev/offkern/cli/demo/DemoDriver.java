@@ -96,6 +96,16 @@ final class DemoDriver {
     MemorySegment driverObject;
     MemorySegment device;
     private MemorySegment ext;
+    private MemorySegment csq;
+    private MemorySegment queueLock;
+    private MemorySegment slotLock;
+    private MemorySegment rundown;
+    private MemorySegment slots;
+    private MemorySegment freeRecords;
+    private MemorySegment doneRecords;
+    private MemorySegment statsMutex;
+    private MemorySegment contexts;
+    private MemorySegment deviceStatus;
     private MemorySegment records;
     private MemorySegment exTimer;
     private MemorySegment workItem;
@@ -129,17 +139,28 @@ final class DemoDriver {
         if ((ext.address() & 15) != 0) {
             throw new IllegalStateException("the device extension is not 16-byte aligned: " + ext);
         }
+        // The extension's members as segments, sliced once here, not on every request.
+        csq = ext.asSlice(CSQ, dev.offkern.layout.io.IO_CSQ.X64.size());
+        queueLock = ext.asSlice(QUEUE_LOCK, 8);
+        slotLock = ext.asSlice(SLOT_LOCK, 8);
+        rundown = ext.asSlice(RUNDOWN, 8);
+        slots = ext.asSlice(SLOTS_HEADER, 16);
+        freeRecords = ext.asSlice(FREE_RECORDS, 16);
+        doneRecords = ext.asSlice(DONE_RECORDS, 16);
+        statsMutex = ext.asSlice(STATS_MUTEX, dev.offkern.layout.ke.KGUARDED_MUTEX.X64.size());
+        contexts = ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size());
+        deviceStatus = ext.asSlice(DEVICE_STATUS, 4);
 
         initializeListHead(ext.address() + PENDING);
-        Ke.KeInitializeSpinLock(ext.asSlice(QUEUE_LOCK, 8));
-        Ke.KeInitializeSpinLock(ext.asSlice(SLOT_LOCK, 8));
-        Ex.ExInitializeRundownProtection(ext.asSlice(RUNDOWN, 8));
-        Rtl.RtlInitializeBitMap(ext.asSlice(SLOTS_HEADER, 16), ext.asSlice(SLOT_BITS, SLOTS / 8), SLOTS);
-        Rtl.RtlClearAllBits(ext.asSlice(SLOTS_HEADER, 16));
-        Ex.InitializeSListHead(ext.asSlice(FREE_RECORDS, 16));
-        Ex.InitializeSListHead(ext.asSlice(DONE_RECORDS, 16));
-        Ke.KeInitializeGuardedMutex(ext.asSlice(STATS_MUTEX, dev.offkern.layout.ke.KGUARDED_MUTEX.X64.size()));
-        st = Ex.ExInitializeLookasideListEx(ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size()), null, null,
+        Ke.KeInitializeSpinLock(queueLock);
+        Ke.KeInitializeSpinLock(slotLock);
+        Ex.ExInitializeRundownProtection(rundown);
+        Rtl.RtlInitializeBitMap(slots, ext.asSlice(SLOT_BITS, SLOTS / 8), SLOTS);
+        Rtl.RtlClearAllBits(slots);
+        Ex.InitializeSListHead(freeRecords);
+        Ex.InitializeSListHead(doneRecords);
+        Ke.KeInitializeGuardedMutex(statsMutex);
+        st = Ex.ExInitializeLookasideListEx(contexts, null, null,
                 dev.offkern.nt.PoolType.NonPagedPoolNx, 0, CONTEXT_SIZE, TAG, 0);
         if (st != NtStatus.STATUS_SUCCESS) {
             Io.IoDeleteDevice(device);
@@ -147,9 +168,9 @@ final class DemoDriver {
         }
         records = allocate(RECORDS * RECORD_SIZE);
         for (int i = 0; i < RECORDS; i++) {
-            Ex.InterlockedPushEntrySList(ext.asSlice(FREE_RECORDS, 16), records.asSlice(i * RECORD_SIZE, RECORD_SIZE));
+            Ex.InterlockedPushEntrySList(freeRecords, records.asSlice(i * RECORD_SIZE, RECORD_SIZE));
         }
-        st = Io.IoCsqInitialize(ext.asSlice(CSQ, dev.offkern.layout.io.IO_CSQ.X64.size()), this::csqInsert, this::csqRemove,
+        st = Io.IoCsqInitialize(csq, this::csqInsert, this::csqRemove,
                 this::csqPeekNext, this::csqAcquireLock, this::csqReleaseLock, this::csqCompleteCanceled);
         if (st != NtStatus.STATUS_SUCCESS) {
             throw new IllegalStateException("IoCsqInitialize: 0x" + Integer.toHexString(st));
@@ -197,22 +218,20 @@ final class DemoDriver {
         if (code != IOCTL_DEMO_REQUEST) {
             return completeNow(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST);
         }
-        MemorySegment rundown = ext.asSlice(RUNDOWN, 8);
         if (!Ex.ExAcquireRundownProtection(rundown)) {
             return completeNow(irp, NtStatus.STATUS_DELETE_PENDING); // unloading
         }
-        MemorySegment ctx = Ex.ExAllocateFromLookasideListEx(ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size()));
+        MemorySegment ctx = Ex.ExAllocateFromLookasideListEx(contexts);
         if (ctx.address() == 0) {
             Ex.ExReleaseRundownProtection(rundown);
             return completeNow(irp, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
         }
         ctx = view(ctx.address(), CONTEXT_SIZE);
-        MemorySegment slotLock = ext.asSlice(SLOT_LOCK, 8);
         int irql = Ke.KeAcquireSpinLock(slotLock);
-        int slot = Rtl.RtlFindClearBitsAndSet(ext.asSlice(SLOTS_HEADER, 16), 1, 0);
+        int slot = Rtl.RtlFindClearBitsAndSet(slots, 1, 0);
         Ke.KeReleaseSpinLock(slotLock, irql);
         if (slot == -1) {
-            Ex.ExFreeToLookasideListEx(ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size()), ctx);
+            Ex.ExFreeToLookasideListEx(contexts, ctx);
             Ex.ExReleaseRundownProtection(rundown);
             return completeNow(irp, NtStatus.STATUS_INSUFFICIENT_RESOURCES); // every slot in use
         }
@@ -220,7 +239,7 @@ final class DemoDriver {
         ctx.set(JAVA_LONG, CTX_SLOT, slot);
         ctx.set(JAVA_LONG, CTX_IRP, irp.address());
         irp.set(JAVA_LONG, IRP.TAIL_OVERLAY_DRIVER_CONTEXT_OFFSET, ctx.address()); // DriverContext[0]; the CSQ owns [3]
-        Io.IoCsqInsertIrp(ext.asSlice(CSQ, dev.offkern.layout.io.IO_CSQ.X64.size()), irp, MemorySegment.NULL);
+        Io.IoCsqInsertIrp(csq, irp, MemorySegment.NULL);
         interrupts.doorbell(this); // the "hardware" may raise an interrupt for it
         return NtStatus.STATUS_PENDING;
     }
@@ -250,12 +269,12 @@ final class DemoDriver {
     }
 
     private void csqAcquireLock(MemorySegment csq, MemorySegment irqlOut) {
-        int irql = Ke.KeAcquireSpinLock(ext.asSlice(QUEUE_LOCK, 8));
+        int irql = Ke.KeAcquireSpinLock(queueLock);
         irqlOut.set(JAVA_BYTE, 0, (byte) irql); // *Irql = the IRQL to restore
     }
 
     private void csqReleaseLock(MemorySegment csq, int irql) {
-        Ke.KeReleaseSpinLock(ext.asSlice(QUEUE_LOCK, 8), irql);
+        Ke.KeReleaseSpinLock(queueLock, irql);
     }
 
     private void csqCompleteCanceled(MemorySegment csq, MemorySegment irp) {
@@ -271,7 +290,7 @@ final class DemoDriver {
 
     /** The EX_TIMER's callback (DISPATCH_LEVEL): completes the oldest queued request. */
     private void exTimerCallback(MemorySegment timer, MemorySegment context) {
-        MemorySegment irp = Io.IoCsqRemoveNextIrp(csq(), MemorySegment.NULL);
+        MemorySegment irp = Io.IoCsqRemoveNextIrp(csq, MemorySegment.NULL);
         if (irp.address() != 0) {
             finish(view(irp.address(), IRP.X64.size()), NtStatus.STATUS_SUCCESS, PATH_EX_TIMER);
         }
@@ -283,7 +302,6 @@ final class DemoDriver {
     }
 
     private void completeBatch(int path) {
-        MemorySegment csq = csq();
         for (int i = 0; i < BATCH; i++) {
             MemorySegment irp = Io.IoCsqRemoveNextIrp(csq, MemorySegment.NULL);
             if (irp.address() == 0) {
@@ -301,22 +319,21 @@ final class DemoDriver {
         MemorySegment ctx = view(irp.get(JAVA_LONG, IRP.TAIL_OVERLAY_DRIVER_CONTEXT_OFFSET), CONTEXT_SIZE);
         long latency = Ke.KeQueryInterruptTimePrecise() - ctx.get(JAVA_LONG, CTX_SUBMIT_TIME);
         int slot = (int) ctx.get(JAVA_LONG, CTX_SLOT);
-        MemorySegment slotLock = ext.asSlice(SLOT_LOCK, 8);
         int irql = Ke.KeAcquireSpinLock(slotLock);
-        Rtl.RtlClearBits(ext.asSlice(SLOTS_HEADER, 16), slot, 1);
+        Rtl.RtlClearBits(slots, slot, 1);
         Ke.KeReleaseSpinLock(slotLock, irql);
-        Ex.ExFreeToLookasideListEx(ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size()), ctx);
+        Ex.ExFreeToLookasideListEx(contexts, ctx);
         irp.set(JAVA_LONG, IRP.TAIL_OVERLAY_DRIVER_CONTEXT_OFFSET, 0L);
 
-        MemorySegment record = Ex.InterlockedPopEntrySList(ext.asSlice(FREE_RECORDS, 16));
+        MemorySegment record = Ex.InterlockedPopEntrySList(freeRecords);
         if (record.address() == 0) {
             recordsMissed.incrementAndGet();
         } else {
             record = view(record.address(), RECORD_SIZE);
             record.set(JAVA_LONG, REC_LATENCY, latency);
             record.set(JAVA_LONG, REC_PATH, path);
-            Ex.InterlockedPushEntrySList(ext.asSlice(DONE_RECORDS, 16), record);
-            if (Ex.ExQueryDepthSList(ext.asSlice(DONE_RECORDS, 16)) >= FOLD_THRESHOLD) {
+            Ex.InterlockedPushEntrySList(doneRecords, record);
+            if (Ex.ExQueryDepthSList(doneRecords) >= FOLD_THRESHOLD) {
                 queueFold();
             }
         }
@@ -324,7 +341,7 @@ final class DemoDriver {
         irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, status);
         irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 0L);
         Io.IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT);
-        Ex.ExReleaseRundownProtection(ext.asSlice(RUNDOWN, 8));
+        Ex.ExReleaseRundownProtection(rundown);
     }
 
     // ===== the work item =====
@@ -340,27 +357,26 @@ final class DemoDriver {
     private void foldWorkItem(MemorySegment deviceObject, MemorySegment context) {
         fold();
         foldQueued.set(false); // volatile: the next completion may queue it again
-        if (Ex.ExQueryDepthSList(ext.asSlice(DONE_RECORDS, 16)) >= FOLD_THRESHOLD) {
+        if (Ex.ExQueryDepthSList(doneRecords) >= FOLD_THRESHOLD) {
             queueFold(); // more arrived while this one ran
         }
     }
 
     private void fold() {
-        MemorySegment mutex = ext.asSlice(STATS_MUTEX, dev.offkern.layout.ke.KGUARDED_MUTEX.X64.size());
-        Ke.KeAcquireGuardedMutex(mutex);
+        Ke.KeAcquireGuardedMutex(statsMutex);
         try {
             workItemRuns++;
-            MemorySegment entry = Ex.InterlockedFlushSList(ext.asSlice(DONE_RECORDS, 16));
+            MemorySegment entry = Ex.InterlockedFlushSList(doneRecords);
             long next = entry.address();
             while (next != 0) {
                 MemorySegment r = view(next, RECORD_SIZE);
                 next = r.get(JAVA_LONG, 0); // SLIST_ENTRY.Next, read before the record goes back
                 driverLatency.record(r.get(JAVA_LONG, REC_LATENCY) * 100); // 100 ns units to ns
                 recordsFolded++;
-                Ex.InterlockedPushEntrySList(ext.asSlice(FREE_RECORDS, 16), r);
+                Ex.InterlockedPushEntrySList(freeRecords, r);
             }
         } finally {
-            Ke.KeReleaseGuardedMutex(mutex);
+            Ke.KeReleaseGuardedMutex(statsMutex);
         }
     }
 
@@ -371,7 +387,7 @@ final class DemoDriver {
         b.set(JAVA_LONG, 0, completedByPath.get(PATH_TIMER_DPC) + completedByPath.get(PATH_EX_TIMER)
                 + completedByPath.get(PATH_INTERRUPT_DPC));
         b.set(JAVA_LONG, 8, completedByPath.get(PATH_CANCELLED));
-        b.set(JAVA_INT, 16, Rtl.RtlNumberOfSetBits(ext.asSlice(SLOTS_HEADER, 16))); // requests in flight
+        b.set(JAVA_INT, 16, Rtl.RtlNumberOfSetBits(slots)); // requests in flight
     }
 
     // ===== unload =====
@@ -379,9 +395,9 @@ final class DemoDriver {
     /** DriverUnload: waits for every request in flight, stops every source, frees everything. */
     private void unload(MemorySegment driver) {
         // No new request gets rundown protection from here; the timers keep completing the queued ones.
-        Ex.ExWaitForRundownProtectionRelease(ext.asSlice(RUNDOWN, 8));
+        Ex.ExWaitForRundownProtectionRelease(rundown);
         MemorySegment req;
-        while ((req = Io.IoCsqRemoveNextIrp(csq(), MemorySegment.NULL)).address() != 0) {
+        while ((req = Io.IoCsqRemoveNextIrp(csq, MemorySegment.NULL)).address() != 0) {
             finish(view(req.address(), IRP.X64.size()), NtStatus.STATUS_CANCELLED, PATH_AT_UNLOAD); // none expected
         }
         interrupts.disconnect(this);
@@ -394,7 +410,7 @@ final class DemoDriver {
         }
         fold(); // what is left
         Io.IoFreeWorkItem(workItem);
-        Ex.ExDeleteLookasideListEx(ext.asSlice(CONTEXTS, dev.offkern.layout.ex.LOOKASIDE_LIST_EX.X64.size()));
+        Ex.ExDeleteLookasideListEx(contexts);
         Ke.KeDeregisterBugCheckCallback(ext.asSlice(BUGCHECK_RECORD, dev.offkern.layout.ke.KBUGCHECK_CALLBACK_RECORD.X64.size()));
         Ex.ExFreePoolWithTag(records, TAG);
         Ex.ExFreePoolWithTag(bugCheckBuffer, TAG);
@@ -406,16 +422,12 @@ final class DemoDriver {
 
     /** Requests in the queue or being completed now (slots in use). */
     int inFlight() {
-        return Rtl.RtlNumberOfSetBits(ext.asSlice(SLOTS_HEADER, 16));
+        return Rtl.RtlNumberOfSetBits(slots);
     }
 
     /** The device's DEVICE_STATUS register (the pretend hardware's interrupt-pending word). */
     MemorySegment deviceStatus() {
-        return ext.asSlice(DEVICE_STATUS, 4);
-    }
-
-    private MemorySegment csq() {
-        return ext.asSlice(CSQ, dev.offkern.layout.io.IO_CSQ.X64.size());
+        return deviceStatus;
     }
 
     private MemorySegment allocate(long size) {
