@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * glibc {@code malloc}/{@code free} through critical downcalls, pointers passed as {@code long} so
+ * glibc {@code malloc}/{@code calloc}/{@code free} through critical downcalls, pointers passed as {@code long} so
  * that no MemorySegment is allocated per call: the native allocator peer of the pool and lookaside
  * benchmarks.
  */
@@ -14,6 +14,8 @@ public final class NativeMalloc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle MALLOC = LINKER.downcallHandle(LINKER.defaultLookup().find("malloc").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
+    private static final MethodHandle CALLOC = LINKER.downcallHandle(LINKER.defaultLookup().find("calloc").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.critical(false));
     private static final MethodHandle FREE = LINKER.downcallHandle(LINKER.defaultLookup().find("free").orElseThrow(),
             FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
 
@@ -24,6 +26,15 @@ public final class NativeMalloc {
     public static long malloc(long bytes) {
         try {
             return (long) MALLOC.invokeExact(bytes);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@code calloc(count, bytes)} as an address (0 on failure): zeroed memory, the peer of a zeroed pool block. */
+    public static long calloc(long count, long bytes) {
+        try {
+            return (long) CALLOC.invokeExact(count, bytes);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -5,7 +5,9 @@ import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.nt.PoolTags;
+import dev.offkern.ddi.Ex;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One allocation and its free, 64 B and 1 KiB, single thread: the offkern pool (zeroed, as
- * ExAllocatePool2 gives it, and uninitialized, as malloc gives it) against glibc malloc/free through
+ * ExAllocatePool2 gives it, and uninitialized, as malloc gives it), through the pool manager and
+ * through the DDI (ExAllocatePool2 + ExFreePoolWithTag), against glibc malloc/free and calloc/free through
  * critical downcalls (addresses as {@code long}, so no MemorySegment per call) and against a
  * confined arena's allocate+close. Verifier off, as the README's benchmark table is measured.
  */
@@ -43,12 +46,13 @@ public class PoolAllocFreeBenchmark {
 
     @Setup(Level.Trial)
     public void boot() {
-        kernel = Kernel.boot();
+        kernel = Kernel.boot().attach(); // the DDI rows resolve this kernel from the thread
         pool = kernel.nonPagedPool();
     }
 
     @TearDown(Level.Trial)
     public void shutdown() {
+        Kernel.detach();
         kernel.close();
     }
 
@@ -63,6 +67,30 @@ public class PoolAllocFreeBenchmark {
     public long poolAllocFreeUninitialized() {
         long p = pool.allocate(size, TAG, PoolFlags.POOL_FLAG_UNINITIALIZED);
         pool.free(p, TAG);
+        return p;
+    }
+
+    /** The documented surface: ExAllocatePool2 (zeroed) + ExFreePoolWithTag, the segment kept local. */
+    @Benchmark
+    public long ddiAllocFree() {
+        MemorySegment p = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, size, TAG);
+        Ex.ExFreePoolWithTag(p, TAG);
+        return p.address();
+    }
+
+    /** ExAllocatePool2 with POOL_FLAG_UNINITIALIZED + ExFreePoolWithTag: the peer of malloc. */
+    @Benchmark
+    public long ddiAllocFreeUninitialized() {
+        MemorySegment p = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED, size, TAG);
+        Ex.ExFreePoolWithTag(p, TAG);
+        return p.address();
+    }
+
+    /** calloc+free: the native peer of a zeroed block. */
+    @Benchmark
+    public long callocFree() {
+        long p = NativeMalloc.calloc(1, size);
+        NativeMalloc.free(p);
         return p;
     }
 

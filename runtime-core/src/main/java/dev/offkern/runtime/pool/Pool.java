@@ -120,6 +120,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /** Where the verifier reads the caller's IRQL ({@link Irql#current()}; tests inject their own). */
     private volatile IntSupplier irqlSource = Irql::current;
     private volatile boolean closed;
+    /** Ulong1's PoolType field of an allocated block (POOL_TYPE + 1), and of a cache-aligned one. */
+    private final int allocated;
+    private final int allocatedCacheAligned;
 
     /** A large block's out-of-line bookkeeping. */
     private record LargeBlock(long address, long pages, long requested, int tag) {
@@ -142,6 +145,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         this.limit = limit;
         this.poolType = poolType;
         this.name = poolType == PoolType.PagedPool ? "PagedPool" : "NonPagedPool";
+        this.allocated = PoolHeader.ulong1(0, 0, 0, typeCode(false));
+        this.allocatedCacheAligned = PoolHeader.ulong1(0, 0, 0, typeCode(true));
         this.pages = new PageAllocator(name, addressSpace, limit, chunkSize, this);
         this.freeLists = new FreeLists(pages);
     }
@@ -179,6 +184,29 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *                           POOL_FLAG_RAISE_ON_FAILURE
      */
     public long allocate(long bytes, int tag, long flags) {
+        return allocate(cache(), bytes, tag, flags);
+    }
+
+    /**
+     * {@link #allocate(long, int, long)} returning a segment over exactly the requested bytes (one
+     * byte for a request of 0), or {@link MemorySegment#NULL} where that returns 0: what
+     * ExAllocatePool2 hands out. The segment is sliced from the block's chunk, which the allocation
+     * has just found, instead of being looked up again as {@link #segmentOf} would.
+     */
+    public MemorySegment allocateSegment(long bytes, int tag, long flags) {
+        ThreadCache tc = cache();
+        long p = allocate(tc, bytes, tag, flags);
+        if (p == 0) {
+            return MemorySegment.NULL;
+        }
+        Chunk c = tc.lastChunk; // a small block's chunk; a large block is looked up
+        if (c == null || p - c.base >= c.size || p < c.base) {
+            c = chunkOfNew(p);
+        }
+        return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
+    }
+
+    private long allocate(ThreadCache tc, long bytes, int tag, long flags) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
             verifyAllocate(bytes, tag);
@@ -194,7 +222,6 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (cls < 0) {
             return allocateLarge(bytes, tag, flags);
         }
-        ThreadCache tc = cache();
         long p = tc.pop(cls);
         if (p == 0) {
             p = refill(tc, cls);
@@ -210,8 +237,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         long off = p - c.base;
         int stride = SizeClasses.stride(cls);
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
-        int ulong1 = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0,
-                stride >>> SizeClasses.UNIT_SHIFT, typeCode(cacheAligned));
+        int ulong1 = SizeClasses.freeUlong1(cls, headerInPage) | (cacheAligned ? allocatedCacheAligned : allocated);
         MemorySegment s = c.segment;
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
         PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
@@ -222,7 +248,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (Verifier.ENABLED && verify) {
             fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
         }
-        tc.countAlloc(tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL), stride);
+        tc.countAlloc(tags, tag & ~PoolTags.PROTECTED_POOL, stride);
         return p;
     }
 
@@ -259,15 +285,48 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             verifyFree(address);
         }
         ThreadCache tc = cache();
+        Chunk c = chunkFor(tc, address);
+        if (c == null) {
+            ensureOpen(); // close() unmapped the pool since the check above: say so, not "not in the pool"
+            throw notInPool(address);
+        }
+        free(tc, c, address, tag);
+    }
+
+    /**
+     * {@link #free} for an address that may belong to another pool: false, with nothing checked or
+     * changed, when {@code address} lies in none of this pool's chunks; otherwise the block is freed
+     * with every check of {@link #free} (IRQL first, under the verifier) and the result is true. The
+     * kernel's {@link Pools#free} asks its two pools in turn, so that ExFreePoolWithTag finds the
+     * block's chunk once (usually the chunk the thread used last) instead of searching both pools.
+     */
+    boolean tryFree(long address, int tag) {
+        ensureOpen();
+        ThreadCache tc = cache();
+        Chunk c = chunkFor(tc, address);
+        if (c == null) {
+            return false;
+        }
+        if (Verifier.ENABLED && verify) {
+            verifyFree(address);
+        }
+        free(tc, c, address, tag);
+        return true;
+    }
+
+    /** The chunk of {@code address} (the thread's last chunk first, which it then becomes), or null. */
+    private Chunk chunkFor(ThreadCache tc, long address) {
         Chunk c = tc.lastChunk;
         if (c == null || address - c.base >= c.size || address < c.base) {
             c = pages.chunkOf(address);
-            if (c == null) {
-                ensureOpen(); // close() unmapped the pool since the check above: say so, not "not in the pool"
-                throw notInPool(address);
+            if (c != null) {
+                tc.lastChunk = c;
             }
-            tc.lastChunk = c;
         }
+        return c;
+    }
+
+    private void free(ThreadCache tc, Chunk c, long address, int tag) {
         long off = address - c.base;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
             freeLarge(c, address, tag);
@@ -282,8 +341,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         int ulong1 = PoolHeader.ulong1Of(head);
         int stride = SizeClasses.stride(cls);
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
-        int expected = PoolHeader.ulong1(SizeClasses.previousSize(cls, headerInPage), 0, stride >>> SizeClasses.UNIT_SHIFT, 0);
-        if (PoolHeader.withPoolType(ulong1, 0) != expected || PoolHeader.poolType(ulong1) == 0) {
+        int expected = SizeClasses.freeUlong1(cls, headerInPage);
+        if ((ulong1 & ~PoolHeader.POOL_TYPE_FIELD) != expected || (ulong1 & PoolHeader.POOL_TYPE_FIELD) == 0) {
             checkHeader(c, off, cls, ulong1, address); // throws the precise bug check
         }
         int blockTag = PoolHeader.tagOf(head);
@@ -305,7 +364,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             }
         }
         PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
-        tc.countFree(tc.slot(tags, blockTag & ~PoolTags.PROTECTED_POOL), stride);
+        tc.countFree(tags, blockTag & ~PoolTags.PROTECTED_POOL, stride);
         if (tc.full(cls)) {
             spill(tc, cls);
         }
@@ -545,7 +604,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         synchronized (large) {
             large.put(p, new LargeBlock(p, count, bytes, tag));
         }
-        cache().countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), count << SizeClasses.PAGE_SHIFT);
+        cache().countAlloc(tags, tag & ~PoolTags.PROTECTED_POOL, count << SizeClasses.PAGE_SHIFT);
         return p;
     }
 
@@ -583,7 +642,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             }
         }
         pages.freePages(address, b.pages(), Chunk.PAGE_LARGE_FREED);
-        cache().countFree(tags.slotOf(b.tag() & ~PoolTags.PROTECTED_POOL), bytes);
+        cache().countFree(tags, b.tag() & ~PoolTags.PROTECTED_POOL, bytes);
     }
 
     // ----- small-block slow paths -----

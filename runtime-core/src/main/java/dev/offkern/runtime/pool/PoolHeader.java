@@ -87,6 +87,9 @@ final class PoolHeader {
                 | put(poolType, POOL_HEADER.POOL_TYPE_SHIFT, POOL_HEADER.POOL_TYPE_BITS, "PoolType");
     }
 
+    /** The PoolType bit field's bits within Ulong1. */
+    static final int POOL_TYPE_FIELD = mask(POOL_HEADER.POOL_TYPE_BITS) << POOL_HEADER.POOL_TYPE_SHIFT;
+
     /** {@code ulong1} with its PoolType field replaced by {@code poolType}. */
     static int withPoolType(int ulong1, int poolType) {
         int m = mask(POOL_HEADER.POOL_TYPE_BITS) << POOL_HEADER.POOL_TYPE_SHIFT;

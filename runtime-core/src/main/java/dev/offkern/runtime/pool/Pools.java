@@ -225,12 +225,10 @@ public final class Pools {
      * @param tag the allocation's tag, or 0 not to check it (except for a PROTECTED_POOL tag)
      */
     public void free(long address, int tag) {
-        Pool pool = owning(address);
-        if (pool == null) {
+        if (!nonPaged.tryFree(address, tag) && !paged.tryFree(address, tag)) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
                     "0x" + Long.toHexString(address) + " was never in any pool");
         }
-        pool.free(address, tag);
     }
 
     /** Closes both pools and returns what was still allocated in them. */
@@ -250,8 +248,7 @@ public final class Pools {
     }
 
     private static MemorySegment segment(Pool pool, long bytes, int tag, long flags) {
-        long p = pool.allocate(bytes, tag, flags);
-        return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
+        return pool.allocateSegment(bytes, tag, flags);
     }
 
     private static MemorySegment rejected(long flags, String why) {

@@ -71,6 +71,12 @@ final class SizeClasses {
     private static final int[] STRIDE = new int[NUM_CLASSES];
     private static final int[] FIRST = new int[NUM_CLASSES];
     private static final int[] BLOCKS = new int[NUM_CLASSES];
+    /**
+     * Per class, two POOL_HEADER Ulong1 values of a <em>free</em> block (PoolType 0): [2 cls] for the
+     * page's first block, [2 cls + 1] for the others (they differ in PreviousSize). The hot paths OR
+     * in the PoolType instead of encoding four bit fields per call.
+     */
+    private static final int[] FREE_ULONG1 = new int[NUM_CLASSES * 2];
     /** Per class, STARTS_LONGS longs: bit g set when page granule g (one unit) is the payload start of a block. */
     private static final long[] STARTS = new long[NUM_CLASSES * STARTS_LONGS];
 
@@ -84,6 +90,8 @@ final class SizeClasses {
             STRIDE[cls] = stride;
             FIRST[cls] = first;
             BLOCKS[cls] = (PAGE_SIZE - first) / stride;
+            FREE_ULONG1[cls * 2] = PoolHeader.ulong1(previousSize(cls, first), 0, stride >>> UNIT_SHIFT, 0);
+            FREE_ULONG1[cls * 2 + 1] = PoolHeader.ulong1(stride >>> UNIT_SHIFT, 0, stride >>> UNIT_SHIFT, 0);
             for (int i = 0; i < BLOCKS[cls]; i++) {
                 int granule = (first + i * stride + HEADER) >>> UNIT_SHIFT;
                 STARTS[cls * STARTS_LONGS + granule / Long.SIZE] |= 1L << (granule % Long.SIZE);
@@ -112,6 +120,14 @@ final class SizeClasses {
             return cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER >>> UNIT_SHIFT;
         }
         return STRIDE[cls] >>> UNIT_SHIFT;
+    }
+
+    /**
+     * Ulong1 of a free block of the class whose header is at page offset {@code headerOffset}
+     * (PreviousSize as {@link #previousSize}, PoolIndex 0, BlockSize the class's units, PoolType 0).
+     */
+    static int freeUlong1(int cls, int headerOffset) {
+        return FREE_ULONG1[cls * 2 + (headerOffset == FIRST[cls] ? 0 : 1)];
     }
 
     /** Whether the payload at page offset {@code payloadOffset} starts a block of the class. */

@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  * <p>Progress: {@link #slotOf} is lock-free for known tags, blocking on first use of a tag.
  */
 final class TagTable {
-    static final int CAPACITY = 1024;
+    static final int CAPACITY = 16384;
     static final int OVERFLOW = CAPACITY;
     private static final int MASK = CAPACITY - 1;
 

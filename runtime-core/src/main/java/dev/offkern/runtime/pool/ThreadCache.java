@@ -23,19 +23,25 @@ final class ThreadCache {
     static final int ALLOCS = 0;
     static final int FREES = 1;
     static final int BYTES = 2;
+    /** Tag slots per counter block. */
+    static final int BLOCK_SLOTS = 64;
 
     final Thread owner;
     final long[][] stacks = new long[SizeClasses.NUM_CLASSES][];
     final int[] depth = new int[SizeClasses.NUM_CLASSES];
-    /** Per tag slot: allocations, frees, net bytes. */
-    final long[] counters = new long[(TagTable.CAPACITY + 1) * 3];
+    /**
+     * Per tag slot: allocations, frees, net bytes, in blocks of {@link #BLOCK_SLOTS} slots made on
+     * first use (a thread that uses a few tags holds a few small blocks, not the whole tag table).
+     */
+    final long[][] counterBlocks = new long[(TagTable.CAPACITY + 1 + BLOCK_SLOTS - 1) / BLOCK_SLOTS][];
     /** Set once the pool has drained this dead thread's stacks. */
     boolean drained;
     /** The chunk of the last block this thread allocated (chunks are immutable and never unmapped while open). */
     Chunk lastChunk;
-    /** The last tag looked up and its slot: most threads use one tag at a time. */
+    /** The last tag counted, its counter block and its index there: most threads use one tag at a time. */
     int lastTag;
-    int lastSlot = -1;
+    long[] lastBlock;
+    int lastIndex;
 
     ThreadCache(Thread owner) {
         this.owner = owner;
@@ -76,35 +82,53 @@ final class ThreadCache {
         }
     }
 
-    /** The counter slot of {@code tag} (protected bit stripped), through a one-entry memo. */
-    int slot(TagTable tags, int tag) {
-        if (tag == lastTag && lastSlot >= 0) {
-            return lastSlot;
+    /** Counts an allocation of {@code bytes} under {@code tag} (protected bit stripped). */
+    void countAlloc(TagTable tags, int tag, long bytes) {
+        if (tag != lastTag || lastBlock == null) {
+            select(tags, tag);
         }
+        long[] b = lastBlock;
+        int i = lastIndex;
+        add(b, i + ALLOCS, 1);
+        add(b, i + BYTES, bytes);
+    }
+
+    /** Counts a free of {@code bytes} under {@code tag} (protected bit stripped). */
+    void countFree(TagTable tags, int tag, long bytes) {
+        if (tag != lastTag || lastBlock == null) {
+            select(tags, tag);
+        }
+        long[] b = lastBlock;
+        int i = lastIndex;
+        add(b, i + FREES, 1);
+        add(b, i + BYTES, -bytes);
+    }
+
+    /** Points the one-entry memo at {@code tag}'s counters, making their block on first use. */
+    private void select(TagTable tags, int tag) {
         int slot = tags.slotOf(tag);
+        int block = slot / BLOCK_SLOTS;
+        long[] b = counterBlocks[block]; // plain: only this thread writes the element
+        if (b == null) {
+            b = new long[BLOCK_SLOTS * 3];
+            BLOCKS.setRelease(counterBlocks, block, b); // release: readers that see the block see it zeroed
+        }
         lastTag = tag;
-        lastSlot = slot;
-        return slot;
+        lastBlock = b;
+        lastIndex = (slot % BLOCK_SLOTS) * 3;
     }
 
-    void countAlloc(int slot, long bytes) {
-        add(slot * 3 + ALLOCS, 1);
-        add(slot * 3 + BYTES, bytes);
+    private static void add(long[] b, int i, long delta) {
+        COUNTERS.setOpaque(b, i, b[i] + delta); // opaque: single writer (no lost update), readers use getOpaque (no tearing)
     }
 
-    void countFree(int slot, long bytes) {
-        add(slot * 3 + FREES, 1);
-        add(slot * 3 + BYTES, -bytes);
-    }
-
-    private void add(int i, long delta) {
-        COUNTERS.setOpaque(counters, i, counters[i] + delta); // opaque: single writer, readers use getOpaque
-    }
-
+    /** This thread's {@code what} ({@link #ALLOCS}, {@link #FREES}, {@link #BYTES}) of {@code slot}. */
     long read(int slot, int what) {
-        return (long) COUNTERS.getOpaque(counters, slot * 3 + what); // opaque: pairs with add()
+        long[] b = (long[]) BLOCKS.getAcquire(counterBlocks, slot / BLOCK_SLOTS); // acquire: pairs with the release in select()
+        return b == null ? 0 : (long) COUNTERS.getOpaque(b, (slot % BLOCK_SLOTS) * 3 + what); // opaque: pairs with add()
     }
 
     // ===== VarHandle mechanics =====
     private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle BLOCKS = MethodHandles.arrayElementVarHandle(long[][].class);
 }

@@ -1,0 +1,113 @@
+package dev.offkern.bench.probe;
+
+import dev.offkern.bench.peers.NativeMalloc;
+import dev.offkern.ddi.Ex;
+import dev.offkern.nt.PoolFlags;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.pool.Pool;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * A plain-loop probe of the memory paths (pool, DDI pool): each case runs {@code ROUNDS} rounds of
+ * {@code OPS} operation pairs and reports the fastest round in ns per pair. The minimum over many
+ * short rounds filters out the other processes of a shared 2-vCPU machine, which JMH's mean does not;
+ * use it to attribute nanoseconds (a case with one step removed against the full case), and JMH for
+ * the published figures. Run: {@code java -cp benchmarks/target/benchmarks.jar
+ * dev.offkern.bench.probe.MemoryPathProbe [filter]} with the benchmarks' JVM options.
+ */
+public final class MemoryPathProbe {
+    private static final int OPS = Integer.getInteger("probe.ops", 20_000);
+    private static final int ROUNDS = Integer.getInteger("probe.rounds", 1000);
+    private static final int TAG = PoolTags.tag("Prob");
+
+    private MemoryPathProbe() {
+    }
+
+    record Case(String name, LongSupplier body) {
+    }
+
+    public static void main(String[] args) {
+        String filter = args.length > 0 ? args[0] : "";
+        try (Kernel kernel = Kernel.boot()) {
+            kernel.attach();
+            Pool pool = kernel.nonPagedPool();
+            List<Case> cases = new ArrayList<>();
+            cases.add(new Case("malloc+free 64", () -> loopMalloc(64)));
+            cases.add(new Case("calloc+free 64", () -> loopCalloc(64)));
+            cases.add(new Case("pool.allocate+free 64 uninit", () -> loopPool(pool, 64, PoolFlags.POOL_FLAG_UNINITIALIZED)));
+            cases.add(new Case("pool.allocate+free 64 zeroed", () -> loopPool(pool, 64, 0)));
+            cases.add(new Case("pool.allocate+free 1024 zeroed", () -> loopPool(pool, 1024, 0)));
+            cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 uninit", () -> loopDdi(64,
+                    PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
+            cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
+            cases.add(new Case("Kernel.current() x2", MemoryPathProbe::loopCurrent));
+            for (Case c : cases) {
+                if (!c.name().contains(filter)) {
+                    continue;
+                }
+                double best = Double.MAX_VALUE;
+                long sink = 0;
+                for (int r = 0; r < ROUNDS; r++) {
+                    long t0 = System.nanoTime();
+                    sink += c.body().getAsLong();
+                    best = Math.min(best, (System.nanoTime() - t0) / (double) OPS);
+                }
+                System.out.printf(Locale.ROOT, "%-48s %7.2f ns/pair  (sink %d)%n", c.name(), best, sink & 1);
+            }
+        }
+    }
+
+    private static long loopMalloc(int size) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long p = NativeMalloc.malloc(size);
+            NativeMalloc.free(p);
+            s += p;
+        }
+        return s;
+    }
+
+    private static long loopCalloc(int size) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long p = NativeMalloc.calloc(1, size);
+            NativeMalloc.free(p);
+            s += p;
+        }
+        return s;
+    }
+
+    private static long loopPool(Pool pool, int size, long flags) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long p = pool.allocate(size, TAG, flags);
+            pool.free(p, TAG);
+            s += p;
+        }
+        return s;
+    }
+
+    private static long loopDdi(int size, long flags) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment p = Ex.ExAllocatePool2(flags, size, TAG);
+            Ex.ExFreePoolWithTag(p, TAG);
+            s += p.address();
+        }
+        return s;
+    }
+
+    private static long loopCurrent() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            s += Kernel.current().hashCode();
+            s += Kernel.current().hashCode();
+        }
+        return s;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.offkern.runtime.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offkern.nt.PoolFlags;
+import dev.offkern.runtime.Kernel;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-thread tag accounting summed on read: exact per tag at quiescence, with thousands of
+ * tags (more than the table held before its counters came in blocks), blocks freed by a thread other
+ * than the one that allocated them, and the kernel's two-pool free path (Pools.free asking each pool).
+ */
+class PoolTagAccountingTest {
+
+    private static final int TAGS = 3000;
+
+    /** A tag no real driver uses: 'q' then three base-36-ish characters of {@code i}. */
+    private static int tagOf(int i) {
+        int a = 'A' + i % 26;
+        int b = 'a' + (i / 26) % 26;
+        int c = '0' + (i / 676) % 10;
+        return 'q' | a << 8 | b << 16 | c << 24;
+    }
+
+    @Test
+    void shouldCountEveryOneOfThousandsOfTagsExactlyWhenOtherThreadsFree() throws Exception {
+        int threads = 2;
+        int perTag = 3;
+        try (Kernel kernel = Kernel.boot().leakReportSink(s -> { })) {
+            Pools pools = kernel.pools();
+            ConcurrentLinkedQueue<long[]> handOff = new ConcurrentLinkedQueue<>();
+            CyclicBarrier allocated = new CyclicBarrier(threads + 1);
+            CyclicBarrier go = new CyclicBarrier(threads + 1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                workers[t] = new Thread(() -> {
+                    try {
+                        // Every thread allocates perTag blocks of every tag (sizes vary with the tag),
+                        // paged and non-paged, and hands every block to the shared queue.
+                        for (int i = 0; i < TAGS; i++) {
+                            long flags = (i % 2 == 0 ? PoolFlags.POOL_FLAG_NON_PAGED : PoolFlags.POOL_FLAG_PAGED)
+                                    | PoolFlags.POOL_FLAG_UNINITIALIZED;
+                            for (int k = 0; k < perTag; k++) {
+                                MemorySegment s = pools.allocatePool2(flags, sizeOf(i), tagOf(i));
+                                assertNotEquals(MemorySegment.NULL, s);
+                                handOff.add(new long[] {s.address(), tagOf(i)});
+                            }
+                        }
+                        allocated.await(); // quiescent: the test thread reads the counts
+                        go.await();
+                        // Both threads free from the queue: most blocks are freed by a thread that did not
+                        // allocate them, through the kernel's two-pool free (paged blocks miss the first pool).
+                        long[] b;
+                        while ((b = handOff.poll()) != null) {
+                            pools.free(b[0], (int) b[1]);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                        allocated.reset();
+                        go.reset();
+                    }
+                }, "accounting-" + t);
+                workers[t].start();
+            }
+            allocated.await(30, TimeUnit.SECONDS);
+            assertEquals((long) threads * TAGS * perTag, handOff.size(), "every block handed off");
+            Map<Integer, PoolUsage> mid = byTag(pools);
+            for (int i = 0; i < TAGS; i++) {
+                PoolUsage u = mid.get(tagOf(i));
+                assertTrue(u != null, "tag " + i + " is reported under its own name");
+                assertEquals((long) threads * perTag, u.allocs(), "allocations of tag " + i);
+                assertEquals(0, u.frees(), "frees of tag " + i);
+                long block = SizeClasses.stride(SizeClasses.classFor(sizeOf(i), false));
+                assertEquals(threads * perTag * block, u.bytes(), "bytes of tag " + i);
+            }
+            go.await(30, TimeUnit.SECONDS);
+            for (Thread w : workers) {
+                w.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            Map<Integer, PoolUsage> end = byTag(pools);
+            for (int i = 0; i < TAGS; i++) {
+                PoolUsage u = end.get(tagOf(i));
+                assertEquals((long) threads * perTag, u.allocs(), "allocations of tag " + i);
+                assertEquals(u.allocs(), u.frees(), "frees of tag " + i);
+                assertEquals(0, u.bytes(), "bytes of tag " + i);
+            }
+            assertTrue(kernel.nonPagedPool().outstanding().isEmpty(), "no non-paged block in use");
+            assertTrue(kernel.pagedPool().outstanding().isEmpty(), "no paged block in use");
+        }
+    }
+
+    private static int sizeOf(int i) {
+        return 16 + (i % 7) * 40;
+    }
+
+    private static Map<Integer, PoolUsage> byTag(Pools pools) {
+        Map<Integer, PoolUsage> out = new HashMap<>();
+        for (Pool pool : new Pool[] {pools.nonPaged(), pools.paged()}) {
+            for (PoolUsage u : pool.usage()) {
+                out.merge(u.tag(), u, (x, y) -> new PoolUsage(x.tag(), x.poolType(), x.allocs() + y.allocs(),
+                        x.frees() + y.frees(), x.bytes() + y.bytes()));
+            }
+        }
+        return out;
+    }
+}
