@@ -101,6 +101,7 @@ final class DdiFuzzer {
         String traceDir = System.getProperty("offkern.fuzz.trace");
         if (traceDir != null && !traceDir.isBlank()) {
             try {
+                java.nio.file.Files.createDirectories(Path.of(traceDir));
                 for (int t = 0; t < config.threads(); t++) {
                     trace[t] = java.nio.channels.FileChannel.open(Path.of(traceDir, "trace-" + t + ".log"),
                             java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
