@@ -25,6 +25,7 @@ import java.lang.invoke.VarHandle;
  * the block (non-paged pool, tag 'ObSc'):
  *   +0x00 LONG64 RefCount     (offkern's; Windows keeps it in its descriptor cache's header)
  *   +0x08 ULONG  Length       (of the descriptor)
+ *   +0x0C ULONG  Cookie       (the descriptor's address XOR a per-kernel secret: what ObReleaseObjectSecurity checks)
  *   +0x10 SECURITY_DESCRIPTOR_RELATIVE ...   &lt;- the word points here
  * </pre>
  *
@@ -54,6 +55,7 @@ final class HeaderSecurity {
     static final long PREFIX = 16;
     private static final long REF_COUNT = 0;
     private static final long LENGTH = 8;
+    private static final long COOKIE = 12;
     /** The pool tag of descriptor blocks ('ObSc', Windows' tag for its security descriptor cache). */
     static final int TAG = PoolTags.tag("ObSc");
     private static final int STRIPES = 64;
@@ -61,6 +63,8 @@ final class HeaderSecurity {
     private final Pool pool;
     private final AddressSpace space;
     private final Object[] stripes = new Object[STRIPES];
+    /** XORed into each block's Cookie, so a pointer that merely looks like a block is refused. */
+    private final int secret = new java.util.SplittableRandom().nextInt() | 1;
 
     HeaderSecurity(Pool pool, AddressSpace space) {
         this.pool = pool;
@@ -91,13 +95,28 @@ final class HeaderSecurity {
         MemorySegment b = space.resolve(block, PREFIX + length);
         b.set(JAVA_LONG, REF_COUNT, 1 + MAX_FAST_REFS);
         b.set(JAVA_INT, LENGTH, (int) length);
-        MemorySegment.copy(sd, 0, b, PREFIX, length);
         long address = block + PREFIX;
+        b.set(JAVA_INT, COOKIE, cookie(address));
+        MemorySegment.copy(sd, 0, b, PREFIX, length);
         if ((address & COUNT_MASK) != 0) {
             pool.free(block, TAG);
             throw new IllegalStateException("a pool block for a security descriptor is not 16-aligned: 0x" + Long.toHexString(block));
         }
         return address | MAX_FAST_REFS;
+    }
+
+    private int cookie(long sd) {
+        return (int) (sd ^ (sd >>> 32)) ^ secret;
+    }
+
+    /** Whether {@code sd} is the descriptor of a live block of this kind (16-aligned, in a live pool block, its Cookie right). */
+    boolean isDescriptor(long sd) {
+        long block = sd - PREFIX;
+        if ((sd & COUNT_MASK) != 0 || sd < PREFIX || pool.liveBytesAt(block) < PREFIX) {
+            return false;
+        }
+        MemorySegment b = space.resolve(block, PREFIX);
+        return b.get(JAVA_INT, COOKIE) == cookie(sd) && pool.liveBytesAt(block) >= PREFIX + Integer.toUnsignedLong(b.get(JAVA_INT, LENGTH));
     }
 
     /** The length of the descriptor at {@code sd} (a block's). */

@@ -212,8 +212,7 @@ final class ObSecurity {
             ob.pools.paged().free(sd, QUERY_TAG);
             return;
         }
-        long block = sd - HeaderSecurity.PREFIX;
-        if ((sd & 15) != 0 || ob.pools.nonPaged().liveBytesAt(block) < HeaderSecurity.PREFIX) {
+        if (!headers.isDescriptor(sd)) {
             throw new IllegalArgumentException("ObReleaseObjectSecurity: 0x" + Long.toHexString(sd)
                     + " is no object's security descriptor (not one ObGetObjectSecurity returned)");
         }
