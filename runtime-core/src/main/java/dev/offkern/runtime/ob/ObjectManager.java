@@ -84,8 +84,8 @@ import java.util.function.Consumer;
  *
  * <p>Where offkern differs from Windows: deletion runs inline on the thread that drops the last
  * reference, at any IRQL (Windows defers it to a worker above PASSIVE_LEVEL), so a type in paged
- * pool must have its last reference dropped at ≤ APC_LEVEL; objects have no security descriptors
- * unless a type's security procedure assigns one (every access the type's mask allows is granted);
+ * pool must have its last reference dropped at ≤ APC_LEVEL; security descriptors and the access
+ * check at open are {@link ObSecurity}'s (an object without a descriptor grants every valid right);
  * OBJ_EXCLUSIVE is refused with STATUS_INVALID_PARAMETER; OBJ_PERMANENT (Flags' OB_FLAG_PERMANENT_OBJECT)
  * keeps a named object and its name without handles until ObMakeTemporaryObject ({@link #makeTemporary};
  * an unnamed object ignores it; one left permanent at kernel close is in the leak report); there are no directory
