@@ -227,8 +227,6 @@ final class DpcQueue {
                 prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LAST_ENTRY_OFFSET,
                         prcb.address() + data + KDPC_DATA.LIST_HEAD_OFFSET);
             }
-            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
-            INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
             call.dpc = dpc;
             call.dpcSegment = s;
             call.dpcOffset = off;
@@ -236,11 +234,24 @@ final class DpcQueue {
             call.context = s.get(ValueLayout.JAVA_LONG, off + KDPC.DEFERRED_CONTEXT_OFFSET);
             call.arg1 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT1_OFFSET);
             call.arg2 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT2_OFFSET);
+            // ActiveDpc before the depth drops (both volatile, so in this order): KeFlushQueuedDpcs
+            // reads the depth and then ActiveDpc, and must never see the DPC neither queued nor running.
             LONG.setVolatile(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, dpc);
-            if (live != null) {
-                live.dpcDequeued(dpc); // before DpcData is released to the next insert
+            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+            INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
+            boolean released = false;
+            try {
+                if (live != null) {
+                    live.dpcDequeued(dpc); // before DpcData is released to the next insert
+                }
+                LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
+                released = true;
+            } finally {
+                if (!released) {
+                    // The KDPC's memory failed under us: the routine will not run, so nothing is active.
+                    LONG.setRelease(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, 0L); // release: pairs with the flusher's volatile read
+                }
             }
-            LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
             return true;
         } finally {
             unlock(prcb, data);

@@ -236,6 +236,14 @@ final class IoOps {
         MemorySegment csq = scratch(c, IO_CSQ.X64.size());
         boolean ex = c.p(0.5);
         int[] refuse = {0};
+        // The IO_CSQ's callbacks stay registered after the step, but its lock word (scratch pool)
+        // is freed then: a later op that hands this stale IO_CSQ to a CSQ routine (io.hostile) must
+        // not make the driver's lock callback spin on, or write, memory that pool reuse gave to
+        // someone else. A real driver's lock outlives its queue; after the step this one is the
+        // IRQL raise alone (the deque is empty by then and touched by nobody else).
+        java.util.concurrent.atomic.AtomicBoolean retired = new java.util.concurrent.atomic.AtomicBoolean();
+        c.after.add(0, x -> retired.set(true));
+        IoCsqLockCallbacks locks = new IoCsqLockCallbacks(lock, retired);
         int st = ex
                 ? Io.IoCsqInitializeEx(csq, (k, irp, ctx) -> {
                     if (refuse[0] != 0) {
@@ -243,11 +251,10 @@ final class IoOps {
                     }
                     q.addLast(irp.address());
                     return NtStatus.STATUS_SUCCESS;
-                }, (k, irp) -> q.remove(irp.address()), (k, irp, pc) -> peek(q, irp), (k, irql) -> irql.set(JAVA_BYTE, 0,
-                        (byte) Ke.KeAcquireSpinLock(lock)), (k, irql) -> Ke.KeReleaseSpinLock(lock, irql), IoOps::cancelled)
+                }, (k, irp) -> q.remove(irp.address()), (k, irp, pc) -> peek(q, irp), locks::acquire, locks::release,
+                        IoOps::cancelled)
                 : Io.IoCsqInitialize(csq, (k, irp) -> q.addLast(irp.address()), (k, irp) -> q.remove(irp.address()),
-                        (k, irp, pc) -> peek(q, irp), (k, irql) -> irql.set(JAVA_BYTE, 0, (byte) Ke.KeAcquireSpinLock(lock)),
-                        (k, irql) -> Ke.KeReleaseSpinLock(lock, irql), IoOps::cancelled);
+                        (k, irp, pc) -> peek(q, irp), locks::acquire, locks::release, IoOps::cancelled);
         if (st != NtStatus.STATUS_SUCCESS) {
             throw new FuzzInvariantException("IoCsqInitialize returned 0x" + Integer.toHexString(st));
         }
@@ -297,6 +304,24 @@ final class IoOps {
             Io.IoReuseIrp(irp, 0);
             Io.IoSetCancelRoutine(irp, (d, i) -> { });
             Io.IoSetCancelRoutine(irp, MemorySegment.NULL);
+        }
+    }
+
+    /** The fuzzer driver's CsqAcquireLock / CsqReleaseLock: its KSPIN_LOCK while the step runs, then the IRQL alone. */
+    private record IoCsqLockCallbacks(MemorySegment lock, java.util.concurrent.atomic.AtomicBoolean retired) {
+        private static final int DISPATCH_LEVEL = 2;
+
+        void acquire(MemorySegment csq, MemorySegment irql) {
+            // Opaque read is enough: the flag only goes false -> true, and a late true merely keeps using the live lock.
+            irql.set(JAVA_BYTE, 0, (byte) (retired.getOpaque() ? Ke.KeRaiseIrql(DISPATCH_LEVEL) : Ke.KeAcquireSpinLock(lock)));
+        }
+
+        void release(MemorySegment csq, int irql) {
+            if (retired.getOpaque()) {
+                Ke.KeLowerIrql(irql);
+            } else {
+                Ke.KeReleaseSpinLock(lock, irql);
+            }
         }
     }
 

@@ -56,13 +56,6 @@ final class KnownFindings {
      * no operation is disabled and no hostile input withheld.
      */
     static final List<Known> ALL = List.of(
-            Known.of("io-hostile-stale-csq", "^HANG io\\.hostile",
-                    "found by the final CI of this session (seed 0x513f3cfd607c6b89, epoch 69) and by the tokens helper (seed"
-                            + " 0x18e5ae145a70b9c, epoch 4): io.hostile calls IoCsqRemoveNextIrp on a hostile pointer that is an"
-                            + " earlier io.cancel op's IO_CSQ, whose callbacks are still registered; the fuzzer's own CsqAcquireLock"
-                            + " lambda then spins in KeAcquireSpinLock on that op's lock word, whose block was freed and reused"
-                            + " (non-zero). Not yet fixed: the I/O manager cannot tell a stale IO_CSQ from a live one (Windows"
-                            + " calls the routines too); the fuzzer's CSQ callbacks should refuse a queue their op has retired"),
             Known.of("dpc-flush-hang", "^HANG dpc\\.flush",
                     "found in the session's last verify (seed 0x3366bf56c8db0358, epoch 82, close=after): KeFlushQueuedDpcs"
                             + " waited more than 60 s for a processor's DPC queue to go quiet while the kernel still ran; not"
