@@ -158,8 +158,11 @@ final class DpcQueue {
             long entry = dpcSeg.address() + dpcOff + LIST_ENTRY;
             long prev = dataAddress + KDPC_DATA.LIST_HEAD_OFFSET;
             long cur = prcbSeg.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
+            // At most DpcQueueDepth links lead to a queued DPC: more means a cycle (a rewritten link),
+            // which must be a bug check, not a walk for ever under the DpcLock.
+            int budget = Math.max(0, prcbSeg.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET));
             while (cur != entry) {
-                if (cur == 0 || as.find(cur, 8) == null) {
+                if (cur == 0 || budget-- <= 0 || as.find(cur, 8) == null) {
                     throw corrupt(dataAddress, cur, "KDPC 0x" + Long.toHexString(entry - LIST_ENTRY)
                             + " claims this queue but is not linked in it");
                 }
@@ -208,6 +211,16 @@ final class DpcQueue {
         try {
             long entry = prcb.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
             if (entry == 0) {
+                int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+                if (depth != 0) {
+                    // DPCs the depth counts are no longer linked (a queued KDPC's link rewritten: queued a
+                    // second time after its DpcData was scribbled, re-initialized while queued). Left as
+                    // is, every drainer would loop on a depth no pop can lower, and KeFlushQueuedDpcs
+                    // would wait for ever.
+                    truncate(prcb, data);
+                    throw corrupt(prcb.address() + data, 0, "the list is empty but DpcQueueDepth is " + depth
+                            + ": a queued KDPC's link was overwritten and cut the DPCs behind it off the queue");
+                }
                 return false;
             }
             long dpc = entry - LIST_ENTRY;

@@ -399,16 +399,19 @@ final class DdiFuzzer {
             return;
         }
         Outcome o = Outcome.classify(t, c.javaNull);
+        boolean closed = c.w.closed || c.w.kernel.isClosed();
+        boolean outsideRoutine = o.routine() == null || "<fuzzer>".equals(o.routine());
+        if (outsideRoutine && closed && t instanceof IllegalStateException) {
+            // The fuzzer's own access to memory the close just unmapped: FFM's exception, not a
+            // routine's outcome. Counted as CLOSED, so that UNDOCUMENTED counts routines' outcomes only.
+            outcomes.get(Outcome.Kind.CLOSED).increment();
+            return;
+        }
         outcomes.get(o.kind()).increment();
         if (o.kind() == Outcome.Kind.CALLBACK) {
             return;
         }
-        boolean closed = c.w.closed || c.w.kernel.isClosed();
-        if (o.routine() == null || "<fuzzer>".equals(o.routine())) {
-            // The fuzzer's own access to memory the close just unmapped: FFM's exception, not a routine's.
-            if (closed && t instanceof IllegalStateException) {
-                return;
-            }
+        if (outsideRoutine) {
             record(new Finding("FUZZER " + op.name() + " " + t.getClass().getName(),
                     "exception outside any DDI routine" + phase + "\n  " + where(c, op, epoch, index) + "\n" + stack(t), null), t);
             return;

@@ -56,12 +56,6 @@ final class KnownFindings {
      * no operation is disabled and no hostile input withheld.
      */
     static final List<Known> ALL = List.of(
-            Known.of("dpc-flush-hang", "^HANG dpc\\.flush",
-                    "found in the session's last verify (seed 0x3366bf56c8db0358, epoch 82, close=after): KeFlushQueuedDpcs"
-                            + " waited more than 60 s for a processor's DPC queue to go quiet while the kernel still ran; not"
-                            + " yet diagnosed (suspects: a processor's service or threaded-DPC thread that ended on an exception"
-                            + " other than the halt, leaving its queue undrained; the ParkingLoop refactor 608e81a kept the old"
-                            + " loops' exception handling)"),
             Known.of("lost-wakeup", "^INVARIANT wait\\.lostWakeup: lost wake-up|^HANG wait\\.withPartner",
                     "very rarely (once in about 230 epochs, after the heap leak and the timeout-versus-set race were"
                             + " removed) KeSetEvent on a private synchronization event consumes the signal (the event is"
