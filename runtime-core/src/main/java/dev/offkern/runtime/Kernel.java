@@ -107,6 +107,7 @@ public final class Kernel implements AutoCloseable {
         this.tokens = new TokenManager(core, objects, processes, pools);
         processes.setSecurity(tokens); // before the System process exists: it gets the SYSTEM token
         this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
+        io.attach(pools, workQueues, ioInterrupts, ioWorkItems); // driver attribution and the unload check (docs/io.md)
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
