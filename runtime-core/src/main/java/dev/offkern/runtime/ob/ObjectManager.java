@@ -1022,7 +1022,7 @@ public final class ObjectManager {
             Integer n = typeType != null && l.tag() == typeType.key ? typeBlocks.remove(l.size()) : null;
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
-                left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+                left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count, l.driver()));
             }
         }
         return new LeakReport(left);

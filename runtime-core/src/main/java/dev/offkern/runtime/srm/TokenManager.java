@@ -827,7 +827,7 @@ public final class TokenManager implements ProcessSecurity {
             Long n = l.tag() == ob.tokenType().key() ? left.remove(l.size()) : null;
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
-                out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+                out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count, l.driver()));
             }
         }
         return new LeakReport(out);
