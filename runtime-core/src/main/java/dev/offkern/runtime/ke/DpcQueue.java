@@ -271,6 +271,29 @@ final class DpcQueue {
         }
     }
 
+    /**
+     * Adds the KDPCs queued on queue {@code q} of {@code prcb} now to {@code out} (under DpcLock,
+     * bounded by the depth; a link outside kernel memory ends the walk: pop reports that corruption).
+     */
+    static void collect(AddressSpace as, MemorySegment prcb, int q, org.agrona.collections.LongArrayList out) {
+        long data = dataOffset(q);
+        lock(prcb, data);
+        try {
+            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+            long entry = prcb.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
+            for (int i = 0; entry != 0 && i < depth; i++) {
+                Region r = as.find(entry - LIST_ENTRY, KDPC_SIZE);
+                if (r == null) {
+                    return;
+                }
+                out.addLong(entry - LIST_ENTRY);
+                entry = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(entry - LIST_ENTRY) + LIST_ENTRY);
+            }
+        } finally {
+            unlock(prcb, data);
+        }
+    }
+
     /** Empties a corrupt queue (under its lock): the DPCs still linked are dropped, their DpcData left as found. */
     private static void truncate(MemorySegment prcb, long data) {
         prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET, 0L);

@@ -457,6 +457,7 @@ public final class KeDpc {
         t.irql = irql;
         int apcBefore = t.kernelApcDisable();
         t.dpcRoutineDepth++;
+        int owner = t.enterRoutine(c.routine); // the routine's driver owns what it allocates and arms
         try {
             // Inside the try whose finally clears ActiveDpc: if the KDPC's memory fails here, the
             // queue must not stay "running" for ever (KeFlushQueuedDpcs would wait on it).
@@ -475,6 +476,7 @@ public final class KeDpc {
                     c.routine, c.dpc, 0, "exception escaped DPC routine 0x" + Long.toHexString(c.routine) + " of KDPC 0x"
                             + Long.toHexString(c.dpc) + ": " + e);
         } finally {
+            t.enterDriver(owner);
             t.dpcRoutineDepth--;
             DpcQueue.finished(prcb, q);
         }
@@ -538,6 +540,20 @@ public final class KeDpc {
         }
         return k.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, routine, FAULT_EXECUTE, referencedBy, 0,
                 what + " 0x" + Long.toHexString(routine) + " is neither a registered Java routine nor code of a registered native library");
+    }
+
+    /**
+     * The KDPCs queued on every processor's normal and threaded queues now (a snapshot, each queue
+     * under its DpcLock): the I/O manager's unload check. Runtime-internal.
+     */
+    public static long[] queuedDpcs(KernelCore k) {
+        org.agrona.collections.LongArrayList out = new org.agrona.collections.LongArrayList();
+        for (int n = 0; n < k.processors().count(); n++) {
+            MemorySegment prcb = k.processors().get(n).prcb();
+            DpcQueue.collect(k.addressSpace(), prcb, KDPC_DATA.DPC_NORMAL, out);
+            DpcQueue.collect(k.addressSpace(), prcb, KDPC_DATA.DPC_THREADED, out);
+        }
+        return out.toLongArray();
     }
 
     /** The thread draining the processor's normal queue (its KTHREAD address), 0 if none. */

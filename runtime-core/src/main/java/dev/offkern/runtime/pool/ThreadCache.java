@@ -23,6 +23,13 @@ final class ThreadCache {
     static final int ALLOCS = 0;
     static final int FREES = 1;
     static final int BYTES = 2;
+    /**
+     * Per tag slot, beside the counters: the owner id of the last block of that tag this thread
+     * allocated under a driver (poolmon's driver column; 0: none yet).
+     */
+    static final int OWNER = 3;
+    /** Longs per tag slot in a counter block: ALLOCS, FREES, BYTES, OWNER. */
+    private static final int PER_SLOT = 4;
     /** Tag slots per counter block. */
     static final int BLOCK_SLOTS = 64;
 
@@ -38,6 +45,11 @@ final class ThreadCache {
     boolean drained;
     /** The chunk of the last block this thread allocated (chunks are immutable and never unmapped while open). */
     Chunk lastChunk;
+    /**
+     * The owner id of the driver whose code the owning thread runs now (0: none), recorded in every
+     * block it allocates ({@link Pool#setThreadOwner}). Thread-confined.
+     */
+    char driverOwner;
     /** The last tag counted, its counter block and its index there: most threads use one tag at a time. */
     int lastTag;
     long[] lastBlock;
@@ -82,8 +94,11 @@ final class ThreadCache {
         }
     }
 
-    /** Counts an allocation of {@code bytes} under {@code tag} (protected bit stripped). */
-    void countAlloc(TagTable tags, int tag, long bytes) {
+    /**
+     * Counts an allocation of {@code bytes} under {@code tag} (protected bit stripped), made for the
+     * driver with owner id {@code owner} (0: not a driver's own allocation, the owner is left alone).
+     */
+    void countAlloc(TagTable tags, int tag, long bytes, char owner) {
         if (tag != lastTag || lastBlock == null) {
             select(tags, tag);
         }
@@ -91,6 +106,9 @@ final class ThreadCache {
         int i = lastIndex;
         add(b, i + ALLOCS, 1);
         add(b, i + BYTES, bytes);
+        if (owner != 0) {
+            COUNTERS.setOpaque(b, i + OWNER, (long) owner); // opaque: single writer; tagOwners() reads it with getOpaque
+        }
     }
 
     /** Counts a free of {@code bytes} under {@code tag} (protected bit stripped). */
@@ -110,22 +128,22 @@ final class ThreadCache {
         int block = slot / BLOCK_SLOTS;
         long[] b = counterBlocks[block]; // plain: only this thread writes the element
         if (b == null) {
-            b = new long[BLOCK_SLOTS * 3];
+            b = new long[BLOCK_SLOTS * PER_SLOT];
             BLOCKS.setRelease(counterBlocks, block, b); // release: readers that see the block see it zeroed
         }
         lastTag = tag;
         lastBlock = b;
-        lastIndex = (slot % BLOCK_SLOTS) * 3;
+        lastIndex = (slot % BLOCK_SLOTS) * PER_SLOT;
     }
 
     private static void add(long[] b, int i, long delta) {
         COUNTERS.setOpaque(b, i, b[i] + delta); // opaque: single writer (no lost update), readers use getOpaque (no tearing)
     }
 
-    /** This thread's {@code what} ({@link #ALLOCS}, {@link #FREES}, {@link #BYTES}) of {@code slot}. */
+    /** This thread's {@code what} ({@link #ALLOCS}, {@link #FREES}, {@link #BYTES}, {@link #OWNER}) of {@code slot}. */
     long read(int slot, int what) {
         long[] b = (long[]) BLOCKS.getAcquire(counterBlocks, slot / BLOCK_SLOTS); // acquire: pairs with the release in select()
-        return b == null ? 0 : (long) COUNTERS.getOpaque(b, (slot % BLOCK_SLOTS) * 3 + what); // opaque: pairs with add()
+        return b == null ? 0 : (long) COUNTERS.getOpaque(b, (slot % BLOCK_SLOTS) * PER_SLOT + what); // opaque: pairs with add()
     }
 
     // ===== VarHandle mechanics =====
