@@ -96,6 +96,14 @@ public class LookasideAllocFreeBenchmark {
         return b;
     }
 
+    /** The DDI with the block kept local (only its address leaves): is the returned segment scalar-replaced? */
+    @Benchmark
+    public long lookasideDdiLocal() {
+        MemorySegment b = Ex.ExAllocateFromLookasideListEx(listSegment);
+        Ex.ExFreeToLookasideListEx(listSegment, b);
+        return b.address();
+    }
+
     @Benchmark
     public long mallocFree() {
         long b = NativeMalloc.malloc(size);

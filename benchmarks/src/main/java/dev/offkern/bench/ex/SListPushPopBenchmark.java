@@ -119,6 +119,16 @@ public class SListPushPopBenchmark {
         return Ex.InterlockedPopEntrySList(s.headerSegment);
     }
 
+    /**
+     * The DDI with the popped entry kept local (only its address leaves): what a caller that uses the
+     * entry and drops it costs, and whether the returned segments are scalar-replaced (gc.alloc.rate.norm).
+     */
+    @Benchmark
+    public long offkernDdiLocal(Shared s, Mine m) {
+        Ex.InterlockedPushEntrySList(s.headerSegment, m.entrySegment);
+        return Ex.InterlockedPopEntrySList(s.headerSegment).address();
+    }
+
     @Benchmark
     public long x86Research(Shared s, Mine m) {
         SListX86.push(s.x86Region, 0, m.x86Entry);

@@ -46,6 +46,32 @@ public final class MemoryPathProbe {
                     PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
             cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
             cases.add(new Case("Kernel.current() x2", MemoryPathProbe::loopCurrent));
+            // Bitmaps: per call (the probe's unit is one call here).
+            java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+            int bits = 1 << 20;
+            MemorySegment buffer = arena.allocate(bits / 8, 8);
+            kernel.addressSpace().register(buffer, "probe bitmap");
+            java.util.BitSet bitSet = new java.util.BitSet(bits);
+            java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+            for (int i = 0; i < bits; i++) {
+                if (random.nextBoolean()) {
+                    bitSet.set(i);
+                }
+            }
+            long[] words = bitSet.toLongArray();
+            for (int i = 0; i < words.length; i++) {
+                buffer.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, words[i]);
+            }
+            MemorySegment big = arena.allocate(16, 8);
+            dev.offkern.ddi.Rtl.RtlInitializeBitMap(big, buffer, bits);
+            MemorySegment none = arena.allocate(16, 8);
+            dev.offkern.ddi.Rtl.RtlInitializeBitMap(none, buffer, 0);
+            MemorySegment word = arena.allocate(16, 8);
+            dev.offkern.ddi.Rtl.RtlInitializeBitMap(word, buffer, 64);
+            cases.add(new Case("bitmap RtlNumberOfSetBits 1 Mbit [value = us per call]", () -> loopBits(big, OPS / 1000)));
+            cases.add(new Case("bitmap BitSet.cardinality 1 Mbit [value = us per call]", () -> loopBitSet(bitSet, OPS / 1000)));
+            cases.add(new Case("bitmap RtlNumberOfSetBits 0 bits", () -> loopBits(none, OPS)));
+            cases.add(new Case("bitmap RtlNumberOfSetBits 64 bits", () -> loopBits(word, OPS)));
             for (Case c : cases) {
                 if (!c.name().contains(filter)) {
                     continue;
@@ -98,6 +124,22 @@ public final class MemoryPathProbe {
             MemorySegment p = Ex.ExAllocatePool2(flags, size, TAG);
             Ex.ExFreePoolWithTag(p, TAG);
             s += p.address();
+        }
+        return s;
+    }
+
+    private static long loopBits(MemorySegment header, int n) {
+        long s = 0;
+        for (int i = 0; i < n; i++) {
+            s += dev.offkern.ddi.Rtl.RtlNumberOfSetBits(header);
+        }
+        return s;
+    }
+
+    private static long loopBitSet(java.util.BitSet bits, int n) {
+        long s = 0;
+        for (int i = 0; i < n; i++) {
+            s += bits.cardinality();
         }
         return s;
     }

@@ -313,8 +313,16 @@ public final class ExLookaside {
      * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}.
      */
     public static MemorySegment allocateSegment(LookasideRegistry reg, long lookaside) {
-        long block = allocate(reg, lookaside);
-        return block == 0 ? MemorySegment.NULL : reg.addressSpace().resolve(block, Math.max(blockSize(reg, lookaside), 1));
+        checkAligned(lookaside);
+        AddressSpace space = reg.addressSpace();
+        Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE); // one lookup of the list, for the pop and for Size
+        MemorySegment s = r.segment();
+        long o = r.offsetOf(lookaside);
+        long block = allocate0(reg, s, o, lookaside);
+        if (block == 0) {
+            return MemorySegment.NULL;
+        }
+        return space.resolve(block, Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, 1));
     }
 
     /**
