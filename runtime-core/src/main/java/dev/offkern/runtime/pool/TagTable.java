@@ -5,7 +5,7 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Maps a pool tag to a small slot number for the per-tag counters. Open addressing over a fixed
- * table of {@link #CAPACITY} slots; a tag is never removed. Tags beyond the capacity share the
+ * table of {@link #CAPACITY} slots; a tag is never removed. Tags beyond {@link #MAX_TAGS} share the
  * {@link #OVERFLOW} slot (reported as tag {@code "?ovf"}).
  *
  * <p><b>Implementation overview.</b> Lookups are lock-free: a slot's key is written first, then its
@@ -15,20 +15,28 @@ import java.lang.invoke.VarHandle;
  * <p>Progress: {@link #slotOf} is lock-free for known tags, blocking on first use of a tag.
  */
 final class TagTable {
-    static final int CAPACITY = 16384;
+    static final int CAPACITY = 32768;
     static final int OVERFLOW = CAPACITY;
+    /**
+     * Tags the table takes before later tags go to {@link #OVERFLOW}: three quarters of the slots, so
+     * that a probe for an unknown tag meets an empty slot after a few steps even when the table is
+     * full (at one empty slot left, every miss would walk half the table).
+     */
+    static final int MAX_TAGS = CAPACITY / 4 * 3;
     private static final int MASK = CAPACITY - 1;
 
     private final int[] keys = new int[CAPACITY];
     private final int[] state = new int[CAPACITY];
     private int count;
+    /** Set (under the monitor) once {@link #MAX_TAGS} tags are in: a miss then goes to the overflow slot without locking. */
+    private volatile boolean full;
 
     /** The slot of {@code tag} (protected bit already stripped by the caller). */
     int slotOf(int tag) {
         int i = mix(tag) & MASK;
         for (int probes = 0; probes < CAPACITY; probes++) {
             if ((int) STATE.getAcquire(state, i) == 0) { // acquire: pairs with the release in insert()
-                return insert(tag);
+                return full ? OVERFLOW : insert(tag); // volatile read of full: set once, under the monitor
             }
             if (keys[i] == tag) {
                 return i;
@@ -42,8 +50,9 @@ final class TagTable {
         int i = mix(tag) & MASK;
         for (int probes = 0; probes < CAPACITY; probes++) {
             if (state[i] == 0) {
-                if (count == CAPACITY - 1) {
-                    return OVERFLOW; // keep one empty slot so that lookups terminate early
+                if (count == MAX_TAGS) {
+                    full = true; // volatile write: later misses skip the monitor
+                    return OVERFLOW; // keep a quarter of the slots empty so that probes stay short
                 }
                 keys[i] = tag;
                 STATE.setRelease(state, i, 1); // release: publishes keys[i] to lock-free readers

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.nt.PoolFlags;
+import dev.offkern.nt.PoolTags;
 import dev.offkern.runtime.Kernel;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -100,6 +101,39 @@ class PoolTagAccountingTest {
             }
             assertTrue(kernel.nonPagedPool().outstanding().isEmpty(), "no non-paged block in use");
             assertTrue(kernel.pagedPool().outstanding().isEmpty(), "no paged block in use");
+        }
+    }
+
+    @Test
+    void shouldCountTagsBeyondTheTableExactlyUnderTheOverflowTag() {
+        int n = TagTable.MAX_TAGS + 50; // the kernel's own tags came first, so at least 50 of these overflow
+        try (Kernel kernel = Kernel.boot().leakReportSink(s -> { })) {
+            Pool pool = kernel.nonPagedPool();
+            long[] blocks = new long[n];
+            for (int i = 0; i < n; i++) {
+                blocks[i] = pool.allocate(16, 'z' | (i + 1) << 8, PoolFlags.POOL_FLAG_UNINITIALIZED);
+                assertNotEquals(0, blocks[i]);
+            }
+            int overflow = PoolTags.tag("?ovf");
+            long named = 0;
+            long overflowed = 0;
+            for (PoolUsage u : pool.usage()) {
+                if ((u.tag() & 0xFF) == 'z') {
+                    assertEquals(1, u.allocs(), "tag 0x" + Integer.toHexString(u.tag()));
+                    named += u.allocs();
+                } else if (u.tag() == overflow) {
+                    overflowed = u.allocs();
+                }
+            }
+            assertTrue(overflowed >= 50, "at least 50 tags overflowed, " + overflowed + " did");
+            assertEquals(n, named + overflowed, "every allocation counted once, under its tag or ?ovf");
+            for (int i = 0; i < n; i++) {
+                pool.free(blocks[i], 'z' | (i + 1) << 8);
+            }
+            PoolUsage ovf = PoolTest.usage(pool, overflow);
+            assertEquals(ovf.allocs(), ovf.frees());
+            assertEquals(0, ovf.bytes());
+            assertTrue(pool.outstanding().isEmpty());
         }
     }
 
