@@ -98,6 +98,16 @@ abstract class ParkingLoop implements Runnable {
     public final void run() {
         ThreadState.install(state);
         try {
+            if (!state.bound()) {
+                try {
+                    state.kernel().processors().bind(state, true); // a runtime thread: a system thread of the System process
+                } catch (IllegalStateException closed) {
+                    if (state.kernel().isRunningFast()) {
+                        throw closed; // no KTHREAD for a running kernel (nonpaged pool exhausted): the thread cannot serve
+                    }
+                    return; // the kernel closed or halted as the thread started (the finally still runs)
+                }
+            }
             while (!stopping) {
                 if (!work() && !stopping) {
                     LockSupport.park(this);
