@@ -38,10 +38,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * The System process ({@code PsInitialSystemProcess}, id 4, image name "System") is made on first
  * use and lives as long as the kernel. <b>Every ordinary Java thread that calls into the kernel
  * belongs to the System process</b> (as on Windows the kernel's own threads do): its ETHREAD is made
- * on its first call that needs it (any Ps routine), with a fresh thread id, linked into the System
- * process's ThreadListHead. It ends (terminated with STATUS_SUCCESS, signalled, unlinked) when the
- * thread's kernel state is collected (the Java thread died or left the kernel), at the next Ps call
- * of any thread; at kernel close it is simply left to the pools' unmap (not a leak). Threads created by PsCreateSystemThread
+ * with its kernel state, on its first call into the kernel ({@link #create}: this manager is the
+ * kernel's {@code ThreadObjects}), with a fresh thread id, linked into the System process's
+ * ThreadListHead; that ETHREAD is the thread's KTHREAD (the address the locks and waits store). It
+ * ends (terminated with STATUS_SUCCESS, signalled, unlinked) when the thread's kernel state is
+ * collected (the Java thread died or left the kernel), at the next Ps call or first call of any
+ * thread, which also drops the state's reference on it; at kernel close it is simply left to the
+ * pools' unmap (not a leak). Threads created by PsCreateSystemThread
  * and the kernel's service threads are system threads ({@code PsIsSystemThread} TRUE); the
  * embedder's Java threads are not: they model the kernel's callers. A Java thread runs in another
  * process only while attached to it (KeStackAttachProcess, {@link ProcessAttach}): PsGetCurrentProcess
@@ -56,9 +59,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code HandleTable}, runtime-private Java memory (the System process's is the kernel-handle table).
  * A thread is a Thread object ({@code PsThreadType}) whose body is an ETHREAD: Tcb's
  * DISPATCHER_HEADER (ThreadObject, signalled at termination), CreateTime, StartAddress,
- * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry. The exit status and the
- * link to the thread's OFFKERN_THREAD_BLOCK are kept in the Java record ({@link PsThread}) until the
- * block becomes the real KTHREAD.
+ * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry, and the KTHREAD's wait and
+ * lock fields (written by {@code ke}); offkern's OFFKERN_THREAD_BLOCK follows the ETHREAD in the same
+ * body. The exit status is kept in the Java record ({@link PsThread}).
+ *
+ * <p>References on an ETHREAD: the id table's while the thread lives, its kernel state's while that
+ * state exists ({@link #releaseState}: never, for a thread that ended owning a fast or guarded
+ * mutex), and whatever callers take.
  *
  * <h2>Ids and references</h2>
  * Process and thread ids come from one counter (one client-id space, as Windows' PspCidTable):
