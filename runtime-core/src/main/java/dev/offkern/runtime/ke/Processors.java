@@ -69,6 +69,9 @@ public final class Processors {
         for (Processor p : processors) {
             p.start();
         }
+        for (Processor p : processors) {
+            p.awaitServiceThreadBound(); // their ETHREADs (and the System process) exist when the boot returns
+        }
     }
 
     /** Stops the service threads and unmaps the PRCBs. */
