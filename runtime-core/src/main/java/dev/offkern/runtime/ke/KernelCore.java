@@ -309,5 +309,6 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         processors.close();
         clock.close();
         routines.close();
+        threadObjects = null; // a thread state that outlives its kernel (in a thread-local) must not reach the managers
     }
 }

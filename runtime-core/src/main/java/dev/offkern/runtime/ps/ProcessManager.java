@@ -262,25 +262,24 @@ public final class ProcessManager implements ThreadObjects {
 
     @Override
     public void installed(ThreadState state) {
-        if (byAddress.get(state.address()) instanceof PsThread p) {
-            state.setExecutive(p);
-        }
-        reap();
+        reap(); // the record is cached in the state by the thread's first Ps call (current()), not here
     }
 
     @Override
     public Runnable collected(MemorySegment kthread) {
-        // The action captures neither the state (it must stay collectable) nor this manager (a pending
-        // action must not keep a closed kernel reachable until the cleaner thread gets to it): only the
-        // queue and a weak reference to the record, which byAddress holds until the object is deleted
-        // (never before the state's reference is dropped).
-        ConcurrentLinkedQueue<PsThread> queue = dead;
+        // The action captures neither the state (it must stay collectable) nor anything that reaches this
+        // manager (a pending action is reachable from the static Cleaner for as long as its state lives —
+        // the state of a thread that outlives its kernel, say — and must not keep a closed kernel
+        // reachable): only weak references to the queue (this manager holds it) and to the record
+        // (byAddress holds it until the object is deleted, never before the state's reference is dropped).
+        java.lang.ref.WeakReference<ConcurrentLinkedQueue<PsThread>> queue = new java.lang.ref.WeakReference<>(dead);
         java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(
                 byAddress.get(kthread.address()) instanceof PsThread p ? p : null);
         return () -> {
+            ConcurrentLinkedQueue<PsThread> q = queue.get();
             PsThread gone = record.get();
-            if (gone != null) {
-                queue.add(gone);
+            if (q != null && gone != null) {
+                q.add(gone);
             }
         };
     }
@@ -674,6 +673,7 @@ public final class ProcessManager implements ThreadObjects {
             return;
         }
         closed = true;
+        dead.clear(); // nothing is reaped any more; the records must not stay reachable through it
         PsProcess s = system;
         if (s == null) {
             return;
