@@ -227,6 +227,22 @@ public final class ObRoutines {
         return status;
     }
 
+    /**
+     * A reference on the object named exactly {@code name} (of type {@code t}; null: any) for the
+     * I/O manager's create path: its body, 0 if there is none, or a negative NTSTATUS
+     * (STATUS_OBJECT_TYPE_MISMATCH). Runtime-internal.
+     */
+    public static long referenceByName(ObjectManager ob, String name, ObjectType t) {
+        if (!ObjectNamespace.isValid(name)) {
+            return NtStatus.STATUS_OBJECT_NAME_INVALID;
+        }
+        try {
+            return openNamed(ob, name, t);
+        } catch (ObFailure f) {
+            return f.status();
+        }
+    }
+
     /** A reference on the object named {@code name} of type {@code t} (null: any), or 0 if there is none; type mismatch throws. */
     static long openNamed(ObjectManager ob, String name, ObjectType t) {
         long[] found = new long[1];
