@@ -99,7 +99,7 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePoolZero(int PoolType, long NumberOfBytes, int Tag) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true);
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -125,7 +125,7 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePoolWithTag(int PoolType, long NumberOfBytes, int Tag) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false);
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -134,7 +134,7 @@ public final class Ex {
     /** {@code PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)}: tag 'None', as Windows. */
     public static MemorySegment ExAllocatePool(int PoolType, long NumberOfBytes) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false);
+            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

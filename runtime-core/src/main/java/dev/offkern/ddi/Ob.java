@@ -7,6 +7,7 @@ import dev.offkern.layout.ob.OBJECT_ATTRIBUTES;
 import dev.offkern.nt.ObjectTypeProcedures;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.ob.ObRoutines;
+import dev.offkern.runtime.ob.ObSecurityRoutines;
 import dev.offkern.runtime.ob.ObjectManager;
 import java.lang.foreign.MemorySegment;
 
@@ -69,7 +70,8 @@ public final class Ob {
      * ObjectType, KPROCESSOR_MODE AccessMode, PVOID *Object, POBJECT_HANDLE_INFORMATION
      * HandleInformation)}: STATUS_SUCCESS ({@code *Object} := the body, referenced; HandleInformation,
      * if not NULL, filled), STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED
-     * (UserMode only). {@code *Object} is NULL after a failure. IRQL: ≤ APC_LEVEL.
+     * (UserMode only: DesiredAccess, generic rights mapped, beyond what the handle was granted when it
+     * was opened). {@code *Object} is NULL after a failure. IRQL: ≤ APC_LEVEL.
      */
     public static int ObReferenceObjectByHandle(long Handle, int DesiredAccess, MemorySegment ObjectType, int AccessMode,
                                                 MemorySegment Object, MemorySegment HandleInformation) {
@@ -84,7 +86,11 @@ public final class Ob {
     /**
      * {@code NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes, PACCESS_STATE
      * PassedAccessState, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
-     * PHANDLE Handle)}: a new handle (OBJ_KERNEL_HANDLE: in the system process's table). IRQL: PASSIVE_LEVEL.
+     * PHANDLE Handle)}: a new handle (OBJ_KERNEL_HANDLE: in the system process's table). AccessMode
+     * UserMode (or OBJ_FORCE_ACCESS_CHECK) runs SeAccessCheck for the caller's subject context against
+     * the object's descriptor and the handle gets what it grants (MAXIMUM_ALLOWED and generic rights
+     * through the type's GENERIC_MAPPING): STATUS_ACCESS_DENIED, STATUS_PRIVILEGE_NOT_HELD; KernelMode
+     * gets the rights asked for. IRQL: PASSIVE_LEVEL.
      */
     public static int ObOpenObjectByPointer(MemorySegment Object, int HandleAttributes, MemorySegment PassedAccessState,
                                             int DesiredAccess, MemorySegment ObjectType, int AccessMode, MemorySegment Handle) {
@@ -198,6 +204,50 @@ public final class Ob {
             p.set(JAVA_LONG_UNALIGNED, OBJECT_ATTRIBUTES.OBJECT_NAME_OFFSET, n == null ? 0 : n.address());
             p.set(JAVA_LONG_UNALIGNED, OBJECT_ATTRIBUTES.SECURITY_DESCRIPTOR_OFFSET, s == null ? 0 : s.address());
             p.set(JAVA_LONG_UNALIGNED, OBJECT_ATTRIBUTES.SECURITY_QUALITY_OF_SERVICE_OFFSET, 0L);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ObGetObjectSecurity(PVOID Object, PSECURITY_DESCRIPTOR *SecurityDescriptor, PBOOLEAN
+     * MemoryAllocated)}: {@code *SecurityDescriptor} := the object's self-relative descriptor (NULL if
+     * it has none), referenced ({@code *MemoryAllocated} FALSE) or, for a type with its own security
+     * procedure, a pool copy ({@code *MemoryAllocated} TRUE); give it back with ObReleaseObjectSecurity.
+     * STATUS_SUCCESS, STATUS_INSUFFICIENT_RESOURCES, the type's security procedure's status. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ObGetObjectSecurity(MemorySegment Object, MemorySegment SecurityDescriptor, MemorySegment MemoryAllocated) {
+        try {
+            return ObSecurityRoutines.getObjectSecurity(objects(), Object, SecurityDescriptor, MemoryAllocated);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code VOID ObReleaseObjectSecurity(PSECURITY_DESCRIPTOR SecurityDescriptor, BOOLEAN MemoryAllocated)}:
+     * gives back what ObGetObjectSecurity returned (NULL: nothing); a pointer it did not return is an
+     * IllegalArgumentException. IRQL: PASSIVE_LEVEL.
+     */
+    public static void ObReleaseObjectSecurity(MemorySegment SecurityDescriptor, boolean MemoryAllocated) {
+        try {
+            ObSecurityRoutines.releaseObjectSecurity(objects(), SecurityDescriptor, MemoryAllocated);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ObSetSecurityObjectByPointer(PVOID Object, SECURITY_INFORMATION SecurityInformation,
+     * PSECURITY_DESCRIPTOR SecurityDescriptor)}: the parts SecurityInformation names (OWNER_, GROUP_,
+     * DACL_, SACL_SECURITY_INFORMATION) replaced with SecurityDescriptor's, generic rights mapped
+     * (SeSetSecurityDescriptorInfo); handles opened earlier keep their access. STATUS_SUCCESS,
+     * STATUS_ACCESS_VIOLATION (NULL descriptor), STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER,
+     * STATUS_INVALID_PRIMARY_GROUP, STATUS_INSUFFICIENT_RESOURCES. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ObSetSecurityObjectByPointer(MemorySegment Object, int SecurityInformation, MemorySegment SecurityDescriptor) {
+        try {
+            return ObSecurityRoutines.setSecurityObjectByPointer(objects(), Object, SecurityInformation, SecurityDescriptor);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

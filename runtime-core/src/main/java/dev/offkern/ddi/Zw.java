@@ -2,6 +2,7 @@ package dev.offkern.ddi;
 
 import dev.offkern.runtime.ob.ObEvents;
 import dev.offkern.runtime.ob.ObRoutines;
+import dev.offkern.runtime.ob.ObSecurityRoutines;
 import dev.offkern.runtime.ob.ObjectManager;
 import java.lang.foreign.MemorySegment;
 
@@ -29,6 +30,44 @@ public final class Zw {
     public static int ZwClose(long Handle) {
         try {
             return ObRoutines.close(Ob.objects(), Handle, ObjectManager.KernelMode, "ZwClose");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+     * PIO_STATUS_BLOCK IoStatusBlock, PLARGE_INTEGER AllocationSize, ULONG FileAttributes, ULONG ShareAccess, ULONG
+     * CreateDisposition, ULONG CreateOptions, PVOID EaBuffer, ULONG EaLength)} for a device ({@code \Device\X} or
+     * {@code \Device\X\rest}): a FILE_OBJECT, IRP_MJ_CREATE down the device's stack, a handle; ZwClose of its last handle
+     * sends IRP_MJ_CLEANUP, its last reference's release IRP_MJ_CLOSE. STATUS_INVALID_PARAMETER, the statuses of
+     * IoGetDeviceObjectPointer, the driver's. IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles}.
+     */
+    public static int ZwCreateFile(MemorySegment FileHandle, int DesiredAccess, MemorySegment ObjectAttributes,
+                                   MemorySegment IoStatusBlock, MemorySegment AllocationSize, int FileAttributes, int ShareAccess,
+                                   int CreateDisposition, int CreateOptions, MemorySegment EaBuffer, int EaLength) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.createFile(Io.io(), FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock,
+                    AllocationSize, FileAttributes, ShareAccess, CreateDisposition, CreateOptions, EaBuffer, EaLength);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+     * PIO_STATUS_BLOCK IoStatusBlock, ULONG IoControlCode, PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+     * ULONG OutputBufferLength)}: an IRP_MJ_DEVICE_CONTROL carrying the file object, sent to the top of its device's stack
+     * (buffered as IoBuildDeviceIoControlRequest buffers); a synchronous file waits for it. STATUS_INVALID_PARAMETER,
+     * STATUS_NOT_SUPPORTED (an ApcRoutine), STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_FILE_CLOSED,
+     * STATUS_PENDING, the driver's. IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles}.
+     */
+    public static int ZwDeviceIoControlFile(long FileHandle, long Event, MemorySegment ApcRoutine, MemorySegment ApcContext,
+                                            MemorySegment IoStatusBlock, int IoControlCode, MemorySegment InputBuffer,
+                                            int InputBufferLength, MemorySegment OutputBuffer, int OutputBufferLength) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.deviceIoControlFile(Io.io(), FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock,
+                    IoControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -145,6 +184,124 @@ public final class Zw {
             throw ClosedDuringCall.check(e);
         }
     }
+
+    // ===== Object security and user-mode services (semantics: dev.offkern.runtime.ob.ObSecurity) =====
+
+    /**
+     * {@code NTSTATUS ZwQuerySecurityObject(HANDLE Handle, SECURITY_INFORMATION SecurityInformation,
+     * PSECURITY_DESCRIPTOR SecurityDescriptor, ULONG Length, PULONG LengthNeeded)}: the parts of the
+     * object's descriptor SecurityInformation names (OWNER_, GROUP_, DACL_, SACL_SECURITY_INFORMATION),
+     * self-relative, in the caller's buffer; an object without a descriptor gives an empty one (20
+     * bytes). STATUS_SUCCESS, STATUS_BUFFER_TOO_SMALL ({@code *LengthNeeded} := the size needed),
+     * STATUS_ACCESS_VIOLATION (NULL LengthNeeded, or NULL buffer with enough Length), the handle
+     * lookup's statuses. Previous mode KernelMode: no handle access needed. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwQuerySecurityObject(long Handle, int SecurityInformation, MemorySegment SecurityDescriptor, int Length,
+                                            MemorySegment LengthNeeded) {
+        try {
+            return ObSecurityRoutines.querySecurityObject(Ob.objects(), Handle, SecurityInformation, SecurityDescriptor, Length,
+                    LengthNeeded, ObjectManager.KernelMode, "ZwQuerySecurityObject");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtQuerySecurityObject(...)}: as ZwQuerySecurityObject with the calling thread's
+     * previous mode: from user mode ({@code ObjectManager.callFromUserMode}) the handle needs
+     * READ_CONTROL (owner, group, DACL) and ACCESS_SYSTEM_SECURITY (SACL): STATUS_ACCESS_DENIED. IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtQuerySecurityObject(long Handle, int SecurityInformation, MemorySegment SecurityDescriptor, int Length,
+                                            MemorySegment LengthNeeded) {
+        try {
+            ObjectManager ob = Ob.objects();
+            return ObSecurityRoutines.querySecurityObject(ob, Handle, SecurityInformation, SecurityDescriptor, Length, LengthNeeded,
+                    ob.previousMode(), "NtQuerySecurityObject");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwSetSecurityObject(HANDLE Handle, SECURITY_INFORMATION SecurityInformation,
+     * PSECURITY_DESCRIPTOR SecurityDescriptor)}: ObSetSecurityObjectByPointer on the object the handle
+     * names; the handle lookup's statuses. Previous mode KernelMode. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwSetSecurityObject(long Handle, int SecurityInformation, MemorySegment SecurityDescriptor) {
+        try {
+            return ObSecurityRoutines.setSecurityObject(Ob.objects(), Handle, SecurityInformation, SecurityDescriptor,
+                    ObjectManager.KernelMode, "ZwSetSecurityObject");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtSetSecurityObject(...)}: as ZwSetSecurityObject with the calling thread's previous
+     * mode: from user mode the handle needs WRITE_OWNER (owner, group), WRITE_DAC (DACL),
+     * ACCESS_SYSTEM_SECURITY (SACL): STATUS_ACCESS_DENIED. IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtSetSecurityObject(long Handle, int SecurityInformation, MemorySegment SecurityDescriptor) {
+        try {
+            ObjectManager ob = Ob.objects();
+            return ObSecurityRoutines.setSecurityObject(ob, Handle, SecurityInformation, SecurityDescriptor, ob.previousMode(),
+                    "NtSetSecurityObject");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes)}: as ZwOpenEvent with the calling thread's previous mode: from user mode
+     * ({@code ObjectManager.callFromUserMode}) the handle gets what SeAccessCheck grants the caller's
+     * subject context against the event's descriptor (STATUS_ACCESS_DENIED, STATUS_PRIVILEGE_NOT_HELD),
+     * and OBJ_KERNEL_HANDLE is ignored. IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtOpenEvent(MemorySegment EventHandle, int DesiredAccess, MemorySegment ObjectAttributes) {
+        try {
+            ObjectManager ob = Ob.objects();
+            return ObEvents.open(ob, EventHandle, DesiredAccess, ObjectAttributes, ob.previousMode(), "NtOpenEvent");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtCreateEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes, EVENT_TYPE EventType, BOOLEAN InitialState)}: as ZwCreateEvent with the calling
+     * thread's previous mode (from user mode: OBJ_OPENIF's open of an existing event is access-checked,
+     * OBJ_KERNEL_HANDLE ignored). IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtCreateEvent(MemorySegment EventHandle, int DesiredAccess, MemorySegment ObjectAttributes, int EventType,
+                                    boolean InitialState) {
+        try {
+            ObjectManager ob = Ob.objects();
+            return ObEvents.create(ob, EventHandle, DesiredAccess, ObjectAttributes, EventType, InitialState, ob.previousMode(),
+                    "NtCreateEvent");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtDuplicateObject(...)}: as ZwDuplicateObject with the calling thread's previous
+     * mode: from user mode kernel handles are invisible (STATUS_INVALID_HANDLE), OBJ_KERNEL_HANDLE is
+     * ignored, and rights beyond the source handle's are access-checked against the object's
+     * descriptor (STATUS_ACCESS_DENIED). IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtDuplicateObject(long SourceProcessHandle, long SourceHandle, long TargetProcessHandle, MemorySegment TargetHandle,
+                                        int DesiredAccess, int HandleAttributes, int Options) {
+        try {
+            ObjectManager ob = Ob.objects();
+            return ObRoutines.duplicate(ob, SourceProcessHandle, SourceHandle, TargetProcessHandle, TargetHandle, DesiredAccess,
+                    HandleAttributes, Options, ob.previousMode(), "NtDuplicateObject");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    // ===== end Object security and user-mode services =====
 
     // ===== Tokens (semantics: dev.offkern.runtime.srm.TokenManager) =====
 

@@ -6,11 +6,15 @@ import java.lang.foreign.MemorySegment;
  * {@code NTSTATUS SecurityProcedure(PVOID Object, SECURITY_OPERATION_CODE OperationCode,
  * PSECURITY_INFORMATION SecurityInformation, PSECURITY_DESCRIPTOR SecurityDescriptor, PULONG
  * CapturedLength, PSECURITY_DESCRIPTOR *ObjectsSecurityDescriptor, POOL_TYPE PoolType,
- * PGENERIC_MAPPING GenericMapping)}: an object type's security procedure. offkern calls it with
- * AssignSecurityDescriptor when an object is inserted with {@code OBJECT_ATTRIBUTES.SecurityDescriptor}
- * set (a failure status fails the insert) and with DeleteSecurityDescriptor when such an object is
- * deleted. {@code ObjectsSecurityDescriptor} is the 8-byte {@code OBJECT_HEADER.SecurityDescriptor}
- * field itself, which the procedure may set.
+ * PGENERIC_MAPPING GenericMapping)}: an object type's security procedure, which then owns the
+ * object's descriptor instead of the object manager. offkern calls it with AssignSecurityDescriptor
+ * and the descriptor SeAssignSecurity computed when an object that gets one is inserted (the
+ * procedure owns that paged-pool block on success, frees it with ExFreePool; a failure status fails
+ * the insert), QuerySecurityDescriptor (SecurityDescriptor a buffer of {@code *CapturedLength} bytes;
+ * STATUS_BUFFER_TOO_SMALL with the length needed) for ObGetObjectSecurity and access checks,
+ * SetSecurityDescriptor for ObSetSecurityObjectByPointer, and DeleteSecurityDescriptor when an object
+ * whose header field is not NULL is deleted. {@code ObjectsSecurityDescriptor} is the 8-byte
+ * {@code OBJECT_HEADER.SecurityDescriptor} field itself, which the procedure may set.
  */
 @FunctionalInterface
 public interface OB_SECURITY_METHOD {

@@ -115,6 +115,13 @@ public final class SeConstants {
     public static final int INHERITED_ACE = 0x10;
     public static final int VALID_INHERIT_FLAGS = 0x1F;
 
+    // ===== SECURITY_INFORMATION (ZwQuerySecurityObject, ZwSetSecurityObject) =====
+    public static final int OWNER_SECURITY_INFORMATION = 0x01;
+    public static final int GROUP_SECURITY_INFORMATION = 0x02;
+    public static final int DACL_SECURITY_INFORMATION = 0x04;
+    public static final int SACL_SECURITY_INFORMATION = 0x08;
+    public static final int LABEL_SECURITY_INFORMATION = 0x10;
+
     // ===== SEF_* (SeAssignSecurityEx AutoInheritFlags) =====
     public static final int SEF_DACL_AUTO_INHERIT = 0x01;
     public static final int SEF_SACL_AUTO_INHERIT = 0x02;

@@ -107,7 +107,9 @@ public final class Kernel implements AutoCloseable {
         this.ioInterrupts = new IoInterrupts(core, objects, pools.nonPaged(), interrupts);
         this.tokens = new TokenManager(core, objects, processes, pools);
         processes.setSecurity(tokens); // before the System process exists: it gets the SYSTEM token
+        objects.setSecurity(new dev.offkern.runtime.srm.ObjectSecurityMethods(tokens)); // descriptors on objects, access checks at open
         this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
+        io.attach(pools, workQueues, ioInterrupts, ioWorkItems); // driver attribution and the unload check (docs/io.md)
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */

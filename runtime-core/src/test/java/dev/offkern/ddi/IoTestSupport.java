@@ -88,6 +88,10 @@ final class IoTestSupport implements AutoCloseable {
     }
 
     private void cleanUp() {
+        for (MemorySegment b : blocks) { // first: blocks a driver's entry allocated (device() in DriverEntry) are that driver's
+            Ex.ExFreePool(b);
+        }
+        blocks.clear();
         for (MemorySegment d : drivers) {
             MemorySegment drv = kernel.addressSpace().resolve(d.address(), DRIVER_OBJECT.X64.size());
             for (long d2 = drv.get(JAVA_LONG, DRIVER_OBJECT.DEVICE_OBJECT_OFFSET); d2 != 0;
@@ -97,10 +101,6 @@ final class IoTestSupport implements AutoCloseable {
             Io.IoDeleteDriver(d);
         }
         drivers.clear();
-        for (MemorySegment b : blocks) {
-            Ex.ExFreePool(b);
-        }
-        blocks.clear();
     }
 
     @Override

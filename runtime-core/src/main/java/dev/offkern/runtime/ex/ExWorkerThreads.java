@@ -317,8 +317,36 @@ public final class ExWorkerThreads {
         }
     }
 
+    /**
+     * The WORK_QUEUE_ITEMs queued on the three system work queues now (a snapshot under the queues'
+     * lock; a link outside kernel memory ends that queue's walk): the I/O manager's unload check.
+     */
+    public long[] queuedItems() {
+        org.agrona.collections.LongArrayList out = new org.agrona.collections.LongArrayList();
+        lock.lock();
+        try {
+            for (int q = 0; q < QUEUES; q++) {
+                long head = head(q);
+                long entry = heads.get(JAVA_LONG, q * HEAD_SIZE + LIST_ENTRY.FLINK_OFFSET);
+                for (long seen = 0; entry != head && seen <= queued[q]; seen++) {
+                    long item = entry - WORK_QUEUE_ITEM.LIST_OFFSET;
+                    Region r = core.find(item, ITEM_SIZE);
+                    if (r == null) {
+                        break;
+                    }
+                    out.addLong(item);
+                    entry = r.segment().get(JAVA_LONG, r.offsetOf(item) + FLINK);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return out.toLongArray();
+    }
+
     /** Calls one taken item's routine at PASSIVE_LEVEL and checks the state it returned in. */
     private void runOne(ThreadState ts, Taken it) {
+        int owner = ts.enterRoutine(it.routine); // the routine's driver owns what it allocates and arms
         try {
             ExWorkItem.call(core, it.routine, it.parameter, it.item);
         } catch (BugCheck | KernelHaltedException processed) {
@@ -333,6 +361,8 @@ public final class ExWorkerThreads {
         } catch (Throwable e) {
             restore(ts);
             throw unhandled(it, e);
+        } finally {
+            ts.enterDriver(owner);
         }
         int irql = ts.irql();
         int kernelApc = ts.kernelApcDisable();

@@ -18,6 +18,7 @@ import dev.offkern.nt.IoCodes;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.IrqlChecks;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
 
@@ -105,9 +106,17 @@ public final class IoDrivers {
                 }
                 io.liveDrivers.add(body);
             }
-            int st = IoRoutines.callDispatch(io, initStub, body, 0, "DriverEntry of " + n);
+            int owner = io.newOwner(body, n);
+            ThreadState ts = ThreadState.current();
+            int previous = ts.enterDriver(owner); // DriverEntry is the driver's code: what it allocates and arms is its
+            int st;
+            try {
+                st = IoRoutines.callDispatch(io, initStub, body, 0, "DriverEntry of " + n);
+            } finally {
+                ts.enterDriver(previous);
+            }
             if (!NtStatus.NT_SUCCESS(st)) {
-                release(io, body);
+                unloaded(io, body, n); // the image goes away: what DriverEntry left armed or allocated is checked as at an unload
                 return st;
             }
             synchronized (io.database) {
@@ -142,9 +151,46 @@ public final class IoDrivers {
         long unload = d.get(JAVA_LONG, DRIVER_OBJECT.DRIVER_UNLOAD_OFFSET);
         if (unload != 0 && (flags & IoCodes.DRVO_UNLOAD_INVOKED) == 0) {
             d.set(JAVA_INT, DRIVER_OBJECT.FLAGS_OFFSET, flags | IoCodes.DRVO_UNLOAD_INVOKED);
-            IoRoutines.callUnload(io, unload, body);
+            ThreadState ts = ThreadState.current();
+            int previous = ts.enterDriver(io.ownerOf(body)); // Unload is the driver's code
+            try {
+                IoRoutines.callUnload(io, unload, body);
+            } finally {
+                ts.enterDriver(previous);
+            }
         }
+        unloaded(io, body, driverName(io, d));
+    }
+
+    /**
+     * The driver's code is gone: checks what it left pending or allocated ({@link IoUnload}),
+     * releases the object's name and the I/O manager's reference, retires its owner id, then raises
+     * the check's bug check, if any (after the release, so a THROW-policy kernel stays consistent).
+     */
+    private static void unloaded(IoManager io, long body, String name) {
+        int owner = io.ownerOf(body);
+        boolean[] leaked = new boolean[1];
+        RuntimeException finding = IoUnload.check(io, body, owner, name, leaked);
+        io.retireOwner(body, owner, leaked[0]);
         release(io, body);
+        if (finding != null) {
+            throw finding;
+        }
+    }
+
+    /** DriverObject->DriverName as a String ("?" if its Buffer no longer points at readable memory). */
+    static String driverName(IoManager io, MemorySegment d) {
+        int length = Short.toUnsignedInt(d.get(JAVA_SHORT, DRIVER_OBJECT.DRIVER_NAME_OFFSET + UNICODE_STRING.LENGTH_OFFSET)) / 2;
+        long buffer = d.get(JAVA_LONG, DRIVER_OBJECT.DRIVER_NAME_OFFSET + UNICODE_STRING.BUFFER_OFFSET);
+        dev.offkern.runtime.mm.Region r = buffer == 0 ? null : io.space.find(buffer, 2L * length);
+        if (r == null) {
+            return "?";
+        }
+        char[] c = new char[length];
+        for (int i = 0; i < length; i++) {
+            c[i] = r.segment().get(JAVA_CHAR_UNALIGNED, r.offsetOf(buffer) + 2L * i);
+        }
+        return new String(c);
     }
 
     private static void release(IoManager io, long body) {
@@ -183,6 +229,9 @@ public final class IoDrivers {
         if (major < 0 || major > IoCodes.IRP_MJ_MAXIMUM_FUNCTION) {
             throw new IllegalArgumentException("MajorFunction: index 0x" + Integer.toHexString(major) + " is beyond IRP_MJ_MAXIMUM_FUNCTION (0x1B)");
         }
+        if (routine != 0) {
+            io.core.routines().claim(routine, io.ownerOf(body)); // a routine the driver stores in its object is its code
+        }
         io.space.resolve(body, DRIVER_OBJECT.X64.size()).set(JAVA_LONG, DRIVER_OBJECT.MAJOR_FUNCTION_OFFSET + 8L * major,
                 routine == 0 ? io.invalidRequestStub() : routine);
     }
@@ -190,8 +239,11 @@ public final class IoDrivers {
     /** Sets {@code DriverObject->DriverUnload} to a Java routine's pointer (null: NULL, the driver cannot be unloaded by its Unload). */
     public static void setDriverUnload(IoManager io, MemorySegment driverArg, DRIVER_UNLOAD routine) {
         long body = requireDriver(io, driverArg, "DriverUnload");
-        io.space.resolve(body, DRIVER_OBJECT.X64.size()).set(JAVA_LONG, DRIVER_OBJECT.DRIVER_UNLOAD_OFFSET,
-                routine == null ? 0 : IoRoutines.stub(io, routine));
+        long stub = routine == null ? 0 : IoRoutines.stub(io, routine);
+        if (stub != 0) {
+            io.core.routines().claim(stub, io.ownerOf(body)); // a routine the driver stores in its object is its code
+        }
+        io.space.resolve(body, DRIVER_OBJECT.X64.size()).set(JAVA_LONG, DRIVER_OBJECT.DRIVER_UNLOAD_OFFSET, stub);
     }
 
     /** IopInvalidDeviceRequest: completes the IRP with STATUS_INVALID_DEVICE_REQUEST and returns that status. */

@@ -31,6 +31,7 @@ import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -78,12 +79,26 @@ public final class IoInterrupts {
     /** KINTERRUPTs and message tables this manager made and has not freed (IoDisconnectInterruptEx's check). */
     private final Set<Long> interrupts = ConcurrentHashMap.newKeySet();
     private final Set<Long> tables = ConcurrentHashMap.newKeySet();
+    /** KINTERRUPT → the owner id of the driver whose code connected it (absent: none); docs/io.md "Attribution". */
+    private final Map<Long, Integer> owners = new ConcurrentHashMap<>();
 
     public IoInterrupts(KernelCore core, ObjectManager ob, Pool nonPaged, InterruptController controller) {
         this.core = core;
         this.ob = ob;
         this.nonPaged = nonPaged;
         this.controller = controller;
+    }
+
+    /**
+     * The KINTERRUPTs connected now (IoConnectInterruptEx's, message-based ones included), each with
+     * the owner id of the driver whose code connected it (0: none): the I/O manager's unload check.
+     */
+    public Map<Long, Integer> connected() {
+        Map<Long, Integer> out = new java.util.HashMap<>();
+        for (Long k : interrupts) {
+            out.put(k, owners.getOrDefault(k, 0));
+        }
+        return out;
     }
 
     // ===== IoConnectInterruptEx =====
@@ -347,10 +362,15 @@ public final class IoInterrupts {
             return null;
         }
         interrupts.add(a);
+        int owner = ThreadState.current().driverOwner();
+        if (owner != 0) {
+            owners.put(a, owner);
+        }
         return core.addressSpace().resolve(a, KeInterrupt.KINTERRUPT_SIZE);
     }
 
     private void freeInterrupt(MemorySegment k) {
+        owners.remove(k.address());
         interrupts.remove(k.address());
         nonPaged.free(k.address(), TAG);
     }

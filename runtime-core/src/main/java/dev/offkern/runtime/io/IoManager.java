@@ -75,12 +75,29 @@ public final class IoManager {
     final java.util.Map<Long, Long> nameHandles = new java.util.HashMap<>();
     /** DEVICE_OBJECT address → the device it is attached to (DEVOBJ_EXTENSION.AttachedTo on Windows; guarded by database). */
     final java.util.Map<Long, Long> attachedTo = new java.util.HashMap<>();
+    /** File objects whose IRP_MJ_CREATE succeeded and whose IRP_MJ_CLOSE is still to be sent (IoFiles); concurrent. */
+    final java.util.Set<Long> openFiles = IoFiles.newOpenSet();
     /** Deleted devices still referenced (DOE_DELETE_PENDING on Windows); concurrent. */
     final java.util.Set<Long> deletePending = ConcurrentHashMap.newKeySet();
     /** Stubs of Java routines already made (IoRoutines' cache; values are its Stub records). */
     final ConcurrentHashMap<Object, Object> stubs = new ConcurrentHashMap<>();
     /** Drivers created and not yet deleted (guarded by database). */
     final java.util.Set<Long> liveDrivers = new java.util.HashSet<>();
+    /** DRIVER_OBJECT → the driver's owner id (docs/io.md "Attribution"; guarded by database). */
+    final java.util.Map<Long, Integer> driverOwners = new java.util.HashMap<>();
+    /** Owner id → the driver's name, for reports on any thread (an unloaded driver that leaked keeps its id and name). */
+    private final ConcurrentHashMap<Integer, String> ownerNames = new ConcurrentHashMap<>();
+    /** Owner ids given back by drivers that unloaded clean (guarded by database). */
+    private final java.util.ArrayDeque<Integer> freeOwners = new java.util.ArrayDeque<>();
+    /** The next owner id never given out (guarded by database); ids are 1..65535 (the pool records them as a char). */
+    private int nextOwner = 1;
+    /** Pool leaked by drivers at their unload, in unload order. */
+    private final java.util.List<DriverLeak> unloadLeaks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Where the unload check looks for pending operations; set once at boot ({@link #attach}). */
+    dev.offkern.runtime.pool.Pools pools;
+    dev.offkern.runtime.ex.ExWorkerThreads workQueues;
+    IoInterrupts interrupts;
+    IoWorkItems workItems;
     private final Arena arena = Arena.ofShared();
     /** IopInvalidDeviceRequest, the default MajorFunction[] entry. */
     private final DRIVER_DISPATCH invalidRequest = (device, irp) -> IoDrivers.invalidDeviceRequest(this, device, irp);
@@ -105,6 +122,86 @@ public final class IoManager {
         this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.IO);
         KeSpinLock.initialize(cancelLock);
         ob.setIoDelete(body -> deletePending.remove(body.address())); // IopDeleteDevice: the address may be reused now
+        ob.setFileProcedures((body, handles) -> IoFiles.closeProcedure(this, body, handles), body -> IoFiles.deleteProcedure(this, body));
+    }
+
+    /**
+     * What a driver left allocated at its unload.
+     *
+     * @param driver the driver's name
+     * @param leaks  its blocks still allocated, by tag, pool type and size
+     */
+    public record DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+    }
+
+    /**
+     * Wires the managers the unload check asks for pending operations and makes the pools record
+     * and name the driver each thread runs (boot, once, before any driver loads).
+     */
+    public void attach(dev.offkern.runtime.pool.Pools pools, dev.offkern.runtime.ex.ExWorkerThreads workQueues,
+                       IoInterrupts interrupts, IoWorkItems workItems) {
+        this.pools = pools;
+        this.workQueues = workQueues;
+        this.interrupts = interrupts;
+        this.workItems = workItems;
+        pools.setOwnerNames(this::ownerName);
+        core.setOwnerSink(pools::setThreadOwner);
+    }
+
+    /** Gives the new driver {@code body} an owner id (0 when all 65535 are in use: its allocations are then not attributed). */
+    int newOwner(long body, String name) {
+        synchronized (database) {
+            Integer id = freeOwners.poll();
+            int owner = id != null ? id : nextOwner <= 0xFFFF ? nextOwner++ : 0;
+            if (owner != 0) {
+                driverOwners.put(body, owner);
+                ownerNames.put(owner, name);
+            }
+            return owner;
+        }
+    }
+
+    /** The owner id of the driver {@code body} (0: none). */
+    int ownerOf(long body) {
+        synchronized (database) {
+            Integer id = driverOwners.get(body);
+            return id == null ? 0 : id;
+        }
+    }
+
+    /**
+     * Ends {@code body}'s owner id at its unload: given back for reuse if the driver left nothing
+     * allocated, else kept (with its name, marked unloaded) so that the leak stays attributed.
+     */
+    void retireOwner(long body, int owner, boolean leaked) {
+        if (owner == 0) {
+            return;
+        }
+        synchronized (database) {
+            driverOwners.remove(body);
+            if (leaked) {
+                ownerNames.computeIfPresent(owner, (k, v) -> v.endsWith(" (unloaded)") ? v : v + " (unloaded)");
+                return;
+            }
+            ownerNames.remove(owner);
+            core.routines().forgetOwner(owner);
+            freeOwners.add(owner);
+        }
+    }
+
+    /** The name reports give owner id {@code owner}: its driver's name. */
+    public String ownerName(int owner) {
+        String n = ownerNames.get(owner);
+        return n != null ? n : "driver #" + owner;
+    }
+
+    void recordLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+        unloadLeaks.add(new DriverLeak(driver, leaks));
+    }
+
+    /** The pool each unloaded driver left allocated, in unload order (empty: no driver leaked). */
+    public java.util.List<DriverLeak> unloadLeaks() {
+        return java.util.List.copyOf(unloadLeaks);
     }
 
     /** The kernel this manager belongs to. */

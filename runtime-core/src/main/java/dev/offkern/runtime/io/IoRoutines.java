@@ -23,6 +23,7 @@ import dev.offkern.nt.KernelHaltedException;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.ke.KeDpc;
 import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.ke.RoutineTable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -134,153 +135,195 @@ final class IoRoutines {
     /** DRIVER_DISPATCH / DRIVER_INITIALIZE (both {@code NTSTATUS (PVOID, PVOID)}). */
     static int callDispatch(IoManager io, long routine, long a, long b, String what) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof DRIVER_DISPATCH d) {
-                return d.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), io.irpSegmentOrNull(b));
+            try {
+                if (r instanceof DRIVER_DISPATCH d) {
+                    return d.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), io.irpSegmentOrNull(b));
+                }
+                if (r instanceof DRIVER_INITIALIZE d) {
+                    return d.call(io.seg(a, IoManager.DRIVER_OBJECT_SIZE), MemorySegment.ofAddress(b));
+                }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    return (int) NATIVE_PP_I.invokeExact(MemorySegment.ofAddress(routine), a, b);
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, b, what, e);
             }
-            if (r instanceof DRIVER_INITIALIZE d) {
-                return d.call(io.seg(a, IoManager.DRIVER_OBJECT_SIZE), MemorySegment.ofAddress(b));
-            }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                return (int) NATIVE_PP_I.invokeExact(MemorySegment.ofAddress(routine), a, b);
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, b, what, e);
+            throw notA(io.core, routine, r, a, what, "DRIVER_DISPATCH");
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, a, what, "DRIVER_DISPATCH");
     }
 
     /** DRIVER_CANCEL, IO_CSQ_INSERT_IRP, IO_CSQ_REMOVE_IRP, IO_CSQ_COMPLETE_CANCELED_IRP (all {@code VOID (PVOID, PIRP)}). */
     static void callVoid(IoManager io, long routine, long a, long irp, Class<?> kind, String what) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (kind.isInstance(r)) {
-                MemorySegment irpSeg = io.irpSegmentOrNull(irp);
-                switch (r) {
-                    case DRIVER_CANCEL c -> c.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), irpSeg);
-                    case IO_CSQ_INSERT_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
-                    case IO_CSQ_REMOVE_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
-                    case IO_CSQ_COMPLETE_CANCELED_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
-                    default -> throw new IllegalStateException("no call for " + kind);
+            try {
+                if (kind.isInstance(r)) {
+                    MemorySegment irpSeg = io.irpSegmentOrNull(irp);
+                    switch (r) {
+                        case DRIVER_CANCEL c -> c.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), irpSeg);
+                        case IO_CSQ_INSERT_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
+                        case IO_CSQ_REMOVE_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
+                        case IO_CSQ_COMPLETE_CANCELED_IRP c -> c.call(io.seg(a, IoManager.IO_CSQ_SIZE), irpSeg);
+                        default -> throw new IllegalStateException("no call for " + kind);
+                    }
+                    return;
                 }
-                return;
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), a, irp);
+                    return;
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, irp, what, e);
             }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), a, irp);
-                return;
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, irp, what, e);
+            throw notA(io.core, routine, r, irp, what, kind.getSimpleName());
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, irp, what, kind.getSimpleName());
     }
 
     /** DRIVER_UNLOAD: {@code VOID (PDRIVER_OBJECT)}. */
     static void callUnload(IoManager io, long routine, long driver) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof DRIVER_UNLOAD u) {
-                u.call(io.seg(driver, IoManager.DRIVER_OBJECT_SIZE));
-                return;
+            try {
+                if (r instanceof DRIVER_UNLOAD u) {
+                    u.call(io.seg(driver, IoManager.DRIVER_OBJECT_SIZE));
+                    return;
+                }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    NATIVE_P_V.invokeExact(MemorySegment.ofAddress(routine), driver);
+                    return;
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, driver, "DriverUnload", e);
             }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                NATIVE_P_V.invokeExact(MemorySegment.ofAddress(routine), driver);
-                return;
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, driver, "DriverUnload", e);
+            throw notA(io.core, routine, r, driver, "DriverUnload of DRIVER_OBJECT 0x" + Long.toHexString(driver), "DRIVER_UNLOAD");
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, driver, "DriverUnload of DRIVER_OBJECT 0x" + Long.toHexString(driver), "DRIVER_UNLOAD");
     }
 
     /** IO_COMPLETION_ROUTINE / IO_CSQ_INSERT_IRP_EX (both {@code NTSTATUS (PVOID, PIRP, PVOID)}). */
     static int callPPP(IoManager io, long routine, long a, long irp, long c, Class<?> kind, String what) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof IO_COMPLETION_ROUTINE cr && kind == IO_COMPLETION_ROUTINE.class) {
-                return cr.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(c));
+            try {
+                if (r instanceof IO_COMPLETION_ROUTINE cr && kind == IO_COMPLETION_ROUTINE.class) {
+                    return cr.call(io.seg(a, IoManager.DEVICE_OBJECT_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(c));
+                }
+                if (r instanceof IO_CSQ_INSERT_IRP_EX ie && kind == IO_CSQ_INSERT_IRP_EX.class) {
+                    return ie.call(io.seg(a, IoManager.IO_CSQ_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(c));
+                }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    return (int) NATIVE_PPP_I.invokeExact(MemorySegment.ofAddress(routine), a, irp, c);
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, irp, what, e);
             }
-            if (r instanceof IO_CSQ_INSERT_IRP_EX ie && kind == IO_CSQ_INSERT_IRP_EX.class) {
-                return ie.call(io.seg(a, IoManager.IO_CSQ_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(c));
-            }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                return (int) NATIVE_PPP_I.invokeExact(MemorySegment.ofAddress(routine), a, irp, c);
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, irp, what, e);
+            throw notA(io.core, routine, r, irp, what, kind.getSimpleName());
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, irp, what, kind.getSimpleName());
     }
 
     /** IO_CSQ_PEEK_NEXT_IRP: the next IRP's address, or 0. */
     static long callPeek(IoManager io, long routine, long csq, long irp, long context) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof IO_CSQ_PEEK_NEXT_IRP p) {
-                MemorySegment next = p.call(io.seg(csq, IoManager.IO_CSQ_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(context));
-                return next == null ? 0 : next.address();
+            try {
+                if (r instanceof IO_CSQ_PEEK_NEXT_IRP p) {
+                    MemorySegment next = p.call(io.seg(csq, IoManager.IO_CSQ_SIZE), io.irpSegmentOrNull(irp), MemorySegment.ofAddress(context));
+                    return next == null ? 0 : next.address();
+                }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    return (long) NATIVE_PPP_P.invokeExact(MemorySegment.ofAddress(routine), csq, irp, context);
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, csq, "CsqPeekNextIrp", e);
             }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                return (long) NATIVE_PPP_P.invokeExact(MemorySegment.ofAddress(routine), csq, irp, context);
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, csq, "CsqPeekNextIrp", e);
+            throw notA(io.core, routine, r, csq, "CsqPeekNextIrp of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_PEEK_NEXT_IRP");
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, csq, "CsqPeekNextIrp of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_PEEK_NEXT_IRP");
     }
 
     /** IO_CSQ_ACQUIRE_LOCK: returns the KIRQL the routine stored. */
     static int callAcquire(IoManager io, long routine, long csq) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof IO_CSQ_ACQUIRE_LOCK a) {
-                MemorySegment irql = MemorySegment.ofArray(new byte[1]);
-                a.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
-                return irql.get(JAVA_BYTE, 0) & 0xFF;
-            }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment irql = arena.allocate(8);
-                    NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), csq, irql.address());
+            try {
+                if (r instanceof IO_CSQ_ACQUIRE_LOCK a) {
+                    MemorySegment irql = MemorySegment.ofArray(new byte[1]);
+                    a.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
                     return irql.get(JAVA_BYTE, 0) & 0xFF;
                 }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment irql = arena.allocate(8);
+                        NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), csq, irql.address());
+                        return irql.get(JAVA_BYTE, 0) & 0xFF;
+                    }
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, csq, "CsqAcquireLock", e);
             }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, csq, "CsqAcquireLock", e);
+            throw notA(io.core, routine, r, csq, "CsqAcquireLock of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_ACQUIRE_LOCK");
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, csq, "CsqAcquireLock of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_ACQUIRE_LOCK");
     }
 
     /** IO_CSQ_RELEASE_LOCK. */
     static void callRelease(IoManager io, long routine, long csq, int irql) {
         Object r = io.core.routines().routineAt(routine);
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
-            if (r instanceof IO_CSQ_RELEASE_LOCK rl) {
-                rl.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
-                return;
+            try {
+                if (r instanceof IO_CSQ_RELEASE_LOCK rl) {
+                    rl.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
+                    return;
+                }
+                if (r == null && io.core.routines().isNativeCode(routine)) {
+                    NATIVE_PB_V.invokeExact(MemorySegment.ofAddress(routine), csq, (byte) irql);
+                    return;
+                }
+            } catch (BugCheck | KernelHaltedException processed) {
+                throw processed;
+            } catch (Throwable e) {
+                throw escaped(io.core, routine, csq, "CsqReleaseLock", e);
             }
-            if (r == null && io.core.routines().isNativeCode(routine)) {
-                NATIVE_PB_V.invokeExact(MemorySegment.ofAddress(routine), csq, (byte) irql);
-                return;
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (Throwable e) {
-            throw escaped(io.core, routine, csq, "CsqReleaseLock", e);
+            throw notA(io.core, routine, r, csq, "CsqReleaseLock of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_RELEASE_LOCK");
+        } finally {
+            ts.enterDriver(owner);
         }
-        throw notA(io.core, routine, r, csq, "CsqReleaseLock of IO_CSQ 0x" + Long.toHexString(csq), "IO_CSQ_RELEASE_LOCK");
     }
 
     private static RuntimeException escaped(KernelCore k, long routine, long object, String what, Throwable e) {

@@ -266,6 +266,8 @@ public final class IoWorkItems {
         long object = s.get(JAVA_LONG, off + IO_WORKITEM.IO_OBJECT_OFFSET);
         int type = (int) TYPE.getVolatile(s, off + IO_WORKITEM.TYPE_OFFSET);
         TYPE.setVolatile(s, off + IO_WORKITEM.TYPE_OFFSET, 0); // idle: the routine may queue it again or free it
+        ThreadState ts = ThreadState.current();
+        int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
             call(routine, type, object, context, item);
         } catch (RuntimeException | Error e) {
@@ -274,6 +276,7 @@ public final class IoWorkItems {
             throw new IllegalStateException("worker routine 0x" + Long.toHexString(routine) + " of IO_WORKITEM 0x"
                     + Long.toHexString(item) + " failed: " + e, e);
         } finally {
+            ts.enterDriver(owner);
             ob.dereference(object); // the queueing's reference: the driver may unload from now on
         }
     }

@@ -158,8 +158,11 @@ final class DpcQueue {
             long entry = dpcSeg.address() + dpcOff + LIST_ENTRY;
             long prev = dataAddress + KDPC_DATA.LIST_HEAD_OFFSET;
             long cur = prcbSeg.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
+            // At most DpcQueueDepth links lead to a queued DPC: more means a cycle (a rewritten link),
+            // which must be a bug check, not a walk for ever under the DpcLock.
+            int budget = Math.max(0, prcbSeg.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET));
             while (cur != entry) {
-                if (cur == 0 || as.find(cur, 8) == null) {
+                if (cur == 0 || budget-- <= 0 || as.find(cur, 8) == null) {
                     throw corrupt(dataAddress, cur, "KDPC 0x" + Long.toHexString(entry - LIST_ENTRY)
                             + " claims this queue but is not linked in it");
                 }
@@ -208,6 +211,16 @@ final class DpcQueue {
         try {
             long entry = prcb.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
             if (entry == 0) {
+                int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+                if (depth != 0) {
+                    // DPCs the depth counts are no longer linked (a queued KDPC's link rewritten: queued a
+                    // second time after its DpcData was scribbled, re-initialized while queued). Left as
+                    // is, every drainer would loop on a depth no pop can lower, and KeFlushQueuedDpcs
+                    // would wait for ever.
+                    truncate(prcb, data);
+                    throw corrupt(prcb.address() + data, 0, "the list is empty but DpcQueueDepth is " + depth
+                            + ": a queued KDPC's link was overwritten and cut the DPCs behind it off the queue");
+                }
                 return false;
             }
             long dpc = entry - LIST_ENTRY;
@@ -227,8 +240,6 @@ final class DpcQueue {
                 prcb.set(ValueLayout.JAVA_LONG, data + KDPC_DATA.LAST_ENTRY_OFFSET,
                         prcb.address() + data + KDPC_DATA.LIST_HEAD_OFFSET);
             }
-            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
-            INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
             call.dpc = dpc;
             call.dpcSegment = s;
             call.dpcOffset = off;
@@ -236,12 +247,48 @@ final class DpcQueue {
             call.context = s.get(ValueLayout.JAVA_LONG, off + KDPC.DEFERRED_CONTEXT_OFFSET);
             call.arg1 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT1_OFFSET);
             call.arg2 = s.get(ValueLayout.JAVA_LONG, off + KDPC.SYSTEM_ARGUMENT2_OFFSET);
+            // ActiveDpc before the depth drops (both volatile, so in this order): KeFlushQueuedDpcs
+            // reads the depth and then ActiveDpc, and must never see the DPC neither queued nor running.
             LONG.setVolatile(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, dpc);
-            if (live != null) {
-                live.dpcDequeued(dpc); // before DpcData is released to the next insert
+            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+            INT.setVolatile(prcb, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET, depth - 1);
+            boolean released = false;
+            try {
+                if (live != null) {
+                    live.dpcDequeued(dpc); // before DpcData is released to the next insert
+                }
+                LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
+                released = true;
+            } finally {
+                if (!released) {
+                    // The KDPC's memory failed under us: the routine will not run, so nothing is active.
+                    LONG.setRelease(prcb, data + KDPC_DATA.ACTIVE_DPC_OFFSET, 0L); // release: pairs with the flusher's volatile read
+                }
             }
-            LONG.setVolatile(s, off + DPC_DATA_FIELD, 0L); // volatile: NULL before the routine runs (re-insert allowed)
             return true;
+        } finally {
+            unlock(prcb, data);
+        }
+    }
+
+    /**
+     * Adds the KDPCs queued on queue {@code q} of {@code prcb} now to {@code out} (under DpcLock,
+     * bounded by the depth; a link outside kernel memory ends the walk: pop reports that corruption).
+     */
+    static void collect(AddressSpace as, MemorySegment prcb, int q, org.agrona.collections.LongArrayList out) {
+        long data = dataOffset(q);
+        lock(prcb, data);
+        try {
+            int depth = prcb.get(ValueLayout.JAVA_INT, data + KDPC_DATA.DPC_QUEUE_DEPTH_OFFSET);
+            long entry = prcb.get(ValueLayout.JAVA_LONG, data + KDPC_DATA.LIST_HEAD_OFFSET);
+            for (int i = 0; entry != 0 && i < depth; i++) {
+                Region r = as.find(entry - LIST_ENTRY, KDPC_SIZE);
+                if (r == null) {
+                    return;
+                }
+                out.addLong(entry - LIST_ENTRY);
+                entry = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(entry - LIST_ENTRY) + LIST_ENTRY);
+            }
         } finally {
             unlock(prcb, data);
         }

@@ -121,6 +121,8 @@ public final class KeDpc {
     public static final long KDPC_SIZE = KDPC.X64.size();
     /** PAGE_FAULT_IN_NONPAGED_AREA P2 for an execute access (x64, Windows 10). */
     public static final int FAULT_EXECUTE = 0x10;
+    /** PAGE_FAULT_IN_NONPAGED_AREA P2 for a write access (x64, Windows 10). */
+    public static final int FAULT_WRITE = 0x2;
     /** TIMER_OR_DPC_INVALID P1: a DPC object found where it is not permitted (re-initialized while queued). */
     public static final int DPC_INVALID_MEMORY = 1;
     /** TIMER_OR_DPC_INVALID P1: a DPC's processor number is not a processor of the kernel. */
@@ -340,6 +342,25 @@ public final class KeDpc {
         }
     }
 
+    /**
+     * The DPC bookkeeping of every processor of {@code k}, one line each (queue depths, the normal
+     * queue's drain owner, each queue's ActiveDpc, the threaded-DPC thread's activity flag): what
+     * a report of a KeFlushQueuedDpcs that does not return needs to name the condition it waits on.
+     * Plain volatile reads; diagnostic only.
+     */
+    public static String describeQueues(KernelCore k) {
+        StringBuilder sb = new StringBuilder();
+        Processors ps = k.processors();
+        for (int i = 0; i < ps.count(); i++) {
+            MemorySegment prcb = ps.get(i).prcb();
+            sb.append(String.format("processor %d: normal depth %d active 0x%x drainOwner 0x%x; threaded depth %d active 0x%x threadActive %d%n",
+                    i, DpcQueue.depth(prcb, KDPC_DATA.DPC_NORMAL), DpcQueue.activeDpc(prcb, KDPC_DATA.DPC_NORMAL), drainOwner(prcb),
+                    DpcQueue.depth(prcb, KDPC_DATA.DPC_THREADED), DpcQueue.activeDpc(prcb, KDPC_DATA.DPC_THREADED),
+                    (int) INT.getVolatile(prcb, OFFKERN_PRCB.DPC_THREAD_ACTIVE_OFFSET)));
+        }
+        return sb.toString();
+    }
+
     /** No DPC queued on the processor, none running (depth read before the activity flags). */
     private static boolean quiet(MemorySegment prcb) {
         return DpcQueue.depth(prcb, KDPC_DATA.DPC_NORMAL) == 0
@@ -434,10 +455,13 @@ public final class KeDpc {
     /** Calls one dequeued DPC at {@code irql} and checks what it left behind. */
     private static void runOne(ThreadState t, KernelCore k, MemorySegment prcb, int q, DpcQueue.Call c, int irql, int number) {
         t.irql = irql;
-        LONG.getAndBitwiseOr(c.dpcSegment, c.dpcOffset + KDPC.PROCESSOR_HISTORY_OFFSET, 1L << number); // atomic OR: the DPC may be re-queued concurrently
         int apcBefore = t.kernelApcDisable();
         t.dpcRoutineDepth++;
+        int owner = t.enterRoutine(c.routine); // the routine's driver owns what it allocates and arms
         try {
+            // Inside the try whose finally clears ActiveDpc: if the KDPC's memory fails here, the
+            // queue must not stay "running" for ever (KeFlushQueuedDpcs would wait on it).
+            markProcessorHistory(k, c, number);
             call(k, c);
         } catch (BugCheck processed) {
             throw processed; // callbacks and dump ran where it was raised
@@ -452,6 +476,7 @@ public final class KeDpc {
                     c.routine, c.dpc, 0, "exception escaped DPC routine 0x" + Long.toHexString(c.routine) + " of KDPC 0x"
                             + Long.toHexString(c.dpc) + ": " + e);
         } finally {
+            t.enterDriver(owner);
             t.dpcRoutineDepth--;
             DpcQueue.finished(prcb, q);
         }
@@ -467,6 +492,20 @@ public final class KeDpc {
             throw k.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, DPC_APC_DISABLE_CHANGED, c.routine, apcBefore & 0xFFFFFFFFL,
                     after & 0xFFFFFFFFL, "DPC routine 0x" + Long.toHexString(c.routine) + " changed KernelApcDisable from "
                             + apcBefore + " to " + after);
+        }
+    }
+
+    /**
+     * ORs {@code number}'s bit into the dequeued KDPC's ProcessorHistory. The KDPC's memory was
+     * checked when it was popped; if it has gone since (its region unmapped), that is the page
+     * fault the write would take: PAGE_FAULT_IN_NONPAGED_AREA (0x50: the KDPC, 2 write, 0, 0).
+     */
+    private static void markProcessorHistory(KernelCore k, DpcQueue.Call c, int number) {
+        try {
+            LONG.getAndBitwiseOr(c.dpcSegment, c.dpcOffset + KDPC.PROCESSOR_HISTORY_OFFSET, 1L << number); // atomic OR: the DPC may be re-queued concurrently
+        } catch (IllegalStateException | IndexOutOfBoundsException gone) {
+            throw k.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, c.dpc, FAULT_WRITE, 0, 0,
+                    "the memory of dequeued KDPC 0x" + Long.toHexString(c.dpc) + " went away before its routine ran: " + gone);
         }
     }
 
@@ -501,6 +540,20 @@ public final class KeDpc {
         }
         return k.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, routine, FAULT_EXECUTE, referencedBy, 0,
                 what + " 0x" + Long.toHexString(routine) + " is neither a registered Java routine nor code of a registered native library");
+    }
+
+    /**
+     * The KDPCs queued on every processor's normal and threaded queues now (a snapshot, each queue
+     * under its DpcLock): the I/O manager's unload check. Runtime-internal.
+     */
+    public static long[] queuedDpcs(KernelCore k) {
+        org.agrona.collections.LongArrayList out = new org.agrona.collections.LongArrayList();
+        for (int n = 0; n < k.processors().count(); n++) {
+            MemorySegment prcb = k.processors().get(n).prcb();
+            DpcQueue.collect(k.addressSpace(), prcb, KDPC_DATA.DPC_NORMAL, out);
+            DpcQueue.collect(k.addressSpace(), prcb, KDPC_DATA.DPC_THREADED, out);
+        }
+        return out.toLongArray();
     }
 
     /** The thread draining the processor's normal queue (its KTHREAD address), 0 if none. */

@@ -191,6 +191,7 @@ public final class KeInterrupt {
         long routine = message ? msgIsr : isr;
         boolean claimed;
         KeSpinLock.acquireAtDpcLevel(lock);
+        int owner = t.enterRoutine(routine); // the ISR's driver owns what it arms (a DPC request)
         try {
             claimed = call(core, k, routine, message);
         } catch (BugCheck | KernelHaltedException processed) {
@@ -201,6 +202,7 @@ public final class KeInterrupt {
                     address, 0, "exception escaped interrupt service routine 0x" + Long.toHexString(routine) + " of KINTERRUPT 0x"
                             + Long.toHexString(address) + ": " + e);
         } finally {
+            t.enterDriver(owner);
             KeSpinLock.releaseFromDpcLevel(lock);
         }
         if (t.verifies(VerifierCheck.IRQL) && t.irql != synch) {

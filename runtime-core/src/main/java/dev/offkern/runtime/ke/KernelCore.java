@@ -49,6 +49,11 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
     private final boolean threadedDpcs;
     private final long timeIncrement;
     private final RoutineTable routines = new RoutineTable();
+    /**
+     * Told, on the thread itself, when a thread starts or stops running a driver's code
+     * ({@link ThreadState#enterDriver}): the pools record the owner per thread. Set once at boot.
+     */
+    private volatile java.util.function.IntConsumer ownerSink = owner -> { };
     private final Processors processors;
     private final BugChecks bugChecks;
     /** The verifier's registry of armed timers and queued DPCs (family DPC), else null. */
@@ -171,6 +176,15 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
 
     public RoutineTable routines() {
         return routines;
+    }
+
+    /** Sets who is told of a thread's change of driver owner (the kernel's pools; once, at boot). */
+    public void setOwnerSink(java.util.function.IntConsumer sink) {
+        this.ownerSink = sink;
+    }
+
+    void ownerChanged(int owner) {
+        ownerSink.accept(owner); // volatile read: set once at boot, before any driver runs
     }
 
     /** The kernel clock: time queries and the timer wheel's expiry thread. */

@@ -55,6 +55,12 @@ public final class RoutineTable {
     private final Map<Object, Long> byRoutine = new IdentityHashMap<>();
     private volatile Long2ObjectHashMap<Object> javaRoutines = new Long2ObjectHashMap<>();
     private volatile long[] nativeRanges = new long[0];
+    /**
+     * Stub address → the owner id of the driver whose code made it (the calling thread's
+     * {@link ThreadState#driverOwner} when the stub was made; absent: the kernel's or the embedder's).
+     * Copy-on-write like javaRoutines. A routine object shared by two drivers keeps its first owner.
+     */
+    private volatile Long2ObjectHashMap<Integer> owners = new Long2ObjectHashMap<>();
     private final List<String> nativeLibraries = new ArrayList<>();
     private final List<Arena> libraryArenas = new ArrayList<>();
     private boolean closed;
@@ -69,12 +75,24 @@ public final class RoutineTable {
         ensureOpen();
         Long known = byRoutine.get(routine);
         if (known != null) {
+            claim(known); // a routine first stubbed outside any driver belongs to the first driver that uses it
             return known;
         }
         long address = Linker.nativeLinker().upcallStub(target, descriptor, arena).address();
         byRoutine.put(routine, address);
         publish(address, routine);
+        claim(address);
         return address;
+    }
+
+    /** Records the calling thread's driver (if it runs one's code) as the owner of the stub at {@code address}, unless it has one. */
+    private void claim(long address) {
+        ThreadState caller = ThreadState.peek();
+        if (caller != null && caller.kernel().routines() == this && caller.driverOwner() != 0 && !owners.containsKey(address)) {
+            Long2ObjectHashMap<Integer> next = new Long2ObjectHashMap<>(owners);
+            next.put(address, Integer.valueOf(caller.driverOwner()));
+            owners = next; // volatile write: publishes the table to lock-free readers (under this object's monitor)
+        }
     }
 
     /** Enters a stub the caller made (and whose arena it owns) for Java dispatch to {@code dispatch}. */
@@ -94,6 +112,35 @@ public final class RoutineTable {
         Long2ObjectHashMap<Object> next = new Long2ObjectHashMap<>(javaRoutines);
         next.remove(stub);
         javaRoutines = next; // volatile write: as publish()
+    }
+
+    /**
+     * The owner id of the driver whose code made the stub at {@code address} (0: none, or no stub).
+     * Wait-free.
+     */
+    public int ownerOf(long address) {
+        Long2ObjectHashMap<Integer> o = owners; // volatile read: pairs with the write in stubFor()
+        if (o.isEmpty()) {
+            return 0;
+        }
+        Integer owner = o.get(address);
+        return owner == null ? 0 : owner;
+    }
+
+    /** Records {@code owner} as the owner of the stub at {@code address} unless it has one (a driver storing a routine in its own object). */
+    public synchronized void claim(long address, int owner) {
+        if (owner != 0 && !owners.containsKey(address)) {
+            Long2ObjectHashMap<Integer> next = new Long2ObjectHashMap<>(owners);
+            next.put(address, Integer.valueOf(owner));
+            owners = next; // volatile write: as stubFor()
+        }
+    }
+
+    /** Forgets the owner of every stub owned by {@code owner} (its id is about to be given to another driver). */
+    public synchronized void forgetOwner(int owner) {
+        Long2ObjectHashMap<Integer> next = new Long2ObjectHashMap<>(owners);
+        next.values().removeIf(o -> o == owner);
+        owners = next; // volatile write: as stubFor()
     }
 
     /** The Java routine (or dispatch object) whose stub is at {@code address}, or null. Wait-free. */

@@ -107,6 +107,12 @@ public final class ThreadState {
     Waiter waiter;
     /** The executive's record of this thread (the process manager's ETHREAD record); null until first needed. Thread-confined. */
     private Object executive;
+    /**
+     * The driver whose code this thread runs now: the I/O manager's small owner id of the driver
+     * (0: the kernel or the embedder). Pool blocks, routine stubs and connections made meanwhile
+     * are attributed to it ({@link #enterDriver}; docs/io.md "Attribution"). Thread-confined.
+     */
+    private int driverOwner;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
     private ProcessorStateSaves stateSaves;
 
@@ -269,6 +275,36 @@ public final class ThreadState {
     /** Whether this is a processor's service thread. */
     public boolean isServiceThread() {
         return serviceThread;
+    }
+
+    /** The owner id of the driver whose code this thread runs now (0: none). */
+    public int driverOwner() {
+        return driverOwner;
+    }
+
+    /**
+     * Marks this thread as running the code of the driver with owner id {@code owner} (0: the
+     * kernel's own) and tells the kernel's owner sink (the pools' per-thread owner) when that
+     * changes. Returns the previous owner, which the caller restores with another call when the
+     * driver's routine returns. Thread-confined: call it on this state's own thread only.
+     */
+    public int enterDriver(int owner) {
+        int previous = driverOwner;
+        if (previous != owner) {
+            driverOwner = owner;
+            kernel.ownerChanged(owner);
+        }
+        return previous;
+    }
+
+    /**
+     * {@link #enterDriver} for the routine at {@code routine}: the owner its stub was made under
+     * ({@link RoutineTable#ownerOf}), or, when it has none, the owner the thread has now (unchanged).
+     * Returns the previous owner.
+     */
+    public int enterRoutine(long routine) {
+        int owner = kernel.routines().ownerOf(routine);
+        return owner == 0 ? driverOwner : enterDriver(owner);
     }
 
     /** Whether this thread is running a DPC routine now (normal or threaded). */

@@ -141,6 +141,37 @@ public final class TimerTable {
         lock.release();
     }
 
+    /**
+     * The addresses of the KTIMERs linked in the table now: a snapshot under the table lock,
+     * O(buckets + timers) (the I/O manager's unload check). A bucket whose link leaves kernel memory
+     * ends that bucket's walk (the expiry reports the corruption).
+     */
+    public long[] armedTimers() {
+        org.agrona.collections.LongArrayList out = new org.agrona.collections.LongArrayList();
+        AddressSpace as = kernel.addressSpace();
+        lock();
+        try {
+            if (pending == 0) {
+                return new long[0];
+            }
+            for (int b = 0; b < BUCKETS; b++) {
+                long head = heads.address() + (long) b * 16;
+                long entry = heads.get(ValueLayout.JAVA_LONG, (long) b * 16);
+                for (long seen = 0; entry != head && seen <= pending; seen++) {
+                    Region r = as.find(entry, 16);
+                    if (r == null) {
+                        break;
+                    }
+                    out.addLong(entry - ENTRY);
+                    entry = r.segment().get(ValueLayout.JAVA_LONG, r.offsetOf(entry));
+                }
+            }
+        } finally {
+            unlock();
+        }
+        return out.toLongArray();
+    }
+
     /** Timers pending now (a consistent value needs the table lock). */
     public long pending() {
         return pending;

@@ -241,6 +241,18 @@ public final class HandleTable {
 
     // ----- lookup (lock-free) -----
 
+    /** {@code desired} with generic rights mapped through the type of the handle whose word 1 is {@code w1}. */
+    private int want(int desired, long w1) {
+        if ((desired & GENERIC) == 0) {
+            return desired;
+        }
+        ObjectType t = objects.type((int) ((w1 >>> TYPE_SHIFT) & 0xFF));
+        return t == null ? desired : t.mapGeneric(desired);
+    }
+
+    private static final int GENERIC = dev.offkern.nt.AccessMask.GENERIC_READ | dev.offkern.nt.AccessMask.GENERIC_WRITE
+            | dev.offkern.nt.AccessMask.GENERIC_EXECUTE | dev.offkern.nt.AccessMask.GENERIC_ALL;
+
     /**
      * Takes a reference on the object of entry {@code index} for the caller. With {@code checkAccess},
      * {@code desiredAccess} must be a subset of the handle's granted access; with {@code typeIndex}
@@ -267,7 +279,7 @@ public final class HandleTable {
             }
             int access = (int) (w1 & ACCESS_MASK);
             int refusal = typeIndex >= 0 && ((w1 >>> TYPE_SHIFT) & 0xFF) != typeIndex ? NtStatus.STATUS_OBJECT_TYPE_MISMATCH
-                    : checkAccess && (desiredAccess & ~access) != 0 ? NtStatus.STATUS_ACCESS_DENIED : 0;
+                    : checkAccess && (want(desiredAccess, w1) & ~access) != 0 ? NtStatus.STATUS_ACCESS_DENIED : 0;
             if (refusal != 0) {
                 // Decided on a consistent pair: word 1 re-read unchanged means w0/w1 belong to one handle.
                 if ((long) ENTRY.getAcquire(page, slot + 1) == w1) {

@@ -26,8 +26,18 @@ public final class ObEvents {
     /** {@code ZwCreateEvent(EventHandle, DesiredAccess, ObjectAttributes, EventType, InitialState)}. */
     public static int create(ObjectManager ob, MemorySegment eventHandle, int desiredAccess, MemorySegment objectAttributes,
                              int eventType, boolean initialState) {
+        return create(ob, eventHandle, desiredAccess, objectAttributes, eventType, initialState, ObjectManager.KernelMode, "ZwCreateEvent");
+    }
+
+    /**
+     * {@code NtCreateEvent} / {@code ZwCreateEvent} with the caller's previous mode {@code mode}: with
+     * OBJ_OPENIF and the name taken, opening the existing event runs the access check for a UserMode
+     * caller (or OBJ_FORCE_ACCESS_CHECK).
+     */
+    public static int create(ObjectManager ob, MemorySegment eventHandle, int desiredAccess, MemorySegment objectAttributes,
+                             int eventType, boolean initialState, int mode, String routine) {
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ZwCreateEvent");
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, routine);
         }
         try {
             if (eventType != KeEvent.NotificationEvent && eventType != KeEvent.SynchronizationEvent) {
@@ -36,7 +46,7 @@ public final class ObEvents {
             if (CallerArgs.isNull(eventHandle)) {
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
-            CallerArgs.Attributes a = CallerArgs.attributes(ob.space, objectAttributes, "ZwCreateEvent");
+            CallerArgs.Attributes a = userModeAttributes(CallerArgs.attributes(ob.space, objectAttributes, routine), mode);
             ObjectType t = ob.eventType();
             long body = ob.createObject(t, a.attributes(), KEVENT.X64.size());
             if (body == 0) {
@@ -44,10 +54,18 @@ public final class ObEvents {
             }
             KeEvent.initialize(ob.body(body, KEVENT.X64.size()), eventType, initialState);
             clearNew(ob, body);
-            return ObRoutines.insert(ob, t, body, a, desiredAccess, 0, MemorySegment.NULL, eventHandle, false, "ZwCreateEvent");
+            return ObRoutines.insert(ob, t, body, a, desiredAccess, 0, MemorySegment.NULL, eventHandle, false, mode, routine);
         } catch (ObFailure f) {
             return f.status();
         }
+    }
+
+    /** A UserMode caller's attributes: OBJ_KERNEL_HANDLE dropped (user mode makes no kernel handles, as on Windows). */
+    static CallerArgs.Attributes userModeAttributes(CallerArgs.Attributes a, int mode) {
+        if (mode == ObjectManager.KernelMode || (a.attributes() & dev.offkern.nt.ObjectAttributes.OBJ_KERNEL_HANDLE) == 0) {
+            return a;
+        }
+        return new CallerArgs.Attributes(a.name(), a.attributes() & ~dev.offkern.nt.ObjectAttributes.OBJ_KERNEL_HANDLE, a.securityDescriptor());
     }
 
     private static void clearNew(ObjectManager ob, long body) {
@@ -59,29 +77,39 @@ public final class ObEvents {
 
     /** {@code ZwOpenEvent(EventHandle, DesiredAccess, ObjectAttributes)}: a handle to the named event. */
     public static int open(ObjectManager ob, MemorySegment eventHandle, int desiredAccess, MemorySegment objectAttributes) {
+        return open(ob, eventHandle, desiredAccess, objectAttributes, ObjectManager.KernelMode, "ZwOpenEvent");
+    }
+
+    /**
+     * {@code NtOpenEvent} / {@code ZwOpenEvent} with the caller's previous mode {@code mode}: a UserMode
+     * caller (or OBJ_FORCE_ACCESS_CHECK) gets what the access check grants against the event's
+     * descriptor (STATUS_ACCESS_DENIED, ... otherwise).
+     */
+    public static int open(ObjectManager ob, MemorySegment eventHandle, int desiredAccess, MemorySegment objectAttributes, int mode,
+                           String routine) {
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ZwOpenEvent");
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, routine);
         }
         try {
             if (CallerArgs.isNull(eventHandle)) {
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
-            CallerArgs.Attributes a = CallerArgs.attributes(ob.space, objectAttributes, "ZwOpenEvent");
+            CallerArgs.Attributes a = userModeAttributes(CallerArgs.attributes(ob.space, objectAttributes, routine), mode);
             if (a.name() == null) {
                 return NtStatus.STATUS_OBJECT_NAME_INVALID;
             }
-            ob.checkAttributes(ob.eventType(), a.attributes(), "ZwOpenEvent");
+            ob.checkAttributes(ob.eventType(), a.attributes(), routine);
             ObjectType t = ob.eventType();
-            long body = ObRoutines.lookup(ob, a.name(), t, a.attributes(), ObjectManager.KernelMode, "ZwOpenEvent");
+            long body = ObRoutines.lookup(ob, a.name(), t, a.attributes(), mode, routine);
             long h;
             try {
-                h = ob.insertHandle(t, body, t.mapAccess(desiredAccess), a.attributes(),
-                        dev.offkern.nt.OB_OPEN_METHOD.ObOpenHandle, ObjectManager.KernelMode, true, false);
+                int access = ob.security.openAccess(t, body, desiredAccess, mode, a.attributes(), routine);
+                h = ob.insertHandle(t, body, access, a.attributes(), dev.offkern.nt.OB_OPEN_METHOD.ObOpenHandle, mode, true, false);
             } catch (ObFailure f) {
                 ob.dereference(body);
                 return f.status();
             }
-            CallerArgs.writePointer(ob.space, eventHandle, h, "ZwOpenEvent", "EventHandle");
+            CallerArgs.writePointer(ob.space, eventHandle, h, routine, "EventHandle");
             return NtStatus.STATUS_SUCCESS;
         } catch (ObFailure f) {
             return f.status();

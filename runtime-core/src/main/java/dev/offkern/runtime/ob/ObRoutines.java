@@ -99,9 +99,9 @@ public final class ObRoutines {
 
     /**
      * {@code ObInsertObject(Object, PassedAccessState, DesiredAccess, ObjectPointerBias, NewObject,
-     * Handle)}: names the object (its OBJECT_ATTRIBUTES from ObCreateObject), assigns its security
-     * (the type's security procedure), and enters a handle; the creation reference becomes the
-     * handle's. On failure the object is dereferenced (so deleted). With OBJ_OPENIF and the name
+     * Handle)}: assigns its security descriptor ({@link ObSecurity}: named objects, SecurityRequired
+     * types, an explicit OBJECT_ATTRIBUTES.SecurityDescriptor), names the object (its OBJECT_ATTRIBUTES
+     * from ObCreateObject) and enters a handle; the creation reference becomes the handle's. On failure the object is dereferenced (so deleted). With OBJ_OPENIF and the name
      * taken by an object of the same type, the existing object is opened instead
      * (STATUS_OBJECT_NAME_EXISTS) and the new one deleted.
      */
@@ -126,26 +126,7 @@ public final class ObRoutines {
         boolean kernel = (flags & OBJECT_HEADER.OB_FLAG_KERNEL_OBJECT) != 0;
         s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + OBJECT_HEADER.FLAGS_OFFSET, (byte) (flags & ~OBJECT_HEADER.OB_FLAG_NEW_OBJECT));
         try {
-            if (a.securityDescriptor() != 0 && t.procedures.SecurityProcedure() != null) {
-                int st = t.procedures.SecurityProcedure().call(ob.body(body, 0), OB_SECURITY_METHOD.AssignSecurityDescriptor,
-                        MemorySegment.NULL, MemorySegment.ofAddress(a.securityDescriptor()), MemorySegment.NULL,
-                        s.asSlice(off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET, 8), t.poolType,
-                        t.type.asSlice(OBJECT_TYPE.TYPE_INFO_OFFSET + OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET, GENERIC_MAPPING.X64.size()));
-                if (!NtStatus.NT_SUCCESS(st)) {
-                    ob.dereference(body);
-                    return st;
-                }
-            }
-        } catch (BugCheck | KernelHaltedException processed) {
-            throw processed;
-        } catch (RuntimeException e) {
-            ob.dereference(body);
-            throw ob.core.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
-                    ob.procAddress(t, OBJECT_TYPE_INITIALIZER.SECURITY_PROCEDURE_OFFSET), body, 0,
-                    "exception escaped the " + t.name + " type's security procedure: " + e);
-        }
-        try {
-            return insert(ob, t, body, a, desiredAccess, objectPointerBias, newObject, handle, kernel, "ObInsertObject");
+            return insert(ob, t, body, a, desiredAccess, objectPointerBias, newObject, handle, kernel, ob.previousMode(), "ObInsertObject");
         } catch (ObFailure f) {
             return f.status(); // insert consumed the creation reference
         }
@@ -157,10 +138,10 @@ public final class ObRoutines {
      * dereferenced, so deleted) on every failure.
      */
     static int insert(ObjectManager ob, ObjectType t, long body, CallerArgs.Attributes a, int desiredAccess, int bias,
-                      MemorySegment newObject, MemorySegment handleOut, boolean kernel, String routine) {
+                      MemorySegment newObject, MemorySegment handleOut, boolean kernel, int mode, String routine) {
         boolean[] consumed = new boolean[1];
         try {
-            return insertConsuming(ob, t, body, a, desiredAccess, bias, newObject, handleOut, kernel, routine, consumed);
+            return insertConsuming(ob, t, body, a, desiredAccess, bias, newObject, handleOut, kernel, mode, routine, consumed);
         } catch (ObFailure f) {
             if (!consumed[0]) {
                 ob.dereference(body);
@@ -170,10 +151,13 @@ public final class ObRoutines {
     }
 
     private static int insertConsuming(ObjectManager ob, ObjectType t, long body, CallerArgs.Attributes a, int desiredAccess, int bias,
-                                       MemorySegment newObject, MemorySegment handleOut, boolean kernel, String routine,
+                                       MemorySegment newObject, MemorySegment handleOut, boolean kernel, int mode, String routine,
                                        boolean[] consumed) {
         if (CallerArgs.isNull(handleOut)) {
             throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": Handle is NULL");
+        }
+        if (ObSecurity.needsDescriptor(t, a)) {
+            ob.security.assign(t, body, a.securityDescriptor(), routine); // before the name publishes the object
         }
         int handleAttributes = kernel ? a.attributes() | ObjectAttributes.OBJ_KERNEL_HANDLE : a.attributes();
         int access = t.mapAccess(desiredAccess);
@@ -207,6 +191,12 @@ public final class ObRoutines {
                 }
                 ob.dereference(body); // the new object is not needed: the creation reference was the only one
                 consumed[0] = true;
+                try {
+                    access = ob.security.openAccess(t, other, desiredAccess, mode, a.attributes(), routine); // an open of the existing object
+                } catch (ObFailure f) {
+                    ob.dereference(other);
+                    throw f;
+                }
                 target = other;
                 status = NtStatus.STATUS_OBJECT_NAME_EXISTS;
             } else {
@@ -216,7 +206,7 @@ public final class ObRoutines {
         long h;
         try {
             h = ob.insertHandle(t, target, access, handleAttributes, status == NtStatus.STATUS_SUCCESS
-                    ? OB_OPEN_METHOD.ObCreateHandle : OB_OPEN_METHOD.ObOpenHandle, ObjectManager.KernelMode, true, countCharged);
+                    ? OB_OPEN_METHOD.ObCreateHandle : OB_OPEN_METHOD.ObOpenHandle, mode, true, countCharged);
         } catch (ObFailure f) {
             if (countCharged && ob.names.remove(body - ObjectManager.HEADER_SIZE)) {
                 ob.dereference(body); // the name's reference of a permanent object (the creation reference remains)
@@ -235,6 +225,22 @@ public final class ObRoutines {
         }
         CallerArgs.writePointer(ob.space, handleOut, h, routine, "Handle");
         return status;
+    }
+
+    /**
+     * A reference on the object named exactly {@code name} (of type {@code t}; null: any) for the
+     * I/O manager's create path: its body, 0 if there is none, or a negative NTSTATUS
+     * (STATUS_OBJECT_TYPE_MISMATCH). Runtime-internal.
+     */
+    public static long referenceByName(ObjectManager ob, String name, ObjectType t) {
+        if (!ObjectNamespace.isValid(name)) {
+            return NtStatus.STATUS_OBJECT_NAME_INVALID;
+        }
+        try {
+            return openNamed(ob, name, t);
+        } catch (ObFailure f) {
+            return f.status();
+        }
     }
 
     /** A reference on the object named {@code name} of type {@code t} (null: any), or 0 if there is none; type mismatch throws. */
@@ -472,8 +478,9 @@ public final class ObRoutines {
                 return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
             }
             ob.checkAttributes(actual, handleAttributes, "ObOpenObjectByPointer");
-            long h = ob.insertHandle(actual, body, actual.mapAccess(desiredAccess), handleAttributes, OB_OPEN_METHOD.ObOpenHandle,
-                    accessMode, false, false);
+            int access = ob.security.openAccess(actual, body, desiredAccess, accessMode, handleAttributes, "ObOpenObjectByPointer");
+            long h = ob.insertHandle(actual, body, access, handleAttributes & ~ObjectAttributes.OBJ_FORCE_ACCESS_CHECK,
+                    OB_OPEN_METHOD.ObOpenHandle, accessMode, false, false);
             CallerArgs.writePointer(ob.space, handle, h, "ObOpenObjectByPointer", "Handle");
             return NtStatus.STATUS_SUCCESS;
         } catch (ObFailure f) {
@@ -501,14 +508,30 @@ public final class ObRoutines {
      */
     public static int duplicate(ObjectManager ob, long sourceProcess, long sourceHandle, long targetProcess, MemorySegment targetHandle,
                                 int desiredAccess, int handleAttributes, int options) {
+        return duplicate(ob, sourceProcess, sourceHandle, targetProcess, targetHandle, desiredAccess, handleAttributes, options,
+                ObjectManager.KernelMode, "ZwDuplicateObject");
+    }
+
+    /**
+     * {@code NtDuplicateObject} / {@code ZwDuplicateObject} for a caller whose previous mode is
+     * {@code mode}: a UserMode caller looks its handles up as user mode does (kernel handles are
+     * invisible to it, OBJ_KERNEL_HANDLE is dropped) and, asking for rights beyond the source
+     * handle's, gets what the access check grants against the object's descriptor (ObDuplicateObject's
+     * access state: STATUS_ACCESS_DENIED, ...).
+     */
+    public static int duplicate(ObjectManager ob, long sourceProcess, long sourceHandle, long targetProcess, MemorySegment targetHandle,
+                                int desiredAccess, int handleAttributes, int options, int mode, String routine) {
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "ZwDuplicateObject");
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, routine);
+        }
+        if (mode != ObjectManager.KernelMode) {
+            handleAttributes &= ~ObjectAttributes.OBJ_KERNEL_HANDLE;
         }
         HandleTable source;
         HandleTable target;
         try {
-            source = processTable(ob, sourceProcess);
-            target = processTable(ob, targetProcess);
+            source = processTable(ob, sourceProcess, mode);
+            target = processTable(ob, targetProcess, mode);
         } catch (ObFailure f) {
             return f.status();
         }
@@ -519,8 +542,8 @@ public final class ObRoutines {
             return NtStatus.STATUS_INVALID_PARAMETER;
         }
         long[] info = new long[1];
-        long body = source == null ? ob.referenceByHandle(sourceHandle, 0, null, ObjectManager.KernelMode, info)
-                : ob.referenceIn(source, sourceHandle, 0, null, ObjectManager.KernelMode, info);
+        long body = source == null ? ob.referenceByHandle(sourceHandle, 0, null, mode, info)
+                : ob.referenceIn(source, sourceHandle, 0, null, mode, info);
         if (body < 0) {
             return (int) body;
         }
@@ -534,11 +557,18 @@ public final class ObRoutines {
             }
             ObjectType t = ob.objectType(body);
             int access = (options & ObjectAttributes.DUPLICATE_SAME_ACCESS) != 0 ? (int) info[0] : t.mapAccess(desiredAccess);
+            if ((options & ObjectAttributes.DUPLICATE_SAME_ACCESS) == 0 && (access & ~(int) info[0]) != 0) {
+                try {
+                    access = ob.security.openAccess(t, body, desiredAccess, mode, 0, routine); // new rights: checked (UserMode)
+                } catch (ObFailure f) {
+                    return status = f.status();
+                }
+            }
             int attributes = ((options & ObjectAttributes.DUPLICATE_SAME_ATTRIBUTES) != 0 ? (int) (info[0] >>> 32) : handleAttributes & 7)
                     | (handleAttributes & ObjectAttributes.OBJ_KERNEL_HANDLE);
             long h;
             try {
-                h = ob.insertHandle(target, t, body, access, attributes, OB_OPEN_METHOD.ObDuplicateHandle, ObjectManager.KernelMode, true,
+                h = ob.insertHandle(target, t, body, access, attributes, OB_OPEN_METHOD.ObDuplicateHandle, mode, true,
                         false);
             } catch (ObFailure f) {
                 ob.dereference(body);
@@ -546,14 +576,14 @@ public final class ObRoutines {
                 return status = f.status();
             }
             body = 0; // the reference became the new handle's
-            CallerArgs.writePointer(ob.space, targetHandle, h, "ZwDuplicateObject", "TargetHandle");
+            CallerArgs.writePointer(ob.space, targetHandle, h, routine, "TargetHandle");
             return status;
         } finally {
             if (body > 0) {
                 ob.dereference(body);
             }
             if ((options & ObjectAttributes.DUPLICATE_CLOSE_SOURCE) != 0) {
-                int st = ob.close(source, sourceHandle, ObjectManager.KernelMode);
+                int st = ob.close(source, sourceHandle, mode);
                 if (st != NtStatus.STATUS_SUCCESS && status == NtStatus.STATUS_SUCCESS) {
                     // the source was closed by another thread meanwhile: the duplicate stands
                 }
@@ -568,11 +598,11 @@ public final class ObRoutines {
      * @throws ObFailure the handle lookup's status, or STATUS_PROCESS_IS_TERMINATING for a process whose
      *         table has been run down
      */
-    private static HandleTable processTable(ObjectManager ob, long processHandle) {
+    private static HandleTable processTable(ObjectManager ob, long processHandle, int mode) {
         if (processHandle == ObjectAttributes.NtCurrentProcess) {
             return null;
         }
-        long body = ob.referenceByHandle(processHandle, AccessMask.PROCESS_DUP_HANDLE, ob.processType(), ObjectManager.KernelMode, null);
+        long body = ob.referenceByHandle(processHandle, AccessMask.PROCESS_DUP_HANDLE, ob.processType(), mode, null);
         if (body < 0) {
             throw new ObFailure((int) body, "ZwDuplicateObject: process handle 0x" + Long.toHexString(processHandle));
         }

@@ -84,8 +84,8 @@ import java.util.function.Consumer;
  *
  * <p>Where offkern differs from Windows: deletion runs inline on the thread that drops the last
  * reference, at any IRQL (Windows defers it to a worker above PASSIVE_LEVEL), so a type in paged
- * pool must have its last reference dropped at ≤ APC_LEVEL; objects have no security descriptors
- * unless a type's security procedure assigns one (every access the type's mask allows is granted);
+ * pool must have its last reference dropped at ≤ APC_LEVEL; security descriptors and the access
+ * check at open are {@link ObSecurity}'s (an object without a descriptor grants every valid right);
  * OBJ_EXCLUSIVE is refused with STATUS_INVALID_PARAMETER; OBJ_PERMANENT (Flags' OB_FLAG_PERMANENT_OBJECT)
  * keeps a named object and its name without handles until ObMakeTemporaryObject ({@link #makeTemporary};
  * an unnamed object ignores it; one left permanent at kernel close is in the leak report); there are no directory
@@ -150,6 +150,34 @@ public final class ObjectManager {
         this.space = core.addressSpace();
         this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.OBJECTS);
         this.systemTable = new HandleTable(this, true);
+        this.security = new ObSecurity(this);
+    }
+
+    /** The object manager's security paths (descriptors on objects, access checks at open). */
+    final ObSecurity security;
+
+    /** Installs the security reference monitor's side of the object manager's paths (the kernel does, at boot). */
+    public void setSecurity(ObjectSecurity s) {
+        security.install(s);
+    }
+
+    /**
+     * Assigns the new object at {@code body} its security descriptor as ObInsertObject does (see
+     * {@link ObSecurity}): for routines that create objects of their own (ZwCreateToken).
+     *
+     * @throws ObFailure SeAssignSecurity's status, the type's security procedure's, STATUS_INSUFFICIENT_RESOURCES
+     */
+    public void assignSecurity(long body, long explicitDescriptor, String routine) {
+        security.assign(objectType(body), body, explicitDescriptor, routine);
+    }
+
+    /**
+     * The access a handle to {@code body} opened by a caller in {@code mode} gets (see {@link ObSecurity#openAccess}).
+     *
+     * @throws ObFailure the access check's status
+     */
+    public int openAccess(long body, int desiredAccess, int mode, int attributes, String routine) {
+        return security.openAccess(objectType(body), body, desiredAccess, mode, attributes, routine);
     }
 
     /** Creates the built-in types if they are not yet (idempotent: a failed attempt is resumed by the next). */
@@ -169,11 +197,11 @@ public final class ObjectManager {
         }
         if (processType == null) {
             processType = builtIn("Process", np, AccessMask.PROCESS_ALL_ACCESS, mapping(0x20410, 0x20BEA, 0x121000, AccessMask.PROCESS_ALL_ACCESS), EPROCESS.X64.size(),
-                    body -> executiveDelete(body));
+                    body -> executiveDelete(body), true);
         }
         if (threadType == null) {
             threadType = builtIn("Thread", np, AccessMask.THREAD_ALL_ACCESS, mapping(0x20048, 0x20037, 0x121800, AccessMask.THREAD_ALL_ACCESS), ETHREAD.X64.size(),
-                    body -> executiveDelete(body));
+                    body -> executiveDelete(body), true);
         }
         int[] sync = mapping(0x20001, 0x20002, 0x120000, AccessMask.EVENT_ALL_ACCESS);
         if (eventType == null) {
@@ -188,7 +216,8 @@ public final class ObjectManager {
         }
         int[] file = mapping(0x120089, 0x120116, 0x1200A0, AccessMask.FILE_ALL_ACCESS);
         if (fileType == null) {
-            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, body -> fileDelete(body),
+                    (process, object, access, processCount, systemCount) -> fileClose(object, systemCount), false);
         }
         if (deviceType == null) {
             deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, body -> ioDelete(body));
@@ -197,7 +226,7 @@ public final class ObjectManager {
             driverType = builtIn("Driver", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
         }
         if (tokenType == null) {
-            tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null);
+            tokenType = builtIn("Token", np, AccessMask.TOKEN_ALL_ACCESS, mapping(0x20008, 0x200E0, 0x20000, AccessMask.TOKEN_ALL_ACCESS), 0, null, true);
         }
         typesReady = true; // volatile write: publishes every built-in type
     }
@@ -212,6 +241,30 @@ public final class ObjectManager {
 
     private void executiveDelete(MemorySegment body) {
         Consumer<MemorySegment> d = executiveDelete; // volatile read
+        if (d != null) {
+            d.accept(body);
+        }
+    }
+
+    /** The I/O manager's close and delete procedures for File objects (IopCloseFile / IopDeleteFile; null: none yet); volatile. */
+    private volatile java.util.function.ObjLongConsumer<MemorySegment> fileClose;
+    private volatile Consumer<MemorySegment> fileDelete;
+
+    /** Installs the I/O manager's procedures for File objects: the close one gets the handle count before the close. */
+    public void setFileProcedures(java.util.function.ObjLongConsumer<MemorySegment> close, Consumer<MemorySegment> delete) {
+        fileClose = close;
+        fileDelete = delete;
+    }
+
+    private void fileClose(MemorySegment body, long systemHandleCount) {
+        java.util.function.ObjLongConsumer<MemorySegment> c = fileClose; // volatile read
+        if (c != null) {
+            c.accept(body, systemHandleCount);
+        }
+    }
+
+    private void fileDelete(MemorySegment body) {
+        Consumer<MemorySegment> d = fileDelete; // volatile read
         if (d != null) {
             d.accept(body);
         }
@@ -239,10 +292,20 @@ public final class ObjectManager {
     // ===== types =====
 
     private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete) {
+        return builtIn(name, poolType, validAccess, mapping, bodySize, delete, null, false);
+    }
+
+    private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete,
+                               boolean securityRequired) {
+        return builtIn(name, poolType, validAccess, mapping, bodySize, delete, null, securityRequired);
+    }
+
+    private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete,
+                               dev.offkern.nt.OB_CLOSE_METHOD close, boolean securityRequired) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment init = a.allocate(OBJECT_TYPE_INITIALIZER.LAYOUT);
             init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.LENGTH_OFFSET, (short) OBJECT_TYPE_INITIALIZER.X64.size());
-            init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET, (short) 0x11); // CaseInsensitive, MaintainHandleCount
+            init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET, (short) (0x11 | (securityRequired ? ObjectType.SECURITY_REQUIRED : 0))); // CaseInsensitive, MaintainHandleCount (, SecurityRequired)
             long gm = OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET;
             init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_READ_OFFSET, mapping[0]);
             init.set(JAVA_INT, gm + GENERIC_MAPPING.GENERIC_WRITE_OFFSET, mapping[1]);
@@ -251,7 +314,8 @@ public final class ObjectManager {
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, validAccess);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET, poolType);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_EXCLUSIVE);
-            ObjectType t = createTypeLocked(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
+            ObjectType t = createTypeLocked(name, init, close == null ? ObjectTypeProcedures.NONE
+                    : new ObjectTypeProcedures(null, close, null, null, null), bodySize, delete);
             if (t == null) {
                 throw new IllegalStateException("no pool memory for the built-in object type " + name);
             }
@@ -577,7 +641,9 @@ public final class ObjectManager {
         try {
             long sd = s.get(JAVA_LONG, off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET);
             OB_SECURITY_METHOD sec = t.procedures.SecurityProcedure();
-            if (sd != 0 && sec != null) {
+            if (sec == null) {
+                security.deleted(s, off, header);
+            } else if (sd != 0) {
                 failedProc = procAddress(t, OBJECT_TYPE_INITIALIZER.SECURITY_PROCEDURE_OFFSET);
                 sec.call(bodySeg, OB_SECURITY_METHOD.DeleteSecurityDescriptor, MemorySegment.NULL, MemorySegment.ofAddress(sd),
                         MemorySegment.NULL, s.asSlice(off + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET, 8), t.poolType,
@@ -987,7 +1053,7 @@ public final class ObjectManager {
             Integer n = typeType != null && l.tag() == typeType.key ? typeBlocks.remove(l.size()) : null;
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
-                left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+                left.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count, l.driver()));
             }
         }
         return new LeakReport(left);

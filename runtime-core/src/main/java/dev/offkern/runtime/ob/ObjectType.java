@@ -24,6 +24,8 @@ import java.lang.invoke.VarHandle;
  * atomic adds on the OBJECT_TYPE memory. Safe to share between threads.
  */
 public final class ObjectType {
+    /** ObjectTypeFlags bit SecurityRequired (bit 3). */
+    public static final int SECURITY_REQUIRED = 0x08;
     final int index;
     final String name;
     final int key;
@@ -38,6 +40,10 @@ public final class ObjectType {
     final int validAccessMask;
     final int invalidAttributes;
     final boolean caseInsensitive;
+    /** The type's GENERIC_MAPPING ({@code TypeInfo.GenericMapping}), sliced once. */
+    final MemorySegment genericMapping;
+    /** ObjectTypeFlags.SecurityRequired: every object of the type gets a security descriptor, named or not. */
+    final boolean securityRequired;
     final ObjectTypeProcedures procedures;
     /** Bytes of the bodies this kernel's own routines create (0: the creator says, ObCreateObject). */
     final long bodySize;
@@ -61,9 +67,17 @@ public final class ObjectType {
         this.validAccessMask = type.get(JAVA_INT, info + OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET);
         this.invalidAttributes = type.get(JAVA_INT, info + OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET);
         this.caseInsensitive = (type.get(java.lang.foreign.ValueLayout.JAVA_SHORT, info + OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET) & 1) != 0;
+        this.genericMapping = type.asSlice(gm, GENERIC_MAPPING.X64.size());
+        this.securityRequired = (type.get(java.lang.foreign.ValueLayout.JAVA_SHORT, info + OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET)
+                & SECURITY_REQUIRED) != 0;
         this.procedures = procedures == null ? ObjectTypeProcedures.NONE : procedures;
         this.bodySize = bodySize;
         this.builtInDelete = builtInDelete;
+    }
+
+    /** A segment over the type's GENERIC_MAPPING ({@code TypeInfo.GenericMapping}). */
+    MemorySegment genericMapping() {
+        return genericMapping;
     }
 
     /** The type's index in the type table. */
@@ -89,6 +103,24 @@ public final class ObjectType {
     /** A segment over the OBJECT_TYPE. */
     public MemorySegment segment() {
         return type;
+    }
+
+    /** {@code desired} with its GENERIC_* bits replaced by this type's mapping (RtlMapGenericMask); other bits kept. */
+    int mapGeneric(int desired) {
+        int m = desired & ~(AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE | AccessMask.GENERIC_EXECUTE | AccessMask.GENERIC_ALL);
+        if ((desired & AccessMask.GENERIC_READ) != 0) {
+            m |= genericRead;
+        }
+        if ((desired & AccessMask.GENERIC_WRITE) != 0) {
+            m |= genericWrite;
+        }
+        if ((desired & AccessMask.GENERIC_EXECUTE) != 0) {
+            m |= genericExecute;
+        }
+        if ((desired & AccessMask.GENERIC_ALL) != 0) {
+            m |= genericAll;
+        }
+        return m;
     }
 
     /**

@@ -38,6 +38,12 @@ final class Chunk {
      * unit-aligned block address, small or large).
      */
     final char[] requested;
+    /**
+     * Per 16-byte granule: the owner id of the driver whose code allocated the small block whose
+     * payload starts there (0: the kernel or the embedder); written on every allocation, read only
+     * while the block is allocated. Owner ids are the I/O manager's (docs/io.md "Attribution").
+     */
+    final char[] owners;
     /** Per page of a large block: the index of the block's first page (the verifier's block lookups). */
     final int[] largeHead;
 
@@ -54,6 +60,7 @@ final class Chunk {
         this.index = index;
         this.pageKind = new short[(int) (size >>> SizeClasses.PAGE_SHIFT)];
         this.requested = new char[(int) (size >>> SizeClasses.UNIT_SHIFT)];
+        this.owners = new char[requested.length];
         this.largeHead = new int[pageKind.length];
     }
 

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntFunction;
 import java.util.function.IntSupplier;
 import org.agrona.collections.Long2ObjectHashMap;
 
@@ -122,7 +123,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     private volatile boolean closed;
 
     /** A large block's out-of-line bookkeeping. */
-    private record LargeBlock(long address, long pages, long requested, int tag) {
+    private record LargeBlock(long address, long pages, long requested, int tag, int owner) {
     }
 
     /**
@@ -179,6 +180,20 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *                           POOL_FLAG_RAISE_ON_FAILURE
      */
     public long allocate(long bytes, int tag, long flags) {
+        return allocate(bytes, tag, flags, false);
+    }
+
+    /**
+     * {@link #allocate(long, int, long)} on behalf of a driver's own call (ExAllocatePool2 and
+     * family): the block is attributed to the driver whose code the calling thread runs
+     * ({@link #setThreadOwner}), as Driver Verifier's pool tracking attributes the allocations a
+     * driver makes itself (not those the kernel makes while serving it).
+     */
+    public long allocateForDriver(long bytes, int tag, long flags) {
+        return allocate(bytes, tag, flags, true);
+    }
+
+    private long allocate(long bytes, int tag, long flags, boolean attribute) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
             verifyAllocate(bytes, tag);
@@ -192,7 +207,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         boolean cacheAligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
         int cls = SizeClasses.classFor(bytes, cacheAligned);
         if (cls < 0) {
-            return allocateLarge(bytes, tag, flags);
+            return allocateLarge(bytes, tag, flags, attribute);
         }
         ThreadCache tc = cache();
         long p = tc.pop(cls);
@@ -216,13 +231,19 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
         PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
+        char owner = attribute ? tc.driverOwner : 0;
+        c.owners[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner; // plain: read only while the block is allocated
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
         if (Verifier.ENABLED && verify) {
             fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
         }
-        tc.countAlloc(tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL), stride);
+        int slot = tc.slot(tags, tag & ~PoolTags.PROTECTED_POOL);
+        tc.countAlloc(slot, stride);
+        if (owner != 0) {
+            tc.tagOwner[slot] = owner;
+        }
         return p;
     }
 
@@ -376,7 +397,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         long bytes = Math.max(size, 1);
         long p;
         if (align > SizeClasses.CACHE_LINE) {
-            p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE);
+            p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE, false);
         } else {
             p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > SizeClasses.UNIT ? POOL_FLAG_CACHE_ALIGNED : 0));
         }
@@ -517,7 +538,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     // ----- large blocks -----
 
-    private long allocateLarge(long bytes, int tag, long flags) {
+    private long allocateLarge(long bytes, int tag, long flags, boolean attribute) {
         if (bytes > pages.maxRunBytes()) {
             // More than the pool could ever hold in one run: fail before any page or chunk is touched
             // (and before the page count below could overflow).
@@ -542,10 +563,16 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = 0; // not parked
+        ThreadCache tc = cache();
+        char owner = attribute ? tc.driverOwner : 0;
         synchronized (large) {
-            large.put(p, new LargeBlock(p, count, bytes, tag));
+            large.put(p, new LargeBlock(p, count, bytes, tag, owner));
         }
-        cache().countAlloc(tags.slotOf(tag & ~PoolTags.PROTECTED_POOL), count << SizeClasses.PAGE_SHIFT);
+        int slot = tags.slotOf(tag & ~PoolTags.PROTECTED_POOL);
+        tc.countAlloc(slot, count << SizeClasses.PAGE_SHIFT);
+        if (owner != 0) {
+            tc.tagOwner[slot] = owner;
+        }
         return p;
     }
 
@@ -898,6 +925,15 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * and the large-block table. Exact when no other thread allocates or frees meanwhile.
      */
     public LeakReport outstanding() {
+        return outstanding(-1);
+    }
+
+    /**
+     * The blocks allocated now by the driver with owner id {@code owner} (-1: every block), grouped
+     * by tag, requested size and owner, each named by the owner-name function
+     * ({@link #setOwnerNames}). Exact when no other thread allocates or frees meanwhile.
+     */
+    public LeakReport outstanding(int owner) {
         Map<List<Long>, long[]> groups = new HashMap<>();
         for (Chunk c : pages.chunks()) {
             for (int page = 0; page < c.pageKind.length; page++) {
@@ -909,21 +945,104 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 for (int i = 0; i < SizeClasses.blocksPerPage(cls); i++) {
                     long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + PoolHeader.SIZE;
                     if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
+                        int blockOwner = c.owners[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+                        if (owner >= 0 && blockOwner != owner) {
+                            continue;
+                        }
                         int tag = PoolHeader.readTag(c.segment, off);
                         long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK;
-                        groups.computeIfAbsent(List.of((long) tag, size), k -> new long[1])[0]++;
+                        groups.computeIfAbsent(List.of((long) tag, size, (long) blockOwner), k -> new long[1])[0]++;
                     }
                 }
             }
         }
         synchronized (large) {
             for (LargeBlock b : large.values()) {
-                groups.computeIfAbsent(List.of((long) b.tag(), b.requested()), k -> new long[1])[0]++;
+                if (owner < 0 || b.owner() == owner) {
+                    groups.computeIfAbsent(List.of((long) b.tag(), b.requested(), (long) b.owner()), k -> new long[1])[0]++;
+                }
             }
         }
         List<LeakReport.Leak> leaks = new ArrayList<>();
-        groups.forEach((k, v) -> leaks.add(new LeakReport.Leak((int) (long) k.get(0), poolType, k.get(1), v[0])));
+        IntFunction<String> names = ownerNames;
+        groups.forEach((k, v) -> leaks.add(new LeakReport.Leak((int) (long) k.get(0), poolType, k.get(1), v[0],
+                k.get(2) == 0 ? "" : names.apply((int) (long) k.get(2)))));
         return new LeakReport(List.of()).plus(new LeakReport(leaks));
+    }
+
+    // ----- driver attribution (docs/io.md "Attribution") -----
+
+    /** Names owner ids in reports (the I/O manager's driver names); set once at boot. */
+    private volatile IntFunction<String> ownerNames = owner -> "owner " + owner;
+
+    /** Sets how reports name an owner id (the I/O manager: the driver's name). */
+    public void setOwnerNames(IntFunction<String> names) {
+        this.ownerNames = names;
+    }
+
+    /**
+     * Records that the calling thread now runs the code of the driver with owner id {@code owner}
+     * (0: none): the blocks it allocates from now on are that driver's. One plain write to the
+     * thread's own cache.
+     *
+     * @throws IllegalArgumentException if {@code owner} is not in 0..65535
+     */
+    public void setThreadOwner(int owner) {
+        if ((owner & ~0xFFFF) != 0) {
+            throw new IllegalArgumentException("pool owner id " + owner + " is not in 0..65535");
+        }
+        cache().driverOwner = (char) owner;
+    }
+
+    /**
+     * The owner id of the allocated block holding {@code address} (its payload), or 0 if the block
+     * has none or {@code address} is in no allocated block of this pool.
+     */
+    public int ownerOf(long address) {
+        if (liveBytesAt(address) <= 0) {
+            return 0;
+        }
+        Chunk c = pages.chunkOf(address);
+        long off = address - c.base;
+        int page = (int) (off >>> SizeClasses.PAGE_SHIFT);
+        int kind = c.pageKind[page];
+        if (kind > 0) {
+            int inPage = (int) (off & (SizeClasses.PAGE_SIZE - 1));
+            int first = SizeClasses.firstHeader(kind);
+            int stride = SizeClasses.stride(kind);
+            long payload = off - inPage + first + (long) ((inPage - first) / stride) * stride + PoolHeader.SIZE;
+            return c.owners[(int) (payload >>> SizeClasses.UNIT_SHIFT)];
+        }
+        long head = c.base + ((long) c.largeHead[page] << SizeClasses.PAGE_SHIFT);
+        synchronized (large) {
+            LargeBlock b = large.get(head);
+            return b == null ? 0 : b.owner();
+        }
+    }
+
+    /**
+     * Tag → the owner ids of drivers seen allocating it (each thread's last one per tag), for
+     * poolmon's driver column. A snapshot with opaque-free plain reads: indicative, as poolmon's.
+     */
+    public Map<Integer, java.util.Set<Integer>> tagOwners() {
+        Map<Integer, java.util.Set<Integer>> out = new HashMap<>();
+        for (int slot = 0; slot <= TagTable.CAPACITY; slot++) {
+            if (slot < TagTable.CAPACITY && !tags.used(slot)) {
+                continue;
+            }
+            for (ThreadCache tc : allCaches) {
+                int o = tc.tagOwner[slot];
+                if (o != 0) {
+                    out.computeIfAbsent(slot == TagTable.OVERFLOW ? OVERFLOW_TAG : tags.tagAt(slot), k -> new java.util.TreeSet<>()).add(o);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The name of owner id {@code owner} as reports give it. */
+    public String ownerName(int owner) {
+        return ownerNames.apply(owner);
     }
 
     /** Closes the pool: reports what is still allocated, then unmaps every chunk. Idempotent. */

@@ -31,9 +31,12 @@ public final class PoolMonitor {
     }
 
     private final List<PoolUsage> rows;
+    /** Tag → the drivers seen allocating it (poolmon's "Mapped_Driver" column); empty: no column. */
+    private final java.util.Map<Integer, String> drivers;
 
-    private PoolMonitor(List<PoolUsage> rows) {
+    private PoolMonitor(List<PoolUsage> rows, java.util.Map<Integer, String> drivers) {
         this.rows = List.copyOf(rows);
+        this.drivers = java.util.Map.copyOf(drivers);
     }
 
     /** Both pools' accounting now, sorted by bytes in use (largest first), then tag, then type. */
@@ -45,7 +48,21 @@ public final class PoolMonitor {
     public static PoolMonitor snapshot(Pool nonPagedPool, Pool pagedPool, Sort sort) {
         List<PoolUsage> all = new ArrayList<>(nonPagedPool.usage());
         all.addAll(pagedPool.usage());
-        return of(all, sort);
+        java.util.Map<Integer, java.util.Set<Integer>> owners = new java.util.HashMap<>(nonPagedPool.tagOwners());
+        pagedPool.tagOwners().forEach((tag, ids) -> owners.merge(tag, ids, (a, b) -> {
+            java.util.Set<Integer> u = new java.util.TreeSet<>(a);
+            u.addAll(b);
+            return u;
+        }));
+        java.util.Map<Integer, String> names = new java.util.HashMap<>();
+        owners.forEach((tag, ids) -> names.put(tag, String.join(",", ids.stream().map(nonPagedPool::ownerName).toList())));
+        PoolMonitor m = of(all, sort);
+        return new PoolMonitor(m.rows, names);
+    }
+
+    /** The drivers seen allocating {@code tag} (comma-separated names), or "" if none. */
+    public String drivers(int tag) {
+        return drivers.getOrDefault(tag & ~PoolTags.PROTECTED_POOL, "");
     }
 
     /**
@@ -56,7 +73,7 @@ public final class PoolMonitor {
         List<PoolUsage> all = new ArrayList<>(rows);
         all.sort(sort.order.thenComparing((PoolUsage u) -> PoolTags.toString(u.tag()))
                 .thenComparingInt(PoolUsage::poolType));
-        return new PoolMonitor(all);
+        return new PoolMonitor(all, java.util.Map.of());
     }
 
     /** The rows in order. */
@@ -77,12 +94,13 @@ public final class PoolMonitor {
     /** The table: a header line then one line per row, and a totals line per pool type. */
     public String format() {
         StringBuilder sb = new StringBuilder();
-        String fmt = " %-4s  %-5s  %10s  %10s  %10s  %12s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "Tag", "Type", "Allocs", "Frees", "Diff", "Bytes"));
+        boolean column = !drivers.isEmpty();
+        String fmt = " %-4s  %-5s  %10s  %10s  %10s  %12s" + (column ? "  %s" : "%s") + "%n";
+        sb.append(String.format(Locale.ROOT, fmt, "Tag", "Type", "Allocs", "Frees", "Diff", "Bytes", column ? "Driver" : ""));
         long[][] totals = new long[2][4];
         for (PoolUsage u : rows) {
             sb.append(String.format(Locale.ROOT, fmt, PoolTags.toString(u.tag()), typeName(u.poolType()),
-                    u.allocs(), u.frees(), u.diff(), u.bytes()));
+                    u.allocs(), u.frees(), u.diff(), u.bytes(), column ? drivers.getOrDefault(u.tag(), "-") : ""));
             long[] t = totals[u.poolType() & 1];
             t[0] += u.allocs();
             t[1] += u.frees();
@@ -91,7 +109,7 @@ public final class PoolMonitor {
         }
         for (int type = 0; type < 2; type++) {
             long[] t = totals[type];
-            sb.append(String.format(Locale.ROOT, fmt, "*", typeName(type), t[0], t[1], t[2], t[3]));
+            sb.append(String.format(Locale.ROOT, fmt, "*", typeName(type), t[0], t[1], t[2], t[3], ""));
         }
         return sb.toString();
     }

@@ -72,6 +72,29 @@ public final class Pools {
         return nonPaged;
     }
 
+    /** Both pools: the calling thread now runs the driver with owner id {@code owner} (0: none) ({@link Pool#setThreadOwner}). */
+    public void setThreadOwner(int owner) {
+        nonPaged.setThreadOwner(owner);
+        paged.setThreadOwner(owner);
+    }
+
+    /** Both pools name owner ids with {@code names} in their reports. */
+    public void setOwnerNames(java.util.function.IntFunction<String> names) {
+        nonPaged.setOwnerNames(names);
+        paged.setOwnerNames(names);
+    }
+
+    /** The blocks the driver with owner id {@code owner} has allocated now, in both pools. */
+    public LeakReport outstanding(int owner) {
+        return nonPaged.outstanding(owner).plus(paged.outstanding(owner));
+    }
+
+    /** The owner id of the allocated block holding {@code address} in either pool (0: none). */
+    public int ownerOf(long address) {
+        Pool p = owning(address);
+        return p == null ? 0 : p.ownerOf(address);
+    }
+
     public Pool paged() {
         return paged;
     }
@@ -126,7 +149,7 @@ public final class Pools {
                     + " unknown or unsatisfiable");
         }
         return segment(wantPaged ? paged : nonPaged, bytes, tag, flags & (PoolFlags.POOL_FLAG_UNINITIALIZED
-                | PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE));
+                | PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE), true);
     }
 
     /**
@@ -179,6 +202,15 @@ public final class Pools {
      * @throws IllegalArgumentException if {@code poolType} is no POOL_TYPE (DontUseThisType, MaxPoolType, ...)
      */
     public MemorySegment allocateWithTag(int poolType, long bytes, int tag, boolean zero) {
+        return allocateWithTag(poolType, bytes, tag, zero, false);
+    }
+
+    /**
+     * {@link #allocateWithTag(int, long, int, boolean)}; {@code driver}: a driver's own call (the
+     * DDI's ExAllocatePoolWithTag and family), attributed to the driver the calling thread runs
+     * ({@link Pool#allocateForDriver}); false for the kernel's own allocations.
+     */
+    public MemorySegment allocateWithTag(int poolType, long bytes, int tag, boolean zero, boolean driver) {
         nonPaged.ensureOpen(); // first: on a closed kernel the verifier's findings below would not say it is closed
         DecodedPoolType type = decode(poolType);
         if (Verifier.ENABLED && verify) {
@@ -195,7 +227,7 @@ public final class Pools {
         long flags = (zero ? 0 : PoolFlags.POOL_FLAG_UNINITIALIZED)
                 | (type.cacheAligned() ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0)
                 | (type.raiseOnFailure() ? PoolFlags.POOL_FLAG_RAISE_ON_FAILURE : 0);
-        return segment(of(type), bytes, tag, flags);
+        return segment(of(type), bytes, tag, flags, driver);
     }
 
     private void verifyLegacy(DecodedPoolType type, long bytes, int tag) {
@@ -249,8 +281,8 @@ public final class Pools {
         return type;
     }
 
-    private static MemorySegment segment(Pool pool, long bytes, int tag, long flags) {
-        long p = pool.allocate(bytes, tag, flags);
+    private static MemorySegment segment(Pool pool, long bytes, int tag, long flags, boolean driver) {
+        long p = driver ? pool.allocateForDriver(bytes, tag, flags) : pool.allocate(bytes, tag, flags);
         return p == 0 ? MemorySegment.NULL : pool.segmentOf(p);
     }
 

@@ -33,6 +33,13 @@ final class ThreadCache {
     boolean drained;
     /** The chunk of the last block this thread allocated (chunks are immutable and never unmapped while open). */
     Chunk lastChunk;
+    /**
+     * The owner id of the driver whose code the owning thread runs now (0: none), recorded in every
+     * block it allocates ({@link Pool#setThreadOwner}). Thread-confined.
+     */
+    char driverOwner;
+    /** Per tag slot: the owner of the last block of that tag this thread allocated under a driver (poolmon's driver column). */
+    final char[] tagOwner = new char[TagTable.CAPACITY + 1];
     /** The last tag looked up and its slot: most threads use one tag at a time. */
     int lastTag;
     int lastSlot = -1;

@@ -721,7 +721,7 @@ public final class ProcessManager implements ThreadObjects {
             Long n = left.remove(key(l.tag(), l.size()));
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
-                out.add(new dev.offkern.runtime.pool.LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+                out.add(new dev.offkern.runtime.pool.LeakReport.Leak(l.tag(), l.poolType(), l.size(), count, l.driver()));
             }
         }
         return new dev.offkern.runtime.pool.LeakReport(out);

@@ -365,6 +365,99 @@ public final class AssignSecurity {
         return at + r4(b);
     }
 
+    /**
+     * SeSetSecurityDescriptorInfo ({@code strict}) and the reader side of SeQuerySecurityDescriptorInfo:
+     * a new self-relative descriptor (paged pool, 'SeSd') whose parts named by {@code information}
+     * (OWNER_, GROUP_, DACL_, SACL_SECURITY_INFORMATION) come from {@code modification} and the rest
+     * from {@code current} (0: none). Strict: a named owner or group must be present in
+     * {@code modification} (STATUS_INVALID_OWNER, STATUS_INVALID_PRIMARY_GROUP) and generic rights in
+     * the new ACEs are mapped with {@code genericMapping}; an invalid descriptor is
+     * STATUS_INVALID_SECURITY_DESCR.
+     *
+     * @throws dev.offkern.runtime.ob.ObFailure with those statuses, or STATUS_INSUFFICIENT_RESOURCES
+     */
+    public static long compose(TokenManager tm, long current, int information, long modification, MemorySegment genericMapping,
+                               boolean strict) {
+        String routine = strict ? "SeSetSecurityDescriptorInfo" : "SeQuerySecurityDescriptorInfo";
+        try {
+            Parts mod = parts(modification == 0 ? null : MemorySegment.ofAddress(modification), routine, "SecurityDescriptor");
+            Parts cur = parts(current == 0 ? null : MemorySegment.ofAddress(current), routine, "ObjectsSecurityDescriptor");
+            if (mod == null) {
+                throw new SeFailure(NtStatus.STATUS_INVALID_SECURITY_DESCR, routine + ": SecurityDescriptor is NULL");
+            }
+            int[] m = strict ? AccessCheck.mapping(genericMapping, routine) : null;
+            byte[] owner;
+            if ((information & SeConstants.OWNER_SECURITY_INFORMATION) != 0) {
+                owner = mod.owner();
+                if (owner == null && strict) {
+                    throw new SeFailure(NtStatus.STATUS_INVALID_OWNER, routine + ": OWNER_SECURITY_INFORMATION without an owner");
+                }
+            } else {
+                owner = cur == null ? null : cur.owner();
+            }
+            byte[] group;
+            if ((information & SeConstants.GROUP_SECURITY_INFORMATION) != 0) {
+                group = mod.group();
+                if (group == null && strict) {
+                    throw new SeFailure(NtStatus.STATUS_INVALID_PRIMARY_GROUP, routine + ": GROUP_SECURITY_INFORMATION without a group");
+                }
+            } else {
+                group = cur == null ? null : cur.group();
+            }
+            int control = SECURITY_DESCRIPTOR_RELATIVE_SELF;
+            int daclBits = dev.offkern.runtime.se.RtlSecurityDescriptor.SE_DACL_PRESENT | dev.offkern.runtime.se.RtlSecurityDescriptor.SE_DACL_DEFAULTED
+                    | SE_DACL_AUTO_INHERITED | SE_DACL_PROTECTED;
+            int saclBits = dev.offkern.runtime.se.RtlSecurityDescriptor.SE_SACL_PRESENT | SE_SACL_DEFAULTED | SE_SACL_AUTO_INHERITED
+                    | SE_SACL_PROTECTED;
+            byte[] dacl;
+            if ((information & SeConstants.DACL_SECURITY_INFORMATION) != 0) {
+                dacl = strict ? mapAcl(mod.dacl(), m) : mod.dacl();
+                control |= mod.control() & daclBits;
+            } else {
+                dacl = cur == null ? null : cur.dacl();
+                control |= cur == null ? 0 : cur.control() & daclBits;
+            }
+            byte[] sacl;
+            if ((information & SeConstants.SACL_SECURITY_INFORMATION) != 0) {
+                sacl = strict ? mapAcl(mod.sacl(), m) : mod.sacl();
+                control |= mod.control() & saclBits;
+            } else {
+                sacl = cur == null ? null : cur.sacl();
+                control |= cur == null ? 0 : cur.control() & saclBits;
+            }
+            long block = write(tm, control, owner, group, sacl, dacl);
+            if (block == 0) {
+                throw new SeFailure(NtStatus.STATUS_INSUFFICIENT_RESOURCES, routine + ": no pool for the descriptor");
+            }
+            return block;
+        } catch (SeFailure f) {
+            throw new dev.offkern.runtime.ob.ObFailure(f.status(), f.getMessage());
+        }
+    }
+
+    /** {@code acl} with the generic rights of its simple ACEs mapped (null: null). */
+    private static byte[] mapAcl(byte[] acl, int[] m) {
+        if (acl == null) {
+            return null;
+        }
+        List<byte[]> out = new ArrayList<>();
+        boolean changed = false;
+        for (byte[] ace : aces(acl)) {
+            int type = Byte.toUnsignedInt(ace[(int) ACE_HEADER.ACE_TYPE_OFFSET]);
+            int mask = MemorySegment.ofArray(ace).get(ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET);
+            if (simple(type) && (mask & GENERIC) != 0) {
+                long mapped = AccessCheck.map(mask, m);
+                byte[] copy = ace.clone();
+                MemorySegment.ofArray(copy).set(ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET, mapped < 0 ? mask & ~GENERIC : (int) mapped);
+                out.add(copy);
+                changed = true;
+            } else {
+                out.add(ace);
+            }
+        }
+        return changed ? AclBytes.of(out, revision(acl, null)) : acl;
+    }
+
     /** {@code SeDeassignSecurity(SecurityDescriptor)}: frees {@code *SecurityDescriptor} (NULL: nothing) and sets it to NULL. */
     public static int deassign(TokenManager tm, MemorySegment sdOut) {
         MemorySegment p = SecurityParsers.out(sdOut, 8, "SeDeassignSecurity");

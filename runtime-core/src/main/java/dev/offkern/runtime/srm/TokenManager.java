@@ -62,8 +62,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Where offkern differs from Windows: ExpirationTime is stored but not enforced (Windows does not
  * enforce it either); restricted SIDs, integrity levels, claims, capabilities and logon sessions are
  * not modelled (their TOKEN fields stay 0); PsImpersonateClient's CopyOnOpen is accepted and not kept
- * (ZwOpenThreadTokenEx always opens the thread's token itself); an OBJECT_ATTRIBUTES security
- * descriptor given for a new token is not applied (token objects carry no descriptor yet).
+ * (ZwOpenThreadTokenEx always opens the thread's token itself). A token made by ZwCreateToken or
+ * ZwDuplicateToken gets a security descriptor (OBJECT_ATTRIBUTES' or the creator's defaults); the
+ * tokens the kernel makes for processes have none.
  *
  * <p>Progress: token reads are wait-free; {@code PsReferencePrimaryToken} lock-free on its fast path;
  * creation allocates (blocking on the pool's locks).
@@ -446,12 +447,12 @@ public final class TokenManager implements ProcessSecurity {
     // ===== ZwCreateToken =====
 
     /** What OBJECT_ATTRIBUTES said to a token service: OBJ_* attributes and the SQOS level (-1: none). */
-    record TokenAttributes(int attributes, int level, boolean effectiveOnly) {
+    record TokenAttributes(int attributes, int level, boolean effectiveOnly, long securityDescriptor) {
     }
 
     static TokenAttributes tokenAttributes(MemorySegment oa, String routine) {
         if (oa == null || oa.address() == 0) {
-            return new TokenAttributes(0, -1, false);
+            return new TokenAttributes(0, -1, false, 0);
         }
         MemorySegment s = SecurityParsers.out(oa, OBJECT_ATTRIBUTES.X64.size(), routine);
         int length = s.get(ULONG, OBJECT_ATTRIBUTES.LENGTH_OFFSET);
@@ -462,9 +463,10 @@ public final class TokenManager implements ProcessSecurity {
             throw new SeFailure(NtStatus.STATUS_INVALID_PARAMETER, routine + ": token objects have no names (ObjectName/RootDirectory must be NULL)");
         }
         int attributes = s.get(ULONG, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET);
+        long sd = s.get(POINTER, OBJECT_ATTRIBUTES.SECURITY_DESCRIPTOR_OFFSET);
         long qos = s.get(POINTER, OBJECT_ATTRIBUTES.SECURITY_QUALITY_OF_SERVICE_OFFSET);
         if (qos == 0) {
-            return new TokenAttributes(attributes, -1, false);
+            return new TokenAttributes(attributes, -1, false, sd);
         }
         MemorySegment q = SecurityParsers.buffer(MemorySegment.ofAddress(qos), routine, "SecurityQualityOfService");
         if (q.byteSize() < SECURITY_QUALITY_OF_SERVICE.X64.size()) {
@@ -474,7 +476,7 @@ public final class TokenManager implements ProcessSecurity {
         if (level < SeConstants.SecurityAnonymous || level > SeConstants.SecurityDelegation) {
             throw new SeFailure(NtStatus.STATUS_BAD_IMPERSONATION_LEVEL, routine + ": ImpersonationLevel " + level + " is no level");
         }
-        return new TokenAttributes(attributes, level, q.get(UCHAR, SECURITY_QUALITY_OF_SERVICE.EFFECTIVE_ONLY_OFFSET) != 0);
+        return new TokenAttributes(attributes, level, q.get(UCHAR, SECURITY_QUALITY_OF_SERVICE.EFFECTIVE_ONLY_OFFSET) != 0, sd);
     }
 
     /** A valid SID's bytes at {@code address}: STATUS_INVALID_SID otherwise. */
@@ -622,8 +624,27 @@ public final class TokenManager implements ProcessSecurity {
             TokenData data = new TokenData(userSid, userAttrs, groupSids, groupAttrs, present, enabled, byDefault, ownerIndex, pgSid, dacl,
                     src, tokenType, level, authId, expiration, 0, 0);
             long token = create(data);
+            int st = assignSecurity(token, oa, routine);
+            if (st != NtStatus.STATUS_SUCCESS) {
+                return st;
+            }
             return openHandle(token, oa.attributes(), desiredAccess, tokenHandle, true);
         } catch (SeFailure f) {
+            return f.status();
+        }
+    }
+
+    /**
+     * The new token's security descriptor (a Token is SecurityRequired): OBJECT_ATTRIBUTES'
+     * SecurityDescriptor if given, the rest from the caller's token (SeAssignSecurity). On failure the
+     * token is dereferenced (deleted) and the status returned.
+     */
+    private int assignSecurity(long token, TokenAttributes oa, String routine) {
+        try {
+            ob.assignSecurity(token, oa.securityDescriptor(), routine);
+            return NtStatus.STATUS_SUCCESS;
+        } catch (dev.offkern.runtime.ob.ObFailure f) {
+            ob.dereference(token);
             return f.status();
         }
     }
@@ -749,6 +770,10 @@ public final class TokenManager implements ProcessSecurity {
                 level = SeConstants.SecurityAnonymous;
             }
             long token = create(d.duplicate(tokenType, level, effectiveOnly || oa.effectiveOnly(), parentId));
+            int st = assignSecurity(token, oa, routine);
+            if (st != NtStatus.STATUS_SUCCESS) {
+                return st;
+            }
             return openHandle(token, oa.attributes(), desiredAccess, newTokenHandle, true);
         } catch (SeFailure f) {
             return f.status();
@@ -802,7 +827,7 @@ public final class TokenManager implements ProcessSecurity {
             Long n = l.tag() == ob.tokenType().key() ? left.remove(l.size()) : null;
             long count = n == null ? l.count() : l.count() - n;
             if (count > 0) {
-                out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count));
+                out.add(new LeakReport.Leak(l.tag(), l.poolType(), l.size(), count, l.driver()));
             }
         }
         return new LeakReport(out);

@@ -490,4 +490,39 @@ class KeDpcTest {
                 () -> KeRemoveQueueDpc(d));
         d.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, 0L);
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // before the fix the drain spun for ever on a depth no list backed
+    void shouldBugCheckAndEmptyAQueueWhoseDepthCountsDpcsCutOffItsList() {
+        // A queued KDPC's DpcData scribbled to NULL (or the KDPC re-initialized while queued, unchecked
+        // without the verifier), then queued again at the tail: its link is rewritten to NULL and the
+        // DPCs behind it are cut off the list while DpcQueueDepth still counts them.
+        AtomicInteger runs = new AtomicInteger();
+        KDEFERRED_ROUTINE count = (dpc, ctx, x, y) -> runs.incrementAndGet();
+        MemorySegment a = dpc();
+        MemorySegment b = dpc();
+        MemorySegment c = dpc();
+        KeInitializeDpc(a, count, MemorySegment.NULL);
+        KeInitializeDpc(b, count, MemorySegment.NULL);
+        KeInitializeDpc(c, count, MemorySegment.NULL);
+        int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+        assertTrue(KeInsertQueueDpc(a, MemorySegment.NULL, MemorySegment.NULL));
+        assertTrue(KeInsertQueueDpc(b, MemorySegment.NULL, MemorySegment.NULL));
+        assertTrue(KeInsertQueueDpc(c, MemorySegment.NULL, MemorySegment.NULL));
+        long queue = a.get(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET);
+        a.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, 0L);
+        assertTrue(KeInsertQueueDpc(a, MemorySegment.NULL, MemorySegment.NULL)); // c.Next = a, a.Next = NULL: b and c cut off
+        BugCheck stop = assertThrows(BugCheck.class, () -> KeLowerIrql(old));
+        assertEquals(BugCheckCode.KERNEL_SECURITY_CHECK_FAILURE, stop.code());
+        assertEquals(3, stop.parameters()[0]);
+        assertEquals(queue, stop.parameters()[1]);
+        assertEquals(Irql.DISPATCH_LEVEL, KeGetCurrentIrql()); // the bug check interrupted the lowering (THROW policy)
+        KeLowerIrql(old); // the queue is consistent (empty) again: the lowering completes
+        assertEquals(1, runs.get()); // a ran once; b and c were dropped with the corrupt queue
+        KeFlushQueuedDpcs(); // the queue is consistent (empty) again: returns
+        b.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, 0L); // dropped while "queued": the driver's DPCs are lost, as on Windows
+        c.set(ValueLayout.JAVA_LONG, KDPC.DPC_DATA_OFFSET, 0L);
+        assertTrue(KeInsertQueueDpc(b, MemorySegment.NULL, MemorySegment.NULL)); // and still serves
+        assertEquals(2, runs.get());
+    }
 }

@@ -159,10 +159,16 @@ final class TokenFixture {
                 privs, owner, pg, dd, source);
     }
 
+    /** The SecurityDescriptor {@link #attributes} puts in the OBJECT_ATTRIBUTES of new tokens (null: none). */
+    MemorySegment securityDescriptor;
+
     /** OBJECT_ATTRIBUTES with a SECURITY_QUALITY_OF_SERVICE at {@code level} (-1: none) and OBJ_KERNEL_HANDLE. */
     MemorySegment attributes(int level) {
         MemorySegment oa = alloc(OBJECT_ATTRIBUTES.X64.size());
         oa.fill((byte) 0);
+        if (securityDescriptor != null) {
+            oa.set(JAVA_LONG_UNALIGNED, OBJECT_ATTRIBUTES.SECURITY_DESCRIPTOR_OFFSET, securityDescriptor.address());
+        }
         oa.set(JAVA_INT_UNALIGNED, OBJECT_ATTRIBUTES.LENGTH_OFFSET, (int) OBJECT_ATTRIBUTES.X64.size());
         oa.set(JAVA_INT_UNALIGNED, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, dev.offkern.nt.ObjectAttributes.OBJ_KERNEL_HANDLE);
         if (level >= 0) {

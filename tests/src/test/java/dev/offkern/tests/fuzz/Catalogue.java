@@ -38,6 +38,7 @@ final class Catalogue {
         all.addAll(WorkItemOps.ops());
         all.addAll(InterruptOps.ops());
         all.addAll(TokenOps.ops());
+        all.addAll(ObjectSecurityOps.ops());
         all.addAll(IoOps.ops());
         ALL = Collections.unmodifiableList(all);
     }

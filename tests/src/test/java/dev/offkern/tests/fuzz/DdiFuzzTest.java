@@ -101,6 +101,12 @@ class DdiFuzzTest {
         cmd.add("-XX:-OmitStackTraceInFastThrow"); // every exception keeps its stack: the classifier reads it
         cmd.add("-Xmx768m");
         cmd.add("-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"));
+        for (String forwarded : List.of("offkern.fuzz.trace", "offkern.fuzz.disable")) { // read by the child's DdiFuzzer
+            String value = System.getProperty(forwarded);
+            if (value != null) {
+                cmd.add("-D" + forwarded + "=" + value);
+            }
+        }
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(FuzzMain.class.getName());

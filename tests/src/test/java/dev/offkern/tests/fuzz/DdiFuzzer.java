@@ -101,6 +101,7 @@ final class DdiFuzzer {
         String traceDir = System.getProperty("offkern.fuzz.trace");
         if (traceDir != null && !traceDir.isBlank()) {
             try {
+                java.nio.file.Files.createDirectories(Path.of(traceDir));
                 for (int t = 0; t < config.threads(); t++) {
                     trace[t] = java.nio.channels.FileChannel.open(Path.of(traceDir, "trace-" + t + ".log"),
                             java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
@@ -398,16 +399,19 @@ final class DdiFuzzer {
             return;
         }
         Outcome o = Outcome.classify(t, c.javaNull);
+        boolean closed = c.w.closed || c.w.kernel.isClosed();
+        boolean outsideRoutine = o.routine() == null || "<fuzzer>".equals(o.routine());
+        if (outsideRoutine && closed && t instanceof IllegalStateException) {
+            // The fuzzer's own access to memory the close just unmapped: FFM's exception, not a
+            // routine's outcome. Counted as CLOSED, so that UNDOCUMENTED counts routines' outcomes only.
+            outcomes.get(Outcome.Kind.CLOSED).increment();
+            return;
+        }
         outcomes.get(o.kind()).increment();
         if (o.kind() == Outcome.Kind.CALLBACK) {
             return;
         }
-        boolean closed = c.w.closed || c.w.kernel.isClosed();
-        if (o.routine() == null || "<fuzzer>".equals(o.routine())) {
-            // The fuzzer's own access to memory the close just unmapped: FFM's exception, not a routine's.
-            if (closed && t instanceof IllegalStateException) {
-                return;
-            }
+        if (outsideRoutine) {
             record(new Finding("FUZZER " + op.name() + " " + t.getClass().getName(),
                     "exception outside any DDI routine" + phase + "\n  " + where(c, op, epoch, index) + "\n" + stack(t), null), t);
             return;
@@ -522,9 +526,10 @@ final class DdiFuzzer {
 
     /** The live kernel threads (offkern-*), each with its state and top frames: what a hang report needs to see who is not serving. */
     static String kernelThreads() {
-        StringBuilder sb = new StringBuilder("\n  kernel and partner threads:");
+        StringBuilder sb = new StringBuilder("\n  kernel, worker and partner threads:");
         Thread.getAllStackTraces().forEach((th, frames) -> {
-            if (th.getName().startsWith("offkern-") || th.getName().startsWith("fuzz-partner-")) {
+            String name = th.getName();
+            if (name.startsWith("offkern-") || (name.startsWith("fuzz-") && !name.startsWith("fuzz-watchdog"))) {
                 sb.append("\n    ").append(th.getName()).append(' ').append(th.getState());
                 for (int i = 0; i < Math.min(frames.length, 6); i++) {
                     sb.append("\n      at ").append(frames[i]);
@@ -533,6 +538,18 @@ final class DdiFuzzer {
         });
         Partner.FAILURES.forEach((name, failure) -> sb.append("\n  last failure of partner ").append(name).append(": ").append(failure));
         return sb.toString();
+    }
+
+    /** Every processor's DPC queue bookkeeping (a hang in KeFlushQueuedDpcs waits on one of these). */
+    static String dpcState(World w) {
+        if (w == null) {
+            return "";
+        }
+        try {
+            return "\n  DPC queues:\n    " + dev.offkern.runtime.ke.KeDpc.describeQueues(w.kernel.core()).strip().replace("\n", "\n    ");
+        } catch (RuntimeException closing) {
+            return "\n  DPC queues: unreadable (" + closing + ")";
+        }
     }
 
     static String stack(Throwable t) {
@@ -572,7 +589,7 @@ final class DdiFuzzer {
                     int epoch = Integer.parseInt(epochNote.replaceAll("epoch=(\\d+).*", "$1"));
                     record(new Finding(sig, "thread " + t + " has run " + runningOp[t] + " for more than " + HANG_SECONDS
                             + " s (" + epochNote + ")\n  step: " + logOf(t) + "\n  replay: " + replay(epoch)
-                            + (th == null ? "" : Partner.stack(th)) + kernelThreads(), null), null);
+                            + (th == null ? "" : Partner.stack(th)) + kernelThreads() + dpcState(currentWorld), null), null);
                     World w = currentWorld;
                     if (w != null) {
                         // On its own thread: close() may block on whatever the stuck thread holds.

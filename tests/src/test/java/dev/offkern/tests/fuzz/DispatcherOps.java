@@ -204,14 +204,22 @@ final class DispatcherOps {
         MemorySegment t = c.own(Kind.BLOCK).asSlice(56, 8);
         t.set(JAVA_LONG, 0, -50_000_000L); // 5 s
         int[] status = {-1};
-        Partner waiter = Partner.start(c, 0, () -> status[0] = Ke.KeWaitForSingleObject(e, Ke.Executive, Ke.KernelMode, false, t));
+        long start = System.nanoTime();
+        long[] waitSpan = new long[2]; // the waiter's wait began / ended, ns after start (diagnostics for the finding)
+        Partner waiter = Partner.start(c, 0, () -> {
+            waitSpan[0] = System.nanoTime() - start;
+            status[0] = Ke.KeWaitForSingleObject(e, Ke.Executive, Ke.KernelMode, false, t);
+            waitSpan[1] = System.nanoTime() - start;
+        });
         Thread.sleep(2);
         int previous;
+        long setAt;
         try {
             c.tolerate(x -> Ke.KeSetEvent(e.asSlice(0, 8), 1, false));
             c.tolerate(x -> Ke.KePulseEvent(e.asSlice(0, 16), 1, false));
             c.tolerate(x -> Ke.KeSetEvent(c.hostile(Kind.EVENT, EVENT, false), 1, false));
         } finally {
+            setAt = System.nanoTime() - start;
             previous = Ke.KeSetEvent(e, 1, false);
             waiter.join();
         }
@@ -223,7 +231,9 @@ final class DispatcherOps {
             int state = Ke.KeReadStateEvent(e);
             if (state == 0) {
                 throw new FuzzInvariantException("lost wake-up: KeSetEvent satisfied a wait on the synchronization event,"
-                        + " but its only waiter timed out");
+                        + " but its only waiter timed out (event 0x" + Long.toHexString(e.address()) + "; ms after the op began:"
+                        + " wait began " + waitSpan[0] / 1_000_000 + ", final KeSetEvent " + setAt / 1_000_000 + ", wait ended "
+                        + waitSpan[1] / 1_000_000 + ", state read " + (System.nanoTime() - start) / 1_000_000 + ")");
             }
             c.note("the waiter's 5 s timeout expired before KeSetEvent reached the dispatcher (state " + state + ")");
         }

@@ -57,7 +57,7 @@ final class TokenOps {
             "O:BAG:SY",
             "O:BAG:SYD:NO_ACCESS_CONTROL"};
 
-    private static MemorySegment scratch(Ctx c, long bytes) {
+    static MemorySegment scratch(Ctx c, long bytes) {
         MemorySegment b = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, bytes, World.TAG);
         if (b.equals(MemorySegment.NULL)) {
             throw new IllegalStateException("fuzzer: no pool for a scratch block");
@@ -76,7 +76,7 @@ final class TokenOps {
     }
 
     /** A token with random well-formed parts; returns its handle (closed after the step). */
-    private static long createToken(Ctx c, MemorySegment b, int type, int level) {
+    static long createToken(Ctx c, MemorySegment b, int type, int level) {
         MemorySegment oa = b.asSlice(0, OBJECT_ATTRIBUTES.X64.size());
         oa.fill((byte) 0);
         oa.set(JAVA_INT_UNALIGNED, OBJECT_ATTRIBUTES.LENGTH_OFFSET, (int) OBJECT_ATTRIBUTES.X64.size());
