@@ -66,6 +66,23 @@ public final class Io {
         }
     }
 
+    /**
+     * {@code NTSTATUS IoGetDeviceObjectPointer(PUNICODE_STRING ObjectName, ACCESS_MASK DesiredAccess, PFILE_OBJECT
+     * *FileObject, PDEVICE_OBJECT *DeviceObject)}: opens the named device (a FILE_OBJECT, IRP_MJ_CREATE, then
+     * IRP_MJ_CLEANUP as Windows closes its handle) and returns the referenced file object (its ObDereferenceObject sends
+     * IRP_MJ_CLOSE) and the top of the device's stack. STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
+     * STATUS_OBJECT_TYPE_MISMATCH, STATUS_NO_SUCH_DEVICE, the driver's status. IRQL: PASSIVE_LEVEL. See
+     * {@link dev.offkern.runtime.io.IoFiles}.
+     */
+    public static int IoGetDeviceObjectPointer(MemorySegment ObjectName, int DesiredAccess, MemorySegment FileObject,
+                                               MemorySegment DeviceObject) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.getDeviceObjectPointer(io(), ObjectName, DesiredAccess, FileObject, DeviceObject);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
     /** {@code *IoDriverObjectType}: the Driver object type. IRQL: any. */
     public static MemorySegment IoDriverObjectType() {
         try {

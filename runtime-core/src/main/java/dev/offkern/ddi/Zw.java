@@ -36,6 +36,44 @@ public final class Zw {
     }
 
     /**
+     * {@code NTSTATUS ZwCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+     * PIO_STATUS_BLOCK IoStatusBlock, PLARGE_INTEGER AllocationSize, ULONG FileAttributes, ULONG ShareAccess, ULONG
+     * CreateDisposition, ULONG CreateOptions, PVOID EaBuffer, ULONG EaLength)} for a device ({@code \Device\X} or
+     * {@code \Device\X\rest}): a FILE_OBJECT, IRP_MJ_CREATE down the device's stack, a handle; ZwClose of its last handle
+     * sends IRP_MJ_CLEANUP, its last reference's release IRP_MJ_CLOSE. STATUS_INVALID_PARAMETER, the statuses of
+     * IoGetDeviceObjectPointer, the driver's. IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles}.
+     */
+    public static int ZwCreateFile(MemorySegment FileHandle, int DesiredAccess, MemorySegment ObjectAttributes,
+                                   MemorySegment IoStatusBlock, MemorySegment AllocationSize, int FileAttributes, int ShareAccess,
+                                   int CreateDisposition, int CreateOptions, MemorySegment EaBuffer, int EaLength) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.createFile(Io.io(), FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock,
+                    AllocationSize, FileAttributes, ShareAccess, CreateDisposition, CreateOptions, EaBuffer, EaLength);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+     * PIO_STATUS_BLOCK IoStatusBlock, ULONG IoControlCode, PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+     * ULONG OutputBufferLength)}: an IRP_MJ_DEVICE_CONTROL carrying the file object, sent to the top of its device's stack
+     * (buffered as IoBuildDeviceIoControlRequest buffers); a synchronous file waits for it. STATUS_INVALID_PARAMETER,
+     * STATUS_NOT_SUPPORTED (an ApcRoutine), STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_FILE_CLOSED,
+     * STATUS_PENDING, the driver's. IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles}.
+     */
+    public static int ZwDeviceIoControlFile(long FileHandle, long Event, MemorySegment ApcRoutine, MemorySegment ApcContext,
+                                            MemorySegment IoStatusBlock, int IoControlCode, MemorySegment InputBuffer,
+                                            int InputBufferLength, MemorySegment OutputBuffer, int OutputBufferLength) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.deviceIoControlFile(Io.io(), FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock,
+                    IoControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
      * {@code NTSTATUS NtClose(HANDLE Handle)}: as ZwClose with the calling thread's previous mode: from
      * user mode ({@code ObjectManager.callFromUserMode}) a kernel handle is STATUS_INVALID_HANDLE, and
      * under the verifier INVALID_KERNEL_HANDLE (0x93: the handle, 1). IRQL: PASSIVE_LEVEL.

@@ -99,4 +99,40 @@ public final class IoCodes {
     public static final int METHOD_OUT_DIRECT = 2;
     /** METHOD_NEITHER. */
     public static final int METHOD_NEITHER = 3;
+
+    /** FILE_OBJECT.Flags: synchronous I/O (FILE_SYNCHRONOUS_IO_ALERT or _NONALERT at the create). */
+    public static final int FO_SYNCHRONOUS_IO = 0x00000002;
+    /** FILE_OBJECT.Flags: synchronous waits are alertable (FILE_SYNCHRONOUS_IO_ALERT). */
+    public static final int FO_ALERTABLE_IO = 0x00000004;
+    /** FILE_OBJECT.Flags: IRP_MJ_CLEANUP was sent (the last handle was closed). */
+    public static final int FO_CLEANUP_COMPLETE = 0x00004000;
+    /** FILE_OBJECT.Flags: a handle was created for the file object. */
+    public static final int FO_HANDLE_CREATED = 0x00040000;
+
+    /** CreateDisposition FILE_SUPERSEDE. */
+    public static final int FILE_SUPERSEDE = 0;
+    /** CreateDisposition FILE_OPEN. */
+    public static final int FILE_OPEN = 1;
+    /** CreateDisposition FILE_CREATE. */
+    public static final int FILE_CREATE = 2;
+    /** CreateDisposition FILE_OPEN_IF. */
+    public static final int FILE_OPEN_IF = 3;
+    /** CreateDisposition FILE_OVERWRITE. */
+    public static final int FILE_OVERWRITE = 4;
+    /** CreateDisposition FILE_OVERWRITE_IF. */
+    public static final int FILE_OVERWRITE_IF = 5;
+    /** The largest CreateDisposition. */
+    public static final int FILE_MAXIMUM_DISPOSITION = 5;
+    /** CreateOptions FILE_DIRECTORY_FILE. */
+    public static final int FILE_DIRECTORY_FILE = 0x00000001;
+    /** CreateOptions FILE_SYNCHRONOUS_IO_ALERT. */
+    public static final int FILE_SYNCHRONOUS_IO_ALERT = 0x00000010;
+    /** CreateOptions FILE_SYNCHRONOUS_IO_NONALERT. */
+    public static final int FILE_SYNCHRONOUS_IO_NONALERT = 0x00000020;
+    /** CreateOptions FILE_NON_DIRECTORY_FILE. */
+    public static final int FILE_NON_DIRECTORY_FILE = 0x00000040;
+    /** Every CreateOptions bit a caller may pass. */
+    public static final int FILE_VALID_OPTION_FLAGS = 0x00FFFFFF;
+    /** IO_STATUS_BLOCK.Information of a successful open: FILE_OPENED. */
+    public static final int FILE_OPENED = 1;
 }

@@ -110,4 +110,11 @@ public final class NtStatus {
     public static final int STATUS_BAD_TOKEN_TYPE = 0xC00000A8;
     /** STATUS_GENERIC_NOT_MAPPED: an access mask still holds generic rights after the mapping. */
     public static final int STATUS_GENERIC_NOT_MAPPED = 0xC00000E6;
+
+    /** STATUS_NO_SUCH_DEVICE: the device does not exist (or is being initialized, deleted or unloaded). */
+    public static final int STATUS_NO_SUCH_DEVICE = 0xC000000E;
+    /** STATUS_OBJECT_PATH_SYNTAX_BAD: the object path is malformed (or relative where it must be absolute). */
+    public static final int STATUS_OBJECT_PATH_SYNTAX_BAD = 0xC000003B;
+    /** STATUS_FILE_CLOSED: the file object's handle was closed (its IRP_MJ_CLEANUP was sent). */
+    public static final int STATUS_FILE_CLOSED = 0xC0000128;
 }

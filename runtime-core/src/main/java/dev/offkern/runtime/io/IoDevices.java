@@ -168,7 +168,7 @@ public final class IoDevices {
     }
 
     /** The top of {@code device}'s stack (follows AttachedDevice; the database lock held). */
-    private static long top(IoManager io, long device) {
+    static long top(IoManager io, long device) {
         long cur = device;
         for (int guard = 0; ; guard++) {
             long up = io.space.resolve(cur, DEVICE_OBJECT.X64.size()).get(JAVA_LONG, DEVICE_OBJECT.ATTACHED_DEVICE_OFFSET);

@@ -75,6 +75,8 @@ public final class IoManager {
     final java.util.Map<Long, Long> nameHandles = new java.util.HashMap<>();
     /** DEVICE_OBJECT address → the device it is attached to (DEVOBJ_EXTENSION.AttachedTo on Windows; guarded by database). */
     final java.util.Map<Long, Long> attachedTo = new java.util.HashMap<>();
+    /** File objects whose IRP_MJ_CREATE succeeded and whose IRP_MJ_CLOSE is still to be sent (IoFiles); concurrent. */
+    final java.util.Set<Long> openFiles = IoFiles.newOpenSet();
     /** Deleted devices still referenced (DOE_DELETE_PENDING on Windows); concurrent. */
     final java.util.Set<Long> deletePending = ConcurrentHashMap.newKeySet();
     /** Stubs of Java routines already made (IoRoutines' cache; values are its Stub records). */
@@ -120,6 +122,7 @@ public final class IoManager {
         this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.IO);
         KeSpinLock.initialize(cancelLock);
         ob.setIoDelete(body -> deletePending.remove(body.address())); // IopDeleteDevice: the address may be reused now
+        ob.setFileProcedures((body, handles) -> IoFiles.closeProcedure(this, body, handles), body -> IoFiles.deleteProcedure(this, body));
     }
 
     /**

@@ -216,7 +216,8 @@ public final class ObjectManager {
         }
         int[] file = mapping(0x120089, 0x120116, 0x1200A0, AccessMask.FILE_ALL_ACCESS);
         if (fileType == null) {
-            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, null);
+            fileType = builtIn("File", np, AccessMask.FILE_ALL_ACCESS, file, 0, body -> fileDelete(body),
+                    (process, object, access, processCount, systemCount) -> fileClose(object, systemCount), false);
         }
         if (deviceType == null) {
             deviceType = builtIn("Device", np, AccessMask.FILE_ALL_ACCESS, file, 0, body -> ioDelete(body));
@@ -245,6 +246,30 @@ public final class ObjectManager {
         }
     }
 
+    /** The I/O manager's close and delete procedures for File objects (IopCloseFile / IopDeleteFile; null: none yet); volatile. */
+    private volatile java.util.function.ObjLongConsumer<MemorySegment> fileClose;
+    private volatile Consumer<MemorySegment> fileDelete;
+
+    /** Installs the I/O manager's procedures for File objects: the close one gets the handle count before the close. */
+    public void setFileProcedures(java.util.function.ObjLongConsumer<MemorySegment> close, Consumer<MemorySegment> delete) {
+        fileClose = close;
+        fileDelete = delete;
+    }
+
+    private void fileClose(MemorySegment body, long systemHandleCount) {
+        java.util.function.ObjLongConsumer<MemorySegment> c = fileClose; // volatile read
+        if (c != null) {
+            c.accept(body, systemHandleCount);
+        }
+    }
+
+    private void fileDelete(MemorySegment body) {
+        Consumer<MemorySegment> d = fileDelete; // volatile read
+        if (d != null) {
+            d.accept(body);
+        }
+    }
+
     /** The I/O manager's delete procedure for Device objects (IopDeleteDevice; null: none yet); volatile. */
     private volatile Consumer<MemorySegment> ioDelete;
 
@@ -267,11 +292,16 @@ public final class ObjectManager {
     // ===== types =====
 
     private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete) {
-        return builtIn(name, poolType, validAccess, mapping, bodySize, delete, false);
+        return builtIn(name, poolType, validAccess, mapping, bodySize, delete, null, false);
     }
 
     private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete,
                                boolean securityRequired) {
+        return builtIn(name, poolType, validAccess, mapping, bodySize, delete, null, securityRequired);
+    }
+
+    private ObjectType builtIn(String name, int poolType, int validAccess, int[] mapping, long bodySize, Consumer<MemorySegment> delete,
+                               dev.offkern.nt.OB_CLOSE_METHOD close, boolean securityRequired) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment init = a.allocate(OBJECT_TYPE_INITIALIZER.LAYOUT);
             init.set(JAVA_SHORT, OBJECT_TYPE_INITIALIZER.LENGTH_OFFSET, (short) OBJECT_TYPE_INITIALIZER.X64.size());
@@ -284,7 +314,8 @@ public final class ObjectManager {
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, validAccess);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.POOL_TYPE_OFFSET, poolType);
             init.set(JAVA_INT, OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_EXCLUSIVE);
-            ObjectType t = createTypeLocked(name, init, ObjectTypeProcedures.NONE, bodySize, delete);
+            ObjectType t = createTypeLocked(name, init, close == null ? ObjectTypeProcedures.NONE
+                    : new ObjectTypeProcedures(null, close, null, null, null), bodySize, delete);
             if (t == null) {
                 throw new IllegalStateException("no pool memory for the built-in object type " + name);
             }

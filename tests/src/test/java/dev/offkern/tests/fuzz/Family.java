@@ -134,7 +134,11 @@ enum Family {
             // routine (0x1E); objects (0x18: a deleted device or driver); the pool's free checks (IoFreeIrp and the
             // system buffers free pool blocks); the IRQL rules of the driver routines they call (0xC4, 0xC8);
             // the cancel spin lock's and a test queue lock's checks.
-            case IO -> Set.of(BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS,
+            // IoDeleteDriver: a driver unloading with a timer, DPC, work item or interrupt pending (0xCE); the
+            // File routines (IoGetDeviceObjectPointer, ZwCreateFile, ZwDeviceIoControlFile) reference handles and
+            // objects as the object manager does (0x93 for a closed kernel handle under the verifier).
+            case IO -> Set.of(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+                    BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS,
                     BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, BugCheckCode.ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY,
                     BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, BugCheckCode.REFERENCE_BY_POINTER, BugCheckCode.BAD_POOL_HEADER,
                     BugCheckCode.BAD_POOL_CALLER, BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, BugCheckCode.IRQL_UNEXPECTED_VALUE,
@@ -205,6 +209,7 @@ enum Family {
             "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE,
             "KeStackAttachProcess", OBJECTS,
             "KeUnstackDetachProcess", OBJECTS,
+            "KeGetCurrentThread", OBJECTS, // the caller's ETHREAD: fuzzed with PsGetCurrentThread (ps.identity)
             "IoAcquireCancelSpinLock", SPIN_LOCK,
             "IoReleaseCancelSpinLock", SPIN_LOCK);
 
@@ -219,6 +224,9 @@ enum Family {
         }
         if (routine.contains("WorkItem")) {
             return WORK_ITEMS;
+        }
+        if (routine.equals("ZwCreateFile") || routine.equals("ZwDeviceIoControlFile")) {
+            return IO; // they send IRPs to a driver: the I/O manager's bug checks, not the object manager's alone
         }
         if ((routine.contains("Interrupt") && !routine.startsWith("KeQuery")) || routine.equals("KeSynchronizeExecution") || routine.equals("IoRequestDpc")
                 || routine.equals("IoInitializeDpcRequest")) {

@@ -7,6 +7,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Io;
+import dev.offkern.ddi.Zw;
+import dev.offkern.layout.ob.OBJECT_ATTRIBUTES;
+import dev.offkern.nt.ObjectAttributes;
+import dev.offkern.nt.AccessMask;
 import dev.offkern.ddi.Ke;
 import dev.offkern.ddi.Ob;
 import dev.offkern.layout.io.DEVICE_OBJECT;
@@ -53,6 +57,8 @@ final class IoOps {
                         "IoSetCancelRoutine", "IoCancelIrp", "IoAcquireCancelSpinLock", "IoReleaseCancelSpinLock", "IoCallDriver",
                         "IoCompleteRequest", "IoCsqInitialize", "IoCsqInitializeEx", "IoCsqInsertIrp", "IoCsqInsertIrpEx",
                         "IoCsqRemoveIrp", "IoCsqRemoveNextIrp", "IoFreeIrp", "IoDeleteDevice", "IoDeleteDriver"),
+                Op.of("io.files", 2, IoOps::files, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoGetDeviceObjectPointer",
+                        "ZwCreateFile", "ZwDeviceIoControlFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice", "IoDeleteDriver"),
                 Op.of("io.hostile", 2, IoOps::hostile, "IoFreeIrp", "IoCompleteRequest", "IoCallDriver", "IoGetCurrentIrpStackLocation",
                         "IoGetNextIrpStackLocation", "IoCancelIrp", "IoSetCancelRoutine", "IoCreateDevice", "IoDeleteDevice",
                         "IoDeleteDriver", "IoCsqRemoveNextIrp", "IoCsqInsertIrp", "IoReuseIrp", "IoMarkIrpPending",
@@ -113,6 +119,99 @@ final class IoOps {
         MemorySegment dev = c.w.kernel.addressSpace().resolve(slot.get(JAVA_LONG, 0), DEVICE_OBJECT.X64.size());
         c.after.add(0, x -> Io.IoDeleteDevice(dev)); // before the driver's delete
         return new MemorySegment[] {driver, dev};
+    }
+
+    /**
+     * Opens a named device (IoGetDeviceObjectPointer or ZwCreateFile, sometimes with a name that is no
+     * device's, bad parameters, or a driver failing the create), sends a device control through the
+     * handle and closes it. Invariant: every create the driver accepted gets exactly one
+     * IRP_MJ_CLEANUP and one IRP_MJ_CLOSE once the handle is closed and the reference dropped.
+     */
+    static void files(Ctx c) {
+        String devName = "\\Device\\FuzzFile" + c.thread + "_" + c.n(4);
+        java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger cleanups = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        boolean failCreate = c.p(0.15);
+        DRIVER_DISPATCH dispatch = (device, irp) -> {
+            int major = Io.IoGetCurrentIrpStackLocation(irp).get(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET) & 0xFF;
+            int st = NtStatus.STATUS_SUCCESS;
+            switch (major) {
+                case IoCodes.IRP_MJ_CREATE -> {
+                    if (failCreate) {
+                        st = NtStatus.STATUS_ACCESS_DENIED;
+                    } else {
+                        creates.incrementAndGet();
+                    }
+                }
+                case IoCodes.IRP_MJ_CLEANUP -> cleanups.incrementAndGet();
+                case IoCodes.IRP_MJ_CLOSE -> closes.incrementAndGet();
+                default -> { }
+            }
+            irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, st);
+            irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 0L);
+            Io.IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT);
+            return st;
+        };
+        MemorySegment[] d = new MemorySegment[1];
+        int st = Io.IoCreateDriver((String) null, (driver, path) -> {
+            d[0] = driver;
+            for (int major : new int[] {IoCodes.IRP_MJ_CREATE, IoCodes.IRP_MJ_CLEANUP, IoCodes.IRP_MJ_CLOSE, IoCodes.IRP_MJ_DEVICE_CONTROL}) {
+                Io.IoSetMajorFunction(driver, major, dispatch);
+            }
+            return NtStatus.STATUS_SUCCESS;
+        });
+        if (st != NtStatus.STATUS_SUCCESS) {
+            c.note("IoCreateDriver 0x" + Integer.toHexString(st));
+            return;
+        }
+        MemorySegment driver = d[0];
+        c.after.add(x -> Io.IoDeleteDriver(driver));
+        MemorySegment slot = scratch(c, 8);
+        st = Io.IoCreateDevice(driver, c.n(32), unicode(c, devName), IoCodes.FILE_DEVICE_UNKNOWN, 0, false, slot);
+        if (st != NtStatus.STATUS_SUCCESS) {
+            c.note("IoCreateDevice 0x" + Integer.toHexString(st)); // the name may be another step's
+            return;
+        }
+        MemorySegment dev = c.w.kernel.addressSpace().resolve(slot.get(JAVA_LONG, 0), DEVICE_OBJECT.X64.size());
+        c.after.add(0, x -> Io.IoDeleteDevice(dev));
+        String name = c.p(0.85) ? devName : c.p(0.5) ? devName + "\\sub" : "\\Device\\FuzzNoSuch" + c.n(1000);
+        if (c.p(0.4)) {
+            MemorySegment fileOut = scratch(c, 8);
+            MemorySegment devOut = scratch(c, 8);
+            st = Io.IoGetDeviceObjectPointer(unicode(c, name), AccessMask.FILE_ALL_ACCESS, fileOut, devOut);
+            c.note("IoGetDeviceObjectPointer 0x" + Integer.toHexString(st));
+            if (st == NtStatus.STATUS_SUCCESS) {
+                if (devOut.get(JAVA_LONG, 0) != dev.address()) {
+                    throw new FuzzInvariantException("IoGetDeviceObjectPointer returned another device than the one named");
+                }
+                Ob.ObDereferenceObject(MemorySegment.ofAddress(fileOut.get(JAVA_LONG, 0)));
+            }
+        } else {
+            MemorySegment handle = scratch(c, 8);
+            MemorySegment iosb = scratch(c, IO_STATUS_BLOCK.X64.size());
+            MemorySegment oa = scratch(c, OBJECT_ATTRIBUTES.X64.size());
+            oa.set(JAVA_INT, OBJECT_ATTRIBUTES.LENGTH_OFFSET, (int) OBJECT_ATTRIBUTES.X64.size());
+            oa.set(JAVA_LONG, OBJECT_ATTRIBUTES.OBJECT_NAME_OFFSET, unicode(c, name).address());
+            oa.set(JAVA_INT, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_KERNEL_HANDLE);
+            int disposition = c.p(0.9) ? IoCodes.FILE_OPEN : c.n(8);
+            int options = c.p(0.9) ? (c.p(0.5) ? IoCodes.FILE_SYNCHRONOUS_IO_NONALERT : 0) : c.n(0x40) << c.n(20);
+            st = Zw.ZwCreateFile(handle, AccessMask.FILE_ALL_ACCESS, oa, iosb, MemorySegment.NULL, 0, 0, disposition, options,
+                    MemorySegment.NULL, 0);
+            c.note("ZwCreateFile 0x" + Integer.toHexString(st));
+            if (st == NtStatus.STATUS_SUCCESS) {
+                long h = handle.get(JAVA_LONG, 0);
+                MemorySegment buf = scratch(c, 16);
+                int code = (IoCodes.FILE_DEVICE_UNKNOWN << 16) | ((0x800 + c.n(16)) << 2) | c.n(4);
+                int len = c.n(17);
+                Zw.ZwDeviceIoControlFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, code, buf, len, buf, len);
+                Zw.ZwClose(h);
+            }
+        }
+        if (creates.get() != closes.get() || creates.get() != cleanups.get()) {
+            throw new FuzzInvariantException("file objects: " + creates.get() + " creates accepted, " + cleanups.get() + " cleanups, "
+                    + closes.get() + " closes");
+        }
     }
 
     static void drivers(Ctx c) {
