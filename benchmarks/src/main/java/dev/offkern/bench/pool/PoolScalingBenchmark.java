@@ -4,6 +4,7 @@ import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.nt.PoolFlags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.Pool;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,6 +45,8 @@ public class PoolScalingBenchmark {
         Kernel kernel;
         Pool pool;
         final AtomicInteger threads = new AtomicInteger();
+        /** Every thread's live blocks (address, tag), freed here before the kernel closes (JMH tears this state down first). */
+        final ConcurrentLinkedQueue<long[]> live = new ConcurrentLinkedQueue<>();
 
         @Setup(Level.Trial)
         public void boot() {
@@ -53,6 +56,10 @@ public class PoolScalingBenchmark {
 
         @TearDown(Level.Trial)
         public void shutdown() {
+            long[] b;
+            while ((b = live.poll()) != null) {
+                pool.free(b[0], (int) b[1]);
+            }
             kernel.close();
         }
     }
@@ -63,24 +70,15 @@ public class PoolScalingBenchmark {
         @Param({"1", "100", "10000"})
         public int tags;
         int[] tag;
-        long[] live;
         int next;
 
         @Setup(Level.Trial)
         public void setUp(Shared shared) {
             int id = shared.threads.getAndIncrement();
             tag = new int[tags];
-            live = new long[tags];
             for (int i = 0; i < tags; i++) {
                 tag[i] = 'S' | (i + 1) << 8 | ('0' + id) << 24; // distinct per thread and index (i < 65535)
-                live[i] = shared.pool.allocate(SIZE, tag[i], PoolFlags.POOL_FLAG_UNINITIALIZED);
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown(Shared shared) {
-            for (int i = 0; i < tags; i++) {
-                shared.pool.free(live[i], tag[i]);
+                shared.live.add(new long[] {shared.pool.allocate(SIZE, tag[i], PoolFlags.POOL_FLAG_UNINITIALIZED), tag[i]});
             }
         }
 

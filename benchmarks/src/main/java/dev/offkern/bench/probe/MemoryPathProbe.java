@@ -46,6 +46,27 @@ public final class MemoryPathProbe {
                     PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
             cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
             cases.add(new Case("Kernel.current() x2", MemoryPathProbe::loopCurrent));
+            // SLIST and lookaside, in registered memory of their own.
+            java.lang.foreign.Arena lists = java.lang.foreign.Arena.ofShared();
+            MemorySegment listMemory = lists.allocate(64 * 1024, 4096);
+            dev.offkern.runtime.mm.AddressSpace space = kernel.addressSpace();
+            space.register(listMemory, "probe lists");
+            MemorySegment sHeader = listMemory.asSlice(0, 16);
+            MemorySegment sEntry = listMemory.asSlice(4096, 16);
+            Ex.InitializeSListHead(sHeader);
+            cases.add(new Case("SLIST native C loop push+pop", () -> dev.offkern.bench.peers.NativeSListLoop.pushPop(
+                    sHeader.address(), sEntry.address(), OPS)));
+            cases.add(new Case("SLIST raw ExSList.push+pop", () -> loopSListRaw(space, sHeader.address(), sEntry.address())));
+            cases.add(new Case("SLIST DDI push+pop (entry kept local)", () -> loopSListDdi(sHeader, sEntry)));
+            MemorySegment lookaside = listMemory.asSlice(8192, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
+            int status = Ex.ExInitializeLookasideListEx(lookaside, null, null, dev.offkern.nt.PoolType.NonPagedPool, 0, 64, TAG, 0);
+            if (status != 0) {
+                throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
+            }
+            dev.offkern.runtime.ex.LookasideRegistry registry = kernel.lookasideLists();
+            cases.add(new Case("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
+            cases.add(new Case("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
+            cases.add(new Case("lookaside DDI alloc+free 64", () -> loopLookasideDdi(lookaside)));
             // Bitmaps: per call (the probe's unit is one call here).
             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
             int bits = 1 << 20;
@@ -124,6 +145,54 @@ public final class MemoryPathProbe {
             MemorySegment p = Ex.ExAllocatePool2(flags, size, TAG);
             Ex.ExFreePoolWithTag(p, TAG);
             s += p.address();
+        }
+        return s;
+    }
+
+    private static long loopSListRaw(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.ExSList.push(space, header, entry);
+            s += dev.offkern.runtime.ex.ExSList.pop(space, header);
+        }
+        return s;
+    }
+
+    private static long loopSListDdi(MemorySegment header, MemorySegment entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            Ex.InterlockedPushEntrySList(header, entry);
+            s += Ex.InterlockedPopEntrySList(header).address();
+        }
+        return s;
+    }
+
+    private static long loopLookasideTrusted(dev.offkern.runtime.ex.LookasideRegistry reg, MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
+            dev.offkern.runtime.ex.ExLookaside.free(reg, list, b);
+            s += b;
+        }
+        return s;
+    }
+
+    private static long loopLookasideRaw(dev.offkern.runtime.ex.LookasideRegistry reg, long list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
+            dev.offkern.runtime.ex.ExLookaside.free(reg, list, b);
+            s += b;
+        }
+        return s;
+    }
+
+    private static long loopLookasideDdi(MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment b = Ex.ExAllocateFromLookasideListEx(list);
+            Ex.ExFreeToLookasideListEx(list, b);
+            s += b.address();
         }
         return s;
     }
