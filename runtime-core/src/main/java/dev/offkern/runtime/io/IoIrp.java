@@ -196,13 +196,14 @@ public final class IoIrp {
     public static MemorySegment current(IoManager io, MemorySegment irpArg) {
         MemorySegment irp = io.irpSegment(address(irpArg, "IoGetCurrentIrpStackLocation"), "IoGetCurrentIrpStackLocation");
         long off = currentOffset(irp, "IoGetCurrentIrpStackLocation");
-        return currentLocation(irp) > stackCount(irp) ? irp.asSlice(off, 0) : irp.asSlice(off, IoManager.STACK_LOCATION_SIZE);
+        return currentLocation(irp) > stackCount(irp) ? io.resolve(irp.address() + off, 0)
+                : io.resolve(irp.address() + off, IoManager.STACK_LOCATION_SIZE);
     }
 
     /** {@code IoGetNextIrpStackLocation(Irp)}: the location the next lower driver will see. */
     public static MemorySegment next(IoManager io, MemorySegment irpArg) {
         MemorySegment irp = io.irpSegment(address(irpArg, "IoGetNextIrpStackLocation"), "IoGetNextIrpStackLocation");
-        return irp.asSlice(nextOffset(irp, "IoGetNextIrpStackLocation"), IoManager.STACK_LOCATION_SIZE);
+        return io.resolve(irp.address() + nextOffset(irp, "IoGetNextIrpStackLocation"), IoManager.STACK_LOCATION_SIZE);
     }
 
     static long nextOffset(MemorySegment irp, String routine) {
