@@ -74,11 +74,11 @@ public final class IoIrp {
     public static MemorySegment allocate(IoManager io, int stackSize, boolean chargeQuota) {
         checkStackSize(stackSize, "IoAllocateIrp");
         int size = sizeOfIrp(stackSize);
-        long a = io.pool.allocate(size, IoManager.TAG_IRP, 0);
+        long a = io.pool.allocate(size, IoManager.TAG_IRP, dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED); // init zeroes it
         if (a == 0) {
             return MemorySegment.NULL;
         }
-        MemorySegment irp = io.space.resolve(a, size);
+        MemorySegment irp = io.resolve(a, size);
         init(irp, size, stackSize);
         irp.set(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET, (byte) (IoCodes.IRP_ALLOCATED_FIXED_SIZE | (chargeQuota ? 0x01 : 0)));
         return irp;
@@ -105,7 +105,7 @@ public final class IoIrp {
     }
 
     static void init(MemorySegment irp, int packetSize, int stackSize) {
-        irp.asSlice(0, packetSize).fill((byte) 0);
+        (irp.byteSize() == packetSize ? irp : irp.asSlice(0, packetSize)).fill((byte) 0); // the IRP segment is bounded by Size already
         irp.set(JAVA_SHORT, IRP.TYPE_OFFSET, (short) IoCodes.IO_TYPE_IRP);
         irp.set(JAVA_SHORT, IRP.SIZE_OFFSET, (short) packetSize);
         irp.set(JAVA_BYTE, IRP.STACK_COUNT_OFFSET, (byte) stackSize);
