@@ -115,7 +115,9 @@ public final class Ob {
      * {@code NTSTATUS ObReferenceObjectByName(PUNICODE_STRING ObjectName, ULONG Attributes,
      * PACCESS_STATE AccessState, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE
      * AccessMode, PVOID ParseContext, PVOID *Object)}: the named object, referenced (through its
-     * prefix's parse procedure when the name continues inside an object). IRQL: PASSIVE_LEVEL.
+     * prefix's parse procedure when the name continues inside an object). AccessMode UserMode (or
+     * OBJ_FORCE_ACCESS_CHECK) needs DesiredAccess granted by the object's security descriptor:
+     * STATUS_ACCESS_DENIED, STATUS_PRIVILEGE_NOT_HELD. IRQL: PASSIVE_LEVEL.
      */
     public static int ObReferenceObjectByName(MemorySegment ObjectName, int Attributes, MemorySegment AccessState, int DesiredAccess,
                                               MemorySegment ObjectType, int AccessMode, MemorySegment ParseContext, MemorySegment Object) {

@@ -338,7 +338,9 @@ public final class ObRoutines {
 
     /**
      * {@code ObReferenceObjectByName(ObjectName, Attributes, AccessState, DesiredAccess, ObjectType,
-     * AccessMode, ParseContext, Object)}: {@code *Object} := the referenced object.
+     * AccessMode, ParseContext, Object)}: {@code *Object} := the referenced object. AccessMode UserMode
+     * (or OBJ_FORCE_ACCESS_CHECK) needs DesiredAccess granted by the object's descriptor
+     * (STATUS_ACCESS_DENIED, ...: see {@link ObSecurity}).
      */
     public static int referenceObjectByName(ObjectManager ob, MemorySegment objectName, int attributes, int desiredAccess,
                                             MemorySegment objectType, int accessMode, MemorySegment object) {
@@ -352,6 +354,13 @@ public final class ObRoutines {
             ObjectType t = CallerArgs.isNull(objectType) ? null : type(ob, objectType, "ObReferenceObjectByName");
             String name = CallerArgs.unicodeString(ob.space, objectName.address(), "ObReferenceObjectByName");
             long body = lookup(ob, name, t, attributes, accessMode, "ObReferenceObjectByName");
+            try {
+                // ObpCheckObjectReference: a UserMode (or OBJ_FORCE_ACCESS_CHECK) caller must be granted DesiredAccess
+                ob.security.openAccess(ob.objectType(body), body, desiredAccess, accessMode, attributes, "ObReferenceObjectByName");
+            } catch (ObFailure f) {
+                ob.dereference(body);
+                throw f;
+            }
             CallerArgs.writePointer(ob.space, object, body, "ObReferenceObjectByName", "Object");
             return NtStatus.STATUS_SUCCESS;
         } catch (ObFailure f) {

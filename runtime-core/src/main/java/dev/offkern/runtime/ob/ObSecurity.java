@@ -136,19 +136,31 @@ final class ObSecurity {
         if (s == null) {
             return t.mapAccess(desired);
         }
-        boolean[] allocated = new boolean[1];
-        long sd = get(t, body, allocated, routine);
+        boolean allocated = false;
+        long sd;
+        if (t.procedures.SecurityProcedure() == null) {
+            Region r = ob.headerRegion(body);
+            sd = headers.reference(r.segment(), r.offsetOf(body - ObjectManager.HEADER_SIZE), body - ObjectManager.HEADER_SIZE);
+        } else {
+            boolean[] copy = new boolean[1];
+            sd = get(t, body, copy, routine);
+            allocated = copy[0];
+        }
         if (sd == 0) {
             return t.mapAccess(desired);
         }
         try {
-            long g = s.accessCheck(sd, desired, 0, t.genericMapping());
+            long g = s.accessCheck(sd, desired, 0, t.genericMapping);
             if (g < 0) {
                 throw new ObFailure((int) g, routine + ": the access check denied 0x" + Integer.toHexString(desired) + " on a " + t.name);
             }
             return (int) g & (t.validAccessMask | AccessMask.ACCESS_SYSTEM_SECURITY);
         } finally {
-            release(sd, allocated[0]);
+            if (allocated) {
+                release(sd, true);
+            } else {
+                headers.release(sd);
+            }
         }
     }
 

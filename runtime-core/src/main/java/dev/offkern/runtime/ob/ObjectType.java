@@ -40,6 +40,8 @@ public final class ObjectType {
     final int validAccessMask;
     final int invalidAttributes;
     final boolean caseInsensitive;
+    /** The type's GENERIC_MAPPING ({@code TypeInfo.GenericMapping}), sliced once. */
+    final MemorySegment genericMapping;
     /** ObjectTypeFlags.SecurityRequired: every object of the type gets a security descriptor, named or not. */
     final boolean securityRequired;
     final ObjectTypeProcedures procedures;
@@ -65,6 +67,7 @@ public final class ObjectType {
         this.validAccessMask = type.get(JAVA_INT, info + OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET);
         this.invalidAttributes = type.get(JAVA_INT, info + OBJECT_TYPE_INITIALIZER.INVALID_ATTRIBUTES_OFFSET);
         this.caseInsensitive = (type.get(java.lang.foreign.ValueLayout.JAVA_SHORT, info + OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET) & 1) != 0;
+        this.genericMapping = type.asSlice(gm, GENERIC_MAPPING.X64.size());
         this.securityRequired = (type.get(java.lang.foreign.ValueLayout.JAVA_SHORT, info + OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET)
                 & SECURITY_REQUIRED) != 0;
         this.procedures = procedures == null ? ObjectTypeProcedures.NONE : procedures;
@@ -74,7 +77,7 @@ public final class ObjectType {
 
     /** A segment over the type's GENERIC_MAPPING ({@code TypeInfo.GenericMapping}). */
     MemorySegment genericMapping() {
-        return type.asSlice(OBJECT_TYPE.TYPE_INFO_OFFSET + OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET, GENERIC_MAPPING.X64.size());
+        return genericMapping;
     }
 
     /** The type's index in the type table. */

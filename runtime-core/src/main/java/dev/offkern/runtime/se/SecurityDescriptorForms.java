@@ -41,6 +41,8 @@ public final class SecurityDescriptorForms {
     private static final long ABSOLUTE_SIZE = SECURITY_DESCRIPTOR.LAYOUT.byteSize();
     private static final long SID_HEADER = SID.SUB_AUTHORITY_OFFSET;
     private static final long ACL_HEADER = ACL.LAYOUT.byteSize();
+    /** Part.values(), cloned once. */
+    private static final Part[] PARTS = Part.values();
     /** Windows' order of the components in a self-relative result. */
     private static final Part[] RELATIVE_ORDER = {Part.SACL, Part.DACL, Part.OWNER, Part.GROUP};
 
@@ -71,7 +73,19 @@ public final class SecurityDescriptorForms {
             if (offset < 0 || offset >= b.byteSize()) {
                 return null;
             }
-            at = b.asSlice(offset);
+            // One slice, exactly the component (the lengths read from b at offset): what the checks
+            // below do on an intermediate slice, without allocating it.
+            long room = b.byteSize() - offset;
+            long header = part.sid ? SID_HEADER : ACL_HEADER;
+            if (room < header) {
+                return null;
+            }
+            long length = part.sid ? RtlSid.lengthFor(Byte.toUnsignedInt(b.get(UCHAR, offset + SID.SUB_AUTHORITY_COUNT_OFFSET)))
+                    : Short.toUnsignedLong(b.get(USHORT, offset + ACL.ACL_SIZE_OFFSET));
+            if (length < header || length > room) {
+                return null;
+            }
+            return b.asSlice(offset, length);
         } else {
             MemorySegment raw = MemorySegment.ofAddress(address);
             at = wildIsFault ? SecurityBuffer.of(raw, routine, part.name()) : SecurityBuffer.find(raw, routine, part.name());
@@ -114,6 +128,14 @@ public final class SecurityDescriptorForms {
      * memory (Windows catches the fault).
      */
     public static boolean valid(MemorySegment sd) {
+        return valid(sd, null);
+    }
+
+    /**
+     * {@link #valid(MemorySegment)}, keeping the components it found in {@code components} (by
+     * {@code Part.ordinal()}: the exact bytes, or null for none / a NULL ACL) when it is not null.
+     */
+    static boolean valid(MemorySegment sd, MemorySegment[] components) {
         String routine = "RtlValidSecurityDescriptor";
         MemorySegment b = SecurityBuffer.find(sd, routine, "SecurityDescriptor");
         if (b == null || b.byteSize() < RELATIVE_SIZE
@@ -123,13 +145,16 @@ public final class SecurityDescriptorForms {
         if (!RtlSecurityDescriptor.selfRelative(b) && b.byteSize() < ABSOLUTE_SIZE) {
             return false;
         }
-        for (Part part : Part.values()) {
+        for (Part part : PARTS) {
             MemorySegment c = component(b, part, false, routine);
             if (c == null) {
                 return false;
             }
             if (c != ABSENT && !(part.sid ? RtlSid.validIn(c) : RtlAcl.validIn(c))) {
                 return false;
+            }
+            if (components != null) {
+                components[part.ordinal()] = c == ABSENT ? null : c;
             }
         }
         return true;

@@ -51,6 +51,29 @@ public final class SecurityParsers {
         return RtlSecurityDescriptor.control(descriptor);
     }
 
+    /**
+     * The buffer behind {@code pointer} as {@link #buffer} finds it, or null where {@link #buffer}
+     * would bug check (NULL, unmapped): for a caller that validates the buffer next.
+     */
+    public static MemorySegment find(MemorySegment pointer, String routine, String parameter) {
+        return SecurityBuffer.find(pointer, routine, parameter);
+    }
+
+    /** Indexes of {@link #validDescriptor(MemorySegment, MemorySegment[])}'s components. */
+    public static final int OWNER = RtlSecurityDescriptor.Part.OWNER.ordinal();
+    public static final int GROUP = RtlSecurityDescriptor.Part.GROUP.ordinal();
+    public static final int SACL = RtlSecurityDescriptor.Part.SACL.ordinal();
+    public static final int DACL = RtlSecurityDescriptor.Part.DACL.ordinal();
+
+    /**
+     * RtlValidSecurityDescriptor, keeping what {@link #owner}, {@link #group}, {@link #sacl} and
+     * {@link #dacl} would return in {@code components} (4 entries, at {@link #OWNER} ...) when valid:
+     * one parse instead of two.
+     */
+    public static boolean validDescriptor(MemorySegment descriptor, MemorySegment[] components) {
+        return SecurityDescriptorForms.valid(descriptor, components);
+    }
+
     /** RtlValidSecurityDescriptor. */
     public static boolean validDescriptor(MemorySegment descriptor) {
         return SecurityDescriptorForms.valid(descriptor);

@@ -68,6 +68,9 @@ public final class AccessCheck {
     private static final MemorySegment OWNER_RIGHTS = MemorySegment.ofArray(WellKnownSids.ownerRights());
     private static final long OWNER_RIGHTS_FIRST = OWNER_RIGHTS.get(POINTER, 0);
 
+    /** Per-thread array the descriptor's components are parsed into (no allocation per check). */
+    private static final ThreadLocal<MemorySegment[]> COMPONENTS = ThreadLocal.withInitial(() -> new MemorySegment[4]);
+
     private AccessCheck() {
     }
 
@@ -131,16 +134,18 @@ public final class AccessCheck {
         if (sd == null || sd.address() == 0) {
             return fail(granted, status, NtStatus.STATUS_ACCESS_DENIED);
         }
-        if (!SecurityParsers.validDescriptor(sd)) {
+        MemorySegment[] parts = COMPONENTS.get();
+        MemorySegment b = SecurityParsers.find(sd, routine, "SecurityDescriptor"); // resolved once, validated and split in one pass
+        if (b == null || !SecurityParsers.validDescriptor(b, parts)) {
             return fail(granted, status, NtStatus.STATUS_INVALID_SECURITY_DESCR);
         }
-        MemorySegment b = SecurityParsers.buffer(sd, routine, "SecurityDescriptor");
-        MemorySegment owner = SecurityParsers.owner(b, routine);
-        MemorySegment group = SecurityParsers.group(b, routine);
+        MemorySegment owner = parts[SecurityParsers.OWNER];
+        MemorySegment group = parts[SecurityParsers.GROUP];
+        MemorySegment dacl = parts[SecurityParsers.DACL];
+        java.util.Arrays.fill(parts, null); // no stale segment kept alive
         if (owner == null || group == null) {
             return fail(granted, status, NtStatus.STATUS_INVALID_SECURITY_DESCR);
         }
-        MemorySegment dacl = SecurityParsers.dacl(b, routine);
         long client = c.get(POINTER, SECURITY_SUBJECT_CONTEXT.CLIENT_TOKEN_OFFSET);
         if (client != 0 && c.get(ULONG, SECURITY_SUBJECT_CONTEXT.IMPERSONATION_LEVEL_OFFSET) < SeConstants.SecurityImpersonation) {
             return fail(granted, status, NtStatus.STATUS_BAD_IMPERSONATION_LEVEL);

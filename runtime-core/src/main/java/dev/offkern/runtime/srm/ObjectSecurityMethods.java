@@ -27,7 +27,16 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
     private static final long OUT = SECURITY_SUBJECT_CONTEXT.X64.size();
     private static final long GRANTED = OUT + 8;
     private static final long STATUS = GRANTED + 4;
-    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 16));
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** One thread's scratch block and its slices, cut once. */
+    private static final class Scratch {
+        final MemorySegment block = Arena.ofAuto().allocate(64, 16);
+        final MemorySegment context = block.asSlice(CONTEXT, SECURITY_SUBJECT_CONTEXT.X64.size());
+        final MemorySegment out = block.asSlice(OUT, 8);
+        final MemorySegment granted = block.asSlice(GRANTED, 4);
+        final MemorySegment status = block.asSlice(STATUS, 4);
+    }
 
     private final TokenManager tm;
 
@@ -41,12 +50,12 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
 
     @Override
     public long assign(long parentDescriptor, long explicitDescriptor, boolean isDirectoryObject, MemorySegment genericMapping) {
-        MemorySegment s = SCRATCH.get();
-        MemorySegment ctx = s.asSlice(CONTEXT, SECURITY_SUBJECT_CONTEXT.X64.size());
+        Scratch s = SCRATCH.get();
+        MemorySegment ctx = s.context;
         SubjectContexts.capture(tm, ctx);
         int st;
         try {
-            st = AssignSecurity.assign(tm, sd(parentDescriptor), sd(explicitDescriptor), s.asSlice(OUT, 8), isDirectoryObject, 0, ctx,
+            st = AssignSecurity.assign(tm, sd(parentDescriptor), sd(explicitDescriptor), s.out, isDirectoryObject, 0, ctx,
                     genericMapping);
         } finally {
             SubjectContexts.release(tm, ctx);
@@ -54,22 +63,22 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
         if (!NtStatus.NT_SUCCESS(st)) {
             throw new ObFailure(st, "SeAssignSecurity for a new object failed");
         }
-        return s.get(POINTER, OUT);
+        return s.out.get(POINTER, 0);
     }
 
     @Override
     public long accessCheck(long securityDescriptor, int desiredAccess, int previouslyGrantedAccess, MemorySegment genericMapping) {
-        MemorySegment s = SCRATCH.get();
-        MemorySegment ctx = s.asSlice(CONTEXT, SECURITY_SUBJECT_CONTEXT.X64.size());
+        Scratch s = SCRATCH.get();
+        MemorySegment ctx = s.context;
         SubjectContexts.capture(tm, ctx);
         boolean granted;
         try {
             granted = AccessCheck.check(tm, sd(securityDescriptor), ctx, false, desiredAccess, previouslyGrantedAccess, MemorySegment.NULL,
-                    genericMapping, ObjectManager.UserMode, s.asSlice(GRANTED, 4), s.asSlice(STATUS, 4));
+                    genericMapping, ObjectManager.UserMode, s.granted, s.status);
         } finally {
             SubjectContexts.release(tm, ctx);
         }
-        return granted ? Integer.toUnsignedLong(s.get(ULONG, GRANTED)) : s.get(ULONG, STATUS);
+        return granted ? Integer.toUnsignedLong(s.granted.get(ULONG, 0)) : s.status.get(ULONG, 0);
     }
 
     @Override

@@ -372,6 +372,17 @@ class ObjectSecurityTest {
         assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObReferenceObjectByHandle(user, MODIFY, Ex.ExEventObjectType(), Ob.KernelMode, out,
                 MemorySegment.NULL), "KernelMode skips the check");
         Ob.ObDereferenceObject(MemorySegment.ofAddress(out.get(JAVA_LONG_UNALIGNED, 0)));
+        impersonate(a);
+        MemorySegment name = unicode("\\BaseNamedObjects\\Enforce");
+        assertEquals(NtStatus.STATUS_ACCESS_DENIED, Ob.ObReferenceObjectByName(name, 0, MemorySegment.NULL, MODIFY, Ex.ExEventObjectType(),
+                Ob.UserMode, MemorySegment.NULL, out), "ObReferenceObjectByName checks a UserMode caller's access");
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObReferenceObjectByName(name, 0, MemorySegment.NULL, QUERY, Ex.ExEventObjectType(),
+                Ob.UserMode, MemorySegment.NULL, out));
+        Ob.ObDereferenceObject(MemorySegment.ofAddress(out.get(JAVA_LONG_UNALIGNED, 0)));
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObReferenceObjectByName(name, 0, MemorySegment.NULL, MODIFY, Ex.ExEventObjectType(),
+                Ob.KernelMode, MemorySegment.NULL, out), "KernelMode: unchecked");
+        Ob.ObDereferenceObject(MemorySegment.ofAddress(out.get(JAVA_LONG_UNALIGNED, 0)));
+        Ps.PsRevertToSelf();
         Zw.ZwClose(user);
         Zw.ZwClose(h);
         closeWithoutLeaks();
@@ -498,6 +509,34 @@ class ObjectSecurityTest {
         Zw.ZwClose(user);
         Zw.ZwClose(unnamed);
         Zw.ZwClose(h);
+        closeWithoutLeaks();
+    }
+
+    @Test
+    void shouldGiveEveryObjectOfASecurityRequiredTypeADescriptorNamedOrNot() {
+        MemorySegment init = fx.alloc(OBJECT_TYPE_INITIALIZER.X64.size());
+        init.fill((byte) 0);
+        init.set(JAVA_SHORT_UNALIGNED, OBJECT_TYPE_INITIALIZER.LENGTH_OFFSET, (short) OBJECT_TYPE_INITIALIZER.X64.size());
+        init.set(JAVA_SHORT_UNALIGNED, OBJECT_TYPE_INITIALIZER.OBJECT_TYPE_FLAGS_OFFSET, (short) dev.offkern.runtime.ob.ObjectType.SECURITY_REQUIRED);
+        init.set(JAVA_INT_UNALIGNED, OBJECT_TYPE_INITIALIZER.VALID_ACCESS_MASK_OFFSET, 0x1F0003);
+        long gm = OBJECT_TYPE_INITIALIZER.GENERIC_MAPPING_OFFSET;
+        init.set(JAVA_INT_UNALIGNED, gm, 0x20001);
+        init.set(JAVA_INT_UNALIGNED, gm + 4, 0x20002);
+        init.set(JAVA_INT_UNALIGNED, gm + 8, 0x120000);
+        init.set(JAVA_INT_UNALIGNED, gm + 12, 0x1F0003);
+        MemorySegment typeOut = fx.alloc(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObCreateObjectType(unicode("SecRequired"), init, MemorySegment.NULL, typeOut));
+        MemorySegment type = MemorySegment.ofAddress(typeOut.get(JAVA_LONG_UNALIGNED, 0));
+        MemorySegment objOut = fx.alloc(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObCreateObject(Ob.KernelMode, type, MemorySegment.NULL, Ob.KernelMode, MemorySegment.NULL, 16,
+                0, 0, objOut));
+        MemorySegment obj = MemorySegment.ofAddress(objOut.get(JAVA_LONG_UNALIGNED, 0));
+        MemorySegment h = fx.alloc(8);
+        assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObInsertObject(obj, MemorySegment.NULL, ALL, 0, MemorySegment.NULL, h));
+        long sd = headerWord(obj) & ~15L;
+        assertNotEquals(0, sd, "unnamed, no explicit descriptor: the creator's defaults all the same");
+        assertEquals(canon("O:BAG:SYD:(A;;GA;;;SY)(A;;GRGXRC;;;BA)"), sddlOf(sd), "the SYSTEM token's owner, group and default DACL");
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h.get(JAVA_LONG_UNALIGNED, 0)));
         closeWithoutLeaks();
     }
 

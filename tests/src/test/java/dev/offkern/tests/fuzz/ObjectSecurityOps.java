@@ -44,7 +44,7 @@ final class ObjectSecurityOps {
                 Op.of("ob.security", 3, ObjectSecurityOps::security, "ZwCreateEvent", "NtCreateEvent", "NtOpenEvent", "ZwOpenEvent",
                         "ObOpenObjectByPointer", "ObReferenceObjectByHandle", "ObDereferenceObject", "ObGetObjectSecurity",
                         "ObReleaseObjectSecurity", "ObSetSecurityObjectByPointer", "ZwSetSecurityObject", "NtSetSecurityObject",
-                        "ZwQuerySecurityObject", "NtQuerySecurityObject", "NtDuplicateObject", "ZwClose", "PsImpersonateClient",
+                        "ZwQuerySecurityObject", "NtQuerySecurityObject", "NtDuplicateObject", "ZwClose", "PsImpersonateClient", "ObReferenceObjectByName",
                         "PsRevertToSelf", "InitializeObjectAttributes", "ExEventObjectType", "RtlValidSecurityDescriptor"),
                 Op.of("ob.securityHostile", 1, ObjectSecurityOps::hostile, "ObGetObjectSecurity", "ObReleaseObjectSecurity",
                         "ObSetSecurityObjectByPointer", "ZwQuerySecurityObject", "ZwSetSecurityObject", "NtQuerySecurityObject"));
@@ -199,7 +199,14 @@ final class ObjectSecurityOps {
                     }
                 }
                 case 2 -> {
-                    if (name != null) {
+                    if (name != null && c.p(0.5)) {
+                        attributes(b, name, 0, MemorySegment.NULL); // the UNICODE_STRING at b+1160
+                        int s = Ob.ObReferenceObjectByName(b.asSlice(1160, 16), 0, MemorySegment.NULL, access(c), Ex.ExEventObjectType(),
+                                c.n(2), MemorySegment.NULL, b.asSlice(1440, 8));
+                        if (s == NtStatus.STATUS_SUCCESS) {
+                            Ob.ObDereferenceObject(MemorySegment.ofAddress(b.get(JAVA_LONG_UNALIGNED, 1440)));
+                        }
+                    } else if (name != null) {
                         MemorySegment oa = attributes(b, name, ObjectAttributes.OBJ_KERNEL_HANDLE | ObjectAttributes.OBJ_FORCE_ACCESS_CHECK,
                                 MemorySegment.NULL);
                         if (Zw.ZwOpenEvent(b.asSlice(1440, 8), access(c), oa) == NtStatus.STATUS_SUCCESS) {
