@@ -5,27 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.layout.ex.EX_RUNDOWN_WAIT_BLOCK;
-import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import org.junit.jupiter.api.Test;
 
-/** Golden numbers of offkern's private per-thread block (the layout its overview draws). */
+/** Golden numbers of offkern's private per-thread block (the layout its overview draws), which follows the ETHREAD. */
 class OFFKERN_THREAD_BLOCKTest {
     @Test
     void shouldLayOutTheThreadBlockAsDrawn() {
         StructSpec s = OFFKERN_THREAD_BLOCK.X64;
-        assertEquals(0x100, s.size());
-        assertEquals(64, s.align());
+        assertEquals(0x30, s.size());
+        assertEquals(16, s.align());
         assertEquals(0x00, OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET);
         assertEquals(0x08, OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET);
+        assertEquals(0x0c, OFFKERN_THREAD_BLOCK.OWNED_MUTEXES_OFFSET);
         assertEquals(0x10, OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET);
         assertEquals(0x10, OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET);
         assertEquals(0x10, OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET);
         assertEquals(0x18, OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET);
         assertEquals(0x20, s.field("WakeBlock").size());
-        assertEquals(0x40, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET);
-        assertEquals(4 * 0x30, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_SIZE);
-        assertEquals(4, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_COUNT);
+    }
+
+    @Test
+    void shouldFollowTheEthreadInTheThreadObjectBodyPastItsLastByte() {
+        assertEquals(0x8a0, OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD, "ETHREAD (0x898) rounded up to 16");
+        assertTrue(OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD >= dev.offkern.layout.ps.ETHREAD.X64.size());
+        assertEquals(0x8d0, OFFKERN_THREAD_BLOCK.THREAD_OBJECT_BODY_SIZE);
     }
 
     @Test
@@ -38,9 +42,10 @@ class OFFKERN_THREAD_BLOCKTest {
 
     @Test
     void shouldLeaveTheStateBitsOfAWakeBlockAddressFree() {
-        // a 64-byte aligned block: WakeBlock's address has its low 4 bits clear (EX_RUNDOWN_ACTIVE is bit 0,
-        // RTL_RUN_ONCE's State bits 0..1)
+        // a 16-byte aligned block at a 16-byte offset in a 16-aligned object body: WakeBlock's address has its low
+        // 4 bits clear (EX_RUNDOWN_ACTIVE is bit 0, RTL_RUN_ONCE's State bits 0..1)
         assertEquals(0, OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET & 0xF);
+        assertEquals(0, OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD & 0xF);
         assertEquals(0, OFFKERN_THREAD_BLOCK.LAYOUT.byteAlignment() % 16);
     }
 
@@ -48,9 +53,6 @@ class OFFKERN_THREAD_BLOCKTest {
     void shouldReachNestedMembersByName() {
         assertEquals(OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET, OFFKERN_THREAD_BLOCK.LAYOUT.byteOffset(
                 groupElement("WakeBlock"), groupElement("RunOnceWaitBlock"), groupElement("WakeEvent")));
-        assertEquals(OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET + 2 * KWAIT_BLOCK.X64.size() + KWAIT_BLOCK.OBJECT_OFFSET,
-                OFFKERN_THREAD_BLOCK.LAYOUT.byteOffset(groupElement("WaitBlock"),
-                        java.lang.foreign.MemoryLayout.PathElement.sequenceElement(2), groupElement("Object")));
         assertTrue(OFFKERN_THREAD_BLOCK.X64.origin() == StructSpec.Origin.OPAQUE);
     }
 }

@@ -54,6 +54,19 @@ class OpaqueObjectsTest {
             {"ETHREAD", "RundownProtect", 0x4f8, 0x2ec},
             {"ETHREAD", "StartAddress", 0x450, 0x298},
             {"ETHREAD", "Win32StartAddress", 0x4d0, 0x2dc},
+            // KTHREAD wait and lock fields (Windows 10 22H2 x64; not modelled for x86)
+            {"ETHREAD", "Tcb.ApcState", 0x98, 0x70},
+            {"ETHREAD", "Tcb.WaitStatus", 0xc8, -1},
+            {"ETHREAD", "Tcb.WaitBlockList", 0xd0, -1},
+            {"ETHREAD", "Tcb.WaitBlock", 0x140, -1},
+            {"ETHREAD", "Tcb.State", 0x184, -1},
+            {"ETHREAD", "Tcb.WaitIrql", 0x186, -1},
+            {"ETHREAD", "Tcb.WaitMode", 0x187, -1},
+            {"ETHREAD", "Tcb.KernelApcDisable", 0x1e4, -1},
+            {"ETHREAD", "Tcb.SpecialApcDisable", 0x1e6, -1},
+            {"ETHREAD", "Tcb.CombinedApcDisable", 0x1e4, -1},
+            {"ETHREAD", "Tcb.NextProcessor", 0x218, -1},
+            {"ETHREAD", "Tcb.Process", 0x220, 0x150},
 
             {"OBJECT_HEADER", "(size)", 0x38, 0x20},
             {"OBJECT_HEADER", "PointerCount", 0x0, 0x0},
@@ -221,6 +234,7 @@ class OpaqueObjectsTest {
         assertEquals(0xe0, EPROCESS.X86.field("Pcb").size());
         assertEquals(0x430, ETHREAD.X64.field("Tcb").size());
         assertEquals(0x280, ETHREAD.X86.field("Tcb").size());
+        assertEquals(0xc0, ETHREAD.X64.field("Tcb.WaitBlock").size(), "KWAIT_BLOCK[4]");
         assertEquals(0, EPROCESS.X64.offset("Pcb.Header"));
         assertEquals(0x10, ETHREAD.X64.field("Cid").size());
         assertEquals(0x78, OBJECT_TYPE.X64.field("TypeInfo").size());

@@ -94,6 +94,19 @@ public final class Ke {
         }
     }
 
+    /**
+     * {@code PKTHREAD KeGetCurrentThread(VOID)}: the calling thread's KTHREAD — the {@code Tcb} at the
+     * start of its ETHREAD, so the address is PsGetCurrentThread's and what FAST_MUTEX.Owner and
+     * KWAIT_BLOCK.Thread store; a segment of the KTHREAD's size (0x430). No reference taken. IRQL: any.
+     */
+    public static MemorySegment KeGetCurrentThread() {
+        try {
+            return ThreadState.current().kthread();
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
     /** {@code ULONG KeGetCurrentProcessorNumber(void)}. IRQL: any. */
     public static int KeGetCurrentProcessorNumber() {
         try {

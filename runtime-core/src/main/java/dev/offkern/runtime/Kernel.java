@@ -100,6 +100,7 @@ public final class Kernel implements AutoCloseable {
         this.exTimers = new ExTimers(core, pools);
         this.objects = new ObjectManager(core, pools); // allocates nothing until first used
         this.processes = new ProcessManager(core, objects, pools.nonPaged()); // the System process is made on first use
+        core.setThreadObjects(processes); // every thread state's KTHREAD is an ETHREAD (the service threads' first, at start)
         this.workQueues = new ExWorkerThreads(core, this::startWorkerThread); // worker threads start on each queue's first use
         this.ioWorkItems = new IoWorkItems(core, objects, pools.nonPaged(), workQueues);
         this.interrupts = new InterruptController(core);

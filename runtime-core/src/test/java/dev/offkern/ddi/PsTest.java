@@ -106,7 +106,13 @@ class PsTest {
         // linked into the System process's thread list
         MemorySegment system = PsInitialSystemProcess();
         long entry = t.address() + ETHREAD.THREAD_LIST_ENTRY_OFFSET;
-        assertEquals(entry, system.get(JAVA_LONG, EPROCESS.THREAD_LIST_HEAD_OFFSET + LIST_ENTRY.FLINK_OFFSET));
+        long head = system.address() + EPROCESS.THREAD_LIST_HEAD_OFFSET;
+        boolean found = false; // the service threads' ETHREADs come first (made at boot)
+        for (long e = system.get(JAVA_LONG, EPROCESS.THREAD_LIST_HEAD_OFFSET + LIST_ENTRY.FLINK_OFFSET); e != head && !found;
+                e = kernel.addressSpace().resolve(e, LIST_ENTRY.X64.size()).get(JAVA_LONG, LIST_ENTRY.FLINK_OFFSET)) {
+            found = e == entry;
+        }
+        assertTrue(found, "the caller's ETHREAD is on the System process's ThreadListHead");
         assertTrue(t.get(JAVA_LONG, ETHREAD.CREATE_TIME_OFFSET) >= PsGetProcessCreateTimeQuadPart(system));
     }
 

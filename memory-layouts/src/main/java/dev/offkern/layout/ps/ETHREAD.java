@@ -8,6 +8,7 @@ import dev.offkern.layout.StructSpec;
 import dev.offkern.layout.ex.EX_RUNDOWN_REF;
 import dev.offkern.layout.ke.DISPATCHER_HEADER;
 import dev.offkern.layout.ke.KAPC_STATE;
+import dev.offkern.layout.ke.KWAIT_BLOCK;
 import dev.offkern.layout.rtl.LARGE_INTEGER;
 import dev.offkern.layout.rtl.LIST_ENTRY;
 
@@ -23,6 +24,14 @@ import java.lang.foreign.StructLayout;
  *   KTHREAD             Tcb;                         // 0x000   0x000  (0x430 / 0x280 bytes)
  *     DISPATCHER_HEADER Tcb.Header;                  // 0x000   0x000
  *     KAPC_STATE        Tcb.ApcState;                // 0x098   0x070  ApcState.Process: the current (attached) process
+ *     LONGLONG          Tcb.WaitStatus;              // 0x0c8   -      how the thread's last wait ended
+ *     PKWAIT_BLOCK      Tcb.WaitBlockList;           // 0x0d0   -      the blocks of the current wait
+ *     union {                                        // 0x140   -
+ *       KWAIT_BLOCK     Tcb.WaitBlock[4];            //                the built-in wait blocks (3 objects + the timer's)
+ *       struct { UCHAR Fill[0x44]; UCHAR State; CHAR Spare13; KIRQL WaitIrql; KPROCESSOR_MODE WaitMode; };  // 0x184..0x187
+ *       struct { UCHAR Fill[0xa4]; SHORT KernelApcDisable; SHORT SpecialApcDisable; };                     // 0x1e4, 0x1e6
+ *     };                                             //                (the fields overlay the blocks' unused SpareLong)
+ *     ULONG             Tcb.NextProcessor;           // 0x218   -
  *     PKPROCESS         Tcb.Process;                 // 0x220   0x150  the owning process
  *     UCHAR             Tcb.ApcStateIndex;           // 0x24a   0x16a  0 OriginalApcEnvironment, 1 AttachedApcEnvironment
  *     KAPC_STATE        Tcb.SavedApcState;           // 0x258   0x174  the state saved by the first attach
@@ -38,7 +47,11 @@ import java.lang.foreign.StructLayout;
  *
  * <p>{@code Tcb} is the kernel part ({@code KTHREAD}); its {@code DISPATCHER_HEADER} makes a thread
  * a dispatcher object (signalled when it terminates), and its APC-environment fields record process
- * attachment (KeStackAttachProcess) as Windows keeps them. Windows 11 moved
+ * attachment (KeStackAttachProcess) as Windows keeps them. The wait and lock fields (WaitStatus,
+ * WaitBlockList, WaitBlock[], State, WaitIrql, WaitMode, KernelApcDisable, SpecialApcDisable,
+ * NextProcessor) are modelled for x64 only, at Windows 10 22H2's offsets: as on Windows, State,
+ * WaitIrql, WaitMode and the APC-disable counts live in the {@code SpareLong} of the built-in wait
+ * blocks 1 and 3, which a wait never writes. Windows 11 moved
  * every field after {@code Tcb} by 0x50 (KTHREAD grew to 0x480). The {@code *_OFFSET} constants
  * are the x64 offsets; use {@link #of(Abi)} for x86.
  */
@@ -59,6 +72,38 @@ public final class ETHREAD {
     public static final long TCB_APC_STATE_INDEX_OFFSET = X64.offset("Tcb.ApcStateIndex");
     /** KAPC_STATE: the owning process's APC environment, saved while the thread is attached. */
     public static final long TCB_SAVED_APC_STATE_OFFSET = X64.offset("Tcb.SavedApcState");
+    /** LONGLONG (x64 only): the status the thread's last wait ended with (offkern: -1 while a wait is pending). */
+    public static final long TCB_WAIT_STATUS_OFFSET = X64.offset("Tcb.WaitStatus");
+    /** PKWAIT_BLOCK (x64 only): the first wait block of the thread's current wait (its own or the caller's array). */
+    public static final long TCB_WAIT_BLOCK_LIST_OFFSET = X64.offset("Tcb.WaitBlockList");
+    /** KWAIT_BLOCK[4] (x64 only): the built-in wait blocks (THREAD_WAIT_OBJECTS and the timer's). */
+    public static final long TCB_WAIT_BLOCK_OFFSET = X64.offset("Tcb.WaitBlock");
+    /** Bytes of {@code Tcb.WaitBlock}. */
+    public static final long TCB_WAIT_BLOCK_SIZE = X64.field("Tcb.WaitBlock").size();
+    /** UCHAR (x64 only): KTHREAD_STATE ({@link #Running}, {@link #Waiting}, {@link #Terminated}, ...). */
+    public static final long TCB_STATE_OFFSET = X64.offset("Tcb.State");
+    /** KIRQL (x64 only): the IRQL the current wait was entered at. */
+    public static final long TCB_WAIT_IRQL_OFFSET = X64.offset("Tcb.WaitIrql");
+    /** KPROCESSOR_MODE (x64 only): the WaitMode of the current wait. */
+    public static final long TCB_WAIT_MODE_OFFSET = X64.offset("Tcb.WaitMode");
+    /** SHORT (x64 only): KernelApcDisable, negative inside critical regions. */
+    public static final long TCB_KERNEL_APC_DISABLE_OFFSET = X64.offset("Tcb.KernelApcDisable");
+    /** SHORT (x64 only): SpecialApcDisable, negative inside guarded regions. */
+    public static final long TCB_SPECIAL_APC_DISABLE_OFFSET = X64.offset("Tcb.SpecialApcDisable");
+    /** ULONG (x64 only): CombinedApcDisable, both counts as one word (SpecialApcDisable in the high half). */
+    public static final long TCB_COMBINED_APC_DISABLE_OFFSET = X64.offset("Tcb.CombinedApcDisable");
+    /** ULONG (x64 only): the processor the thread runs on. */
+    public static final long TCB_NEXT_PROCESSOR_OFFSET = X64.offset("Tcb.NextProcessor");
+
+    /** KTHREAD_STATE Initialized. */
+    public static final int Initialized = 0;
+    /** KTHREAD_STATE Running. */
+    public static final int Running = 2;
+    /** KTHREAD_STATE Terminated. */
+    public static final int Terminated = 4;
+    /** KTHREAD_STATE Waiting. */
+    public static final int Waiting = 5;
+
     /** LARGE_INTEGER, 100 ns since 1601: KeQuerySystemTime at creation. */
     public static final long CREATE_TIME_OFFSET = X64.offset("CreateTime");
     /** PVOID: the routine the thread started in (PsCreateSystemThread's StartRoutine). */
@@ -99,13 +144,28 @@ public final class ETHREAD {
     private static StructSpec build(Abi abi) {
         boolean x64 = abi == Abi.X64;
         return CStruct.opaque("ETHREAD", abi)
-                .struct("Tcb", tcb -> tcb.field("Header", DISPATCHER_HEADER.of(abi))
-                        .at(x64 ? 0x98 : 0x70).field("ApcState", KAPC_STATE.of(abi))
-                        .at(x64 ? 0x220 : 0x150).field("Process", CType.pointer("PKPROCESS"))
+                .struct("Tcb", tcb -> {
+                    tcb.field("Header", DISPATCHER_HEADER.of(abi))
+                        .at(x64 ? 0x98 : 0x70).field("ApcState", KAPC_STATE.of(abi));
+                    if (x64) { // Windows 10 22H2 x64 (19045); the x86 KTHREAD's wait fields are not modelled
+                        tcb.at(0xc8).field("WaitStatus", CType.LONGLONG)
+                                .field("WaitBlockList", CType.pointer("PKWAIT_BLOCK"))
+                                .at(0x140).union(null, u -> u
+                                        .array("WaitBlock", KWAIT_BLOCK.of(abi), KWAIT_BLOCK.THREAD_WAIT_OBJECTS + 1)
+                                        .struct(null, s -> s.at(0x44).field("State", CType.UCHAR).field("Spare13", CType.CHAR)
+                                                .field("WaitIrql", CType.KIRQL).field("WaitMode", CType.KPROCESSOR_MODE))
+                                        .struct(null, s -> s.at(0xa4).union(null, v -> v
+                                                .struct(null, w -> w.field("KernelApcDisable", CType.SHORT)
+                                                        .field("SpecialApcDisable", CType.SHORT))
+                                                .field("CombinedApcDisable", CType.ULONG))))
+                                .at(0x218).field("NextProcessor", CType.ULONG);
+                    }
+                    tcb.at(x64 ? 0x220 : 0x150).field("Process", CType.pointer("PKPROCESS"))
                         .at(x64 ? 0x24a : 0x16a).field("ApcStateIndex", CType.UCHAR)
                         .at(x64 ? 0x258 : 0x174).field("SavedApcState", KAPC_STATE.of(abi))
                         .alignAs(8)
-                        .sizeTo(x64 ? 0x430 : 0x280))
+                        .sizeTo(x64 ? 0x430 : 0x280);
+                })
                 .at(x64 ? 0x430 : 0x280).field("CreateTime", LARGE_INTEGER.of(abi))
                 .at(x64 ? 0x450 : 0x298).field("StartAddress", CType.PVOID)
                 .at(x64 ? 0x478 : 0x2ac).field("Cid", OpaqueParts.clientId(abi))

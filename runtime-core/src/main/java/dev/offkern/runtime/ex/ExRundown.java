@@ -342,7 +342,7 @@ public final class ExRundown {
                 t = ThreadState.current();
             }
             // Count := holders, in the thread's own block; published by the CAS that stores the block's address
-            COUNT.set(t.block(), OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET,
+            COUNT.set(t.block(), WakeBlock.RUNDOWN_WAIT_BLOCK_IN_KTHREAD + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET,
                     v >>> EX_RUNDOWN_COUNT_SHIFT);
             long w = (long) COUNT.compareAndExchange(seg, off, v, WakeBlock.address(t) | EX_RUNDOWN_ACTIVE); // full barrier; LP: run-down begins
             if (w == v) {

@@ -279,7 +279,7 @@ public final class ExRundownCacheAware {
         }
         ThreadState t = ThreadState.current();
         MemorySegment block = t.block();
-        long countOff = OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET;
+        long countOff = WakeBlock.RUNDOWN_WAIT_BLOCK_IN_KTHREAD + EX_RUNDOWN_WAIT_BLOCK.COUNT_OFFSET;
         ExRundown.setWord(block, countOff, 0L); // own block; published by the first sweeping CAS
         long pointer = WakeBlock.address(t) | ExRundown.EX_RUNDOWN_ACTIVE;
         long[] replaced = new long[number]; // what each swept stripe held (for a roll-back)

@@ -422,7 +422,7 @@ public final class Dispatcher {
                 }
             }
             unlink(k, w); // checked above, before the object changed
-            w.status = status; // volatile write: the waiter's exit condition (linearization point of the wake)
+            w.setStatus(status); // volatile write: the waiter's exit condition (linearization point of the wake)
             deferUnpark(w.thread);
             woken++;
             entry = ListEntries.flink(seg, off + DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET); // restart: the list changed
@@ -521,7 +521,7 @@ public final class Dispatcher {
         if (WAITERS.get(w.kthread) == w) {
             WAITERS.remove(w.kthread);
         }
-        w.status = status; // volatile write: the waiter's exit condition
+        w.setStatus(status); // volatile write: the waiter's exit condition
     }
 
     /** Threads registered as waiting now (diagnostics, tests). */

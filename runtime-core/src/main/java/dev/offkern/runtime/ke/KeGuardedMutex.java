@@ -19,7 +19,7 @@ import java.lang.invoke.VarHandle;
  * <h2>Layout (x64, FAST_MUTEX = KGUARDED_MUTEX on Windows 8+)</h2>
  * <pre>
  * +0x00 LONG     Count       lock word, below
- * +0x08 PVOID    Owner       KTHREAD of the holder, NULL when free
+ * +0x08 PVOID    Owner       KTHREAD of the holder (its ETHREAD, PsGetCurrentThread), NULL when free
  * +0x10 ULONG    Contention  number of slow-path (contended) acquisitions
  * +0x18 KEVENT   Event       SynchronizationEvent the contended waiters block on (KGATE in the
  *                            pre-Win8 guarded mutex: also a bare DISPATCHER_HEADER)
@@ -197,12 +197,14 @@ public final class KeGuardedMutex {
             acquireSlow(t, mutex);
         }
         OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, t.address()); // plain: read by the owner and, racily, by diagnostics
+        t.mutexAcquired(); // the KTHREAD Owner names stays referenced while the thread owns a mutex
     }
 
     /** One attempt; true if the lock is now held by the caller. */
     public static boolean tryAcquireCore(ThreadState t, MemorySegment mutex) {
         if (((int) COUNT.getAndBitwiseAnd(mutex, FAST_MUTEX.COUNT_OFFSET, ~FM_LOCK_BIT) & FM_LOCK_BIT) != 0) { // volatile RMW
             OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, t.address());
+            t.mutexAcquired();
             return true;
         }
         return false;
@@ -240,6 +242,7 @@ public final class KeGuardedMutex {
     /** Releases the lock and wakes one waiter if one is registered and none is being woken. */
     public static void releaseCore(ThreadState t, MemorySegment mutex) {
         OWNER.set(mutex, FAST_MUTEX.OWNER_OFFSET, 0L); // plain: ordered before the releasing RMW below
+        t.mutexReleased();
         int old = (int) COUNT.getAndAdd(mutex, FAST_MUTEX.COUNT_OFFSET, FM_LOCK_BIT); // volatile RMW: linearization point
         if (old != 0 && (old & FM_LOCK_WAITER_WOKEN) == 0) {
             // a waiter registered, so its acquire resolved the event; resolve it here too before claiming the wake

@@ -1,7 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.KWAIT_BLOCK;
-import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+import dev.offkern.layout.ps.ETHREAD;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.mm.Region;
@@ -104,8 +104,8 @@ public final class KeWait {
         }
         Waiter w = waiter(t);
         MemorySegment blocks = t.block();
-        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
-        return waitPrepared(t, w, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, hasTimeout, raw, alertable);
+        prepare(t, blocks, ETHREAD.TCB_WAIT_BLOCK_OFFSET, 0, object.address(), WaitAny, t.address());
+        return waitPrepared(t, w, blocks, ETHREAD.TCB_WAIT_BLOCK_OFFSET, 1, false, hasTimeout, raw, alertable, waitMode);
     }
 
     /**
@@ -153,7 +153,7 @@ public final class KeWait {
             k.addressSpace().regionOf(waitBlockArray.address(), arrayBytes);
         }
         MemorySegment blocks = hasArray ? waitBlockArray : t.block();
-        long base = hasArray ? 0 : OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+        long base = hasArray ? 0 : ETHREAD.TCB_WAIT_BLOCK_OFFSET;
         for (int i = 0; i < count; i++) {
             long obj = objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 8L * i);
             if (waitType == WaitAll) {
@@ -166,7 +166,7 @@ public final class KeWait {
             }
             prepare(t, blocks, base, i, obj, waitType, t.address());
         }
-        return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable);
+        return waitPrepared(t, waiter(t), blocks, base, count, waitType == WaitAll, hasTimeout, raw, alertable, waitMode);
     }
 
     /**
@@ -199,18 +199,20 @@ public final class KeWait {
                 kernel.ensureRunning(); // under the lock, as waitPrepared: no delay starts after the abort
             }
             w.blocks = t.block();
-            w.blocksOffset = OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
-            w.blocksAddress = t.address() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET;
+            w.blocksOffset = ETHREAD.TCB_WAIT_BLOCK_OFFSET;
+            w.blocksAddress = t.address() + ETHREAD.TCB_WAIT_BLOCK_OFFSET;
             w.count = 0; // no object: nothing is linked, only the waiter registered
-            w.status = Waiter.PENDING; // published by the unlock below
+            w.setStatus(Waiter.PENDING); // published by the unlock below
             Dispatcher.enqueue(kernel, w);
+            markWaiting(t, w.blocksAddress, waitMode);
         } finally {
             Dispatcher.unlock();
         }
         int s = park(kernel, w, deadline, alertable);
         if (s < Waiter.PENDING) {
-            throw kernelGone(kernel, s);
+            throw kernelGone(kernel, s); // its KTHREAD may be unmapped already: nothing more is written there
         }
+        markRunning(t);
         return s == NtStatus.STATUS_TIMEOUT ? NtStatus.STATUS_SUCCESS : s; // the interval elapsed
     }
 
@@ -222,8 +224,8 @@ public final class KeWait {
      */
     static void waitInternal(ThreadState t, long object) {
         MemorySegment blocks = t.block();
-        prepare(t, blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
-        waitPrepared(t, waiter(t), blocks, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, 1, false, false, 0, false);
+        prepare(t, blocks, ETHREAD.TCB_WAIT_BLOCK_OFFSET, 0, object, WaitAny, t.address());
+        waitPrepared(t, waiter(t), blocks, ETHREAD.TCB_WAIT_BLOCK_OFFSET, 1, false, false, 0, false, KERNEL_MODE);
     }
 
     /** Reads a {@code PLARGE_INTEGER} timeout or interval (sized segment or raw pointer), checked first. */
@@ -263,7 +265,7 @@ public final class KeWait {
     private static Waiter waiter(ThreadState t) {
         Waiter w = t.waiter;
         if (w == null) {
-            w = new Waiter(Thread.currentThread(), t.address(), t.kernel());
+            w = new Waiter(Thread.currentThread(), t.block(), t.kernel());
             t.waiter = w;
         }
         return w;
@@ -294,7 +296,7 @@ public final class KeWait {
     }
 
     private static int waitPrepared(ThreadState t, Waiter w, MemorySegment blocks, long base, int count, boolean waitAll,
-                                    boolean hasTimeout, long raw, boolean alertable) {
+                                    boolean hasTimeout, long raw, boolean alertable, int waitMode) {
         KernelCore kernel = t.kernel();
         long deadline = hasTimeout ? deadline(raw) : INFINITE;
         Dispatcher.lock();
@@ -315,16 +317,39 @@ public final class KeWait {
             w.blocksOffset = base;
             w.blocksAddress = blocks.address() + base;
             w.count = count;
-            w.status = Waiter.PENDING; // plain enough: published by the unlock below, read under the lock by signallers
+            w.setStatus(Waiter.PENDING); // read under the lock by signallers, by the waiter after it
             Dispatcher.enqueue(kernel, w); // checks every block and wait list before linking any
+            markWaiting(t, w.blocksAddress, waitMode);
         } finally {
             Dispatcher.unlock();
         }
         int s = park(kernel, w, deadline, alertable);
         if (s < Waiter.PENDING) {
-            throw kernelGone(kernel, s);
+            throw kernelGone(kernel, s); // its KTHREAD may be unmapped already: nothing more is written there
         }
+        markRunning(t);
         return s;
+    }
+
+    /** KPROCESSOR_MODE KernelMode: the executive's own waits. */
+    private static final int KERNEL_MODE = 0;
+
+    /**
+     * The KTHREAD fields of a thread about to block (its own memory: plain writes, read racily only by
+     * diagnostics such as a dump): State Waiting, WaitIrql, WaitMode and WaitBlockList (the first block
+     * of the wait: its built-in WaitBlock or the caller's WaitBlockArray).
+     */
+    private static void markWaiting(ThreadState t, long blockList, int waitMode) {
+        MemorySegment k = t.block();
+        k.set(ValueLayout.JAVA_LONG, ETHREAD.TCB_WAIT_BLOCK_LIST_OFFSET, blockList);
+        k.set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_WAIT_IRQL_OFFSET, (byte) t.irql());
+        k.set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_WAIT_MODE_OFFSET, (byte) waitMode);
+        k.set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Waiting);
+    }
+
+    /** KTHREAD.State back to Running once the wait has ended (however it ended). */
+    private static void markRunning(ThreadState t) {
+        t.block().set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Running);
     }
 
     /** The exception a wait ended by {@link Dispatcher#abortWaits} throws. */
@@ -339,7 +364,7 @@ public final class KeWait {
         boolean interrupted = false;
         int round = 0;
         int s;
-        while ((s = w.status) == Waiter.PENDING) { // volatile read: pairs with the waker's write under the dispatcher lock
+        while ((s = w.status()) == Waiter.PENDING) { // volatile read: pairs with the waker's write under the dispatcher lock
             if (Backoff.spin(round)) {
                 round++;
                 continue;
@@ -377,16 +402,16 @@ public final class KeWait {
     private static int cancel(KernelCore k, Waiter w, int status) {
         Dispatcher.lock();
         try {
-            if (w.status == Waiter.PENDING) {
+            if (w.status() == Waiter.PENDING) {
                 try {
                     Dispatcher.dequeue(k, w);
                 } catch (RuntimeException corrupt) {
                     Dispatcher.abandon(k, w, status);
                     throw corrupt;
                 }
-                w.status = status;
+                w.setStatus(status);
             }
-            return w.status;
+            return w.status();
         } finally {
             Dispatcher.unlock();
         }

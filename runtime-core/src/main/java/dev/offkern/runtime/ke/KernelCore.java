@@ -95,6 +95,23 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         addressSpace.bugCheckSink(this);
     }
 
+    /** Where thread states get their KTHREAD (the process manager's Thread objects); set once before {@link #start}. */
+    private volatile ThreadObjects threadObjects;
+
+    /** Installs where thread states get their KTHREAD (by the composition root, before {@link #start}). */
+    public void setThreadObjects(ThreadObjects objects) {
+        threadObjects = objects;
+    }
+
+    /** Where thread states get their KTHREAD. */
+    ThreadObjects threadObjects() {
+        ThreadObjects o = threadObjects; // volatile read
+        if (o == null) {
+            throw new IllegalStateException("this kernel core has no thread objects installed (KernelCore.setThreadObjects)");
+        }
+        return o;
+    }
+
     /** Starts the processors' service threads and the clock (once the kernel is fully built). */
     public void start() {
         processors.start();
@@ -306,5 +323,6 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         processors.close();
         clock.close();
         routines.close();
+        threadObjects = null; // a thread state that outlives its kernel (in a thread-local) must not reach the managers
     }
 }

@@ -25,6 +25,8 @@ import java.util.concurrent.locks.LockSupport;
 abstract class ParkingLoop implements Runnable {
     private final ThreadState state;
     private final Thread thread;
+    /** Counted down once the loop's thread has its KTHREAD (or could not get one): what {@link #awaitBound} waits for. */
+    private final java.util.concurrent.CountDownLatch bound = new java.util.concurrent.CountDownLatch(1);
     /** Set once by {@link #shutdown} or the loop's end; volatile: read by the loop and by producers. */
     private volatile boolean stopping;
 
@@ -71,6 +73,18 @@ abstract class ParkingLoop implements Runnable {
         thread.start();
     }
 
+    /**
+     * Waits (up to 10 s) until the loop's thread has made its KTHREAD: the boot waits for its
+     * service threads, so a booted kernel's objects and pool use do not change under its first caller.
+     */
+    final void awaitBound() {
+        try {
+            bound.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Whether the loop is shutting down or has ended (producers stop submitting). */
     final boolean stopping() {
         return stopping;
@@ -98,6 +112,19 @@ abstract class ParkingLoop implements Runnable {
     public final void run() {
         ThreadState.install(state);
         try {
+            if (!state.bound()) {
+                try {
+                    state.kernel().processors().bind(state, true); // a runtime thread: a system thread of the System process
+                } catch (IllegalStateException closed) {
+                    if (state.kernel().isRunningFast()) {
+                        throw closed; // no KTHREAD for a running kernel (nonpaged pool exhausted): the thread cannot serve
+                    }
+                    return; // the kernel closed or halted as the thread started (the finally still runs)
+                } finally {
+                    bound.countDown();
+                }
+            }
+            bound.countDown();
             while (!stopping) {
                 if (!work() && !stopping) {
                     LockSupport.park(this);

@@ -84,6 +84,11 @@ public final class Processor {
         return prcb;
     }
 
+    /** Waits (bounded) until the service thread has its KTHREAD. */
+    void awaitServiceThreadBound() {
+        service.awaitBound();
+    }
+
     /** The service thread's Java thread. */
     public Thread serviceThread() {
         return service.thread();

@@ -6,7 +6,6 @@ import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,30 +14,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * A kernel's logical processors and the per-thread states of the threads that call into it.
  *
  * <p>Owns one long-lived shared arena holding the PRCB array ({@link Prcb}: processor count ×
- * {@link Prcb#STRIDE} bytes, 128-byte aligned) and the slabs of thread identity blocks
- * ({@link OFFKERN_THREAD_BLOCK}, 256 bytes each); both are registered in the kernel's address space
- * so that pointers into them (DPC list heads, wait blocks) resolve like any kernel memory.
- * The arena is closed when the kernel closes.
+ * {@link Prcb#STRIDE} bytes, 128-byte aligned), registered in the kernel's address space so that
+ * pointers into it (DPC list heads) resolve like any kernel memory. The arena is closed when the
+ * kernel closes. A thread state's KTHREAD is a Thread object from the kernel's {@link ThreadObjects}
+ * (in nonpaged pool).
  *
  * <p>Processor assignment of caller threads: {@code Thread.threadId() mod processorCount}.
  */
 public final class Processors {
     /*
      * Implementation overview.
-     * Thread blocks: slabs of SLAB_BLOCKS blocks; a free list (FreeBlocks: an ArrayDeque of the
-     * blocks' segments under its own monitor). A state's block returns to the free list through a
-     * Cleaner when the state becomes unreachable (its thread died, or forgot the kernel). The
-     * cleaning action holds only the block segment and the FreeBlocks, never the state nor this
-     * object: the Cleaner is static, so whatever an action holds stays reachable until the action
-     * runs, and this object holds the service threads' states (through the Processors), which
-     * become unreachable only with the kernel itself — an action holding this object would keep
-     * every closed kernel on the heap for ever. Allocation is on the slow path of
-     * ThreadState.current() (first call of a thread), never on a hot path.
+     * Thread states: a caller's state is made on the slow path of ThreadState.current() (its first
+     * call), installed, then given its KTHREAD by ThreadObjects.create (so the making may call into
+     * the kernel: it finds the new state, not a recursion), then ThreadObjects.installed runs. A
+     * Cleaner registered on the state runs ThreadObjects.collected's action when the state becomes
+     * unreachable: it drops the state's reference on its Thread object. The action holds neither the
+     * state nor this object (the Cleaner is static: whatever an action holds stays reachable until it
+     * runs). Service and threaded-DPC threads are bound by the thread itself when its loop starts.
      */
     private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon(true).name("offkern-thread-cleaner").factory());
-    private static final int SLAB_BLOCKS = 64;
-    /** Bytes of one thread block. */
-    private static final long BLOCK_SIZE = OFFKERN_THREAD_BLOCK.LAYOUT.byteSize();
 
     private final KernelCore kernel;
     private final Arena arena = Arena.ofShared();
@@ -46,12 +40,7 @@ public final class Processors {
     private final MemorySegment prcbArray;
     private final int verifierMask;
     private final AtomicLong nextThreadId = new AtomicLong(1);
-    /** Recycled thread blocks; what the Cleaner's actions hold (never this object). */
-    private final FreeBlocks freeBlocks = new FreeBlocks();
     private final List<Region> regions = new ArrayList<>();
-    /** The thread-block slabs' regions; replaced whole when a slab is added (read without the monitor). */
-    private volatile Region[] slabs = new Region[0];
-    private boolean closed;
 
     public Processors(KernelCore kernel) {
         this.kernel = kernel;
@@ -80,15 +69,17 @@ public final class Processors {
         for (Processor p : processors) {
             p.start();
         }
+        for (Processor p : processors) {
+            p.awaitServiceThreadBound(); // their ETHREADs (and the System process) exist when the boot returns
+        }
     }
 
-    /** Stops the service threads and unmaps the PRCBs and thread blocks. */
+    /** Stops the service threads and unmaps the PRCBs. */
     public void close() {
         for (Processor p : processors) {
             p.shutdown();
         }
         synchronized (this) {
-            closed = true;
             for (Region r : regions) {
                 try {
                     kernel.addressSpace().unregister(r);
@@ -97,7 +88,6 @@ public final class Processors {
                 }
             }
             regions.clear();
-            freeBlocks.close();
         }
         arena.close();
     }
@@ -131,88 +121,49 @@ public final class Processors {
         return (int) Long.remainderUnsigned(thread.threadId(), processors.length);
     }
 
-    /** A new state for a runtime thread bound to processor {@code processor} (a threaded-DPC thread). */
+    /** A new state for a runtime thread bound to processor {@code processor} (a threaded-DPC thread); bound when it starts. */
     ThreadState newProcessorThreadState(Thread thread, int processor) {
         return newState(thread, processor, false);
     }
 
-    /** A new state for a caller thread (slow path of {@link ThreadState#current()}). */
+    /**
+     * A new state for the calling caller thread (slow path of {@link ThreadState#current()}): made,
+     * installed as the thread's state, then given its KTHREAD.
+     */
     ThreadState newCallerState(Thread thread) {
-        return newState(thread, processorFor(thread), false);
-    }
-
-    private ThreadState newState(Thread thread, int processor, boolean service) {
-        MemorySegment block = allocateBlock();
-        ThreadState s = new ThreadState(kernel, thread, nextThreadId.getAndIncrement(), processor, service, verifierMask, block);
-        FreeBlocks free = freeBlocks; // the action must capture neither this object nor the state
-        CLEANER.register(s, () -> free.add(block));
+        ThreadState s = newState(thread, processorFor(thread), false);
+        ThreadState.install(s);
+        try {
+            bind(s, false);
+        } catch (RuntimeException | Error e) {
+            ThreadState.forget();
+            throw e;
+        }
+        kernel.threadObjects().installed(s);
         return s;
     }
 
-    private synchronized MemorySegment allocateBlock() {
-        if (closed) {
-            throw new IllegalStateException("this offkern kernel is closed");
-        }
-        MemorySegment b = freeBlocks.poll();
-        if (b == null) {
-            MemorySegment slab = arena.allocate(SLAB_BLOCKS * BLOCK_SIZE, OFFKERN_THREAD_BLOCK.LAYOUT.byteAlignment());
-            Region region = kernel.addressSpace().register(slab, "thread blocks");
-            regions.add(region);
-            Region[] grown = java.util.Arrays.copyOf(slabs, slabs.length + 1);
-            grown[slabs.length] = region;
-            slabs = grown; // volatile write: publishes the slab to isWakeBlock's readers
-            for (int i = 1; i < SLAB_BLOCKS; i++) {
-                freeBlocks.add(slab.asSlice(i * BLOCK_SIZE, BLOCK_SIZE));
-            }
-            b = slab.asSlice(0, BLOCK_SIZE);
-        }
-        b.fill((byte) 0);
-        return b;
+    /**
+     * Gives {@code s} its KTHREAD (a Thread object body from the kernel's {@link ThreadObjects}) and
+     * registers the Cleaner that drops the state's reference on it. On the state's own thread.
+     */
+    void bind(ThreadState s, boolean systemThread) {
+        ThreadObjects objects = kernel.threadObjects();
+        MemorySegment body = objects.create(s.thread(), systemThread);
+        s.bind(body);
+        CLEANER.register(s, objects.collected(body));
+    }
+
+    private ThreadState newState(Thread thread, int processor, boolean service) {
+        return new ThreadState(kernel, thread, nextThreadId.getAndIncrement(), processor, service, verifierMask);
     }
 
     /**
-     * Whether {@code address}, in region {@code r}, is the WakeBlock of a thread block of this kernel
-     * (what a rundown or run-once word may point at). Wait-free.
+     * Whether {@code address}, in region {@code r}, is the WakeBlock of a live thread of this kernel
+     * (what a rundown or run-once word may point at).
      */
     boolean isWakeBlock(Region r, long address) {
-        for (Region slab : slabs) { // volatile read of the array
-            if (slab == r) {
-                return Long.remainderUnsigned(r.offsetOf(address), BLOCK_SIZE) == OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
-            }
-        }
-        return false;
-    }
-
-    /** Thread blocks currently free (for tests of the recycling). */
-    public int freeBlockCount() {
-        return freeBlocks.size();
-    }
-
-    /**
-     * The free thread blocks of one kernel: a queue under its own monitor, which refuses blocks
-     * once the kernel has closed (their memory is unmapped). Holds no reference to the kernel.
-     */
-    private static final class FreeBlocks {
-        private final ArrayDeque<MemorySegment> blocks = new ArrayDeque<>();
-        private boolean closed;
-
-        synchronized void add(MemorySegment block) {
-            if (!closed) {
-                blocks.add(block);
-            }
-        }
-
-        synchronized MemorySegment poll() {
-            return blocks.poll();
-        }
-
-        synchronized void close() {
-            closed = true;
-            blocks.clear();
-        }
-
-        synchronized int size() {
-            return blocks.size();
-        }
+        long kthread = address - WakeBlock.IN_KTHREAD;
+        return r.contains(kthread, OFFKERN_THREAD_BLOCK.THREAD_OBJECT_BODY_SIZE) && kernel.threadObjects().isThread(kthread);
     }
 }

@@ -1,6 +1,7 @@
 package dev.offkern.runtime.ke;
 
 import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
+import dev.offkern.layout.ps.ETHREAD;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.lang.foreign.MemorySegment;
@@ -10,9 +11,13 @@ import java.lang.foreign.ValueLayout;
  * The kernel state of one Java thread that calls into one kernel: what NT keeps in the KTHREAD and
  * the processor's control region for the running thread — the current IRQL, the processor it runs
  * on, the APC-disable counts of critical and guarded regions, the spin locks it owns (for the
- * verifier), and an off-heap identity block ({@link OFFKERN_THREAD_BLOCK}) whose address is the
- * thread's {@code PKTHREAD} value (what FAST_MUTEX.Owner and similar fields store) and which holds
- * its wait blocks and its {@link WakeBlock}.
+ * verifier) — and the thread's KTHREAD itself: its Thread object's body (an ETHREAD, whose first
+ * member is the KTHREAD, followed by offkern's {@link OFFKERN_THREAD_BLOCK}). The ETHREAD's address
+ * is the thread's {@code PKTHREAD} value (what FAST_MUTEX.Owner, KWAIT_BLOCK.Thread and a spin lock's
+ * owner bits store, what PsGetCurrentThread returns); the per-thread state Windows keeps in the
+ * KTHREAD lives there at its Windows offsets (WaitBlock[], WaitStatus, WaitBlockList, State,
+ * WaitIrql, WaitMode, KernelApcDisable, SpecialApcDisable, NextProcessor), the rest in the
+ * OFFKERN_THREAD_BLOCK after the ETHREAD (the {@link WakeBlock}, the mutexes held) or in Java fields.
  *
  * <p>Any Java thread gets a state on its first call into a kernel ({@link #current()}); a
  * processor's service thread gets one bound to its processor when it starts.
@@ -45,11 +50,20 @@ public final class ThreadState {
      * where offkern differs from Windows: raising to DISPATCH_LEVEL excludes nothing by itself;
      * spin locks (not the IRQL) give mutual exclusion, which is also what correct NT code relies on.
      *
-     * Identity block: an OFFKERN_THREAD_BLOCK (256 bytes, layout in memory-layouts) off-heap from
-     * the kernel's thread-block slabs (Processors; registered in the address space so wait blocks
-     * and wake blocks resolve like any kernel memory); returned to the slab free list by a Cleaner
-     * when the state becomes unreachable (its thread died or left the kernel). A thread waiting in
-     * the kernel holds its state, so a block that a structure points at is never recycled under it.
+     * KTHREAD: the thread's Thread object body, from the kernel's ThreadObjects (the process
+     * manager: the ETHREAD PsCreateSystemThread made, else a new one in the System process), in
+     * nonpaged pool and so registered in the address space (wait blocks and wake blocks resolve like
+     * any kernel memory). The state holds one object reference on it, dropped by a Cleaner when the
+     * state becomes unreachable (its thread died or left the kernel); the memory returns to the pool
+     * on the object's delete path. A thread waiting in the kernel holds its state, so a KTHREAD that a
+     * wait list points at is never freed under it; a thread that ends owning a fast or guarded mutex
+     * (OFFKERN_THREAD_BLOCK.OwnedMutexes non-zero) keeps its reference for ever, so the mutex's Owner
+     * never names freed (or reused) memory. A caller's state is installed before its KTHREAD is made
+     * (so the making may call into the kernel without recursing) and bound right after; a runtime
+     * thread's (service, threaded DPC) is bound by the thread itself when it starts.
+     *
+     * The APC-disable counts live only in the KTHREAD (plain off-heap SHORTs, thread-confined as in
+     * Windows); the IRQL stays a Java field (Windows keeps it in the processor, not the thread).
      */
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
@@ -60,14 +74,17 @@ public final class ThreadState {
     private final int processorNumber;
     private final boolean serviceThread;
     private final int verifierMask;
-    private final MemorySegment block;
+    /**
+     * The Thread object body (ETHREAD + OFFKERN_THREAD_BLOCK); null only while the state is being made.
+     * Written once, by {@link #bind} (before the state is installed for any other thread to see, or
+     * by the thread itself), then read-only.
+     */
+    private MemorySegment block;
+    /** The KTHREAD part of {@link #block} (made once by {@link #bind}: KeGetCurrentThread allocates nothing). */
+    private MemorySegment kthread;
 
     /** Current IRQL (KIRQL). Thread-confined. */
     int irql;
-    /** KernelApcDisable: negative while inside critical regions. Thread-confined. */
-    private int kernelApcDisable;
-    /** SpecialApcDisable: negative while inside guarded regions. Thread-confined. */
-    private int specialApcDisable;
     /**
      * A DPC was queued for this thread's processor while the thread ran at DISPATCH_LEVEL or above:
      * it runs when the thread lowers its IRQL below DISPATCH_LEVEL ({@link Irql#lower}). Thread-confined.
@@ -100,17 +117,52 @@ public final class ThreadState {
     private ProcessorStateSaves stateSaves;
 
     ThreadState(KernelCore kernel, Thread thread, long id, int processorNumber, boolean serviceThread,
-                int verifierMask, MemorySegment block) {
+                int verifierMask) {
         this.kernel = kernel;
         this.thread = thread;
         this.id = id;
         this.processorNumber = processorNumber;
         this.serviceThread = serviceThread;
         this.verifierMask = verifierMask;
-        this.block = block;
-        block.set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET, id);
-        block.set(ValueLayout.JAVA_INT, OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
-        WakeBlock.initialize(block);
+    }
+
+    /**
+     * Makes {@code body} (a Thread object body: ETHREAD + OFFKERN_THREAD_BLOCK, the ETHREAD's fields
+     * filled by the process manager) this state's KTHREAD: the KTHREAD's scheduler fields and the
+     * offkern block are initialised here. Once per state.
+     */
+    void bind(MemorySegment body) {
+        if (block != null) {
+            throw new IllegalStateException(this + " already has a KTHREAD");
+        }
+        if (body.byteSize() < OFFKERN_THREAD_BLOCK.THREAD_OBJECT_BODY_SIZE) {
+            throw new IllegalArgumentException("a thread object body has 0x" + Long.toHexString(OFFKERN_THREAD_BLOCK.THREAD_OBJECT_BODY_SIZE)
+                    + " bytes, not 0x" + Long.toHexString(body.byteSize()));
+        }
+        body.set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Running);
+        body.set(ValueLayout.JAVA_INT, ETHREAD.TCB_NEXT_PROCESSOR_OFFSET, processorNumber);
+        body.set(ValueLayout.JAVA_LONG, ETHREAD.TCB_WAIT_STATUS_OFFSET, 0L);
+        body.set(ValueLayout.JAVA_LONG, ETHREAD.TCB_WAIT_BLOCK_LIST_OFFSET, body.address() + ETHREAD.TCB_WAIT_BLOCK_OFFSET);
+        long ext = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD;
+        body.set(ValueLayout.JAVA_LONG, ext + OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET, id);
+        body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
+        body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.OWNED_MUTEXES_OFFSET, 0);
+        WakeBlock.initialize(body);
+        kthread = body.asSlice(0, KTHREAD_SIZE);
+        block = body;
+    }
+
+    /** Bytes of the KTHREAD ({@code ETHREAD.Tcb}). */
+    private static final long KTHREAD_SIZE = ETHREAD.X64.field("Tcb").size();
+
+    /** The KTHREAD ({@code KeGetCurrentThread}): the first {@link #KTHREAD_SIZE} bytes of {@link #block()}. */
+    public MemorySegment kthread() {
+        return kthread;
+    }
+
+    /** Whether the state has its KTHREAD (false only while it is being made). */
+    boolean bound() {
+        return block != null;
     }
 
     /**
@@ -135,9 +187,7 @@ public final class ThreadState {
         }
         KernelCore k = KernelCore.resolve();
         k.ensureRunning();
-        ThreadState fresh = k.processors().newCallerState(Thread.currentThread());
-        CURRENT.set(fresh);
-        return fresh;
+        return k.processors().newCallerState(Thread.currentThread());
     }
 
     /** Makes {@code state} the calling thread's state (service threads, attach). */
@@ -169,12 +219,12 @@ public final class ThreadState {
         return id;
     }
 
-    /** The thread's {@code PKTHREAD} value: the address of its identity block (never 0). */
+    /** The thread's {@code PKTHREAD} value: the address of its ETHREAD (whose first member is the KTHREAD; never 0). */
     public long address() {
         return block.address();
     }
 
-    /** The identity block (an OFFKERN_THREAD_BLOCK). */
+    /** The thread's Thread object body: its ETHREAD (KTHREAD first), then its OFFKERN_THREAD_BLOCK. */
     public MemorySegment block() {
         return block;
     }
@@ -189,9 +239,33 @@ public final class ThreadState {
         executive = record;
     }
 
-    /** The built-in wait blocks inside the identity block (OFFKERN_THREAD_BLOCK.WaitBlock). */
+    /** The built-in wait blocks (KTHREAD.WaitBlock). */
     public MemorySegment waitBlocks() {
-        return block.asSlice(OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_SIZE);
+        return block.asSlice(ETHREAD.TCB_WAIT_BLOCK_OFFSET, ETHREAD.TCB_WAIT_BLOCK_SIZE);
+    }
+
+    // ----- fast and guarded mutexes held (OFFKERN_THREAD_BLOCK.OwnedMutexes) -----
+
+    private static final long OWNED_MUTEXES = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.OWNED_MUTEXES_OFFSET;
+
+    /** Counts a fast or guarded mutex this thread now owns (plain: only this thread writes it; its end reads it). */
+    void mutexAcquired() {
+        block.set(ValueLayout.JAVA_INT, OWNED_MUTEXES, block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES) + 1);
+    }
+
+    /** Counts a release of a fast or guarded mutex by this thread. */
+    void mutexReleased() {
+        block.set(ValueLayout.JAVA_INT, OWNED_MUTEXES, block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES) - 1);
+    }
+
+    /** Fast and guarded mutexes this thread holds now. */
+    public int ownedMutexes() {
+        return block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES);
+    }
+
+    /** The mutex count recorded in the thread object body {@code body} (read when its state has gone). */
+    public static int ownedMutexes(MemorySegment body) {
+        return body.get(ValueLayout.JAVA_INT, OWNED_MUTEXES);
     }
 
     public int processorNumber() {
@@ -264,34 +338,41 @@ public final class ThreadState {
 
     // ----- APC-disable counts (critical and guarded regions) -----
 
-    /** KernelApcDisable (0 outside critical regions, negative inside). */
+    // The counts are the KTHREAD's SHORTs (plain accesses: thread-confined, as in Windows). The Java
+    // API keeps int results: a count past SHORT's range wraps as Windows' would.
+
+    /** KernelApcDisable (0 outside critical regions, negative inside): KTHREAD.KernelApcDisable. */
     public int kernelApcDisable() {
-        return kernelApcDisable;
+        return block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET);
     }
 
-    /** SpecialApcDisable (0 outside guarded regions, negative inside). */
+    /** SpecialApcDisable (0 outside guarded regions, negative inside): KTHREAD.SpecialApcDisable. */
     public int specialApcDisable() {
-        return specialApcDisable;
+        return block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET);
     }
 
     /** Adds {@code delta} to KernelApcDisable and returns the new value (KeEnter/LeaveCriticalRegion: -1/+1). */
     public int addKernelApcDisable(int delta) {
-        return kernelApcDisable += delta;
+        short v = (short) (block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET) + delta);
+        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, v);
+        return v;
     }
 
     /** Adds {@code delta} to SpecialApcDisable and returns the new value (KeEnter/LeaveGuardedRegion: -1/+1). */
     public int addSpecialApcDisable(int delta) {
-        return specialApcDisable += delta;
+        short v = (short) (block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET) + delta);
+        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, v);
+        return v;
     }
 
-    /** CombinedApcDisable as NT packs it: {@code SpecialApcDisable << 16 | KernelApcDisable & 0xFFFF}. */
+    /** CombinedApcDisable as NT packs it: {@code SpecialApcDisable << 16 | KernelApcDisable & 0xFFFF} (KTHREAD.CombinedApcDisable). */
     public int combinedApcDisable() {
-        return (specialApcDisable << 16) | (kernelApcDisable & 0xFFFF);
+        return block.get(ValueLayout.JAVA_INT, ETHREAD.TCB_COMBINED_APC_DISABLE_OFFSET);
     }
 
     /** Whether normal kernel APCs are disabled: inside a critical or guarded region, or at APC_LEVEL or above. */
     public boolean apcsDisabled() {
-        return kernelApcDisable != 0 || specialApcDisable != 0 || irql >= Irql.APC_LEVEL;
+        return irql >= Irql.APC_LEVEL || block.get(ValueLayout.JAVA_INT, ETHREAD.TCB_COMBINED_APC_DISABLE_OFFSET) != 0;
     }
 
     /** {@code RtlGetLastWin32Error}: the thread's last Win32 error (0 until a routine sets one). */

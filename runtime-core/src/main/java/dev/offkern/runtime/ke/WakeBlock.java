@@ -6,7 +6,8 @@ import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A thread's wake block: the {@code WakeBlock} of its {@link OFFKERN_THREAD_BLOCK} — one
+ * A thread's wake block: the {@code WakeBlock} of its {@link OFFKERN_THREAD_BLOCK} (which follows
+ * its ETHREAD in the Thread object body; Windows has no KTHREAD field for it) — one
  * pointer-sized word and a SynchronizationEvent — through which the executive's own waits block:
  * {@code ExWaitForRundownProtectionRelease} (the word is an EX_RUNDOWN_WAIT_BLOCK's Count) and a
  * {@code RtlRunOnceBeginInitialize} that meets an initialization in progress (the word links the
@@ -40,19 +41,25 @@ import java.lang.foreign.MemorySegment;
 public final class WakeBlock {
     /** Offset of the event from the start of the wake block (the same in both views). */
     private static final long EVENT_IN_BLOCK = OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET - OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
+    /** Offset of the wake block from the thread's KTHREAD (its ETHREAD's address). */
+    public static final long IN_KTHREAD = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
+    /** Offset of the wake block's run-down view (EX_RUNDOWN_WAIT_BLOCK) from the thread's KTHREAD. */
+    public static final long RUNDOWN_WAIT_BLOCK_IN_KTHREAD = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET;
+    /** Offset of the wake event from the thread's KTHREAD. */
+    private static final long EVENT_IN_KTHREAD = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET;
 
     private WakeBlock() {
     }
 
     /** The address of {@code t}'s wake block: what a structure's word stores (16-byte aligned). */
     public static long address(ThreadState t) {
-        return t.address() + OFFKERN_THREAD_BLOCK.WAKE_BLOCK_OFFSET;
+        return t.address() + IN_KTHREAD;
     }
 
-    /** Initialises the wake event of a new thread block: a SynchronizationEvent, not signalled. */
-    static void initialize(MemorySegment threadBlock) {
+    /** Initialises the wake event of a new thread object body: a SynchronizationEvent, not signalled. */
+    static void initialize(MemorySegment threadBody) {
         long size = KEVENT.LAYOUT.byteSize();
-        KeEvent.initializeHeader(threadBlock.asSlice(OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET, size),
+        KeEvent.initializeHeader(threadBody.asSlice(EVENT_IN_KTHREAD, size),
                 KeEvent.SynchronizationEvent, (int) (size / Integer.BYTES), 0);
     }
 
@@ -64,7 +71,7 @@ public final class WakeBlock {
      * @throws dev.offkern.nt.KernelHaltedException if a bug check halts the kernel during the wait
      */
     public static void await(ThreadState t) {
-        KeWait.waitInternal(t, t.address() + OFFKERN_THREAD_BLOCK.WAKE_EVENT_OFFSET);
+        KeWait.waitInternal(t, t.address() + EVENT_IN_KTHREAD);
     }
 
     /**

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import dev.offkern.layout.ke.KAPC_STATE;
+import dev.offkern.layout.ke.OFFKERN_THREAD_BLOCK;
 import dev.offkern.layout.ps.EPROCESS;
 import dev.offkern.layout.ps.ETHREAD;
 import dev.offkern.layout.rtl.LIST_ENTRY;
@@ -15,12 +16,12 @@ import dev.offkern.runtime.ke.KeExitSignal;
 import dev.offkern.runtime.ke.KeWait;
 import dev.offkern.runtime.ke.KernelCore;
 import dev.offkern.runtime.ke.ListEntries;
+import dev.offkern.runtime.ke.ThreadObjects;
 import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.ob.ObjectType;
 import dev.offkern.runtime.pool.Pool;
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,10 +38,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * The System process ({@code PsInitialSystemProcess}, id 4, image name "System") is made on first
  * use and lives as long as the kernel. <b>Every ordinary Java thread that calls into the kernel
  * belongs to the System process</b> (as on Windows the kernel's own threads do): its ETHREAD is made
- * on its first call that needs it (any Ps routine), with a fresh thread id, linked into the System
- * process's ThreadListHead. It ends (terminated with STATUS_SUCCESS, signalled, unlinked) when the
- * thread's kernel state is collected (the Java thread died or left the kernel), at the next Ps call
- * of any thread; at kernel close it is simply left to the pools' unmap (not a leak). Threads created by PsCreateSystemThread
+ * with its kernel state, on its first call into the kernel ({@link #create}: this manager is the
+ * kernel's {@code ThreadObjects}), with a fresh thread id, linked into the System process's
+ * ThreadListHead; that ETHREAD is the thread's KTHREAD (the address the locks and waits store). It
+ * ends (terminated with STATUS_SUCCESS, signalled, unlinked) when the thread's kernel state is
+ * collected (the Java thread died or left the kernel), at the next Ps call or first call of any
+ * thread, which also drops the state's reference on it; at kernel close it is simply left to the
+ * pools' unmap (not a leak). Threads created by PsCreateSystemThread
  * and the kernel's service threads are system threads ({@code PsIsSystemThread} TRUE); the
  * embedder's Java threads are not: they model the kernel's callers. A Java thread runs in another
  * process only while attached to it (KeStackAttachProcess, {@link ProcessAttach}): PsGetCurrentProcess
@@ -55,9 +59,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code HandleTable}, runtime-private Java memory (the System process's is the kernel-handle table).
  * A thread is a Thread object ({@code PsThreadType}) whose body is an ETHREAD: Tcb's
  * DISPATCHER_HEADER (ThreadObject, signalled at termination), CreateTime, StartAddress,
- * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry. The exit status and the
- * link to the thread's OFFKERN_THREAD_BLOCK are kept in the Java record ({@link PsThread}) until the
- * block becomes the real KTHREAD.
+ * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry, and the KTHREAD's wait and
+ * lock fields (written by {@code ke}); offkern's OFFKERN_THREAD_BLOCK follows the ETHREAD in the same
+ * body. The exit status is kept in the Java record ({@link PsThread}).
+ *
+ * <p>References on an ETHREAD: the id table's while the thread lives, its kernel state's while that
+ * state exists ({@link #releaseState}: never, for a thread that ended owning a fast or guarded
+ * mutex), and whatever callers take.
  *
  * <h2>Ids and references</h2>
  * Process and thread ids come from one counter (one client-id space, as Windows' PspCidTable):
@@ -70,10 +78,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * lookups lock one bin of the id table; creation and termination take the list lock and the
  * dispatcher lock.
  */
-public final class ProcessManager {
+public final class ProcessManager implements ThreadObjects {
     /** The System process's id. */
     public static final long SYSTEM_PROCESS_ID = 4;
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** Bytes of a Thread object's body: the ETHREAD, then offkern's per-thread block. */
+    static final long THREAD_BODY_SIZE = OFFKERN_THREAD_BLOCK.THREAD_OBJECT_BODY_SIZE;
 
     final KernelCore core;
     final ObjectManager ob;
@@ -86,8 +95,12 @@ public final class ProcessManager {
     private final java.util.Set<PsThread> liveThreads = ConcurrentHashMap.newKeySet();
     /** Threads whose last dereference failed because the kernel closed under it (their blocks stay); guarded by this. */
     private final List<PsThread> orphans = new ArrayList<>();
-    /** Adopted threads whose kernel state was collected: terminated by the next Ps call. */
+    /** Threads whose kernel state was collected: their state's reference dropped (adopted ones terminated) by the next reap. */
     private final ConcurrentLinkedQueue<PsThread> dead = new ConcurrentLinkedQueue<>();
+    /** ETHREADs PsCreateSystemThread made whose Java thread has not yet made its kernel state ({@link #create} binds them). */
+    final ConcurrentHashMap<Thread, PsThread> pending = new ConcurrentHashMap<>();
+    /** Threads whose kernel state holds a reference on the ETHREAD (its KTHREAD), for close's accounting. */
+    private final java.util.Set<PsThread> stateHeld = ConcurrentHashMap.newKeySet();
     final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
     /** Tenant processes created and not yet ended (kernel close accounts for them). */
     final java.util.Set<PsProcess> liveProcesses = ConcurrentHashMap.newKeySet();
@@ -212,39 +225,105 @@ public final class ProcessManager {
 
     // ===== threads =====
 
-    /** The calling thread's record, its ETHREAD made on first use. */
+    /** The calling thread's record (its ETHREAD was made with its kernel state). */
     PsThread current() {
         ThreadState ts = ThreadState.current();
         if (ts.executive() instanceof PsThread p) {
             return p;
         }
-        return adopt(ts);
+        if (byAddress.get(ts.address()) instanceof PsThread p) { // a runtime thread's first Ps call
+            ts.setExecutive(p);
+            return p;
+        }
+        throw new IllegalStateException("the calling thread's KTHREAD 0x" + Long.toHexString(ts.address()) + " has no ETHREAD record");
     }
 
-    private PsThread adopt(ThreadState ts) {
-        reap();
-        PsThread p = newThread(system(), ts.isServiceThread(), false, 0);
-        p.threadBlock = ts.address();
-        ts.setExecutive(p);
-        // The action captures neither ts (the state must stay collectable) nor this manager (a pending
-        // action must not keep a closed kernel reachable until the cleaner thread gets to it): only the
-        // queue and a weak reference to the record, which liveThreads holds for as long as it matters.
-        ConcurrentLinkedQueue<PsThread> queue = dead;
-        java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(p);
-        CLEANER.register(ts, () -> {
-            PsThread ended = record.get();
-            if (ended != null) {
-                queue.add(ended);
+    // ===== the KTHREADs of the kernel's thread states (ThreadObjects) =====
+
+    /**
+     * The Thread object body for a new thread state: the ETHREAD PsCreateSystemThread made for
+     * {@code thread}, else a new one in the System process (system thread if {@code systemThread});
+     * referenced once for the state. Makes the System process on first use.
+     */
+    @Override
+    public MemorySegment create(Thread thread, boolean systemThread) {
+        PsThread p = pending.remove(thread);
+        if (p == null) {
+            p = newThread(system(), systemThread, false, 0);
+            if (p == null) {
+                throw new IllegalStateException("the System process is terminating: no thread may join it");
             }
-        });
-        return p;
+        }
+        ob.reference(p.address()); // the state's reference: dropped by releaseState when the state is gone
+        p.stateReference.set(true);
+        stateHeld.add(p);
+        return ob.body(p.address(), THREAD_BODY_SIZE);
     }
 
-    /** Terminates the ETHREADs of threads whose kernel state was collected. */
+    @Override
+    public void installed(ThreadState state) {
+        reap(); // the record is cached in the state by the thread's first Ps call (current()), not here
+    }
+
+    @Override
+    public Runnable collected(MemorySegment kthread) {
+        // The action captures neither the state (it must stay collectable) nor anything that reaches this
+        // manager (a pending action is reachable from the static Cleaner for as long as its state lives —
+        // the state of a thread that outlives its kernel, say — and must not keep a closed kernel
+        // reachable): only weak references to the queue (this manager holds it) and to the record
+        // (byAddress holds it until the object is deleted, never before the state's reference is dropped).
+        java.lang.ref.WeakReference<ConcurrentLinkedQueue<PsThread>> queue = new java.lang.ref.WeakReference<>(dead);
+        java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(
+                byAddress.get(kthread.address()) instanceof PsThread p ? p : null);
+        return () -> {
+            ConcurrentLinkedQueue<PsThread> q = queue.get();
+            PsThread gone = record.get();
+            if (q != null && gone != null) {
+                q.add(gone);
+            }
+        };
+    }
+
+    @Override
+    public boolean isThread(long kthread) {
+        return byAddress.get(kthread) instanceof PsThread p && p.stateReference.get();
+    }
+
+    /**
+     * Ends the threads whose kernel state was collected: an adopted thread (a Java thread, a runtime
+     * thread) terminates with STATUS_SUCCESS; each drops its state's reference.
+     */
     void reap() {
         PsThread d;
         while ((d = dead.poll()) != null) {
-            terminate(d, NtStatus.STATUS_SUCCESS);
+            if (!d.created) {
+                terminate(d, NtStatus.STATUS_SUCCESS);
+            }
+            releaseState(d);
+        }
+    }
+
+    /**
+     * Drops the reference {@code t}'s kernel state held on its ETHREAD (once; the state is gone or its
+     * thread has left the kernel). A thread that ended owning a fast or guarded mutex keeps it for
+     * ever: the mutex's Owner must never name freed or reused memory (close counts it as the kernel's).
+     */
+    void releaseState(PsThread t) {
+        if (!t.stateReference.get()) {
+            return;
+        }
+        synchronized (this) { // against close(): the reference is either counted there or dropped here
+            if (closed || core.isClosed()) {
+                return;
+            }
+            if (ThreadState.ownedMutexes(ob.body(t.address(), THREAD_BODY_SIZE)) != 0) {
+                return; // abandoned mutex: the KTHREAD stays referenced
+            }
+            if (!t.stateReference.compareAndSet(true, false)) {
+                return;
+            }
+            stateHeld.remove(t);
+            ob.dereference(t.address());
         }
     }
 
@@ -265,7 +344,7 @@ public final class ProcessManager {
         ObjectType t = ob.threadType();
         long body;
         try {
-            body = ob.createObject(t, 0, ETHREAD.X64.size());
+            body = ob.createObject(t, 0, THREAD_BODY_SIZE); // the ETHREAD, then offkern's per-thread block
         } catch (RuntimeException e) {
             threadGone(process);
             throw e;
@@ -312,6 +391,7 @@ public final class ProcessManager {
             processEnds = --t.process.liveThreads == 0 && t.process.terminating;
         }
         cids.remove(t.id); // retired before its reference goes: lookups find it referenced or not at all
+        t.ethread.set(JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Terminated); // KTHREAD.State (plain: read racily by diagnostics)
         KeExitSignal.signal(core, t.ethread);
         synchronized (this) { // against close(): a thread is either counted there (still live) or dereferenced here
             if (closed || core.isClosed()) {
@@ -593,26 +673,32 @@ public final class ProcessManager {
             return;
         }
         closed = true;
+        dead.clear(); // nothing is reaped any more; the records must not stay reachable through it
         PsProcess s = system;
         if (s == null) {
             return;
         }
         for (PsThread t : orphans) {
-            ownBlocks.merge(key(ob.threadType().key(), ObjectManager.HEADER_SIZE + ETHREAD.X64.size()), 1L, Long::sum);
+            if (!t.stateReference.get()) {
+                ownBlocks.merge(key(ob.threadType().key(), ObjectManager.HEADER_SIZE + THREAD_BODY_SIZE), 1L, Long::sum);
+            }
         }
-        for (PsThread t : liveThreads) {
-            own(t.address(), ob.threadType().key(), ETHREAD.X64.size());
+        java.util.Set<PsThread> threads = new java.util.HashSet<>(liveThreads);
+        threads.addAll(stateHeld);
+        for (PsThread t : threads) { // the id table's reference while it lives, its kernel state's while that exists
+            long expected = (liveThreads.contains(t) ? 1 : 0) + (t.stateReference.get() ? 1 : 0);
+            own(t.address(), ob.threadType().key(), THREAD_BODY_SIZE, expected);
         }
-        own(s.address(), ob.processType().key(), EPROCESS.X64.size());
+        own(s.address(), ob.processType().key(), EPROCESS.X64.size(), 1);
         for (PsProcess p : liveProcesses) {
-            own(p.address(), ob.processType().key(), EPROCESS.X64.size()); // a tenant never terminated: the kernel's, as System
+            own(p.address(), ob.processType().key(), EPROCESS.X64.size(), 1); // a tenant never terminated: the kernel's, as System
         }
         ownBlocks.merge(key(HEAD_TAG, LIST_ENTRY.X64.size()), 1L, Long::sum);
     }
 
-    private void own(long body, int tag, long bodySize) {
+    private void own(long body, int tag, long bodySize, long references) {
         try {
-            if (ob.pointerCount(body) == 1 && ob.handleCount(body) == 0) {
+            if (ob.pointerCount(body) == references && ob.handleCount(body) == 0) {
                 ownBlocks.merge(key(tag, ObjectManager.HEADER_SIZE + bodySize), 1L, Long::sum);
             }
         } catch (RuntimeException unreadable) {

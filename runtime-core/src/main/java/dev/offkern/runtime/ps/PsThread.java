@@ -7,9 +7,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The process manager's Java-side record of one thread: its ETHREAD object (a Thread object whose
  * body holds Cid, CreateTime, StartAddress and the other modelled fields at their Windows offsets),
- * its owning process, and what the ETHREAD layout does not model yet — the exit status and the link
- * to offkern's per-thread block (OFFKERN_THREAD_BLOCK, the thread's PKTHREAD value for the locks and
- * waits until that block becomes the real KTHREAD).
+ * its owning process, and what the ETHREAD layout does not model — the exit status, whether the
+ * thread's kernel state still holds its reference on the ETHREAD (the ETHREAD is the thread's
+ * KTHREAD: the locks and waits store its address).
  *
  * <p>Termination happens exactly once ({@link #ended}'s CAS); {@link #exitStatus} is written before
  * it (volatile) and is STATUS_PENDING while the thread runs.
@@ -22,8 +22,8 @@ final class PsThread {
     final boolean system;
     /** Created by PsCreateSystemThread: the only threads PsTerminateSystemThread may end. */
     final boolean created;
-    /** The address of the thread's OFFKERN_THREAD_BLOCK (0 until the thread has run in the kernel). */
-    volatile long threadBlock;
+    /** Whether a kernel state holds a reference on this ETHREAD (its KTHREAD); cleared once, when that reference is dropped. */
+    final AtomicBoolean stateReference = new AtomicBoolean();
     /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
     volatile int exitStatus = NtStatus.STATUS_PENDING;
     /**

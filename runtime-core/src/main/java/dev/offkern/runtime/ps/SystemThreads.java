@@ -140,6 +140,7 @@ public final class SystemThreads {
         long context = startContext == null ? 0 : startContext.address();
         Thread t = Thread.ofPlatform().daemon(true).name("offkern-system-thread-" + p.id)
                 .unstarted(() -> run(pm, p, routine, start, context, attach));
+        pm.pending.put(t, p); // its first call's kernel state takes this ETHREAD as its KTHREAD
         t.start();
         return NtStatus.STATUS_SUCCESS;
     }
@@ -151,9 +152,8 @@ public final class SystemThreads {
         int status = NtStatus.STATUS_SUCCESS;
         try {
             attach.run();
-            ThreadState ts = ThreadState.current();
+            ThreadState ts = ThreadState.current(); // binds p's ETHREAD as the thread's KTHREAD (ProcessManager.create)
             ts.setExecutive(p);
-            p.threadBlock = ts.address();
             pm.ob.attach(p.process.handles); // its handles live in its process's table
             pm.notify.threadCreated(p, true);
             ts.addKernelApcDisable(-1); // starts inside a critical region (KeEnterCriticalRegion), at PASSIVE_LEVEL
@@ -197,6 +197,13 @@ public final class SystemThreads {
             } catch (RuntimeException closedMeanwhile) {
                 // the kernel closed or halted under the end: its close accounts for the object
             }
+        }
+        pm.pending.remove(Thread.currentThread()); // it never made its kernel state (it failed before its first call)
+        ThreadState.forget(); // the thread leaves the kernel: its state's reference on the ETHREAD goes now, not at the next GC
+        try {
+            pm.releaseState(p);
+        } catch (RuntimeException closedMeanwhile) {
+            // the kernel closed or halted meanwhile: its close accounts for the object
         }
     }
 

@@ -164,7 +164,7 @@ public final class RtlRunOnce {
                         t = ThreadState.current();
                     }
                     // Next := current head, in the thread's own node; published by the CAS below
-                    t.block().set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET, v & ~RTL_RUN_ONCE.STATE_MASK);
+                    t.block().set(ValueLayout.JAVA_LONG, OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.RUN_ONCE_NEXT_OFFSET, v & ~RTL_RUN_ONCE.STATE_MASK);
                     long w = (long) PTR.compareAndExchange(runOnce, RTL_RUN_ONCE.PTR_OFFSET, v, WakeBlock.address(t) | STATE_SYNC); // full barrier: publishes the node
                     if (w == v) {
                         WakeBlock.await(t); // until Complete detaches the list and signals us; throws if the kernel closes or halts

@@ -343,9 +343,8 @@ class ExRundownTest {
             ExWaitForRundownProtectionRelease(runRef);
         });
         long block = awaitActive() & ~ExRundown.EX_RUNDOWN_ACTIVE;
-        assertEquals(kthread.get() + OFFKERN_THREAD_BLOCK.RUNDOWN_WAIT_BLOCK_OFFSET, block,
-                "the word points at the RundownWaitBlock of the waiter's thread block, not at pool memory");
-        assertEquals(null, kernel.poolOf(block), "no pool block per wait");
+        assertEquals(kthread.get() + dev.offkern.runtime.ke.WakeBlock.RUNDOWN_WAIT_BLOCK_IN_KTHREAD, block,
+                "the word points at the RundownWaitBlock of the waiter's Thread object (after its ETHREAD), not at a block of its own");
         long event = block + EX_RUNDOWN_WAIT_BLOCK.WAKE_EVENT_OFFSET;
         Region r = kernel.addressSpace().regionOf(event, KEVENT.LAYOUT.byteSize());
         MemorySegment ev = r.segment().asSlice(r.offsetOf(event), KEVENT.LAYOUT.byteSize());
@@ -356,7 +355,7 @@ class ExRundownTest {
             Thread.sleep(1);
         }
         long waitBlock = ev.get(ValueLayout.JAVA_LONG, DISPATCHER_HEADER.WAIT_LIST_HEAD_OFFSET);
-        assertEquals(kthread.get() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, waitBlock,
+        assertEquals(kthread.get() + dev.offkern.layout.ps.ETHREAD.TCB_WAIT_BLOCK_OFFSET, waitBlock,
                 "the waiter's own KWAIT_BLOCK is linked on the event: a dispatcher wait");
         ExReleaseRundownProtection(runRef);
         waiter.join(10_000);

@@ -153,7 +153,7 @@ class KeEventTest {
         assertEquals(0, wb.get(ValueLayout.JAVA_SHORT, 0x12), "WaitKey");
         assertEquals(kthread[0], wb.get(ValueLayout.JAVA_LONG, 0x18), "Thread");
         assertEquals(event.address(), wb.get(ValueLayout.JAVA_LONG, 0x20), "Object");
-        assertEquals(kthread[0] + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, wbAddress, "the thread's built-in wait block");
+        assertEquals(kthread[0] + dev.offkern.layout.ps.ETHREAD.TCB_WAIT_BLOCK_OFFSET, wbAddress, "the thread's built-in wait block");
         KeSetEvent(event, 0, false);
         th.join(10_000);
         assertEquals(1, woken.get());

@@ -255,8 +255,8 @@ class ProcessorTest {
         ThreadState o = other.get(5, TimeUnit.SECONDS);
         assertNotEquals(me.address(), o.address());
         assertNotEquals(me.id(), o.id());
-        assertEquals(me.id(), me.block().get(JAVA_LONG, OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET));
-        assertTrue(kernel.addressSpace().isValid(me.address() + OFFKERN_THREAD_BLOCK.WAIT_BLOCK_OFFSET, OFFKERN_THREAD_BLOCK.WAIT_BLOCK_SIZE));
+        assertEquals(me.id(), me.block().get(JAVA_LONG, OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET));
+        assertTrue(kernel.addressSpace().isValid(me.address() + dev.offkern.layout.ps.ETHREAD.TCB_WAIT_BLOCK_OFFSET, dev.offkern.layout.ps.ETHREAD.TCB_WAIT_BLOCK_SIZE));
         assertEquals(me, ThreadState.current(), "the same state on every call");
     }
 

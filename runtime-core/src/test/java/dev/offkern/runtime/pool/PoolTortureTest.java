@@ -98,7 +98,9 @@ class PoolTortureTest {
                 counted += u.allocs();
             }
             assertEquals(total, counted, "every allocation counted once");
-            assertTrue(pool.outstanding().isEmpty(), "the header walk finds no block in use");
+            // the kernel's own objects (the System process, the threads' ETHREADs) stay: only the test's tags must be gone
+            assertTrue(pool.outstanding().leaks().stream().noneMatch(l -> java.util.Arrays.stream(tags).anyMatch(t -> t == l.tag())),
+                    "the header walk finds no block of the test's tags in use: " + pool.outstanding());
         }
     }
 

@@ -183,7 +183,9 @@ class RtlRunOnceTest {
         long node = w & ~RTL_RUN_ONCE.STATE_MASK;
         assertEquals(0, node & 15, "the waiter's node (its thread's wake block) is 16-byte aligned");
         assertTrue(kernel.addressSpace().isValid(node, OFFKERN_THREAD_BLOCK.WAKE_BLOCK_SIZE));
-        assertEquals(null, kernel.poolOf(node), "no pool block per wait");
+        MemorySegment owner = MemorySegment.ofAddress(node - dev.offkern.runtime.ke.WakeBlock.IN_KTHREAD);
+        assertEquals(dev.offkern.ddi.Ps.PsThreadType().address(), dev.offkern.ddi.Ob.ObGetObjectType(owner).address(),
+                "the node is the wake block inside the waiting thread's Thread object: no pool block per wait");
         assertTrue(waiter.isAlive());
         assertEquals(STATUS_SUCCESS, RtlRunOnceComplete(runOnce, 0, ptr(0x7700)));
         waiter.join(10_000);

@@ -209,6 +209,7 @@ enum Family {
             "RtlGetEnabledExtendedFeatures", PROCESSOR_STATE,
             "KeStackAttachProcess", OBJECTS,
             "KeUnstackDetachProcess", OBJECTS,
+            "KeGetCurrentThread", OBJECTS, // the caller's ETHREAD: fuzzed with PsGetCurrentThread (ps.identity)
             "IoAcquireCancelSpinLock", SPIN_LOCK,
             "IoReleaseCancelSpinLock", SPIN_LOCK);
 

@@ -35,7 +35,7 @@ final class ProcessOps {
                 Op.of("ps.identity", 4, ProcessOps::identity, "PsGetCurrentThread", "PsGetCurrentProcess", "PsGetCurrentThreadId",
                         "PsGetCurrentProcessId", "PsGetThreadId", "PsGetProcessId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread",
                         "PsInitialSystemProcess", "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "ObDereferenceObject",
-                        "PsIsThreadTerminating"),
+                        "PsIsThreadTerminating", "KeGetCurrentThread"),
                 Op.of("ps.hostile", 2, ProcessOps::hostile, "PsLookupProcessByProcessId", "PsLookupThreadByThreadId", "PsGetProcessId",
                         "PsGetThreadId", "PsGetProcessCreateTimeQuadPart", "PsIsSystemThread", "ObDereferenceObject",
                         "PsTerminateSystemThread", "PsCreateSystemThread", "PsGetThreadExitStatus", "PsIsThreadTerminating"),
@@ -328,6 +328,10 @@ final class ProcessOps {
         MemorySegment b = scratch(c);
         MemorySegment me = Ps.PsGetCurrentThread();
         long tid = Ps.PsGetCurrentThreadId();
+        if (dev.offkern.ddi.Ke.KeGetCurrentThread().address() != me.address()) {
+            throw new FuzzInvariantException("KeGetCurrentThread() 0x" + Long.toHexString(dev.offkern.ddi.Ke.KeGetCurrentThread().address())
+                    + " is not PsGetCurrentThread() 0x" + Long.toHexString(me.address()) + " (the KTHREAD is the ETHREAD's first member)");
+        }
         if (Ps.PsGetThreadId(me) != tid || tid % 4 != 0) {
             throw new FuzzInvariantException("PsGetThreadId(PsGetCurrentThread()) is " + Ps.PsGetThreadId(me) + ", PsGetCurrentThreadId " + tid);
         }
