@@ -244,7 +244,7 @@ public final class Ob {
      * PSECURITY_DESCRIPTOR SecurityDescriptor)}: the parts SecurityInformation names (OWNER_, GROUP_,
      * DACL_, SACL_SECURITY_INFORMATION) replaced with SecurityDescriptor's, generic rights mapped
      * (SeSetSecurityDescriptorInfo); handles opened earlier keep their access. STATUS_SUCCESS,
-     * STATUS_ACCESS_VIOLATION (NULL descriptor), STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER,
+     * STATUS_ACCESS_VIOLATION (NULL descriptor), STATUS_NO_SECURITY_ON_OBJECT (the object has none), STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER,
      * STATUS_INVALID_PRIMARY_GROUP, STATUS_INSUFFICIENT_RESOURCES. IRQL: PASSIVE_LEVEL.
      */
     public static int ObSetSecurityObjectByPointer(MemorySegment Object, int SecurityInformation, MemorySegment SecurityDescriptor) {

@@ -92,6 +92,8 @@ public final class NtStatus {
     public static final int STATUS_INVALID_OWNER = 0xC000005A;
     /** STATUS_INVALID_PRIMARY_GROUP: the SID may not be a primary group (not the user nor a group of the token). */
     public static final int STATUS_INVALID_PRIMARY_GROUP = 0xC000005B;
+    /** STATUS_NO_SECURITY_ON_OBJECT: setting security on an object that has no security descriptor. */
+    public static final int STATUS_NO_SECURITY_ON_OBJECT = 0xC00000D7;
     /** STATUS_NO_IMPERSONATION_TOKEN: an impersonation token was required. */
     public static final int STATUS_NO_IMPERSONATION_TOKEN = 0xC000005C;
     /** STATUS_NO_SUCH_PRIVILEGE: a LUID that names no privilege. */

@@ -311,8 +311,9 @@ public final class IoCompletion {
         irp.set(JAVA_BYTE, off + IO_STACK_LOCATION.MINOR_FUNCTION_OFFSET, (byte) 0);
         irp.set(JAVA_BYTE, off + IO_STACK_LOCATION.FLAGS_OFFSET, (byte) 0);
         irp.set(JAVA_BYTE, off + IO_STACK_LOCATION.CONTROL_OFFSET, (byte) 0);
-        irp.asSlice(off + IO_STACK_LOCATION.PARAMETERS_OFFSET,
-                IO_STACK_LOCATION.DEVICE_OBJECT_OFFSET - IO_STACK_LOCATION.PARAMETERS_OFFSET).fill((byte) 0);
+        for (long p = IO_STACK_LOCATION.PARAMETERS_OFFSET; p < IO_STACK_LOCATION.DEVICE_OBJECT_OFFSET; p += 8) {
+            irp.set(JAVA_LONG, off + p, 0L); // Parameters: pointer-aligned 8-byte words (no slice per completion)
+        }
         irp.set(JAVA_LONG, off + IO_STACK_LOCATION.FILE_OBJECT_OFFSET, 0L);
         irp.set(JAVA_LONG, off + IO_STACK_LOCATION.COMPLETION_ROUTINE_OFFSET, 0L);
         irp.set(JAVA_LONG, off + IO_STACK_LOCATION.CONTEXT_OFFSET, 0L);

@@ -84,6 +84,9 @@ public final class IoCsq {
         if ((csqArg.address() & 7) != 0) {
             throw new IllegalArgumentException(routine + ": Csq 0x" + Long.toHexString(csqArg.address()) + " is not 8-byte aligned");
         }
+        if (csqArg.isNative() && csqArg.byteSize() == IoManager.IO_CSQ_SIZE) {
+            return csqArg; // already bounded to the IO_CSQ: no slice
+        }
         return csqArg.byteSize() >= IoManager.IO_CSQ_SIZE && csqArg.isNative() ? csqArg.asSlice(0, IoManager.IO_CSQ_SIZE)
                 : io.res(csqArg.address(), IoManager.IO_CSQ_SIZE);
     }

@@ -74,11 +74,11 @@ public final class IoIrp {
     public static MemorySegment allocate(IoManager io, int stackSize, boolean chargeQuota) {
         checkStackSize(stackSize, "IoAllocateIrp");
         int size = sizeOfIrp(stackSize);
-        long a = io.pool.allocate(size, IoManager.TAG_IRP, 0);
+        long a = io.pool.allocate(size, IoManager.TAG_IRP, dev.offkern.nt.PoolFlags.POOL_FLAG_UNINITIALIZED); // init zeroes it
         if (a == 0) {
             return MemorySegment.NULL;
         }
-        MemorySegment irp = io.space.resolve(a, size);
+        MemorySegment irp = io.resolve(a, size);
         init(irp, size, stackSize);
         irp.set(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET, (byte) (IoCodes.IRP_ALLOCATED_FIXED_SIZE | (chargeQuota ? 0x01 : 0)));
         return irp;
@@ -105,7 +105,7 @@ public final class IoIrp {
     }
 
     static void init(MemorySegment irp, int packetSize, int stackSize) {
-        irp.asSlice(0, packetSize).fill((byte) 0);
+        (irp.byteSize() == packetSize ? irp : irp.asSlice(0, packetSize)).fill((byte) 0); // the IRP segment is bounded by Size already
         irp.set(JAVA_SHORT, IRP.TYPE_OFFSET, (short) IoCodes.IO_TYPE_IRP);
         irp.set(JAVA_SHORT, IRP.SIZE_OFFSET, (short) packetSize);
         irp.set(JAVA_BYTE, IRP.STACK_COUNT_OFFSET, (byte) stackSize);
@@ -196,13 +196,14 @@ public final class IoIrp {
     public static MemorySegment current(IoManager io, MemorySegment irpArg) {
         MemorySegment irp = io.irpSegment(address(irpArg, "IoGetCurrentIrpStackLocation"), "IoGetCurrentIrpStackLocation");
         long off = currentOffset(irp, "IoGetCurrentIrpStackLocation");
-        return currentLocation(irp) > stackCount(irp) ? irp.asSlice(off, 0) : irp.asSlice(off, IoManager.STACK_LOCATION_SIZE);
+        return currentLocation(irp) > stackCount(irp) ? io.resolve(irp.address() + off, 0)
+                : io.resolve(irp.address() + off, IoManager.STACK_LOCATION_SIZE);
     }
 
     /** {@code IoGetNextIrpStackLocation(Irp)}: the location the next lower driver will see. */
     public static MemorySegment next(IoManager io, MemorySegment irpArg) {
         MemorySegment irp = io.irpSegment(address(irpArg, "IoGetNextIrpStackLocation"), "IoGetNextIrpStackLocation");
-        return irp.asSlice(nextOffset(irp, "IoGetNextIrpStackLocation"), IoManager.STACK_LOCATION_SIZE);
+        return io.resolve(irp.address() + nextOffset(irp, "IoGetNextIrpStackLocation"), IoManager.STACK_LOCATION_SIZE);
     }
 
     static long nextOffset(MemorySegment irp, String routine) {

@@ -216,7 +216,67 @@ public final class IoManager {
 
     /** A bounded segment over {@code size} bytes at {@code address}; NULL for 0; PAGE_FAULT_IN_NONPAGED_AREA if unmapped. */
     MemorySegment seg(long address, long size) {
-        return address == 0 ? MemorySegment.NULL : space.resolve(aligned(address, "a structure"), size);
+        return address == 0 ? MemorySegment.NULL : resolve(aligned(address, "a structure"), size);
+    }
+
+    /**
+     * The calling thread's cache of segments it resolved (the hot paths resolve the same IRP, device
+     * and queue on every request; a cached segment saves the slice's allocation) and its KIRQL slots.
+     */
+    private final ThreadLocal<ThreadCache> threadCache = ThreadLocal.withInitial(ThreadCache::new);
+
+    /**
+     * One thread's resolved segments: a direct-mapped table of {@link #SLOTS} (address, size) →
+     * segment entries, valid for one address-space generation (a region registered or removed
+     * empties it, so a cached segment is always what {@code AddressSpace.resolve} would return now:
+     * a slice of the region that maps the address). And {@link #IRQL_SLOTS} native KIRQL slots, one
+     * per nesting level of CsqAcquireLock calls. Thread-confined: no synchronization.
+     */
+    static final class ThreadCache {
+        static final int SLOTS = 32;
+        static final int IRQL_SLOTS = 8;
+        final long[] address = new long[SLOTS];
+        final long[] size = new long[SLOTS];
+        final MemorySegment[] segment = new MemorySegment[SLOTS];
+        long generation = -1;
+        final MemorySegment[] irql = new MemorySegment[IRQL_SLOTS];
+        int irqlDepth;
+
+        ThreadCache() {
+            MemorySegment block = Arena.ofAuto().allocate(8L * IRQL_SLOTS, 8); // freed with this cache (its thread gone)
+            for (int i = 0; i < IRQL_SLOTS; i++) {
+                irql[i] = block.asSlice(8L * i, 8);
+            }
+        }
+    }
+
+    /** The calling thread's cache. */
+    ThreadCache threadCache() {
+        return threadCache.get();
+    }
+
+    /**
+     * {@code space.resolve(address, size)} through the calling thread's cache: the same segment
+     * object for the same (address, size) while no region changed. PAGE_FAULT_IN_NONPAGED_AREA if
+     * unmapped (never cached).
+     */
+    MemorySegment resolve(long address, long size) {
+        ThreadCache c = threadCache.get();
+        long g = space.generation(); // volatile read: a region change since the entry was made invalidates it
+        if (c.generation != g) {
+            java.util.Arrays.fill(c.segment, null);
+            c.generation = g;
+        }
+        int i = (int) ((address >>> 3) ^ (address >>> 11) ^ size) & (ThreadCache.SLOTS - 1);
+        MemorySegment s = c.segment[i];
+        if (s != null && c.address[i] == address && c.size[i] == size) {
+            return s;
+        }
+        s = space.resolve(address, size);
+        c.address[i] = address;
+        c.size[i] = size;
+        c.segment[i] = s;
+        return s;
     }
 
     /**
@@ -232,7 +292,7 @@ public final class IoManager {
 
     /** A bounded segment over {@code size} bytes at an 8-aligned {@code address} (a pointer read from memory or given by a caller). */
     MemorySegment res(long address, long size) {
-        return space.resolve(aligned(address, "a pointer to a structure"), size);
+        return resolve(aligned(address, "a pointer to a structure"), size);
     }
 
     /** The fixed part of the IRP at {@code address} (0x50 if unmapped, DatatypeMisalignmentException if misaligned). */
@@ -240,7 +300,7 @@ public final class IoManager {
         if ((address & 7) != 0) {
             throw new DatatypeMisalignmentException(routine + ": Irp", address, 8);
         }
-        return space.resolve(address, IRP_SIZE);
+        return resolve(address, IRP_SIZE);
     }
 
     /**
@@ -253,7 +313,7 @@ public final class IoManager {
         }
         MemorySegment fixed = irpHeader(address, routine);
         int size = Short.toUnsignedInt(fixed.get(JAVA_SHORT, IRP.SIZE_OFFSET));
-        return size > IRP_SIZE ? space.resolve(address, size) : fixed;
+        return size > IRP_SIZE ? resolve(address, size) : fixed;
     }
 
     MemorySegment irpSegmentOrNull(long address) {

@@ -277,17 +277,23 @@ final class IoRoutines {
         int owner = ts.enterRoutine(routine); // the routine's driver owns what it allocates and arms
         try {
             try {
-                if (r instanceof IO_CSQ_ACQUIRE_LOCK a) {
-                    MemorySegment irql = MemorySegment.ofArray(new byte[1]);
-                    a.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
-                    return irql.get(JAVA_BYTE, 0) & 0xFF;
-                }
-                if (r == null && io.core.routines().isNativeCode(routine)) {
-                    try (Arena arena = Arena.ofConfined()) {
-                        MemorySegment irql = arena.allocate(8);
-                        NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), csq, irql.address());
-                        return irql.get(JAVA_BYTE, 0) & 0xFF;
+                if (r instanceof IO_CSQ_ACQUIRE_LOCK || (r == null && io.core.routines().isNativeCode(routine))) {
+                    // The PKIRQL: one of the thread's native slots (one per nesting level), not a new buffer per call.
+                    IoManager.ThreadCache tc = io.threadCache();
+                    int depth = tc.irqlDepth;
+                    MemorySegment irql = depth < IoManager.ThreadCache.IRQL_SLOTS ? tc.irql[depth] : Arena.ofAuto().allocate(8, 8);
+                    irql.set(JAVA_BYTE, 0, (byte) 0);
+                    tc.irqlDepth = depth + 1;
+                    try {
+                        if (r instanceof IO_CSQ_ACQUIRE_LOCK a) {
+                            a.call(io.seg(csq, IoManager.IO_CSQ_SIZE), irql);
+                        } else {
+                            NATIVE_PP_V.invokeExact(MemorySegment.ofAddress(routine), csq, irql.address());
+                        }
+                    } finally {
+                        tc.irqlDepth = depth;
                     }
+                    return irql.get(JAVA_BYTE, 0) & 0xFF;
                 }
             } catch (BugCheck | KernelHaltedException processed) {
                 throw processed;

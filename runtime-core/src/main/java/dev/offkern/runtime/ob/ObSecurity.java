@@ -234,11 +234,11 @@ final class ObSecurity {
     /**
      * ObSetSecurityObjectByPointer / NtSetSecurityObject: replaces the parts {@code information} names
      * with {@code given}'s (SeSetSecurityDescriptorInfo); a type's security procedure does it itself.
-     * Setters of one object serialize. An object without a descriptor gets one built from
-     * {@code given}'s parts.
+     * Setters of one object serialize.
      *
-     * @throws ObFailure STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER, STATUS_INVALID_PRIMARY_GROUP,
-     *         STATUS_INSUFFICIENT_RESOURCES, the procedure's status
+     * @throws ObFailure STATUS_NO_SECURITY_ON_OBJECT (an object without a descriptor, as
+     *         SeSetSecurityDescriptorInfo answers), STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER,
+     *         STATUS_INVALID_PRIMARY_GROUP, STATUS_INSUFFICIENT_RESOURCES, the procedure's status
      */
     void set(ObjectType t, long body, int information, long given, String routine) {
         ObjectSecurity s = srm; // volatile read
@@ -265,13 +265,14 @@ final class ObSecurity {
         }
         synchronized (headers.setterLock(header)) {
             long current = headers.reference(seg, off, header);
+            if (current == 0) {
+                throw new ObFailure(NtStatus.STATUS_NO_SECURITY_ON_OBJECT, routine + ": the " + t.name + " has no security descriptor");
+            }
             long merged;
             try {
                 merged = s.merge(current, information, given, t.genericMapping());
             } finally {
-                if (current != 0) {
-                    headers.release(current);
-                }
+                headers.release(current);
             }
             try {
                 install(seg, off, body, s, merged, routine);

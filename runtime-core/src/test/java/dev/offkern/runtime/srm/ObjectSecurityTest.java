@@ -488,6 +488,7 @@ class ObjectSecurityTest {
         long unnamed = event(null, null);
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwQuerySecurityObject(unnamed, info, buf, 256, need));
         assertEquals(20, need.get(JAVA_INT_UNALIGNED, 0), "no descriptor: an empty self-relative one");
+        assertEquals(NtStatus.STATUS_NO_SECURITY_ON_OBJECT, Zw.ZwSetSecurityObject(unnamed, DACL_SECURITY_INFORMATION, fx.sd("D:")));
 
         // From user mode the handle must hold READ_CONTROL / WRITE_DAC.
         MemorySegment a = tok(token(USER_A));

@@ -231,7 +231,8 @@ final class ObjectSecurityOps {
                 }
                 case 4 -> {
                     int s = Ob.ObSetSecurityObjectByPointer(event, INFO[c.n(INFO.length)], sd(c, b.asSlice(1464, 8)));
-                    if (s != NtStatus.STATUS_SUCCESS && s != NtStatus.STATUS_INVALID_OWNER && s != NtStatus.STATUS_INVALID_PRIMARY_GROUP) {
+                    if (s != NtStatus.STATUS_SUCCESS && s != NtStatus.STATUS_INVALID_OWNER && s != NtStatus.STATUS_INVALID_PRIMARY_GROUP
+                            && s != NtStatus.STATUS_NO_SECURITY_ON_OBJECT) {
                         throw new FuzzInvariantException("ObSetSecurityObjectByPointer returned 0x" + Integer.toHexString(s));
                     }
                 }
@@ -239,7 +240,8 @@ final class ObjectSecurityOps {
                     int info = INFO[c.n(INFO.length)];
                     MemorySegment sd = sd(c, b.asSlice(1464, 8));
                     int s = c.p(0.5) ? Zw.ZwSetSecurityObject(h, info, sd) : Zw.NtSetSecurityObject(h, info, sd);
-                    if (s != NtStatus.STATUS_SUCCESS && s != NtStatus.STATUS_INVALID_OWNER && s != NtStatus.STATUS_INVALID_PRIMARY_GROUP) {
+                    if (s != NtStatus.STATUS_SUCCESS && s != NtStatus.STATUS_INVALID_OWNER && s != NtStatus.STATUS_INVALID_PRIMARY_GROUP
+                            && s != NtStatus.STATUS_NO_SECURITY_ON_OBJECT) {
                         throw new FuzzInvariantException("ZwSetSecurityObject returned 0x" + Integer.toHexString(s));
                     }
                 }
