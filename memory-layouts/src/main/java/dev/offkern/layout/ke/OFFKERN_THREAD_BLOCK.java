@@ -18,7 +18,7 @@ import java.lang.foreign.StructLayout;
  * <pre>
  *  0x00  ULONG64      ThreadId      the thread's id in the kernel core (1, 2, ...; not Cid.UniqueThread)
  *  0x08  ULONG        Processor     the logical processor it runs on
- *  0x0C  ULONG        OwnedMutexes  fast and guarded mutexes the thread holds now (written by the thread)
+ *  0x0C  (reserved)
  *  0x10  union        WakeBlock     the one executive wait the thread may be in at a time:
  *          EX_RUNDOWN_WAIT_BLOCK RundownWaitBlock   { Count; WakeEvent }: a run-down's waiter
  *          struct RunOnceWaitBlock                  { Next; WakeEvent }: a run-once waiter node
@@ -42,8 +42,6 @@ public final class OFFKERN_THREAD_BLOCK {
     public static final long THREAD_ID_OFFSET = X64.offset("ThreadId");
     /** ULONG: the thread's processor number. */
     public static final long PROCESSOR_OFFSET = X64.offset("Processor");
-    /** ULONG: fast and guarded mutexes held now (the thread's own count; read by its end). */
-    public static final long OWNED_MUTEXES_OFFSET = X64.offset("OwnedMutexes");
     /** union: the run-down / run-once wait block (16-byte aligned). */
     public static final long WAKE_BLOCK_OFFSET = X64.offset("WakeBlock");
     /** Bytes of WakeBlock (both views). */
@@ -63,7 +61,6 @@ public final class OFFKERN_THREAD_BLOCK {
         return CStruct.opaque("OFFKERN_THREAD_BLOCK", abi)
                 .field("ThreadId", CType.ULONG64)
                 .field("Processor", CType.ULONG)
-                .field("OwnedMutexes", CType.ULONG)
                 .alignNext(16)
                 .union("WakeBlock", u -> u
                         .field("RundownWaitBlock", EX_RUNDOWN_WAIT_BLOCK.of(abi))

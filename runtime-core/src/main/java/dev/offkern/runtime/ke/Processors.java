@@ -151,7 +151,7 @@ public final class Processors {
         ThreadObjects objects = kernel.threadObjects();
         MemorySegment body = objects.create(s.thread(), systemThread);
         s.bind(body);
-        CLEANER.register(s, objects.collected(body));
+        CLEANER.register(s, objects.collected(body, s.ownedMutexCounter()));
     }
 
     private ThreadState newState(Thread thread, int processor, boolean service) {

@@ -32,9 +32,11 @@ public interface ThreadObjects {
 
     /**
      * The action to run when the state holding {@code kthread} has become unreachable: it must hold
-     * neither the state nor anything that keeps the kernel reachable.
+     * neither the state nor anything that keeps the kernel reachable. {@code ownedMutexes}[0] is the
+     * number of fast and guarded mutexes the thread holds (written by the thread only): a thread that
+     * ends owning one keeps its KTHREAD referenced.
      */
-    Runnable collected(MemorySegment kthread);
+    Runnable collected(MemorySegment kthread, int[] ownedMutexes);
 
     /** Whether {@code kthread} is the KTHREAD of a live Thread object of this kernel. Wait-free apart from a map read. */
     boolean isThread(long kthread);

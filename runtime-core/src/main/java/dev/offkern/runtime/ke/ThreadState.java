@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * owner bits store, what PsGetCurrentThread returns); the per-thread state Windows keeps in the
  * KTHREAD lives there at its Windows offsets (WaitBlock[], WaitStatus, WaitBlockList, State,
  * WaitIrql, WaitMode, KernelApcDisable, SpecialApcDisable, NextProcessor), the rest in the
- * OFFKERN_THREAD_BLOCK after the ETHREAD (the {@link WakeBlock}, the mutexes held) or in Java fields.
+ * OFFKERN_THREAD_BLOCK after the ETHREAD (the {@link WakeBlock}) or in Java fields (the mutexes held).
  *
  * <p>Any Java thread gets a state on its first call into a kernel ({@link #current()}); a
  * processor's service thread gets one bound to its processor when it starts.
@@ -57,13 +57,13 @@ public final class ThreadState {
      * state becomes unreachable (its thread died or left the kernel); the memory returns to the pool
      * on the object's delete path. A thread waiting in the kernel holds its state, so a KTHREAD that a
      * wait list points at is never freed under it; a thread that ends owning a fast or guarded mutex
-     * (OFFKERN_THREAD_BLOCK.OwnedMutexes non-zero) keeps its reference for ever, so the mutex's Owner
+     * (its owned-mutex count non-zero) keeps its reference for ever, so the mutex's Owner
      * never names freed (or reused) memory. A caller's state is installed before its KTHREAD is made
      * (so the making may call into the kernel without recursing) and bound right after; a runtime
      * thread's (service, threaded DPC) is bound by the thread itself when it starts.
      *
-     * The APC-disable counts live only in the KTHREAD (plain off-heap SHORTs, thread-confined as in
-     * Windows); the IRQL stays a Java field (Windows keeps it in the processor, not the thread).
+     * The APC-disable counts are the KTHREAD's SHORTs, stored on every change from the thread's own
+     * copy (read on the hot paths); the IRQL stays a Java field (Windows keeps it in the processor).
      */
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
@@ -85,6 +85,17 @@ public final class ThreadState {
 
     /** Current IRQL (KIRQL). Thread-confined. */
     int irql;
+    /** The thread's copy of KTHREAD.KernelApcDisable (stored there on every change). Thread-confined. */
+    private int kernelApcDisable;
+    /** The thread's copy of KTHREAD.SpecialApcDisable (stored there on every change). Thread-confined. */
+    private int specialApcDisable;
+    /**
+     * Fast and guarded mutexes held now (offkern-only: no KTHREAD field): element 0, written by the
+     * thread only; read by its end — the process manager, once the state is unreachable or the thread
+     * has left — through the same array, which the state's Cleaner action hands over (the array holds
+     * no reference to the state).
+     */
+    private final int[] ownedMutexCount = new int[1];
     /**
      * A DPC was queued for this thread's processor while the thread ran at DISPATCH_LEVEL or above:
      * it runs when the thread lowers its IRQL below DISPATCH_LEVEL ({@link Irql#lower}). Thread-confined.
@@ -146,7 +157,6 @@ public final class ThreadState {
         long ext = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD;
         body.set(ValueLayout.JAVA_LONG, ext + OFFKERN_THREAD_BLOCK.THREAD_ID_OFFSET, id);
         body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
-        body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.OWNED_MUTEXES_OFFSET, 0);
         WakeBlock.initialize(body);
         kthread = body.asSlice(0, KTHREAD_SIZE);
         block = body;
@@ -244,28 +254,26 @@ public final class ThreadState {
         return block.asSlice(ETHREAD.TCB_WAIT_BLOCK_OFFSET, ETHREAD.TCB_WAIT_BLOCK_SIZE);
     }
 
-    // ----- fast and guarded mutexes held (OFFKERN_THREAD_BLOCK.OwnedMutexes) -----
+    // ----- fast and guarded mutexes held -----
 
-    private static final long OWNED_MUTEXES = OFFKERN_THREAD_BLOCK.OFFSET_IN_THREAD + OFFKERN_THREAD_BLOCK.OWNED_MUTEXES_OFFSET;
-
-    /** Counts a fast or guarded mutex this thread now owns (plain: only this thread writes it; its end reads it). */
+    /** Counts a fast or guarded mutex this thread now owns (plain: only this thread writes it). */
     void mutexAcquired() {
-        block.set(ValueLayout.JAVA_INT, OWNED_MUTEXES, block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES) + 1);
+        ownedMutexCount[0]++;
     }
 
     /** Counts a release of a fast or guarded mutex by this thread. */
     void mutexReleased() {
-        block.set(ValueLayout.JAVA_INT, OWNED_MUTEXES, block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES) - 1);
+        ownedMutexCount[0]--;
     }
 
     /** Fast and guarded mutexes this thread holds now. */
     public int ownedMutexes() {
-        return block.get(ValueLayout.JAVA_INT, OWNED_MUTEXES);
+        return ownedMutexCount[0];
     }
 
-    /** The mutex count recorded in the thread object body {@code body} (read when its state has gone). */
-    public static int ownedMutexes(MemorySegment body) {
-        return body.get(ValueLayout.JAVA_INT, OWNED_MUTEXES);
+    /** The counter {@link #ownedMutexes()} reads, for the thread's end (its Cleaner action); holds nothing else. */
+    int[] ownedMutexCounter() {
+        return ownedMutexCount;
     }
 
     public int processorNumber() {
@@ -338,41 +346,45 @@ public final class ThreadState {
 
     // ----- APC-disable counts (critical and guarded regions) -----
 
-    // The counts are the KTHREAD's SHORTs (plain accesses: thread-confined, as in Windows). The Java
-    // API keeps int results: a count past SHORT's range wraps as Windows' would.
+    // The counts are the KTHREAD's SHORTs. Only the thread itself changes them (as in Windows), so it
+    // keeps its own copy in two int fields and stores every new value to the KTHREAD (plain stores: other
+    // threads read the memory racily, for diagnostics): the memory always holds the current counts, and
+    // the hot paths (a guarded region around every guarded mutex) read a field, not the segment.
 
     /** KernelApcDisable (0 outside critical regions, negative inside): KTHREAD.KernelApcDisable. */
     public int kernelApcDisable() {
-        return block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET);
+        return kernelApcDisable;
     }
 
     /** SpecialApcDisable (0 outside guarded regions, negative inside): KTHREAD.SpecialApcDisable. */
     public int specialApcDisable() {
-        return block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET);
+        return specialApcDisable;
     }
 
     /** Adds {@code delta} to KernelApcDisable and returns the new value (KeEnter/LeaveCriticalRegion: -1/+1). */
     public int addKernelApcDisable(int delta) {
-        short v = (short) (block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET) + delta);
-        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, v);
+        int v = (short) (kernelApcDisable + delta); // a SHORT: wraps as Windows' would
+        kernelApcDisable = v;
+        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 
     /** Adds {@code delta} to SpecialApcDisable and returns the new value (KeEnter/LeaveGuardedRegion: -1/+1). */
     public int addSpecialApcDisable(int delta) {
-        short v = (short) (block.get(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET) + delta);
-        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, v);
+        int v = (short) (specialApcDisable + delta);
+        specialApcDisable = v;
+        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 
     /** CombinedApcDisable as NT packs it: {@code SpecialApcDisable << 16 | KernelApcDisable & 0xFFFF} (KTHREAD.CombinedApcDisable). */
     public int combinedApcDisable() {
-        return block.get(ValueLayout.JAVA_INT, ETHREAD.TCB_COMBINED_APC_DISABLE_OFFSET);
+        return (specialApcDisable << 16) | (kernelApcDisable & 0xFFFF);
     }
 
     /** Whether normal kernel APCs are disabled: inside a critical or guarded region, or at APC_LEVEL or above. */
     public boolean apcsDisabled() {
-        return irql >= Irql.APC_LEVEL || block.get(ValueLayout.JAVA_INT, ETHREAD.TCB_COMBINED_APC_DISABLE_OFFSET) != 0;
+        return kernelApcDisable != 0 || specialApcDisable != 0 || irql >= Irql.APC_LEVEL;
     }
 
     /** {@code RtlGetLastWin32Error}: the thread's last Win32 error (0 until a routine sets one). */

@@ -266,7 +266,10 @@ public final class ProcessManager implements ThreadObjects {
     }
 
     @Override
-    public Runnable collected(MemorySegment kthread) {
+    public Runnable collected(MemorySegment kthread, int[] ownedMutexes) {
+        if (byAddress.get(kthread.address()) instanceof PsThread p) {
+            p.ownedMutexes = ownedMutexes; // read by releaseState (the thread's end)
+        }
         // The action captures neither the state (it must stay collectable) nor anything that reaches this
         // manager (a pending action is reachable from the static Cleaner for as long as its state lives —
         // the state of a thread that outlives its kernel, say — and must not keep a closed kernel
@@ -316,7 +319,8 @@ public final class ProcessManager implements ThreadObjects {
             if (closed || core.isClosed()) {
                 return;
             }
-            if (ThreadState.ownedMutexes(ob.body(t.address(), THREAD_BODY_SIZE)) != 0) {
+            int[] owned = t.ownedMutexes;
+            if (owned != null && owned[0] != 0) {
                 return; // abandoned mutex: the KTHREAD stays referenced
             }
             if (!t.stateReference.compareAndSet(true, false)) {

@@ -24,6 +24,8 @@ final class PsThread {
     final boolean created;
     /** Whether a kernel state holds a reference on this ETHREAD (its KTHREAD); cleared once, when that reference is dropped. */
     final AtomicBoolean stateReference = new AtomicBoolean();
+    /** The kernel state's count of fast and guarded mutexes held (element 0; written by the thread), or null before it has one. */
+    volatile int[] ownedMutexes;
     /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
     volatile int exitStatus = NtStatus.STATUS_PENDING;
     /**

@@ -483,7 +483,7 @@ final class DdiFuzzer {
     // ===== findings and reporting =====
 
     private void record(Finding f, Throwable t) {
-        KnownFindings.Known known = KnownFindings.match(f.signature);
+        KnownFindings.Known known = KnownFindings.match(f.signature, f.detail);
         Finding first = findings.computeIfAbsent(f.signature, s -> new Finding(f.signature, f.detail, known));
         first.count.increment();
         if (first.count.sum() == 1) {
