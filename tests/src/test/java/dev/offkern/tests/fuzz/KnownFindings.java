@@ -77,7 +77,19 @@ final class KnownFindings {
                             + " 0xC2/0xA, its block reused under another tag (seed 0x20a3260e75ad3b97 epoch 16); twice in about"
                             + " 2,000 epochs, not reproduced by replay. Some path drops one reference too many on a thread object"
                             + " (suspects: a lookup by id racing the id table's removal, or an adopted thread ended twice). Not"
-                            + " yet fixed").where("ProcessManager\\.reap"));
+                            + " yet fixed").where("ProcessManager\\.reap"),
+            Known.of("ethread-free-batch", "^UNDOCUMENTED \\S+ java\\.lang\\.ArrayIndexOutOfBoundsException",
+                    "new with the KTHREAD-is-the-ETHREAD change (reported by its helper: seed 0xf5d8a89192d3ba2a epoch 10, not"
+                            + " reproduced by replay): a thread's first call makes its ETHREAD from pool and ThreadCache.push"
+                            + " meets a corrupt free batch of that size class (likely a write through a stale pointer into a freed"
+                            + " Thread object); the pool should answer a corrupt batch with a pool bug check, not an index"
+                            + " exception. Not yet fixed").where("ThreadCache\\.push"),
+            Known.of("ethread-partner-first-call", "^HANG \\S+[wW]ithPartner",
+                    "new with the KTHREAD-is-the-ETHREAD change (reported by its helper: seed 0xc92c2fc1b51dc1b7 epoch 53, HANG"
+                            + " rundown.waitWithPartner): a partner thread's first call must now make its ETHREAD from pool and"
+                            + " can fail (pool full, or the reap findings above); the partner then never signals and its caller"
+                            + " waits until the watchdog closes the kernel. Matched only when the hang report names a failed"
+                            + " partner. Not yet fixed").where("last failure of partner"));
 
     /** The entry matching a finding's {@code signature} and {@code detail} (its report), or null. */
     static Known match(String signature, String detail) {
