@@ -129,20 +129,7 @@ public final class ObjectType {
      * descriptor grants), restricted to the valid rights and ACCESS_SYSTEM_SECURITY.
      */
     int mapAccess(int desired) {
-        int m = desired & ~(AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE | AccessMask.GENERIC_EXECUTE
-                | AccessMask.GENERIC_ALL | AccessMask.MAXIMUM_ALLOWED);
-        if ((desired & AccessMask.GENERIC_READ) != 0) {
-            m |= genericRead;
-        }
-        if ((desired & AccessMask.GENERIC_WRITE) != 0) {
-            m |= genericWrite;
-        }
-        if ((desired & AccessMask.GENERIC_EXECUTE) != 0) {
-            m |= genericExecute;
-        }
-        if ((desired & AccessMask.GENERIC_ALL) != 0) {
-            m |= genericAll;
-        }
+        int m = mapGeneric(desired & ~AccessMask.MAXIMUM_ALLOWED);
         if ((desired & AccessMask.MAXIMUM_ALLOWED) != 0) {
             m |= validAccessMask;
         }
