@@ -252,6 +252,68 @@ public final class Zw {
     }
 
     /**
+     * {@code NTSTATUS ZwOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes, PCLIENT_ID ClientId)}: a handle to the process ClientId names (through its
+     * UniqueThread when not 0, else its UniqueProcess). STATUS_INVALID_PARAMETER_MIX (a name in
+     * ObjectAttributes, or no ClientId), STATUS_INVALID_CID (an id that names no live process or thread,
+     * or a thread of another process), STATUS_INVALID_PARAMETER (NULL ProcessHandle or ObjectAttributes,
+     * invalid attributes). Previous mode KernelMode: no access check. IRQL: PASSIVE_LEVEL. See
+     * {@link dev.offkern.runtime.ps.ProcessOpen}.
+     */
+    public static int ZwOpenProcess(MemorySegment ProcessHandle, int DesiredAccess, MemorySegment ObjectAttributes, MemorySegment ClientId) {
+        try {
+            return dev.offkern.runtime.ps.ProcessOpen.openProcess(Ps.processes(), ProcessHandle, DesiredAccess, ObjectAttributes, ClientId,
+                    ObjectManager.KernelMode, "ZwOpenProcess");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtOpenProcess(...)}: as ZwOpenProcess with the calling thread's previous mode: from
+     * user mode ({@code ObjectManager.callFromUserMode}) the handle gets what SeAccessCheck grants the
+     * caller against the process's descriptor (STATUS_ACCESS_DENIED), unless the caller holds
+     * SeDebugPrivilege (then what it asks); OBJ_KERNEL_HANDLE is ignored. IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtOpenProcess(MemorySegment ProcessHandle, int DesiredAccess, MemorySegment ObjectAttributes, MemorySegment ClientId) {
+        try {
+            return dev.offkern.runtime.ps.ProcessOpen.openProcess(Ps.processes(), ProcessHandle, DesiredAccess, ObjectAttributes, ClientId,
+                    Ob.objects().previousMode(), "NtOpenProcess");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwOpenThread(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
+     * ObjectAttributes, PCLIENT_ID ClientId)}: a handle to the thread ClientId.UniqueThread names (in
+     * process ClientId.UniqueProcess unless that is 0). STATUS_INVALID_PARAMETER_MIX, STATUS_INVALID_CID,
+     * STATUS_INVALID_PARAMETER as ZwOpenProcess. Previous mode KernelMode. IRQL: PASSIVE_LEVEL.
+     */
+    public static int ZwOpenThread(MemorySegment ThreadHandle, int DesiredAccess, MemorySegment ObjectAttributes, MemorySegment ClientId) {
+        try {
+            return dev.offkern.runtime.ps.ProcessOpen.openThread(Ps.processes(), ThreadHandle, DesiredAccess, ObjectAttributes, ClientId,
+                    ObjectManager.KernelMode, "ZwOpenThread");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS NtOpenThread(...)}: as ZwOpenThread with the calling thread's previous mode (from
+     * user mode: the access check against the thread's descriptor unless the caller holds
+     * SeDebugPrivilege; OBJ_KERNEL_HANDLE ignored). IRQL: PASSIVE_LEVEL.
+     */
+    public static int NtOpenThread(MemorySegment ThreadHandle, int DesiredAccess, MemorySegment ObjectAttributes, MemorySegment ClientId) {
+        try {
+            return dev.offkern.runtime.ps.ProcessOpen.openThread(Ps.processes(), ThreadHandle, DesiredAccess, ObjectAttributes, ClientId,
+                    Ob.objects().previousMode(), "NtOpenThread");
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
      * {@code NTSTATUS NtOpenEvent(PHANDLE EventHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES
      * ObjectAttributes)}: as ZwOpenEvent with the calling thread's previous mode: from user mode
      * ({@code ObjectManager.callFromUserMode}) the handle gets what SeAccessCheck grants the caller's

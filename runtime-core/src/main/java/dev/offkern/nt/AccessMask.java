@@ -35,6 +35,12 @@ public final class AccessMask {
     public static final int PROCESS_TERMINATE = 0x0001;
     /** PROCESS_DUP_HANDLE: duplicate handles from or into the process (ZwDuplicateObject's process handles). */
     public static final int PROCESS_DUP_HANDLE = 0x0040;
+    /** PROCESS_VM_READ: read the process's memory. */
+    public static final int PROCESS_VM_READ = 0x0010;
+    /** PROCESS_QUERY_INFORMATION: query the process's information (ZwQueryInformationProcess). */
+    public static final int PROCESS_QUERY_INFORMATION = 0x0400;
+    /** THREAD_QUERY_INFORMATION: query the thread's information. */
+    public static final int THREAD_QUERY_INFORMATION = 0x0040;
     public static final int THREAD_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
     public static final int FILE_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
     public static final int TOKEN_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1FF;

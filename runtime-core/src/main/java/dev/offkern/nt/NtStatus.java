@@ -18,6 +18,8 @@ public final class NtStatus {
     public static final int STATUS_INVALID_PARAMETER = 0xC000000D;
     /** An invalid client id: PsLookupProcessByProcessId / PsLookupThreadByThreadId of an id that names nothing. */
     public static final int STATUS_INVALID_CID = 0xC000000B;
+    /** An invalid mix of parameters: ZwOpenProcess / ZwOpenThread given an object name, or no client id. */
+    public static final int STATUS_INVALID_PARAMETER_MIX = 0xC0000030;
     /** The process is terminating: no thread or handle may be added to it (ZwTerminateProcess ran). */
     public static final int STATUS_PROCESS_IS_TERMINATING = 0xC000010A;
     /** The routine to remove was never registered (PsRemoveCreateThreadNotifyRoutine, PsSetCreateProcessNotifyRoutine* with Remove). */

@@ -134,6 +134,23 @@ final class HeaderSecurity {
         return (long) WORD.getVolatile(s, headerOff + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET) & ~COUNT_MASK; // volatile read
     }
 
+    /**
+     * The requested size of the block the header word names (PREFIX + the descriptor's length) when
+     * its RefCount is exactly the word's own 1 + RefCnt (nobody else holds it), else 0. A racy snapshot:
+     * for the close-time accounting only, when no call runs any more.
+     */
+    long blockHeldByWordOnly(MemorySegment s, long headerOff) {
+        long v = (long) WORD.getVolatile(s, headerOff + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET); // volatile read
+        long sd = v & ~COUNT_MASK;
+        if (sd == 0) {
+            return 0;
+        }
+        long block = sd - PREFIX;
+        Region r = space.regionOf(block, PREFIX);
+        long count = (long) COUNT.getVolatile(r.segment(), r.offsetOf(block) + REF_COUNT); // volatile read
+        return count == 1 + (v & COUNT_MASK) ? PREFIX + length(sd) : 0;
+    }
+
     /** {@code ObpReferenceSecurityDescriptor}: a reference on the object's descriptor, or 0 if it has none. */
     long reference(MemorySegment s, long headerOff, long header) {
         long field = headerOff + OBJECT_HEADER.SECURITY_DESCRIPTOR_OFFSET;

@@ -497,6 +497,29 @@ public final class ObRoutines {
         }
     }
 
+    /**
+     * The open NtOpenProcess and NtOpenThread end with: {@code ObOpenObjectByPointer(Object,
+     * ObjectAttributes->Attributes, &AccessState, 0, type, PreviousMode, Handle)}, the access state
+     * asking for {@code desiredAccess} — or, {@code privileged} (the caller holds SeDebugPrivilege),
+     * holding it as already granted (MAXIMUM_ALLOWED: every valid right), so no access check runs.
+     * From user mode OBJ_KERNEL_HANDLE is ignored. The caller keeps its reference on the object.
+     * STATUS_INVALID_PARAMETER (bad attributes), the access check's statuses, STATUS_INSUFFICIENT_RESOURCES.
+     */
+    public static int openForService(ObjectManager ob, long body, int attributes, int desiredAccess, boolean privileged, ObjectType t,
+                                     int mode, MemorySegment handle, String routine) {
+        try {
+            int a = mode == ObjectManager.KernelMode ? attributes : attributes & ~ObjectAttributes.OBJ_KERNEL_HANDLE;
+            ob.checkAttributes(t, a, routine);
+            int access = ob.security.openAccess(t, body, desiredAccess, mode, a, privileged, routine);
+            long h = ob.insertHandle(t, body, access, a & ~ObjectAttributes.OBJ_FORCE_ACCESS_CHECK, OB_OPEN_METHOD.ObOpenHandle, mode,
+                    false, false);
+            CallerArgs.writePointer(ob.space, handle, h, routine, "Handle");
+            return NtStatus.STATUS_SUCCESS;
+        } catch (ObFailure f) {
+            return f.status();
+        }
+    }
+
     // ===== handles =====
 
     /** {@code NtClose(Handle)} with the given previous mode ({@code ZwClose}: KernelMode). IRQL PASSIVE_LEVEL. */

@@ -80,11 +80,16 @@ final class ObSecurity {
      * @throws ObFailure SeAssignSecurity's status, the security procedure's, STATUS_INSUFFICIENT_RESOURCES
      */
     void assign(ObjectType t, long body, long explicit, String routine) {
+        assign(t, body, explicit, 0, routine);
+    }
+
+    /** As {@link #assign(ObjectType, long, long, String)}; a non-zero {@code token} is the subject's primary token ({@link ObjectSecurity#assignForToken}). */
+    void assign(ObjectType t, long body, long explicit, long token, String routine) {
         ObjectSecurity s = srm; // volatile read
         if (s == null) {
             return;
         }
-        long sd = s.assign(0, explicit, false, t.genericMapping());
+        long sd = token == 0 ? s.assign(0, explicit, false, t.genericMapping()) : s.assignForToken(token, explicit, t.genericMapping());
         Region r = ob.headerRegion(body);
         MemorySegment seg = r.segment();
         long off = r.offsetOf(body - ObjectManager.HEADER_SIZE);
@@ -114,6 +119,16 @@ final class ObSecurity {
         headers.replace(seg, off, body - ObjectManager.HEADER_SIZE, word);
     }
 
+    /**
+     * The bytes of the object's descriptor block (header word's) when only the header holds it (no
+     * reference handed out), else 0: for the process manager's account of what the kernel alone holds
+     * at close.
+     */
+    long blockHeldByHeaderOnly(long body) {
+        Region r = ob.headerRegion(body);
+        return headers.blockHeldByWordOnly(r.segment(), r.offsetOf(body - ObjectManager.HEADER_SIZE));
+    }
+
     /** The object is being deleted: its descriptor goes (the header's; a security procedure's is deleted by the caller). */
     void deleted(MemorySegment seg, long off, long header) {
         if (HeaderSecurity.peek(seg, off) != 0) {
@@ -129,7 +144,16 @@ final class ObSecurity {
      * @throws ObFailure SeAccessCheck's status (STATUS_ACCESS_DENIED, STATUS_PRIVILEGE_NOT_HELD, ...)
      */
     int openAccess(ObjectType t, long body, int desired, int mode, int attributes, String routine) {
-        if (mode == ObjectManager.KernelMode && (attributes & ObjectAttributes.OBJ_FORCE_ACCESS_CHECK) == 0) {
+        return openAccess(t, body, desired, mode, attributes, false, routine);
+    }
+
+    /**
+     * As {@link #openAccess(ObjectType, long, int, int, int, String)}; {@code privileged}: the caller's
+     * privilege (SeDebugPrivilege for processes and threads) already granted what it asks, so no check
+     * runs (Windows moves the rights into the access state's PreviouslyGrantedAccess).
+     */
+    int openAccess(ObjectType t, long body, int desired, int mode, int attributes, boolean privileged, String routine) {
+        if (privileged || (mode == ObjectManager.KernelMode && (attributes & ObjectAttributes.OBJ_FORCE_ACCESS_CHECK) == 0)) {
             return t.mapAccess(desired);
         }
         ObjectSecurity s = srm; // volatile read

@@ -172,6 +172,32 @@ public final class ObjectManager {
     }
 
     /**
+     * Assigns a new process or thread object at {@code body} its security descriptor from
+     * {@code primaryToken} (the subject's primary token; see {@link ObjectSecurity#assignForToken}):
+     * the process manager's objects, made without ObInsertObject, some while a thread's kernel state
+     * is being made (no subject context can be captured then).
+     *
+     * @throws ObFailure SeAssignSecurity's status, STATUS_INSUFFICIENT_RESOURCES
+     */
+    public void assignSecurity(long body, long explicitDescriptor, long primaryToken, String routine) {
+        if (primaryToken == 0) {
+            throw new IllegalArgumentException(routine + ": no primary token to assign the new object's descriptor from");
+        }
+        security.assign(objectType(body), body, explicitDescriptor, primaryToken, routine);
+    }
+
+    /** The pool tag of the blocks holding objects' security descriptors ('ObSc'). */
+    public static final int SECURITY_DESCRIPTOR_TAG = HeaderSecurity.TAG;
+
+    /**
+     * The requested size of the object's security-descriptor block ('ObSc') if only its header holds
+     * it, else 0 (close-time accounting of what the kernel alone holds).
+     */
+    public long securityBlockHeldByObjectOnly(long body) {
+        return security.blockHeldByHeaderOnly(body);
+    }
+
+    /**
      * The access a handle to {@code body} opened by a caller in {@code mode} gets (see {@link ObSecurity#openAccess}).
      *
      * @throws ObFailure the access check's status

@@ -21,6 +21,16 @@ public interface ObjectSecurity {
     long assign(long parentDescriptor, long explicitDescriptor, boolean isDirectoryObject, MemorySegment genericMapping);
 
     /**
+     * SeAssignSecurity for an object the kernel makes on behalf of a process (a process, a thread),
+     * possibly on a thread whose kernel state is still being made: the subject context holds
+     * {@code primaryToken} (a token the caller keeps referenced) as its primary token and no client
+     * token, instead of the calling thread's. No parent descriptor; not a container.
+     *
+     * @throws ObFailure with SeAssignSecurity's failure status
+     */
+    long assignForToken(long primaryToken, long explicitDescriptor, MemorySegment genericMapping);
+
+    /**
      * {@code SeAccessCheck(SecurityDescriptor, <caller's subject context>, FALSE, DesiredAccess,
      * PreviouslyGrantedAccess, NULL, GenericMapping, UserMode, ...)}: the granted access (≥ 0), or the
      * failure NTSTATUS (negative).

@@ -118,6 +118,11 @@ public final class ProcessManager implements ThreadObjects {
     /** The security manager's hooks (null: processes get no token); volatile: set once by the kernel at boot. */
     private volatile ProcessSecurity security;
 
+    /** The security manager's hooks (null: none installed). */
+    ProcessSecurity security() {
+        return security; // volatile read
+    }
+
     /** Installs the security manager's hooks (before the System process is made). */
     public void setSecurity(ProcessSecurity security) {
         this.security = security;
@@ -370,6 +375,16 @@ public final class ProcessManager implements ThreadObjects {
         ListEntries.initializeHead(e, ETHREAD.TCB_APC_STATE_OFFSET + KAPC_STATE.APC_LIST_HEAD_OFFSET + KAPC_STATE.APC_LIST_HEAD_SIZE);
         e.set(JAVA_LONG, ETHREAD.TCB_APC_STATE_OFFSET + KAPC_STATE.PROCESS_OFFSET, process.address());
         e.set(JAVA_BYTE, ETHREAD.TCB_APC_STATE_INDEX_OFFSET, (byte) ProcessAttach.ORIGINAL_APC_ENVIRONMENT);
+        ProcessSecurity sec = security; // volatile read
+        if (sec != null) {
+            try {
+                sec.threadCreated(e, process.eprocess()); // its security descriptor, from the process's token
+            } catch (RuntimeException x) {
+                threadGone(process);
+                ob.dereference(body);
+                throw x;
+            }
+        }
         PsThread p = new PsThread(e, id, process, systemThread, created);
         byAddress.put(body, p);
         synchronized (lists) {
@@ -704,6 +719,10 @@ public final class ProcessManager implements ThreadObjects {
         try {
             if (ob.pointerCount(body) == references && ob.handleCount(body) == 0) {
                 ownBlocks.merge(key(tag, ObjectManager.HEADER_SIZE + bodySize), 1L, Long::sum);
+                long sd = ob.securityBlockHeldByObjectOnly(body); // its security descriptor lives as long as it
+                if (sd != 0) {
+                    ownBlocks.merge(key(ObjectManager.SECURITY_DESCRIPTOR_TAG, sd), 1L, Long::sum);
+                }
             }
         } catch (RuntimeException unreadable) {
             // a header the caller's code overwrote or unmapped: the report shows the block

@@ -16,6 +16,8 @@ final class AclBytes {
     static final int ACCESS_ALLOWED = 0;
     static final int ACCESS_DENIED = 1;
     static final int SYSTEM_AUDIT = 2;
+    /** SYSTEM_MANDATORY_LABEL_ACE_TYPE: its mask is the label's policy, not rights. */
+    static final int SYSTEM_MANDATORY_LABEL = 0x11;
     /** ACL_REVISION. */
     static final int ACL_REVISION = 2;
     /** ACL_REVISION_DS (object ACEs). */

@@ -38,7 +38,10 @@ import java.util.List;
  * inheritable ACEs appended (SE_DACL_AUTO_INHERITED). Else the ACEs inherited from the parent, if
  * any; else an explicit defaulted DACL; else the token's default DACL; else none. The SACL follows
  * the same rules without a token default, and an explicit SACL needs SeSecurityPrivilege
- * (STATUS_PRIVILEGE_NOT_HELD; SEF_AVOID_PRIVILEGE_CHECK skips it).
+ * (STATUS_PRIVILEGE_NOT_HELD; SEF_AVOID_PRIVILEGE_CHECK skips it). Whatever their source, the
+ * generic rights of the new DACL's and SACL's ACEs that apply to the object (not INHERIT_ONLY) are
+ * mapped with GenericMapping, as Windows' RtlpApplyAclToObject does (the access check compares ACE
+ * masks as stored).
  *
  * <h2>Inheritance (one parent ACE)</h2>
  * <ul>
@@ -167,7 +170,7 @@ public final class AssignSecurity {
             if ((sacl.extraControl & SE_DACL_PROTECTED) != 0) {
                 control |= SE_SACL_PROTECTED;
             }
-            long block = write(tm, control, owner, group, sacl.bytes, dacl.bytes);
+            long block = write(tm, control, owner, group, applyToObject(sacl.bytes, m), applyToObject(dacl.bytes, m));
             if (block == 0) {
                 return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
             }
@@ -411,7 +414,7 @@ public final class AssignSecurity {
                     | SE_SACL_PROTECTED;
             byte[] dacl;
             if ((information & SeConstants.DACL_SECURITY_INFORMATION) != 0) {
-                dacl = strict ? mapAcl(mod.dacl(), m) : mod.dacl();
+                dacl = strict ? applyToObject(mod.dacl(), m) : mod.dacl();
                 control |= mod.control() & daclBits;
             } else {
                 dacl = cur == null ? null : cur.dacl();
@@ -419,7 +422,7 @@ public final class AssignSecurity {
             }
             byte[] sacl;
             if ((information & SeConstants.SACL_SECURITY_INFORMATION) != 0) {
-                sacl = strict ? mapAcl(mod.sacl(), m) : mod.sacl();
+                sacl = strict ? applyToObject(mod.sacl(), m) : mod.sacl();
                 control |= mod.control() & saclBits;
             } else {
                 sacl = cur == null ? null : cur.sacl();
@@ -435,8 +438,14 @@ public final class AssignSecurity {
         }
     }
 
-    /** {@code acl} with the generic rights of its simple ACEs mapped (null: null). */
-    private static byte[] mapAcl(byte[] acl, int[] m) {
+    /**
+     * RtlpApplyAclToObject: {@code acl} with the generic rights of its simple ACEs that apply to the
+     * object (not INHERIT_ONLY: those keep their generic rights for the children's own mappings)
+     * mapped with the object type's mapping (null: null). Windows' RtlpNewSecurityObject applies it
+     * to the new descriptor's DACL and SACL, so ACEs from the creator's descriptor or the token's
+     * default DACL hold specific rights, as SeAccessCheck (which compares masks as stored) needs.
+     */
+    private static byte[] applyToObject(byte[] acl, int[] m) {
         if (acl == null) {
             return null;
         }
@@ -444,8 +453,10 @@ public final class AssignSecurity {
         boolean changed = false;
         for (byte[] ace : aces(acl)) {
             int type = Byte.toUnsignedInt(ace[(int) ACE_HEADER.ACE_TYPE_OFFSET]);
+            int flags = Byte.toUnsignedInt(ace[(int) ACE_HEADER.ACE_FLAGS_OFFSET]);
             int mask = MemorySegment.ofArray(ace).get(ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET);
-            if (simple(type) && (mask & GENERIC) != 0) {
+            if (simple(type) && type != AclBytes.SYSTEM_MANDATORY_LABEL && (flags & SeConstants.INHERIT_ONLY_ACE) == 0
+                    && (mask & GENERIC) != 0) {
                 long mapped = AccessCheck.map(mask, m);
                 byte[] copy = ace.clone();
                 MemorySegment.ofArray(copy).set(ULONG, ACCESS_ALLOWED_ACE.MASK_OFFSET, mapped < 0 ? mask & ~GENERIC : (int) mapped);

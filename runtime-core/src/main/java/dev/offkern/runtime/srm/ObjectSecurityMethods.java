@@ -67,6 +67,22 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
     }
 
     @Override
+    public long assignForToken(long primaryToken, long explicitDescriptor, MemorySegment genericMapping) {
+        // Its own confined scratch, not the thread's: this runs while a thread's kernel state is made,
+        // possibly inside another call's use of the per-thread block.
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ctx = a.allocate(SECURITY_SUBJECT_CONTEXT.X64.size(), 8);
+            MemorySegment out = a.allocate(8, 8);
+            ctx.set(POINTER, SECURITY_SUBJECT_CONTEXT.PRIMARY_TOKEN_OFFSET, primaryToken); // no reference: the caller holds one
+            int st = AssignSecurity.assign(tm, MemorySegment.NULL, sd(explicitDescriptor), out, false, 0, ctx, genericMapping);
+            if (!NtStatus.NT_SUCCESS(st)) {
+                throw new ObFailure(st, "SeAssignSecurity for a new process or thread failed");
+            }
+            return out.get(POINTER, 0);
+        }
+    }
+
+    @Override
     public long accessCheck(long securityDescriptor, int desiredAccess, int previouslyGrantedAccess, MemorySegment genericMapping) {
         Scratch s = SCRATCH.get();
         MemorySegment ctx = s.context;

@@ -208,12 +208,33 @@ public final class TokenManager implements ProcessSecurity {
         }
         ob.body(token, TokenData.VARIABLE).set(UCHAR, TOKEN.TOKEN_IN_USE_OFFSET, (byte) 1);
         primary.assign(eprocess, token);
+        ob.assignSecurity(eprocess.address(), 0, token, "PspCreateProcess"); // the word holds the token's reference meanwhile
+    }
+
+    /**
+     * A new thread's security descriptor: SeAssignSecurity with its process's primary token as the
+     * subject (the token's default owner, primary group and default DACL, mapped for the Thread type).
+     * The token is read without a reference (the word's reserve stays whole): a process that may
+     * still get threads is alive and keeps its token until its deletion.
+     */
+    @Override
+    public void threadCreated(MemorySegment ethread, MemorySegment eprocess) {
+        long token = PrimaryTokenRef.peek(eprocess);
+        if (token == 0) {
+            throw new IllegalStateException("PspCreateThread: the thread's process has no primary token");
+        }
+        ob.assignSecurity(ethread.address(), 0, token, "PspCreateThread");
+    }
+
+    @Override
+    public boolean debugPrivilege(int previousMode) {
+        return SubjectContexts.singlePrivilegeCheck(this, SeConstants.SE_DEBUG_PRIVILEGE, previousMode);
     }
 
     /** A reference on the primary token of process {@code parentId}, or on the System process's. */
     private long parentToken(long parentId) {
         if (parentId != 0 && parentId != ProcessManager.SYSTEM_PROCESS_ID) {
-            MemorySegment out = MemorySegment.ofArray(new long[1]);
+            MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate(8, 8); // native: the lookup refuses address 0 (a heap segment's)
             if (ps.lookupProcess(parentId, out) == NtStatus.STATUS_SUCCESS) {
                 long process = out.get(ValueLayout.JAVA_LONG, 0);
                 try {

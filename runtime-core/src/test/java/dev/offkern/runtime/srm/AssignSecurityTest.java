@@ -28,11 +28,14 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The creator's token: user S-1-5-21-1-2-3-1001 (the default owner), primary group
  * S-1-5-21-1-2-3-513, group S-1-5-21-1-2-3-1100 with SE_GROUP_OWNER, default DACL
- * D:(A;;GA;;;S-1-5-21-1-2-3-1001)(A;;GR;;;SY). Generic mapping {0x20001, 0x20002, 0x20004, 0x1F01FF}.
+ * D:(A;;GA;;;S-1-5-21-1-2-3-1001)(A;;GR;;;SY). Generic mapping {0x20001, 0x20002, 0x20004, 0x1F01FF}: the
+ * new descriptor holds the default DACL mapped (Windows' RtlpApplyAclToObject), {@link #DEFAULT_DACL}.
  */
 class AssignSecurityTest {
     private static final String U = "S-1-5-21-1-2-3-1001";
     private static final String G = "S-1-5-21-1-2-3-513";
+    /** The token's default DACL as a new object's descriptor holds it: GA and GR mapped (0x1F01FF, 0x20001). */
+    private static final String DEFAULT_DACL = "D:(A;;0x1f01ff;;;" + U + ")(A;;0x20001;;;SY)";
 
     private Kernel kernel;
     private TokenFixture fx;
@@ -101,8 +104,8 @@ class AssignSecurityTest {
 
     @Test
     void shouldTakeOwnerGroupAndDaclFromTheTokenWhenNothingElseGivesThem() {
-        assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;GA;;;" + U + ")(A;;GR;;;SY)"), assign(null, null, false, 0));
-        assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;GA;;;" + U + ")(A;;GR;;;SY)"),
+        assertEquals(canonical("O:" + U + "G:" + G + DEFAULT_DACL), assign(null, null, false, 0));
+        assertEquals(canonical("O:" + U + "G:" + G + DEFAULT_DACL),
                 assign("O:BAG:SYD:(A;CI;0x1;;;WD)", null, false, 0), "a parent with nothing an object inherits");
     }
 
@@ -111,7 +114,14 @@ class AssignSecurityTest {
         assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;0x1;;;WD)"), assign("O:BAG:SYD:(A;OICI;0x2;;;BU)", "D:(A;;0x1;;;WD)", true, 0));
         assertEquals(canonical("O:" + U + "G:" + G + "D:NO_ACCESS_CONTROL"), assign(null, "D:NO_ACCESS_CONTROL", false, 0),
                 "an explicit NULL DACL stays NULL");
-        assertEquals(canonical("O:SYG:SYD:(A;;GA;;;" + U + ")(A;;GR;;;SY)"), assign(null, "O:SYG:SY", false, SEF_AVOID_OWNER_CHECK));
+        assertEquals(canonical("O:SYG:SY" + DEFAULT_DACL), assign(null, "O:SYG:SY", false, SEF_AVOID_OWNER_CHECK));
+    }
+
+    @Test
+    void shouldMapTheGenericRightsOfTheAcesThatApplyToTheNewObjectAndKeepInheritOnlyOnes() {
+        assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;0x20003;;;WD)(D;;0x20004;;;BU)(A;OICIIO;GA;;;CO)"),
+                assign(null, "D:(A;;GRGW;;;WD)(D;;GX;;;BU)(A;OICIIO;GA;;;CO)", true, 0),
+                "RtlpApplyAclToObject: effective ACEs mapped, the inherit-only one keeps GA for the children");
     }
 
     @Test
@@ -147,7 +157,7 @@ class AssignSecurityTest {
     @Test
     void shouldCheckTheExplicitOwnerAgainstTheToken() {
         assertEquals("status 0x" + Integer.toHexString(NtStatus.STATUS_INVALID_OWNER), assign(null, "O:BA", false, 0));
-        assertEquals(canonical("O:S-1-5-21-1-2-3-1100G:" + G + "D:(A;;GA;;;" + U + ")(A;;GR;;;SY)"),
+        assertEquals(canonical("O:S-1-5-21-1-2-3-1100G:" + G + DEFAULT_DACL),
                 assign(null, "O:S-1-5-21-1-2-3-1100", false, 0), "a group with SE_GROUP_OWNER");
         assertEquals("status 0x" + Integer.toHexString(NtStatus.STATUS_INVALID_OWNER), assign(null, "O:WD", false, 0),
                 "a group without SE_GROUP_OWNER");
@@ -156,9 +166,9 @@ class AssignSecurityTest {
     @Test
     void shouldRequireSeSecurityPrivilegeForAnExplicitSaclAndInheritAuditAces() {
         assertEquals("status 0x" + Integer.toHexString(NtStatus.STATUS_PRIVILEGE_NOT_HELD), assign(null, "S:(AU;SA;0x1;;;WD)", false, 0));
-        assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;GA;;;" + U + ")(A;;GR;;;SY)S:(AU;SA;0x1;;;WD)"),
+        assertEquals(canonical("O:" + U + "G:" + G + DEFAULT_DACL + "S:(AU;SA;0x1;;;WD)"),
                 assign(null, "S:(AU;SA;0x1;;;WD)", false, SEF_AVOID_PRIVILEGE_CHECK));
-        assertEquals(canonical("O:" + U + "G:" + G + "D:(A;;GA;;;" + U + ")(A;;GR;;;SY)S:(AU;IDSA;0x1;;;WD)"),
+        assertEquals(canonical("O:" + U + "G:" + G + DEFAULT_DACL + "S:(AU;IDSA;0x1;;;WD)"),
                 assign("O:BAG:SYS:(AU;OISA;0x1;;;WD)", null, false, 0));
     }
 

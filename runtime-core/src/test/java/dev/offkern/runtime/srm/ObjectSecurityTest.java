@@ -536,7 +536,8 @@ class ObjectSecurityTest {
         assertEquals(NtStatus.STATUS_SUCCESS, Ob.ObInsertObject(obj, MemorySegment.NULL, ALL, 0, MemorySegment.NULL, h));
         long sd = headerWord(obj) & ~15L;
         assertNotEquals(0, sd, "unnamed, no explicit descriptor: the creator's defaults all the same");
-        assertEquals(canon("O:BAG:SYD:(A;;GA;;;SY)(A;;GRGXRC;;;BA)"), sddlOf(sd), "the SYSTEM token's owner, group and default DACL");
+        assertEquals(canon("O:BAG:SYD:(A;;0x1f0003;;;SY)(A;;0x120001;;;BA)"), sddlOf(sd),
+                "the SYSTEM token's owner, group and default DACL, its generic rights mapped with the type's mapping");
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h.get(JAVA_LONG_UNALIGNED, 0)));
         closeWithoutLeaks();
     }

@@ -39,6 +39,7 @@ final class Catalogue {
         all.addAll(InterruptOps.ops());
         all.addAll(TokenOps.ops());
         all.addAll(ObjectSecurityOps.ops());
+        all.addAll(ProcessSecurityOps.ops());
         all.addAll(IoOps.ops());
         ALL = Collections.unmodifiableList(all);
     }
