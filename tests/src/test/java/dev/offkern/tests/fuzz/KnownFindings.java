@@ -78,6 +78,12 @@ final class KnownFindings {
                             + " 2,000 epochs, not reproduced by replay. Some path drops one reference too many on a thread object"
                             + " (suspects: a lookup by id racing the id table's removal, or an adopted thread ended twice). Not"
                             + " yet fixed").where("ProcessManager\\.reap"),
+            Known.of("ethread-reap-descriptor", "^UNDOCUMENTED \\S+ BugCheck 0x1E/0xC0000144",
+                    "ethread-reap seen through the thread object's security descriptor (new once processes and threads carry"
+                            + " descriptors, se-proc): the reap's stale dereference deletes a thread object whose memory another"
+                            + " ETHREAD reused, whose descriptor block's RefCount then falls below 0 (seed 0xf24264d504743cfe"
+                            + " epoch 26, twice in one epoch; not reproduced by replay). Same root cause as ethread-reap; not yet"
+                            + " fixed").where("security descriptor at 0x[0-9a-f]+ fell below 0[\\s\\S]*ProcessManager\\.reap"),
             Known.of("ethread-free-batch", "^UNDOCUMENTED \\S+ java\\.lang\\.ArrayIndexOutOfBoundsException",
                     "new with the KTHREAD-is-the-ETHREAD change (reported by its helper: seed 0xf5d8a89192d3ba2a epoch 10, not"
                             + " reproduced by replay): a thread's first call makes its ETHREAD from pool and ThreadCache.push"
