@@ -172,7 +172,10 @@ public final class IoManager {
 
     /**
      * Ends {@code body}'s owner id at its unload: given back for reuse if the driver left nothing
-     * allocated, else kept (with its name, marked unloaded) so that the leak stays attributed.
+     * allocated, else kept so that the leak stays attributed. Either way the id keeps the driver's
+     * name, marked unloaded ({@code \Driver\X (unloaded)}), for the reports that still see it
+     * (poolmon's Driver column remembers the drivers that allocated each tag) until a new driver
+     * takes the id over.
      */
     void retireOwner(long body, int owner, boolean leaked) {
         if (owner == 0) {
@@ -184,7 +187,7 @@ public final class IoManager {
                 ownerNames.computeIfPresent(owner, (k, v) -> v.endsWith(" (unloaded)") ? v : v + " (unloaded)");
                 return;
             }
-            ownerNames.remove(owner);
+            ownerNames.computeIfPresent(owner, (k, v) -> v.endsWith(" (unloaded)") ? v : v + " (unloaded)");
             core.routines().forgetOwner(owner);
             freeOwners.add(owner);
         }
