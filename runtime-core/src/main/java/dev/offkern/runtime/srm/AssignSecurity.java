@@ -111,6 +111,16 @@ public final class AssignSecurity {
      */
     public static int assign(TokenManager tm, MemorySegment parent, MemorySegment explicit, MemorySegment newOut,
                              boolean isContainer, int flags, MemorySegment ctx, MemorySegment genericMapping) {
+        return assign(tm, parent, explicit, newOut, isContainer, flags, ctx, genericMapping, PoolType.PagedPool);
+    }
+
+    /**
+     * As {@link #assign(TokenManager, MemorySegment, MemorySegment, MemorySegment, boolean, int, MemorySegment,
+     * MemorySegment)}, the result in {@code poolType} (the kernel's own transient copies for processes and
+     * threads: NonPagedPool, so making a thread's ETHREAD leaves no small-block page in the paged pool).
+     */
+    static int assign(TokenManager tm, MemorySegment parent, MemorySegment explicit, MemorySegment newOut,
+                      boolean isContainer, int flags, MemorySegment ctx, MemorySegment genericMapping, int poolType) {
         String routine = "SeAssignSecurityEx";
         MemorySegment out = SecurityParsers.out(newOut, 8, routine);
         out.set(POINTER, 0, 0L);
@@ -170,7 +180,7 @@ public final class AssignSecurity {
             if ((sacl.extraControl & SE_DACL_PROTECTED) != 0) {
                 control |= SE_SACL_PROTECTED;
             }
-            long block = write(tm, control, owner, group, applyToObject(sacl.bytes, m), applyToObject(dacl.bytes, m));
+            long block = write(tm, control, owner, group, applyToObject(sacl.bytes, m), applyToObject(dacl.bytes, m), poolType);
             if (block == 0) {
                 return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
             }
@@ -338,9 +348,13 @@ public final class AssignSecurity {
 
     /** A self-relative descriptor in paged pool: header, SACL, DACL, owner, group, each 4-aligned. */
     private static long write(TokenManager tm, int control, byte[] owner, byte[] group, byte[] sacl, byte[] dacl) {
+        return write(tm, control, owner, group, sacl, dacl, PoolType.PagedPool);
+    }
+
+    private static long write(TokenManager tm, int control, byte[] owner, byte[] group, byte[] sacl, byte[] dacl, int poolType) {
         long header = SECURITY_DESCRIPTOR_RELATIVE.X64.size();
         long size = header + r4(sacl) + r4(dacl) + r4(owner) + r4(group);
-        MemorySegment s = tm.pools.allocateWithTag(PoolType.PagedPool, size, TAG, true);
+        MemorySegment s = tm.pools.allocateWithTag(poolType, size, TAG, true);
         if (s == null || s.address() == 0) {
             return 0;
         }

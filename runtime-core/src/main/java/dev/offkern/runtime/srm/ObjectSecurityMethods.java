@@ -74,7 +74,8 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
             MemorySegment ctx = a.allocate(SECURITY_SUBJECT_CONTEXT.X64.size(), 8);
             MemorySegment out = a.allocate(8, 8);
             ctx.set(POINTER, SECURITY_SUBJECT_CONTEXT.PRIMARY_TOKEN_OFFSET, primaryToken); // no reference: the caller holds one
-            int st = AssignSecurity.assign(tm, MemorySegment.NULL, sd(explicitDescriptor), out, false, 0, ctx, genericMapping);
+            int st = AssignSecurity.assign(tm, MemorySegment.NULL, sd(explicitDescriptor), out, false, 0, ctx, genericMapping,
+                    dev.offkern.nt.PoolType.NonPagedPool);
             if (!NtStatus.NT_SUCCESS(st)) {
                 throw new ObFailure(st, "SeAssignSecurity for a new process or thread failed");
             }

@@ -91,7 +91,9 @@ class PoolLifecycleTest {
             });
             worker.start();
             worker.join();
-            assertTrue(fromWorker.size() >= 8, "the worker filled the pool (less the kernel's own objects): " + fromWorker.size());
+            // the kernel's own objects (service threads' ETHREADs and, since processes and threads are securable, a
+            // small-block page of their security descriptors) hold part of the 16 pages
+            assertTrue(fromWorker.size() >= 3, "the worker filled the pool (less the kernel's own objects): " + fromWorker.size());
             List<Long> mine = new ArrayList<>();
             long p;
             while ((p = pool.allocate(2000, TAG, 0)) != 0) {
