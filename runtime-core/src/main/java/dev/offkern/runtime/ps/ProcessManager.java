@@ -380,6 +380,9 @@ public final class ProcessManager implements ThreadObjects {
             try {
                 sec.threadCreated(e, process.eprocess()); // its security descriptor, from the process's token
             } catch (RuntimeException x) {
+                if (closed || core.isClosed()) { // the kernel closed under the making: its memory is gone, nothing to undo
+                    throw new IllegalStateException("this offkern kernel is closed", x);
+                }
                 threadGone(process);
                 ob.dereference(body);
                 throw x;
