@@ -110,6 +110,7 @@ public final class Kernel implements AutoCloseable {
         objects.setSecurity(new dev.offkern.runtime.srm.ObjectSecurityMethods(tokens)); // descriptors on objects, access checks at open
         this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
         io.attach(pools, workQueues, ioInterrupts, ioWorkItems); // driver attribution and the unload check (docs/io.md)
+        io.attachUnloadSources(lookasideLists, processes::runningCreatedThreads);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -482,8 +483,9 @@ public final class Kernel implements AutoCloseable {
         report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads
         report = tokens.excludingOwn(report); // nor the System process's token
         leakReport = report;
-        if (!report.isEmpty()) {
-            leakReportSink.accept(report.toString());
+        String driversLeft = io.describeUnloadLeaks(); // objects, handles and EX_TIMERs unloaded drivers left (docs/io.md)
+        if (!report.isEmpty() || !driversLeft.isEmpty()) {
+            leakReportSink.accept((report.isEmpty() ? "" : report.toString()) + driversLeft);
         }
     }
 }
