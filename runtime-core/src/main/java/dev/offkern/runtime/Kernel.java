@@ -241,6 +241,10 @@ public final class Kernel implements AutoCloseable {
      * closed before the thread could attach.
      */
     private boolean startWorkerThread(Runnable body, Runnable notRun) {
+        // A queue's first use may be a driver's call: the worker is the kernel's, not that driver's
+        // (its start routine, ETHREAD and handle are made with no driver owner; docs/io.md "Attribution").
+        dev.offkern.runtime.ke.ThreadState caller = dev.offkern.runtime.ke.ThreadState.peek();
+        int owner = caller == null ? 0 : caller.enterDriver(0);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment handle = a.allocate(ValueLayout.JAVA_LONG);
             int st = processes.createSystemThread(handle, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, 0, MemorySegment.NULL,
@@ -257,6 +261,10 @@ public final class Kernel implements AutoCloseable {
             }
             objects.close(handle.get(ValueLayout.JAVA_LONG, 0), ObjectManager.KernelMode);
             return true;
+        } finally {
+            if (caller != null) {
+                caller.enterDriver(owner);
+            }
         }
     }
 

@@ -197,6 +197,21 @@ class IoUnloadLeftoversTest {
     }
 
     @Test
+    void shouldNotBlameADriverForTheSystemWorkerThreadItsFirstWorkItemStarted() throws InterruptedException {
+        boot();
+        CountDownLatch ran = new CountDownLatch(1);
+        MemorySegment item = kernel.nonPagedPool().allocate(dev.offkern.layout.ex.WORK_QUEUE_ITEM.X64.size(), 16);
+        MemorySegment driver = load("\\Driver\\Queuer", d -> {
+            Ex.ExInitializeWorkItem(item, p -> ran.countDown(), MemorySegment.NULL);
+            Ex.ExQueueWorkItem(item, dev.offkern.nt.WorkQueueType.DelayedWorkQueue); // the queue's first use starts its worker
+        });
+        assertTrue(ran.await(30, TimeUnit.SECONDS));
+        IoDeleteDriver(driver); // the worker (still running, waiting for items) is the kernel's thread, not the driver's
+        assertTrue(kernel.io().unloadLeaks().isEmpty(), () -> kernel.io().unloadLeaks().toString());
+        kernel.nonPagedPool().free(item.address(), 0);
+    }
+
+    @Test
     void shouldAttributeWhatADriversSystemThreadAllocatesToTheDriver() throws InterruptedException {
         boot();
         AtomicLong block = new AtomicLong();

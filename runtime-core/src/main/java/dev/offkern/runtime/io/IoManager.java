@@ -192,6 +192,14 @@ public final class IoManager {
         pools.setOwnerNames(this::ownerName);
         core.setOwnerSink(pools::setThreadOwner);
         deferredDereferenceStub = dev.offkern.runtime.ex.ExWorkItem.stubOf(core, deferredDereference); // at boot: no driver owns it
+        // The I/O manager's own routines get their stubs now, owned by no driver (made lazily inside a
+        // driver's call they would be that driver's code: RoutineTable.ownerOf).
+        invalidRequestStub();
+        unloadSafeStub();
+        csqCancelStub();
+        if (workItems != null) {
+            workItems.workerStub();
+        }
     }
 
     /** Gives the new driver {@code body} an owner id (0 when all 65535 are in use: its allocations are then not attributed). */

@@ -35,6 +35,15 @@ import java.util.Map;
  * routine is the driver's, else the object itself), P2 0 (read), P3 the object that would
  * reference it (the KTIMER, KDPC, WORK_QUEUE_ITEM or KINTERRUPT), P4 0 (reserved). Windows raises
  * 0xCE later, when the stale code is reached; offkern raises it at the unload, where the mistake is.
+ * Also 0xCE (Microsoft's 0xCE page names "lookaside lists, DPCs, worker threads"; Driver Verifier's
+ * 0xC4 has no unload subcode for them): a set EX_TIMER whose Callback is the driver's (or whose
+ * expiry is queued), a lookaside list the driver's code initialized (or lying in its memory) and did
+ * not delete, a PsCreateSystemThread thread still running the driver's start routine.
+ *
+ * <h2>Objects, handles, EX_TIMERs left: reported</h2>
+ * The objects the driver created that are alive, the System-process handles it left open
+ * ({@code ObjectManager.takeDriverObjects/Handles}) and its EX_TIMERs still allocated are recorded
+ * with the pool leak ({@link IoManager.DriverLeak}); Windows documents no bug check for them.
  *
  * <h2>Leaked pool: DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) 0x62</h2>
  * The blocks the driver allocated itself (ExAllocatePool2 and family while its code ran) and did
