@@ -82,6 +82,18 @@ public final class ThreadState {
     private MemorySegment block;
     /** The KTHREAD part of {@link #block} (made once by {@link #bind}: KeGetCurrentThread allocates nothing). */
     private MemorySegment kthread;
+    /**
+     * {@code block.address()}, kept by {@link #bind} (the lock paths store it as the owner: one field
+     * read instead of a segment's). Written with {@link #block}, then read-only.
+     */
+    private long address;
+    /**
+     * The region the thread's last in-stack queued spin lock handle resolved to, and the address
+     * space's generation before that lookup ({@link KeQueuedSpinLock}'s memo: a handle in the same
+     * region, with no region added or removed since, needs no table lookup). Thread-confined.
+     */
+    dev.offkern.runtime.mm.Region queueEntryRegion;
+    long queueEntryGeneration;
 
     /** Current IRQL (KIRQL). Thread-confined. */
     int irql;
@@ -159,6 +171,7 @@ public final class ThreadState {
         body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
         WakeBlock.initialize(body);
         kthread = body.asSlice(0, KTHREAD_SIZE);
+        address = body.address();
         block = body;
     }
 
@@ -231,7 +244,7 @@ public final class ThreadState {
 
     /** The thread's {@code PKTHREAD} value: the address of its ETHREAD (whose first member is the KTHREAD; never 0). */
     public long address() {
-        return block.address();
+        return address;
     }
 
     /** The thread's Thread object body: its ETHREAD (KTHREAD first), then its OFFKERN_THREAD_BLOCK. */

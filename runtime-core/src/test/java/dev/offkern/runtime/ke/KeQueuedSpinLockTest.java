@@ -13,6 +13,7 @@ import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.BugCheckPolicy;
+import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -217,6 +218,27 @@ class KeQueuedSpinLockTest {
     void shouldLeaveTheLockAndTheIrqlUntouchedWhenTheHandleIsNotInRegisteredMemory() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stackHandle = arena.allocate(0x18, 8); // native, aligned, but no successor could follow it
+            stackHandle.fill((byte) 0x5A);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackHandle.address(), 0, 0, 0},
+                    () -> KeAcquireInStackQueuedSpinLock(lock, stackHandle));
+            assertEquals(0L, KeSpinLock.word(lock), "the handle was never queued");
+            assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "the IRQL was not raised");
+            assertEquals(0x5A5A5A5A5A5A5A5AL, stackHandle.get(ValueLayout.JAVA_LONG, 8), "the handle was not written");
+        }
+    }
+
+    @Test
+    void shouldRefuseAHandleWhoseRegionWasUnregisteredAfterAnEarlierAcquireThroughIt() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment memory = arena.allocate(4096, 64);
+            Region region = kernel.addressSpace().register(memory, "queued handles");
+            MemorySegment stackHandle = memory.asSlice(64, 0x18);
+            MemorySegment neighbour = memory.asSlice(128, 0x18);
+            KeAcquireInStackQueuedSpinLock(lock, stackHandle); // resolves, and the thread remembers the region
+            KeReleaseInStackQueuedSpinLock(stackHandle);
+            KeAcquireInStackQueuedSpinLock(lock, neighbour); // the same region: still accepted
+            KeReleaseInStackQueuedSpinLock(neighbour);
+            kernel.addressSpace().unregister(region);
             stackHandle.fill((byte) 0x5A);
             assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackHandle.address(), 0, 0, 0},
                     () -> KeAcquireInStackQueuedSpinLock(lock, stackHandle));
