@@ -58,7 +58,8 @@ final class IoOps {
                         "IoCompleteRequest", "IoCsqInitialize", "IoCsqInitializeEx", "IoCsqInsertIrp", "IoCsqInsertIrpEx",
                         "IoCsqRemoveIrp", "IoCsqRemoveNextIrp", "IoFreeIrp", "IoDeleteDevice", "IoDeleteDriver"),
                 Op.of("io.files", 2, IoOps::files, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoGetDeviceObjectPointer",
-                        "ZwCreateFile", "ZwDeviceIoControlFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice", "IoDeleteDriver"),
+                        "ZwCreateFile", "ZwDeviceIoControlFile", "ZwReadFile", "ZwWriteFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice",
+                        "IoDeleteDriver", "IoMarkIrpPending", "IoCompleteRequest"),
                 Op.of("io.hostile", 2, IoOps::hostile, "IoFreeIrp", "IoCompleteRequest", "IoCallDriver", "IoGetCurrentIrpStackLocation",
                         "IoGetNextIrpStackLocation", "IoCancelIrp", "IoSetCancelRoutine", "IoCreateDevice", "IoDeleteDevice",
                         "IoDeleteDriver", "IoCsqRemoveNextIrp", "IoCsqInsertIrp", "IoReuseIrp", "IoMarkIrpPending",
@@ -133,9 +134,16 @@ final class IoOps {
         java.util.concurrent.atomic.AtomicInteger cleanups = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
         boolean failCreate = c.p(0.15);
+        boolean[] pend = new boolean[1]; // only on a file opened for asynchronous I/O: a synchronous one would wait forever
+        java.util.List<MemorySegment> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
         DRIVER_DISPATCH dispatch = (device, irp) -> {
             int major = Io.IoGetCurrentIrpStackLocation(irp).get(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET) & 0xFF;
             int st = NtStatus.STATUS_SUCCESS;
+            if (pend[0] && (major == IoCodes.IRP_MJ_READ || major == IoCodes.IRP_MJ_WRITE || major == IoCodes.IRP_MJ_DEVICE_CONTROL)) {
+                Io.IoMarkIrpPending(irp);
+                pending.add(irp);
+                return NtStatus.STATUS_PENDING;
+            }
             switch (major) {
                 case IoCodes.IRP_MJ_CREATE -> {
                     if (failCreate) {
@@ -146,6 +154,7 @@ final class IoOps {
                 }
                 case IoCodes.IRP_MJ_CLEANUP -> cleanups.incrementAndGet();
                 case IoCodes.IRP_MJ_CLOSE -> closes.incrementAndGet();
+                case IoCodes.IRP_MJ_READ -> st = c.p(0.3) ? NtStatus.STATUS_END_OF_FILE : NtStatus.STATUS_SUCCESS;
                 default -> { }
             }
             irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, st);
@@ -156,7 +165,8 @@ final class IoOps {
         MemorySegment[] d = new MemorySegment[1];
         int st = Io.IoCreateDriver((String) null, (driver, path) -> {
             d[0] = driver;
-            for (int major : new int[] {IoCodes.IRP_MJ_CREATE, IoCodes.IRP_MJ_CLEANUP, IoCodes.IRP_MJ_CLOSE, IoCodes.IRP_MJ_DEVICE_CONTROL}) {
+            for (int major : new int[] {IoCodes.IRP_MJ_CREATE, IoCodes.IRP_MJ_CLEANUP, IoCodes.IRP_MJ_CLOSE, IoCodes.IRP_MJ_DEVICE_CONTROL,
+                    IoCodes.IRP_MJ_READ, IoCodes.IRP_MJ_WRITE}) {
                 Io.IoSetMajorFunction(driver, major, dispatch);
             }
             return NtStatus.STATUS_SUCCESS;
@@ -175,6 +185,9 @@ final class IoOps {
         }
         MemorySegment dev = c.w.kernel.addressSpace().resolve(slot.get(JAVA_LONG, 0), DEVICE_OBJECT.X64.size());
         c.after.add(0, x -> Io.IoDeleteDevice(dev));
+        if (c.p(0.5)) {
+            dev.set(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET, dev.get(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET) | IoCodes.DO_BUFFERED_IO);
+        }
         String name = c.p(0.85) ? devName : c.p(0.5) ? devName + "\\sub" : "\\Device\\FuzzNoSuch" + c.n(1000);
         if (c.p(0.4)) {
             MemorySegment fileOut = scratch(c, 8);
@@ -196,16 +209,45 @@ final class IoOps {
             oa.set(JAVA_INT, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_KERNEL_HANDLE);
             int disposition = c.p(0.9) ? IoCodes.FILE_OPEN : c.n(8);
             int options = c.p(0.9) ? (c.p(0.5) ? IoCodes.FILE_SYNCHRONOUS_IO_NONALERT : 0) : c.n(0x40) << c.n(20);
-            st = Zw.ZwCreateFile(handle, AccessMask.FILE_ALL_ACCESS, oa, iosb, MemorySegment.NULL, 0, 0, disposition, options,
+            pend[0] = c.p(0.2) && (options & (IoCodes.FILE_SYNCHRONOUS_IO_ALERT | IoCodes.FILE_SYNCHRONOUS_IO_NONALERT)) == 0;
+            int access = c.p(0.7) ? AccessMask.FILE_ALL_ACCESS
+                    : AccessMask.SYNCHRONIZE | (c.p(0.5) ? AccessMask.FILE_READ_DATA : 0) | (c.p(0.5) ? AccessMask.FILE_WRITE_DATA : 0)
+                            | (c.p(0.3) ? AccessMask.FILE_APPEND_DATA : 0);
+            st = Zw.ZwCreateFile(handle, access, oa, iosb, MemorySegment.NULL, 0, 0, disposition, options,
                     MemorySegment.NULL, 0);
             c.note("ZwCreateFile 0x" + Integer.toHexString(st));
             if (st == NtStatus.STATUS_SUCCESS) {
                 long h = handle.get(JAVA_LONG, 0);
                 MemorySegment buf = scratch(c, 16);
-                int code = (IoCodes.FILE_DEVICE_UNKNOWN << 16) | ((0x800 + c.n(16)) << 2) | c.n(4);
                 int len = c.n(17);
-                Zw.ZwDeviceIoControlFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, code, buf, len, buf, len);
+                // each request gets its own IO_STATUS_BLOCK: a pending one is written at its completion, after this step's others
+                MemorySegment offset = scratch(c, 8);
+                offset.set(JAVA_LONG, 0, c.p(0.7) ? c.n(64) : c.p(0.5) ? -1L : c.p(0.5) ? 0xFFFFFFFFFFFFFFFEL : -c.n(100) - 2);
+                MemorySegment byteOffset = c.p(0.2) ? MemorySegment.NULL : offset;
+                for (int i = 0, n = 1 + c.n(3); i < n; i++) {
+                    MemorySegment requestIosb = scratch(c, IO_STATUS_BLOCK.X64.size());
+                    switch (c.n(3)) {
+                        case 0 -> {
+                            int code = (IoCodes.FILE_DEVICE_UNKNOWN << 16) | ((0x800 + c.n(16)) << 2) | c.n(4);
+                            c.note("ZwDeviceIoControlFile 0x" + Integer.toHexString(Zw.ZwDeviceIoControlFile(h, 0, MemorySegment.NULL,
+                                    MemorySegment.NULL, requestIosb, code, buf, len, buf, len)));
+                        }
+                        case 1 -> c.note("ZwReadFile 0x" + Integer.toHexString(Zw.ZwReadFile(h, 0, MemorySegment.NULL, MemorySegment.NULL,
+                                requestIosb, buf, len, byteOffset, MemorySegment.NULL)));
+                        default -> c.note("ZwWriteFile 0x" + Integer.toHexString(Zw.ZwWriteFile(h, 0, MemorySegment.NULL,
+                                MemorySegment.NULL, requestIosb, buf, len, byteOffset, MemorySegment.NULL)));
+                    }
+                }
                 Zw.ZwClose(h);
+                if (!pending.isEmpty() && closes.get() != 0) {
+                    throw new FuzzInvariantException("IRP_MJ_CLOSE was sent while " + pending.size() + " request(s) through the handle were"
+                            + " pending: they hold no reference on the file object");
+                }
+                for (MemorySegment irp : pending) {
+                    irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+                    irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 0L);
+                    Io.IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT);
+                }
             }
         }
         if (creates.get() != closes.get() || creates.get() != cleanups.get()) {
