@@ -249,6 +249,38 @@ class KeQueuedSpinLockTest {
     }
 
     @Test
+    void shouldReleaseNestedQueuedLocksInAnyOrderEachThroughTheWordItsHandleAcquired() {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = 6; // more than the thread's first array holds below the newest entry
+            MemorySegment[] words = new MemorySegment[n];
+            MemorySegment[] handles = new MemorySegment[n];
+            for (int i = 0; i < n; i++) {
+                words[i] = arena.allocate(8, 8); // outside every region: each release must use the word its acquire was given
+                KeInitializeSpinLock(words[i]);
+                handles[i] = block(kernel, 0x18);
+            }
+            int[] releaseOrder = {2, 5, 0, 4, 1, 3}; // middle, newest, oldest, ...
+            int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < n; i++) {
+                    KeAcquireInStackQueuedSpinLockAtDpcLevel(words[i], handles[i]);
+                    assertEquals(handles[i].address(), KeSpinLock.word(words[i]));
+                }
+                int[] order = round == 0 ? releaseOrder : new int[] {5, 4, 3, 2, 1, 0};
+                for (int k = 0; k < n; k++) {
+                    int i = order[k];
+                    KeReleaseInStackQueuedSpinLockFromDpcLevel(handles[i]);
+                    assertEquals(0L, KeSpinLock.word(words[i]), "lock " + i + " released");
+                    for (int j = k + 1; j < n; j++) {
+                        assertEquals(handles[order[j]].address(), KeSpinLock.word(words[order[j]]), "lock " + order[j] + " still held");
+                    }
+                }
+            }
+            KeLowerIrql(old);
+        }
+    }
+
+    @Test
     void shouldFindTheLockWordOfTheReleasingThreadWithoutResolvingItsAddress() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stackLock = arena.allocate(8, 8); // outside every region: only the handle must resolve
