@@ -131,7 +131,52 @@ public final class IoManager {
      * @param driver the driver's name
      * @param leaks  its blocks still allocated, by tag, pool type and size
      */
-    public record DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+    public record DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks,
+                             java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftObject> objects,
+                             java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftHandle> handles,
+                             java.util.List<String> others) {
+        public DriverLeak {
+            objects = java.util.List.copyOf(objects);
+            handles = java.util.List.copyOf(handles);
+            others = java.util.List.copyOf(others);
+        }
+
+        /** Pool only. */
+        public DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+            this(driver, leaks, java.util.List.of(), java.util.List.of(), java.util.List.of());
+        }
+
+        /**
+         * The report: the pool table (if any block leaked), then the objects still alive, the
+         * handles still open and the other things (EX_TIMERs) the driver left, one per line.
+         */
+        public String describe() {
+            StringBuilder sb = new StringBuilder();
+            if (!leaks.isEmpty()) {
+                sb.append(leaks.describe("at the unload of " + driver));
+            }
+            for (Object o : objects) {
+                sb.append(driver).append(" left ").append(o).append(" alive\n");
+            }
+            for (Object h : handles) {
+                sb.append(driver).append(" left ").append(h).append(" open\n");
+            }
+            for (String o : others) {
+                sb.append(driver).append(" left ").append(o).append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    /** The kernel's live lookaside lists (the unload check looks for a driver's; null: none checked). */
+    dev.offkern.runtime.ex.LookasideRegistry lookasides;
+    /** The running threads PsCreateSystemThread made, {ETHREAD, StartAddress} (the unload check; null: none checked). */
+    java.util.function.Supplier<long[][]> systemThreads;
+
+    /** Wires the lookaside lists and system threads the unload check also looks at (boot, once). */
+    public void attachUnloadSources(dev.offkern.runtime.ex.LookasideRegistry lookasides, java.util.function.Supplier<long[][]> systemThreads) {
+        this.lookasides = lookasides;
+        this.systemThreads = systemThreads;
     }
 
     /**
@@ -147,6 +192,14 @@ public final class IoManager {
         pools.setOwnerNames(this::ownerName);
         core.setOwnerSink(pools::setThreadOwner);
         deferredDereferenceStub = dev.offkern.runtime.ex.ExWorkItem.stubOf(core, deferredDereference); // at boot: no driver owns it
+        // The I/O manager's own routines get their stubs now, owned by no driver (made lazily inside a
+        // driver's call they would be that driver's code: RoutineTable.ownerOf).
+        invalidRequestStub();
+        unloadSafeStub();
+        csqCancelStub();
+        if (workItems != null) {
+            workItems.workerStub();
+        }
     }
 
     /** Gives the new driver {@code body} an owner id (0 when all 65535 are in use: its allocations are then not attributed). */
@@ -199,11 +252,25 @@ public final class IoManager {
         return n != null ? n : "driver #" + owner;
     }
 
-    void recordLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
-        unloadLeaks.add(new DriverLeak(driver, leaks));
+    void recordLeak(DriverLeak leak) {
+        unloadLeaks.add(leak);
     }
 
-    /** The pool each unloaded driver left allocated, in unload order (empty: no driver leaked). */
+    /**
+     * What the unloaded drivers left, as text (the kernel appends it to its leak report at close), or
+     * "" if no driver left anything.
+     */
+    public String describeUnloadLeaks() {
+        StringBuilder sb = new StringBuilder();
+        for (DriverLeak l : unloadLeaks) {
+            if (!l.objects().isEmpty() || !l.handles().isEmpty() || !l.others().isEmpty()) {
+                sb.append(l.describe());
+            }
+        }
+        return sb.length() == 0 ? "" : "offkern I/O: what drivers left at their unload\n" + sb;
+    }
+
+    /** What each unloaded driver left (pool, objects, handles, EX_TIMERs), in unload order (empty: no driver leaked). */
     public java.util.List<DriverLeak> unloadLeaks() {
         return java.util.List.copyOf(unloadLeaks);
     }

@@ -60,6 +60,9 @@ final class IoOps {
                 Op.of("io.files", 2, IoOps::files, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoGetDeviceObjectPointer",
                         "ZwCreateFile", "ZwDeviceIoControlFile", "ZwReadFile", "ZwWriteFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice",
                         "IoDeleteDriver", "IoMarkIrpPending", "IoCompleteRequest"),
+                Op.of("io.leftovers", 2, IoOps::leftovers, "IoCreateDriver", "IoSetDriverUnload", "IoDeleteDriver", "ZwCreateEvent",
+                        "ObReferenceObjectByHandle", "ObDereferenceObject", "ZwClose", "ExInitializeNPagedLookasideList",
+                        "ExDeleteNPagedLookasideList", "ExAllocateTimer", "ExSetTimer", "ExDeleteTimer"),
                 Op.of("io.hostile", 2, IoOps::hostile, "IoFreeIrp", "IoCompleteRequest", "IoCallDriver", "IoGetCurrentIrpStackLocation",
                         "IoGetNextIrpStackLocation", "IoCancelIrp", "IoSetCancelRoutine", "IoCreateDevice", "IoDeleteDevice",
                         "IoDeleteDriver", "IoCsqRemoveNextIrp", "IoCsqInsertIrp", "IoReuseIrp", "IoMarkIrpPending",
@@ -253,6 +256,125 @@ final class IoOps {
         if (creates.get() != closes.get() || creates.get() != cleanups.get()) {
             throw new FuzzInvariantException("file objects: " + creates.get() + " creates accepted, " + cleanups.get() + " cleanups, "
                     + closes.get() + " closes");
+        }
+    }
+
+    /**
+     * A driver that leaves things at its unload or cleans them up in its Unload: an event handle, a
+     * referenced event object, a lookaside list, an EX_TIMER (set or not). Invariants (docs/io.md
+     * "Unload and leaks"): a lookaside list or a set EX_TIMER left is 0xCE from IoDeleteDriver and
+     * nothing else is; without it, the unload record holds exactly the handle, the object and the
+     * unset EX_TIMER left, and nothing at all when everything was cleaned up.
+     */
+    static void leftovers(Ctx c) {
+        String name = "\\Driver\\FuzzLeft" + c.thread + "_" + c.n(1 << 20);
+        boolean keepHandle = c.p(0.3);
+        boolean keepObject = c.p(0.2);
+        boolean useList = c.p(0.3);
+        boolean keepList = useList && c.p(0.1);
+        boolean useTimer = c.p(0.3);
+        boolean setTimer = useTimer && c.p(0.5);
+        boolean keepTimer = useTimer && c.p(setTimer ? 0.1 : 0.3);
+        long[] handle = new long[1];
+        long[] object = new long[1];
+        MemorySegment[] list = new MemorySegment[1];
+        MemorySegment[] timer = new MemorySegment[1];
+        MemorySegment oa = scratch(c, OBJECT_ATTRIBUTES.X64.size());
+        oa.set(JAVA_INT, OBJECT_ATTRIBUTES.LENGTH_OFFSET, (int) OBJECT_ATTRIBUTES.X64.size());
+        oa.set(JAVA_INT, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_KERNEL_HANDLE);
+        MemorySegment out = scratch(c, 8);
+        MemorySegment[] d = new MemorySegment[1];
+        int st = Io.IoCreateDriver(name, (driver, path) -> {
+            d[0] = driver;
+            if (Zw.ZwCreateEvent(out, AccessMask.EVENT_ALL_ACCESS, oa, 0, false) != NtStatus.STATUS_SUCCESS) {
+                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+            }
+            handle[0] = out.get(JAVA_LONG, 0);
+            if (Ob.ObReferenceObjectByHandle(handle[0], 0, MemorySegment.NULL, 0, out, MemorySegment.NULL) == NtStatus.STATUS_SUCCESS) {
+                object[0] = out.get(JAVA_LONG, 0);
+            }
+            if (useList) {
+                list[0] = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, dev.offkern.runtime.ex.ExLookaside.GENERAL_LOOKASIDE_SIZE,
+                        World.TAG);
+                if (list[0].address() != 0) {
+                    Ex.ExInitializeNPagedLookasideList(list[0], null, null, 0, 32 + c.n(64), World.TAG, 0);
+                }
+            }
+            if (useTimer) {
+                // a routine of its own (it captures the name): a shared lambda's stub keeps the owner of the first driver that used it
+                timer[0] = Ex.ExAllocateTimer((t, x) -> name.length(), MemorySegment.NULL, 0);
+                if (setTimer && timer[0].address() != 0) {
+                    Ex.ExSetTimer(timer[0], -600_000_000L, 0, MemorySegment.NULL); // a minute from now
+                }
+            }
+            Io.IoSetDriverUnload(driver, self -> {
+                if (!keepHandle) {
+                    Zw.ZwClose(handle[0]);
+                }
+                if (!keepObject && object[0] != 0) {
+                    Ob.ObDereferenceObject(MemorySegment.ofAddress(object[0]));
+                }
+                if (list[0] != null && list[0].address() != 0 && !keepList) {
+                    Ex.ExDeleteNPagedLookasideList(list[0]);
+                    Ex.ExFreePool(list[0]);
+                }
+                if (timer[0] != null && timer[0].address() != 0 && !keepTimer) {
+                    Ex.ExDeleteTimer(timer[0], true, true, MemorySegment.NULL);
+                }
+            });
+            return NtStatus.STATUS_SUCCESS;
+        });
+        if (st != NtStatus.STATUS_SUCCESS) {
+            c.note("IoCreateDriver 0x" + Integer.toHexString(st));
+            return;
+        }
+        boolean listLeft = keepList && list[0].address() != 0;
+        boolean timerSetLeft = keepTimer && setTimer && timer[0].address() != 0;
+        // what the driver left goes in any case, after the checks (another step's IoDeleteDriver must not see it)
+        c.after.add(x -> {
+            if (keepHandle) {
+                Zw.ZwClose(handle[0]);
+            }
+            if (keepObject && object[0] != 0) {
+                Ob.ObDereferenceObject(MemorySegment.ofAddress(object[0]));
+            }
+            if (listLeft) {
+                Ex.ExDeleteNPagedLookasideList(list[0]);
+                Ex.ExFreePool(list[0]);
+            }
+            if (keepTimer && timer[0].address() != 0) {
+                Ex.ExDeleteTimer(timer[0], true, true, MemorySegment.NULL);
+            }
+        });
+        try {
+            Io.IoDeleteDriver(d[0]);
+        } catch (dev.offkern.nt.BugCheck bc) {
+            if (bc.code() != dev.offkern.nt.BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS || !(listLeft || timerSetLeft)) {
+                throw bc;
+            }
+            return;
+        }
+        if (listLeft || timerSetLeft) {
+            throw new FuzzInvariantException(name + " unloaded with " + (listLeft ? "a lookaside list" : "a set EX_TIMER") + " left and no 0xCE");
+        }
+        dev.offkern.runtime.io.IoManager.DriverLeak leak = null;
+        for (dev.offkern.runtime.io.IoManager.DriverLeak l : c.w.kernel.io().unloadLeaks()) {
+            if (l.driver().equals(name)) {
+                leak = l;
+            }
+        }
+        int handles = keepHandle ? 1 : 0;
+        int objects = keepHandle || (keepObject && object[0] != 0) ? 1 : 0;
+        int others = keepTimer && timer[0].address() != 0 ? 1 : 0;
+        if (handles + objects + others == 0) {
+            if (leak != null) {
+                throw new FuzzInvariantException(name + " cleaned up and still has an unload record: " + leak.describe());
+            }
+            return;
+        }
+        if (leak == null || leak.handles().size() != handles || leak.objects().size() != objects || leak.others().size() != others) {
+            throw new FuzzInvariantException(name + " left " + handles + " handle(s), " + objects + " object(s), " + others
+                    + " EX_TIMER(s); its unload record: " + (leak == null ? "none" : leak.describe()));
         }
     }
 
