@@ -73,7 +73,8 @@ public final class ObSecurityRoutines {
      * {@code ObSetSecurityObjectByPointer(Object, SecurityInformation, SecurityDescriptor)}: the parts
      * SecurityInformation names replaced with SecurityDescriptor's. STATUS_SUCCESS,
      * STATUS_ACCESS_VIOLATION (NULL descriptor), STATUS_NO_SECURITY_ON_OBJECT (the object has none), STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER,
-     * STATUS_INVALID_PRIMARY_GROUP (a part named but absent), STATUS_INSUFFICIENT_RESOURCES.
+     * STATUS_INVALID_PRIMARY_GROUP (a part named but absent; STATUS_INVALID_OWNER also for an owner the calling
+     * thread's effective token may not assign without SeRestorePrivilege), STATUS_INSUFFICIENT_RESOURCES.
      */
     public static int setSecurityObjectByPointer(ObjectManager ob, MemorySegment object, int securityInformation,
                                                  MemorySegment securityDescriptor) {

@@ -40,7 +40,9 @@ public interface ObjectSecurity {
     /**
      * {@code SeSetSecurityDescriptorInfo}: a new descriptor with the parts {@code securityInformation}
      * names (OWNER_, GROUP_, DACL_, SACL_SECURITY_INFORMATION) taken from {@code modification} and the
-     * rest from {@code current}; generic rights in the new ACEs mapped with {@code genericMapping}.
+     * rest from {@code current}; generic rights in the new ACEs mapped with {@code genericMapping}. A new
+     * owner must be one the calling thread's effective token may assign (its user, a group with
+     * SE_GROUP_OWNER) unless SeRestorePrivilege is enabled.
      *
      * @throws ObFailure STATUS_INVALID_SECURITY_DESCR, STATUS_INVALID_OWNER, STATUS_INVALID_PRIMARY_GROUP,
      *         STATUS_INSUFFICIENT_RESOURCES

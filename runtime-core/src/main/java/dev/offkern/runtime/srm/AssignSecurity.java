@@ -395,6 +395,17 @@ public final class AssignSecurity {
      */
     public static long compose(TokenManager tm, long current, int information, long modification, MemorySegment genericMapping,
                                boolean strict) {
+        return compose(tm, current, information, modification, genericMapping, strict, null);
+    }
+
+    /**
+     * As {@link #compose(TokenManager, long, int, long, MemorySegment, boolean)}; with {@code subject} (the
+     * setter's effective token body) a new owner (OWNER_SECURITY_INFORMATION) must be one the subject
+     * may assign — its user or a group with SE_GROUP_OWNER — unless it has SeRestorePrivilege enabled:
+     * else STATUS_INVALID_OWNER (RtlpValidOwnerSubjectContext).
+     */
+    static long compose(TokenManager tm, long current, int information, long modification, MemorySegment genericMapping,
+                        boolean strict, MemorySegment subject) {
         String routine = strict ? "SeSetSecurityDescriptorInfo" : "SeQuerySecurityDescriptorInfo";
         try {
             Parts mod = parts(modification == 0 ? null : MemorySegment.ofAddress(modification), routine, "SecurityDescriptor");
@@ -408,6 +419,11 @@ public final class AssignSecurity {
                 owner = mod.owner();
                 if (owner == null && strict) {
                     throw new SeFailure(NtStatus.STATUS_INVALID_OWNER, routine + ": OWNER_SECURITY_INFORMATION without an owner");
+                }
+                if (subject != null && !validOwner(TokenData.read(subject), owner)
+                        && (TokenView.enabledPrivileges(subject) & (1L << SeConstants.SE_RESTORE_PRIVILEGE)) == 0) {
+                    throw new SeFailure(NtStatus.STATUS_INVALID_OWNER, routine + ": the new owner is neither the caller's user nor"
+                            + " one of its groups with SE_GROUP_OWNER, and SeRestorePrivilege is not enabled");
                 }
             } else {
                 owner = cur == null ? null : cur.owner();

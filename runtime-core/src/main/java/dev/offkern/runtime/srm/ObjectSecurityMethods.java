@@ -5,6 +5,7 @@ import static dev.offkern.runtime.se.SecurityParsers.ULONG;
 
 import dev.offkern.layout.se.SECURITY_SUBJECT_CONTEXT;
 import dev.offkern.nt.NtStatus;
+import dev.offkern.nt.SeConstants;
 import dev.offkern.runtime.ob.ObFailure;
 import dev.offkern.runtime.ob.ObjectManager;
 import dev.offkern.runtime.ob.ObjectSecurity;
@@ -100,7 +101,18 @@ public final class ObjectSecurityMethods implements ObjectSecurity {
 
     @Override
     public long merge(long current, int securityInformation, long modification, MemorySegment genericMapping) {
-        return AssignSecurity.compose(tm, current, securityInformation, modification, genericMapping, true);
+        if ((securityInformation & SeConstants.OWNER_SECURITY_INFORMATION) == 0) {
+            return AssignSecurity.compose(tm, current, securityInformation, modification, genericMapping, true);
+        }
+        Scratch s = SCRATCH.get();
+        MemorySegment ctx = s.context;
+        SubjectContexts.capture(tm, ctx); // the new owner is checked against the setter's effective token
+        try {
+            MemorySegment subject = SubjectContexts.effectiveToken(tm, ctx, SeConstants.SecurityAnonymous, "SeSetSecurityDescriptorInfo");
+            return AssignSecurity.compose(tm, current, securityInformation, modification, genericMapping, true, subject);
+        } finally {
+            SubjectContexts.release(tm, ctx);
+        }
     }
 
     @Override
