@@ -47,6 +47,8 @@ class IoReadWriteTest {
     /** Requests the device keeps pending (pend mode). */
     private final List<MemorySegment> pending = new ArrayList<>();
     private volatile boolean pend;
+    /** Runs in the device's IRP_MJ_CLOSE, if set. */
+    private volatile Runnable closeHook;
     private long lastUserBuffer;
     private long lastSystemBuffer;
     private long lastOffset;
@@ -65,6 +67,10 @@ class IoReadWriteTest {
             int major = sl.get(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET) & 0xFF;
             synchronized (seen) {
                 seen.add(Integer.toString(major));
+            }
+            Runnable hook = closeHook;
+            if (major == IoCodes.IRP_MJ_CLOSE && hook != null) {
+                hook.run();
             }
             if (pend && major != IoCodes.IRP_MJ_CLEANUP && major != IoCodes.IRP_MJ_CLOSE) {
                 IoMarkIrpPending(irp);
@@ -274,6 +280,39 @@ class IoReadWriteTest {
         assertEquals(1, Ke.KeReadStateEvent(eventObject(e)), "the Event is set at completion");
         assertEquals(Integer.toString(IoCodes.IRP_MJ_CLOSE), seen().getLast(), "the last request's completion dropped the last reference");
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(e));
+        io.closeWithoutLeaks();
+    }
+
+    @Test
+    void shouldSendTheCloseAtPassiveLevelThroughAWorkerWhenTheLastRequestCompletesAtDispatchLevel() throws InterruptedException {
+        device(true);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        int[] closeIrql = {-1};
+        closeHook = () -> {
+            closeIrql[0] = Ke.KeGetCurrentIrql();
+            closed.countDown();
+        };
+        long h = open(AccessMask.FILE_ALL_ACCESS, false);
+        MemorySegment iosb = io.block(IO_STATUS_BLOCK.X64.size());
+        pend = true;
+        assertEquals(NtStatus.STATUS_PENDING, Zw.ZwWriteFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, bytes("z"), 1, offset(0),
+                MemorySegment.NULL));
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h));
+        MemorySegment irp;
+        synchronized (pending) {
+            irp = pending.getFirst();
+        }
+        irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+        irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 1L);
+        int old = Ke.KeRaiseIrql(2);
+        try {
+            IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT); // as a DPC would: the request's reference is the file's last
+        } finally {
+            Ke.KeLowerIrql(old);
+        }
+        assertTrue(closed.await(30, java.util.concurrent.TimeUnit.SECONDS), "IRP_MJ_CLOSE arrives through a system worker");
+        assertEquals(0, closeIrql[0], "IRP_MJ_CLOSE is sent at PASSIVE_LEVEL, not at the completion's DISPATCH_LEVEL");
+        assertEquals(1, iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET));
         io.closeWithoutLeaks();
     }
 
