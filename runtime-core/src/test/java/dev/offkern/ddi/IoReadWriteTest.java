@@ -294,6 +294,7 @@ class IoReadWriteTest {
             closed.countDown();
         };
         long h = open(AccessMask.FILE_ALL_ACCESS, false);
+        long file = fileObject(h);
         MemorySegment iosb = io.block(IO_STATUS_BLOCK.X64.size());
         pend = true;
         assertEquals(NtStatus.STATUS_PENDING, Zw.ZwWriteFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, bytes("z"), 1, offset(0),
@@ -314,6 +315,11 @@ class IoReadWriteTest {
         assertTrue(closed.await(30, java.util.concurrent.TimeUnit.SECONDS), "IRP_MJ_CLOSE arrives through a system worker");
         assertEquals(0, closeIrql[0], "IRP_MJ_CLOSE is sent at PASSIVE_LEVEL, not at the completion's DISPATCH_LEVEL");
         assertEquals(1, iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET));
+        // the worker is still finishing the close (the IRP's free, then the file object's): wait for the object to go
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (io.kernel.objects().typeIfObject(file) == io.kernel.objects().fileType() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
         io.closeWithoutLeaks();
     }
 
