@@ -74,6 +74,44 @@ public final class Zw {
     }
 
     /**
+     * {@code NTSTATUS ZwReadFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+     * PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset, PULONG Key)}: an IRP_MJ_READ
+     * carrying the file object, sent to the top of its device's stack (a DO_BUFFERED_IO device reads into a system
+     * buffer copied out at completion); a synchronous file reads at its CurrentByteOffset when ByteOffset is NULL and
+     * waits. STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED (an ApcRoutine), STATUS_INVALID_HANDLE,
+     * STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED (no FILE_READ_DATA), STATUS_FILE_CLOSED, STATUS_PENDING, the
+     * driver's (STATUS_END_OF_FILE). IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles#transfer}.
+     */
+    public static int ZwReadFile(long FileHandle, long Event, MemorySegment ApcRoutine, MemorySegment ApcContext,
+                                 MemorySegment IoStatusBlock, MemorySegment Buffer, int Length, MemorySegment ByteOffset,
+                                 MemorySegment Key) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.readFile(Io.io(), FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer,
+                    Length, ByteOffset, Key);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
+     * {@code NTSTATUS ZwWriteFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+     * PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset, PULONG Key)}: an
+     * IRP_MJ_WRITE, as ZwReadFile; {-1, FILE_WRITE_TO_END_OF_FILE} (or a handle with FILE_APPEND_DATA only) writes at
+     * the end of the file. STATUS_ACCESS_DENIED without FILE_WRITE_DATA or FILE_APPEND_DATA; otherwise ZwReadFile's
+     * statuses. IRQL: PASSIVE_LEVEL. See {@link dev.offkern.runtime.io.IoFiles#transfer}.
+     */
+    public static int ZwWriteFile(long FileHandle, long Event, MemorySegment ApcRoutine, MemorySegment ApcContext,
+                                  MemorySegment IoStatusBlock, MemorySegment Buffer, int Length, MemorySegment ByteOffset,
+                                  MemorySegment Key) {
+        try {
+            return dev.offkern.runtime.io.IoFiles.writeFile(Io.io(), FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer,
+                    Length, ByteOffset, Key);
+        } catch (IllegalStateException e) {
+            throw ClosedDuringCall.check(e);
+        }
+    }
+
+    /**
      * {@code NTSTATUS NtClose(HANDLE Handle)}: as ZwClose with the calling thread's previous mode: from
      * user mode ({@code ObjectManager.callFromUserMode}) a kernel handle is STATUS_INVALID_HANDLE, and
      * under the verifier INVALID_KERNEL_HANDLE (0x93: the handle, 1). IRQL: PASSIVE_LEVEL.

@@ -36,6 +36,12 @@ public final class AccessMask {
     /** PROCESS_DUP_HANDLE: duplicate handles from or into the process (ZwDuplicateObject's process handles). */
     public static final int PROCESS_DUP_HANDLE = 0x0040;
     public static final int THREAD_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF;
+    /** FILE_READ_DATA: read the file's data (ZwReadFile). */
+    public static final int FILE_READ_DATA = 0x0001;
+    /** FILE_WRITE_DATA: write the file's data (ZwWriteFile). */
+    public static final int FILE_WRITE_DATA = 0x0002;
+    /** FILE_APPEND_DATA: append to the file (ZwWriteFile at the end of file). */
+    public static final int FILE_APPEND_DATA = 0x0004;
     public static final int FILE_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF;
     public static final int TOKEN_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1FF;
     public static final int OBJECT_TYPE_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1;

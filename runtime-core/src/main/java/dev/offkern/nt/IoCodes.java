@@ -133,6 +133,10 @@ public final class IoCodes {
     public static final int FILE_NON_DIRECTORY_FILE = 0x00000040;
     /** Every CreateOptions bit a caller may pass. */
     public static final int FILE_VALID_OPTION_FLAGS = 0x00FFFFFF;
+    /** ByteOffset.LowPart (HighPart -1) of ZwReadFile/ZwWriteFile: use the file object's CurrentByteOffset. */
+    public static final int FILE_USE_FILE_POINTER_POSITION = 0xFFFFFFFE;
+    /** ByteOffset.LowPart (HighPart -1) of ZwWriteFile: write at the end of the file. */
+    public static final int FILE_WRITE_TO_END_OF_FILE = 0xFFFFFFFF;
     /** IO_STATUS_BLOCK.Information of a successful open: FILE_OPENED. */
     public static final int FILE_OPENED = 1;
 }

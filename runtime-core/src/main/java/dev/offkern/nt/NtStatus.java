@@ -117,6 +117,8 @@ public final class NtStatus {
     public static final int STATUS_NO_SUCH_DEVICE = 0xC000000E;
     /** STATUS_OBJECT_PATH_SYNTAX_BAD: the object path is malformed (or relative where it must be absolute). */
     public static final int STATUS_OBJECT_PATH_SYNTAX_BAD = 0xC000003B;
+    /** STATUS_END_OF_FILE: a read at or beyond the end of the file (a driver's status, passed through). */
+    public static final int STATUS_END_OF_FILE = 0xC0000011;
     /** STATUS_FILE_CLOSED: the file object's handle was closed (its IRP_MJ_CLEANUP was sent). */
     public static final int STATUS_FILE_CLOSED = 0xC0000128;
 }

@@ -110,6 +110,7 @@ public final class Kernel implements AutoCloseable {
         objects.setSecurity(new dev.offkern.runtime.srm.ObjectSecurityMethods(tokens)); // descriptors on objects, access checks at open
         this.io = new IoManager(core, objects, pools.nonPaged(), processes::currentThread);
         io.attach(pools, workQueues, ioInterrupts, ioWorkItems); // driver attribution and the unload check (docs/io.md)
+        io.attachUnloadSources(lookasideLists, processes::runningCreatedThreads);
     }
 
     /** Boots a kernel with {@link KernelConfig#defaults()}. */
@@ -240,6 +241,10 @@ public final class Kernel implements AutoCloseable {
      * closed before the thread could attach.
      */
     private boolean startWorkerThread(Runnable body, Runnable notRun) {
+        // A queue's first use may be a driver's call: the worker is the kernel's, not that driver's
+        // (its start routine, ETHREAD and handle are made with no driver owner; docs/io.md "Attribution").
+        dev.offkern.runtime.ke.ThreadState caller = dev.offkern.runtime.ke.ThreadState.peek();
+        int owner = caller == null ? 0 : caller.enterDriver(0);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment handle = a.allocate(ValueLayout.JAVA_LONG);
             int st = processes.createSystemThread(handle, AccessMask.THREAD_ALL_ACCESS, MemorySegment.NULL, 0, MemorySegment.NULL,
@@ -256,6 +261,10 @@ public final class Kernel implements AutoCloseable {
             }
             objects.close(handle.get(ValueLayout.JAVA_LONG, 0), ObjectManager.KernelMode);
             return true;
+        } finally {
+            if (caller != null) {
+                caller.enterDriver(owner);
+            }
         }
     }
 
@@ -482,8 +491,9 @@ public final class Kernel implements AutoCloseable {
         report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads
         report = tokens.excludingOwn(report); // nor the System process's token
         leakReport = report;
-        if (!report.isEmpty()) {
-            leakReportSink.accept(report.toString());
+        String driversLeft = io.describeUnloadLeaks(); // objects, handles and EX_TIMERs unloaded drivers left (docs/io.md)
+        if (!report.isEmpty() || !driversLeft.isEmpty()) {
+            leakReportSink.accept((report.isEmpty() ? "" : report.toString()) + driversLeft);
         }
     }
 }

@@ -161,6 +161,8 @@ class IoUnloadTest {
         MemorySegment callers = allocate(48);
         IoDeleteDriver(driver);
         assertTrue(kernel.io().unloadLeaks().isEmpty());
+        assertEquals("\\Driver\\Tidy (unloaded)", PoolMonitor.snapshot(kernel.nonPagedPool(), kernel.pagedPool()).drivers(TAG),
+                "poolmon names the driver that allocated the tag by its object's name after it unloaded");
         Ex.ExFreePool(callers);
         kernel.close();
         assertTrue(kernel.leakReport().isEmpty(), kernel.leakReport()::toString);

@@ -24,14 +24,15 @@ import java.lang.foreign.StructLayout;
  *   KTHREAD             Tcb;                         // 0x000   0x000  (0x430 / 0x280 bytes)
  *     DISPATCHER_HEADER Tcb.Header;                  // 0x000   0x000
  *     KAPC_STATE        Tcb.ApcState;                // 0x098   0x070  ApcState.Process: the current (attached) process
- *     LONGLONG          Tcb.WaitStatus;              // 0x0c8   -      how the thread's last wait ended
- *     PKWAIT_BLOCK      Tcb.WaitBlockList;           // 0x0d0   -      the blocks of the current wait
- *     union {                                        // 0x140   -
- *       KWAIT_BLOCK     Tcb.WaitBlock[4];            //                the built-in wait blocks (3 objects + the timer's)
- *       struct { UCHAR Fill[0x44]; UCHAR State; CHAR Spare13; KIRQL WaitIrql; KPROCESSOR_MODE WaitMode; };  // 0x184..0x187
- *       struct { UCHAR Fill[0xa4]; SHORT KernelApcDisable; SHORT SpecialApcDisable; };                     // 0x1e4, 0x1e6
- *     };                                             //                (the fields overlay the blocks' unused SpareLong)
- *     ULONG             Tcb.NextProcessor;           // 0x218   -
+ *     UCHAR             Tcb.State;                   // 0x184   0x090  (x64: inside WaitBlock[1].SpareLong)
+ *     KIRQL             Tcb.WaitIrql;                // 0x186   0x092
+ *     KPROCESSOR_MODE   Tcb.WaitMode;                // 0x187   0x093
+ *     LONG_PTR          Tcb.WaitStatus;              // 0x0c8   0x094  how the thread's last wait ended
+ *     PKWAIT_BLOCK      Tcb.WaitBlockList;           // 0x0d0   0x098  the blocks of the current wait
+ *     KWAIT_BLOCK       Tcb.WaitBlock[4];            // 0x140   0x0e0  the built-in wait blocks (3 objects + the timer's)
+ *     SHORT             Tcb.KernelApcDisable;        // 0x1e4   0x13c  (x64: WaitBlock[3].SpareLong; x86: WaitBlock[3].SparePtr)
+ *     SHORT             Tcb.SpecialApcDisable;       // 0x1e6   0x13e
+ *     ULONG             Tcb.NextProcessor;           // 0x218   0x148
  *     PKPROCESS         Tcb.Process;                 // 0x220   0x150  the owning process
  *     UCHAR             Tcb.ApcStateIndex;           // 0x24a   0x16a  0 OriginalApcEnvironment, 1 AttachedApcEnvironment
  *     KAPC_STATE        Tcb.SavedApcState;           // 0x258   0x174  the state saved by the first attach
@@ -49,9 +50,12 @@ import java.lang.foreign.StructLayout;
  * a dispatcher object (signalled when it terminates), and its APC-environment fields record process
  * attachment (KeStackAttachProcess) as Windows keeps them. The wait and lock fields (WaitStatus,
  * WaitBlockList, WaitBlock[], State, WaitIrql, WaitMode, KernelApcDisable, SpecialApcDisable,
- * NextProcessor) are modelled for x64 only, at Windows 10 22H2's offsets: as on Windows, State,
- * WaitIrql, WaitMode and the APC-disable counts live in the {@code SpareLong} of the built-in wait
- * blocks 1 and 3, which a wait never writes. Windows 11 moved
+ * NextProcessor) are at Windows 10 22H2's offsets for both ABIs: as on Windows, the x64 build keeps
+ * State, WaitIrql, WaitMode and the APC-disable counts in the {@code SpareLong} of the built-in wait
+ * blocks 1 and 3, and the x86 build keeps the APC-disable counts in wait block 3's {@code SparePtr};
+ * a wait never writes either spare. Sources: Geoff Chappell's KTHREAD (6.2 and higher) tables from
+ * Microsoft's symbols, and the 19041-line x64/x86 kernel symbol dumps (ntdiff); see
+ * docs/layout-sources.md. Windows 11 moved
  * every field after {@code Tcb} by 0x50 (KTHREAD grew to 0x480). The {@code *_OFFSET} constants
  * are the x64 offsets; use {@link #of(Abi)} for x86.
  */
@@ -147,8 +151,12 @@ public final class ETHREAD {
                 .struct("Tcb", tcb -> {
                     tcb.field("Header", DISPATCHER_HEADER.of(abi))
                         .at(x64 ? 0x98 : 0x70).field("ApcState", KAPC_STATE.of(abi));
-                    if (x64) { // Windows 10 22H2 x64 (19045); the x86 KTHREAD's wait fields are not modelled
-                        tcb.at(0xc8).field("WaitStatus", CType.LONGLONG)
+                    // Windows 10 22H2 (19045; the 19041 kernel line): the wait and lock fields, x64 and x86.
+                    // On x64, State..WaitMode and the APC-disable counts live in the SpareLong of the built-in
+                    // wait blocks 1 and 3; on x86, State..WaitStatus precede WaitBlockList and the APC-disable
+                    // counts live in the SparePtr of wait block 3.
+                    if (x64) {
+                        tcb.at(0xc8).field("WaitStatus", CType.LONG_PTR)
                                 .field("WaitBlockList", CType.pointer("PKWAIT_BLOCK"))
                                 .at(0x140).union(null, u -> u
                                         .array("WaitBlock", KWAIT_BLOCK.of(abi), KWAIT_BLOCK.THREAD_WAIT_OBJECTS + 1)
@@ -159,6 +167,18 @@ public final class ETHREAD {
                                                         .field("SpecialApcDisable", CType.SHORT))
                                                 .field("CombinedApcDisable", CType.ULONG))))
                                 .at(0x218).field("NextProcessor", CType.ULONG);
+                    } else {
+                        tcb.at(0x90).field("State", CType.UCHAR).field("Spare12", CType.CHAR)
+                                .field("WaitIrql", CType.KIRQL).field("WaitMode", CType.KPROCESSOR_MODE)
+                                .field("WaitStatus", CType.LONG_PTR)
+                                .field("WaitBlockList", CType.pointer("PKWAIT_BLOCK"))
+                                .at(0xe0).union(null, u -> u
+                                        .array("WaitBlock", KWAIT_BLOCK.of(abi), KWAIT_BLOCK.THREAD_WAIT_OBJECTS + 1)
+                                        .struct(null, s -> s.at(0x5c).union(null, v -> v
+                                                .struct(null, w -> w.field("KernelApcDisable", CType.SHORT)
+                                                        .field("SpecialApcDisable", CType.SHORT))
+                                                .field("CombinedApcDisable", CType.ULONG))))
+                                .at(0x148).field("NextProcessor", CType.ULONG);
                     }
                     tcb.at(x64 ? 0x220 : 0x150).field("Process", CType.pointer("PKPROCESS"))
                         .at(x64 ? 0x24a : 0x16a).field("ApcStateIndex", CType.UCHAR)

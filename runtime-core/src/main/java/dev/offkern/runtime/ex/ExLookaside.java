@@ -273,7 +273,9 @@ public final class ExLookaside {
                 s.set(ValueLayout.JAVA_INT, o + SIZE_OFFSET, (int) size);
                 s.set(ValueLayout.JAVA_LONG, o + ALLOCATE_EX_OFFSET, allocStub);
                 s.set(ValueLayout.JAVA_LONG, o + FREE_EX_OFFSET, freeStub);
-                reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub));
+                ThreadState caller = ThreadState.peek();
+                int owner = caller == null ? 0 : caller.driverOwner(); // the driver whose code initializes it (its unload checks it is deleted)
+                reg.link(new LookasideRegistry.Live(lookaside, structSize, pagedEntries(type), arena, allocStub, freeStub, owner));
             } catch (RuntimeException | Error failed) {
                 arena.close(); // nothing refers to its stubs yet: a shared arena is never freed otherwise
                 throw failed;

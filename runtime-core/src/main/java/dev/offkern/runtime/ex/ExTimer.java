@@ -149,7 +149,12 @@ public final class ExTimer {
         try {
             KeTimer.initializeEx(seg, (attributes & EX_TIMER.EX_TIMER_NOTIFICATION) != 0
                     ? KeTimer.NotificationTimer : KeTimer.SynchronizationTimer);
-            KeDpc.initialize(seg.asSlice(EX_TIMER.TIMER_DPC_OFFSET), reg.delivery, MemorySegment.ofAddress(timer));
+            int owner = t.enterDriver(0); // the delivery routine is the kernel's: its stub must not become the calling driver's
+            try {
+                KeDpc.initialize(seg.asSlice(EX_TIMER.TIMER_DPC_OFFSET), reg.delivery, MemorySegment.ofAddress(timer));
+            } finally {
+                t.enterDriver(owner);
+            }
         } catch (RuntimeException e) {
             pool.free(timer, TAG);
             throw e;

@@ -81,7 +81,8 @@ public final class LookasideRegistry implements AutoCloseable {
     }
 
     /** One live list: where it is, what it is, and what keeps its stubs alive. */
-    record Live(long address, long structSize, boolean paged, Arena arena, long allocateStub, long freeStub) {
+    /** A live list; {@code owner} is the owner id of the driver whose code initialized it (0: none; docs/io.md "Attribution"). */
+    record Live(long address, long structSize, boolean paged, Arena arena, long allocateStub, long freeStub, int owner) {
     }
 
     private final KernelCore core;
@@ -264,6 +265,15 @@ public final class LookasideRegistry implements AutoCloseable {
         int i = 0;
         for (Live l : live.values()) {
             out[i++] = l.address();
+        }
+        return out;
+    }
+
+    /** The live lists: address → the owner id of the driver whose code initialized it (0: none). A snapshot. */
+    public synchronized java.util.Map<Long, Integer> liveOwners() {
+        java.util.Map<Long, Integer> out = new java.util.HashMap<>();
+        for (Live l : live.values()) {
+            out.put(l.address(), l.owner());
         }
         return out;
     }

@@ -111,27 +111,56 @@ public final class IoBuild {
         if (transfer && startingOffset != null && startingOffset.address() != 0) {
             offset = io.res(startingOffset.address(), LARGE_INTEGER.X64.size()).get(JAVA_LONG, LARGE_INTEGER.QUAD_PART_OFFSET);
         }
+        if (!transfer) {
+            MemorySegment irp = allocateFor(io, device);
+            if (irp.address() == 0) {
+                return irp;
+            }
+            long next = IoIrp.nextOffset(irp, "IoBuildSynchronousFsdRequest");
+            irp.set(JAVA_BYTE, next + IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) major);
+            finish(io, irp, event, iosb);
+            return irp;
+        }
+        return readWrite(io, major, device, buf, length, offset, 0, event, iosb, "IoBuildSynchronousFsdRequest");
+    }
+
+    /**
+     * An IRP_MJ_READ or IRP_MJ_WRITE for {@code device} (checked buffer {@code buf} of {@code length}
+     * bytes): Parameters.Read/Write Length, Key and ByteOffset; a buffered-I/O device gets a system
+     * buffer (a write's data copied in, a read's copied out at completion), any other device the
+     * caller's buffer in UserBuffer. NULL without pool.
+     */
+    static MemorySegment readWrite(IoManager io, int major, long device, long buf, int length, long offset, int key, MemorySegment event,
+                                   MemorySegment iosb, String routine) {
+        long len = Integer.toUnsignedLong(length);
         MemorySegment irp = allocateFor(io, device);
         if (irp.address() == 0) {
             return irp;
         }
-        long next = IoIrp.nextOffset(irp, "IoBuildSynchronousFsdRequest");
+        long next = IoIrp.nextOffset(irp, routine);
         irp.set(JAVA_BYTE, next + IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET, (byte) major);
-        if (transfer) {
-            irp.set(JAVA_INT, next + IO_STACK_LOCATION.PARAMETERS_READ_LENGTH_OFFSET, length);
-            irp.set(JAVA_LONG, next + IO_STACK_LOCATION.PARAMETERS_READ_BYTE_OFFSET_OFFSET, offset);
-            int flags = io.space.resolve(device, DEVICE_OBJECT.X64.size()).get(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET);
-            if ((flags & IoCodes.DO_BUFFERED_IO) != 0 && len > 0) {
-                boolean read = major == IoCodes.IRP_MJ_READ;
-                if (!systemBuffer(io, irp, read ? 0 : buf, read ? 0 : len, len, read)) {
-                    IoIrp.free(io, irp);
-                    return MemorySegment.NULL;
-                }
+        irp.set(JAVA_INT, next + IO_STACK_LOCATION.PARAMETERS_READ_LENGTH_OFFSET, length);
+        irp.set(JAVA_INT, next + READ_KEY, key);
+        irp.set(JAVA_LONG, next + IO_STACK_LOCATION.PARAMETERS_READ_BYTE_OFFSET_OFFSET, offset);
+        int flags = io.space.resolve(device, DEVICE_OBJECT.X64.size()).get(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET);
+        if ((flags & IoCodes.DO_BUFFERED_IO) != 0 && len > 0) {
+            boolean read = major == IoCodes.IRP_MJ_READ;
+            if (!systemBuffer(io, irp, read ? 0 : buf, read ? 0 : len, len, read)) {
+                IoIrp.free(io, irp);
+                return MemorySegment.NULL;
             }
-            irp.set(JAVA_LONG, IRP.USER_BUFFER_OFFSET, buf);
         }
+        irp.set(JAVA_LONG, IRP.USER_BUFFER_OFFSET, buf);
         finish(io, irp, event, iosb);
         return irp;
+    }
+
+    /** Parameters.Read.Key (and Write.Key: the same place). */
+    private static final long READ_KEY = IO_STACK_LOCATION.X64.offset("Parameters.Read.Key");
+
+    /** Checks that {@code buf} maps {@code length} bytes (0xC9/0x08 under the I/O verifier, else 0x50). */
+    static void checkTransferBuffer(IoManager io, long buf, int length, long device, int major) {
+        checkBuffer(io, buf, Integer.toUnsignedLong(length), device, DV_BUILD_FSD_BUFFER, major, "Buffer");
     }
 
     private static long address(MemorySegment s) {

@@ -345,6 +345,8 @@ public final class IoCompletion {
         }
         long thread = irp.get(JAVA_LONG, IRP.TAIL_OVERLAY_THREAD_OFFSET);
         long event = irp.get(JAVA_LONG, IRP.USER_EVENT_OFFSET);
+        long referencedFile = (irp.get(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET) & IoIrp.OFFKERN_IRP_FILE_REFERENCED) != 0
+                ? irp.get(JAVA_LONG, IRP.TAIL_OVERLAY_ORIGINAL_FILE_OBJECT_OFFSET) : 0;
         if (thread != 0) {
             IoIrp.free(io, irp); // a threaded IRP (IoBuild*) belongs to the I/O manager: freed before its waiter wakes
         } else {
@@ -353,6 +355,9 @@ public final class IoCompletion {
         }
         if (event != 0) {
             KeEvent.set(io.res(event, KEVENT.X64.size()), 0, false);
+        }
+        if (referencedFile != 0) {
+            io.dereferenceFile(referencedFile); // the request's own reference on its file object (IoFiles.call)
         }
     }
 }

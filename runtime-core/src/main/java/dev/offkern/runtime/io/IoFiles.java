@@ -352,6 +352,17 @@ public final class IoFiles {
      * requests). Returns the final status (IoStatus.Status once complete, else STATUS_PENDING).
      */
     static int call(IoManager io, MemorySegment irp, long top, MemorySegment f, MemorySegment event, long callerIosb) {
+        return call(io, irp, top, f, event, callerIosb, false);
+    }
+
+    /**
+     * {@link #call(IoManager, MemorySegment, long, MemorySegment, MemorySegment, long)}; with
+     * {@code holdReference} the IRP holds a reference on the file object of its own from the call to
+     * its completion (IopCompleteRequest drops it: {@link IoCompletion}), as Windows' requests through
+     * a handle do, so the caller may close its handle while the request is pending.
+     */
+    static int call(IoManager io, MemorySegment irp, long top, MemorySegment f, MemorySegment event, long callerIosb,
+                    boolean holdReference) {
         long next = IoIrp.nextOffset(irp, "IoCallDriver");
         irp.set(JAVA_LONG, next + IO_STACK_LOCATION.FILE_OBJECT_OFFSET, f.address());
         irp.set(JAVA_LONG, IRP.TAIL_OVERLAY_ORIGINAL_FILE_OBJECT_OFFSET, f.address());
@@ -372,6 +383,11 @@ public final class IoFiles {
             irp.set(JAVA_LONG, IRP.USER_EVENT_OFFSET, wait.address());
             irp.set(JAVA_INT, IRP.FLAGS_OFFSET, irp.get(JAVA_INT, IRP.FLAGS_OFFSET) | IoCodes.IRP_SYNCHRONOUS_API);
             irp.set(JAVA_LONG, IRP.TAIL_OVERLAY_THREAD_OFFSET, io.currentThread.get().address());
+            if (holdReference) {
+                io.ob.reference(f.address()); // the request's own reference: dropped when it completes
+                irp.set(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET,
+                        (byte) (irp.get(JAVA_BYTE, IRP.ALLOCATION_FLAGS_OFFSET) | IoIrp.OFFKERN_IRP_FILE_REFERENCED));
+            }
             int st = IoCompletion.callDriver(io, io.space.resolve(top, IoManager.DEVICE_OBJECT_SIZE), irp);
             boolean synchronous = callerIosb == 0 || (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_SYNCHRONOUS_IO) != 0;
             if (st == NtStatus.STATUS_PENDING && synchronous) {
@@ -444,7 +460,7 @@ public final class IoFiles {
             if (irp.address() == 0) {
                 return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
             }
-            return call(io, irp, top, f, eventSeg, iosb.address());
+            return call(io, irp, top, f, eventSeg, iosb.address(), true);
         } finally {
             if (event != 0) {
                 io.ob.dereference(event);
@@ -452,6 +468,150 @@ public final class IoFiles {
             io.ob.dereference(file);
         }
     }
+
+    // ===== ZwReadFile, ZwWriteFile =====
+
+    /**
+     * {@code NTSTATUS ZwReadFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID
+     * ApcContext, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset,
+     * PULONG Key)}: an IRP_MJ_READ through the handle; see {@link #transfer}.
+     */
+    public static int readFile(IoManager io, long fileHandle, long eventHandle, MemorySegment apcRoutine, MemorySegment apcContext,
+                               MemorySegment ioStatusBlock, MemorySegment buffer, int length, MemorySegment byteOffset, MemorySegment key) {
+        return transfer(io, IoCodes.IRP_MJ_READ, fileHandle, eventHandle, apcRoutine, ioStatusBlock, buffer, length, byteOffset, key,
+                "ZwReadFile");
+    }
+
+    /**
+     * {@code NTSTATUS ZwWriteFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID
+     * ApcContext, PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length, PLARGE_INTEGER ByteOffset,
+     * PULONG Key)}: an IRP_MJ_WRITE through the handle; see {@link #transfer}.
+     */
+    public static int writeFile(IoManager io, long fileHandle, long eventHandle, MemorySegment apcRoutine, MemorySegment apcContext,
+                                MemorySegment ioStatusBlock, MemorySegment buffer, int length, MemorySegment byteOffset, MemorySegment key) {
+        return transfer(io, IoCodes.IRP_MJ_WRITE, fileHandle, eventHandle, apcRoutine, ioStatusBlock, buffer, length, byteOffset, key,
+                "ZwWriteFile");
+    }
+
+    /** ByteOffset {HighPart -1, LowPart FILE_USE_FILE_POINTER_POSITION}: the file object's CurrentByteOffset. */
+    private static final long USE_FILE_POINTER = 0xFFFFFFFF00000000L | Integer.toUnsignedLong(IoCodes.FILE_USE_FILE_POINTER_POSITION);
+    /** ByteOffset {HighPart -1, LowPart FILE_WRITE_TO_END_OF_FILE}: the end of the file (writes only). */
+    private static final long WRITE_TO_END = 0xFFFFFFFF00000000L | Integer.toUnsignedLong(IoCodes.FILE_WRITE_TO_END_OF_FILE);
+
+    /**
+     * ZwReadFile / ZwWriteFile: the handle is referenced as a File object and must grant FILE_READ_DATA
+     * (a read) or FILE_WRITE_DATA or FILE_APPEND_DATA (a write), whatever the caller's mode (Windows'
+     * ObReferenceFileObjectForWrite and its read twin check the handle's granted access bits):
+     * STATUS_ACCESS_DENIED otherwise. The offset:
+     * <ul>
+     *   <li>a file opened for synchronous I/O (FO_SYNCHRONOUS_IO): a NULL ByteOffset, or {-1,
+     *       FILE_USE_FILE_POINTER_POSITION}, is the file object's CurrentByteOffset; an explicit one is
+     *       used as given; after a successful request CurrentByteOffset is the offset plus
+     *       IoStatus.Information (Windows leaves this to the file system; offkern's devices are none,
+     *       so the I/O manager does it);</li>
+     *   <li>any other file: ByteOffset is required (NULL, or FILE_USE_FILE_POINTER_POSITION:
+     *       STATUS_INVALID_PARAMETER);</li>
+     *   <li>a write at {-1, FILE_WRITE_TO_END_OF_FILE}, or through a handle granted FILE_APPEND_DATA
+     *       but not FILE_WRITE_DATA, reaches the driver with that offset (the end of the file is the
+     *       driver's to find); any other negative offset is STATUS_INVALID_PARAMETER.</li>
+     * </ul>
+     * The IRP: Parameters.Read/Write Length, Key (*Key, or 0) and ByteOffset; a device with
+     * DO_BUFFERED_IO gets a system buffer (the write's data copied in, the read's IoStatus.Information
+     * bytes copied out at completion), any other device the caller's buffer in UserBuffer (offkern has
+     * no MDLs: DO_DIRECT_IO passes the buffer as neither-I/O does). It is sent to the top of the
+     * device's stack, FileObject and OriginalFileObject the file object, and holds its own reference on
+     * the file object until it completes. A synchronous file waits while it is pending and returns its
+     * final status (the driver's, STATUS_END_OF_FILE included); any other may return STATUS_PENDING,
+     * the Event (cleared first) set and IoStatusBlock filled at completion. Statuses:
+     * STATUS_INVALID_PARAMETER (NULL IoStatusBlock, offsets as above), STATUS_NOT_SUPPORTED (an
+     * ApcRoutine), STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED,
+     * STATUS_FILE_CLOSED, STATUS_INSUFFICIENT_RESOURCES, the driver's. A Buffer that does not map
+     * Length bytes is 0xC9/0x08 under the I/O verifier, else 0x50, as IoBuildSynchronousFsdRequest's.
+     */
+    static int transfer(IoManager io, int major, long fileHandle, long eventHandle, MemorySegment apcRoutine, MemorySegment ioStatusBlock,
+                        MemorySegment buffer, int length, MemorySegment byteOffset, MemorySegment key, String routine) {
+        if (Verifier.ENABLED) {
+            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, routine);
+        }
+        if (isNull(ioStatusBlock)) {
+            return NtStatus.STATUS_INVALID_PARAMETER;
+        }
+        if (!isNull(apcRoutine)) {
+            return NtStatus.STATUS_NOT_SUPPORTED;
+        }
+        MemorySegment iosb = io.res(ioStatusBlock.address(), IO_STATUS_BLOCK.X64.size());
+        long[] info = new long[1];
+        long file = io.ob.referenceByHandle(fileHandle, 0, io.ob.fileType(), ObjectManager.KernelMode, info); // Zw: KernelMode
+        if (file < 0) {
+            return (int) file;
+        }
+        long event = 0;
+        try {
+            int granted = (int) info[0];
+            boolean write = major == IoCodes.IRP_MJ_WRITE;
+            int needed = write ? dev.offkern.nt.AccessMask.FILE_WRITE_DATA | dev.offkern.nt.AccessMask.FILE_APPEND_DATA
+                    : dev.offkern.nt.AccessMask.FILE_READ_DATA;
+            if ((granted & needed) == 0) {
+                return NtStatus.STATUS_ACCESS_DENIED;
+            }
+            if (eventHandle != 0) {
+                event = io.ob.referenceByHandle(eventHandle, 0, io.ob.eventType(), ObjectManager.KernelMode, null);
+                if (event < 0) {
+                    int st = (int) event;
+                    event = 0;
+                    return st;
+                }
+            }
+            MemorySegment f = io.space.resolve(file, FILE_OBJECT_SIZE);
+            if (!io.openFiles.contains(file) || (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_CLEANUP_COMPLETE) != 0) {
+                return NtStatus.STATUS_FILE_CLOSED;
+            }
+            boolean synchronous = (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_SYNCHRONOUS_IO) != 0;
+            long offset;
+            if (isNull(byteOffset)) {
+                if (!synchronous) {
+                    return NtStatus.STATUS_INVALID_PARAMETER; // no file pointer to use
+                }
+                offset = USE_FILE_POINTER;
+            } else {
+                offset = io.res(byteOffset.address(), LARGE_INTEGER_SIZE).get(JAVA_LONG, dev.offkern.layout.rtl.LARGE_INTEGER.QUAD_PART_OFFSET);
+            }
+            if (offset == USE_FILE_POINTER) {
+                if (!synchronous) {
+                    return NtStatus.STATUS_INVALID_PARAMETER;
+                }
+                offset = f.get(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET);
+            }
+            if (write && (granted & dev.offkern.nt.AccessMask.FILE_WRITE_DATA) == 0) {
+                offset = WRITE_TO_END; // append-only access: ByteOffset is ignored
+            }
+            if (offset < 0 && !(write && offset == WRITE_TO_END)) {
+                return NtStatus.STATUS_INVALID_PARAMETER;
+            }
+            int k = isNull(key) ? 0 : io.res(key.address(), 4).get(JAVA_INT, 0);
+            long top = IoDevices.top(io, f.get(JAVA_LONG, FILE_OBJECT.DEVICE_OBJECT_OFFSET));
+            long buf = buffer == null ? 0 : buffer.address();
+            IoBuild.checkTransferBuffer(io, buf, length, top, major);
+            MemorySegment eventSeg = event == 0 ? MemorySegment.NULL : io.space.resolve(event, KEVENT_SIZE);
+            MemorySegment irp = IoBuild.readWrite(io, major, top, buf, length, offset, k, eventSeg, iosb, routine);
+            if (irp.address() == 0) {
+                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+            }
+            int st = call(io, irp, top, f, eventSeg, iosb.address(), true);
+            if (synchronous && NtStatus.NT_SUCCESS(st) && st != NtStatus.STATUS_PENDING && offset >= 0) {
+                long done = iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET);
+                f.set(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET, offset + done);
+            }
+            return st;
+        } finally {
+            if (event != 0) {
+                io.ob.dereference(event);
+            }
+            io.ob.dereference(file);
+        }
+    }
+
+    private static final long LARGE_INTEGER_SIZE = dev.offkern.layout.rtl.LARGE_INTEGER.X64.size();
 
     /** IRP_MJ_CLEANUP for an opened file object (its last handle was closed), once. */
     static void cleanup(IoManager io, long file) {

@@ -53,6 +53,12 @@ public final class IoIrp {
      * when it is sent again (IoCallDriver) or re-initialized: a second completion is 0x44.
      */
     static final int OFFKERN_IRP_COMPLETED = 0x80;
+    /**
+     * AllocationFlags bit offkern sets on a request sent through a file handle (ZwReadFile,
+     * ZwWriteFile, ZwDeviceIoControlFile) that holds a reference on its OriginalFileObject: the
+     * completion at the top drops it.
+     */
+    static final int OFFKERN_IRP_FILE_REFERENCED = 0x40;
 
     private IoIrp() {
     }

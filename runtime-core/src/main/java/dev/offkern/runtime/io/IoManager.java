@@ -131,7 +131,52 @@ public final class IoManager {
      * @param driver the driver's name
      * @param leaks  its blocks still allocated, by tag, pool type and size
      */
-    public record DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+    public record DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks,
+                             java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftObject> objects,
+                             java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftHandle> handles,
+                             java.util.List<String> others) {
+        public DriverLeak {
+            objects = java.util.List.copyOf(objects);
+            handles = java.util.List.copyOf(handles);
+            others = java.util.List.copyOf(others);
+        }
+
+        /** Pool only. */
+        public DriverLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
+            this(driver, leaks, java.util.List.of(), java.util.List.of(), java.util.List.of());
+        }
+
+        /**
+         * The report: the pool table (if any block leaked), then the objects still alive, the
+         * handles still open and the other things (EX_TIMERs) the driver left, one per line.
+         */
+        public String describe() {
+            StringBuilder sb = new StringBuilder();
+            if (!leaks.isEmpty()) {
+                sb.append(leaks.describe("at the unload of " + driver));
+            }
+            for (Object o : objects) {
+                sb.append(driver).append(" left ").append(o).append(" alive\n");
+            }
+            for (Object h : handles) {
+                sb.append(driver).append(" left ").append(h).append(" open\n");
+            }
+            for (String o : others) {
+                sb.append(driver).append(" left ").append(o).append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    /** The kernel's live lookaside lists (the unload check looks for a driver's; null: none checked). */
+    dev.offkern.runtime.ex.LookasideRegistry lookasides;
+    /** The running threads PsCreateSystemThread made, {ETHREAD, StartAddress} (the unload check; null: none checked). */
+    java.util.function.Supplier<long[][]> systemThreads;
+
+    /** Wires the lookaside lists and system threads the unload check also looks at (boot, once). */
+    public void attachUnloadSources(dev.offkern.runtime.ex.LookasideRegistry lookasides, java.util.function.Supplier<long[][]> systemThreads) {
+        this.lookasides = lookasides;
+        this.systemThreads = systemThreads;
     }
 
     /**
@@ -146,6 +191,15 @@ public final class IoManager {
         this.workItems = workItems;
         pools.setOwnerNames(this::ownerName);
         core.setOwnerSink(pools::setThreadOwner);
+        deferredDereferenceStub = dev.offkern.runtime.ex.ExWorkItem.stubOf(core, deferredDereference); // at boot: no driver owns it
+        // The I/O manager's own routines get their stubs now, owned by no driver (made lazily inside a
+        // driver's call they would be that driver's code: RoutineTable.ownerOf).
+        invalidRequestStub();
+        unloadSafeStub();
+        csqCancelStub();
+        if (workItems != null) {
+            workItems.workerStub();
+        }
     }
 
     /** Gives the new driver {@code body} an owner id (0 when all 65535 are in use: its allocations are then not attributed). */
@@ -171,7 +225,10 @@ public final class IoManager {
 
     /**
      * Ends {@code body}'s owner id at its unload: given back for reuse if the driver left nothing
-     * allocated, else kept (with its name, marked unloaded) so that the leak stays attributed.
+     * allocated, else kept so that the leak stays attributed. Either way the id keeps the driver's
+     * name, marked unloaded ({@code \Driver\X (unloaded)}), for the reports that still see it
+     * (poolmon's Driver column remembers the drivers that allocated each tag) until a new driver
+     * takes the id over.
      */
     void retireOwner(long body, int owner, boolean leaked) {
         if (owner == 0) {
@@ -183,7 +240,7 @@ public final class IoManager {
                 ownerNames.computeIfPresent(owner, (k, v) -> v.endsWith(" (unloaded)") ? v : v + " (unloaded)");
                 return;
             }
-            ownerNames.remove(owner);
+            ownerNames.computeIfPresent(owner, (k, v) -> v.endsWith(" (unloaded)") ? v : v + " (unloaded)");
             core.routines().forgetOwner(owner);
             freeOwners.add(owner);
         }
@@ -195,11 +252,25 @@ public final class IoManager {
         return n != null ? n : "driver #" + owner;
     }
 
-    void recordLeak(String driver, dev.offkern.runtime.pool.LeakReport leaks) {
-        unloadLeaks.add(new DriverLeak(driver, leaks));
+    void recordLeak(DriverLeak leak) {
+        unloadLeaks.add(leak);
     }
 
-    /** The pool each unloaded driver left allocated, in unload order (empty: no driver leaked). */
+    /**
+     * What the unloaded drivers left, as text (the kernel appends it to its leak report at close), or
+     * "" if no driver left anything.
+     */
+    public String describeUnloadLeaks() {
+        StringBuilder sb = new StringBuilder();
+        for (DriverLeak l : unloadLeaks) {
+            if (!l.objects().isEmpty() || !l.handles().isEmpty() || !l.others().isEmpty()) {
+                sb.append(l.describe());
+            }
+        }
+        return sb.length() == 0 ? "" : "offkern I/O: what drivers left at their unload\n" + sb;
+    }
+
+    /** What each unloaded driver left (pool, objects, handles, EX_TIMERs), in unload order (empty: no driver leaked). */
     public java.util.List<DriverLeak> unloadLeaks() {
         return java.util.List.copyOf(unloadLeaks);
     }
@@ -345,6 +416,47 @@ public final class IoManager {
             csqCancelStub = s;
         }
         return s;
+    }
+
+    /** Pool tag of a deferred file-object dereference's WORK_QUEUE_ITEM ('IoDf'). */
+    static final int TAG_DEFER = PoolTags.tag("IoDf");
+    /** The deferred dereference's worker routine (ObpDeferObjectDeletion's part here): Parameter is its block. */
+    private final dev.offkern.nt.WORKER_THREAD_ROUTINE deferredDereference = this::deferredDereference;
+
+    private void deferredDereference(MemorySegment block) {
+        long b = block.address();
+        long file = space.resolve(b + dev.offkern.runtime.ex.ExWorkItem.WORK_QUEUE_ITEM_SIZE, 8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        pool.free(b, TAG_DEFER);
+        ob.dereference(file);
+    }
+
+    private volatile long deferredDereferenceStub;
+
+    /**
+     * Drops a request's own reference on its file object at completion (IopCompleteRequest's
+     * ObDereferenceObjectDeferDelete): at PASSIVE_LEVEL at once; above it (a completion from a DPC or
+     * an ISR's DPC) a system worker drops it, so that the last reference's IRP_MJ_CLOSE is sent at
+     * PASSIVE_LEVEL. Without pool for the work item (or with the worker queues stopped at close) it is
+     * dropped at once.
+     */
+    void dereferenceFile(long file) {
+        if (dev.offkern.runtime.ke.Irql.current() == dev.offkern.runtime.ke.Irql.PASSIVE_LEVEL || workQueues == null) {
+            ob.dereference(file);
+            return;
+        }
+        long size = dev.offkern.runtime.ex.ExWorkItem.WORK_QUEUE_ITEM_SIZE;
+        long b = pool.allocate(size + 8, TAG_DEFER, 0);
+        if (b == 0) {
+            ob.dereference(file);
+            return;
+        }
+        long stub = deferredDereferenceStub; // volatile read: written once at attach (boot)
+        MemorySegment item = space.resolve(b, size + 8);
+        item.set(java.lang.foreign.ValueLayout.JAVA_LONG, size, file);
+        item.set(java.lang.foreign.ValueLayout.JAVA_LONG, dev.offkern.layout.ex.WORK_QUEUE_ITEM.WORKER_ROUTINE_OFFSET, stub);
+        item.set(java.lang.foreign.ValueLayout.JAVA_LONG, dev.offkern.layout.ex.WORK_QUEUE_ITEM.PARAMETER_OFFSET, b);
+        item.set(java.lang.foreign.ValueLayout.JAVA_LONG, dev.offkern.layout.ex.WORK_QUEUE_ITEM.LIST_OFFSET, 0L);
+        dev.offkern.runtime.ex.ExWorkItem.queue(workQueues, core, b, dev.offkern.nt.WorkQueueType.DelayedWorkQueue, "IoCompleteRequest");
     }
 
     /** Frees the I/O manager's own memory (kernel close). */

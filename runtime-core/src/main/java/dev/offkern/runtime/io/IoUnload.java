@@ -2,6 +2,8 @@ package dev.offkern.runtime.io;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.offkern.layout.ex.EX_TIMER;
+import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
 import dev.offkern.layout.ex.WORK_QUEUE_ITEM;
 import dev.offkern.layout.io.DEVICE_OBJECT;
 import dev.offkern.layout.io.DEVOBJ_EXTENSION;
@@ -33,6 +35,15 @@ import java.util.Map;
  * routine is the driver's, else the object itself), P2 0 (read), P3 the object that would
  * reference it (the KTIMER, KDPC, WORK_QUEUE_ITEM or KINTERRUPT), P4 0 (reserved). Windows raises
  * 0xCE later, when the stale code is reached; offkern raises it at the unload, where the mistake is.
+ * Also 0xCE (Microsoft's 0xCE page names "lookaside lists, DPCs, worker threads"; Driver Verifier's
+ * 0xC4 has no unload subcode for them): a set EX_TIMER whose Callback is the driver's (or whose
+ * expiry is queued), a lookaside list the driver's code initialized (or lying in its memory) and did
+ * not delete, a PsCreateSystemThread thread still running the driver's start routine.
+ *
+ * <h2>Objects, handles, EX_TIMERs left: reported</h2>
+ * The objects the driver created that are alive, the System-process handles it left open
+ * ({@code ObjectManager.takeDriverObjects/Handles}) and its EX_TIMERs still allocated are recorded
+ * with the pool leak ({@link IoManager.DriverLeak}); Windows documents no bug check for them.
  *
  * <h2>Leaked pool: DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) 0x62</h2>
  * The blocks the driver allocated itself (ExAllocatePool2 and family while its code ran) and did
@@ -67,8 +78,11 @@ final class IoUnload {
         Pending p = pending(io, body, owner);
         LeakReport leaks = io.pools.outstanding(owner);
         leaked[0] = !leaks.isEmpty();
-        if (leaked[0]) {
-            io.recordLeak(name, leaks);
+        java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftObject> objects = io.ob.takeDriverObjects(owner);
+        java.util.List<dev.offkern.runtime.ob.DriverObjects.LeftHandle> handles = io.ob.takeDriverHandles(owner);
+        java.util.List<String> others = exTimersLeft(io, owner);
+        if (leaked[0] || !objects.isEmpty() || !handles.isEmpty() || !others.isEmpty()) {
+            io.recordLeak(new IoManager.DriverLeak(name, leaks, objects, handles, others));
         }
         if (p != null) {
             return io.core.bugCheck(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, p.referenced(), 0, p.object(), 0,
@@ -84,7 +98,19 @@ final class IoUnload {
 
     private static Pending pending(IoManager io, long body, int owner) {
         long[] devices = deviceRanges(io, body);
+        org.agrona.collections.LongHashSet exTimers = new org.agrona.collections.LongHashSet();
+        for (long x : io.core.clock().timers().liveExTimers()) {
+            exTimers.add(x);
+        }
         for (long t : io.core.clock().timers().armedTimers()) {
+            if (exTimers.contains(t)) { // an EX_TIMER (its KTIMER first): its DPC is the kernel's delivery, its Callback the driver's
+                long callback = read(io, t + EX_TIMER.CALLBACK_OFFSET);
+                if (callback != 0 && io.core.routines().ownerOf(callback) == owner) {
+                    return new Pending(callback, t, "EX_TIMER 0x" + Long.toHexString(t) + " set (its Callback 0x"
+                            + Long.toHexString(callback) + " is the driver's code)");
+                }
+                continue;
+            }
             long dpc = read(io, t + KTIMER.DPC_OFFSET);
             long routine = dpc == 0 ? 0 : read(io, dpc + KDPC.DEFERRED_ROUTINE_OFFSET);
             Pending p = owned(io, owner, devices, routine, t, "KTIMER 0x" + Long.toHexString(t) + " set", t, dpc);
@@ -93,6 +119,14 @@ final class IoUnload {
             }
         }
         for (long d : KeDpc.queuedDpcs(io.core)) {
+            long exTimer = d - EX_TIMER.TIMER_DPC_OFFSET;
+            if (exTimers.contains(exTimer)) { // an EX_TIMER's delivery, queued: its Callback will run
+                long callback = read(io, exTimer + EX_TIMER.CALLBACK_OFFSET);
+                if (callback != 0 && io.core.routines().ownerOf(callback) == owner) {
+                    return new Pending(callback, exTimer, "EX_TIMER 0x" + Long.toHexString(exTimer) + " expired, its callback queued");
+                }
+                continue;
+            }
             long routine = read(io, d + KDPC.DEFERRED_ROUTINE_OFFSET);
             Pending p = owned(io, owner, devices, routine, d, "KDPC 0x" + Long.toHexString(d) + " queued", d);
             if (p != null) {
@@ -131,7 +165,43 @@ final class IoUnload {
                 }
             }
         }
+        if (io.lookasides != null) {
+            for (Map.Entry<Long, Integer> e : io.lookasides.liveOwners().entrySet()) {
+                long list = e.getKey();
+                long allocate = read(io, list + GENERAL_LOOKASIDE.ALLOCATE_EX_OFFSET);
+                String what = "lookaside list 0x" + Long.toHexString(list) + " not deleted";
+                if (e.getValue() == owner) {
+                    boolean driversRoutine = allocate != 0 && io.core.routines().ownerOf(allocate) == owner;
+                    return new Pending(driversRoutine ? allocate : list, list, what + " (initialized by the driver's code)");
+                }
+                Pending p = owned(io, owner, devices, allocate, list, what, list);
+                if (p != null) {
+                    return p;
+                }
+            }
+        }
+        if (io.systemThreads != null) {
+            for (long[] t : io.systemThreads.get()) {
+                if (t[1] != 0 && io.core.routines().ownerOf(t[1]) == owner) {
+                    return new Pending(t[1], t[0], "system thread 0x" + Long.toHexString(t[0]) + " (PsCreateSystemThread) still running"
+                            + " the driver's start routine 0x" + Long.toHexString(t[1]));
+                }
+            }
+        }
         return null;
+    }
+
+    /** The driver's EX_TIMERs still allocated (not set: a set one is 0xCE): those whose Callback is its code. */
+    private static java.util.List<String> exTimersLeft(IoManager io, int owner) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (long x : io.core.clock().timers().liveExTimers()) {
+            long callback = read(io, x + EX_TIMER.CALLBACK_OFFSET);
+            if (callback != 0 && io.core.routines().ownerOf(callback) == owner) {
+                out.add("EX_TIMER 0x" + Long.toHexString(x) + " allocated (ExAllocateTimer) and not deleted (ExDeleteTimer)");
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
     }
 
     /** The pending operation if its routine or one of {@code objects} is the driver's, else null. */

@@ -91,7 +91,7 @@ public final class IoWorkItems {
         this.worker = parameter -> process(parameter.address());
     }
 
-    private long workerStub() {
+    long workerStub() {
         long s = workerStub; // volatile read; a race makes the same stub twice (stubFor is idempotent per routine)
         if (s == 0) {
             s = ExWorkItem.stubOf(core, worker);

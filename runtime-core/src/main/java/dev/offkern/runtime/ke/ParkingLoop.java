@@ -43,17 +43,27 @@ abstract class ParkingLoop implements Runnable {
      * policy) ends the loop (rethrown); anything else — another kernel's halt included — is the
      * work's unhandled exception, bug check KMODE_EXCEPTION_NOT_HANDLED (0x1E) raised through the
      * kernel's one path, after which (THROW policy) the loop keeps serving: a processor whose
-     * service or threaded-DPC thread ended would never drain its queues again.
+     * service or threaded-DPC thread ended would never drain its queues again. On a kernel that is
+     * closed (or closing under the loop) there is no one to report to: the exception is dropped, and
+     * the shutdown that closed the kernel ends the loop.
      */
     static void survive(Throwable escaped, KernelCore kernel, String where) {
         if (escaped instanceof KernelHaltedException halted && kernel.isHalted()) {
             throw halted;
+        }
+        if (kernel.isClosed()) {
+            return;
         }
         try {
             throw kernel.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, NtStatus.STATUS_UNHANDLED_EXCEPTION & 0xFFFFFFFFL,
                     0, 0, 0, "exception escaped " + where + ": " + escaped);
         } catch (BugCheck processed) {
             // THROW policy: processed (callbacks, dump); keep serving.
+        } catch (IllegalStateException refused) {
+            // The bug-check path refuses a kernel that closed after the test above; anything else is real.
+            if (!kernel.isClosed()) {
+                throw refused;
+            }
         }
     }
 

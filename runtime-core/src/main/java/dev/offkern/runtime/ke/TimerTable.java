@@ -500,6 +500,21 @@ public final class TimerTable {
         return exTimers.remove(timer);
     }
 
+    /** The live EX_TIMERs' addresses: a snapshot under the table lock (the I/O manager's unload check). */
+    public long[] liveExTimers() {
+        lock();
+        try {
+            long[] out = new long[exTimers.size()];
+            int i = 0;
+            for (org.agrona.collections.LongHashSet.LongIterator it = exTimers.iterator(); it.hasNext(); ) {
+                out[i++] = it.nextValue();
+            }
+            return out;
+        } finally {
+            unlock();
+        }
+    }
+
     /** Live EX_TIMERs (a consistent value needs the lock). */
     public int exTimerCount() {
         return exTimers.size();

@@ -151,6 +151,34 @@ public final class ObjectManager {
         this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.OBJECTS);
         this.systemTable = new HandleTable(this, true);
         this.security = new ObSecurity(this);
+        this.driverObjects = new DriverObjects(core);
+    }
+
+    /** The objects and System-process handles drivers made (docs/io.md "Attribution"). */
+    private final DriverObjects driverObjects;
+
+    /**
+     * Whether objects of type {@code t} (and handles to them) are attributed to the driver whose code
+     * creates them: all but Type, Device, Driver, Thread, Process and Token ({@link DriverObjects}).
+     */
+    private boolean attributed(ObjectType t) {
+        return t != typeType && t != deviceType && t != driverType && t != threadType && t != processType && t != tokenType;
+    }
+
+    /**
+     * The objects the driver with owner id {@code owner} created that are still alive, and forgets
+     * them (IoDeleteDriver reports them once).
+     */
+    public List<DriverObjects.LeftObject> takeDriverObjects(int owner) {
+        return driverObjects.takeObjects(this, owner);
+    }
+
+    /**
+     * The handles the driver with owner id {@code owner} entered in the System process's table and
+     * did not close, and forgets them (IoDeleteDriver reports them once).
+     */
+    public List<DriverObjects.LeftHandle> takeDriverHandles(int owner) {
+        return driverObjects.takeHandles(this, systemTable, owner);
     }
 
     /** The object manager's security paths (descriptors on objects, access checks at open). */
@@ -519,6 +547,10 @@ public final class ObjectManager {
                 | ((attributes & ObjectAttributes.OBJ_PERMANENT) != 0 ? OBJECT_HEADER.OB_FLAG_PERMANENT_OBJECT : 0);
         initHeader(r.segment(), r.offsetOf(header), t.index, flags);
         t.objectCreated();
+        int owner = driverObjects.callerOwner();
+        if (owner != 0 && attributed(t)) {
+            driverObjects.created(header + HEADER_SIZE, owner);
+        }
         return header + HEADER_SIZE;
     }
 
@@ -671,6 +703,7 @@ public final class ObjectManager {
             if (!pending.isEmpty()) {
                 pending.remove(body);
             }
+            driverObjects.deleted(body);
             t.objectDeleted();
             // Poison: index 1 names no type (Windows keeps 0 and 1 unused), so a later reference or
             // dereference of this dead object is REFERENCE_BY_POINTER, not a change to freed memory.
@@ -837,7 +870,14 @@ public final class ObjectManager {
                     : new ObFailure(NtStatus.STATUS_PROCESS_IS_TERMINATING, "the handle table's process has ended");
         }
         t.handleCreated();
-        return table.handleOf(index, kernelHandle);
+        long handle = table.handleOf(index, kernelHandle);
+        if (table == systemTable && attributed(t)) {
+            int owner = driverObjects.callerOwner();
+            if (owner != 0) {
+                driverObjects.handleCreated(index, body - HEADER_SIZE, handle, owner);
+            }
+        }
+        return handle;
     }
 
     /**
@@ -874,6 +914,9 @@ public final class ObjectManager {
                         "NtClose of protected kernel handle 0x" + Long.toHexString(handle) + " (OBJ_PROTECT_CLOSE)");
             }
             return NtStatus.STATUS_HANDLE_NOT_CLOSABLE;
+        }
+        if (table == systemTable) {
+            driverObjects.handleClosed(index);
         }
         finishClose(c);
         return NtStatus.STATUS_SUCCESS;

@@ -661,6 +661,23 @@ public final class ProcessManager implements ThreadObjects {
         return liveThreads.size();
     }
 
+    /**
+     * The threads PsCreateSystemThread made that have not ended: {ETHREAD, StartAddress} pairs, a
+     * racy snapshot (read-only: the I/O manager's unload check looks for a driver's running threads).
+     */
+    public long[][] runningCreatedThreads() {
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        for (PsThread t : liveThreads) {
+            if (t.created && !t.ended.get()) {
+                long start = t.ethread.get(JAVA_LONG, ETHREAD.START_ADDRESS_OFFSET);
+                if (!t.ended.get()) { // read while it ran: its ETHREAD was not freed yet
+                    out.add(new long[] {t.address(), start});
+                }
+            }
+        }
+        return out.toArray(new long[0][]);
+    }
+
     // ===== shutdown =====
 
     /** The blocks {@link #close()} found held by the kernel alone: (tag, requested size) → count. */

@@ -157,6 +157,7 @@ public final class SystemThreads {
             pm.ob.attach(p.process.handles); // its handles live in its process's table
             pm.notify.threadCreated(p, true);
             ts.addKernelApcDisable(-1); // starts inside a critical region (KeEnterCriticalRegion), at PASSIVE_LEVEL
+            ts.enterRoutine(start); // a driver's start routine runs as that driver's code (docs/io.md "Attribution")
             try {
                 if (routine instanceof KSTART_ROUTINE j) {
                     j.call(MemorySegment.ofAddress(context));

@@ -234,6 +234,31 @@ class ProcessorTest {
     }
 
     @Test
+    void shouldDropARequestsExceptionWithoutKillingTheServiceThreadWhenTheKernelClosesUnderIt() throws Exception {
+        kernel = KernelFixture.boot(dumps);
+        Processor p = kernel.processors().get(0);
+        Thread service = p.serviceThread();
+        CompletableFuture<Throwable> died = new CompletableFuture<>();
+        service.setUncaughtExceptionHandler((t, e) -> died.complete(e));
+        CountDownLatch running = new CountDownLatch(1);
+        Kernel closing = kernel;
+        assertTrue(p.submit(() -> {
+            running.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!closing.isClosed() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            throw new IllegalStateException("a driver's exception while the kernel closes");
+        }));
+        assertTrue(running.await(5, TimeUnit.SECONDS));
+        kernel.close();
+        kernel = null;
+        service.join(10_000);
+        assertFalse(service.isAlive(), "the service thread ends with the kernel");
+        assertFalse(died.isDone(), () -> "the service thread died of " + died.getNow(null));
+    }
+
+    @Test
     void shouldStopServiceThreadsAtClose() throws Exception {
         kernel = KernelFixture.boot(dumps);
         Thread t0 = kernel.processors().get(0).serviceThread();

@@ -135,7 +135,7 @@ enum Family {
             // system buffers free pool blocks); the IRQL rules of the driver routines they call (0xC4, 0xC8);
             // the cancel spin lock's and a test queue lock's checks.
             // IoDeleteDriver: a driver unloading with a timer, DPC, work item or interrupt pending (0xCE); the
-            // File routines (IoGetDeviceObjectPointer, ZwCreateFile, ZwDeviceIoControlFile) reference handles and
+            // File routines (IoGetDeviceObjectPointer, ZwCreateFile, ZwDeviceIoControlFile, ZwReadFile, ZwWriteFile) reference handles and
             // objects as the object manager does (0x93 for a closed kernel handle under the verifier).
             case IO -> Set.of(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
                     BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS,
@@ -225,7 +225,8 @@ enum Family {
         if (routine.contains("WorkItem")) {
             return WORK_ITEMS;
         }
-        if (routine.equals("ZwCreateFile") || routine.equals("ZwDeviceIoControlFile")) {
+        if (routine.equals("ZwCreateFile") || routine.equals("ZwDeviceIoControlFile") || routine.equals("ZwReadFile")
+                || routine.equals("ZwWriteFile")) {
             return IO; // they send IRPs to a driver: the I/O manager's bug checks, not the object manager's alone
         }
         if ((routine.contains("Interrupt") && !routine.startsWith("KeQuery")) || routine.equals("KeSynchronizeExecution") || routine.equals("IoRequestDpc")

@@ -58,7 +58,11 @@ final class IoOps {
                         "IoCompleteRequest", "IoCsqInitialize", "IoCsqInitializeEx", "IoCsqInsertIrp", "IoCsqInsertIrpEx",
                         "IoCsqRemoveIrp", "IoCsqRemoveNextIrp", "IoFreeIrp", "IoDeleteDevice", "IoDeleteDriver"),
                 Op.of("io.files", 2, IoOps::files, "IoCreateDriver", "IoSetMajorFunction", "IoCreateDevice", "IoGetDeviceObjectPointer",
-                        "ZwCreateFile", "ZwDeviceIoControlFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice", "IoDeleteDriver"),
+                        "ZwCreateFile", "ZwDeviceIoControlFile", "ZwReadFile", "ZwWriteFile", "ZwClose", "ObDereferenceObject", "IoDeleteDevice",
+                        "IoDeleteDriver", "IoMarkIrpPending", "IoCompleteRequest"),
+                Op.of("io.leftovers", 2, IoOps::leftovers, "IoCreateDriver", "IoSetDriverUnload", "IoDeleteDriver", "ZwCreateEvent",
+                        "ObReferenceObjectByHandle", "ObDereferenceObject", "ZwClose", "ExInitializeNPagedLookasideList",
+                        "ExDeleteNPagedLookasideList", "ExAllocateTimer", "ExSetTimer", "ExDeleteTimer"),
                 Op.of("io.hostile", 2, IoOps::hostile, "IoFreeIrp", "IoCompleteRequest", "IoCallDriver", "IoGetCurrentIrpStackLocation",
                         "IoGetNextIrpStackLocation", "IoCancelIrp", "IoSetCancelRoutine", "IoCreateDevice", "IoDeleteDevice",
                         "IoDeleteDriver", "IoCsqRemoveNextIrp", "IoCsqInsertIrp", "IoReuseIrp", "IoMarkIrpPending",
@@ -133,9 +137,16 @@ final class IoOps {
         java.util.concurrent.atomic.AtomicInteger cleanups = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
         boolean failCreate = c.p(0.15);
+        boolean[] pend = new boolean[1]; // only on a file opened for asynchronous I/O: a synchronous one would wait forever
+        java.util.List<MemorySegment> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
         DRIVER_DISPATCH dispatch = (device, irp) -> {
             int major = Io.IoGetCurrentIrpStackLocation(irp).get(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET) & 0xFF;
             int st = NtStatus.STATUS_SUCCESS;
+            if (pend[0] && (major == IoCodes.IRP_MJ_READ || major == IoCodes.IRP_MJ_WRITE || major == IoCodes.IRP_MJ_DEVICE_CONTROL)) {
+                Io.IoMarkIrpPending(irp);
+                pending.add(irp);
+                return NtStatus.STATUS_PENDING;
+            }
             switch (major) {
                 case IoCodes.IRP_MJ_CREATE -> {
                     if (failCreate) {
@@ -146,6 +157,7 @@ final class IoOps {
                 }
                 case IoCodes.IRP_MJ_CLEANUP -> cleanups.incrementAndGet();
                 case IoCodes.IRP_MJ_CLOSE -> closes.incrementAndGet();
+                case IoCodes.IRP_MJ_READ -> st = c.p(0.3) ? NtStatus.STATUS_END_OF_FILE : NtStatus.STATUS_SUCCESS;
                 default -> { }
             }
             irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, st);
@@ -156,7 +168,8 @@ final class IoOps {
         MemorySegment[] d = new MemorySegment[1];
         int st = Io.IoCreateDriver((String) null, (driver, path) -> {
             d[0] = driver;
-            for (int major : new int[] {IoCodes.IRP_MJ_CREATE, IoCodes.IRP_MJ_CLEANUP, IoCodes.IRP_MJ_CLOSE, IoCodes.IRP_MJ_DEVICE_CONTROL}) {
+            for (int major : new int[] {IoCodes.IRP_MJ_CREATE, IoCodes.IRP_MJ_CLEANUP, IoCodes.IRP_MJ_CLOSE, IoCodes.IRP_MJ_DEVICE_CONTROL,
+                    IoCodes.IRP_MJ_READ, IoCodes.IRP_MJ_WRITE}) {
                 Io.IoSetMajorFunction(driver, major, dispatch);
             }
             return NtStatus.STATUS_SUCCESS;
@@ -175,6 +188,9 @@ final class IoOps {
         }
         MemorySegment dev = c.w.kernel.addressSpace().resolve(slot.get(JAVA_LONG, 0), DEVICE_OBJECT.X64.size());
         c.after.add(0, x -> Io.IoDeleteDevice(dev));
+        if (c.p(0.5)) {
+            dev.set(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET, dev.get(JAVA_INT, DEVICE_OBJECT.FLAGS_OFFSET) | IoCodes.DO_BUFFERED_IO);
+        }
         String name = c.p(0.85) ? devName : c.p(0.5) ? devName + "\\sub" : "\\Device\\FuzzNoSuch" + c.n(1000);
         if (c.p(0.4)) {
             MemorySegment fileOut = scratch(c, 8);
@@ -196,21 +212,169 @@ final class IoOps {
             oa.set(JAVA_INT, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_KERNEL_HANDLE);
             int disposition = c.p(0.9) ? IoCodes.FILE_OPEN : c.n(8);
             int options = c.p(0.9) ? (c.p(0.5) ? IoCodes.FILE_SYNCHRONOUS_IO_NONALERT : 0) : c.n(0x40) << c.n(20);
-            st = Zw.ZwCreateFile(handle, AccessMask.FILE_ALL_ACCESS, oa, iosb, MemorySegment.NULL, 0, 0, disposition, options,
+            pend[0] = c.p(0.2) && (options & (IoCodes.FILE_SYNCHRONOUS_IO_ALERT | IoCodes.FILE_SYNCHRONOUS_IO_NONALERT)) == 0;
+            int access = c.p(0.7) ? AccessMask.FILE_ALL_ACCESS
+                    : AccessMask.SYNCHRONIZE | (c.p(0.5) ? AccessMask.FILE_READ_DATA : 0) | (c.p(0.5) ? AccessMask.FILE_WRITE_DATA : 0)
+                            | (c.p(0.3) ? AccessMask.FILE_APPEND_DATA : 0);
+            st = Zw.ZwCreateFile(handle, access, oa, iosb, MemorySegment.NULL, 0, 0, disposition, options,
                     MemorySegment.NULL, 0);
             c.note("ZwCreateFile 0x" + Integer.toHexString(st));
             if (st == NtStatus.STATUS_SUCCESS) {
                 long h = handle.get(JAVA_LONG, 0);
                 MemorySegment buf = scratch(c, 16);
-                int code = (IoCodes.FILE_DEVICE_UNKNOWN << 16) | ((0x800 + c.n(16)) << 2) | c.n(4);
                 int len = c.n(17);
-                Zw.ZwDeviceIoControlFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, code, buf, len, buf, len);
+                // each request gets its own IO_STATUS_BLOCK: a pending one is written at its completion, after this step's others
+                MemorySegment offset = scratch(c, 8);
+                offset.set(JAVA_LONG, 0, c.p(0.7) ? c.n(64) : c.p(0.5) ? -1L : c.p(0.5) ? 0xFFFFFFFFFFFFFFFEL : -c.n(100) - 2);
+                MemorySegment byteOffset = c.p(0.2) ? MemorySegment.NULL : offset;
+                for (int i = 0, n = 1 + c.n(3); i < n; i++) {
+                    MemorySegment requestIosb = scratch(c, IO_STATUS_BLOCK.X64.size());
+                    switch (c.n(3)) {
+                        case 0 -> {
+                            int code = (IoCodes.FILE_DEVICE_UNKNOWN << 16) | ((0x800 + c.n(16)) << 2) | c.n(4);
+                            c.note("ZwDeviceIoControlFile 0x" + Integer.toHexString(Zw.ZwDeviceIoControlFile(h, 0, MemorySegment.NULL,
+                                    MemorySegment.NULL, requestIosb, code, buf, len, buf, len)));
+                        }
+                        case 1 -> c.note("ZwReadFile 0x" + Integer.toHexString(Zw.ZwReadFile(h, 0, MemorySegment.NULL, MemorySegment.NULL,
+                                requestIosb, buf, len, byteOffset, MemorySegment.NULL)));
+                        default -> c.note("ZwWriteFile 0x" + Integer.toHexString(Zw.ZwWriteFile(h, 0, MemorySegment.NULL,
+                                MemorySegment.NULL, requestIosb, buf, len, byteOffset, MemorySegment.NULL)));
+                    }
+                }
                 Zw.ZwClose(h);
+                if (!pending.isEmpty() && closes.get() != 0) {
+                    throw new FuzzInvariantException("IRP_MJ_CLOSE was sent while " + pending.size() + " request(s) through the handle were"
+                            + " pending: they hold no reference on the file object");
+                }
+                for (MemorySegment irp : pending) {
+                    irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+                    irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 0L);
+                    Io.IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT);
+                }
             }
         }
         if (creates.get() != closes.get() || creates.get() != cleanups.get()) {
             throw new FuzzInvariantException("file objects: " + creates.get() + " creates accepted, " + cleanups.get() + " cleanups, "
                     + closes.get() + " closes");
+        }
+    }
+
+    /**
+     * A driver that leaves things at its unload or cleans them up in its Unload: an event handle, a
+     * referenced event object, a lookaside list, an EX_TIMER (set or not). Invariants (docs/io.md
+     * "Unload and leaks"): a lookaside list or a set EX_TIMER left is 0xCE from IoDeleteDriver and
+     * nothing else is; without it, the unload record holds exactly the handle, the object and the
+     * unset EX_TIMER left, and nothing at all when everything was cleaned up.
+     */
+    static void leftovers(Ctx c) {
+        String name = "\\Driver\\FuzzLeft" + c.thread + "_" + c.n(1 << 20);
+        boolean keepHandle = c.p(0.3);
+        boolean keepObject = c.p(0.2);
+        boolean useList = c.p(0.3);
+        boolean keepList = useList && c.p(0.1);
+        boolean useTimer = c.p(0.3);
+        boolean setTimer = useTimer && c.p(0.5);
+        boolean keepTimer = useTimer && c.p(setTimer ? 0.1 : 0.3);
+        long[] handle = new long[1];
+        long[] object = new long[1];
+        MemorySegment[] list = new MemorySegment[1];
+        MemorySegment[] timer = new MemorySegment[1];
+        MemorySegment oa = scratch(c, OBJECT_ATTRIBUTES.X64.size());
+        oa.set(JAVA_INT, OBJECT_ATTRIBUTES.LENGTH_OFFSET, (int) OBJECT_ATTRIBUTES.X64.size());
+        oa.set(JAVA_INT, OBJECT_ATTRIBUTES.ATTRIBUTES_OFFSET, ObjectAttributes.OBJ_KERNEL_HANDLE);
+        MemorySegment out = scratch(c, 8);
+        MemorySegment[] d = new MemorySegment[1];
+        int st = Io.IoCreateDriver(name, (driver, path) -> {
+            d[0] = driver;
+            if (Zw.ZwCreateEvent(out, AccessMask.EVENT_ALL_ACCESS, oa, 0, false) != NtStatus.STATUS_SUCCESS) {
+                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+            }
+            handle[0] = out.get(JAVA_LONG, 0);
+            if (Ob.ObReferenceObjectByHandle(handle[0], 0, MemorySegment.NULL, 0, out, MemorySegment.NULL) == NtStatus.STATUS_SUCCESS) {
+                object[0] = out.get(JAVA_LONG, 0);
+            }
+            if (useList) {
+                list[0] = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, dev.offkern.runtime.ex.ExLookaside.GENERAL_LOOKASIDE_SIZE,
+                        World.TAG);
+                if (list[0].address() != 0) {
+                    Ex.ExInitializeNPagedLookasideList(list[0], null, null, 0, 32 + c.n(64), World.TAG, 0);
+                }
+            }
+            if (useTimer) {
+                // a routine of its own (it captures the name): a shared lambda's stub keeps the owner of the first driver that used it
+                timer[0] = Ex.ExAllocateTimer((t, x) -> name.length(), MemorySegment.NULL, 0);
+                if (setTimer && timer[0].address() != 0) {
+                    Ex.ExSetTimer(timer[0], -600_000_000L, 0, MemorySegment.NULL); // a minute from now
+                }
+            }
+            Io.IoSetDriverUnload(driver, self -> {
+                if (!keepHandle) {
+                    Zw.ZwClose(handle[0]);
+                }
+                if (!keepObject && object[0] != 0) {
+                    Ob.ObDereferenceObject(MemorySegment.ofAddress(object[0]));
+                }
+                if (list[0] != null && list[0].address() != 0 && !keepList) {
+                    Ex.ExDeleteNPagedLookasideList(list[0]);
+                    Ex.ExFreePool(list[0]);
+                }
+                if (timer[0] != null && timer[0].address() != 0 && !keepTimer) {
+                    Ex.ExDeleteTimer(timer[0], true, true, MemorySegment.NULL);
+                }
+            });
+            return NtStatus.STATUS_SUCCESS;
+        });
+        if (st != NtStatus.STATUS_SUCCESS) {
+            c.note("IoCreateDriver 0x" + Integer.toHexString(st));
+            return;
+        }
+        boolean listLeft = keepList && list[0].address() != 0;
+        boolean timerSetLeft = keepTimer && setTimer && timer[0].address() != 0;
+        // what the driver left goes in any case, after the checks (another step's IoDeleteDriver must not see it)
+        c.after.add(x -> {
+            if (keepHandle) {
+                Zw.ZwClose(handle[0]);
+            }
+            if (keepObject && object[0] != 0) {
+                Ob.ObDereferenceObject(MemorySegment.ofAddress(object[0]));
+            }
+            if (listLeft) {
+                Ex.ExDeleteNPagedLookasideList(list[0]);
+                Ex.ExFreePool(list[0]);
+            }
+            if (keepTimer && timer[0].address() != 0) {
+                Ex.ExDeleteTimer(timer[0], true, true, MemorySegment.NULL);
+            }
+        });
+        try {
+            Io.IoDeleteDriver(d[0]);
+        } catch (dev.offkern.nt.BugCheck bc) {
+            if (bc.code() != dev.offkern.nt.BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS || !(listLeft || timerSetLeft)) {
+                throw bc;
+            }
+            return;
+        }
+        if (listLeft || timerSetLeft) {
+            throw new FuzzInvariantException(name + " unloaded with " + (listLeft ? "a lookaside list" : "a set EX_TIMER") + " left and no 0xCE");
+        }
+        dev.offkern.runtime.io.IoManager.DriverLeak leak = null;
+        for (dev.offkern.runtime.io.IoManager.DriverLeak l : c.w.kernel.io().unloadLeaks()) {
+            if (l.driver().equals(name)) {
+                leak = l;
+            }
+        }
+        int handles = keepHandle ? 1 : 0;
+        int objects = keepHandle || (keepObject && object[0] != 0) ? 1 : 0;
+        int others = keepTimer && timer[0].address() != 0 ? 1 : 0;
+        if (handles + objects + others == 0) {
+            if (leak != null) {
+                throw new FuzzInvariantException(name + " cleaned up and still has an unload record: " + leak.describe());
+            }
+            return;
+        }
+        if (leak == null || leak.handles().size() != handles || leak.objects().size() != objects || leak.others().size() != others) {
+            throw new FuzzInvariantException(name + " left " + handles + " handle(s), " + objects + " object(s), " + others
+                    + " EX_TIMER(s); its unload record: " + (leak == null ? "none" : leak.describe()));
         }
     }
 
