@@ -83,6 +83,18 @@ public final class ThreadState {
     private MemorySegment block;
     /** The KTHREAD part of {@link #block} (made once by {@link #bind}: KeGetCurrentThread allocates nothing). */
     private MemorySegment kthread;
+    /**
+     * {@code block.address()}, kept by {@link #bind} (the lock paths store it as the owner: one field
+     * read instead of a segment's). Written with {@link #block}, then read-only.
+     */
+    private long address;
+    /**
+     * The region the thread's last in-stack queued spin lock handle resolved to, and the address
+     * space's generation before that lookup ({@link KeQueuedSpinLock}'s memo: a handle in the same
+     * region, with no region added or removed since, needs no table lookup). Thread-confined.
+     */
+    dev.offkern.runtime.mm.Region queueEntryRegion;
+    long queueEntryGeneration;
 
     /** Current IRQL (KIRQL). Thread-confined. */
     int irql;
@@ -111,7 +123,14 @@ public final class ThreadState {
     /** Spin locks held (addresses), for the verifier's ownership checks. Thread-confined. */
     private long[] ownedLocks = new long[4];
     private int ownedLockCount;
-    /** In-stack queued spin locks held: the handles' addresses and the KSPIN_LOCK segments acquired. Thread-confined. */
+    /**
+     * In-stack queued spin locks held ({@link #queuedCount}): the handles' addresses and the KSPIN_LOCK
+     * segments acquired, the newest in two fields (a thread rarely holds more than one: the usual
+     * acquire and release touch no array, which measured ~6 ns per pair), the older ones in the arrays
+     * (indexes 0 to queuedCount - 2, oldest first). Thread-confined.
+     */
+    private long queuedTopHandle;
+    private MemorySegment queuedTopLock;
     private long[] queuedHandles = new long[4];
     private MemorySegment[] queuedLocks = new MemorySegment[4];
     private int queuedCount;
@@ -160,6 +179,7 @@ public final class ThreadState {
         body.set(ValueLayout.JAVA_INT, ext + OFFKERN_THREAD_BLOCK.PROCESSOR_OFFSET, processorNumber);
         WakeBlock.initialize(body);
         kthread = body.asSlice(0, KTHREAD_SIZE);
+        address = body.address();
         block = body;
     }
 
@@ -232,7 +252,7 @@ public final class ThreadState {
 
     /** The thread's {@code PKTHREAD} value: the address of its ETHREAD (whose first member is the KTHREAD; never 0). */
     public long address() {
-        return block.address();
+        return address;
     }
 
     /** The thread's Thread object body: its ETHREAD (KTHREAD first), then its OFFKERN_THREAD_BLOCK. */
@@ -402,12 +422,18 @@ public final class ThreadState {
 
     /** Records that the queued lock {@code lock} is held through the handle at {@code handle}. */
     void pushQueuedLock(long handle, MemorySegment lock) {
-        if (queuedCount == queuedHandles.length) {
-            queuedHandles = java.util.Arrays.copyOf(queuedHandles, queuedCount * 2);
-            queuedLocks = java.util.Arrays.copyOf(queuedLocks, queuedCount * 2);
+        int deeper = queuedCount - 1; // entries below the newest, in the arrays
+        if (deeper >= 0) { // the newest so far moves into the arrays
+            if (deeper == queuedHandles.length) {
+                queuedHandles = java.util.Arrays.copyOf(queuedHandles, deeper * 2);
+                queuedLocks = java.util.Arrays.copyOf(queuedLocks, deeper * 2);
+            }
+            queuedHandles[deeper] = queuedTopHandle;
+            queuedLocks[deeper] = queuedTopLock;
         }
-        queuedHandles[queuedCount] = handle;
-        queuedLocks[queuedCount++] = lock;
+        queuedTopHandle = handle;
+        queuedTopLock = lock;
+        queuedCount++;
     }
 
     /**
@@ -416,20 +442,27 @@ public final class ThreadState {
      * newest (locks are usually released in reverse order).
      */
     MemorySegment popQueuedLock(long handle) {
-        int last = queuedCount - 1;
-        if (last >= 0 && queuedHandles[last] == handle) { // the usual, last-in first-out release
-            MemorySegment lock = queuedLocks[last];
-            queuedLocks[last] = null;
-            queuedCount = last;
+        int n = queuedCount;
+        if (n > 0 && queuedTopHandle == handle) { // the usual, last-in first-out release
+            MemorySegment lock = queuedTopLock;
+            queuedCount = --n;
+            if (n > 0) { // the next newest comes back from the arrays
+                queuedTopHandle = queuedHandles[n - 1];
+                queuedTopLock = queuedLocks[n - 1];
+                queuedLocks[n - 1] = null;
+            } else {
+                queuedTopLock = null;
+            }
             return lock;
         }
-        for (int i = last - 1; i >= 0; i--) {
+        for (int i = n - 2; i >= 0; i--) { // the older entries: arrays [0, n - 2]
             if (queuedHandles[i] == handle) {
                 MemorySegment lock = queuedLocks[i];
-                int tail = queuedCount - i - 1;
+                int tail = n - 2 - i;
                 System.arraycopy(queuedHandles, i + 1, queuedHandles, i, tail);
                 System.arraycopy(queuedLocks, i + 1, queuedLocks, i, tail);
-                queuedLocks[--queuedCount] = null;
+                queuedLocks[n - 2] = null;
+                queuedCount = n - 1;
                 return lock;
             }
         }

@@ -13,6 +13,7 @@ import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheck;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.nt.BugCheckPolicy;
+import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -223,6 +224,59 @@ class KeQueuedSpinLockTest {
             assertEquals(0L, KeSpinLock.word(lock), "the handle was never queued");
             assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "the IRQL was not raised");
             assertEquals(0x5A5A5A5A5A5A5A5AL, stackHandle.get(ValueLayout.JAVA_LONG, 8), "the handle was not written");
+        }
+    }
+
+    @Test
+    void shouldRefuseAHandleWhoseRegionWasUnregisteredAfterAnEarlierAcquireThroughIt() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment memory = arena.allocate(4096, 64);
+            Region region = kernel.addressSpace().register(memory, "queued handles");
+            MemorySegment stackHandle = memory.asSlice(64, 0x18);
+            MemorySegment neighbour = memory.asSlice(128, 0x18);
+            KeAcquireInStackQueuedSpinLock(lock, stackHandle); // resolves, and the thread remembers the region
+            KeReleaseInStackQueuedSpinLock(stackHandle);
+            KeAcquireInStackQueuedSpinLock(lock, neighbour); // the same region: still accepted
+            KeReleaseInStackQueuedSpinLock(neighbour);
+            kernel.addressSpace().unregister(region);
+            stackHandle.fill((byte) 0x5A);
+            assertBugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, new long[] {stackHandle.address(), 0, 0, 0},
+                    () -> KeAcquireInStackQueuedSpinLock(lock, stackHandle));
+            assertEquals(0L, KeSpinLock.word(lock), "the handle was never queued");
+            assertEquals(Irql.PASSIVE_LEVEL, KeGetCurrentIrql(), "the IRQL was not raised");
+            assertEquals(0x5A5A5A5A5A5A5A5AL, stackHandle.get(ValueLayout.JAVA_LONG, 8), "the handle was not written");
+        }
+    }
+
+    @Test
+    void shouldReleaseNestedQueuedLocksInAnyOrderEachThroughTheWordItsHandleAcquired() {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = 6; // more than the thread's first array holds below the newest entry
+            MemorySegment[] words = new MemorySegment[n];
+            MemorySegment[] handles = new MemorySegment[n];
+            for (int i = 0; i < n; i++) {
+                words[i] = arena.allocate(8, 8); // outside every region: each release must use the word its acquire was given
+                KeInitializeSpinLock(words[i]);
+                handles[i] = block(kernel, 0x18);
+            }
+            int[] releaseOrder = {2, 5, 0, 4, 1, 3}; // middle, newest, oldest, ...
+            int old = KeRaiseIrql(Irql.DISPATCH_LEVEL);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < n; i++) {
+                    KeAcquireInStackQueuedSpinLockAtDpcLevel(words[i], handles[i]);
+                    assertEquals(handles[i].address(), KeSpinLock.word(words[i]));
+                }
+                int[] order = round == 0 ? releaseOrder : new int[] {5, 4, 3, 2, 1, 0};
+                for (int k = 0; k < n; k++) {
+                    int i = order[k];
+                    KeReleaseInStackQueuedSpinLockFromDpcLevel(handles[i]);
+                    assertEquals(0L, KeSpinLock.word(words[i]), "lock " + i + " released");
+                    for (int j = k + 1; j < n; j++) {
+                        assertEquals(handles[order[j]].address(), KeSpinLock.word(words[order[j]]), "lock " + order[j] + " still held");
+                    }
+                }
+            }
+            KeLowerIrql(old);
         }
     }
 

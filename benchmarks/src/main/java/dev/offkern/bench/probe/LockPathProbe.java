@@ -1,0 +1,190 @@
+package dev.offkern.bench.probe;
+
+import dev.offkern.ddi.Ex;
+import dev.offkern.ddi.Ke;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.KernelConfig;
+import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.ThreadState;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * A plain-loop probe of the lock paths of issue 10 (uncontended, one thread) and their peers, in the
+ * style of {@link MemoryPathProbe}: each case runs {@code probe.rounds} rounds of {@code probe.ops}
+ * acquire+release pairs (each around a one-word critical section) and reports the fastest round in
+ * ns per pair; the minimum filters out the other processes of a shared machine. It uses only DDI
+ * routines that existed before the architecture change, so the same source compiles against an old
+ * benchmarks jar for an A/B comparison. Run: {@code java -cp benchmarks/target/benchmarks.jar
+ * dev.offkern.bench.probe.LockPathProbe [filter]} with the benchmarks' JVM options (verifier off:
+ * {@code -Doffkern.verifier=false}).
+ */
+public final class LockPathProbe {
+    private static final int OPS = Integer.getInteger("probe.ops", 20_000);
+    private static final int ROUNDS = Integer.getInteger("probe.rounds", 1000);
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
+    private static final ThreadLocal<int[]> PEER = ThreadLocal.withInitial(() -> new int[1]);
+
+    private static long counter;
+
+    private LockPathProbe() {
+    }
+
+    record Case(String name, LongSupplier body) {
+    }
+
+    public static void main(String[] args) {
+        String filter = args.length > 0 ? args[0] : "";
+        try (Kernel kernel = Kernel.boot(KernelConfig.defaults().withProcessorCount(2).withVerifier(false))) {
+            kernel.attach();
+            MemorySegment spinLock = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment queuedLock = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment handle = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment fastMutex = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment guardedMutex = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment word = kernel.nonPagedPool().allocate(64, 64);
+            Ke.KeInitializeSpinLock(spinLock);
+            Ke.KeInitializeSpinLock(queuedLock);
+            Ex.ExInitializeFastMutex(fastMutex);
+            Ke.KeInitializeGuardedMutex(guardedMutex);
+            ReentrantLock reentrantLock = new ReentrantLock();
+            Object monitor = new Object();
+            List<Case> cases = new ArrayList<>();
+            cases.add(new Case("peer ReentrantLock lock+unlock", () -> loopReentrant(reentrantLock)));
+            cases.add(new Case("peer synchronized", () -> loopSynchronized(monitor)));
+            cases.add(new Case("peer ThreadLocal get+set (as IrqlBenchmark)", LockPathProbe::loopThreadLocal));
+            cases.add(new Case("floor CAS+setRelease on the lock word", () -> loopRawCas(word)));
+            cases.add(new Case("ThreadState.current() x2", LockPathProbe::loopCurrent));
+            cases.add(new Case("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
+            cases.add(new Case("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
+            cases.add(new Case("KeAcquire/ReleaseInStackQueuedSpinLock", () -> loopQueued(queuedLock, handle)));
+            cases.add(new Case("ExAcquireFastMutex+ExReleaseFastMutex", () -> loopFast(fastMutex)));
+            cases.add(new Case("KeAcquireGuardedMutex+KeReleaseGuardedMutex", () -> loopGuarded(guardedMutex)));
+            for (Case c : cases) {
+                if (!c.name().contains(filter)) {
+                    continue;
+                }
+                double best = Double.MAX_VALUE;
+                long sink = 0;
+                for (int r = 0; r < ROUNDS; r++) {
+                    long t0 = System.nanoTime();
+                    sink += c.body().getAsLong();
+                    best = Math.min(best, (System.nanoTime() - t0) / (double) OPS);
+                }
+                System.out.printf(Locale.ROOT, "%-48s %7.2f ns/pair  (sink %d)%n", c.name(), best, sink & 1);
+            }
+        }
+    }
+
+    private static long loopReentrant(ReentrantLock lock) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            lock.lock();
+            try {
+                s += ++counter;
+            } finally {
+                lock.unlock();
+            }
+        }
+        return s;
+    }
+
+    private static long loopSynchronized(Object monitor) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            synchronized (monitor) {
+                s += ++counter;
+            }
+        }
+        return s;
+    }
+
+    private static long loopThreadLocal() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            int[] t = PEER.get();
+            int old = t[0];
+            t[0] = Irql.DISPATCH_LEVEL;
+            PEER.get()[0] = old;
+            s += old;
+        }
+        return s;
+    }
+
+    private static long loopRawCas(MemorySegment word) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            while (!WORD.compareAndSet(word, 0L, 0L, 1L)) {
+                Thread.onSpinWait();
+            }
+            s += ++counter;
+            WORD.setRelease(word, 0L, 0L);
+        }
+        return s;
+    }
+
+    private static long loopCurrent() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            s += ThreadState.current().irql();
+            s += ThreadState.current().irql();
+        }
+        return s;
+    }
+
+    private static long loopIrql() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            int old = Ke.KeRaiseIrql(Irql.DISPATCH_LEVEL);
+            Ke.KeLowerIrql(old);
+            s += old;
+        }
+        return s;
+    }
+
+    private static long loopSpin(MemorySegment lock) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            int old = Ke.KeAcquireSpinLock(lock);
+            s += ++counter;
+            Ke.KeReleaseSpinLock(lock, old);
+        }
+        return s;
+    }
+
+    private static long loopQueued(MemorySegment lock, MemorySegment handle) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            Ke.KeAcquireInStackQueuedSpinLock(lock, handle);
+            s += ++counter;
+            Ke.KeReleaseInStackQueuedSpinLock(handle);
+        }
+        return s;
+    }
+
+    private static long loopFast(MemorySegment mutex) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            Ex.ExAcquireFastMutex(mutex);
+            s += ++counter;
+            Ex.ExReleaseFastMutex(mutex);
+        }
+        return s;
+    }
+
+    private static long loopGuarded(MemorySegment mutex) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            Ke.KeAcquireGuardedMutex(mutex);
+            s += ++counter;
+            Ke.KeReleaseGuardedMutex(mutex);
+        }
+        return s;
+    }
+}
