@@ -19,6 +19,7 @@ import dev.offkern.nt.DRIVER_DISPATCH;
 import dev.offkern.nt.IoCodes;
 import dev.offkern.nt.NtStatus;
 import dev.offkern.nt.ObjectAttributes;
+import dev.offkern.runtime.Kernel;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -41,12 +42,14 @@ class IoReadWriteTest {
 
     private IoTestSupport io;
     /** The device's contents ("the disk"), its length, and what it saw. */
-    private final byte[] disk = new byte[256];
+    private final byte[] disk = new byte[4096];
     private int size;
     private final List<String> seen = new ArrayList<>();
     /** Requests the device keeps pending (pend mode). */
     private final List<MemorySegment> pending = new ArrayList<>();
     private volatile boolean pend;
+    /** Runs in the device's IRP_MJ_CLOSE, if set. */
+    private volatile Runnable closeHook;
     private long lastUserBuffer;
     private long lastSystemBuffer;
     private long lastOffset;
@@ -65,6 +68,10 @@ class IoReadWriteTest {
             int major = sl.get(JAVA_BYTE, IO_STACK_LOCATION.MAJOR_FUNCTION_OFFSET) & 0xFF;
             synchronized (seen) {
                 seen.add(Integer.toString(major));
+            }
+            Runnable hook = closeHook;
+            if (major == IoCodes.IRP_MJ_CLOSE && hook != null) {
+                hook.run();
             }
             if (pend && major != IoCodes.IRP_MJ_CLEANUP && major != IoCodes.IRP_MJ_CLOSE) {
                 IoMarkIrpPending(irp);
@@ -274,6 +281,97 @@ class IoReadWriteTest {
         assertEquals(1, Ke.KeReadStateEvent(eventObject(e)), "the Event is set at completion");
         assertEquals(Integer.toString(IoCodes.IRP_MJ_CLOSE), seen().getLast(), "the last request's completion dropped the last reference");
         assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(e));
+        io.closeWithoutLeaks();
+    }
+
+    @Test
+    void shouldSendTheCloseAtPassiveLevelThroughAWorkerWhenTheLastRequestCompletesAtDispatchLevel() throws InterruptedException {
+        device(true);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        int[] closeIrql = {-1};
+        closeHook = () -> {
+            closeIrql[0] = Ke.KeGetCurrentIrql();
+            closed.countDown();
+        };
+        long h = open(AccessMask.FILE_ALL_ACCESS, false);
+        long file = fileObject(h);
+        MemorySegment iosb = io.block(IO_STATUS_BLOCK.X64.size());
+        pend = true;
+        assertEquals(NtStatus.STATUS_PENDING, Zw.ZwWriteFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, bytes("z"), 1, offset(0),
+                MemorySegment.NULL));
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h));
+        MemorySegment irp;
+        synchronized (pending) {
+            irp = pending.getFirst();
+        }
+        irp.set(JAVA_INT, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.STATUS_OFFSET, NtStatus.STATUS_SUCCESS);
+        irp.set(JAVA_LONG, IRP.IO_STATUS_OFFSET + IO_STATUS_BLOCK.INFORMATION_OFFSET, 1L);
+        int old = Ke.KeRaiseIrql(2);
+        try {
+            IoCompleteRequest(irp, IoCodes.IO_NO_INCREMENT); // as a DPC would: the request's reference is the file's last
+        } finally {
+            Ke.KeLowerIrql(old);
+        }
+        assertTrue(closed.await(30, java.util.concurrent.TimeUnit.SECONDS), "IRP_MJ_CLOSE arrives through a system worker");
+        assertEquals(0, closeIrql[0], "IRP_MJ_CLOSE is sent at PASSIVE_LEVEL, not at the completion's DISPATCH_LEVEL");
+        assertEquals(1, iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET));
+        // the worker is still finishing the close (the IRP's free, then the file object's): wait for the object to go
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (io.kernel.objects().typeIfObject(file) == io.kernel.objects().fileType() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        io.closeWithoutLeaks();
+    }
+
+    @Test
+    void shouldSerialiseTheRequestsOfASynchronousFileSoThatConcurrentWritersNeverShareAnOffset() throws InterruptedException {
+        device(true);
+        long h = open(AccessMask.FILE_ALL_ACCESS, true);
+        int perThread = 400;
+        Thread[] writers = new Thread[2];
+        Throwable[] failure = new Throwable[1];
+        for (int w = 0; w < writers.length; w++) {
+            byte letter = (byte) ('a' + w);
+            writers[w] = new Thread(() -> {
+                try {
+                    io.kernel.attach();
+                    MemorySegment iosb = io.kernel.nonPagedPool().allocate(IO_STATUS_BLOCK.X64.size(), 8);
+                    MemorySegment one = io.kernel.nonPagedPool().allocate(1, 8);
+                    one.set(JAVA_BYTE, 0, letter);
+                    for (int i = 0; i < perThread; i++) {
+                        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwWriteFile(h, 0, MemorySegment.NULL, MemorySegment.NULL, iosb, one, 1,
+                                MemorySegment.NULL, MemorySegment.NULL)); // at the shared file pointer
+                    }
+                    io.kernel.nonPagedPool().free(iosb.address(), 0);
+                    io.kernel.nonPagedPool().free(one.address(), 0);
+                } catch (Throwable t) {
+                    synchronized (failure) {
+                        failure[0] = t;
+                    }
+                } finally {
+                    Kernel.detach();
+                }
+            });
+            writers[w].start();
+        }
+        for (Thread t : writers) {
+            t.join(60_000);
+        }
+        synchronized (failure) {
+            if (failure[0] != null) {
+                throw new AssertionError("a writer failed", failure[0]);
+            }
+        }
+        assertEquals(2L * perThread, currentByteOffset(h), "every write advanced the pointer by one: none reused another's offset");
+        int a = 0;
+        int b = 0;
+        for (int i = 0; i < 2 * perThread; i++) {
+            a += disk[i] == 'a' ? 1 : 0;
+            b += disk[i] == 'b' ? 1 : 0;
+        }
+        assertEquals(perThread, a, "no write overwrote another");
+        assertEquals(perThread, b);
+        assertEquals(NtStatus.STATUS_SUCCESS, Zw.ZwClose(h));
         io.closeWithoutLeaks();
     }
 

@@ -82,6 +82,10 @@ public final class FILE_OBJECT {
     public static final long LOCK_OFFSET = X64.offset("Lock");
     /** KEVENT: signalled when an I/O on the file completes. */
     public static final long EVENT_OFFSET = X64.offset("Event");
+    /** ULONG: threads waiting for the file object's lock (synchronous I/O). */
+    public static final long WAITERS_OFFSET = X64.offset("Waiters");
+    /** ULONG: nonzero while a synchronous request holds the file object's lock. */
+    public static final long BUSY_OFFSET = X64.offset("Busy");
     /** KSPIN_LOCK: guards IrpList. */
     public static final long IRP_LIST_LOCK_OFFSET = X64.offset("IrpListLock");
     /** LIST_ENTRY: the IRPs outstanding on the file. */

@@ -455,12 +455,22 @@ public final class IoFiles {
             }
             long top = IoDevices.top(io, f.get(JAVA_LONG, FILE_OBJECT.DEVICE_OBJECT_OFFSET));
             MemorySegment eventSeg = event == 0 ? MemorySegment.NULL : io.space.resolve(event, KEVENT_SIZE);
-            MemorySegment irp = IoBuild.deviceIoControl(io, ioControlCode, io.space.resolve(top, IoManager.DEVICE_OBJECT_SIZE),
-                    inputBuffer, inputBufferLength, outputBuffer, outputBufferLength, false, eventSeg, iosb);
-            if (irp.address() == 0) {
-                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+            boolean synchronous = (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_SYNCHRONOUS_IO) != 0;
+            if (synchronous) {
+                lockFile(f); // a synchronous file's requests run one at a time
             }
-            return call(io, irp, top, f, eventSeg, iosb.address(), true);
+            try {
+                MemorySegment irp = IoBuild.deviceIoControl(io, ioControlCode, io.space.resolve(top, IoManager.DEVICE_OBJECT_SIZE),
+                        inputBuffer, inputBufferLength, outputBuffer, outputBufferLength, false, eventSeg, iosb);
+                if (irp.address() == 0) {
+                    return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+                }
+                return call(io, irp, top, f, eventSeg, iosb.address(), true);
+            } finally {
+                if (synchronous) {
+                    unlockFile(f);
+                }
+            }
         } finally {
             if (event != 0) {
                 io.ob.dereference(event);
@@ -567,42 +577,15 @@ public final class IoFiles {
                 return NtStatus.STATUS_FILE_CLOSED;
             }
             boolean synchronous = (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_SYNCHRONOUS_IO) != 0;
-            long offset;
-            if (isNull(byteOffset)) {
-                if (!synchronous) {
-                    return NtStatus.STATUS_INVALID_PARAMETER; // no file pointer to use
-                }
-                offset = USE_FILE_POINTER;
-            } else {
-                offset = io.res(byteOffset.address(), LARGE_INTEGER_SIZE).get(JAVA_LONG, dev.offkern.layout.rtl.LARGE_INTEGER.QUAD_PART_OFFSET);
+            if (!synchronous) {
+                return send(io, major, f, granted, false, byteOffset, key, buffer, length, event, iosb, routine);
             }
-            if (offset == USE_FILE_POINTER) {
-                if (!synchronous) {
-                    return NtStatus.STATUS_INVALID_PARAMETER;
-                }
-                offset = f.get(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET);
+            lockFile(f); // a synchronous file's requests run one at a time (their CurrentByteOffset is shared)
+            try {
+                return send(io, major, f, granted, true, byteOffset, key, buffer, length, event, iosb, routine);
+            } finally {
+                unlockFile(f);
             }
-            if (write && (granted & dev.offkern.nt.AccessMask.FILE_WRITE_DATA) == 0) {
-                offset = WRITE_TO_END; // append-only access: ByteOffset is ignored
-            }
-            if (offset < 0 && !(write && offset == WRITE_TO_END)) {
-                return NtStatus.STATUS_INVALID_PARAMETER;
-            }
-            int k = isNull(key) ? 0 : io.res(key.address(), 4).get(JAVA_INT, 0);
-            long top = IoDevices.top(io, f.get(JAVA_LONG, FILE_OBJECT.DEVICE_OBJECT_OFFSET));
-            long buf = buffer == null ? 0 : buffer.address();
-            IoBuild.checkTransferBuffer(io, buf, length, top, major);
-            MemorySegment eventSeg = event == 0 ? MemorySegment.NULL : io.space.resolve(event, KEVENT_SIZE);
-            MemorySegment irp = IoBuild.readWrite(io, major, top, buf, length, offset, k, eventSeg, iosb, routine);
-            if (irp.address() == 0) {
-                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
-            }
-            int st = call(io, irp, top, f, eventSeg, iosb.address(), true);
-            if (synchronous && NtStatus.NT_SUCCESS(st) && st != NtStatus.STATUS_PENDING && offset >= 0) {
-                long done = iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET);
-                f.set(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET, offset + done);
-            }
-            return st;
         } finally {
             if (event != 0) {
                 io.ob.dereference(event);
@@ -610,6 +593,79 @@ public final class IoFiles {
             io.ob.dereference(file);
         }
     }
+
+    /** ZwReadFile / ZwWriteFile past the handle checks: the offset, the IRP, the call; the synchronous file's lock held. */
+    private static int send(IoManager io, int major, MemorySegment f, int granted, boolean synchronous, MemorySegment byteOffset,
+                            MemorySegment key, MemorySegment buffer, int length, long event, MemorySegment iosb, String routine) {
+        boolean write = major == IoCodes.IRP_MJ_WRITE;
+        long offset;
+        if (isNull(byteOffset)) {
+            if (!synchronous) {
+                return NtStatus.STATUS_INVALID_PARAMETER; // no file pointer to use
+            }
+            offset = USE_FILE_POINTER;
+        } else {
+            offset = io.res(byteOffset.address(), LARGE_INTEGER_SIZE).get(JAVA_LONG, dev.offkern.layout.rtl.LARGE_INTEGER.QUAD_PART_OFFSET);
+        }
+        if (offset == USE_FILE_POINTER) {
+            if (!synchronous) {
+                return NtStatus.STATUS_INVALID_PARAMETER;
+            }
+            offset = f.get(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET);
+        }
+        if (write && (granted & dev.offkern.nt.AccessMask.FILE_WRITE_DATA) == 0) {
+            offset = WRITE_TO_END; // append-only access: ByteOffset is ignored
+        }
+        if (offset < 0 && !(write && offset == WRITE_TO_END)) {
+            return NtStatus.STATUS_INVALID_PARAMETER;
+        }
+        int k = isNull(key) ? 0 : io.res(key.address(), 4).get(JAVA_INT, 0);
+        long top = IoDevices.top(io, f.get(JAVA_LONG, FILE_OBJECT.DEVICE_OBJECT_OFFSET));
+        long buf = buffer == null ? 0 : buffer.address();
+        IoBuild.checkTransferBuffer(io, buf, length, top, major);
+        MemorySegment eventSeg = event == 0 ? MemorySegment.NULL : io.space.resolve(event, KEVENT_SIZE);
+        MemorySegment irp = IoBuild.readWrite(io, major, top, buf, length, offset, k, eventSeg, iosb, routine);
+        if (irp.address() == 0) {
+            return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+        }
+        int st = call(io, irp, top, f, eventSeg, iosb.address(), true);
+        if (synchronous && NtStatus.NT_SUCCESS(st) && st != NtStatus.STATUS_PENDING && offset >= 0) {
+            long done = iosb.get(JAVA_LONG, IO_STATUS_BLOCK.INFORMATION_OFFSET);
+            f.set(JAVA_LONG, FILE_OBJECT.CURRENT_BYTE_OFFSET_OFFSET, offset + done);
+        }
+        return st;
+    }
+
+    /**
+     * Serialises the synchronous requests of one file object (IopAcquireFileObjectLock): the first
+     * caller sets FILE_OBJECT.Busy; the others count themselves in Waiters and wait on the file
+     * object's Lock (a synchronization event) until they can set Busy. Busy and Waiters are changed by
+     * volatile CAS/adds only (sequentially consistent: a releaser that clears Busy and then reads
+     * Waiters, and a waiter that counts itself and then retries Busy, cannot both miss each other, so
+     * no wake-up is lost; a spurious set of Lock only makes a waiter retry). Progress: blocking.
+     */
+    static void lockFile(MemorySegment f) {
+        if (FILE_LOCK_WORD.compareAndSet(f, FILE_OBJECT.BUSY_OFFSET, 0, 1)) {
+            return;
+        }
+        FILE_LOCK_WORD.getAndAdd(f, FILE_OBJECT.WAITERS_OFFSET, 1); // volatile add: before the retry below
+        while (!FILE_LOCK_WORD.compareAndSet(f, FILE_OBJECT.BUSY_OFFSET, 0, 1)) {
+            KeWait.waitForSingleObject(f.asSlice(FILE_OBJECT.LOCK_OFFSET, KEVENT_SIZE), EXECUTIVE, ObjectManager.KernelMode, false,
+                    MemorySegment.NULL);
+        }
+        FILE_LOCK_WORD.getAndAdd(f, FILE_OBJECT.WAITERS_OFFSET, -1); // volatile add
+    }
+
+    /** Releases the file object's lock: Busy cleared, a waiter (if any) woken through Lock. */
+    static void unlockFile(MemorySegment f) {
+        FILE_LOCK_WORD.setVolatile(f, FILE_OBJECT.BUSY_OFFSET, 0); // volatile: before the Waiters read (pairs with lockFile)
+        if ((int) FILE_LOCK_WORD.getVolatile(f, FILE_OBJECT.WAITERS_OFFSET) > 0) {
+            KeEvent.set(f.asSlice(FILE_OBJECT.LOCK_OFFSET, KEVENT_SIZE), 0, false);
+        }
+    }
+
+    /** FILE_OBJECT.Busy and Waiters (ULONG): owned by lockFile/unlockFile. */
+    private static final java.lang.invoke.VarHandle FILE_LOCK_WORD = JAVA_INT.varHandle();
 
     private static final long LARGE_INTEGER_SIZE = dev.offkern.layout.rtl.LARGE_INTEGER.X64.size();
 
