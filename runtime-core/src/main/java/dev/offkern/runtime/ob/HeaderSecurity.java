@@ -40,7 +40,8 @@ import java.lang.invoke.VarHandle;
  * never change in place (a new security is a new block).
  *
  * <p>Windows shares identical descriptors between objects (its descriptor cache, hashed); offkern
- * gives each object its own block. The blocks are non-paged (Windows' cache is paged) because
+ * gives each object its own block, from the pool's segregated memory when it is a small block (so no
+ * caller's stale pointer into pool it freed can corrupt a RefCount). The blocks are non-paged (Windows' cache is paged) because
  * offkern deletes objects inline at the last dereference, which may run at DISPATCH_LEVEL.
  *
  * <p>Progress: {@link #reference} is lock-free while the reserve lasts (one CAS), blocking once per
@@ -88,7 +89,10 @@ final class HeaderSecurity {
      * names it with a full reserve (RefCount 1 + 15), or 0 when the pool is exhausted.
      */
     long newWord(MemorySegment sd, long length) {
-        long block = pool.allocate(PREFIX + length, TAG, 0);
+        // Segregated (type-stable) memory when the block is small: a caller's stale pointer to pool it freed
+        // must never name a descriptor block, whose RefCount every process and thread's life goes through.
+        long block = PREFIX + length <= Pool.MAX_SEGREGATED_BYTES ? pool.allocateSegregated(PREFIX + length, TAG)
+                : pool.allocate(PREFIX + length, TAG, 0);
         if (block == 0) {
             return 0;
         }
