@@ -53,7 +53,8 @@ public final class ThreadState {
      * KTHREAD: the thread's Thread object body, from the kernel's ThreadObjects (the process
      * manager: the ETHREAD PsCreateSystemThread made, else a new one in the System process), in
      * nonpaged pool and so registered in the address space (wait blocks and wake blocks resolve like
-     * any kernel memory). The state holds one object reference on it, dropped by a Cleaner when the
+     * any kernel memory) — in its segregated memory (pages that hold Thread objects only), so that no
+     * caller's stale pointer to a block it freed ever names a KTHREAD. The state holds one object reference on it, dropped by a Cleaner when the
      * state becomes unreachable (its thread died or left the kernel); the memory returns to the pool
      * on the object's delete path. A thread waiting in the kernel holds its state, so a KTHREAD that a
      * wait list points at is never freed under it; a thread that ends owning a fast or guarded mutex

@@ -531,7 +531,13 @@ public final class ObjectManager {
             throw new ObFailure(NtStatus.STATUS_INVALID_PARAMETER, "ObCreateObject: ObjectBodySize " + bodySize + " is out of range");
         }
         checkAttributes(t, attributes, "ObCreateObject");
-        long header = t.pool.allocate(HEADER_SIZE + bodySize, t.key, 0);
+        // Thread objects come from segregated pool memory (pages of their own): a Thread object's body is
+        // its thread's KTHREAD, made implicitly on every thread's first call and reused constantly, and no
+        // caller's stale pointer to a block it freed may ever name one (see Pool#allocateSegregated). A
+        // caller's ObCreateObject of the type with a body too large for a small block gets ordinary pool.
+        long header = t == threadType && HEADER_SIZE + bodySize <= Pool.MAX_SEGREGATED_BYTES
+                ? t.pool.allocateSegregated(HEADER_SIZE + bodySize, t.key)
+                : t.pool.allocate(HEADER_SIZE + bodySize, t.key, 0);
         if (header == 0) {
             return 0;
         }

@@ -46,6 +46,12 @@ final class Chunk {
     final char[] owners;
     /** Per page of a large block: the index of the block's first page (the verifier's block lookups). */
     final int[] largeHead;
+    /**
+     * Pages ever handed out (to a size class or a large block), whatever they hold now: a page not in
+     * it has held nothing, which is what a segregated class's page must be
+     * ({@link PageAllocator#allocateSegregatedPage}). Guarded by the page allocator's monitor.
+     */
+    final java.util.BitSet everUsed;
 
     /** {@link #requested} bits holding the requested size (small blocks are at most 4064 bytes). */
     static final char REQUESTED_MASK = 0x7FFF;
@@ -62,6 +68,7 @@ final class Chunk {
         this.requested = new char[(int) (size >>> SizeClasses.UNIT_SHIFT)];
         this.owners = new char[requested.length];
         this.largeHead = new int[pageKind.length];
+        this.everUsed = new java.util.BitSet(pageKind.length);
     }
 
     boolean contains(long address) {

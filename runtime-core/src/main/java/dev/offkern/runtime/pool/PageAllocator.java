@@ -92,19 +92,20 @@ final class PageAllocator {
             return 0; // a run no chunk could ever hold: fail before the byte count below could overflow
         }
         long bytes = pages << SizeClasses.PAGE_SHIFT; // <= maxRunBytes(): no overflow
-        long address = takeRun(pages);
+        long address = takeRun(freeRuns, pages);
         if (address == 0) {
             long want = Math.max(chunkSize, roundUp(bytes, CHUNK_GRANULARITY));
-            if (want > limit - mapped || !mapChunk(want)) {
+            if (want > limit - mapped || !mapChunk(want, freeRuns)) {
                 return 0; // nothing was mapped: the limit (or the host) cannot give a chunk that fits
             }
-            address = takeRun(pages);
+            address = takeRun(freeRuns, pages);
             if (address == 0) {
                 throw new IllegalStateException(poolName + ": a fresh chunk of " + want + " bytes has no run of " + pages + " pages");
             }
         }
         Chunk c = chunkOf(address);
         int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
+        c.everUsed.set(first, first + (int) pages);
         c.pageKind[first] = kind;
         c.largeHead[first] = first;
         for (int i = 1; i < pages; i++) {
@@ -112,6 +113,62 @@ final class PageAllocator {
             c.largeHead[first + i] = first;
         }
         return address;
+    }
+
+    /**
+     * Takes one page for segregated size class {@code kind} ({@link SizeClasses#SEGREGATED_BASE} and up)
+     * that no allocation has ever used ({@link Chunk#everUsed}), mapping a chunk if no free run has one
+     * and the limit allows: whatever was freed elsewhere (a large block's pages go back to the free runs
+     * and may become any class's pages), a stale pointer into it cannot reach this page. The page never
+     * comes back (a size class keeps its pages), so the class's memory only ever holds its own blocks.
+     *
+     * @return the page's address, or 0 if the limit is reached
+     */
+    synchronized long allocateSegregatedPage(short kind) {
+        if (closed) {
+            return 0;
+        }
+        long address = takeUnusedPage();
+        if (address == 0) {
+            if (chunkSize > limit - mapped || !mapChunk(chunkSize, freeRuns)) {
+                return 0;
+            }
+            address = takeUnusedPage();
+            if (address == 0) {
+                throw new IllegalStateException(poolName + ": a fresh chunk of " + chunkSize + " bytes has no unused page");
+            }
+        }
+        Chunk c = chunkOf(address);
+        int page = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
+        c.pageKind[page] = kind;
+        c.largeHead[page] = page;
+        return address;
+    }
+
+    /** Takes the first free page never handed out before out of its free run (splitting the run), or 0. */
+    private long takeUnusedPage() {
+        for (Map.Entry<Long, Long> e : freeRuns.entrySet()) {
+            long start = e.getKey();
+            long count = e.getValue();
+            Chunk c = chunkOf(start);
+            int first = (int) ((start - c.base) >>> SizeClasses.PAGE_SHIFT);
+            int page = c.everUsed.nextClearBit(first);
+            if (page >= first + count) {
+                continue; // every page of this run held something once
+            }
+            freeRuns.remove(start);
+            long before = page - first;
+            long after = count - before - 1;
+            if (before > 0) {
+                freeRuns.put(start, before);
+            }
+            if (after > 0) {
+                freeRuns.put(start + ((before + 1) << SizeClasses.PAGE_SHIFT), after);
+            }
+            c.everUsed.set(page);
+            return c.base + ((long) page << SizeClasses.PAGE_SHIFT);
+        }
+        return 0;
     }
 
     /** Returns {@code pages} pages at {@code address}; the first page is marked {@code headKind}. */
@@ -144,14 +201,14 @@ final class PageAllocator {
         freeRuns.put(start, count);
     }
 
-    private long takeRun(long pages) {
-        for (Map.Entry<Long, Long> e : freeRuns.entrySet()) {
+    private static long takeRun(TreeMap<Long, Long> runs, long pages) {
+        for (Map.Entry<Long, Long> e : runs.entrySet()) {
             long runPages = e.getValue();
             if (runPages >= pages) {
                 long address = e.getKey(); // read both before remove(): TreeMap may recycle the entry object
-                freeRuns.remove(address);
+                runs.remove(address);
                 if (runPages > pages) {
-                    freeRuns.put(address + (pages << SizeClasses.PAGE_SHIFT), runPages - pages);
+                    runs.put(address + (pages << SizeClasses.PAGE_SHIFT), runPages - pages);
                 }
                 return address;
             }
@@ -159,7 +216,8 @@ final class PageAllocator {
         return 0;
     }
 
-    private boolean mapChunk(long bytes) {
+    /** Maps a chunk of {@code bytes} whose pages become free runs of {@code runs}. */
+    private boolean mapChunk(long bytes, TreeMap<Long, Long> runs) {
         MemorySegment segment;
         try {
             segment = arena.allocate(bytes, SizeClasses.PAGE_SIZE);
@@ -173,7 +231,7 @@ final class PageAllocator {
         java.util.Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.base, b.base));
         sorted = next; // volatile write: publishes the fully built chunk to chunkOf()
         mapped += bytes;
-        freeRuns.put(segment.address(), bytes >>> SizeClasses.PAGE_SHIFT);
+        runs.put(segment.address(), bytes >>> SizeClasses.PAGE_SHIFT);
         return true;
     }
 

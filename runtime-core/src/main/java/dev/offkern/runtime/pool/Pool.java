@@ -73,7 +73,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * per-class locks (a lock would cost as much as the CAS and could convoy).
      *
      * Pages never go back from a size class to the page allocator: the footprint is bounded by the
-     * peak of each class, and a loop of alloc/free of one size reuses the same blocks forever. Blocks
+     * peak of each class, and a loop of alloc/free of one size reuses the same blocks forever. The
+     * segregated classes (allocateSegregated: the Thread objects) take only pages no allocation has
+     * ever used, so their memory never held, and never will hold, any other block.
+     *
+     * A refill follows the batch links stored in free blocks, which a caller's write through a stale
+     * pointer may have changed: it checks every link (a free block of the class, at most BATCH of
+     * them) before it hands any block out, and a bad one is BAD_POOL_HEADER 0x19/3. Blocks
      * parked in a dead thread's cache are drained back to the free lists before a new chunk is
      * mapped (reclaimDeadCaches).
      *
@@ -92,6 +98,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * block at the same instant is a caller bug Windows does not catch atomically either.
      */
 
+    /** The largest request {@link #allocateSegregated} serves: a small block's. */
+    public static final long MAX_SEGREGATED_BYTES = SizeClasses.MAX_SMALL;
     /** The tag {@link SegmentAllocator#allocate(long, long)} uses: "OkSa". */
     public static final int SEGMENT_ALLOCATOR_TAG = PoolTags.tag("OkSa");
     /** Byte written into a block's slack under the verifier and checked at free. */
@@ -185,7 +193,26 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *                           POOL_FLAG_RAISE_ON_FAILURE
      */
     public long allocate(long bytes, int tag, long flags) {
-        return allocate(cache(), bytes, tag, flags, false);
+        return allocate(cache(), bytes, tag, flags, false, false);
+    }
+
+    /**
+     * {@link #allocate(long, int, long)} from <em>segregated</em> memory: a small block of a class
+     * whose pages hold nothing else ({@link SizeClasses#segregatedClassFor}), carved from pages no
+     * allocation had used before ({@link PageAllocator#allocateSegregatedPage}), so the block's memory
+     * has never been, and will never be, any other allocation's — type-stable memory for kernel
+     * objects (the Thread objects, whose ETHREAD is every thread's KTHREAD) that a caller's stale
+     * pointer to a block it freed must never name. Same header, tag, accounting, checks and frees
+     * as any block.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is more than {@link #MAX_SEGREGATED_BYTES}
+     */
+    public long allocateSegregated(long bytes, int tag) {
+        if (SizeClasses.segregatedClassFor(Math.max(1, bytes)) < 0) {
+            throw new IllegalArgumentException("segregated pool memory holds small blocks (up to " + SizeClasses.MAX_SMALL
+                    + " bytes), not " + bytes);
+        }
+        return allocate(cache(), bytes, tag, 0, false, true);
     }
 
     /**
@@ -195,7 +222,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * driver makes itself (not those the kernel makes while serving it).
      */
     public long allocateForDriver(long bytes, int tag, long flags) {
-        return allocate(cache(), bytes, tag, flags, true);
+        return allocate(cache(), bytes, tag, flags, true, false);
     }
 
     /**
@@ -207,7 +234,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      */
     public MemorySegment allocateSegment(long bytes, int tag, long flags, boolean driver) {
         ThreadCache tc = cache();
-        long p = allocate(tc, bytes, tag, flags, driver);
+        long p = allocate(tc, bytes, tag, flags, driver, false);
         if (p == 0) {
             return MemorySegment.NULL;
         }
@@ -218,7 +245,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
     }
 
-    private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute) {
+    private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute, boolean segregated) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
             verifyAllocate(bytes, tag);
@@ -230,7 +257,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             bytes = 1;
         }
         boolean cacheAligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
-        int cls = SizeClasses.classFor(bytes, cacheAligned);
+        int cls = segregated ? SizeClasses.segregatedClassFor(bytes) : SizeClasses.classFor(bytes, cacheAligned);
         if (cls < 0) {
             return allocateLarge(bytes, tag, flags, attribute);
         }
@@ -679,22 +706,64 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 }
             }
         }
-        // Keep the first block for the caller, the rest of the batch goes to the thread's stack.
+        // Keep the first block for the caller, the rest of the batch goes to the thread's stack. The links
+        // live in free memory a caller's stale pointer may have written: each is checked (a free block of
+        // this class, at most BATCH blocks) as it is followed, and a bad one undoes the pushes and is a bug
+        // check, so nothing of a corrupt batch is handed out.
         long block = batch;
-        Chunk c = chunkOfNew(block); // null only if close() unmapped the pool meanwhile: reported as closed
-        long next = FreeLists.nextInBatch(c, block);
+        Chunk c = checkBatchLink(cls, 0, block);
         int bottom = tc.depth[cls];
-        while (next != 0) {
-            tc.push(cls, next);
-            next = FreeLists.nextInBatch(chunkOfNew(next), next);
+        try {
+            long b = block;
+            for (long next = FreeLists.nextInBatch(c, b); next != 0; next = FreeLists.nextInBatch(c, b)) {
+                if (tc.depth[cls] - bottom >= FreeLists.BATCH - 1) {
+                    throw corruptFreeList(cls, b, next, "makes the batch longer than " + FreeLists.BATCH
+                            + " blocks (its links form a cycle or join another batch)");
+                }
+                c = checkBatchLink(cls, b, next);
+                tc.push(cls, next);
+                b = next;
+            }
+        } catch (RuntimeException corrupt) {
+            tc.depth[cls] = bottom;
+            throw corrupt;
         }
         tc.reverse(cls, bottom); // hand the batch out in chain order (ascending addresses when carved)
         return block;
     }
 
+    /**
+     * Checks that {@code link}, read from the free block {@code from} (0: the batch's first block, from
+     * the free list's head), is a free block of class {@code cls} in this pool, and returns its chunk:
+     * BAD_POOL_HEADER (0x19, 3: the free list is corrupt, the entry, the link read, 0) otherwise.
+     */
+    private Chunk checkBatchLink(int cls, long from, long link) {
+        Chunk c = pages.chunkOf(link);
+        if (c == null) {
+            ensureOpen(); // close() unmapped the pool under the call: say so
+            throw corruptFreeList(cls, from, link, "names an address in none of the pool's chunks");
+        }
+        long off = link - c.base;
+        if (c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)] != cls
+                || !SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))) {
+            throw corruptFreeList(cls, from, link, "names no block of its size class");
+        }
+        if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
+            throw corruptFreeList(cls, from, link, "names a block that is allocated");
+        }
+        return c;
+    }
+
+    private RuntimeException corruptFreeList(int cls, long from, long link, String what) {
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_HEADER, 0x03, from, link, 0,
+                name + " free list of " + SizeClasses.stride(cls) + "-byte blocks is corrupt: the link 0x" + Long.toHexString(link)
+                        + (from == 0 ? " at the list's head" : " in free block 0x" + Long.toHexString(from)) + " " + what
+                        + " (a write through a stale pointer into freed pool)");
+    }
+
     /** Carves a new page into free blocks of {@code cls}; pushes all but one batch; returns that batch. */
     private long carvePage(int cls) {
-        long page = pages.allocatePages(1, (short) cls);
+        long page = cls >= SizeClasses.SEGREGATED_BASE ? pages.allocateSegregatedPage((short) cls) : pages.allocatePages(1, (short) cls);
         if (page == 0) {
             return 0;
         }

@@ -13,6 +13,11 @@ package dev.offkern.runtime.pool;
  *   <li>classes 257..319: cache-aligned blocks ({@code POOL_FLAG_CACHE_ALIGNED}) of
  *   {@code (cls - 256) * 64} bytes whose payload starts on a 64-byte boundary: the first header
  *   sits at page offset 48, preceded by a 3-unit free fragment with its own header.</li>
+ *   <li>classes 322..575: <em>segregated</em> blocks ({@link #segregatedClassFor}), laid out as the
+ *   16-byte classes ({@code cls - 320} units) but carved from pages no allocation had used: a pool's
+ *   type-stable memory for kernel objects that no caller allocation may ever share (a block freed
+ *   there is only ever reused by another block of the same segregated class, so a caller's stale
+ *   pointer to a block it freed can never name one of them).</li>
  * </ul>
  * A request that fits no class (over 4064 bytes, or 4016 cache-aligned) is a large block: whole
  * pages, page aligned, no header.
@@ -38,7 +43,9 @@ final class SizeClasses {
     static final int CACHE_BASE = MAX_UNITS + 1;
     /** The most cache lines a cache-aligned block (header included) may span: it must fit a page after the first header. */
     static final int MAX_CACHE_LINES = (PAGE_SIZE - CACHE_LINE) / CACHE_LINE;
-    static final int NUM_CLASSES = CACHE_BASE + MAX_CACHE_LINES + 1;
+    /** Class number of 0 units of the segregated family (its classes count units above it). */
+    static final int SEGREGATED_BASE = CACHE_BASE + MAX_CACHE_LINES + 1;
+    static final int NUM_CLASSES = SEGREGATED_BASE + MAX_UNITS + 1;
     /** Largest request served by a 16-byte aligned class. */
     static final long MAX_SMALL = ((long) MAX_UNITS << UNIT_SHIFT) - HEADER;
     /** Largest request served by a cache-aligned class. */
@@ -67,6 +74,17 @@ final class SizeClasses {
         return CACHE_BASE + (int) ((bytes + HEADER + CACHE_LINE - 1) >>> CACHE_LINE_SHIFT);
     }
 
+    /** The segregated class for {@code bytes} (at least 1), or -1 if no small class can hold it. */
+    static int segregatedClassFor(long bytes) {
+        int cls = classFor(bytes, false);
+        return cls < 0 ? -1 : SEGREGATED_BASE + cls;
+    }
+
+    /** Whether {@code cls} is a class of the 16-byte layout (plain or segregated): first header at page offset 0. */
+    private static boolean unitLayout(int cls) {
+        return cls < CACHE_BASE || cls >= SEGREGATED_BASE;
+    }
+
     // Per-class tables, so that the fast paths divide nothing.
     private static final int[] STRIDE = new int[NUM_CLASSES];
     private static final int[] FIRST = new int[NUM_CLASSES];
@@ -82,11 +100,13 @@ final class SizeClasses {
 
     static {
         for (int cls = MIN_UNITS; cls < NUM_CLASSES; cls++) {
-            if (cls > MAX_UNITS && cls <= CACHE_BASE) {
+            if ((cls > MAX_UNITS && cls <= CACHE_BASE) || (cls >= SEGREGATED_BASE && cls < SEGREGATED_BASE + MIN_UNITS)) {
                 continue;
             }
-            int stride = cls < CACHE_BASE ? cls << UNIT_SHIFT : (cls - CACHE_BASE) << CACHE_LINE_SHIFT;
-            int first = cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER;
+            int stride = cls < CACHE_BASE ? cls << UNIT_SHIFT
+                    : cls >= SEGREGATED_BASE ? (cls - SEGREGATED_BASE) << UNIT_SHIFT
+                    : (cls - CACHE_BASE) << CACHE_LINE_SHIFT;
+            int first = unitLayout(cls) ? 0 : CACHE_FIRST_HEADER;
             STRIDE[cls] = stride;
             FIRST[cls] = first;
             BLOCKS[cls] = (PAGE_SIZE - first) / stride;
@@ -117,7 +137,7 @@ final class SizeClasses {
     /** PreviousSize (units) of the block whose header is at page offset {@code headerOffset}. */
     static int previousSize(int cls, int headerOffset) {
         if (headerOffset == FIRST[cls]) {
-            return cls < CACHE_BASE ? 0 : CACHE_FIRST_HEADER >>> UNIT_SHIFT;
+            return unitLayout(cls) ? 0 : CACHE_FIRST_HEADER >>> UNIT_SHIFT;
         }
         return STRIDE[cls] >>> UNIT_SHIFT;
     }

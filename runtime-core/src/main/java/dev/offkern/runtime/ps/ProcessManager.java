@@ -61,7 +61,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * DISPATCHER_HEADER (ThreadObject, signalled at termination), CreateTime, StartAddress,
  * Cid {UniqueProcess, UniqueThread}, Win32StartAddress, ThreadListEntry, and the KTHREAD's wait and
  * lock fields (written by {@code ke}); offkern's OFFKERN_THREAD_BLOCK follows the ETHREAD in the same
- * body. The exit status is kept in the Java record ({@link PsThread}).
+ * body. The exit status is kept in the Java record ({@link PsThread}). Thread objects live in
+ * segregated nonpaged pool memory (the object manager asks {@code Pool.allocateSegregated} for them:
+ * pages of their own), so a freed ETHREAD is only reused as another ETHREAD and a caller's stale
+ * pointer to a block it freed never names a live KTHREAD.
  *
  * <p>References on an ETHREAD: the id table's while the thread lives, its kernel state's while that
  * state exists ({@link #releaseState}: never, for a thread that ended owning a fast or guarded

@@ -67,29 +67,13 @@ final class KnownFindings {
      * reproduced on purpose and has not been seen in 4,128 fuzzing epochs since 568ce0e stopped
      * KeRemoveQueueDpc from CAS-ing a "DpcLock" in arbitrary memory (a plausible cause: a stale KDPC's
      * DpcData pointing at a live event or wait block); its entry is removed so that a recurrence
-     * fails the run, with the waiter's timings in the report.
+     * fails the run, with the waiter's timings in the report. The three ETHREAD findings that came
+     * with the KTHREAD-is-the-ETHREAD change (ethread-reap, ethread-free-batch,
+     * ethread-partner-first-call) had one cause, the fuzzer's stale ExFreePool of a block the pool had
+     * reused for a new thread's ETHREAD: Thread objects now live in segregated pool memory
+     * (EThreadLifetimeTest, PoolSegregationTest; docs/fuzzing.md).
      */
-    static final List<Known> ALL = List.of(
-            Known.of("ethread-reap", "^UNDOCUMENTED \\S+ BugCheck 0x(18|C2|19)/",
-                    "new with the KTHREAD-is-the-ETHREAD change (6500c79): reaping the ETHREAD of an ended Java thread (on"
-                            + " another thread's first call, ThreadState.current -> ProcessManager.reap) finds it already freed:"
-                            + " REFERENCE_BY_POINTER 0x18/0 in terminate (seed 0x31fa3454b4193132 epoch 37) or BAD_POOL_CALLER"
-                            + " 0xC2/0xA, its block reused under another tag (seed 0x20a3260e75ad3b97 epoch 16); twice in about"
-                            + " 2,000 epochs, not reproduced by replay. Some path drops one reference too many on a thread object"
-                            + " (suspects: a lookup by id racing the id table's removal, or an adopted thread ended twice). Not"
-                            + " yet fixed").where("ProcessManager\\.reap"),
-            Known.of("ethread-free-batch", "^UNDOCUMENTED \\S+ java\\.lang\\.ArrayIndexOutOfBoundsException",
-                    "new with the KTHREAD-is-the-ETHREAD change (reported by its helper: seed 0xf5d8a89192d3ba2a epoch 10, not"
-                            + " reproduced by replay): a thread's first call makes its ETHREAD from pool and ThreadCache.push"
-                            + " meets a corrupt free batch of that size class (likely a write through a stale pointer into a freed"
-                            + " Thread object); the pool should answer a corrupt batch with a pool bug check, not an index"
-                            + " exception. Not yet fixed").where("ThreadCache\\.push"),
-            Known.of("ethread-partner-first-call", "^HANG \\S+[wW]ithPartner",
-                    "new with the KTHREAD-is-the-ETHREAD change (reported by its helper: seed 0xc92c2fc1b51dc1b7 epoch 53, HANG"
-                            + " rundown.waitWithPartner): a partner thread's first call must now make its ETHREAD from pool and"
-                            + " can fail (pool full, or the reap findings above); the partner then never signals and its caller"
-                            + " waits until the watchdog closes the kernel. Matched only when the hang report names a failed"
-                            + " partner. Not yet fixed").where("last failure of partner"));
+    static final List<Known> ALL = List.of();
 
     /** The entry matching a finding's {@code signature} and {@code detail} (its report), or null. */
     static Known match(String signature, String detail) {

@@ -1,0 +1,140 @@
+package dev.offkern.runtime.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.offkern.layout.mm.POOL_HEADER;
+import dev.offkern.nt.BugCheck;
+import dev.offkern.nt.BugCheckCode;
+import dev.offkern.nt.PoolTags;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.KernelConfig;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Segregated pool memory ({@link Pool#allocateSegregated}: the Thread objects' type-stable memory)
+ * and the check of a free batch's links before a refill hands any of it out.
+ */
+class PoolSegregationTest {
+    private static final int TAG = PoolTags.tag("Segr");
+    /** A size in the class of a Thread object's block (any small size would do). */
+    private static final long SIZE = 2300;
+
+    @TempDir
+    Path dumps;
+
+    private Kernel kernel;
+
+    @BeforeEach
+    void boot() {
+        kernel = Kernel.boot(KernelConfig.defaults().withDumpDirectory(dumps)).leakReportSink(s -> { });
+    }
+
+    @AfterEach
+    void close() {
+        kernel.close();
+    }
+
+    /** Runs {@code body} on a new thread (its own thread cache) and returns its result. */
+    private static <T> T onAnotherThread(java.util.concurrent.Callable<T> body) throws Exception {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(body.call());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        t.start();
+        t.join(TimeUnit.SECONDS.toMillis(30));
+        return f.get(1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldNeverHandAnOrdinaryAllocationABlockOfSegregatedMemory() throws Exception {
+        Pool pool = kernel.nonPagedPool();
+        Set<Long> segregated = new HashSet<>();
+        for (int i = 0; i < 96; i++) {
+            long p = pool.allocateSegregated(SIZE, TAG);
+            assertNotEquals(0, p);
+            segregated.add(p);
+        }
+        Set<Long> ordinary = new HashSet<>();
+        for (int i = 0; i < 96; i++) {
+            long p = pool.allocate(SIZE, TAG, 0);
+            assertFalse(segregated.contains(p), "a live segregated block handed out again");
+            ordinary.add(p);
+        }
+        for (long p : segregated) {
+            pool.free(p, TAG); // whole batches reach the shared free lists
+        }
+        for (long p : ordinary) {
+            pool.free(p, TAG);
+        }
+        // Another thread (an empty thread cache: it refills from the shared lists) allocates both kinds.
+        List<long[]> got = onAnotherThread(() -> {
+            List<long[]> l = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                l.add(new long[] {pool.allocate(SIZE, TAG, 0), pool.allocateSegregated(SIZE, TAG)});
+            }
+            return l;
+        });
+        for (long[] pair : got) {
+            assertFalse(segregated.contains(pair[0]), "an ordinary allocation got a block of segregated memory");
+            assertFalse(ordinary.contains(pair[1]), "a segregated allocation got a block an ordinary caller freed");
+            for (long p : pair) {
+                int ulong1 = kernel.addressSpace().resolve(p - POOL_HEADER.X64.size(), 4).get(ValueLayout.JAVA_INT, 0);
+                assertEquals((SIZE + 16 + 15) / 16, (ulong1 >>> POOL_HEADER.BLOCK_SIZE_SHIFT) & 0xFF,
+                        "BlockSize is what Windows would write, segregated or not");
+                assertEquals(SIZE, pool.segmentOf(p).byteSize());
+                pool.free(p, TAG);
+            }
+        }
+    }
+
+    @Test
+    void shouldBugCheckACorruptFreeBatchInsteadOfHandingItOut() throws Exception {
+        Pool pool = kernel.nonPagedPool();
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            blocks.add(pool.allocate(100, TAG, 0));
+        }
+        long live = pool.allocate(100, TAG, 0);
+        for (long p : blocks) {
+            pool.free(p, TAG); // batches of 16 spill to the shared free list
+        }
+        // A write through a stale pointer: every freed block's NextInBatch link (offkern's free-list format,
+        // the payload's second word) now names the live block.
+        for (long p : blocks) {
+            kernel.addressSpace().resolve(p, 16).set(ValueLayout.JAVA_LONG, 8, live);
+        }
+        Throwable thrown = onAnotherThread(() -> {
+            try {
+                pool.allocate(100, TAG, 0); // an empty thread cache: refills from a corrupt batch
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        assertTrue(thrown instanceof BugCheck, () -> "not a bug check: " + thrown);
+        BugCheck bc = (BugCheck) thrown;
+        assertEquals(BugCheckCode.BAD_POOL_HEADER, bc.code());
+        assertEquals(0x03, bc.parameter1(), "the free list is corrupt");
+        assertEquals(live, bc.parameter3(), "the link read");
+        pool.free(live, TAG);
+    }
+}
