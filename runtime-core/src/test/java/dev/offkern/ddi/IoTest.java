@@ -787,4 +787,18 @@ class IoTest {
         IoFreeIrp(irp);
         io.closeWithoutLeaks();
     }
+
+    @Test
+    void shouldRefuseAnIrpPointerWhoseIrpWouldRunPastItsPoolBlockWithoutTouchingTheNeighbour() {
+        boot(true);
+        MemorySegment small = io.block(0x30); // begins like an IRP (Type 6, Size) but is no IRP-sized block
+        MemorySegment neighbour = io.block(0x30);
+        small.set(JAVA_SHORT, IRP.TYPE_OFFSET, (short) IoCodes.IO_TYPE_IRP);
+        small.set(JAVA_SHORT, IRP.SIZE_OFFSET, (short) IoSizeOfIrp(1));
+        byte[] before = neighbour.toArray(JAVA_BYTE);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> IoCancelIrp(small));
+        assertTrue(e.getMessage().contains("one live pool block"), e.getMessage());
+        assertArrayEquals(before, neighbour.toArray(JAVA_BYTE), "the next block is untouched");
+        io.closeWithoutLeaks();
+    }
 }

@@ -384,7 +384,30 @@ public final class IoManager {
         }
         MemorySegment fixed = irpHeader(address, routine);
         int size = Short.toUnsignedInt(fixed.get(JAVA_SHORT, IRP.SIZE_OFFSET));
+        if (Verifier.ENABLED) {
+            requireOneBlock(address, Math.max(size, IRP_SIZE), routine);
+        }
         return size > IRP_SIZE ? resolve(address, size) : fixed;
+    }
+
+    /**
+     * An IRP in pool memory must lie in one live block: a pointer to a freed IRP's recycled memory, or
+     * into a block smaller than an IRP, would have the routine write into a neighbouring block (the
+     * fuzzer's BYSTANDER finding after IoCancelIrp set Cancel 0x44 bytes into a 0x30-byte block).
+     * IllegalStateException, as for any non-IRP. Memory outside the pools (an embedder's region) is not
+     * checked. Verifier builds only (Verifier.ENABLED): a block-map lookup per resolution.
+     */
+    private void requireOneBlock(long address, long length, String routine) {
+        dev.offkern.runtime.mm.Region r = space.find(address, 1);
+        dev.offkern.runtime.mm.BlockMap blocks = r == null ? null : r.blocks();
+        if (blocks != null) {
+            long live = blocks.liveBytesAt(address);
+            if (live < length) {
+                throw new IllegalStateException(routine + ": 0x" + Long.toHexString(address) + " is no IRP: its 0x" + Long.toHexString(length)
+                        + " bytes do not lie in one live pool block (" + (live > 0 ? live + " bytes left in its block" : "freed or no block")
+                        + ")");
+            }
+        }
     }
 
     MemorySegment irpSegmentOrNull(long address) {
