@@ -212,7 +212,7 @@ public final class KeWait {
         if (s < Waiter.PENDING) {
             throw kernelGone(kernel, s); // its KTHREAD may be unmapped already: nothing more is written there
         }
-        markRunning(t);
+        markRunning(kernel, t);
         return s == NtStatus.STATUS_TIMEOUT ? NtStatus.STATUS_SUCCESS : s; // the interval elapsed
     }
 
@@ -327,7 +327,7 @@ public final class KeWait {
         if (s < Waiter.PENDING) {
             throw kernelGone(kernel, s); // its KTHREAD may be unmapped already: nothing more is written there
         }
-        markRunning(t);
+        markRunning(kernel, t);
         return s;
     }
 
@@ -347,9 +347,20 @@ public final class KeWait {
         k.set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Waiting);
     }
 
-    /** KTHREAD.State back to Running once the wait has ended (however it ended). */
-    private static void markRunning(ThreadState t) {
-        t.block().set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Running);
+    /**
+     * KTHREAD.State back to Running once the wait has ended (however it ended). A wait satisfied just
+     * before {@code Kernel.close()} unmapped the kernel's memory finds its KTHREAD gone: the wait's
+     * result stands (it was satisfied), there is nothing left to mark, and the thread's next call
+     * fails as every call on a closed kernel does.
+     */
+    private static void markRunning(KernelCore kernel, ThreadState t) {
+        try {
+            t.block().set(ValueLayout.JAVA_BYTE, ETHREAD.TCB_STATE_OFFSET, (byte) ETHREAD.Running);
+        } catch (IllegalStateException unmapped) {
+            if (!kernel.isClosed()) {
+                throw unmapped;
+            }
+        }
     }
 
     /** The exception a wait ended by {@link Dispatcher#abortWaits} throws. */

@@ -163,7 +163,13 @@ final class DispatcherOps {
         Ke.KeDelayExecutionThread(c.p(0.9) ? Ke.KernelMode : c.anyInt(), c.p(0.3), t);
     }
 
-    /** An infinite wait on a private object a partner thread signals after a moment. */
+    /**
+     * A wait on a private object a partner thread signals after a moment. The wait is made in timed
+     * slices: a partner whose signal fails (a documented bug check, e.g. 0x139 when another fuzz
+     * thread's stale pointer corrupted the object's wait list) can never satisfy it, and the step's
+     * outcome is then the partner's failure, not an endless wait. A slice that times out after the
+     * partner ended without failing is a lost wake-up.
+     */
     static void waitWithPartner(Ctx c) throws Throwable {
         boolean semaphore = c.p(0.3);
         MemorySegment o = c.own(semaphore ? Kind.SEMAPHORE : Kind.EVENT);
@@ -179,10 +185,24 @@ final class DispatcherOps {
                 Ke.KeSetEvent(o, 1, false);
             }
         });
+        MemorySegment slice = c.own(Kind.BLOCK).asSlice(48, 8);
         try {
-            int st = Ke.KeWaitForSingleObject(o, Ke.Executive, Ke.KernelMode, false, MemorySegment.NULL);
-            if (st != NtStatus.STATUS_SUCCESS) {
-                throw new FuzzInvariantException("an infinite wait a partner satisfied returned 0x" + Integer.toHexString(st));
+            for (;;) {
+                slice.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, -2_000 * 10_000L); // 2 s, relative (rewritten: own memory is not immune to the other thread's stale writes)
+                boolean endedBefore = p.ended(); // read before the wait: a partner that ended first has signalled already
+                int st = Ke.KeWaitForSingleObject(o, Ke.Executive, Ke.KernelMode, false, slice);
+                if (st == NtStatus.STATUS_SUCCESS) {
+                    break;
+                }
+                if (st != STATUS_TIMEOUT) {
+                    throw new FuzzInvariantException("a wait a partner satisfies returned 0x" + Integer.toHexString(st));
+                }
+                if (p.failed()) {
+                    break; // its signal never came: join() classifies the partner's failure
+                }
+                if (endedBefore) {
+                    throw new FuzzInvariantException("lost wake-up: the partner signalled without failing, and a 2 s wait after it timed out");
+                }
             }
         } finally {
             p.join();

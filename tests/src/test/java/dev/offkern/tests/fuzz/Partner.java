@@ -63,6 +63,16 @@ final class Partner {
         return self[0];
     }
 
+    /** Whether the partner's action threw (read by a caller deciding whether its wait can still be satisfied). */
+    boolean failed() {
+        return failure.get() != null;
+    }
+
+    /** Whether the partner thread has ended (its action ran, or failed). */
+    boolean ended() {
+        return !thread.isAlive();
+    }
+
     /** Waits for the partner (at most 20 s: a partner that does not finish is a hang) and rethrows an undocumented outcome. */
     void join() throws Throwable {
         thread.join(TimeUnit.SECONDS.toMillis(20));
