@@ -404,6 +404,16 @@ public final class IoFiles {
         }
     }
 
+    /** The event handle's Event object referenced (0 for no handle), or a negative NTSTATUS from the lookup. */
+    private static long referenceEvent(IoManager io, long eventHandle) {
+        return eventHandle == 0 ? 0 : io.ob.referenceByHandle(eventHandle, 0, io.ob.eventType(), ObjectManager.KernelMode, null);
+    }
+
+    /** Whether the file object takes no more requests: not open, or its last handle closed (cleanup sent). */
+    private static boolean closedForRequests(IoManager io, long file, MemorySegment f) {
+        return !io.openFiles.contains(file) || (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_CLEANUP_COMPLETE) != 0;
+    }
+
     // ===== ZwDeviceIoControlFile =====
 
     /**
@@ -441,16 +451,13 @@ public final class IoFiles {
         }
         long event = 0;
         try {
-            if (eventHandle != 0) {
-                event = io.ob.referenceByHandle(eventHandle, 0, io.ob.eventType(), ObjectManager.KernelMode, null);
-                if (event < 0) {
-                    int st = (int) event;
-                    event = 0;
-                    return st;
-                }
+            long referenced = referenceEvent(io, eventHandle);
+            if (referenced < 0) {
+                return (int) referenced;
             }
+            event = referenced;
             MemorySegment f = io.space.resolve(file, FILE_OBJECT_SIZE);
-            if (!io.openFiles.contains(file) || (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_CLEANUP_COMPLETE) != 0) {
+            if (closedForRequests(io, file, f)) {
                 return NtStatus.STATUS_FILE_CLOSED;
             }
             long top = IoDevices.top(io, f.get(JAVA_LONG, FILE_OBJECT.DEVICE_OBJECT_OFFSET));
@@ -564,16 +571,13 @@ public final class IoFiles {
             if ((granted & needed) == 0) {
                 return NtStatus.STATUS_ACCESS_DENIED;
             }
-            if (eventHandle != 0) {
-                event = io.ob.referenceByHandle(eventHandle, 0, io.ob.eventType(), ObjectManager.KernelMode, null);
-                if (event < 0) {
-                    int st = (int) event;
-                    event = 0;
-                    return st;
-                }
+            long referenced = referenceEvent(io, eventHandle);
+            if (referenced < 0) {
+                return (int) referenced;
             }
+            event = referenced;
             MemorySegment f = io.space.resolve(file, FILE_OBJECT_SIZE);
-            if (!io.openFiles.contains(file) || (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_CLEANUP_COMPLETE) != 0) {
+            if (closedForRequests(io, file, f)) {
                 return NtStatus.STATUS_FILE_CLOSED;
             }
             boolean synchronous = (f.get(JAVA_INT, FILE_OBJECT.FLAGS_OFFSET) & IoCodes.FO_SYNCHRONOUS_IO) != 0;
