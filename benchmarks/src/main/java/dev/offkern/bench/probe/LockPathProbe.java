@@ -11,9 +11,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongSupplier;
 
 /**
  * A plain-loop probe of the lock paths of issue 10 (uncontended, one thread) and their peers, in the
@@ -26,17 +24,13 @@ import java.util.function.LongSupplier;
  * {@code -Doffkern.verifier=false}).
  */
 public final class LockPathProbe {
-    private static final int OPS = Integer.getInteger("probe.ops", 20_000);
-    private static final int ROUNDS = Integer.getInteger("probe.rounds", 1000);
+    private static final int OPS = ProbeCase.OPS;
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private static final ThreadLocal<int[]> PEER = ThreadLocal.withInitial(() -> new int[1]);
 
     private static long counter;
 
     private LockPathProbe() {
-    }
-
-    record Case(String name, LongSupplier body) {
     }
 
     public static void main(String[] args) {
@@ -55,30 +49,18 @@ public final class LockPathProbe {
             Ke.KeInitializeGuardedMutex(guardedMutex);
             ReentrantLock reentrantLock = new ReentrantLock();
             Object monitor = new Object();
-            List<Case> cases = new ArrayList<>();
-            cases.add(new Case("peer ReentrantLock lock+unlock", () -> loopReentrant(reentrantLock)));
-            cases.add(new Case("peer synchronized", () -> loopSynchronized(monitor)));
-            cases.add(new Case("peer ThreadLocal get+set (as IrqlBenchmark)", LockPathProbe::loopThreadLocal));
-            cases.add(new Case("floor CAS+setRelease on the lock word", () -> loopRawCas(word)));
-            cases.add(new Case("ThreadState.current() x2", LockPathProbe::loopCurrent));
-            cases.add(new Case("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
-            cases.add(new Case("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
-            cases.add(new Case("KeAcquire/ReleaseInStackQueuedSpinLock", () -> loopQueued(queuedLock, handle)));
-            cases.add(new Case("ExAcquireFastMutex+ExReleaseFastMutex", () -> loopFast(fastMutex)));
-            cases.add(new Case("KeAcquireGuardedMutex+KeReleaseGuardedMutex", () -> loopGuarded(guardedMutex)));
-            for (Case c : cases) {
-                if (!c.name().contains(filter)) {
-                    continue;
-                }
-                double best = Double.MAX_VALUE;
-                long sink = 0;
-                for (int r = 0; r < ROUNDS; r++) {
-                    long t0 = System.nanoTime();
-                    sink += c.body().getAsLong();
-                    best = Math.min(best, (System.nanoTime() - t0) / (double) OPS);
-                }
-                System.out.printf(Locale.ROOT, "%-48s %7.2f ns/pair  (sink %d)%n", c.name(), best, sink & 1);
-            }
+            List<ProbeCase> cases = new ArrayList<>();
+            cases.add(new ProbeCase("peer ReentrantLock lock+unlock", () -> loopReentrant(reentrantLock)));
+            cases.add(new ProbeCase("peer synchronized", () -> loopSynchronized(monitor)));
+            cases.add(new ProbeCase("peer ThreadLocal get+set (as IrqlBenchmark)", LockPathProbe::loopThreadLocal));
+            cases.add(new ProbeCase("floor CAS+setRelease on the lock word", () -> loopRawCas(word)));
+            cases.add(new ProbeCase("ThreadState.current() x2", LockPathProbe::loopCurrent));
+            cases.add(new ProbeCase("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
+            cases.add(new ProbeCase("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
+            cases.add(new ProbeCase("KeAcquire/ReleaseInStackQueuedSpinLock", () -> loopQueued(queuedLock, handle)));
+            cases.add(new ProbeCase("ExAcquireFastMutex+ExReleaseFastMutex", () -> loopFast(fastMutex)));
+            cases.add(new ProbeCase("KeAcquireGuardedMutex+KeReleaseGuardedMutex", () -> loopGuarded(guardedMutex)));
+            ProbeCase.runAll(cases, filter);
         }
     }
 

@@ -9,26 +9,20 @@ import dev.offkern.runtime.pool.Pool;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.function.LongSupplier;
 
 /**
- * A plain-loop probe of the memory paths (pool, DDI pool): each case runs {@code ROUNDS} rounds of
- * {@code OPS} operation pairs and reports the fastest round in ns per pair. The minimum over many
+ * A plain-loop probe of the memory paths (pool, DDI pool): each case runs {@code probe.rounds} rounds of
+ * {@code probe.ops} operation pairs ({@link ProbeCase}) and reports the fastest round in ns per pair. The minimum over many
  * short rounds filters out the other processes of a shared 2-vCPU machine, which JMH's mean does not;
  * use it to attribute nanoseconds (a case with one step removed against the full case), and JMH for
  * the published figures. Run: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.offkern.bench.probe.MemoryPathProbe [filter]} with the benchmarks' JVM options.
  */
 public final class MemoryPathProbe {
-    private static final int OPS = Integer.getInteger("probe.ops", 20_000);
-    private static final int ROUNDS = Integer.getInteger("probe.rounds", 1000);
+    private static final int OPS = ProbeCase.OPS;
     private static final int TAG = PoolTags.tag("Prob");
 
     private MemoryPathProbe() {
-    }
-
-    record Case(String name, LongSupplier body) {
     }
 
     public static void main(String[] args) {
@@ -36,16 +30,16 @@ public final class MemoryPathProbe {
         try (Kernel kernel = Kernel.boot()) {
             kernel.attach();
             Pool pool = kernel.nonPagedPool();
-            List<Case> cases = new ArrayList<>();
-            cases.add(new Case("malloc+free 64", () -> loopMalloc(64)));
-            cases.add(new Case("calloc+free 64", () -> loopCalloc(64)));
-            cases.add(new Case("pool.allocate+free 64 uninit", () -> loopPool(pool, 64, PoolFlags.POOL_FLAG_UNINITIALIZED)));
-            cases.add(new Case("pool.allocate+free 64 zeroed", () -> loopPool(pool, 64, 0)));
-            cases.add(new Case("pool.allocate+free 1024 zeroed", () -> loopPool(pool, 1024, 0)));
-            cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 uninit", () -> loopDdi(64,
+            List<ProbeCase> cases = new ArrayList<>();
+            cases.add(new ProbeCase("malloc+free 64", () -> loopMalloc(64)));
+            cases.add(new ProbeCase("calloc+free 64", () -> loopCalloc(64)));
+            cases.add(new ProbeCase("pool.allocate+free 64 uninit", () -> loopPool(pool, 64, PoolFlags.POOL_FLAG_UNINITIALIZED)));
+            cases.add(new ProbeCase("pool.allocate+free 64 zeroed", () -> loopPool(pool, 64, 0)));
+            cases.add(new ProbeCase("pool.allocate+free 1024 zeroed", () -> loopPool(pool, 1024, 0)));
+            cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64 uninit", () -> loopDdi(64,
                     PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
-            cases.add(new Case("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
-            cases.add(new Case("Kernel.current() x2", MemoryPathProbe::loopCurrent));
+            cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
+            cases.add(new ProbeCase("Kernel.current() x2", MemoryPathProbe::loopCurrent));
             // SLIST and lookaside, in registered memory of their own.
             java.lang.foreign.Arena lists = java.lang.foreign.Arena.ofShared();
             MemorySegment listMemory = lists.allocate(64 * 1024, 4096);
@@ -54,19 +48,19 @@ public final class MemoryPathProbe {
             MemorySegment sHeader = listMemory.asSlice(0, 16);
             MemorySegment sEntry = listMemory.asSlice(4096, 16);
             Ex.InitializeSListHead(sHeader);
-            cases.add(new Case("SLIST native C loop push+pop", () -> dev.offkern.bench.peers.NativeSListLoop.pushPop(
+            cases.add(new ProbeCase("SLIST native C loop push+pop", () -> dev.offkern.bench.peers.NativeSListLoop.pushPop(
                     sHeader.address(), sEntry.address(), OPS)));
-            cases.add(new Case("SLIST raw ExSList.push+pop", () -> loopSListRaw(space, sHeader.address(), sEntry.address())));
-            cases.add(new Case("SLIST DDI push+pop (entry kept local)", () -> loopSListDdi(sHeader, sEntry)));
+            cases.add(new ProbeCase("SLIST raw ExSList.push+pop", () -> loopSListRaw(space, sHeader.address(), sEntry.address())));
+            cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSListDdi(sHeader, sEntry)));
             MemorySegment lookaside = listMemory.asSlice(8192, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
             int status = Ex.ExInitializeLookasideListEx(lookaside, null, null, dev.offkern.nt.PoolType.NonPagedPool, 0, 64, TAG, 0);
             if (status != 0) {
                 throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
             }
             dev.offkern.runtime.ex.LookasideRegistry registry = kernel.lookasideLists();
-            cases.add(new Case("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
-            cases.add(new Case("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
-            cases.add(new Case("lookaside DDI alloc+free 64", () -> loopLookasideDdi(lookaside)));
+            cases.add(new ProbeCase("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
+            cases.add(new ProbeCase("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
+            cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookasideDdi(lookaside)));
             // Bitmaps: per call (the probe's unit is one call here).
             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
             int bits = 1 << 20;
@@ -89,23 +83,11 @@ public final class MemoryPathProbe {
             dev.offkern.ddi.Rtl.RtlInitializeBitMap(none, buffer, 0);
             MemorySegment word = arena.allocate(16, 8);
             dev.offkern.ddi.Rtl.RtlInitializeBitMap(word, buffer, 64);
-            cases.add(new Case("bitmap RtlNumberOfSetBits 1 Mbit [value = us per call]", () -> loopBits(big, OPS / 1000)));
-            cases.add(new Case("bitmap BitSet.cardinality 1 Mbit [value = us per call]", () -> loopBitSet(bitSet, OPS / 1000)));
-            cases.add(new Case("bitmap RtlNumberOfSetBits 0 bits", () -> loopBits(none, OPS)));
-            cases.add(new Case("bitmap RtlNumberOfSetBits 64 bits", () -> loopBits(word, OPS)));
-            for (Case c : cases) {
-                if (!c.name().contains(filter)) {
-                    continue;
-                }
-                double best = Double.MAX_VALUE;
-                long sink = 0;
-                for (int r = 0; r < ROUNDS; r++) {
-                    long t0 = System.nanoTime();
-                    sink += c.body().getAsLong();
-                    best = Math.min(best, (System.nanoTime() - t0) / (double) OPS);
-                }
-                System.out.printf(Locale.ROOT, "%-48s %7.2f ns/pair  (sink %d)%n", c.name(), best, sink & 1);
-            }
+            cases.add(new ProbeCase("bitmap RtlNumberOfSetBits 1 Mbit [value = us per call]", () -> loopBits(big, OPS / 1000)));
+            cases.add(new ProbeCase("bitmap BitSet.cardinality 1 Mbit [value = us per call]", () -> loopBitSet(bitSet, OPS / 1000)));
+            cases.add(new ProbeCase("bitmap RtlNumberOfSetBits 0 bits", () -> loopBits(none, OPS)));
+            cases.add(new ProbeCase("bitmap RtlNumberOfSetBits 64 bits", () -> loopBits(word, OPS)));
+            ProbeCase.runAll(cases, filter);
         }
     }
 
