@@ -370,7 +370,12 @@ public final class ThreadState {
     // The counts are the KTHREAD's SHORTs. Only the thread itself changes them (as in Windows), so it
     // keeps its own copy in two int fields and stores every new value to the KTHREAD (plain stores: other
     // threads read the memory racily, for diagnostics): the memory always holds the current counts, and
-    // the hot paths (a guarded region around every guarded mutex) read a field, not the segment.
+    // the hot paths (a guarded region around every guarded mutex) read a field, not the segment. The
+    // stores use the unaligned SHORT layout: the KTHREAD is this state's own pool block (8-byte aligned
+    // at least) and the SHORTs sit at the layout's even offsets, so the alignment test the aligned layout
+    // adds to every store could never fail. What remains of a store's cost (about 1.5-2 ns each, two per guarded-mutex pair) is
+    // the segment's own checks (bounds, read-only, its arena still open), not the store: a checked load
+    // in its place costs the same (bench-results/perf-locks2-*/README.md).
 
     /** KernelApcDisable (0 outside critical regions, negative inside): KTHREAD.KernelApcDisable. */
     public int kernelApcDisable() {
@@ -386,7 +391,7 @@ public final class ThreadState {
     public int addKernelApcDisable(int delta) {
         int v = (short) (kernelApcDisable + delta); // a SHORT: wraps as Windows' would
         kernelApcDisable = v;
-        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, (short) v);
+        block.set(ValueLayout.JAVA_SHORT_UNALIGNED, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 
@@ -394,7 +399,7 @@ public final class ThreadState {
     public int addSpecialApcDisable(int delta) {
         int v = (short) (specialApcDisable + delta);
         specialApcDisable = v;
-        block.set(ValueLayout.JAVA_SHORT, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, (short) v);
+        block.set(ValueLayout.JAVA_SHORT_UNALIGNED, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 
