@@ -451,9 +451,22 @@ public final class Kernel implements AutoCloseable {
      * unlinked before any memory is unmapped — and their wait throws {@link IllegalStateException}
      * ("this offkern kernel is closed ..."). A bug check under the HALT policy does the same when
      * it completes, with {@link KernelHaltedException}.
+     *
+     * <p>System threads that have already ended (their thread objects are signalled) are given up to
+     * five seconds to finish their end first, so that a caller which waits for its system thread and
+     * then closes the kernel finds the thread's ETHREAD freed, not in the leak report.
      */
     @Override
     public void close() {
+        if (core.isClosed()) {
+            return;
+        }
+        // While the kernel still answers: system threads that have ended (their waiters may already have
+        // woken) finish dropping their ETHREAD, so their frees are not refused by the close below.
+        int ending = processes.awaitEndedSystemThreads(WORKER_END_MILLIS);
+        if (ending > 0) {
+            System.err.println("offkern: " + ending + " ended system thread(s) still releasing their ETHREAD at close");
+        }
         if (!core.markClosed()) {
             return;
         }

@@ -102,6 +102,11 @@ public final class ProcessManager implements ThreadObjects {
     private final ConcurrentLinkedQueue<PsThread> dead = new ConcurrentLinkedQueue<>();
     /** ETHREADs PsCreateSystemThread made whose Java thread has not yet made its kernel state ({@link #create} binds them). */
     final ConcurrentHashMap<Thread, PsThread> pending = new ConcurrentHashMap<>();
+    /**
+     * The Java threads of system threads (PsCreateSystemThread) still running, start to the last
+     * statement of their end: kernel close lets those already ended finish releasing their ETHREAD.
+     */
+    final ConcurrentHashMap<PsThread, Thread> systemThreadsRunning = new ConcurrentHashMap<>();
     /** Threads whose kernel state holds a reference on the ETHREAD (its KTHREAD), for close's accounting. */
     private final java.util.Set<PsThread> stateHeld = ConcurrentHashMap.newKeySet();
     final AtomicLong nextId = new AtomicLong(SYSTEM_PROCESS_ID + 4);
@@ -697,6 +702,40 @@ public final class ProcessManager implements ThreadObjects {
     }
 
     // ===== shutdown =====
+
+    /**
+     * Before kernel close: waits, at most {@code millis} in all, for the system threads that have
+     * already ended (terminated and signalled) to finish their end, which drops their kernel state's
+     * reference and so frees their ETHREAD. A waiter on a thread object wakes at the signal, before
+     * that release; without this wait, a caller that waits for its system thread and then closes the
+     * kernel would race the release, and a free refused by the closed kernel would leave the ETHREAD
+     * in the leak report. A thread still in its start routine is not waited for (close ends its
+     * waits instead); neither is the calling thread. Returns how many ended threads were still
+     * running when the time ran out.
+     */
+    public int awaitEndedSystemThreads(long millis) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        int stuck = 0;
+        for (java.util.Map.Entry<PsThread, Thread> e : systemThreadsRunning.entrySet()) {
+            Thread t = e.getValue();
+            if (!e.getKey().ended.get() || t == Thread.currentThread()) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            try {
+                if (left > 0) {
+                    t.join(java.time.Duration.ofNanos(left));
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt(); // close goes on; the report may then show the thread
+                return stuck + 1;
+            }
+            if (t.isAlive()) {
+                stuck++;
+            }
+        }
+        return stuck;
+    }
 
     /** The blocks {@link #close()} found held by the kernel alone: (tag, requested size) → count. */
     private final java.util.Map<Long, Long> ownBlocks = new java.util.HashMap<>();

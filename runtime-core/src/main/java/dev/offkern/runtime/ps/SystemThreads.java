@@ -141,6 +141,7 @@ public final class SystemThreads {
         Thread t = Thread.ofPlatform().daemon(true).name("offkern-system-thread-" + p.id)
                 .unstarted(() -> run(pm, p, routine, start, context, attach));
         pm.pending.put(t, p); // its first call's kernel state takes this ETHREAD as its KTHREAD
+        pm.systemThreadsRunning.put(p, t); // removed by the thread's last statement (kernel close waits for an ended one)
         t.start();
         return NtStatus.STATUS_SUCCESS;
     }
@@ -149,6 +150,14 @@ public final class SystemThreads {
     private static final long ObjectAttributesCurrentProcess = ObjectAttributes.NtCurrentProcess;
 
     private static void run(ProcessManager pm, PsThread p, Object routine, long start, long context, Runnable attach) {
+        try {
+            runAndEnd(pm, p, routine, start, context, attach);
+        } finally {
+            pm.systemThreadsRunning.remove(p); // the last statement: its end is complete (kernel close may wait for this)
+        }
+    }
+
+    private static void runAndEnd(ProcessManager pm, PsThread p, Object routine, long start, long context, Runnable attach) {
         int status = NtStatus.STATUS_SUCCESS;
         try {
             attach.run();
