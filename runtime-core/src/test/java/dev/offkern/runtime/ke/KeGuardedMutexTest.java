@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.nt.BugCheckCode;
 import java.lang.foreign.Arena;
@@ -55,6 +56,33 @@ class KeGuardedMutexTest {
         assertEquals(0, me().specialApcDisable());
         assertEquals(1, KeGuardedMutex.count(m));
         assertEquals(0L, KeGuardedMutex.owner(m));
+    }
+
+    @Test
+    void shouldTakeAFreeLockWithWaitersRegisteredByTheBitTestAndResetNotTheUncontendedCas() {
+        // Count = free + one waiter registered + a waiter being woken: the uncontended CAS (1 -> 0)
+        // fails, the bit-test-and-reset takes the lock and leaves the waiter bits as they were.
+        int waiters = KeGuardedMutex.FM_LOCK_WAITER_INC + KeGuardedMutex.FM_LOCK_WAITER_WOKEN;
+        m.set(ValueLayout.JAVA_INT, FAST_MUTEX.COUNT_OFFSET, KeGuardedMutex.FM_LOCK_BIT | waiters);
+        assertTrue(KeTryToAcquireGuardedMutex(m));
+        assertEquals(waiters, KeGuardedMutex.count(m), "only FM_LOCK_BIT cleared");
+        assertEquals(me().address(), KeGuardedMutex.owner(m));
+        assertEquals(0, KeGuardedMutex.contention(m), "not a slow-path acquisition");
+        assertEquals(-1, me().specialApcDisable());
+        m.set(ValueLayout.JAVA_INT, FAST_MUTEX.COUNT_OFFSET, 0); // forget the made-up waiters: the release then wakes nobody
+        KeReleaseGuardedMutex(m);
+        assertEquals(KeGuardedMutex.FM_LOCK_BIT, KeGuardedMutex.count(m));
+        assertEquals(0, me().specialApcDisable());
+    }
+
+    @Test
+    void shouldFailATryOnAHeldLockWithoutChangingCount() {
+        m.set(ValueLayout.JAVA_INT, FAST_MUTEX.COUNT_OFFSET, KeGuardedMutex.FM_LOCK_WAITER_INC); // held, one waiter registered
+        assertFalse(KeTryToAcquireGuardedMutex(m));
+        assertEquals(KeGuardedMutex.FM_LOCK_WAITER_INC, KeGuardedMutex.count(m));
+        assertEquals(0L, KeGuardedMutex.owner(m));
+        assertEquals(0, me().specialApcDisable());
+        m.set(ValueLayout.JAVA_INT, FAST_MUTEX.COUNT_OFFSET, KeGuardedMutex.FM_LOCK_BIT);
     }
 
     @Test
