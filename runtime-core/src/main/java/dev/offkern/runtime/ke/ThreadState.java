@@ -373,9 +373,10 @@ public final class ThreadState {
     // the hot paths (a guarded region around every guarded mutex) read a field, not the segment. The
     // stores use the unaligned SHORT layout: the KTHREAD is this state's own pool block (8-byte aligned
     // at least) and the SHORTs sit at the layout's even offsets, so the alignment test the aligned layout
-    // adds to every store could never fail. What remains of a store's cost (about 1.5-2 ns each, two per guarded-mutex pair) is
-    // the segment's own checks (bounds, read-only, its arena still open), not the store: a checked load
-    // in its place costs the same (bench-results/perf-locks2-*/README.md).
+    // adds to every store could never fail (0.1 ns per guarded-mutex pair). What remains of a store's
+    // cost (about 1.5-2 ns each, two per pair) is the segment's own checks (bounds, read-only, its arena
+    // still open), not the store: a checked load in its place costs the same
+    // (bench-results/perf-locks2-*/README.md).
 
     /** KernelApcDisable (0 outside critical regions, negative inside): KTHREAD.KernelApcDisable. */
     public int kernelApcDisable() {
