@@ -363,7 +363,7 @@ public final class Ex {
     /** {@code PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: a cached or new block, or NULL. */
     public static MemorySegment ExAllocateFromLookasideListEx(MemorySegment Lookaside) {
         try {
-            return lookasideAllocate(Lookaside);
+            return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), Lookaside);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -372,7 +372,7 @@ public final class Ex {
     /** {@code VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry)}. */
     public static void ExFreeToLookasideListEx(MemorySegment Lookaside, MemorySegment Entry) {
         try {
-            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+            ExLookaside.freeSegment(Kernel.current().lookasideLists(), Lookaside, Entry);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -413,7 +413,7 @@ public final class Ex {
     /** {@code PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static MemorySegment ExAllocateFromNPagedLookasideList(MemorySegment Lookaside) {
         try {
-            return lookasideAllocate(Lookaside);
+            return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), Lookaside);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -422,7 +422,7 @@ public final class Ex {
     /** {@code VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToNPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
         try {
-            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+            ExLookaside.freeSegment(Kernel.current().lookasideLists(), Lookaside, Entry);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -454,7 +454,7 @@ public final class Ex {
     /** {@code PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static MemorySegment ExAllocateFromPagedLookasideList(MemorySegment Lookaside) {
         try {
-            return lookasideAllocate(Lookaside);
+            return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), Lookaside);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -463,7 +463,7 @@ public final class Ex {
     /** {@code VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry)}. */
     public static void ExFreeToPagedLookasideList(MemorySegment Lookaside, MemorySegment Entry) {
         try {
-            ExLookaside.free(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), lookasideAddress(Entry));
+            ExLookaside.freeSegment(Kernel.current().lookasideLists(), Lookaside, Entry);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -478,15 +478,8 @@ public final class Ex {
         }
     }
 
-    private static MemorySegment lookasideAllocate(MemorySegment Lookaside) {
-        return ExLookaside.allocateSegment(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
-    }
-
     private static long lookasideAddress(MemorySegment s) {
-        if (s == null) {
-            throw new NullPointerException("lookaside argument is null (use MemorySegment.NULL for NULL)");
-        }
-        return s.address();
+        return ExLookaside.argumentAddress(s);
     }
 
     // ===== end Lookaside lists =====

@@ -46,6 +46,8 @@ public class LookasideAllocFreeBenchmark {
     private Arena arena;
     private MemorySegment listSegment;
     private long list;
+    private MemorySegment npagedList;
+    private MemorySegment pagedList;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -64,11 +66,18 @@ public class LookasideAllocFreeBenchmark {
         if (status != 0) {
             throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
         }
+        // The legacy families over the pool (null routines): in steady state they hit as well.
+        npagedList = memory.asSlice(1024, ExLookaside.GENERAL_LOOKASIDE_SIZE);
+        pagedList = memory.asSlice(2048, ExLookaside.GENERAL_LOOKASIDE_SIZE);
+        Ex.ExInitializeNPagedLookasideList(npagedList, null, null, 0, size, 0x6863_6542, 0);
+        Ex.ExInitializePagedLookasideList(pagedList, null, null, 0, size, 0x6863_6542, 0);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         Ex.ExDeleteLookasideListEx(listSegment);
+        Ex.ExDeleteNPagedLookasideList(npagedList);
+        Ex.ExDeletePagedLookasideList(pagedList);
         kernel.close();
         arena.close();
     }
@@ -101,6 +110,22 @@ public class LookasideAllocFreeBenchmark {
     public long lookasideDdiLocal() {
         MemorySegment b = Ex.ExAllocateFromLookasideListEx(listSegment);
         Ex.ExFreeToLookasideListEx(listSegment, b);
+        return b.address();
+    }
+
+    /** {@code ExAllocateFromNPagedLookasideList} with the block kept local: 0 B/op as lookasideDdiLocal. */
+    @Benchmark
+    public long npagedDdiLocal() {
+        MemorySegment b = Ex.ExAllocateFromNPagedLookasideList(npagedList);
+        Ex.ExFreeToNPagedLookasideList(npagedList, b);
+        return b.address();
+    }
+
+    /** {@code ExAllocateFromPagedLookasideList} with the block kept local. */
+    @Benchmark
+    public long pagedDdiLocal() {
+        MemorySegment b = Ex.ExAllocateFromPagedLookasideList(pagedList);
+        Ex.ExFreeToPagedLookasideList(pagedList, b);
         return b.address();
     }
 

@@ -312,19 +312,75 @@ public final class ExLookaside {
 
     /**
      * The DDI form of {@link #allocate(LookasideRegistry, long)}: the block as a segment of the
-     * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}.
+     * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}. Only
+     * {@code lookaside}'s address is used to find the list (it must be registered memory, as for the
+     * long tier); its Size is read through {@code lookaside} when that is a native segment covering
+     * the field (the same bytes), else resolved in the address space.
      */
-    public static MemorySegment allocateSegment(LookasideRegistry reg, long lookaside) {
-        checkAligned(lookaside);
-        AddressSpace space = reg.addressSpace();
-        Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE); // one lookup of the list, for the pop and for Size
-        MemorySegment s = r.segment();
-        long o = r.offsetOf(lookaside);
-        long block = allocate0(reg, s, o, lookaside);
-        if (block == 0) {
-            return MemorySegment.NULL;
+    public static MemorySegment allocateSegment(LookasideRegistry reg, MemorySegment lookaside) {
+        return blockSegment(reg, lookaside, allocateBlock(reg, lookaside));
+    }
+
+    /**
+     * The DDI form of {@link #free(LookasideRegistry, long, long)}: frees the block at {@code block}'s
+     * address to the list at {@code lookaside}'s address (both resolved in the address space, as for
+     * the long tier).
+     */
+    public static void freeSegment(LookasideRegistry reg, MemorySegment lookaside, MemorySegment block) {
+        freeBlock(reg, lookaside, argumentAddress(block));
+    }
+
+    /*
+     * The DDI's segment paths are split so that the JIT can keep a returned block's segment local.
+     * C2 does not inline a method it has already compiled on its own into more than InlineSmallCode
+     * (2500) bytes; the old allocateSegment, which C2 compiled with the whole allocate path inlined,
+     * therefore stayed a call, and the segment it returned escaped. Now:
+     *   - allocateSegment and freeSegment are small enough for C1 to inline into their caller (at most
+     *     35 bytes of bytecode, and max_stack + max_locals - parameter slots of at most 4 here:
+     *     C1MaxInlineSize, C1InlineStackLimit; a long counts two slots, hence the segment arguments of
+     *     allocateBlock and freeBlock), so they never get hot on their own and C2 never compiles them
+     *     alone;
+     *   - the work (allocate and free by address) sits behind allocateBlock and freeBlock, which take
+     *     the caller's list segment and pass longs, and may stay out of line;
+     *   - blockSegment, AddressSpace.resolve and Region.slice call nothing heavy, so even compiled
+     *     alone they stay small and C2 inlines them.
+     * The block's segment is then created in the caller's compilation unit, where escape analysis
+     * removes it if the caller keeps it local (LookasideAllocFreeBenchmark.lookasideDdiLocal, 0 B/op).
+     * Keep allocateSegment and freeSegment this small.
+     */
+
+    /** allocate by address: the DDI's out-of-line part. */
+    private static long allocateBlock(LookasideRegistry reg, MemorySegment lookaside) {
+        return allocate(reg, argumentAddress(lookaside));
+    }
+
+    /** free by address: the DDI's out-of-line part. */
+    private static void freeBlock(LookasideRegistry reg, MemorySegment lookaside, long block) {
+        free(reg, argumentAddress(lookaside), block);
+    }
+
+    /** {@code block}'s segment of the list's Size bytes (at least 1), or NULL for block 0. */
+    private static MemorySegment blockSegment(LookasideRegistry reg, MemorySegment lookaside, long block) {
+        return block == 0 ? MemorySegment.NULL : reg.addressSpace().resolve(block, blockBytes(reg, lookaside));
+    }
+
+    /** The list's Size as a segment length (at least 1), through the caller's segment when it holds the field. */
+    private static long blockBytes(LookasideRegistry reg, MemorySegment lookaside) {
+        int size = lookaside.isNative() && lookaside.byteSize() >= SIZE_OFFSET + Integer.BYTES
+                ? lookaside.get(ValueLayout.JAVA_INT, SIZE_OFFSET)
+                : readInt(reg, lookaside.address(), SIZE_OFFSET);
+        return Math.max(size & 0xFFFF_FFFFL, 1);
+    }
+
+    /**
+     * A lookaside DDI argument's address (the list or a block); Java null is refused with a
+     * NullPointerException (NULL is {@link MemorySegment#NULL}).
+     */
+    public static long argumentAddress(MemorySegment s) {
+        if (s == null) {
+            throw new NullPointerException("lookaside argument is null (use MemorySegment.NULL for NULL)");
         }
-        return space.resolve(block, Math.max(s.get(ValueLayout.JAVA_INT, o + SIZE_OFFSET) & 0xFFFF_FFFFL, 1));
+        return s.address();
     }
 
     /**

@@ -213,8 +213,7 @@ public final class AddressSpace {
      * {@link #regionOf} on hot paths).
      */
     public MemorySegment resolve(long address, long size) {
-        Region r = regionOf(address, size);
-        return r.segment().asSlice(r.offsetOf(address), size);
+        return regionOf(address, size).slice(address, size); // kept small: see Region.slice
     }
 
     /**

@@ -30,4 +30,14 @@ public record Region(long base, long length, MemorySegment segment, String name,
     public long offsetOf(long address) {
         return address - base;
     }
+
+    /**
+     * The slice {@code [address, address + size)} of {@link #segment()} (the caller has checked that
+     * the region holds it; the slice's own bounds check stands). It and {@code AddressSpace.resolve} call nothing
+     * heavy, so even compiled on their own they stay small enough for C2 to inline them into a caller,
+     * where the slice can be scalar-replaced (see ExLookaside.allocateSegment).
+     */
+    public MemorySegment slice(long address, long size) {
+        return segment.asSlice(address - base, size);
+    }
 }
