@@ -354,7 +354,7 @@ public final class Ex {
     public static int ExInitializeLookasideListEx(MemorySegment Lookaside, ALLOCATE_FUNCTION_EX Allocate, FREE_FUNCTION_EX Free,
             int PoolType, int Flags, long Size, int Tag, int Depth) {
         try {
-            return ExLookaside.initializeEx(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
+            return ExLookaside.initializeEx(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside), Allocate, Free, PoolType, Flags, Size, Tag, Depth);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -381,7 +381,7 @@ public final class Ex {
     /** {@code VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block. */
     public static void ExFlushLookasideListEx(MemorySegment Lookaside) {
         try {
-            ExLookaside.flush(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+            ExLookaside.flush(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -390,7 +390,7 @@ public final class Ex {
     /** {@code VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside)}: frees every cached block and forgets the list. */
     public static void ExDeleteLookasideListEx(MemorySegment Lookaside) {
         try {
-            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+            ExLookaside.delete(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -404,7 +404,7 @@ public final class Ex {
     public static void ExInitializeNPagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
         try {
-            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
+            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside), false, Allocate, Free, Flags, Size, Tag, Depth);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -431,7 +431,7 @@ public final class Ex {
     /** {@code VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeleteNPagedLookasideList(MemorySegment Lookaside) {
         try {
-            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+            ExLookaside.delete(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -445,7 +445,7 @@ public final class Ex {
     public static void ExInitializePagedLookasideList(MemorySegment Lookaside, ALLOCATE_FUNCTION Allocate, FREE_FUNCTION Free,
             int Flags, long Size, int Tag, int Depth) {
         try {
-            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), lookasideAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
+            ExLookaside.initializeLegacy(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside), true, Allocate, Free, Flags, Size, Tag, Depth);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -472,14 +472,10 @@ public final class Ex {
     /** {@code VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside)}. */
     public static void ExDeletePagedLookasideList(MemorySegment Lookaside) {
         try {
-            ExLookaside.delete(Kernel.current().lookasideLists(), lookasideAddress(Lookaside));
+            ExLookaside.delete(Kernel.current().lookasideLists(), ExLookaside.argumentAddress(Lookaside));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
-    }
-
-    private static long lookasideAddress(MemorySegment s) {
-        return ExLookaside.argumentAddress(s);
     }
 
     // ===== end Lookaside lists =====
