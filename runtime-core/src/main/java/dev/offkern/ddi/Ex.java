@@ -64,7 +64,7 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePool2(long Flags, long NumberOfBytes, int Tag) {
         try {
-            return Kernel.current().pools().allocatePool2(Flags, NumberOfBytes, Tag);
+            return Kernel.callerPools().allocatePool2(Flags, NumberOfBytes, Tag);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -84,7 +84,7 @@ public final class Ex {
     public static MemorySegment ExAllocatePool3(long Flags, long NumberOfBytes, int Tag,
                                                 MemorySegment ExtendedParameters, int ExtendedParametersCount) {
         try {
-            return Kernel.current().pools().allocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters, ExtendedParametersCount);
+            return Kernel.callerPools().allocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters, ExtendedParametersCount);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -99,7 +99,7 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePoolZero(int PoolType, long NumberOfBytes, int Tag) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, true, true);
+            return Kernel.callerPools().allocateWithTag(PoolType, NumberOfBytes, Tag, true, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -125,7 +125,7 @@ public final class Ex {
      */
     public static MemorySegment ExAllocatePoolWithTag(int PoolType, long NumberOfBytes, int Tag) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, Tag, false, true);
+            return Kernel.callerPools().allocateWithTag(PoolType, NumberOfBytes, Tag, false, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -134,7 +134,7 @@ public final class Ex {
     /** {@code PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)}: tag 'None', as Windows. */
     public static MemorySegment ExAllocatePool(int PoolType, long NumberOfBytes) {
         try {
-            return Kernel.current().pools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false, true);
+            return Kernel.callerPools().allocateWithTag(PoolType, NumberOfBytes, PoolTags.NONE, false, true);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -149,7 +149,7 @@ public final class Ex {
      */
     public static void ExFreePoolWithTag(MemorySegment P, int Tag) {
         try {
-            Kernel.current().pools().free(P.address(), Tag);
+            Kernel.callerPools().free(P.address(), Tag);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -158,7 +158,7 @@ public final class Ex {
     /** {@code VOID ExFreePool(PVOID P)}: {@link #ExFreePoolWithTag} without the tag check. */
     public static void ExFreePool(MemorySegment P) {
         try {
-            Kernel.current().pools().free(P.address(), 0);
+            Kernel.callerPools().free(P.address(), 0);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

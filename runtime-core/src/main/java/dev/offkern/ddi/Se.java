@@ -224,7 +224,7 @@ public final class Se {
     /** {@code VOID SeFreePrivileges(PPRIVILEGE_SET Privileges)}: frees a set SeAccessCheck returned. IRQL: PASSIVE_LEVEL. */
     public static void SeFreePrivileges(MemorySegment Privileges) {
         try {
-            Kernel.current().pools().free(Privileges.address(), SubjectContexts.PRIVILEGES_TAG);
+            Kernel.callerPools().free(Privileges.address(), SubjectContexts.PRIVILEGES_TAG);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

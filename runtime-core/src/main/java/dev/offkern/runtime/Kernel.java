@@ -30,6 +30,7 @@ import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.PoolMonitor;
 import dev.offkern.runtime.pool.Pools;
+import dev.offkern.runtime.pool.ThreadPools;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
@@ -170,6 +171,29 @@ public final class Kernel implements AutoCloseable {
                     : "no offkern kernel is booted: call Kernel.boot() first");
         }
         throw new IllegalStateException(all.length + " kernels are booted: attach the calling thread to one with kernel.attach()");
+    }
+
+    /**
+     * The calling thread's record of its kernel's pools, for the DDI's pool routines: found through the
+     * thread's state ({@link ThreadState#current()}: the thread's kernel, checked running, as for every
+     * routine that needs the state), which holds it, so a pool routine makes this one per-thread lookup
+     * and no other (docs/performance.md "Pool"). Made on the state's first pool routine.
+     *
+     * @throws IllegalStateException if no kernel is available for the thread or it is closed
+     * @throws dev.offkern.nt.KernelHaltedException if it was halted by a bug check (except on the thread running it)
+     */
+    public static ThreadPools callerPools() {
+        ThreadState s = ThreadState.current();
+        return s.pools() instanceof ThreadPools t ? t : bindPools(s);
+    }
+
+    private static ThreadPools bindPools(ThreadState s) {
+        for (Kernel k : BOOTED) {
+            if (k.core == s.kernel()) {
+                return ThreadPools.of(s, k.pools);
+            }
+        }
+        throw KernelCore.closedException(); // the state's kernel was closed (and left BOOTED) since current() checked it
     }
 
     /** Makes this the calling thread's kernel until {@link #detach()}. */

@@ -144,6 +144,13 @@ public final class ThreadState {
      * are attributed to it ({@link #enterDriver}; docs/io.md "Attribution"). Thread-confined.
      */
     private int driverOwner;
+    /**
+     * The pools' record of this thread in this kernel (a {@code pool.ThreadPools}: the kernel's pools and
+     * the thread's cache in each), opaque here because the pool package sits above ke. Kept on the state
+     * so that a pool routine finds it with the one lookup that finds the state (docs/performance.md
+     * "Pool"); null until the thread's first pool routine. Thread-confined.
+     */
+    private Object pools;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
     private ProcessorStateSaves stateSaves;
 
@@ -268,6 +275,16 @@ public final class ThreadState {
     /** Records the executive's record of this thread (the process manager, on the thread itself). */
     public void setExecutive(Object record) {
         executive = record;
+    }
+
+    /** The pools' record of this thread in this kernel (set by the pool package on the thread itself), or null. */
+    public Object pools() {
+        return pools;
+    }
+
+    /** Records the pools' record of this thread (the pool package, on the thread itself). */
+    public void setPools(Object record) {
+        pools = record;
     }
 
     /** The built-in wait blocks (KTHREAD.WaitBlock). */

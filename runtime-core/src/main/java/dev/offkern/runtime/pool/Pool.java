@@ -14,6 +14,7 @@ import dev.offkern.runtime.verifier.BugCheckSink;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.LiveObjects;
+import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.verifier.Verifier;
 import java.lang.foreign.MemorySegment;
@@ -126,8 +127,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * (TIMER_OR_DPC_INVALID, 0xC7), or null (the kernel does not run the DPC family). Set once at boot.
      */
     private volatile LiveObjects liveObjects;
-    /** Where the verifier reads the caller's IRQL ({@link Irql#current()}; tests inject their own). */
-    private volatile IntSupplier irqlSource = Irql::current;
+    /**
+     * Where the verifier reads the caller's IRQL: null for the caller's thread state (the one the DDI
+     * passes in, else {@link ThreadState#current()}); tests inject their own.
+     */
+    private volatile IntSupplier irqlSource;
     private volatile boolean closed;
     /** Ulong1's PoolType field of an allocated block (POOL_TYPE + 1), and of a cache-aligned one. */
     private final int allocated;
@@ -193,7 +197,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *                           POOL_FLAG_RAISE_ON_FAILURE
      */
     public long allocate(long bytes, int tag, long flags) {
-        return allocate(cache(), bytes, tag, flags, false, false);
+        return allocate(cache(), null, bytes, tag, flags, false, false);
     }
 
     /**
@@ -212,7 +216,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             throw new IllegalArgumentException("segregated pool memory holds small blocks (up to " + SizeClasses.MAX_SMALL
                     + " bytes), not " + bytes);
         }
-        return allocate(cache(), bytes, tag, 0, false, true);
+        return allocate(cache(), null, bytes, tag, 0, false, true);
     }
 
     /**
@@ -222,7 +226,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * driver makes itself (not those the kernel makes while serving it).
      */
     public long allocateForDriver(long bytes, int tag, long flags) {
-        return allocate(cache(), bytes, tag, flags, true, false);
+        return allocate(cache(), null, bytes, tag, flags, true, false);
     }
 
     /**
@@ -233,8 +237,16 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * again as {@link #segmentOf} would.
      */
     public MemorySegment allocateSegment(long bytes, int tag, long flags, boolean driver) {
-        ThreadCache tc = cache();
-        long p = allocate(tc, bytes, tag, flags, driver, false);
+        return allocateSegment(cache(), null, bytes, tag, flags, driver);
+    }
+
+    /**
+     * {@link #allocateSegment(long, int, long, boolean)} with the calling thread's cache {@code tc} of
+     * this pool and its state {@code caller} (whose IRQL the verifier checks; null: looked up) already
+     * found: the DDI's path ({@link ThreadPools}), which makes no lookup of its own.
+     */
+    MemorySegment allocateSegment(ThreadCache tc, ThreadState caller, long bytes, int tag, long flags, boolean driver) {
+        long p = allocate(tc, caller, bytes, tag, flags, driver, false);
         if (p == 0) {
             return MemorySegment.NULL;
         }
@@ -245,10 +257,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
     }
 
-    private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute, boolean segregated) {
+    private long allocate(ThreadCache tc, ThreadState caller, long bytes, int tag, long flags, boolean attribute,
+                          boolean segregated) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
-            verifyAllocate(bytes, tag);
+            verifyAllocate(caller, bytes, tag);
         }
         if (bytes <= 0) {
             if (bytes < 0) {
@@ -259,7 +272,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         boolean cacheAligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
         int cls = segregated ? SizeClasses.segregatedClassFor(bytes) : SizeClasses.classFor(bytes, cacheAligned);
         if (cls < 0) {
-            return allocateLarge(bytes, tag, flags, attribute);
+            return allocateLarge(tc, bytes, tag, flags, attribute);
         }
         long p = tc.pop(cls);
         if (p == 0) {
@@ -323,7 +336,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     public void free(long address, int tag) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
-            verifyFree(address);
+            verifyFree(null, address);
         }
         ThreadCache tc = cache();
         Chunk c = chunkFor(tc, address);
@@ -342,14 +355,21 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * block's chunk once (usually the chunk the thread used last) instead of searching both pools.
      */
     boolean tryFree(long address, int tag) {
+        return tryFree(cache(), null, address, tag);
+    }
+
+    /**
+     * {@link #tryFree(long, int)} with the calling thread's cache {@code tc} of this pool and its state
+     * {@code caller} (null: looked up when the verifier needs its IRQL) already found.
+     */
+    boolean tryFree(ThreadCache tc, ThreadState caller, long address, int tag) {
         ensureOpen();
-        ThreadCache tc = cache();
         Chunk c = chunkFor(tc, address);
         if (c == null) {
             return false;
         }
         if (Verifier.ENABLED && verify) {
-            verifyFree(address);
+            verifyFree(caller, address);
         }
         free(tc, c, address, tag);
         return true;
@@ -370,7 +390,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     private void free(ThreadCache tc, Chunk c, long address, int tag) {
         long off = address - c.base;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
-            freeLarge(c, address, tag);
+            freeLarge(tc, c, address, tag);
             return;
         }
         int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
@@ -476,7 +496,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         long bytes = Math.max(size, 1);
         long p;
         if (align > SizeClasses.CACHE_LINE) {
-            p = allocateLarge(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE, false);
+            p = allocateLarge(cache(), bytes, tag, POOL_FLAG_RAISE_ON_FAILURE, false);
         } else {
             p = allocate(bytes, tag, POOL_FLAG_RAISE_ON_FAILURE | (align > SizeClasses.UNIT ? POOL_FLAG_CACHE_ALIGNED : 0));
         }
@@ -617,7 +637,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     // ----- large blocks -----
 
-    private long allocateLarge(long bytes, int tag, long flags, boolean attribute) {
+    private long allocateLarge(ThreadCache tc, long bytes, int tag, long flags, boolean attribute) {
         if (bytes > pages.maxRunBytes()) {
             // More than the pool could ever hold in one run: fail before any page or chunk is touched
             // (and before the page count below could overflow).
@@ -642,7 +662,6 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
         c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = 0; // not parked
-        ThreadCache tc = cache();
         char owner = attribute ? tc.driverOwner : 0;
         synchronized (large) {
             large.put(p, new LargeBlock(p, count, bytes, tag, owner));
@@ -651,7 +670,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return p;
     }
 
-    private void freeLarge(Chunk c, long address, int tag) {
+    private void freeLarge(ThreadCache tc, Chunk c, long address, int tag) {
         LargeBlock b;
         synchronized (large) {
             b = large.get(address);
@@ -685,7 +704,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             }
         }
         pages.freePages(address, b.pages(), Chunk.PAGE_LARGE_FREED);
-        cache().countFree(tags, b.tag() & ~PoolTags.PROTECTED_POOL, bytes);
+        tc.countFree(tags, b.tag() & ~PoolTags.PROTECTED_POOL, bytes);
     }
 
     // ----- small-block slow paths -----
@@ -852,7 +871,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * case every write to it was made by this very thread; a stale or colliding entry just sends
      * the thread to the ThreadLocal.
      */
-    private ThreadCache cache() {
+    ThreadCache cache() {
         Thread t = Thread.currentThread();
         int i = (int) t.threadId() & (cacheByThreadId.length - 1);
         ThreadCache tc = cacheByThreadId[i];
@@ -872,8 +891,17 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     // ----- checks -----
 
-    private void verifyFree(long address) {
-        int irql = irqlSource.getAsInt();
+    /** The caller's IRQL for the verifier: the test hook's, else that of {@code caller} (null: the calling thread's state). */
+    private int callerIrql(ThreadState caller) {
+        IntSupplier source = irqlSource; // volatile read: a test may set it from another thread
+        if (source != null) {
+            return source.getAsInt();
+        }
+        return (caller != null ? caller : ThreadState.current()).irql();
+    }
+
+    private void verifyFree(ThreadState caller, long address) {
+        int irql = callerIrql(caller);
         if (irql > maxIrql()) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
                     name + " freed at IRQL " + irql);
@@ -890,8 +918,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
     }
 
-    private void verifyAllocate(long bytes, int tag) {
-        int irql = irqlSource.getAsInt();
+    private void verifyAllocate(ThreadState caller, long bytes, int tag) {
+        int irql = callerIrql(caller);
         if (irql > maxIrql()) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
                     name + " allocation at IRQL " + irql);

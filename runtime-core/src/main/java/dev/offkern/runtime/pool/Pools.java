@@ -132,6 +132,11 @@ public final class Pools {
      * @return a segment of exactly {@code bytes}, or {@link MemorySegment#NULL}
      */
     public MemorySegment allocatePool2(long flags, long bytes, int tag) {
+        return allocatePool2(null, flags, bytes, tag);
+    }
+
+    /** {@link #allocatePool2(long, long, int)} for the thread of {@code t} (null: the calling thread, looked up). */
+    MemorySegment allocatePool2(ThreadPools t, long flags, long bytes, int tag) {
         long required = flags & PoolFlags.POOL_FLAG_REQUIRED_MASK;
         boolean wantPaged = (required & PoolFlags.POOL_FLAG_PAGED) != 0;
         boolean wantNonPaged = (required & (PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_NON_PAGED_EXECUTE)) != 0;
@@ -148,7 +153,7 @@ public final class Pools {
             return rejected(flags, "ExAllocatePool2: required flag(s) 0x" + Long.toHexString(unsupported)
                     + " unknown or unsatisfiable");
         }
-        return segment(wantPaged ? paged : nonPaged, bytes, tag, flags & (PoolFlags.POOL_FLAG_UNINITIALIZED
+        return segment(t, wantPaged ? paged : nonPaged, bytes, tag, flags & (PoolFlags.POOL_FLAG_UNINITIALIZED
                 | PoolFlags.POOL_FLAG_CACHE_ALIGNED | PoolFlags.POOL_FLAG_RAISE_ON_FAILURE), true);
     }
 
@@ -160,6 +165,11 @@ public final class Pools {
      * pool included) fails the allocation unless its Optional bit is set, in which case it is ignored.
      */
     public MemorySegment allocatePool3(long flags, long bytes, int tag, MemorySegment parameters, int count) {
+        return allocatePool3(null, flags, bytes, tag, parameters, count);
+    }
+
+    /** {@link #allocatePool3(long, long, int, MemorySegment, int)} for the thread of {@code t} (null: the calling thread). */
+    MemorySegment allocatePool3(ThreadPools t, long flags, long bytes, int tag, MemorySegment parameters, int count) {
         if (count != 0) {
             long n = Integer.toUnsignedLong(count);
             if (parameters == null || parameters.equals(MemorySegment.NULL) || parameters.byteSize() / PARAMETER_SIZE < n) {
@@ -185,7 +195,7 @@ public final class Pools {
                 }
             }
         }
-        return allocatePool2(flags, bytes, tag);
+        return allocatePool2(t, flags, bytes, tag);
     }
 
     // ===== ExAllocatePoolWithTag / ExAllocatePoolZero / ExAllocatePool =====
@@ -211,6 +221,11 @@ public final class Pools {
      * ({@link Pool#allocateForDriver}); false for the kernel's own allocations.
      */
     public MemorySegment allocateWithTag(int poolType, long bytes, int tag, boolean zero, boolean driver) {
+        return allocateWithTag(null, poolType, bytes, tag, zero, driver);
+    }
+
+    /** {@link #allocateWithTag(int, long, int, boolean, boolean)} for the thread of {@code t} (null: the calling thread). */
+    MemorySegment allocateWithTag(ThreadPools t, int poolType, long bytes, int tag, boolean zero, boolean driver) {
         nonPaged.ensureOpen(); // first: on a closed kernel the verifier's findings below would not say it is closed
         DecodedPoolType type = decode(poolType);
         if (Verifier.ENABLED && verify) {
@@ -227,7 +242,7 @@ public final class Pools {
         long flags = (zero ? 0 : PoolFlags.POOL_FLAG_UNINITIALIZED)
                 | (type.cacheAligned() ? PoolFlags.POOL_FLAG_CACHE_ALIGNED : 0)
                 | (type.raiseOnFailure() ? PoolFlags.POOL_FLAG_RAISE_ON_FAILURE : 0);
-        return segment(of(type), bytes, tag, flags, driver);
+        return segment(t, of(type), bytes, tag, flags, driver);
     }
 
     private void verifyLegacy(DecodedPoolType type, long bytes, int tag) {
@@ -258,9 +273,24 @@ public final class Pools {
      */
     public void free(long address, int tag) {
         if (!nonPaged.tryFree(address, tag) && !paged.tryFree(address, tag)) {
-            throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
-                    "0x" + Long.toHexString(address) + " was never in any pool");
+            throw notInAnyPool(address);
         }
+    }
+
+    /**
+     * {@link #free(long, int)} for the thread of {@code t}: its cache of each pool, and its IRQL for the
+     * verifier, come from {@code t} (the paged pool's only when the address is not non-paged).
+     */
+    void free(ThreadPools t, long address, int tag) {
+        if (!nonPaged.tryFree(t.cache(nonPaged), t.state(), address, tag)
+                && !paged.tryFree(t.cache(paged), t.state(), address, tag)) {
+            throw notInAnyPool(address);
+        }
+    }
+
+    private RuntimeException notInAnyPool(long address) {
+        return bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, address, 0, 0,
+                "0x" + Long.toHexString(address) + " was never in any pool");
     }
 
     /** Closes both pools and returns what was still allocated in them. */
@@ -279,8 +309,10 @@ public final class Pools {
         return type;
     }
 
-    private static MemorySegment segment(Pool pool, long bytes, int tag, long flags, boolean driver) {
-        return pool.allocateSegment(bytes, tag, flags, driver);
+    /** A block of {@code pool} for the thread of {@code t} (its cache and state), or for the calling thread looked up (null). */
+    private static MemorySegment segment(ThreadPools t, Pool pool, long bytes, int tag, long flags, boolean driver) {
+        return t == null ? pool.allocateSegment(bytes, tag, flags, driver)
+                : pool.allocateSegment(t.cache(pool), t.state(), bytes, tag, flags, driver);
     }
 
     private static MemorySegment rejected(long flags, String why) {
