@@ -174,17 +174,17 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
-     * The calling thread's record of its kernel's pools, for the DDI's pool routines: found through the
-     * thread's state ({@link ThreadState#current()}: the thread's kernel, checked running, as for every
-     * routine that needs the state), which holds it, so a pool routine makes this one per-thread lookup
-     * and no other (docs/performance.md "Pool"). Made on the state's first pool routine.
+     * The calling thread's record of its kernel's pools, for the DDI's pool routines: one per-thread
+     * lookup ({@link ThreadPools#cached()}: a thread-id table, and the kernel's run state), and on a miss
+     * the thread's state ({@link ThreadState#current()}: the thread's kernel, checked running, as for every
+     * routine that needs the state), which keeps the record (docs/performance.md "Pool").
      *
      * @throws IllegalStateException if no kernel is available for the thread or it is closed
      * @throws dev.offkern.nt.KernelHaltedException if it was halted by a bug check (except on the thread running it)
      */
     public static ThreadPools callerPools() {
-        ThreadState s = ThreadState.current();
-        return s.pools() instanceof ThreadPools t ? t : bindPools(s);
+        ThreadPools t = ThreadPools.cached();
+        return t != null ? t : bindPools(ThreadState.current());
     }
 
     private static ThreadPools bindPools(ThreadState s) {
@@ -201,6 +201,7 @@ public final class Kernel implements AutoCloseable {
         ensureRunning();
         ATTACHED.set(this);
         ThreadState.forget();
+        ThreadPools.forgetCallingThread();
         return this;
     }
 
@@ -208,6 +209,7 @@ public final class Kernel implements AutoCloseable {
     public static void detach() {
         ATTACHED.remove();
         ThreadState.forget();
+        ThreadPools.forgetCallingThread();
     }
 
     public KernelConfig config() {
@@ -523,6 +525,7 @@ public final class Kernel implements AutoCloseable {
         tokens.close(); // and the System process's token
         addressSpace.close();
         io.close();
+        ThreadPools.forget(pools); // the DDI's per-thread records of these pools
         LeakReport report = pools.closeAndReport();
         report = objects.excludingTypes(report); // object types live as long as the kernel: not leaks
         report = processes.excludingOwn(report); // nor the System process and the ETHREADs of live threads

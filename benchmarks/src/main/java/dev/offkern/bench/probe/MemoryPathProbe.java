@@ -40,6 +40,12 @@ public final class MemoryPathProbe {
                     PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
             cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
             cases.add(new ProbeCase("Kernel.current() x2", MemoryPathProbe::loopCurrent));
+            // Attribution of the DDI pair: its one thread lookup per call alone, and the pair without it
+            // (the thread's pool record found once, outside the loop).
+            cases.add(new ProbeCase("Kernel.callerPools() x2", MemoryPathProbe::loopCallerPools));
+            dev.offkern.runtime.pool.ThreadPools record = Kernel.callerPools();
+            cases.add(new ProbeCase("ThreadPools.allocatePool2+free 64 uninit (no lookup)", () -> loopRecord(record, 64,
+                    PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
             // SLIST and lookaside, in registered memory of their own.
             java.lang.foreign.Arena lists = java.lang.foreign.Arena.ofShared();
             MemorySegment listMemory = lists.allocate(64 * 1024, 4096);
@@ -191,6 +197,25 @@ public final class MemoryPathProbe {
         long s = 0;
         for (int i = 0; i < n; i++) {
             s += bits.cardinality();
+        }
+        return s;
+    }
+
+    private static long loopCallerPools() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            s += Kernel.callerPools().hashCode();
+            s += Kernel.callerPools().hashCode();
+        }
+        return s;
+    }
+
+    private static long loopRecord(dev.offkern.runtime.pool.ThreadPools record, int size, long flags) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment p = record.allocatePool2(flags, size, TAG);
+            record.free(p.address(), TAG);
+            s += p.address();
         }
         return s;
     }

@@ -127,10 +127,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * (TIMER_OR_DPC_INVALID, 0xC7), or null (the kernel does not run the DPC family). Set once at boot.
      */
     private volatile LiveObjects liveObjects;
-    /**
-     * Where the verifier reads the caller's IRQL: null for the caller's thread state (the one the DDI
-     * passes in, else {@link ThreadState#current()}); tests inject their own.
-     */
+    /** Where the verifier reads the caller's IRQL: null for the calling thread's state ({@link ThreadState#current()}); tests inject their own. */
     private volatile IntSupplier irqlSource;
     private volatile boolean closed;
     /** Ulong1's PoolType field of an allocated block (POOL_TYPE + 1), and of a cache-aligned one. */
@@ -197,7 +194,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *                           POOL_FLAG_RAISE_ON_FAILURE
      */
     public long allocate(long bytes, int tag, long flags) {
-        return allocate(cache(), null, bytes, tag, flags, false, false);
+        return allocate(cache(), bytes, tag, flags, false, false);
     }
 
     /**
@@ -216,7 +213,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             throw new IllegalArgumentException("segregated pool memory holds small blocks (up to " + SizeClasses.MAX_SMALL
                     + " bytes), not " + bytes);
         }
-        return allocate(cache(), null, bytes, tag, 0, false, true);
+        return allocate(cache(), bytes, tag, 0, false, true);
     }
 
     /**
@@ -226,7 +223,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * driver makes itself (not those the kernel makes while serving it).
      */
     public long allocateForDriver(long bytes, int tag, long flags) {
-        return allocate(cache(), null, bytes, tag, flags, true, false);
+        return allocate(cache(), bytes, tag, flags, true, false);
     }
 
     /**
@@ -237,16 +234,15 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * again as {@link #segmentOf} would.
      */
     public MemorySegment allocateSegment(long bytes, int tag, long flags, boolean driver) {
-        return allocateSegment(cache(), null, bytes, tag, flags, driver);
+        return allocateSegment(cache(), bytes, tag, flags, driver);
     }
 
     /**
      * {@link #allocateSegment(long, int, long, boolean)} with the calling thread's cache {@code tc} of
-     * this pool and its state {@code caller} (whose IRQL the verifier checks; null: looked up) already
-     * found: the DDI's path ({@link ThreadPools}), which makes no lookup of its own.
+     * this pool already found: the DDI's path ({@link ThreadPools}), which makes no lookup of its own.
      */
-    MemorySegment allocateSegment(ThreadCache tc, ThreadState caller, long bytes, int tag, long flags, boolean driver) {
-        long p = allocate(tc, caller, bytes, tag, flags, driver, false);
+    MemorySegment allocateSegment(ThreadCache tc, long bytes, int tag, long flags, boolean driver) {
+        long p = allocate(tc, bytes, tag, flags, driver, false);
         if (p == 0) {
             return MemorySegment.NULL;
         }
@@ -257,11 +253,10 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
     }
 
-    private long allocate(ThreadCache tc, ThreadState caller, long bytes, int tag, long flags, boolean attribute,
-                          boolean segregated) {
+    private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute, boolean segregated) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
-            verifyAllocate(caller, bytes, tag);
+            verifyAllocate(bytes, tag);
         }
         if (bytes <= 0) {
             if (bytes < 0) {
@@ -348,7 +343,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     public void free(long address, int tag) {
         ensureOpen();
         if (Verifier.ENABLED && verify) {
-            verifyFree(null, address);
+            verifyFree(address);
         }
         ThreadCache tc = cache();
         Chunk c = chunkFor(tc, address);
@@ -367,21 +362,21 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * block's chunk once (usually the chunk the thread used last) instead of searching both pools.
      */
     boolean tryFree(long address, int tag) {
-        return tryFree(cache(), null, address, tag);
+        return tryFree(cache(), address, tag);
     }
 
     /**
-     * {@link #tryFree(long, int)} with the calling thread's cache {@code tc} of this pool and its state
-     * {@code caller} (null: looked up when the verifier needs its IRQL) already found.
+     * {@link #tryFree(long, int)} with the calling thread's cache {@code tc} of this pool already found
+     * (the DDI's path, {@link ThreadPools}).
      */
-    boolean tryFree(ThreadCache tc, ThreadState caller, long address, int tag) {
+    boolean tryFree(ThreadCache tc, long address, int tag) {
         ensureOpen();
         Chunk c = chunkFor(tc, address);
         if (c == null) {
             return false;
         }
         if (Verifier.ENABLED && verify) {
-            verifyFree(caller, address);
+            verifyFree(address);
         }
         free(tc, c, address, tag);
         return true;
@@ -914,17 +909,14 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     // ----- checks -----
 
-    /** The caller's IRQL for the verifier: the test hook's, else that of {@code caller} (null: the calling thread's state). */
-    private int callerIrql(ThreadState caller) {
+    /** The caller's IRQL for the verifier: the test hook's, else the calling thread's state's. */
+    private int callerIrql() {
         IntSupplier source = irqlSource; // volatile read: a test may set it from another thread
-        if (source != null) {
-            return source.getAsInt();
-        }
-        return (caller != null ? caller : ThreadState.current()).irql();
+        return source != null ? source.getAsInt() : ThreadState.current().irql();
     }
 
-    private void verifyFree(ThreadState caller, long address) {
-        int irql = callerIrql(caller);
+    private void verifyFree(long address) {
+        int irql = callerIrql();
         if (irql > maxIrql()) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, irql, poolType, address,
                     name + " freed at IRQL " + irql);
@@ -941,8 +933,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 "0x" + Long.toHexString(address) + " is not the start of a " + name + " block");
     }
 
-    private void verifyAllocate(ThreadState caller, long bytes, int tag) {
-        int irql = callerIrql(caller);
+    private void verifyAllocate(long bytes, int tag) {
+        int irql = callerIrql();
         if (irql > maxIrql()) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, irql, poolType, bytes,
                     name + " allocation at IRQL " + irql);

@@ -34,8 +34,12 @@ final class PoolHeader {
     /** The largest BlockSize (and PreviousSize) the field holds, in units. */
     static final int MAX_BLOCK_UNITS = mask(POOL_HEADER.BLOCK_SIZE_BITS);
 
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt ULONG = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    // The unaligned layouts: a header's fields sit at their natural alignment by construction (every payload
+    // the pool hands out or checks is 16-byte aligned in a page-aligned chunk, the header 16 bytes before it),
+    // so the alignment test an aligned layout adds to every access could never fail; on x64 the load or
+    // store is the same instruction either way.
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt ULONG = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong POINTER = WORD;
     /** Where the head word starts, relative to the payload. */
     private static final long HEAD = POOL_HEADER.ULONG1_OFFSET - SIZE;

@@ -278,12 +278,11 @@ public final class Pools {
     }
 
     /**
-     * {@link #free(long, int)} for the thread of {@code t}: its cache of each pool, and its IRQL for the
-     * verifier, come from {@code t} (the paged pool's only when the address is not non-paged).
+     * {@link #free(long, int)} for the thread of {@code t}: its cache of each pool comes from {@code t}
+     * (the paged pool's only when the address is not non-paged).
      */
     void free(ThreadPools t, long address, int tag) {
-        if (!nonPaged.tryFree(t.cache(nonPaged), t.state(), address, tag)
-                && !paged.tryFree(t.cache(paged), t.state(), address, tag)) {
+        if (!nonPaged.tryFree(t.cache(nonPaged), address, tag) && !paged.tryFree(t.cache(paged), address, tag)) {
             throw notInAnyPool(address);
         }
     }
@@ -309,10 +308,10 @@ public final class Pools {
         return type;
     }
 
-    /** A block of {@code pool} for the thread of {@code t} (its cache and state), or for the calling thread looked up (null). */
+    /** A block of {@code pool} for the thread of {@code t} (its cache), or for the calling thread looked up (null). */
     private static MemorySegment segment(ThreadPools t, Pool pool, long bytes, int tag, long flags, boolean driver) {
         return t == null ? pool.allocateSegment(bytes, tag, flags, driver)
-                : pool.allocateSegment(t.cache(pool), t.state(), bytes, tag, flags, driver);
+                : pool.allocateSegment(t.cache(pool), bytes, tag, flags, driver);
     }
 
     private static MemorySegment rejected(long flags, String why) {

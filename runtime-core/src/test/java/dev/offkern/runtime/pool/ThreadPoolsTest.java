@@ -30,9 +30,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The DDI's pool routines find the thread's pools and caches through its thread state
- * ({@link ThreadPools}, {@link Kernel#callerPools()}): one record per state, the same caches as the
- * pool's own lookup, the verifier's IRQL read from that state, and a new record for a new state.
+ * The DDI's pool routines find the thread's pools and caches with one lookup ({@link ThreadPools},
+ * {@link Kernel#callerPools()}): the thread-id table, else the thread's state, which keeps the record; the
+ * same caches as the pool's own lookup; the table entry dropped when the thread changes kernels or the
+ * kernel closes; the verifier's IRQL read from the calling thread's state.
  */
 class ThreadPoolsTest {
     private static final int TAG = PoolTags.tag("TPol");
@@ -61,7 +62,7 @@ class ThreadPoolsTest {
         MemorySegment p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
         ThreadPools record = assertInstanceOfThreadPools(state.pools());
         assertSame(kernel.pools(), record.pools());
-        assertSame(state, record.state());
+        assertSame(record, ThreadPools.cached(), "the table holds it");
         assertSame(record, Kernel.callerPools(), "later routines reuse it");
         ExFreePoolWithTag(p, TAG);
         assertSame(record, state.pools());
@@ -114,11 +115,39 @@ class ThreadPoolsTest {
         ThreadPools first = Kernel.callerPools();
         ThreadCache cache = first.cache(kernel.nonPagedPool());
         Kernel.detach();
+        assertNull(ThreadPools.cached(), "detach drops the table entry");
         kernel.attach(); // forgets the state: the next routine makes a new one
+        assertNull(ThreadPools.cached(), "attach drops the table entry");
         ThreadPools second = Kernel.callerPools();
         assertNotSame(first, second);
-        assertSame(ThreadState.current(), second.state());
+        assertSame(second, ThreadState.current().pools(), "the new state keeps the new record");
         assertSame(cache, second.cache(kernel.nonPagedPool()), "one cache per thread and pool");
+    }
+
+    @Test
+    void shouldReuseTheRecordTheStateKeepsWhenTheTableMisses() {
+        ThreadPools record = Kernel.callerPools();
+        ThreadPools.forgetCallingThread(); // as when another thread with the same slot took it
+        assertNull(ThreadPools.cached());
+        assertSame(record, Kernel.callerPools());
+        assertSame(record, ThreadPools.cached());
+    }
+
+    @Test
+    void shouldNotUseAnotherThreadsEntry() throws InterruptedException {
+        Kernel.callerPools();
+        AtomicReference<ThreadPools> seen = new AtomicReference<>();
+        AtomicReference<ThreadPools> own = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            kernel.attach();
+            seen.set(ThreadPools.cached());
+            own.set(Kernel.callerPools());
+            Kernel.detach();
+        });
+        t.start();
+        t.join();
+        assertNull(seen.get(), "a new thread has no entry of its own");
+        assertNotSame(Kernel.callerPools(), own.get());
     }
 
     @Test
@@ -151,8 +180,10 @@ class ThreadPoolsTest {
 
     @Test
     void shouldRefuseTheRoutinesOnAClosedKernel() {
-        Kernel.callerPools();
+        ThreadPools record = Kernel.callerPools();
         kernel.close();
+        assertNull(ThreadPools.cached(), "the kernel does not run: no entry is used");
+        ThreadPools.forget(record.pools()); // idempotent: close() dropped it already
         assertThrows(IllegalStateException.class, Kernel::callerPools);
         assertThrows(IllegalStateException.class, () -> ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG));
     }
