@@ -276,18 +276,6 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 return failed(bytes, flags);
             }
         }
-        return hand(tc, p, cls, bytes, tag, flags, attribute);
-    }
-
-    /*
-     * allocate and free are each split in two (allocate/hand, free/release) so that every part stays under
-     * C2's limit for inlining a hot method (FreqInlineSize, 325 bytes of bytecode): whole, each was over
-     * it, so the DDI's compiled routine called both out of line (-XX:+PrintInlining: "hot method too big").
-     */
-
-    /** The rest of {@link #allocate}: block {@code p} of class {@code cls}, just taken, gets its header, tag and accounting. */
-    private long hand(ThreadCache tc, long p, int cls, long bytes, int tag, long flags, boolean attribute) {
-        boolean cacheAligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
         Chunk c = tc.lastChunk;
         if (c == null || p - c.base >= c.size || p < c.base) {
             c = chunkOfNew(p);
@@ -417,26 +405,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
-        if (Verifier.ENABLED) {
-            verifyFreedBlock(c, off, stride, address);
-        }
-        PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
-        tc.countFree(tags, blockTag & ~PoolTags.PROTECTED_POOL, stride);
-        if (tc.full(cls)) {
-            spill(tc, cls);
-        }
-        tc.push(cls, address);
-    }
-
-    /**
-     * The verifier's checks of a small block being freed, after its header and tag checks: under the POOL
-     * family not parked in a lookaside list (0x07) and its slack intact (0x21); under the DPC family no
-     * armed timer or queued DPC inside (0xC7). Out of {@link #free}'s body to keep it under C2's inlining
-     * limit (see {@link #hand}).
-     */
-    private void verifyFreedBlock(Chunk c, long off, int stride, long address) {
-        MemorySegment s = c.segment;
-        if (verify) {
+        if (Verifier.ENABLED && verify) {
             char mark = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             if ((mark & Chunk.PARKED) != 0) {
                 throw parkedFree(address, PoolHeader.readWord(s, off));
@@ -444,10 +413,18 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             char requested = (char) (mark & Chunk.REQUESTED_MASK);
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
-        LiveObjects live = liveObjects;
-        if (live != null) {
-            live.checkFree(address, stride - SizeClasses.HEADER); // 0xC7 if an armed timer or queued DPC is inside
+        if (Verifier.ENABLED) {
+            LiveObjects live = liveObjects;
+            if (live != null) {
+                live.checkFree(address, stride - SizeClasses.HEADER); // 0xC7 if an armed timer or queued DPC is inside
+            }
         }
+        PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
+        tc.countFree(tags, blockTag & ~PoolTags.PROTECTED_POOL, stride);
+        if (tc.full(cls)) {
+            spill(tc, cls);
+        }
+        tc.push(cls, address);
     }
 
     /**
