@@ -146,9 +146,9 @@ public final class ThreadState {
     private int driverOwner;
     /**
      * The pools' record of this thread in this kernel (a {@code pool.ThreadPools}: the kernel's pools and
-     * the thread's cache in each), opaque here because the pool package sits above ke. Kept on the state
-     * so that a pool routine finds it with the one lookup that finds the state (docs/performance.md
-     * "Pool"); null until the thread's first pool routine. Thread-confined.
+     * the thread's cache in each), opaque here because the pool package sits above ke. The pool routines
+     * find the record through their own thread-id table and come here on a miss, so that a state keeps
+     * one record (docs/performance.md "Pool"); null until the thread's first pool routine. Thread-confined.
      */
     private Object pools;
     /** Extended / floating-point state saves (KeExtendedState, KeFloatingState); null until first used. Thread-confined. */
