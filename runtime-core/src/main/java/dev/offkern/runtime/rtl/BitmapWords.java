@@ -1,5 +1,7 @@
 package dev.offkern.runtime.rtl;
 
+import dev.offkern.shim.BitCount;
+import dev.offkern.shim.GranuleTable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -42,6 +44,20 @@ final class BitmapWords {
     static final ValueLayout.OfInt ULONG = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Two consecutive ULONGs, read or written as one little-endian 64-bit value. */
     static final ValueLayout.OfLong ULONG_PAIR = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * From this many full chunks on, countSet hands its middle to the shim's four-sum popcount
+     * ({@link BitCount}): C2 compiles the Java loop into one add chain (a chunk per cycle), the shim
+     * runs at the speed the buffer can be read. Below it, the downcall's fixed cost (a few ns, plus
+     * the JDK's hold on a shared arena for the call) is more than the loop saves.
+     */
+    static final long NATIVE_COUNT_MIN_CHUNKS = 128;
+    /**
+     * Whether the shim counts (it is loaded, and {@code -Doffkern.rtl.javaBitCount=true}, for A/B
+     * measurements, is not set); without it every count is the Java loop (same result).
+     */
+    private static final boolean NATIVE_COUNT = BitCount.isAvailable()
+            && !Boolean.getBoolean("offkern.rtl.javaBitCount");
 
     private BitmapWords() {
     }
@@ -192,8 +208,19 @@ final class BitmapWords {
         return starts;
     }
 
-    /** Number of set bits in {@code [from, to)}. */
-    static long countSet(MemorySegment seg, long base, long ulongs, long from, long to) {
+    /**
+     * Whether a count of {@code [from, to)} is long enough for the shim ({@link #NATIVE_COUNT_MIN_CHUNKS}),
+     * and the shim is here: the caller then passes its address space's granule map to countSet.
+     */
+    static boolean countsInShim(long from, long to) {
+        return NATIVE_COUNT && (to >>> 6) - (from >>> 6) > NATIVE_COUNT_MIN_CHUNKS;
+    }
+
+    /**
+     * Number of set bits in {@code [from, to)}. With a {@code map} (see {@link #countsInShim}), the full
+     * chunks between the first and the last are counted by the shim, which checks them against the map.
+     */
+    static long countSet(MemorySegment seg, long base, long ulongs, long from, long to, GranuleTable map) {
         if (from >= to) {
             return 0;
         }
@@ -208,8 +235,18 @@ final class BitmapWords {
         long offset = base + ((k + 1) << 3);
         long end = base + (lastChunk << 3);
         // Full chunks strictly between the first and the last: both ULONGs are in the buffer.
-        for (; offset < end; offset += 8) {
-            count += Long.bitCount(seg.get(ULONG_PAIR, offset));
+        long full = (end - offset) >>> 3;
+        if (map != null && full >= NATIVE_COUNT_MIN_CHUNKS && seg.isNative()) {
+            long n = BitCount.count(map, seg.address() + offset, full);
+            if (n < 0) { // the region was unregistered after the caller found it
+                throw new IllegalStateException(String.format(
+                        "bitmap buffer [0x%x, +%d) was unmapped during the count", seg.address() + offset, full * 8));
+            }
+            count += n;
+        } else {
+            for (; offset < end; offset += 8) {
+                count += Long.bitCount(seg.get(ULONG_PAIR, offset));
+            }
         }
         return count + Long.bitCount(chunk(seg, base, ulongs, lastChunk) & lastMask);
     }

@@ -7,6 +7,7 @@ import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
+import dev.offkern.shim.GranuleTable;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.DatatypeMisalignmentException;
@@ -291,7 +292,8 @@ public final class RtlBitmap {
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(to);
         Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
-        return BitmapWords.countSet(r.segment(), r.offsetOf(buffer), ulongs, from, to);
+        GranuleTable map = BitmapWords.countsInShim(from, to) ? ThreadState.current().kernel().addressSpace().granules() : null;
+        return BitmapWords.countSet(r.segment(), r.offsetOf(buffer), ulongs, from, to, map);
     }
 
     // ---------------------------------------------------------------------------------------------

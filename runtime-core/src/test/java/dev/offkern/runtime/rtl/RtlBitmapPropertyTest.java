@@ -96,6 +96,34 @@ class RtlBitmapPropertyTest {
         }
     }
 
+    /**
+     * Counts over at least BitmapWords.NATIVE_COUNT_MIN_CHUNKS full chunks go to the shim's popcount:
+     * whole bitmaps and ranges on either side of that threshold, at both buffer alignments, against
+     * the model; the guards around the buffer stay intact (the shim reads nothing past it).
+     */
+    @Property(tries = 40)
+    void countsLongEnoughForTheShimShouldMatchTheReferenceModel(@ForAll @IntRange(min = 8000, max = 70000) int size,
+                                                                @ForAll long seed) {
+        Random random = new Random(seed);
+        int ulongs = (size + 31) / 32;
+        try (BitmapFixture f = new BitmapFixture(ulongs, random.nextBoolean() ? 4 : 0)) {
+            f.init(size);
+            BitmapModel model = new BitmapModel(randomBits(random, ulongs * 32), size);
+            store(f, model);
+            assertEquals(model.countSet(0, size), RtlNumberOfSetBits(f.header), "RtlNumberOfSetBits");
+            assertEquals(size - model.countSet(0, size), RtlNumberOfClearBits(f.header), "RtlNumberOfClearBits");
+            long threshold = 64 * BitmapWords.NATIVE_COUNT_MIN_CHUNKS;
+            for (int i = 0; i < 8; i++) {
+                long start = random.nextInt(size); // size >= 8000
+                long length = i % 2 == 0 ? Math.min(size - start, threshold + random.nextInt(130) - 2)
+                        : 1 + (long) random.nextInt((int) (size - start));
+                assertEquals((int) model.countSetInRange(start, length), RtlNumberOfSetBitsInRange(f.header, (int) start, (int) length),
+                        "RtlNumberOfSetBitsInRange(" + start + ", " + length + ")");
+            }
+            f.assertGuardsIntact();
+        }
+    }
+
     @Property(tries = 300)
     void findClearRunsShouldReportWhatWindowsReports(@ForAll @IntRange(min = 0, max = 200) int size,
                                                      @ForAll @IntRange(min = 0, max = 12) int capacity,
