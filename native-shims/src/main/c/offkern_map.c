@@ -311,6 +311,28 @@ static void reclaim_locked(struct offkern_map *m) {
     m->grace_pending = 0;
 }
 
+/* Removal or clear under the lock: the first step, and the last one too when `reclaim` is set. A
+ * clear when `clear` is set, else the removal of [base, base + length). */
+static int remove_steps(struct offkern_map *m, int clear, uint64_t base, uint64_t length, int reclaim) {
+    uint64_t end = base + length;
+    if (!clear && (length == 0 || end < base)) {
+        return MAP_ERANGE;
+    }
+    pthread_mutex_lock(&m->lock);
+    int rc = MAP_OK;
+    if (clear) {
+        clear_locked(m);
+    } else {
+        rc = remove_locked(m, base, end);
+    }
+    begin_locked(m);
+    if (reclaim) {
+        reclaim_locked(m);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
 /*
  * Removal in three steps, for the Java side (dev.offkern.shim.GranuleTable), whose readers are critical
  * downcalls: offkern_map_remove_begin (tombstones, epoch), a JVM-wide handshake that waits for every
@@ -319,23 +341,12 @@ static void reclaim_locked(struct offkern_map *m) {
  * may come between begin and reclaim (it is refused with MAP_EBUSY).
  */
 OFFKERN_EXPORT int offkern_map_remove_begin(struct offkern_map *m, uint64_t base, uint64_t length) {
-    uint64_t end = base + length;
-    if (length == 0 || end < base) {
-        return MAP_ERANGE;
-    }
-    pthread_mutex_lock(&m->lock);
-    int rc = remove_locked(m, base, end);
-    begin_locked(m);
-    pthread_mutex_unlock(&m->lock);
-    return rc;
+    return remove_steps(m, 0, base, length, 0);
 }
 
 /* As offkern_map_remove_begin, for every range at once (readers see an empty map). */
 OFFKERN_EXPORT void offkern_map_clear_begin(struct offkern_map *m) {
-    pthread_mutex_lock(&m->lock);
-    clear_locked(m);
-    begin_locked(m);
-    pthread_mutex_unlock(&m->lock);
+    remove_steps(m, 1, 0, 0, 0);
 }
 
 /* The last step of a removal or clear: call after the handshake (see offkern_map_remove_begin). */
@@ -351,25 +362,12 @@ OFFKERN_EXPORT void offkern_map_reclaim(struct offkern_map *m) {
  * map read by critical downcalls must use the three steps above instead.
  */
 OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint64_t length) {
-    uint64_t end = base + length;
-    if (length == 0 || end < base) {
-        return MAP_ERANGE;
-    }
-    pthread_mutex_lock(&m->lock);
-    int rc = remove_locked(m, base, end);
-    begin_locked(m);
-    reclaim_locked(m);
-    pthread_mutex_unlock(&m->lock);
-    return rc;
+    return remove_steps(m, 0, base, length, 1);
 }
 
 /* Removes everything (readers see an empty map), as offkern_map_remove: for sectioned readers only. */
 OFFKERN_EXPORT void offkern_map_clear(struct offkern_map *m) {
-    pthread_mutex_lock(&m->lock);
-    clear_locked(m);
-    begin_locked(m);
-    reclaim_locked(m);
-    pthread_mutex_unlock(&m->lock);
+    remove_steps(m, 1, 0, 0, 1);
 }
 
 /* Frees the map; the caller guarantees nothing can call in with it any more (the Java object is gone,
