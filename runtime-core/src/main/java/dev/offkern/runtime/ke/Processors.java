@@ -145,13 +145,20 @@ public final class Processors {
 
     /**
      * Gives {@code s} its KTHREAD (a Thread object body from the kernel's {@link ThreadObjects}) and
-     * registers the Cleaner that drops the state's reference on it. On the state's own thread.
+     * registers the Cleaner that drops the state's reference on it and its pin on the memory. On the
+     * state's own thread. A bind that fails runs that action at once.
      */
     void bind(ThreadState s, boolean systemThread) {
         ThreadObjects objects = kernel.threadObjects();
         MemorySegment body = objects.create(s.thread(), systemThread);
-        s.bind(body);
-        CLEANER.register(s, objects.collected(body, s.ownedMutexCounter()));
+        Runnable collected = objects.collected(body, s.ownedMutexCounter());
+        try {
+            s.bind(body);
+        } catch (RuntimeException | Error e) {
+            collected.run();
+            throw e;
+        }
+        CLEANER.register(s, collected);
     }
 
     private ThreadState newState(Thread thread, int processor, boolean service) {

@@ -9,10 +9,12 @@ import java.lang.foreign.MemorySegment;
  * whose first member is its KTHREAD. Installed once by the composition root before the kernel starts
  * ({@link KernelCore#setThreadObjects}); {@code ke} does not know the object or process managers.
  *
- * <p>Lifetime: {@link #create} returns a body the new state holds one object reference on; the
- * action {@link #collected} returns runs when the state becomes unreachable (a Cleaner) and drops
- * that reference, so the memory returns to its pool on the object's delete path, never while a
- * state (a waiting thread, a thread that owns a mutex) still uses it.
+ * <p>Lifetime: {@link #create} returns a body the new state holds one object reference on, in
+ * memory pinned for the state ({@code Pool.pinSegregatedMemory}: mapped until the kernel is closed and
+ * the state is gone, so the state may store into its KTHREAD without a scope check); the action
+ * {@link #collected} returns runs when the state becomes unreachable (a Cleaner), drops that reference,
+ * so the memory returns to its pool on the object's delete path, never while a state (a waiting
+ * thread, a thread that owns a mutex) still uses it, and releases the pin.
  */
 public interface ThreadObjects {
     /**
@@ -31,10 +33,11 @@ public interface ThreadObjects {
     void installed(ThreadState state);
 
     /**
-     * The action to run when the state holding {@code kthread} has become unreachable: it must hold
-     * neither the state nor anything that keeps the kernel reachable. {@code ownedMutexes}[0] is the
-     * number of fast and guarded mutexes the thread holds (written by the thread only): a thread that
-     * ends owning one keeps its KTHREAD referenced.
+     * The action to run when the state holding {@code kthread} has become unreachable (or could not be
+     * bound): it must hold neither the state nor anything that keeps the kernel reachable, and it
+     * releases the pin {@link #create} took. {@code ownedMutexes}[0] is the number of fast and guarded
+     * mutexes the thread holds (written by the thread only): a thread that ends owning one keeps its
+     * KTHREAD referenced.
      */
     Runnable collected(MemorySegment kthread, int[] ownedMutexes);
 

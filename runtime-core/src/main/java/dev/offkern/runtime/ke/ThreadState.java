@@ -65,9 +65,29 @@ public final class ThreadState {
      *
      * The APC-disable counts are the KTHREAD's SHORTs, stored on every change from the thread's own
      * copy (read on the hot paths); the IRQL stays a Java field (Windows keeps it in the processor).
+     *
+     * Unchecked stores: the two counts change on every guarded-mutex acquire and release, and a store
+     * through the block's segment runs the segment's checks (bounds, read-only, alignment, its arena
+     * still open: ~1.75 ns each, bench-results/perf-locks2-*). They go through MEMORY instead, a
+     * constant segment over all memory whose checks the JIT folds, at this state's own body address.
+     * Safe because that memory stays mapped for as long as the state can run them: the state holds a
+     * reference on its ETHREAD (the block is not freed while it lives, and freed pool memory stays
+     * mapped), and its Thread object's pages are the pool's segregated memory, which the kernel's close
+     * unregisters but unmaps only once every state that pinned it (ThreadObjects.create) is gone (its
+     * Cleaner releases the pin): a thread between its run-state check and the store writes mapped
+     * memory even while another thread closes the kernel. (The owned-mutex count stays an int[] the
+     * Cleaner action holds: kept in the OFFKERN_THREAD_BLOCK the same way it cost the fast mutex 0.5-0.9
+     * ns per pair, bench-results/locks-*.) A state stores only while it is its thread's
+     * installed state (strongly reachable: its Cleaner cannot have run) and only once bound (address
+     * non-zero: checked, else IllegalStateException as the checked segment's NullPointerException was).
      */
 
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
+    /**
+     * All of memory (offset = address; global scope): the constant segment of the unchecked stores
+     * into this state's own Thread object body (implementation overview). Used for nothing else.
+     */
+    private static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final KernelCore kernel;
     private final Thread thread;
@@ -297,6 +317,18 @@ public final class ThreadState {
         return ownedMutexCount;
     }
 
+    /**
+     * The Thread object body's address, for the unchecked stores; IllegalStateException while the
+     * state is being made (no body yet: nothing may be stored for it).
+     */
+    private long body() {
+        long a = address;
+        if (a == 0) {
+            throw new IllegalStateException(this + " has no KTHREAD yet: it is being made");
+        }
+        return a;
+    }
+
     public int processorNumber() {
         return processorNumber;
     }
@@ -371,12 +403,9 @@ public final class ThreadState {
     // keeps its own copy in two int fields and stores every new value to the KTHREAD (plain stores: other
     // threads read the memory racily, for diagnostics): the memory always holds the current counts, and
     // the hot paths (a guarded region around every guarded mutex) read a field, not the segment. The
-    // stores use the unaligned SHORT layout: the KTHREAD is this state's own pool block (8-byte aligned
-    // at least) and the SHORTs sit at the layout's even offsets, so the alignment test the aligned layout
-    // adds to every store could never fail (0.1 ns per guarded-mutex pair). What remains of a store's
-    // cost (about 1.5-2 ns each, two per pair) is the segment's own checks (bounds, read-only, its arena
-    // still open), not the store: a checked load in its place costs the same
-    // (bench-results/perf-locks2-*/README.md).
+    // stores go through MEMORY, unchecked (implementation overview: the segment's checks were ~3.5 ns of
+    // a guarded-mutex pair), with the unaligned SHORT layout: the KTHREAD is this state's own pool block
+    // (16-byte aligned) and the SHORTs sit at the layout's even offsets.
 
     /** KernelApcDisable (0 outside critical regions, negative inside): KTHREAD.KernelApcDisable. */
     public int kernelApcDisable() {
@@ -392,7 +421,7 @@ public final class ThreadState {
     public int addKernelApcDisable(int delta) {
         int v = (short) (kernelApcDisable + delta); // a SHORT: wraps as Windows' would
         kernelApcDisable = v;
-        block.set(ValueLayout.JAVA_SHORT_UNALIGNED, ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, (short) v);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, body() + ETHREAD.TCB_KERNEL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 
@@ -400,7 +429,7 @@ public final class ThreadState {
     public int addSpecialApcDisable(int delta) {
         int v = (short) (specialApcDisable + delta);
         specialApcDisable = v;
-        block.set(ValueLayout.JAVA_SHORT_UNALIGNED, ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, (short) v);
+        MEMORY.set(ValueLayout.JAVA_SHORT_UNALIGNED, body() + ETHREAD.TCB_SPECIAL_APC_DISABLE_OFFSET, (short) v);
         return v;
     }
 

@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One mapped piece of a pool: page-aligned native memory registered in the kernel's address space,
- * mapped until the pool closes. Besides the memory it keeps the pool's out-of-line bookkeeping for
- * its pages: what each page holds ({@link #pageKind}) and the size each small block's caller
+ * mapped until the pool closes (a segregated chunk: until then and until no pin holds it, see
+ * {@link PageAllocator}). Besides the memory it keeps the pool's out-of-line bookkeeping for its pages: what each page holds ({@link #pageKind}) and the size each small block's caller
  * asked for ({@link #requested}, one entry per 16-byte granule, indexed by payload offset / 16).
  *
  * <p>{@code pageKind} is written under the page allocator's lock before any block of the page is
@@ -46,12 +46,6 @@ final class Chunk {
     final char[] owners;
     /** Per page of a large block: the index of the block's first page (the verifier's block lookups). */
     final int[] largeHead;
-    /**
-     * Pages ever handed out (to a size class or a large block), whatever they hold now: a page not in
-     * it has held nothing, which is what a segregated class's page must be
-     * ({@link PageAllocator#allocateSegregatedPage}). Guarded by the page allocator's monitor.
-     */
-    final java.util.BitSet everUsed;
 
     /** {@link #requested} bits holding the requested size (small blocks are at most 4064 bytes). */
     static final char REQUESTED_MASK = 0x7FFF;
@@ -68,7 +62,6 @@ final class Chunk {
         this.requested = new char[(int) (size >>> SizeClasses.UNIT_SHIFT)];
         this.owners = new char[requested.length];
         this.largeHead = new int[pageKind.length];
-        this.everUsed = new java.util.BitSet(pageKind.length);
     }
 
     boolean contains(long address) {

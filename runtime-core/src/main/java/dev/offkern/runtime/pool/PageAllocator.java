@@ -16,6 +16,13 @@ import java.util.TreeMap;
  * pages: single pages to the size classes, longer runs to large blocks. Freed runs coalesce with
  * free neighbours of the same chunk (never across chunks, whose memory need not be contiguous).
  *
+ * <p>The segregated classes' pages (the Thread objects: every thread's KTHREAD) come from chunks of
+ * their own ({@link #SEGREGATED_CHUNK_BYTES}, beside the pool's chunks and not counted against its
+ * limit, which bounds what callers can take), mapped from a second arena, {@link SegregatedMemory}:
+ * the pool's close unregisters them with the others but unmaps them only once no pin holds them
+ * ({@link #pinSegregated}), so a thread state may store into its KTHREAD without a scope check for as
+ * long as it pins them.
+ *
  * <p><b>Implementation overview.</b> Free runs live in an address-ordered map (first fit). All
  * mutation is under the allocator's monitor: pages are taken only when a size class runs dry or a
  * large block is made, both already slow paths. {@link #chunkOf} is the hot lookup: a binary
@@ -27,6 +34,8 @@ import java.util.TreeMap;
 final class PageAllocator {
     /** Chunks are mapped in multiples of 64 KiB (the address space's granule, KernelConfig's chunk unit). */
     static final long CHUNK_GRANULARITY = 1L << AddressSpace.GRANULE_SHIFT;
+    /** Bytes of each segregated chunk: 64 pages (64 Thread objects, one per page). */
+    static final long SEGREGATED_CHUNK_BYTES = 4 * CHUNK_GRANULARITY;
 
     private final String poolName;
     /** What the address space asks about the blocks of this allocator's chunks (the pool). */
@@ -37,6 +46,13 @@ final class PageAllocator {
     private final Arena arena = Arena.ofShared();
     private final TreeMap<Long, Long> freeRuns = new TreeMap<>(); // page address -> page count
     private final List<Chunk> chunkList = new ArrayList<>();
+    /** The segregated chunks' arena and its pins. */
+    private final SegregatedMemory segregated = new SegregatedMemory();
+    /** The segregated chunks, in mapping order; their pages are handed out in address order, never back. */
+    private final List<Chunk> segregatedChunks = new ArrayList<>();
+    /** The next page of the newest segregated chunk no class has had, and the end of that chunk (equal: none left). */
+    private long segregatedNext;
+    private long segregatedEnd;
     /** Chunks sorted by base; replaced whole (copy-on-write). */
     private volatile Chunk[] sorted = new Chunk[0];
     private long mapped;
@@ -105,7 +121,6 @@ final class PageAllocator {
         }
         Chunk c = chunkOf(address);
         int first = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
-        c.everUsed.set(first, first + (int) pages);
         c.pageKind[first] = kind;
         c.largeHead[first] = first;
         for (int i = 1; i < pages; i++) {
@@ -117,27 +132,23 @@ final class PageAllocator {
 
     /**
      * Takes one page for segregated size class {@code kind} ({@link SizeClasses#SEGREGATED_BASE} and up)
-     * that no allocation has ever used ({@link Chunk#everUsed}), mapping a chunk if no free run has one
-     * and the limit allows: whatever was freed elsewhere (a large block's pages go back to the free runs
-     * and may become any class's pages), a stale pointer into it cannot reach this page. The page never
-     * comes back (a size class keeps its pages), so the class's memory only ever holds its own blocks.
+     * from the segregated chunks, mapping one if the newest has no page left: those chunks hold
+     * segregated pages only, each handed out once and never back (a size class keeps its pages), so a
+     * segregated class's memory never held, and never will hold, any block of another class, and no
+     * stale pointer into memory freed elsewhere can reach it. The segregated chunks are outside the
+     * pool's limit.
      *
-     * @return the page's address, or 0 if the limit is reached
+     * @return the page's address, or 0 if the pool is closed or the host has no memory for a chunk
      */
     synchronized long allocateSegregatedPage(short kind) {
         if (closed) {
             return 0;
         }
-        long address = takeUnusedPage();
-        if (address == 0) {
-            if (chunkSize > limit - mapped || !mapChunk(chunkSize, freeRuns)) {
-                return 0;
-            }
-            address = takeUnusedPage();
-            if (address == 0) {
-                throw new IllegalStateException(poolName + ": a fresh chunk of " + chunkSize + " bytes has no unused page");
-            }
+        if (segregatedNext == segregatedEnd && !mapSegregatedChunk()) {
+            return 0;
         }
+        long address = segregatedNext;
+        segregatedNext += SizeClasses.PAGE_SIZE;
         Chunk c = chunkOf(address);
         int page = (int) ((address - c.base) >>> SizeClasses.PAGE_SHIFT);
         c.pageKind[page] = kind;
@@ -145,30 +156,39 @@ final class PageAllocator {
         return address;
     }
 
-    /** Takes the first free page never handed out before out of its free run (splitting the run), or 0. */
-    private long takeUnusedPage() {
-        for (Map.Entry<Long, Long> e : freeRuns.entrySet()) {
-            long start = e.getKey();
-            long count = e.getValue();
-            Chunk c = chunkOf(start);
-            int first = (int) ((start - c.base) >>> SizeClasses.PAGE_SHIFT);
-            int page = c.everUsed.nextClearBit(first);
-            if (page >= first + count) {
-                continue; // every page of this run held something once
-            }
-            freeRuns.remove(start);
-            long before = page - first;
-            long after = count - before - 1;
-            if (before > 0) {
-                freeRuns.put(start, before);
-            }
-            if (after > 0) {
-                freeRuns.put(start + ((before + 1) << SizeClasses.PAGE_SHIFT), after);
-            }
-            c.everUsed.set(page);
-            return c.base + ((long) page << SizeClasses.PAGE_SHIFT);
+    /** Maps a segregated chunk from the segregated arena and makes its pages the next to hand out. */
+    private boolean mapSegregatedChunk() {
+        MemorySegment segment;
+        try {
+            segment = segregated.arena().allocate(SEGREGATED_CHUNK_BYTES, SizeClasses.PAGE_SIZE);
+        } catch (OutOfMemoryError e) {
+            return false;
         }
-        return 0;
+        Region region = addressSpace.register(segment, poolName + " segregated memory " + segregatedChunks.size(), blocks);
+        segregatedChunks.add(new Chunk(segment, region, segregatedChunks.size()));
+        publishChunks();
+        segregatedNext = segment.address();
+        segregatedEnd = segment.address() + SEGREGATED_CHUNK_BYTES;
+        return true;
+    }
+
+    /**
+     * Pins the segregated chunks: the pool's close unmaps them only once every pin is released. The
+     * returned action releases this pin (once; later runs do nothing); it holds nothing but the
+     * segregated memory's arena and count (no pool, no kernel).
+     *
+     * @throws IllegalStateException if the pool is closed
+     */
+    synchronized Runnable pinSegregated() {
+        if (closed) {
+            throw new IllegalStateException("this offkern kernel is closed: Kernel.close() unmapped " + poolName);
+        }
+        return segregated.pin();
+    }
+
+    /** Whether the segregated chunks are still mapped. */
+    boolean segregatedMapped() {
+        return segregated.mapped();
     }
 
     /** Returns {@code pages} pages at {@code address}; the first page is marked {@code headKind}. */
@@ -227,39 +247,52 @@ final class PageAllocator {
         Region region = addressSpace.register(segment, poolName + " chunk " + chunkList.size(), blocks);
         Chunk chunk = new Chunk(segment, region, chunkList.size());
         chunkList.add(chunk);
-        Chunk[] next = chunkList.toArray(Chunk[]::new);
-        java.util.Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.base, b.base));
-        sorted = next; // volatile write: publishes the fully built chunk to chunkOf()
+        publishChunks();
         mapped += bytes;
         runs.put(segment.address(), bytes >>> SizeClasses.PAGE_SHIFT);
         return true;
     }
 
-    /** Chunks mapped so far. */
+    /** Publishes the pool's and the segregated chunks, sorted by base, to {@link #chunkOf}. */
+    private void publishChunks() {
+        List<Chunk> all = new ArrayList<>(chunkList);
+        all.addAll(segregatedChunks);
+        Chunk[] next = all.toArray(Chunk[]::new);
+        java.util.Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.base, b.base));
+        sorted = next; // volatile write: publishes the fully built chunk to chunkOf()
+    }
+
+    /** The pool's chunks mapped so far (what its limit bounds; the segregated chunks are not counted). */
     synchronized int chunkCount() {
         return chunkList.size();
     }
 
-    /** Bytes mapped so far. */
+    /** Bytes of the pool's chunks mapped so far (what its limit bounds; the segregated chunks are not counted). */
     synchronized long mappedBytes() {
         return mapped;
     }
 
-    /** The chunks, in mapping order (a snapshot). */
+    /** Every chunk, the pool's in mapping order, then the segregated ones (a snapshot). */
     synchronized List<Chunk> chunks() {
-        return List.copyOf(chunkList);
+        List<Chunk> all = new ArrayList<>(chunkList);
+        all.addAll(segregatedChunks);
+        return all;
     }
 
-    /** Unregisters every chunk and unmaps the memory (one arena close). */
+    /**
+     * Unregisters every chunk and unmaps the pool's (one arena close); the segregated chunks are
+     * unmapped now if nothing pins them, else when the last pin is released.
+     */
     synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        for (Chunk c : chunkList) {
+        for (Chunk c : chunks()) {
             addressSpace.unregister(c.region);
         }
         sorted = new Chunk[0]; // volatile write: later lookups find nothing
         arena.close();
+        segregated.poolClosed();
     }
 }

@@ -74,8 +74,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      *
      * Pages never go back from a size class to the page allocator: the footprint is bounded by the
      * peak of each class, and a loop of alloc/free of one size reuses the same blocks forever. The
-     * segregated classes (allocateSegregated: the Thread objects) take only pages no allocation has
-     * ever used, so their memory never held, and never will hold, any other block.
+     * segregated classes (allocateSegregated: the Thread objects) take pages from chunks of their own,
+     * so their memory never held, and never will hold, any other block; those chunks stay mapped past
+     * the pool's close while pinned (pinSegregatedMemory: the thread states' unchecked KTHREAD stores).
      *
      * A refill follows the batch links stored in free blocks, which a caller's write through a stale
      * pointer may have changed: it checks every link (a free block of the class, at most BATCH of
@@ -198,8 +199,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     /**
      * {@link #allocate(long, int, long)} from <em>segregated</em> memory: a small block of a class
-     * whose pages hold nothing else ({@link SizeClasses#segregatedClassFor}), carved from pages no
-     * allocation had used before ({@link PageAllocator#allocateSegregatedPage}), so the block's memory
+     * whose pages hold nothing else ({@link SizeClasses#segregatedClassFor}), carved from the segregated
+     * chunks, which hold nothing else ({@link PageAllocator#allocateSegregatedPage}), so the block's memory
      * has never been, and will never be, any other allocation's — type-stable memory for kernel
      * objects (the Thread objects, whose ETHREAD is every thread's KTHREAD) that a caller's stale
      * pointer to a block it freed must never name. Same header, tag, accounting, checks and frees
@@ -1027,12 +1028,29 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /** The tag reported for allocations whose tag found no slot. */
     private static final int OVERFLOW_TAG = PoolTags.tag("?ovf");
 
-    /** Chunks mapped (the pool's footprint in chunks). */
+    /**
+     * Pins the segregated memory ({@link #allocateSegregated}): the pool's close unregisters it from
+     * the address space as any chunk but unmaps it only once every pin is released. Returns the
+     * release (it runs once; it holds neither this pool nor its kernel, so a Cleaner may hold it). A
+     * thread state pins the memory that holds its KTHREAD for as long as it lives.
+     *
+     * @throws IllegalStateException if the pool is closed
+     */
+    public Runnable pinSegregatedMemory() {
+        return pages.pinSegregated();
+    }
+
+    /** Whether the segregated memory is still mapped: until the pool's close, then until its last pin is released. */
+    public boolean segregatedMemoryMapped() {
+        return pages.segregatedMapped();
+    }
+
+    /** Chunks mapped (the pool's footprint in chunks; the segregated memory beside them, outside the limit, is not counted). */
     public int chunkCount() {
         return pages.chunkCount();
     }
 
-    /** Bytes mapped. */
+    /** Bytes of the chunks mapped (the segregated memory beside them, outside the limit, is not counted). */
     public long mappedBytes() {
         return pages.mappedBytes();
     }

@@ -64,7 +64,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * body. The exit status is kept in the Java record ({@link PsThread}). Thread objects live in
  * segregated nonpaged pool memory (the object manager asks {@code Pool.allocateSegregated} for them:
  * pages of their own), so a freed ETHREAD is only reused as another ETHREAD and a caller's stale
- * pointer to a block it freed never names a live KTHREAD.
+ * pointer to a block it freed never names a live KTHREAD. Each kernel state pins that memory for as
+ * long as it lives ({@code Pool.pinSegregatedMemory}, taken by {@link #create}, released by the
+ * state's Cleaner action): the kernel's close unmaps it only once no state may still store into its
+ * KTHREAD.
  *
  * <p>References on an ETHREAD: the id table's while the thread lives, its kernel state's while that
  * state exists ({@link #releaseState}: never, for a thread that ended owning a fast or guarded
@@ -267,6 +270,10 @@ public final class ProcessManager implements ThreadObjects {
                 throw new IllegalStateException("the System process is terminating: no thread may join it");
             }
         }
+        // The state's pin on the Thread objects' memory (segregated nonpaged pool, the thread type's pool):
+        // mapped until the kernel is closed and the state is gone, released by the state's Cleaner action.
+        // Before the reference: a kernel closed meanwhile refuses the pin, and nothing is left to undo.
+        p.memoryPin = nonPaged.pinSegregatedMemory();
         ob.reference(p.address()); // the state's reference: dropped by releaseState when the state is gone
         p.stateReference.set(true);
         stateHeld.add(p);
@@ -280,22 +287,27 @@ public final class ProcessManager implements ThreadObjects {
 
     @Override
     public Runnable collected(MemorySegment kthread, int[] ownedMutexes) {
-        if (byAddress.get(kthread.address()) instanceof PsThread p) {
-            p.ownedMutexes = ownedMutexes; // read by releaseState (the thread's end)
+        PsThread known = byAddress.get(kthread.address()) instanceof PsThread p ? p : null;
+        if (known != null) {
+            known.ownedMutexes = ownedMutexes; // read by releaseState (the thread's end)
         }
         // The action captures neither the state (it must stay collectable) nor anything that reaches this
         // manager (a pending action is reachable from the static Cleaner for as long as its state lives —
         // the state of a thread that outlives its kernel, say — and must not keep a closed kernel
         // reachable): only weak references to the queue (this manager holds it) and to the record
-        // (byAddress holds it until the object is deleted, never before the state's reference is dropped).
+        // (byAddress holds it until the object is deleted, never before the state's reference is dropped),
+        // and the pin's release (it holds only the pinned memory's arena).
         java.lang.ref.WeakReference<ConcurrentLinkedQueue<PsThread>> queue = new java.lang.ref.WeakReference<>(dead);
-        java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(
-                byAddress.get(kthread.address()) instanceof PsThread p ? p : null);
+        java.lang.ref.WeakReference<PsThread> record = new java.lang.ref.WeakReference<>(known);
+        Runnable unpin = known != null ? known.memoryPin : null;
         return () -> {
             ConcurrentLinkedQueue<PsThread> q = queue.get();
             PsThread gone = record.get();
             if (q != null && gone != null) {
                 q.add(gone);
+            }
+            if (unpin != null) {
+                unpin.run(); // the state is gone: nothing stores unchecked into the memory for it any more
             }
         };
     }

@@ -26,6 +26,11 @@ final class PsThread {
     final AtomicBoolean stateReference = new AtomicBoolean();
     /** The kernel state's count of fast and guarded mutexes held (element 0; written by the thread), or null before it has one. */
     volatile int[] ownedMutexes;
+    /**
+     * The release of the kernel state's pin on the Thread objects' memory ({@code Pool.pinSegregatedMemory}),
+     * taken by {@code create} and handed to the state's Cleaner action by {@code collected}; null before.
+     */
+    volatile Runnable memoryPin;
     /** NTSTATUS the thread ended with; STATUS_PENDING while it runs. Volatile: read by any thread. */
     volatile int exitStatus = NtStatus.STATUS_PENDING;
     /**

@@ -3,6 +3,8 @@ package dev.offkern.runtime.pool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.layout.mm.POOL_HEADER;
@@ -136,5 +138,68 @@ class PoolSegregationTest {
         assertEquals(0x03, bc.parameter1(), "the free list is corrupt");
         assertEquals(live, bc.parameter3(), "the link read");
         pool.free(live, TAG);
+    }
+
+    private PageAllocator pageAllocator(long limit) {
+        return new PageAllocator("test", kernel.addressSpace(), limit, limit, address -> dev.offkern.runtime.mm.BlockMap.OUTSIDE);
+    }
+
+    @Test
+    void shouldMapSegregatedChunksBesideThePoolsChunksOutsideItsLimit() {
+        PageAllocator pages = pageAllocator(PageAllocator.CHUNK_GRANULARITY);
+        try {
+            long run = pages.allocatePages(PageAllocator.CHUNK_GRANULARITY >>> SizeClasses.PAGE_SHIFT, Chunk.PAGE_LARGE);
+            assertNotEquals(0, run, "the whole limit as one run");
+            Set<Long> seen = new HashSet<>();
+            int perChunk = (int) (PageAllocator.SEGREGATED_CHUNK_BYTES >>> SizeClasses.PAGE_SHIFT);
+            for (int i = 0; i < perChunk + 1; i++) { // one more than a segregated chunk holds: a second is mapped
+                long page = pages.allocateSegregatedPage((short) SizeClasses.segregatedClassFor(SIZE));
+                assertNotEquals(0, page, "segregated memory is not bounded by the pool's limit");
+                assertTrue(page - run < 0 || page - run >= PageAllocator.CHUNK_GRANULARITY, "a segregated page inside the pool's chunk");
+                assertTrue(seen.add(page), "a segregated page handed out twice");
+                assertTrue(kernel.addressSpace().isValid(page, SizeClasses.PAGE_SIZE), "registered in the address space");
+            }
+            assertEquals(1, pages.chunkCount(), "only the pool's own chunk counts");
+            assertEquals(PageAllocator.CHUNK_GRANULARITY, pages.mappedBytes());
+            assertEquals(3, pages.chunks().size(), "the pool's chunk and two segregated ones");
+        } finally {
+            pages.close();
+        }
+    }
+
+    @Test
+    void shouldUnmapSegregatedMemoryOnlyOnceThePoolHasClosedAndEveryPinIsReleased() {
+        PageAllocator pages = pageAllocator(PageAllocator.CHUNK_GRANULARITY);
+        long page = pages.allocateSegregatedPage((short) SizeClasses.segregatedClassFor(SIZE));
+        long ordinary = pages.allocatePages(1, Chunk.PAGE_LARGE);
+        MemorySegment memory = pages.chunkOf(page).segment;
+        MemorySegment poolChunk = pages.chunkOf(ordinary).segment;
+        Runnable first = pages.pinSegregated();
+        Runnable second = pages.pinSegregated();
+        first.run();
+        first.run(); // a release runs once: this second run must not release the other pin
+        assertTrue(pages.segregatedMapped());
+        pages.close();
+        assertFalse(poolChunk.scope().isAlive(), "the pool's chunks are unmapped at close, pinned or not");
+        assertNull(pages.chunkOf(page), "the segregated chunk is unpublished at close");
+        assertFalse(kernel.addressSpace().isValid(page, 1), "and unregistered from the address space");
+        assertTrue(memory.scope().isAlive(), "but mapped while a pin is held");
+        assertTrue(pages.segregatedMapped());
+        assertThrows(IllegalStateException.class, pages::pinSegregated, "a closed pool takes no new pin");
+        assertEquals(0, pages.allocateSegregatedPage((short) SizeClasses.segregatedClassFor(SIZE)), "nor hands out pages");
+        second.run();
+        assertFalse(memory.scope().isAlive(), "the last release unmaps it");
+        assertFalse(pages.segregatedMapped());
+        second.run(); // released already: nothing happens
+    }
+
+    @Test
+    void shouldUnmapSegregatedMemoryAtCloseWhenNothingPinsIt() {
+        PageAllocator pages = pageAllocator(PageAllocator.CHUNK_GRANULARITY);
+        MemorySegment memory = pages.chunkOf(pages.allocateSegregatedPage((short) SizeClasses.segregatedClassFor(SIZE))).segment;
+        pages.pinSegregated().run();
+        pages.close();
+        assertFalse(memory.scope().isAlive());
+        assertFalse(pages.segregatedMapped());
     }
 }
