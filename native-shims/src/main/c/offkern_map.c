@@ -1,6 +1,6 @@
 /*
- * offkern granule map: the writer side (create, insert, remove, clear, grace periods) and the
- * registry of per-thread reader slots. The data structure and the read side are described in
+ * offkern granule map: the writer side (create, insert, remove, clear, the sectioned half of the grace
+ * period, reclamation) and the registry of per-thread reader slots. The data structure and the read side are described in
  * offkern_map.h.
  */
 #define _GNU_SOURCE
@@ -21,6 +21,7 @@
 #define MAP_ENOMEM   (-1) /* the table could not grow */
 #define MAP_ERANGE   (-2) /* empty range, or one that wraps around the address space */
 #define MAP_ENOENT   (-3) /* remove: no such range in the map */
+#define MAP_EBUSY    (-4) /* insert between a *_begin and its reclaim (a caller's protocol error) */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Reader slots                                                                                */
@@ -96,8 +97,9 @@ __attribute__((constructor)) static void map_init(void) {
 }
 
 /*
- * Grace period: returns once every section that was running when it was called has ended, so
- * nothing removed before the call can still be dereferenced by the shim.
+ * The sectioned half of a grace period: returns once every section that was running when it was
+ * called has ended, so nothing removed before the call can still be dereferenced by a sectioned reader.
+ * Critical calls (offkern_map.h, "Two kinds of reader") are waited for by the Java side's handshake.
  */
 static void synchronize(void) {
     if (membarrier_expedited) {
@@ -175,10 +177,26 @@ static uint64_t granules(uint64_t base, uint64_t end) {
     return ((end - 1) >> OFFKERN_GRANULE_SHIFT) - (base >> OFFKERN_GRANULE_SHIFT) + 1;
 }
 
+/* Puts t on m's retired list: freed by a reclaim after the next *_begin (both halves of a grace period). */
+static void retire(struct offkern_map *m, struct offkern_table *t) {
+    if (t != empty_table()) {
+        t->retired_next = m->retired;
+        m->retired = t;
+    }
+}
+
+static void free_list(struct offkern_table *t) {
+    while (t != NULL) {
+        struct offkern_table *next = t->retired_next;
+        table_free(t);
+        t = next;
+    }
+}
+
 /*
  * Makes room for `more` slots: if live + tombstones + more would pass half the capacity, builds a
- * table with the live slots only (at least four times their count), publishes it, waits for a grace
- * period and frees the old one.
+ * table with the live slots only (at least four times their count), publishes it and retires the old
+ * one (calls in flight may still read it; see retire).
  */
 static int reserve(struct offkern_map *m, uint64_t more) {
     struct offkern_table *t = m->table;
@@ -197,8 +215,7 @@ static int reserve(struct offkern_map *m, uint64_t more) {
         }
     }
     __atomic_store_n(&m->table, grown, __ATOMIC_RELEASE); /* readers that load it see filled slots */
-    synchronize();                                        /* no section still reads the old table */
-    table_free(t);
+    retire(m, t);                                         /* calls in flight may still read the old one */
     return MAP_OK;
 }
 
@@ -220,7 +237,7 @@ OFFKERN_EXPORT int offkern_map_insert(struct offkern_map *m, uint64_t base, uint
         return MAP_ERANGE;
     }
     pthread_mutex_lock(&m->lock);
-    int rc = reserve(m, granules(base, end));
+    int rc = m->grace_pending ? MAP_EBUSY : reserve(m, granules(base, end));
     if (rc == MAP_OK) {
         struct offkern_table *t = m->table;
         for (uint64_t g = base >> OFFKERN_GRANULE_SHIFT; g <= (end - 1) >> OFFKERN_GRANULE_SHIFT; g++) {
@@ -232,15 +249,12 @@ OFFKERN_EXPORT int offkern_map_insert(struct offkern_map *m, uint64_t base, uint
 }
 
 /*
- * Removes [base, base + length) (exactly as inserted) and waits for a grace period: when this
- * returns, no shim routine is dereferencing the range, and the caller may unmap it.
+ * The first step of a removal (under the lock): tombstones the slots of [base, base + length), exactly
+ * as inserted, then replaces the epoch, so that calls that start later neither find the range nor reuse
+ * a cached copy of it; the retired tables become pending (freed by the reclaim that ends this grace
+ * period).
  */
-OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint64_t length) {
-    uint64_t end = base + length;
-    if (length == 0 || end < base) {
-        return MAP_ERANGE;
-    }
-    pthread_mutex_lock(&m->lock);
+static int remove_locked(struct offkern_map *m, uint64_t base, uint64_t end) {
     struct offkern_table *t = m->table;
     int rc = MAP_OK;
     for (uint64_t g = base >> OFFKERN_GRANULE_SHIFT; g <= (end - 1) >> OFFKERN_GRANULE_SHIFT; g++) {
@@ -263,30 +277,111 @@ OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint
         }
     }
     new_epoch(m); /* after the tombstones: threads' cached ranges (offkern_check16) stop being reused */
+    return rc;
+}
+
+/* The first step of a clear (under the lock): publishes the empty table, retires the old one, and
+ * replaces the epoch (after the table: see offkern_map.h, "Reuse across calls"). */
+static void clear_locked(struct offkern_map *m) {
+    struct offkern_table *t = m->table;
+    __atomic_store_n(&m->table, empty_table(), __ATOMIC_RELEASE);
+    retire(m, t);
+    new_epoch(m);
+}
+
+/* Starts a grace period (under the lock): what is retired now is freed by its reclaim. */
+static void begin_locked(struct offkern_map *m) {
+    struct offkern_table *last = m->retired;
+    if (last != NULL) {
+        while (last->retired_next != NULL) {
+            last = last->retired_next;
+        }
+        last->retired_next = m->pending;
+        m->pending = m->retired;
+        m->retired = NULL;
+    }
+    m->grace_pending = 1;
+}
+
+/* Ends a grace period (under the lock): waits for the sections, then frees the pending tables. */
+static void reclaim_locked(struct offkern_map *m) {
     synchronize();
+    free_list(m->pending);
+    m->pending = NULL;
+    m->grace_pending = 0;
+}
+
+/* Removal or clear under the lock: the first step, and the last one too when `reclaim` is set. A
+ * clear when `clear` is set, else the removal of [base, base + length). */
+static int remove_steps(struct offkern_map *m, int clear, uint64_t base, uint64_t length, int reclaim) {
+    uint64_t end = base + length;
+    if (!clear && (length == 0 || end < base)) {
+        return MAP_ERANGE;
+    }
+    pthread_mutex_lock(&m->lock);
+    int rc = MAP_OK;
+    if (clear) {
+        clear_locked(m);
+    } else {
+        rc = remove_locked(m, base, end);
+    }
+    begin_locked(m);
+    if (reclaim) {
+        reclaim_locked(m);
+    }
     pthread_mutex_unlock(&m->lock);
     return rc;
 }
 
-/* Removes everything (readers see an empty map) and frees the table after a grace period. */
-OFFKERN_EXPORT void offkern_map_clear(struct offkern_map *m) {
+/*
+ * Removal in three steps, for the Java side (dev.offkern.shim.GranuleTable), whose readers are critical
+ * downcalls: offkern_map_remove_begin (tombstones, epoch), a JVM-wide handshake that waits for every
+ * critical call in flight, then offkern_map_reclaim (the sections, then the retired tables). When
+ * reclaim returns, no shim routine is dereferencing the range and the caller may unmap it. No insert
+ * may come between begin and reclaim (it is refused with MAP_EBUSY).
+ */
+OFFKERN_EXPORT int offkern_map_remove_begin(struct offkern_map *m, uint64_t base, uint64_t length) {
+    return remove_steps(m, 0, base, length, 0);
+}
+
+/* As offkern_map_remove_begin, for every range at once (readers see an empty map). */
+OFFKERN_EXPORT void offkern_map_clear_begin(struct offkern_map *m) {
+    remove_steps(m, 1, 0, 0, 0);
+}
+
+/* The last step of a removal or clear: call after the handshake (see offkern_map_remove_begin). */
+OFFKERN_EXPORT void offkern_map_reclaim(struct offkern_map *m) {
     pthread_mutex_lock(&m->lock);
-    struct offkern_table *t = m->table;
-    __atomic_store_n(&m->table, empty_table(), __ATOMIC_RELEASE);
-    new_epoch(m);
-    synchronize();
-    table_free(t);
+    reclaim_locked(m);
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Frees the map; the caller guarantees nothing can call in with it any more (the Java object is gone). */
+/*
+ * Removes [base, base + length) (exactly as inserted) and waits for the sectioned half of a grace
+ * period: for callers whose readers all use sections (C code, such as the tests' reader threads). A
+ * map read by critical downcalls must use the three steps above instead.
+ */
+OFFKERN_EXPORT int offkern_map_remove(struct offkern_map *m, uint64_t base, uint64_t length) {
+    return remove_steps(m, 0, base, length, 1);
+}
+
+/* Removes everything (readers see an empty map), as offkern_map_remove: for sectioned readers only. */
+OFFKERN_EXPORT void offkern_map_clear(struct offkern_map *m) {
+    remove_steps(m, 1, 0, 0, 1);
+}
+
+/* Frees the map; the caller guarantees nothing can call in with it any more (the Java object is gone,
+ * and every call kept it reachable until it returned), so no grace period is needed. */
 OFFKERN_EXPORT void offkern_map_destroy(struct offkern_map *m) {
-    offkern_map_clear(m);
+    table_free(m->table);
+    free_list(m->retired);
+    free_list(m->pending);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
-/* Whether [address, address + length) is mapped: the check the SLIST and CAS routines make. */
+/* Whether [address, address + length) is mapped: the check the SLIST and CAS routines make. A
+ * sectioned reader: it is bound as an ordinary downcall, which does not hold off a handshake. */
 OFFKERN_EXPORT int offkern_map_covers(const struct offkern_map *m, uint64_t address, uint64_t length) {
     struct offkern_reader *r = offkern_enter();
     int ok = offkern_covers(offkern_map_table(m), address, length);

@@ -82,3 +82,20 @@ OFFKERN_EXPORT int offkern_test_cached_covers16(const struct offkern_map *map, u
     offkern_leave(c.r);
     return ok;
 }
+
+/*
+ * A call that runs until told to stop: sets *entered, spins until *release is non-zero (or timeout_ns
+ * passed), then sets *done. Returns whether it was released (not timed out). Bound critically, it is a
+ * critical downcall that a JVM handshake must wait for; bound as an ordinary downcall, one it need not.
+ */
+OFFKERN_EXPORT int offkern_test_spin_until(const uint64_t *release, uint64_t *entered, uint64_t *done,
+                                           uint64_t timeout_ns) {
+    __atomic_store_n(entered, 1, __ATOMIC_SEQ_CST);
+    uint64_t until = now_ns() + timeout_ns;
+    int released = 0;
+    while (!(released = __atomic_load_n(release, __ATOMIC_SEQ_CST) != 0) && now_ns() < until) {
+        __builtin_ia32_pause();
+    }
+    __atomic_store_n(done, 1, __ATOMIC_SEQ_CST);
+    return released;
+}

@@ -29,7 +29,9 @@ public final class Cas128 {
     /* Implementation overview
      *
      * Two downcall handles. The raw one (offkern_cas128_mapped) takes addresses as JAVA_LONG and is
-     * critical: no MemorySegment is created, no thread-state transition happens; it checks both
+     * critical: no MemorySegment is created, no thread-state transition happens (and it must stay
+     * critical: the table's grace period, a handshake, waits only for critical calls; see
+     * GranuleTable.awaitCriticalCalls); it checks both
      * addresses against the caller's GranuleTable inside the call, immediately before the
      * instruction, so a wrong address is refused instead of faulting, and a range being removed from
      * the table (then unmapped) waits for the call. The segment one (offkern_cas128) takes ADDRESS

@@ -1,5 +1,6 @@
 package dev.offkern.shim;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -18,24 +19,26 @@ import java.lang.ref.Cleaner;
  *       returns (published with release ordering; hand out addresses in it only afterwards).</li>
  *   <li>{@link #remove}: when it returns, no shim call is still dereferencing the range and none will:
  *       the caller may unmap the memory. It waits for every shim call in flight (a grace period, see
- *       below), so it blocks for about as long as the longest such call, and must not be called from
- *       inside one (nothing in the shim calls back into Java, so this cannot happen).</li>
+ *       below: a JVM-wide handshake, about as long as closing a shared arena, plus a scan of the
+ *       threads' reader slots), and must not be called from inside one (nothing in the shim calls back
+ *       into Java, so this cannot happen).</li>
  *   <li>{@link #close}: removes every range, as {@code remove} does; the table stays usable (empty).</li>
  * </ul>
  *
  * <p>Costs: most checks make no lookup: each thread remembers the two ranges its last lookups found,
  * valid until the next removal from the table, and an address inside one of them is accepted with one
  * compare. A lookup is one multiply-shift hash and usually one 32-byte slot (a range has one slot per
- * 64 KiB granule it touches, each holding the whole range). Entering and leaving the read-side section
- * around a shim call is two plain stores to a per-thread cache line. {@code insert} and {@code remove}
- * are slow-path operations (a mutex, and for {@code remove} a {@code membarrier} system call plus a
- * scan of the per-thread slots).
+ * 64 KiB granule it touches, each holding the whole range). The SLIST and CAS routines enter no
+ * read-side section (they are critical downcalls, which a handshake waits for); each counts its call in
+ * a per-thread word, for the safepoint-poll request. {@code insert} and {@code remove} are slow-path
+ * operations (a lock, and for {@code remove} a JVM-wide handshake, a {@code membarrier} system call and
+ * a scan of the per-thread slots: tens of microseconds).
  *
  * <p>On a host where the shim is not loaded the table tracks nothing ({@link #isNative()} false):
  * the shim routines that need it are unavailable there anyway.
  *
  * <p>Thread safety: all methods may be called from any thread; writers are serialized.
- * Progress: {@link #covers} wait-free; {@link #insert} and {@link #remove} blocking.
+ * Progress: {@link #covers} wait-free; {@link #insert}, {@link #remove} and {@link #close} blocking.
  */
 public final class GranuleTable implements AutoCloseable {
 
@@ -47,6 +50,19 @@ public final class GranuleTable implements AutoCloseable {
      * (callers keep the table reachable across each downcall with Reference.reachabilityFence).
      * close() empties the table early, waiting for a grace period, so memory can be unmapped
      * deterministically; the handle itself stays valid until the Cleaner runs.
+     *
+     * Grace periods (offkern_map.h, "Two kinds of reader"). The shim's SLIST and CAS routines are bound
+     * as critical downcalls and enter no read-side section. A critical downcall leaves the thread in the
+     * _thread_in_Java state with no safepoint poll until it has returned to Java, so a handshake cannot
+     * complete for a thread inside one. remove() and close() therefore run in three steps: the C map
+     * tombstones the range (or publishes the empty table) and replaces its epoch (*_begin); then
+     * awaitCriticalCalls() performs a JVM-wide handshake, waiting for every critical call in flight;
+     * then offkern_map_reclaim waits for the read-side sections of the readers that do use them
+     * (covers(), an ordinary downcall, which runs in the _thread_in_native state that a handshake does not
+     * wait for) and frees the tables an insert or clear replaced. The writer lock keeps inserts out
+     * between the first and the last step (the C map refuses them), so a tombstone is reused only after
+     * its grace period. GranuleTableHandshakeTest shows that the handshake waits for a critical call and
+     * not for an ordinary one.
      */
 
     /** Granule size in bytes: a range has one slot per 64 KiB granule it touches. */
@@ -61,9 +77,13 @@ public final class GranuleTable implements AutoCloseable {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG));
     private static final MethodHandle INSERT = NativeShim.downcallOrNull("offkern_map_insert",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle REMOVE = NativeShim.downcallOrNull("offkern_map_remove",
+    private static final int E_BUSY = -4;
+
+    private static final MethodHandle REMOVE_BEGIN = NativeShim.downcallOrNull("offkern_map_remove_begin",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle CLEAR = NativeShim.downcallOrNull("offkern_map_clear",
+    private static final MethodHandle CLEAR_BEGIN = NativeShim.downcallOrNull("offkern_map_clear_begin",
+            FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+    private static final MethodHandle RECLAIM = NativeShim.downcallOrNull("offkern_map_reclaim",
             FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
     private static final MethodHandle DESTROY = NativeShim.downcallOrNull("offkern_map_destroy",
             FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
@@ -78,6 +98,8 @@ public final class GranuleTable implements AutoCloseable {
 
     /** The C map (struct offkern_map *), or 0 when the shim is not loaded. */
     private final long handle;
+    /** Serializes the writers, and keeps inserts out of a removal's three steps (see the overview). */
+    private final Object writers = new Object();
 
     /** Creates an empty table (tracking nothing, if the shim is not loaded). */
     public GranuleTable() {
@@ -108,7 +130,10 @@ public final class GranuleTable implements AutoCloseable {
         if (handle == 0) {
             return;
         }
-        int rc = (int) call(() -> (int) INSERT.invokeExact(handle, base, length));
+        int rc;
+        synchronized (writers) {
+            rc = (int) call(() -> (int) INSERT.invokeExact(handle, base, length));
+        }
         check(rc, "insert", base, length);
     }
 
@@ -122,7 +147,11 @@ public final class GranuleTable implements AutoCloseable {
         if (handle == 0) {
             return;
         }
-        int rc = (int) call(() -> (int) REMOVE.invokeExact(handle, base, length));
+        int rc;
+        synchronized (writers) {
+            rc = (int) call(() -> (int) REMOVE_BEGIN.invokeExact(handle, base, length));
+            endGracePeriod();
+        }
         check(rc, "remove", base, length);
     }
 
@@ -151,10 +180,52 @@ public final class GranuleTable implements AutoCloseable {
         if (handle == 0) {
             return;
         }
+        synchronized (writers) {
+            call(() -> {
+                CLEAR_BEGIN.invokeExact(handle);
+                return null;
+            });
+            endGracePeriod();
+        }
+    }
+
+    /** The second and third steps of a removal (see the overview); under the writer lock. */
+    private void endGracePeriod() {
+        awaitCriticalCalls();
         call(() -> {
-            CLEAR.invokeExact(handle);
+            RECLAIM.invokeExact(handle);
             return null;
         });
+    }
+
+    /**
+     * Returns once every critical downcall that was in flight when it was called has returned: a
+     * JVM-wide handshake, made by closing a fresh shared arena (the JDK closes one with a handshake
+     * with every Java thread; nobody ever accessed this one, so no thread's handshake finds anything to
+     * do). A thread inside a critical downcall is in the _thread_in_Java state and has no safepoint
+     * poll until it is back in Java, so its part of the handshake waits for the call to return (proved
+     * by GranuleTableHandshakeTest).
+     *
+     * <p>Memory ordering: why a critical call that starts after the handshake sees what the writer did
+     * before it (the tombstones, the empty table, the new epoch, all published by the C map with
+     * release stores before this is called). For each thread, the handshake is processed at one point
+     * of its execution that is never inside a critical downcall: either by the thread itself at a
+     * safepoint poll, which takes the handshake's per-thread lock that the handshaking thread released
+     * after installing the operation (acquire/release: the writer's stores happen-before everything the
+     * thread does afterwards), or, for a thread in a safe state (blocked, in native code), by the
+     * handshaking thread, and then the thread's way back to Java is a state transition with a full
+     * fence followed by a read of its poll word: the HotSpot safepoint protocol's Dekker pair (the
+     * handshaker stores the operation then reads the state, the thread stores the state then reads the
+     * poll word), whose fences also order the writer's earlier stores before the thread's later loads.
+     * And the shim is x86-64 only (cmpxchg16b), whose stores become visible in program order (TSO): a
+     * load that follows, in real time, the locked instructions of the writer's mutex release and of the
+     * handshake sees the epoch. So every critical call either overlapped the handshake's point in its
+     * thread, and the handshake waited for it, or follows it, and loads the new epoch first (then the
+     * new table and the tombstones, by acquire/release in the C map), and cannot reuse or find the
+     * removed range.
+     */
+    static void awaitCriticalCalls() {
+        Arena.ofShared().close();
     }
 
     /**
@@ -188,6 +259,7 @@ public final class GranuleTable implements AutoCloseable {
                     "granule table %s: [0x%x, +0x%x) is empty or wraps around the address space", op, base, length));
             case E_NOENT -> throw new IllegalArgumentException(String.format(
                     "granule table %s: [0x%x, +0x%x) was not inserted (or not with these bounds)", op, base, length));
+            case E_BUSY -> throw new IllegalStateException("granule table " + op + " during a removal's grace period");
             default -> throw new IllegalStateException("offkern_map_" + op + " returned unknown code " + rc);
         }
     }

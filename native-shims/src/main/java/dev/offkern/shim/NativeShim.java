@@ -41,7 +41,7 @@ public final class NativeShim {
     }
 
     /** The ABI version the Java bindings expect from {@code offkern_shim_abi_version()}. */
-    public static final int EXPECTED_ABI_VERSION = 3;
+    public static final int EXPECTED_ABI_VERSION = 4;
 
     /**
      * The library's {@code offkern_shim_abi_version()}; equal to {@link #EXPECTED_ABI_VERSION} unless a

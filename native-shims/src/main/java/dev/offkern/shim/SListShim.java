@@ -57,7 +57,10 @@ public final class SListShim {
     /* Implementation overview
      *
      * Critical downcalls with JAVA_LONG arguments and results: no MemorySegment is created per call, no
-     * thread-state transition is made, nothing is allocated on the Java heap. The handles are static
+     * thread-state transition is made, nothing is allocated on the Java heap. They must stay critical:
+     * the table's grace period is a JVM-wide handshake, which waits for a thread inside a critical
+     * downcall but not for one inside an ordinary downcall (GranuleTable.awaitCriticalCalls), and the
+     * C routines enter no read-side section. The handles are static
      * finals so that invokeExact inlines. The table is kept reachable across each call
      * (Reference.reachabilityFence) so that its Cleaner cannot free the C map under the call.
      * Concurrency matrix: push, pushList, pop and flush may all run concurrently on one header from any

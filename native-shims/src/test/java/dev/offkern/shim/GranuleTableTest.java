@@ -163,4 +163,100 @@ class GranuleTableTest {
         }
         assertTrue(ok.get() + faults.get() > 0, "the workers ran");
     }
+
+    /**
+     * Removal racing every SLIST routine and the raw CAS while the table also grows under them: each
+     * round a fresh table gets 24 regions inserted one by one (the table is replaced several times, and
+     * the replaced tables may be freed only after a grace period), workers run push, pop, push list,
+     * flush and the raw CAS on random regions (mostly cache misses, so lookups in whatever table is
+     * current), and the main thread removes and really unmaps the regions one after another while they
+     * run. Every call must succeed or report a fault; a dereference of unmapped memory or of a freed
+     * table would kill this JVM or corrupt the results.
+     */
+    @Test
+    void shouldKeepEveryShimRoutineSafeWhileRegionsAreRemovedAndUnmappedAndTheTableGrows() throws Exception {
+        assertTrue(SListShim.isSupported());
+        int rounds = 60 * Integer.getInteger("offkern.stress.scale", 1);
+        int regions = 24;
+        record Round(GranuleTable table, long[] bases) {
+        }
+        AtomicReference<Round> current = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong calls = new AtomicLong();
+        AtomicLong faults = new AtomicLong();
+        Thread[] workers = new Thread[2];
+        for (int w = 0; w < workers.length; w++) {
+            int id = w;
+            workers[w] = new Thread(() -> {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(id);
+                try {
+                    while (!stop.get()) {
+                        Round r = current.get();
+                        if (r == null) {
+                            continue;
+                        }
+                        long base = r.bases()[random.nextInt(r.bases().length)];
+                        long header = base + 256L * id;
+                        long first = base + 4096 + 256L * id;
+                        long last = first + 64;
+                        long[] results = new long[4];
+                        results[0] = SListShim.push(r.table(), header, first);
+                        results[1] = SListShim.pop(r.table(), header);
+                        results[2] = SListShim.pushList(r.table(), header, first, first, 1);
+                        results[3] = SListShim.flush(r.table(), header);
+                        boolean cas;
+                        try {
+                            cas = Cas128.compareAndSwap(r.table(), last, 0, 0, 0, 0, last + 16);
+                        } catch (IllegalArgumentException refused) {
+                            cas = false;
+                        }
+                        for (long x : results) {
+                            if (SListShim.isFault(x)) {
+                                faults.incrementAndGet();
+                            }
+                        }
+                        if (!cas) {
+                            faults.incrementAndGet();
+                        }
+                        calls.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            workers[w].start();
+        }
+        try {
+            for (int round = 0; round < rounds; round++) {
+                GranuleTable t = new GranuleTable();
+                MemorySegment[] memory = new MemorySegment[regions];
+                long[] bases = new long[regions];
+                for (int i = 0; i < regions; i++) {
+                    memory[i] = Mmap.map(G);
+                    bases[i] = memory[i].address();
+                    t.insert(bases[i], G); // grows the table now and then: the old one is retired
+                }
+                current.set(new Round(t, bases));
+                long seen = calls.get();
+                long deadline = System.nanoTime() + 2_000_000;
+                while (calls.get() < seen + 20 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // let the workers in
+                }
+                for (int i = 0; i < regions; i++) {
+                    t.remove(bases[i], G); // waits for every call inside the shim
+                    Mmap.unmap(memory[i]);
+                }
+            }
+        } finally {
+            stop.set(true);
+            for (Thread w : workers) {
+                w.join();
+            }
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertTrue(calls.get() > 0, "the workers ran");
+    }
 }

@@ -38,8 +38,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>Checks that are always on, whatever the verifier says, and what they cost: the shim's check of
  * every address it dereferences (one compare against a range the calling thread found earlier, valid
- * until the next removal; otherwise a lookup, a hash and usually one 32-byte slot), a read-side
- * section per shim call (two plain stores to a per-thread cache line), and Java's {@link #regionOf}
+ * until the next removal; otherwise a lookup, a hash and usually one 32-byte slot), a per-thread call
+ * count per shim call (for its safepoint-poll request; the grace period itself costs the calls nothing,
+ * a removal handshakes with every Java thread instead), and Java's {@link #regionOf}
  * wherever Java follows a pointer (a hash-map probe and one or two range compares). See
  * docs/address-space.md.
  *
