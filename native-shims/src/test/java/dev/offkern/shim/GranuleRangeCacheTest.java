@@ -188,13 +188,8 @@ class GranuleRangeCacheTest {
                         long entry = m.address() + (1 << 16) + 8192 + 64L * id; // the second range
                         long r = SListShim.push(t, header, entry);
                         long p = SListShim.pop(t, header);
-                        boolean cas;
-                        try {
-                            // dst in the first range, witness in the third: the cache entries change hands
-                            cas = Cas128.compareAndSwap(t, header + 512, 0, 0, 0, 0, m.address() + (1 << 17) + 32L * id);
-                        } catch (IllegalArgumentException refused) {
-                            cas = false;
-                        }
+                        // dst in the first range, witness in the third: the cache entries change hands
+                        boolean cas = Mmap.casOrRefused(t, header + 512, m.address() + (1 << 17) + 32L * id);
                         if (SListShim.isFault(r) || SListShim.isFault(p) || !cas) {
                             faults.incrementAndGet();
                         }

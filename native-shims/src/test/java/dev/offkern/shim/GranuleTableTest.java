@@ -205,12 +205,7 @@ class GranuleTableTest {
                         results[1] = SListShim.pop(r.table(), header);
                         results[2] = SListShim.pushList(r.table(), header, first, first, 1);
                         results[3] = SListShim.flush(r.table(), header);
-                        boolean cas;
-                        try {
-                            cas = Cas128.compareAndSwap(r.table(), last, 0, 0, 0, 0, last + 16);
-                        } catch (IllegalArgumentException refused) {
-                            cas = false;
-                        }
+                        boolean cas = Mmap.casOrRefused(r.table(), last, last + 16);
                         for (long x : results) {
                             if (SListShim.isFault(x)) {
                                 faults.incrementAndGet();

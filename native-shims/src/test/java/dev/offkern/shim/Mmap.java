@@ -43,4 +43,16 @@ final class Mmap {
             throw new AssertionError(t);
         }
     }
+
+    /**
+     * The stress tests' raw CAS of 0 -> 0 at {@code dst} (witness at {@code witness}) against memory another
+     * thread may remove and unmap: whether it succeeded; false when the shim refused an address (fault).
+     */
+    static boolean casOrRefused(GranuleTable table, long dst, long witness) {
+        try {
+            return Cas128.compareAndSwap(table, dst, 0, 0, 0, 0, witness);
+        } catch (IllegalArgumentException refused) {
+            return false;
+        }
+    }
 }
