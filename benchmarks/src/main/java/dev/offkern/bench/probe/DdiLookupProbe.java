@@ -78,7 +78,7 @@ public final class DdiLookupProbe {
         }
     }
 
-    private static long loopCurrent() {
+    static long loopCurrent() {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
             s += Kernel.current().hashCode();
@@ -87,7 +87,7 @@ public final class DdiLookupProbe {
         return s;
     }
 
-    private static long loopSList(MemorySegment header, MemorySegment entry) {
+    static long loopSList(MemorySegment header, MemorySegment entry) {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
             Ex.InterlockedPushEntrySList(header, entry);
@@ -96,7 +96,7 @@ public final class DdiLookupProbe {
         return s;
     }
 
-    private static long loopLookaside(MemorySegment list) {
+    static long loopLookaside(MemorySegment list) {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
             MemorySegment b = Ex.ExAllocateFromLookasideListEx(list);

@@ -147,12 +147,7 @@ public final class MemoryPathProbe {
     }
 
     private static long loopSListDdi(MemorySegment header, MemorySegment entry) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            Ex.InterlockedPushEntrySList(header, entry);
-            s += Ex.InterlockedPopEntrySList(header).address();
-        }
-        return s;
+        return DdiLookupProbe.loopSList(header, entry); // one loop for both probes
     }
 
     private static long loopLookasideTrusted(dev.offkern.runtime.ex.LookasideRegistry reg, MemorySegment list) {
@@ -176,13 +171,7 @@ public final class MemoryPathProbe {
     }
 
     private static long loopLookasideDdi(MemorySegment list) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            MemorySegment b = Ex.ExAllocateFromLookasideListEx(list);
-            Ex.ExFreeToLookasideListEx(list, b);
-            s += b.address();
-        }
-        return s;
+        return DdiLookupProbe.loopLookaside(list); // one loop for both probes
     }
 
     private static long loopBits(MemorySegment header, int n) {
@@ -221,11 +210,6 @@ public final class MemoryPathProbe {
     }
 
     private static long loopCurrent() {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            s += Kernel.current().hashCode();
-            s += Kernel.current().hashCode();
-        }
-        return s;
+        return DdiLookupProbe.loopCurrent(); // one loop for both probes
     }
 }
