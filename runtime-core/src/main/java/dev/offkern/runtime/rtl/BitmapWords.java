@@ -209,16 +209,10 @@ final class BitmapWords {
     }
 
     /**
-     * Whether a count of {@code [from, to)} is long enough for the shim ({@link #NATIVE_COUNT_MIN_CHUNKS}),
-     * and the shim is here: the caller then passes its address space's granule map to countSet.
-     */
-    static boolean countsInShim(long from, long to) {
-        return NATIVE_COUNT && (to >>> 6) - (from >>> 6) > NATIVE_COUNT_MIN_CHUNKS;
-    }
-
-    /**
-     * Number of set bits in {@code [from, to)}. With a {@code map} (see {@link #countsInShim}), the full
-     * chunks between the first and the last are counted by the shim, which checks them against the map.
+     * Number of set bits in {@code [from, to)}. When at least {@link #NATIVE_COUNT_MIN_CHUNKS} full chunks
+     * lie between the first and the last, {@code seg} is native and the shim is here, the shim counts them
+     * and checks them against {@code map} (the granule map of the address space that holds the buffer;
+     * null: always the Java loop).
      */
     static long countSet(MemorySegment seg, long base, long ulongs, long from, long to, GranuleTable map) {
         if (from >= to) {
@@ -236,7 +230,7 @@ final class BitmapWords {
         long end = base + (lastChunk << 3);
         // Full chunks strictly between the first and the last: both ULONGs are in the buffer.
         long full = (end - offset) >>> 3;
-        if (map != null && full >= NATIVE_COUNT_MIN_CHUNKS && seg.isNative()) {
+        if (NATIVE_COUNT && map != null && full >= NATIVE_COUNT_MIN_CHUNKS && seg.isNative()) {
             long n = BitCount.count(map, seg.address() + offset, full);
             if (n < 0) { // the region was unregistered after the caller found it
                 throw new IllegalStateException(String.format(

@@ -7,7 +7,6 @@ import dev.offkern.layout.rtl.RTL_BITMAP_RUN;
 import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.shim.GranuleTable;
 import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.DatatypeMisalignmentException;
@@ -291,9 +290,9 @@ public final class RtlBitmap {
         }
         long buffer = bufferOf(h);
         long ulongs = BitmapWords.ulongsFor(to);
-        Region r = region(buffer, 0, ulongs * ULONG_SIZE, READ);
-        GranuleTable map = BitmapWords.countsInShim(from, to) ? ThreadState.current().kernel().addressSpace().granules() : null;
-        return BitmapWords.countSet(r.segment(), r.offsetOf(buffer), ulongs, from, to, map);
+        ThreadState t = ThreadState.current(); // one lookup: the region's check and the shim's map both come from it
+        Region r = region(t, buffer, 0, ulongs * ULONG_SIZE, READ);
+        return BitmapWords.countSet(r.segment(), r.offsetOf(buffer), ulongs, from, to, t.kernel().addressSpace().granules());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -539,7 +538,11 @@ public final class RtlBitmap {
      * holds {@code buffer} ({@link AddressSpace#checkLive}: 0xD5, 0xD6). Nothing is touched before.
      */
     private static Region region(long buffer, long offset, long bytes, boolean write) {
-        ThreadState t = ThreadState.current();
+        return region(ThreadState.current(), buffer, offset, bytes, write);
+    }
+
+    /** {@link #region(long, long, long, boolean)} for the calling thread's state {@code t}, already looked up. */
+    private static Region region(ThreadState t, long buffer, long offset, long bytes, boolean write) {
         AddressSpace space = t.kernel().addressSpace();
         long address = buffer + offset;
         if (Verifier.ENABLED && t.verifies(VerifierCheck.SPECIAL_POOL)) {
