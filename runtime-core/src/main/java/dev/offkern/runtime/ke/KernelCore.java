@@ -317,6 +317,7 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
      */
     public void shutdown() {
         ThreadState.forget();
+        ThreadState.forgetKernel(this); // every thread's table entry of this kernel (their run-state checks already fail)
         Dispatcher.abortWaits(this, false);
         clock.stop();
         bugChecks.close();

@@ -38,11 +38,18 @@ public final class ThreadState {
     /*
      * Implementation overview.
      *
-     * Lookup: one static ThreadLocal holds the calling thread's state. current() reads it and
-     * checks the state's kernel is still running (one volatile int read of KernelCore.runState): a
-     * ThreadLocal hit costs a few ns (measured in IrqlBenchmark against a bare ThreadLocal
-     * get/set). A miss (first call, a closed or halted kernel, another kernel attached) takes the
-     * slow path, which asks the one kernel resolver (KernelCore.resolve) and builds a new state.
+     * Lookup: one static ThreadLocal (CURRENT) holds the calling thread's state strongly: it is what
+     * keeps the state alive while its thread runs in the kernel, and the JVM clears it when the thread
+     * ends. current() does not read it on the fast path: it reads the thread-id table CallerTable (thread
+     * → id → entry; the entry's final owner compared with the calling thread, its kernel's run state
+     * checked with one volatile int read, then the entry's weak reference to the state), ~1.5 ns where the
+     * ThreadLocal hit and the state's kernel were a longer chain of dependent loads (docs/performance.md,
+     * "Locks"). The entry holds the state weakly, so an ended thread's entry keeps neither the state nor its
+     * ETHREAD (CallerTable's overview: why a state found there is always its thread's installed one). Every
+     * change of CURRENT goes with a change of the thread's entry: install() puts the state's entry,
+     * forget() removes it, the slow path puts it back after a miss. A miss (first call, a closed or halted
+     * kernel, another thread in the slot) takes the slow path: the ThreadLocal, then the one kernel resolver
+     * (KernelCore.resolve), which builds a new state; its exceptions are the ones current() always threw.
      *
      * IRQL per thread: NT keeps the IRQL per processor because one thread runs on a processor at a
      * time. Here many Java threads share a logical processor, so the IRQL belongs to the thread (as
@@ -95,6 +102,8 @@ public final class ThreadState {
     private final int processorNumber;
     private final boolean serviceThread;
     private final int verifierMask;
+    /** This state's entry in {@link CallerTable} (made once: putting it back after a miss allocates nothing). */
+    private final CallerTable.Entry entry;
     /**
      * The Thread object body (ETHREAD + OFFKERN_THREAD_BLOCK); null only while the state is being made.
      * Written once, by {@link #bind} (before the state is installed for any other thread to see, or
@@ -182,6 +191,7 @@ public final class ThreadState {
         this.processorNumber = processorNumber;
         this.serviceThread = serviceThread;
         this.verifierMask = verifierMask;
+        this.entry = new CallerTable.Entry(this, thread, kernel);
     }
 
     /**
@@ -231,31 +241,53 @@ public final class ThreadState {
      * @throws IllegalStateException if no kernel is available or it is closed
      */
     public static ThreadState current() {
-        ThreadState s = CURRENT.get();
-        if (s != null && s.kernel.isRunningFast()) {
-            return s;
+        Thread t = Thread.currentThread();
+        // Plain read of the racy table (CallerTable's overview): only an entry this thread wrote passes the
+        // owner compare, and its referent is the state CURRENT holds (so get() is not null while it does).
+        CallerTable.Entry e = CallerTable.BY_THREAD[CallerTable.slot(t)];
+        if (e != null && e.owner == t && e.kernel.isRunningFast()) {
+            ThreadState s = e.get();
+            if (s != null) {
+                return s;
+            }
         }
-        return currentSlow(s);
+        return currentSlow();
     }
 
-    private static ThreadState currentSlow(ThreadState s) {
+    private static ThreadState currentSlow() {
+        ThreadState s = CURRENT.get();
         if (s != null && !s.kernel.isClosed()) {
             s.kernel.ensureRunning(); // throws KernelHaltedException unless this thread owns the bug check
+            CallerTable.put(s.entry); // back in the slot (another thread had taken it, or it was cleared)
             return s;
         }
         KernelCore k = KernelCore.resolve();
         k.ensureRunning();
-        return k.processors().newCallerState(Thread.currentThread());
+        return k.processors().newCallerState(Thread.currentThread()); // installs it: CURRENT and the table
     }
 
-    /** Makes {@code state} the calling thread's state (service threads, attach). */
+    /** Makes {@code state} the calling thread's state (service threads, attach): its ThreadLocal and its table entry. */
     static void install(ThreadState state) {
+        if (state.thread != Thread.currentThread()) {
+            throw new IllegalStateException(state + " belongs to another thread");
+        }
         CURRENT.set(state);
+        CallerTable.put(state.entry);
     }
 
-    /** Forgets the calling thread's state: its next call builds one for its (new) kernel. */
+    /** Forgets the calling thread's state (its ThreadLocal and its table entry): its next call builds one for its (new) kernel. */
     public static void forget() {
         CURRENT.remove();
+        CallerTable.remove();
+    }
+
+    /**
+     * Drops every table entry of {@code closed} (it shuts down): the entries of idle and ended threads
+     * would keep its core reachable. Their states are untouched (each thread's ThreadLocal still holds its
+     * own, whose calls now fail as a closed kernel's).
+     */
+    static void forgetKernel(KernelCore closed) {
+        CallerTable.forget(closed);
     }
 
     /** The state of the calling thread if it has one for a running kernel, else {@code null}; never creates one. */
@@ -266,6 +298,11 @@ public final class ThreadState {
 
     public KernelCore kernel() {
         return kernel;
+    }
+
+    /** This state's {@link CallerTable} entry. */
+    CallerTable.Entry entry() {
+        return entry;
     }
 
     public Thread thread() {

@@ -1,0 +1,118 @@
+package dev.offkern.bench.probe;
+
+import dev.offkern.ddi.Ex;
+import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.KernelConfig;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A plain-loop probe of the DDI families whose calls resolve the calling thread's kernel
+ * ({@code Kernel.current()}): SLIST push+pop through {@code InterlockedPushEntrySList} /
+ * {@code InterlockedPopEntrySList} with the entry kept local, lookaside alloc+free through
+ * {@code ExAllocateFromLookasideListEx} / {@code ExFreeToLookasideListEx}, the pool pair, and
+ * {@code Kernel.current()} twice alone. Like {@link LockPathProbe} it calls DDI names and
+ * {@code Kernel} methods that 655beca already had, with the NT constants as literals (their classes
+ * moved since), so the same source compiles against the 655beca benchmarks jar for an A/B run; the
+ * native SLIST loop (the peer) exists only in newer jars and is skipped where missing. Fastest of
+ * {@code probe.rounds} rounds, ns per pair; run with the benchmarks' JVM options, verifier off.
+ */
+public final class DdiLookupProbe {
+    private static final int OPS = ProbeCase.OPS;
+    /** POOL_FLAG_NON_PAGED. */
+    private static final long NON_PAGED = 0x40L;
+    /** Pool tag 'DLkp' (little-endian, as PoolTags makes it). */
+    private static final int TAG = 'D' | 'L' << 8 | 'k' << 16 | 'p' << 24;
+
+    private DdiLookupProbe() {
+    }
+
+    public static void main(String[] args) {
+        String filter = args.length > 0 ? args[0] : "";
+        try (Kernel kernel = Kernel.boot(KernelConfig.defaults().withProcessorCount(2).withVerifier(false))) {
+            kernel.attach();
+            MemorySegment header = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment entry = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment lookaside = kernel.nonPagedPool().allocate(256, 64); // LOOKASIDE_LIST_EX: 0x60 bytes on x64
+            Ex.InitializeSListHead(header);
+            int status = Ex.ExInitializeLookasideListEx(lookaside, null, null, 0 /* NonPagedPool */, 0, 64, TAG, 0);
+            if (status != 0) {
+                throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
+            }
+            List<ProbeCase> cases = new ArrayList<>();
+            if (nativeLoopAvailable()) {
+                cases.add(new ProbeCase("peer SLIST native C loop push+pop", () -> nativeLoop(header, entry)));
+            }
+            cases.add(new ProbeCase("Kernel.current() x2", DdiLookupProbe::loopCurrent));
+            cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSList(header, entry)));
+            cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookaside(lookaside)));
+            cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64", DdiLookupProbe::loopPool));
+            ProbeCase.runAll(cases, filter);
+            Ex.ExDeleteLookasideListEx(lookaside);
+        }
+    }
+
+    /** {@code NativeSListLoop.pushPop(long, long, long)}, looked up reflectively (absent from 655beca's jar), or null. */
+    private static final java.lang.invoke.MethodHandle NATIVE_LOOP = nativeLoopHandle();
+
+    private static java.lang.invoke.MethodHandle nativeLoopHandle() {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findStatic(Class.forName("dev.offkern.bench.peers.NativeSListLoop"),
+                    "pushPop", java.lang.invoke.MethodType.methodType(long.class, long.class, long.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+
+    private static boolean nativeLoopAvailable() {
+        return NATIVE_LOOP != null;
+    }
+
+    /** One downcall of {@link #OPS} pairs in C (the call's own cost is spread over the pairs). */
+    private static long nativeLoop(MemorySegment header, MemorySegment entry) {
+        try {
+            return (long) NATIVE_LOOP.invokeExact(header.address(), entry.address(), (long) OPS);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static long loopCurrent() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            s += Kernel.current().hashCode();
+            s += Kernel.current().hashCode();
+        }
+        return s;
+    }
+
+    private static long loopSList(MemorySegment header, MemorySegment entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            Ex.InterlockedPushEntrySList(header, entry);
+            s += Ex.InterlockedPopEntrySList(header).address();
+        }
+        return s;
+    }
+
+    private static long loopLookaside(MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment b = Ex.ExAllocateFromLookasideListEx(list);
+            Ex.ExFreeToLookasideListEx(list, b);
+            s += b.address();
+        }
+        return s;
+    }
+
+    private static long loopPool() {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment b = Ex.ExAllocatePool2(NON_PAGED, 64, TAG);
+            Ex.ExFreePoolWithTag(b, TAG);
+            s += b.address();
+        }
+        return s;
+    }
+}
