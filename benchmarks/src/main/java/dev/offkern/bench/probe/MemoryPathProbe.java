@@ -67,6 +67,20 @@ public final class MemoryPathProbe {
             cases.add(new ProbeCase("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
             cases.add(new ProbeCase("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
             cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookasideDdi(lookaside)));
+            // As LookasideAllocFreeBenchmark sets it up: the blocks carved from the list's own region.
+            MemorySegment localList = listMemory.asSlice(16384, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
+            java.util.concurrent.atomic.AtomicLong bump = new java.util.concurrent.atomic.AtomicLong(32768);
+            status = Ex.ExInitializeLookasideListEx(localList, (type, bytes, tag, l) -> listMemory.asSlice(bump.getAndAdd(64), bytes),
+                    (block, l) -> { }, dev.offkern.nt.PoolType.NonPagedPool, 0, 64, TAG, 0);
+            if (status != 0) {
+                throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
+            }
+            cases.add(new ProbeCase("lookaside DDI alloc+free 64, blocks in the list's region", () -> loopLookasideDdi(localList)));
+            // Attribution of the lookaside DDI pair: the address-space lookups it makes, alone (the list
+            // on allocate and on free, a pool block on allocate and on free).
+            MemorySegment poolBlock = Ex.ExAllocatePool2(PoolFlags.POOL_FLAG_NON_PAGED, 64, TAG);
+            cases.add(new ProbeCase("lookup AddressSpace.regionOf x4 (list x2, pool block x2)",
+                    () -> loopRegionOf(space, lookaside.address(), poolBlock.address())));
             // Bitmaps: per call (the probe's unit is one call here).
             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
             int bits = 1 << 20;
@@ -172,6 +186,17 @@ public final class MemoryPathProbe {
 
     private static long loopLookasideDdi(MemorySegment list) {
         return DdiLookupProbe.loopLookaside(list); // one loop for both probes
+    }
+
+    private static long loopRegionOf(dev.offkern.runtime.mm.AddressSpace space, long list, long block) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            s += space.regionOf(list + i % 8, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE).base();
+            s += space.regionOf(block, 64).base();
+            s += space.regionOf(list, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE).base();
+            s += space.regionOf(block + i % 8, 16).base();
+        }
+        return s;
     }
 
     private static long loopBits(MemorySegment header, int n) {

@@ -472,7 +472,7 @@ public final class ExLookaside {
         AddressSpace space = reg.addressSpace();
         Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         ExSList.checkAligned("lookaside block", block);
-        space.regionOf(block, ExSList.ENTRY_SIZE);
+        space.regionOf(r, block, ExSList.ENTRY_SIZE); // 0x50 if unmapped; no second lookup when the block lies in the list's region
         free0(reg, r.segment(), r.offsetOf(lookaside), lookaside, block);
     }
 

@@ -306,6 +306,39 @@ class ExLookasideTest {
         assertEquals(1, field(TOTAL_ALLOCATES_OFFSET));
     }
 
+    /**
+     * The free's block check reuses the list's region only when the block lies wholly in it: a block
+     * whose 16 bytes start in the list's region and leave it is 0x50 (it is in no region), a block in
+     * another region is looked up there; neither touches the counters when refused.
+     */
+    @Test
+    void shouldRefuseABlockThatLeavesTheListsRegionAndAcceptOneInAnotherRegion() {
+        try (var arena = java.lang.foreign.Arena.ofShared()) {
+            MemorySegment own = arena.allocate(LOOKASIDE_LIST_EX_SIZE + 8, 64); // the list, then 8 bytes
+            var region = kernel.addressSpace().register(own, "list and 8 bytes");
+            try {
+                MemorySegment l = own.asSlice(0, LOOKASIDE_LIST_EX_SIZE);
+                assertEquals(NtStatus.STATUS_SUCCESS, ExInitializeLookasideListEx(l, blocks.allocateEx(), blocks.freeEx(),
+                        PoolType.NonPagedPool, 0, 48, TAG, 0));
+                LookasideRegistry reg = kernel.lookasideLists();
+                long leaving = own.address() + LOOKASIDE_LIST_EX_SIZE; // 16-byte aligned, 8 bytes inside
+                BugCheck b = assertThrows(BugCheck.class, () -> ExLookaside.free(reg, l.address(), leaving));
+                assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, b.code());
+                assertEquals(leaving, b.parameter1());
+                assertEquals(0, l.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET));
+                long block = ExLookaside.allocate(reg, l.address()); // from the test blocks: another region
+                assertNotEquals(0, block);
+                ExLookaside.free(reg, l.address(), block);
+                assertEquals(1, l.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET));
+                assertEquals(block, ExLookaside.allocate(reg, l.address())); // it was cached
+                ExLookaside.free(reg, l.address(), block);
+                ExLookaside.delete(reg, l.address());
+            } finally {
+                kernel.addressSpace().unregister(region);
+            }
+        }
+    }
+
     @Test
     void shouldRefuseAMisalignedBlockFromACustomAllocateRoutine() {
         ExInitializeLookasideListEx(list, (t, n, g, l) -> mem.at(64 * 1024 + 8, 64), null, PoolType.NonPagedPool, 0, 64, TAG, 0);
