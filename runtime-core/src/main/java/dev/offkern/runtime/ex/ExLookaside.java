@@ -312,10 +312,9 @@ public final class ExLookaside {
 
     /**
      * The DDI form of {@link #allocate(LookasideRegistry, long)}: the block as a segment of the
-     * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}. Only
-     * {@code lookaside}'s address is used to find the list (it must be registered memory, as for the
-     * long tier); its Size is read through {@code lookaside} when that is a native segment covering
-     * the field (the same bytes), else resolved in the address space.
+     * list's Size bytes resolved in the address space, or {@link MemorySegment#NULL}. The list must lie
+     * in registered memory, as for the long tier: a segment that {@linkplain #holdsList holds the list}
+     * is used directly (its SLIST is checked by the shim), anything else is resolved by address.
      */
     public static MemorySegment allocateSegment(LookasideRegistry reg, MemorySegment lookaside) {
         return blockSegment(reg, lookaside, allocateBlock(reg, lookaside));
@@ -323,8 +322,8 @@ public final class ExLookaside {
 
     /**
      * The DDI form of {@link #free(LookasideRegistry, long, long)}: frees the block at {@code block}'s
-     * address to the list at {@code lookaside}'s address (both resolved in the address space, as for
-     * the long tier).
+     * address to the list {@code lookaside} (used directly when it {@linkplain #holdsList holds the list},
+     * else resolved by address); the block is checked in the address space before anything changes.
      */
     public static void freeSegment(LookasideRegistry reg, MemorySegment lookaside, MemorySegment block) {
         freeBlock(reg, lookaside, argumentAddress(block));
@@ -349,14 +348,38 @@ public final class ExLookaside {
      * Keep allocateSegment and freeSegment this small.
      */
 
-    /** allocate by address: the DDI's out-of-line part. */
+    /**
+     * The DDI's out-of-line allocate: through the caller's segment when it {@linkplain #holdsList holds
+     * the list} (the trusted tier: no lookup of the list), else by address.
+     */
     private static long allocateBlock(LookasideRegistry reg, MemorySegment lookaside) {
-        return allocate(reg, argumentAddress(lookaside));
+        return holdsList(lookaside) ? allocate(reg, lookaside) : allocate(reg, argumentAddress(lookaside));
     }
 
-    /** free by address: the DDI's out-of-line part. */
+    /**
+     * The DDI's out-of-line free: through the caller's segment when it holds the list, else by address.
+     * The block is checked either way before anything changes: by the shim when it is pushed, by a
+     * lookup when it goes to the free routine ({@link #free1}).
+     */
     private static void freeBlock(LookasideRegistry reg, MemorySegment lookaside, long block) {
-        free(reg, argumentAddress(lookaside), block);
+        if (holdsList(lookaside)) {
+            free(reg, lookaside, block);
+        } else {
+            free(reg, argumentAddress(lookaside), block);
+        }
+    }
+
+    /**
+     * Whether a DDI argument can serve as the list's memory itself: a live, writable native segment of at
+     * least LOOKASIDE_LIST_EX_SIZE bytes. Such a segment is FFM's proof that the bytes are accessible (its
+     * accesses are bounds- and liveness-checked), so the list needs no address-space lookup; the SLIST at
+     * its start is still checked against the address space by the shim in the same call, so a list outside
+     * registered memory is refused as before (0x50 with the list's address: ListHead is at offset 0).
+     * Anything else (a zero-length segment made from an address, a read-only view) takes the by-address
+     * path, which resolves the list in the address space.
+     */
+    private static boolean holdsList(MemorySegment s) {
+        return s != null && s.isNative() && s.byteSize() >= LOOKASIDE_LIST_EX_SIZE && !s.isReadOnly() && s.scope().isAlive();
     }
 
     /** {@code block}'s segment of the list's Size bytes (at least 1), or NULL for block 0. */
@@ -479,7 +502,8 @@ public final class ExLookaside {
     /**
      * The trusted tier of {@link #free(LookasideRegistry, long, long)}: {@code lookaside} is a segment
      * of the initialized list that the caller holds, and {@code block} one this list handed out (its
-     * alignment is checked in Java, its address-space membership by the shim when it is pushed).
+     * alignment is checked in Java, its address-space membership by the shim when it is pushed, or by a
+     * lookup before it goes to the free routine).
      * Allocates nothing.
      */
     public static void free(LookasideRegistry reg, MemorySegment lookaside, long block) {
@@ -511,6 +535,11 @@ public final class ExLookaside {
     private static void free1(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean parked) {
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
+            if (!parked) { // the trusted tier looked up neither list nor block (no push checks them): 0x50 before any change
+                AddressSpace space = reg.addressSpace();
+                space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
+                space.regionOf(block, ExSList.ENTRY_SIZE);
+            }
             increment(s, o + TOTAL_FREES_OFFSET); // volatile add: before the routine runs, as Windows counts
             freeMiss(reg, s, o, lookaside, block, parked);
         } else {

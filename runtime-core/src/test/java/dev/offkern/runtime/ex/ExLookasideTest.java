@@ -307,6 +307,86 @@ class ExLookasideTest {
     }
 
     /**
+     * The DDI uses a segment that holds the whole list directly (no lookup of the list) and takes the
+     * by-address path for anything else. Both refuse the same way: a list outside registered memory is
+     * 0x50 with its address whichever form it comes in, and a block outside it is 0x50 before any
+     * counter changes, whether it would be cached or (the list at its Depth) go to the free routine.
+     */
+    @Test
+    void shouldCheckListAndBlockTheSameWayWhetherTheListArrivesAsItsOwnSegmentOrAsAnAddress() throws Exception {
+        checkListAndBlockInEveryForm(mem, blocks); // this class's kernel: the verifier's families on
+        // A kernel with the verifier off: no SPECIAL_POOL block check stands in for the DDI's own.
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try (Kernel plain = Kernel.boot(dev.offkern.runtime.KernelConfig.defaults().withVerifier(false)).attach();
+                    TestMemory m = new TestMemory(plain, 1 << 20)) {
+                ExLookaside.setPeriodicScan(plain.lookasideLists(), false);
+                checkListAndBlockInEveryForm(m, new TestBlocks(m, 64 * 1024, 64));
+                for (long l : ExLookaside.liveLists(plain.lookasideLists())) {
+                    ExLookaside.delete(plain.lookasideLists(), l);
+                }
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw new AssertionError("with the verifier off", failure[0]);
+        }
+    }
+
+    private static void checkListAndBlockInEveryForm(TestMemory mem, TestBlocks blocks) {
+        MemorySegment list = mem.at(0, GENERAL_LOOKASIDE_SIZE);
+        assertEquals(NtStatus.STATUS_SUCCESS, ExInitializeLookasideListEx(list, blocks.allocateEx(), blocks.freeEx(),
+                PoolType.NonPagedPoolNx, 0, 48, TAG, 0));
+        MemorySegment byAddress = MemorySegment.ofAddress(list.address()); // zero length: resolved in the address space
+        MemorySegment readOnly = list.asReadOnly(); // not writable: resolved as well
+        MemorySegment a = ExAllocateFromLookasideListEx(byAddress);
+        MemorySegment b = ExAllocateFromLookasideListEx(readOnly);
+        MemorySegment c = ExAllocateFromLookasideListEx(list);
+        assertEquals(48, a.byteSize());
+        assertEquals(3, list.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET));
+        ExFreeToLookasideListEx(byAddress, a);
+        ExFreeToLookasideListEx(readOnly, b);
+        ExFreeToLookasideListEx(list, c);
+        assertEquals(3, list.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET));
+        assertEquals(c.address(), ExAllocateFromLookasideListEx(byAddress).address(), "one SLIST behind every form");
+        ExFreeToLookasideListEx(list, c);
+
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment foreignBlock = arena.allocate(64, 16);
+            // Not at Depth (3 of 4 cached): the block would be pushed; the shim refuses it.
+            BugCheck bc = assertThrows(BugCheck.class, () -> ExFreeToLookasideListEx(list, foreignBlock));
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            assertEquals(foreignBlock.address(), bc.parameter1());
+            MemorySegment e = blocks.segment(blocks.allocate(PoolType.NonPagedPoolNx, 48, TAG, list.address()));
+            ExFreeToLookasideListEx(list, e); // cached: the list now holds 4 = Depth
+            assertEquals(4, ExSList.depth(list, 0));
+            int frees = list.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET);
+            int misses = list.get(ValueLayout.JAVA_INT, FREE_MISSES_OFFSET);
+            int routineFrees = blocks.frees.get();
+            // At Depth the block would go to the free routine: it is looked up first.
+            bc = assertThrows(BugCheck.class, () -> ExFreeToLookasideListEx(list, foreignBlock));
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            assertEquals(foreignBlock.address(), bc.parameter1());
+            assertEquals(frees, list.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET), "refused before the counters change");
+            assertEquals(misses, list.get(ValueLayout.JAVA_INT, FREE_MISSES_OFFSET));
+            assertEquals(routineFrees, blocks.frees.get(), "the free routine never saw it");
+
+            // A list-sized segment outside registered memory: 0x50 with its address (ListHead is at 0), nothing written.
+            MemorySegment foreignList = arena.allocate(GENERAL_LOOKASIDE_SIZE, 16);
+            bc = assertThrows(BugCheck.class, () -> ExAllocateFromLookasideListEx(foreignList));
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            assertEquals(foreignList.address(), bc.parameter1());
+            bc = assertThrows(BugCheck.class, () -> ExFreeToLookasideListEx(foreignList, c));
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, bc.code());
+            assertEquals(0, foreignList.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET));
+            assertEquals(0, foreignList.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET));
+        }
+    }
+
+    /**
      * The free's block check reuses the list's region only when the block lies wholly in it: a block
      * whose 16 bytes start in the list's region and leave it is 0x50 (it is in no region), a block in
      * another region is looked up there; neither touches the counters when refused.
