@@ -69,10 +69,10 @@ public final class KeQueuedSpinLock {
     /*
      * Implementation overview (MCS, as ReactOS's KxAcquireQueuedSpinLock/KxReleaseQueuedSpinLock).
      *
-     * Acquire: Next := 0, Lock := SpinLock (plain writes, published by the exchange);
+     * Acquire: Next := 0, Lock := SpinLock | OWNER (plain writes, published by the exchange);
      *   pred := XCHG(word, me)                          -- linearization point of the enqueue
-     *   pred == 0: Lock |= OWNER; done (uncontended).
-     *   else: Lock |= WAIT; pred.Next := me (release store: my WAIT is visible before pred can
+     *   pred == 0: done (uncontended: the entry already says OWNER).
+     *   else: Lock := SpinLock | WAIT; pred.Next := me (release store: my WAIT is visible before pred can
      *         see me); spin while my Lock has WAIT (acquire reads).
      * Release (me owns):
      *   next := my Next; if 0: CAS(word, me, 0) — success frees the lock (linearization point);
@@ -180,12 +180,13 @@ public final class KeQueuedSpinLock {
         // Validate before mutate: a successor follows our handle's address; it must resolve (0x50
         // otherwise) before the handle is queued.
         requireOwnEntry(t, as, me);
-        FIELD.set(handle, NEXT, 0L);        // plain: published by the exchange below
-        FIELD.set(handle, LOCK, lockAddress);
+        FIELD.set(handle, NEXT, 0L); // plain: published by the exchange below
+        // Plain, published by the exchange: OWNER, what the entry holds once the exchange finds the lock free (the
+        // usual case: one store, not two). Nobody reads an entry's flags before its owner links it to a predecessor,
+        // which it does only after replacing OWNER with WAIT below; a successor's checks mask the flags.
+        FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER);
         long pred = (long) FIELD.getAndSet(spinLock, 0L, me); // volatile XCHG: enqueue, linearization point
-        if (pred == 0L) {
-            FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER); // plain: only this thread reads it now
-        } else {
+        if (pred != 0L) {
             FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
             Region r;
             try {
@@ -223,7 +224,6 @@ public final class KeQueuedSpinLock {
                                 + " does not own the queued spin lock it names (0x" + Long.toHexString(lockAddress) + ")");
             }
         }
-        AddressSpace as = t.kernel().addressSpace();
         long me = handle.address();
         if ((lockAddress & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) { // a scribbled handle: refused before anything changes
             throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " names the spin lock 0x"
@@ -234,7 +234,7 @@ public final class KeQueuedSpinLock {
         MemorySegment word = t.popQueuedLock(me);
         long wordOffset = 0;
         if (word == null || word.address() != lockAddress) {
-            Region lr = as.regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES);
+            Region lr = as(t).regionOf(lockAddress, KeSpinLock.KSPIN_LOCK_BYTES);
             word = lr.segment();
             wordOffset = lr.offsetOf(lockAddress);
         }
@@ -258,7 +258,7 @@ public final class KeQueuedSpinLock {
             }
         }
         requireAlignedNext(t, me, next);
-        Region nr = entry(t, as, next); // the successor validated it before queueing
+        Region nr = entry(t, as(t), next); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
     }
