@@ -54,6 +54,9 @@ public final class LockPathProbe {
             cases.add(new ProbeCase("peer synchronized", () -> loopSynchronized(monitor)));
             cases.add(new ProbeCase("peer ThreadLocal get+set (as IrqlBenchmark)", LockPathProbe::loopThreadLocal));
             cases.add(new ProbeCase("floor CAS+setRelease on the lock word", () -> loopRawCas(word)));
+            MemorySegment mcsWord = kernel.nonPagedPool().allocate(64, 64);
+            MemorySegment mcsHandle = kernel.nonPagedPool().allocate(64, 64);
+            cases.add(new ProbeCase("floor MCS: XCHG+CAS and the handle's stores", () -> loopRawMcs(mcsWord, mcsHandle)));
             cases.add(new ProbeCase("ThreadState.current() x2", LockPathProbe::loopCurrent));
             cases.add(new ProbeCase("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
             cases.add(new ProbeCase("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
@@ -107,6 +110,32 @@ public final class LockPathProbe {
             }
             s += ++counter;
             WORD.setRelease(word, 0L, 0L);
+        }
+        return s;
+    }
+
+    /**
+     * The in-stack queued lock's irreducible work, uncontended: what KeAcquire/ReleaseInStackQueuedSpinLock
+     * write and the two locked instructions MCS needs (enqueue by exchange, leave by compare-and-swap),
+     * on the same kind of memory, without thread-state lookups, IRQL or checks.
+     */
+    private static long loopRawMcs(MemorySegment word, MemorySegment handle) {
+        long me = handle.address();
+        long lock = word.address();
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            WORD.set(handle, 0L, 0L); // Next := 0
+            WORD.set(handle, 8L, lock | 2L); // Lock := the word | OWNER
+            if ((long) WORD.getAndSet(word, 0L, me) != 0L) { // XCHG: enqueue
+                throw new IllegalStateException("the floor's lock word was not free");
+            }
+            handle.set(ValueLayout.JAVA_BYTE, 16L, (byte) 0); // OldIrql
+            s += ++counter;
+            long next = (long) WORD.getAcquire(handle, 0L);
+            WORD.set(handle, 8L, lock); // clear OWNER
+            if (next != 0L || !WORD.compareAndSet(word, 0L, me, 0L)) { // CAS: leave
+                throw new IllegalStateException("the floor's queue had a successor");
+            }
         }
         return s;
     }

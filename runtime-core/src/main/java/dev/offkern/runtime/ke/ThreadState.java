@@ -157,6 +157,11 @@ public final class ThreadState {
      * segments acquired, the newest in two fields (a thread rarely holds more than one: the usual
      * acquire and release touch no array, which measured ~6 ns per pair), the older ones in the arrays
      * (indexes 0 to queuedCount - 2, oldest first). Thread-confined.
+     * When the last held lock is released its segment stays in {@code queuedTopLock} (only
+     * {@code queuedCount} says what is held), so the usual cycle, the same lock acquired again, makes
+     * no reference store: a reference store into this long-lived object runs G1's post-write barrier,
+     * whose card check JDK 25 puts behind a StoreLoad fence when the card is not young. The stale segment keeps only its Java object
+     * reachable, never the memory (an arena frees its memory when closed, whoever holds its segments).
      */
     private long queuedTopHandle;
     private MemorySegment queuedTopLock;
@@ -521,7 +526,9 @@ public final class ThreadState {
             queuedLocks[deeper] = queuedTopLock;
         }
         queuedTopHandle = handle;
-        queuedTopLock = lock;
+        if (queuedTopLock != lock) { // see queuedTopLock: the usual re-acquire stores no reference
+            queuedTopLock = lock;
+        }
         queuedCount++;
     }
 
@@ -539,9 +546,7 @@ public final class ThreadState {
                 queuedTopHandle = queuedHandles[n - 1];
                 queuedTopLock = queuedLocks[n - 1];
                 queuedLocks[n - 1] = null;
-            } else {
-                queuedTopLock = null;
-            }
+            } // else the segment stays in queuedTopLock, unheld (queuedCount is 0): see there
             return lock;
         }
         for (int i = n - 2; i >= 0; i--) { // the older entries: arrays [0, n - 2]
