@@ -496,7 +496,7 @@ public final class ExLookaside {
         Region r = space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
         ExSList.checkAligned("lookaside block", block);
         space.regionOf(r, block, ExSList.ENTRY_SIZE); // 0x50 if unmapped; no second lookup when the block lies in the list's region
-        free0(reg, r.segment(), r.offsetOf(lookaside), lookaside, block);
+        free0(reg, r.segment(), r.offsetOf(lookaside), lookaside, block, true);
     }
 
     /**
@@ -511,31 +511,35 @@ public final class ExLookaside {
         checkAligned(address);
         Objects.checkFromIndexSize(0, LOOKASIDE_LIST_EX_SIZE, lookaside.byteSize());
         ExSList.checkAligned("lookaside block", block);
-        free0(reg, lookaside, 0, address, block);
+        free0(reg, lookaside, 0, address, block, false);
     }
 
-    private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+    /** {@code resolved}: list and block were already found in the address space (the by-address tier). */
+    private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean resolved) {
         if (Verifier.ENABLED) {
-            freeVerified(reg, s, o, lookaside, block);
+            freeVerified(reg, s, o, lookaside, block, resolved);
         } else {
-            free1(reg, s, o, lookaside, block, false);
+            free1(reg, s, o, lookaside, block, false, resolved);
         }
     }
 
     /** free0 under the verifier: the IRQL check and, under SPECIAL_POOL, the freed block's checks. */
-    private static void freeVerified(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block) {
+    private static void freeVerified(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block,
+            boolean resolved) {
         boolean parked = false;
         if (checkIrql(s, o, lookaside, "ExFreeTo*LookasideList*").verifies(VerifierCheck.SPECIAL_POOL)) {
             reg.addressSpace().checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before anything changes
             parked = checkFreedBlock(reg, s, o, lookaside, block);
+            resolved = true; // both found live: stricter than the lookups free1 would make
         }
-        free1(reg, s, o, lookaside, block, parked);
+        free1(reg, s, o, lookaside, block, parked, resolved);
     }
 
-    private static void free1(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean parked) {
+    private static void free1(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean parked,
+            boolean resolved) {
         int depth = s.get(ValueLayout.JAVA_SHORT, o + DEPTH_OFFSET) & 0xFFFF; // plain: written by the scan; stale is harmless
         if (ExSList.depth(s, o + LIST_HEAD_OFFSET) >= depth) {
-            if (!parked) { // the trusted tier looked up neither list nor block (no push checks them): 0x50 before any change
+            if (!resolved) { // the trusted tier looked up neither list nor block, and no push checks them: 0x50 before any change
                 AddressSpace space = reg.addressSpace();
                 space.regionOf(lookaside, LOOKASIDE_LIST_EX_SIZE);
                 space.regionOf(block, ExSList.ENTRY_SIZE);

@@ -160,8 +160,9 @@ public final class ThreadState {
      * When the last held lock is released its segment stays in {@code queuedTopLock} (only
      * {@code queuedCount} says what is held), so the usual cycle, the same lock acquired again, makes
      * no reference store: a reference store into this long-lived object runs G1's post-write barrier,
-     * whose card check JDK 25 puts behind a StoreLoad fence when the card is not young. The stale segment keeps only its Java object
-     * reachable, never the memory (an arena frees its memory when closed, whoever holds its segments).
+     * whose card check JDK 25 puts behind a StoreLoad fence when the card is not young. The stale
+     * segment keeps only its Java object reachable, never the memory (an arena frees its memory when
+     * closed, whoever holds its segments).
      */
     private long queuedTopHandle;
     private MemorySegment queuedTopLock;

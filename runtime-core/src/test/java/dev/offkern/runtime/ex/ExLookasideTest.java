@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.offkern.nt.NtStatus;
 import dev.offkern.runtime.Kernel;
+import dev.offkern.runtime.KernelConfig;
 import dev.offkern.nt.NtStatusException;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.nt.PoolType;
@@ -318,7 +319,7 @@ class ExLookasideTest {
         // A kernel with the verifier off: no SPECIAL_POOL block check stands in for the DDI's own.
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(() -> {
-            try (Kernel plain = Kernel.boot(dev.offkern.runtime.KernelConfig.defaults().withVerifier(false)).attach();
+            try (Kernel plain = Kernel.boot(KernelConfig.defaults().withVerifier(false)).attach();
                     TestMemory m = new TestMemory(plain, 1 << 20)) {
                 ExLookaside.setPeriodicScan(plain.lookasideLists(), false);
                 checkListAndBlockInEveryForm(m, new TestBlocks(m, 64 * 1024, 64));
