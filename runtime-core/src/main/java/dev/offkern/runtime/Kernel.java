@@ -62,6 +62,18 @@ public final class Kernel implements AutoCloseable {
     private static final ThreadLocal<Kernel> ATTACHED = new ThreadLocal<>();
     /** Whether any kernel was closed in this JVM, for the message of a call when none is booted; volatile: read by any thread. */
     private static volatile boolean anyClosed;
+    /**
+     * The answer of {@link #current()} for every thread while exactly one kernel is booted and every attached
+     * thread is attached to it (the usual embedding), else null. It spares the DDI hot paths the attachment
+     * {@code ThreadLocal}'s lookup. Written under {@code Kernel.class} by boot, close, attach and detach;
+     * volatile: the fast path reads it without the lock, and an attaching thread's write of null (when it
+     * attaches elsewhere) is ordered before its own later reads.
+     */
+    private static volatile Kernel sole;
+    /** Threads attached now (attach minus detach, and minus the closing thread's own attachment); under {@code Kernel.class}. */
+    private static int attachedThreads;
+    /** Of {@link #attachedThreads}, those attached to this kernel; under {@code Kernel.class}. */
+    private int attachments;
 
     static {
         // The one resolver: ThreadState's slow path (ke) finds the calling thread's kernel here.
@@ -122,7 +134,10 @@ public final class Kernel implements AutoCloseable {
     /** Boots a kernel with {@code config}. */
     public static Kernel boot(KernelConfig config) {
         Kernel k = new Kernel(config);
-        BOOTED.add(k);
+        synchronized (Kernel.class) {
+            BOOTED.add(k);
+            updateSole();
+        }
         k.core.start();
         if (config.liveCounters().enabled()) {
             try {
@@ -144,6 +159,15 @@ public final class Kernel implements AutoCloseable {
      *         the thread attached to none
      */
     public static Kernel current() {
+        Kernel s = sole; // volatile read: see the field (an attached thread wrote null before its attachment)
+        if (s != null && !s.core.isClosed()) { // volatile read of the run state, as below
+            return s;
+        }
+        return currentSlow();
+    }
+
+    /** {@link #current()} when {@link #sole} does not answer: the attachment, else the booted list. */
+    private static Kernel currentSlow() {
         Kernel k = ATTACHED.get();
         if (k != null) {
             if (k.core.isClosed()) { // volatile read of the run state; another thread closed it
@@ -174,6 +198,17 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
+     * Recomputes {@link #sole} from the booted list and the attachment counts; call under {@code Kernel.class}.
+     * A thread that ends while attached is never subtracted: if it was attached to a kernel that is then
+     * closed, {@code current()} keeps taking its slow path (correct, only slower) until the JVM ends.
+     */
+    private static void updateSole() {
+        Kernel only = BOOTED.size() == 1 ? BOOTED.get(0) : null;
+        // volatile write: publishes to the fast path; null while any thread is attached to another (closed) kernel
+        sole = only != null && only.attachments == attachedThreads ? only : null;
+    }
+
+    /**
      * The calling thread's record of its kernel's pools, for the DDI's pool routines: one per-thread
      * lookup ({@link ThreadPools#cached()}: a thread-id table, and the kernel's run state), and on a miss
      * the thread's state ({@link ThreadState#current()}: the thread's kernel, checked running, as for every
@@ -199,7 +234,17 @@ public final class Kernel implements AutoCloseable {
     /** Makes this the calling thread's kernel until {@link #detach()}. */
     public Kernel attach() {
         ensureRunning();
-        ATTACHED.set(this);
+        synchronized (Kernel.class) {
+            Kernel before = ATTACHED.get();
+            if (before == null) {
+                attachedThreads++;
+            } else {
+                before.attachments--;
+            }
+            attachments++;
+            updateSole(); // before the attachment: this thread never reads a sole other than this kernel
+            ATTACHED.set(this);
+        }
         ThreadState.forget();
         ThreadPools.forgetCallingThread();
         return this;
@@ -207,7 +252,15 @@ public final class Kernel implements AutoCloseable {
 
     /** Forgets the calling thread's attachment. */
     public static void detach() {
-        ATTACHED.remove();
+        synchronized (Kernel.class) {
+            Kernel before = ATTACHED.get();
+            if (before != null) {
+                ATTACHED.remove();
+                before.attachments--;
+                attachedThreads--;
+                updateSole();
+            }
+        }
         ThreadState.forget();
         ThreadPools.forgetCallingThread();
     }
@@ -497,9 +550,14 @@ public final class Kernel implements AutoCloseable {
             return;
         }
         anyClosed = true;
-        BOOTED.remove(this);
-        if (ATTACHED.get() == this) {
-            ATTACHED.remove();
+        synchronized (Kernel.class) {
+            BOOTED.remove(this);
+            if (ATTACHED.get() == this) {
+                ATTACHED.remove();
+                attachments--;
+                attachedThreads--;
+            }
+            updateSole();
         }
         // First, while everything is intact: the live counters' last publish, then the file is marked
         // CLOSED and deleted (a watcher with it mapped sees CLOSED).
