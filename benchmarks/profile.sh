@@ -8,8 +8,9 @@
 # bench-results/profile-<stamp>/: jmh.json, jmh.txt, per benchmark collapsed stacks and flame graphs, and
 # profile.md (ProfileSummary: samples by category, scaled by the score of the same run).
 # Defaults: -f 1 -wi 3 -i 3 -w 1s -r 2s, sampling every 100 us (FORKS, WI, ITERS, INTERVAL_NS override).
-# DISASM=1 also prints C2's machine code for the benchmark stubs (needs a HotSpot disassembler, hsdis-amd64.so,
-# on LD_LIBRARY_PATH; docs/performance.md "Profiling" says how to get one on Debian).
+# DISASM=1 also writes C2's machine code of the benchmark stubs (with everything inlined into them) to
+# jmh.txt: it needs Debian's libhsdis0-fcml (apt-get install libhsdis0-fcml), behind a small adapter for
+# JDK 25's entry point that this script builds (benchmarks/src/main/c/hsdis-fcml-adapter.c).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -27,7 +28,13 @@ OUT="$ROOT/bench-results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 JAVA_OPTS="--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false"
 EXTRA_JVM=""
-[[ "${DISASM:-0}" == 1 ]] && EXTRA_JVM="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,*_jmhTest::*_jmhStub -XX:PrintAssemblyOptions=att"
+if [[ "${DISASM:-0}" == 1 ]]; then
+  [[ -e /usr/lib/x86_64-linux-gnu/libhsdis.so.0 ]] || { echo "DISASM=1 needs libhsdis0-fcml (apt-get install libhsdis0-fcml)" >&2; exit 2; }
+  mkdir -p "$ROOT/benchmarks/target/hsdis"
+  gcc -shared -fPIC -O2 -o "$ROOT/benchmarks/target/hsdis/hsdis-amd64.so" benchmarks/src/main/c/hsdis-fcml-adapter.c -ldl
+  export LD_LIBRARY_PATH="$ROOT/benchmarks/target/hsdis${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  EXTRA_JVM="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,*_jmhTest::*_jmhStub"
+fi
 # shellcheck disable=SC2086
 "$JDK/bin/java" $JAVA_OPTS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JAVA_OPTS $EXTRA_JVM" \
   -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-3}" -w 1s -r 2s -rf json -rff "$OUT/jmh.json" \

@@ -44,7 +44,7 @@ public final class ProfileSummary {
     /** The groups, most specific first (a name may appear twice: its samples are summed). */
     static final List<Category> CATEGORIES = List.of(
             new Category("calling thread's kernel and state (Kernel.current, ThreadState.current, run state)",
-                    "ThreadState\\.current|CallerTable|isRunningFast|KernelCore\\.isClosed|Kernel\\.current|KernelCore\\.resolve|callerPools|ThreadPools|ThreadLocal|refersTo"),
+                    "ThreadState\\.current|CallerTable|isRunningFast|KernelCore\\.isClosed|Kernel\\.current|KernelCore\\.resolve|callerPools|ThreadPools|^java\\.lang\\.ThreadLocal|refersTo"),
             // the frames the JIT leaves around a critical downcall (the handle is loaded just before the call)
             new Category("native shim (C code, downcall stubs and transitions)", "GranuleTable\\.handle|AddressSpace\\.granules"),
             new Category("address space: resolve a pointer read from memory",
