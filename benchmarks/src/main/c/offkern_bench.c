@@ -65,3 +65,15 @@ EXPORT uint64_t offkern_bench_slist_push_pop(void *header, uint64_t entry, uint6
     }
     return checksum;
 }
+
+/* One push, one call: with offkern_bench_slist_pop, the per-call native floor — the same C operations as
+ * the loop above, each behind its own critical downcall, with no address check (what the FFM call itself
+ * costs, measured apart from the shim's checks). */
+EXPORT uint64_t offkern_bench_slist_push(void *header, uint64_t entry) {
+    return push(header, entry);
+}
+
+/* One pop, one call (see offkern_bench_slist_push). */
+EXPORT uint64_t offkern_bench_slist_pop(void *header) {
+    return pop(header);
+}

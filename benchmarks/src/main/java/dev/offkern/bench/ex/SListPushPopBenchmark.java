@@ -141,6 +141,16 @@ public class SListPushPopBenchmark {
         return NativeSListLoop.pushPop(s.header, m.entry, BATCH);
     }
 
+    /**
+     * The per-call native floor: the same C push and pop as {@link #nativeLoop}, each behind its own critical
+     * downcall, with no address check — what offkernRaw would cost if the shim checked nothing.
+     */
+    @Benchmark
+    public long nativePerCall(Shared s, Mine m) {
+        NativeSListLoop.push(s.header, m.entry);
+        return NativeSListLoop.pop(s.header);
+    }
+
     @Benchmark
     public Object concurrentLinkedDeque(Shared s, Mine m) {
         s.deque.push(m.item);

@@ -21,7 +21,10 @@ import java.nio.file.StandardCopyOption;
  */
 public final class NativeSListLoop {
     private static final String RESOURCE = "/dev/offkern/bench/native/linux-x86_64/liboffkern_bench.so";
-    private static final MethodHandle PUSH_POP = load();
+    private static final SymbolLookup LIBRARY = load();
+    private static final MethodHandle PUSH_POP = bind("offkern_bench_slist_push_pop", 3);
+    private static final MethodHandle PUSH = bind("offkern_bench_slist_push", 2);
+    private static final MethodHandle POP = bind("offkern_bench_slist_pop", 1);
 
     private NativeSListLoop() {
     }
@@ -44,7 +47,44 @@ public final class NativeSListLoop {
         }
     }
 
-    private static MethodHandle load() {
+    /**
+     * One push in C behind one critical downcall, unchecked: with {@link #pop(long)}, the per-call native
+     * floor (the loop's work plus what two FFM calls cost, no address check).
+     *
+     * @return the previous first entry, 0 if the list was empty
+     */
+    public static long push(long header, long entry) {
+        if (((header | entry) & 15) != 0 || header == 0 || entry == 0) {
+            throw new IllegalArgumentException(String.format("header 0x%x and entry 0x%x must be 16-byte aligned",
+                    header, entry));
+        }
+        try {
+            return (long) PUSH.invokeExact(header, entry);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** One pop in C behind one critical downcall, unchecked (see {@link #push(long, long)}); 0 if empty. */
+    public static long pop(long header) {
+        if ((header & 15) != 0 || header == 0) {
+            throw new IllegalArgumentException(String.format("header 0x%x must be 16-byte aligned", header));
+        }
+        try {
+            return (long) POP.invokeExact(header);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static MethodHandle bind(String name, int longArguments) {
+        ValueLayout[] args = new ValueLayout[longArguments];
+        java.util.Arrays.fill(args, ValueLayout.JAVA_LONG);
+        return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, args), Linker.Option.critical(false));
+    }
+
+    private static SymbolLookup load() {
         try (InputStream in = NativeSListLoop.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException(RESOURCE + " is missing (was the benchmarks module built with a C compiler?)");
@@ -52,11 +92,7 @@ public final class NativeSListLoop {
             Path lib = Files.createTempFile("offkern-bench", ".so");
             Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
             lib.toFile().deleteOnExit();
-            SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
-            return Linker.nativeLinker().downcallHandle(lookup.find("offkern_bench_slist_push_pop").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                            ValueLayout.JAVA_LONG),
-                    Linker.Option.critical(false));
+            return SymbolLookup.libraryLookup(lib, Arena.global());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -44,6 +44,12 @@ public final class DdiLookupProbe {
             if (nativeLoopAvailable()) {
                 cases.add(new ProbeCase("peer SLIST native C loop push+pop", () -> nativeLoop(header, entry)));
             }
+            if (NATIVE_PUSH != null && NATIVE_POP != null) {
+                cases.add(new ProbeCase("peer SLIST native per-call push+pop", () -> nativePerCall(header, entry)));
+            }
+            dev.offkern.runtime.mm.AddressSpace space = kernel.addressSpace();
+            cases.add(new ProbeCase("SLIST shim push+pop (SListShim alone)", () -> loopShim(space.granules(), header.address(), entry.address())));
+            cases.add(new ProbeCase("SLIST raw push+pop (shim checks)", () -> loopRaw(space, header.address(), entry.address())));
             cases.add(new ProbeCase("Kernel.current() x2", DdiLookupProbe::loopCurrent));
             cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSList(header, entry)));
             cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookaside(lookaside)));
@@ -63,6 +69,55 @@ public final class DdiLookupProbe {
         } catch (ReflectiveOperationException e) {
             return null;
         }
+    }
+
+    /** {@code NativeSListLoop.push(long, long)} and {@code pop(long)}: one critical downcall per operation (session 25), or null. */
+    private static final java.lang.invoke.MethodHandle NATIVE_PUSH = peer("push", long.class, long.class);
+    private static final java.lang.invoke.MethodHandle NATIVE_POP = peer("pop", long.class);
+
+    private static java.lang.invoke.MethodHandle peer(String name, Class<?>... parameters) {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findStatic(Class.forName("dev.offkern.bench.peers.NativeSListLoop"),
+                    name, java.lang.invoke.MethodType.methodType(long.class, parameters));
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+
+    /** The same C push and pop as the loop, each its own critical downcall, no address check. */
+    private static long nativePerCall(MemorySegment header, MemorySegment entry) {
+        long h = header.address();
+        long e = entry.address();
+        long s = 0;
+        try {
+            for (int i = 0; i < OPS; i++) {
+                long unused = (long) NATIVE_PUSH.invokeExact(h, e);
+                s += (long) NATIVE_POP.invokeExact(h);
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return s;
+    }
+
+    /** The shim's bindings alone (SListShim: its argument checks, the critical downcall, the C checks). */
+    private static long loopShim(dev.offkern.shim.GranuleTable map, long header, long entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.shim.SListShim.push(map, header, entry);
+            s += dev.offkern.shim.SListShim.pop(map, header);
+        }
+        return s;
+    }
+
+    /** The raw tier: ExSList on addresses (the shim checks each dereferenced address), no DDI facade. */
+    private static long loopRaw(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.ExSList.push(space, header, entry);
+            s += dev.offkern.runtime.ex.ExSList.pop(space, header);
+        }
+        return s;
     }
 
     private static boolean nativeLoopAvailable() {
