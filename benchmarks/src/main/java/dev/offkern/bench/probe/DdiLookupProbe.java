@@ -49,7 +49,7 @@ public final class DdiLookupProbe {
             }
             dev.offkern.runtime.mm.AddressSpace space = kernel.addressSpace();
             cases.add(new ProbeCase("SLIST shim push+pop (SListShim alone)", () -> loopShim(space.granules(), header.address(), entry.address())));
-            cases.add(new ProbeCase("SLIST raw push+pop (shim checks)", () -> loopRaw(space, header.address(), entry.address())));
+            cases.add(new ProbeCase("SLIST raw push+pop (shim checks)", () -> MemoryPathProbe.loopSListRaw(space, header.address(), entry.address())));
             cases.add(new ProbeCase("Kernel.current() x2", DdiLookupProbe::loopCurrent));
             cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSList(header, entry)));
             cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookaside(lookaside)));
@@ -106,16 +106,6 @@ public final class DdiLookupProbe {
         for (int i = 0; i < OPS; i++) {
             dev.offkern.shim.SListShim.push(map, header, entry);
             s += dev.offkern.shim.SListShim.pop(map, header);
-        }
-        return s;
-    }
-
-    /** The raw tier: ExSList on addresses (the shim checks each dereferenced address), no DDI facade. */
-    private static long loopRaw(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            dev.offkern.runtime.ex.ExSList.push(space, header, entry);
-            s += dev.offkern.runtime.ex.ExSList.pop(space, header);
         }
         return s;
     }

@@ -151,7 +151,8 @@ public final class MemoryPathProbe {
         return s;
     }
 
-    private static long loopSListRaw(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
+    /** The raw tier: ExSList on addresses (the shim checks each dereferenced address), no DDI facade. */
+    static long loopSListRaw(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
             dev.offkern.runtime.ex.ExSList.push(space, header, entry);
