@@ -4,9 +4,7 @@
 # table: both scores with their error, the speed-up (old cost / new cost) and faster/slower only where
 # the error bars do not overlap. Builds the benchmarks jar if it is missing.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ $# -eq 2 ]] || { echo "usage: benchmarks/compare.sh OLD NEW" >&2; exit 2; }
-JDK="${JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-[[ -x "$JDK/bin/java" ]] || JDK="${JAVA_HOME:?set JAVA_HOME to a JDK 25}"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 [[ -f benchmarks/target/benchmarks.jar ]] || mvn -q -B -DskipTests -pl benchmarks -am package
 exec "$JDK/bin/java" -cp benchmarks/target/benchmarks.jar dev.offkern.bench.report.BenchCompare "$1" "$2"

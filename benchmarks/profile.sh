@@ -12,10 +12,7 @@
 # jmh.txt: it needs Debian's libhsdis0-fcml (apt-get install libhsdis0-fcml), behind a small adapter for
 # JDK 25's entry point that this script builds (benchmarks/src/main/c/hsdis-fcml-adapter.c).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-JDK=/usr/lib/jvm/temurin-25-jdk-amd64
-[[ -x "$JDK/bin/java" ]] || JDK="${JAVA_HOME:?set JAVA_HOME to a JDK 25}"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 REGEX="${1:-.*}"; shift || true
 AP_VERSION=4.2
 AP_DIR="$ROOT/benchmarks/target/async-profiler-$AP_VERSION"
@@ -26,7 +23,6 @@ fi
 mvn -q -B -DskipTests -pl benchmarks -am package
 OUT="$ROOT/bench-results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
-JAVA_OPTS="--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false"
 EXTRA_JVM=""
 if [[ "${DISASM:-0}" == 1 ]]; then
   [[ -e /usr/lib/x86_64-linux-gnu/libhsdis.so.0 ]] || { echo "DISASM=1 needs libhsdis0-fcml (apt-get install libhsdis0-fcml)" >&2; exit 2; }
@@ -36,7 +32,7 @@ if [[ "${DISASM:-0}" == 1 ]]; then
   EXTRA_JVM="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,*_jmhTest::*_jmhStub"
 fi
 # shellcheck disable=SC2086
-"$JDK/bin/java" $JAVA_OPTS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JAVA_OPTS $EXTRA_JVM" \
+"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JVM_FLAGS $EXTRA_JVM" \
   -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-3}" -w 1s -r 2s -rf json -rff "$OUT/jmh.json" \
   -prof "async:libPath=$AP_DIR/linux-x64/libasyncProfiler.so;event=ctimer;interval=${INTERVAL_NS:-100000};output=collapsed,flamegraph;dir=$OUT" \
   "$@" > "$OUT/jmh.txt"

@@ -7,18 +7,14 @@
 # 'pool\.' the pool's, 'ex\.SList' the SLIST's.
 # Defaults: every benchmark, -f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc (FORKS, WI, ITERS override).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-JDK=/usr/lib/jvm/temurin-25-jdk-amd64
-[[ -x "$JDK/bin/java" ]] || JDK="${JAVA_HOME:?set JAVA_HOME to a JDK 25}"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 REGEX="${1:-.*}"; shift || true
 mvn -q -B -DskipTests -pl benchmarks -am package
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench-results/$STAMP"
 mkdir -p "$OUT"
-JAVA_OPTS=(--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false)
-"$JDK/bin/java" "${JAVA_OPTS[@]}" -jar benchmarks/target/benchmarks.jar "$REGEX" \
-  -jvmArgsAppend "--enable-native-access=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -Doffkern.verifier=false" \
+# shellcheck disable=SC2086
+"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JVM_FLAGS" \
   -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-5}" -w 1s -r 1s -prof gc -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
 MACHINE="$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $("$JDK/bin/java" -version 2>&1 | head -1)"
 "$JDK/bin/java" -cp benchmarks/target/benchmarks.jar dev.offkern.bench.report.BenchReport "$OUT/jmh.json" "$OUT" "$MACHINE"
