@@ -36,10 +36,7 @@ public final class NativeSListLoop {
      * @return a checksum of the addresses the operations returned (keeps the work observable)
      */
     public static long pushPop(long header, long entry, long iterations) {
-        if (((header | entry) & 15) != 0 || header == 0 || entry == 0) {
-            throw new IllegalArgumentException(String.format("header 0x%x and entry 0x%x must be 16-byte aligned",
-                    header, entry));
-        }
+        requireAligned(header, entry);
         try {
             return (long) PUSH_POP.invokeExact(header, entry, iterations);
         } catch (Throwable t) {
@@ -54,10 +51,7 @@ public final class NativeSListLoop {
      * @return the previous first entry, 0 if the list was empty
      */
     public static long push(long header, long entry) {
-        if (((header | entry) & 15) != 0 || header == 0 || entry == 0) {
-            throw new IllegalArgumentException(String.format("header 0x%x and entry 0x%x must be 16-byte aligned",
-                    header, entry));
-        }
+        requireAligned(header, entry);
         try {
             return (long) PUSH.invokeExact(header, entry);
         } catch (Throwable t) {
@@ -67,13 +61,19 @@ public final class NativeSListLoop {
 
     /** One pop in C behind one critical downcall, unchecked (see {@link #push(long, long)}); 0 if empty. */
     public static long pop(long header) {
-        if ((header & 15) != 0 || header == 0) {
-            throw new IllegalArgumentException(String.format("header 0x%x must be 16-byte aligned", header));
-        }
+        requireAligned(header, header);
         try {
             return (long) POP.invokeExact(header);
         } catch (Throwable t) {
             throw new AssertionError(t);
+        }
+    }
+
+    /** The C code dereferences both unchecked: refuse NULL or a misaligned address before it runs. */
+    private static void requireAligned(long header, long entry) {
+        if (((header | entry) & 15) != 0 || header == 0 || entry == 0) {
+            throw new IllegalArgumentException(String.format("header 0x%x and entry 0x%x must be non-NULL and 16-byte aligned",
+                    header, entry));
         }
     }
 

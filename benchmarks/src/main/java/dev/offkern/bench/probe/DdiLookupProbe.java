@@ -59,19 +59,12 @@ public final class DdiLookupProbe {
         }
     }
 
-    /** {@code NativeSListLoop.pushPop(long, long, long)}, looked up reflectively (absent from 655beca's jar), or null. */
-    private static final java.lang.invoke.MethodHandle NATIVE_LOOP = nativeLoopHandle();
-
-    private static java.lang.invoke.MethodHandle nativeLoopHandle() {
-        try {
-            return java.lang.invoke.MethodHandles.publicLookup().findStatic(Class.forName("dev.offkern.bench.peers.NativeSListLoop"),
-                    "pushPop", java.lang.invoke.MethodType.methodType(long.class, long.class, long.class, long.class));
-        } catch (ReflectiveOperationException e) {
-            return null;
-        }
-    }
-
-    /** {@code NativeSListLoop.push(long, long)} and {@code pop(long)}: one critical downcall per operation (session 25), or null. */
+    /**
+     * {@code NativeSListLoop}'s static methods, looked up reflectively so that this probe also runs against older
+     * benchmarks jars (655beca's has none; {@code push}/{@code pop}, one critical downcall per operation, arrived in
+     * session 25), or null where absent.
+     */
+    private static final java.lang.invoke.MethodHandle NATIVE_LOOP = peer("pushPop", long.class, long.class, long.class);
     private static final java.lang.invoke.MethodHandle NATIVE_PUSH = peer("push", long.class, long.class);
     private static final java.lang.invoke.MethodHandle NATIVE_POP = peer("pop", long.class);
 
