@@ -107,6 +107,7 @@ class KernelCurrentTest {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong attachedCalls = new AtomicLong();
         AtomicLong unattachedAnswers = new AtomicLong();
+        AtomicLong twoKernelRefusals = new AtomicLong();
         CountDownLatch started = new CountDownLatch(2);
         Thread attacher = Thread.ofPlatform().start(() -> {
             started.countDown();
@@ -123,7 +124,6 @@ class KernelCurrentTest {
                 failure.compareAndSet(null, t);
             }
         });
-        AtomicReference<Kernel> second = new AtomicReference<>();
         Thread caller = Thread.ofPlatform().start(() -> {
             started.countDown();
             try {
@@ -136,6 +136,7 @@ class KernelCurrentTest {
                         if (!e.getMessage().contains("2 kernels are booted")) {
                             throw e;
                         }
+                        twoKernelRefusals.incrementAndGet();
                     }
                 }
             } catch (Throwable t) {
@@ -145,8 +146,14 @@ class KernelCurrentTest {
         started.await();
         for (int round = 0; round < 20; round++) {
             Kernel k = Kernel.boot();
-            second.set(k);
-            Thread.sleep(2);
+            // keep both kernels booted until both threads have made calls meanwhile (progress, not a time window)
+            long refused = twoKernelRefusals.get();
+            long attachedBefore = attachedCalls.get();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while ((twoKernelRefusals.get() == refused || attachedCalls.get() == attachedBefore)
+                    && failure.get() == null && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
             k.close();
         }
         stop.set(true);
@@ -156,6 +163,8 @@ class KernelCurrentTest {
             throw new AssertionError(failure.get());
         }
         assertTrue(attachedCalls.get() > 0 && unattachedAnswers.get() > 0, "both threads ran");
+        assertTrue(twoKernelRefusals.get() >= 20, "the unattached thread was refused in every round with two kernels: "
+                + twoKernelRefusals.get());
         assertSame(first, soleField(), "no attachment and one kernel left: the fast path is back");
         assertEquals(first, Kernel.current());
     }
