@@ -20,7 +20,10 @@ import org.openjdk.jmh.annotations.Threads;
  * and of a KGUARDED_MUTEX (guarded region + lock word) against {@link ReentrantLock}; 1 thread and
  * 2 threads (contended: waiters block on the embedded event, ReentrantLock's park in AQS). It
  * sits in {@code ke} with the other lock benchmarks: both mutexes block through the ke dispatcher
- * (the fast mutex's DDI names are Ex's).
+ * (the fast mutex's DDI names are Ex's). Each benchmark method makes its calls itself, as JMH advises,
+ * rather than through a shared helper: a helper is compiled on its own while the harness warms up, and
+ * a helper around a mutex pair is then too big for C2 to inline into the measured loop (see
+ * {@link #fastMutexInHelper1}, which measures exactly that).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -29,21 +32,63 @@ public class MutexAcquireReleaseBenchmark {
     private final ReentrantLock reentrantLock = new ReentrantLock();
     private long counter;
 
-    private long fast(SharedKernel k) {
+    @Benchmark
+    @Threads(1)
+    public long fastMutex1(SharedKernel k) {
         ExAcquireFastMutex(k.fastMutex);
         long c = ++counter;
         ExReleaseFastMutex(k.fastMutex);
         return c;
     }
 
-    private long guarded(SharedKernel k) {
+    @Benchmark
+    @Threads(2)
+    public long fastMutex2(SharedKernel k) {
+        ExAcquireFastMutex(k.fastMutex);
+        long c = ++counter;
+        ExReleaseFastMutex(k.fastMutex);
+        return c;
+    }
+
+    /**
+     * The pair inside a method of the caller's that is compiled on its own before the loop that calls it:
+     * its code (4.1 KB) is over C2's InlineSmallCode (2500 bytes), so the loop calls it instead of inlining it
+     * (docs/performance.md, "Locks": "Inlining").
+     */
+    @Benchmark
+    @Threads(1)
+    public long fastMutexInHelper1(SharedKernel k) {
+        return fastInHelper(k);
+    }
+
+    private long fastInHelper(SharedKernel k) {
+        ExAcquireFastMutex(k.fastMutex);
+        long c = ++counter;
+        ExReleaseFastMutex(k.fastMutex);
+        return c;
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long guardedMutex1(SharedKernel k) {
         KeAcquireGuardedMutex(k.guardedMutex);
         long c = ++counter;
         KeReleaseGuardedMutex(k.guardedMutex);
         return c;
     }
 
-    private long reentrant() {
+    @Benchmark
+    @Threads(2)
+    public long guardedMutex2(SharedKernel k) {
+        KeAcquireGuardedMutex(k.guardedMutex);
+        long c = ++counter;
+        KeReleaseGuardedMutex(k.guardedMutex);
+        return c;
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long reentrantLock1() {
         reentrantLock.lock();
         try {
             return ++counter;
@@ -53,38 +98,13 @@ public class MutexAcquireReleaseBenchmark {
     }
 
     @Benchmark
-    @Threads(1)
-    public long fastMutex1(SharedKernel k) {
-        return fast(k);
-    }
-
-    @Benchmark
-    @Threads(2)
-    public long fastMutex2(SharedKernel k) {
-        return fast(k);
-    }
-
-    @Benchmark
-    @Threads(1)
-    public long guardedMutex1(SharedKernel k) {
-        return guarded(k);
-    }
-
-    @Benchmark
-    @Threads(2)
-    public long guardedMutex2(SharedKernel k) {
-        return guarded(k);
-    }
-
-    @Benchmark
-    @Threads(1)
-    public long reentrantLock1() {
-        return reentrant();
-    }
-
-    @Benchmark
     @Threads(2)
     public long reentrantLock2() {
-        return reentrant();
+        reentrantLock.lock();
+        try {
+            return ++counter;
+        } finally {
+            reentrantLock.unlock();
+        }
     }
 }

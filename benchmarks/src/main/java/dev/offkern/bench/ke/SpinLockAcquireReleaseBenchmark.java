@@ -27,7 +27,9 @@ import org.openjdk.jmh.annotations.Threads;
  * One acquire+release of an executive spin lock (KeAcquireSpinLock/KeReleaseSpinLock, with the
  * IRQL raise and lower) and of an in-stack queued spin lock, against {@link ReentrantLock} and
  * {@code synchronized}, each with a one-word critical section; 1 thread (uncontended) and 2
- * threads (contended: on a 2-vCPU guest this measures cache-line hand-offs between vCPUs).
+ * threads (contended: on a 2-vCPU guest this measures cache-line hand-offs between vCPUs). Each
+ * benchmark method makes its calls itself (no shared helper), as in MutexAcquireReleaseBenchmark:
+ * a helper compiled on its own can be too big to inline into the measured loop.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -49,57 +51,40 @@ public class SpinLockAcquireReleaseBenchmark {
         }
     }
 
-    private long spin(SharedKernel k) {
+    @Benchmark
+    @Threads(1)
+    public long spinLock1(SharedKernel k) {
         int old = KeAcquireSpinLock(k.spinLock);
         long c = ++counter;
         KeReleaseSpinLock(k.spinLock, old);
         return c;
     }
 
-    private long queued(SharedKernel k, Handle h) {
+    @Benchmark
+    @Threads(2)
+    public long spinLock2(SharedKernel k) {
+        int old = KeAcquireSpinLock(k.spinLock);
+        long c = ++counter;
+        KeReleaseSpinLock(k.spinLock, old);
+        return c;
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long queuedSpinLock1(SharedKernel k, Handle h) {
         KeAcquireInStackQueuedSpinLock(k.queuedLock, h.handle);
         long c = ++counter;
         KeReleaseInStackQueuedSpinLock(h.handle);
         return c;
     }
 
-    private long reentrant() {
-        reentrantLock.lock();
-        try {
-            return ++counter;
-        } finally {
-            reentrantLock.unlock();
-        }
-    }
-
-    private long sync() {
-        synchronized (monitor) {
-            return ++counter;
-        }
-    }
-
-    @Benchmark
-    @Threads(1)
-    public long spinLock1(SharedKernel k) {
-        return spin(k);
-    }
-
-    @Benchmark
-    @Threads(2)
-    public long spinLock2(SharedKernel k) {
-        return spin(k);
-    }
-
-    @Benchmark
-    @Threads(1)
-    public long queuedSpinLock1(SharedKernel k, Handle h) {
-        return queued(k, h);
-    }
-
     @Benchmark
     @Threads(2)
     public long queuedSpinLock2(SharedKernel k, Handle h) {
-        return queued(k, h);
+        KeAcquireInStackQueuedSpinLock(k.queuedLock, h.handle);
+        long c = ++counter;
+        KeReleaseInStackQueuedSpinLock(h.handle);
+        return c;
     }
 
     /** Breakdown: the IRQL raise to DISPATCH_LEVEL and lower back that KeAcquire/ReleaseSpinLock add. */
@@ -126,24 +111,38 @@ public class SpinLockAcquireReleaseBenchmark {
     @Benchmark
     @Threads(1)
     public long reentrantLock1() {
-        return reentrant();
+        reentrantLock.lock();
+        try {
+            return ++counter;
+        } finally {
+            reentrantLock.unlock();
+        }
     }
 
     @Benchmark
     @Threads(2)
     public long reentrantLock2() {
-        return reentrant();
+        reentrantLock.lock();
+        try {
+            return ++counter;
+        } finally {
+            reentrantLock.unlock();
+        }
     }
 
     @Benchmark
     @Threads(1)
     public long synchronized1() {
-        return sync();
+        synchronized (monitor) {
+            return ++counter;
+        }
     }
 
     @Benchmark
     @Threads(2)
     public long synchronized2() {
-        return sync();
+        synchronized (monitor) {
+            return ++counter;
+        }
     }
 }
