@@ -9,7 +9,7 @@
 #                                         that wraps a DDI pair can be refused this way.
 # C1's refusals ("callee is too large") are left out: C1 code is not what a warmed-up loop runs.
 # Writes bench-results/inlining-<stamp>/: inlining.md (per benchmark, each refused callee of dev.offkern with its
-# reason and how often C2 refused it) and refusals.txt (the benchmark headers and C2's refusal lines of the log).
+# reason and how often C2 refused it) and refusals.txt (the benchmark headers and the log lines of those refusals).
 # The whole log (tens of MB) is kept as jmh.txt only with KEEP_LOG=1. A refusal in a benchmark class's own
 # helper is listed too: it says the benchmark measures a call the DDI itself does not make.
 set -euo pipefail
@@ -49,7 +49,7 @@ awk '
       }
     }
   }' "$OUT/jmh.txt" > "$OUT/inlining.md"
-grep -E '^# (Benchmark|Parameters): |hot method too big|already compiled into a (big|medium) method' "$OUT/jmh.txt" \
+grep -E '^# (Benchmark|Parameters): |dev\.offkern.*(hot method too big|already compiled into a (big|medium) method)' "$OUT/jmh.txt" \
   > "$OUT/refusals.txt" || true
 [[ "${KEEP_LOG:-0}" == 1 ]] || rm "$OUT/jmh.txt"
 echo "inlining: $OUT/inlining.md"
