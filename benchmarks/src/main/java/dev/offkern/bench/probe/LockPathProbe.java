@@ -2,9 +2,11 @@ package dev.offkern.bench.probe;
 
 import dev.offkern.ddi.Ex;
 import dev.offkern.ddi.Ke;
+import dev.offkern.layout.ex.FAST_MUTEX;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.KernelConfig;
 import dev.offkern.runtime.ke.Irql;
+import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.ThreadState;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,15 +19,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * A plain-loop probe of the lock paths of issue 10 (uncontended, one thread) and their peers, in the
  * style of {@link MemoryPathProbe}: each case runs {@code probe.rounds} rounds of {@code probe.ops}
  * acquire+release pairs (each around a one-word critical section) and reports the fastest round in
- * ns per pair; the minimum filters out the other processes of a shared machine. It uses only DDI
- * routines that existed before the architecture change, so the same source compiles against an old
- * benchmarks jar for an A/B comparison. Run: {@code java -cp benchmarks/target/benchmarks.jar
+ * ns per pair; the minimum filters out the other processes of a shared machine. Its DDI cases use only
+ * routines that existed before the architecture change, so those compile against an old benchmarks jar
+ * for an A/B comparison (the floor cases use today's layout constants). Run: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.offkern.bench.probe.LockPathProbe [filter]} with the benchmarks' JVM options (verifier off:
  * {@code -Doffkern.verifier=false}).
  */
 public final class LockPathProbe {
     private static final int OPS = ProbeCase.OPS;
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final ThreadLocal<int[]> PEER = ThreadLocal.withInitial(() -> new int[1]);
 
     private static long counter;
@@ -57,6 +60,9 @@ public final class LockPathProbe {
             MemorySegment mcsWord = kernel.nonPagedPool().allocate(64, 64);
             MemorySegment mcsHandle = kernel.nonPagedPool().allocate(64, 64);
             cases.add(new ProbeCase("floor MCS: XCHG+CAS and the handle's stores", () -> loopRawMcs(mcsWord, mcsHandle)));
+            MemorySegment floorMutex = kernel.nonPagedPool().allocate(64, 64);
+            Ex.ExInitializeFastMutex(floorMutex);
+            cases.add(new ProbeCase("floor FAST_MUTEX: CAS, xadd, Owner and OldIrql", () -> loopRawFastMutex(floorMutex)));
             cases.add(new ProbeCase("ThreadState.current() x2", LockPathProbe::loopCurrent));
             cases.add(new ProbeCase("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
             cases.add(new ProbeCase("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
@@ -135,6 +141,33 @@ public final class LockPathProbe {
             WORD.set(handle, 8L, lock); // clear OWNER
             if (next != 0L || !WORD.compareAndSet(word, 0L, me, 0L)) { // CAS: leave
                 throw new IllegalStateException("the floor's queue had a successor");
+            }
+        }
+        return s;
+    }
+
+    /**
+     * The fast mutex's irreducible work, uncontended: what ExAcquireFastMutex and ExReleaseFastMutex must
+     * do to the FAST_MUTEX in Windows' protocol — the CAS that takes Count from FM_LOCK_BIT to 0, the Owner
+     * and OldIrql stores, the Owner clear and the locked add that gives FM_LOCK_BIT back (an add, not a
+     * store: the release must see the waiters it has to wake) — on pool memory, without thread-state
+     * lookups, IRQL bookkeeping or checks. The guarded mutex does the same minus OldIrql.
+     */
+    private static long loopRawFastMutex(MemorySegment mutex) {
+        long owner = mutex.address(); // any non-zero KTHREAD-like value
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            if ((int) INT.compareAndExchange(mutex, FAST_MUTEX.COUNT_OFFSET, KeGuardedMutex.FM_LOCK_BIT, 0)
+                    != KeGuardedMutex.FM_LOCK_BIT) {
+                throw new IllegalStateException("the floor's mutex was not free");
+            }
+            WORD.set(mutex, FAST_MUTEX.OWNER_OFFSET, owner);
+            INT.set(mutex, FAST_MUTEX.OLD_IRQL_OFFSET, Irql.PASSIVE_LEVEL);
+            s += ++counter;
+            s += (int) INT.get(mutex, FAST_MUTEX.OLD_IRQL_OFFSET);
+            WORD.set(mutex, FAST_MUTEX.OWNER_OFFSET, 0L);
+            if ((int) INT.getAndAdd(mutex, FAST_MUTEX.COUNT_OFFSET, KeGuardedMutex.FM_LOCK_BIT) != 0) {
+                throw new IllegalStateException("the floor's mutex had waiters");
             }
         }
         return s;
