@@ -150,8 +150,9 @@ public final class LockPathProbe {
      * The fast mutex's irreducible work, uncontended: what ExAcquireFastMutex and ExReleaseFastMutex must
      * do to the FAST_MUTEX in Windows' protocol — the CAS that takes Count from FM_LOCK_BIT to 0, the Owner
      * and OldIrql stores, the Owner clear and the locked add that gives FM_LOCK_BIT back (an add, not a
-     * store: the release must see the waiters it has to wake) — on pool memory, without thread-state
-     * lookups, IRQL bookkeeping or checks. The guarded mutex does the same minus OldIrql.
+     * store: the release must see the waiters it has to wake) — on pool memory through checked segment
+     * accesses, as the routines make them, without thread-state lookups, IRQL bookkeeping or argument
+     * checks. The guarded mutex does the same minus OldIrql.
      */
     private static long loopRawFastMutex(MemorySegment mutex) {
         long owner = mutex.address(); // any non-zero KTHREAD-like value
