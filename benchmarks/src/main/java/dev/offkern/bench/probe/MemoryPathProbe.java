@@ -2,11 +2,14 @@ package dev.offkern.bench.probe;
 
 import dev.offkern.bench.peers.NativeMalloc;
 import dev.offkern.ddi.Ex;
+import dev.offkern.layout.mm.POOL_HEADER;
 import dev.offkern.nt.PoolFlags;
 import dev.offkern.nt.PoolTags;
 import dev.offkern.runtime.Kernel;
 import dev.offkern.runtime.pool.Pool;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,6 +24,8 @@ import java.util.List;
 public final class MemoryPathProbe {
     private static final int OPS = ProbeCase.OPS;
     private static final int TAG = PoolTags.tag("Prob");
+    private static final VarHandle HEADER_WORD = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
+    private static final VarHandle HEADER_ULONG1 = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
 
     private MemoryPathProbe() {
     }
@@ -39,6 +44,9 @@ public final class MemoryPathProbe {
             cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64 uninit", () -> loopDdi(64,
                     PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
             cases.add(new ProbeCase("ExAllocatePool2+ExFreePoolWithTag 64 zeroed", () -> loopDdi(64, PoolFlags.POOL_FLAG_NON_PAGED)));
+            MemorySegment floorChunk = pool.allocate(4096, 4096);
+            cases.add(new ProbeCase("floor pool 64: cache pop/push, POOL_HEADER, tag counts, slice",
+                    () -> loopPoolFloor(new FloorCache(floorChunk))));
             cases.add(new ProbeCase("Kernel.current() x2", MemoryPathProbe::loopCurrent));
             // Attribution of the DDI pair: its one thread lookup per call alone, and the pair without it
             // (the thread's pool record found once, outside the loop).
@@ -137,6 +145,69 @@ public final class MemoryPathProbe {
             long p = pool.allocate(size, TAG, flags);
             pool.free(p, TAG);
             s += p;
+        }
+        return s;
+    }
+
+    /**
+     * A thread's cache of free 64-byte blocks in one chunk (16 of them, 80 bytes apart with their
+     * POOL_HEADER), and its per-tag counters: the state the pool's fast path works on, without the thread
+     * lookup that finds it.
+     */
+    private static final class FloorCache {
+        final MemorySegment chunk;
+        final long[] free = new long[16];
+        int count;
+        long allocs;
+        long frees;
+        long bytes;
+        /** The pool's run state, read (volatile) at the start of each call as the pool's open check does. */
+        volatile boolean open = true;
+
+        FloorCache(MemorySegment chunk) {
+            this.chunk = chunk;
+            for (int i = 0; i < free.length; i++) {
+                free[count++] = POOL_HEADER.LAYOUT.byteSize() + i * 80L; // payload offsets in the chunk
+            }
+        }
+    }
+
+    /**
+     * What a pool with Windows' POOL_HEADER and its always-on free checks must do per uninitialized 64-byte
+     * alloc+free that hits the thread's cache, with the cache already found: pop a block, write its header
+     * (Ulong1: BlockSize 5 units, PoolType non-paged; PoolTag) through the chunk's checked segment, count the
+     * allocation for the tag, and hand out a segment of the requested bytes; then read the header back,
+     * compare its Ulong1 and tag, mark it free, count the free and push the block. Each side starts with the
+     * pool's open check (a volatile read), which also keeps C2 from carrying the allocation's header store
+     * into the free's read. Measures the floor of the pool DDI pair: add the one thread lookup per call
+     * (`Kernel.callerPools()` x2).
+     */
+    private static long loopPoolFloor(FloorCache c) {
+        long headerSize = POOL_HEADER.LAYOUT.byteSize();
+        int freeUlong1 = 5 << POOL_HEADER.BLOCK_SIZE_SHIFT;
+        int usedUlong1 = freeUlong1 | 1 << POOL_HEADER.POOL_TYPE_SHIFT;
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            if (!c.open) {
+                throw new IllegalStateException("closed");
+            }
+            long off = c.free[--c.count];
+            HEADER_WORD.set(c.chunk, off - headerSize, (usedUlong1 & 0xFFFF_FFFFL) | (long) TAG << 32);
+            c.allocs++;
+            c.bytes += 80;
+            MemorySegment block = c.chunk.asSlice(off, 64);
+            s += block.address();
+            if (!c.open) { // the free's open check: a volatile read, so nothing of the allocation is reused
+                throw new IllegalStateException("closed");
+            }
+            long word = (long) HEADER_WORD.get(c.chunk, off - headerSize);
+            if ((int) word != usedUlong1 || (int) (word >>> 32) != TAG) {
+                throw new IllegalStateException("the floor's header changed");
+            }
+            HEADER_ULONG1.set(c.chunk, off - headerSize + POOL_HEADER.ULONG1_OFFSET, freeUlong1);
+            c.frees++;
+            c.bytes -= 80;
+            c.free[c.count++] = off;
         }
         return s;
     }
