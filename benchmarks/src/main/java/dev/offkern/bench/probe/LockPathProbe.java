@@ -32,6 +32,8 @@ public final class LockPathProbe {
     private static final ThreadLocal<int[]> PEER = ThreadLocal.withInitial(() -> new int[1]);
 
     private static long counter;
+    /** Never set: the loops "as JMH's" test it on every pass, as JMH's measured loop tests its isDone flag. */
+    private static volatile boolean stop;
 
     private LockPathProbe() {
     }
@@ -67,6 +69,10 @@ public final class LockPathProbe {
             cases.add(new ProbeCase("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
             cases.add(new ProbeCase("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
             cases.add(new ProbeCase("KeAcquire/ReleaseInStackQueuedSpinLock", () -> loopQueued(queuedLock, handle)));
+            cases.add(new ProbeCase("KeAcquireSpinLock+release, loop as JMH's", () -> loopSpinFlag(spinLock)));
+            cases.add(new ProbeCase("peer ReentrantLock, loop as JMH's", () -> loopReentrantFlag(reentrantLock)));
+            LockHolder holder = new LockHolder(spinLock);
+            cases.add(new ProbeCase("KeAcquireSpinLock+release, lock read from a field", () -> loopSpinField(holder)));
             cases.add(new ProbeCase("ExAcquireFastMutex+ExReleaseFastMutex", () -> loopFast(fastMutex)));
             cases.add(new ProbeCase("KeAcquireGuardedMutex+KeReleaseGuardedMutex", () -> loopGuarded(guardedMutex)));
             ProbeCase.runAll(cases, filter);
@@ -200,6 +206,60 @@ public final class LockPathProbe {
             s += ++counter;
             Ke.KeReleaseSpinLock(lock, old);
         }
+        return s;
+    }
+
+    /**
+     * loopSpin with a loop shaped as JMH's measured loop: a volatile flag read on every pass and a
+     * separate pass counter, instead of a counted loop (see docs/performance.md, "Inlining").
+     */
+    private static long loopSpinFlag(MemorySegment lock) {
+        long s = 0;
+        int i = 0;
+        do {
+            int old = Ke.KeAcquireSpinLock(lock);
+            s += ++counter;
+            Ke.KeReleaseSpinLock(lock, old);
+        } while (++i < OPS && !stop);
+        return s;
+    }
+
+    /** A caller's object that holds its lock's segment in a field, as JMH's @State objects (and most callers) do. */
+    private static final class LockHolder {
+        MemorySegment lock;
+
+        LockHolder(MemorySegment lock) {
+            this.lock = lock;
+        }
+    }
+
+    /**
+     * loopSpin with the lock's segment read from a field on every pass: as the field may change, the JIT
+     * cannot check the segment once for the whole loop (bounds, alignment, read-only, its arena), which it
+     * can for the loop-invariant local of loopSpin.
+     */
+    private static long loopSpinField(LockHolder holder) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            int old = Ke.KeAcquireSpinLock(holder.lock);
+            s += ++counter;
+            Ke.KeReleaseSpinLock(holder.lock, old);
+        }
+        return s;
+    }
+
+    /** loopReentrant, shaped as loopSpinFlag. */
+    private static long loopReentrantFlag(ReentrantLock lock) {
+        long s = 0;
+        int i = 0;
+        do {
+            lock.lock();
+            try {
+                s += ++counter;
+            } finally {
+                lock.unlock();
+            }
+        } while (++i < OPS && !stop);
         return s;
     }
 
