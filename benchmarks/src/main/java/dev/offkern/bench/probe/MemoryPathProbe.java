@@ -26,6 +26,7 @@ public final class MemoryPathProbe {
     private static final int TAG = PoolTags.tag("Prob");
     private static final VarHandle HEADER_WORD = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
     private static final VarHandle HEADER_ULONG1 = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
+    private static final VarHandle COUNTER = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     private MemoryPathProbe() {
     }
@@ -151,16 +152,18 @@ public final class MemoryPathProbe {
 
     /**
      * A thread's cache of free 64-byte blocks in one chunk (16 of them, 80 bytes apart with their
-     * POOL_HEADER), and its per-tag counters: the state the pool's fast path works on, without the thread
+     * POOL_HEADER), and one tag's counters: the state the pool's fast path works on, without the thread
      * lookup that finds it.
      */
     private static final class FloorCache {
         final MemorySegment chunk;
         final long[] free = new long[16];
         int count;
-        long allocs;
-        long frees;
-        long bytes;
+        /**
+         * The tag's counters (allocations, frees, bytes), in an array that other threads read, updated with
+         * opaque stores as the pool's are ({@code ThreadCache}): a reader such as poolmon must see them.
+         */
+        final long[] counters = new long[3];
         /** The pool's run state, read (volatile) at the start of each call as the pool's open check does. */
         volatile boolean open = true;
 
@@ -193,8 +196,8 @@ public final class MemoryPathProbe {
             }
             long off = c.free[--c.count];
             HEADER_WORD.set(c.chunk, off - headerSize, (usedUlong1 & 0xFFFF_FFFFL) | (long) TAG << 32);
-            c.allocs++;
-            c.bytes += 80;
+            COUNTER.setOpaque(c.counters, 0, c.counters[0] + 1); // opaque: single writer, racy readers
+            COUNTER.setOpaque(c.counters, 2, c.counters[2] + 80);
             MemorySegment block = c.chunk.asSlice(off, 64);
             s += block.address();
             if (!c.open) { // the free's open check: a volatile read, so nothing of the allocation is reused
@@ -205,8 +208,8 @@ public final class MemoryPathProbe {
                 throw new IllegalStateException("the floor's header changed");
             }
             HEADER_ULONG1.set(c.chunk, off - headerSize + POOL_HEADER.ULONG1_OFFSET, freeUlong1);
-            c.frees++;
-            c.bytes -= 80;
+            COUNTER.setOpaque(c.counters, 1, c.counters[1] + 1);
+            COUNTER.setOpaque(c.counters, 2, c.counters[2] - 80);
             c.free[c.count++] = off;
         }
         return s;
