@@ -22,13 +22,14 @@ mkdir -p "$OUT"
 "$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" \
   -jvmArgsAppend "$JVM_FLAGS -XX:+UnlockDiagnosticVMOptions -XX:+PrintInlining" \
   -f 1 -wi "${WI:-3}" -i "${ITERS:-1}" -w 1s -r 1s "$@" > "$OUT/jmh.txt" 2>&1
-awk '
+# The C2 refusals kept (the same pattern for inlining.md and refusals.txt).
+REFUSAL='hot method too big|already compiled into a (big|medium) method'
+awk -v refusal="$REFUSAL" '
   /^# Benchmark: /   { bench = $3; if (!(bench in seen)) { seen[bench] = 1; order[++n] = bench } next }
-  /^# Parameters: /  { params[bench] = substr($0, 15); next }
-  /dev\.offkern/ && /(hot method too big|already compiled into a (big|medium) method)/ {
+  /dev\.offkern/ && $0 ~ refusal {
     match($0, /dev\.offkern\.[A-Za-z0-9_.$]+::[A-Za-z0-9_$<>]+ \([0-9]+ bytes\)/)
     callee = substr($0, RSTART, RLENGTH)
-    match($0, /(hot method too big|already compiled into a (big|medium) method)/)
+    match($0, refusal)
     key = bench SUBSEP callee " — " substr($0, RSTART, RLENGTH)
     if (!(key in count)) { keys[bench] = keys[bench] key "\n" }
     count[key]++
@@ -49,7 +50,7 @@ awk '
       }
     }
   }' "$OUT/jmh.txt" > "$OUT/inlining.md"
-grep -E '^# (Benchmark|Parameters): |dev\.offkern.*(hot method too big|already compiled into a (big|medium) method)' "$OUT/jmh.txt" \
+grep -E "^# (Benchmark|Parameters): |dev\\.offkern.*($REFUSAL)" "$OUT/jmh.txt" \
   > "$OUT/refusals.txt" || true
 [[ "${KEEP_LOG:-0}" == 1 ]] || rm "$OUT/jmh.txt"
 echo "inlining: $OUT/inlining.md"
