@@ -27,6 +27,9 @@ public final class MemoryPathProbe {
     private static final VarHandle HEADER_WORD = ValueLayout.JAVA_LONG_UNALIGNED.varHandle();
     private static final VarHandle HEADER_ULONG1 = ValueLayout.JAVA_INT_UNALIGNED.varHandle();
     private static final VarHandle COUNTER = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+    /** The floor's block: 64 requested bytes after their POOL_HEADER, 16-byte units as the pool's size classes. */
+    private static final long FLOOR_BYTES = 64;
+    private static final long FLOOR_STRIDE = POOL_HEADER.LAYOUT.byteSize() + FLOOR_BYTES;
 
     private MemoryPathProbe() {
     }
@@ -151,8 +154,8 @@ public final class MemoryPathProbe {
     }
 
     /**
-     * A thread's cache of free 64-byte blocks in one chunk (16 of them, 80 bytes apart with their
-     * POOL_HEADER), and one tag's counters: the state the pool's fast path works on, without the thread
+     * A thread's cache of free 64-byte blocks in one chunk (16 of them, {@link #FLOOR_STRIDE} bytes apart
+     * with their POOL_HEADER), and one tag's counters: the state the pool's fast path works on, without the thread
      * lookup that finds it.
      */
     private static final class FloorCache {
@@ -170,7 +173,7 @@ public final class MemoryPathProbe {
         FloorCache(MemorySegment chunk) {
             this.chunk = chunk;
             for (int i = 0; i < free.length; i++) {
-                free[count++] = POOL_HEADER.LAYOUT.byteSize() + i * 80L; // payload offsets in the chunk
+                free[count++] = POOL_HEADER.LAYOUT.byteSize() + i * FLOOR_STRIDE; // payload offsets in the chunk
             }
         }
     }
@@ -178,7 +181,7 @@ public final class MemoryPathProbe {
     /**
      * What a pool with Windows' POOL_HEADER and its always-on free checks must do per uninitialized 64-byte
      * alloc+free that hits the thread's cache, with the cache already found: pop a block, write its header
-     * (Ulong1: BlockSize 5 units, PoolType non-paged; PoolTag) through the chunk's checked segment, count the
+     * (Ulong1: BlockSize the stride in 16-byte units, PoolType non-paged; PoolTag) through the chunk's checked segment, count the
      * allocation for the tag, and hand out a segment of the requested bytes; then read the header back,
      * compare its Ulong1 and tag, mark it free, count the free and push the block. Each side starts with the
      * pool's open check (a volatile read), which also keeps C2 from carrying the allocation's header store
@@ -187,29 +190,32 @@ public final class MemoryPathProbe {
      */
     private static long loopPoolFloor(FloorCache c) {
         long headerSize = POOL_HEADER.LAYOUT.byteSize();
-        int freeUlong1 = 5 << POOL_HEADER.BLOCK_SIZE_SHIFT;
+        int freeUlong1 = (int) (FLOOR_STRIDE / 16) << POOL_HEADER.BLOCK_SIZE_SHIFT;
         int usedUlong1 = freeUlong1 | 1 << POOL_HEADER.POOL_TYPE_SHIFT;
+        // Ulong1 and PoolTag in one little-endian word, at their layout offsets
+        long usedWord = (usedUlong1 & 0xFFFF_FFFFL) << (8 * POOL_HEADER.ULONG1_OFFSET)
+                | (TAG & 0xFFFF_FFFFL) << (8 * POOL_HEADER.POOL_TAG_OFFSET);
         long s = 0;
         for (int i = 0; i < OPS; i++) {
             if (!c.open) {
                 throw new IllegalStateException("closed");
             }
             long off = c.free[--c.count];
-            HEADER_WORD.set(c.chunk, off - headerSize, (usedUlong1 & 0xFFFF_FFFFL) | (long) TAG << 32);
+            HEADER_WORD.set(c.chunk, off - headerSize, usedWord);
             COUNTER.setOpaque(c.counters, 0, c.counters[0] + 1); // opaque: single writer, racy readers
-            COUNTER.setOpaque(c.counters, 2, c.counters[2] + 80);
-            MemorySegment block = c.chunk.asSlice(off, 64);
+            COUNTER.setOpaque(c.counters, 2, c.counters[2] + FLOOR_STRIDE);
+            MemorySegment block = c.chunk.asSlice(off, FLOOR_BYTES);
             s += block.address();
             if (!c.open) { // the free's open check: a volatile read, so nothing of the allocation is reused
                 throw new IllegalStateException("closed");
             }
             long word = (long) HEADER_WORD.get(c.chunk, off - headerSize);
-            if ((int) word != usedUlong1 || (int) (word >>> 32) != TAG) {
+            if (word != usedWord) {
                 throw new IllegalStateException("the floor's header changed");
             }
             HEADER_ULONG1.set(c.chunk, off - headerSize + POOL_HEADER.ULONG1_OFFSET, freeUlong1);
             COUNTER.setOpaque(c.counters, 1, c.counters[1] + 1);
-            COUNTER.setOpaque(c.counters, 2, c.counters[2] - 80);
+            COUNTER.setOpaque(c.counters, 2, c.counters[2] - FLOOR_STRIDE);
             c.free[c.count++] = off;
         }
         return s;
