@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntFunction;
 import java.util.function.IntSupplier;
@@ -117,7 +118,12 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     private final PageAllocator pages;
     private final FreeLists freeLists;
     private final TagTable tags = new TagTable();
-    private final ThreadLocal<ThreadCache> caches = ThreadLocal.withInitial(this::newCache);
+    /**
+     * Each thread's cache of this pool. The pool holds them, not the threads (a {@code ThreadLocal} would
+     * leave a closed pool's caches, and the chunks they point at, in a long-lived thread's map): nothing
+     * outside the pool needs clearing when it closes.
+     */
+    private final ConcurrentHashMap<Thread, ThreadCache> caches = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<ThreadCache> allCaches = new CopyOnWriteArrayList<>();
     /** Thread id (mod 1024) to that thread's cache: a racy hint in front of {@link #caches}. */
     private final ThreadCache[] cacheByThreadId = new ThreadCache[1024];
@@ -247,11 +253,14 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (p == 0) {
             return MemorySegment.NULL;
         }
-        Chunk c = tc.lastChunk; // a small block's chunk; a large block is looked up
-        if (c == null || p - c.base >= c.size || p < c.base) {
-            c = chunkOfNew(p);
+        MemorySegment s = tc.chunkSegment; // a small block's chunk; a large block is looked up
+        long base = tc.chunkBase;
+        if (p - base >= tc.chunkSize || p < base) {
+            Chunk c = chunkOfNew(p);
+            s = c.segment;
+            base = c.base;
         }
-        return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
+        return s.asSlice(p - base, Math.max(bytes, 1));
     }
 
     private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute, boolean segregated) {
@@ -270,28 +279,39 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (cls < 0) {
             return allocateLarge(tc, bytes, tag, flags, attribute);
         }
-        long p = tc.pop(cls);
-        if (p == 0) {
+        ClassStack cs = tc.classes[cls];
+        long p;
+        if (cs != null && cs.depth != 0) {
+            p = cs.blocks[--cs.depth];
+        } else {
             p = refill(tc, cls);
             if (p == 0) {
                 return failed(bytes, flags);
             }
+            cs = tc.classes[cls]; // refill made it
         }
-        Chunk c = tc.lastChunk;
-        if (c == null || p - c.base >= c.size || p < c.base) {
-            c = chunkOfNew(p);
-            tc.lastChunk = c;
+        // The thread's last chunk, from the cache's copies of its fields (see ThreadCache).
+        MemorySegment s = tc.chunkSegment;
+        char[] requested = tc.chunkRequested;
+        char[] owners = tc.chunkOwners;
+        long base = tc.chunkBase;
+        if (p - base >= tc.chunkSize || p < base) {
+            Chunk c = chunkOfNew(p);
+            tc.useChunk(c);
+            s = c.segment;
+            requested = c.requested;
+            owners = c.owners;
+            base = c.base;
         }
-        long off = p - c.base;
-        int stride = SizeClasses.stride(cls);
+        long off = p - base;
+        int stride = cs.stride;
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
-        int ulong1 = SizeClasses.freeUlong1(cls, headerInPage) | (cacheAligned ? allocatedCacheAligned : allocated);
-        MemorySegment s = c.segment;
+        int ulong1 = cs.freeUlong1(headerInPage) | (cacheAligned ? allocatedCacheAligned : allocated);
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
         PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
-        c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
+        requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         char owner = attribute ? tc.driverOwner : 0;
-        c.owners[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner; // plain: read only while the block is allocated
+        owners[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner; // plain: read only while the block is allocated
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
@@ -335,12 +355,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             verifyFree(address);
         }
         ThreadCache tc = cache();
-        Chunk c = chunkFor(tc, address);
-        if (c == null) {
+        if (!useChunkOf(tc, address)) {
             ensureOpen(); // close() unmapped the pool since the check above: say so, not "not in the pool"
             throw notInPool(address);
         }
-        free(tc, c, address, tag);
+        free(tc, address, tag);
     }
 
     /**
@@ -360,54 +379,61 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      */
     boolean tryFree(ThreadCache tc, long address, int tag) {
         ensureOpen();
-        Chunk c = chunkFor(tc, address);
-        if (c == null) {
+        if (!useChunkOf(tc, address)) {
             return false;
         }
         if (Verifier.ENABLED && verify) {
             verifyFree(address);
         }
-        free(tc, c, address, tag);
+        free(tc, address, tag);
         return true;
     }
 
-    /** The chunk of {@code address} (the thread's last chunk first, which it then becomes), or null. */
-    private Chunk chunkFor(ThreadCache tc, long address) {
-        Chunk c = tc.lastChunk;
-        if (c == null || address - c.base >= c.size || address < c.base) {
-            c = pages.chunkOf(address);
-            if (c != null) {
-                tc.lastChunk = c;
-            }
+    /**
+     * Makes the chunk of {@code address} the thread's last chunk (usually it already is); false, with
+     * nothing changed, if {@code address} is in none of the pool's chunks.
+     */
+    private boolean useChunkOf(ThreadCache tc, long address) {
+        long base = tc.chunkBase;
+        if (address - base < tc.chunkSize && address >= base) {
+            return true;
         }
-        return c;
+        Chunk c = pages.chunkOf(address);
+        if (c == null) {
+            return false;
+        }
+        tc.useChunk(c);
+        return true;
     }
 
-    private void free(ThreadCache tc, Chunk c, long address, int tag) {
-        long off = address - c.base;
+    /** Frees the block at {@code address}, in the thread's last chunk ({@link #useChunkOf}). */
+    private void free(ThreadCache tc, long address, int tag) {
+        long off = address - tc.chunkBase;
+        MemorySegment s = tc.chunkSegment;
+        short[] pageKind = tc.chunkPageKind;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
-            freeLarge(tc, c, address, tag);
+            freeLarge(tc, chunkOfNew(address), address, tag);
             return;
         }
-        int cls = c.pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
+        int cls = pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
         if (!SizeClasses.isBlockStart(cls, (int) (off & (SizeClasses.PAGE_SIZE - 1)))) {
             throw notABlock(address);
         }
-        MemorySegment s = c.segment;
+        ClassStack cs = tc.stack(cls);
         long head = PoolHeader.readWord(s, off); // Ulong1 and PoolTag in one read
         int ulong1 = PoolHeader.ulong1Of(head);
-        int stride = SizeClasses.stride(cls);
+        int stride = cs.stride;
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
-        int expected = SizeClasses.freeUlong1(cls, headerInPage);
+        int expected = cs.freeUlong1(headerInPage);
         if ((ulong1 & ~PoolHeader.POOL_TYPE_FIELD) != expected || (ulong1 & PoolHeader.POOL_TYPE_FIELD) == 0) {
-            checkHeader(c, off, cls, ulong1, address); // throws the precise bug check
+            checkHeader(chunkOfNew(address), off, cls, ulong1, address); // throws the precise bug check
         }
         int blockTag = PoolHeader.tagOf(head);
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
         if (Verifier.ENABLED && verify) {
-            char mark = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+            char mark = chunkOfNew(address).requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             if ((mark & Chunk.PARKED) != 0) {
                 throw parkedFree(address, PoolHeader.readWord(s, off));
             }
@@ -422,10 +448,10 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         PoolHeader.writeUlong1(s, off, expected); // PoolType = 0: free
         tc.countFree(tags, blockTag & ~PoolTags.PROTECTED_POOL, stride);
-        if (tc.full(cls)) {
+        if (cs.depth == ThreadCache.CAPACITY) {
             spill(tc, cls);
         }
-        tc.push(cls, address);
+        cs.blocks[cs.depth++] = address;
     }
 
     /**
@@ -727,11 +753,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         // check, so nothing of a corrupt batch is handed out.
         long block = batch;
         Chunk c = checkBatchLink(cls, 0, block);
-        int bottom = tc.depth[cls];
+        int bottom = tc.depth(cls);
         try {
             long b = block;
             for (long next = FreeLists.nextInBatch(c, b); next != 0; next = FreeLists.nextInBatch(c, b)) {
-                if (tc.depth[cls] - bottom >= FreeLists.BATCH - 1) {
+                if (tc.depth(cls) - bottom >= FreeLists.BATCH - 1) {
                     throw corruptFreeList(cls, b, next, "makes the batch longer than " + FreeLists.BATCH
                             + " blocks (its links form a cycle or join another batch)");
                 }
@@ -740,7 +766,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 b = next;
             }
         } catch (RuntimeException corrupt) {
-            tc.depth[cls] = bottom;
+            tc.truncate(cls, bottom);
             throw corrupt;
         }
         tc.reverse(cls, bottom); // hand the batch out in chain order (ascending addresses when carved)
@@ -843,9 +869,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                     continue; // !isAlive() makes the dead thread's writes to its stacks visible here
                 }
                 for (int cls = 0; cls < SizeClasses.NUM_CLASSES; cls++) {
-                    while (tc.depth[cls] > 0) {
+                    while (tc.depth(cls) > 0) {
                         long head = 0;
-                        int n = Math.min(FreeLists.BATCH, tc.depth[cls]);
+                        int n = Math.min(FreeLists.BATCH, tc.depth(cls));
                         for (int i = 0; i < n; i++) {
                             long b = tc.pop(cls);
                             Chunk c = chunkOfNew(b); // null only if close() unmapped the pool meanwhile: reported as closed
@@ -874,13 +900,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (tc != null && tc.owner == t) {
             return tc;
         }
-        tc = caches.get();
+        tc = caches.computeIfAbsent(t, this::newCache);
         cacheByThreadId[i] = tc;
         return tc;
     }
 
-    private ThreadCache newCache() {
-        ThreadCache tc = new ThreadCache(Thread.currentThread());
+    private ThreadCache newCache(Thread t) {
+        ThreadCache tc = new ThreadCache(t);
         allCaches.add(tc);
         return tc;
     }
@@ -1214,14 +1240,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             }
             LeakReport report = outstanding();
             closed = true; // volatile write: later calls fail fast in ensureOpen()
-            pages.close();
-            // Each thread that allocated keeps its ThreadCache in its own ThreadLocalMap until the entry is
-            // expunged, which for a long-lived thread may be never; its lastChunk reaches this pool and
-            // through it the whole kernel. Plain writes: the owners may no longer use the pool, and a racing
-            // allocation that re-sets one only pins this pool until that thread's next allocation elsewhere.
-            for (ThreadCache tc : allCaches) {
-                tc.lastChunk = null;
-            }
+            pages.close(); // the caches stay as they are: only this pool reaches them (see caches)
             return report;
         }
     }

@@ -1,19 +1,26 @@
 package dev.offkern.runtime.pool;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
  * One thread's share of one pool: a small stack of free blocks per size class (taken from and
- * returned to {@link FreeLists} a batch at a time) and the thread's per-tag counters.
+ * returned to {@link FreeLists} a batch at a time), the thread's per-tag counters, and the chunk it
+ * used last, laid out for the fast paths.
  *
  * <p><b>Implementation overview.</b> Only the owning thread touches the stacks while it is alive;
  * after it dies the pool may drain them ({@link Pool}'s reclaim path), which is safe because a
  * thread's termination happens-before another thread observing {@code !isAlive()}. Counters are
- * single-writer: the owner updates them with plain reads and opaque writes (no tearing, no fence);
- * reports sum them across caches with opaque reads, exact once the writers are quiescent (for
- * example after {@code join}). Frees are counted by the thread that frees, so one thread's bytes
- * may be negative: only the sum means anything.
+ * single-writer ({@link TagCount}); reports sum them across caches with opaque reads, exact once the
+ * writers are quiescent (for example after {@code join}). Frees are counted by the thread that frees,
+ * so one thread's bytes may be negative: only the sum means anything.
+ *
+ * <p>Layout for the fast paths (docs/performance.md "Pool"): what an allocation or a free of a block
+ * in the thread's last chunk reads is one load away from this object: the class's {@link ClassStack}
+ * (its stack and constants), the last tag's {@link TagCount}, and the last chunk's base, size,
+ * segment and bookkeeping arrays, copied here from the {@link Chunk} ({@link #useChunk}) so that no
+ * access goes through the chunk object first.
  *
  * <p>Progress: wait-free (single owner).
  */
@@ -28,70 +35,116 @@ final class ThreadCache {
      * allocated under a driver (poolmon's driver column; 0: none yet).
      */
     static final int OWNER = 3;
-    /** Longs per tag slot in a counter block: ALLOCS, FREES, BYTES, OWNER. */
-    private static final int PER_SLOT = 4;
     /** Tag slots per counter block. */
     static final int BLOCK_SLOTS = 64;
 
     final Thread owner;
-    final long[][] stacks = new long[SizeClasses.NUM_CLASSES][];
-    final int[] depth = new int[SizeClasses.NUM_CLASSES];
+    /** Per size class, the thread's stack of the class; null until the thread first uses the class. */
+    final ClassStack[] classes = new ClassStack[SizeClasses.NUM_CLASSES];
     /**
-     * Per tag slot: allocations, frees, net bytes, in blocks of {@link #BLOCK_SLOTS} slots made on
-     * first use (a thread that uses a few tags holds a few small blocks, not the whole tag table).
+     * Per tag slot, the thread's counts, in blocks of {@link #BLOCK_SLOTS} slots made on first use (a
+     * thread that uses a few tags holds a few small blocks, not the whole tag table).
      */
-    final long[][] counterBlocks = new long[(TagTable.CAPACITY + 1 + BLOCK_SLOTS - 1) / BLOCK_SLOTS][];
+    final TagCount[][] counterBlocks = new TagCount[(TagTable.CAPACITY + 1 + BLOCK_SLOTS - 1) / BLOCK_SLOTS][];
     /** Set once the pool has drained this dead thread's stacks. */
     boolean drained;
-    /** The chunk of the last block this thread allocated (chunks are immutable and never unmapped while open). */
+    /**
+     * The chunk of the last block this thread allocated or freed (chunks are immutable and never unmapped
+     * while open), or null; {@link #chunkBase} .. {@link #chunkPageKind} are copies of its fields
+     * ({@link #useChunk}; a size of 0 while there is none, so that no address matches).
+     */
     Chunk lastChunk;
+    long chunkBase;
+    long chunkSize;
+    MemorySegment chunkSegment;
+    char[] chunkRequested;
+    char[] chunkOwners;
+    short[] chunkPageKind;
     /**
      * The owner id of the driver whose code the owning thread runs now (0: none), recorded in every
      * block it allocates ({@link Pool#setThreadOwner}). Thread-confined.
      */
     char driverOwner;
-    /** The last tag counted, its counter block and its index there: most threads use one tag at a time. */
+    /** The last tag counted and its counts: most threads use one tag at a time. */
     int lastTag;
-    long[] lastBlock;
-    int lastIndex;
+    TagCount lastCount;
 
     ThreadCache(Thread owner) {
         this.owner = owner;
     }
 
-    /** Pops a cached block of class {@code cls}, or 0. */
-    long pop(int cls) {
-        int d = depth[cls];
-        if (d == 0) {
-            return 0;
+    /** Makes {@code c} (or none, null) the thread's last chunk. */
+    void useChunk(Chunk c) {
+        lastChunk = c;
+        if (c == null) {
+            chunkSize = 0;
+            chunkBase = 0;
+            chunkSegment = null;
+            chunkRequested = null;
+            chunkOwners = null;
+            chunkPageKind = null;
+        } else {
+            chunkBase = c.base;
+            chunkSize = c.size;
+            chunkSegment = c.segment;
+            chunkRequested = c.requested;
+            chunkOwners = c.owners;
+            chunkPageKind = c.pageKind;
         }
-        depth[cls] = d - 1;
-        return stacks[cls][d - 1];
     }
 
-    /** Whether the class's stack is full. */
-    boolean full(int cls) {
-        return depth[cls] == CAPACITY;
+    /** Whether {@code address} lies in the last chunk. */
+    boolean inLastChunk(long address) {
+        return address - chunkBase < chunkSize && address >= chunkBase;
+    }
+
+    /** The class's stack, made on first use. */
+    ClassStack stack(int cls) {
+        ClassStack s = classes[cls];
+        return s != null ? s : (classes[cls] = new ClassStack(cls));
+    }
+
+    /** Blocks the class's stack holds. */
+    int depth(int cls) {
+        ClassStack s = classes[cls];
+        return s == null ? 0 : s.depth;
+    }
+
+    /** Pops a cached block of class {@code cls}, or 0. */
+    long pop(int cls) {
+        ClassStack s = classes[cls];
+        if (s == null || s.depth == 0) {
+            return 0;
+        }
+        return s.blocks[--s.depth];
     }
 
     /** Pushes {@code block}; the caller made room first. */
     void push(int cls, long block) {
-        long[] s = stacks[cls];
-        if (s == null) {
-            s = new long[CAPACITY];
-            stacks[cls] = s;
-        }
-        s[depth[cls]++] = block;
+        ClassStack s = stack(cls);
+        s.blocks[s.depth++] = block;
+    }
+
+    /** Drops the class's blocks above {@code bottom} (a refill undone). */
+    void truncate(int cls, int bottom) {
+        stack(cls).depth = bottom;
     }
 
     /** Reverses the class's stack above {@code bottom}. */
     void reverse(int cls, int bottom) {
-        long[] s = stacks[cls];
-        for (int i = bottom, j = depth[cls] - 1; i < j; i++, j--) {
+        ClassStack cs = stack(cls);
+        long[] s = cs.blocks;
+        for (int i = bottom, j = cs.depth - 1; i < j; i++, j--) {
             long t = s[i];
             s[i] = s[j];
             s[j] = t;
         }
+    }
+
+    /** The counts of {@code tag} (protected bit stripped), through the one-entry memo. */
+    TagCount counts(TagTable tags, int tag) {
+        TagCount c = lastCount;
+        return tag == lastTag && c != null ? c : select(tags, tag);
     }
 
     /**
@@ -99,54 +152,44 @@ final class ThreadCache {
      * driver with owner id {@code owner} (0: not a driver's own allocation, the owner is left alone).
      */
     void countAlloc(TagTable tags, int tag, long bytes, char owner) {
-        if (tag != lastTag || lastBlock == null) {
-            select(tags, tag);
-        }
-        long[] b = lastBlock;
-        int i = lastIndex;
-        add(b, i + ALLOCS, 1);
-        add(b, i + BYTES, bytes);
-        if (owner != 0) {
-            COUNTERS.setOpaque(b, i + OWNER, (long) owner); // opaque: single writer; tagOwners() reads it with getOpaque
-        }
+        counts(tags, tag).countAlloc(bytes, owner);
     }
 
     /** Counts a free of {@code bytes} under {@code tag} (protected bit stripped). */
     void countFree(TagTable tags, int tag, long bytes) {
-        if (tag != lastTag || lastBlock == null) {
-            select(tags, tag);
-        }
-        long[] b = lastBlock;
-        int i = lastIndex;
-        add(b, i + FREES, 1);
-        add(b, i + BYTES, -bytes);
+        counts(tags, tag).countFree(bytes);
     }
 
-    /** Points the one-entry memo at {@code tag}'s counters, making their block on first use. */
-    private void select(TagTable tags, int tag) {
+    /** Points the one-entry memo at {@code tag}'s counts, making them (and their block) on first use. */
+    private TagCount select(TagTable tags, int tag) {
         int slot = tags.slotOf(tag);
         int block = slot / BLOCK_SLOTS;
-        long[] b = counterBlocks[block]; // plain: only this thread writes the element
+        TagCount[] b = counterBlocks[block]; // plain: only this thread writes the element
         if (b == null) {
-            b = new long[BLOCK_SLOTS * PER_SLOT];
-            BLOCKS.setRelease(counterBlocks, block, b); // release: readers that see the block see it zeroed
+            b = new TagCount[BLOCK_SLOTS];
+            BLOCKS.setRelease(counterBlocks, block, b); // release: readers that see the block see it empty
+        }
+        TagCount c = b[slot % BLOCK_SLOTS]; // plain: only this thread writes the element
+        if (c == null) {
+            c = new TagCount();
+            COUNTS.setRelease(b, slot % BLOCK_SLOTS, c); // release: readers that see it see its zeroed fields
         }
         lastTag = tag;
-        lastBlock = b;
-        lastIndex = (slot % BLOCK_SLOTS) * PER_SLOT;
-    }
-
-    private static void add(long[] b, int i, long delta) {
-        COUNTERS.setOpaque(b, i, b[i] + delta); // opaque: single writer (no lost update), readers use getOpaque (no tearing)
+        lastCount = c;
+        return c;
     }
 
     /** This thread's {@code what} ({@link #ALLOCS}, {@link #FREES}, {@link #BYTES}, {@link #OWNER}) of {@code slot}. */
     long read(int slot, int what) {
-        long[] b = (long[]) BLOCKS.getAcquire(counterBlocks, slot / BLOCK_SLOTS); // acquire: pairs with the release in select()
-        return b == null ? 0 : (long) COUNTERS.getOpaque(b, (slot % BLOCK_SLOTS) * PER_SLOT + what); // opaque: pairs with add()
+        TagCount[] b = (TagCount[]) BLOCKS.getAcquire(counterBlocks, slot / BLOCK_SLOTS); // acquire: pairs with the release in select()
+        if (b == null) {
+            return 0;
+        }
+        TagCount c = (TagCount) COUNTS.getAcquire(b, slot % BLOCK_SLOTS); // acquire: pairs with the release in select()
+        return c == null ? 0 : c.read(what);
     }
 
     // ===== VarHandle mechanics =====
-    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle BLOCKS = MethodHandles.arrayElementVarHandle(long[][].class);
+    private static final VarHandle BLOCKS = MethodHandles.arrayElementVarHandle(TagCount[][].class);
+    private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(TagCount[].class);
 }
