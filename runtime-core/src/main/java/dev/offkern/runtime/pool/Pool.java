@@ -86,7 +86,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * parked in a dead thread's cache are drained back to the free lists before a new chunk is
      * mapped (reclaimDeadCaches).
      *
-     * The block's requested size lives out of line (Chunk.requested), so the header keeps Windows'
+     * The block's requested size lives out of line (Chunk.info, with its owner), so the header keeps Windows'
      * bytes and segmentOf can bound the segment exactly. The tag accounting is per thread
      * (ThreadCache counters) and summed by the reports: no shared counter on the fast path.
      *
@@ -292,15 +292,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         // The thread's last chunk, from the cache's copies of its fields (see ThreadCache).
         MemorySegment s = tc.chunkSegment;
-        char[] requested = tc.chunkRequested;
-        char[] owners = tc.chunkOwners;
+        int[] info = tc.chunkInfo;
         long base = tc.chunkBase;
         if (p - base >= tc.chunkSize || p < base) {
             Chunk c = chunkOfNew(p);
             tc.useChunk(c);
             s = c.segment;
-            requested = c.requested;
-            owners = c.owners;
+            info = c.info;
             base = c.base;
         }
         long off = p - base;
@@ -309,9 +307,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         int ulong1 = cs.freeUlong1(headerInPage) | (cacheAligned ? allocatedCacheAligned : allocated);
         // Ulong1 and PoolTag in one little-endian store; ProcessBilled stays 0 from carvePage (no quota).
         PoolHeader.writeWord(s, off, PoolHeader.word(ulong1, tag));
-        requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = (char) bytes;
         char owner = attribute ? tc.driverOwner : 0;
-        owners[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner; // plain: read only while the block is allocated
+        // Requested size and owner, the parked mark cleared; plain: read only while the block is allocated
+        info[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner << Chunk.OWNER_SHIFT | (int) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
             s.asSlice(off, bytes).fill((byte) 0);
         }
@@ -433,11 +431,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             checkTag(address, blockTag, tag); // throws
         }
         if (Verifier.ENABLED && verify) {
-            char mark = chunkOfNew(address).requested[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+            int mark = chunkOfNew(address).info[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             if ((mark & Chunk.PARKED) != 0) {
                 throw parkedFree(address, PoolHeader.readWord(s, off));
             }
-            char requested = (char) (mark & Chunk.REQUESTED_MASK);
+            int requested = Chunk.requested(mark);
             checkGuard(s, off, requested, stride - SizeClasses.HEADER - requested, address);
         }
         if (Verifier.ENABLED) {
@@ -481,7 +479,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 || PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) == 0) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not an allocated " + name + " block");
         }
-        return c.segment.asSlice(off, c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK);
+        return c.segment.asSlice(off, Chunk.requested(c.info[(int) (off >>> SizeClasses.UNIT_SHIFT)]));
     }
 
     /** Whether {@code address} lies in one of this pool's chunks. */
@@ -557,7 +555,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, payload)) == 0) {
                 return FREED;
             }
-            long end = payload + (c.requested[(int) (payload >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK);
+            long end = payload + Chunk.requested(c.info[(int) (payload >>> SizeClasses.UNIT_SHIFT)]);
             return end > off ? end - off : OUTSIDE;
         }
         if (kind == Chunk.PAGE_LARGE || kind == Chunk.PAGE_LARGE_TAIL) {
@@ -591,11 +589,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
         for (;;) {
-            char v = (char) MARKS.getVolatile(c.requested, i); // volatile: pairs with the CAS of a racing park/unpark
+            int v = (int) MARKS.getVolatile(c.info, i); // volatile: pairs with the CAS of a racing park/unpark
             if ((v & Chunk.PARKED) != 0) {
                 return false;
             }
-            if (MARKS.compareAndSet(c.requested, i, v, (char) (v | Chunk.PARKED))) { // volatile CAS: the parking point
+            if (MARKS.compareAndSet(c.info, i, v, v | Chunk.PARKED)) { // volatile CAS: the parking point
                 return true;
             }
         }
@@ -615,11 +613,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         }
         int i = (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT);
         for (;;) {
-            char v = (char) MARKS.getVolatile(c.requested, i); // volatile: as in park()
+            int v = (int) MARKS.getVolatile(c.info, i); // volatile: as in park()
             if ((v & Chunk.PARKED) == 0) {
                 return false;
             }
-            if (MARKS.compareAndSet(c.requested, i, v, (char) (v & ~Chunk.PARKED))) { // volatile CAS: the unparking point
+            if (MARKS.compareAndSet(c.info, i, v, v & ~Chunk.PARKED)) { // volatile CAS: the unparking point
                 return true;
             }
         }
@@ -628,7 +626,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /** Whether {@link #park} marked the block at {@code address} and nothing cleared it since. */
     public boolean isParked(long address) {
         Chunk c = pages.chunkOf(address);
-        return c != null && ((char) MARKS.getVolatile(c.requested, (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT))
+        return c != null && ((int) MARKS.getVolatile(c.info, (int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT))
                 & Chunk.PARKED) != 0; // volatile: as in park()
     }
 
@@ -683,7 +681,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (Verifier.ENABLED && verify && slack > 0) {
             c.segment.asSlice(off + bytes, slack).fill(GUARD);
         }
-        c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] = 0; // not parked
+        c.info[(int) (off >>> SizeClasses.UNIT_SHIFT)] = 0; // not parked (a large block's size and owner are in its LargeBlock)
         char owner = attribute ? tc.driverOwner : 0;
         synchronized (large) {
             large.put(p, new LargeBlock(p, count, bytes, tag, owner));
@@ -708,7 +706,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         checkTag(address, b.tag(), tag);
         long bytes = b.pages() << SizeClasses.PAGE_SHIFT;
         if (Verifier.ENABLED && verify) {
-            if ((c.requested[(int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT)] & Chunk.PARKED) != 0) {
+            if ((c.info[(int) ((address - c.base) >>> SizeClasses.UNIT_SHIFT)] & Chunk.PARKED) != 0) {
                 throw parkedFree(address, 0);
             }
             checkGuard(c.segment, address - c.base, b.requested(), bytes - b.requested(), address);
@@ -1126,12 +1124,13 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
                 for (int i = 0; i < SizeClasses.blocksPerPage(cls); i++) {
                     long off = pageOff + SizeClasses.firstHeader(cls) + (long) i * SizeClasses.stride(cls) + PoolHeader.SIZE;
                     if (PoolHeader.poolType(PoolHeader.readUlong1(c.segment, off)) != 0) {
-                        int blockOwner = c.owners[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+                        int blockInfo = c.info[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+                        int blockOwner = Chunk.owner(blockInfo);
                         if (owner >= 0 && blockOwner != owner) {
                             continue;
                         }
                         int tag = PoolHeader.readTag(c.segment, off);
-                        long size = c.requested[(int) (off >>> SizeClasses.UNIT_SHIFT)] & Chunk.REQUESTED_MASK;
+                        long size = Chunk.requested(blockInfo);
                         groups.computeIfAbsent(List.of((long) tag, size, (long) blockOwner), k -> new long[1])[0]++;
                     }
                 }
@@ -1192,7 +1191,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             int first = SizeClasses.firstHeader(kind);
             int stride = SizeClasses.stride(kind);
             long payload = off - inPage + first + (long) ((inPage - first) / stride) * stride + PoolHeader.SIZE;
-            return c.owners[(int) (payload >>> SizeClasses.UNIT_SHIFT)];
+            return Chunk.owner(c.info[(int) (payload >>> SizeClasses.UNIT_SHIFT)]);
         }
         long head = c.base + ((long) c.largeHead[page] << SizeClasses.PAGE_SHIFT);
         synchronized (large) {
@@ -1247,8 +1246,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
 
     // ===== VarHandle mechanics =====
 
-    /** Chunk.requested elements, for the PARKED bit (park/unpark): CAS on a char. */
-    private static final VarHandle MARKS = MethodHandles.arrayElementVarHandle(char[].class);
+    /** Chunk.info elements, for the PARKED bit (park/unpark): CAS on an int. */
+    private static final VarHandle MARKS = MethodHandles.arrayElementVarHandle(int[].class);
 
     /** Test hook: where the verifier reads the IRQL (the IRQL model replaces {@link Irql#current()}). */
     void irqlSourceForTest(IntSupplier source) {

@@ -57,8 +57,7 @@ final class ThreadCache {
     long chunkBase;
     long chunkSize;
     MemorySegment chunkSegment;
-    char[] chunkRequested;
-    char[] chunkOwners;
+    int[] chunkInfo;
     short[] chunkPageKind;
     /**
      * The owner id of the driver whose code the owning thread runs now (0: none), recorded in every
@@ -80,15 +79,13 @@ final class ThreadCache {
             chunkSize = 0;
             chunkBase = 0;
             chunkSegment = null;
-            chunkRequested = null;
-            chunkOwners = null;
+            chunkInfo = null;
             chunkPageKind = null;
         } else {
             chunkBase = c.base;
             chunkSize = c.size;
             chunkSegment = c.segment;
-            chunkRequested = c.requested;
-            chunkOwners = c.owners;
+            chunkInfo = c.info;
             chunkPageKind = c.pageKind;
         }
     }
