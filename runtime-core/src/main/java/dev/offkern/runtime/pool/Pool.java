@@ -86,13 +86,21 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * parked in a dead thread's cache are drained back to the free lists before a new chunk is
      * mapped (reclaimDeadCaches).
      *
-     * The block's requested size lives out of line (Chunk.info, with its owner), so the header keeps Windows'
-     * bytes and segmentOf can bound the segment exactly. The tag accounting is per thread
-     * (ThreadCache counters) and summed by the reports: no shared counter on the fast path.
+     * The block's requested size lives out of line (Chunk.info, one int per granule with the parked
+     * mark and the driver owner, written by one store), so the header keeps Windows' bytes and
+     * segmentOf can bound the segment exactly. The tag accounting is per thread (ThreadCache's
+     * TagCount objects) and summed by the reports: no shared counter on the fast path.
+     *
+     * The fast paths read their state one load from the thread's cache: the class's ClassStack (its
+     * stack and the class's stride and free Ulong1), the tag memo's TagCount, and copies of the last
+     * chunk's base, size, segment, page table and info array. Each level of indirection removed
+     * (cache -> chunk -> field, cache -> stacks -> stack, static tables) measured in the DDI pair:
+     * docs/performance.md "Pool", session 27.
      *
      * The calling thread's cache is found through a table indexed by thread id (mod 1024) whose
-     * entries are checked against their final owner field: a ThreadLocal lookup cost more than the
-     * rest of an allocation. Entries of ended threads stay in the table (and keep their Thread
+     * entries are checked against their final owner field, then a map the pool holds (caches): a
+     * ThreadLocal lookup cost more than the rest of an allocation, and would leave a closed pool's
+     * caches in long-lived threads. Entries of ended threads stay in the table (and keep their Thread
      * reachable) until another thread with the same index replaces them.
      *
      * Freeing validates the address against the chunk's page table before reading anything, so a
@@ -125,7 +133,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      */
     private final ConcurrentHashMap<Thread, ThreadCache> caches = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<ThreadCache> allCaches = new CopyOnWriteArrayList<>();
-    /** Thread id (mod 1024) to that thread's cache: a racy hint in front of {@link #caches}. */
+    /** Thread id (mod 1024) to that thread's cache: a racy hint in front of {@link #caches} (plain accesses, owner checked). */
     private final ThreadCache[] cacheByThreadId = new ThreadCache[1024];
     private final Long2ObjectHashMap<LargeBlock> large = new Long2ObjectHashMap<>();
     private final Object reclaimLock = new Object();
@@ -885,11 +893,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     }
 
     /**
-     * The calling thread's cache. A ThreadLocal lookup costs more than the rest of an allocation
-     * here, so it sits behind a table indexed by thread id. The table is read and written with
-     * plain accesses: an entry is used only if its (final) owner is the calling thread, in which
+     * The calling thread's cache. The pool's map ({@link #caches}) costs more than the rest of an
+     * allocation here, so it sits behind a table indexed by thread id. The table is read and written
+     * with plain accesses: an entry is used only if its (final) owner is the calling thread, in which
      * case every write to it was made by this very thread; a stale or colliding entry just sends
-     * the thread to the ThreadLocal.
+     * the thread to the map.
      */
     ThreadCache cache() {
         Thread t = Thread.currentThread();

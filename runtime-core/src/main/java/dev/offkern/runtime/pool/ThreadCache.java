@@ -49,11 +49,11 @@ final class ThreadCache {
     /** Set once the pool has drained this dead thread's stacks. */
     boolean drained;
     /**
-     * The chunk of the last block this thread allocated or freed (chunks are immutable and never unmapped
-     * while open), or null; {@link #chunkBase} .. {@link #chunkPageKind} are copies of its fields
-     * ({@link #useChunk}; a size of 0 while there is none, so that no address matches).
+     * Copies of the fields of the chunk of the last block this thread allocated or freed ({@link #useChunk}):
+     * chunks are immutable and stay mapped while the pool is open. A size of 0 until the first one, so that
+     * no address matches. Only the owning thread reads or writes them (the pool never clears them: the
+     * caches are the pool's alone, see {@code Pool.caches}).
      */
-    Chunk lastChunk;
     long chunkBase;
     long chunkSize;
     MemorySegment chunkSegment;
@@ -72,27 +72,13 @@ final class ThreadCache {
         this.owner = owner;
     }
 
-    /** Makes {@code c} (or none, null) the thread's last chunk. */
+    /** Makes {@code c} the thread's last chunk. */
     void useChunk(Chunk c) {
-        lastChunk = c;
-        if (c == null) {
-            chunkSize = 0;
-            chunkBase = 0;
-            chunkSegment = null;
-            chunkInfo = null;
-            chunkPageKind = null;
-        } else {
-            chunkBase = c.base;
-            chunkSize = c.size;
-            chunkSegment = c.segment;
-            chunkInfo = c.info;
-            chunkPageKind = c.pageKind;
-        }
-    }
-
-    /** Whether {@code address} lies in the last chunk. */
-    boolean inLastChunk(long address) {
-        return address - chunkBase < chunkSize && address >= chunkBase;
+        chunkBase = c.base;
+        chunkSize = c.size;
+        chunkSegment = c.segment;
+        chunkInfo = c.info;
+        chunkPageKind = c.pageKind;
     }
 
     /** The class's stack, made on first use. */
