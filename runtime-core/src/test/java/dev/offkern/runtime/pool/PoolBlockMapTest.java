@@ -75,6 +75,33 @@ class PoolBlockMapTest {
     }
 
     @Test
+    void shouldKeepTheRequestedSizeAndTheDriverOwnerOfAParkedBlock() {
+        // The size, the parked mark and the owner share one int per granule (Chunk.info): parking and unparking
+        // change the mark only, and the next allocation of the block replaces all three.
+        pool.setThreadOwner(0xBEEF);
+        long a = pool.allocateForDriver(4000, TAG, 0);
+        pool.setThreadOwner(0);
+        assertEquals(0xBEEF, pool.ownerOf(a));
+        assertTrue(pool.park(a));
+        assertEquals(0xBEEF, pool.ownerOf(a + 3999), "the owner survives the mark");
+        assertEquals(4000, pool.liveBytesAt(a), "the size survives the mark");
+        assertEquals(4000, pool.segmentOf(a).byteSize());
+        assertTrue(pool.unpark(a));
+        assertFalse(pool.unpark(a), "the mark was cleared once");
+        assertEquals(0xBEEF, pool.ownerOf(a));
+        assertEquals(4000, pool.liveBytesAt(a));
+        assertTrue(pool.park(a));
+        pool.unpark(a);
+        pool.free(a, TAG);
+        long b = pool.allocate(4000, TAG, 0); // the thread's cache hands the same block back, no owner now
+        assertEquals(a, b);
+        assertEquals(0, pool.ownerOf(b));
+        assertFalse(pool.isParked(b));
+        assertEquals(4000, pool.liveBytesAt(b));
+        pool.free(b, TAG);
+    }
+
+    @Test
     void shouldLetExactlyOneOfManyRacingThreadsParkABlock() throws InterruptedException {
         for (int round = 0; round < 200; round++) {
             long a = pool.allocate(64, TAG, 0);
