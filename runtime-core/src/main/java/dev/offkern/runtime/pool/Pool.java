@@ -296,7 +296,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             if (p == 0) {
                 return failed(bytes, flags);
             }
-            cs = tc.classes[cls]; // refill made it
+            cs = tc.stack(cls); // made by the refill (its reverse), or now
         }
         // The thread's last chunk, from the cache's copies of its fields (see ThreadCache).
         MemorySegment s = tc.chunkSegment;
