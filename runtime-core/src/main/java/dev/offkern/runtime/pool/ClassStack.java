@@ -26,6 +26,16 @@ final class ClassStack {
         this.freeUlong1Other = SizeClasses.freeUlong1(cls, firstHeader + stride);
     }
 
+    /** Pops a free block; the caller checked {@link #depth} is not 0. */
+    long pop() {
+        return blocks[--depth];
+    }
+
+    /** Pushes a free block; the caller made room first. */
+    void push(long block) {
+        blocks[depth++] = block;
+    }
+
     /** The free block's Ulong1 (PoolType 0) for the header at page offset {@code headerInPage}. */
     int freeUlong1(int headerInPage) {
         return headerInPage == firstHeader ? freeUlong1First : freeUlong1Other;

@@ -261,14 +261,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (p == 0) {
             return MemorySegment.NULL;
         }
-        MemorySegment s = tc.chunkSegment; // a small block's chunk; a large block is looked up
-        long base = tc.chunkBase;
-        if (p - base >= tc.chunkSize || p < base) {
+        if (!tc.inChunk(p)) { // a large block: allocate() made a small block's chunk the thread's last
             Chunk c = chunkOfNew(p);
-            s = c.segment;
-            base = c.base;
+            return c.segment.asSlice(p - c.base, Math.max(bytes, 1));
         }
-        return s.asSlice(p - base, Math.max(bytes, 1));
+        return tc.chunkSegment.asSlice(p - tc.chunkBase, Math.max(bytes, 1));
     }
 
     private long allocate(ThreadCache tc, long bytes, int tag, long flags, boolean attribute, boolean segregated) {
@@ -287,29 +284,18 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (cls < 0) {
             return allocateLarge(tc, bytes, tag, flags, attribute);
         }
-        ClassStack cs = tc.classes[cls];
-        long p;
-        if (cs != null && cs.depth != 0) {
-            p = cs.blocks[--cs.depth];
-        } else {
-            p = refill(tc, cls);
-            if (p == 0) {
-                return failed(bytes, flags);
-            }
-            cs = tc.stack(cls); // made by the refill (its reverse), or now
+        ClassStack cs = tc.stack(cls);
+        long p = cs.depth != 0 ? cs.pop() : refill(tc, cls);
+        if (p == 0) {
+            return failed(bytes, flags);
+        }
+        if (!tc.inChunk(p)) {
+            tc.useChunk(chunkOfNew(p));
         }
         // The thread's last chunk, from the cache's copies of its fields (see ThreadCache).
         MemorySegment s = tc.chunkSegment;
         int[] info = tc.chunkInfo;
-        long base = tc.chunkBase;
-        if (p - base >= tc.chunkSize || p < base) {
-            Chunk c = chunkOfNew(p);
-            tc.useChunk(c);
-            s = c.segment;
-            info = c.info;
-            base = c.base;
-        }
-        long off = p - base;
+        long off = p - tc.chunkBase;
         int stride = cs.stride;
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
         int ulong1 = cs.freeUlong1(headerInPage) | (cacheAligned ? allocatedCacheAligned : allocated);
@@ -400,8 +386,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
      * nothing changed, if {@code address} is in none of the pool's chunks.
      */
     private boolean useChunkOf(ThreadCache tc, long address) {
-        long base = tc.chunkBase;
-        if (address - base < tc.chunkSize && address >= base) {
+        if (tc.inChunk(address)) {
             return true;
         }
         Chunk c = pages.chunkOf(address);
@@ -418,7 +403,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         MemorySegment s = tc.chunkSegment;
         short[] pageKind = tc.chunkPageKind;
         if ((off & (SizeClasses.PAGE_SIZE - 1)) == 0) {
-            freeLarge(tc, chunkOfNew(address), address, tag);
+            freeLarge(tc, tc.chunk, address, tag);
             return;
         }
         int cls = pageKind[(int) (off >>> SizeClasses.PAGE_SHIFT)];
@@ -432,14 +417,14 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         int headerInPage = (int) ((off - PoolHeader.SIZE) & (SizeClasses.PAGE_SIZE - 1));
         int expected = cs.freeUlong1(headerInPage);
         if ((ulong1 & ~PoolHeader.POOL_TYPE_FIELD) != expected || (ulong1 & PoolHeader.POOL_TYPE_FIELD) == 0) {
-            checkHeader(chunkOfNew(address), off, cls, ulong1, address); // throws the precise bug check
+            checkHeader(s, off, cls, ulong1, address); // throws the precise bug check
         }
         int blockTag = PoolHeader.tagOf(head);
         if (tag != blockTag && (tag != 0 || blockTag < 0)) { // blockTag < 0: PROTECTED_POOL is bit 31
             checkTag(address, blockTag, tag); // throws
         }
         if (Verifier.ENABLED && verify) {
-            int mark = chunkOfNew(address).info[(int) (off >>> SizeClasses.UNIT_SHIFT)];
+            int mark = tc.chunkInfo[(int) (off >>> SizeClasses.UNIT_SHIFT)];
             if ((mark & Chunk.PARKED) != 0) {
                 throw parkedFree(address, PoolHeader.readWord(s, off));
             }
@@ -457,7 +442,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (cs.depth == ThreadCache.CAPACITY) {
             spill(tc, cls);
         }
-        cs.blocks[cs.depth++] = address;
+        cs.push(address);
     }
 
     /**
@@ -959,9 +944,9 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         return poolType == PoolType.PagedPool ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;
     }
 
-    private void checkHeader(Chunk c, long off, int cls, int ulong1, long address) {
+    private void checkHeader(MemorySegment s, long off, int cls, int ulong1, long address) {
         long headerAddress = PoolHeader.headerAddress(address);
-        long contents = PoolHeader.readWord(c.segment, off);
+        long contents = PoolHeader.readWord(s, off);
         if (PoolHeader.poolType(ulong1) == 0) {
             throw bugChecks.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, contents, address,
                     name + " block 0x" + Long.toHexString(address) + " was already freed");

@@ -49,11 +49,13 @@ final class ThreadCache {
     /** Set once the pool has drained this dead thread's stacks. */
     boolean drained;
     /**
-     * Copies of the fields of the chunk of the last block this thread allocated or freed ({@link #useChunk}):
-     * chunks are immutable and stay mapped while the pool is open. A size of 0 until the first one, so that
-     * no address matches. Only the owning thread reads or writes them (the pool never clears them: the
-     * caches are the pool's alone, see {@code Pool.caches}).
+     * The chunk of the last block this thread allocated or freed ({@link #useChunk}), for the slow paths,
+     * and copies of its fields for the fast ones: chunks are immutable and stay mapped while the pool is
+     * open. Null, and a size of 0, until the first one, so that no address matches. Only the owning thread
+     * reads or writes them (the pool never clears them: the caches are the pool's alone, see
+     * {@code Pool.caches}).
      */
+    Chunk chunk;
     long chunkBase;
     long chunkSize;
     MemorySegment chunkSegment;
@@ -74,11 +76,17 @@ final class ThreadCache {
 
     /** Makes {@code c} the thread's last chunk. */
     void useChunk(Chunk c) {
+        chunk = c;
         chunkBase = c.base;
         chunkSize = c.size;
         chunkSegment = c.segment;
         chunkInfo = c.info;
         chunkPageKind = c.pageKind;
+    }
+
+    /** Whether {@code address} lies in the thread's last chunk. */
+    boolean inChunk(long address) {
+        return address - chunkBase < chunkSize && address >= chunkBase;
     }
 
     /** The class's stack, made on first use. */
@@ -96,16 +104,12 @@ final class ThreadCache {
     /** Pops a cached block of class {@code cls}, or 0. */
     long pop(int cls) {
         ClassStack s = classes[cls];
-        if (s == null || s.depth == 0) {
-            return 0;
-        }
-        return s.blocks[--s.depth];
+        return s == null || s.depth == 0 ? 0 : s.pop();
     }
 
     /** Pushes {@code block}; the caller made room first. */
     void push(int cls, long block) {
-        ClassStack s = stack(cls);
-        s.blocks[s.depth++] = block;
+        stack(cls).push(block);
     }
 
     /** Drops the class's blocks above {@code bottom} (a refill undone). */
