@@ -51,6 +51,15 @@ public final class MemoryPathProbe {
             MemorySegment floorChunk = pool.allocate(4096, 4096);
             cases.add(new ProbeCase("floor pool 64: cache pop/push, POOL_HEADER, tag counts, slice",
                     () -> loopPoolFloor(new FloorCache(floorChunk))));
+            // The floor with every step the DDI pair must keep (thread lookup, run state, flag check, class,
+            // chunk and block-start checks, header, requested size, tag counts): RequiredPoolWork. Run with
+            // -XX:FreqInlineSize=1000 -XX:InlineSmallCode=10000 to fuse it into the loop (it is over the budget).
+            java.lang.foreign.Arena modelMemory = java.lang.foreign.Arena.ofShared();
+            RequiredPoolWork.setUp(modelMemory, 4, 64, TAG);
+            cases.add(new ProbeCase("floor pool DDI 64 uninit: all required work", () -> loopRequired(64,
+                    PoolFlags.POOL_FLAG_NON_PAGED | PoolFlags.POOL_FLAG_UNINITIALIZED)));
+            cases.add(new ProbeCase("floor pool DDI 64 zeroed: all required work", () -> loopRequired(64,
+                    PoolFlags.POOL_FLAG_NON_PAGED)));
             cases.add(new ProbeCase("Kernel.current() x2", MemoryPathProbe::loopCurrent));
             // Attribution of the DDI pair: its one thread lookup per call alone, and the pair without it
             // (the thread's pool record found once, outside the loop).
@@ -217,6 +226,17 @@ public final class MemoryPathProbe {
             COUNTER.setOpaque(c.counters, 1, c.counters[1] + 1);
             COUNTER.setOpaque(c.counters, 2, c.counters[2] - FLOOR_STRIDE);
             c.free[c.count++] = off;
+        }
+        return s;
+    }
+
+    /** {@link RequiredPoolWork}'s pair: the pool DDI pair's required work, with nothing else. */
+    private static long loopRequired(long size, long flags) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            MemorySegment b = RequiredPoolWork.allocate(flags, size, TAG);
+            RequiredPoolWork.free(b, TAG);
+            s += b.address();
         }
         return s;
     }
