@@ -169,6 +169,11 @@ final class RequiredPoolWork {
         only = r;
     }
 
+    /** The cache {@link #setUp} made last (for tests). */
+    static Cache lastCache() {
+        return only.nonPaged;
+    }
+
     /** The calling thread's record (the lookup every DDI call makes), or an exception. */
     private static Record record() {
         if (!LOOKUP) {
