@@ -34,7 +34,9 @@ import java.nio.ByteOrder;
  * </ul>
  * Every failure branch throws, as the pool's bug checks do; none is taken in the probe.
  *
- * <p>Single-threaded model (one record, one cache): the probe's floor, not a pool.
+ * <p>Single-threaded model of the non-paged pool only (one record, one cache; a paged request is refused with
+ * {@link UnsupportedOperationException}): the probe's floor, not a pool. Its flag checks repeat those of
+ * {@code Pools.allocatePool2} on purpose: the model must do the same work where the probe can measure it.
  */
 final class RequiredPoolWork {
     private static final int TABLE_SIZE = 1024;

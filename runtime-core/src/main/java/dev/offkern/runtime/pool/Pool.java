@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntFunction;
 import java.util.function.IntSupplier;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -129,10 +128,11 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /**
      * Each thread's cache of this pool. The pool holds them, not the threads (a {@code ThreadLocal} would
      * leave a closed pool's caches, and the chunks they point at, in a long-lived thread's map): nothing
-     * outside the pool needs clearing when it closes.
+     * outside the pool needs clearing when it closes. Never shrinks: the reports sum every cache that ever
+     * counted, and the reclaim path drains the dead threads' stacks (both iterate {@code values()}, weakly
+     * consistent: a cache made during the walk may be missed, as a thread's first allocation racing a report).
      */
     private final ConcurrentHashMap<Thread, ThreadCache> caches = new ConcurrentHashMap<>();
-    private final CopyOnWriteArrayList<ThreadCache> allCaches = new CopyOnWriteArrayList<>();
     /** Thread id (mod 1024) to that thread's cache: a racy hint in front of {@link #caches} (plain accesses, owner checked). */
     private final ThreadCache[] cacheByThreadId = new ThreadCache[1024];
     private final Long2ObjectHashMap<LargeBlock> large = new Long2ObjectHashMap<>();
@@ -855,7 +855,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
     /** Gives the blocks cached by threads that have ended back to the pool's free lists. */
     private void reclaimDeadCaches() {
         synchronized (reclaimLock) {
-            for (ThreadCache tc : allCaches) {
+            for (ThreadCache tc : caches.values()) {
                 if (tc.drained || tc.owner.isAlive()) {
                     continue; // !isAlive() makes the dead thread's writes to its stacks visible here
                 }
@@ -891,14 +891,8 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         if (tc != null && tc.owner == t) {
             return tc;
         }
-        tc = caches.computeIfAbsent(t, this::newCache);
+        tc = caches.computeIfAbsent(t, ThreadCache::new);
         cacheByThreadId[i] = tc;
-        return tc;
-    }
-
-    private ThreadCache newCache(Thread t) {
-        ThreadCache tc = new ThreadCache(t);
-        allCaches.add(tc);
         return tc;
     }
 
@@ -1049,7 +1043,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             long allocs = 0;
             long frees = 0;
             long bytes = 0;
-            for (ThreadCache tc : allCaches) {
+            for (ThreadCache tc : caches.values()) {
                 allocs += tc.read(slot, ThreadCache.ALLOCS);
                 frees += tc.read(slot, ThreadCache.FREES);
                 bytes += tc.read(slot, ThreadCache.BYTES);
@@ -1203,7 +1197,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
             if (slot < TagTable.CAPACITY && !tags.used(slot)) {
                 continue;
             }
-            for (ThreadCache tc : allCaches) {
+            for (ThreadCache tc : caches.values()) {
                 int o = (int) tc.read(slot, ThreadCache.OWNER);
                 if (o != 0) {
                     out.computeIfAbsent(slot == TagTable.OVERFLOW ? OVERFLOW_TAG : tags.tagAt(slot), k -> new java.util.TreeSet<>()).add(o);
