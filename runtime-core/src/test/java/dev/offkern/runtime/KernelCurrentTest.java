@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * its fast path (the {@code sole} kernel, kept while one kernel is booted and every attached thread is
  * attached to it) or from the attachment and the booted list. The fast path must never answer for a thread
  * attached to another kernel (a closed one), nor while two kernels are booted, and must come back once the
- * last such attachment ends.
+ * last such attachment ends. {@link Kernel#currentAddressSpace()} follows the same rules with its own field.
  */
 class KernelCurrentTest {
     private final List<Kernel> booted = new ArrayList<>();
@@ -46,11 +46,25 @@ class KernelCurrentTest {
         return (Kernel) f.get(null);
     }
 
+    private static Object soleSpaceField() throws ReflectiveOperationException {
+        Field f = Kernel.class.getDeclaredField("soleSpace");
+        f.setAccessible(true);
+        return f.get(null);
+    }
+
+    /** {@link Kernel#currentAddressSpace()} gives {@code current().addressSpace()}, and its field mirrors {@code sole}. */
+    private static void assertSameSpace(Kernel expected) throws ReflectiveOperationException {
+        assertSame(expected.addressSpace(), Kernel.currentAddressSpace());
+        Kernel sole = soleField();
+        assertSame(sole == null ? null : sole.addressSpace(), soleSpaceField(), "soleSpace follows sole");
+    }
+
     @Test
     void shouldAnswerEveryUnattachedThreadWithTheOnlyBootedKernelThroughTheFastPath() throws Exception {
         Kernel k = boot();
         assertSame(k, soleField(), "one kernel, no attachment: the fast path holds it");
         assertSame(k, Kernel.current());
+        assertSameSpace(k);
         AtomicReference<Object> other = new AtomicReference<>();
         Thread t = Thread.ofPlatform().start(() -> other.set(Kernel.current()));
         t.join();
@@ -64,21 +78,30 @@ class KernelCurrentTest {
         assertNull(soleField(), "two kernels booted");
         IllegalStateException two = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(two.getMessage().contains("2 kernels are booted"), two.getMessage());
+        assertNull(soleSpaceField());
+        IllegalStateException twoSpaces = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
+        assertTrue(twoSpaces.getMessage().contains("2 kernels are booted"), twoSpaces.getMessage());
         second.attach();
         assertSame(second, Kernel.current());
+        assertSameSpace(second);
         Thread closer = Thread.ofPlatform().start(second::close); // another thread: this one stays attached
         closer.join();
         booted.remove(second);
         // first is the only booted kernel, but this thread is attached to the closed second: refused, not first
         IllegalStateException closed = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        IllegalStateException closedSpace = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
+        assertTrue(closedSpace.getMessage().contains("closed"), closedSpace.getMessage());
         assertNull(soleField(), "an attachment to another kernel is still live");
+        assertNull(soleSpaceField());
         Kernel.detach();
         assertSame(first, soleField(), "the last attachment ended: the fast path is back");
         assertSame(first, Kernel.current());
+        assertSameSpace(first);
         first.attach();
         assertSame(first, soleField(), "attached to the only booted kernel: the fast path gives the same answer");
         assertSame(first, Kernel.current());
+        assertSameSpace(first);
         Kernel.detach();
         Kernel.detach(); // a second detach changes nothing
         assertSame(first, soleField());
@@ -91,8 +114,11 @@ class KernelCurrentTest {
         k.close();
         booted.remove(k);
         assertNull(soleField());
+        assertNull(soleSpaceField());
         IllegalStateException e = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        IllegalStateException space = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
+        assertTrue(space.getMessage().contains("closed"), space.getMessage());
     }
 
     /**
@@ -116,6 +142,7 @@ class KernelCurrentTest {
                     first.attach();
                     for (int i = 0; i < 100; i++) {
                         assertSame(first, Kernel.current(), "an attached thread got another kernel");
+                        assertSame(first.addressSpace(), Kernel.currentAddressSpace(), "an attached thread got another kernel's address space");
                         attachedCalls.incrementAndGet();
                     }
                     Kernel.detach();
@@ -131,6 +158,7 @@ class KernelCurrentTest {
                     try {
                         Kernel k = Kernel.current();
                         assertSame(first, k, "an unattached thread got a kernel other than the first");
+                        assertSame(first.addressSpace(), Kernel.currentAddressSpace(), "an unattached thread got another kernel's address space");
                         unattachedAnswers.incrementAndGet();
                     } catch (IllegalStateException e) {
                         if (!e.getMessage().contains("2 kernels are booted")) {
@@ -167,5 +195,6 @@ class KernelCurrentTest {
                 + twoKernelRefusals.get());
         assertSame(first, soleField(), "no attachment and one kernel left: the fast path is back");
         assertEquals(first, Kernel.current());
+        assertSameSpace(first);
     }
 }

@@ -92,6 +92,14 @@ public final class AddressSpace {
      * publishes a fully built table, and each lookup reads it once.
      */
     private volatile Table table = new Table(List.of());
+    /**
+     * {@link #table}'s direct array, also held here so that a lookup's usual case is one load shorter
+     * (address space → array → slot, not address space → table → array → slot): every lookup on a DDI
+     * path heads a chain of dependent loads that follows a locked instruction. Written by
+     * {@link #rebuild} after {@link #table} (volatile): a reader that sees this array and misses in it
+     * reads {@link #table} afterwards and finds that table or a newer one.
+     */
+    private volatile Region[] direct = table.direct;
     /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
     private volatile long generation;
     private final List<Region> regions = new ArrayList<>();
@@ -234,10 +242,12 @@ public final class AddressSpace {
     /**
      * The region holding {@code [address, address + size)}, or null. Wait-free; allocates nothing and
      * writes nothing. Kept small so that it inlines into its callers: the usual case is one slot load
-     * and the range check; everything else is {@link Table#search}.
+     * and the range check; everything else is {@link Table#search}. The
+     * direct array is this table's, read through {@link #direct}.
      */
     public Region find(long address, long size) {
-        return table.find(address, size); // volatile read of the table: pairs with the write in rebuild()
+        Region r = Table.inSlot(direct, address, size); // volatile read of the array: pairs with the write in rebuild()
+        return r != null ? r : table.search(address, size); // volatile read of the table, written before the array: this one or newer
     }
 
     /** Whether {@code [address, address + size)} lies inside one region. */
@@ -324,6 +334,7 @@ public final class AddressSpace {
     private void rebuild() {
         Table next = new Table(regions);
         table = next; // volatile write: publishes the fully built table to lock-free readers
+        direct = next.direct; // volatile write after the table's: a reader that misses in this array finds this table or a newer one
         generation = generation + 1; // volatile write after the table's: a reader that sees it sees the new table
     }
 
@@ -399,12 +410,14 @@ public final class AddressSpace {
 
         /** The region holding {@code [address, address + size)}, or null: the direct slot, else {@link #search}. */
         Region find(long address, long size) {
-            Region[] d = direct;
-            Region r = d[(int) (address >>> GRANULE_SHIFT) & (d.length - 1)];
-            if (r != null && r.contains(address, size)) {
-                return r; // regions are disjoint: the one region that holds the range
-            }
-            return search(address, size);
+            Region r = inSlot(direct, address, size);
+            return r != null ? r : search(address, size);
+        }
+
+        /** The region in the address's slot of {@code direct} if it holds the whole range, else null (then ask {@link #search}). */
+        static Region inSlot(Region[] direct, long address, long size) {
+            Region r = direct[(int) (address >>> GRANULE_SHIFT) & (direct.length - 1)];
+            return r != null && r.contains(address, size) ? r : null; // regions are disjoint: the one region that holds the range
         }
 
         /** The exact search: every region touching the address's granule. Wait-free. */
