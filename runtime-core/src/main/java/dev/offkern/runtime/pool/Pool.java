@@ -305,7 +305,7 @@ public final class Pool implements SegmentAllocator, BlockMap, AutoCloseable {
         // Requested size and owner, the parked mark cleared; plain: read only while the block is allocated
         info[(int) (off >>> SizeClasses.UNIT_SHIFT)] = owner << Chunk.OWNER_SHIFT | (int) bytes;
         if ((flags & POOL_FLAG_UNINITIALIZED) == 0) {
-            s.asSlice(off, bytes).fill((byte) 0);
+            BlockZero.zero(s, off, bytes); // may zero the rest of the last granule: the block's own bytes
         }
         if (Verifier.ENABLED && verify) {
             fillGuard(s, off + bytes, stride - SizeClasses.HEADER - bytes);
