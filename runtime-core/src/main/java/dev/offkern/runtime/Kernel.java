@@ -175,9 +175,9 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
-     * {@code current().addressSpace()}, one load shorter on the usual path: {@link #soleSpace} when set, else
+     * {@code current().addressSpace()}, one load shorter on the usual path: {@code soleSpace} when set, else
      * {@link #current()}'s answer. Unlike {@link #current()}, the fast path does not read the run state: a call that
-     * races with {@link #close()} may get the closing kernel's address space until close clears {@link #soleSpace},
+     * races with {@link #close()} may get the closing kernel's address space until close clears {@code soleSpace},
      * which it does before any teardown (so the call completes before close, as one that passed {@link #current()}'s
      * check just before close would); afterwards the slow path throws as {@link #current()} does. A routine that
      * uses the space and then finds an address missing reports the closed kernel, not a fault, once the space is

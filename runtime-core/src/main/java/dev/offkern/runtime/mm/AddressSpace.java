@@ -243,7 +243,7 @@ public final class AddressSpace {
      * The region holding {@code [address, address + size)}, or null. Wait-free; allocates nothing and
      * writes nothing. Kept small so that it inlines into its callers: the usual case is one slot load
      * and the range check; everything else is {@link Table#search}. The
-     * direct array is this table's, read through {@link #direct}.
+     * direct array is this table's, read through {@code direct}.
      */
     public Region find(long address, long size) {
         Region r = Table.inSlot(direct, address, size); // volatile read of the array: pairs with the write in rebuild()
