@@ -78,6 +78,9 @@ public final class MemoryPathProbe {
             cases.add(new ProbeCase("SLIST native C loop push+pop", () -> dev.offkern.bench.peers.NativeSListLoop.pushPop(
                     sHeader.address(), sEntry.address(), OPS)));
             cases.add(new ProbeCase("SLIST raw ExSList.push+pop", () -> loopSListRaw(space, sHeader.address(), sEntry.address())));
+            // The DDI's additions to the raw tier one at a time (docs/performance.md, "The DDI's dependent loads"):
+            cases.add(new ProbeCase("SLIST raw + Kernel.currentAddressSpace() per call", () -> loopSListRawSpace(sHeader.address(), sEntry.address())));
+            cases.add(new ProbeCase("SLIST raw + the popped entry's segment (resolve)", () -> loopSListRawResolve(space, sHeader.address(), sEntry.address())));
             cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSListDdi(sHeader, sEntry)));
             MemorySegment lookaside = listMemory.asSlice(8192, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
             int status = Ex.ExInitializeLookasideListEx(lookaside, null, null, dev.offkern.nt.PoolType.NonPagedPool, 0, 64, TAG, 0);
@@ -257,6 +260,27 @@ public final class MemoryPathProbe {
         for (int i = 0; i < OPS; i++) {
             dev.offkern.runtime.ex.ExSList.push(space, header, entry);
             s += dev.offkern.runtime.ex.ExSList.pop(space, header);
+        }
+        return s;
+    }
+
+    /** The raw tier with the DDI's address-space lookup on each call. */
+    private static long loopSListRawSpace(long header, long entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.ExSList.push(Kernel.currentAddressSpace(), header, entry);
+            s += dev.offkern.runtime.ex.ExSList.pop(Kernel.currentAddressSpace(), header);
+        }
+        return s;
+    }
+
+    /** The raw tier with the popped entry resolved to a segment of its region, as the DDI returns it (kept local). */
+    private static long loopSListRawResolve(dev.offkern.runtime.mm.AddressSpace space, long header, long entry) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.ExSList.push(space, header, entry);
+            long popped = dev.offkern.runtime.ex.ExSList.pop(space, header);
+            s += popped == 0 ? 0 : space.resolve(popped, dev.offkern.runtime.ex.ExSList.ENTRY_SIZE).address();
         }
         return s;
     }
