@@ -129,6 +129,24 @@ public class SListPushPopBenchmark {
         return Ex.InterlockedPopEntrySList(s.headerSegment).address();
     }
 
+    /**
+     * The raw tier plus the DDI's address-space lookup on each call ({@code Kernel.currentAddressSpace()}): with
+     * {@link #offkernRawResolve}, what each of the DDI's additions to the raw tier costs in this harness.
+     */
+    @Benchmark
+    public long offkernRawSpaceLookup(Shared s, Mine m) {
+        ExSList.push(Kernel.currentAddressSpace(), s.header, m.entry);
+        return ExSList.pop(Kernel.currentAddressSpace(), s.header);
+    }
+
+    /** The raw tier plus the popped entry resolved to a segment of its region, kept local, as the DDI returns it. */
+    @Benchmark
+    public long offkernRawResolve(Shared s, Mine m) {
+        ExSList.push(s.space, s.header, m.entry);
+        long popped = ExSList.pop(s.space, s.header);
+        return popped == 0 ? 0 : s.space.resolve(popped, ExSList.ENTRY_SIZE).address();
+    }
+
     @Benchmark
     public long x86Research(Shared s, Mine m) {
         SListX86.push(s.x86Region, 0, m.x86Entry);
