@@ -100,6 +100,12 @@ public final class AddressSpace {
      * reads {@link #table} afterwards and finds that table or a newer one.
      */
     private volatile Region[] direct = table.direct;
+    /**
+     * {@link #table}'s direct regions' segments, slot for slot (null where the slot is empty), for {@link #resolve}:
+     * a region's segment is exactly its range, so the slot's segment alone both checks the range and slices it, one
+     * dependent load shorter than the region and then its segment. Written by {@link #rebuild} with {@link #direct}.
+     */
+    private volatile MemorySegment[] directSegments = table.directSegments;
     /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
     private volatile long generation;
     private final List<Region> regions = new ArrayList<>();
@@ -260,6 +266,14 @@ public final class AddressSpace {
      * {@link #regionOf} on hot paths).
      */
     public MemorySegment resolve(long address, long size) {
+        MemorySegment[] d = directSegments; // volatile read: pairs with the write in rebuild()
+        MemorySegment s = d[(int) (address >>> GRANULE_SHIFT) & (d.length - 1)];
+        if (s != null) {
+            long offset = address - s.address();
+            if (offset >= 0 && size >= 0 && offset <= s.byteSize() - size) {
+                return s.asSlice(offset, size); // the slot's region holds the range: regions are disjoint
+            }
+        }
         return regionOf(address, size).slice(address, size); // kept small: see Region.slice
     }
 
@@ -335,6 +349,7 @@ public final class AddressSpace {
         Table next = new Table(regions);
         table = next; // volatile write: publishes the fully built table to lock-free readers
         direct = next.direct; // volatile write after the table's: a reader that misses in this array finds this table or a newer one
+        directSegments = next.directSegments; // volatile write after the table's, as direct's
         generation = generation + 1; // volatile write after the table's: a reader that sees it sees the new table
     }
 
@@ -348,6 +363,8 @@ public final class AddressSpace {
     static final class Table {
         /** Slot {@code granule & (direct.length - 1)}: one region touching such a granule, or null. */
         final Region[] direct;
+        /** {@code direct[i].segment()}, or null where {@code direct[i]} is null. */
+        final MemorySegment[] directSegments;
         /** Granule number to every region touching it. */
         final Long2ObjectHashMap<Region[]> byGranule = new Long2ObjectHashMap<>();
 
@@ -363,6 +380,10 @@ public final class AddressSpace {
                 }
             }
             direct = directTable(regions, granules);
+            directSegments = new MemorySegment[direct.length];
+            for (int i = 0; i < direct.length; i++) {
+                directSegments[i] = direct[i] == null ? null : direct[i].segment();
+            }
         }
 
         /**

@@ -113,6 +113,37 @@ class AddressSpaceLookupTest {
     }
 
     /**
+     * {@link AddressSpace#resolve}: the slot's segment answers when its region holds the range, the map otherwise (two
+     * regions in one granule share a slot); a range in no region, or across two, is bug check 0x50.
+     */
+    @Test
+    void shouldResolveThroughTheSlotOrTheMapToTheSliceOfTheRegionThatHoldsTheRange() {
+        try (Arena arena = Arena.ofConfined()) {
+            AddressSpace space = new AddressSpace();
+            MemorySegment memory = arena.allocate(2 * GRANULE, GRANULE);
+            MemorySegment first = memory.asSlice(64, 64);
+            MemorySegment second = memory.asSlice(128, 64); // the same granule: the slot holds the first registered
+            space.register(first, "first");
+            space.register(second, "second");
+            for (MemorySegment r : List.of(first, second)) {
+                for (long off = 0; off < 64; off += 8) {
+                    MemorySegment slice = space.resolve(r.address() + off, 64 - off);
+                    assertEquals(r.address() + off, slice.address());
+                    assertEquals(64 - off, slice.byteSize());
+                    slice.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1); // a live, writable view of the region
+                }
+            }
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA,
+                    assertThrows(BugCheck.class, () -> space.resolve(first.address() + 56, 16)).code()); // across the two
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA,
+                    assertThrows(BugCheck.class, () -> space.resolve(memory.address(), 8)).code()); // before both
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA,
+                    assertThrows(BugCheck.class, () -> space.resolve(first.address() - 8, 16)).code()); // into the first from outside
+            assertThrows(BugCheck.class, () -> space.resolve(first.address(), -1)); // a negative size holds nothing
+        }
+    }
+
+    /**
      * Readers resolve addresses in regions that stay registered (they must always get exactly that
      * region) and in regions a writer registers and unregisters over and over; after each unregister
      * returns, the writer publishes the removed region, and a reader that saw it published before its
@@ -156,6 +187,14 @@ class AddressSpaceLookupTest {
                                 if (got != null && !got.contains(probe, 1)) {
                                     throw new AssertionError(got.name() + " does not hold 0x" + Long.toHexString(probe));
                                 }
+                                try {
+                                    MemorySegment slice = space.resolve(probe, 1); // through the slot's segment or the map
+                                    if (slice.address() != probe || slice.byteSize() != 1) {
+                                        throw new AssertionError("resolve(0x" + Long.toHexString(probe) + ", 1) gave " + slice);
+                                    }
+                                } catch (BugCheck unmapped) {
+                                    // nothing holds it now: the usual outcome once its region is gone
+                                }
                             }
                             long a = stableA.address() + (n % GRANULE);
                             if (space.find(a, 1) != ra) {
@@ -163,6 +202,10 @@ class AddressSpaceLookupTest {
                             }
                             if (space.find(stableB.address() + (n % 128), 1) != rb) {
                                 throw new AssertionError("stable B not found");
+                            }
+                            long a8 = stableA.address() + (n % (GRANULE - 8));
+                            if (space.resolve(a8, 8).address() != a8 || space.resolve(stableB.address() + (n % 120), 8).byteSize() != 8) {
+                                throw new AssertionError("a stable region's slice is wrong");
                             }
                         }
                     } catch (Throwable e) {
@@ -192,6 +235,8 @@ class AddressSpaceLookupTest {
             assertSame(ra, space.find(stableA.address(), GRANULE));
             assertSame(rb, space.find(stableB.address(), 128));
             assertNull(space.find(churnShared.address(), 1));
+            BugCheck gone = assertThrows(BugCheck.class, () -> space.resolve(churnShared.address(), 1));
+            assertEquals(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, gone.code());
             assertTrue(space.generation() >= 2L * iterations);
             space.unregister(ra);
             space.unregister(rb);
