@@ -70,12 +70,6 @@ public final class Kernel implements AutoCloseable {
      * attaches elsewhere) is ordered before its own later reads.
      */
     private static volatile Kernel sole;
-    /**
-     * {@link #sole}'s address space, or null while {@link #sole} is null; written with it. The DDI routines that
-     * need only the address space (the SLIST family) read it with one load instead of {@link #current()}'s chain
-     * (the kernel, its run state, its address space): see {@link #currentAddressSpace()}. Volatile, as {@link #sole}.
-     */
-    private static volatile AddressSpace soleSpace;
     /** Threads attached now (attach minus detach, and minus the closing thread's own attachment); under {@code Kernel.class}. */
     private static int attachedThreads;
     /** Of {@link #attachedThreads}, those attached to this kernel; under {@code Kernel.class}. */
@@ -175,9 +169,10 @@ public final class Kernel implements AutoCloseable {
     }
 
     /**
-     * {@code current().addressSpace()}, one load shorter on the usual path: {@code soleSpace} when set, else
-     * {@link #current()}'s answer. Unlike {@link #current()}, the fast path does not read the run state: a call that
-     * races with {@link #close()} may get the closing kernel's address space until close clears {@code soleSpace},
+     * {@code current().addressSpace()}, shorter on the usual path: the {@code sole} kernel's address space when there is
+     * one, else {@link #current()}'s answer. Unlike {@link #current()}, the fast path does not read the run state (a
+     * dependent load the SLIST routines would pay after every {@code cmpxchg16b}): a call that races with
+     * {@link #close()} may get the closing kernel's address space until close clears {@code sole},
      * which it does before any teardown (so the call completes before close, as one that passed {@link #current()}'s
      * check just before close would); afterwards the slow path throws as {@link #current()} does. A routine that
      * uses the space and then finds an address missing reports the closed kernel, not a fault, once the space is
@@ -186,8 +181,8 @@ public final class Kernel implements AutoCloseable {
      * @throws IllegalStateException as {@link #current()}
      */
     public static AddressSpace currentAddressSpace() {
-        AddressSpace s = soleSpace; // volatile read: see soleSpace; null sends the call to current()'s checks
-        return s != null ? s : current().addressSpace;
+        Kernel s = sole; // volatile read, as in current(); null sends the call to current()'s checks
+        return (s != null ? s : current()).addressSpace;
     }
 
     /** {@link #current()} when {@link #sole} does not answer: the attachment, else the booted list. */
@@ -230,7 +225,6 @@ public final class Kernel implements AutoCloseable {
         Kernel only = BOOTED.size() == 1 ? BOOTED.get(0) : null;
         // volatile write: publishes to the fast path; null while any thread is attached to another (closed) kernel
         sole = only != null && only.attachments == attachedThreads ? only : null;
-        soleSpace = sole == null ? null : sole.addressSpace; // volatile write, after sole's: both answer for the same kernel
     }
 
     /**

@@ -268,11 +268,8 @@ public final class AddressSpace {
     public MemorySegment resolve(long address, long size) {
         MemorySegment[] d = directSegments; // volatile read: pairs with the write in rebuild()
         MemorySegment s = d[(int) (address >>> GRANULE_SHIFT) & (d.length - 1)];
-        if (s != null) {
-            long offset = address - s.address();
-            if (offset >= 0 && size >= 0 && offset <= s.byteSize() - size) {
-                return s.asSlice(offset, size); // the slot's region holds the range: regions are disjoint
-            }
+        if (s != null && Region.holds(s.address(), s.byteSize(), address, size)) {
+            return s.asSlice(address - s.address(), size); // the slot's region holds the range: regions are disjoint
         }
         return regionOf(address, size).slice(address, size); // kept small: see Region.slice
     }

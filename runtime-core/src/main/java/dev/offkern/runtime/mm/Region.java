@@ -23,6 +23,11 @@ public record Region(long base, long length, MemorySegment segment, String name,
 
     /** Whether {@code [address, address + size)} lies inside this region. */
     public boolean contains(long address, long size) {
+        return holds(base, length, address, size);
+    }
+
+    /** Whether the range {@code [base, base + length)} holds {@code [address, address + size)}: {@link #contains}'s test. */
+    static boolean holds(long base, long length, long address, long size) {
         return address >= base && size >= 0 && address - base <= length - size;
     }
 

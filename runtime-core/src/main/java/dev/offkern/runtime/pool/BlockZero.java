@@ -20,7 +20,7 @@ final class BlockZero {
     /** Unaligned: the stores are 16-byte aligned in practice; this layout spares the alignment check. */
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
     /** Largest block zeroed with {@code MemorySegment.fill}. */
-    static final long FILL_MAX = 512;
+    private static final long FILL_MAX = 512;
 
     private BlockZero() {
     }
