@@ -89,7 +89,18 @@ public final class MemoryPathProbe {
             }
             dev.offkern.runtime.ex.LookasideRegistry registry = kernel.lookasideLists();
             cases.add(new ProbeCase("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
+            // The DDI's additions to the trusted tier, one at a time: the caller's kernel on each call, and the
+            // allocated block's segment.
+            cases.add(new ProbeCase("lookaside trusted + Kernel.current().lookasideLists() per call",
+                    () -> loopLookasideTrustedCurrent(lookaside)));
+            cases.add(new ProbeCase("lookaside trusted + the block's segment (resolve)",
+                    () -> loopLookasideTrustedResolve(registry, space, lookaside)));
+            cases.add(new ProbeCase("lookaside trusted + both (the DDI's work, written out in the loop)",
+                    () -> loopLookasideTrustedBoth(lookaside)));
             cases.add(new ProbeCase("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
+            // Run this case alone ("=lookaside DDI alloc+free 64" with -Xlog:gc): its loop starts cold, the DDI routines
+            // get compiled on their own first, over InlineSmallCode, and the block's segment is then allocated per call
+            // (docs/performance.md, "A compile-size cliff").
             cases.add(new ProbeCase("lookaside DDI alloc+free 64", () -> loopLookasideDdi(lookaside)));
             // As LookasideAllocFreeBenchmark sets it up: the blocks carved from the list's own region.
             MemorySegment localList = listMemory.asSlice(16384, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
@@ -298,6 +309,41 @@ public final class MemoryPathProbe {
         }
         return s;
     }
+
+    private static long loopLookasideTrustedCurrent(MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long b = dev.offkern.runtime.ex.ExLookaside.allocate(Kernel.current().lookasideLists(), list);
+            dev.offkern.runtime.ex.ExLookaside.free(Kernel.current().lookasideLists(), list, b);
+            s += b;
+        }
+        return s;
+    }
+
+    private static long loopLookasideTrustedResolve(dev.offkern.runtime.ex.LookasideRegistry reg,
+            dev.offkern.runtime.mm.AddressSpace space, MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
+            MemorySegment block = space.resolve(b, 64);
+            dev.offkern.runtime.ex.ExLookaside.free(reg, list, block.address());
+            s += b;
+        }
+        return s;
+    }
+
+    private static long loopLookasideTrustedBoth(MemorySegment list) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.LookasideRegistry reg = Kernel.current().lookasideLists();
+            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
+            MemorySegment block = reg.addressSpace().resolve(b, list.get(ValueLayout.JAVA_INT, dev.offkern.layout.ex.GENERAL_LOOKASIDE.SIZE_OFFSET));
+            dev.offkern.runtime.ex.ExLookaside.free(Kernel.current().lookasideLists(), list, block.address());
+            s += b;
+        }
+        return s;
+    }
+
 
     private static long loopLookasideRaw(dev.offkern.runtime.ex.LookasideRegistry reg, long list) {
         long s = 0;

@@ -16,10 +16,13 @@ record ProbeCase(String name, LongSupplier body) {
     /** Rounds per row ({@code -Dprobe.rounds}). */
     static final int ROUNDS = Integer.getInteger("probe.rounds", 1000);
 
-    /** Runs every case whose name contains {@code filter}, printing the fastest round's ns per operation. */
+    /**
+     * Runs every case whose name contains {@code filter} (or, for a filter starting with {@code =}, the case named
+     * exactly the rest), printing the fastest round's ns per operation.
+     */
     static void runAll(List<ProbeCase> cases, String filter) {
         for (ProbeCase c : cases) {
-            if (!c.name().contains(filter)) {
+            if (filter.startsWith("=") ? !c.name().equals(filter.substring(1)) : !c.name().contains(filter)) {
                 continue;
             }
             double best = Double.MAX_VALUE;
