@@ -8,6 +8,8 @@ import dev.offkern.runtime.KernelConfig;
 import dev.offkern.runtime.ke.Irql;
 import dev.offkern.runtime.ke.KeGuardedMutex;
 import dev.offkern.runtime.ke.ThreadState;
+import dev.offkern.runtime.mm.AddressSpace;
+import dev.offkern.runtime.mm.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -62,6 +64,17 @@ public final class LockPathProbe {
             MemorySegment mcsWord = kernel.nonPagedPool().allocate(64, 64);
             MemorySegment mcsHandle = kernel.nonPagedPool().allocate(64, 64);
             cases.add(new ProbeCase("floor MCS: XCHG+CAS and the handle's stores", () -> loopRawMcs(mcsWord, mcsHandle)));
+            // The in-stack queued lock's additions to the floor, as the DDI pair makes them: the caller's thread state on
+            // both calls, then also the check that the handle lies in registered memory (a successor follows its
+            // address), memoized by the address space's generation as KeQueuedSpinLock does.
+            cases.add(new ProbeCase("floor MCS + ThreadState.current() x2",
+                    () -> loopMcsWithLookups(mcsWord, mcsHandle, null, false, false)));
+            cases.add(new ProbeCase("floor MCS + ThreadState.current() x2 + the handle's region check",
+                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), false, false)));
+            cases.add(new ProbeCase("floor MCS + lookups + handle check + IRQL to DISPATCH_LEVEL and back",
+                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), true, false)));
+            cases.add(new ProbeCase("floor MCS + lookups + handle check + IRQL + the arguments' segment checks",
+                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), true, true)));
             MemorySegment floorMutex = kernel.nonPagedPool().allocate(64, 64);
             Ex.ExInitializeFastMutex(floorMutex);
             cases.add(new ProbeCase("floor FAST_MUTEX: CAS, xadd, Owner and OldIrql", () -> loopRawFastMutex(floorMutex)));
@@ -69,6 +82,8 @@ public final class LockPathProbe {
             cases.add(new ProbeCase("KeRaiseIrql+KeLowerIrql", LockPathProbe::loopIrql));
             cases.add(new ProbeCase("KeAcquireSpinLock+KeReleaseSpinLock", () -> loopSpin(spinLock)));
             cases.add(new ProbeCase("KeAcquire/ReleaseInStackQueuedSpinLock", () -> loopQueued(queuedLock, handle)));
+            cases.add(new ProbeCase("KeQueuedSpinLock.acquire/release (the routines without the Ke facade)",
+                    () -> loopQueuedRuntime(queuedLock, handle)));
             cases.add(new ProbeCase("KeAcquireSpinLock+release, loop as JMH's", () -> loopSpinFlag(spinLock)));
             cases.add(new ProbeCase("peer ReentrantLock, loop as JMH's", () -> loopReentrantFlag(reentrantLock)));
             LockHolder holder = new LockHolder(spinLock);
@@ -150,6 +165,68 @@ public final class LockPathProbe {
             }
         }
         return s;
+    }
+
+    /**
+     * {@link #loopRawMcs} with the thread-state lookup of each call and, when {@code space} is given, the handle's
+     * region check of the acquire (a generation read, then the memoized region's range test, a lookup when it misses),
+     * with {@code irql} the IRQL's raise to DISPATCH_LEVEL and lower back (through {@code Irql.lowerUnchecked} both
+     * ways: its store, and the lower's pending-DPC read), and with {@code checks} the tests the routines make of their
+     * segment arguments (live, native, large enough, aligned) on each call.
+     */
+    private static long loopMcsWithLookups(MemorySegment word, MemorySegment handle, AddressSpace space, boolean irql,
+            boolean checks) {
+        long me = handle.address();
+        long lock = word.address();
+        Region memo = null;
+        long memoGeneration = -1;
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            ThreadState t = ThreadState.current();
+            if (checks) {
+                requireUsable(word, 8);
+                requireUsable(handle, 24);
+            }
+            if (space != null) {
+                long generation = space.generation();
+                if (memo == null || memoGeneration != generation || !memo.contains(me, 16)) {
+                    memo = space.regionOf(me, 16);
+                    memoGeneration = generation;
+                }
+            }
+            WORD.set(handle, 0L, 0L); // Next := 0
+            WORD.set(handle, 8L, lock | 2L); // Lock := the word | OWNER
+            if ((long) WORD.getAndSet(word, 0L, me) != 0L) { // XCHG: enqueue
+                throw new IllegalStateException("the floor's lock word was not free");
+            }
+            int old = t.irql();
+            handle.set(ValueLayout.JAVA_BYTE, 16L, (byte) old); // OldIrql
+            if (irql) {
+                Irql.lowerUnchecked(t, Irql.DISPATCH_LEVEL); // an unchecked store of the level: the raise's work
+            }
+            s += ++counter;
+            ThreadState u = ThreadState.current();
+            if (checks) {
+                requireUsable(handle, 24);
+            }
+            long next = (long) WORD.getAcquire(handle, 0L);
+            WORD.set(handle, 8L, lock); // clear OWNER
+            if (next != 0L || !WORD.compareAndSet(word, 0L, me, 0L)) { // CAS: leave
+                throw new IllegalStateException("the floor's queue had a successor");
+            }
+            if (irql) {
+                Irql.lowerUnchecked(u, old);
+            }
+            s += u.irql();
+        }
+        return s;
+    }
+
+    /** The routines' test of a segment argument, as KeQueuedSpinLock.checkHandle makes it. */
+    private static void requireUsable(MemorySegment s, long size) {
+        if (!s.scope().isAlive() || !s.isNative() || s.address() == 0 || s.byteSize() < size || (s.address() & 7) != 0) {
+            throw new IllegalArgumentException("not a usable segment: " + s);
+        }
     }
 
     /**
@@ -260,6 +337,16 @@ public final class LockPathProbe {
                 lock.unlock();
             }
         } while (++i < OPS && !stop);
+        return s;
+    }
+
+    private static long loopQueuedRuntime(MemorySegment lock, MemorySegment handle) {
+        long s = 0;
+        for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ke.KeQueuedSpinLock.acquire(lock, handle);
+            s += ++counter;
+            dev.offkern.runtime.ke.KeQueuedSpinLock.release(handle);
+        }
         return s;
     }
 
