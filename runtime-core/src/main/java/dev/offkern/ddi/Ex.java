@@ -180,7 +180,7 @@ public final class Ex {
     /** {@code VOID InitializeSListHead(PSLIST_HEADER SListHead)}: empty list, Depth 0, Sequence 0. IRQL: any. */
     public static void InitializeSListHead(MemorySegment SListHead) {
         try {
-            Kernel.currentAddressSpace().regionOf(sListAddress(SListHead), ExSList.HEADER_SIZE);
+            Kernel.current().addressSpace().regionOf(sListAddress(SListHead), ExSList.HEADER_SIZE);
             ExSList.initialize(SListHead);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -240,7 +240,7 @@ public final class Ex {
             if (Verifier.ENABLED) {
                 IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, SListHead.address(), IrqlChecks.READ, "ExQueryDepthSList");
             }
-            return ExSList.depth(Kernel.currentAddressSpace(), sListAddress(SListHead));
+            return ExSList.depth(Kernel.current().addressSpace(), sListAddress(SListHead));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }
@@ -252,7 +252,7 @@ public final class Ex {
      */
     public static MemorySegment RtlFirstEntrySList(MemorySegment ListHead) {
         try {
-            AddressSpace space = Kernel.currentAddressSpace();
+            AddressSpace space = Kernel.current().addressSpace();
             return sListEntry(space, ExSList.firstEntry(space, sListAddress(ListHead)));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -271,7 +271,7 @@ public final class Ex {
     /** {@code PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry)}. */
     public static MemorySegment InterlockedPushEntrySList(MemorySegment ListHead, MemorySegment ListEntry) {
         try {
-            AddressSpace space = Kernel.currentAddressSpace();
+            AddressSpace space = Kernel.current().addressSpace();
             return sListEntry(space, ExSList.push(space, sListAddress(ListHead), sListAddress(ListEntry)));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -281,7 +281,7 @@ public final class Ex {
     /** {@code PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)}. */
     public static MemorySegment InterlockedPopEntrySList(MemorySegment ListHead) {
         try {
-            AddressSpace space = Kernel.currentAddressSpace();
+            AddressSpace space = Kernel.current().addressSpace();
             return sListEntry(space, ExSList.pop(space, sListAddress(ListHead)));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -291,7 +291,7 @@ public final class Ex {
     /** {@code PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead)}. */
     public static MemorySegment InterlockedFlushSList(MemorySegment ListHead) {
         try {
-            AddressSpace space = Kernel.currentAddressSpace();
+            AddressSpace space = Kernel.current().addressSpace();
             return sListEntry(space, ExSList.flush(space, sListAddress(ListHead)));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -305,7 +305,7 @@ public final class Ex {
      */
     public static MemorySegment InterlockedPushListSListEx(MemorySegment ListHead, MemorySegment List, MemorySegment ListEnd, int Count) {
         try {
-            AddressSpace space = Kernel.currentAddressSpace();
+            AddressSpace space = Kernel.current().addressSpace();
             return sListEntry(space, ExSList.pushList(space, sListAddress(ListHead), sListAddress(List), sListAddress(ListEnd), Count));
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
@@ -319,7 +319,7 @@ public final class Ex {
      */
     public static MemorySegment CONTAINING_RECORD(MemorySegment Address, StructSpec Type, String Field) {
         try {
-            return ContainingRecord.of(Kernel.currentAddressSpace(), Address, Type, Field);
+            return ContainingRecord.of(Kernel.current().addressSpace(), Address, Type, Field);
         } catch (IllegalStateException e) {
             throw ClosedDuringCall.check(e);
         }

@@ -154,7 +154,14 @@ public final class Kernel implements AutoCloseable {
     /**
      * The calling thread's kernel: the attached one, else the only booted one. Wait-free; in the usual case
      * (one kernel booted, every attached thread attached to it) one volatile field answers, with no
-     * per-thread lookup (docs/performance.md "Profiles").
+     * per-thread lookup and no read of the kernel's run state (docs/performance.md "Profiles", "The DDI's
+     * dependent loads": every DDI routine heads its work with this call, and the SLIST routines pay each
+     * dependent load after a {@code cmpxchg16b}).
+     *
+     * <p>{@link #close()} clears {@code sole} before any teardown. A call that read it just before may get the
+     * closing kernel, and completes (or meets the teardown and reports the closed kernel) as one that found the
+     * kernel running just before close would; a call after close has cleared it takes the slow path, which
+     * refuses the closed kernel.
      *
      * @throws IllegalStateException if the thread is attached to a closed kernel, or none is booted
      *         (the message says so when kernels were booted and all are closed), or several are and
@@ -162,27 +169,7 @@ public final class Kernel implements AutoCloseable {
      */
     public static Kernel current() {
         Kernel s = sole; // volatile read: an attaching thread recomputed it before attaching, so it never reads another kernel
-        if (s != null && !s.core.isClosed()) { // volatile read of the run state, as below
-            return s;
-        }
-        return currentSlow();
-    }
-
-    /**
-     * {@code current().addressSpace()}, shorter on the usual path: the {@code sole} kernel's address space when there is
-     * one, else {@link #current()}'s answer. Unlike {@link #current()}, the fast path does not read the run state (a
-     * dependent load the SLIST routines would pay after every {@code cmpxchg16b}): a call that races with
-     * {@link #close()} may get the closing kernel's address space until close clears {@code sole},
-     * which it does before any teardown (so the call completes before close, as one that passed {@link #current()}'s
-     * check just before close would); afterwards the slow path throws as {@link #current()} does. A routine that
-     * uses the space and then finds an address missing reports the closed kernel, not a fault, once the space is
-     * closed ({@link AddressSpace#ensureOpen()} on the fault paths).
-     *
-     * @throws IllegalStateException as {@link #current()}
-     */
-    public static AddressSpace currentAddressSpace() {
-        Kernel s = sole; // volatile read, as in current(); null sends the call to current()'s checks
-        return (s != null ? s : current()).addressSpace;
+        return s != null ? s : currentSlow();
     }
 
     /** {@link #current()} when {@link #sole} does not answer: the attachment, else the booted list. */
@@ -576,7 +563,7 @@ public final class Kernel implements AutoCloseable {
                 attachments--;
                 attachedThreads--;
             }
-            updateSole();
+            updateSole(); // before any teardown: current()'s fast path reads no run state (see current())
         }
         // First, while everything is intact: the live counters' last publish, then the file is marked
         // CLOSED and deleted (a watcher with it mapped sees CLOSED).

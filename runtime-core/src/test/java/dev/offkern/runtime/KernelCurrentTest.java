@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * its fast path (the {@code sole} kernel, kept while one kernel is booted and every attached thread is
  * attached to it) or from the attachment and the booted list. The fast path must never answer for a thread
  * attached to another kernel (a closed one), nor while two kernels are booted, and must come back once the
- * last such attachment ends. {@link Kernel#currentAddressSpace()} follows the same rules.
+ * last such attachment ends.
  */
 class KernelCurrentTest {
     private final List<Kernel> booted = new ArrayList<>();
@@ -46,17 +46,11 @@ class KernelCurrentTest {
         return (Kernel) f.get(null);
     }
 
-    /** {@link Kernel#currentAddressSpace()} gives {@code current().addressSpace()}. */
-    private static void assertSameSpace(Kernel expected) {
-        assertSame(expected.addressSpace(), Kernel.currentAddressSpace());
-    }
-
     @Test
     void shouldAnswerEveryUnattachedThreadWithTheOnlyBootedKernelThroughTheFastPath() throws Exception {
         Kernel k = boot();
         assertSame(k, soleField(), "one kernel, no attachment: the fast path holds it");
         assertSame(k, Kernel.current());
-        assertSameSpace(k);
         AtomicReference<Object> other = new AtomicReference<>();
         Thread t = Thread.ofPlatform().start(() -> other.set(Kernel.current()));
         t.join();
@@ -70,28 +64,21 @@ class KernelCurrentTest {
         assertNull(soleField(), "two kernels booted");
         IllegalStateException two = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(two.getMessage().contains("2 kernels are booted"), two.getMessage());
-        IllegalStateException twoSpaces = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
-        assertTrue(twoSpaces.getMessage().contains("2 kernels are booted"), twoSpaces.getMessage());
         second.attach();
         assertSame(second, Kernel.current());
-        assertSameSpace(second);
         Thread closer = Thread.ofPlatform().start(second::close); // another thread: this one stays attached
         closer.join();
         booted.remove(second);
         // first is the only booted kernel, but this thread is attached to the closed second: refused, not first
         IllegalStateException closed = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
-        IllegalStateException closedSpace = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
-        assertTrue(closedSpace.getMessage().contains("closed"), closedSpace.getMessage());
         assertNull(soleField(), "an attachment to another kernel is still live");
         Kernel.detach();
         assertSame(first, soleField(), "the last attachment ended: the fast path is back");
         assertSame(first, Kernel.current());
-        assertSameSpace(first);
         first.attach();
         assertSame(first, soleField(), "attached to the only booted kernel: the fast path gives the same answer");
         assertSame(first, Kernel.current());
-        assertSameSpace(first);
         Kernel.detach();
         Kernel.detach(); // a second detach changes nothing
         assertSame(first, soleField());
@@ -106,8 +93,6 @@ class KernelCurrentTest {
         assertNull(soleField());
         IllegalStateException e = assertThrows(IllegalStateException.class, Kernel::current);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
-        IllegalStateException space = assertThrows(IllegalStateException.class, Kernel::currentAddressSpace);
-        assertTrue(space.getMessage().contains("closed"), space.getMessage());
     }
 
     /**
@@ -131,7 +116,6 @@ class KernelCurrentTest {
                     first.attach();
                     for (int i = 0; i < 100; i++) {
                         assertSame(first, Kernel.current(), "an attached thread got another kernel");
-                        assertSame(first.addressSpace(), Kernel.currentAddressSpace(), "an attached thread got another kernel's address space");
                         attachedCalls.incrementAndGet();
                     }
                     Kernel.detach();
@@ -147,7 +131,6 @@ class KernelCurrentTest {
                     try {
                         Kernel k = Kernel.current();
                         assertSame(first, k, "an unattached thread got a kernel other than the first");
-                        assertSame(first.addressSpace(), Kernel.currentAddressSpace(), "an unattached thread got another kernel's address space");
                         unattachedAnswers.incrementAndGet();
                     } catch (IllegalStateException e) {
                         if (!e.getMessage().contains("2 kernels are booted")) {
@@ -184,6 +167,5 @@ class KernelCurrentTest {
                 + twoKernelRefusals.get());
         assertSame(first, soleField(), "no attachment and one kernel left: the fast path is back");
         assertEquals(first, Kernel.current());
-        assertSameSpace(first);
     }
 }

@@ -130,13 +130,13 @@ public class SListPushPopBenchmark {
     }
 
     /**
-     * The raw tier plus the DDI's address-space lookup on each call ({@code Kernel.currentAddressSpace()}): with
+     * The raw tier plus the DDI's address-space lookup on each call ({@code Kernel.current().addressSpace()}): with
      * {@link #offkernRawResolve}, what each of the DDI's additions to the raw tier costs in this harness.
      */
     @Benchmark
     public long offkernRawSpaceLookup(Shared s, Mine m) {
-        ExSList.push(Kernel.currentAddressSpace(), s.header, m.entry);
-        return ExSList.pop(Kernel.currentAddressSpace(), s.header);
+        ExSList.push(Kernel.current().addressSpace(), s.header, m.entry);
+        return ExSList.pop(Kernel.current().addressSpace(), s.header);
     }
 
     /** The raw tier plus the popped entry resolved to a segment of its region, kept local, as the DDI returns it. */

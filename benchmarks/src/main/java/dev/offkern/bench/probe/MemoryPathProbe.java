@@ -79,7 +79,7 @@ public final class MemoryPathProbe {
                     sHeader.address(), sEntry.address(), OPS)));
             cases.add(new ProbeCase("SLIST raw ExSList.push+pop", () -> loopSListRaw(space, sHeader.address(), sEntry.address())));
             // The DDI's additions to the raw tier one at a time (docs/performance.md, "The DDI's dependent loads"):
-            cases.add(new ProbeCase("SLIST raw + Kernel.currentAddressSpace() per call", () -> loopSListRawSpace(sHeader.address(), sEntry.address())));
+            cases.add(new ProbeCase("SLIST raw + Kernel.current().addressSpace() per call", () -> loopSListRawSpace(sHeader.address(), sEntry.address())));
             cases.add(new ProbeCase("SLIST raw + the popped entry's segment (resolve)", () -> loopSListRawResolve(space, sHeader.address(), sEntry.address())));
             cases.add(new ProbeCase("SLIST DDI push+pop (entry kept local)", () -> loopSListDdi(sHeader, sEntry)));
             MemorySegment lookaside = listMemory.asSlice(8192, dev.offkern.runtime.ex.ExLookaside.LOOKASIDE_LIST_EX_SIZE);
@@ -279,8 +279,8 @@ public final class MemoryPathProbe {
     private static long loopSListRawSpace(long header, long entry) {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
-            dev.offkern.runtime.ex.ExSList.push(Kernel.currentAddressSpace(), header, entry);
-            s += dev.offkern.runtime.ex.ExSList.pop(Kernel.currentAddressSpace(), header);
+            dev.offkern.runtime.ex.ExSList.push(Kernel.current().addressSpace(), header, entry);
+            s += dev.offkern.runtime.ex.ExSList.pop(Kernel.current().addressSpace(), header);
         }
         return s;
     }
