@@ -100,12 +100,6 @@ public final class AddressSpace {
      * reads {@link #table} afterwards and finds that table or a newer one.
      */
     private volatile Region[] direct = table.direct;
-    /**
-     * {@link #table}'s direct regions' segments, slot for slot (null where the slot is empty), for {@link #resolve}:
-     * a region's segment is exactly its range, so the slot's segment alone both checks the range and slices it, one
-     * dependent load shorter than the region and then its segment. Written by {@link #rebuild} with {@link #direct}.
-     */
-    private volatile MemorySegment[] directSegments = table.directSegments;
     /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
     private volatile long generation;
     private final List<Region> regions = new ArrayList<>();
@@ -266,7 +260,7 @@ public final class AddressSpace {
      * {@link #regionOf} on hot paths).
      */
     public MemorySegment resolve(long address, long size) {
-        MemorySegment[] d = directSegments; // volatile read: pairs with the write in rebuild()
+        MemorySegment[] d = table.directSegments; // volatile read of the table: pairs with the write in rebuild()
         MemorySegment s = d[(int) (address >>> GRANULE_SHIFT) & (d.length - 1)];
         if (s != null && Region.holds(s.address(), s.byteSize(), address, size)) {
             return s.asSlice(address - s.address(), size); // the slot's region holds the range: regions are disjoint
@@ -346,7 +340,6 @@ public final class AddressSpace {
         Table next = new Table(regions);
         table = next; // volatile write: publishes the fully built table to lock-free readers
         direct = next.direct; // volatile write after the table's: a reader that misses in this array finds this table or a newer one
-        directSegments = next.directSegments; // volatile write after the table's, as direct's
         generation = generation + 1; // volatile write after the table's: a reader that sees it sees the new table
     }
 
