@@ -63,18 +63,18 @@ public final class LockPathProbe {
             cases.add(new ProbeCase("floor CAS+setRelease on the lock word", () -> loopRawCas(word)));
             MemorySegment mcsWord = kernel.nonPagedPool().allocate(64, 64);
             MemorySegment mcsHandle = kernel.nonPagedPool().allocate(64, 64);
-            cases.add(new ProbeCase("floor MCS: XCHG+CAS and the handle's stores", () -> loopRawMcs(mcsWord, mcsHandle)));
+            cases.add(new ProbeCase("floor MCS: XCHG+CAS and the handle's stores", () -> loopMcs(mcsWord, mcsHandle, false, null, false, false)));
             // The in-stack queued lock's additions to the floor, as the DDI pair makes them: the caller's thread state on
             // both calls, then also the check that the handle lies in registered memory (a successor follows its
             // address), memoized by the address space's generation as KeQueuedSpinLock does.
             cases.add(new ProbeCase("floor MCS + ThreadState.current() x2",
-                    () -> loopMcsWithLookups(mcsWord, mcsHandle, null, false, false)));
+                    () -> loopMcs(mcsWord, mcsHandle, true, null, false, false)));
             cases.add(new ProbeCase("floor MCS + ThreadState.current() x2 + the handle's region check",
-                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), false, false)));
+                    () -> loopMcs(mcsWord, mcsHandle, true, kernel.addressSpace(), false, false)));
             cases.add(new ProbeCase("floor MCS + lookups + handle check + IRQL to DISPATCH_LEVEL and back",
-                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), true, false)));
+                    () -> loopMcs(mcsWord, mcsHandle, true, kernel.addressSpace(), true, false)));
             cases.add(new ProbeCase("floor MCS + lookups + handle check + IRQL + the arguments' segment checks",
-                    () -> loopMcsWithLookups(mcsWord, mcsHandle, kernel.addressSpace(), true, true)));
+                    () -> loopMcs(mcsWord, mcsHandle, true, kernel.addressSpace(), true, true)));
             MemorySegment floorMutex = kernel.nonPagedPool().allocate(64, 64);
             Ex.ExInitializeFastMutex(floorMutex);
             cases.add(new ProbeCase("floor FAST_MUTEX: CAS, xadd, Owner and OldIrql", () -> loopRawFastMutex(floorMutex)));
@@ -141,48 +141,26 @@ public final class LockPathProbe {
         return s;
     }
 
+
     /**
      * The in-stack queued lock's irreducible work, uncontended: what KeAcquire/ReleaseInStackQueuedSpinLock
      * write and the two locked instructions MCS needs (enqueue by exchange, leave by compare-and-swap),
-     * on the same kind of memory, without thread-state lookups, IRQL or checks.
+     * on the same kind of memory; then, one at a time, what the routines add to it. With {@code lookups}, the
+     * thread-state lookup of each call; when {@code space} is given, the handle's region check of the acquire (a
+     * generation read, then the memoized region's range test, a lookup when it misses); with {@code irql}, the IRQL's
+     * raise to DISPATCH_LEVEL and lower back (through {@code Irql.lowerUnchecked} both ways: its store, and the
+     * lower's pending-DPC read); with {@code checks}, the tests the routines make of their segment arguments (live,
+     * native, large enough, aligned) on each call. Run a case alone ({@code =name}): the cases share this loop.
      */
-    private static long loopRawMcs(MemorySegment word, MemorySegment handle) {
-        long me = handle.address();
-        long lock = word.address();
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            WORD.set(handle, 0L, 0L); // Next := 0
-            WORD.set(handle, 8L, lock | 2L); // Lock := the word | OWNER
-            if ((long) WORD.getAndSet(word, 0L, me) != 0L) { // XCHG: enqueue
-                throw new IllegalStateException("the floor's lock word was not free");
-            }
-            handle.set(ValueLayout.JAVA_BYTE, 16L, (byte) 0); // OldIrql
-            s += ++counter;
-            long next = (long) WORD.getAcquire(handle, 0L);
-            WORD.set(handle, 8L, lock); // clear OWNER
-            if (next != 0L || !WORD.compareAndSet(word, 0L, me, 0L)) { // CAS: leave
-                throw new IllegalStateException("the floor's queue had a successor");
-            }
-        }
-        return s;
-    }
-
-    /**
-     * {@link #loopRawMcs} with the thread-state lookup of each call and, when {@code space} is given, the handle's
-     * region check of the acquire (a generation read, then the memoized region's range test, a lookup when it misses),
-     * with {@code irql} the IRQL's raise to DISPATCH_LEVEL and lower back (through {@code Irql.lowerUnchecked} both
-     * ways: its store, and the lower's pending-DPC read), and with {@code checks} the tests the routines make of their
-     * segment arguments (live, native, large enough, aligned) on each call.
-     */
-    private static long loopMcsWithLookups(MemorySegment word, MemorySegment handle, AddressSpace space, boolean irql,
-            boolean checks) {
+    private static long loopMcs(MemorySegment word, MemorySegment handle, boolean lookups, AddressSpace space,
+            boolean irql, boolean checks) {
         long me = handle.address();
         long lock = word.address();
         Region memo = null;
         long memoGeneration = -1;
         long s = 0;
         for (int i = 0; i < OPS; i++) {
-            ThreadState t = ThreadState.current();
+            ThreadState t = lookups ? ThreadState.current() : null;
             if (checks) {
                 requireUsable(word, 8);
                 requireUsable(handle, 24);
@@ -199,13 +177,13 @@ public final class LockPathProbe {
             if ((long) WORD.getAndSet(word, 0L, me) != 0L) { // XCHG: enqueue
                 throw new IllegalStateException("the floor's lock word was not free");
             }
-            int old = t.irql();
+            int old = lookups ? t.irql() : 0;
             handle.set(ValueLayout.JAVA_BYTE, 16L, (byte) old); // OldIrql
             if (irql) {
                 Irql.lowerUnchecked(t, Irql.DISPATCH_LEVEL); // an unchecked store of the level: the raise's work
             }
             s += ++counter;
-            ThreadState u = ThreadState.current();
+            ThreadState u = lookups ? ThreadState.current() : null;
             if (checks) {
                 requireUsable(handle, 24);
             }
@@ -217,7 +195,9 @@ public final class LockPathProbe {
             if (irql) {
                 Irql.lowerUnchecked(u, old);
             }
-            s += u.irql();
+            if (lookups) {
+                s += u.irql();
+            }
         }
         return s;
     }

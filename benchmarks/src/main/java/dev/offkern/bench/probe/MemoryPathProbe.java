@@ -88,15 +88,15 @@ public final class MemoryPathProbe {
                 throw new IllegalStateException("ExInitializeLookasideListEx: 0x" + Integer.toHexString(status));
             }
             dev.offkern.runtime.ex.LookasideRegistry registry = kernel.lookasideLists();
-            cases.add(new ProbeCase("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside)));
+            cases.add(new ProbeCase("lookaside trusted (segment) alloc+free 64", () -> loopLookasideTrusted(registry, lookaside, false, false)));
             // The DDI's additions to the trusted tier, one at a time: the caller's kernel on each call, and the
             // allocated block's segment.
             cases.add(new ProbeCase("lookaside trusted + Kernel.current().lookasideLists() per call",
-                    () -> loopLookasideTrustedCurrent(lookaside)));
+                    () -> loopLookasideTrusted(registry, lookaside, true, false)));
             cases.add(new ProbeCase("lookaside trusted + the block's segment (resolve)",
-                    () -> loopLookasideTrustedResolve(registry, space, lookaside)));
+                    () -> loopLookasideTrusted(registry, lookaside, false, true)));
             cases.add(new ProbeCase("lookaside trusted + both (the DDI's work, written out in the loop)",
-                    () -> loopLookasideTrustedBoth(lookaside)));
+                    () -> loopLookasideTrusted(registry, lookaside, true, true)));
             cases.add(new ProbeCase("lookaside checked (address) alloc+free 64", () -> loopLookasideRaw(registry, lookaside.address())));
             // Run this case alone ("=lookaside DDI alloc+free 64" with -Xlog:gc): its loop starts cold, the DDI routines
             // get compiled on their own first, over InlineSmallCode, and the block's segment is then allocated per call
@@ -300,50 +300,26 @@ public final class MemoryPathProbe {
         return DdiLookupProbe.loopSList(header, entry); // one loop for both probes
     }
 
-    private static long loopLookasideTrusted(dev.offkern.runtime.ex.LookasideRegistry reg, MemorySegment list) {
+    /**
+     * The lookaside's trusted tier (the caller's list segment, the block's address), and with {@code current} the
+     * caller's kernel looked up on each call, with {@code resolve} the allocated block's segment of the list's Size
+     * bytes, as the DDI makes them. Run a case alone ({@code =name}): the cases share this loop.
+     */
+    private static long loopLookasideTrusted(dev.offkern.runtime.ex.LookasideRegistry registry, MemorySegment list,
+            boolean current, boolean resolve) {
         long s = 0;
         for (int i = 0; i < OPS; i++) {
+            dev.offkern.runtime.ex.LookasideRegistry reg = current ? Kernel.current().lookasideLists() : registry;
             long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
-            dev.offkern.runtime.ex.ExLookaside.free(reg, list, b);
+            if (resolve) {
+                b = reg.addressSpace().resolve(b, list.get(ValueLayout.JAVA_INT,
+                        dev.offkern.layout.ex.GENERAL_LOOKASIDE.SIZE_OFFSET)).address();
+            }
+            dev.offkern.runtime.ex.ExLookaside.free(current ? Kernel.current().lookasideLists() : registry, list, b);
             s += b;
         }
         return s;
     }
-
-    private static long loopLookasideTrustedCurrent(MemorySegment list) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            long b = dev.offkern.runtime.ex.ExLookaside.allocate(Kernel.current().lookasideLists(), list);
-            dev.offkern.runtime.ex.ExLookaside.free(Kernel.current().lookasideLists(), list, b);
-            s += b;
-        }
-        return s;
-    }
-
-    private static long loopLookasideTrustedResolve(dev.offkern.runtime.ex.LookasideRegistry reg,
-            dev.offkern.runtime.mm.AddressSpace space, MemorySegment list) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
-            MemorySegment block = space.resolve(b, 64);
-            dev.offkern.runtime.ex.ExLookaside.free(reg, list, block.address());
-            s += b;
-        }
-        return s;
-    }
-
-    private static long loopLookasideTrustedBoth(MemorySegment list) {
-        long s = 0;
-        for (int i = 0; i < OPS; i++) {
-            dev.offkern.runtime.ex.LookasideRegistry reg = Kernel.current().lookasideLists();
-            long b = dev.offkern.runtime.ex.ExLookaside.allocate(reg, list);
-            MemorySegment block = reg.addressSpace().resolve(b, list.get(ValueLayout.JAVA_INT, dev.offkern.layout.ex.GENERAL_LOOKASIDE.SIZE_OFFSET));
-            dev.offkern.runtime.ex.ExLookaside.free(Kernel.current().lookasideLists(), list, block.address());
-            s += b;
-        }
-        return s;
-    }
-
 
     private static long loopLookasideRaw(dev.offkern.runtime.ex.LookasideRegistry reg, long list) {
         long s = 0;
