@@ -169,11 +169,22 @@ public final class KeQueuedSpinLock {
 
     // ----- core -----
 
+    /*
+     * The hot paths and the JIT's inlining. acquireAtDpc and releaseAtDpc hold only what an uncontended
+     * acquire and release run; everything else (the wait behind a predecessor, the hand-off to a successor,
+     * the verifier's reports, the fault reports) is in methods of its own. Two of C2's default limits
+     * decide whether a caller's loop gets the pair inlined: a callee of over FreqInlineSize (325) bytes of
+     * bytecode is never inlined, and a callee already compiled on its own into over InlineSmallCode (2500)
+     * bytes of machine code is not inlined afterwards. With the wait and the hand-off inline, releaseAtDpc
+     * was 371 bytes of bytecode and acquire's own compile was over the machine-code limit, so the DDI pair
+     * ran as two calls, each repeating the FFM checks the caller's compile had already made: 37.5-38.3 ns
+     * per pair against 28.8-30.7 ns with both limits raised (docs/performance.md, "Locks": "The queued
+     * lock as two calls").
+     */
     private static void acquireAtDpc(ThreadState t, MemorySegment spinLock, MemorySegment handle) {
         long lockAddress = spinLock.address();
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS) && t.ownsLock(lockAddress)) {
-            throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, lockAddress, 0, 0, 0,
-                    "recursive acquisition of the queued spin lock at 0x" + Long.toHexString(lockAddress));
+            throw alreadyOwned(t, lockAddress);
         }
         long me = handle.address();
         AddressSpace as = t.kernel().addressSpace();
@@ -183,30 +194,11 @@ public final class KeQueuedSpinLock {
         FIELD.set(handle, NEXT, 0L); // plain: published by the exchange below
         // Plain, published by the exchange: OWNER, what the entry holds once the exchange finds the lock free (the
         // usual case: one store, not two). Nobody reads an entry's flags before its owner links it to a predecessor,
-        // which it does only after replacing OWNER with WAIT below; a successor's checks mask the flags.
+        // which it does only after replacing OWNER with WAIT (waitBehind); a successor's checks mask the flags.
         FIELD.set(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER);
         long pred = (long) FIELD.getAndSet(spinLock, 0L, me); // volatile XCHG: enqueue, linearization point
         if (pred != 0L) {
-            FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
-            Region r;
-            try {
-                r = entry(t, as, pred); // the predecessor validated it before queueing
-            } catch (RuntimeException corrupt) {
-                // A scribbled lock word: never linked, never to be handed the lock. Put the word back as the caller
-                // left it (if we are still the tail), so that later acquirers are refused the same way.
-                throw leaveQueue(spinLock, handle, me, pred, corrupt);
-            }
-            long predNext = r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
-            FIELD.setRelease(r.segment(), predNext, me); // release: pred.Next := me after my WAIT is set
-            int round = 0;
-            int yields = 0;
-            // acquire reads: pair with the predecessor's hand-off RMW
-            while (((long) FIELD.getAcquire(handle, LOCK) & KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT) != 0) {
-                round = Backoff.spinOrYield(round);
-                if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
-                    checkHandOff(t, spinLock, handle, me, lockAddress, pred, r, predNext);
-                }
-            }
+            waitBehind(t, as, spinLock, handle, me, lockAddress, pred);
         }
         t.pushQueuedLock(me, spinLock); // our release finds the word here, without a lookup
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS)) {
@@ -214,20 +206,48 @@ public final class KeQueuedSpinLock {
         }
     }
 
+    /**
+     * The contended acquire: the entry at {@code me} was queued behind {@code pred}; links itself to it
+     * and spins until the predecessor hands the lock on.
+     */
+    private static void waitBehind(ThreadState t, AddressSpace as, MemorySegment spinLock, MemorySegment handle, long me,
+            long lockAddress, long pred) {
+        FIELD.setVolatile(handle, LOCK, lockAddress | KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT); // before pred can see me
+        Region r;
+        try {
+            r = entry(t, as, pred); // the predecessor validated it before queueing
+        } catch (RuntimeException corrupt) {
+            // A scribbled lock word: never linked, never to be handed the lock. Put the word back as the caller
+            // left it (if we are still the tail), so that later acquirers are refused the same way.
+            throw leaveQueue(spinLock, handle, me, pred, corrupt);
+        }
+        long predNext = r.offsetOf(pred) + KSPIN_LOCK_QUEUE.NEXT_OFFSET;
+        FIELD.setRelease(r.segment(), predNext, me); // release: pred.Next := me after my WAIT is set
+        int round = 0;
+        int yields = 0;
+        // acquire reads: pair with the predecessor's hand-off RMW
+        while (((long) FIELD.getAcquire(handle, LOCK) & KSPIN_LOCK_QUEUE.LOCK_QUEUE_WAIT) != 0) {
+            round = Backoff.spinOrYield(round);
+            if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
+                checkHandOff(t, spinLock, handle, me, lockAddress, pred, r, predNext);
+            }
+        }
+    }
+
+    private static RuntimeException alreadyOwned(ThreadState t, long lockAddress) {
+        return t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, lockAddress, 0, 0, 0,
+                "recursive acquisition of the queued spin lock at 0x" + Long.toHexString(lockAddress));
+    }
+
     private static void releaseAtDpc(ThreadState t, MemorySegment handle) {
         long lockField = (long) FIELD.getOpaque(handle, LOCK); // own entry: only this thread writes it while owner
         long lockAddress = lockField & ~LOCK_FLAGS;
         if (Verifier.ENABLED && t.verifies(VerifierCheck.LOCKS)) {
-            if ((lockField & KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER) == 0 || !t.removeOwnedLock(lockAddress)) {
-                throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, lockAddress, handle.address(), 0, 0,
-                        "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(handle.address())
-                                + " does not own the queued spin lock it names (0x" + Long.toHexString(lockAddress) + ")");
-            }
+            requireOwned(t, handle, lockField, lockAddress);
         }
         long me = handle.address();
         if ((lockAddress & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) { // a scribbled handle: refused before anything changes
-            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " names the spin lock 0x"
-                    + Long.toHexString(lockAddress) + ", which is not 8-byte aligned: the handle is corrupt");
+            throw misalignedLock(t, me, lockAddress);
         }
         // The lock word: the segment this thread acquired it with, else (a handle released by
         // another thread) resolved from its address — either way before the handle changes.
@@ -241,19 +261,25 @@ public final class KeQueuedSpinLock {
         long next = (long) FIELD.getAcquire(handle, NEXT); // acquire: pairs with the successor's setRelease
         requireAlignedNext(t, me, next); // a scribbled Next is refused before the handle changes
         FIELD.set(handle, LOCK, lockAddress); // plain: clear OWNER on the own entry
-        if (next == 0L) {
-            if (FIELD.compareAndSet(word, wordOffset, me, 0L)) { // volatile CAS: frees the lock
-                return;
-            }
-            int round = 0;
-            int yields = 0;
-            while ((next = (long) FIELD.getAcquire(handle, NEXT)) == 0L) { // successor is linking itself
-                round = Backoff.spinOrYield(round);
-                if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
-                    KernelCore k = t.kernel();
-                    if (!k.isRunningFast()) {
-                        k.ensureRunning(); // halted or closed: the successor may never finish linking; say so
-                    }
+        if (next == 0L && FIELD.compareAndSet(word, wordOffset, me, 0L)) { // volatile CAS: frees the lock
+            return;
+        }
+        handOff(t, handle, me, next);
+    }
+
+    /**
+     * The release with a successor: {@code next} is the successor's entry, or 0 when one swapped itself in
+     * (the release's CAS failed) but has not linked itself yet, which is waited for. Then hands it the lock.
+     */
+    private static void handOff(ThreadState t, MemorySegment handle, long me, long next) {
+        int round = 0;
+        int yields = 0;
+        while (next == 0L && (next = (long) FIELD.getAcquire(handle, NEXT)) == 0L) { // successor is linking itself
+            round = Backoff.spinOrYield(round);
+            if (round == Backoff.SPIN_LIMIT && ++yields % CHECK_EVERY_YIELDS == 0) {
+                KernelCore k = t.kernel();
+                if (!k.isRunningFast()) {
+                    k.ensureRunning(); // halted or closed: the successor may never finish linking; say so
                 }
             }
         }
@@ -261,6 +287,20 @@ public final class KeQueuedSpinLock {
         Region nr = entry(t, as(t), next); // the successor validated it before queueing
         // volatile RMW: WAIT -> OWNER in the successor's entry; the hand-off's linearization point
         FIELD.getAndBitwiseXor(nr.segment(), nr.offsetOf(next) + KSPIN_LOCK_QUEUE.LOCK_OFFSET, LOCK_FLAGS);
+    }
+
+    /** The verifier's ownership check of a release: SPIN_LOCK_NOT_OWNED (0x10) unless the handle owns the lock it names. */
+    private static void requireOwned(ThreadState t, MemorySegment handle, long lockField, long lockAddress) {
+        if ((lockField & KSPIN_LOCK_QUEUE.LOCK_QUEUE_OWNER) == 0 || !t.removeOwnedLock(lockAddress)) {
+            throw t.kernel().bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, lockAddress, handle.address(), 0, 0,
+                    "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(handle.address())
+                            + " does not own the queued spin lock it names (0x" + Long.toHexString(lockAddress) + ")");
+        }
+    }
+
+    private static RuntimeException misalignedLock(ThreadState t, long me, long lockAddress) {
+        return t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " names the spin lock 0x"
+                + Long.toHexString(lockAddress) + ", which is not 8-byte aligned: the handle is corrupt");
     }
 
     /**
@@ -375,9 +415,13 @@ public final class KeQueuedSpinLock {
     /** A successor entry must be 8-byte aligned (a KSPIN_LOCK_QUEUE): a misaligned Next is a corrupt queue (0x139). */
     private static void requireAlignedNext(ThreadState t, long me, long next) {
         if ((next & (KeSpinLock.KSPIN_LOCK_BYTES - 1)) != 0) {
-            throw t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " has Next 0x"
-                    + Long.toHexString(next) + ", which is not 8-byte aligned: the queue is corrupt");
+            throw misalignedNext(t, me, next);
         }
+    }
+
+    private static RuntimeException misalignedNext(ThreadState t, long me, long next) {
+        return t.kernel().corrupt(me, "KLOCK_QUEUE_HANDLE 0x" + Long.toHexString(me) + " has Next 0x"
+                + Long.toHexString(next) + ", which is not 8-byte aligned: the queue is corrupt");
     }
 
     private static void check(MemorySegment spinLock, MemorySegment handle, long handleSize) {

@@ -517,20 +517,25 @@ public final class ThreadState {
 
     /** Records that the queued lock {@code lock} is held through the handle at {@code handle}. */
     void pushQueuedLock(long handle, MemorySegment lock) {
-        int deeper = queuedCount - 1; // entries below the newest, in the arrays
-        if (deeper >= 0) { // the newest so far moves into the arrays
-            if (deeper == queuedHandles.length) {
-                queuedHandles = java.util.Arrays.copyOf(queuedHandles, deeper * 2);
-                queuedLocks = java.util.Arrays.copyOf(queuedLocks, deeper * 2);
-            }
-            queuedHandles[deeper] = queuedTopHandle;
-            queuedLocks[deeper] = queuedTopLock;
+        if (queuedCount != 0) { // rare: the newest so far moves into the arrays (kept out of line: the acquire inlines this)
+            moveQueuedTopDown();
         }
         queuedTopHandle = handle;
         if (queuedTopLock != lock) { // see queuedTopLock: the usual re-acquire stores no reference
             queuedTopLock = lock;
         }
         queuedCount++;
+    }
+
+    /** Moves the newest held queued lock into the arrays (a second one is being acquired). */
+    private void moveQueuedTopDown() {
+        int deeper = queuedCount - 1; // entries below the newest, in the arrays
+        if (deeper == queuedHandles.length) {
+            queuedHandles = java.util.Arrays.copyOf(queuedHandles, deeper * 2);
+            queuedLocks = java.util.Arrays.copyOf(queuedLocks, deeper * 2);
+        }
+        queuedHandles[deeper] = queuedTopHandle;
+        queuedLocks[deeper] = queuedTopLock;
     }
 
     /**
@@ -540,14 +545,24 @@ public final class ThreadState {
      */
     MemorySegment popQueuedLock(long handle) {
         int n = queuedCount;
-        if (n > 0 && queuedTopHandle == handle) { // the usual, last-in first-out release
+        if (n == 1 && queuedTopHandle == handle) { // the usual case: the only held lock released
+            queuedCount = 0; // the segment stays in queuedTopLock, unheld: see there
+            return queuedTopLock;
+        }
+        return popQueuedLockDeeper(handle); // kept out of line: the release inlines this
+    }
+
+    /** {@link #popQueuedLock} with more than one lock held, or a handle that is not the only one. */
+    private MemorySegment popQueuedLockDeeper(long handle) {
+        int n = queuedCount;
+        if (n > 0 && queuedTopHandle == handle) { // last-in first-out
             MemorySegment lock = queuedTopLock;
             queuedCount = --n;
             if (n > 0) { // the next newest comes back from the arrays
                 queuedTopHandle = queuedHandles[n - 1];
                 queuedTopLock = queuedLocks[n - 1];
                 queuedLocks[n - 1] = null;
-            } // else the segment stays in queuedTopLock, unheld (queuedCount is 0): see there
+            }
             return lock;
         }
         for (int i = n - 2; i >= 0; i--) { // the older entries: arrays [0, n - 2]
