@@ -57,7 +57,7 @@ public final class ExFastMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             KeGuardedMutex.check(fastMutex, "ExAcquireFastMutex");
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_ACQUIRE_FAST_MUTEX_IRQL, fastMutex.address(), 0, "ExAcquireFastMutex");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_ACQUIRE_FAST_MUTEX_IRQL, fastMutex.address(), 0, "ExAcquireFastMutex");
             KeGuardedMutex.checkRecursion(t, fastMutex);
         }
         int old = t.irql();
@@ -73,7 +73,7 @@ public final class ExFastMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             KeGuardedMutex.check(fastMutex, "ExTryToAcquireFastMutex");
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_ACQUIRE_FAST_MUTEX_IRQL, fastMutex.address(), 0,
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_ACQUIRE_FAST_MUTEX_IRQL, fastMutex.address(), 0,
                     "ExTryToAcquireFastMutex");
         }
         int old = t.irql();
@@ -92,13 +92,13 @@ public final class ExFastMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             KeGuardedMutex.check(fastMutex, "ExReleaseFastMutex");
-            IrqlChecks.requireExactly(Irql.APC_LEVEL, DV_RELEASE_FAST_MUTEX_IRQL, fastMutex.address(), 0, "ExReleaseFastMutex");
+            IrqlChecks.requireExactly(t, Irql.APC_LEVEL, DV_RELEASE_FAST_MUTEX_IRQL, fastMutex.address(), 0, "ExReleaseFastMutex");
             KeGuardedMutex.checkOwner(t, fastMutex);
         }
         int old = fastMutex.get(ValueLayout.JAVA_INT, FAST_MUTEX.OLD_IRQL_OFFSET); // read before the lock is free
         KeGuardedMutex.releaseCore(t, fastMutex);
         if (Verifier.ENABLED) {
-            Irql.lower(old); // with its verifier checks
+            Irql.lower(t, old); // with its verifier checks
         } else {
             t.setIrql(old); // what Irql.lower does without checks, minus a second thread-state lookup
         }

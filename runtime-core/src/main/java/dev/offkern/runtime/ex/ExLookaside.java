@@ -779,7 +779,7 @@ public final class ExLookaside {
         int max = paged ? Irql.APC_LEVEL : Irql.DISPATCH_LEVEL;
         ThreadState t = ThreadState.current();
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > max) {
-            IrqlChecks.requireAtMost(max, lookaside, IrqlChecks.WRITE, routine); // raises the bug check
+            IrqlChecks.requireAtMost(t, max, lookaside, IrqlChecks.WRITE, routine); // raises the bug check
         }
         return t; // the caller's other verifier checks use the same thread state (one lookup)
     }

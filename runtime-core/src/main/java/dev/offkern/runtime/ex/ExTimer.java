@@ -130,7 +130,7 @@ public final class ExTimer {
     private static MemorySegment allocate(ExTimers reg, long routine, MemorySegment context, int attributes) {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, "ExAllocateTimer");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, "ExAllocateTimer");
         }
         if ((attributes & ~KNOWN_ATTRIBUTES) != 0) {
             return MemorySegment.NULL;
@@ -174,7 +174,7 @@ public final class ExTimer {
         ThreadState t = ThreadState.current();
         KernelCore k = t.kernel();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, address, IrqlChecks.WRITE, "ExSetTimer");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, address, IrqlChecks.WRITE, "ExSetTimer");
         }
         if (!ExTimerCore.isLive(k, address)) {
             throw notATimer(k, address, "ExSetTimer");
@@ -244,7 +244,7 @@ public final class ExTimer {
                     "ExDeleteTimer with Wait=TRUE at " + Irql.name(t.irql()) + "; it requires IRQL <= APC_LEVEL");
         }
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, address, IrqlChecks.WRITE, "ExDeleteTimer");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, address, IrqlChecks.WRITE, "ExDeleteTimer");
         }
         if (wait && !cancel) {
             throw invalid(k, address, RULE_WAIT_WITHOUT_CANCEL, "ExDeleteTimer: Wait=TRUE requires Cancel=TRUE");
@@ -372,7 +372,7 @@ public final class ExTimer {
                     callDeleteCallback(k, timer, callback, context);
                 } finally {
                     if (old < Irql.DISPATCH_LEVEL && t.irql() >= old) {
-                        Irql.lower(old);
+                        Irql.lower(t, old);
                     }
                 }
             }

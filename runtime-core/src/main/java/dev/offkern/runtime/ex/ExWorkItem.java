@@ -105,7 +105,7 @@ public final class ExWorkItem {
         check(item, "ExQueueWorkItem");
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, "ExQueueWorkItem");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, "ExQueueWorkItem");
         }
         queue(queues, t.kernel(), item.address(), queueType, "ExQueueWorkItem");
     }

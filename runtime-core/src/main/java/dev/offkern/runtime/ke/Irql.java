@@ -82,7 +82,14 @@ public final class Irql {
      * newIrql ≤ current. Wait-free.
      */
     public static void lower(int newIrql) {
-        ThreadState t = ThreadState.current();
+        lower(ThreadState.current(), newIrql);
+    }
+
+    /**
+     * {@link #lower(int)} for the calling thread's state {@code t}, which the routine already holds (the
+     * lock releases: no second thread-state lookup).
+     */
+    public static void lower(ThreadState t, int newIrql) {
         if (t.verifies(VerifierCheck.IRQL)) {
             checkLower(t, newIrql);
         }

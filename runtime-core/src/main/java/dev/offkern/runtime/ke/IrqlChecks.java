@@ -57,7 +57,11 @@ public final class IrqlChecks {
      * else DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1: address, IRQL, access, 0).
      */
     public static void requireAtMost(int maxIrql, long address, int access, String routine) {
-        ThreadState t = ThreadState.current();
+        requireAtMost(ThreadState.current(), maxIrql, address, access, routine);
+    }
+
+    /** As {@link #requireAtMost(int, long, int, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireAtMost(ThreadState t, int maxIrql, long address, int access, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw t.kernel().bugCheck(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, address, t.irql(), access, 0,
                     routine + " called at " + Irql.name(t.irql()) + "; it requires IRQL <= " + Irql.name(maxIrql));
@@ -69,9 +73,18 @@ public final class IrqlChecks {
         requireAtMost(maxIrql, 0, READ, routine);
     }
 
+    /** {@link #requireAtMost(int, String)} for the calling thread's state {@code t}. */
+    public static void requireAtMost(ThreadState t, int maxIrql, String routine) {
+        requireAtMost(t, maxIrql, 0, READ, routine);
+    }
+
     /** As {@link #requireAtMost(int, long, int, String)} but IRQL_NOT_LESS_OR_EQUAL (0x0A). */
     public static void requireAtMostSystem(int maxIrql, long address, int access, String routine) {
-        ThreadState t = ThreadState.current();
+        requireAtMostSystem(ThreadState.current(), maxIrql, address, access, routine);
+    }
+
+    /** As {@link #requireAtMostSystem(int, long, int, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireAtMostSystem(ThreadState t, int maxIrql, long address, int access, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw t.kernel().bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, address, t.irql(), access, 0,
                     routine + " called at " + Irql.name(t.irql()) + "; it requires IRQL <= " + Irql.name(maxIrql));
@@ -80,7 +93,11 @@ public final class IrqlChecks {
 
     /** Requires IRQL ≤ {@code maxIrql}; else 0xC4 ({@code subcode}, current IRQL, p3, p4). */
     public static void requireAtMost(int maxIrql, int subcode, long p3, long p4, String routine) {
-        ThreadState t = ThreadState.current();
+        requireAtMost(ThreadState.current(), maxIrql, subcode, p3, p4, routine);
+    }
+
+    /** As {@link #requireAtMost(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireAtMost(ThreadState t, int maxIrql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw violation(t, subcode, t.irql(), p3, p4,
                     routine + " called at " + Irql.name(t.irql()) + "; it requires IRQL <= " + Irql.name(maxIrql));
@@ -89,7 +106,11 @@ public final class IrqlChecks {
 
     /** Requires IRQL == {@code irql}; else 0xC4 ({@code subcode}, current IRQL, p3, p4). */
     public static void requireExactly(int irql, int subcode, long p3, long p4, String routine) {
-        ThreadState t = ThreadState.current();
+        requireExactly(ThreadState.current(), irql, subcode, p3, p4, routine);
+    }
+
+    /** As {@link #requireExactly(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireExactly(ThreadState t, int irql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() != irql) {
             throw violation(t, subcode, t.irql(), p3, p4,
                     routine + " called at " + Irql.name(t.irql()) + "; it requires " + Irql.name(irql));
@@ -98,7 +119,11 @@ public final class IrqlChecks {
 
     /** Requires IRQL ≥ {@code minIrql}; else 0xC4 ({@code subcode}, current IRQL, p3, p4). */
     public static void requireAtLeast(int minIrql, int subcode, long p3, long p4, String routine) {
-        ThreadState t = ThreadState.current();
+        requireAtLeast(ThreadState.current(), minIrql, subcode, p3, p4, routine);
+    }
+
+    /** As {@link #requireAtLeast(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireAtLeast(ThreadState t, int minIrql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() < minIrql) {
             throw violation(t, subcode, t.irql(), p3, p4,
                     routine + " called at " + Irql.name(t.irql()) + "; it requires IRQL >= " + Irql.name(minIrql));
@@ -113,7 +138,11 @@ public final class IrqlChecks {
      * @param timeout    the timeout in 100 ns units when {@code hasTimeout}
      */
     public static void requireWaitAllowed(long object, boolean hasTimeout, long timeout, String routine) {
-        ThreadState t = ThreadState.current();
+        requireWaitAllowed(ThreadState.current(), object, hasTimeout, timeout, routine);
+    }
+
+    /** As {@link #requireWaitAllowed(long, boolean, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    public static void requireWaitAllowed(ThreadState t, long object, boolean hasTimeout, long timeout, String routine) {
         if (!t.verifies(VerifierCheck.WAITS)) {
             return;
         }

@@ -315,7 +315,7 @@ public final class KeDpc {
     public static void flushQueuedDpcs() {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "KeFlushQueuedDpcs");
+            IrqlChecks.requireAtMost(t, Irql.PASSIVE_LEVEL, "KeFlushQueuedDpcs");
         }
         KernelCore k = t.kernel();
         Processors ps = k.processors();

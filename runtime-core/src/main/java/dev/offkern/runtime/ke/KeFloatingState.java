@@ -83,7 +83,7 @@ public final class KeFloatingState {
         long block = KeExtendedState.addressOf(floatSave, "KeSaveFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
                 KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.WRITE, "KeSaveFloatingPointState");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, block, IrqlChecks.WRITE, "KeSaveFloatingPointState");
         }
         Region r = t.kernel().addressSpace().regionOf(block, KFLOATING_SAVE_SIZE);
         int mxcsr = FloatingPointControl.mxcsr();
@@ -110,7 +110,7 @@ public final class KeFloatingState {
         long block = KeExtendedState.addressOf(floatSave, "KeRestoreFloatingPointState", "FloatSave", KFLOATING_SAVE_SIZE,
                 KFLOATING_SAVE_ALIGNMENT);
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, block, IrqlChecks.READ, "KeRestoreFloatingPointState");
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, block, IrqlChecks.READ, "KeRestoreFloatingPointState");
         }
         Region r = k.addressSpace().regionOf(block, KFLOATING_SAVE_SIZE);
         int dummy = r.segment().get(JAVA_INT_UNALIGNED, r.offsetOf(block) + DUMMY);

@@ -129,7 +129,7 @@ public final class KeGuardedMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             check(mutex, "KeAcquireGuardedMutex");
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeAcquireGuardedMutex");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeAcquireGuardedMutex");
             checkRecursion(t, mutex);
         }
         acquireCore(t, mutex);
@@ -141,7 +141,7 @@ public final class KeGuardedMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             check(mutex, "KeTryToAcquireGuardedMutex");
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeTryToAcquireGuardedMutex");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeTryToAcquireGuardedMutex");
         }
         if (tryAcquireCore(t, mutex)) {
             t.addSpecialApcDisable(-1);
@@ -155,7 +155,7 @@ public final class KeGuardedMutex {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             check(mutex, "KeReleaseGuardedMutex");
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeReleaseGuardedMutex");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, mutex.address(), IrqlChecks.WRITE, "KeReleaseGuardedMutex");
             checkOwner(t, mutex);
         }
         KeRegion.checkLeaveGuardedRegion(t); // before the release: a failure changes nothing

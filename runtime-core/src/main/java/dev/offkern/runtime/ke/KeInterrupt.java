@@ -148,7 +148,7 @@ public final class KeInterrupt {
         ThreadState t = ThreadState.current();
         MemorySegment k = object(t.kernel(), interrupt, "KeReleaseInterruptSpinLock");
         KeSpinLock.releaseFromDpcLevel(lock(t.kernel(), k));
-        Irql.lower(oldIrql);
+        Irql.lower(t, oldIrql);
     }
 
     /**

@@ -117,7 +117,7 @@ public final class KeQueuedSpinLock {
         ThreadState t = ThreadState.current();
         check(spinLock, lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLock");
         }
         int old = t.irql;
@@ -133,7 +133,7 @@ public final class KeQueuedSpinLock {
         ThreadState t = ThreadState.current();
         check(spinLock, lockHandle, ENTRY_BYTES);
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtLeast(t, Irql.DISPATCH_LEVEL, KeSpinLock.DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeAcquireInStackQueuedSpinLockAtDpcLevel");
         }
         acquireAtDpc(t, spinLock, lockHandle);
@@ -143,14 +143,14 @@ public final class KeQueuedSpinLock {
     public static void release(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         checkHandle(lockHandle, KLOCK_QUEUE_HANDLE.LAYOUT.byteSize());
-        if (Verifier.ENABLED) {
-            IrqlChecks.requireExactly(Irql.DISPATCH_LEVEL, DV_RELEASE_QUEUED_SPIN_LOCK_IRQL,
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.IRQL)) { // the test first: P3 is a read of the handle
+            IrqlChecks.requireExactly(t, Irql.DISPATCH_LEVEL, DV_RELEASE_QUEUED_SPIN_LOCK_IRQL,
                     (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLock");
         }
         int oldIrql = lockHandle.get(ValueLayout.JAVA_BYTE, KLOCK_QUEUE_HANDLE.OLD_IRQL_OFFSET) & 0xFF;
         releaseAtDpc(t, lockHandle);
         if (Verifier.ENABLED) {
-            Irql.lower(oldIrql); // with its verifier checks
+            Irql.lower(t, oldIrql); // with its verifier checks
         } else {
             Irql.lowerUnchecked(t, oldIrql); // what Irql.lower does without checks, minus a second thread-state lookup
         }
@@ -160,8 +160,8 @@ public final class KeQueuedSpinLock {
     public static void releaseFromDpcLevel(MemorySegment lockHandle) {
         ThreadState t = ThreadState.current();
         checkHandle(lockHandle, ENTRY_BYTES);
-        if (Verifier.ENABLED) {
-            IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, KeSpinLock.DV_RELEASE_FROM_DPC_LEVEL_IRQL,
+        if (Verifier.ENABLED && t.verifies(VerifierCheck.IRQL)) { // the test first: P3 is a read of the handle
+            IrqlChecks.requireAtLeast(t, Irql.DISPATCH_LEVEL, KeSpinLock.DV_RELEASE_FROM_DPC_LEVEL_IRQL,
                     (long) FIELD.getOpaque(lockHandle, LOCK) & ~LOCK_FLAGS, 0, "KeReleaseInStackQueuedSpinLockFromDpcLevel");
         }
         releaseAtDpc(t, lockHandle);

@@ -39,7 +39,7 @@ public final class KeRegion {
     public static void enterCriticalRegion() {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_ENTER_REGION_IRQL, 0, 0, "KeEnterCriticalRegion");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_ENTER_REGION_IRQL, 0, 0, "KeEnterCriticalRegion");
         }
         t.addKernelApcDisable(-1);
     }
@@ -48,7 +48,7 @@ public final class KeRegion {
     public static void leaveCriticalRegion() {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_LEAVE_REGION_IRQL, 0, 0, "KeLeaveCriticalRegion");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_LEAVE_REGION_IRQL, 0, 0, "KeLeaveCriticalRegion");
             if (t.verifies(VerifierCheck.REGIONS) && t.kernelApcDisable() >= 0) {
                 int wouldBe = (t.specialApcDisable() << 16) | ((t.kernelApcDisable() + 1) & 0xFFFF);
                 throw IrqlChecks.violation(DV_LEAVE_CRITICAL_REGION_UNBALANCED, wouldBe & 0xFFFFFFFFL, t.address(), 0,
@@ -62,7 +62,7 @@ public final class KeRegion {
     public static void enterGuardedRegion() {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_ENTER_REGION_IRQL, 0, 0, "KeEnterGuardedRegion");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_ENTER_REGION_IRQL, 0, 0, "KeEnterGuardedRegion");
         }
         t.addSpecialApcDisable(-1);
     }
@@ -71,7 +71,7 @@ public final class KeRegion {
     public static void leaveGuardedRegion() {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
-            IrqlChecks.requireAtMost(Irql.APC_LEVEL, DV_LEAVE_REGION_IRQL, 0, 0, "KeLeaveGuardedRegion");
+            IrqlChecks.requireAtMost(t, Irql.APC_LEVEL, DV_LEAVE_REGION_IRQL, 0, 0, "KeLeaveGuardedRegion");
         }
         leaveGuardedRegion(t);
     }

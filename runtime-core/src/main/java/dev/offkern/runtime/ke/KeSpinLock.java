@@ -105,7 +105,7 @@ public final class KeSpinLock {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             checkWord(spinLock);
-            IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, DV_ACQUIRE_SPIN_LOCK_IRQL, spinLock.address(), 0,
                     "KeAcquireSpinLock");
         }
         int old = t.irql;
@@ -121,12 +121,12 @@ public final class KeSpinLock {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             checkWord(spinLock);
-            IrqlChecks.requireExactly(Irql.DISPATCH_LEVEL, DV_RELEASE_SPIN_LOCK_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireExactly(t, Irql.DISPATCH_LEVEL, DV_RELEASE_SPIN_LOCK_IRQL, spinLock.address(), 0,
                     "KeReleaseSpinLock");
         }
         releaseAtDpc(t, spinLock);
         if (Verifier.ENABLED) {
-            Irql.lower(newIrql); // with its verifier checks
+            Irql.lower(t, newIrql); // with its verifier checks
         } else {
             Irql.lowerUnchecked(t, newIrql); // what Irql.lower does without checks, minus a second thread-state lookup
         }
@@ -137,7 +137,7 @@ public final class KeSpinLock {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             checkWord(spinLock);
-            IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtLeast(t, Irql.DISPATCH_LEVEL, DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeAcquireSpinLockAtDpcLevel");
         }
         acquireAtDpc(t, spinLock);
@@ -148,7 +148,7 @@ public final class KeSpinLock {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             checkWord(spinLock);
-            IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, DV_RELEASE_FROM_DPC_LEVEL_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtLeast(t, Irql.DISPATCH_LEVEL, DV_RELEASE_FROM_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeReleaseSpinLockFromDpcLevel");
         }
         releaseAtDpc(t, spinLock);
@@ -162,7 +162,7 @@ public final class KeSpinLock {
         ThreadState t = ThreadState.current();
         if (Verifier.ENABLED) {
             checkWord(spinLock);
-            IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
+            IrqlChecks.requireAtLeast(t, Irql.DISPATCH_LEVEL, DV_ACQUIRE_AT_DPC_LEVEL_IRQL, spinLock.address(), 0,
                     "KeTryToAcquireSpinLockAtDpcLevel");
         }
         long mine = t.address() | 1L;

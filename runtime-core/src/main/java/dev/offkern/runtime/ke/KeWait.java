@@ -100,7 +100,7 @@ public final class KeWait {
         boolean hasTimeout = hasTimeout(timeout);
         long raw = hasTimeout ? readTimeout(timeout, "KeWaitForSingleObject", "Timeout") : 0;
         if (Verifier.ENABLED) {
-            IrqlChecks.requireWaitAllowed(object.address(), hasTimeout, raw, "KeWaitForSingleObject");
+            IrqlChecks.requireWaitAllowed(t, object.address(), hasTimeout, raw, "KeWaitForSingleObject");
         }
         Waiter w = waiter(t);
         MemorySegment blocks = t.block();
@@ -143,7 +143,7 @@ public final class KeWait {
         boolean hasTimeout = hasTimeout(timeout);
         long raw = hasTimeout ? readTimeout(timeout, "KeWaitForMultipleObjects", "Timeout") : 0;
         if (Verifier.ENABLED) {
-            IrqlChecks.requireWaitAllowed(objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), hasTimeout, raw,
+            IrqlChecks.requireWaitAllowed(t, objects.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), hasTimeout, raw,
                     "KeWaitForMultipleObjects");
         }
         KernelCore k = t.kernel();
@@ -184,7 +184,7 @@ public final class KeWait {
         }
         long raw = readTimeout(interval, "KeDelayExecutionThread", "Interval");
         if (Verifier.ENABLED) {
-            IrqlChecks.requireWaitAllowed(0, true, raw, "KeDelayExecutionThread");
+            IrqlChecks.requireWaitAllowed(t, 0, true, raw, "KeDelayExecutionThread");
         }
         long deadline = deadline(raw);
         if (deadline == 0) {
