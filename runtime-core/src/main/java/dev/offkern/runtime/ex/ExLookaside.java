@@ -422,10 +422,11 @@ public final class ExLookaside {
     // The hot paths (allocate0/free0 and what they inline) are kept small in bytecode: C2 inlines by
     // bytecode size, dead verifier branches included, and an allocate or free that is not inlined into
     // its caller costs more than the SLIST operation's checks. The verifier's work lives in
-    // allocateVerified/freeVerified, reached only when Verifier.ENABLED (a constant).
+    // allocateVerified/freeVerified, reached only when Verifier.ENABLED (a constant) and the kernel runs a family
+    // they check (reg.listChecks(), fixed at boot).
 
     private static long allocate0(LookasideRegistry reg, MemorySegment s, long o, long lookaside) {
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && reg.listChecks()) {
             return allocateVerified(reg, s, o, lookaside);
         }
         return allocate1(reg, s, o, lookaside, false);
@@ -516,7 +517,7 @@ public final class ExLookaside {
 
     /** {@code resolved}: list and block were already found in the address space (the by-address tier). */
     private static void free0(LookasideRegistry reg, MemorySegment s, long o, long lookaside, long block, boolean resolved) {
-        if (Verifier.ENABLED) {
+        if (Verifier.ENABLED && reg.listChecks()) {
             freeVerified(reg, s, o, lookaside, block, resolved);
         } else {
             free1(reg, s, o, lookaside, block, false, resolved);
@@ -631,7 +632,8 @@ public final class ExLookaside {
     private static void freeAllCached(LookasideRegistry reg, Region r, long lookaside, String routine) {
         MemorySegment s = r.segment();
         long o = r.offsetOf(lookaside);
-        boolean blockChecks = Verifier.ENABLED && checkIrql(s, o, lookaside, routine).verifies(VerifierCheck.SPECIAL_POOL);
+        boolean blockChecks = Verifier.ENABLED && reg.listChecks()
+                && checkIrql(s, o, lookaside, routine).verifies(VerifierCheck.SPECIAL_POOL);
         AddressSpace space = reg.addressSpace();
         if (blockChecks) {
             space.checkLive(lookaside, lookaside, LOOKASIDE_LIST_EX_SIZE, true); // before the list changes

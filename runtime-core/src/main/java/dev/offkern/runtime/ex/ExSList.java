@@ -187,7 +187,7 @@ public final class ExSList {
      * (0x50) is what stands.
      */
     private static void verifyEntry(AddressSpace space, long entry) {
-        if (Verifier.ENABLED && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+        if (Verifier.ENABLED && space.specialPoolChecks() && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
             space.checkLive(entry, entry, ENTRY_SIZE, true);
         }
     }

@@ -7,6 +7,8 @@ import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
 import dev.offkern.layout.rtl.LIST_ENTRY;
 import dev.offkern.runtime.ke.KernelCore;
+import dev.offkern.runtime.verifier.Verifier;
+import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.Pools;
@@ -86,6 +88,13 @@ public final class LookasideRegistry implements AutoCloseable {
     }
 
     private final KernelCore core;
+    /**
+     * The kernel runs a verifier family the list routines check (IRQL or SPECIAL_POOL), the JVM switch on.
+     * Fixed at boot, as every thread's verifier mask is: when false the allocate and free skip the
+     * verifier's path, and with it the thread-state lookup its checks need (~10 ns per pair with the JVM
+     * switch on and the kernel's verifier off).
+     */
+    private final boolean listChecks;
     private final AddressSpace addressSpace;
     private final Pools pools;
     private final Arena heads = Arena.ofAuto();
@@ -114,6 +123,8 @@ public final class LookasideRegistry implements AutoCloseable {
      */
     public LookasideRegistry(KernelCore core, Pools pools) {
         this.core = core;
+        this.listChecks = Verifier.ENABLED && (core.verifierChecks().contains(VerifierCheck.IRQL)
+                || core.verifierChecks().contains(VerifierCheck.SPECIAL_POOL));
         this.addressSpace = core.addressSpace();
         this.pools = pools;
         MemorySegment both = heads.allocate(2 * HEAD_SIZE, LIST_ENTRY.X64.align());
@@ -129,6 +140,11 @@ public final class LookasideRegistry implements AutoCloseable {
     }
 
     /** The kernel's address space (every list, block and routine result is resolved there). */
+    /** Whether the list routines run the verifier's checks for this kernel (see {@link #listChecks}). */
+    boolean listChecks() {
+        return listChecks;
+    }
+
     public AddressSpace addressSpace() {
         return addressSpace;
     }

@@ -86,6 +86,9 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         this.addressSpace = addressSpace;
         this.processorCount = processorCount;
         this.verifierChecks = Set.copyOf(verifierChecks);
+        if (!(Verifier.ENABLED && this.verifierChecks.contains(VerifierCheck.SPECIAL_POOL))) {
+            addressSpace.skipSpecialPoolChecks(); // the SLIST routines then skip a thread lookup per entry
+        }
         this.bugCheckPolicy = bugCheckPolicy;
         this.dumpDirectory = dumpDirectory;
         this.liveObjects = Verifier.ENABLED && this.verifierChecks.contains(VerifierCheck.DPC) ? new LiveObjects(this) : null;

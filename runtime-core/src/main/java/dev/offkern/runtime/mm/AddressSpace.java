@@ -102,6 +102,13 @@ public final class AddressSpace {
     private volatile Region[] direct = table.direct;
     /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
     private volatile long generation;
+    /**
+     * False once the kernel over this space has said it does not run the verifier's SPECIAL_POOL family
+     * ({@link #skipSpecialPoolChecks}, at boot, before the kernel is published to any routine's thread):
+     * the routines that check their entries under that family then skip the thread-state lookup the check
+     * needs. True (ask the thread's state) for a space no kernel has configured.
+     */
+    private boolean specialPoolChecks = true;
     private final List<Region> regions = new ArrayList<>();
     /** The shim's view of the same regions (see the class comment). */
     private final GranuleTable granules = new GranuleTable();
@@ -443,6 +450,16 @@ public final class AddressSpace {
             }
             return null;
         }
+    }
+
+    /** Whether a routine must ask its thread's state about the SPECIAL_POOL family (see {@link #specialPoolChecks}). */
+    public boolean specialPoolChecks() {
+        return specialPoolChecks;
+    }
+
+    /** Records that the kernel over this space does not run SPECIAL_POOL; call once, before the kernel is published. */
+    public void skipSpecialPoolChecks() {
+        specialPoolChecks = false;
     }
 
     /**

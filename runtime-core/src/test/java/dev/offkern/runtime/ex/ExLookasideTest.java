@@ -482,6 +482,53 @@ class ExLookasideTest {
         assertEquals(0, paged.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET), "the refused call changed nothing");
     }
 
+    /**
+     * The list routines skip the verifier's path only when the kernel runs neither family they check
+     * (IRQL, SPECIAL_POOL): a kernel with the IRQL family alone still refuses a paged list at
+     * DISPATCH_LEVEL, and a kernel with no family lets the call through, as Windows without the verifier.
+     */
+    @Test
+    void shouldRunTheListIrqlCheckWhenTheKernelRunsTheIrqlFamilyAloneAndSkipItWhenItRunsNone() throws Exception {
+        for (boolean irqlFamily : new boolean[] {true, false}) {
+            Throwable[] failure = new Throwable[1];
+            Thread t = new Thread(() -> {
+                java.util.Set<dev.offkern.runtime.verifier.VerifierCheck> families = irqlFamily
+                        ? java.util.EnumSet.of(dev.offkern.runtime.verifier.VerifierCheck.IRQL)
+                        : java.util.EnumSet.noneOf(dev.offkern.runtime.verifier.VerifierCheck.class);
+                try (Kernel k = Kernel.boot(KernelConfig.defaults().withVerifierChecks(families)).attach();
+                        TestMemory m = new TestMemory(k, 1 << 20)) {
+                    ExLookaside.setPeriodicScan(k.lookasideLists(), false);
+                    TestBlocks b = new TestBlocks(m, 64 * 1024, 64);
+                    MemorySegment paged = m.at(0, GENERAL_LOOKASIDE_SIZE);
+                    ExInitializePagedLookasideList(paged, b.allocateLegacy(), b.freeLegacy(), 0, 32, TAG, 0);
+                    int old = Irql.raise(Irql.DISPATCH_LEVEL);
+                    try {
+                        if (irqlFamily) {
+                            BugCheck bc = assertThrows(BugCheck.class, () -> ExAllocateFromPagedLookasideList(paged));
+                            assertEquals(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, bc.code());
+                            assertEquals(0, paged.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET), "refused before any change");
+                        } else {
+                            MemorySegment a = ExAllocateFromPagedLookasideList(paged);
+                            ExFreeToPagedLookasideList(paged, a);
+                            assertEquals(1, paged.get(ValueLayout.JAVA_INT, TOTAL_ALLOCATES_OFFSET));
+                            assertEquals(1, paged.get(ValueLayout.JAVA_INT, TOTAL_FREES_OFFSET));
+                        }
+                    } finally {
+                        Irql.lower(old);
+                    }
+                    ExDeletePagedLookasideList(paged);
+                } catch (Throwable e) {
+                    failure[0] = e;
+                }
+            });
+            t.start();
+            t.join();
+            if (failure[0] != null) {
+                throw new AssertionError(irqlFamily ? "IRQL family alone" : "no family", failure[0]);
+            }
+        }
+    }
+
     // ----- depth adaptation -----
 
     @Test
