@@ -20,7 +20,7 @@ OUT="$ROOT/bench-results/inlining-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 # shellcheck disable=SC2086
 "$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" \
-  -jvmArgsAppend "$JVM_FLAGS -XX:+UnlockDiagnosticVMOptions -XX:+PrintInlining" \
+  -jvmArgsPrepend "$JVM_FLAGS -XX:+UnlockDiagnosticVMOptions -XX:+PrintInlining" \
   -f 1 -wi "${WI:-3}" -i "${ITERS:-1}" -w 1s -r 1s "$@" > "$OUT/jmh.txt" 2>&1
 # The C2 refusals kept (the same pattern for inlining.md and refusals.txt).
 REFUSAL='hot method too big|already compiled into a (big|medium) method'

@@ -32,7 +32,7 @@ if [[ "${DISASM:-0}" == 1 ]]; then
   EXTRA_JVM="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,*_jmhTest::*_jmhStub"
 fi
 # shellcheck disable=SC2086
-"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JVM_FLAGS $EXTRA_JVM" \
+"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsPrepend "$JVM_FLAGS $EXTRA_JVM" \
   -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-3}" -w 1s -r 2s -rf json -rff "$OUT/jmh.json" \
   -prof "async:libPath=$AP_DIR/linux-x64/libasyncProfiler.so;event=ctimer;interval=${INTERVAL_NS:-100000};output=collapsed,flamegraph;dir=$OUT" \
   "$@" > "$OUT/jmh.txt"

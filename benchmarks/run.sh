@@ -14,7 +14,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench-results/$STAMP"
 mkdir -p "$OUT"
 # shellcheck disable=SC2086
-"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsAppend "$JVM_FLAGS" \
+"$JDK/bin/java" $JVM_FLAGS -jar benchmarks/target/benchmarks.jar "$REGEX" -jvmArgsPrepend "$JVM_FLAGS" \
   -f "${FORKS:-1}" -wi "${WI:-3}" -i "${ITERS:-5}" -w 1s -r 1s -prof gc -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
 # The CPU's family, model and clock too: "AMD EPYC" alone names machines whose locked instructions differ by 3x
 # (Zen 1 against Zen 2/3), and the lock rows' ratios to their peers move with them.
