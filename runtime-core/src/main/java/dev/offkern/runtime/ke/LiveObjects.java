@@ -95,14 +95,26 @@ public final class LiveObjects {
      * be freed — holds an armed timer or a queued DPC; returns normally otherwise.
      */
     public void checkFree(long start, long length) {
+        // Runs on every pool free under the DPC family: allocate nothing when nothing is registered (the usual
+        // state), and only the boxed start when nothing lies in the block (the subMap view, its bounds and its
+        // entry set were ~112 B per free).
+        boolean noExTimers = exTimers.isEmpty();
+        if (noExTimers && objects.isEmpty()) {
+            return;
+        }
         long end = start + length;
-        Long ex = exTimers.ceiling(start);
+        Long from = start;
+        Long ex = noExTimers ? null : exTimers.ceiling(from);
         if (ex != null && ex < end) {
             throw kernel.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, 0, ex, start, end, "freeing pool block 0x"
                     + Long.toHexString(start) + " that holds EX_TIMER 0x" + Long.toHexString(ex)
                     + ", which was not deleted (ExDeleteTimer frees it)");
         }
-        for (Map.Entry<Long, Integer> e : objects.subMap(start, true, end, false).entrySet()) {
+        Long first = objects.ceilingKey(from);
+        if (first == null || first >= end) {
+            return;
+        }
+        for (Map.Entry<Long, Integer> e : objects.subMap(first, true, end, false).entrySet()) {
             long address = e.getKey();
             if (e.getValue() == WORK_ITEM) {
                 checkWorkItemFree(address, start, end);

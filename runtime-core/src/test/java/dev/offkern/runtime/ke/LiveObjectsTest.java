@@ -115,6 +115,42 @@ class LiveObjectsTest {
         Ex.ExFreePoolWithTag(large, TAG); // expired: no longer in the timer table
     }
 
+    /**
+     * The check runs on every pool free under the DPC family. It allocates nothing while nothing is
+     * registered, and at most the boxed start of the block while something is registered elsewhere (the
+     * range view it made before, with its bounds and entry set, was ~100 B per free).
+     */
+    @Test
+    void shouldCheckAFreeWithoutAllocatingARangeViewWhenNothingLiesInTheBlock() {
+        boot(true);
+        LiveObjects live = kernel.core().liveObjects();
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().threadId();
+        int calls = 20_000;
+        assertEquals(0, live.size(), "a fresh kernel has no armed timer or queued DPC");
+        long before = mx.getThreadAllocatedBytes(me);
+        for (int i = 0; i < calls; i++) {
+            live.checkFree(0x7000_0000L + i * 0x100L, 0x80);
+        }
+        long nothingRegistered = mx.getThreadAllocatedBytes(me) - before;
+        assertTrue(nothingRegistered < 4096, nothingRegistered + " bytes for " + calls + " checks with nothing registered");
+
+        MemorySegment block = Ex.ExAllocatePoolWithTag(PoolType.NonPagedPool, 0x100, TAG);
+        MemorySegment timer = block.asSlice(0x40, KTIMER.X64.size());
+        KeInitializeTimer(timer);
+        KeSetTimer(timer, HOUR, MemorySegment.NULL);
+        long elsewhere = timer.address() + 0x10_0000L; // above the timer: no registered object in any checked range
+        before = mx.getThreadAllocatedBytes(me);
+        for (int i = 0; i < calls; i++) {
+            live.checkFree(elsewhere + i * 0x100L, 0x80);
+        }
+        long perCall = (mx.getThreadAllocatedBytes(me) - before) / calls;
+        assertTrue(perCall <= 32, perCall + " bytes per check with a timer registered outside the block");
+        assertC7(0, timer.address(), block, () -> live.checkFree(block.address(), block.byteSize()));
+        assertTrue(KeCancelTimer(timer));
+        Ex.ExFreePoolWithTag(block, TAG);
+    }
+
     @Test
     void shouldNotTrackAnythingWithoutTheDpcFamily() {
         boot(false);
