@@ -7,7 +7,6 @@ import dev.offkern.nt.FREE_FUNCTION_EX;
 import dev.offkern.layout.ex.GENERAL_LOOKASIDE;
 import dev.offkern.layout.rtl.LIST_ENTRY;
 import dev.offkern.runtime.ke.KernelCore;
-import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
@@ -123,8 +122,7 @@ public final class LookasideRegistry implements AutoCloseable {
      */
     public LookasideRegistry(KernelCore core, Pools pools) {
         this.core = core;
-        this.listChecks = Verifier.ENABLED && (core.verifierChecks().contains(VerifierCheck.IRQL)
-                || core.verifierChecks().contains(VerifierCheck.SPECIAL_POOL));
+        this.listChecks = core.verifies(VerifierCheck.IRQL) || core.verifies(VerifierCheck.SPECIAL_POOL);
         this.addressSpace = core.addressSpace();
         this.pools = pools;
         MemorySegment both = heads.allocate(2 * HEAD_SIZE, LIST_ENTRY.X64.align());
@@ -139,12 +137,12 @@ public final class LookasideRegistry implements AutoCloseable {
         this.defaultFree = LookasideDefaults.freer(pools, addressSpace);
     }
 
-    /** The kernel's address space (every list, block and routine result is resolved there). */
     /** Whether the list routines run the verifier's checks for this kernel (see {@link #listChecks}). */
     boolean listChecks() {
         return listChecks;
     }
 
+    /** The kernel's address space (every list, block and routine result is resolved there). */
     public AddressSpace addressSpace() {
         return addressSpace;
     }

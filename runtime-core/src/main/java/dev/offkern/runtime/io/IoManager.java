@@ -119,7 +119,7 @@ public final class IoManager {
         this.pool = nonPaged;
         this.space = core.addressSpace();
         this.currentThread = currentThread;
-        this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.IO);
+        this.verify = core.verifies(VerifierCheck.IO);
         KeSpinLock.initialize(cancelLock);
         ob.setIoDelete(body -> deletePending.remove(body.address())); // IopDeleteDevice: the address may be reused now
         ob.setFileProcedures((body, handles) -> IoFiles.closeProcedure(this, body, handles), body -> IoFiles.deleteProcedure(this, body));

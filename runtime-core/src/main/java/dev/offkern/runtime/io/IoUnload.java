@@ -16,7 +16,6 @@ import dev.offkern.nt.BugCheckCode;
 import dev.offkern.runtime.ke.KeDpc;
 import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.LeakReport;
-import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import java.util.Map;
 
@@ -89,7 +88,7 @@ final class IoUnload {
                     name + " unloaded with " + p.what() + " still pending (cancel timers, remove DPCs, let work items run and"
                             + " disconnect interrupts before Unload returns)");
         }
-        if (leaked[0] && Verifier.ENABLED && io.core.verifierChecks().contains(VerifierCheck.POOL)) {
+        if (leaked[0] && io.core.verifies(VerifierCheck.POOL)) {
             return io.core.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, body + DRIVER_OBJECT.DRIVER_NAME_OFFSET, body,
                     leaks.blocks(), name + " unloaded without freeing " + leaks.blocks() + " pool block(s):\n" + leaks.describe("at its unload"));
         }

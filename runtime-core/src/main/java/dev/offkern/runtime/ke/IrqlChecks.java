@@ -10,12 +10,16 @@ import dev.offkern.nt.BugCheckCode;
  * switch {@link dev.offkern.runtime.verifier.Verifier#ENABLED} is on), and raises the documented bug check through the kernel
  * (callbacks, dump, then HALT or THROW).
  *
- * <p>Use as the first statements of a routine:
+ * <p>Use as the first statements of a routine, passing the thread state it already holds (a second
+ * {@link ThreadState#current()} per check cost the lock pairs ~10 ns with the JVM switch on and the kernel's
+ * verifier off; docs/performance.md, "The verifier's JVM-wide switch"):
  * <pre>{@code
+ * ThreadState t = ThreadState.current();
  * if (Verifier.ENABLED) {
- *     IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, lockAddress, IrqlChecks.WRITE, "KeAcquireSpinLock");
+ *     IrqlChecks.requireAtMost(t, Irql.DISPATCH_LEVEL, lockAddress, IrqlChecks.WRITE, "KeAcquireSpinLock");
  * }
  * }</pre>
+ * The two {@code requireAtMost} forms without a state look it up, for routines that have none at hand.
  *
  * <p>Parameters raised (where the documentation gives columns; where offkern has no value — a
  * Java routine has no instruction address — it passes 0 and names the routine in the detail):
@@ -60,7 +64,10 @@ public final class IrqlChecks {
         requireAtMost(ThreadState.current(), maxIrql, address, access, routine);
     }
 
-    /** As {@link #requireAtMost(int, long, int, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    /**
+     * {@link #requireAtMost(int, long, int, String)} with the calling thread's state {@code t}, which the
+     * routine already holds (no second lookup).
+     */
     public static void requireAtMost(ThreadState t, int maxIrql, long address, int access, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw t.kernel().bugCheck(BugCheckCode.DRIVER_IRQL_NOT_LESS_OR_EQUAL, address, t.irql(), access, 0,
@@ -78,12 +85,7 @@ public final class IrqlChecks {
         requireAtMost(t, maxIrql, 0, READ, routine);
     }
 
-    /** As {@link #requireAtMost(int, long, int, String)} but IRQL_NOT_LESS_OR_EQUAL (0x0A). */
-    public static void requireAtMostSystem(int maxIrql, long address, int access, String routine) {
-        requireAtMostSystem(ThreadState.current(), maxIrql, address, access, routine);
-    }
-
-    /** As {@link #requireAtMostSystem(int, long, int, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    /** As {@link #requireAtMost(ThreadState, int, long, int, String)} but IRQL_NOT_LESS_OR_EQUAL (0x0A). */
     public static void requireAtMostSystem(ThreadState t, int maxIrql, long address, int access, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw t.kernel().bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, address, t.irql(), access, 0,
@@ -96,7 +98,7 @@ public final class IrqlChecks {
         requireAtMost(ThreadState.current(), maxIrql, subcode, p3, p4, routine);
     }
 
-    /** As {@link #requireAtMost(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
+    /** {@link #requireAtMost(int, int, long, long, String)} with the calling thread's state {@code t}. */
     public static void requireAtMost(ThreadState t, int maxIrql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() > maxIrql) {
             throw violation(t, subcode, t.irql(), p3, p4,
@@ -105,11 +107,6 @@ public final class IrqlChecks {
     }
 
     /** Requires IRQL == {@code irql}; else 0xC4 ({@code subcode}, current IRQL, p3, p4). */
-    public static void requireExactly(int irql, int subcode, long p3, long p4, String routine) {
-        requireExactly(ThreadState.current(), irql, subcode, p3, p4, routine);
-    }
-
-    /** As {@link #requireExactly(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
     public static void requireExactly(ThreadState t, int irql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() != irql) {
             throw violation(t, subcode, t.irql(), p3, p4,
@@ -118,11 +115,6 @@ public final class IrqlChecks {
     }
 
     /** Requires IRQL ≥ {@code minIrql}; else 0xC4 ({@code subcode}, current IRQL, p3, p4). */
-    public static void requireAtLeast(int minIrql, int subcode, long p3, long p4, String routine) {
-        requireAtLeast(ThreadState.current(), minIrql, subcode, p3, p4, routine);
-    }
-
-    /** As {@link #requireAtLeast(int, int, long, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
     public static void requireAtLeast(ThreadState t, int minIrql, int subcode, long p3, long p4, String routine) {
         if (t.verifies(VerifierCheck.IRQL) && t.irql() < minIrql) {
             throw violation(t, subcode, t.irql(), p3, p4,
@@ -137,11 +129,6 @@ public final class IrqlChecks {
      * @param hasTimeout false for a NULL timeout (wait forever)
      * @param timeout    the timeout in 100 ns units when {@code hasTimeout}
      */
-    public static void requireWaitAllowed(long object, boolean hasTimeout, long timeout, String routine) {
-        requireWaitAllowed(ThreadState.current(), object, hasTimeout, timeout, routine);
-    }
-
-    /** As {@link #requireWaitAllowed(long, boolean, long, String)}, with the calling thread\'s state {@code t} the routine already holds (no second lookup). */
     public static void requireWaitAllowed(ThreadState t, long object, boolean hasTimeout, long timeout, String routine) {
         if (!t.verifies(VerifierCheck.WAITS)) {
             return;

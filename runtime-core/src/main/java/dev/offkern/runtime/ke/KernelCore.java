@@ -86,12 +86,12 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         this.addressSpace = addressSpace;
         this.processorCount = processorCount;
         this.verifierChecks = Set.copyOf(verifierChecks);
-        if (!(Verifier.ENABLED && this.verifierChecks.contains(VerifierCheck.SPECIAL_POOL))) {
+        if (!verifies(VerifierCheck.SPECIAL_POOL)) {
             addressSpace.skipSpecialPoolChecks(); // the SLIST routines then skip a thread lookup per entry
         }
         this.bugCheckPolicy = bugCheckPolicy;
         this.dumpDirectory = dumpDirectory;
-        this.liveObjects = Verifier.ENABLED && this.verifierChecks.contains(VerifierCheck.DPC) ? new LiveObjects(this) : null;
+        this.liveObjects = verifies(VerifierCheck.DPC) ? new LiveObjects(this) : null;
         this.processors = new Processors(this);
         this.bugChecks = new BugChecks(this);
         this.clock = new KeClock(this, timeIncrement);
@@ -137,6 +137,15 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
 
     public Set<VerifierCheck> verifierChecks() {
         return verifierChecks;
+    }
+
+    /**
+     * Whether this kernel runs verifier family {@code check}: the JVM switch {@link Verifier#ENABLED} and the
+     * kernel's configuration (fixed at boot). For a component deciding at construction whether its checks run;
+     * a routine on a thread asks its {@link ThreadState#verifies}, which holds the same answer.
+     */
+    public boolean verifies(VerifierCheck check) {
+        return Verifier.ENABLED && verifierChecks.contains(check);
     }
 
     public BugCheckPolicy bugCheckPolicy() {

@@ -34,7 +34,6 @@ import dev.offkern.runtime.mm.Region;
 import dev.offkern.runtime.pool.LeakReport;
 import dev.offkern.runtime.pool.Pool;
 import dev.offkern.runtime.pool.Pools;
-import dev.offkern.runtime.verifier.Verifier;
 import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.nt.BugCheck;
 import java.lang.foreign.Arena;
@@ -148,7 +147,7 @@ public final class ObjectManager {
         this.core = core;
         this.pools = pools;
         this.space = core.addressSpace();
-        this.verify = Verifier.ENABLED && core.verifierChecks().contains(VerifierCheck.OBJECTS);
+        this.verify = core.verifies(VerifierCheck.OBJECTS);
         this.systemTable = new HandleTable(this, true);
         this.security = new ObSecurity(this);
         this.driverObjects = new DriverObjects(core);

@@ -78,7 +78,7 @@ class IrqlChecksTest {
         boot(EnumSet.allOf(VerifierCheck.class));
         KeRaiseIrql(Irql.HIGH_LEVEL);
         BugCheck bc = assertThrows(BugCheck.class,
-                () -> IrqlChecks.requireAtMostSystem(Irql.DISPATCH_LEVEL, 0x2000, IrqlChecks.READ, "x"));
+                () -> IrqlChecks.requireAtMostSystem(ThreadState.current(), Irql.DISPATCH_LEVEL, 0x2000, IrqlChecks.READ, "x"));
         assertEquals(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, bc.code());
         assertArrayEquals(new long[] {0x2000, 15, 0, 0}, bc.parameters());
     }
@@ -87,32 +87,32 @@ class IrqlChecksTest {
     void shouldRaiseDriverVerifierSubcodesForExactlyAtLeastAndAtMost() {
         boot(EnumSet.allOf(VerifierCheck.class));
         BugCheck exact = assertThrows(BugCheck.class,
-                () -> IrqlChecks.requireExactly(Irql.DISPATCH_LEVEL, 0x32, 0x5000, 0, "KeReleaseSpinLock"));
+                () -> IrqlChecks.requireExactly(ThreadState.current(), Irql.DISPATCH_LEVEL, 0x32, 0x5000, 0, "KeReleaseSpinLock"));
         assertEquals(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, exact.code());
         assertArrayEquals(new long[] {0x32, 0, 0x5000, 0}, exact.parameters());
         BugCheck least = assertThrows(BugCheck.class,
-                () -> IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, 0x40, 0x6000, 0, "KeAcquireSpinLockAtDpcLevel"));
+                () -> IrqlChecks.requireAtLeast(ThreadState.current(), Irql.DISPATCH_LEVEL, 0x40, 0x6000, 0, "KeAcquireSpinLockAtDpcLevel"));
         assertArrayEquals(new long[] {0x40, 0, 0x6000, 0}, least.parameters());
         KeRaiseIrql(Irql.CLOCK_LEVEL);
         BugCheck most = assertThrows(BugCheck.class,
                 () -> IrqlChecks.requireAtMost(Irql.DISPATCH_LEVEL, 0x42, 0x7000, 0, "KeAcquireSpinLock"));
         assertArrayEquals(new long[] {0x42, 13, 0x7000, 0}, most.parameters());
-        IrqlChecks.requireAtLeast(Irql.DISPATCH_LEVEL, 0x40, 0, 0, "ok");
-        IrqlChecks.requireExactly(Irql.CLOCK_LEVEL, 0x32, 0, 0, "ok");
+        IrqlChecks.requireAtLeast(ThreadState.current(), Irql.DISPATCH_LEVEL, 0x40, 0, 0, "ok");
+        IrqlChecks.requireExactly(ThreadState.current(), Irql.CLOCK_LEVEL, 0x32, 0, 0, "ok");
     }
 
     @Test
     void shouldCheckWaitsAtAndAboveDispatchLevel() {
         boot(EnumSet.allOf(VerifierCheck.class));
-        IrqlChecks.requireWaitAllowed(0x100, false, 0, "KeWaitForSingleObject");
+        IrqlChecks.requireWaitAllowed(ThreadState.current(), 0x100, false, 0, "KeWaitForSingleObject");
         KeRaiseIrql(Irql.DISPATCH_LEVEL);
-        IrqlChecks.requireWaitAllowed(0x100, true, 0, "KeWaitForSingleObject"); // a poll is allowed
-        BugCheck nullTimeout = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(0x100, false, 0, "KeWait"));
+        IrqlChecks.requireWaitAllowed(ThreadState.current(), 0x100, true, 0, "KeWaitForSingleObject"); // a poll is allowed
+        BugCheck nullTimeout = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(ThreadState.current(), 0x100, false, 0, "KeWait"));
         assertArrayEquals(new long[] {0x121, 2, 0x100, 0}, nullTimeout.parameters());
-        BugCheck timeout = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(0x100, true, -10_000, "KeWait"));
+        BugCheck timeout = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(ThreadState.current(), 0x100, true, -10_000, "KeWait"));
         assertArrayEquals(new long[] {0x122, 2, 0x100, -10_000}, timeout.parameters());
         KeRaiseIrql(Irql.SYNCH_LEVEL);
-        BugCheck above = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(0x100, true, 0, "KeWait"));
+        BugCheck above = assertThrows(BugCheck.class, () -> IrqlChecks.requireWaitAllowed(ThreadState.current(), 0x100, true, 0, "KeWait"));
         assertArrayEquals(new long[] {0x120, 12, 0x100, 0}, above.parameters());
     }
 
@@ -121,7 +121,7 @@ class IrqlChecksTest {
         boot(EnumSet.of(VerifierCheck.POOL));
         KeRaiseIrql(Irql.HIGH_LEVEL);
         assertDoesNotThrow(() -> IrqlChecks.requireAtMost(Irql.PASSIVE_LEVEL, "no IRQL family: no check"));
-        assertDoesNotThrow(() -> IrqlChecks.requireWaitAllowed(0, false, 0, "no WAITS family: no check"));
+        assertDoesNotThrow(() -> IrqlChecks.requireWaitAllowed(ThreadState.current(), 0, false, 0, "no WAITS family: no check"));
         assertNull(kernel.bugChecks().last(), "no family that is off raised a bug check");
         assertEquals(Irql.HIGH_LEVEL, KeRaiseIrql(Irql.PASSIVE_LEVEL), "KeRaiseIrql's own check is off too");
     }
