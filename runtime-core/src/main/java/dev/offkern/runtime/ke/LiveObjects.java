@@ -96,8 +96,8 @@ public final class LiveObjects {
      */
     public void checkFree(long start, long length) {
         // Runs on every pool free under the DPC family: allocate nothing when nothing is registered (the usual
-        // state), and only the boxed start when nothing lies in the block (the subMap view, its bounds and its
-        // entry set were ~112 B per free).
+        // state), and only the boxed start when nothing lies in the block (the subMap view, its boxed bounds and
+        // its entry set were 168 B per check: LiveObjectsTest).
         boolean noExTimers = exTimers.isEmpty();
         if (noExTimers && objects.isEmpty()) {
             return;
