@@ -90,6 +90,12 @@ public final class Cas128 {
      * Compares the 16 bytes at the start of {@code dst} with {@code (cmpLo, cmpHi)} and, if equal,
      * replaces them with {@code (newLo, newHi)}, atomically.
      *
+     * <p>Cost: the FFM runtime keeps both segments' sessions alive across the downcall. For segments of a shared
+     * arena ({@code Arena.ofShared()}) that takes atomic updates of the session's state, which makes the call about
+     * twice as expensive as on segments of the global or an automatic arena (Zen 1: 30–33 against 15–16 ns, the
+     * benchmarks' {@code Cas128SessionProbe}). Hot loops over shared-arena memory can use the raw form,
+     * {@link #compareAndSwap(GranuleTable, long, long, long, long, long, long)}.
+     *
      * @param dst     native, writable, 16-byte aligned, at least 16 bytes
      * @param witness native, writable, at least 16 bytes; receives the witnessed value (low qword first)
      * @return whether the swap happened
