@@ -6,9 +6,7 @@ import dev.offkern.layout.ex.SLIST_ENTRY;
 import dev.offkern.layout.ex.SLIST_HEADER;
 import dev.offkern.runtime.mm.AddressSpace;
 import dev.offkern.runtime.mm.Region;
-import dev.offkern.runtime.ke.ThreadState;
 import dev.offkern.runtime.verifier.Verifier;
-import dev.offkern.runtime.verifier.VerifierCheck;
 import dev.offkern.shim.SListShim;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -187,7 +185,7 @@ public final class ExSList {
      * (0x50) is what stands.
      */
     private static void verifyEntry(AddressSpace space, long entry) {
-        if (Verifier.ENABLED && space.specialPoolChecks() && ThreadState.current().verifies(VerifierCheck.SPECIAL_POOL)) {
+        if (Verifier.ENABLED && space.specialPoolChecks()) { // the kernel's SPECIAL_POOL family, as every thread's state has it
             space.checkLive(entry, entry, ENTRY_SIZE, true);
         }
     }

@@ -86,8 +86,8 @@ public final class KernelCore implements BugCheckSink, ListEntries.Memory {
         this.addressSpace = addressSpace;
         this.processorCount = processorCount;
         this.verifierChecks = Set.copyOf(verifierChecks);
-        if (!verifies(VerifierCheck.SPECIAL_POOL)) {
-            addressSpace.skipSpecialPoolChecks(); // the SLIST routines then skip a thread lookup per entry
+        if (verifies(VerifierCheck.SPECIAL_POOL)) {
+            addressSpace.runSpecialPoolChecks(); // the SLIST routines' entry checks ask the space, not the thread
         }
         this.bugCheckPolicy = bugCheckPolicy;
         this.dumpDirectory = dumpDirectory;

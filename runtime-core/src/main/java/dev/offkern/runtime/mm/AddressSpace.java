@@ -103,12 +103,13 @@ public final class AddressSpace {
     /** Incremented after every change of {@link #table} (under the monitor); volatile: callers cache lookups against it. */
     private volatile long generation;
     /**
-     * False once the kernel over this space has said it does not run the verifier's SPECIAL_POOL family
-     * ({@link #skipSpecialPoolChecks}, at boot, before the kernel is published to any routine's thread):
-     * the routines that check their entries under that family then skip the thread-state lookup the check
-     * needs. True (ask the thread's state) for a space no kernel has configured.
+     * Whether the kernel over this space runs the verifier's SPECIAL_POOL family: set once by
+     * {@link #runSpecialPoolChecks}, at boot, before the kernel is published to any routine's thread; false
+     * for a space no kernel has configured. Every thread state of that kernel holds the same answer (its
+     * verifier mask is the kernel's), so the routines that check their entries under the family read it here
+     * instead of looking the thread's state up.
      */
-    private boolean specialPoolChecks = true;
+    private boolean specialPoolChecks;
     private final List<Region> regions = new ArrayList<>();
     /** The shim's view of the same regions (see the class comment). */
     private final GranuleTable granules = new GranuleTable();
@@ -452,14 +453,14 @@ public final class AddressSpace {
         }
     }
 
-    /** Whether a routine must ask its thread's state about the SPECIAL_POOL family (see {@link #specialPoolChecks}). */
+    /** Whether the kernel over this space runs the verifier's SPECIAL_POOL family (see {@link #specialPoolChecks}). */
     public boolean specialPoolChecks() {
         return specialPoolChecks;
     }
 
-    /** Records that the kernel over this space does not run SPECIAL_POOL; call once, before the kernel is published. */
-    public void skipSpecialPoolChecks() {
-        specialPoolChecks = false;
+    /** Records that the kernel over this space runs SPECIAL_POOL; call once, before the kernel is published. */
+    public void runSpecialPoolChecks() {
+        specialPoolChecks = true;
     }
 
     /**
