@@ -19,8 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * FAST_MUTEX through the DDI, then on a {@code ReentrantLock}; per round it prints the wall time per pair and
  * how many of the fast mutex's acquisitions took the contended path (the structure's own Contention field,
  * which the slow path counts exactly). A contended FAST_MUTEX acquire registers as a waiter and blocks on the
- * mutex's KEVENT at once, as the Windows Research Kernel's and ReactOS's do, and its release sets that event: each contended acquire is a
- * block and a wake-up, microseconds on a hypervisor. So a round's time follows its contended share.
+ * mutex's KEVENT at once, as the Windows Research Kernel's and ReactOS's do, and its release sets that event:
+ * each contended acquire is a block and a wake-up, microseconds on a hypervisor. So a round's time follows its
+ * contended share.
  * Run: {@code java <the benchmarks' JVM options> -cp benchmarks/target/benchmarks.jar
  * dev.offkern.bench.probe.MutexContentionProbe [pairs per thread] [rounds]}.
  */
